@@ -1,0 +1,6 @@
+using System.CommandLine;
+using Tessera.Cli;
+
+var root = new RootCommand("tessera: a compute runtime for deep learning in .NET");
+root.Subcommands.Add(DevicesCommand.Create());
+return root.Parse(args).Invoke();

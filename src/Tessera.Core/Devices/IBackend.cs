@@ -1,0 +1,31 @@
+namespace Tessera.Devices;
+
+/// <summary>A family of devices (CPU, CUDA, OpenCL). A backend may be unavailable; it then says why.</summary>
+public interface IBackend
+{
+    DeviceKind Kind { get; }
+    string Name { get; }
+
+    /// <summary>Whether the backend can create devices here, and why not when it cannot.</summary>
+    BackendStatus Status { get; }
+
+    /// <summary>Number of devices (0 when unavailable).</summary>
+    int DeviceCount { get; }
+
+    /// <summary>The device with this ordinal (shared: created once, owned by the backend).</summary>
+    IDevice GetDevice(int ordinal = 0);
+
+    /// <summary>Facts for `tessera devices`: name/value pairs per device.</summary>
+    IReadOnlyList<KeyValuePair<string, string>> Describe();
+}
+
+/// <summary>Availability of a backend.</summary>
+/// <param name="Available">True when devices can be created.</param>
+/// <param name="Reason">Why not, naming every native library tried; empty when available.</param>
+/// <param name="Attempts">Each library name or check tried with its outcome.</param>
+public sealed record BackendStatus(bool Available, string Reason, IReadOnlyList<string> Attempts)
+{
+    public static BackendStatus Ok { get; } = new(true, "", Array.Empty<string>());
+    public static BackendStatus Unavailable(string reason, IReadOnlyList<string>? attempts = null) =>
+        new(false, reason, attempts ?? Array.Empty<string>());
+}

@@ -1,0 +1,123 @@
+namespace Tessera.Kernels;
+
+/// <summary>Element-wise functions of one input. Parameters come in <see cref="UnaryParams"/>.</summary>
+public enum UnaryOp
+{
+    /// <summary>y = x (a copy).</summary>
+    Identity,
+    Neg, Abs, Exp, Log, Sqrt, Reciprocal,
+    Relu,
+    /// <summary>y = x ≥ 0 ? x : Alpha·x.</summary>
+    LeakyRelu,
+    Sigmoid,
+    /// <summary>y = clamp(Alpha·x + Beta, 0, 1).</summary>
+    HardSigmoid,
+    Tanh, Erf,
+    /// <summary>GELU, exact: x·Φ(x) = 0.5·x·(1 + erf(x/√2)).</summary>
+    GeluErf,
+    /// <summary>GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
+    GeluTanh,
+    /// <summary>y = x^Alpha.</summary>
+    PowScalar,
+    /// <summary>y = min(max(x, Alpha), Beta).</summary>
+    Clamp,
+    /// <summary>y = Alpha·x + Beta (scalar add and multiply).</summary>
+    Affine,
+}
+
+/// <summary>Scalars of a unary op (meaning per <see cref="UnaryOp"/>).</summary>
+public readonly record struct UnaryParams(float Alpha = 0f, float Beta = 0f);
+
+/// <summary>Element-wise functions of two inputs with NumPy broadcasting.</summary>
+public enum BinaryOp { Add, Sub, Mul, Div, Pow, Max, Min }
+
+/// <summary>Reductions.</summary>
+public enum ReduceOp { Sum, Mean, Max, Min }
+
+/// <summary>Reduction over <paramref name="Axes"/> (normalised, ascending, distinct; empty means all axes).</summary>
+public sealed record ReduceParams(int[] Axes, bool KeepDims);
+
+/// <summary>Arg-reduction (argmax) along one normalised axis.</summary>
+public readonly record struct ArgReduceParams(int Axis, bool KeepDims, bool SelectLastIndex = false);
+
+/// <summary>Softmax or log-softmax along a normalised axis.</summary>
+public readonly record struct SoftmaxParams(int Axis, bool Log = false);
+
+/// <summary>How per-sample losses are combined.</summary>
+public enum LossReduction { None, Mean, Sum }
+
+/// <summary>Cross-entropy from logits [N, C]. Targets are class indices (int64 [N]) or probabilities (float32 [N, C]).
+/// With indices, samples whose target equals <paramref name="IgnoreIndex"/> contribute nothing and, for Mean, are not counted.</summary>
+public readonly record struct CrossEntropyParams(LossReduction Reduction = LossReduction.Mean, long IgnoreIndex = -100, float LabelSmoothing = 0f);
+
+/// <summary>C = Alpha·op(A)·op(B) + Beta·C (+ bias broadcast over rows). Batched over leading dimensions with broadcasting.</summary>
+public readonly record struct GemmParams(bool TransA = false, bool TransB = false, float Alpha = 1f, float Beta = 0f);
+
+/// <summary>2-D convolution on NCHW input with OIHW weights (I = C/Groups). Padding may be asymmetric.</summary>
+public readonly record struct Conv2dParams(
+    int StrideH = 1, int StrideW = 1,
+    int PadTop = 0, int PadLeft = 0, int PadBottom = 0, int PadRight = 0,
+    int DilationH = 1, int DilationW = 1, int Groups = 1)
+{
+    /// <summary>Symmetric stride/padding/dilation in both directions.</summary>
+    public static Conv2dParams Square(int stride = 1, int pad = 0, int dilation = 1, int groups = 1) =>
+        new(stride, stride, pad, pad, pad, pad, dilation, dilation, groups);
+}
+
+/// <summary>2-D pooling window on NCHW input. Dilation applies to max pooling; CountIncludePad to average pooling.</summary>
+public readonly record struct Pool2dParams(
+    int KernelH, int KernelW,
+    int StrideH, int StrideW,
+    int PadTop = 0, int PadLeft = 0, int PadBottom = 0, int PadRight = 0,
+    int DilationH = 1, int DilationW = 1,
+    bool CeilMode = false, bool CountIncludePad = false)
+{
+    public static Pool2dParams Square(int kernel, int stride, int pad = 0) =>
+        new(kernel, kernel, stride, stride, pad, pad, pad, pad);
+}
+
+/// <summary>Batch normalisation over all axes but 1 (channels). Running statistics: r ← (1−Momentum)·r + Momentum·batch,
+/// with the unbiased batch variance (PyTorch's convention).</summary>
+public readonly record struct BatchNormParams(float Epsilon = 1e-5f, float Momentum = 0.1f);
+
+/// <summary>Layer normalisation over axes [Axis, rank) (Axis normalised).</summary>
+public readonly record struct LayerNormParams(int Axis, float Epsilon = 1e-5f);
+
+/// <summary>Inverted dropout: kept elements are scaled by 1/(1−Ratio). The mask is a pure function of (Seed, element index).</summary>
+public readonly record struct DropoutParams(float Ratio, ulong Seed, bool Training = true);
+
+/// <summary>Scaled dot-product attention. Scale defaults to 1/√D when NaN. Causal masks key j &gt; query i (top-left aligned).</summary>
+public readonly record struct AttentionParams(float Scale = float.NaN, bool Causal = false);
+
+/// <summary>Plain SGD: p ← p − lr·(g + WeightDecay·p).</summary>
+public readonly record struct SgdParams(float LearningRate, float WeightDecay = 0f);
+
+/// <summary>Which formula an optimizer step follows.</summary>
+public enum OptimizerMode
+{
+    /// <summary>PyTorch's torch.optim formulas.</summary>
+    PyTorch,
+    /// <summary>The ONNX ai.onnx.preview.training operator formulas (Adam, Momentum).</summary>
+    Onnx,
+}
+
+/// <summary>Momentum SGD. PyTorch mode: v ← μ·v + (1−Dampening)·g' (v ← g' on the first step), p ← p − lr·(Nesterov ? g' + μ·v : v),
+/// g' = g + WeightDecay·p. ONNX mode follows the Momentum operator with Alpha = Momentum, Beta = 1 − Dampening,
+/// norm_coefficient = WeightDecay, learning rate decayed by DecayFactor.</summary>
+public readonly record struct MomentumParams(
+    float LearningRate, float Momentum = 0.9f, float Dampening = 0f, float WeightDecay = 0f, bool Nesterov = false,
+    long Step = 1, OptimizerMode Mode = OptimizerMode.PyTorch, float DecayFactor = 0f);
+
+/// <summary>Adam / AdamW. Step is 1-based (the step being taken) in PyTorch mode; in ONNX mode it is T, the count of steps already taken.
+/// Decoupled = AdamW (p ← p·(1 − lr·WeightDecay)); otherwise WeightDecay is added to the gradient (L2).
+/// ONNX mode: Alpha/Beta of the operator are Beta1/Beta2, norm_coefficient = WeightDecay, NormCoefficientPost applied after the step.</summary>
+public readonly record struct AdamParams(
+    float LearningRate, float Beta1 = 0.9f, float Beta2 = 0.999f, float Epsilon = 1e-8f, float WeightDecay = 0f,
+    bool Decoupled = false, long Step = 1, OptimizerMode Mode = OptimizerMode.PyTorch,
+    float DecayFactor = 0f, float NormCoefficientPost = 0f);
+
+/// <summary>Padding modes.</summary>
+public enum PadMode { Constant, Reflect, Edge }
+
+/// <summary>Padding in ONNX layout: Pads = [begin_0, ..., begin_{r-1}, end_0, ..., end_{r-1}] (negative crops).</summary>
+public sealed record PadParams(int[] Pads, PadMode Mode = PadMode.Constant, float Value = 0f);

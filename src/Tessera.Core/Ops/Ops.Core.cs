@@ -1,0 +1,40 @@
+namespace Tessera;
+
+/// <summary>The eager API: every op validates its arguments (errors name the op, argument and shapes), infers and
+/// allocates its output on the inputs' device, and runs that device's kernel. Backward functions are here too, so
+/// eager code and tests can call every gradient. Split by op family into partial files.</summary>
+public static partial class Ops
+{
+    /// <summary>A contiguous copy of <paramref name="x"/> (strided and broadcast views are materialised).</summary>
+    public static Tensor Copy(Tensor x)
+    {
+        Check.Alive(nameof(Copy), nameof(x), x);
+        return x.Clone();
+    }
+
+    /// <summary>dst ← src (same shape and dtype; src may be strided; dst contiguous).</summary>
+    public static void CopyInto(Tensor src, Tensor dst)
+    {
+        const string op = nameof(CopyInto);
+        var device = Check.SameDevice(op, (nameof(src), src), (nameof(dst), dst));
+        Check.Output(op, nameof(dst), dst, src.Shape, src.DType);
+        device.Kernels.Copy(src, dst);
+    }
+
+    /// <summary>Sets every element of <paramref name="dst"/>.</summary>
+    public static void Fill(Tensor dst, double value)
+    {
+        Check.Alive(nameof(Fill), nameof(dst), dst);
+        if (!dst.IsContiguous) throw new TesseraArgumentException(nameof(Fill), nameof(dst), "must be contiguous");
+        dst.Device.Kernels.Fill(dst, value);
+    }
+
+    /// <summary>A copy of <paramref name="x"/> converted to <paramref name="dtype"/>.</summary>
+    public static Tensor Cast(Tensor x, DType dtype)
+    {
+        Check.Alive(nameof(Cast), nameof(x), x);
+        var y = Tensor.Empty(x.Device, dtype, x.Shape);
+        x.Device.Kernels.Cast(x, y);
+        return y;
+    }
+}

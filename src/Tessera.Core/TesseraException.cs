@@ -1,0 +1,62 @@
+namespace Tessera;
+
+/// <summary>The root of every error Tessera raises on purpose. <see cref="Op"/> names the operation that refused.</summary>
+public class TesseraException : Exception
+{
+    public TesseraException(string op, string message, Exception? inner = null)
+        : base($"{op}: {message}", inner) => Op = op;
+
+    /// <summary>The operation (or API) that raised the error.</summary>
+    public string Op { get; }
+}
+
+/// <summary>An argument is invalid (value out of range, wrong count, absurd size).</summary>
+public class TesseraArgumentException : TesseraException
+{
+    public TesseraArgumentException(string op, string argument, string message)
+        : base(op, $"argument '{argument}': {message}") => Argument = argument;
+
+    public string Argument { get; }
+}
+
+/// <summary>Shapes do not agree (rank, dimensions, broadcast).</summary>
+public sealed class TesseraShapeException : TesseraArgumentException
+{
+    public TesseraShapeException(string op, string argument, string message) : base(op, argument, message) { }
+}
+
+/// <summary>An element type is not accepted by an operation.</summary>
+public sealed class TesseraDTypeException : TesseraArgumentException
+{
+    public TesseraDTypeException(string op, string argument, string message) : base(op, argument, message) { }
+}
+
+/// <summary>Tensors live on different devices, or the device cannot run the operation.</summary>
+public sealed class TesseraDeviceException : TesseraArgumentException
+{
+    public TesseraDeviceException(string op, string argument, string message) : base(op, argument, message) { }
+}
+
+/// <summary>An axis is outside [-rank, rank).</summary>
+public sealed class TesseraAxisException : TesseraArgumentException
+{
+    public TesseraAxisException(string op, string argument, string message) : base(op, argument, message) { }
+}
+
+/// <summary>A tensor, buffer or device was used after it was disposed.</summary>
+public sealed class TesseraDisposedException : TesseraException
+{
+    public TesseraDisposedException(string op, string what) : base(op, $"{what} was used after it was disposed") { }
+}
+
+/// <summary>A memory pool could not satisfy a request.</summary>
+public sealed class TesseraOutOfMemoryException : TesseraException
+{
+    public TesseraOutOfMemoryException(string op, string message) : base(op, message) { }
+}
+
+/// <summary>A backend (native library, driver, device) is missing or failed.</summary>
+public sealed class TesseraBackendException : TesseraException
+{
+    public TesseraBackendException(string op, string message, Exception? inner = null) : base(op, message, inner) { }
+}

@@ -1,0 +1,72 @@
+using System.Runtime.Intrinsics;
+using Tessera.Devices;
+using Tessera.Kernels;
+
+namespace Tessera.Cpu;
+
+/// <summary>The host CPU as a Tessera device: pooled 64-byte-aligned memory, in-line streams, SIMD kernels
+/// (Vector512 → Vector256 → Vector128 → scalar) over a configurable number of threads.</summary>
+public sealed unsafe class CpuDevice : IDevice
+{
+    private int _threads = Environment.ProcessorCount;
+
+    public CpuDevice()
+    {
+        Memory = new CpuMemoryPool();
+        DefaultStream = new CpuStream(this);
+        Kernels = new CpuKernels(this);
+        Name = CpuInfo.ModelName;
+    }
+
+    public DeviceKind Kind => DeviceKind.Cpu;
+    public string Name { get; }
+    public string Id => "cpu";
+    public IStream DefaultStream { get; }
+    public CpuMemoryPool Memory { get; }
+    IMemoryPool IDevice.Memory => Memory;
+    public IKernels Kernels { get; }
+
+    /// <summary>Threads the kernels use (default: all logical processors).</summary>
+    public int Threads
+    {
+        get => _threads;
+        set
+        {
+            if (value < 1 || value > 4096) throw new TesseraArgumentException("CpuDevice.Threads", nameof(value), $"must be in [1, 4096], got {value}");
+            _threads = value;
+        }
+    }
+
+    public static bool Vector512Accelerated => Vector512.IsHardwareAccelerated;
+    public static bool Vector256Accelerated => Vector256.IsHardwareAccelerated;
+
+    public IStream CreateStream() => new CpuStream(this);
+    public IEvent CreateEvent(bool timing = false) => new CpuEvent();
+
+    public void CopyFromHost(ReadOnlySpan<byte> source, DeviceBuffer destination, long byteOffset, IStream? stream = null)
+    {
+        CheckRange("CpuDevice.CopyFromHost", destination, byteOffset, source.Length);
+        source.CopyTo(new Span<byte>((byte*)destination.Handle + byteOffset, source.Length));
+    }
+
+    public void CopyToHost(DeviceBuffer source, long byteOffset, Span<byte> destination, IStream? stream = null)
+    {
+        CheckRange("CpuDevice.CopyToHost", source, byteOffset, destination.Length);
+        new ReadOnlySpan<byte>((byte*)source.Handle + byteOffset, destination.Length).CopyTo(destination);
+    }
+
+    private static void CheckRange(string op, DeviceBuffer buffer, long offset, long length)
+    {
+        if (buffer.IsDisposed) throw new TesseraDisposedException(op, "device buffer");
+        if (offset < 0 || offset + length > buffer.Bytes)
+            throw new TesseraArgumentException(op, "range", $"bytes [{offset}, {offset + length}) are outside a buffer of {buffer.Bytes} bytes");
+    }
+
+    public bool Supports(OpKind op, DType dtype) => op switch
+    {
+        OpKind.Copy or OpKind.Fill or OpKind.Cast or OpKind.Concat or OpKind.Gather or OpKind.Pad => true,
+        _ => dtype == DType.Float32,
+    };
+
+    public void Dispose() => Memory.ReleaseCached();
+}
