@@ -1,0 +1,11 @@
+# Thin wrapper over .ci/build.sh (the same commands exist as a bash path; pwsh is optional).
+#   ./build.ps1 [build|test|main]
+param([ValidateSet('build', 'test', 'main')][string]$Target = 'build')
+$ErrorActionPreference = 'Stop'
+Set-Location $PSScriptRoot
+switch ($Target) {
+    'build' { dotnet build Runtime.sln -c Release -warnaserror }
+    'test'  { dotnet test Runtime.sln -c Release }
+    'main'  { dotnet run -c Release --project src/Tessera.Cli -- devices }
+}
+exit $LASTEXITCODE
