@@ -1,0 +1,67 @@
+using System.Diagnostics;
+
+namespace Tessera.Bench;
+
+/// <summary>How long to warm up and measure. Budgets are in milliseconds, as in triton's do_bench; warm-up also runs at
+/// least <see cref="MinWarmupCalls"/> calls so that .NET's tiered JIT has promoted the code before timing.</summary>
+public sealed record BenchOptions(
+    double WarmupMs = 200, double RepeatMs = 500, int MinWarmupCalls = 60, int MinSamples = 7, int MaxSamples = 2000,
+    double MinSampleMs = 0.05)
+{
+    public static BenchOptions Quick { get; } = new(WarmupMs: 50, RepeatMs: 100, MinSamples: 5);
+}
+
+/// <summary>Timing statistics of one benchmarked function (per call).</summary>
+/// <param name="MedianMs">Median time per call.</param>
+/// <param name="NoisePct">Relative standard deviation of the samples, in percent.</param>
+/// <param name="Samples">Number of timed samples (each of <paramref name="CallsPerSample"/> calls).</param>
+public sealed record Measurement(double MedianMs, double MinMs, double MaxMs, double NoisePct, int Samples, int CallsPerSample);
+
+/// <summary>Warm-up and repetition with wall-clock timing (the CPU's timer; GPU backends time with device events).</summary>
+public static class BenchTimer
+{
+    /// <summary>Times <paramref name="run"/>. <paramref name="beforeEach"/> (untimed) runs before every sample, e.g. to
+    /// rotate input buffers for cold-cache runs.</summary>
+    public static Measurement Measure(Action run, BenchOptions? options = null, Action? beforeEach = null)
+    {
+        var o = options ?? new BenchOptions();
+        // Warm-up: at least MinWarmupCalls calls and WarmupMs.
+        var sw = Stopwatch.StartNew();
+        int warm = 0;
+        while (warm < o.MinWarmupCalls || sw.Elapsed.TotalMilliseconds < o.WarmupMs)
+        {
+            beforeEach?.Invoke();
+            run();
+            warm++;
+            if (warm >= o.MinWarmupCalls * 1000) break;
+        }
+        // Estimate the cost of one call to decide how many calls make one sample.
+        double perCall = Math.Max(sw.Elapsed.TotalMilliseconds / warm, 1e-6);
+        int callsPerSample = beforeEach is null ? Math.Max(1, (int)Math.Ceiling(o.MinSampleMs / perCall)) : 1;
+        int samples = (int)Math.Clamp(o.RepeatMs / (perCall * callsPerSample), o.MinSamples, o.MaxSamples);
+        var times = new double[samples];
+        for (int s = 0; s < samples; s++)
+        {
+            beforeEach?.Invoke();
+            long t0 = Stopwatch.GetTimestamp();
+            for (int c = 0; c < callsPerSample; c++) run();
+            long t1 = Stopwatch.GetTimestamp();
+            times[s] = (t1 - t0) * 1000.0 / Stopwatch.Frequency / callsPerSample;
+        }
+        return Summarise(times, callsPerSample);
+    }
+
+    /// <summary>Median, extremes and relative standard deviation of per-call times.</summary>
+    public static Measurement Summarise(double[] perCallMs, int callsPerSample = 1)
+    {
+        if (perCallMs.Length == 0) throw new TesseraArgumentException("BenchTimer.Summarise", nameof(perCallMs), "no samples");
+        var sorted = (double[])perCallMs.Clone();
+        Array.Sort(sorted);
+        int n = sorted.Length;
+        double median = n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+        double mean = sorted.Average();
+        double var = n > 1 ? sorted.Sum(x => (x - mean) * (x - mean)) / (n - 1) : 0;
+        double noise = mean > 0 ? 100 * Math.Sqrt(var) / mean : 0;
+        return new Measurement(median, sorted[0], sorted[^1], noise, n, callsPerSample);
+    }
+}
