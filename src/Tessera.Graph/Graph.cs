@@ -1,0 +1,49 @@
+using System.Text;
+using Tessera.Graph.Ops;
+
+namespace Tessera.Graph;
+
+/// <summary>A computation: values (inputs, parameters, state, constants, intermediates) and the nodes that produce them,
+/// in the order they were added (which is a topological order).</summary>
+public sealed class ComputeGraph
+{
+    private readonly List<Value> _values = new();
+    private readonly List<Node> _nodes = new();
+
+    public IReadOnlyList<Value> Values => _values;
+    public IReadOnlyList<Node> Nodes => _nodes;
+
+    public IEnumerable<Value> Inputs => _values.Where(v => v.Kind == ValueKind.Input);
+    public IEnumerable<Value> Parameters => _values.Where(v => v.Kind == ValueKind.Parameter);
+    public IEnumerable<Value> Outputs => _values.Where(v => v.IsOutput);
+    public Value? Loss => _values.FirstOrDefault(v => v.IsLoss);
+
+    internal Value AddValue(string name, Shape shape, DType dtype, ValueKind kind, Node? producer = null, int output = 0)
+    {
+        var v = new Value(_values.Count, name, shape, dtype, kind, producer, output);
+        _values.Add(v);
+        return v;
+    }
+
+    internal Node AddNode(string name, GraphOp op, Value[] inputs)
+    {
+        var n = new Node(_nodes.Count, name, op, inputs);
+        _nodes.Add(n);
+        return n;
+    }
+
+    /// <summary>A readable listing: one line per value source and per node.</summary>
+    public string Dump()
+    {
+        var sb = new StringBuilder();
+        foreach (var v in _values.Where(v => v.Producer is null))
+            sb.AppendLine($"{v.Kind.ToString().ToLowerInvariant(),-9} {v}");
+        foreach (var n in _nodes)
+            sb.AppendLine(n.ToString());
+        foreach (var v in _values.Where(v => v.IsOutput || v.IsLoss))
+            sb.AppendLine($"{(v.IsLoss ? "loss" : "output"),-9} {v}");
+        return sb.ToString();
+    }
+
+    public override string ToString() => $"ComputeGraph({_nodes.Count} nodes, {_values.Count} values)";
+}

@@ -1,0 +1,79 @@
+using Tessera.Graph.Ops;
+
+namespace Tessera.Graph;
+
+/// <summary>Builds a <see cref="ComputeGraph"/>: each call infers its outputs' shapes and dtypes at once, so a mistake
+/// is reported at the line that makes it, naming the node. Op methods live in partial files by family.</summary>
+public sealed partial class GraphBuilder
+{
+    private readonly Dictionary<string, int> _nameCounts = new();
+
+    public GraphBuilder() : this(new ComputeGraph()) { }
+
+    public GraphBuilder(ComputeGraph graph) => Graph = graph;
+
+    public ComputeGraph Graph { get; }
+
+    /// <summary>A value fed at every run.</summary>
+    public Value Input(string name, DType dtype, params int[] shape) =>
+        Graph.AddValue(name, Shape.Create($"Input '{name}'", shape), dtype, ValueKind.Input);
+
+    /// <summary>A trainable tensor, bound now and kept across runs (the graph does not own it).</summary>
+    public Value Parameter(string name, Tensor value) => Bind(name, value, ValueKind.Parameter);
+
+    /// <summary>Persistent state the graph updates in place (BatchNorm running statistics).</summary>
+    public Value State(string name, Tensor value) => Bind(name, value, ValueKind.State);
+
+    /// <summary>A fixed tensor.</summary>
+    public Value Constant(string name, Tensor value) => Bind(name, value, ValueKind.Constant);
+
+    private Value Bind(string name, Tensor t, ValueKind kind)
+    {
+        Check.Alive($"{kind} '{name}'", nameof(t), t);
+        var v = Graph.AddValue(name, t.Shape, t.DType, kind);
+        v.Bound = t;
+        return v;
+    }
+
+    /// <summary>Adds a node running <paramref name="op"/> on <paramref name="inputs"/> (null for absent optional
+    /// inputs is not allowed here: ops with optional inputs take fewer inputs) and returns its outputs.</summary>
+    public Value[] Apply(GraphOp op, string? name, params Value[] inputs)
+    {
+        string nodeName = UniqueName(name ?? op.Kind);
+        foreach (var (v, i) in inputs.Select((v, i) => (v, i)))
+        {
+            if (v is null) throw new TesseraArgumentException(nodeName, $"input {i}", "is null");
+            if (!Graph.Values.Contains(v)) throw new TesseraArgumentException(nodeName, $"input {i}", $"{v} belongs to another graph");
+        }
+        var specs = op.Infer(nodeName, inputs);
+        var node = Graph.AddNode(nodeName, op, inputs);
+        node.Outputs = specs.Select((s, i) => Graph.AddValue(specs.Length == 1 ? nodeName : $"{nodeName}:{i}", s.Shape, s.DType, ValueKind.Intermediate, node, i)).ToArray();
+        return node.Outputs.ToArray();
+    }
+
+    /// <summary>Single-output form of <see cref="Apply"/>.</summary>
+    public Value Apply1(GraphOp op, string? name, params Value[] inputs) => Apply(op, name, inputs)[0];
+
+    /// <summary>Marks values as outputs of the graph.</summary>
+    public void Output(params Value[] values)
+    {
+        foreach (var v in values) v.IsOutput = true;
+    }
+
+    /// <summary>Marks the scalar loss (also an output).</summary>
+    public Value Loss(Value loss)
+    {
+        if (loss.Shape.ElementCount != 1 || loss.DType != DType.Float32)
+            throw new TesseraShapeException("GraphBuilder.Loss", nameof(loss), $"the loss must be a float32 scalar, got {loss}");
+        loss.IsLoss = true;
+        loss.IsOutput = true;
+        return loss;
+    }
+
+    private string UniqueName(string baseName)
+    {
+        _nameCounts.TryGetValue(baseName, out int n);
+        _nameCounts[baseName] = n + 1;
+        return n == 0 ? baseName : $"{baseName}_{n}";
+    }
+}
