@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using Tessera.Devices;
+using Tessera.Graph.Ops;
+using Tessera.Graph.Planning;
+
+namespace Tessera.Graph.Execution;
+
+/// <summary>A graph compiled for one device: a schedule, one arena holding every intermediate (offsets assigned by
+/// liveness, in place where an op allows), persistent input tensors, and views for every value. Compiling allocates;
+/// <see cref="Run"/> only launches kernels.</summary>
+public sealed class ExecutionPlan : IDisposable
+{
+    private readonly Tensor?[] _tensors;       // by value id
+    private readonly Node[] _schedule;
+    private readonly Tensor?[][] _nodeInputs;
+    private readonly Tensor[][] _nodeOutputs;
+    private readonly DeviceBuffer? _arena;
+    private readonly List<Tensor> _owned = new();
+    private readonly double[] _nodeMs;
+
+    private ExecutionPlan(ComputeGraph graph, IDevice device, Node[] schedule, Tensor?[] tensors, DeviceBuffer? arena,
+        long arenaBytes, long naiveBytes, List<Tensor> owned)
+    {
+        Graph = graph;
+        Device = device;
+        _schedule = schedule;
+        _tensors = tensors;
+        _arena = arena;
+        ArenaBytes = arenaBytes;
+        NaiveBytes = naiveBytes;
+        _owned = owned;
+        Context = new ExecContext(device);
+        _nodeInputs = schedule.Select(n => n.Inputs.Select(v => tensors[v.Id]).ToArray()).ToArray();
+        _nodeOutputs = schedule.Select(n => n.Outputs.Select(v => tensors[v.Id]!).ToArray()).ToArray();
+        _nodeMs = new double[schedule.Length];
+    }
+
+    public ComputeGraph Graph { get; }
+    public IDevice Device { get; }
+    public ExecContext Context { get; }
+    public IReadOnlyList<Node> Schedule => _schedule;
+
+    /// <summary>Bytes of the arena holding every intermediate.</summary>
+    public long ArenaBytes { get; }
+
+    /// <summary>Bytes the intermediates would take each in its own buffer.</summary>
+    public long NaiveBytes { get; }
+
+    /// <summary>When true, <see cref="Run"/> records each node's wall time (after synchronising the stream).</summary>
+    public bool Profile { get; set; }
+
+    /// <summary>Per-node time of the last profiled run, in schedule order (milliseconds).</summary>
+    public IReadOnlyList<double> NodeMilliseconds => _nodeMs;
+
+    /// <summary>Start of each node in the last profiled run, relative to the run's start (milliseconds).</summary>
+    public IReadOnlyList<double> NodeStartMilliseconds => _nodeStartMs;
+    private double[] _nodeStartMs = Array.Empty<double>();
+
+    /// <summary>Compiles <paramref name="graph"/> for <paramref name="device"/>.</summary>
+    public static ExecutionPlan Compile(ComputeGraph graph, IDevice device)
+    {
+        var schedule = graph.Nodes.ToArray();
+        int nv = graph.Values.Count;
+        var first = new int[nv];
+        var last = new int[nv];
+        Array.Fill(first, -1);
+        for (int s = 0; s < schedule.Length; s++)
+        {
+            foreach (var o in schedule[s].Outputs) { first[o.Id] = s; last[o.Id] = s; }
+            foreach (var i in schedule[s].Inputs) last[i.Id] = Math.Max(last[i.Id], s);
+        }
+        // Buffers: one per intermediate, except outputs that take over a dying input's buffer in place.
+        var bufferOf = new int[nv];
+        Array.Fill(bufferOf, -1);
+        var lifetimes = new List<BufferLifetime>();
+        var bytesOf = new List<long>();
+        foreach (var v in graph.Values)
+        {
+            if (v.Kind != ValueKind.Intermediate) continue;
+            long bytes = v.Shape.ElementCount * v.DType.SizeOf();
+            int lastUse = v.IsOutput ? schedule.Length : last[v.Id];
+            var n = v.Producer!;
+            int ip = n.Op.InPlaceInput;
+            if (v.ProducerOutput == 0 && ip >= 0 && ip < n.Inputs.Count)
+            {
+                var src = n.Inputs[ip];
+                int b = bufferOf[src.Id];
+                if (b >= 0 && src.Kind == ValueKind.Intermediate && !src.IsOutput && last[src.Id] == first[v.Id]
+                    && src.Shape.ElementCount * src.DType.SizeOf() == bytes && n.Inputs.Count(x => x == src) == 1
+                    && lifetimes[b].LastStep == first[v.Id])
+                {
+                    bufferOf[v.Id] = b;
+                    lifetimes[b] = lifetimes[b] with { LastStep = lastUse };
+                    continue;
+                }
+            }
+            bufferOf[v.Id] = lifetimes.Count;
+            lifetimes.Add(new BufferLifetime(bytes, first[v.Id], lastUse));
+            bytesOf.Add(bytes);
+        }
+        var plan = ArenaPlanner.Plan(lifetimes);
+        long naive = graph.Values.Where(v => v.Kind == ValueKind.Intermediate)
+            .Sum(v => ArenaPlanner.Align(v.Shape.ElementCount * v.DType.SizeOf(), ArenaPlanner.DefaultAlignment));
+        DeviceBuffer? arena = plan.ArenaBytes > 0 ? device.Memory.Rent(plan.ArenaBytes, device.DefaultStream) : null;
+        var tensors = new Tensor?[nv];
+        var owned = new List<Tensor>();
+        foreach (var v in graph.Values)
+        {
+            switch (v.Kind)
+            {
+                case ValueKind.Intermediate:
+                    tensors[v.Id] = Tensor.View(device, arena!, plan.Offsets[bufferOf[v.Id]], v.DType, v.Shape);
+                    owned.Add(tensors[v.Id]!);
+                    break;
+                case ValueKind.Input:
+                    tensors[v.Id] = Tensor.Empty(device, v.DType, v.Shape);
+                    owned.Add(tensors[v.Id]!);
+                    break;
+                default:
+                    var bound = v.Bound!;
+                    if (!ReferenceEquals(bound.Device, device))
+                        throw new TesseraDeviceException("ExecutionPlan.Compile", v.Name, $"is bound to a tensor on {bound.Device.Id}, the plan runs on {device.Id}");
+                    tensors[v.Id] = bound;
+                    break;
+            }
+        }
+        return new ExecutionPlan(graph, device, schedule, tensors, arena, plan.ArenaBytes, naive, owned);
+    }
+
+    /// <summary>The tensor behind a value: write inputs into it before <see cref="Run"/>, read outputs after.</summary>
+    public Tensor this[Value v] => _tensors[v.Id] ?? throw new TesseraArgumentException("ExecutionPlan", nameof(v), $"{v} has no tensor");
+
+    /// <summary>The input value named <paramref name="name"/>.</summary>
+    public Tensor Input(string name) =>
+        this[Graph.Values.FirstOrDefault(v => v.Kind == ValueKind.Input && v.Name == name)
+             ?? throw new TesseraArgumentException("ExecutionPlan.Input", nameof(name), $"no input named '{name}'")];
+
+    /// <summary>Runs every node once, in order, on the device's default stream.</summary>
+    public void Run()
+    {
+        var ctx = Context;
+        if (!Profile)
+        {
+            for (int s = 0; s < _schedule.Length; s++)
+                _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
+        }
+        else
+        {
+            if (_nodeStartMs.Length != _schedule.Length) _nodeStartMs = new double[_schedule.Length];
+            var stream = Device.DefaultStream;
+            long t0 = Stopwatch.GetTimestamp();
+            for (int s = 0; s < _schedule.Length; s++)
+            {
+                long a = Stopwatch.GetTimestamp();
+                _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
+                stream.Synchronize();
+                long b = Stopwatch.GetTimestamp();
+                _nodeStartMs[s] = (a - t0) * 1000.0 / Stopwatch.Frequency;
+                _nodeMs[s] = (b - a) * 1000.0 / Stopwatch.Frequency;
+            }
+        }
+        ctx.Step++;
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _owned) t.Dispose();
+        _owned.Clear();
+        _arena?.Dispose();
+    }
+}
