@@ -1,0 +1,19 @@
+namespace Tessera.Graph.Ops;
+
+/// <summary>A tensor of one value (the seed of backpropagation: ones shaped like the loss).</summary>
+public sealed class FillOp(Shape shape, DType dtype, double value) : GraphOp
+{
+    public override string Kind => "Fill";
+    public override string Describe() => $"Fill[{value}]";
+
+    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    {
+        if (inputs.Count != 0) throw new TesseraArgumentException(node, "inputs", "Fill takes no inputs");
+        return new[] { new OutputSpec(shape, dtype) };
+    }
+
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.Fill(outputs[0], value);
+
+    public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => Array.Empty<Value?>();
+}
