@@ -1,0 +1,102 @@
+using Tessera.Kernels;
+
+namespace Tessera.Graph.Training;
+
+/// <summary>Updates parameters from their gradients with one fused kernel per parameter. State (momentum buffers,
+/// Adam moments) is created on the parameter's device at the first step and can be saved and restored.</summary>
+public abstract class Optimizer : IDisposable
+{
+    private readonly Dictionary<string, Tensor[]> _state = new();
+
+    protected Optimizer(LearningRateSchedule schedule) => Schedule = schedule;
+
+    public LearningRateSchedule Schedule { get; }
+
+    /// <summary>Steps taken so far.</summary>
+    public long StepCount { get; private set; }
+
+    /// <summary>Learning rate of the next step.</summary>
+    public double CurrentRate => Schedule.At(StepCount);
+
+    /// <summary>Names of the state tensors kept per parameter ("m", "v", "velocity").</summary>
+    protected abstract string[] StateNames { get; }
+
+    protected abstract void Update(IKernels kernels, Tensor param, Tensor grad, Tensor[] state, float lr, long step);
+
+    /// <summary>One step over every (name, parameter, gradient).</summary>
+    public void Step(IEnumerable<(string Name, Tensor Param, Tensor Grad)> parameters)
+    {
+        float lr = (float)CurrentRate;
+        foreach (var (name, p, g) in parameters)
+        {
+            if (p.Shape != g.Shape) throw new TesseraShapeException($"{GetType().Name}.Step", name, $"gradient {g.Shape} does not match parameter {p.Shape}");
+            if (!_state.TryGetValue(name, out var st))
+            {
+                st = StateNames.Select(_ => Tensor.Zeros(p.Device, DType.Float32, p.Shape.ToArray())).ToArray();
+                _state[name] = st;
+            }
+            Update(p.Device.Kernels, p, g, st, lr, StepCount);
+        }
+        StepCount++;
+    }
+
+    /// <summary>State as checkpoint entries named "optim.{state}/{param}", plus the step count in metadata.</summary>
+    public IEnumerable<Checkpoint.Entry> ExportState() =>
+        _state.SelectMany(kv => StateNames.Select((s, i) => new Checkpoint.Entry($"optim.{s}/{kv.Key}", kv.Value[i].Shape.ToArray(), kv.Value[i].ToArray<float>())));
+
+    /// <summary>Restores state exported by <see cref="ExportState"/>; parameters give the device and shapes.</summary>
+    public void ImportState(IReadOnlyDictionary<string, Checkpoint.Entry> entries, long stepCount, IEnumerable<(string Name, Tensor Param)> parameters)
+    {
+        foreach (var (name, p) in parameters)
+        {
+            var st = new Tensor[StateNames.Length];
+            for (int i = 0; i < StateNames.Length; i++)
+            {
+                string key = $"optim.{StateNames[i]}/{name}";
+                if (!entries.TryGetValue(key, out var e))
+                    throw new TesseraArgumentException($"{GetType().Name}.ImportState", key, "missing from the checkpoint");
+                if (!e.Shape.SequenceEqual(p.Shape.ToArray()))
+                    throw new TesseraShapeException($"{GetType().Name}.ImportState", key, $"shape [{string.Join(", ", e.Shape)}] does not match parameter {p.Shape}");
+                st[i] = Tensor.FromArray(p.Device, e.Data, e.Shape);
+            }
+            if (_state.Remove(name, out var old)) foreach (var t in old) t.Dispose();
+            _state[name] = st;
+        }
+        StepCount = stepCount;
+    }
+
+    public void Dispose()
+    {
+        foreach (var st in _state.Values) foreach (var t in st) t.Dispose();
+        _state.Clear();
+    }
+}
+
+/// <summary>Plain SGD with optional weight decay.</summary>
+public sealed class SgdOptimizer(LearningRateSchedule schedule, float weightDecay = 0) : Optimizer(schedule)
+{
+    protected override string[] StateNames => Array.Empty<string>();
+
+    protected override void Update(IKernels k, Tensor p, Tensor g, Tensor[] s, float lr, long step) =>
+        k.SgdStep(p, g, new SgdParams(lr, weightDecay));
+}
+
+/// <summary>SGD with momentum (classic or Nesterov).</summary>
+public sealed class MomentumOptimizer(LearningRateSchedule schedule, float momentum = 0.9f, bool nesterov = false, float weightDecay = 0, float dampening = 0)
+    : Optimizer(schedule)
+{
+    protected override string[] StateNames => new[] { "velocity" };
+
+    protected override void Update(IKernels k, Tensor p, Tensor g, Tensor[] s, float lr, long step) =>
+        k.MomentumStep(p, g, s[0], new MomentumParams(lr, momentum, dampening, weightDecay, nesterov, step + 1));
+}
+
+/// <summary>Adam (L2 weight decay) or AdamW (decoupled weight decay).</summary>
+public sealed class AdamOptimizer(LearningRateSchedule schedule, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f,
+    float weightDecay = 0, bool decoupled = false) : Optimizer(schedule)
+{
+    protected override string[] StateNames => new[] { "m", "v" };
+
+    protected override void Update(IKernels k, Tensor p, Tensor g, Tensor[] s, float lr, long step) =>
+        k.AdamStep(p, g, s[0], s[1], new AdamParams(lr, beta1, beta2, epsilon, weightDecay, decoupled, step + 1));
+}
