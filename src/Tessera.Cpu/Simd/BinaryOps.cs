@@ -1,0 +1,131 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Tessera.Cpu.Simd;
+
+// Binary ops (forward), and helpers of the reductions expressed as binary ops.
+
+/// <summary>c = a + b.</summary>
+public readonly struct AddOp : IBinaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a + b;
+}
+
+/// <summary>c = a − b.</summary>
+public readonly struct SubOp : IBinaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a - b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a - b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a - b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a - b;
+}
+
+/// <summary>c = a·b.</summary>
+public readonly struct MulOp : IBinaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a * b;
+}
+
+/// <summary>c = a/b.</summary>
+public readonly struct DivOp : IBinaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a / b;
+}
+
+/// <summary>c = a^b.</summary>
+public readonly struct PowOp : IBinaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => FastMath.Pow(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => FastMath.Pow(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => FastMath.Pow(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => FastMath.Pow(a, b);
+}
+
+/// <summary>c = max(a, b).</summary>
+public readonly struct MaxOp : IBinaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => MathF.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
+}
+
+/// <summary>c = min(a, b).</summary>
+public readonly struct MinOp : IBinaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => MathF.Min(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Min(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Min(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Min(a, b);
+}
+
+/// <summary>c = e^(a − b) (column softmax).</summary>
+public readonly struct ExpSubOp : IBinaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => MathF.Exp(a - b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Exp(a - b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Exp(a - b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Exp(a - b);
+}
+
+/// <summary>c = (a − b)².</summary>
+public readonly struct SquaredDiffOp : IBinaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => (a - b) * (a - b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => (a - b) * (a - b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => (a - b) * (a - b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => (a - b) * (a - b);
+}
+
+/// <summary>c = s·(a − b).</summary>
+public readonly struct ScaledDiffOp(float S) : IBinaryOp
+{
+    private readonly float _S = S;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => _S * (a - b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Create(_S) * (a - b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Create(_S) * (a - b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Create(_S) * (a - b);
+}
+
+/// <summary>dx = y·(dy − s); a = y, b = dy.</summary>
+public readonly struct SoftmaxGradOp(float S) : IBinaryOp
+{
+    private readonly float _S = S;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a * (b - _S);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a * (b - Vector128.Create(_S));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a * (b - Vector256.Create(_S));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a * (b - Vector512.Create(_S));
+}
+
+/// <summary>dx = dy − e^y·s; a = y, b = dy.</summary>
+public readonly struct LogSoftmaxGradOp(float S) : IBinaryOp
+{
+    private readonly float _S = S;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => b - MathF.Exp(a) * _S;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => b - Vector128.Exp(a) * Vector128.Create(_S);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => b - Vector256.Exp(a) * Vector256.Create(_S);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => b - Vector512.Exp(a) * Vector512.Create(_S);
+}
+
+/// <summary>dlogit = g·(e^(x − m)·q̄/s − (k·p + ε/C)); a = x, b = p.</summary>
+public readonly struct CrossEntropyProbGradOp(float M, float Scale, float G, float Keep, float Smooth) : IBinaryOp
+{
+    private readonly float _M = M;
+    private readonly float _Scale = Scale;
+    private readonly float _G = G;
+    private readonly float _Keep = Keep;
+    private readonly float _Smooth = Smooth;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => _G * (MathF.Exp(a - _M) * _Scale - (_Keep * b + _Smooth));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Create(_G) * (Vector128.Exp(a - Vector128.Create(_M)) * Vector128.Create(_Scale) - (Vector128.Create(_Keep) * b + Vector128.Create(_Smooth)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Create(_G) * (Vector256.Exp(a - Vector256.Create(_M)) * Vector256.Create(_Scale) - (Vector256.Create(_Keep) * b + Vector256.Create(_Smooth)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Create(_G) * (Vector512.Exp(a - Vector512.Create(_M)) * Vector512.Create(_Scale) - (Vector512.Create(_Keep) * b + Vector512.Create(_Smooth)));
+}

@@ -1,0 +1,108 @@
+
+namespace Tessera.Cpu.Simd;
+
+/// <summary>The generic element-wise drivers: an op supplies math only. Contiguous operands run the SIMD cascade
+/// over the flat range; strided or broadcast operands go through a <see cref="StridedPlan"/> whose rows run the
+/// vector loop when inner strides are 1 (or 0 for a broadcast scalar) and a scalar strided loop otherwise.
+/// Outputs are contiguous.</summary>
+public static unsafe class Drivers
+{
+    /// <summary>y = op(x), y contiguous with x's shape, x any strides.</summary>
+    public static void Unary<TOp>(TOp op, Tensor x, Tensor y, int threads) where TOp : struct, IUnaryOp
+    {
+        long n = y.ElementCount;
+        if (n == 0) return;
+        if (x.IsContiguous)
+        {
+            ElementLoop.Parallel(new UnaryBody<TOp>(op, x.F32(), y.F32()), n, threads);
+            return;
+        }
+        var plan = StridedPlan.Create(y.Shape, x.StrideArray(), y.StrideArray());
+        StridedRows.For(plan, threads, (op, plan, x: (nint)x.F32(), y: (nint)y.F32()), static (st, row, j0, j1) =>
+        {
+            long sx = st.plan.InnerStride[0];
+            float* px = (float*)st.x + st.plan.RowOffset(0, row) + j0 * sx;
+            float* py = (float*)st.y + st.plan.RowOffset(1, row) + j0;
+            int len = j1 - j0;
+            if (sx == 1) { var body = new UnaryBody<TOp>(st.op, px, py); ElementLoop.Run(ref body, 0, len); }
+            else if (sx == 0) new Span<float>(py, len).Fill(st.op.Invoke(*px));
+            else for (int i = 0; i < len; i++) py[i] = st.op.Invoke(px[i * sx]);
+        });
+    }
+
+    /// <summary>c = op(a, b) with a and b already broadcast (views) to c's shape; any strides.</summary>
+    public static void Binary<TOp>(TOp op, Tensor a, Tensor b, Tensor c, int threads) where TOp : struct, IBinaryOp
+    {
+        long n = c.ElementCount;
+        if (n == 0) return;
+        if (a.IsContiguous && b.IsContiguous && a.Shape == c.Shape && b.Shape == c.Shape)
+        {
+            ElementLoop.Parallel(new BinaryBody<TOp>(op, a.F32(), b.F32(), c.F32()), n, threads);
+            return;
+        }
+        var plan = StridedPlan.Create(c.Shape, a.StrideArray(), b.StrideArray(), c.StrideArray());
+        StridedRows.For(plan, threads, (op, plan, a: (nint)a.F32(), b: (nint)b.F32(), c: (nint)c.F32()), static (st, row, j0, j1) =>
+        {
+            long sa = st.plan.InnerStride[0], sb = st.plan.InnerStride[1];
+            float* pa = (float*)st.a + st.plan.RowOffset(0, row) + j0 * sa;
+            float* pb = (float*)st.b + st.plan.RowOffset(1, row) + j0 * sb;
+            float* pc = (float*)st.c + st.plan.RowOffset(2, row) + j0;
+            BinaryRow(st.op, pa, sa, pb, sb, pc, j1 - j0);
+        });
+    }
+
+    /// <summary>One row of a binary op: vector loop for unit or zero inner strides, scalar otherwise.</summary>
+    public static void BinaryRow<TOp>(TOp op, float* pa, long sa, float* pb, long sb, float* pc, int len) where TOp : struct, IBinaryOp
+    {
+        if (sa == 1 && sb == 1) { var body = new BinaryBody<TOp>(op, pa, pb, pc); ElementLoop.Run(ref body, 0, len); }
+        else if (sa == 0 && sb == 1) { var body = new BinaryScalarABody<TOp>(op, *pa, pb, pc); ElementLoop.Run(ref body, 0, len); }
+        else if (sa == 1 && sb == 0) { var body = new BinaryScalarBBody<TOp>(op, pa, *pb, pc); ElementLoop.Run(ref body, 0, len); }
+        else if (sa == 0 && sb == 0) new Span<float>(pc, len).Fill(op.Invoke(*pa, *pb));
+        else for (int i = 0; i < len; i++) pc[i] = op.Invoke(pa[i * sa], pb[i * sb]);
+    }
+
+    /// <summary>d = op(a, b, c) with a, b, c already broadcast (views) to d's shape; any strides.</summary>
+    public static void Ternary<TOp>(TOp op, Tensor a, Tensor b, Tensor c, Tensor d, int threads) where TOp : struct, ITernaryOp
+    {
+        long n = d.ElementCount;
+        if (n == 0) return;
+        if (a.IsContiguous && b.IsContiguous && c.IsContiguous && a.Shape == d.Shape && b.Shape == d.Shape && c.Shape == d.Shape)
+        {
+            ElementLoop.Parallel(new TernaryBody<TOp>(op, a.F32(), b.F32(), c.F32(), d.F32()), n, threads);
+            return;
+        }
+        var plan = StridedPlan.Create(d.Shape, a.StrideArray(), b.StrideArray(), c.StrideArray(), d.StrideArray());
+        StridedRows.For(plan, threads, (op, plan, a: (nint)a.F32(), b: (nint)b.F32(), c: (nint)c.F32(), d: (nint)d.F32()), static (st, row, j0, j1) =>
+        {
+            long sa = st.plan.InnerStride[0], sb = st.plan.InnerStride[1], sc = st.plan.InnerStride[2];
+            float* pa = (float*)st.a + st.plan.RowOffset(0, row) + j0 * sa;
+            float* pb = (float*)st.b + st.plan.RowOffset(1, row) + j0 * sb;
+            float* pc = (float*)st.c + st.plan.RowOffset(2, row) + j0 * sc;
+            float* pd = (float*)st.d + st.plan.RowOffset(3, row) + j0;
+            int len = j1 - j0;
+            if (sa == 1 && sb == 1 && sc == 1) { var body = new TernaryBody<TOp>(st.op, pa, pb, pc, pd); ElementLoop.Run(ref body, 0, len); }
+            else for (int i = 0; i < len; i++) pd[i] = st.op.Invoke(pa[i * sa], pb[i * sb], pc[i * sc]);
+        });
+    }
+
+    /// <summary>Serial y[i] = op(x[i]) over raw contiguous pointers (in place allowed).</summary>
+    public static void Map<TOp>(TOp op, float* x, float* y, long n) where TOp : struct, IUnaryOp
+    {
+        var body = new UnaryBody<TOp>(op, x, y);
+        ElementLoop.Run(ref body, 0, n);
+    }
+
+    /// <summary>Serial c[i] = op(a[i], b[i]) over raw contiguous pointers (in place allowed).</summary>
+    public static void Map<TOp>(TOp op, float* a, float* b, float* c, long n) where TOp : struct, IBinaryOp
+    {
+        var body = new BinaryBody<TOp>(op, a, b, c);
+        ElementLoop.Run(ref body, 0, n);
+    }
+
+    /// <summary>Serial d[i] = op(a[i], b[i], c[i]) over raw contiguous pointers (in place allowed).</summary>
+    public static void Map<TOp>(TOp op, float* a, float* b, float* c, float* d, long n) where TOp : struct, ITernaryOp
+    {
+        var body = new TernaryBody<TOp>(op, a, b, c, d);
+        ElementLoop.Run(ref body, 0, n);
+    }
+}

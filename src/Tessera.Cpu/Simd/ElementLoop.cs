@@ -1,0 +1,39 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Tessera.Cpu.Simd;
+
+/// <summary>The Vector512 → Vector256 → Vector128 → scalar cascade over an index range, written once for every
+/// element-wise body, and its parallel form.</summary>
+public static class ElementLoop
+{
+    /// <summary>Elements per parallel work item: below this, threading costs more than it saves.</summary>
+    public const long Grain = 32768;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Run<TBody>(ref TBody body, long begin, long end) where TBody : struct, IElementBody
+    {
+        long i = begin;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 64 <= end; i += 64) { body.V512(i); body.V512(i + 16); body.V512(i + 32); body.V512(i + 48); }
+            for (; i + 16 <= end; i += 16) body.V512(i);
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            if (!Vector512.IsHardwareAccelerated)
+                for (; i + 32 <= end; i += 32) { body.V256(i); body.V256(i + 8); body.V256(i + 16); body.V256(i + 24); }
+            for (; i + 8 <= end; i += 8) body.V256(i);
+        }
+        if (Vector128.IsHardwareAccelerated)
+            for (; i + 4 <= end; i += 4) body.V128(i);
+        for (; i < end; i++) body.Scalar(i);
+    }
+
+    /// <summary>Runs the body over [0, n) on up to <paramref name="threads"/> threads.</summary>
+    public static void Parallel<TBody>(TBody body, long n, int threads) where TBody : struct, IElementBody
+    {
+        if (n <= Grain || threads <= 1) { Run(ref body, 0, n); return; }
+        CpuParallel.For(n, threads, Grain, body, static (b, begin, end) => Run(ref b, begin, end));
+    }
+}

@@ -1,0 +1,208 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Tessera.Cpu.Simd;
+
+// Forward unary ops: math only; the drivers in Drivers.cs/RowReduce.cs supply the loops.
+
+/// <summary>y = x.</summary>
+public readonly struct IdentityOp : IUnaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => x;
+}
+
+/// <summary>y = −x.</summary>
+public readonly struct NegOp : IUnaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => -x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => -x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => -x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => -x;
+}
+
+/// <summary>y = |x|.</summary>
+public readonly struct AbsOp : IUnaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Abs(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Abs(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Abs(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Abs(x);
+}
+
+/// <summary>y = eˣ.</summary>
+public readonly struct ExpOp : IUnaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Exp(x);
+}
+
+/// <summary>y = ln x.</summary>
+public readonly struct LogOp : IUnaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Log(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Log(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Log(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Log(x);
+}
+
+/// <summary>y = √x.</summary>
+public readonly struct SqrtOp : IUnaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Sqrt(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Sqrt(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Sqrt(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Sqrt(x);
+}
+
+/// <summary>y = 1/x.</summary>
+public readonly struct ReciprocalOp : IUnaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 1f / x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128<float>.One / x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / x;
+}
+
+/// <summary>y = max(x, 0).</summary>
+public readonly struct ReluOp : IUnaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x > 0f ? x : 0f;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), x, Vector128<float>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, Vector256<float>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, Vector512<float>.Zero);
+}
+
+/// <summary>y = x ≥ 0 ? x : α·x.</summary>
+public readonly struct LeakyReluOp(float Alpha) : IUnaryOp
+{
+    private readonly float _Alpha = Alpha;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x >= 0f ? x : _Alpha * x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(x, Vector128<float>.Zero), x, x * Vector128.Create(_Alpha));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<float>.Zero), x, x * Vector256.Create(_Alpha));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512<float>.Zero), x, x * Vector512.Create(_Alpha));
+}
+
+/// <summary>y = 1/(1 + e^−x).</summary>
+public readonly struct SigmoidOp : IUnaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 1f / (1f + MathF.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128<float>.One / (Vector128<float>.One + Vector128.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-x));
+}
+
+/// <summary>y = clamp(α·x + β, 0, 1).</summary>
+public readonly struct HardSigmoidOp(float Alpha, float Beta) : IUnaryOp
+{
+    private readonly float _Alpha = Alpha;
+    private readonly float _Beta = Beta;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Min(MathF.Max(_Alpha * x + _Beta, 0f), 1f);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Min(Vector128.Max(Vector128.Create(_Alpha) * x + Vector128.Create(_Beta), Vector128<float>.Zero), Vector128<float>.One);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Min(Vector256.Max(Vector256.Create(_Alpha) * x + Vector256.Create(_Beta), Vector256<float>.Zero), Vector256<float>.One);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Min(Vector512.Max(Vector512.Create(_Alpha) * x + Vector512.Create(_Beta), Vector512<float>.Zero), Vector512<float>.One);
+}
+
+/// <summary>y = tanh x.</summary>
+public readonly struct TanhOp : IUnaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => FastMath.Tanh(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => FastMath.Tanh(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => FastMath.Tanh(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => FastMath.Tanh(x);
+}
+
+/// <summary>y = erf x.</summary>
+public readonly struct ErfOp : IUnaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => FastMath.Erf(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => FastMath.Erf(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => FastMath.Erf(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => FastMath.Erf(x);
+}
+
+/// <summary>y = 0.5·x·(1 + erf(x/√2)).</summary>
+public readonly struct GeluErfOp : IUnaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 0.5f * x * (1f + FastMath.Erf(x * 0.70710678118654752f));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(0.5f) * x * (Vector128<float>.One + FastMath.Erf(x * Vector128.Create(0.70710678118654752f)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(0.5f) * x * (Vector256<float>.One + FastMath.Erf(x * Vector256.Create(0.70710678118654752f)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(0.5f) * x * (Vector512<float>.One + FastMath.Erf(x * Vector512.Create(0.70710678118654752f)));
+}
+
+/// <summary>y = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
+public readonly struct GeluTanhOp : IUnaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 0.5f * x * (1f + FastMath.Tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(0.5f) * x * (Vector128<float>.One + FastMath.Tanh(Vector128.Create(0.79788456080286536f) * (x + Vector128.Create(0.044715f) * x * x * x)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(0.5f) * x * (Vector256<float>.One + FastMath.Tanh(Vector256.Create(0.79788456080286536f) * (x + Vector256.Create(0.044715f) * x * x * x)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(0.5f) * x * (Vector512<float>.One + FastMath.Tanh(Vector512.Create(0.79788456080286536f) * (x + Vector512.Create(0.044715f) * x * x * x)));
+}
+
+/// <summary>y = x^α (x·x for α = 2).</summary>
+public readonly struct PowScalarOp(float Alpha) : IUnaryOp
+{
+    private readonly float _Alpha = Alpha;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => _Alpha == 2f ? x * x : FastMath.Pow(x, _Alpha);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => _Alpha == 2f ? x * x : FastMath.Pow(x, Vector128.Create(_Alpha));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => _Alpha == 2f ? x * x : FastMath.Pow(x, Vector256.Create(_Alpha));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => _Alpha == 2f ? x * x : FastMath.Pow(x, Vector512.Create(_Alpha));
+}
+
+/// <summary>y = min(max(x, lo), hi).</summary>
+public readonly struct ClampOp(float Lo, float Hi) : IUnaryOp
+{
+    private readonly float _Lo = Lo;
+    private readonly float _Hi = Hi;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Min(MathF.Max(x, _Lo), _Hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Min(Vector128.Max(x, Vector128.Create(_Lo)), Vector128.Create(_Hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Min(Vector256.Max(x, Vector256.Create(_Lo)), Vector256.Create(_Hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Min(Vector512.Max(x, Vector512.Create(_Lo)), Vector512.Create(_Hi));
+}
+
+/// <summary>y = α·x + β.</summary>
+public readonly struct AffineOp(float Alpha, float Beta) : IUnaryOp
+{
+    private readonly float _Alpha = Alpha;
+    private readonly float _Beta = Beta;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => _Alpha * x + _Beta;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(_Alpha) * x + Vector128.Create(_Beta);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(_Alpha) * x + Vector256.Create(_Beta);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(_Alpha) * x + Vector512.Create(_Beta);
+}
+
+/// <summary>y = e^(x − m) (softmax's numerator).</summary>
+public readonly struct ExpShiftOp(float M) : IUnaryOp
+{
+    private readonly float _M = M;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Exp(x - _M);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Exp(x - Vector128.Create(_M));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Exp(x - Vector256.Create(_M));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Exp(x - Vector512.Create(_M));
+}
+
+/// <summary>y = x².</summary>
+public readonly struct SquareOp : IUnaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x * x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => x * x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => x * x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => x * x;
+}
+
+/// <summary>dlogit = g·(e^(x − m)/s − ε/C) (the target column is corrected afterwards).</summary>
+public readonly struct CrossEntropyIndexGradOp(float M, float InvS, float G, float Smooth) : IUnaryOp
+{
+    private readonly float _M = M;
+    private readonly float _InvS = InvS;
+    private readonly float _G = G;
+    private readonly float _Smooth = Smooth;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => _G * (MathF.Exp(x - _M) * _InvS - _Smooth);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(_G) * (Vector128.Exp(x - Vector128.Create(_M)) * Vector128.Create(_InvS) - Vector128.Create(_Smooth));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(_G) * (Vector256.Exp(x - Vector256.Create(_M)) * Vector256.Create(_InvS) - Vector256.Create(_Smooth));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(_G) * (Vector512.Exp(x - Vector512.Create(_M)) * Vector512.Create(_InvS) - Vector512.Create(_Smooth));
+}
