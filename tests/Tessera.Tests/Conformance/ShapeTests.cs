@@ -67,6 +67,38 @@ public class ShapeTests
         Assert.Equal(new long[] { long.MaxValue, 1, 4, -5, 2, 5, 7, 3, 6 }, y.ToArray<long>());
     }
 
+    [Fact]
+    public void GatherInt64DataAndInt32Indices()
+    {
+        using var data = Tensor.FromArray(Dev, new long[] { 10, 11, 12, 20, 21, 22 }, 2, 3);
+        using var idx = Tensor.FromArray(Dev, new[] { 2, -3, 2, 1 }, 2, 2);
+        using var y = Ops.Gather(data, idx, 1);
+        Assert.Equal(new[] { 2, 2, 2 }, y.Shape.ToArray());
+        Assert.Equal(new long[] { 12, 10, 12, 11, 22, 20, 22, 21 }, y.ToArray<long>());
+    }
+
+    /// <summary>The interface's host fallback for ExpandBackward (used by backends without their own kernel) agrees
+    /// with the reference too.</summary>
+    [Fact]
+    public void ExpandBackwardInterfaceFallbackMatchesReference()
+    {
+        var dyRef = Rand.Uniform(19, new[] { 3, 4, 5 });
+        using var dy = dyRef.ToDeviceStrided(Dev);
+        using var dx = Tensor.Empty(Dev, DType.Float32, new Shape(4, 1));
+        IShapeKernels fallback = new NoShapeKernels();
+        fallback.ExpandBackward(dy, dx);
+        Approx.Equal(RefShape.ExpandBackward(dyRef, new[] { 4, 1 }), dx, 1e-5, 1e-5, "fallback expand backward");
+    }
+
+    private sealed class NoShapeKernels : IShapeKernels
+    {
+        public void Concat(IReadOnlyList<Tensor> inputs, Tensor output, int axis) => throw new NotSupportedException();
+        public void Gather(Tensor data, Tensor indices, Tensor output, int axis) => throw new NotSupportedException();
+        public void GatherBackward(Tensor indices, Tensor dOutput, Tensor dData, int axis) => throw new NotSupportedException();
+        public void Pad(Tensor x, Tensor y, PadParams p) => throw new NotSupportedException();
+        public void PadBackward(Tensor dy, Tensor dx, PadParams p) => throw new NotSupportedException();
+    }
+
     public static TheoryData<string, int, string, bool, bool> GatherCases()
     {
         var d = new TheoryData<string, int, string, bool, bool>();
