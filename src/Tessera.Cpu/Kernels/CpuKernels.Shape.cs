@@ -257,16 +257,19 @@ public sealed unsafe partial class CpuKernels : IShapeKernels
     /// index is checked first, so an out-of-range index throws before anything is written.</summary>
     private Tensor NormalizedIndices(string op, Tensor indices, int n, int axis)
     {
+        if (indices.DType is not (DType.Int32 or DType.Int64))
+            throw new TesseraDTypeException(op, nameof(indices), $"expected Int32 or Int64 indices, got {indices.DType}");
         long k = indices.ElementCount;
         var result = Scratch(DType.Int64, checked((int)k));
         try
         {
             using var src = indices.Contiguous();
             long* dst = result.I64();
-            bool i64 = indices.DType == DType.Int64;
+            long* s64 = indices.DType == DType.Int64 ? src.I64() : null;
+            int* s32 = indices.DType == DType.Int32 ? src.I32() : null;
             for (long j = 0; j < k; j++)
             {
-                long v = i64 ? src.I64()[j] : src.I32()[j];
+                long v = s64 != null ? s64[j] : s32[j];
                 if (v < -n || v >= n)
                     throw new TesseraArgumentException(op, nameof(indices),
                         $"index {v} (element {j} of indices {indices.Shape}) is out of range for axis {axis} of size {n}; valid is [{-n}, {n})");
