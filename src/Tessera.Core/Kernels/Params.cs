@@ -103,7 +103,8 @@ public enum OptimizerMode
 
 /// <summary>Momentum SGD. PyTorch mode: v ← μ·v + (1−Dampening)·g' (v ← g' on the first step), p ← p − lr·(Nesterov ? g' + μ·v : v),
 /// g' = g + WeightDecay·p. ONNX mode follows the Momentum operator with Alpha = Momentum, Beta = 1 − Dampening,
-/// norm_coefficient = WeightDecay, learning rate decayed by DecayFactor.</summary>
+/// norm_coefficient = WeightDecay, learning rate decayed by DecayFactor. Step is 1-based in PyTorch mode; in ONNX mode it is T,
+/// the count of steps already taken (T = 0 scales the gradient by 1 instead of Beta).</summary>
 public readonly record struct MomentumParams(
     float LearningRate, float Momentum = 0.9f, float Dampening = 0f, float WeightDecay = 0f, bool Nesterov = false,
     long Step = 1, OptimizerMode Mode = OptimizerMode.PyTorch, float DecayFactor = 0f);

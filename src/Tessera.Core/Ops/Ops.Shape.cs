@@ -1,0 +1,252 @@
+using Tessera.Kernels;
+
+namespace Tessera;
+
+public static partial class Ops
+{
+    /// <summary>Joins tensors of one dtype and device along <paramref name="axis"/> (other dimensions must agree;
+    /// inputs may be strided or empty).</summary>
+    public static Tensor Concat(IReadOnlyList<Tensor> inputs, int axis = 0)
+    {
+        const string op = nameof(Concat);
+        if (inputs is null || inputs.Count == 0) throw new TesseraArgumentException(op, nameof(inputs), "at least one input is needed");
+        var args = new (string, Tensor?)[inputs.Count];
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            Check.Alive(op, $"inputs[{i}]", inputs[i]);
+            args[i] = ($"inputs[{i}]", inputs[i]);
+        }
+        var device = Check.SameDevice(op, args);
+        var dtype = inputs[0].DType;
+        for (int i = 1; i < inputs.Count; i++)
+            if (inputs[i].DType != dtype)
+                throw new TesseraDTypeException(op, $"inputs[{i}]", $"dtype {inputs[i].DType} differs from inputs[0] ({dtype})");
+        var shape = ShapeRules.Concat(op, inputs.Select(t => t.Shape).ToArray(), axis, out int a);
+        var y = Tensor.Empty(device, dtype, shape);
+        device.Kernels.Concat(inputs, y, a);
+        return y;
+    }
+
+    /// <summary>Gradients of <see cref="Concat"/>: dy cut back into pieces of the inputs' shapes.</summary>
+    public static Tensor[] ConcatBackward(Tensor dy, IReadOnlyList<Shape> shapes, int axis = 0)
+    {
+        const string op = nameof(ConcatBackward);
+        Check.Alive(op, nameof(dy), dy);
+        var expected = ShapeRules.Concat(op, shapes, axis, out int a);
+        if (dy.Shape != expected)
+            throw new TesseraShapeException(op, nameof(dy), $"expected {expected} (the concatenation of the input shapes), got {dy.Shape}");
+        return SplitCore(dy, a, shapes.Select(s => s[a]).ToArray());
+    }
+
+    /// <summary>Pieces of <paramref name="x"/> along <paramref name="axis"/> with the given sizes (summing to the axis
+    /// length), each a new contiguous tensor.</summary>
+    public static Tensor[] Split(Tensor x, int axis, int[] sizes)
+    {
+        const string op = nameof(Split);
+        Check.Alive(op, nameof(x), x);
+        int a = x.Shape.Axis(axis, op);
+        if (sizes is null || sizes.Length == 0) throw new TesseraArgumentException(op, nameof(sizes), "at least one size is needed");
+        long sum = 0;
+        foreach (var s in sizes)
+        {
+            if (s < 0) throw new TesseraArgumentException(op, nameof(sizes), $"sizes must be non-negative, got [{string.Join(", ", sizes)}]");
+            sum += s;
+        }
+        if (sum != x.Shape[a])
+            throw new TesseraShapeException(op, nameof(sizes), $"[{string.Join(", ", sizes)}] sums to {sum}, but axis {a} of {x.Shape} has {x.Shape[a]}");
+        return SplitCore(x, a, sizes);
+    }
+
+    /// <summary>Equal split into <paramref name="parts"/> pieces of ⌈n/parts⌉ (the last ones smaller), as ONNX Split
+    /// with num_outputs.</summary>
+    public static Tensor[] Split(Tensor x, int axis, int parts)
+    {
+        const string op = nameof(Split);
+        Check.Alive(op, nameof(x), x);
+        int a = x.Shape.Axis(axis, op);
+        return SplitCore(x, a, ShapeRules.SplitSizes(op, x.Shape[a], parts));
+    }
+
+    private static Tensor[] SplitCore(Tensor x, int axis, int[] sizes)
+    {
+        var pieces = new Tensor[sizes.Length];
+        int offset = 0;
+        try
+        {
+            for (int i = 0; i < sizes.Length; i++)
+            {
+                using var view = x.Slice(axis, offset, offset + sizes[i]);
+                pieces[i] = view.Clone();
+                offset += sizes[i];
+            }
+        }
+        catch
+        {
+            foreach (var p in pieces) p?.Dispose();
+            throw;
+        }
+        return pieces;
+    }
+
+    /// <summary>Elements start, start+step, ... below end along <paramref name="axis"/> (Python rules: negative bounds
+    /// count from the end and are clamped; step ≥ 1), as a new contiguous tensor.</summary>
+    public static Tensor Slice(Tensor x, int axis, int start, int end, int step = 1)
+    {
+        const string op = nameof(Slice);
+        Check.Alive(op, nameof(x), x);
+        int a = x.Shape.Axis(axis, op);
+        var (s, count) = ShapeRules.SliceRange(op, x.Shape[a], start, end, step);
+        using var view = x.Slice(a, s, s + (count == 0 ? 0 : (count - 1) * step + 1), step);
+        return view.Clone();
+    }
+
+    /// <summary>Gradient of <see cref="Slice"/>: a tensor of shape <paramref name="xShape"/> holding dy at the sliced
+    /// positions and zeros elsewhere.</summary>
+    public static Tensor SliceBackward(Tensor dy, Shape xShape, int axis, int start, int end, int step = 1)
+    {
+        const string op = nameof(SliceBackward);
+        Check.Float32(op, nameof(dy), dy);
+        int a = xShape.Axis(axis, op);
+        var (s, count) = ShapeRules.SliceRange(op, xShape[a], start, end, step);
+        var dims = xShape.ToArray();
+        dims[a] = count;
+        if (dy.Shape != new Shape(dims))
+            throw new TesseraShapeException(op, nameof(dy), $"expected {new Shape(dims)} (slice of {xShape}), got {dy.Shape}");
+        var positions = new long[count];
+        for (int i = 0; i < count; i++) positions[i] = s + (long)i * step;
+        using var idx = Tensor.FromArray(dy.Device, positions, count);
+        var dx = Tensor.Empty(dy.Device, DType.Float32, xShape);
+        dy.Device.Kernels.GatherBackward(idx, dy, dx, a);
+        return dx;
+    }
+
+    /// <summary>Gathers slices of <paramref name="data"/> along <paramref name="axis"/> at <paramref name="indices"/>
+    /// (Int32 or Int64, negative counts from the end). Output shape: data[..axis] + indices.shape + data[axis+1..].
+    /// An out-of-range index throws before anything is written.</summary>
+    public static Tensor Gather(Tensor data, Tensor indices, int axis = 0)
+    {
+        const string op = nameof(Gather);
+        var device = Check.SameDevice(op, (nameof(data), data), (nameof(indices), indices));
+        Check.IndexType(op, nameof(indices), indices);
+        var shape = ShapeRules.Gather(op, data.Shape, indices.Shape, axis, out int a);
+        var y = Tensor.Empty(device, data.DType, shape);
+        try { device.Kernels.Gather(data, indices, y, a); }
+        catch { y.Dispose(); throw; }
+        return y;
+    }
+
+    /// <summary>Embedding lookup: rows of <paramref name="weight"/> [vocab, dim] at <paramref name="indices"/> (Gather on axis 0).</summary>
+    public static Tensor Embedding(Tensor weight, Tensor indices) => Gather(weight, indices, 0);
+
+    /// <summary>Gradient of <see cref="Gather"/> with respect to data: dOutput scatter-added (deterministically) into a
+    /// zero tensor of <paramref name="dataShape"/>.</summary>
+    public static Tensor GatherBackward(Tensor indices, Tensor dOutput, Shape dataShape, int axis = 0)
+    {
+        const string op = nameof(GatherBackward);
+        var device = Check.SameDevice(op, (nameof(indices), indices), (nameof(dOutput), dOutput));
+        Check.IndexType(op, nameof(indices), indices);
+        Check.Float32(op, nameof(dOutput), dOutput);
+        var expected = ShapeRules.Gather(op, dataShape, indices.Shape, axis, out int a);
+        if (dOutput.Shape != expected)
+            throw new TesseraShapeException(op, nameof(dOutput), $"expected {expected} (gather of {dataShape} by indices {indices.Shape} on axis {a}), got {dOutput.Shape}");
+        var dx = Tensor.Empty(device, DType.Float32, dataShape);
+        try { device.Kernels.GatherBackward(indices, dOutput, dx, a); }
+        catch { dx.Dispose(); throw; }
+        return dx;
+    }
+
+    /// <summary>ONNX Pad: pads = [begins..., ends...] (negative crops); constant, reflect or edge.</summary>
+    public static Tensor Pad(Tensor x, PadParams p)
+    {
+        const string op = nameof(Pad);
+        Check.Alive(op, nameof(x), x);
+        var shape = ShapeRules.Pad(op, x.Shape, p);
+        if (!float.IsFinite(p.Value) && x.DType != DType.Float32 && p.Mode == PadMode.Constant)
+            throw new TesseraArgumentException(op, "value", $"{p.Value} cannot be stored in {x.DType}");
+        var y = Tensor.Empty(x.Device, x.DType, shape);
+        x.Device.Kernels.Pad(x, y, p);
+        return y;
+    }
+
+    /// <summary>Gradient of <see cref="Pad"/>: each output gradient added to the input element it was read from.</summary>
+    public static Tensor PadBackward(Tensor dy, Shape xShape, PadParams p)
+    {
+        const string op = nameof(PadBackward);
+        Check.Float32(op, nameof(dy), dy);
+        var expected = ShapeRules.Pad(op, xShape, p);
+        if (dy.Shape != expected)
+            throw new TesseraShapeException(op, nameof(dy), $"expected {expected} (padding of {xShape}), got {dy.Shape}");
+        var dx = Tensor.Empty(dy.Device, DType.Float32, xShape);
+        dy.Device.Kernels.PadBackward(dy, dx, p);
+        return dx;
+    }
+
+    /// <summary>Same elements, new shape (one dimension may be −1): a view when the layout allows, else a copy.</summary>
+    public static Tensor Reshape(Tensor x, params int[] shape)
+    {
+        Check.Alive(nameof(Reshape), nameof(x), x);
+        if (shape is null) throw new TesseraArgumentException(nameof(Reshape), nameof(shape), "is null");
+        return x.Reshape(shape);
+    }
+
+    /// <summary>Gradient of <see cref="Reshape"/>: dy reshaped back to <paramref name="xShape"/>.</summary>
+    public static Tensor ReshapeBackward(Tensor dy, Shape xShape)
+    {
+        Check.Alive(nameof(ReshapeBackward), nameof(dy), dy);
+        return dy.Reshape(xShape.ToArray());
+    }
+
+    /// <summary>View with two axes swapped.</summary>
+    public static Tensor Transpose(Tensor x, int axis0 = -2, int axis1 = -1)
+    {
+        Check.Alive(nameof(Transpose), nameof(x), x);
+        return x.Transpose(axis0, axis1);
+    }
+
+    /// <summary>View with the axes in the order <paramref name="perm"/>.</summary>
+    public static Tensor Permute(Tensor x, params int[] perm)
+    {
+        Check.Alive(nameof(Permute), nameof(x), x);
+        if (perm is null) throw new TesseraArgumentException(nameof(Permute), nameof(perm), "is null");
+        return x.Permute(perm);
+    }
+
+    /// <summary>Gradient of <see cref="Permute"/>: dy permuted by the inverse permutation (a view).</summary>
+    public static Tensor PermuteBackward(Tensor dy, params int[] perm)
+    {
+        const string op = nameof(PermuteBackward);
+        Check.Alive(op, nameof(dy), dy);
+        if (perm is null || perm.Length != dy.Rank)
+            throw new TesseraShapeException(op, nameof(perm), $"{perm?.Length ?? 0} axes for rank {dy.Rank}");
+        var inv = new int[perm.Length];
+        var seen = new bool[perm.Length];
+        for (int i = 0; i < perm.Length; i++)
+        {
+            int a = Shape.NormalizeAxis(perm[i], dy.Rank, op, nameof(perm));
+            if (seen[a]) throw new TesseraAxisException(op, nameof(perm), $"axis {a} appears twice in [{string.Join(", ", perm)}]");
+            seen[a] = true;
+            inv[a] = i;
+        }
+        return dy.Permute(inv);
+    }
+
+    /// <summary>View broadcast to <paramref name="shape"/> (NumPy rules; no copy).</summary>
+    public static Tensor Expand(Tensor x, params int[] shape)
+    {
+        Check.Alive(nameof(Expand), nameof(x), x);
+        if (shape is null) throw new TesseraArgumentException(nameof(Expand), nameof(shape), "is null");
+        return x.Expand(shape);
+    }
+
+    /// <summary>Gradient of <see cref="Expand"/> (and of any broadcast): dy summed over the broadcast dimensions down
+    /// to <paramref name="xShape"/>.</summary>
+    public static Tensor ExpandBackward(Tensor dy, Shape xShape)
+    {
+        const string op = nameof(ExpandBackward);
+        Check.Float32(op, nameof(dy), dy);
+        ShapeRules.ExpandsTo(op, nameof(xShape), xShape, dy.Shape);
+        var dx = Tensor.Empty(dy.Device, DType.Float32, xShape);
+        dy.Device.Kernels.ExpandBackward(dy, dx);
+        return dx;
+    }
+}
