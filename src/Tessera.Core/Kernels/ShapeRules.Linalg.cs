@@ -25,7 +25,7 @@ public static partial class ShapeRules
         if (b.Rank < 1) throw new TesseraShapeException(op, "b", $"expected rank ≥ 1, got {b}");
         var a2 = a.Rank == 1 ? new Shape(1, a[0]) : a;
         var b2 = b.Rank == 1 ? new Shape(b[0], 1) : b;
-        var c = Gemm(a2, b2, default, op).ToArray().ToList();
+        var c = Gemm(a2, b2, new GemmParams(), op).ToArray().ToList();
         if (b.Rank == 1) c.RemoveAt(c.Count - 1);
         if (a.Rank == 1) c.RemoveAt(c.Count - (b.Rank == 1 ? 1 : 2));
         return new Shape(c.ToArray());

@@ -21,7 +21,7 @@ public static partial class Ops
         var shape = ShapeRules.MatMul(a.Shape, b.Shape, op);
         using var a2 = a.Rank == 1 ? a.Unsqueeze(0) : a.Alias();
         using var b2 = b.Rank == 1 ? b.Unsqueeze(1) : b.Alias();
-        using var c = GemmCore(op, a2, b2, null, default, null);
+        using var c = GemmCore(op, a2, b2, null, new GemmParams(), null);
         return c.Reshape(shape.ToArray());
     }
 
@@ -52,7 +52,7 @@ public static partial class Ops
         Check.Shape(op, nameof(dc), dc, cShape);
         using var a2 = a.Rank == 1 ? a.Unsqueeze(0) : a.Alias();
         using var b2 = b.Rank == 1 ? b.Unsqueeze(1) : b.Alias();
-        var c2Shape = ShapeRules.Gemm(a2.Shape, b2.Shape, default, op);
+        var c2Shape = ShapeRules.Gemm(a2.Shape, b2.Shape, new GemmParams(), op);
         using var dc2 = dc.Reshape(c2Shape.ToArray());
         var batch = c2Shape.ToArray()[..^2];
         using var da2 = ReducedProduct(op, dc2, false, b2, true, batch, a2.Shape);
@@ -75,10 +75,10 @@ public static partial class Ops
         int rows = LeadingCount(x.Shape);
         using var x2 = x.Reshape(rows, inF);
         using var dy2 = dy.Reshape(rows, outF);
-        using var dx2 = GemmCore(op, dy2, w, null, default, null);
+        using var dx2 = GemmCore(op, dy2, w, null, new GemmParams(), null);
         var dw = GemmCore(op, dy2, x2, null, new GemmParams(TransA: true), null);
         using var ones = Tensor.Full(device, 1f, 1, rows);
-        using var db2 = GemmCore(op, ones, dy2, null, default, null);
+        using var db2 = GemmCore(op, ones, dy2, null, new GemmParams(), null);
         return (dx2.Reshape(x.Shape.ToArray()), dw, db2.Reshape(outF));
     }
 
@@ -153,7 +153,7 @@ public static partial class Ops
         using var py = fy.Permute([.. kept, .. reduced, br, br + 1]);
         using var mx = px.Reshape([.. keptDims, r, checked((int)rt)]);
         using var my = py.Reshape([.. keptDims, checked((int)rt), s]);
-        using var res = GemmCore(op, mx, my, null, default, null);
+        using var res = GemmCore(op, mx, my, null, new GemmParams(), null);
         return res.Reshape(target.ToArray());
     }
 }

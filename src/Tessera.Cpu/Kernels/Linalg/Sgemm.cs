@@ -21,8 +21,8 @@ internal static unsafe class Sgemm
     /// <summary>Below this many multiply-adds a direct loop beats packing.</summary>
     private const long SmallWork = 2048;
 
-    /// <summary>The micro-kernel in use (tests switch it to cover the fallbacks).</summary>
-    internal static GemmIsa Isa = Detect();
+    /// <summary>The best micro-kernel this machine runs.</summary>
+    internal static readonly GemmIsa Isa = Detect();
 
     private static GemmIsa Detect()
     {
@@ -36,6 +36,13 @@ internal static unsafe class Sgemm
 
     /// <summary>C (m×n) = α·A·B + β·C. Runs over up to <paramref name="threads"/> threads; scratch comes from <paramref name="pool"/>.</summary>
     public static void Run(CpuMemoryPool pool, int threads, int m, int n, int k, float alpha,
+        float* a, long ars, long acs, float* b, long brs, long bcs, float beta, float* c, long ldc) =>
+        Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc);
+
+    /// <summary><see cref="Run(CpuMemoryPool, int, int, int, int, float, float*, long, long, float*, long, long, float, float*, long)"/>
+    /// with a chosen micro-kernel (tests use it to cover the fallbacks; the ISA must be supported by the machine).
+    /// Products small enough for the direct loop take it whatever the ISA.</summary>
+    internal static void Run(GemmIsa isa, CpuMemoryPool pool, int threads, int m, int n, int k, float alpha,
         float* a, long ars, long acs, float* b, long brs, long bcs, float beta, float* c, long ldc)
     {
         if (m <= 0 || n <= 0) return;
@@ -58,7 +65,6 @@ internal static unsafe class Sgemm
         using var aBuf = pool.Rent(aFloats * sizeof(float));
         using var bBuf = pool.Rent(bFloats * sizeof(float));
         float* ap = (float*)aBuf.Handle, bp = (float*)bBuf.Handle;
-        var isa = Isa;
 
         for (int jc = 0; jc < n; jc += NC)
         {
