@@ -165,7 +165,7 @@ public sealed unsafe partial class CpuKernels : IConvKernels
     private static bool IsPointwise(in ConvGeometry g) =>
         g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PT == 0 && g.PL == 0 && g.OH == g.H && g.OW == g.W;
 
-    private static int ColumnChunk(int kdim, int p) => (int)Math.Clamp(ColumnBudget / Math.Max(1, kdim), Sgemm.NR, Math.Max(p, 1));
+    private static int ColumnChunk(int kdim, int p) => (int)Math.Max(1, Math.Min(p, Math.Max(Sgemm.NR, ColumnBudget / Math.Max(1, kdim))));
 
     /// <summary>Each [n, o] plane ← bias[o] (or zero).</summary>
     private static void FillPlanes(float* y, int n, int o, int plane, Tensor? bias)

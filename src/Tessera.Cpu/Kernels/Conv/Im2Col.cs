@@ -29,9 +29,13 @@ internal static unsafe class Im2Col
                         new Span<float>(d, ow1 - ow0).Clear();
                     else
                     {
+                        // [ow0, a) and [b, ow1) read padding; [a, b) reads the input row.
                         float* src = plane + (long)ih * g.W + offW;
-                        for (int ow = ow0; ow < ow1; ow++)
-                            d[ow - ow0] = ow >= lo && ow < hi ? src[ow * g.SW] : 0f;
+                        int a = Math.Clamp(lo, ow0, ow1), b = Math.Clamp(hi, a, ow1);
+                        for (int ow = ow0; ow < a; ow++) d[ow - ow0] = 0f;
+                        if (g.SW == 1) new ReadOnlySpan<float>(src + a, b - a).CopyTo(new Span<float>(d + (a - ow0), b - a));
+                        else for (int ow = a; ow < b; ow++) d[ow - ow0] = src[ow * g.SW];
+                        for (int ow = b; ow < ow1; ow++) d[ow - ow0] = 0f;
                     }
                     j += ow1 - ow0;
                 }
