@@ -5,8 +5,9 @@ using Tessera.Kernels;
 
 namespace Tessera.Cpu;
 
-/// <summary>Convolution as GEMM over unfolded (im2col) columns, chunked so the column scratch stays bounded; 1×1
-/// stride-1 unpadded convolutions read the input directly as the GEMM operand; depthwise convolutions run direct loops.</summary>
+/// <summary>Convolution as GEMM. Forward unfolds the input straight into the GEMM's packed B panels (implicit im2col);
+/// the backward passes use an explicit column buffer, chunked so the scratch stays bounded. 1×1 stride-1 unpadded
+/// convolutions read the input directly as the GEMM operand; depthwise convolutions run direct loops.</summary>
 public sealed unsafe partial class CpuKernels : IConvKernels
 {
     /// <summary>Upper bound on the column scratch, in floats (16 MiB).</summary>
@@ -29,26 +30,14 @@ public sealed unsafe partial class CpuKernels : IConvKernels
         }
         int kdim = cg * g.KK;
         bool direct = IsPointwise(g);
-        int chunk = ColumnChunk(kdim, g.P);
-        using var col = direct ? null : Device.Memory.Rent((long)kdim * chunk * sizeof(float));
         for (int b = 0; b < n; b++)
             for (int gi = 0; gi < groups; gi++)
             {
                 float* xg = px + ((long)b * c + gi * cg) * g.HW;
                 float* wg = pw + (long)gi * og * kdim;
                 float* yg = py + ((long)b * o + gi * og) * g.P;
-                if (direct)
-                {
-                    Sgemm.Run(Device.Memory, Threads, og, g.P, kdim, 1f, wg, kdim, 1, xg, g.HW, 1, 1f, yg, g.P);
-                    continue;
-                }
-                float* pcol = (float*)col!.Handle;
-                for (int j0 = 0; j0 < g.P; j0 += chunk)
-                {
-                    int cols = Math.Min(chunk, g.P - j0);
-                    Im2Col.Unfold(g, xg, cg, j0, cols, pcol, Threads);
-                    Sgemm.Run(Device.Memory, Threads, og, cols, kdim, 1f, wg, kdim, 1, pcol, cols, 1, 1f, yg + j0, g.P);
-                }
+                if (direct) Sgemm.Run(Device.Memory, Threads, og, g.P, kdim, 1f, wg, kdim, 1, xg, g.HW, 1, 1f, yg, g.P);
+                else Sgemm.Run(Device.Memory, Threads, og, g.P, kdim, 1f, wg, kdim, 1, new Im2ColPanels(g, xg), 1f, yg, g.P);
             }
     }
 

@@ -155,7 +155,7 @@ public class LinalgTests
         using var b = rb.ToDevice(Dev);
         using var c = rc.ToDevice(Dev);
         long ars = ta ? 1 : k, acs = ta ? m : 1, brs = tb ? 1 : n, bcs = tb ? k : 1;
-        Sgemm.Run(isa, Dev.Memory, 1, m, n, k, 1.5f, a.F32(), ars, acs, b.F32(), brs, bcs, beta, c.F32(), n);
+        Sgemm.Run(isa, Dev.Memory, 1, m, n, k, 1.5f, a.F32(), ars, acs, new StridedPanels(b.F32(), brs, bcs), beta, c.F32(), n);
         Approx.Equal(expected, c, 1.5 * Atol(k), 1e-4, isa.ToString());
     }
 

@@ -37,13 +37,17 @@ internal static unsafe class Sgemm
     /// <summary>C (m×n) = α·A·B + β·C. Runs over up to <paramref name="threads"/> threads; scratch comes from <paramref name="pool"/>.</summary>
     public static void Run(CpuMemoryPool pool, int threads, int m, int n, int k, float alpha,
         float* a, long ars, long acs, float* b, long brs, long bcs, float beta, float* c, long ldc) =>
-        Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc);
+        Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, new StridedPanels(b, brs, bcs), beta, c, ldc);
 
-    /// <summary><see cref="Run(CpuMemoryPool, int, int, int, int, float, float*, long, long, float*, long, long, float, float*, long)"/>
-    /// with a chosen micro-kernel (tests use it to cover the fallbacks; the ISA must be supported by the machine).
-    /// Products small enough for the direct loop take it whatever the ISA.</summary>
-    internal static void Run(GemmIsa isa, CpuMemoryPool pool, int threads, int m, int n, int k, float alpha,
-        float* a, long ars, long acs, float* b, long brs, long bcs, float beta, float* c, long ldc)
+    /// <summary>As above with B supplied by a panel source (e.g. an implicit im2col of an image).</summary>
+    public static void Run<TB>(CpuMemoryPool pool, int threads, int m, int n, int k, float alpha,
+        float* a, long ars, long acs, TB b, float beta, float* c, long ldc) where TB : struct, IPanelSource =>
+        Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, b, beta, c, ldc);
+
+    /// <summary>The general entry with a chosen micro-kernel (tests use it to cover the fallbacks; the ISA must be
+    /// supported by the machine). Products small enough for the direct loop take it whatever the ISA.</summary>
+    internal static void Run<TB>(GemmIsa isa, CpuMemoryPool pool, int threads, int m, int n, int k, float alpha,
+        float* a, long ars, long acs, TB b, float beta, float* c, long ldc) where TB : struct, IPanelSource
     {
         if (m <= 0 || n <= 0) return;
         if (k == 0 || alpha == 0f)
@@ -53,7 +57,7 @@ internal static unsafe class Sgemm
         }
         if ((long)m * n * k <= SmallWork)
         {
-            Direct(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc);
+            Direct(m, n, k, alpha, a, ars, acs, b, beta, c, ldc);
             return;
         }
 
@@ -75,14 +79,13 @@ internal static unsafe class Sgemm
                 int kc = Math.Min(KC, k - pc);
                 float betaNow = pc == 0 ? beta : 1f;
 
-                var packB = new PackState((nint)(b + pc * brs + jc * bcs), brs, bcs, nc, kc, (nint)bp);
+                var packB = (src: b, pc, kc, jc, nc, dst: (nint)bp);
                 CpuParallel.For(nPanels, threads, Math.Max(1, 16384 / kc / NR), packB, static (s, p0, p1) =>
                 {
                     for (long p = p0; p < p1; p++)
                     {
                         int j0 = (int)p * NR;
-                        PackB((float*)s.Src + j0 * s.ColStride, s.RowStride, s.ColStride, Math.Min(NR, s.Extent - j0), s.Kc,
-                            (float*)s.Dst + p * NR * s.Kc);
+                        s.src.Pack(s.pc, s.kc, s.jc + j0, Math.Min(NR, s.nc - j0), (float*)s.dst + p * NR * s.kc);
                     }
                 });
 
@@ -303,46 +306,6 @@ internal static unsafe class Sgemm
         }
     }
 
-    /// <summary>Packs columns [0, cols) of B over depth [0, kc) into an NR-column panel: dst[p·NR + j] = B(p, j); columns ≥ cols are zero.</summary>
-    private static void PackB(float* b, long brs, long bcs, int cols, int kc, float* dst)
-    {
-        if (bcs == 1)
-        {
-            if (cols == NR)
-            {
-                for (int p = 0; p < kc; p++)
-                {
-                    float* src = b + p * brs;
-                    float* d = dst + p * NR;
-                    if (Vector512.IsHardwareAccelerated)
-                    {
-                        Vector512.Store(Vector512.Load(src), d);
-                        Vector512.Store(Vector512.Load(src + 16), d + 16);
-                    }
-                    else Buffer.MemoryCopy(src, d, NR * sizeof(float), NR * sizeof(float));
-                }
-                return;
-            }
-            for (int p = 0; p < kc; p++)
-            {
-                float* src = b + p * brs;
-                float* d = dst + p * NR;
-                int j = 0;
-                for (; j < cols; j++) d[j] = src[j];
-                for (; j < NR; j++) d[j] = 0f;
-            }
-            return;
-        }
-        if (cols < NR) new Span<float>(dst, NR * kc).Clear();
-        for (int j = 0; j < cols; j++)
-        {
-            float* src = b + j * bcs;
-            float* d = dst + j;
-            if (brs == 1) for (int p = 0; p < kc; p++) d[p * NR] = src[p];
-            else for (int p = 0; p < kc; p++) d[p * NR] = src[p * brs];
-        }
-    }
-
     /// <summary>C ← β·C (β = 0 writes zeros without reading C).</summary>
     private static void ScaleC(int m, int n, float beta, float* c, long ldc)
     {
@@ -355,15 +318,15 @@ internal static unsafe class Sgemm
     }
 
     /// <summary>Plain triple loop for tiny products (no packing), accumulating in float like the packed path.</summary>
-    private static void Direct(int m, int n, int k, float alpha, float* a, long ars, long acs, float* b, long brs, long bcs,
-        float beta, float* c, long ldc)
+    private static void Direct<TB>(int m, int n, int k, float alpha, float* a, long ars, long acs, TB b,
+        float beta, float* c, long ldc) where TB : struct, IPanelSource
     {
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
             {
                 float s = 0f;
-                float* pa = a + i * ars, pb = b + j * bcs;
-                for (int p = 0; p < k; p++) s += pa[p * acs] * pb[p * brs];
+                float* pa = a + i * ars;
+                for (int p = 0; p < k; p++) s += pa[p * acs] * b.At(p, j);
                 float* pc = c + i * ldc + j;
                 *pc = beta == 0f ? alpha * s : alpha * s + beta * *pc;
             }
