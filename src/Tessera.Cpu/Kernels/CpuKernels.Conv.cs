@@ -104,31 +104,17 @@ public sealed unsafe partial class CpuKernels : IConvKernels
             return;
         }
         bool direct = IsPointwise(g);
-        int chunk = ColumnChunk(kdim, g.P);
-        using var col = direct ? null : Device.Memory.Rent((long)kdim * chunk * sizeof(float));
         for (int gi = 0; gi < groups; gi++)
         {
             float* dwg = pdw + (long)gi * og * kdim;
-            bool first = true;
             for (int b = 0; b < n; b++)
             {
                 float* xg = px + ((long)b * c + gi * cg) * g.HW;
                 float* dyg = pdy + ((long)b * o + gi * og) * g.P;
-                // dw_g [og × kdim] += dy_g [og × cols] · colᵀ [cols × kdim]
-                if (direct)
-                {
-                    Sgemm.Run(Device.Memory, Threads, og, kdim, g.P, 1f, dyg, g.P, 1, xg, 1, g.HW, first ? 0f : 1f, dwg, kdim);
-                    first = false;
-                    continue;
-                }
-                float* pcol = (float*)col!.Handle;
-                for (int j0 = 0; j0 < g.P; j0 += chunk)
-                {
-                    int cols = Math.Min(chunk, g.P - j0);
-                    Im2Col.Unfold(g, xg, cg, j0, cols, pcol, Threads);
-                    Sgemm.Run(Device.Memory, Threads, og, kdim, cols, 1f, dyg + j0, g.P, 1, pcol, 1, cols, first ? 0f : 1f, dwg, kdim);
-                    first = false;
-                }
+                float beta = b == 0 ? 0f : 1f;
+                // dw_g [og × kdim] (+)= dy_g [og × P] · colᵀ [P × kdim]
+                if (direct) Sgemm.Run(Device.Memory, Threads, og, kdim, g.P, 1f, dyg, g.P, 1, xg, 1, g.HW, beta, dwg, kdim);
+                else Sgemm.Run(Device.Memory, Threads, og, kdim, g.P, 1f, dyg, g.P, 1, new Im2ColTransposedPanels(g, xg), beta, dwg, kdim);
             }
         }
     }

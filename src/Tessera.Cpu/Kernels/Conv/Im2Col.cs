@@ -76,7 +76,12 @@ internal static unsafe class Im2Col
                             float* row = plane + (long)ih * g.W + offW;
                             float* sv = src + (j - s.j0 - ow0);
                             int a = Math.Max(ow0, lo), b = Math.Min(ow1, hi);
-                            for (int ow = a; ow < b; ow++) row[ow * g.SW] += sv[ow];
+                            if (g.SW == 1 && b > a)
+                            {
+                                var dst = new Span<float>(row + a, b - a);
+                                System.Numerics.Tensors.TensorPrimitives.Add(dst, new ReadOnlySpan<float>(sv + a, b - a), dst);
+                            }
+                            else for (int ow = a; ow < b; ow++) row[ow * g.SW] += sv[ow];
                         }
                         j += ow1 - ow0;
                     }
@@ -158,4 +163,28 @@ internal readonly unsafe struct Im2ColPanels(ConvGeometry g, float* x) : IPanelS
         int ih = j / g.OW * g.SH - g.PT + kh * g.DH, iw = j % g.OW * g.SW - g.PL + kw * g.DW;
         return (uint)ih < (uint)g.H && (uint)iw < (uint)g.W ? ((float*)_x)[(long)c * g.HW + (long)ih * g.W + iw] : 0f;
     }
+}
+
+/// <summary>The transposed column matrix (B(p, r) = col(r, p): spatial positions down, unfolded rows across) as a GEMM
+/// B operand, for the weight gradient dw = dy · colᵀ: each of the panel's rows is unfolded into a small buffer and
+/// transposed into the panel.</summary>
+internal readonly unsafe struct Im2ColTransposedPanels(ConvGeometry g, float* x) : IPanelSource
+{
+    private readonly nint _x = (nint)x;
+
+    public void Pack(int p0, int kc, int j0, int cols, float* dst)
+    {
+        const int NR = Sgemm.NR;
+        float* row = stackalloc float[Sgemm.KC];
+        if (cols < NR) new Span<float>(dst, NR * kc).Clear();
+        for (int jj = 0; jj < cols; jj++)
+        {
+            int r = j0 + jj, c = r / g.KK, t = r % g.KK;
+            Im2Col.UnfoldRow(g, (float*)_x + (long)c * g.HW, t / g.KW, t % g.KW, p0, kc, row);
+            float* d = dst + jj;
+            for (int p = 0; p < kc; p++) d[p * NR] = row[p];
+        }
+    }
+
+    public float At(int p, int j) => new Im2ColPanels(g, (float*)_x).At(j, p);
 }

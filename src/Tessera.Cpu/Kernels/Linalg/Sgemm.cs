@@ -16,7 +16,8 @@ internal enum GemmIsa { Scalar, Vector256, Vector512 }
 internal static unsafe class Sgemm
 {
     public const int MR = 6, NR = 32;
-    private const int KC = 256, MC = 16 * MR, NC = 4096;
+    internal const int KC = 256;
+    private const int MC = 16 * MR, NC = 4096;
 
     /// <summary>Below this many multiply-adds a direct loop beats packing.</summary>
     private const long SmallWork = 2048;
