@@ -51,7 +51,11 @@ public enum LossReduction { None, Mean, Sum }
 public readonly record struct CrossEntropyParams(LossReduction Reduction = LossReduction.Mean, long IgnoreIndex = -100, float LabelSmoothing = 0f);
 
 /// <summary>C = Alpha·op(A)·op(B) + Beta·C (+ bias broadcast over rows). Batched over leading dimensions with broadcasting.</summary>
-public readonly record struct GemmParams(bool TransA = false, bool TransB = false, float Alpha = 1f, float Beta = 0f);
+public readonly record struct GemmParams(bool TransA = false, bool TransB = false, float Alpha = 1f, float Beta = 0f)
+{
+    /// <summary>A plain product (Alpha = 1, Beta = 0). Note that <c>default(GemmParams)</c> has Alpha = 0.</summary>
+    public GemmParams() : this(false, false, 1f, 0f) { }
+}
 
 /// <summary>2-D convolution on NCHW input with OIHW weights (I = C/Groups). Padding may be asymmetric.</summary>
 public readonly record struct Conv2dParams(

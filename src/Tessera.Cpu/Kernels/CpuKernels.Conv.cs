@@ -1,23 +1,159 @@
+using System.Numerics.Tensors;
+using Tessera.Cpu.Conv;
+using Tessera.Cpu.Linalg;
 using Tessera.Kernels;
 
 namespace Tessera.Cpu;
 
-// PLACEHOLDER: replaced by the Conv family implementation.
-public sealed partial class CpuKernels : IConvKernels
+/// <summary>Convolution as GEMM. Forward unfolds the input straight into the GEMM's packed B panels (implicit im2col);
+/// the backward passes use an explicit column buffer, chunked so the scratch stays bounded. 1×1 stride-1 unpadded
+/// convolutions read the input directly as the GEMM operand; depthwise convolutions run direct loops.</summary>
+public sealed unsafe partial class CpuKernels : IConvKernels
 {
-    public void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dParams p) => throw new NotSupportedException("Conv kernels: not yet implemented");
+    /// <summary>Upper bound on the column scratch, in floats (16 MiB).</summary>
+    private const long ColumnBudget = 4L << 20;
 
-    public void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dParams p) => throw new NotSupportedException("Conv kernels: not yet implemented");
+    public void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dParams p)
+    {
+        if (y.ElementCount == 0) return;
+        using var xc = x.Contiguous();
+        using var wc = w.Contiguous();
+        int n = x.Shape[0], c = x.Shape[1], o = w.Shape[0], groups = p.Groups;
+        int cg = c / groups, og = o / groups;
+        var g = ConvGeometry.Of(x, y, w.Shape[2], w.Shape[3], p);
+        float* px = xc.F32(), pw = wc.F32(), py = y.F32();
+        FillPlanes(py, n, o, g.P, bias);
+        if (cg == 1 && og == 1)
+        {
+            DepthwiseForward(g, px, pw, py, n * o, o);
+            return;
+        }
+        int kdim = cg * g.KK;
+        bool direct = IsPointwise(g);
+        for (int b = 0; b < n; b++)
+            for (int gi = 0; gi < groups; gi++)
+            {
+                float* xg = px + ((long)b * c + gi * cg) * g.HW;
+                float* wg = pw + (long)gi * og * kdim;
+                float* yg = py + ((long)b * o + gi * og) * g.P;
+                if (direct) Sgemm.Run(Device.Memory, Threads, og, g.P, kdim, 1f, wg, kdim, 1, xg, g.HW, 1, 1f, yg, g.P);
+                else Sgemm.Run(Device.Memory, Threads, og, g.P, kdim, 1f, wg, kdim, 1, new Im2ColPanels(g, xg), 1f, yg, g.P);
+            }
+    }
 
-    public void Conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Conv2dParams p) => throw new NotSupportedException("Conv kernels: not yet implemented");
+    public void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dParams p)
+    {
+        if (dx.ElementCount == 0) return;
+        using var dyc = dy.Contiguous();
+        using var wc = w.Contiguous();
+        int n = dx.Shape[0], c = dx.Shape[1], o = w.Shape[0], groups = p.Groups;
+        int cg = c / groups, og = o / groups;
+        var g = ConvGeometry.Of(dx, dy, w.Shape[2], w.Shape[3], p);
+        float* pdy = dyc.F32(), pw = wc.F32(), pdx = dx.F32();
+        int kdim = cg * g.KK;
+        if (cg == 1 && og == 1)
+        {
+            new Span<float>(pdx, checked((int)dx.ElementCount)).Clear();
+            DepthwiseBackwardData(g, pdy, pw, pdx, n * c, c);
+            return;
+        }
+        bool direct = IsPointwise(g);
+        if (!direct) new Span<float>(pdx, checked((int)dx.ElementCount)).Clear();
+        int chunk = ColumnChunk(kdim, g.P);
+        using var col = direct ? null : Device.Memory.Rent((long)kdim * chunk * sizeof(float));
+        for (int b = 0; b < n; b++)
+            for (int gi = 0; gi < groups; gi++)
+            {
+                float* dxg = pdx + ((long)b * c + gi * cg) * g.HW;
+                float* wg = pw + (long)gi * og * kdim;
+                float* dyg = pdy + ((long)b * o + gi * og) * g.P;
+                // dcol [kdim × cols] = W_gᵀ [kdim × og] · dy_g [og × cols]
+                if (direct)
+                {
+                    Sgemm.Run(Device.Memory, Threads, kdim, g.P, og, 1f, wg, 1, kdim, dyg, g.P, 1, 0f, dxg, g.HW);
+                    continue;
+                }
+                float* pcol = (float*)col!.Handle;
+                for (int j0 = 0; j0 < g.P; j0 += chunk)
+                {
+                    int cols = Math.Min(chunk, g.P - j0);
+                    Sgemm.Run(Device.Memory, Threads, kdim, cols, og, 1f, wg, 1, kdim, dyg + j0, g.P, 1, 0f, pcol, cols);
+                    Im2Col.Fold(g, pcol, cg, j0, cols, dxg, Threads);
+                }
+            }
+    }
 
-    public void Conv2dBackwardBias(Tensor dy, Tensor db) => throw new NotSupportedException("Conv kernels: not yet implemented");
+    public void Conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Conv2dParams p)
+    {
+        if (dw.ElementCount == 0) return;
+        using var xc = x.Contiguous();
+        using var dyc = dy.Contiguous();
+        int n = x.Shape[0], c = x.Shape[1], o = dw.Shape[0], groups = p.Groups;
+        int cg = c / groups, og = o / groups;
+        var g = ConvGeometry.Of(x, dy, dw.Shape[2], dw.Shape[3], p);
+        float* px = xc.F32(), pdy = dyc.F32(), pdw = dw.F32();
+        int kdim = cg * g.KK;
+        if (n == 0 || g.P == 0)
+        {
+            new Span<float>(pdw, checked((int)dw.ElementCount)).Clear();
+            return;
+        }
+        if (cg == 1 && og == 1)
+        {
+            DepthwiseBackwardWeight(g, px, pdy, pdw, n, c);
+            return;
+        }
+        bool direct = IsPointwise(g);
+        for (int gi = 0; gi < groups; gi++)
+        {
+            float* dwg = pdw + (long)gi * og * kdim;
+            for (int b = 0; b < n; b++)
+            {
+                float* xg = px + ((long)b * c + gi * cg) * g.HW;
+                float* dyg = pdy + ((long)b * o + gi * og) * g.P;
+                float beta = b == 0 ? 0f : 1f;
+                // dw_g [og × kdim] (+)= dy_g [og × P] · colᵀ [P × kdim]
+                if (direct) Sgemm.Run(Device.Memory, Threads, og, kdim, g.P, 1f, dyg, g.P, 1, xg, 1, g.HW, beta, dwg, kdim);
+                else Sgemm.Run(Device.Memory, Threads, og, kdim, g.P, 1f, dyg, g.P, 1, new Im2ColTransposedPanels(g, xg), beta, dwg, kdim);
+            }
+        }
+    }
 
-    public void MaxPool2d(Tensor x, Tensor y, Tensor? indices, Pool2dParams p) => throw new NotSupportedException("Conv kernels: not yet implemented");
+    public void Conv2dBackwardBias(Tensor dy, Tensor db)
+    {
+        using var dyc = dy.Contiguous();
+        int n = dy.Shape[0], o = dy.Shape[1], plane = dy.Shape[2] * dy.Shape[3];
+        var st = (dy: (nint)dyc.F32(), db: (nint)db.F32(), n, o, plane);
+        CpuParallel.For(o, Threads, Math.Max(1, 65536 / Math.Max(1L, (long)n * plane)), st, static (s, c0, c1) =>
+        {
+            for (long ch = c0; ch < c1; ch++)
+            {
+                double sum = 0;
+                for (int b = 0; b < s.n; b++)
+                    sum += TensorPrimitives.Sum(new ReadOnlySpan<float>((float*)s.dy + ((long)b * s.o + ch) * s.plane, s.plane));
+                ((float*)s.db)[ch] = (float)sum;
+            }
+        });
+    }
 
-    public void MaxPool2dBackward(Tensor dy, Tensor indices, Tensor dx, Pool2dParams p) => throw new NotSupportedException("Conv kernels: not yet implemented");
+    /// <summary>1×1 kernel, unit stride, no padding: the input planes are already the GEMM's column matrix.</summary>
+    private static bool IsPointwise(in ConvGeometry g) =>
+        g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PT == 0 && g.PL == 0 && g.OH == g.H && g.OW == g.W;
 
-    public void AvgPool2d(Tensor x, Tensor y, Pool2dParams p) => throw new NotSupportedException("Conv kernels: not yet implemented");
+    private static int ColumnChunk(int kdim, int p) => (int)Math.Max(1, Math.Min(p, Math.Max(Sgemm.NR, ColumnBudget / Math.Max(1, kdim))));
 
-    public void AvgPool2dBackward(Tensor dy, Tensor dx, Pool2dParams p) => throw new NotSupportedException("Conv kernels: not yet implemented");
+    /// <summary>Each [n, o] plane ← bias[o] (or zero).</summary>
+    private static void FillPlanes(float* y, int n, int o, int plane, Tensor? bias)
+    {
+        if (bias is null)
+        {
+            new Span<float>(y, checked(n * o * plane)).Clear();
+            return;
+        }
+        using var bc = bias.Contiguous();
+        float* pb = bc.F32();
+        for (int b = 0; b < n; b++)
+            for (int ch = 0; ch < o; ch++)
+                new Span<float>(y + ((long)b * o + ch) * plane, plane).Fill(pb[ch]);
+    }
 }

@@ -1,9 +1,89 @@
+using Tessera.Cpu.Linalg;
 using Tessera.Kernels;
 
 namespace Tessera.Cpu;
 
-// PLACEHOLDER: replaced by the Linalg family implementation.
-public sealed partial class CpuKernels : ILinalgKernels
+public sealed unsafe partial class CpuKernels : ILinalgKernels
 {
-    public void Gemm(Tensor a, Tensor b, Tensor? bias, Tensor c, GemmParams p) => throw new NotSupportedException("Linalg kernels: not yet implemented");
+    public void Gemm(Tensor a, Tensor b, Tensor? bias, Tensor c, GemmParams p)
+    {
+        int ra = a.Rank, rb = b.Rank, rc = c.Rank;
+        int m = c.Shape[rc - 2], n = c.Shape[rc - 1];
+        int k = p.TransA ? a.Shape[ra - 2] : a.Shape[ra - 1];
+        if (c.ElementCount == 0) return;
+
+        // Element (i, kk) of op(A) and (kk, j) of op(B), whatever the transposition and the views' strides.
+        long aRow = a.Strides[ra - 2], aCol = a.Strides[ra - 1], bRow = b.Strides[rb - 2], bCol = b.Strides[rb - 1];
+        long ars = p.TransA ? aCol : aRow, acs = p.TransA ? aRow : aCol;
+        long brs = p.TransB ? bCol : bRow, bcs = p.TransB ? bRow : bCol;
+
+        float beta = p.Beta;
+        if (bias is not null)
+        {
+            AddScaledBias(c, beta, bias);
+            beta = 1f;
+        }
+
+        int batchRank = rc - 2;
+        long batches = c.ElementCount / ((long)m * n);
+        var aBatch = BatchStrides(a, batchRank);
+        var bBatch = BatchStrides(b, batchRank);
+        var cDims = c.Shape.ToArray();
+        var job = new GemmJob(Device.Memory, m, n, k, p.Alpha, beta, a.Address, ars, acs, aBatch, b.Address, brs, bcs, bBatch,
+            c.Address, cDims, batchRank);
+
+        if (batches > 1 && (long)m * n * Math.Max(k, 1) < Sgemm.SmallProduct)
+        {
+            CpuParallel.For(batches, Threads, Math.Max(1, Sgemm.SmallProduct / ((long)m * n * Math.Max(k, 1) + 1)), job,
+                static (j, b0, b1) => { for (long bi = b0; bi < b1; bi++) j.RunBatch(bi, 1); });
+            return;
+        }
+        for (long bi = 0; bi < batches; bi++) job.RunBatch(bi, Threads);
+    }
+
+    /// <summary>Per batch dimension of c (right-aligned), t's stride there, 0 where t broadcasts or lacks the dimension.</summary>
+    private static long[] BatchStrides(Tensor t, int batchRank)
+    {
+        var s = new long[batchRank];
+        int tb = t.Rank - 2, lead = batchRank - tb;
+        for (int d = 0; d < tb; d++) s[lead + d] = t.Shape[d] == 1 ? 0 : t.Strides[d];
+        return s;
+    }
+
+    /// <summary>c ← β·c + bias (bias broadcast to c; β = 0 ignores what c held).</summary>
+    private void AddScaledBias(Tensor c, float beta, Tensor bias)
+    {
+        using var bv = bias.Expand(c.Shape.ToArray());
+        var plan = StridedPlan.Create(c.Shape, c.StrideArray(), bv.StrideArray());
+        var st = (plan, c: c.Address, bias: bv.Address, beta);
+        CpuParallel.For(plan.Rows, Threads, Math.Max(1, 16384 / Math.Max(1, plan.Inner)), st, static (s, r0, r1) =>
+        {
+            long cs = s.plan.InnerStride[0], bs = s.plan.InnerStride[1];
+            for (long r = r0; r < r1; r++)
+            {
+                float* pc = (float*)s.c + s.plan.RowOffset(0, r);
+                float* pb = (float*)s.bias + s.plan.RowOffset(1, r);
+                if (s.beta == 0f) for (int i = 0; i < s.plan.Inner; i++) pc[i * cs] = pb[i * bs];
+                else for (int i = 0; i < s.plan.Inner; i++) pc[i * cs] = s.beta * pc[i * cs] + pb[i * bs];
+            }
+        });
+    }
+
+    private sealed class GemmJob(CpuMemoryPool pool, int m, int n, int k, float alpha, float beta,
+        nint a, long ars, long acs, long[] aBatch, nint b, long brs, long bcs, long[] bBatch, nint c, int[] cDims, int batchRank)
+    {
+        public void RunBatch(long bi, int threads)
+        {
+            long aOff = 0, bOff = 0, rest = bi;
+            for (int d = batchRank - 1; d >= 0; d--)
+            {
+                long idx = rest % cDims[d];
+                rest /= cDims[d];
+                aOff += idx * aBatch[d];
+                bOff += idx * bBatch[d];
+            }
+            Sgemm.Run(pool, threads, m, n, k, alpha,
+                (float*)a + aOff, ars, acs, (float*)b + bOff, brs, bcs, beta, (float*)c + bi * m * n, n);
+        }
+    }
 }

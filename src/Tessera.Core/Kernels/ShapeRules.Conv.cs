@@ -1,0 +1,70 @@
+namespace Tessera.Kernels;
+
+public static partial class ShapeRules
+{
+    /// <summary>Output length of a convolution along one axis: ⌊(input + padBegin + padEnd − dilation·(kernel−1) − 1) / stride⌋ + 1.
+    /// Throws when no window fits (the output would be empty or negative).</summary>
+    public static int ConvOutputSize(int input, int kernel, int stride, int padBegin, int padEnd, int dilation, string op, string axis)
+    {
+        long span = (long)input + padBegin + padEnd - ((long)dilation * (kernel - 1) + 1);
+        if (span < 0)
+            throw new TesseraShapeException(op, "x", $"along {axis} the input ({input}, padded {padBegin}+{padEnd}) is smaller than the dilated kernel ({(long)dilation * (kernel - 1) + 1}): the output would be empty");
+        return checked((int)(span / stride + 1));
+    }
+
+    /// <summary>Output length of pooling along one axis. Floor mode as <see cref="ConvOutputSize"/>; ceil mode rounds up
+    /// but drops a last window that would start past the input and its leading padding (PyTorch's rule).</summary>
+    public static int PoolOutputSize(int input, int kernel, int stride, int padBegin, int padEnd, int dilation, bool ceilMode, string op, string axis)
+    {
+        long extent = (long)dilation * (kernel - 1) + 1;
+        long span = (long)input + padBegin + padEnd - extent;
+        if (span < 0)
+            throw new TesseraShapeException(op, "x", $"along {axis} the input ({input}, padded {padBegin}+{padEnd}) is smaller than the window ({extent}): the output would be empty");
+        long outSize = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1;
+        if (ceilMode && (outSize - 1) * stride >= (long)input + padBegin) outSize--;
+        if (outSize <= 0) throw new TesseraShapeException(op, "x", $"along {axis} the output would be empty");
+        return checked((int)outSize);
+    }
+
+    /// <summary>y [N, O, OH, OW] of conv2d(x [N, C, H, W], w [O, C/Groups, KH, KW]); validates the parameters.</summary>
+    public static Shape Conv2d(Shape x, Shape w, Conv2dParams p, string op = "Conv2d")
+    {
+        if (x.Rank != 4) throw new TesseraShapeException(op, "x", $"expected NCHW (rank 4), got {x}");
+        if (w.Rank != 4) throw new TesseraShapeException(op, "w", $"expected OIHW (rank 4), got {w}");
+        CheckConvParams(p, op);
+        int c = x[1], o = w[0], g = p.Groups;
+        if (c % g != 0) throw new TesseraShapeException(op, "x", $"{c} input channels are not divisible by {g} groups");
+        if (o % g != 0) throw new TesseraShapeException(op, "w", $"{o} output channels are not divisible by {g} groups");
+        if (w[1] != c / g) throw new TesseraShapeException(op, "w", $"expected {c / g} input channels per group (x {x}, groups {g}), got w {w}");
+        if (w[2] < 1 || w[3] < 1) throw new TesseraShapeException(op, "w", $"kernel must be at least 1×1, got {w}");
+        int oh = ConvOutputSize(x[2], w[2], p.StrideH, p.PadTop, p.PadBottom, p.DilationH, op, "height");
+        int ow = ConvOutputSize(x[3], w[3], p.StrideW, p.PadLeft, p.PadRight, p.DilationW, op, "width");
+        return Shape.Create(op, [x[0], o, oh, ow]);
+    }
+
+    /// <summary>y [N, C, OH, OW] of 2-D pooling over x [N, C, H, W]; validates the parameters (padding must be smaller
+    /// than the dilated window so that every window touches the input).</summary>
+    public static Shape Pool2d(Shape x, Pool2dParams p, string op = "Pool2d")
+    {
+        if (x.Rank != 4) throw new TesseraShapeException(op, "x", $"expected NCHW (rank 4), got {x}");
+        if (p.KernelH < 1 || p.KernelW < 1) throw new TesseraArgumentException(op, "p", $"kernel must be at least 1×1, got {p.KernelH}×{p.KernelW}");
+        if (p.StrideH < 1 || p.StrideW < 1) throw new TesseraArgumentException(op, "p", $"strides must be positive, got {p.StrideH}×{p.StrideW}");
+        if (p.DilationH < 1 || p.DilationW < 1) throw new TesseraArgumentException(op, "p", $"dilations must be positive, got {p.DilationH}×{p.DilationW}");
+        long eh = (long)p.DilationH * (p.KernelH - 1) + 1, ew = (long)p.DilationW * (p.KernelW - 1) + 1;
+        if (p.PadTop < 0 || p.PadBottom < 0 || p.PadLeft < 0 || p.PadRight < 0 ||
+            p.PadTop >= eh || p.PadBottom >= eh || p.PadLeft >= ew || p.PadRight >= ew)
+            throw new TesseraArgumentException(op, "p", $"padding ({p.PadTop}, {p.PadLeft}, {p.PadBottom}, {p.PadRight}) must be non-negative and smaller than the window ({eh}×{ew})");
+        int oh = PoolOutputSize(x[2], p.KernelH, p.StrideH, p.PadTop, p.PadBottom, p.DilationH, p.CeilMode, op, "height");
+        int ow = PoolOutputSize(x[3], p.KernelW, p.StrideW, p.PadLeft, p.PadRight, p.DilationW, p.CeilMode, op, "width");
+        return Shape.Create(op, [x[0], x[1], oh, ow]);
+    }
+
+    private static void CheckConvParams(Conv2dParams p, string op)
+    {
+        if (p.StrideH < 1 || p.StrideW < 1) throw new TesseraArgumentException(op, "p", $"strides must be positive, got {p.StrideH}×{p.StrideW}");
+        if (p.DilationH < 1 || p.DilationW < 1) throw new TesseraArgumentException(op, "p", $"dilations must be positive, got {p.DilationH}×{p.DilationW}");
+        if (p.PadTop < 0 || p.PadBottom < 0 || p.PadLeft < 0 || p.PadRight < 0)
+            throw new TesseraArgumentException(op, "p", $"padding must be non-negative, got ({p.PadTop}, {p.PadLeft}, {p.PadBottom}, {p.PadRight})");
+        if (p.Groups < 1) throw new TesseraArgumentException(op, "p", $"groups must be positive, got {p.Groups}");
+    }
+}

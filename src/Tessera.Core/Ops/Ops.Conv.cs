@@ -1,0 +1,123 @@
+using Tessera.Kernels;
+
+namespace Tessera;
+
+public static partial class Ops
+{
+    /// <summary>2-D convolution: y [N, O, OH, OW] = conv(x [N, C, H, W], w [O, C/Groups, KH, KW]) + bias [O].</summary>
+    public static Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, Conv2dParams p)
+    {
+        const string op = nameof(Conv2d);
+        var device = Check.SameDevice(op, (nameof(x), x), (nameof(w), w), (nameof(bias), bias));
+        Check.Float32(op, nameof(x), x);
+        Check.Float32(op, nameof(w), w);
+        var shape = ShapeRules.Conv2d(x.Shape, w.Shape, p, op);
+        if (bias is not null)
+        {
+            Check.Float32(op, nameof(bias), bias);
+            Check.Shape(op, nameof(bias), bias, new Shape(w.Shape[0]));
+        }
+        var y = Tensor.Empty(device, DType.Float32, shape);
+        device.Kernels.Conv2d(x, w, bias, y, p);
+        return y;
+    }
+
+    /// <summary>Gradient of <see cref="Conv2d"/> with respect to x (of shape <paramref name="xShape"/>).</summary>
+    public static Tensor Conv2dBackwardData(Tensor dy, Tensor w, Shape xShape, Conv2dParams p)
+    {
+        const string op = nameof(Conv2dBackwardData);
+        var device = Check.SameDevice(op, (nameof(dy), dy), (nameof(w), w));
+        Check.Float32(op, nameof(dy), dy);
+        Check.Float32(op, nameof(w), w);
+        var yShape = ShapeRules.Conv2d(xShape, w.Shape, p, op);
+        Check.Shape(op, nameof(dy), dy, yShape);
+        var dx = Tensor.Empty(device, DType.Float32, xShape);
+        device.Kernels.Conv2dBackwardData(dy, w, dx, p);
+        return dx;
+    }
+
+    /// <summary>Gradient of <see cref="Conv2d"/> with respect to w (of shape <paramref name="wShape"/>).</summary>
+    public static Tensor Conv2dBackwardWeight(Tensor x, Tensor dy, Shape wShape, Conv2dParams p)
+    {
+        const string op = nameof(Conv2dBackwardWeight);
+        var device = Check.SameDevice(op, (nameof(x), x), (nameof(dy), dy));
+        Check.Float32(op, nameof(x), x);
+        Check.Float32(op, nameof(dy), dy);
+        var yShape = ShapeRules.Conv2d(x.Shape, wShape, p, op);
+        Check.Shape(op, nameof(dy), dy, yShape);
+        var dw = Tensor.Empty(device, DType.Float32, wShape);
+        device.Kernels.Conv2dBackwardWeight(x, dy, dw, p);
+        return dw;
+    }
+
+    /// <summary>Gradient of <see cref="Conv2d"/> with respect to the bias: dy [N, O, OH, OW] summed to [O].</summary>
+    public static Tensor Conv2dBackwardBias(Tensor dy)
+    {
+        const string op = nameof(Conv2dBackwardBias);
+        Check.Float32(op, nameof(dy), dy);
+        Check.Rank(op, nameof(dy), dy, 4);
+        var db = Tensor.Empty(dy.Device, DType.Float32, new Shape(dy.Shape[1]));
+        dy.Device.Kernels.Conv2dBackwardBias(dy, db);
+        return db;
+    }
+
+    /// <summary>2-D max pooling of x [N, C, H, W]; also returns, per output, the flat index h·W + w of the maximum in its
+    /// input plane (int64), for <see cref="MaxPool2dBackward"/>.</summary>
+    public static (Tensor Y, Tensor Indices) MaxPool2d(Tensor x, Pool2dParams p)
+    {
+        const string op = nameof(MaxPool2d);
+        Check.Float32(op, nameof(x), x);
+        var shape = ShapeRules.Pool2d(x.Shape, p, op);
+        var y = Tensor.Empty(x.Device, DType.Float32, shape);
+        var indices = Tensor.Empty(x.Device, DType.Int64, shape);
+        x.Device.Kernels.MaxPool2d(x, y, indices, p);
+        return (y, indices);
+    }
+
+    /// <summary>Gradient of <see cref="MaxPool2d"/>: dy routed to the recorded maxima of an input of shape <paramref name="xShape"/>.</summary>
+    public static Tensor MaxPool2dBackward(Tensor dy, Tensor indices, Shape xShape, Pool2dParams p)
+    {
+        const string op = nameof(MaxPool2dBackward);
+        var device = Check.SameDevice(op, (nameof(dy), dy), (nameof(indices), indices));
+        Check.Float32(op, nameof(dy), dy);
+        Check.DType(op, nameof(indices), indices, DType.Int64);
+        var yShape = ShapeRules.Pool2d(xShape, p, op);
+        Check.Shape(op, nameof(dy), dy, yShape);
+        Check.Shape(op, nameof(indices), indices, yShape);
+        var dx = Tensor.Empty(device, DType.Float32, xShape);
+        device.Kernels.MaxPool2dBackward(dy, indices, dx, p);
+        return dx;
+    }
+
+    /// <summary>2-D average pooling of x [N, C, H, W] (no dilation). CountIncludePad divides by the window clipped to the
+    /// padded input; otherwise by the number of input elements in the window.</summary>
+    public static Tensor AvgPool2d(Tensor x, Pool2dParams p)
+    {
+        const string op = nameof(AvgPool2d);
+        Check.Float32(op, nameof(x), x);
+        CheckNoDilation(op, p);
+        var shape = ShapeRules.Pool2d(x.Shape, p, op);
+        var y = Tensor.Empty(x.Device, DType.Float32, shape);
+        x.Device.Kernels.AvgPool2d(x, y, p);
+        return y;
+    }
+
+    /// <summary>Gradient of <see cref="AvgPool2d"/> for an input of shape <paramref name="xShape"/>.</summary>
+    public static Tensor AvgPool2dBackward(Tensor dy, Shape xShape, Pool2dParams p)
+    {
+        const string op = nameof(AvgPool2dBackward);
+        Check.Float32(op, nameof(dy), dy);
+        CheckNoDilation(op, p);
+        var yShape = ShapeRules.Pool2d(xShape, p, op);
+        Check.Shape(op, nameof(dy), dy, yShape);
+        var dx = Tensor.Empty(dy.Device, DType.Float32, xShape);
+        dy.Device.Kernels.AvgPool2dBackward(dy, dx, p);
+        return dx;
+    }
+
+    private static void CheckNoDilation(string op, Pool2dParams p)
+    {
+        if (p.DilationH != 1 || p.DilationW != 1)
+            throw new TesseraArgumentException(op, "p", $"average pooling takes no dilation, got {p.DilationH}×{p.DilationW}");
+    }
+}

@@ -1,0 +1,120 @@
+using System.Numerics.Tensors;
+using Tessera.Cpu.Conv;
+
+namespace Tessera.Cpu;
+
+/// <summary>Depthwise convolution (one input and one output channel per group) as direct loops over kernel taps:
+/// each tap is a scaled row update, a vector multiply-add when the stride along W is 1.</summary>
+public sealed unsafe partial class CpuKernels
+{
+    private void DepthwiseForward(in ConvGeometry g, float* x, float* w, float* y, int planes, int channels)
+    {
+        var st = (g, x: (nint)x, w: (nint)w, y: (nint)y, channels);
+        CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
+        {
+            var g = s.g;
+            for (long pl = p0; pl < p1; pl++)
+            {
+                float* xp = (float*)s.x + pl * g.HW, yp = (float*)s.y + pl * g.P, wp = (float*)s.w + (pl % s.channels) * g.KK;
+                for (int oh = 0; oh < g.OH; oh++)
+                {
+                    float* yrow = yp + oh * g.OW;
+                    for (int kh = 0; kh < g.KH; kh++)
+                    {
+                        int ih = oh * g.SH - g.PT + kh * g.DH;
+                        if ((uint)ih >= (uint)g.H) continue;
+                        float* xrow = xp + (long)ih * g.W;
+                        for (int kw = 0; kw < g.KW; kw++)
+                        {
+                            float wv = wp[kh * g.KW + kw];
+                            int off = kw * g.DW - g.PL;
+                            ConvGeometry.ValidRange(g.OW, g.SW, off, g.W, out int lo, out int hi);
+                            if (lo >= hi) continue;
+                            if (g.SW == 1)
+                            {
+                                var dst = new Span<float>(yrow + lo, hi - lo);
+                                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(xrow + lo + off, hi - lo), wv, dst, dst);
+                            }
+                            else for (int ow = lo; ow < hi; ow++) yrow[ow] += wv * xrow[ow * g.SW + off];
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>dx (cleared by the caller) += taps of dy.</summary>
+    private void DepthwiseBackwardData(in ConvGeometry g, float* dy, float* w, float* dx, int planes, int channels)
+    {
+        var st = (g, dy: (nint)dy, w: (nint)w, dx: (nint)dx, channels);
+        CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
+        {
+            var g = s.g;
+            for (long pl = p0; pl < p1; pl++)
+            {
+                float* dxp = (float*)s.dx + pl * g.HW, dyp = (float*)s.dy + pl * g.P, wp = (float*)s.w + (pl % s.channels) * g.KK;
+                for (int oh = 0; oh < g.OH; oh++)
+                {
+                    float* dyrow = dyp + oh * g.OW;
+                    for (int kh = 0; kh < g.KH; kh++)
+                    {
+                        int ih = oh * g.SH - g.PT + kh * g.DH;
+                        if ((uint)ih >= (uint)g.H) continue;
+                        float* dxrow = dxp + (long)ih * g.W;
+                        for (int kw = 0; kw < g.KW; kw++)
+                        {
+                            float wv = wp[kh * g.KW + kw];
+                            int off = kw * g.DW - g.PL;
+                            ConvGeometry.ValidRange(g.OW, g.SW, off, g.W, out int lo, out int hi);
+                            if (lo >= hi) continue;
+                            if (g.SW == 1)
+                            {
+                                var dst = new Span<float>(dxrow + lo + off, hi - lo);
+                                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(dyrow + lo, hi - lo), wv, dst, dst);
+                            }
+                            else for (int ow = lo; ow < hi; ow++) dxrow[ow * g.SW + off] += wv * dyrow[ow];
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>dw[c, kh, kw] = Σ over samples and outputs of dy · x at the tap (parallel over channels).</summary>
+    private void DepthwiseBackwardWeight(in ConvGeometry g, float* x, float* dy, float* dw, int n, int channels)
+    {
+        var st = (g, x: (nint)x, dy: (nint)dy, dw: (nint)dw, n, channels);
+        CpuParallel.For(channels, Threads, 1, st, static (s, c0, c1) =>
+        {
+            var g = s.g;
+            for (long ch = c0; ch < c1; ch++)
+                for (int kh = 0; kh < g.KH; kh++)
+                    for (int kw = 0; kw < g.KW; kw++)
+                    {
+                        int off = kw * g.DW - g.PL;
+                        ConvGeometry.ValidRange(g.OW, g.SW, off, g.W, out int lo, out int hi);
+                        double sum = 0;
+                        for (int b = 0; b < s.n && lo < hi; b++)
+                        {
+                            long pl = (long)b * s.channels + ch;
+                            float* xp = (float*)s.x + pl * g.HW, dyp = (float*)s.dy + pl * g.P;
+                            for (int oh = 0; oh < g.OH; oh++)
+                            {
+                                int ih = oh * g.SH - g.PT + kh * g.DH;
+                                if ((uint)ih >= (uint)g.H) continue;
+                                float* xrow = xp + (long)ih * g.W, dyrow = dyp + oh * g.OW;
+                                if (g.SW == 1)
+                                    sum += TensorPrimitives.Dot(new ReadOnlySpan<float>(dyrow + lo, hi - lo), new ReadOnlySpan<float>(xrow + lo + off, hi - lo));
+                                else
+                                {
+                                    float part = 0f;
+                                    for (int ow = lo; ow < hi; ow++) part += dyrow[ow] * xrow[ow * g.SW + off];
+                                    sum += part;
+                                }
+                            }
+                        }
+                        ((float*)s.dw)[ch * g.KK + kh * g.KW + kw] = (float)sum;
+                    }
+        });
+    }
+}

@@ -1,0 +1,147 @@
+using Tessera.Cpu.Conv;
+using Tessera.Kernels;
+
+namespace Tessera.Cpu;
+
+/// <summary>Max and average pooling: direct window loops, parallel over the N·C planes (each plane is independent,
+/// so backward scatters need no synchronisation).</summary>
+public sealed unsafe partial class CpuKernels
+{
+    public void MaxPool2d(Tensor x, Tensor y, Tensor? indices, Pool2dParams p)
+    {
+        if (y.ElementCount == 0) return;
+        using var xc = x.Contiguous();
+        var g = ConvGeometry.Of(x, y, p);
+        long planes = (long)x.Shape[0] * x.Shape[1];
+        var st = (g, x: (nint)xc.F32(), y: (nint)y.F32(), idx: indices is null ? 0 : (nint)indices.I64());
+        CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
+        {
+            var g = s.g;
+            for (long pl = p0; pl < p1; pl++)
+            {
+                float* xp = (float*)s.x + pl * g.HW, yp = (float*)s.y + pl * g.P;
+                long* ip = s.idx == 0 ? null : (long*)s.idx + pl * g.P;
+                for (int oh = 0; oh < g.OH; oh++)
+                    for (int ow = 0; ow < g.OW; ow++)
+                    {
+                        int hs = oh * g.SH - g.PT, ws = ow * g.SW - g.PL;
+                        float best = float.NegativeInfinity;
+                        long bi = -1;
+                        for (int kh = 0; kh < g.KH; kh++)
+                        {
+                            int ih = hs + kh * g.DH;
+                            if ((uint)ih >= (uint)g.H) continue;
+                            for (int kw = 0; kw < g.KW; kw++)
+                            {
+                                int iw = ws + kw * g.DW;
+                                if ((uint)iw >= (uint)g.W) continue;
+                                float v = xp[ih * g.W + iw];
+                                // The first maximum wins; NaN propagates (a later NaN takes the index, as in PyTorch).
+                                if (bi < 0 || v > best || float.IsNaN(v)) { best = v; bi = (long)ih * g.W + iw; }
+                            }
+                        }
+                        yp[oh * g.OW + ow] = best;
+                        if (ip != null) ip[oh * g.OW + ow] = bi;
+                    }
+            }
+        });
+    }
+
+    public void MaxPool2dBackward(Tensor dy, Tensor indices, Tensor dx, Pool2dParams p)
+    {
+        if (dx.ElementCount == 0) return;
+        new Span<float>(dx.F32(), checked((int)dx.ElementCount)).Clear();
+        if (dy.ElementCount == 0) return;
+        using var dyc = dy.Contiguous();
+        using var ic = indices.Contiguous();
+        int hw = dx.Shape[2] * dx.Shape[3], outPlane = dy.Shape[2] * dy.Shape[3];
+        long planes = (long)dx.Shape[0] * dx.Shape[1];
+        var st = (dy: (nint)dyc.F32(), idx: (nint)ic.I64(), dx: (nint)dx.F32(), hw, outPlane);
+        CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, outPlane)), st, static (s, p0, p1) =>
+        {
+            for (long pl = p0; pl < p1; pl++)
+            {
+                float* dyp = (float*)s.dy + pl * s.outPlane, dxp = (float*)s.dx + pl * s.hw;
+                long* ip = (long*)s.idx + pl * s.outPlane;
+                for (int i = 0; i < s.outPlane; i++)
+                {
+                    long t = ip[i];
+                    if ((ulong)t < (ulong)s.hw) dxp[t] += dyp[i];
+                }
+            }
+        });
+    }
+
+    public void AvgPool2d(Tensor x, Tensor y, Pool2dParams p)
+    {
+        if (y.ElementCount == 0) return;
+        using var xc = x.Contiguous();
+        var g = ConvGeometry.Of(x, y, p);
+        long planes = (long)x.Shape[0] * x.Shape[1];
+        var st = (g, x: (nint)xc.F32(), y: (nint)y.F32(), pb: p.PadBottom, pr: p.PadRight, inc: p.CountIncludePad);
+        CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
+        {
+            var g = s.g;
+            for (long pl = p0; pl < p1; pl++)
+            {
+                float* xp = (float*)s.x + pl * g.HW, yp = (float*)s.y + pl * g.P;
+                for (int oh = 0; oh < g.OH; oh++)
+                    for (int ow = 0; ow < g.OW; ow++)
+                    {
+                        Window(g, s.pb, s.pr, s.inc, oh, ow, out int h0, out int h1, out int w0, out int w1, out float scale);
+                        float sum = 0f;
+                        for (int ih = h0; ih < h1; ih++)
+                        {
+                            float* row = xp + ih * g.W;
+                            for (int iw = w0; iw < w1; iw++) sum += row[iw];
+                        }
+                        yp[oh * g.OW + ow] = sum * scale;
+                    }
+            }
+        });
+    }
+
+    public void AvgPool2dBackward(Tensor dy, Tensor dx, Pool2dParams p)
+    {
+        if (dx.ElementCount == 0) return;
+        new Span<float>(dx.F32(), checked((int)dx.ElementCount)).Clear();
+        if (dy.ElementCount == 0) return;
+        using var dyc = dy.Contiguous();
+        var g = ConvGeometry.Of(dx, dy, p);
+        long planes = (long)dx.Shape[0] * dx.Shape[1];
+        var st = (g, dy: (nint)dyc.F32(), dx: (nint)dx.F32(), pb: p.PadBottom, pr: p.PadRight, inc: p.CountIncludePad);
+        CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
+        {
+            var g = s.g;
+            for (long pl = p0; pl < p1; pl++)
+            {
+                float* dxp = (float*)s.dx + pl * g.HW, dyp = (float*)s.dy + pl * g.P;
+                for (int oh = 0; oh < g.OH; oh++)
+                    for (int ow = 0; ow < g.OW; ow++)
+                    {
+                        Window(g, s.pb, s.pr, s.inc, oh, ow, out int h0, out int h1, out int w0, out int w1, out float scale);
+                        float v = dyp[oh * g.OW + ow] * scale;
+                        for (int ih = h0; ih < h1; ih++)
+                        {
+                            float* row = dxp + ih * g.W;
+                            for (int iw = w0; iw < w1; iw++) row[iw] += v;
+                        }
+                    }
+            }
+        });
+    }
+
+    /// <summary>The input rows [h0, h1) and columns [w0, w1) of an average-pooling window and 1/divisor. The divisor is
+    /// the window clipped to the padded input when padding counts, else the number of input elements it covers.</summary>
+    private static void Window(in ConvGeometry g, int padBottom, int padRight, bool countIncludePad, int oh, int ow,
+        out int h0, out int h1, out int w0, out int w1, out float scale)
+    {
+        int hs = oh * g.SH - g.PT, ws = ow * g.SW - g.PL;
+        int he = Math.Min(hs + g.KH, g.H + padBottom), we = Math.Min(ws + g.KW, g.W + padRight);
+        int padded = (he - hs) * (we - ws);
+        h0 = Math.Max(hs, 0); w0 = Math.Max(ws, 0);
+        h1 = Math.Min(he, g.H); w1 = Math.Min(we, g.W);
+        int count = countIncludePad ? padded : Math.Max(0, h1 - h0) * Math.Max(0, w1 - w0);
+        scale = count > 0 ? 1f / count : 0f;
+    }
+}

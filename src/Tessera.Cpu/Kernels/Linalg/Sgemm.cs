@@ -1,0 +1,335 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Tessera.Cpu.Linalg;
+
+/// <summary>Which micro-kernel <see cref="Sgemm"/> runs.</summary>
+internal enum GemmIsa { Scalar, Vector256, Vector512 }
+
+/// <summary>Single-precision GEMM in the BLIS/Goto style: C = α·A·B + β·C over raw pointers and element strides.
+/// A (m×k) is read as A(i,p) = a[i·ars + p·acs] and B (k×n) as B(p,j) = b[p·brs + j·bcs], so transposed and strided
+/// views need no copy: the packing routines read the strides. C is row-major with row stride ldc (unit column stride).
+/// Loops: jc (NC columns) → pc (KC depth: pack a KC×NC slab of B into NR-column panels and an M×KC slab of A into
+/// MR-row panels, both in pooled scratch) → parallel tiles of (MC rows × a few NR panels) → MR×NR micro-kernel.
+/// Edge tiles are computed into a local tile and only their valid part is written back. β = 0 never reads C.</summary>
+internal static unsafe class Sgemm
+{
+    public const int MR = 6, NR = 32;
+    internal const int KC = 256;
+    private const int MC = 16 * MR, NC = 4096;
+
+    /// <summary>Below this many multiply-adds a direct loop beats packing.</summary>
+    private const long SmallWork = 2048;
+
+    /// <summary>The best micro-kernel this machine runs.</summary>
+    internal static readonly GemmIsa Isa = Detect();
+
+    private static GemmIsa Detect()
+    {
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported) return GemmIsa.Vector512;
+        if (Vector256.IsHardwareAccelerated && Fma.IsSupported) return GemmIsa.Vector256;
+        return GemmIsa.Scalar;
+    }
+
+    /// <summary>Multiply-adds below which a batch of products is better spread over threads one product each.</summary>
+    internal const long SmallProduct = 64 * 64 * 64;
+
+    /// <summary>C (m×n) = α·A·B + β·C. Runs over up to <paramref name="threads"/> threads; scratch comes from <paramref name="pool"/>.</summary>
+    public static void Run(CpuMemoryPool pool, int threads, int m, int n, int k, float alpha,
+        float* a, long ars, long acs, float* b, long brs, long bcs, float beta, float* c, long ldc) =>
+        Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, new StridedPanels(b, brs, bcs), beta, c, ldc);
+
+    /// <summary>As above with B supplied by a panel source (e.g. an implicit im2col of an image).</summary>
+    public static void Run<TB>(CpuMemoryPool pool, int threads, int m, int n, int k, float alpha,
+        float* a, long ars, long acs, TB b, float beta, float* c, long ldc) where TB : struct, IPanelSource =>
+        Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, b, beta, c, ldc);
+
+    /// <summary>The general entry with a chosen micro-kernel (tests use it to cover the fallbacks; the ISA must be
+    /// supported by the machine). Products small enough for the direct loop take it whatever the ISA.</summary>
+    internal static void Run<TB>(GemmIsa isa, CpuMemoryPool pool, int threads, int m, int n, int k, float alpha,
+        float* a, long ars, long acs, TB b, float beta, float* c, long ldc) where TB : struct, IPanelSource
+    {
+        if (m <= 0 || n <= 0) return;
+        if (k == 0 || alpha == 0f)
+        {
+            ScaleC(m, n, beta, c, ldc);
+            return;
+        }
+        if ((long)m * n * k <= SmallWork)
+        {
+            Direct(m, n, k, alpha, a, ars, acs, b, beta, c, ldc);
+            return;
+        }
+
+        int mPanels = (m + MR - 1) / MR;
+        int kcMax = Math.Min(k, KC);
+        int ncMax = Math.Min(n, NC);
+        int nPanelsMax = (ncMax + NR - 1) / NR;
+        long aFloats = (long)mPanels * MR * kcMax, bFloats = (long)nPanelsMax * NR * kcMax;
+        using var aBuf = pool.Rent(aFloats * sizeof(float));
+        using var bBuf = pool.Rent(bFloats * sizeof(float));
+        float* ap = (float*)aBuf.Handle, bp = (float*)bBuf.Handle;
+
+        for (int jc = 0; jc < n; jc += NC)
+        {
+            int nc = Math.Min(NC, n - jc);
+            int nPanels = (nc + NR - 1) / NR;
+            for (int pc = 0; pc < k; pc += KC)
+            {
+                int kc = Math.Min(KC, k - pc);
+                float betaNow = pc == 0 ? beta : 1f;
+
+                var packB = (src: b, pc, kc, jc, nc, dst: (nint)bp);
+                CpuParallel.For(nPanels, threads, Math.Max(1, 16384 / kc / NR), packB, static (s, p0, p1) =>
+                {
+                    for (long p = p0; p < p1; p++)
+                    {
+                        int j0 = (int)p * NR;
+                        s.src.Pack(s.pc, s.kc, s.jc + j0, Math.Min(NR, s.nc - j0), (float*)s.dst + p * NR * s.kc);
+                    }
+                });
+
+                var packA = new PackState((nint)(a + pc * acs), ars, acs, m, kc, (nint)ap);
+                CpuParallel.For(mPanels, threads, Math.Max(1, 16384 / kc / MR), packA, static (s, p0, p1) =>
+                {
+                    for (long p = p0; p < p1; p++)
+                    {
+                        int i0 = (int)p * MR;
+                        PackA((float*)s.Src + i0 * s.RowStride, s.RowStride, s.ColStride, Math.Min(MR, s.Extent - i0), s.Kc,
+                            (float*)s.Dst + p * MR * s.Kc);
+                    }
+                });
+
+                // Tiles: MC rows × nb panels. Enough tiles to keep every thread busy, big enough to reuse packed A in L2.
+                int mBlocks = (m + MC - 1) / MC;
+                int nb = nPanels;
+                while (nb > 1 && (long)mBlocks * ((nPanels + nb - 1) / nb) < 4L * threads) nb = (nb + 1) / 2;
+                int nBlocks = (nPanels + nb - 1) / nb;
+                var tiles = new TileState(m, nc, kc, nb, nBlocks, (nint)ap, (nint)bp, (nint)(c + jc), ldc, alpha, betaNow, isa);
+                CpuParallel.For((long)mBlocks * nBlocks, threads, 1, tiles, static (s, t0, t1) =>
+                {
+                    for (long t = t0; t < t1; t++) ComputeTile(s, (int)(t / s.NBlocks), (int)(t % s.NBlocks));
+                });
+            }
+        }
+    }
+
+    private readonly record struct PackState(nint Src, long RowStride, long ColStride, int Extent, int Kc, nint Dst);
+
+    private readonly record struct TileState(int M, int Nc, int Kc, int PanelsPerBlock, int NBlocks, nint Ap, nint Bp, nint C,
+        long Ldc, float Alpha, float Beta, GemmIsa Isa);
+
+    private static void ComputeTile(in TileState s, int mb, int nbIdx)
+    {
+        int i0 = mb * MC, i1 = Math.Min(s.M, i0 + MC);
+        int p0 = nbIdx * s.PanelsPerBlock, p1 = Math.Min((s.Nc + NR - 1) / NR, p0 + s.PanelsPerBlock);
+        float* ap = (float*)s.Ap, bp = (float*)s.Bp, c = (float*)s.C;
+        float* tile = stackalloc float[MR * NR];
+        for (int jp = p0; jp < p1; jp++)
+        {
+            int j0 = jp * NR, nr = Math.Min(NR, s.Nc - j0);
+            float* bPanel = bp + (long)jp * NR * s.Kc;
+            for (int i = i0; i < i1; i += MR)
+            {
+                int mr = Math.Min(MR, s.M - i);
+                float* aPanel = ap + (long)(i / MR) * MR * s.Kc;
+                float* cTile = c + i * s.Ldc + j0;
+                if (mr == MR && nr == NR)
+                {
+                    MicroKernel(s.Isa, s.Kc, aPanel, bPanel, cTile, s.Ldc, s.Alpha, s.Beta);
+                    continue;
+                }
+                MicroKernel(s.Isa, s.Kc, aPanel, bPanel, tile, NR, s.Alpha, 0f);
+                for (int r = 0; r < mr; r++)
+                {
+                    float* dst = cTile + r * s.Ldc;
+                    float* src = tile + r * NR;
+                    if (s.Beta == 0f) for (int j = 0; j < nr; j++) dst[j] = src[j];
+                    else for (int j = 0; j < nr; j++) dst[j] = src[j] + s.Beta * dst[j];
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MicroKernel(GemmIsa isa, int kc, float* a, float* b, float* c, long ldc, float alpha, float beta)
+    {
+        switch (isa)
+        {
+            case GemmIsa.Vector512: Kernel512(kc, a, b, c, ldc, alpha, beta); break;
+            case GemmIsa.Vector256:
+                Kernel256(kc, a, b, c, ldc, alpha, beta);
+                Kernel256(kc, a, b + 16, c + 16, ldc, alpha, beta);
+                break;
+            default: KernelScalar(kc, a, b, c, ldc, alpha, beta); break;
+        }
+    }
+
+    /// <summary>6×32 tile with twelve 512-bit accumulators: per depth step two B loads, six A broadcasts, twelve FMAs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var x = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            a += MR;
+            b += NR;
+        }
+        Store512(c, c00, c01, alpha, beta); c += ldc;
+        Store512(c, c10, c11, alpha, beta); c += ldc;
+        Store512(c, c20, c21, alpha, beta); c += ldc;
+        Store512(c, c30, c31, alpha, beta); c += ldc;
+        Store512(c, c40, c41, alpha, beta); c += ldc;
+        Store512(c, c50, c51, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, float alpha, float beta)
+    {
+        var va = Vector512.Create(alpha);
+        v0 *= va;
+        v1 *= va;
+        if (beta != 0f)
+        {
+            var vb = Vector512.Create(beta);
+            v0 = Vector512.FusedMultiplyAdd(vb, Vector512.Load(c), v0);
+            v1 = Vector512.FusedMultiplyAdd(vb, Vector512.Load(c + 16), v1);
+        }
+        v0.Store(c);
+        v1.Store(c + 16);
+    }
+
+    /// <summary>6×16 half of a panel with twelve 256-bit accumulators (B rows are NR apart in the packed panel).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var x = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            a += MR;
+            b += NR;
+        }
+        Store256(c, c00, c01, alpha, beta); c += ldc;
+        Store256(c, c10, c11, alpha, beta); c += ldc;
+        Store256(c, c20, c21, alpha, beta); c += ldc;
+        Store256(c, c30, c31, alpha, beta); c += ldc;
+        Store256(c, c40, c41, alpha, beta); c += ldc;
+        Store256(c, c50, c51, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, float alpha, float beta)
+    {
+        var va = Vector256.Create(alpha);
+        v0 *= va;
+        v1 *= va;
+        if (beta != 0f)
+        {
+            var vb = Vector256.Create(beta);
+            v0 = Vector256.FusedMultiplyAdd(vb, Vector256.Load(c), v0);
+            v1 = Vector256.FusedMultiplyAdd(vb, Vector256.Load(c + 8), v1);
+        }
+        v0.Store(c);
+        v1.Store(c + 8);
+    }
+
+    private static void KernelScalar(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta)
+    {
+        float* acc = stackalloc float[MR * NR];
+        new Span<float>(acc, MR * NR).Clear();
+        for (int p = 0; p < kc; p++, a += MR, b += NR)
+            for (int r = 0; r < MR; r++)
+            {
+                float x = a[r];
+                float* row = acc + r * NR;
+                for (int j = 0; j < NR; j++) row[j] += x * b[j];
+            }
+        for (int r = 0; r < MR; r++)
+        {
+            float* dst = c + r * ldc;
+            float* src = acc + r * NR;
+            if (beta == 0f) for (int j = 0; j < NR; j++) dst[j] = alpha * src[j];
+            else for (int j = 0; j < NR; j++) dst[j] = alpha * src[j] + beta * dst[j];
+        }
+    }
+
+    /// <summary>Packs rows [0, rows) of A over depth [0, kc) into an MR-row panel: dst[p·MR + r] = A(r, p); rows ≥ rows are zero.</summary>
+    private static void PackA(float* a, long ars, long acs, int rows, int kc, float* dst)
+    {
+        if (rows < MR) new Span<float>(dst, MR * kc).Clear();
+        if (ars == 1)
+        {
+            for (int p = 0; p < kc; p++)
+            {
+                float* src = a + p * acs;
+                float* d = dst + p * MR;
+                for (int r = 0; r < rows; r++) d[r] = src[r];
+            }
+            return;
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            float* src = a + r * ars;
+            float* d = dst + r;
+            if (acs == 1) for (int p = 0; p < kc; p++) d[p * MR] = src[p];
+            else for (int p = 0; p < kc; p++) d[p * MR] = src[p * acs];
+        }
+    }
+
+    /// <summary>C ← β·C (β = 0 writes zeros without reading C).</summary>
+    private static void ScaleC(int m, int n, float beta, float* c, long ldc)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            var row = new Span<float>(c + i * ldc, n);
+            if (beta == 0f) row.Clear();
+            else if (beta != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+        }
+    }
+
+    /// <summary>Plain triple loop for tiny products (no packing), accumulating in float like the packed path.</summary>
+    private static void Direct<TB>(int m, int n, int k, float alpha, float* a, long ars, long acs, TB b,
+        float beta, float* c, long ldc) where TB : struct, IPanelSource
+    {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float s = 0f;
+                float* pa = a + i * ars;
+                for (int p = 0; p < k; p++) s += pa[p * acs] * b.At(p, j);
+                float* pc = c + i * ldc + j;
+                *pc = beta == 0f ? alpha * s : alpha * s + beta * *pc;
+            }
+    }
+}

@@ -1,0 +1,231 @@
+using Tessera.Cpu;
+using Tessera.Kernels;
+using Tessera.Reference;
+using Tessera.Tests.Support;
+
+namespace Tessera.Tests.Conformance;
+
+/// <summary>Conv2d (forward, data/weight/bias gradients) and max/avg pooling on the CPU against the reference.
+/// Tolerances: convolution sums Cg·KH·KW products in float32 (atol 1e-4, rtol 1e-4); the weight and bias gradients
+/// sum over N·OH·OW terms as well (atol scaled with the number of terms). Pooling is exact up to the average's
+/// division (atol 1e-6).</summary>
+public class ConvTests
+{
+    private static readonly CpuDevice Dev = TestDevices.Cpu;
+
+    public sealed record ConvCase(string Name, int N, int C, int H, int W, int O, int KH, int KW, Conv2dParams P,
+        bool Bias = true, bool Strided = false)
+    {
+        public override string ToString() => Name;
+        public int[] XShape => [N, C, H, W];
+        public int[] WShape => [O, C / P.Groups, KH, KW];
+    }
+
+    public static TheoryData<ConvCase> ConvCases() => new()
+    {
+        new ConvCase("3x3 pad 1", 2, 3, 8, 8, 4, 3, 3, Conv2dParams.Square(1, 1)),
+        new ConvCase("3x3 stride 2", 1, 4, 9, 11, 6, 3, 3, Conv2dParams.Square(2, 1)),
+        new ConvCase("asymmetric pad", 1, 2, 7, 5, 3, 3, 2, new(1, 1, 0, 1, 2, 0)),
+        new ConvCase("dilation 2", 2, 3, 10, 9, 2, 3, 3, Conv2dParams.Square(1, 2, 2)),
+        new ConvCase("groups 2", 1, 4, 6, 6, 6, 3, 3, Conv2dParams.Square(1, 1, 1, 2)),
+        new ConvCase("groups 3 stride 2 dilation 2", 2, 6, 13, 12, 9, 3, 3, new(2, 2, 2, 1, 1, 2, 2, 2, 3)),
+        new ConvCase("depthwise 3x3", 2, 5, 9, 8, 5, 3, 3, Conv2dParams.Square(1, 1, 1, 5)),
+        new ConvCase("depthwise stride 2 dilation 2", 1, 3, 11, 12, 3, 3, 3, Conv2dParams.Square(2, 2, 2, 3)),
+        new ConvCase("depthwise asymmetric stride (1,3)", 2, 4, 17, 33, 4, 2, 5, new(1, 3, 1, 2, 0, 1, 1, 1, 4)),
+        new ConvCase("depthwise multiplier 2", 1, 3, 7, 7, 6, 3, 3, Conv2dParams.Square(1, 1, 1, 3)),
+        new ConvCase("pointwise 1x1", 2, 16, 7, 9, 8, 1, 1, Conv2dParams.Square()),
+        new ConvCase("pointwise 1x1 grouped", 2, 8, 5, 5, 4, 1, 1, Conv2dParams.Square(1, 0, 1, 2)),
+        new ConvCase("1x1 stride 2", 1, 8, 9, 9, 4, 1, 1, Conv2dParams.Square(2)),
+        new ConvCase("1x1 pad 1", 1, 3, 4, 5, 2, 1, 1, Conv2dParams.Square(1, 1)),
+        new ConvCase("5x5 17->33 channels", 1, 17, 12, 12, 33, 5, 5, Conv2dParams.Square(1, 2)),
+        new ConvCase("kernel = input", 2, 3, 5, 5, 4, 5, 5, Conv2dParams.Square()),
+        new ConvCase("1x3 on a row", 1, 2, 1, 17, 3, 1, 3, Conv2dParams.Square()),
+        new ConvCase("rect stride/kernel/dilation", 2, 3, 11, 13, 5, 2, 3, new(2, 1, 1, 0, 0, 2, 1, 2, 1)),
+        new ConvCase("7x7 stride 2 pad 3 stem", 1, 3, 17, 15, 4, 7, 7, Conv2dParams.Square(2, 3)),
+        new ConvCase("no bias, strided x", 1, 4, 9, 11, 6, 3, 3, Conv2dParams.Square(2, 1), Bias: false, Strided: true),
+        new ConvCase("depthwise strided x", 2, 5, 9, 8, 5, 3, 3, Conv2dParams.Square(1, 1, 1, 5), Strided: true),
+        new ConvCase("empty batch", 0, 2, 5, 5, 3, 3, 3, Conv2dParams.Square(1, 1)),
+        new ConvCase("wide 65", 1, 2, 3, 65, 3, 3, 3, Conv2dParams.Square(1, 1)),
+        new ConvCase("column chunks (K = 4608)", 1, 512, 32, 32, 2, 3, 3, Conv2dParams.Square(1, 1)),
+    };
+
+    private static (Tensor X, Tensor W) Upload(ConvCase t, RefTensor x, RefTensor w) =>
+        (t.Strided ? x.ToDeviceStrided(Dev) : x.ToDevice(Dev), t.Strided ? w.ToDeviceStrided(Dev) : w.ToDevice(Dev));
+
+    [Theory]
+    [MemberData(nameof(ConvCases))]
+    public void Conv2d(ConvCase t)
+    {
+        var rx = Rand.Uniform(1, t.XShape);
+        var rw = Rand.Uniform(2, t.WShape);
+        var rb = t.Bias ? Rand.Uniform(3, [t.O]) : null;
+        var (x, w) = Upload(t, rx, rw);
+        using (x)
+        using (w)
+        using (var b = rb?.ToDevice(Dev))
+        using (var y = Ops.Conv2d(x, w, b, t.P))
+            Approx.Equal(RefConv.Conv2d(rx, rw, rb, t.P), y, 1e-4, 1e-4, t.Name);
+    }
+
+    [Theory]
+    [MemberData(nameof(ConvCases))]
+    public void Conv2dBackwardData(ConvCase t)
+    {
+        var rw = Rand.Uniform(4, t.WShape);
+        var yShape = ShapeRules.Conv2d(new Shape(t.XShape), new Shape(t.WShape), t.P).ToArray();
+        var rdy = Rand.Uniform(5, yShape);
+        using var w = t.Strided ? rw.ToDeviceStrided(Dev) : rw.ToDevice(Dev);
+        using var dy = t.Strided ? rdy.ToDeviceStrided(Dev) : rdy.ToDevice(Dev);
+        using var dx = Ops.Conv2dBackwardData(dy, w, new Shape(t.XShape), t.P);
+        Approx.Equal(RefConv.Conv2dBackwardData(rdy, rw, t.XShape, t.P), dx, 1e-4, 1e-4, t.Name);
+    }
+
+    [Theory]
+    [MemberData(nameof(ConvCases))]
+    public void Conv2dBackwardWeight(ConvCase t)
+    {
+        var rx = Rand.Uniform(6, t.XShape);
+        var yShape = ShapeRules.Conv2d(new Shape(t.XShape), new Shape(t.WShape), t.P).ToArray();
+        var rdy = Rand.Uniform(7, yShape);
+        using var x = t.Strided ? rx.ToDeviceStrided(Dev) : rx.ToDevice(Dev);
+        using var dy = rdy.ToDevice(Dev);
+        using var dw = Ops.Conv2dBackwardWeight(x, dy, new Shape(t.WShape), t.P);
+        double terms = (double)yShape[0] * yShape[2] * yShape[3];
+        Approx.Equal(RefConv.Conv2dBackwardWeight(rx, rdy, t.WShape, t.P), dw, 1e-5 * (1 + terms / 16), 1e-4, t.Name);
+    }
+
+    [Theory]
+    [MemberData(nameof(ConvCases))]
+    public void Conv2dBackwardBias(ConvCase t)
+    {
+        var yShape = ShapeRules.Conv2d(new Shape(t.XShape), new Shape(t.WShape), t.P).ToArray();
+        var rdy = Rand.Uniform(8, yShape);
+        using var dy = t.Strided ? rdy.ToDeviceStrided(Dev) : rdy.ToDevice(Dev);
+        using var db = Ops.Conv2dBackwardBias(dy);
+        double terms = (double)yShape[0] * yShape[2] * yShape[3];
+        Approx.Equal(RefConv.Conv2dBackwardBias(rdy), db, 1e-5 * (1 + terms / 16), 1e-4, t.Name);
+    }
+
+    public sealed record PoolCase(string Name, int N, int C, int H, int W, Pool2dParams P, bool Strided = false)
+    {
+        public override string ToString() => Name;
+        public int[] XShape => [N, C, H, W];
+    }
+
+    public static TheoryData<PoolCase> PoolCases() => new()
+    {
+        new PoolCase("2x2 stride 2", 1, 2, 8, 8, Pool2dParams.Square(2, 2)),
+        new PoolCase("3x3 stride 2 pad 1", 2, 3, 9, 10, Pool2dParams.Square(3, 2, 1)),
+        new PoolCase("3x3 stride 2 ceil", 1, 2, 8, 8, Pool2dParams.Square(3, 2) with { CeilMode = true }),
+        new PoolCase("3x3 stride 2 pad 1 ceil", 1, 1, 10, 10, Pool2dParams.Square(3, 2, 1) with { CeilMode = true }),
+        new PoolCase("2x2 stride 3 ceil", 1, 1, 7, 7, Pool2dParams.Square(2, 3) with { CeilMode = true }),
+        new PoolCase("ceil drops window past input", 1, 1, 6, 6, Pool2dParams.Square(2, 2, 1) with { CeilMode = true }),
+        new PoolCase("asymmetric", 1, 2, 7, 6, new(3, 2, 2, 1, 1, 0, 2, 1)),
+        new PoolCase("asymmetric ceil", 2, 1, 9, 8, new(3, 3, 2, 2, 0, 1, 2, 0, CeilMode: true)),
+        new PoolCase("kernel 1 stride 3", 1, 1, 10, 7, Pool2dParams.Square(1, 3)),
+        new PoolCase("global", 1, 3, 5, 7, new(5, 7, 1, 1)),
+        new PoolCase("stride > kernel", 1, 1, 11, 11, Pool2dParams.Square(2, 4)),
+        new PoolCase("17x33", 1, 2, 17, 33, Pool2dParams.Square(2, 2)),
+        new PoolCase("3x65 pad 1 ceil", 1, 1, 3, 65, new(3, 3, 1, 2, 1, 1, 1, 1, CeilMode: true)),
+        new PoolCase("rect 2x3 stride (1,2)", 2, 2, 9, 12, new(2, 3, 1, 2, 1, 1, 0, 1)),
+        new PoolCase("strided x", 2, 3, 9, 10, Pool2dParams.Square(3, 2, 1), Strided: true),
+        new PoolCase("empty batch", 0, 3, 4, 4, Pool2dParams.Square(2, 2)),
+        new PoolCase("1x1 input kernel 1", 1, 4, 1, 1, Pool2dParams.Square(1, 1)),
+    };
+
+    public static TheoryData<PoolCase> DilatedPoolCases() => new()
+    {
+        new PoolCase("dilation 2", 1, 2, 9, 9, new(3, 3, 1, 1, DilationH: 2, DilationW: 2)),
+        new PoolCase("dilation (2,3) pad ceil", 2, 1, 12, 14, new(2, 3, 2, 2, 1, 2, 1, 2, 2, 3, CeilMode: true)),
+        new PoolCase("dilation 3 stride 2", 1, 1, 15, 15, new(2, 2, 2, 2, 1, 1, 1, 1, 3, 3)),
+    };
+
+    private static Tensor Upload(PoolCase t, RefTensor x) => t.Strided ? x.ToDeviceStrided(Dev) : x.ToDevice(Dev);
+
+    [Theory]
+    [MemberData(nameof(PoolCases))]
+    [MemberData(nameof(DilatedPoolCases))]
+    public void MaxPool2d(PoolCase t)
+    {
+        var rx = Rand.Uniform(11, t.XShape);
+        var (ey, ei) = RefConv.MaxPool2d(rx, t.P);
+        using var x = Upload(t, rx);
+        var (y, idx) = Ops.MaxPool2d(x, t.P);
+        using (y)
+        using (idx)
+        {
+            Approx.Equal(ey, y, 0, 0, t.Name + " values");
+            Approx.Equal(ei, idx, 0, 0, t.Name + " indices");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(PoolCases))]
+    [MemberData(nameof(DilatedPoolCases))]
+    public void MaxPool2dBackward(PoolCase t)
+    {
+        var rx = Rand.Uniform(12, t.XShape);
+        var (ey, ei) = RefConv.MaxPool2d(rx, t.P);
+        var rdy = Rand.Uniform(13, ey.Shape);
+        using var dy = t.Strided && rdy.Rank >= 2 ? rdy.ToDeviceStrided(Dev) : rdy.ToDevice(Dev);
+        using var idx = ei.ToDeviceInt64(Dev);
+        using var dx = Ops.MaxPool2dBackward(dy, idx, new Shape(t.XShape), t.P);
+        Approx.Equal(RefConv.MaxPool2dBackward(rdy, ei, t.XShape), dx, 1e-6, 1e-6, t.Name);
+    }
+
+    [Fact]
+    public void MaxPool2dPropagatesNaN()
+    {
+        var rx = Rand.Uniform(14, [1, 1, 4, 4]);
+        rx[0, 0, 1, 1] = double.NaN;
+        var p = Pool2dParams.Square(2, 2);
+        var (ey, ei) = RefConv.MaxPool2d(rx, p);
+        using var x = rx.ToDevice(Dev);
+        var (y, idx) = Ops.MaxPool2d(x, p);
+        using (y)
+        using (idx)
+        {
+            Assert.True(float.IsNaN(y.ToArray<float>()[0]));
+            Assert.Equal(5L, idx.ToArray<long>()[0]);
+            Approx.Equal(ey, y, 0, 0);
+            Approx.Equal(ei, idx, 0, 0);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(PoolCases))]
+    public void AvgPool2dCountIncludePad(PoolCase t) => AvgPool(t with { P = t.P with { CountIncludePad = true } });
+
+    [Theory]
+    [MemberData(nameof(PoolCases))]
+    public void AvgPool2dExcludePad(PoolCase t) => AvgPool(t with { P = t.P with { CountIncludePad = false } });
+
+    private static void AvgPool(PoolCase t)
+    {
+        var rx = Rand.Uniform(15, t.XShape);
+        using var x = Upload(t, rx);
+        using var y = Ops.AvgPool2d(x, t.P);
+        Approx.Equal(RefConv.AvgPool2d(rx, t.P), y, 1e-6, 1e-5, t.Name + " forward");
+        var rdy = Rand.Uniform(16, y.Shape.ToArray());
+        using var dy = t.Strided && rdy.Rank >= 2 ? rdy.ToDeviceStrided(Dev) : rdy.ToDevice(Dev);
+        using var dx = Ops.AvgPool2dBackward(dy, new Shape(t.XShape), t.P);
+        Approx.Equal(RefConv.AvgPool2dBackward(rdy, t.XShape, t.P), dx, 1e-6, 1e-5, t.Name + " backward");
+    }
+
+    /// <summary>Known values: PyTorch's ceil-mode output sizes and count_include_pad divisors.</summary>
+    [Fact]
+    public void PoolShapesAndDivisorsMatchPyTorch()
+    {
+        // torch: max_pool2d(8x8, k3, s2, ceil) → 4x4 (floor → 3x3); k2 s2 p1 ceil on 6 → 4 (the 5th window would start in the padding).
+        Assert.Equal(new Shape(1, 1, 4, 4), ShapeRules.Pool2d(new Shape(1, 1, 8, 8), Pool2dParams.Square(3, 2) with { CeilMode = true }));
+        Assert.Equal(new Shape(1, 1, 3, 3), ShapeRules.Pool2d(new Shape(1, 1, 8, 8), Pool2dParams.Square(3, 2)));
+        Assert.Equal(new Shape(1, 1, 4, 4), ShapeRules.Pool2d(new Shape(1, 1, 6, 6), Pool2dParams.Square(2, 2, 1) with { CeilMode = true }));
+        // avg_pool2d(ones 2x2, k2, s1, p1): corner windows hold one element: 1/4 with count_include_pad, 1 without.
+        using var x = Tensor.Full(Dev, 1f, 1, 1, 2, 2);
+        using var inc = Ops.AvgPool2d(x, Pool2dParams.Square(2, 1, 1) with { CountIncludePad = true });
+        using var exc = Ops.AvgPool2d(x, Pool2dParams.Square(2, 1, 1));
+        Assert.Equal(0.25f, inc.ToArray<float>()[0]);
+        Assert.Equal(1f, inc.ToArray<float>()[4]);
+        Assert.All(exc.ToArray<float>(), v => Assert.Equal(1f, v));
+    }
+}
