@@ -23,6 +23,11 @@ public sealed unsafe partial class CpuKernels : INormKernels
         using var xc = x.Contiguous();
         using var gc = gamma.Contiguous();
         using var bc = beta.Contiguous();
+        if (s < BatchNormNarrowSpatial && n > 0)
+        {
+            BatchNormTrainingNarrow(xc, gc, bc, y, runningMean, runningVar, saveMean, saveInvStd, n, c, s, p);
+            return;
+        }
         var st = new BnState
         {
             X = xc.F32(), Y = y.F32(), G = gc.F32(), B = bc.F32(), Rm = runningMean.F32(), Rv = runningVar.F32(),
@@ -77,6 +82,11 @@ public sealed unsafe partial class CpuKernels : INormKernels
             a[ch] = (float)(r * g[ch]);
             sh[ch] = (float)(bt[ch] - rm[ch] * r * g[ch]);
         }
+        if (s < BatchNormNarrowSpatial)
+        {
+            BatchNormInferenceNarrow(xc, a, sh, y, n, c, s);
+            return;
+        }
         var st = new BnState { X = xc.F32(), Y = y.F32(), G = a, B = sh, C = c, S = s };
         CpuParallel.For((long)n * c, Threads, Math.Max(1, 16384 / Math.Max(1, s)), st, static (st, r0, r1) =>
         {
@@ -98,6 +108,11 @@ public sealed unsafe partial class CpuKernels : INormKernels
         using var gc = gamma.Contiguous();
         using var smc = saveMean.Contiguous();
         using var sic = saveInvStd.Contiguous();
+        if (s < BatchNormNarrowSpatial && n > 0)
+        {
+            BatchNormBackwardNarrow(xc, dyc, gc, smc, sic, dx, dgamma, dbeta, n, c, s);
+            return;
+        }
         var st = new BnState
         {
             X = xc.F32(), Dy = dyc.F32(), G = gc.F32(), Sm = smc.F32(), Si = sic.F32(),

@@ -19,7 +19,7 @@ public class NormTests
         int[][] shapes =
         {
             new[] { 2, 3 }, new[] { 16, 17 }, new[] { 33, 5 }, new[] { 4, 5, 7 }, new[] { 2, 3, 16 }, new[] { 3, 2, 17 },
-            new[] { 1, 4, 65 }, new[] { 2, 3, 4, 5 }, new[] { 2, 4, 7, 9 }, new[] { 3, 0, 5 }, new[] { 2, 1, 1, 2 },
+            new[] { 1, 4, 65 }, new[] { 130, 3 }, new[] { 70, 5, 3 }, new[] { 2, 3, 4, 5 }, new[] { 2, 4, 7, 9 }, new[] { 3, 0, 5 }, new[] { 2, 1, 1, 2 },
         };
         foreach (var s in shapes) { d.Add(s, false); d.Add(s, true); }
         return d;

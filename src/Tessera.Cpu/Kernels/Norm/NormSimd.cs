@@ -338,4 +338,81 @@ internal static unsafe class NormSimd
             for (; i <= n - 4; i += 4) (Vector128.Load(acc + i) + Vector128.Load(x + i)).Store(acc + i);
         for (; i < n; i++) acc[i] += x[i];
     }
+    // Column-wise primitives for batch norm on inputs with a small spatial size ([N, C] and the like): the per-column
+    // coefficients are arrays, so a row of C·S values is processed with full-width vectors.
+
+    /// <summary>acc += (x − center)² element-wise.</summary>
+    public static void AddSqDevInto(float* acc, float* x, float* center, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16)
+            {
+                var d = Vector512.Load(x + i) - Vector512.Load(center + i);
+                Vector512.FusedMultiplyAdd(d, d, Vector512.Load(acc + i)).Store(acc + i);
+            }
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8) { var d = Vector256.Load(x + i) - Vector256.Load(center + i); (Vector256.Load(acc + i) + d * d).Store(acc + i); }
+        if (Vector128.IsHardwareAccelerated)
+            for (; i <= n - 4; i += 4) { var d = Vector128.Load(x + i) - Vector128.Load(center + i); (Vector128.Load(acc + i) + d * d).Store(acc + i); }
+        for (; i < n; i++) { float d = x[i] - center[i]; acc[i] += d * d; }
+    }
+
+    /// <summary>accDy += dy; accDyXc += dy·(x − center), element-wise.</summary>
+    public static void AddDyAndCenteredProdInto(float* accDy, float* accDyXc, float* dy, float* x, float* center, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16)
+            {
+                var g = Vector512.Load(dy + i);
+                (Vector512.Load(accDy + i) + g).Store(accDy + i);
+                Vector512.FusedMultiplyAdd(g, Vector512.Load(x + i) - Vector512.Load(center + i), Vector512.Load(accDyXc + i)).Store(accDyXc + i);
+            }
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8)
+            {
+                var g = Vector256.Load(dy + i);
+                (Vector256.Load(accDy + i) + g).Store(accDy + i);
+                (Vector256.Load(accDyXc + i) + g * (Vector256.Load(x + i) - Vector256.Load(center + i))).Store(accDyXc + i);
+            }
+        if (Vector128.IsHardwareAccelerated)
+            for (; i <= n - 4; i += 4)
+            {
+                var g = Vector128.Load(dy + i);
+                (Vector128.Load(accDy + i) + g).Store(accDy + i);
+                (Vector128.Load(accDyXc + i) + g * (Vector128.Load(x + i) - Vector128.Load(center + i))).Store(accDyXc + i);
+            }
+        for (; i < n; i++) { accDy[i] += dy[i]; accDyXc[i] += dy[i] * (x[i] - center[i]); }
+    }
+
+    /// <summary>y = x·a + b with per-element coefficient arrays.</summary>
+    public static void MulAddCols(float* x, float* a, float* b, float* y, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16) Vector512.FusedMultiplyAdd(Vector512.Load(x + i), Vector512.Load(a + i), Vector512.Load(b + i)).Store(y + i);
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8) (Vector256.Load(x + i) * Vector256.Load(a + i) + Vector256.Load(b + i)).Store(y + i);
+        if (Vector128.IsHardwareAccelerated)
+            for (; i <= n - 4; i += 4) (Vector128.Load(x + i) * Vector128.Load(a + i) + Vector128.Load(b + i)).Store(y + i);
+        for (; i < n; i++) y[i] = x[i] * a[i] + b[i];
+    }
+
+    /// <summary>r = α·u + β·(w − c) + γ with per-element coefficient arrays.</summary>
+    public static void CombineCols(float* u, float* w, float* r, int n, float* alpha, float* beta, float* c, float* gamma)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16)
+                Vector512.FusedMultiplyAdd(Vector512.Load(u + i), Vector512.Load(alpha + i),
+                    Vector512.FusedMultiplyAdd(Vector512.Load(w + i) - Vector512.Load(c + i), Vector512.Load(beta + i), Vector512.Load(gamma + i))).Store(r + i);
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8)
+                (Vector256.Load(u + i) * Vector256.Load(alpha + i) + (Vector256.Load(w + i) - Vector256.Load(c + i)) * Vector256.Load(beta + i) + Vector256.Load(gamma + i)).Store(r + i);
+        if (Vector128.IsHardwareAccelerated)
+            for (; i <= n - 4; i += 4)
+                (Vector128.Load(u + i) * Vector128.Load(alpha + i) + (Vector128.Load(w + i) - Vector128.Load(c + i)) * Vector128.Load(beta + i) + Vector128.Load(gamma + i)).Store(r + i);
+        for (; i < n; i++) r[i] = u[i] * alpha[i] + (w[i] - c[i]) * beta[i] + gamma[i];
+    }
 }
