@@ -15,6 +15,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
 {
     private const int AttnBr = 64;   // query rows per tile
     private const int AttnBc = 64;   // keys per tile
+    private const int AttnRows = 4;  // query rows per register block
 
     private struct AttnState
     {
@@ -92,7 +93,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
         int qTiles = (tq + AttnBr - 1) / AttnBr;
         long items = bh * qTiles;
         int chunks = (int)Math.Min(items, Math.Max(1, Threads) * 4L);
-        long slotFloats = AttnBc + 2 * AttnBr;
+        long slotFloats = AttnRows * AttnBc + 2 * AttnBr;
         using var scratch = Scratch(DType.Float32, chunks, (int)slotFloats);
         var st = new AttnState
         {
@@ -117,7 +118,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
         int d = st.D, dv = st.Dvh, tk = st.Tk;
         long b = bh / st.H, h = bh % st.H;
         int i0 = qt * AttnBr, i1 = Math.Min(st.Tq, i0 + AttnBr);
-        float* s = slot, m = slot + AttnBc, l = m + AttnBr;
+        float* sb = slot, m = slot + AttnRows * AttnBc, l = m + AttnBr;
         float* q = st.Q + bh * st.Tq * d, kt = st.Kt + bh * d * tk, v = st.V + bh * tk * dv, o = st.O + bh * st.Tq * dv;
         for (int r = 0; r < i1 - i0; r++) { m[r] = float.NegativeInfinity; l[r] = 0; }
         new Span<float>(o + (long)i0 * dv, (i1 - i0) * dv).Clear();
@@ -125,28 +126,39 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
         for (int j0 = 0; j0 < jEnd; j0 += AttnBc)
         {
             int tile = Math.Min(AttnBc, tk - j0);
-            for (int i = i0; i < i1; i++)
+            for (int ig = i0; ig < i1; ig += AttnRows)
             {
-                int nk = st.Causal ? Math.Min(tile, i + 1 - j0) : tile;
-                if (nk <= 0) continue;
-                int r = i - i0;
-                AttentionSimd.RowTimesMatrix(q + (long)i * d, d, kt + j0, tk, nk, s, accumulate: false);
-                ScaleAndMask(st, s, nk, b, h, i, j0);
-                var row = new Span<float>(s, nk);
-                float mNew = Math.Max(m[r], TensorPrimitives.Max<float>(row));
-                if (float.IsNegativeInfinity(mNew)) continue;   // everything so far is masked
-                TensorPrimitives.Subtract(row, mNew, row);
-                TensorPrimitives.Exp(row, row);
-                float alpha = MathF.Exp(m[r] - mNew);            // 0 when m was −∞
-                float* orow = o + (long)i * dv;
-                if (alpha != 1f)
+                int nr = Math.Min(AttnRows, i1 - ig);
+                // The last row of a group sees the most keys under the causal mask.
+                int nkG = st.Causal ? Math.Min(tile, ig + nr - j0) : tile;
+                if (nkG <= 0) continue;
+                AttentionSimd.RowsTimesMatrix(q + (long)ig * d, d, nr, d, kt + j0, tk, nkG, sb, AttnBc, accumulate: false);
+                bool any = false;
+                for (int r = 0; r < nr; r++)
                 {
-                    var os = new Span<float>(orow, dv);
-                    TensorPrimitives.Multiply(os, alpha, os);
+                    int i = ig + r, ri = i - i0;
+                    float* s = sb + r * AttnBc;
+                    int nk = st.Causal ? Math.Min(nkG, i + 1 - j0) : nkG;
+                    var full = new Span<float>(s, nkG);
+                    if (nk <= 0) { full.Clear(); continue; }
+                    ScaleAndMask(st, s, nk, b, h, i, j0);
+                    var row = new Span<float>(s, nk);
+                    float mNew = Math.Max(m[ri], TensorPrimitives.Max<float>(row));
+                    if (float.IsNegativeInfinity(mNew)) { full.Clear(); continue; }   // everything so far is masked
+                    TensorPrimitives.Subtract(row, mNew, row);
+                    TensorPrimitives.Exp(row, row);
+                    full[nk..].Clear();
+                    float alpha = MathF.Exp(m[ri] - mNew);           // 0 when m was −∞
+                    if (alpha != 1f)
+                    {
+                        var os = new Span<float>(o + (long)i * dv, dv);
+                        TensorPrimitives.Multiply(os, alpha, os);
+                    }
+                    l[ri] = l[ri] * alpha + TensorPrimitives.Sum<float>(row);
+                    m[ri] = mNew;
+                    any = true;
                 }
-                l[r] = l[r] * alpha + TensorPrimitives.Sum<float>(row);
-                AttentionSimd.RowTimesMatrix(s, nk, v + (long)j0 * dv, dv, dv, orow, accumulate: true);
-                m[r] = mNew;
+                if (any) AttentionSimd.RowsTimesMatrix(sb, AttnBc, nr, nkG, v + (long)j0 * dv, dv, dv, o + (long)ig * dv, dv, accumulate: true);
             }
         }
         for (int i = i0; i < i1; i++)
@@ -183,8 +195,8 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
         TransposeLastTwo(v, vt);
         using var maskView = mask?.Expand(bn, hn, tq, tk);
         int chunks = (int)Math.Min(bh, Math.Max(1, Threads) * 2L);
-        // Slot: P, dS [Br, Bc]; Pᵀ, dSᵀ [Bc, Br]; dP row [Bc]; D [Tq].
-        long slotFloats = 4L * AttnBr * AttnBc + AttnBc + tq;
+        // Slot: Pᵀ, dSᵀ [Bc, Br]; P, dS [Br, Bc]; dP block [4, Bc]; D [Tq].
+        long slotFloats = 4L * AttnBr * AttnBc + AttnRows * AttnBc + tq;
         using var scratch = Scratch(DType.Float32, chunks, checked((int)slotFloats));
         var st = new AttnState
         {
@@ -210,7 +222,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
         int d = st.D, dv = st.Dvh, tk = st.Tk, tq = st.Tq;
         long b = bh / st.H, h = bh % st.H;
         float* pT = slot, dsT = pT + AttnBr * AttnBc, pm = dsT + AttnBr * AttnBc, dsm = pm + AttnBr * AttnBc;
-        float* dp = dsm + AttnBr * AttnBc, dRow = dp + AttnBc;
+        float* dpb = dsm + AttnBr * AttnBc, dRow = dpb + AttnRows * AttnBc;
         float* q = st.Q + bh * tq * d, k = st.K + bh * tk * d, kt = st.Kt + bh * d * tk, vt = st.Vt + bh * dv * tk;
         float* o = st.O + bh * tq * dv, dO = st.DO + bh * tq * dv, lse = st.Lse + bh * tq;
         float* dq = st.Dq + bh * tq * d, dk = st.Dk + bh * tk * d, dvp = st.Dv + bh * tk * dv;
@@ -219,41 +231,49 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
         for (int j0 = 0; j0 < tk; j0 += AttnBc)
         {
             int tile = Math.Min(AttnBc, tk - j0);
+            // Causal: query rows i < j0 see none of this key tile.
             for (int i0 = st.Causal ? j0 : 0; i0 < tq; i0 += AttnBr)
             {
                 int nr = Math.Min(AttnBr, tq - i0);
-                for (int r = 0; r < nr; r++)
+                for (int g = 0; g < nr; g += AttnRows)
                 {
-                    int i = i0 + r;
-                    float* prow = pm + r * AttnBc, dsrow = dsm + r * AttnBc;
-                    int nk = st.Causal ? Math.Min(tile, i + 1 - j0) : tile;
-                    float li = lse[i];
-                    if (float.IsNegativeInfinity(li)) nk = 0;   // fully masked row: no gradient
-                    new Span<float>(prow + nk, tile - nk).Clear();
-                    new Span<float>(dsrow + nk, tile - nk).Clear();
-                    if (nk <= 0) continue;
-                    // P = exp(scale·q·kᵀ + mask − lse), dP = dO·vᵀ, dS = P∘(dP − D)·scale.
-                    AttentionSimd.RowTimesMatrix(q + (long)i * d, d, kt + j0, tk, nk, prow, accumulate: false);
-                    ScaleAndMask(st, prow, nk, b, h, i, j0);
-                    var pr = new Span<float>(prow, nk);
-                    TensorPrimitives.Subtract(pr, li, pr);
-                    TensorPrimitives.Exp(pr, pr);
-                    AttentionSimd.RowTimesMatrix(dO + (long)i * dv, dv, vt + j0, tk, nk, dp, accumulate: false);
-                    var dpr = new Span<float>(dp, nk);
-                    TensorPrimitives.Subtract(dpr, dRow[i], dpr);
-                    var dsr = new Span<float>(dsrow, nk);
-                    TensorPrimitives.Multiply(pr, dpr, dsr);
-                    TensorPrimitives.Multiply(dsr, st.Scale, dsr);
-                    // dq_i += dS_i · K_tile
-                    AttentionSimd.RowTimesMatrix(dsrow, nk, k + (long)j0 * d, d, d, dq + (long)i * d, accumulate: true);
+                    int ng = Math.Min(AttnRows, nr - g), ig = i0 + g;
+                    int nkG = st.Causal ? Math.Min(tile, ig + ng - j0) : tile;
+                    // S = q·kᵀ and dP = dO·vᵀ for the group's rows.
+                    AttentionSimd.RowsTimesMatrix(q + (long)ig * d, d, ng, d, kt + j0, tk, nkG, pm + g * AttnBc, AttnBc, accumulate: false);
+                    AttentionSimd.RowsTimesMatrix(dO + (long)ig * dv, dv, ng, dv, vt + j0, tk, nkG, dpb, AttnBc, accumulate: false);
+                    for (int r = 0; r < ng; r++)
+                    {
+                        int i = ig + r;
+                        float* prow = pm + (g + r) * AttnBc, dsrow = dsm + (g + r) * AttnBc;
+                        int nk = st.Causal ? Math.Min(nkG, i + 1 - j0) : nkG;
+                        float li = lse[i];
+                        if (float.IsNegativeInfinity(li)) nk = 0;   // fully masked row: no gradient
+                        new Span<float>(prow + nk, tile - nk).Clear();
+                        new Span<float>(dsrow + nk, tile - nk).Clear();
+                        if (nk <= 0) continue;
+                        // P = exp(scale·S + mask − lse), dS = P∘(dP − D)·scale.
+                        ScaleAndMask(st, prow, nk, b, h, i, j0);
+                        var pr = new Span<float>(prow, nk);
+                        TensorPrimitives.Subtract(pr, li, pr);
+                        TensorPrimitives.Exp(pr, pr);
+                        var dpr = new Span<float>(dpb + r * AttnBc, nk);
+                        TensorPrimitives.Subtract(dpr, dRow[i], dpr);
+                        var dsr = new Span<float>(dsrow, nk);
+                        TensorPrimitives.Multiply(pr, dpr, dsr);
+                        TensorPrimitives.Multiply(dsr, st.Scale, dsr);
+                    }
+                    // dq rows += dS · K_tile
+                    AttentionSimd.RowsTimesMatrix(dsm + g * AttnBc, AttnBc, ng, nkG, k + (long)j0 * d, d, d, dq + (long)ig * d, d, accumulate: true);
                 }
                 AttentionSimd.Transpose(pm, AttnBc, nr, tile, pT, AttnBr);
                 AttentionSimd.Transpose(dsm, AttnBc, nr, tile, dsT, AttnBr);
-                for (int j = 0; j < tile; j++)
+                for (int j = 0; j < tile; j += AttnRows)
                 {
-                    // dv_j += Pᵀ_j · dO_tile; dk_j += dSᵀ_j · Q_tile
-                    AttentionSimd.RowTimesMatrix(pT + j * AttnBr, nr, dO + (long)i0 * dv, dv, dv, dvp + (long)(j0 + j) * dv, accumulate: true);
-                    AttentionSimd.RowTimesMatrix(dsT + j * AttnBr, nr, q + (long)i0 * d, d, d, dk + (long)(j0 + j) * d, accumulate: true);
+                    int nj = Math.Min(AttnRows, tile - j);
+                    // dv rows += Pᵀ · dO_tile; dk rows += dSᵀ · Q_tile
+                    AttentionSimd.RowsTimesMatrix(pT + j * AttnBr, AttnBr, nj, nr, dO + (long)i0 * dv, dv, dv, dvp + (long)(j0 + j) * dv, dv, accumulate: true);
+                    AttentionSimd.RowsTimesMatrix(dsT + j * AttnBr, AttnBr, nj, nr, q + (long)i0 * d, d, d, dk + (long)(j0 + j) * d, d, accumulate: true);
                 }
             }
         }
