@@ -245,8 +245,7 @@ public sealed unsafe partial class CpuKernels : INormKernels
             NormSimd.LayerNormBackwardSums(xr, dyr, st.G, n, mu, out float sumG, out float sumGXc);
             float c1 = rs * sumG / n;
             float c2 = rs * rs * rs * sumGXc / n;
-            NormSimd.LayerNormBackwardDx(xr, dyr, st.G, st.Dx + r * n, n, mu, rs, c1, c2);
-            if (dg != null || db != null) NormSimd.AccumulateAffineGrads(xr, dyr, dg, db, n, mu, rs);
+            NormSimd.LayerNormBackwardDx(xr, dyr, st.G, st.Dx + r * n, dg, db, n, mu, rs, c1, c2);
         }
     }
 

@@ -248,8 +248,10 @@ internal static unsafe class NormSimd
         sumGXc = s1;
     }
 
-    /// <summary>dx = dy·gamma·r − c1 − (x − m)·c2 (gamma optional).</summary>
-    public static void LayerNormBackwardDx(float* x, float* dy, float* gamma, float* dx, int n, float m, float r, float c1, float c2)
+    /// <summary>dx = dy·gamma·r − c1 − (x − m)·c2 (gamma optional), and in the same pass dgamma += dy·(x − m)·r and
+    /// dbeta += dy where those pointers are not null.</summary>
+    public static void LayerNormBackwardDx(float* x, float* dy, float* gamma, float* dx, float* dgamma, float* dbeta,
+        int n, float m, float r, float c1, float c2)
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
@@ -257,9 +259,12 @@ internal static unsafe class NormSimd
             var vm = Vector512.Create(m); var vr = Vector512.Create(r); var v1 = Vector512.Create(c1); var v2 = Vector512.Create(c2);
             for (; i <= n - 16; i += 16)
             {
-                var g = Vector512.Load(dy + i);
-                if (gamma != null) g *= Vector512.Load(gamma + i);
-                (g * vr - v1 - (Vector512.Load(x + i) - vm) * v2).Store(dx + i);
+                var dyv = Vector512.Load(dy + i);
+                var xc = Vector512.Load(x + i) - vm;
+                var g = gamma != null ? dyv * Vector512.Load(gamma + i) : dyv;
+                (g * vr - v1 - xc * v2).Store(dx + i);
+                if (dgamma != null) Vector512.FusedMultiplyAdd(dyv, xc * vr, Vector512.Load(dgamma + i)).Store(dgamma + i);
+                if (dbeta != null) (Vector512.Load(dbeta + i) + dyv).Store(dbeta + i);
             }
         }
         if (Vector256.IsHardwareAccelerated)
@@ -267,9 +272,12 @@ internal static unsafe class NormSimd
             var vm = Vector256.Create(m); var vr = Vector256.Create(r); var v1 = Vector256.Create(c1); var v2 = Vector256.Create(c2);
             for (; i <= n - 8; i += 8)
             {
-                var g = Vector256.Load(dy + i);
-                if (gamma != null) g *= Vector256.Load(gamma + i);
-                (g * vr - v1 - (Vector256.Load(x + i) - vm) * v2).Store(dx + i);
+                var dyv = Vector256.Load(dy + i);
+                var xc = Vector256.Load(x + i) - vm;
+                var g = gamma != null ? dyv * Vector256.Load(gamma + i) : dyv;
+                (g * vr - v1 - xc * v2).Store(dx + i);
+                if (dgamma != null) (Vector256.Load(dgamma + i) + dyv * (xc * vr)).Store(dgamma + i);
+                if (dbeta != null) (Vector256.Load(dbeta + i) + dyv).Store(dbeta + i);
             }
         }
         if (Vector128.IsHardwareAccelerated)
@@ -277,51 +285,19 @@ internal static unsafe class NormSimd
             var vm = Vector128.Create(m); var vr = Vector128.Create(r); var v1 = Vector128.Create(c1); var v2 = Vector128.Create(c2);
             for (; i <= n - 4; i += 4)
             {
-                var g = Vector128.Load(dy + i);
-                if (gamma != null) g *= Vector128.Load(gamma + i);
-                (g * vr - v1 - (Vector128.Load(x + i) - vm) * v2).Store(dx + i);
-            }
-        }
-        for (; i < n; i++) dx[i] = dy[i] * G(gamma, i) * r - c1 - (x[i] - m) * c2;
-    }
-
-    /// <summary>dgamma += dy·(x − m)·r (when dgamma is not null); dbeta += dy (when dbeta is not null).</summary>
-    public static void AccumulateAffineGrads(float* x, float* dy, float* dgamma, float* dbeta, int n, float m, float r)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var vm = Vector512.Create(m); var vr = Vector512.Create(r);
-            for (; i <= n - 16; i += 16)
-            {
-                var g = Vector512.Load(dy + i);
-                if (dgamma != null) Vector512.FusedMultiplyAdd(g, (Vector512.Load(x + i) - vm) * vr, Vector512.Load(dgamma + i)).Store(dgamma + i);
-                if (dbeta != null) (Vector512.Load(dbeta + i) + g).Store(dbeta + i);
-            }
-        }
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var vm = Vector256.Create(m); var vr = Vector256.Create(r);
-            for (; i <= n - 8; i += 8)
-            {
-                var g = Vector256.Load(dy + i);
-                if (dgamma != null) (Vector256.Load(dgamma + i) + g * ((Vector256.Load(x + i) - vm) * vr)).Store(dgamma + i);
-                if (dbeta != null) (Vector256.Load(dbeta + i) + g).Store(dbeta + i);
-            }
-        }
-        if (Vector128.IsHardwareAccelerated)
-        {
-            var vm = Vector128.Create(m); var vr = Vector128.Create(r);
-            for (; i <= n - 4; i += 4)
-            {
-                var g = Vector128.Load(dy + i);
-                if (dgamma != null) (Vector128.Load(dgamma + i) + g * ((Vector128.Load(x + i) - vm) * vr)).Store(dgamma + i);
-                if (dbeta != null) (Vector128.Load(dbeta + i) + g).Store(dbeta + i);
+                var dyv = Vector128.Load(dy + i);
+                var xc = Vector128.Load(x + i) - vm;
+                var g = gamma != null ? dyv * Vector128.Load(gamma + i) : dyv;
+                (g * vr - v1 - xc * v2).Store(dx + i);
+                if (dgamma != null) (Vector128.Load(dgamma + i) + dyv * (xc * vr)).Store(dgamma + i);
+                if (dbeta != null) (Vector128.Load(dbeta + i) + dyv).Store(dbeta + i);
             }
         }
         for (; i < n; i++)
         {
-            if (dgamma != null) dgamma[i] += dy[i] * ((x[i] - m) * r);
+            float xc = x[i] - m;
+            dx[i] = dy[i] * G(gamma, i) * r - c1 - xc * c2;
+            if (dgamma != null) dgamma[i] += dy[i] * (xc * r);
             if (dbeta != null) dbeta[i] += dy[i];
         }
     }
