@@ -36,6 +36,14 @@ internal static unsafe class DropoutRng
         return z ^ Vector512.ShiftRightLogical(z, 31);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ulong> Hash(Vector256<ulong> z)
+    {
+        z = (z ^ Vector256.ShiftRightLogical(z, 30)) * Vector256.Create(Mix1);
+        z = (z ^ Vector256.ShiftRightLogical(z, 27)) * Vector256.Create(Mix2);
+        return z ^ Vector256.ShiftRightLogical(z, 31);
+    }
+
     /// <summary>Elements [begin, end) of the flat tensor: y = keep ? x·scale : 0, mask = keep.</summary>
     public static void Apply(float* x, float* y, byte* mask, long begin, long end, ulong seed, ulong threshold, float scale)
     {
@@ -69,6 +77,27 @@ internal static unsafe class DropoutRng
                 z1 += step + step;
             }
         }
+        if (Vector256.IsHardwareAccelerated && end - i >= 8)
+        {
+            var vScale = Vector256.Create(scale);
+            var vThr = Vector256.Create(threshold);
+            var one = Vector256.Create(1u);
+            var step = Vector256.Create(unchecked(4UL * Golden));
+            var z0 = Vector256.Create(unchecked(seed + (ulong)(i + 1) * Golden)) + Vector256.Create(0UL, 1, 2, 3) * Vector256.Create(Golden);
+            var z1 = z0 + step;
+            for (; i <= end - 8; i += 8)
+            {
+                var k0 = Vector256.GreaterThanOrEqual(Vector256.ShiftRightLogical(Hash(z0), 32), vThr);
+                var k1 = Vector256.GreaterThanOrEqual(Vector256.ShiftRightLogical(Hash(z1), 32), vThr);
+                var keep = Vector256.Narrow(k0, k1);                        // 8 × uint
+                ((Vector256.Load(x + i) * vScale) & keep.AsSingle()).Store(y + i);
+                var bits = Vector256.Narrow(keep & one, Vector256<uint>.Zero);
+                var bytes = Vector256.Narrow(bits, Vector256<ushort>.Zero);    // first 8 bytes meaningful
+                *(ulong*)(mask + i) = bytes.AsUInt64().ToScalar();
+                z0 += step + step;
+                z1 += step + step;
+            }
+        }
         for (; i < end; i++)
         {
             bool keep = (Hash(seed, i) >> 32) >= threshold;
@@ -91,6 +120,16 @@ internal static unsafe class DropoutRng
                 var m32 = Vector512.Create(Vector256.WidenLower(m16), Vector256.WidenUpper(m16));
                 var mf = Vector512.ConvertToSingle(m32.AsInt32());
                 (Vector512.Load(dy + i) * mf * vScale).Store(dx + i);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vScale = Vector256.Create(scale);
+            for (; i <= end - 8; i += 8)
+            {
+                var m8 = Vector128.CreateScalar(*(ulong*)(mask + i)).AsByte();
+                var m32 = Vector256.Create(Vector128.WidenLower(Vector128.WidenLower(m8)), Vector128.WidenUpper(Vector128.WidenLower(m8)));
+                (Vector256.Load(dy + i) * Vector256.ConvertToSingle(m32.AsInt32()) * vScale).Store(dx + i);
             }
         }
         for (; i < end; i++) dx[i] = dy[i] * mask[i] * scale;
