@@ -19,10 +19,10 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
 
     private struct AttnState
     {
-        public float* Q, Kt, K, V, Vt, O, Lse, DO, Dq, Dk, Dv, Mask, Scratch;
+        public float* Q, Kt, K, V, Vt, O, Lse, DO, Dq, Dk, Dv, Mask, Scratch, Partial;
         public long MaskB, MaskH, MaskQ, MaskK;
         public int B, H, Tq, Tk, D, Dvh, QTiles, Chunks;
-        public long Items, SlotFloats;
+        public long Items, SlotFloats, Bh;
         public float Scale;
         public bool Causal, HasMask;
     }
@@ -194,7 +194,10 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
         TransposeLastTwo(k, kt);
         TransposeLastTwo(v, vt);
         using var maskView = mask?.Expand(bn, hn, tq, tk);
-        int chunks = (int)Math.Min(bh, Math.Max(1, Threads) * 2L);
+        int keyTiles = (tk + AttnBc - 1) / AttnBc;
+        // Fewer heads than threads: split each head's key tiles over threads instead (see below).
+        bool splitKeys = bh < Threads && keyTiles > 1;
+        int chunks = splitKeys ? Math.Min(Threads, keyTiles) : (int)Math.Min(bh, Math.Max(1, Threads) * 2L);
         // Slot: Pᵀ, dSᵀ [Bc, Br]; P, dS [Br, Bc]; dP block [4, Bc]; D [Tq].
         long slotFloats = 4L * AttnBr * AttnBc + AttnRows * AttnBc + tq;
         using var scratch = Scratch(DType.Float32, chunks, checked((int)slotFloats));
@@ -206,18 +209,44 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
             Scale = AttentionScale(p, d), Causal = p.Causal,
         };
         SetMask(ref st, mask, maskView);
-        CpuParallel.For(chunks, Threads, 1, st, static (st, c0, c1) =>
+        if (!splitKeys)
         {
-            for (long c = c0; c < c1; c++)
+            CpuParallel.For(chunks, Threads, 1, st, static (st, c0, c1) =>
             {
-                float* slot = st.Scratch + c * st.SlotFloats;
-                for (long item = st.Items * c / st.Chunks; item < st.Items * (c + 1) / st.Chunks; item++)
-                    AttentionBackwardHead(st, item, slot);
-            }
-        });
+                for (long c = c0; c < c1; c++)
+                {
+                    float* slot = st.Scratch + c * st.SlotFloats;
+                    for (long item = st.Items * c / st.Chunks; item < st.Items * (c + 1) / st.Chunks; item++)
+                        AttentionBackwardHead(st, item, slot, 0, 1, st.Dq + item * st.Tq * st.D);
+                }
+            });
+            return;
+        }
+        // Key-tile groups own disjoint dk/dv rows; dq is accumulated per group in pooled partials and summed in group
+        // order (deterministic). Group g takes key tiles g, g + groups, ... so causal work stays balanced.
+        int qd = checked(tq * d);
+        using var partial = Scratch(DType.Float32, chunks, Math.Max(1, qd));
+        st.Partial = partial.F32();
+        for (long head = 0; head < bh; head++)
+        {
+            st.Bh = head;
+            CpuParallel.For(chunks, Threads, 1, st, static (st, g0, g1) =>
+            {
+                for (long g = g0; g < g1; g++)
+                {
+                    float* part = st.Partial + g * st.Tq * st.D;
+                    new Span<float>(part, st.Tq * st.D).Clear();
+                    AttentionBackwardHead(st, st.Bh, st.Scratch + g * st.SlotFloats, (int)g, st.Chunks, part);
+                }
+            });
+            var dqHead = new Span<float>(st.Dq + head * qd, qd);
+            for (int g = 0; g < chunks; g++) TensorPrimitives.Add(dqHead, new ReadOnlySpan<float>(st.Partial + (long)g * qd, qd), dqHead);
+        }
     }
 
-    private static void AttentionBackwardHead(in AttnState st, long bh, float* slot)
+    /// <summary>Backward of one (batch, head) over key tiles tileStart, tileStart + tileStride, ...: dk/dv rows of those
+    /// tiles, and dq accumulated into <paramref name="dq"/> ([Tq, D]).</summary>
+    private static void AttentionBackwardHead(in AttnState st, long bh, float* slot, int tileStart, int tileStride, float* dq)
     {
         int d = st.D, dv = st.Dvh, tk = st.Tk, tq = st.Tq;
         long b = bh / st.H, h = bh % st.H;
@@ -225,10 +254,10 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
         float* dpb = dsm + AttnBr * AttnBc, dRow = dpb + AttnRows * AttnBc;
         float* q = st.Q + bh * tq * d, k = st.K + bh * tk * d, kt = st.Kt + bh * d * tk, vt = st.Vt + bh * dv * tk;
         float* o = st.O + bh * tq * dv, dO = st.DO + bh * tq * dv, lse = st.Lse + bh * tq;
-        float* dq = st.Dq + bh * tq * d, dk = st.Dk + bh * tk * d, dvp = st.Dv + bh * tk * dv;
+        float* dk = st.Dk + bh * tk * d, dvp = st.Dv + bh * tk * dv;
         for (int i = 0; i < tq; i++)
             dRow[i] = TensorPrimitives.Dot(new ReadOnlySpan<float>(dO + (long)i * dv, dv), new ReadOnlySpan<float>(o + (long)i * dv, dv));
-        for (int j0 = 0; j0 < tk; j0 += AttnBc)
+        for (int j0 = tileStart * AttnBc; j0 < tk; j0 += tileStride * AttnBc)
         {
             int tile = Math.Min(AttnBc, tk - j0);
             // Causal: query rows i < j0 see none of this key tile.

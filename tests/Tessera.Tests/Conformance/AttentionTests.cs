@@ -143,6 +143,42 @@ public class AttentionTests
         }
     }
 
+    /// <summary>Fewer heads than threads: the backward splits key tiles over threads with per-group dq partials.</summary>
+    [Theory]
+    [InlineData(1, 1, 130, 200, 16, false, false, 4)]
+    [InlineData(1, 1, 200, 130, 65, true, false, 3)]
+    [InlineData(1, 2, 70, 129, 8, true, true, 5)]
+    [InlineData(1, 1, 64, 65, 64, false, true, 2)]
+    public void BackwardSplitOverKeyTilesMatchesReference(int b, int h, int tq, int tk, int d, bool causal, bool mask, int threads)
+    {
+        var q = Rand.Uniform(41, new[] { b, h, tq, d });
+        var k = Rand.Uniform(42, new[] { b, h, tk, d });
+        var v = Rand.Uniform(43, new[] { b, h, tk, d });
+        var dO = Rand.Uniform(44, new[] { b, h, tq, d });
+        var m = mask ? Rand.Uniform(45, new[] { tq, tk }) : null;
+        var p = new AttentionParams(float.NaN, causal);
+        var (edq, edk, edv) = RefAttention.AttentionBackward(q, k, v, m, dO, p);
+        using var tq_ = q.ToDevice(Dev);
+        using var tk_ = k.ToDevice(Dev);
+        using var tv = v.ToDevice(Dev);
+        using var tdO = dO.ToDevice(Dev);
+        using var tm = m?.ToDevice(Dev);
+        int saved = Dev.Threads;
+        try
+        {
+            Dev.Threads = threads;
+            var (o, lse) = Ops.ScaledDotProductAttention(tq_, tk_, tv, tm, p);
+            var (dq, dk, dv) = Ops.ScaledDotProductAttentionBackward(tq_, tk_, tv, tm, o, lse, tdO, p);
+            using (o) using (lse) using (dq) using (dk) using (dv)
+            {
+                Approx.Equal(edq, dq, 1e-4, 1e-3, "dq");
+                Approx.Equal(edk, dk, 1e-4, 1e-3, "dk");
+                Approx.Equal(edv, dv, 1e-4, 1e-3, "dv");
+            }
+        }
+        finally { Dev.Threads = saved; }
+    }
+
     [Fact]
     public void FullyMaskedRowsGiveZeroNotNaN()
     {
