@@ -1,0 +1,192 @@
+using Tessera.Devices;
+using Tessera.Kernels;
+
+namespace Tessera;
+
+public static partial class Ops
+{
+    private static IDevice CheckAttention(string op, Tensor q, Tensor k, Tensor v, Tensor? mask, AttentionParams p,
+        out Shape oShape, out Shape lseShape)
+    {
+        var device = Check.SameDevice(op, (nameof(q), q), (nameof(k), k), (nameof(v), v), (nameof(mask), mask));
+        Check.Float32(op, nameof(q), q);
+        Check.Float32(op, nameof(k), k);
+        Check.Float32(op, nameof(v), v);
+        if (mask is not null) Check.Float32(op, nameof(mask), mask);
+        if (!float.IsNaN(p.Scale) && !float.IsFinite(p.Scale))
+            throw new TesseraArgumentException(op, "p.Scale", $"must be finite (or NaN for 1/√D), got {p.Scale}");
+        (oShape, lseShape) = ShapeRules.Attention(op, q.Shape, k.Shape, v.Shape, mask?.Shape);
+        return device;
+    }
+
+    /// <summary>Scaled dot-product attention: o [B, H, Tq, Dv] = softmax(q·kᵀ·scale + mask)·v with q [B, H, Tq, D],
+    /// k [B, H, Tk, D], v [B, H, Tk, Dv]; the additive mask (may hold −∞) broadcasts to [B, H, Tq, Tk]; Causal hides
+    /// key j &gt; query i (top-left aligned); scale defaults to 1/√D when NaN. Also returns lse [B, H, Tq], the
+    /// log-sum-exp of each score row, for the backward pass. A fully masked row gives output 0 and lse −∞.</summary>
+    public static (Tensor O, Tensor Lse) ScaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor? mask, AttentionParams p)
+    {
+        const string op = nameof(ScaledDotProductAttention);
+        var device = CheckAttention(op, q, k, v, mask, p, out var oShape, out var lseShape);
+        var o = Tensor.Empty(device, DType.Float32, oShape);
+        var lse = Tensor.Empty(device, DType.Float32, lseShape);
+        device.Kernels.Attention(q, k, v, mask, o, lse, p);
+        return (o, lse);
+    }
+
+    /// <summary>Gradients (dq, dk, dv) of <see cref="ScaledDotProductAttention"/> from dO, the forward output o and lse.</summary>
+    public static (Tensor Dq, Tensor Dk, Tensor Dv) ScaledDotProductAttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? mask,
+        Tensor o, Tensor lse, Tensor dO, AttentionParams p)
+    {
+        const string op = nameof(ScaledDotProductAttentionBackward);
+        var device = CheckAttention(op, q, k, v, mask, p, out var oShape, out var lseShape);
+        Check.SameDevice(op, (nameof(q), q), (nameof(o), o), (nameof(lse), lse), (nameof(dO), dO));
+        Check.Float32(op, nameof(o), o);
+        Check.Float32(op, nameof(lse), lse);
+        Check.Float32(op, nameof(dO), dO);
+        Check.Shape(op, nameof(o), o, oShape);
+        Check.Shape(op, nameof(dO), dO, oShape);
+        Check.Shape(op, nameof(lse), lse, lseShape);
+        var dq = Tensor.Empty(device, DType.Float32, q.Shape);
+        var dk = Tensor.Empty(device, DType.Float32, k.Shape);
+        var dv = Tensor.Empty(device, DType.Float32, v.Shape);
+        device.Kernels.AttentionBackward(q, k, v, mask, o, lse, dO, dq, dk, dv, p);
+        return (dq, dk, dv);
+    }
+
+    private static IDevice CheckMultiHeadAttention(string op, Tensor xq, Tensor xk, Tensor xv, Tensor wq, Tensor wk, Tensor wv, Tensor wo,
+        Tensor? bq, Tensor? bk, Tensor? bv, Tensor? bo, int heads, Tensor? mask, out (int B, int Tq, int Tk, int E) dims)
+    {
+        var device = Check.SameDevice(op, (nameof(xq), xq), (nameof(xk), xk), (nameof(xv), xv), (nameof(wq), wq), (nameof(wk), wk),
+            (nameof(wv), wv), (nameof(wo), wo), (nameof(bq), bq), (nameof(bk), bk), (nameof(bv), bv), (nameof(bo), bo), (nameof(mask), mask));
+        foreach (var (name, t) in new[] { (nameof(xq), xq), (nameof(xk), xk), (nameof(xv), xv), (nameof(wq), wq), (nameof(wk), wk),
+                     (nameof(wv), wv), (nameof(wo), wo), (nameof(bq), bq), (nameof(bk), bk), (nameof(bv), bv), (nameof(bo), bo), (nameof(mask), mask) })
+            if (t is not null) Check.Float32(op, name, t);
+        dims = ShapeRules.MultiHeadAttention(op, xq.Shape, xk.Shape, xv.Shape, heads);
+        var w = new Shape(dims.E, dims.E);
+        var b = new Shape(dims.E);
+        foreach (var (name, t) in new[] { (nameof(wq), wq), (nameof(wk), wk), (nameof(wv), wv), (nameof(wo), wo) })
+            if (t.Shape != w) throw new TesseraShapeException(op, name, $"expected weight {w} (Linear [E_out, E_in]), got {t.Shape}");
+        foreach (var (name, t) in new[] { (nameof(bq), bq), (nameof(bk), bk), (nameof(bv), bv), (nameof(bo), bo) })
+            if (t is not null && t.Shape != b) throw new TesseraShapeException(op, name, $"expected bias {b}, got {t.Shape}");
+        int dh = dims.E / heads;
+        ShapeRules.Attention(op, new Shape(dims.B, heads, dims.Tq, dh), new Shape(dims.B, heads, dims.Tk, dh),
+            new Shape(dims.B, heads, dims.Tk, dh), mask?.Shape);
+        return device;
+    }
+
+    /// <summary>c [M, N] = a [M, K]·op(b) (+ bias), through the device GEMM, into a zero-initialised output.</summary>
+    private static Tensor Gemm2d(IDevice device, Tensor a, Tensor b, Tensor? bias, int m, int n, GemmParams p)
+    {
+        var c = Tensor.Zeros(device, DType.Float32, m, n);
+        device.Kernels.Gemm(a, b, bias, c, p);
+        return c;
+    }
+
+    /// <summary>[B, T, E] → [B·T, E] (a view when contiguous).</summary>
+    private static Tensor Rows(Tensor x) => x.Reshape(x.Shape[0] * x.Shape[1], x.Shape[2]);
+
+    /// <summary>[B·T, E] rows → strided view [B, H, T, E/H].</summary>
+    private static Tensor SplitHeads(Tensor rows, int b, int t, int heads)
+    {
+        using var r4 = rows.Reshape(b, t, heads, rows.Shape[1] / heads);
+        return r4.Permute(0, 2, 1, 3);
+    }
+
+    /// <summary>[B, H, T, Dh] → contiguous [B·T, H·Dh].</summary>
+    private static Tensor MergeHeads(Tensor x)
+    {
+        using var p = x.Permute(0, 2, 1, 3);
+        return p.Reshape(x.Shape[0] * x.Shape[2], x.Shape[1] * x.Shape[3]);
+    }
+
+    private static Tensor ColumnSums(IDevice device, Tensor rows)
+    {
+        using var ones = Tensor.Full(device, 1f, 1, rows.Shape[0]);
+        using var s = Gemm2d(device, ones, rows, null, 1, rows.Shape[1], new GemmParams(TransA: false, TransB: false));
+        return s.Reshape(rows.Shape[1]);
+    }
+
+    /// <summary>Multi-head attention on xq [B, Tq, E], xk/xv [B, Tk, E]: Q = xq·Wqᵀ + bq (likewise K, V; weights
+    /// [E, E] in the Linear convention), heads split as [B, heads, T, E/heads], scaled dot-product attention with
+    /// scale 1/√(E/heads), optional mask (broadcastable to [B, heads, Tq, Tk]) and causal masking, heads merged,
+    /// then out = merged·Woᵀ + bo: [B, Tq, E].</summary>
+    public static Tensor MultiHeadAttention(Tensor xq, Tensor xk, Tensor xv, Tensor wq, Tensor wk, Tensor wv, Tensor wo,
+        Tensor? bq, Tensor? bk, Tensor? bv, Tensor? bo, int heads, Tensor? mask = null, bool causal = false)
+    {
+        const string op = nameof(MultiHeadAttention);
+        var device = CheckMultiHeadAttention(op, xq, xk, xv, wq, wk, wv, wo, bq, bk, bv, bo, heads, mask, out var d);
+        var tb = new GemmParams(TransB: true);
+        using var xq2 = Rows(xq);
+        using var xk2 = Rows(xk);
+        using var xv2 = Rows(xv);
+        using var q2 = Gemm2d(device, xq2, wq, bq, d.B * d.Tq, d.E, tb);
+        using var k2 = Gemm2d(device, xk2, wk, bk, d.B * d.Tk, d.E, tb);
+        using var v2 = Gemm2d(device, xv2, wv, bv, d.B * d.Tk, d.E, tb);
+        using var q = SplitHeads(q2, d.B, d.Tq, heads);
+        using var k = SplitHeads(k2, d.B, d.Tk, heads);
+        using var v = SplitHeads(v2, d.B, d.Tk, heads);
+        var (o, lse) = ScaledDotProductAttention(q, k, v, mask, new AttentionParams(float.NaN, causal));
+        using (o) using (lse)
+        {
+            using var merged = MergeHeads(o);
+            using var out2 = Gemm2d(device, merged, wo, bo, d.B * d.Tq, d.E, tb);
+            return out2.Reshape(d.B, d.Tq, d.E);
+        }
+    }
+
+    /// <summary>Gradients of <see cref="MultiHeadAttention"/> given dOut [B, Tq, E]. Recomputes the forward pass
+    /// (projections, attention output and lse), then runs the attention backward and the projections' backward.</summary>
+    public static MultiHeadAttentionGradients MultiHeadAttentionBackward(Tensor dOut, Tensor xq, Tensor xk, Tensor xv,
+        Tensor wq, Tensor wk, Tensor wv, Tensor wo, Tensor? bq, Tensor? bk, Tensor? bv, Tensor? bo, int heads,
+        Tensor? mask = null, bool causal = false)
+    {
+        const string op = nameof(MultiHeadAttentionBackward);
+        var device = CheckMultiHeadAttention(op, xq, xk, xv, wq, wk, wv, wo, bq, bk, bv, bo, heads, mask, out var d);
+        Check.SameDevice(op, (nameof(xq), xq), (nameof(dOut), dOut));
+        Check.Float32(op, nameof(dOut), dOut);
+        Check.Shape(op, nameof(dOut), dOut, xq.Shape);
+        var tb = new GemmParams(TransB: true);
+        var ta = new GemmParams(TransA: true);
+        var nn = new GemmParams(TransA: false, TransB: false);
+        int mq = d.B * d.Tq, mk = d.B * d.Tk, e = d.E;
+        var ap = new AttentionParams(float.NaN, causal);
+        using var xq2 = Rows(xq);
+        using var xk2 = Rows(xk);
+        using var xv2 = Rows(xv);
+        using var q2 = Gemm2d(device, xq2, wq, bq, mq, e, tb);
+        using var k2 = Gemm2d(device, xk2, wk, bk, mk, e, tb);
+        using var v2 = Gemm2d(device, xv2, wv, bv, mk, e, tb);
+        using var q = SplitHeads(q2, d.B, d.Tq, heads);
+        using var k = SplitHeads(k2, d.B, d.Tk, heads);
+        using var v = SplitHeads(v2, d.B, d.Tk, heads);
+        var (o, lse) = ScaledDotProductAttention(q, k, v, mask, ap);
+        using (o) using (lse)
+        {
+            using var merged = MergeHeads(o);
+            using var dOut2 = Rows(dOut);
+            // out = merged·Woᵀ + bo  ⇒  dMerged = dOut·Wo, dWo = dOutᵀ·merged, dbo = Σ_rows dOut.
+            using var dMerged = Gemm2d(device, dOut2, wo, null, mq, e, nn);
+            var dwo = Gemm2d(device, dOut2, merged, null, e, e, ta);
+            var dbo = bo is null ? null : ColumnSums(device, dOut2);
+            using var dO = SplitHeads(dMerged, d.B, d.Tq, heads);
+            var (dq, dk, dv) = ScaledDotProductAttentionBackward(q, k, v, mask, o, lse, dO, ap);
+            using (dq) using (dk) using (dv)
+            {
+                using var dq2 = MergeHeads(dq);
+                using var dk2 = MergeHeads(dk);
+                using var dv2 = MergeHeads(dv);
+                (Tensor dx, Tensor dw, Tensor? db) Project(Tensor dy2, Tensor x2, Tensor w, Tensor? bias, int t)
+                {
+                    using var dx2 = Gemm2d(device, dy2, w, null, d.B * t, e, nn);
+                    var dw = Gemm2d(device, dy2, x2, null, e, e, ta);
+                    var db = bias is null ? null : ColumnSums(device, dy2);
+                    return (dx2.Reshape(d.B, t, e), dw, db);
+                }
+                var (dxq, dwq, dbq) = Project(dq2, xq2, wq, bq, d.Tq);
+                var (dxk, dwk, dbk) = Project(dk2, xk2, wk, bk, d.Tk);
+                var (dxv, dwv, dbv) = Project(dv2, xv2, wv, bv, d.Tk);
+                return new MultiHeadAttentionGradients(dxq, dxk, dxv, dwq, dwk, dwv, dwo, dbq, dbk, dbv, dbo);
+            }
+        }
+    }
+}
