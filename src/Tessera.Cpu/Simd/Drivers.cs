@@ -81,8 +81,30 @@ public static unsafe class Drivers
             float* pd = (float*)st.d + st.plan.RowOffset(3, row) + j0;
             int len = j1 - j0;
             if (sa == 1 && sb == 1 && sc == 1) { var body = new TernaryBody<TOp>(st.op, pa, pb, pc, pd); ElementLoop.Run(ref body, 0, len); }
+            else if (sa is 0 or 1 && sb is 0 or 1 && sc is 0 or 1) TernaryBroadcastRow(st.op, pa, sa == 0, pb, sb == 0, pc, sc == 0, pd, len);
             else for (int i = 0; i < len; i++) pd[i] = st.op.Invoke(pa[i * sa], pb[i * sb], pc[i * sc]);
         });
+    }
+
+    /// <summary>One ternary row where some operands are a broadcast scalar (stride 0): those are spread into small
+    /// stack buffers once, and the row runs the vector loop chunk by chunk.</summary>
+    private static void TernaryBroadcastRow<TOp>(TOp op, float* pa, bool a0, float* pb, bool b0, float* pc, bool c0, float* pd, int len)
+        where TOp : struct, ITernaryOp
+    {
+        const int Chunk = 512;
+        int first = Math.Min(len, Chunk);
+        float* ba = stackalloc float[Chunk];
+        float* bb = stackalloc float[Chunk];
+        float* bc = stackalloc float[Chunk];
+        if (a0) new Span<float>(ba, first).Fill(*pa);
+        if (b0) new Span<float>(bb, first).Fill(*pb);
+        if (c0) new Span<float>(bc, first).Fill(*pc);
+        for (int i0 = 0; i0 < len; i0 += Chunk)
+        {
+            int n = Math.Min(Chunk, len - i0);
+            var body = new TernaryBody<TOp>(op, a0 ? ba : pa + i0, b0 ? bb : pb + i0, c0 ? bc : pc + i0, pd + i0);
+            ElementLoop.Run(ref body, 0, n);
+        }
     }
 
     /// <summary>Serial y[i] = op(x[i]) over raw contiguous pointers (in place allowed).</summary>

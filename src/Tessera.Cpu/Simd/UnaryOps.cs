@@ -185,6 +185,17 @@ public readonly struct ExpShiftOp(float M) : IUnaryOp
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Exp(x - Vector512.Create(_M));
 }
 
+/// <summary>y = (x − m) − l (log-softmax: the two shifts are applied in this order to keep x − m exact).</summary>
+public readonly struct ShiftTwiceOp(float M, float L) : IUnaryOp
+{
+    private readonly float _M = M;
+    private readonly float _L = L;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => (x - _M) - _L;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => (x - Vector128.Create(_M)) - Vector128.Create(_L);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => (x - Vector256.Create(_M)) - Vector256.Create(_L);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => (x - Vector512.Create(_M)) - Vector512.Create(_L);
+}
+
 /// <summary>y = x².</summary>
 public readonly struct SquareOp : IUnaryOp
 {

@@ -27,11 +27,13 @@ public sealed unsafe partial class CpuKernels
                 if (s.indices && ((long*)s.t)[r] == s.p.IgnoreIndex) l = 0f;
                 else
                 {
+                    // Written around the row maximum m (lse = m + log s) so that large logits do not cancel.
                     float m = RowReduce.Run(new MaxReduce(), xr, s.c);
-                    float lse = m + MathF.Log(RowReduce.Run(new ExpShiftOp(m), new SumReduce(), xr, null, s.c));
+                    float logS = MathF.Log(RowReduce.Run(new ExpShiftOp(m), new SumReduce(), xr, null, s.c));
+                    float lse = m + logS;
                     float sumX = eps != 0f ? RowReduce.Run(new SumReduce(), xr, s.c) : 0f;
                     if (s.indices)
-                        l = lse - (1f - eps) * xr[((long*)s.t)[r]] - eps / s.c * sumX;
+                        l = logS + (1f - eps) * (m - xr[((long*)s.t)[r]]) + (eps != 0f ? eps * (m - sumX / s.c) : 0f);
                     else
                     {
                         var pr = new ReadOnlySpan<float>((float*)s.t + r * s.c, s.c);
