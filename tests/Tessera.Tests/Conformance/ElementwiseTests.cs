@@ -36,6 +36,8 @@ public class ElementwiseTests
         {
             foreach (var s in UnaryShapes) d.Add(op, s, false);
             d.Add(op, new[] { 5, 33 }, true);
+            d.Add(op, new[] { 37, 300 }, true); // transposed view: 16-row tiles gathered by vector loads, ragged edges
+
         }
         return d;
     }
@@ -49,6 +51,7 @@ public class ElementwiseTests
             d.Add(op, new[] { 33 }, false);
             d.Add(op, new[] { 70001 }, false);
             d.Add(op, new[] { 7, 19 }, true);
+            d.Add(op, new[] { 2, 35, 260 }, true);
         }
         return d;
     }
@@ -181,6 +184,7 @@ public class ElementwiseTests
         (new[] { 4, 1, 5 }, new[] { 3, 1 }, false), (new[] { 2, 1, 3, 1 }, new[] { 1, 4, 1, 17 }, false),
         (new[] { 6, 17 }, new[] { 6, 17 }, true), (new[] { 9, 31 }, new[] { 31 }, true),
         (new[] { 70001 }, new[] { 70001 }, false), (new[] { 300, 301 }, new[] { 1 }, false), (new[] { 2, 70000 }, new[] { 2, 1 }, false),
+        (new[] { 37, 300 }, new[] { 37, 300 }, true), (new[] { 40, 17 }, new[] { 17 }, true), (new[] { 3, 33, 20 }, new[] { 33, 1 }, true),
     };
 
     public static TheoryData<BinaryOp, int> BinaryCases()
@@ -195,7 +199,7 @@ public class ElementwiseTests
     {
         var d = new TheoryData<BinaryOp, int>();
         foreach (var op in Enum.GetValues<BinaryOp>())
-            foreach (var i in new[] { 0, 2, 3, 5, 6, 7, 8, 10, 13 }) d.Add(op, i);
+            foreach (var i in new[] { 0, 2, 3, 5, 6, 7, 8, 10, 13, 14, 16 }) d.Add(op, i);
         return d;
     }
 
