@@ -124,6 +124,25 @@ public class ElementwiseTests
     }
 
     [Fact]
+    public void NaNPropagatesLikePyTorch()
+    {
+        // relu, clamp, maximum and minimum keep NaN (torch semantics); 40 elements cover vector and scalar tails.
+        var data = Enumerable.Range(0, 40).Select(i => i % 3 == 0 ? float.NaN : i - 20f).ToArray();
+        var xr = RefTensor.FromFloats(data, 40);
+        var br = Rand.Uniform(9, new[] { 40 }, -20, 20);
+        using var x = xr.ToDevice(Dev);
+        using var b = br.ToDevice(Dev);
+        using var relu = Ops.Relu(x);
+        Approx.Equal(RefElementwise.Unary(UnaryOp.Relu, xr), relu, 0, 0, "relu NaN");
+        using var clamp = Ops.Clamp(x, -3, 4);
+        Approx.Equal(RefElementwise.Unary(UnaryOp.Clamp, xr, new(-3, 4)), clamp, 0, 0, "clamp NaN");
+        using var mx = Ops.Maximum(x, b);
+        Approx.Equal(RefElementwise.Binary(BinaryOp.Max, xr, br), mx, 0, 0, "maximum NaN");
+        using var mn = Ops.Minimum(b, x);
+        Approx.Equal(RefElementwise.Binary(BinaryOp.Min, br, xr), mn, 0, 0, "minimum NaN");
+    }
+
+    [Fact]
     public void ErfIsAccurateTo1e6Everywhere()
     {
         // The float erf (vector path for contiguous data, scalar tail for the last elements) against the double series.

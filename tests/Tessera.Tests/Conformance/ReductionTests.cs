@@ -120,6 +120,24 @@ public class ReductionTests
         Approx.Equal(RefReduction.ArgMax(xr, p), idx, 0, 0, "argmax");
     }
 
+    [Fact]
+    public void NaNIsTheMaximumForArgMaxAndPropagatesThroughMax()
+    {
+        float n = float.NaN;
+        using var x = Tensor.FromArray(Dev, new float[] { 1, n, 3, n, 2, 5, 5, 0 }, 2, 4);
+        using var first = Ops.ArgMax(x, 1);
+        Assert.Equal(new long[] { 1, 1 }, first.ToArray<long>());
+        using var last = Ops.ArgMax(x, 1, selectLastIndex: true);
+        Assert.Equal(new long[] { 3, 2 }, last.ToArray<long>());
+        using var mx = Ops.Max(x, new[] { 1 });
+        var m = mx.ToArray<float>();
+        Assert.True(float.IsNaN(m[0]));
+        Assert.Equal(5f, m[1]);
+        using var big = Tensor.FromArray(Dev, Enumerable.Range(0, 100).Select(i => i == 77 ? n : (float)i).ToArray(), 100);
+        using var bm = Ops.Max(big);
+        Assert.True(float.IsNaN(bm.Item<float>()));
+    }
+
     // ---- Softmax ----
 
     private static readonly (int[] Shape, int Axis, bool Strided)[] SoftmaxShapes =
