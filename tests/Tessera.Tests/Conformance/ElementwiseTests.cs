@@ -124,6 +124,21 @@ public class ElementwiseTests
     }
 
     [Fact]
+    public void ContiguousFastPathsCreateNoTemporaryTensors()
+    {
+        // Inside a scope, only the outputs are tracked: the kernels make no views or copies of contiguous inputs.
+        using var a = Rand.Uniform(1, new[] { 4, 40 }).ToDevice(Dev);
+        using var b = Rand.Uniform(2, new[] { 4, 40 }).ToDevice(Dev);
+        using var scope = TensorScope.Begin();
+        Ops.Add(a, b);
+        Ops.Relu(a);
+        Ops.Sum(a, new[] { 1 });
+        Ops.Softmax(a);
+        Ops.UnaryBackward(UnaryOp.Tanh, a, null, b);
+        Assert.Equal(6, scope.Count); // five outputs + the recomputed tanh (disposed, still tracked)
+    }
+
+    [Fact]
     public void NaNPropagatesLikePyTorch()
     {
         // relu, clamp, maximum and minimum keep NaN (torch semantics); 40 elements cover vector and scalar tails.

@@ -14,7 +14,8 @@ public sealed unsafe partial class CpuKernels
 
     public void Softmax(Tensor x, Tensor y, SoftmaxParams p)
     {
-        using var xc = x.Contiguous();
+        using var xcLease = TensorLease.Dense(x);
+        var xc = xcLease.Tensor;
         var (outer, len, inner) = Split(x.Shape, p.Axis);
         if (outer * len * inner == 0) return;
         if (inner == 1)
@@ -71,8 +72,10 @@ public sealed unsafe partial class CpuKernels
 
     public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, SoftmaxParams p)
     {
-        using var yc = y.Contiguous();
-        using var dyc = dy.Contiguous();
+        using var ycLease = TensorLease.Dense(y);
+        var yc = ycLease.Tensor;
+        using var dycLease = TensorLease.Dense(dy);
+        var dyc = dycLease.Tensor;
         var (outer, len, inner) = Split(y.Shape, p.Axis);
         if (outer * len * inner == 0) return;
         if (inner == 1)
