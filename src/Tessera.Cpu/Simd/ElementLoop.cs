@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Tessera.Cpu.Simd;
 
@@ -28,6 +29,7 @@ public static class ElementLoop
                     body.V512NonTemporal(i); body.V512NonTemporal(i + 16); body.V512NonTemporal(i + 32); body.V512NonTemporal(i + 48);
                 }
                 for (; i + 16 <= end; i += 16) body.V512NonTemporal(i);
+                if (Sse.IsSupported) Sse.StoreFence(); // order the weakly-ordered streaming stores before later writes
             }
             for (; i + 64 <= end; i += 64) { body.V512(i); body.V512(i + 16); body.V512(i + 32); body.V512(i + 48); }
             for (; i + 16 <= end; i += 16) body.V512(i);

@@ -139,6 +139,25 @@ public class ElementwiseTests
     }
 
     [Fact]
+    public void LargeOutputsTakeTheStreamingStorePath()
+    {
+        // Past Simd.ElementLoop.NonTemporalThreshold (4Mi elements) outputs are written with aligned non-temporal
+        // stores after a scalar peel; an odd length and a thread split at unaligned offsets exercise both edges.
+        int n = (4 << 20) + 37;
+        Assert.True(n >= Tessera.Cpu.Simd.ElementLoop.NonTemporalThreshold);
+        var xr = Rand.Uniform(77, new[] { n }, -2, 2);
+        var br = Rand.Uniform(78, new[] { n }, -2, 2);
+        using var x = xr.ToDevice(Dev);
+        using var b = br.ToDevice(Dev);
+        using var y = Ops.Relu(x);
+        Approx.Equal(RefElementwise.Unary(UnaryOp.Relu, xr), y, 0, 0, "relu 4Mi");
+        using var c = Ops.Add(x, b);
+        var expected = new RefTensor(new[] { n });
+        for (int i = 0; i < n; i++) expected.Data[i] = (float)(xr.Data[i] + br.Data[i]);
+        Approx.Equal(expected, c, 0, 0, "add 4Mi");
+    }
+
+    [Fact]
     public void NaNPropagatesLikePyTorch()
     {
         // relu, clamp, maximum and minimum keep NaN (torch semantics); 40 elements cover vector and scalar tails.
