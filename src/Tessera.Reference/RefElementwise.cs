@@ -37,7 +37,7 @@ public static class RefElementwise
             case UnaryOp.Log: return Math.Log(x);
             case UnaryOp.Sqrt: return Math.Sqrt(x);
             case UnaryOp.Reciprocal: return 1 / x;
-            case UnaryOp.Relu: return x > 0 ? x : 0;
+            case UnaryOp.Relu: return Math.Max(x, 0);
             case UnaryOp.LeakyRelu: return x >= 0 ? x : a * x;
             case UnaryOp.Sigmoid: return 1 / (1 + Math.Exp(-x));
             case UnaryOp.HardSigmoid: return Math.Min(Math.Max(a * x + b, 0), 1);

@@ -70,9 +70,9 @@ public sealed unsafe partial class CpuKernels : IElementwiseKernels
 
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor c)
     {
-        var dims = c.Shape.ToArray();
-        using var ea = a.Expand(dims);
-        using var eb = b.Expand(dims);
+        using var la = TensorLease.Broadcast(a, c.Shape);
+        using var lb = TensorLease.Broadcast(b, c.Shape);
+        Tensor ea = la.Tensor, eb = lb.Tensor;
         int t = Threads;
         switch (op)
         {
@@ -89,11 +89,10 @@ public sealed unsafe partial class CpuKernels : IElementwiseKernels
 
     public void BinaryBackward(BinaryOp op, Tensor a, Tensor b, Tensor dc, Tensor? da, Tensor? db)
     {
-        var dims = dc.Shape.ToArray();
-        using var ea = a.Expand(dims);
-        using var eb = b.Expand(dims);
-        if (da is not null) BinaryGradient(op, true, ea, eb, dc, da);
-        if (db is not null) BinaryGradient(op, false, ea, eb, dc, db);
+        using var la = TensorLease.Broadcast(a, dc.Shape);
+        using var lb = TensorLease.Broadcast(b, dc.Shape);
+        if (da is not null) BinaryGradient(op, true, la.Tensor, lb.Tensor, dc, da);
+        if (db is not null) BinaryGradient(op, false, la.Tensor, lb.Tensor, dc, db);
     }
 
     /// <summary>The gradient of one input: computed at the broadcast shape, then summed over the broadcast axes.</summary>
@@ -109,8 +108,8 @@ public sealed unsafe partial class CpuKernels : IElementwiseKernels
         var reduced = BroadcastAxes(grad.Shape, dc.Shape);
         if (op is BinaryOp.Add or BinaryOp.Sub)
         {
-            using var src = dc.Contiguous();
-            ReduceEngine.Run(ReduceOp.Sum, src.F32(), dc.Shape.Dims, reduced, grad.F32(), Threads);
+            using var src = TensorLease.Dense(dc);
+            ReduceEngine.Run(ReduceOp.Sum, src.Tensor.F32(), dc.Shape.Dims, reduced, grad.F32(), Threads);
             if (negate) Drivers.Unary(new NegOp(), grad, grad, Threads);
             return;
         }

@@ -10,7 +10,8 @@ public sealed unsafe partial class CpuKernels : IReductionKernels
 {
     public void Reduce(ReduceOp op, Tensor x, Tensor y, ReduceParams p)
     {
-        using var xc = x.Contiguous();
+        using var xcLease = TensorLease.Dense(x);
+        var xc = xcLease.Tensor;
         ReduceEngine.Run(op, xc.F32(), x.Shape.Dims, AxisMask(x.Rank, p.Axes), y.F32(), Threads);
     }
 
@@ -31,9 +32,12 @@ public sealed unsafe partial class CpuKernels : IReductionKernels
         // Max/Min: the gradient goes to the first element (row-major over the reduced axes) equal to the result.
         new Span<float>(dx.F32(), checked((int)dx.ElementCount)).Clear();
         if (x.ElementCount == 0) return;
-        using var xc = x.Contiguous();
-        using var yc = y.Contiguous();
-        using var dyc = dy.Contiguous();
+        using var xcLease = TensorLease.Dense(x);
+        var xc = xcLease.Tensor;
+        using var ycLease = TensorLease.Dense(y);
+        var yc = ycLease.Tensor;
+        using var dycLease = TensorLease.Dense(dy);
+        var dyc = dycLease.Tensor;
         var lay = ReduceEngine.Layout.Create(x.Shape.Dims, mask);
         var kept = lay.Select(false, false);
         var reds = lay.Select(true, true);
@@ -71,7 +75,8 @@ public sealed unsafe partial class CpuKernels : IReductionKernels
 
     public void ArgMax(Tensor x, Tensor indices, ArgReduceParams p)
     {
-        using var xc = x.Contiguous();
+        using var xcLease = TensorLease.Dense(x);
+        var xc = xcLease.Tensor;
         var (outer, len, inner) = Split(x.Shape, p.Axis);
         if (outer * inner == 0 || len == 0) return;
         int piece = (int)Math.Min(inner, 1024);

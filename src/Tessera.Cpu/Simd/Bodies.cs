@@ -12,6 +12,8 @@ public unsafe struct UnaryBody<TOp>(TOp op, float* x, float* y) : IElementBody w
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V128(long i) => Vector128.Store(op.Invoke(Vector128.Load(x + i)), y + i);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V256(long i) => Vector256.Store(op.Invoke(Vector256.Load(x + i)), y + i);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V512(long i) => Vector512.Store(op.Invoke(Vector512.Load(x + i)), y + i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V512NonTemporal(long i) => Vector512.StoreAlignedNonTemporal(op.Invoke(Vector512.Load(x + i)), y + i);
+    public readonly nint Output => (nint)y;
 }
 
 /// <summary>c[i] = op(a[i], b[i]).</summary>
@@ -21,6 +23,8 @@ public unsafe struct BinaryBody<TOp>(TOp op, float* a, float* b, float* c) : IEl
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V128(long i) => Vector128.Store(op.Invoke(Vector128.Load(a + i), Vector128.Load(b + i)), c + i);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V256(long i) => Vector256.Store(op.Invoke(Vector256.Load(a + i), Vector256.Load(b + i)), c + i);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V512(long i) => Vector512.Store(op.Invoke(Vector512.Load(a + i), Vector512.Load(b + i)), c + i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V512NonTemporal(long i) => Vector512.StoreAlignedNonTemporal(op.Invoke(Vector512.Load(a + i), Vector512.Load(b + i)), c + i);
+    public readonly nint Output => (nint)c;
 }
 
 /// <summary>c[i] = op(a, b[i]) with a scalar a (stride-0 broadcast).</summary>
@@ -30,6 +34,8 @@ public unsafe struct BinaryScalarABody<TOp>(TOp op, float a, float* b, float* c)
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V128(long i) => Vector128.Store(op.Invoke(Vector128.Create(a), Vector128.Load(b + i)), c + i);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V256(long i) => Vector256.Store(op.Invoke(Vector256.Create(a), Vector256.Load(b + i)), c + i);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V512(long i) => Vector512.Store(op.Invoke(Vector512.Create(a), Vector512.Load(b + i)), c + i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V512NonTemporal(long i) => Vector512.StoreAlignedNonTemporal(op.Invoke(Vector512.Create(a), Vector512.Load(b + i)), c + i);
+    public readonly nint Output => (nint)c;
 }
 
 /// <summary>c[i] = op(a[i], b) with a scalar b (stride-0 broadcast).</summary>
@@ -39,6 +45,8 @@ public unsafe struct BinaryScalarBBody<TOp>(TOp op, float* a, float b, float* c)
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V128(long i) => Vector128.Store(op.Invoke(Vector128.Load(a + i), Vector128.Create(b)), c + i);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V256(long i) => Vector256.Store(op.Invoke(Vector256.Load(a + i), Vector256.Create(b)), c + i);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V512(long i) => Vector512.Store(op.Invoke(Vector512.Load(a + i), Vector512.Create(b)), c + i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V512NonTemporal(long i) => Vector512.StoreAlignedNonTemporal(op.Invoke(Vector512.Load(a + i), Vector512.Create(b)), c + i);
+    public readonly nint Output => (nint)c;
 }
 
 /// <summary>d[i] = op(a[i], b[i], c[i]).</summary>
@@ -48,4 +56,6 @@ public unsafe struct TernaryBody<TOp>(TOp op, float* a, float* b, float* c, floa
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V128(long i) => Vector128.Store(op.Invoke(Vector128.Load(a + i), Vector128.Load(b + i), Vector128.Load(c + i)), d + i);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V256(long i) => Vector256.Store(op.Invoke(Vector256.Load(a + i), Vector256.Load(b + i), Vector256.Load(c + i)), d + i);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V512(long i) => Vector512.Store(op.Invoke(Vector512.Load(a + i), Vector512.Load(b + i), Vector512.Load(c + i)), d + i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V512NonTemporal(long i) => Vector512.StoreAlignedNonTemporal(op.Invoke(Vector512.Load(a + i), Vector512.Load(b + i), Vector512.Load(c + i)), d + i);
+    public readonly nint Output => (nint)d;
 }

@@ -8,4 +8,10 @@ public interface IElementBody
     void V128(long i);
     void V256(long i);
     void V512(long i);
+
+    /// <summary>The Vector512 step with a non-temporal store (the output address of element i is 64-byte aligned).</summary>
+    void V512NonTemporal(long i);
+
+    /// <summary>Address of output element 0 (to align the non-temporal loop).</summary>
+    nint Output { get; }
 }

@@ -86,6 +86,15 @@ public readonly struct LogSoftmaxGradColOp : ITernaryOp
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b, Vector512<float> c) => b - Vector512.Exp(a) * c;
 }
 
+/// <summary>d = (a − b) − c (column log-softmax).</summary>
+public readonly struct SubSubOp : ITernaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => (a - b) - c;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => (a - b) - c;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b, Vector256<float> c) => (a - b) - c;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b, Vector512<float> c) => (a - b) - c;
+}
+
 /// <summary>d = a·b + c (accumulating dot products by columns).</summary>
 public readonly struct MulAddOp : ITernaryOp
 {

@@ -68,13 +68,13 @@ public readonly struct ReciprocalOp : IUnaryOp
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / x;
 }
 
-/// <summary>y = max(x, 0).</summary>
+/// <summary>y = max(x, 0) (NaN stays NaN).</summary>
 public readonly struct ReluOp : IUnaryOp
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x > 0f ? x : 0f;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), x, Vector128<float>.Zero);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, Vector256<float>.Zero);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, Vector512<float>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x < 0f ? 0f : x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<float>.Zero), Vector128<float>.Zero, x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), Vector256<float>.Zero, x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), Vector512<float>.Zero, x);
 }
 
 /// <summary>y = x ≥ 0 ? x : α·x.</summary>
@@ -183,6 +183,17 @@ public readonly struct ExpShiftOp(float M) : IUnaryOp
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Exp(x - Vector128.Create(_M));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Exp(x - Vector256.Create(_M));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Exp(x - Vector512.Create(_M));
+}
+
+/// <summary>y = (x − m) − l (log-softmax: the two shifts are applied in this order to keep x − m exact).</summary>
+public readonly struct ShiftTwiceOp(float M, float L) : IUnaryOp
+{
+    private readonly float _M = M;
+    private readonly float _L = L;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => (x - _M) - _L;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => (x - Vector128.Create(_M)) - Vector128.Create(_L);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => (x - Vector256.Create(_M)) - Vector256.Create(_L);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => (x - Vector512.Create(_M)) - Vector512.Create(_L);
 }
 
 /// <summary>y = x².</summary>

@@ -36,6 +36,8 @@ public class ElementwiseTests
         {
             foreach (var s in UnaryShapes) d.Add(op, s, false);
             d.Add(op, new[] { 5, 33 }, true);
+            d.Add(op, new[] { 37, 300 }, true); // transposed view: 16-row tiles gathered by vector loads, ragged edges
+
         }
         return d;
     }
@@ -49,6 +51,7 @@ public class ElementwiseTests
             d.Add(op, new[] { 33 }, false);
             d.Add(op, new[] { 70001 }, false);
             d.Add(op, new[] { 7, 19 }, true);
+            d.Add(op, new[] { 2, 35, 260 }, true);
         }
         return d;
     }
@@ -121,6 +124,59 @@ public class ElementwiseTests
     }
 
     [Fact]
+    public void ContiguousFastPathsCreateNoTemporaryTensors()
+    {
+        // Inside a scope, only the outputs are tracked: the kernels make no views or copies of contiguous inputs.
+        using var a = Rand.Uniform(1, new[] { 4, 40 }).ToDevice(Dev);
+        using var b = Rand.Uniform(2, new[] { 4, 40 }).ToDevice(Dev);
+        using var scope = TensorScope.Begin();
+        Ops.Add(a, b);
+        Ops.Relu(a);
+        Ops.Sum(a, new[] { 1 });
+        Ops.Softmax(a);
+        Ops.UnaryBackward(UnaryOp.Tanh, a, null, b);
+        Assert.Equal(6, scope.Count); // five outputs + the recomputed tanh (disposed, still tracked)
+    }
+
+    [Fact]
+    public void LargeOutputsTakeTheStreamingStorePath()
+    {
+        // Past Simd.ElementLoop.NonTemporalThreshold (4Mi elements) outputs are written with aligned non-temporal
+        // stores after a scalar peel; an odd length and a thread split at unaligned offsets exercise both edges.
+        int n = (4 << 20) + 37;
+        Assert.True(n >= Tessera.Cpu.Simd.ElementLoop.NonTemporalThreshold);
+        var xr = Rand.Uniform(77, new[] { n }, -2, 2);
+        var br = Rand.Uniform(78, new[] { n }, -2, 2);
+        using var x = xr.ToDevice(Dev);
+        using var b = br.ToDevice(Dev);
+        using var y = Ops.Relu(x);
+        Approx.Equal(RefElementwise.Unary(UnaryOp.Relu, xr), y, 0, 0, "relu 4Mi");
+        using var c = Ops.Add(x, b);
+        var expected = new RefTensor(new[] { n });
+        for (int i = 0; i < n; i++) expected.Data[i] = (float)(xr.Data[i] + br.Data[i]);
+        Approx.Equal(expected, c, 0, 0, "add 4Mi");
+    }
+
+    [Fact]
+    public void NaNPropagatesLikePyTorch()
+    {
+        // relu, clamp, maximum and minimum keep NaN (torch semantics); 40 elements cover vector and scalar tails.
+        var data = Enumerable.Range(0, 40).Select(i => i % 3 == 0 ? float.NaN : i - 20f).ToArray();
+        var xr = RefTensor.FromFloats(data, 40);
+        var br = Rand.Uniform(9, new[] { 40 }, -20, 20);
+        using var x = xr.ToDevice(Dev);
+        using var b = br.ToDevice(Dev);
+        using var relu = Ops.Relu(x);
+        Approx.Equal(RefElementwise.Unary(UnaryOp.Relu, xr), relu, 0, 0, "relu NaN");
+        using var clamp = Ops.Clamp(x, -3, 4);
+        Approx.Equal(RefElementwise.Unary(UnaryOp.Clamp, xr, new(-3, 4)), clamp, 0, 0, "clamp NaN");
+        using var mx = Ops.Maximum(x, b);
+        Approx.Equal(RefElementwise.Binary(BinaryOp.Max, xr, br), mx, 0, 0, "maximum NaN");
+        using var mn = Ops.Minimum(b, x);
+        Approx.Equal(RefElementwise.Binary(BinaryOp.Min, br, xr), mn, 0, 0, "minimum NaN");
+    }
+
+    [Fact]
     public void ErfIsAccurateTo1e6Everywhere()
     {
         // The float erf (vector path for contiguous data, scalar tail for the last elements) against the double series.
@@ -181,6 +237,7 @@ public class ElementwiseTests
         (new[] { 4, 1, 5 }, new[] { 3, 1 }, false), (new[] { 2, 1, 3, 1 }, new[] { 1, 4, 1, 17 }, false),
         (new[] { 6, 17 }, new[] { 6, 17 }, true), (new[] { 9, 31 }, new[] { 31 }, true),
         (new[] { 70001 }, new[] { 70001 }, false), (new[] { 300, 301 }, new[] { 1 }, false), (new[] { 2, 70000 }, new[] { 2, 1 }, false),
+        (new[] { 37, 300 }, new[] { 37, 300 }, true), (new[] { 40, 17 }, new[] { 17 }, true), (new[] { 3, 33, 20 }, new[] { 33, 1 }, true),
     };
 
     public static TheoryData<BinaryOp, int> BinaryCases()
@@ -195,7 +252,7 @@ public class ElementwiseTests
     {
         var d = new TheoryData<BinaryOp, int>();
         foreach (var op in Enum.GetValues<BinaryOp>())
-            foreach (var i in new[] { 0, 2, 3, 5, 6, 7, 8, 10, 13 }) d.Add(op, i);
+            foreach (var i in new[] { 0, 2, 3, 5, 6, 7, 8, 10, 13, 14, 16 }) d.Add(op, i);
         return d;
     }
 

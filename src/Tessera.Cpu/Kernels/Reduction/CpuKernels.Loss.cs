@@ -11,12 +11,15 @@ public sealed unsafe partial class CpuKernels
     public void CrossEntropy(Tensor logits, Tensor target, Tensor loss, CrossEntropyParams p)
     {
         int n = logits.Shape[0], c = logits.Shape[1];
-        using var xc = logits.Contiguous();
-        using var tc = target.Contiguous();
+        using var xcLease = TensorLease.Dense(logits);
+        var xc = xcLease.Tensor;
+        using var tcLease = TensorLease.Dense(target);
+        var tc = tcLease.Tensor;
         bool indices = target.DType == DType.Int64;
         long count = indices ? CountTargets(tc, n, c, p.IgnoreIndex) : n;
-        using var per = p.Reduction == LossReduction.None ? loss.Alias() : Scratch(DType.Float32, n);
-        var st = (x: (nint)xc.F32(), t: (nint)tc.Address, per: (nint)per.F32(), c, indices, p);
+        using var scratch = p.Reduction == LossReduction.None ? null : Scratch(DType.Float32, n);
+        float* pp = scratch is null ? loss.F32() : scratch.F32();
+        var st = (x: (nint)xc.F32(), t: (nint)tc.Address, per: (nint)pp, c, indices, p);
         CpuParallel.For(n, Threads, Math.Max(1, ElementLoop.Grain / Math.Max(1, c)), st, static (s, r0, r1) =>
         {
             float eps = s.p.LabelSmoothing;
@@ -27,11 +30,13 @@ public sealed unsafe partial class CpuKernels
                 if (s.indices && ((long*)s.t)[r] == s.p.IgnoreIndex) l = 0f;
                 else
                 {
+                    // Written around the row maximum m (lse = m + log s) so that large logits do not cancel.
                     float m = RowReduce.Run(new MaxReduce(), xr, s.c);
-                    float lse = m + MathF.Log(RowReduce.Run(new ExpShiftOp(m), new SumReduce(), xr, null, s.c));
+                    float logS = MathF.Log(RowReduce.Run(new ExpShiftOp(m), new SumReduce(), xr, null, s.c));
+                    float lse = m + logS;
                     float sumX = eps != 0f ? RowReduce.Run(new SumReduce(), xr, s.c) : 0f;
                     if (s.indices)
-                        l = lse - (1f - eps) * xr[((long*)s.t)[r]] - eps / s.c * sumX;
+                        l = logS + (1f - eps) * (m - xr[((long*)s.t)[r]]) + (eps != 0f ? eps * (m - sumX / s.c) : 0f);
                     else
                     {
                         var pr = new ReadOnlySpan<float>((float*)s.t + r * s.c, s.c);
@@ -46,7 +51,6 @@ public sealed unsafe partial class CpuKernels
         });
         if (p.Reduction == LossReduction.None) return;
         double total = 0;
-        float* pp = per.F32();
         for (int i = 0; i < n; i++) total += pp[i];
         loss.F32()[0] = (float)(p.Reduction == LossReduction.Mean ? total / count : total);
     }
@@ -54,9 +58,12 @@ public sealed unsafe partial class CpuKernels
     public void CrossEntropyBackward(Tensor logits, Tensor target, Tensor dloss, Tensor dlogits, CrossEntropyParams p)
     {
         int n = logits.Shape[0], c = logits.Shape[1];
-        using var xc = logits.Contiguous();
-        using var tc = target.Contiguous();
-        using var gc = dloss.Contiguous();
+        using var xcLease = TensorLease.Dense(logits);
+        var xc = xcLease.Tensor;
+        using var tcLease = TensorLease.Dense(target);
+        var tc = tcLease.Tensor;
+        using var gcLease = TensorLease.Dense(dloss);
+        var gc = gcLease.Tensor;
         bool indices = target.DType == DType.Int64;
         long count = indices ? CountTargets(tc, n, c, p.IgnoreIndex) : n;
         float scale = p.Reduction == LossReduction.Mean ? 1f / count : 1f;

@@ -14,7 +14,8 @@ public sealed unsafe partial class CpuKernels
 
     public void Softmax(Tensor x, Tensor y, SoftmaxParams p)
     {
-        using var xc = x.Contiguous();
+        using var xcLease = TensorLease.Dense(x);
+        var xc = xcLease.Tensor;
         var (outer, len, inner) = Split(x.Shape, p.Axis);
         if (outer * len * inner == 0) return;
         if (inner == 1)
@@ -27,7 +28,7 @@ public sealed unsafe partial class CpuKernels
                     float* xr = (float*)s.x + r * s.len, yr = (float*)s.y + r * s.len;
                     float m = RowReduce.Run(new MaxReduce(), xr, s.len);
                     float sum = RowReduce.Run(new ExpShiftOp(m), new SumReduce(), xr, yr, s.len);
-                    if (s.log) Drivers.Map(new AffineOp(1f, -(m + MathF.Log(sum))), xr, yr, s.len);
+                    if (s.log) Drivers.Map(new ShiftTwiceOp(m, MathF.Log(sum)), xr, yr, s.len);
                     else Drivers.Map(new AffineOp(1f / sum, 0f), yr, yr, s.len);
                 }
             });
@@ -58,8 +59,7 @@ public sealed unsafe partial class CpuKernels
                 if (s.log)
                 {
                     Drivers.Map(new LogOp(), sum, sum, n);
-                    Drivers.Map(new AddOp(), m, sum, m, n);
-                    for (long l = 0; l < s.len; l++) Drivers.Map(new SubOp(), xb + l * s.inner, m, yb + l * s.inner, n);
+                    for (long l = 0; l < s.len; l++) Drivers.Map(new SubSubOp(), xb + l * s.inner, m, sum, yb + l * s.inner, n);
                 }
                 else
                 {
@@ -72,8 +72,10 @@ public sealed unsafe partial class CpuKernels
 
     public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, SoftmaxParams p)
     {
-        using var yc = y.Contiguous();
-        using var dyc = dy.Contiguous();
+        using var ycLease = TensorLease.Dense(y);
+        var yc = ycLease.Tensor;
+        using var dycLease = TensorLease.Dense(dy);
+        var dyc = dycLease.Tensor;
         var (outer, len, inner) = Split(y.Shape, p.Axis);
         if (outer * len * inner == 0) return;
         if (inner == 1)

@@ -10,6 +10,7 @@ namespace Tessera.Cpu;
 internal static unsafe class ReduceEngine
 {
     private const int Piece = 4096;
+    private const int RowBlock = 256;
 
     /// <summary>y ← reduce_op(x) over the axes flagged in <paramref name="reduced"/>. Mean divides by the reduced count.</summary>
     public static void Run(ReduceOp op, float* x, ReadOnlySpan<int> dims, ReadOnlySpan<bool> reduced, float* y, int threads)
@@ -148,6 +149,7 @@ internal static unsafe class ReduceEngine
         long grain = Math.Max(1, ElementLoop.Grain / Math.Max(1, lay.ReducedCount * piece));
         CpuParallel.For(blocks * pieces, threads, grain, (red, scale, x: (nint)x, y: (nint)y, keptOuter, reds, k, piece, pieces, S: lay.ReducedCount), static (st, w0, w1) =>
         {
+            float* part = stackalloc float[Piece];
             for (long w = w0; w < w1; w++)
             {
                 long blk = w / st.pieces;
@@ -155,11 +157,25 @@ internal static unsafe class ReduceEngine
                 int len = Math.Min(st.k - j0, st.piece);
                 float* yb = (float*)st.y + blk * st.k + j0;
                 float* xb = (float*)st.x + Offset(st.keptOuter.Sizes, st.keptOuter.Strides, blk) + j0;
-                new ReadOnlySpan<float>(xb, len).CopyTo(new Span<float>(yb, len));
-                for (long s = 1; s < st.S; s++)
-                    Drivers.Map(st.red, yb, xb + Offset(st.reds.Sizes, st.reds.Strides, s), yb, len);
+                // Rows are folded in blocks of RowBlock into a partial that is then folded into the output:
+                // a float sum of S rows then carries ~(RowBlock + S/RowBlock) roundings instead of S.
+                Fold(st.red, xb, st.reds, 0, Math.Min(st.S, RowBlock), yb, len);
+                for (long b = RowBlock; b < st.S; b += RowBlock)
+                {
+                    Fold(st.red, xb, st.reds, b, Math.Min(st.S, b + RowBlock), part, len);
+                    Drivers.Map(st.red, yb, part, yb, len);
+                }
                 if (st.scale != 1f) Drivers.Map(new AffineOp(st.scale, 0f), yb, yb, len);
             }
         });
+    }
+
+    /// <summary>dst[0..len) ← fold of the reduced rows s0..s1 (s1 &gt; s0) of a column block.</summary>
+    private static void Fold<TRed>(TRed red, float* xb, (int[] Sizes, long[] Strides) reds, long s0, long s1, float* dst, int len)
+        where TRed : struct, IReduceOp
+    {
+        new ReadOnlySpan<float>(xb + Offset(reds.Sizes, reds.Strides, s0), len).CopyTo(new Span<float>(dst, len));
+        for (long s = s0 + 1; s < s1; s++)
+            Drivers.Map(red, dst, xb + Offset(reds.Sizes, reds.Strides, s), dst, len);
     }
 }
