@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using Tessera.Cpu.Kernels.Norm;
 using Tessera.Kernels;
 
@@ -7,6 +8,9 @@ namespace Tessera.Cpu;
 /// ranges). Strided inputs are read through pooled contiguous copies; row math is in <see cref="NormSimd"/>.</summary>
 public sealed unsafe partial class CpuKernels : INormKernels
 {
+    /// <summary>Outputs at least this large are written with non-temporal stores (they would only evict the cache).</summary>
+    private const long NonTemporalBytes = 16L << 20;
+
     // x [N, C, S...] viewed as N·C spans of S contiguous floats: channel c owns spans n·C + c.
     private static (int N, int C, int S) BatchNormSplit(Tensor x)
     {
@@ -171,6 +175,7 @@ public sealed unsafe partial class CpuKernels : INormKernels
         {
             X = xc.F32(), Y = y.F32(), G = gc is null ? null : gc.F32(), B = bc is null ? null : bc.F32(),
             Mean = mean is null ? null : mean.F32(), Inv = invStd is null ? null : invStd.F32(), Inner = inner, Eps = p.Epsilon,
+            NonTemporal = x.ElementCount * sizeof(float) >= NonTemporalBytes,
         };
         CpuParallel.For(rows, Threads, Math.Max(1, 16384 / inner), st, static (st, r0, r1) =>
         {
@@ -181,10 +186,11 @@ public sealed unsafe partial class CpuKernels : INormKernels
                 float mu = NormSimd.Sum(xr, n) / n;
                 float var = NormSimd.SumSqDev(xr, n, mu) / n;
                 float rs = (float)(1.0 / Math.Sqrt(var + (double)st.Eps));
-                NormSimd.AffineNormalize(xr, st.Y + r * n, st.G, st.B, n, mu, rs);
+                NormSimd.AffineNormalize(xr, st.Y + r * n, st.G, st.B, n, mu, rs, st.NonTemporal);
                 if (st.Mean != null) st.Mean[r] = mu;
                 if (st.Inv != null) st.Inv[r] = rs;
             }
+            if (st.NonTemporal && Sse.IsSupported) Sse.StoreFence();
         });
     }
 
@@ -294,6 +300,7 @@ public sealed unsafe partial class CpuKernels : INormKernels
         public long Rows;
         public int Chunks, Inner;
         public float Eps;
+        public bool NonTemporal;
     }
 
     private struct DropState
