@@ -63,15 +63,14 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
         st.MaskB = s[0]; st.MaskH = s[1]; st.MaskQ = s[2]; st.MaskK = s[3];
     }
 
-    /// <summary>s[0..n) ← scale·s + mask[b, h, i, j0..j0+n).</summary>
-    private static void ScaleAndMask(in AttnState st, float* s, int n, long b, long h, int i, int j0)
+    /// <summary>s[0..n) ← scale·s + mask[b, h, i, j0..j0+n); returns the row maximum.</summary>
+    private static float ScaleMaskMax(in AttnState st, float* s, int n, long b, long h, int i, int j0)
     {
-        var row = new Span<float>(s, n);
-        TensorPrimitives.Multiply(row, st.Scale, row);
-        if (!st.HasMask) return;
+        if (!st.HasMask) return AttentionSimd.ScaleMaskMax(s, n, st.Scale, null);
         float* m = st.Mask + b * st.MaskB + h * st.MaskH + i * st.MaskQ + j0 * st.MaskK;
-        if (st.MaskK == 1) TensorPrimitives.Add(row, new ReadOnlySpan<float>(m, n), row);
-        else for (int j = 0; j < n; j++) s[j] += m[j * st.MaskK];
+        if (st.MaskK == 1) return AttentionSimd.ScaleMaskMax(s, n, st.Scale, m);
+        for (int j = 0; j < n; j++) s[j] = s[j] * st.Scale + m[j * st.MaskK];
+        return TensorPrimitives.Max<float>(new ReadOnlySpan<float>(s, n));
     }
 
     public void Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor o, Tensor? lse, AttentionParams p)
@@ -141,12 +140,9 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
                     int nk = st.Causal ? Math.Min(nkG, i + 1 - j0) : nkG;
                     var full = new Span<float>(s, nkG);
                     if (nk <= 0) { full.Clear(); continue; }
-                    ScaleAndMask(st, s, nk, b, h, i, j0);
-                    var row = new Span<float>(s, nk);
-                    float mNew = Math.Max(m[ri], TensorPrimitives.Max<float>(row));
+                    float mNew = Math.Max(m[ri], ScaleMaskMax(st, s, nk, b, h, i, j0));
                     if (float.IsNegativeInfinity(mNew)) { full.Clear(); continue; }   // everything so far is masked
-                    TensorPrimitives.Subtract(row, mNew, row);
-                    TensorPrimitives.Exp(row, row);
+                    float rowSum = AttentionSimd.ExpSum(s, nk, mNew);
                     full[nk..].Clear();
                     float alpha = MathF.Exp(m[ri] - mNew);           // 0 when m was −∞
                     if (alpha != 1f)
@@ -154,7 +150,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
                         var os = new Span<float>(o + (long)i * dv, dv);
                         TensorPrimitives.Multiply(os, alpha, os);
                     }
-                    l[ri] = l[ri] * alpha + TensorPrimitives.Sum<float>(row);
+                    l[ri] = l[ri] * alpha + rowSum;
                     m[ri] = mNew;
                     any = true;
                 }
@@ -282,15 +278,9 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
                         new Span<float>(dsrow + nk, tile - nk).Clear();
                         if (nk <= 0) continue;
                         // P = exp(scale·S + mask − lse), dS = P∘(dP − D)·scale.
-                        ScaleAndMask(st, prow, nk, b, h, i, j0);
-                        var pr = new Span<float>(prow, nk);
-                        TensorPrimitives.Subtract(pr, li, pr);
-                        TensorPrimitives.Exp(pr, pr);
-                        var dpr = new Span<float>(dpb + r * AttnBc, nk);
-                        TensorPrimitives.Subtract(dpr, dRow[i], dpr);
-                        var dsr = new Span<float>(dsrow, nk);
-                        TensorPrimitives.Multiply(pr, dpr, dsr);
-                        TensorPrimitives.Multiply(dsr, st.Scale, dsr);
+                        ScaleMaskMax(st, prow, nk, b, h, i, j0);
+                        AttentionSimd.ExpSum(prow, nk, li);
+                        AttentionSimd.SoftmaxGrad(prow, dpb + r * AttnBc, dsrow, nk, dRow[i], st.Scale);
                     }
                     // dq rows += dS · K_tile
                     AttentionSimd.RowsTimesMatrix(dsm + g * AttnBc, AttnBc, ng, nkG, k + (long)j0 * d, d, d, dq + (long)ig * d, d, accumulate: true);
