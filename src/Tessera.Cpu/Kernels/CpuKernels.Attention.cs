@@ -29,26 +29,33 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
 
     private static float AttentionScale(AttentionParams p, int d) => float.IsNaN(p.Scale) ? (float)(1.0 / Math.Sqrt(d)) : p.Scale;
 
-    /// <summary>dst[bh, d, j] = src[b, h, j, d] for a (possibly strided) [B, H, T, D] tensor.</summary>
+    private struct TransposeState
+    {
+        public float* Src, Dst;
+        public long S0, S1, S2, S3;
+        public int H, T, D;
+    }
+
+    /// <summary>dst[bh, d, j] = src[b, h, j, d] for a (possibly strided) [B, H, T, D] tensor, threaded over b·h.
+    /// Reading k (or v) once this way also absorbs any input strides.</summary>
     private void TransposeLastTwo(Tensor src, Tensor dst)
     {
         var s = src.Strides;
-        var st = new AttnState
+        var st = new TransposeState
         {
-            K = src.F32(), Kt = dst.F32(), B = src.Shape[0], H = src.Shape[1], Tk = src.Shape[2], D = src.Shape[3],
-            MaskB = s[0], MaskH = s[1], MaskQ = s[2], MaskK = s[3],
+            Src = src.F32(), Dst = dst.F32(), H = src.Shape[1], T = src.Shape[2], D = src.Shape[3],
+            S0 = s[0], S1 = s[1], S2 = s[2], S3 = s[3],
         };
-        CpuParallel.For((long)st.B * st.H, Threads, 1, st, static (st, i0, i1) =>
+        CpuParallel.For((long)src.Shape[0] * st.H, Threads, 1, st, static (st, i0, i1) =>
         {
             for (long bh = i0; bh < i1; bh++)
             {
-                long b = bh / st.H, h = bh % st.H;
-                float* src = st.K + b * st.MaskB + h * st.MaskH;
-                float* dst = st.Kt + bh * st.D * st.Tk;
-                for (int j = 0; j < st.Tk; j++)
+                float* src = st.Src + bh / st.H * st.S0 + bh % st.H * st.S1;
+                float* dst = st.Dst + bh * st.D * st.T;
+                for (int j = 0; j < st.T; j++)
                 {
-                    float* row = src + j * st.MaskQ;
-                    for (int d = 0; d < st.D; d++) dst[(long)d * st.Tk + j] = row[d * st.MaskK];
+                    float* row = src + j * st.S2;
+                    for (int d = 0; d < st.D; d++) dst[(long)d * st.T + j] = row[d * st.S3];
                 }
             }
         });
