@@ -29,7 +29,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
 
     private static float AttentionScale(AttentionParams p, int d) => float.IsNaN(p.Scale) ? (float)(1.0 / Math.Sqrt(d)) : p.Scale;
 
-    private struct TransposeState
+    private struct AttnTransposeState
     {
         public float* Src, Dst;
         public long S0, S1, S2, S3;
@@ -38,10 +38,10 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
 
     /// <summary>dst[bh, d, j] = src[b, h, j, d] for a (possibly strided) [B, H, T, D] tensor, threaded over b·h.
     /// Reading k (or v) once this way also absorbs any input strides.</summary>
-    private void TransposeLastTwo(Tensor src, Tensor dst)
+    private void AttentionTransposeKV(Tensor src, Tensor dst)
     {
         var s = src.Strides;
-        var st = new TransposeState
+        var st = new AttnTransposeState
         {
             Src = src.F32(), Dst = dst.F32(), H = src.Shape[1], T = src.Shape[2], D = src.Shape[3],
             S0 = s[0], S1 = s[1], S2 = s[2], S3 = s[3],
@@ -61,7 +61,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
         });
     }
 
-    private static void SetMask(ref AttnState st, Tensor? mask, Tensor? expanded)
+    private static void AttentionSetMask(ref AttnState st, Tensor? mask, Tensor? expanded)
     {
         if (mask is null || expanded is null) return;
         var s = expanded.Strides;
@@ -71,7 +71,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
     }
 
     /// <summary>s[0..n) ← scale·s + mask[b, h, i, j0..j0+n); returns the row maximum.</summary>
-    private static float ScaleMaskMax(in AttnState st, float* s, int n, long b, long h, int i, int j0)
+    private static float AttentionScaleMaskMax(in AttnState st, float* s, int n, long b, long h, int i, int j0)
     {
         if (!st.HasMask) return AttentionSimd.ScaleMaskMax(s, n, st.Scale, null);
         float* m = st.Mask + b * st.MaskB + h * st.MaskH + i * st.MaskQ + j0 * st.MaskK;
@@ -94,7 +94,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
         using var qc = q.Contiguous();
         using var vc = v.Contiguous();
         using var kt = Scratch(DType.Float32, checked((int)bh), d, tk);
-        TransposeLastTwo(k, kt);
+        AttentionTransposeKV(k, kt);
         using var maskView = mask?.Expand(bn, hn, tq, tk);
         int qTiles = (tq + AttnBr - 1) / AttnBr;
         long items = bh * qTiles;
@@ -107,7 +107,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
             B = bn, H = hn, Tq = tq, Tk = tk, D = d, Dvh = dv, QTiles = qTiles, Chunks = chunks, Items = items, SlotFloats = slotFloats,
             Scale = AttentionScale(p, d), Causal = p.Causal,
         };
-        SetMask(ref st, mask, maskView);
+        AttentionSetMask(ref st, mask, maskView);
         CpuParallel.For(chunks, Threads, 1, st, static (st, c0, c1) =>
         {
             for (long c = c0; c < c1; c++)
@@ -147,7 +147,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
                     int nk = st.Causal ? Math.Min(nkG, i + 1 - j0) : nkG;
                     var full = new Span<float>(s, nkG);
                     if (nk <= 0) { full.Clear(); continue; }
-                    float mNew = Math.Max(m[ri], ScaleMaskMax(st, s, nk, b, h, i, j0));
+                    float mNew = Math.Max(m[ri], AttentionScaleMaskMax(st, s, nk, b, h, i, j0));
                     if (float.IsNegativeInfinity(mNew)) { full.Clear(); continue; }   // everything so far is masked
                     float rowSum = AttentionSimd.ExpSum(s, nk, mNew);
                     full[nk..].Clear();
@@ -194,8 +194,8 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
         using var dOc = dO.Contiguous();
         using var kt = Scratch(DType.Float32, checked((int)bh), d, tk);
         using var vt = Scratch(DType.Float32, checked((int)bh), dvh, tk);
-        TransposeLastTwo(k, kt);
-        TransposeLastTwo(v, vt);
+        AttentionTransposeKV(k, kt);
+        AttentionTransposeKV(v, vt);
         using var maskView = mask?.Expand(bn, hn, tq, tk);
         int keyTiles = (tk + AttnBc - 1) / AttnBc;
         // Fewer heads than threads: split each head's key tiles over threads instead (see below).
@@ -211,7 +211,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
             B = bn, H = hn, Tq = tq, Tk = tk, D = d, Dvh = dvh, Chunks = chunks, Items = bh, SlotFloats = slotFloats,
             Scale = AttentionScale(p, d), Causal = p.Causal,
         };
-        SetMask(ref st, mask, maskView);
+        AttentionSetMask(ref st, mask, maskView);
         if (!splitKeys)
         {
             CpuParallel.For(chunks, Threads, 1, st, static (st, c0, c1) =>
@@ -285,7 +285,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
                         new Span<float>(dsrow + nk, tile - nk).Clear();
                         if (nk <= 0) continue;
                         // P = exp(scale·S + mask − lse), dS = P∘(dP − D)·scale.
-                        ScaleMaskMax(st, prow, nk, b, h, i, j0);
+                        AttentionScaleMaskMax(st, prow, nk, b, h, i, j0);
                         AttentionSimd.ExpSum(prow, nk, li);
                         AttentionSimd.SoftmaxGrad(prow, dpb + r * AttnBc, dsrow, nk, dRow[i], st.Scale);
                     }

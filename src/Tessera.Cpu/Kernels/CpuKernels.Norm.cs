@@ -9,7 +9,7 @@ namespace Tessera.Cpu;
 public sealed unsafe partial class CpuKernels : INormKernels
 {
     /// <summary>Outputs at least this large are written with non-temporal stores (they would only evict the cache).</summary>
-    private const long NonTemporalBytes = 16L << 20;
+    private const long LayerNormNonTemporalBytes = 16L << 20;
 
     // x [N, C, S...] viewed as N·C spans of S contiguous floats: channel c owns spans n·C + c.
     private static (int N, int C, int S) BatchNormSplit(Tensor x)
@@ -175,7 +175,7 @@ public sealed unsafe partial class CpuKernels : INormKernels
         {
             X = xc.F32(), Y = y.F32(), G = gc is null ? null : gc.F32(), B = bc is null ? null : bc.F32(),
             Mean = mean is null ? null : mean.F32(), Inv = invStd is null ? null : invStd.F32(), Inner = inner, Eps = p.Epsilon,
-            NonTemporal = x.ElementCount * sizeof(float) >= NonTemporalBytes,
+            NonTemporal = x.ElementCount * sizeof(float) >= LayerNormNonTemporalBytes,
         };
         CpuParallel.For(rows, Threads, Math.Max(1, 16384 / inner), st, static (st, r0, r1) =>
         {
@@ -266,7 +266,7 @@ public sealed unsafe partial class CpuKernels : INormKernels
             return;
         }
         using var xc = x.Contiguous();
-        var st = new DropState
+        var st = new DropoutState
         {
             X = xc.F32(), Y = y.F32(), M = mask.U8(), Seed = p.Seed, Thr = DropoutRng.Threshold(p.Ratio),
             Scale = (float)(1.0 / (1.0 - p.Ratio)),
@@ -282,7 +282,7 @@ public sealed unsafe partial class CpuKernels : INormKernels
         using var dyc = dy.Contiguous();
         using var mc = mask.Contiguous();
         float scale = p.Training ? (float)(1.0 / (1.0 - p.Ratio)) : 1f;
-        var st = new DropState { X = dyc.F32(), M = mc.U8(), Y = dx.F32(), Scale = scale };
+        var st = new DropoutState { X = dyc.F32(), M = mc.U8(), Y = dx.F32(), Scale = scale };
         CpuParallel.For(count, Threads, 1 << 15, st, static (st, i0, i1) => DropoutRng.Backward(st.X, st.M, st.Y, i0, i1, st.Scale));
     }
 
@@ -303,7 +303,7 @@ public sealed unsafe partial class CpuKernels : INormKernels
         public bool NonTemporal;
     }
 
-    private struct DropState
+    private struct DropoutState
     {
         public float* X, Y;
         public byte* M;
