@@ -23,8 +23,11 @@ public interface INormKernels
     void LayerNormBackward(Tensor x, Tensor dy, Tensor? gamma, Tensor mean, Tensor invStd,
         Tensor dx, Tensor? dgamma, Tensor? dbeta, LayerNormParams p);
 
-    /// <summary>y = x·mask/(1−Ratio); mask (UInt8, x's shape) is 1 where kept. Not training: y = x and mask = 1.</summary>
+    /// <summary>y = x·mask/(1−Ratio); mask (UInt8, x's shape) is 1 where kept. Not training: y = x and mask = 1.
+    /// Every backend draws the same mask: element i (row-major) is kept when (SplitMix64(Seed, i) ≫ 32)/2³² ≥ Ratio, where
+    /// SplitMix64(Seed, i) = mix(Seed + (i+1)·0x9E3779B97F4A7C15) with the standard SplitMix64 finaliser.</summary>
     void Dropout(Tensor x, Tensor y, Tensor mask, DropoutParams p);
 
+    /// <summary>dx = dy·mask/(1−Ratio) (dy·mask when not training).</summary>
     void DropoutBackward(Tensor dy, Tensor mask, Tensor dx, DropoutParams p);
 }

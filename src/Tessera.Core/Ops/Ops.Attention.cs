@@ -75,7 +75,7 @@ public static partial class Ops
     }
 
     /// <summary>c [M, N] = a [M, K]·op(b) (+ bias), through the device GEMM, into a zero-initialised output.</summary>
-    private static Tensor Gemm2d(IDevice device, Tensor a, Tensor b, Tensor? bias, int m, int n, GemmParams p)
+    private static Tensor MhaGemm(IDevice device, Tensor a, Tensor b, Tensor? bias, int m, int n, GemmParams p)
     {
         var c = Tensor.Zeros(device, DType.Float32, m, n);
         device.Kernels.Gemm(a, b, bias, c, p);
@@ -83,26 +83,26 @@ public static partial class Ops
     }
 
     /// <summary>[B, T, E] → [B·T, E] (a view when contiguous).</summary>
-    private static Tensor Rows(Tensor x) => x.Reshape(x.Shape[0] * x.Shape[1], x.Shape[2]);
+    private static Tensor MhaRows(Tensor x) => x.Reshape(x.Shape[0] * x.Shape[1], x.Shape[2]);
 
     /// <summary>[B·T, E] rows → strided view [B, H, T, E/H].</summary>
-    private static Tensor SplitHeads(Tensor rows, int b, int t, int heads)
+    private static Tensor MhaSplitHeads(Tensor rows, int b, int t, int heads)
     {
         using var r4 = rows.Reshape(b, t, heads, rows.Shape[1] / heads);
         return r4.Permute(0, 2, 1, 3);
     }
 
     /// <summary>[B, H, T, Dh] → contiguous [B·T, H·Dh].</summary>
-    private static Tensor MergeHeads(Tensor x)
+    private static Tensor MhaMergeHeads(Tensor x)
     {
         using var p = x.Permute(0, 2, 1, 3);
         return p.Reshape(x.Shape[0] * x.Shape[2], x.Shape[1] * x.Shape[3]);
     }
 
-    private static Tensor ColumnSums(IDevice device, Tensor rows)
+    private static Tensor MhaColumnSums(IDevice device, Tensor rows)
     {
         using var ones = Tensor.Full(device, 1f, 1, rows.Shape[0]);
-        using var s = Gemm2d(device, ones, rows, null, 1, rows.Shape[1], new GemmParams(TransA: false, TransB: false));
+        using var s = MhaGemm(device, ones, rows, null, 1, rows.Shape[1], new GemmParams(TransA: false, TransB: false));
         return s.Reshape(rows.Shape[1]);
     }
 
@@ -116,20 +116,20 @@ public static partial class Ops
         const string op = nameof(MultiHeadAttention);
         var device = CheckMultiHeadAttention(op, xq, xk, xv, wq, wk, wv, wo, bq, bk, bv, bo, heads, mask, out var d);
         var tb = new GemmParams(TransB: true);
-        using var xq2 = Rows(xq);
-        using var xk2 = Rows(xk);
-        using var xv2 = Rows(xv);
-        using var q2 = Gemm2d(device, xq2, wq, bq, d.B * d.Tq, d.E, tb);
-        using var k2 = Gemm2d(device, xk2, wk, bk, d.B * d.Tk, d.E, tb);
-        using var v2 = Gemm2d(device, xv2, wv, bv, d.B * d.Tk, d.E, tb);
-        using var q = SplitHeads(q2, d.B, d.Tq, heads);
-        using var k = SplitHeads(k2, d.B, d.Tk, heads);
-        using var v = SplitHeads(v2, d.B, d.Tk, heads);
+        using var xq2 = MhaRows(xq);
+        using var xk2 = MhaRows(xk);
+        using var xv2 = MhaRows(xv);
+        using var q2 = MhaGemm(device, xq2, wq, bq, d.B * d.Tq, d.E, tb);
+        using var k2 = MhaGemm(device, xk2, wk, bk, d.B * d.Tk, d.E, tb);
+        using var v2 = MhaGemm(device, xv2, wv, bv, d.B * d.Tk, d.E, tb);
+        using var q = MhaSplitHeads(q2, d.B, d.Tq, heads);
+        using var k = MhaSplitHeads(k2, d.B, d.Tk, heads);
+        using var v = MhaSplitHeads(v2, d.B, d.Tk, heads);
         var (o, lse) = ScaledDotProductAttention(q, k, v, mask, new AttentionParams(float.NaN, causal));
         using (o) using (lse)
         {
-            using var merged = MergeHeads(o);
-            using var out2 = Gemm2d(device, merged, wo, bo, d.B * d.Tq, d.E, tb);
+            using var merged = MhaMergeHeads(o);
+            using var out2 = MhaGemm(device, merged, wo, bo, d.B * d.Tq, d.E, tb);
             return out2.Reshape(d.B, d.Tq, d.E);
         }
     }
@@ -150,36 +150,36 @@ public static partial class Ops
         var nn = new GemmParams(TransA: false, TransB: false);
         int mq = d.B * d.Tq, mk = d.B * d.Tk, e = d.E;
         var ap = new AttentionParams(float.NaN, causal);
-        using var xq2 = Rows(xq);
-        using var xk2 = Rows(xk);
-        using var xv2 = Rows(xv);
-        using var q2 = Gemm2d(device, xq2, wq, bq, mq, e, tb);
-        using var k2 = Gemm2d(device, xk2, wk, bk, mk, e, tb);
-        using var v2 = Gemm2d(device, xv2, wv, bv, mk, e, tb);
-        using var q = SplitHeads(q2, d.B, d.Tq, heads);
-        using var k = SplitHeads(k2, d.B, d.Tk, heads);
-        using var v = SplitHeads(v2, d.B, d.Tk, heads);
+        using var xq2 = MhaRows(xq);
+        using var xk2 = MhaRows(xk);
+        using var xv2 = MhaRows(xv);
+        using var q2 = MhaGemm(device, xq2, wq, bq, mq, e, tb);
+        using var k2 = MhaGemm(device, xk2, wk, bk, mk, e, tb);
+        using var v2 = MhaGemm(device, xv2, wv, bv, mk, e, tb);
+        using var q = MhaSplitHeads(q2, d.B, d.Tq, heads);
+        using var k = MhaSplitHeads(k2, d.B, d.Tk, heads);
+        using var v = MhaSplitHeads(v2, d.B, d.Tk, heads);
         var (o, lse) = ScaledDotProductAttention(q, k, v, mask, ap);
         using (o) using (lse)
         {
-            using var merged = MergeHeads(o);
-            using var dOut2 = Rows(dOut);
+            using var merged = MhaMergeHeads(o);
+            using var dOut2 = MhaRows(dOut);
             // out = merged·Woᵀ + bo  ⇒  dMerged = dOut·Wo, dWo = dOutᵀ·merged, dbo = Σ_rows dOut.
-            using var dMerged = Gemm2d(device, dOut2, wo, null, mq, e, nn);
-            var dwo = Gemm2d(device, dOut2, merged, null, e, e, ta);
-            var dbo = bo is null ? null : ColumnSums(device, dOut2);
-            using var dO = SplitHeads(dMerged, d.B, d.Tq, heads);
+            using var dMerged = MhaGemm(device, dOut2, wo, null, mq, e, nn);
+            var dwo = MhaGemm(device, dOut2, merged, null, e, e, ta);
+            var dbo = bo is null ? null : MhaColumnSums(device, dOut2);
+            using var dO = MhaSplitHeads(dMerged, d.B, d.Tq, heads);
             var (dq, dk, dv) = ScaledDotProductAttentionBackward(q, k, v, mask, o, lse, dO, ap);
             using (dq) using (dk) using (dv)
             {
-                using var dq2 = MergeHeads(dq);
-                using var dk2 = MergeHeads(dk);
-                using var dv2 = MergeHeads(dv);
+                using var dq2 = MhaMergeHeads(dq);
+                using var dk2 = MhaMergeHeads(dk);
+                using var dv2 = MhaMergeHeads(dv);
                 (Tensor dx, Tensor dw, Tensor? db) Project(Tensor dy2, Tensor x2, Tensor w, Tensor? bias, int t)
                 {
-                    using var dx2 = Gemm2d(device, dy2, w, null, d.B * t, e, nn);
-                    var dw = Gemm2d(device, dy2, x2, null, e, e, ta);
-                    var db = bias is null ? null : ColumnSums(device, dy2);
+                    using var dx2 = MhaGemm(device, dy2, w, null, d.B * t, e, nn);
+                    var dw = MhaGemm(device, dy2, x2, null, e, e, ta);
+                    var db = bias is null ? null : MhaColumnSums(device, dy2);
                     return (dx2.Reshape(d.B, t, e), dw, db);
                 }
                 var (dxq, dwq, dbq) = Project(dq2, xq2, wq, bq, d.Tq);

@@ -29,32 +29,39 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
 
     private static float AttentionScale(AttentionParams p, int d) => float.IsNaN(p.Scale) ? (float)(1.0 / Math.Sqrt(d)) : p.Scale;
 
-    /// <summary>dst[bh, d, j] = src[b, h, j, d] for a (possibly strided) [B, H, T, D] tensor.</summary>
-    private void TransposeLastTwo(Tensor src, Tensor dst)
+    private struct AttnTransposeState
+    {
+        public float* Src, Dst;
+        public long S0, S1, S2, S3;
+        public int H, T, D;
+    }
+
+    /// <summary>dst[bh, d, j] = src[b, h, j, d] for a (possibly strided) [B, H, T, D] tensor, threaded over b·h.
+    /// Reading k (or v) once this way also absorbs any input strides.</summary>
+    private void AttentionTransposeKV(Tensor src, Tensor dst)
     {
         var s = src.Strides;
-        var st = new AttnState
+        var st = new AttnTransposeState
         {
-            K = src.F32(), Kt = dst.F32(), B = src.Shape[0], H = src.Shape[1], Tk = src.Shape[2], D = src.Shape[3],
-            MaskB = s[0], MaskH = s[1], MaskQ = s[2], MaskK = s[3],
+            Src = src.F32(), Dst = dst.F32(), H = src.Shape[1], T = src.Shape[2], D = src.Shape[3],
+            S0 = s[0], S1 = s[1], S2 = s[2], S3 = s[3],
         };
-        CpuParallel.For((long)st.B * st.H, Threads, 1, st, static (st, i0, i1) =>
+        CpuParallel.For((long)src.Shape[0] * st.H, Threads, 1, st, static (st, i0, i1) =>
         {
             for (long bh = i0; bh < i1; bh++)
             {
-                long b = bh / st.H, h = bh % st.H;
-                float* src = st.K + b * st.MaskB + h * st.MaskH;
-                float* dst = st.Kt + bh * st.D * st.Tk;
-                for (int j = 0; j < st.Tk; j++)
+                float* src = st.Src + bh / st.H * st.S0 + bh % st.H * st.S1;
+                float* dst = st.Dst + bh * st.D * st.T;
+                for (int j = 0; j < st.T; j++)
                 {
-                    float* row = src + j * st.MaskQ;
-                    for (int d = 0; d < st.D; d++) dst[(long)d * st.Tk + j] = row[d * st.MaskK];
+                    float* row = src + j * st.S2;
+                    for (int d = 0; d < st.D; d++) dst[(long)d * st.T + j] = row[d * st.S3];
                 }
             }
         });
     }
 
-    private static void SetMask(ref AttnState st, Tensor? mask, Tensor? expanded)
+    private static void AttentionSetMask(ref AttnState st, Tensor? mask, Tensor? expanded)
     {
         if (mask is null || expanded is null) return;
         var s = expanded.Strides;
@@ -63,15 +70,14 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
         st.MaskB = s[0]; st.MaskH = s[1]; st.MaskQ = s[2]; st.MaskK = s[3];
     }
 
-    /// <summary>s[0..n) ← scale·s + mask[b, h, i, j0..j0+n).</summary>
-    private static void ScaleAndMask(in AttnState st, float* s, int n, long b, long h, int i, int j0)
+    /// <summary>s[0..n) ← scale·s + mask[b, h, i, j0..j0+n); returns the row maximum.</summary>
+    private static float AttentionScaleMaskMax(in AttnState st, float* s, int n, long b, long h, int i, int j0)
     {
-        var row = new Span<float>(s, n);
-        TensorPrimitives.Multiply(row, st.Scale, row);
-        if (!st.HasMask) return;
+        if (!st.HasMask) return AttentionSimd.ScaleMaskMax(s, n, st.Scale, null);
         float* m = st.Mask + b * st.MaskB + h * st.MaskH + i * st.MaskQ + j0 * st.MaskK;
-        if (st.MaskK == 1) TensorPrimitives.Add(row, new ReadOnlySpan<float>(m, n), row);
-        else for (int j = 0; j < n; j++) s[j] += m[j * st.MaskK];
+        if (st.MaskK == 1) return AttentionSimd.ScaleMaskMax(s, n, st.Scale, m);
+        for (int j = 0; j < n; j++) s[j] = s[j] * st.Scale + m[j * st.MaskK];
+        return TensorPrimitives.Max<float>(new ReadOnlySpan<float>(s, n));
     }
 
     public void Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor o, Tensor? lse, AttentionParams p)
@@ -88,7 +94,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
         using var qc = q.Contiguous();
         using var vc = v.Contiguous();
         using var kt = Scratch(DType.Float32, checked((int)bh), d, tk);
-        TransposeLastTwo(k, kt);
+        AttentionTransposeKV(k, kt);
         using var maskView = mask?.Expand(bn, hn, tq, tk);
         int qTiles = (tq + AttnBr - 1) / AttnBr;
         long items = bh * qTiles;
@@ -101,7 +107,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
             B = bn, H = hn, Tq = tq, Tk = tk, D = d, Dvh = dv, QTiles = qTiles, Chunks = chunks, Items = items, SlotFloats = slotFloats,
             Scale = AttentionScale(p, d), Causal = p.Causal,
         };
-        SetMask(ref st, mask, maskView);
+        AttentionSetMask(ref st, mask, maskView);
         CpuParallel.For(chunks, Threads, 1, st, static (st, c0, c1) =>
         {
             for (long c = c0; c < c1; c++)
@@ -141,12 +147,9 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
                     int nk = st.Causal ? Math.Min(nkG, i + 1 - j0) : nkG;
                     var full = new Span<float>(s, nkG);
                     if (nk <= 0) { full.Clear(); continue; }
-                    ScaleAndMask(st, s, nk, b, h, i, j0);
-                    var row = new Span<float>(s, nk);
-                    float mNew = Math.Max(m[ri], TensorPrimitives.Max<float>(row));
+                    float mNew = Math.Max(m[ri], AttentionScaleMaskMax(st, s, nk, b, h, i, j0));
                     if (float.IsNegativeInfinity(mNew)) { full.Clear(); continue; }   // everything so far is masked
-                    TensorPrimitives.Subtract(row, mNew, row);
-                    TensorPrimitives.Exp(row, row);
+                    float rowSum = AttentionSimd.ExpSum(s, nk, mNew);
                     full[nk..].Clear();
                     float alpha = MathF.Exp(m[ri] - mNew);           // 0 when m was −∞
                     if (alpha != 1f)
@@ -154,7 +157,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
                         var os = new Span<float>(o + (long)i * dv, dv);
                         TensorPrimitives.Multiply(os, alpha, os);
                     }
-                    l[ri] = l[ri] * alpha + TensorPrimitives.Sum<float>(row);
+                    l[ri] = l[ri] * alpha + rowSum;
                     m[ri] = mNew;
                     any = true;
                 }
@@ -191,8 +194,8 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
         using var dOc = dO.Contiguous();
         using var kt = Scratch(DType.Float32, checked((int)bh), d, tk);
         using var vt = Scratch(DType.Float32, checked((int)bh), dvh, tk);
-        TransposeLastTwo(k, kt);
-        TransposeLastTwo(v, vt);
+        AttentionTransposeKV(k, kt);
+        AttentionTransposeKV(v, vt);
         using var maskView = mask?.Expand(bn, hn, tq, tk);
         int keyTiles = (tk + AttnBc - 1) / AttnBc;
         // Fewer heads than threads: split each head's key tiles over threads instead (see below).
@@ -208,7 +211,7 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
             B = bn, H = hn, Tq = tq, Tk = tk, D = d, Dvh = dvh, Chunks = chunks, Items = bh, SlotFloats = slotFloats,
             Scale = AttentionScale(p, d), Causal = p.Causal,
         };
-        SetMask(ref st, mask, maskView);
+        AttentionSetMask(ref st, mask, maskView);
         if (!splitKeys)
         {
             CpuParallel.For(chunks, Threads, 1, st, static (st, c0, c1) =>
@@ -282,15 +285,9 @@ public sealed unsafe partial class CpuKernels : IAttentionKernels
                         new Span<float>(dsrow + nk, tile - nk).Clear();
                         if (nk <= 0) continue;
                         // P = exp(scale·S + mask − lse), dS = P∘(dP − D)·scale.
-                        ScaleAndMask(st, prow, nk, b, h, i, j0);
-                        var pr = new Span<float>(prow, nk);
-                        TensorPrimitives.Subtract(pr, li, pr);
-                        TensorPrimitives.Exp(pr, pr);
-                        var dpr = new Span<float>(dpb + r * AttnBc, nk);
-                        TensorPrimitives.Subtract(dpr, dRow[i], dpr);
-                        var dsr = new Span<float>(dsrow, nk);
-                        TensorPrimitives.Multiply(pr, dpr, dsr);
-                        TensorPrimitives.Multiply(dsr, st.Scale, dsr);
+                        AttentionScaleMaskMax(st, prow, nk, b, h, i, j0);
+                        AttentionSimd.ExpSum(prow, nk, li);
+                        AttentionSimd.SoftmaxGrad(prow, dpb + r * AttnBc, dsrow, nk, dRow[i], st.Scale);
                     }
                     // dq rows += dS · K_tile
                     AttentionSimd.RowsTimesMatrix(dsm + g * AttnBc, AttnBc, ng, nkG, k + (long)j0 * d, d, d, dq + (long)ig * d, d, accumulate: true);

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using Tessera.Cpu.Kernels.Norm;
 using Tessera.Kernels;
 
@@ -7,6 +8,9 @@ namespace Tessera.Cpu;
 /// ranges). Strided inputs are read through pooled contiguous copies; row math is in <see cref="NormSimd"/>.</summary>
 public sealed unsafe partial class CpuKernels : INormKernels
 {
+    /// <summary>Outputs at least this large are written with non-temporal stores (they would only evict the cache).</summary>
+    private const long LayerNormNonTemporalBytes = 16L << 20;
+
     // x [N, C, S...] viewed as N·C spans of S contiguous floats: channel c owns spans n·C + c.
     private static (int N, int C, int S) BatchNormSplit(Tensor x)
     {
@@ -171,6 +175,7 @@ public sealed unsafe partial class CpuKernels : INormKernels
         {
             X = xc.F32(), Y = y.F32(), G = gc is null ? null : gc.F32(), B = bc is null ? null : bc.F32(),
             Mean = mean is null ? null : mean.F32(), Inv = invStd is null ? null : invStd.F32(), Inner = inner, Eps = p.Epsilon,
+            NonTemporal = x.ElementCount * sizeof(float) >= LayerNormNonTemporalBytes,
         };
         CpuParallel.For(rows, Threads, Math.Max(1, 16384 / inner), st, static (st, r0, r1) =>
         {
@@ -181,10 +186,11 @@ public sealed unsafe partial class CpuKernels : INormKernels
                 float mu = NormSimd.Sum(xr, n) / n;
                 float var = NormSimd.SumSqDev(xr, n, mu) / n;
                 float rs = (float)(1.0 / Math.Sqrt(var + (double)st.Eps));
-                NormSimd.AffineNormalize(xr, st.Y + r * n, st.G, st.B, n, mu, rs);
+                NormSimd.AffineNormalize(xr, st.Y + r * n, st.G, st.B, n, mu, rs, st.NonTemporal);
                 if (st.Mean != null) st.Mean[r] = mu;
                 if (st.Inv != null) st.Inv[r] = rs;
             }
+            if (st.NonTemporal && Sse.IsSupported) Sse.StoreFence();
         });
     }
 
@@ -260,7 +266,7 @@ public sealed unsafe partial class CpuKernels : INormKernels
             return;
         }
         using var xc = x.Contiguous();
-        var st = new DropState
+        var st = new DropoutState
         {
             X = xc.F32(), Y = y.F32(), M = mask.U8(), Seed = p.Seed, Thr = DropoutRng.Threshold(p.Ratio),
             Scale = (float)(1.0 / (1.0 - p.Ratio)),
@@ -276,7 +282,7 @@ public sealed unsafe partial class CpuKernels : INormKernels
         using var dyc = dy.Contiguous();
         using var mc = mask.Contiguous();
         float scale = p.Training ? (float)(1.0 / (1.0 - p.Ratio)) : 1f;
-        var st = new DropState { X = dyc.F32(), M = mc.U8(), Y = dx.F32(), Scale = scale };
+        var st = new DropoutState { X = dyc.F32(), M = mc.U8(), Y = dx.F32(), Scale = scale };
         CpuParallel.For(count, Threads, 1 << 15, st, static (st, i0, i1) => DropoutRng.Backward(st.X, st.M, st.Y, i0, i1, st.Scale));
     }
 
@@ -294,9 +300,10 @@ public sealed unsafe partial class CpuKernels : INormKernels
         public long Rows;
         public int Chunks, Inner;
         public float Eps;
+        public bool NonTemporal;
     }
 
-    private struct DropState
+    private struct DropoutState
     {
         public float* X, Y;
         public byte* M;

@@ -166,6 +166,26 @@ public class NormTests
         }
     }
 
+    /// <summary>Outputs ≥ 16 MB take the non-temporal store path; rows of 2052 floats make some rows misaligned.</summary>
+    [Fact]
+    public void LayerNormLargeOutputMatchesReference()
+    {
+        var shape = new[] { 2048, 2052 };
+        var x = Rand.Uniform(91, shape, -2, 3);
+        var g = Rand.Uniform(92, new[] { 2052 });
+        var p = new LayerNormParams(1);
+        var (ey, em, ei) = RefNorm.LayerNorm(x, g, null, p);
+        using var tx = x.ToDevice(Dev);
+        using var tg = g.ToDevice(Dev);
+        var (y, mean, inv) = Ops.LayerNorm(tx, tg, null, p);
+        using (y) using (mean) using (inv)
+        {
+            Approx.Equal(ey, y, 1e-5, 1e-4, "y");
+            Approx.Equal(em, mean, 1e-5, 1e-4, "mean");
+            Approx.Equal(ei, inv, 1e-5, 1e-4, "invStd");
+        }
+    }
+
     [Fact]
     public void LayerNormBackwardIsIndependentOfThreadCount()
     {

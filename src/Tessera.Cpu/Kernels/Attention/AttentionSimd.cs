@@ -147,6 +147,105 @@ internal static unsafe class AttentionSimd
             for (int r = 0; r < rows; r++) RowTimesMatrix(a + r * lda, k, b + j, ldb, n - j, c + r * ldc + j, accumulate);
     }
 
+    /// <summary>s ← scale·s + mask (mask: null or n contiguous values); returns max(s).</summary>
+    public static float ScaleMaskMax(float* s, int n, float scale, float* mask)
+    {
+        int i = 0;
+        float mx = float.NegativeInfinity;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var vs = Vector512.Create(scale);
+            var vmax = Vector512.Create(float.NegativeInfinity);
+            for (; i <= n - 16; i += 16)
+            {
+                var v = Vector512.Load(s + i) * vs;
+                if (mask != null) v += Vector512.Load(mask + i);
+                v.Store(s + i);
+                vmax = Vector512.Max(vmax, v);
+            }
+            mx = MaxAcross(Vector256.Max(vmax.GetLower(), vmax.GetUpper()));
+        }
+        if (Vector256.IsHardwareAccelerated && n - i >= 8)
+        {
+            var vs = Vector256.Create(scale);
+            var vmax = Vector256.Create(float.NegativeInfinity);
+            for (; i <= n - 8; i += 8)
+            {
+                var v = Vector256.Load(s + i) * vs;
+                if (mask != null) v += Vector256.Load(mask + i);
+                v.Store(s + i);
+                vmax = Vector256.Max(vmax, v);
+            }
+            mx = Math.Max(mx, MaxAcross(vmax));
+        }
+        for (; i < n; i++)
+        {
+            float v = s[i] * scale;
+            if (mask != null) v += mask[i];
+            s[i] = v;
+            mx = Math.Max(mx, v);
+        }
+        return mx;
+    }
+
+    private static float MaxAcross(Vector256<float> v)
+    {
+        var h = Vector128.Max(v.GetLower(), v.GetUpper());
+        h = Vector128.Max(h, Vector128.Shuffle(h, Vector128.Create(2, 3, 0, 1)));
+        h = Vector128.Max(h, Vector128.Shuffle(h, Vector128.Create(1, 0, 3, 2)));
+        return h.ToScalar();
+    }
+
+    /// <summary>s ← exp(s − m); returns Σ s.</summary>
+    public static float ExpSum(float* s, int n, float m)
+    {
+        int i = 0;
+        float sum = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var vm = Vector512.Create(m);
+            var acc = Vector512<float>.Zero;
+            for (; i <= n - 16; i += 16)
+            {
+                var e = Vector512.Exp(Vector512.Load(s + i) - vm);
+                e.Store(s + i);
+                acc += e;
+            }
+            sum += Vector512.Sum(acc);
+        }
+        if (Vector256.IsHardwareAccelerated && n - i >= 8)
+        {
+            var vm = Vector256.Create(m);
+            var acc = Vector256<float>.Zero;
+            for (; i <= n - 8; i += 8)
+            {
+                var e = Vector256.Exp(Vector256.Load(s + i) - vm);
+                e.Store(s + i);
+                acc += e;
+            }
+            sum += Vector256.Sum(acc);
+        }
+        for (; i < n; i++) { float e = MathF.Exp(s[i] - m); s[i] = e; sum += e; }
+        return sum;
+    }
+
+    /// <summary>ds = p∘(dp − dRow)·scale.</summary>
+    public static void SoftmaxGrad(float* p, float* dp, float* ds, int n, float dRow, float scale)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vd = Vector512.Create(dRow); var vs = Vector512.Create(scale);
+            for (; i <= n - 16; i += 16) (Vector512.Load(p + i) * (Vector512.Load(dp + i) - vd) * vs).Store(ds + i);
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vd = Vector256.Create(dRow); var vs = Vector256.Create(scale);
+            for (; i <= n - 8; i += 8) (Vector256.Load(p + i) * (Vector256.Load(dp + i) - vd) * vs).Store(ds + i);
+        }
+        for (; i < n; i++) ds[i] = p[i] * (dp[i] - dRow) * scale;
+    }
+
     /// <summary>dst [cols, rows] = srcᵀ for src [rows, cols] with row stride lds (dst row stride ldd).</summary>
     public static void Transpose(float* src, long lds, int rows, int cols, float* dst, long ldd)
     {

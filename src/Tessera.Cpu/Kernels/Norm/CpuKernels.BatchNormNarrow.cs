@@ -24,10 +24,10 @@ public sealed unsafe partial class CpuKernels
         public float Eps, Momentum;
     }
 
-    private static int NarrowGrain(int s) => Math.Max(1, (64 + s - 1) / s);
+    private static int BatchNormNarrowGrain(int s) => Math.Max(1, (64 + s - 1) / s);
 
     /// <summary>acc[0..w) += part[0..w) and part ← 0.</summary>
-    private static void Flush(float* part, double* acc, int w)
+    private static void BatchNormFlush(float* part, double* acc, int w)
     {
         for (int j = 0; j < w; j++) { acc[j] += part[j]; part[j] = 0; }
     }
@@ -45,7 +45,7 @@ public sealed unsafe partial class CpuKernels
             Sm = saveMean.F32(), Si = saveInvStd.F32(), P0 = f, Center = f + l, CA = f + 2 * l, CB = f + 3 * l,
             S0 = (double*)dbl.Address, S1 = (double*)dbl.Address + l, N = n, C = c, S = s, L = l, Eps = p.Epsilon, Momentum = p.Momentum,
         };
-        CpuParallel.For(c, Threads, NarrowGrain(s), st, static (st, c0, c1) =>
+        CpuParallel.For(c, Threads, BatchNormNarrowGrain(s), st, static (st, c0, c1) =>
         {
             int s = st.S, l = st.L, j0 = (int)c0 * s, w = (int)(c1 - c0) * s;
             double m = (double)st.N * s;
@@ -57,7 +57,7 @@ public sealed unsafe partial class CpuKernels
             for (int r = 0; r < st.N; r++)
             {
                 NormSimd.AddInto(part, st.X + (long)r * l + j0, w);
-                if ((r + 1) % BatchNormFlushRows == 0 || r == st.N - 1) Flush(part, sum, w);
+                if ((r + 1) % BatchNormFlushRows == 0 || r == st.N - 1) BatchNormFlush(part, sum, w);
             }
             for (int ch = (int)c0; ch < c1; ch++)
             {
@@ -69,7 +69,7 @@ public sealed unsafe partial class CpuKernels
             for (int r = 0; r < st.N; r++)
             {
                 NormSimd.AddSqDevInto(part, st.X + (long)r * l + j0, st.Center + j0, w);
-                if ((r + 1) % BatchNormFlushRows == 0 || r == st.N - 1) Flush(part, sq, w);
+                if ((r + 1) % BatchNormFlushRows == 0 || r == st.N - 1) BatchNormFlush(part, sq, w);
             }
             for (int ch = (int)c0; ch < c1; ch++)
             {
@@ -119,7 +119,7 @@ public sealed unsafe partial class CpuKernels
             P0 = f, P1 = f + l, Center = f + 2 * l, CA = f + 3 * l, CB = f + 4 * l, CC = f + 5 * l,
             S0 = (double*)dbl.Address, S1 = (double*)dbl.Address + l, N = n, C = c, S = s, L = l,
         };
-        CpuParallel.For(c, Threads, NarrowGrain(s), st, static (st, c0, c1) =>
+        CpuParallel.For(c, Threads, BatchNormNarrowGrain(s), st, static (st, c0, c1) =>
         {
             int s = st.S, l = st.L, j0 = (int)c0 * s, w = (int)(c1 - c0) * s;
             double m = (double)st.N * s;
@@ -134,7 +134,7 @@ public sealed unsafe partial class CpuKernels
             for (int r = 0; r < st.N; r++)
             {
                 NormSimd.AddDyAndCenteredProdInto(p0, p1, st.Dy + (long)r * l + j0, st.X + (long)r * l + j0, st.Center + j0, w);
-                if ((r + 1) % BatchNormFlushRows == 0 || r == st.N - 1) { Flush(p0, sDy, w); Flush(p1, sDyXc, w); }
+                if ((r + 1) % BatchNormFlushRows == 0 || r == st.N - 1) { BatchNormFlush(p0, sDy, w); BatchNormFlush(p1, sDyXc, w); }
             }
             for (int ch = (int)c0; ch < c1; ch++)
             {

@@ -153,10 +153,11 @@ internal static unsafe class NormSimd
         for (; i < n; i++) r[i] = u[i] * alpha + (w[i] - c) * beta + gamma;
     }
 
-    /// <summary>y = (x − m)·r·gamma + beta; gamma and beta are optional (null pointers).</summary>
-    public static void AffineNormalize(float* x, float* y, float* gamma, float* beta, int n, float m, float r)
+    /// <summary>y = (x − m)·r·gamma + beta; gamma and beta are optional (null pointers). With
+    /// <paramref name="nonTemporal"/>, 64-byte-aligned Vector512 stores bypass the cache (for outputs far larger than
+    /// the cache; the caller issues a store fence before the data is shared).</summary>
+    public static void AffineNormalize(float* x, float* y, float* gamma, float* beta, int n, float m, float r, bool nonTemporal = false)
     {
-        if (gamma == null && beta == null) { ScaleShift(x, y, n, r, -m * r); return; }
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
@@ -166,7 +167,8 @@ internal static unsafe class NormSimd
                 var v = (Vector512.Load(x + i) - vm) * vr;
                 if (gamma != null) v *= Vector512.Load(gamma + i);
                 if (beta != null) v += Vector512.Load(beta + i);
-                v.Store(y + i);
+                if (nonTemporal && ((nuint)(y + i) & 63) == 0) v.StoreAlignedNonTemporal(y + i);
+                else v.Store(y + i);
             }
         }
         if (Vector256.IsHardwareAccelerated)
