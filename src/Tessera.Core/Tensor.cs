@@ -20,7 +20,7 @@ public sealed partial class Tensor : IDisposable
         _strides = strides;
         Offset = offset;
         IsContiguous = ComputeContiguous(shape, strides);
-        TensorScope.Track(this);
+        Scope = TensorScope.Track(this);
     }
 
     /// <summary>A new contiguous tensor with uninitialised contents, leased from the device's pool.</summary>
@@ -101,6 +101,9 @@ public sealed partial class Tensor : IDisposable
 
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
+    /// <summary>The scope that will dispose this tensor, if any.</summary>
+    internal TensorScope? Scope { get; set; }
+
     public int Dim(int axis) => Shape[Shape.Axis(axis, "Tensor.Dim")];
 
     /// <summary>Copies <paramref name="source"/> (row-major) into this contiguous tensor.</summary>
@@ -169,7 +172,10 @@ public sealed partial class Tensor : IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) _storage.Release();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Scope?.Forget(this);
+        Scope = null;
+        _storage.Release();
     }
 
     public override string ToString() => $"Tensor({DType.ShortName()} {Shape}{(IsContiguous ? "" : " strided")}{(IsDisposed ? " disposed" : "")})";

@@ -14,7 +14,7 @@ public sealed class TensorScope : IDisposable
 {
     [ThreadStatic] private static TensorScope? _current;
 
-    private readonly List<Tensor> _owned = new();
+    private readonly HashSet<Tensor> _owned = new(ReferenceEqualityComparer.Instance);
     private readonly TensorScope? _outer;
     private bool _disposed;
 
@@ -34,12 +34,22 @@ public sealed class TensorScope : IDisposable
     /// <summary>Number of tensors the scope owns.</summary>
     public int Count => _owned.Count;
 
-    internal static void Track(Tensor t) => _current?._owned.Add(t);
+    /// <summary>Registers a new tensor with the innermost scope; returns that scope (or null).</summary>
+    internal static TensorScope? Track(Tensor t)
+    {
+        var s = _current;
+        s?._owned.Add(t);
+        return s;
+    }
+
+    /// <summary>Called when a tracked tensor is disposed early, so that long-lived scopes do not accumulate dead tensors.</summary>
+    internal void Forget(Tensor t) => _owned.Remove(t);
 
     /// <summary>Stops owning <paramref name="t"/>: the caller disposes it.</summary>
     public Tensor Detach(Tensor t)
     {
         _owned.Remove(t);
+        t.Scope = null;
         return t;
     }
 
@@ -48,6 +58,7 @@ public sealed class TensorScope : IDisposable
     {
         _owned.Remove(t);
         _outer?._owned.Add(t);
+        t.Scope = _outer;
         return t;
     }
 
@@ -55,8 +66,9 @@ public sealed class TensorScope : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+        var owned = _owned.ToArray();
         _owned.Clear();
+        foreach (var t in owned) t.Dispose();
         if (ReferenceEquals(_current, this)) _current = _outer;
     }
 }

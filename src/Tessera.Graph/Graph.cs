@@ -1,5 +1,5 @@
 using System.Text;
-using Tessera.Graph.Ops;
+using Tessera.Graph.Operators;
 
 namespace Tessera.Graph;
 

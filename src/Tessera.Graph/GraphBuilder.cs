@@ -1,4 +1,4 @@
-using Tessera.Graph.Ops;
+using Tessera.Graph.Operators;
 
 namespace Tessera.Graph;
 
@@ -27,13 +27,26 @@ public sealed partial class GraphBuilder
     /// <summary>A fixed tensor.</summary>
     public Value Constant(string name, Tensor value) => Bind(name, value, ValueKind.Constant);
 
+    private readonly Dictionary<Tensor, Value> _bound = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Binds a tensor once: binding the same tensor again returns the same value (modules used twice share
+    /// their parameters).</summary>
     private Value Bind(string name, Tensor t, ValueKind kind)
     {
         Check.Alive($"{kind} '{name}'", nameof(t), t);
+        if (_bound.TryGetValue(t, out var existing))
+        {
+            if (existing.Kind != kind) throw new TesseraArgumentException($"{kind} '{name}'", nameof(t), $"tensor already bound as {existing.Kind} {existing}");
+            return existing;
+        }
         var v = Graph.AddValue(name, t.Shape, t.DType, kind);
         v.Bound = t;
+        _bound[t] = v;
         return v;
     }
+
+    /// <summary>The value a tensor was bound to in this builder, or null.</summary>
+    public Value? ValueOf(Tensor t) => _bound.GetValueOrDefault(t);
 
     /// <summary>Adds a node running <paramref name="op"/> on <paramref name="inputs"/> (null for absent optional
     /// inputs is not allowed here: ops with optional inputs take fewer inputs) and returns its outputs.</summary>
@@ -69,6 +82,13 @@ public sealed partial class GraphBuilder
         loss.IsOutput = true;
         return loss;
     }
+
+    /// <summary>During <see cref="Autodiff.Autodiff.AppendBackward"/>: the values whose gradient is wanted (those that
+    /// depend on a differentiated target). Gradient rules use it to skip work (no dx for a data input).</summary>
+    internal HashSet<Value>? GradientScope { get; set; }
+
+    /// <summary>True when a gradient for <paramref name="v"/> is needed by the backward pass being built.</summary>
+    public bool RequiresGrad(Value v) => GradientScope is null || (GradientScope.Contains(v) && !v.StopsGradient);
 
     private string UniqueName(string baseName)
     {

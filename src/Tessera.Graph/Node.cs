@@ -1,4 +1,4 @@
-using Tessera.Graph.Ops;
+using Tessera.Graph.Operators;
 
 namespace Tessera.Graph;
 

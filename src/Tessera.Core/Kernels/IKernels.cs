@@ -12,7 +12,8 @@ public interface IKernels :
 /// <summary>Data movement every backend needs.</summary>
 public interface ICoreKernels
 {
-    /// <summary>dst ← src element by element; same shape; src may be strided or broadcast; same dtype.</summary>
+    /// <summary>dst ← src element by element; same shape and dtype; src may be strided or broadcast, dst may be a strided
+    /// (non-overlapping) view.</summary>
     void Copy(Tensor src, Tensor dst);
 
     /// <summary>Sets every element to <paramref name="value"/> (converted to the tensor's dtype).</summary>

@@ -48,7 +48,11 @@ public enum LossReduction { None, Mean, Sum }
 
 /// <summary>Cross-entropy from logits [N, C]. Targets are class indices (int64 [N]) or probabilities (float32 [N, C]).
 /// With indices, samples whose target equals <paramref name="IgnoreIndex"/> contribute nothing and, for Mean, are not counted.</summary>
-public readonly record struct CrossEntropyParams(LossReduction Reduction = LossReduction.Mean, long IgnoreIndex = -100, float LabelSmoothing = 0f);
+public readonly record struct CrossEntropyParams(LossReduction Reduction = LossReduction.Mean, long IgnoreIndex = -100, float LabelSmoothing = 0f)
+{
+    /// <summary>Mean reduction, ignore index −100, no smoothing (a plain <c>new()</c> would otherwise zero every field).</summary>
+    public CrossEntropyParams() : this(LossReduction.Mean, -100, 0f) { }
+}
 
 /// <summary>C = Alpha·op(A)·op(B) + Beta·C (+ bias broadcast over rows). Batched over leading dimensions with broadcasting.</summary>
 public readonly record struct GemmParams(bool TransA = false, bool TransB = false, float Alpha = 1f, float Beta = 0f)
@@ -66,6 +70,9 @@ public readonly record struct Conv2dParams(
     /// <summary>Symmetric stride/padding/dilation in both directions.</summary>
     public static Conv2dParams Square(int stride = 1, int pad = 0, int dilation = 1, int groups = 1) =>
         new(stride, stride, pad, pad, pad, pad, dilation, dilation, groups);
+
+    /// <summary>Stride 1, no padding, dilation 1, one group.</summary>
+    public Conv2dParams() : this(1, 1, 0, 0, 0, 0, 1, 1, 1) { }
 }
 
 /// <summary>2-D pooling window on NCHW input. Dilation applies to max pooling; CountIncludePad to average pooling.</summary>
@@ -82,7 +89,11 @@ public readonly record struct Pool2dParams(
 
 /// <summary>Batch normalisation over all axes but 1 (channels). Running statistics: r ← (1−Momentum)·r + Momentum·batch,
 /// with the unbiased batch variance (PyTorch's convention).</summary>
-public readonly record struct BatchNormParams(float Epsilon = 1e-5f, float Momentum = 0.1f);
+public readonly record struct BatchNormParams(float Epsilon = 1e-5f, float Momentum = 0.1f)
+{
+    /// <summary>Epsilon 1e-5, momentum 0.1.</summary>
+    public BatchNormParams() : this(1e-5f, 0.1f) { }
+}
 
 /// <summary>Layer normalisation over axes [Axis, rank) (Axis normalised).</summary>
 public readonly record struct LayerNormParams(int Axis, float Epsilon = 1e-5f);
@@ -91,7 +102,11 @@ public readonly record struct LayerNormParams(int Axis, float Epsilon = 1e-5f);
 public readonly record struct DropoutParams(float Ratio, ulong Seed, bool Training = true);
 
 /// <summary>Scaled dot-product attention. Scale defaults to 1/√D when NaN. Causal masks key j &gt; query i (top-left aligned).</summary>
-public readonly record struct AttentionParams(float Scale = float.NaN, bool Causal = false);
+public readonly record struct AttentionParams(float Scale = float.NaN, bool Causal = false)
+{
+    /// <summary>Scale 1/√D, not causal.</summary>
+    public AttentionParams() : this(float.NaN, false) { }
+}
 
 /// <summary>Plain SGD: p ← p − lr·(g + WeightDecay·p).</summary>
 public readonly record struct SgdParams(float LearningRate, float WeightDecay = 0f);

@@ -1,4 +1,4 @@
-using Tessera.Graph.Ops;
+using Tessera.Graph.Operators;
 
 namespace Tessera.Graph.Autodiff;
 
@@ -26,6 +26,9 @@ public static class Autodiff
             if (n.Inputs.Any(depends.Contains))
                 foreach (var o in n.Outputs) depends.Add(o);
         var grads = new Dictionary<Value, Value>();
+        g.GradientScope = depends;
+        try
+        {
         grads[loss] = g.Apply1(new FillOp(loss.Shape, DType.Float32, 1.0), $"d_{loss.Name}");
         for (int i = forward.Length - 1; i >= 0; i--)
         {
@@ -48,6 +51,8 @@ public static class Autodiff
                     : gIn;
             }
         }
+        }
+        finally { g.GradientScope = null; }
         var result = new Dictionary<Value, Value>();
         foreach (var t in targets)
         {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Tessera.Devices;
-using Tessera.Graph.Ops;
+using Tessera.Graph.Operators;
 using Tessera.Graph.Planning;
 
 namespace Tessera.Graph.Execution;
@@ -56,8 +56,9 @@ public sealed class ExecutionPlan : IDisposable
     public IReadOnlyList<double> NodeStartMilliseconds => _nodeStartMs;
     private double[] _nodeStartMs = Array.Empty<double>();
 
-    /// <summary>Compiles <paramref name="graph"/> for <paramref name="device"/>.</summary>
-    public static ExecutionPlan Compile(ComputeGraph graph, IDevice device)
+    /// <summary>Compiles <paramref name="graph"/> for <paramref name="device"/>. With <paramref name="reuseMemory"/> false every
+    /// intermediate gets its own bytes (no liveness sharing, no in-place): a debugging aid and a check of the planner.</summary>
+    public static ExecutionPlan Compile(ComputeGraph graph, IDevice device, bool reuseMemory = true)
     {
         var schedule = graph.Nodes.ToArray();
         int nv = graph.Values.Count;
@@ -72,16 +73,31 @@ public sealed class ExecutionPlan : IDisposable
         // Buffers: one per intermediate, except outputs that take over a dying input's buffer in place.
         var bufferOf = new int[nv];
         Array.Fill(bufferOf, -1);
+        var aliasOf = new int[nv];   // values that view a non-arena tensor (reshape of an input or parameter)
+        Array.Fill(aliasOf, -1);
         var lifetimes = new List<BufferLifetime>();
-        var bytesOf = new List<long>();
         foreach (var v in graph.Values)
         {
             if (v.Kind != ValueKind.Intermediate) continue;
             long bytes = v.Shape.ElementCount * v.DType.SizeOf();
             int lastUse = v.IsOutput ? schedule.Length : last[v.Id];
             var n = v.Producer!;
+            int alias = n.Op.AliasInput;
+            if (v.ProducerOutput == 0 && alias >= 0)
+            {
+                var src = n.Inputs[alias];
+                if (src.Kind != ValueKind.Intermediate || aliasOf[src.Id] >= 0)
+                {
+                    aliasOf[v.Id] = aliasOf[src.Id] >= 0 ? aliasOf[src.Id] : src.Id;
+                    continue;
+                }
+                int b = bufferOf[src.Id];
+                bufferOf[v.Id] = b;
+                lifetimes[b] = lifetimes[b] with { LastStep = Math.Max(lifetimes[b].LastStep, lastUse) };
+                continue;
+            }
             int ip = n.Op.InPlaceInput;
-            if (v.ProducerOutput == 0 && ip >= 0 && ip < n.Inputs.Count)
+            if (reuseMemory && v.ProducerOutput == 0 && ip >= 0 && ip < n.Inputs.Count)
             {
                 var src = n.Inputs[ip];
                 int b = bufferOf[src.Id];
@@ -96,10 +112,10 @@ public sealed class ExecutionPlan : IDisposable
             }
             bufferOf[v.Id] = lifetimes.Count;
             lifetimes.Add(new BufferLifetime(bytes, first[v.Id], lastUse));
-            bytesOf.Add(bytes);
         }
-        var plan = ArenaPlanner.Plan(lifetimes);
-        long naive = graph.Values.Where(v => v.Kind == ValueKind.Intermediate)
+        var plan = ArenaPlanner.Plan(reuseMemory ? lifetimes : lifetimes.Select(l => l with { FirstStep = 0, LastStep = schedule.Length }).ToList());
+        // The naive sum gives every computed value its own buffer (views such as reshape excepted: they are free anywhere).
+        long naive = graph.Values.Where(v => v.Kind == ValueKind.Intermediate && aliasOf[v.Id] < 0 && v.Producer!.Op.AliasInput < 0)
             .Sum(v => ArenaPlanner.Align(v.Shape.ElementCount * v.DType.SizeOf(), ArenaPlanner.DefaultAlignment));
         DeviceBuffer? arena = plan.ArenaBytes > 0 ? device.Memory.Rent(plan.ArenaBytes, device.DefaultStream) : null;
         var tensors = new Tensor?[nv];
@@ -108,8 +124,14 @@ public sealed class ExecutionPlan : IDisposable
         {
             switch (v.Kind)
             {
+                case ValueKind.Intermediate when aliasOf[v.Id] >= 0:
+                    tensors[v.Id] = tensors[aliasOf[v.Id]]!.Reshape(v.Shape.ToArray());
+                    owned.Add(tensors[v.Id]!);
+                    break;
                 case ValueKind.Intermediate:
-                    tensors[v.Id] = Tensor.View(device, arena!, plan.Offsets[bufferOf[v.Id]], v.DType, v.Shape);
+                    tensors[v.Id] = v.Shape.ElementCount == 0 && arena is null
+                        ? Tensor.Empty(device, v.DType, v.Shape)
+                        : Tensor.View(device, arena!, plan.Offsets[bufferOf[v.Id]], v.DType, v.Shape);
                     owned.Add(tensors[v.Id]!);
                     break;
                 case ValueKind.Input:

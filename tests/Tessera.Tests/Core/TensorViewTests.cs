@@ -121,4 +121,17 @@ public class TensorViewTests
         using var b = Ops.Cast(f, DType.Bool);
         Assert.Equal(new byte[] { 1, 1, 0 }, b.ToArray<byte>());
     }
+
+    [Fact]
+    public void ScopeForgetsTensorsDisposedEarly()
+    {
+        using var scope = TensorScope.Begin();
+        for (int i = 0; i < 100; i++)
+        {
+            using var t = Tensor.Zeros(Dev, DType.Float32, 8);
+        }
+        Assert.Equal(0, scope.Count);
+        var kept = Tensor.Zeros(Dev, DType.Float32, 8);
+        Assert.Equal(1, scope.Count);
+    }
 }

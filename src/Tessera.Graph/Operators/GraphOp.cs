@@ -1,7 +1,7 @@
 using Tessera.Devices;
 using Tessera.Kernels;
 
-namespace Tessera.Graph.Ops;
+namespace Tessera.Graph.Operators;
 
 /// <summary>The shape and dtype of one output of a node.</summary>
 public readonly record struct OutputSpec(Shape Shape, DType DType);
@@ -44,6 +44,10 @@ public abstract class GraphOp
 
     /// <summary>Index of an input whose buffer output 0 may overwrite when that input dies at this node, or −1.</summary>
     public virtual int InPlaceInput => -1;
+
+    /// <summary>Index of an input that output 0 is a view of (same bytes, new shape: reshape, stop-gradient), or −1.
+    /// Such an op runs no kernel; the planner keeps the input's buffer alive as long as the output.</summary>
+    public virtual int AliasInput => -1;
 
     /// <summary>Floating-point operations of one run of <paramref name="node"/> (for profiles).</summary>
     public virtual double Flops(Node node) => 0;

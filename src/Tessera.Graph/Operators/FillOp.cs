@@ -1,4 +1,4 @@
-namespace Tessera.Graph.Ops;
+namespace Tessera.Graph.Operators;
 
 /// <summary>A tensor of one value (the seed of backpropagation: ones shaped like the loss).</summary>
 public sealed class FillOp(Shape shape, DType dtype, double value) : GraphOp

@@ -1,0 +1,32 @@
+using Spectre.Console;
+using Tessera.Cpu;
+using Tessera.Devices;
+
+namespace Tessera.Cli;
+
+/// <summary>Shared plumbing of the subcommands.</summary>
+internal static class Cli
+{
+    /// <summary>Runs a command body: Tessera errors become one clear line on stderr and exit code 2.</summary>
+    public static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (TesseraException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+    }
+
+    /// <summary>Opens a device by id ("cpu", "cuda:0") after registering the backends this build has.</summary>
+    public static IDevice OpenDevice(string id, int threads)
+    {
+        _ = CpuBackend.Instance;
+        var device = BackendRegistry.GetDevice(id);
+        if (device is CpuDevice cpu) cpu.Threads = threads;
+        return device;
+    }
+}

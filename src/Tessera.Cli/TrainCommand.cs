@@ -1,0 +1,81 @@
+using System.CommandLine;
+using Spectre.Console;
+using Tessera.Devices;
+using Tessera.Graph.Data;
+using Tessera.Graph.Training;
+
+namespace Tessera.Cli;
+
+/// <summary>`tessera train`: trains mlp, cnn or vit on Fashion-MNIST with live progress, per-epoch evaluation,
+/// metrics.json, a plot of the curves, and a checkpoint per epoch (resumable).</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "mlp | cnn | vit", DefaultValueFactory = _ => "mlp" };
+        model.AcceptOnlyFromAmong("mlp", "cnn", "vit");
+        var data = new Option<string>("--data") { Description = "folder with the Fashion-MNIST IDX files", DefaultValueFactory = _ => FashionMnist.DefaultDirectory };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 2 };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 128 };
+        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 1e-3 };
+        var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
+        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0UL };
+        var output = new Option<string>("--out") { DefaultValueFactory = _ => "train-out" };
+        var resume = new Option<string?>("--resume") { Description = "checkpoint to continue from" };
+        var optimizer = new Option<string>("--optimizer") { DefaultValueFactory = _ => "adam" };
+        optimizer.AcceptOnlyFromAmong("adam", "adamw", "sgd", "momentum");
+        var clip = new Option<float>("--clip-norm") { Description = "clip gradients to this global L2 norm (0: off)", DefaultValueFactory = _ => 0f };
+        var limit = new Option<int?>("--limit") { Description = "use only the first N training images (quick runs)" };
+        var cmd = new Command("train", "Train a model on Fashion-MNIST.")
+        {
+            model, data, epochs, batch, lr, threads, device, seed, output, resume, optimizer, clip, limit,
+        };
+        cmd.SetAction(r =>
+        {
+            var o = new TrainOptions(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(epochs), r.GetValue(batch), r.GetValue(lr),
+                r.GetValue(seed), r.GetValue(output)!, r.GetValue(resume), r.GetValue(optimizer)!, r.GetValue(clip), r.GetValue(limit));
+            return Cli.Guard(() => Run(o, r.GetValue(device)!, r.GetValue(threads)));
+        });
+        return cmd;
+    }
+
+    private static int Run(TrainOptions o, string deviceId, int threads)
+    {
+        var device = Cli.OpenDevice(deviceId, threads);
+        var data = FashionMnist.Load(o.DataDir);
+        AnsiConsole.MarkupLine($"[bold]tessera train[/] model [cyan]{o.Model}[/] on {Markup.Escape(device.Id)} ({Markup.Escape(device.Name)}), " +
+                               $"{data.TrainCount} train / {data.TestCount} test images, batch {o.Batch}, lr {o.LearningRate}, seed {o.Seed}");
+        var run = new TrainingRun(o, device);
+        void Report(EpochMetrics m) => AnsiConsole.MarkupLine(
+            $"epoch {m.Epoch}: train loss {m.TrainLoss:F4}  test loss {m.TestLoss:F4}  test accuracy [green]{m.TestAccuracy:P2}[/]  {m.ImagesPerSec:F0} img/s  {m.Seconds:F1} s");
+        if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
+        {
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(ctx =>
+                {
+                    ProgressTask? task = null;
+                    run.Run(data,
+                        p =>
+                        {
+                            if (task is null || task.Description.StartsWith($"epoch {p.Epoch} ", StringComparison.Ordinal) == false)
+                                task = ctx.AddTask($"epoch {p.Epoch} ", maxValue: p.StepsPerEpoch);
+                            task.Value = p.Step;
+                            task.Description = $"epoch {p.Epoch} loss {p.Loss:F4} {p.ImagesPerSec:F0} img/s";
+                        },
+                        Report);
+                });
+        }
+        else
+        {
+            run.Run(data,
+                p => { if (p.Step % Math.Max(1, p.StepsPerEpoch / 10) == 0) Console.WriteLine($"  epoch {p.Epoch} step {p.Step}/{p.StepsPerEpoch} loss {p.Loss:F4} {p.ImagesPerSec:F0} img/s"); },
+                Report);
+        }
+        var plot = Path.Combine(o.OutDir, "curves.png");
+        Plots.TrainingCurves(run.History, plot, $"tessera train --model {o.Model}");
+        AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(o.OutDir, "metrics.json"))}, {Markup.Escape(plot)}, {Markup.Escape(Path.Combine(o.OutDir, TrainingRun.CheckpointName))}");
+        return 0;
+    }
+}

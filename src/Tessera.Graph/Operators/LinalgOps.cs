@@ -1,0 +1,134 @@
+using Tessera.Kernels;
+
+namespace Tessera.Graph.Operators;
+
+/// <summary>y = x·wᵀ + b with x [..., In], w [Out, In], optional b [Out]. Runs as one GEMM over the flattened rows.</summary>
+public sealed class LinearGraphOp : GraphOp
+{
+    private readonly ViewCache _views = new();
+    public override string Kind => "Linear";
+
+    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    {
+        GraphChecks.CountBetween(node, inputs, 2, 3);
+        foreach (var v in inputs) GraphChecks.Float32(node, v, v.Name);
+        return new[] { new OutputSpec(ShapeRules.Linear(inputs[0].Shape, inputs[1].Shape, inputs.Count > 2 ? (Shape?)inputs[2].Shape : null, node), DType.Float32) };
+    }
+
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o)
+    {
+        var w = i[1]!;
+        ctx.Kernels.Gemm(_views.Rows(i[0]!, w.Shape[1]), w, i.Count > 2 ? i[2] : null, _views.Rows(o[0], w.Shape[0]), new GemmParams(TransB: true));
+    }
+
+    public override Value?[] Backward(GraphBuilder g, Node n, IReadOnlyList<Value?> dOut)
+    {
+        var inputs = n.Inputs;
+        bool hasBias = inputs.Count > 2;
+        var outs = g.Apply(new LinearBackwardOp(hasBias, g.RequiresGrad(inputs[0])), $"d_{n.Name}",
+            hasBias ? new[] { inputs[0], inputs[1], dOut[0]! } : new[] { inputs[0], inputs[1], dOut[0]! });
+        return hasBias ? new Value?[] { outs[0], outs[1], outs[2] } : new Value?[] { outs[0], outs[1] };
+    }
+
+    public override double Flops(Node n) => 2.0 * n.Outputs[0].Shape.ElementCount * n.Inputs[1].Shape[1];
+}
+
+/// <summary>Gradients of <see cref="LinearGraphOp"/> (inputs x, w, dy): dx = dy·w (when needed), dw = dyᵀ·x, db = Σ dy.</summary>
+public sealed class LinearBackwardOp(bool hasBias, bool needInput) : GraphOp
+{
+    private readonly ViewCache _views = new();
+    public override string Kind => "LinearBackward";
+
+    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    {
+        GraphChecks.Count(node, inputs, 3);
+        var specs = new List<OutputSpec> { new(inputs[0].Shape, DType.Float32), new(inputs[1].Shape, DType.Float32) };
+        if (hasBias) specs.Add(new OutputSpec(new Shape(inputs[1].Shape[0]), DType.Float32));
+        return specs.ToArray();
+    }
+
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o)
+    {
+        var k = ctx.Kernels;
+        var w = i[1]!;
+        int outF = w.Shape[0], inF = w.Shape[1];
+        var x2 = _views.Rows(i[0]!, inF);
+        var dy2 = _views.Rows(i[2]!, outF);
+        if (needInput) k.Gemm(dy2, w, null, _views.Rows(o[0], inF), new GemmParams());
+        k.Gemm(dy2, x2, null, o[1], new GemmParams(TransA: true));
+        if (hasBias) k.Reduce(ReduceOp.Sum, dy2, o[2], BiasAxes);
+    }
+
+    private static readonly ReduceParams BiasAxes = new(new[] { 0 }, false);
+
+    public override double Flops(Node n) => (needInput ? 4.0 : 2.0) * n.Inputs[2].Shape.ElementCount * n.Inputs[1].Shape[1];
+}
+
+/// <summary>Batched matrix product a [..., M, K] · b [..., K, N] with broadcast batch dimensions.</summary>
+public sealed class MatMulGraphOp(bool transA = false, bool transB = false, float alpha = 1f) : GraphOp
+{
+    public override string Kind => "MatMul";
+    public override string Describe() => $"MatMul[{(transA ? "T" : "N")}{(transB ? "T" : "N")}{(alpha != 1 ? $", {alpha}" : "")}]";
+
+    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    {
+        GraphChecks.Count(node, inputs, 2);
+        GraphChecks.Float32(node, inputs[0], "a");
+        GraphChecks.Float32(node, inputs[1], "b");
+        return new[] { new OutputSpec(ShapeRules.Gemm(inputs[0].Shape, inputs[1].Shape, new GemmParams(transA, transB), node), DType.Float32) };
+    }
+
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) =>
+        ctx.Kernels.Gemm(i[0]!, i[1]!, null, o[0], new GemmParams(transA, transB, alpha));
+
+    /// <summary>Gradients for equal batch dimensions (the common case): da = α·dc·op(b)ᵀ, db = α·op(a)ᵀ·dc, arranged for
+    /// the transposition flags. Broadcast batch dimensions are refused at build time.</summary>
+    public override Value?[] Backward(GraphBuilder g, Node n, IReadOnlyList<Value?> dOut)
+    {
+        Value a = n.Inputs[0], b = n.Inputs[1], dc = dOut[0]!;
+        if (a.Shape.Rank != b.Shape.Rank || !a.Shape.Dims[..^2].SequenceEqual(b.Shape.Dims[..^2]))
+            throw new TesseraShapeException($"Autodiff ({n.Name})", "b", $"MatMul gradient needs equal batch dimensions, got {a.Shape} and {b.Shape}");
+        // c = op(a)·op(b). d op(a) = dc·op(b)ᵀ ; d op(b) = op(a)ᵀ·dc.
+        Value? da = null, db = null;
+        if (g.RequiresGrad(a))
+            da = transA
+                ? g.Apply1(new MatMulGraphOp(transB, true, alpha), $"d_{n.Name}_a", b, dc)   // a = d op(a)ᵀ = op(b)·dcᵀ
+                : g.Apply1(new MatMulGraphOp(false, !transB, alpha), $"d_{n.Name}_a", dc, b);
+        if (g.RequiresGrad(b))
+            db = transB
+                ? g.Apply1(new MatMulGraphOp(true, transA, alpha), $"d_{n.Name}_b", dc, a)   // b = d op(b)ᵀ = dcᵀ·op(a)
+                : g.Apply1(new MatMulGraphOp(!transA, false, alpha), $"d_{n.Name}_b", a, dc);
+        return new[] { da, db };
+    }
+
+    public override double Flops(Node n)
+    {
+        var a = n.Inputs[0].Shape;
+        return 2.0 * n.Outputs[0].Shape.ElementCount * (transA ? a[^2] : a[^1]);
+    }
+}
+
+/// <summary>Cached reshaped views of plan tensors (created on the first run, reused after: no per-run allocation).</summary>
+internal sealed class ViewCache
+{
+    private readonly Dictionary<(Tensor, int), Tensor> _rows = new(ReferenceTupleComparer.Instance);
+
+    /// <summary>t viewed as [rows, cols] (t is contiguous with last dimension cols).</summary>
+    public Tensor Rows(Tensor t, int cols)
+    {
+        if (t.Rank == 2 && t.Shape[1] == cols) return t;
+        if (!_rows.TryGetValue((t, cols), out var v))
+        {
+            v = t.Reshape(-1, cols);
+            _rows[(t, cols)] = v;
+        }
+        return v;
+    }
+
+    private sealed class ReferenceTupleComparer : IEqualityComparer<(Tensor, int)>
+    {
+        public static readonly ReferenceTupleComparer Instance = new();
+        public bool Equals((Tensor, int) x, (Tensor, int) y) => ReferenceEquals(x.Item1, y.Item1) && x.Item2 == y.Item2;
+        public int GetHashCode((Tensor, int) obj) => HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Item1), obj.Item2);
+    }
+}

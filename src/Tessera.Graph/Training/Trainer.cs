@@ -1,0 +1,107 @@
+using Tessera.Devices;
+using Tessera.Graph.Autodiff;
+using Tessera.Graph.Execution;
+using Tessera.Graph.Nn;
+using Tessera.Kernels;
+
+namespace Tessera.Graph.Training;
+
+/// <summary>Classification training of a module: a training plan (forward, cross-entropy, backward) and an inference
+/// plan share the module's tensors; each step feeds a batch, runs the plan, clips and applies the optimizer.</summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly Module _model;
+    private readonly IDevice _device;
+    private readonly int[] _sampleShape;
+    private readonly ExecutionPlan _train;
+    private readonly (string Name, Tensor Param, Tensor Grad)[] _steps;
+    private readonly Value _loss, _trainLogits;
+    private readonly Dictionary<int, (ExecutionPlan Plan, Value Logits)> _eval = new();
+
+    public Trainer(Module model, IDevice device, int batch, int[] sampleShape, Optimizer optimizer, float clipNorm = 0)
+    {
+        _model = model;
+        _device = device;
+        _sampleShape = sampleShape;
+        Optimizer = optimizer;
+        ClipNorm = clipNorm;
+        Batch = batch;
+        var g = new GraphBuilder();
+        var parameters = model.Parameters().Select(p => (p.Name, p.Tensor, Value: g.Parameter(p.Name, p.Tensor))).ToArray();
+        foreach (var (n, t) in model.State()) g.State(n, t);
+        var x = g.Input("x", DType.Float32, [batch, .. sampleShape]);
+        var y = g.Input("y", DType.Int64, batch);
+        _trainLogits = model.Forward(g, x);
+        _loss = g.Loss(g.CrossEntropy(_trainLogits, y, "loss"));
+        g.Output(_trainLogits);
+        var grads = Autodiff.Autodiff.AppendBackward(g, _loss, parameters.Select(p => p.Value));
+        Graph = g.Graph;
+        _train = ExecutionPlan.Compile(g.Graph, device);
+        _steps = parameters.Select(p => (p.Name, p.Tensor, _train[grads[p.Value]])).ToArray();
+    }
+
+    public ComputeGraph Graph { get; }
+    public ExecutionPlan TrainPlan => _train;
+    public Optimizer Optimizer { get; }
+    public float ClipNorm { get; }
+    public int Batch { get; }
+
+    /// <summary>One optimisation step on a batch; returns the mean loss.</summary>
+    public float Step(ReadOnlySpan<float> x, ReadOnlySpan<long> y)
+    {
+        _train.Input("x").CopyFrom(x);
+        _train.Input("y").CopyFrom(y);
+        _train.Context.Training = true;
+        _train.Context.Step = Optimizer.StepCount;
+        _train.Run();
+        if (ClipNorm > 0) ClipGradients(ClipNorm);
+        Optimizer.Step(_steps);
+        return _train[_loss].Item<float>();
+    }
+
+    /// <summary>Scales all gradients so that their global L2 norm is at most <paramref name="maxNorm"/>; returns the norm.</summary>
+    public double ClipGradients(float maxNorm)
+    {
+        double sq = 0;
+        foreach (var (_, _, grad) in _steps)
+        {
+            using var s2 = Ops.Mul(grad, grad);
+            using var s = Ops.Sum(s2);
+            sq += s.Item<float>();
+        }
+        double norm = Math.Sqrt(sq);
+        if (norm > maxNorm)
+        {
+            float scale = (float)(maxNorm / (norm + 1e-6));
+            foreach (var (_, _, grad) in _steps) grad.Device.Kernels.Unary(UnaryOp.Affine, grad, grad, new UnaryParams(scale, 0));
+        }
+        return norm;
+    }
+
+    /// <summary>Logits of a batch in inference mode (running statistics, no dropout). The span holds n samples.</summary>
+    public Tensor Predict(ReadOnlySpan<float> x, int n)
+    {
+        if (!_eval.TryGetValue(n, out var e))
+        {
+            var g = new GraphBuilder();
+            foreach (var (name, t) in _model.Parameters()) g.Parameter(name, t);
+            foreach (var (name, t) in _model.State()) g.State(name, t);
+            var input = g.Input("x", DType.Float32, [n, .. _sampleShape]);
+            var logits = _model.Forward(g, input);
+            g.Output(logits);
+            var plan = ExecutionPlan.Compile(g.Graph, _device);
+            plan.Context.Training = false;
+            _eval[n] = e = (plan, logits);
+        }
+        e.Plan.Input("x").CopyFrom(x);
+        e.Plan.Run();
+        return e.Plan[e.Logits];
+    }
+
+    public void Dispose()
+    {
+        _train.Dispose();
+        foreach (var (p, _) in _eval.Values) p.Dispose();
+        _eval.Clear();
+    }
+}

@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Tessera.Devices;
+using Tessera.Graph.Data;
+using Tessera.Graph.Nn;
+
+namespace Tessera.Graph.Training;
+
+/// <summary>Options of a Fashion-MNIST training run (what `tessera train` takes).</summary>
+public sealed record TrainOptions(
+    string Model = "mlp", string DataDir = FashionMnist.DefaultDirectory, int Epochs = 2, int Batch = 128,
+    double LearningRate = 1e-3, ulong Seed = 0, string OutDir = "train-out", string? Resume = null,
+    string Optimizer = "adam", float ClipNorm = 0, int? LimitTrain = null, int? LimitTest = null);
+
+/// <summary>Metrics of one finished epoch (a line of metrics.json).</summary>
+public sealed record EpochMetrics(int Epoch, double TrainLoss, double TestLoss, double TestAccuracy, double ImagesPerSec, double Seconds);
+
+/// <summary>Progress within an epoch, reported after every step.</summary>
+public readonly record struct StepProgress(int Epoch, int Step, int StepsPerEpoch, double Loss, double ImagesPerSec);
+
+/// <summary>A whole training run: data, model, optimizer, per-epoch evaluation, metrics.json and a checkpoint per
+/// epoch (written atomically), and exact resumption from a checkpoint: the shuffle of epoch e depends only on
+/// (seed, e), dropout on the optimizer step, so a resumed run continues with the same numbers.</summary>
+public sealed class TrainingRun
+{
+    public const string CheckpointName = "checkpoint.safetensors";
+
+    public TrainingRun(TrainOptions options, IDevice device)
+    {
+        Options = options;
+        Device = device;
+    }
+
+    public TrainOptions Options { get; }
+    public IDevice Device { get; }
+    public List<EpochMetrics> History { get; } = new();
+
+    /// <summary>Runs the remaining epochs; <paramref name="onStep"/> sees every step. Returns the metrics of all epochs.</summary>
+    public IReadOnlyList<EpochMetrics> Run(FashionMnist data, Action<StepProgress>? onStep = null, Action<EpochMetrics>? onEpoch = null)
+    {
+        var o = Options;
+        if (o.Epochs < 1) throw new TesseraArgumentException("train", "--epochs", $"must be at least 1, got {o.Epochs}");
+        if (o.Batch < 1) throw new TesseraArgumentException("train", "--batch", $"must be at least 1, got {o.Batch}");
+        if (!(o.LearningRate > 0) || !double.IsFinite(o.LearningRate)) throw new TesseraArgumentException("train", "--lr", $"must be a positive number, got {o.LearningRate}");
+        int trainN = Math.Min(o.LimitTrain ?? data.TrainCount, data.TrainCount);
+        int testN = Math.Min(o.LimitTest ?? data.TestCount, data.TestCount);
+        if (trainN < o.Batch) throw new TesseraArgumentException("train", "--batch", $"batch {o.Batch} is larger than the {trainN} training images");
+        Directory.CreateDirectory(o.OutDir);
+
+        using var model = Models.Create(o.Model, Device, o.Seed);
+        var schedule = new LearningRateSchedule.Constant(o.LearningRate);
+        using var optimizer = o.Optimizer switch
+        {
+            "adam" => (Optimizer)new AdamOptimizer(schedule),
+            "adamw" => new AdamOptimizer(schedule, weightDecay: 0.01f, decoupled: true),
+            "sgd" => new SgdOptimizer(schedule),
+            "momentum" => new MomentumOptimizer(schedule, 0.9f),
+            _ => throw new TesseraArgumentException("train", "--optimizer", $"unknown optimizer '{o.Optimizer}' (adam, adamw, sgd, momentum)"),
+        };
+        int startEpoch = 0;
+        if (o.Resume is not null) startEpoch = Restore(o.Resume, model, optimizer);
+
+        using var trainer = new Trainer(model, Device, o.Batch, new[] { 1, 28, 28 }, optimizer, o.ClipNorm);
+        int steps = trainN / o.Batch;
+        var xb = new float[o.Batch * FashionMnist.ImageSize];
+        var yb = new long[o.Batch];
+        for (int epoch = startEpoch; epoch < o.Epochs; epoch++)
+        {
+            var order = Shuffle(trainN, o.Seed, epoch);
+            var sw = Stopwatch.StartNew();
+            double lossSum = 0;
+            for (int s = 0; s < steps; s++)
+            {
+                for (int i = 0; i < o.Batch; i++)
+                {
+                    int idx = order[s * o.Batch + i];
+                    data.TrainImages.AsSpan(idx * FashionMnist.ImageSize, FashionMnist.ImageSize).CopyTo(xb.AsSpan(i * FashionMnist.ImageSize));
+                    yb[i] = data.TrainLabels[idx];
+                }
+                float loss = trainer.Step(xb, yb);
+                if (!float.IsFinite(loss)) throw new TesseraException("train", $"loss became {loss} at epoch {epoch + 1}, step {s + 1}");
+                lossSum += loss;
+                onStep?.Invoke(new StepProgress(epoch + 1, s + 1, steps, lossSum / (s + 1), (s + 1) * o.Batch / sw.Elapsed.TotalSeconds));
+            }
+            double seconds = sw.Elapsed.TotalSeconds;
+            var (testLoss, acc) = Evaluate(trainer, data, testN, o.Batch);
+            var m = new EpochMetrics(epoch + 1, lossSum / steps, testLoss, acc, steps * o.Batch / seconds, seconds);
+            History.Add(m);
+            SaveCheckpoint(Path.Combine(o.OutDir, CheckpointName), model, optimizer, epoch + 1);
+            WriteMetrics();
+            onEpoch?.Invoke(m);
+        }
+        return History;
+    }
+
+    /// <summary>The permutation of the training set for one epoch (Fisher–Yates from (seed, epoch)).</summary>
+    public static int[] Shuffle(int n, ulong seed, int epoch)
+    {
+        var rng = new Initializer(seed * 1_000_003UL + (ulong)epoch + 17);
+        var order = Enumerable.Range(0, n).ToArray();
+        for (int i = n - 1; i > 0; i--)
+        {
+            int j = (int)(rng.NextUInt64() % (ulong)(i + 1));
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+
+    private static (double Loss, double Accuracy) Evaluate(Trainer trainer, FashionMnist data, int n, int batch)
+    {
+        double lossSum = 0;
+        int correct = 0;
+        for (int start = 0; start < n; start += batch)
+        {
+            int count = Math.Min(batch, n - start);
+            var logits = trainer.Predict(data.TestImages.AsSpan(start * FashionMnist.ImageSize, count * FashionMnist.ImageSize), count).ToArray<float>();
+            for (int i = 0; i < count; i++)
+            {
+                var row = logits.AsSpan(i * 10, 10);
+                int label = data.TestLabels[start + i];
+                float max = float.NegativeInfinity;
+                int arg = 0;
+                for (int c = 0; c < 10; c++) if (row[c] > max) { max = row[c]; arg = c; }
+                double sum = 0;
+                for (int c = 0; c < 10; c++) sum += Math.Exp(row[c] - max);
+                lossSum += Math.Log(sum) + max - row[label];
+                if (arg == label) correct++;
+            }
+        }
+        return (lossSum / n, (double)correct / n);
+    }
+
+    private void SaveCheckpoint(string path, Module model, Optimizer optimizer, int epochsDone)
+    {
+        var entries = model.Parameters().Select(p => new Checkpoint.Entry("param/" + p.Name, p.Tensor.Shape.ToArray(), p.Tensor.ToArray<float>()))
+            .Concat(model.State().Select(p => new Checkpoint.Entry("state/" + p.Name, p.Tensor.Shape.ToArray(), p.Tensor.ToArray<float>())))
+            .Concat(optimizer.ExportState());
+        var meta = new Dictionary<string, string>
+        {
+            ["model"] = Options.Model,
+            ["epochs_done"] = epochsDone.ToString(),
+            ["optimizer_steps"] = optimizer.StepCount.ToString(),
+            ["seed"] = Options.Seed.ToString(),
+            ["batch"] = Options.Batch.ToString(),
+            ["history"] = JsonSerializer.Serialize(History),
+        };
+        Checkpoint.Save(path, entries, meta);
+    }
+
+    private int Restore(string path, Module model, Optimizer optimizer)
+    {
+        var (entries, meta) = Checkpoint.Load(path);
+        if (meta.GetValueOrDefault("model") != Options.Model)
+            throw new TesseraArgumentException("train", "--resume", $"checkpoint is for model '{meta.GetValueOrDefault("model")}', not '{Options.Model}'");
+        if (meta.GetValueOrDefault("batch") != Options.Batch.ToString())
+            throw new TesseraArgumentException("train", "--resume", $"checkpoint used batch {meta.GetValueOrDefault("batch")}, not {Options.Batch} (exact resumption needs the same batch)");
+        foreach (var (prefix, list) in new[] { ("param/", model.Parameters()), ("state/", model.State()) })
+            foreach (var (name, t) in list)
+            {
+                if (!entries.TryGetValue(prefix + name, out var e)) throw new TesseraArgumentException("train", "--resume", $"checkpoint lacks {prefix}{name}");
+                if (!e.Shape.SequenceEqual(t.Shape.ToArray())) throw new TesseraShapeException("train", prefix + name, $"checkpoint shape [{string.Join(", ", e.Shape)}] differs from {t.Shape}");
+                t.CopyFrom<float>(e.Data);
+            }
+        long steps = long.Parse(meta["optimizer_steps"]);
+        optimizer.ImportState(entries, steps, model.Parameters());
+        if (meta.TryGetValue("history", out var h)) History.AddRange(JsonSerializer.Deserialize<List<EpochMetrics>>(h) ?? new());
+        return int.Parse(meta["epochs_done"]);
+    }
+
+    private void WriteMetrics()
+    {
+        var path = Path.Combine(Options.OutDir, "metrics.json");
+        var json = JsonSerializer.Serialize(new
+        {
+            model = Options.Model,
+            device = Device.Id,
+            seed = Options.Seed,
+            batch = Options.Batch,
+            lr = Options.LearningRate,
+            epochs = History.Select(m => new
+            {
+                epoch = m.Epoch, train_loss = m.TrainLoss, test_loss = m.TestLoss, test_accuracy = m.TestAccuracy,
+                images_per_sec = m.ImagesPerSec, seconds = m.Seconds,
+            }),
+        }, new JsonSerializerOptions { WriteIndented = true });
+        var tmp = path + ".tmp";
+        File.WriteAllText(tmp, json);
+        File.Move(tmp, path, overwrite: true);
+    }
+}
