@@ -8,16 +8,17 @@ namespace Tessera.Cpu.Linalg;
 internal enum GemmIsa { Scalar, Vector256, Vector512 }
 
 /// <summary>Single-precision GEMM in the BLIS/Goto style: C = α·A·B + β·C over raw pointers and element strides.
-/// A (m×k) is read as A(i,p) = a[i·ars + p·acs] and B (k×n) as B(p,j) = b[p·brs + j·bcs], so transposed and strided
-/// views need no copy: the packing routines read the strides. C is row-major with row stride ldc (unit column stride).
-/// Loops: jc (NC columns) → pc (KC depth: pack a KC×NC slab of B into NR-column panels and an M×KC slab of A into
-/// MR-row panels, both in pooled scratch) → parallel tiles of (MC rows × a few NR panels) → MR×NR micro-kernel.
+/// A (m×k) is read as A(i,p) = a[i·ars + p·acs]; B (k×n) comes from an <see cref="IPanelSource"/> (a strided matrix,
+/// B(p,j) = b[p·brs + j·bcs], or an implicit im2col), so transposed and strided views need no copy: the packing
+/// routines read the strides. C is row-major with row stride ldc (unit column stride).
+/// Loops: jc (NC columns) → pc (KC depth: pack a KC×NC slab of B into NR-column panels) → ic (MSlab rows: pack them
+/// into MR-row panels; both packs in pooled scratch) → parallel tiles of (MC rows × a few NR panels) → MR×NR micro-kernel.
 /// Edge tiles are computed into a local tile and only their valid part is written back. β = 0 never reads C.</summary>
 internal static unsafe class Sgemm
 {
     public const int MR = 6, NR = 32;
     internal const int KC = 256;
-    private const int MC = 16 * MR, NC = 4096;
+    private const int MC = 16 * MR, NC = 4096, MSlab = 512 * MR;
 
     /// <summary>Below this many multiply-adds a direct loop beats packing.</summary>
     private const long SmallWork = 2048;
@@ -62,7 +63,7 @@ internal static unsafe class Sgemm
             return;
         }
 
-        int mPanels = (m + MR - 1) / MR;
+        int mPanels = (Math.Min(m, MSlab) + MR - 1) / MR;
         int kcMax = Math.Min(k, KC);
         int ncMax = Math.Min(n, NC);
         int nPanelsMax = (ncMax + NR - 1) / NR;
@@ -90,27 +91,32 @@ internal static unsafe class Sgemm
                     }
                 });
 
-                var packA = new PackState((nint)(a + pc * acs), ars, acs, m, kc, (nint)ap);
-                CpuParallel.For(mPanels, threads, Math.Max(1, 16384 / kc / MR), packA, static (s, p0, p1) =>
+                // Rows in slabs of at most MSlab, so the packed-A scratch stays bounded whatever M is.
+                for (int ic = 0; ic < m; ic += MSlab)
                 {
-                    for (long p = p0; p < p1; p++)
+                    int mc = Math.Min(MSlab, m - ic);
+                    var packA = new PackState((nint)(a + ic * ars + pc * acs), ars, acs, mc, kc, (nint)ap);
+                    CpuParallel.For((mc + MR - 1) / MR, threads, Math.Max(1, 16384 / kc / MR), packA, static (s, p0, p1) =>
                     {
-                        int i0 = (int)p * MR;
-                        PackA((float*)s.Src + i0 * s.RowStride, s.RowStride, s.ColStride, Math.Min(MR, s.Extent - i0), s.Kc,
-                            (float*)s.Dst + p * MR * s.Kc);
-                    }
-                });
+                        for (long p = p0; p < p1; p++)
+                        {
+                            int i0 = (int)p * MR;
+                            PackA((float*)s.Src + i0 * s.RowStride, s.RowStride, s.ColStride, Math.Min(MR, s.Extent - i0), s.Kc,
+                                (float*)s.Dst + p * MR * s.Kc);
+                        }
+                    });
 
-                // Tiles: MC rows × nb panels. Enough tiles to keep every thread busy, big enough to reuse packed A in L2.
-                int mBlocks = (m + MC - 1) / MC;
-                int nb = nPanels;
-                while (nb > 1 && (long)mBlocks * ((nPanels + nb - 1) / nb) < 4L * threads) nb = (nb + 1) / 2;
-                int nBlocks = (nPanels + nb - 1) / nb;
-                var tiles = new TileState(m, nc, kc, nb, nBlocks, (nint)ap, (nint)bp, (nint)(c + jc), ldc, alpha, betaNow, isa);
-                CpuParallel.For((long)mBlocks * nBlocks, threads, 1, tiles, static (s, t0, t1) =>
-                {
-                    for (long t = t0; t < t1; t++) ComputeTile(s, (int)(t / s.NBlocks), (int)(t % s.NBlocks));
-                });
+                    // Tiles: MC rows × nb panels. Enough tiles to keep every thread busy, big enough to reuse packed A in L2.
+                    int mBlocks = (mc + MC - 1) / MC;
+                    int nb = nPanels;
+                    while (nb > 1 && (long)mBlocks * ((nPanels + nb - 1) / nb) < 4L * threads) nb = (nb + 1) / 2;
+                    int nBlocks = (nPanels + nb - 1) / nb;
+                    var tiles = new TileState(mc, nc, kc, nb, nBlocks, (nint)ap, (nint)bp, (nint)(c + ic * ldc + jc), ldc, alpha, betaNow, isa);
+                    CpuParallel.For((long)mBlocks * nBlocks, threads, 1, tiles, static (s, t0, t1) =>
+                    {
+                        for (long t = t0; t < t1; t++) ComputeTile(s, (int)(t / s.NBlocks), (int)(t % s.NBlocks));
+                    });
+                }
             }
         }
     }
