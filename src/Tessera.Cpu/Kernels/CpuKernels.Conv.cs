@@ -11,7 +11,7 @@ namespace Tessera.Cpu;
 public sealed unsafe partial class CpuKernels : IConvKernels
 {
     /// <summary>Upper bound on the column scratch, in floats (16 MiB).</summary>
-    private const long ColumnBudget = 4L << 20;
+    private const long ConvColumnBudget = 4L << 20;
 
     public void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dParams p)
     {
@@ -22,14 +22,14 @@ public sealed unsafe partial class CpuKernels : IConvKernels
         int cg = c / groups, og = o / groups;
         var g = ConvGeometry.Of(x, y, w.Shape[2], w.Shape[3], p);
         float* px = xc.F32(), pw = wc.F32(), py = y.F32();
-        FillPlanes(py, n, o, g.P, bias);
+        FillConvPlanes(py, n, o, g.P, bias);
         if (cg == 1 && og == 1)
         {
             DepthwiseForward(g, px, pw, py, n * o, o);
             return;
         }
         int kdim = cg * g.KK;
-        bool direct = IsPointwise(g);
+        bool direct = IsPointwiseConv(g);
         for (int b = 0; b < n; b++)
             for (int gi = 0; gi < groups; gi++)
             {
@@ -53,13 +53,13 @@ public sealed unsafe partial class CpuKernels : IConvKernels
         int kdim = cg * g.KK;
         if (cg == 1 && og == 1)
         {
-            new Span<float>(pdx, checked((int)dx.ElementCount)).Clear();
+            ConvZero(pdx, dx.ElementCount);
             DepthwiseBackwardData(g, pdy, pw, pdx, n * c, c);
             return;
         }
-        bool direct = IsPointwise(g);
-        if (!direct) new Span<float>(pdx, checked((int)dx.ElementCount)).Clear();
-        int chunk = ColumnChunk(kdim, g.P);
+        bool direct = IsPointwiseConv(g);
+        if (!direct) ConvZero(pdx, dx.ElementCount);
+        int chunk = ConvColumnChunk(kdim, g.P);
         using var col = direct ? null : Device.Memory.Rent((long)kdim * chunk * sizeof(float));
         for (int b = 0; b < n; b++)
             for (int gi = 0; gi < groups; gi++)
@@ -95,7 +95,7 @@ public sealed unsafe partial class CpuKernels : IConvKernels
         int kdim = cg * g.KK;
         if (n == 0 || g.P == 0)
         {
-            new Span<float>(pdw, checked((int)dw.ElementCount)).Clear();
+            ConvZero(pdw, dw.ElementCount);
             return;
         }
         if (cg == 1 && og == 1)
@@ -103,7 +103,7 @@ public sealed unsafe partial class CpuKernels : IConvKernels
             DepthwiseBackwardWeight(g, px, pdy, pdw, n, c);
             return;
         }
-        bool direct = IsPointwise(g);
+        bool direct = IsPointwiseConv(g);
         for (int gi = 0; gi < groups; gi++)
         {
             float* dwg = pdw + (long)gi * og * kdim;
@@ -137,17 +137,24 @@ public sealed unsafe partial class CpuKernels : IConvKernels
     }
 
     /// <summary>1×1 kernel, unit stride, no padding: the input planes are already the GEMM's column matrix.</summary>
-    private static bool IsPointwise(in ConvGeometry g) =>
+    private static bool IsPointwiseConv(in ConvGeometry g) =>
         g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PT == 0 && g.PL == 0 && g.OH == g.H && g.OW == g.W;
 
-    private static int ColumnChunk(int kdim, int p) => (int)Math.Max(1, Math.Min(p, Math.Max(Sgemm.NR, ColumnBudget / Math.Max(1, kdim))));
+    private static int ConvColumnChunk(int kdim, int p) => (int)Math.Max(1, Math.Min(p, Math.Max(Sgemm.NR, ConvColumnBudget / Math.Max(1, kdim))));
+
+    /// <summary>Zeroes n floats (any count: spans are limited to int lengths).</summary>
+    private static void ConvZero(float* p, long n)
+    {
+        for (long i = 0; i < n; i += int.MaxValue / 2)
+            new Span<float>(p + i, (int)Math.Min(int.MaxValue / 2, n - i)).Clear();
+    }
 
     /// <summary>Each [n, o] plane ← bias[o] (or zero).</summary>
-    private static void FillPlanes(float* y, int n, int o, int plane, Tensor? bias)
+    private static void FillConvPlanes(float* y, int n, int o, int plane, Tensor? bias)
     {
         if (bias is null)
         {
-            new Span<float>(y, checked(n * o * plane)).Clear();
+            ConvZero(y, (long)n * o * plane);
             return;
         }
         using var bc = bias.Contiguous();
