@@ -35,6 +35,12 @@ public class LinalgTests
             d.Add(new GemmCase($"trans {ta}/{tb} 64x65x63", none, none, 64, 65, 63, ta, tb));
             d.Add(new GemmCase($"strided {ta}/{tb} 33x17x65", none, none, 33, 17, 65, ta, tb, Strided: true));
         }
+        d.Add(new GemmCase("gemv 1x300x200", none, none, 1, 300, 200));
+        d.Add(new GemmCase("gemv transB 1x1100x70", none, none, 1, 1100, 70, TransB: true));
+        d.Add(new GemmCase("gemv transA/B alpha beta", none, none, 1, 600, 65, true, true, 0.5f, 2f));
+        d.Add(new GemmCase("gemv strided", none, none, 1, 257, 63, false, true, Strided: true));
+        d.Add(new GemmCase("gemv NaN in C, bias", none, none, 1, 520, 33, Bias: [520], NanInC: true));
+        d.Add(new GemmCase("gemv batched", [3], [3], 1, 100, 50, Beta: -1f));
         d.Add(new GemmCase("alpha 0.5", none, none, 19, 23, 29, Alpha: 0.5f));
         d.Add(new GemmCase("beta 1", none, none, 19, 23, 29, Beta: 1f));
         d.Add(new GemmCase("alpha 2 beta -0.5 trans", none, none, 31, 40, 17, true, true, 2f, -0.5f));

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -38,8 +39,42 @@ internal static unsafe class Sgemm
 
     /// <summary>C (m×n) = α·A·B + β·C. Runs over up to <paramref name="threads"/> threads; scratch comes from <paramref name="pool"/>.</summary>
     public static void Run(CpuMemoryPool pool, int threads, int m, int n, int k, float alpha,
-        float* a, long ars, long acs, float* b, long brs, long bcs, float beta, float* c, long ldc) =>
-        Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, new StridedPanels(b, brs, bcs), beta, c, ldc);
+        float* a, long ars, long acs, float* b, long brs, long bcs, float beta, float* c, long ldc)
+    {
+        if (m == 1 && k > 0 && alpha != 0f && (long)n * k > SmallWork && (bcs == 1 || (brs == 1 && acs == 1)))
+            Gemv(threads, n, k, alpha, a, acs, b, brs, bcs, beta, c);
+        else
+            Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, new StridedPanels(b, brs, bcs), beta, c, ldc);
+    }
+
+    /// <summary>One row of C (m = 1: a vector times a matrix), which packing would waste MR-fold work on. With B's rows
+    /// contiguous, c accumulates scaled rows of B; with B's columns (and a) contiguous, each c[j] is a dot product.
+    /// Parallel over column blocks.</summary>
+    private static void Gemv(int threads, int n, int k, float alpha, float* a, long acs, float* b, long brs, long bcs, float beta, float* c)
+    {
+        const int Block = 512;
+        var st = (a: (nint)a, acs, b: (nint)b, brs, bcs, c: (nint)c, n, k, alpha, beta);
+        CpuParallel.For((n + Block - 1) / Block, threads, Math.Max(1, 65536 / ((long)k * Block)), st, static (s, q0, q1) =>
+        {
+            float* a = (float*)s.a, b = (float*)s.b, c = (float*)s.c;
+            int j0 = (int)q0 * Block, j1 = (int)Math.Min(s.n, q1 * Block);
+            var cs = new Span<float>(c + j0, j1 - j0);
+            if (s.bcs == 1)
+            {
+                if (s.beta == 0f) cs.Clear();
+                else if (s.beta != 1f) TensorPrimitives.Multiply(cs, s.beta, cs);
+                for (int p = 0; p < s.k; p++)
+                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(b + p * s.brs + j0, j1 - j0), s.alpha * a[p * s.acs], cs, cs);
+                return;
+            }
+            var av = new ReadOnlySpan<float>(a, s.k);
+            for (int j = j0; j < j1; j++)
+            {
+                float dot = s.alpha * TensorPrimitives.Dot(av, new ReadOnlySpan<float>(b + j * s.bcs, s.k));
+                c[j] = s.beta == 0f ? dot : dot + s.beta * c[j];
+            }
+        });
+    }
 
     /// <summary>As above with B supplied by a panel source (e.g. an implicit im2col of an image).</summary>
     public static void Run<TB>(CpuMemoryPool pool, int threads, int m, int n, int k, float alpha,
@@ -320,7 +355,7 @@ internal static unsafe class Sgemm
         {
             var row = new Span<float>(c + i * ldc, n);
             if (beta == 0f) row.Clear();
-            else if (beta != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+            else if (beta != 1f) TensorPrimitives.Multiply(row, beta, row);
         }
     }
 
