@@ -28,17 +28,26 @@ public sealed unsafe partial class CpuKernels : IConvKernels
             DepthwiseForward(g, px, pw, py, n * o, o);
             return;
         }
+        // One GEMM per (sample, group): y_g [og × P] += W_g [og × kdim] · col [kdim × P]. Small products run one per
+        // thread; large ones use every thread inside the GEMM.
         int kdim = cg * g.KK;
-        bool direct = IsPointwiseConv(g);
-        for (int b = 0; b < n; b++)
-            for (int gi = 0; gi < groups; gi++)
+        long products = (long)n * groups, work = (long)og * g.P * kdim;
+        bool spread = products > 1 && work < Sgemm.SmallProduct;
+        var st = (k: this, g, px: (nint)px, pw: (nint)pw, py: (nint)py, c, o, cg, og, groups, kdim, threads: spread ? 1 : Threads);
+        CpuParallel.For(products, spread ? Threads : 1, Math.Max(1, Sgemm.SmallProduct / Math.Max(1, work)), st, static (s, q0, q1) =>
+        {
+            for (long q = q0; q < q1; q++)
             {
-                float* xg = px + ((long)b * c + gi * cg) * g.HW;
-                float* wg = pw + (long)gi * og * kdim;
-                float* yg = py + ((long)b * o + gi * og) * g.P;
-                if (direct) Sgemm.Run(Device.Memory, Threads, og, g.P, kdim, 1f, wg, kdim, 1, xg, g.HW, 1, 1f, yg, g.P);
-                else Sgemm.Run(Device.Memory, Threads, og, g.P, kdim, 1f, wg, kdim, 1, new Im2ColPanels(g, xg), 1f, yg, g.P);
+                long b = q / s.groups;
+                int gi = (int)(q % s.groups);
+                float* xg = (float*)s.px + (b * s.c + gi * s.cg) * s.g.HW;
+                float* wg = (float*)s.pw + (long)gi * s.og * s.kdim;
+                float* yg = (float*)s.py + (b * s.o + gi * s.og) * s.g.P;
+                var pool = s.k.Device.Memory;
+                if (IsPointwiseConv(s.g)) Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, xg, s.g.HW, 1, 1f, yg, s.g.P);
+                else Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, new Im2ColPanels(s.g, xg), 1f, yg, s.g.P);
             }
+        });
     }
 
     public void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dParams p)
