@@ -103,6 +103,26 @@ public class LinalgTests
         Assert.Equal(1f, new GemmParams().Alpha);
     }
 
+    /// <summary>Operands whose both strides are non-unit (every second column) or zero (expanded rows and batches).</summary>
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void GemmStepSlicedAndExpandedViews(bool ta, bool tb)
+    {
+        int m = 37, n = 45, k = 29;
+        var rawA = Rand.Uniform(41, ta ? [k, 2 * m] : [m, 2 * k]);
+        var rowB = Rand.Uniform(42, tb ? [1, k] : [1, n]);
+        using var bigA = rawA.ToDevice(Dev);
+        using var a = bigA.Slice(-1, 1, bigA.Shape[^1], 2);            // strides (2·cols, 2)
+        using var small = rowB.ToDevice(Dev);
+        using var b = small.Expand(3, tb ? n : k, tb ? k : n);       // strides (0, 0, 1)
+        var ra = a.ToRef();
+        var rb = b.ToRef();
+        var p = new GemmParams(ta, tb, 1f, 0f);
+        using var c = Ops.Gemm(a, b, null, p);
+        Approx.Equal(RefLinalg.Gemm(ra, rb, null, p), c, Atol(k), 1e-4);
+    }
+
     [Fact]
     public void GemmWithoutOutputIgnoresBeta()
     {
