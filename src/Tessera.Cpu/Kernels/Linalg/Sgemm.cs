@@ -18,7 +18,7 @@ internal enum GemmIsa { Scalar, Vector256, Vector512 }
 internal static unsafe class Sgemm
 {
     public const int MR = 6, NR = 32;
-    internal const int KC = 256;
+    internal const int KC = 512;
     private const int MC = 16 * MR, NC = 4096, MSlab = 512 * MR;
 
     /// <summary>Below this many multiply-adds a direct loop beats packing.</summary>
