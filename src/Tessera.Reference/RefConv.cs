@@ -18,32 +18,13 @@ public static class RefConv
     /// <summary>y[n, o, oh, ow] = bias[o] + Σ_{c in o's group, kh, kw} w[o, c, kh, kw]·x[n, g·Cg + c, oh·s − pad + kh·d, ...].</summary>
     public static RefTensor Conv2d(RefTensor x, RefTensor w, RefTensor? bias, Conv2dParams p)
     {
-        int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
-        int o = w.Shape[0], cg = w.Shape[1], kh = w.Shape[2], kw = w.Shape[3];
-        int og = o / p.Groups;
-        int oh = OutSize(h, kh, p.StrideH, p.PadTop, p.PadBottom, p.DilationH);
-        int ow = OutSize(wd, kw, p.StrideW, p.PadLeft, p.PadRight, p.DilationW);
-        var y = new RefTensor(n, o, oh, ow);
-        for (int b = 0; b < n; b++)
-            for (int oc = 0; oc < o; oc++)
-            {
-                int g = oc / og;
-                for (int i = 0; i < oh; i++)
-                    for (int j = 0; j < ow; j++)
-                    {
-                        double s = bias?.Data[oc] ?? 0;
-                        for (int ci = 0; ci < cg; ci++)
-                            for (int u = 0; u < kh; u++)
-                                for (int v = 0; v < kw; v++)
-                                {
-                                    int ih = i * p.StrideH - p.PadTop + u * p.DilationH;
-                                    int iw = j * p.StrideW - p.PadLeft + v * p.DilationW;
-                                    if (ih < 0 || ih >= h || iw < 0 || iw >= wd) continue;
-                                    s += w[oc, ci, u, v] * x[b, g * cg + ci, ih, iw];
-                                }
-                        y[b, oc, i, j] = s;
-                    }
-            }
+        int oh = OutSize(x.Shape[2], w.Shape[2], p.StrideH, p.PadTop, p.PadBottom, p.DilationH);
+        int ow = OutSize(x.Shape[3], w.Shape[3], p.StrideW, p.PadLeft, p.PadRight, p.DilationW);
+        var y = new RefTensor(x.Shape[0], w.Shape[0], oh, ow);
+        if (bias is not null)
+            for (long f = 0; f < y.Length; f++) y.Data[f] = bias.Data[y.Unravel(f)[1]];
+        Taps(x.Shape, w.Shape, y.Shape, p, (b, oc, i, j, ci, u, v, xc, ih, iw) =>
+            y[b, oc, i, j] += w[oc, ci, u, v] * x[b, xc, ih, iw]);
         return y;
     }
 

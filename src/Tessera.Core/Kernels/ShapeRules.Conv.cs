@@ -31,7 +31,7 @@ public static partial class ShapeRules
     {
         if (x.Rank != 4) throw new TesseraShapeException(op, "x", $"expected NCHW (rank 4), got {x}");
         if (w.Rank != 4) throw new TesseraShapeException(op, "w", $"expected OIHW (rank 4), got {w}");
-        CheckConvParams(p, op);
+        CheckConv2dParams(p, op);
         int c = x[1], o = w[0], g = p.Groups;
         if (c % g != 0) throw new TesseraShapeException(op, "x", $"{c} input channels are not divisible by {g} groups");
         if (o % g != 0) throw new TesseraShapeException(op, "w", $"{o} output channels are not divisible by {g} groups");
@@ -59,7 +59,7 @@ public static partial class ShapeRules
         return Shape.Create(op, [x[0], x[1], oh, ow]);
     }
 
-    private static void CheckConvParams(Conv2dParams p, string op)
+    private static void CheckConv2dParams(Conv2dParams p, string op)
     {
         if (p.StrideH < 1 || p.StrideW < 1) throw new TesseraArgumentException(op, "p", $"strides must be positive, got {p.StrideH}×{p.StrideW}");
         if (p.DilationH < 1 || p.DilationW < 1) throw new TesseraArgumentException(op, "p", $"dilations must be positive, got {p.DilationH}×{p.DilationW}");

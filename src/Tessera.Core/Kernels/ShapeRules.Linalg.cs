@@ -13,7 +13,7 @@ public static partial class ShapeRules
         int kb = p.TransB ? b[^1] : b[^2], n = p.TransB ? b[^2] : b[^1];
         if (ka != kb)
             throw new TesseraShapeException(op, "b", $"inner dimensions differ: a {a}{(p.TransA ? "ᵀ" : "")} has K = {ka}, b {b}{(p.TransB ? "ᵀ" : "")} has K = {kb}");
-        var batch = BatchBroadcast(a, b, op);
+        var batch = MatMulBatchBroadcast(a, b, op);
         return Shape.Create(op, [.. batch, m, n]);
     }
 
@@ -45,7 +45,7 @@ public static partial class ShapeRules
     }
 
     /// <summary>Throws unless <paramref name="from"/> broadcasts to exactly <paramref name="to"/>.</summary>
-    public static void BroadcastsTo(Shape from, Shape to, string op, string argument)
+    public static void BiasBroadcastsTo(Shape from, Shape to, string op, string argument)
     {
         bool ok = from.Rank <= to.Rank;
         for (int i = 0; ok && i < from.Rank; i++)
@@ -56,7 +56,7 @@ public static partial class ShapeRules
         if (!ok) throw new TesseraShapeException(op, argument, $"{from} does not broadcast to {to}");
     }
 
-    private static int[] BatchBroadcast(Shape a, Shape b, string op)
+    private static int[] MatMulBatchBroadcast(Shape a, Shape b, string op)
     {
         int ra = a.Rank - 2, rb = b.Rank - 2, r = Math.Max(ra, rb);
         var d = new int[r];

@@ -95,7 +95,7 @@ public static partial class Ops
     {
         const string op = nameof(AvgPool2d);
         Check.Float32(op, nameof(x), x);
-        CheckNoDilation(op, p);
+        CheckAvgPoolNoDilation(op, p);
         var shape = ShapeRules.Pool2d(x.Shape, p, op);
         var y = Tensor.Empty(x.Device, DType.Float32, shape);
         x.Device.Kernels.AvgPool2d(x, y, p);
@@ -107,7 +107,7 @@ public static partial class Ops
     {
         const string op = nameof(AvgPool2dBackward);
         Check.Float32(op, nameof(dy), dy);
-        CheckNoDilation(op, p);
+        CheckAvgPoolNoDilation(op, p);
         var yShape = ShapeRules.Pool2d(xShape, p, op);
         Check.Shape(op, nameof(dy), dy, yShape);
         var dx = Tensor.Empty(dy.Device, DType.Float32, xShape);
@@ -115,7 +115,7 @@ public static partial class Ops
         return dx;
     }
 
-    private static void CheckNoDilation(string op, Pool2dParams p)
+    private static void CheckAvgPoolNoDilation(string op, Pool2dParams p)
     {
         if (p.DilationH != 1 || p.DilationW != 1)
             throw new TesseraArgumentException(op, "p", $"average pooling takes no dilation, got {p.DilationH}×{p.DilationW}");

@@ -34,7 +34,7 @@ public static partial class Ops
         Check.Float32(op, nameof(w), w);
         if (bias is not null) Check.Float32(op, nameof(bias), bias);
         var shape = ShapeRules.Linear(x.Shape, w.Shape, bias?.Shape, op);
-        using var x2 = Rows(x);
+        using var x2 = LinearRows(x);
         using var y = GemmCore(op, x2, w, bias, new GemmParams(TransB: true), null);
         return y.Reshape(shape.ToArray());
     }
@@ -55,8 +55,8 @@ public static partial class Ops
         var c2Shape = ShapeRules.Gemm(a2.Shape, b2.Shape, new GemmParams(), op);
         using var dc2 = dc.Reshape(c2Shape.ToArray());
         var batch = c2Shape.ToArray()[..^2];
-        using var da2 = ReducedProduct(op, dc2, false, b2, true, batch, a2.Shape);
-        using var db2 = ReducedProduct(op, a2, true, dc2, false, batch, b2.Shape);
+        using var da2 = MatMulReducedProduct(op, dc2, false, b2, true, batch, a2.Shape);
+        using var db2 = MatMulReducedProduct(op, a2, true, dc2, false, batch, b2.Shape);
         return (da2.Reshape(a.Shape.ToArray()), db2.Reshape(b.Shape.ToArray()));
     }
 
@@ -72,7 +72,7 @@ public static partial class Ops
         var yShape = ShapeRules.Linear(x.Shape, w.Shape, null, op);
         Check.Shape(op, nameof(dy), dy, yShape);
         int outF = w.Shape[0], inF = w.Shape[1];
-        int rows = LeadingCount(x.Shape);
+        int rows = LinearLeadingCount(x.Shape);
         using var x2 = x.Reshape(rows, inF);
         using var dy2 = dy.Reshape(rows, outF);
         using var dx2 = GemmCore(op, dy2, w, null, new GemmParams(), null);
@@ -91,7 +91,7 @@ public static partial class Ops
         if (bias is not null)
         {
             Check.Float32(op, nameof(bias), bias);
-            ShapeRules.BroadcastsTo(bias.Shape, shape, op, nameof(bias));
+            ShapeRules.BiasBroadcastsTo(bias.Shape, shape, op, nameof(bias));
         }
         if (c is null)
         {
@@ -109,15 +109,15 @@ public static partial class Ops
     }
 
     /// <summary>A rank-2 view [rows, In] of x [..., In] when that needs no copy; otherwise x itself (then batched).</summary>
-    private static Tensor Rows(Tensor x)
+    private static Tensor LinearRows(Tensor x)
     {
         if (x.Rank == 1) return x.Unsqueeze(0);
-        if (x.Rank > 2 && x.IsContiguous) return x.Reshape(LeadingCount(x.Shape), x.Shape[^1]);
+        if (x.Rank > 2 && x.IsContiguous) return x.Reshape(LinearLeadingCount(x.Shape), x.Shape[^1]);
         return x.Alias();
     }
 
     /// <summary>Product of all dimensions but the last.</summary>
-    private static int LeadingCount(Shape s)
+    private static int LinearLeadingCount(Shape s)
     {
         long n = 1;
         for (int i = 0; i < s.Rank - 1; i++) n *= s[i];
@@ -127,7 +127,7 @@ public static partial class Ops
     /// <summary>Σ over the batch dimensions that <paramref name="target"/> does not have (or has as 1) of op(x)·op(y),
     /// where op(x): [batch..., r, t] and op(y): [batch..., t, s] broadcast to <paramref name="batch"/>. The summed
     /// dimensions are folded into the contraction (t) so one GEMM does the product and the reduction.</summary>
-    private static Tensor ReducedProduct(string op, Tensor x, bool tx, Tensor y, bool ty, int[] batch, Shape target)
+    private static Tensor MatMulReducedProduct(string op, Tensor x, bool tx, Tensor y, bool ty, int[] batch, Shape target)
     {
         int br = batch.Length;
         var tb = new int[br];

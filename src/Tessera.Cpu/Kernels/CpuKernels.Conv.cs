@@ -11,7 +11,7 @@ namespace Tessera.Cpu;
 public sealed unsafe partial class CpuKernels : IConvKernels
 {
     /// <summary>Upper bound on the column scratch, in floats (16 MiB).</summary>
-    private const long ColumnBudget = 4L << 20;
+    private const long ConvColumnBudget = 4L << 20;
 
     public void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dParams p)
     {
@@ -22,23 +22,32 @@ public sealed unsafe partial class CpuKernels : IConvKernels
         int cg = c / groups, og = o / groups;
         var g = ConvGeometry.Of(x, y, w.Shape[2], w.Shape[3], p);
         float* px = xc.F32(), pw = wc.F32(), py = y.F32();
-        FillPlanes(py, n, o, g.P, bias);
+        FillConvPlanes(py, n, o, g.P, bias);
         if (cg == 1 && og == 1)
         {
             DepthwiseForward(g, px, pw, py, n * o, o);
             return;
         }
+        // One GEMM per (sample, group): y_g [og × P] += W_g [og × kdim] · col [kdim × P]. Small products run one per
+        // thread; large ones use every thread inside the GEMM.
         int kdim = cg * g.KK;
-        bool direct = IsPointwise(g);
-        for (int b = 0; b < n; b++)
-            for (int gi = 0; gi < groups; gi++)
+        long products = (long)n * groups, work = (long)og * g.P * kdim;
+        bool spread = products > 1 && work < Sgemm.SmallProduct;
+        var st = (k: this, g, px: (nint)px, pw: (nint)pw, py: (nint)py, c, o, cg, og, groups, kdim, threads: spread ? 1 : Threads);
+        CpuParallel.For(products, spread ? Threads : 1, Math.Max(1, Sgemm.SmallProduct / Math.Max(1, work)), st, static (s, q0, q1) =>
+        {
+            for (long q = q0; q < q1; q++)
             {
-                float* xg = px + ((long)b * c + gi * cg) * g.HW;
-                float* wg = pw + (long)gi * og * kdim;
-                float* yg = py + ((long)b * o + gi * og) * g.P;
-                if (direct) Sgemm.Run(Device.Memory, Threads, og, g.P, kdim, 1f, wg, kdim, 1, xg, g.HW, 1, 1f, yg, g.P);
-                else Sgemm.Run(Device.Memory, Threads, og, g.P, kdim, 1f, wg, kdim, 1, new Im2ColPanels(g, xg), 1f, yg, g.P);
+                long b = q / s.groups;
+                int gi = (int)(q % s.groups);
+                float* xg = (float*)s.px + (b * s.c + gi * s.cg) * s.g.HW;
+                float* wg = (float*)s.pw + (long)gi * s.og * s.kdim;
+                float* yg = (float*)s.py + (b * s.o + gi * s.og) * s.g.P;
+                var pool = s.k.Device.Memory;
+                if (IsPointwiseConv(s.g)) Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, xg, s.g.HW, 1, 1f, yg, s.g.P);
+                else Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, new Im2ColPanels(s.g, xg), 1f, yg, s.g.P);
             }
+        });
     }
 
     public void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dParams p)
@@ -53,13 +62,13 @@ public sealed unsafe partial class CpuKernels : IConvKernels
         int kdim = cg * g.KK;
         if (cg == 1 && og == 1)
         {
-            new Span<float>(pdx, checked((int)dx.ElementCount)).Clear();
+            ConvZero(pdx, dx.ElementCount);
             DepthwiseBackwardData(g, pdy, pw, pdx, n * c, c);
             return;
         }
-        bool direct = IsPointwise(g);
-        if (!direct) new Span<float>(pdx, checked((int)dx.ElementCount)).Clear();
-        int chunk = ColumnChunk(kdim, g.P);
+        bool direct = IsPointwiseConv(g);
+        if (!direct) ConvZero(pdx, dx.ElementCount);
+        int chunk = ConvColumnChunk(kdim, g.P);
         using var col = direct ? null : Device.Memory.Rent((long)kdim * chunk * sizeof(float));
         for (int b = 0; b < n; b++)
             for (int gi = 0; gi < groups; gi++)
@@ -95,7 +104,7 @@ public sealed unsafe partial class CpuKernels : IConvKernels
         int kdim = cg * g.KK;
         if (n == 0 || g.P == 0)
         {
-            new Span<float>(pdw, checked((int)dw.ElementCount)).Clear();
+            ConvZero(pdw, dw.ElementCount);
             return;
         }
         if (cg == 1 && og == 1)
@@ -103,7 +112,7 @@ public sealed unsafe partial class CpuKernels : IConvKernels
             DepthwiseBackwardWeight(g, px, pdy, pdw, n, c);
             return;
         }
-        bool direct = IsPointwise(g);
+        bool direct = IsPointwiseConv(g);
         for (int gi = 0; gi < groups; gi++)
         {
             float* dwg = pdw + (long)gi * og * kdim;
@@ -137,17 +146,24 @@ public sealed unsafe partial class CpuKernels : IConvKernels
     }
 
     /// <summary>1×1 kernel, unit stride, no padding: the input planes are already the GEMM's column matrix.</summary>
-    private static bool IsPointwise(in ConvGeometry g) =>
+    private static bool IsPointwiseConv(in ConvGeometry g) =>
         g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PT == 0 && g.PL == 0 && g.OH == g.H && g.OW == g.W;
 
-    private static int ColumnChunk(int kdim, int p) => (int)Math.Max(1, Math.Min(p, Math.Max(Sgemm.NR, ColumnBudget / Math.Max(1, kdim))));
+    private static int ConvColumnChunk(int kdim, int p) => (int)Math.Max(1, Math.Min(p, Math.Max(Sgemm.NR, ConvColumnBudget / Math.Max(1, kdim))));
+
+    /// <summary>Zeroes n floats (any count: spans are limited to int lengths).</summary>
+    private static void ConvZero(float* p, long n)
+    {
+        for (long i = 0; i < n; i += int.MaxValue / 2)
+            new Span<float>(p + i, (int)Math.Min(int.MaxValue / 2, n - i)).Clear();
+    }
 
     /// <summary>Each [n, o] plane ← bias[o] (or zero).</summary>
-    private static void FillPlanes(float* y, int n, int o, int plane, Tensor? bias)
+    private static void FillConvPlanes(float* y, int n, int o, int plane, Tensor? bias)
     {
         if (bias is null)
         {
-            new Span<float>(y, checked(n * o * plane)).Clear();
+            ConvZero(y, (long)n * o * plane);
             return;
         }
         using var bc = bias.Contiguous();

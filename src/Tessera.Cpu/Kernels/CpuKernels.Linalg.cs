@@ -20,14 +20,14 @@ public sealed unsafe partial class CpuKernels : ILinalgKernels
         float beta = p.Beta;
         if (bias is not null)
         {
-            AddScaledBias(c, beta, bias);
+            GemmAddScaledBias(c, beta, bias);
             beta = 1f;
         }
 
         int batchRank = rc - 2;
         long batches = c.ElementCount / ((long)m * n);
-        var aBatch = BatchStrides(a, batchRank);
-        var bBatch = BatchStrides(b, batchRank);
+        var aBatch = GemmBatchStrides(a, batchRank);
+        var bBatch = GemmBatchStrides(b, batchRank);
         var cDims = c.Shape.ToArray();
         var job = new GemmJob(Device.Memory, m, n, k, p.Alpha, beta, a.Address, ars, acs, aBatch, b.Address, brs, bcs, bBatch,
             c.Address, cDims, batchRank);
@@ -42,7 +42,7 @@ public sealed unsafe partial class CpuKernels : ILinalgKernels
     }
 
     /// <summary>Per batch dimension of c (right-aligned), t's stride there, 0 where t broadcasts or lacks the dimension.</summary>
-    private static long[] BatchStrides(Tensor t, int batchRank)
+    private static long[] GemmBatchStrides(Tensor t, int batchRank)
     {
         var s = new long[batchRank];
         int tb = t.Rank - 2, lead = batchRank - tb;
@@ -51,7 +51,7 @@ public sealed unsafe partial class CpuKernels : ILinalgKernels
     }
 
     /// <summary>c ← β·c + bias (bias broadcast to c; β = 0 ignores what c held).</summary>
-    private void AddScaledBias(Tensor c, float beta, Tensor bias)
+    private void GemmAddScaledBias(Tensor c, float beta, Tensor bias)
     {
         using var bv = bias.Expand(c.Shape.ToArray());
         var plan = StridedPlan.Create(c.Shape, c.StrideArray(), bv.StrideArray());

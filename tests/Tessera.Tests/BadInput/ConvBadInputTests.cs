@@ -1,5 +1,6 @@
 using Tessera.Kernels;
 using Tessera.Tests.Support;
+using static Tessera.Tests.BadInput.LinalgBadInputTests;
 
 namespace Tessera.Tests.BadInput;
 
@@ -7,13 +8,6 @@ namespace Tessera.Tests.BadInput;
 public class ConvBadInputTests
 {
     private static readonly Tessera.Cpu.CpuDevice Dev = TestDevices.Cpu;
-
-    private static void Throws<T>(string op, Action act) where T : TesseraException
-    {
-        var e = Assert.Throws<T>(act);
-        Assert.Equal(op, e.Op);
-        Assert.StartsWith(op + ":", e.Message);
-    }
 
     [Fact]
     public void ConvChannelMismatch()

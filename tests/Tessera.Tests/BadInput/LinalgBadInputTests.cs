@@ -8,7 +8,8 @@ public class LinalgBadInputTests
 {
     private static readonly Tessera.Cpu.CpuDevice Dev = TestDevices.Cpu;
 
-    private static void Throws<T>(string op, Action act) where T : TesseraException
+    /// <summary>Asserts that <paramref name="act"/> throws exactly <typeparamref name="T"/> naming <paramref name="op"/>.</summary>
+    internal static void Throws<T>(string op, Action act) where T : TesseraException
     {
         var e = Assert.Throws<T>(act);
         Assert.Equal(op, e.Op);

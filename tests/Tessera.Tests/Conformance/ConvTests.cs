@@ -32,6 +32,8 @@ public class ConvTests
         new ConvCase("depthwise 3x3", 2, 5, 9, 8, 5, 3, 3, Conv2dParams.Square(1, 1, 1, 5)),
         new ConvCase("depthwise stride 2 dilation 2", 1, 3, 11, 12, 3, 3, 3, Conv2dParams.Square(2, 2, 2, 3)),
         new ConvCase("depthwise asymmetric stride (1,3)", 2, 4, 17, 33, 4, 2, 5, new(1, 3, 1, 2, 0, 1, 1, 1, 4)),
+        new ConvCase("depthwise unit W-stride, rect kernel, dilation, asymmetric pad", 2, 3, 17, 19, 3, 3, 2, new(2, 1, 1, 0, 2, 1, 1, 2, 3)),
+        new ConvCase("depthwise narrow (OW < 8)", 1, 2, 6, 5, 2, 3, 3, Conv2dParams.Square(1, 0, 1, 2)),
         new ConvCase("depthwise multiplier 2", 1, 3, 7, 7, 6, 3, 3, Conv2dParams.Square(1, 1, 1, 3)),
         new ConvCase("pointwise 1x1", 2, 16, 7, 9, 8, 1, 1, Conv2dParams.Square()),
         new ConvCase("pointwise 1x1 grouped", 2, 8, 5, 5, 4, 1, 1, Conv2dParams.Square(1, 0, 1, 2)),

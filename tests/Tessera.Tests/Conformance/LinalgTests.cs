@@ -27,7 +27,7 @@ public class LinalgTests
         foreach (var s in new[] { 0, 1, 2, 3, 5, 7, 15, 16, 17, 31, 33, 63, 65 })
             d.Add(new GemmCase($"square {s}", none, none, s, s, s));
         foreach (var (m, n, k) in new[] { (1, 257, 3), (257, 1, 5), (6, 32, 256), (7, 33, 257), (13, 65, 31), (100, 70, 300),
-                     (65, 17, 129), (2, 3, 0), (0, 5, 7), (5, 0, 7), (3, 4200, 5), (200, 300, 520), (12, 64, 1) })
+                     (65, 17, 129), (2, 3, 0), (0, 5, 7), (5, 0, 7), (3, 4200, 5), (3100, 40, 20), (200, 300, 520), (12, 64, 1) })
             d.Add(new GemmCase($"rect {m}x{n}x{k}", none, none, m, n, k));
         foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
         {
@@ -35,6 +35,12 @@ public class LinalgTests
             d.Add(new GemmCase($"trans {ta}/{tb} 64x65x63", none, none, 64, 65, 63, ta, tb));
             d.Add(new GemmCase($"strided {ta}/{tb} 33x17x65", none, none, 33, 17, 65, ta, tb, Strided: true));
         }
+        d.Add(new GemmCase("gemv 1x300x200", none, none, 1, 300, 200));
+        d.Add(new GemmCase("gemv transB 1x1100x70", none, none, 1, 1100, 70, TransB: true));
+        d.Add(new GemmCase("gemv transA/B alpha beta", none, none, 1, 600, 65, true, true, 0.5f, 2f));
+        d.Add(new GemmCase("gemv strided", none, none, 1, 257, 63, false, true, Strided: true));
+        d.Add(new GemmCase("gemv NaN in C, bias", none, none, 1, 520, 33, Bias: [520], NanInC: true));
+        d.Add(new GemmCase("gemv batched", [3], [3], 1, 100, 50, Beta: -1f));
         d.Add(new GemmCase("alpha 0.5", none, none, 19, 23, 29, Alpha: 0.5f));
         d.Add(new GemmCase("beta 1", none, none, 19, 23, 29, Beta: 1f));
         d.Add(new GemmCase("alpha 2 beta -0.5 trans", none, none, 31, 40, 17, true, true, 2f, -0.5f));
@@ -97,6 +103,26 @@ public class LinalgTests
         Assert.Equal(1f, new GemmParams().Alpha);
     }
 
+    /// <summary>Operands whose both strides are non-unit (every second column) or zero (expanded rows and batches).</summary>
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void GemmStepSlicedAndExpandedViews(bool ta, bool tb)
+    {
+        int m = 37, n = 45, k = 29;
+        var rawA = Rand.Uniform(41, ta ? [k, 2 * m] : [m, 2 * k]);
+        var rowB = Rand.Uniform(42, tb ? [1, k] : [1, n]);
+        using var bigA = rawA.ToDevice(Dev);
+        using var a = bigA.Slice(-1, 1, bigA.Shape[^1], 2);            // strides (2·cols, 2)
+        using var small = rowB.ToDevice(Dev);
+        using var b = small.Expand(3, tb ? n : k, tb ? k : n);       // strides (0, 0, 1)
+        var ra = a.ToRef();
+        var rb = b.ToRef();
+        var p = new GemmParams(ta, tb, 1f, 0f);
+        using var c = Ops.Gemm(a, b, null, p);
+        Approx.Equal(RefLinalg.Gemm(ra, rb, null, p), c, Atol(k), 1e-4);
+    }
+
     [Fact]
     public void GemmWithoutOutputIgnoresBeta()
     {
@@ -130,7 +156,7 @@ public class LinalgTests
         var d = new TheoryData<string, int, int, int, bool, bool, float>();
         foreach (var isa in new[] { "Scalar", "Vector256", "Vector512" })
         {
-            d.Add(isa, 37, 70, 300, false, false, 0f);
+            d.Add(isa, 37, 70, 600, false, false, 0f);   // K crosses the KC block boundary
             d.Add(isa, 6, 32, 16, true, false, 1f);
             d.Add(isa, 65, 33, 17, false, true, -0.5f);
             d.Add(isa, 13, 100, 257, true, true, 0f);

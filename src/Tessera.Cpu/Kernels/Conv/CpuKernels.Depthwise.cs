@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
 using Tessera.Cpu.Conv;
 
@@ -9,6 +10,11 @@ public sealed unsafe partial class CpuKernels
 {
     private void DepthwiseForward(in ConvGeometry g, float* x, float* w, float* y, int planes, int channels)
     {
+        if (g.SW == 1 && Vector256.IsHardwareAccelerated)
+        {
+            DepthwiseForwardPadded(g, x, w, y, planes, channels);
+            return;
+        }
         var st = (g, x: (nint)x, w: (nint)w, y: (nint)y, channels);
         CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
         {
@@ -36,6 +42,53 @@ public sealed unsafe partial class CpuKernels
                                 TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(xrow + lo + off, hi - lo), wv, dst, dst);
                             }
                             else for (int ow = lo; ow < hi; ow++) yrow[ow] += wv * xrow[ow * g.SW + off];
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>Unit stride along W: each plane is copied into a zero-padded buffer so every tap is in bounds, then
+    /// each run of 8 outputs accumulates all KH·KW taps in one register (y holds the bias on entry).</summary>
+    private void DepthwiseForwardPadded(in ConvGeometry g, float* x, float* w, float* y, int planes, int channels)
+    {
+        int pw = (g.OW + 7) / 8 * 8 + (g.KW - 1) * g.DW;       // every 8-wide load of every tap stays inside a row
+        int ph = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1;    // rows any tap reads
+        var st = (g, x: (nint)x, w: (nint)w, y: (nint)y, channels, pw, ph, pool: Device.Memory);
+        CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
+        {
+            var g = s.g;
+            int pw = s.pw, ph = s.ph;
+            using var buf = s.pool.Rent((long)pw * ph * sizeof(float));
+            float* pad = (float*)buf.Handle;
+            float* tail = stackalloc float[8];
+            for (long pl = p0; pl < p1; pl++)
+            {
+                float* xp = (float*)s.x + pl * g.HW, yp = (float*)s.y + pl * g.P, wp = (float*)s.w + (pl % s.channels) * g.KK;
+                new Span<float>(pad, pw * ph).Clear();
+                int copyW = Math.Min(g.W, pw - g.PL);
+                for (int ih = 0; ih < g.H && ih + g.PT < ph; ih++)
+                    if (copyW > 0) new ReadOnlySpan<float>(xp + (long)ih * g.W, copyW).CopyTo(new Span<float>(pad + (long)(ih + g.PT) * pw + g.PL, copyW));
+                for (int oh = 0; oh < g.OH; oh++)
+                {
+                    float* yrow = yp + oh * g.OW;
+                    for (int ow = 0; ow < g.OW; ow += 8)
+                    {
+                        bool full = ow + 8 <= g.OW;
+                        var acc = full ? Vector256.Load(yrow + ow) : Vector256<float>.Zero;
+                        for (int kh = 0; kh < g.KH; kh++)
+                        {
+                            float* prow = pad + (long)(oh * g.SH + kh * g.DH) * pw + ow;
+                            float* wk = wp + kh * g.KW;
+                            for (int kw = 0; kw < g.KW; kw++)
+                                acc = Vector256.FusedMultiplyAdd(Vector256.Create(wk[kw]), Vector256.Load(prow + kw * g.DW), acc);
+                        }
+                        if (full) acc.Store(yrow + ow);
+                        else
+                        {
+                            acc.Store(tail);
+                            for (int i = 0; ow + i < g.OW; i++) yrow[ow + i] += tail[i];
                         }
                     }
                 }

@@ -50,8 +50,6 @@ public sealed unsafe partial class CpuKernels
     public void MaxPool2dBackward(Tensor dy, Tensor indices, Tensor dx, Pool2dParams p)
     {
         if (dx.ElementCount == 0) return;
-        new Span<float>(dx.F32(), checked((int)dx.ElementCount)).Clear();
-        if (dy.ElementCount == 0) return;
         using var dyc = dy.Contiguous();
         using var ic = indices.Contiguous();
         int hw = dx.Shape[2] * dx.Shape[3], outPlane = dy.Shape[2] * dy.Shape[3];
@@ -63,6 +61,7 @@ public sealed unsafe partial class CpuKernels
             {
                 float* dyp = (float*)s.dy + pl * s.outPlane, dxp = (float*)s.dx + pl * s.hw;
                 long* ip = (long*)s.idx + pl * s.outPlane;
+                new Span<float>(dxp, s.hw).Clear();
                 for (int i = 0; i < s.outPlane; i++)
                 {
                     long t = ip[i];
@@ -88,7 +87,7 @@ public sealed unsafe partial class CpuKernels
                 for (int oh = 0; oh < g.OH; oh++)
                     for (int ow = 0; ow < g.OW; ow++)
                     {
-                        Window(g, s.pb, s.pr, s.inc, oh, ow, out int h0, out int h1, out int w0, out int w1, out float scale);
+                        AvgPoolWindow(g, s.pb, s.pr, s.inc, oh, ow, out int h0, out int h1, out int w0, out int w1, out float scale);
                         float sum = 0f;
                         for (int ih = h0; ih < h1; ih++)
                         {
@@ -104,8 +103,6 @@ public sealed unsafe partial class CpuKernels
     public void AvgPool2dBackward(Tensor dy, Tensor dx, Pool2dParams p)
     {
         if (dx.ElementCount == 0) return;
-        new Span<float>(dx.F32(), checked((int)dx.ElementCount)).Clear();
-        if (dy.ElementCount == 0) return;
         using var dyc = dy.Contiguous();
         var g = ConvGeometry.Of(dx, dy, p);
         long planes = (long)dx.Shape[0] * dx.Shape[1];
@@ -116,10 +113,11 @@ public sealed unsafe partial class CpuKernels
             for (long pl = p0; pl < p1; pl++)
             {
                 float* dxp = (float*)s.dx + pl * g.HW, dyp = (float*)s.dy + pl * g.P;
+                new Span<float>(dxp, g.HW).Clear();
                 for (int oh = 0; oh < g.OH; oh++)
                     for (int ow = 0; ow < g.OW; ow++)
                     {
-                        Window(g, s.pb, s.pr, s.inc, oh, ow, out int h0, out int h1, out int w0, out int w1, out float scale);
+                        AvgPoolWindow(g, s.pb, s.pr, s.inc, oh, ow, out int h0, out int h1, out int w0, out int w1, out float scale);
                         float v = dyp[oh * g.OW + ow] * scale;
                         for (int ih = h0; ih < h1; ih++)
                         {
@@ -133,7 +131,7 @@ public sealed unsafe partial class CpuKernels
 
     /// <summary>The input rows [h0, h1) and columns [w0, w1) of an average-pooling window and 1/divisor. The divisor is
     /// the window clipped to the padded input when padding counts, else the number of input elements it covers.</summary>
-    private static void Window(in ConvGeometry g, int padBottom, int padRight, bool countIncludePad, int oh, int ow,
+    private static void AvgPoolWindow(in ConvGeometry g, int padBottom, int padRight, bool countIncludePad, int oh, int ow,
         out int h0, out int h1, out int w0, out int w1, out float scale)
     {
         int hs = oh * g.SH - g.PT, ws = ow * g.SW - g.PL;

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -8,16 +9,17 @@ namespace Tessera.Cpu.Linalg;
 internal enum GemmIsa { Scalar, Vector256, Vector512 }
 
 /// <summary>Single-precision GEMM in the BLIS/Goto style: C = α·A·B + β·C over raw pointers and element strides.
-/// A (m×k) is read as A(i,p) = a[i·ars + p·acs] and B (k×n) as B(p,j) = b[p·brs + j·bcs], so transposed and strided
-/// views need no copy: the packing routines read the strides. C is row-major with row stride ldc (unit column stride).
-/// Loops: jc (NC columns) → pc (KC depth: pack a KC×NC slab of B into NR-column panels and an M×KC slab of A into
-/// MR-row panels, both in pooled scratch) → parallel tiles of (MC rows × a few NR panels) → MR×NR micro-kernel.
+/// A (m×k) is read as A(i,p) = a[i·ars + p·acs]; B (k×n) comes from an <see cref="IPanelSource"/> (a strided matrix,
+/// B(p,j) = b[p·brs + j·bcs], or an implicit im2col), so transposed and strided views need no copy: the packing
+/// routines read the strides. C is row-major with row stride ldc (unit column stride).
+/// Loops: jc (NC columns) → pc (KC depth: pack a KC×NC slab of B into NR-column panels) → ic (MSlab rows: pack them
+/// into MR-row panels; both packs in pooled scratch) → parallel tiles of (MC rows × a few NR panels) → MR×NR micro-kernel.
 /// Edge tiles are computed into a local tile and only their valid part is written back. β = 0 never reads C.</summary>
 internal static unsafe class Sgemm
 {
     public const int MR = 6, NR = 32;
-    internal const int KC = 256;
-    private const int MC = 16 * MR, NC = 4096;
+    internal const int KC = 512;
+    private const int MC = 16 * MR, NC = 4096, MSlab = 512 * MR;
 
     /// <summary>Below this many multiply-adds a direct loop beats packing.</summary>
     private const long SmallWork = 2048;
@@ -37,8 +39,42 @@ internal static unsafe class Sgemm
 
     /// <summary>C (m×n) = α·A·B + β·C. Runs over up to <paramref name="threads"/> threads; scratch comes from <paramref name="pool"/>.</summary>
     public static void Run(CpuMemoryPool pool, int threads, int m, int n, int k, float alpha,
-        float* a, long ars, long acs, float* b, long brs, long bcs, float beta, float* c, long ldc) =>
-        Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, new StridedPanels(b, brs, bcs), beta, c, ldc);
+        float* a, long ars, long acs, float* b, long brs, long bcs, float beta, float* c, long ldc)
+    {
+        if (m == 1 && k > 0 && alpha != 0f && (long)n * k > SmallWork && (bcs == 1 || (brs == 1 && acs == 1)))
+            Gemv(threads, n, k, alpha, a, acs, b, brs, bcs, beta, c);
+        else
+            Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, new StridedPanels(b, brs, bcs), beta, c, ldc);
+    }
+
+    /// <summary>One row of C (m = 1: a vector times a matrix), which packing would waste MR-fold work on. With B's rows
+    /// contiguous, c accumulates scaled rows of B; with B's columns (and a) contiguous, each c[j] is a dot product.
+    /// Parallel over column blocks.</summary>
+    private static void Gemv(int threads, int n, int k, float alpha, float* a, long acs, float* b, long brs, long bcs, float beta, float* c)
+    {
+        const int Block = 512;
+        var st = (a: (nint)a, acs, b: (nint)b, brs, bcs, c: (nint)c, n, k, alpha, beta);
+        CpuParallel.For((n + Block - 1) / Block, threads, Math.Max(1, 65536 / ((long)k * Block)), st, static (s, q0, q1) =>
+        {
+            float* a = (float*)s.a, b = (float*)s.b, c = (float*)s.c;
+            int j0 = (int)q0 * Block, j1 = (int)Math.Min(s.n, q1 * Block);
+            var cs = new Span<float>(c + j0, j1 - j0);
+            if (s.bcs == 1)
+            {
+                if (s.beta == 0f) cs.Clear();
+                else if (s.beta != 1f) TensorPrimitives.Multiply(cs, s.beta, cs);
+                for (int p = 0; p < s.k; p++)
+                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(b + p * s.brs + j0, j1 - j0), s.alpha * a[p * s.acs], cs, cs);
+                return;
+            }
+            var av = new ReadOnlySpan<float>(a, s.k);
+            for (int j = j0; j < j1; j++)
+            {
+                float dot = s.alpha * TensorPrimitives.Dot(av, new ReadOnlySpan<float>(b + j * s.bcs, s.k));
+                c[j] = s.beta == 0f ? dot : dot + s.beta * c[j];
+            }
+        });
+    }
 
     /// <summary>As above with B supplied by a panel source (e.g. an implicit im2col of an image).</summary>
     public static void Run<TB>(CpuMemoryPool pool, int threads, int m, int n, int k, float alpha,
@@ -62,7 +98,7 @@ internal static unsafe class Sgemm
             return;
         }
 
-        int mPanels = (m + MR - 1) / MR;
+        int mPanels = (Math.Min(m, MSlab) + MR - 1) / MR;
         int kcMax = Math.Min(k, KC);
         int ncMax = Math.Min(n, NC);
         int nPanelsMax = (ncMax + NR - 1) / NR;
@@ -90,27 +126,32 @@ internal static unsafe class Sgemm
                     }
                 });
 
-                var packA = new PackState((nint)(a + pc * acs), ars, acs, m, kc, (nint)ap);
-                CpuParallel.For(mPanels, threads, Math.Max(1, 16384 / kc / MR), packA, static (s, p0, p1) =>
+                // Rows in slabs of at most MSlab, so the packed-A scratch stays bounded whatever M is.
+                for (int ic = 0; ic < m; ic += MSlab)
                 {
-                    for (long p = p0; p < p1; p++)
+                    int mc = Math.Min(MSlab, m - ic);
+                    var packA = new PackState((nint)(a + ic * ars + pc * acs), ars, acs, mc, kc, (nint)ap);
+                    CpuParallel.For((mc + MR - 1) / MR, threads, Math.Max(1, 16384 / kc / MR), packA, static (s, p0, p1) =>
                     {
-                        int i0 = (int)p * MR;
-                        PackA((float*)s.Src + i0 * s.RowStride, s.RowStride, s.ColStride, Math.Min(MR, s.Extent - i0), s.Kc,
-                            (float*)s.Dst + p * MR * s.Kc);
-                    }
-                });
+                        for (long p = p0; p < p1; p++)
+                        {
+                            int i0 = (int)p * MR;
+                            PackA((float*)s.Src + i0 * s.RowStride, s.RowStride, s.ColStride, Math.Min(MR, s.Extent - i0), s.Kc,
+                                (float*)s.Dst + p * MR * s.Kc);
+                        }
+                    });
 
-                // Tiles: MC rows × nb panels. Enough tiles to keep every thread busy, big enough to reuse packed A in L2.
-                int mBlocks = (m + MC - 1) / MC;
-                int nb = nPanels;
-                while (nb > 1 && (long)mBlocks * ((nPanels + nb - 1) / nb) < 4L * threads) nb = (nb + 1) / 2;
-                int nBlocks = (nPanels + nb - 1) / nb;
-                var tiles = new TileState(m, nc, kc, nb, nBlocks, (nint)ap, (nint)bp, (nint)(c + jc), ldc, alpha, betaNow, isa);
-                CpuParallel.For((long)mBlocks * nBlocks, threads, 1, tiles, static (s, t0, t1) =>
-                {
-                    for (long t = t0; t < t1; t++) ComputeTile(s, (int)(t / s.NBlocks), (int)(t % s.NBlocks));
-                });
+                    // Tiles: MC rows × nb panels. Enough tiles to keep every thread busy, big enough to reuse packed A in L2.
+                    int mBlocks = (mc + MC - 1) / MC;
+                    int nb = nPanels;
+                    while (nb > 1 && (long)mBlocks * ((nPanels + nb - 1) / nb) < 4L * threads) nb = (nb + 1) / 2;
+                    int nBlocks = (nPanels + nb - 1) / nb;
+                    var tiles = new TileState(mc, nc, kc, nb, nBlocks, (nint)ap, (nint)bp, (nint)(c + ic * ldc + jc), ldc, alpha, betaNow, isa);
+                    CpuParallel.For((long)mBlocks * nBlocks, threads, 1, tiles, static (s, t0, t1) =>
+                    {
+                        for (long t = t0; t < t1; t++) ComputeTile(s, (int)(t / s.NBlocks), (int)(t % s.NBlocks));
+                    });
+                }
             }
         }
     }
@@ -314,7 +355,7 @@ internal static unsafe class Sgemm
         {
             var row = new Span<float>(c + i * ldc, n);
             if (beta == 0f) row.Clear();
-            else if (beta != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+            else if (beta != 1f) TensorPrimitives.Multiply(row, beta, row);
         }
     }
 
