@@ -83,7 +83,7 @@ public sealed partial class GraphBuilder
         return loss;
     }
 
-    /// <summary>During <see cref="Autodiff.Autodiff.AppendBackward"/>: the values whose gradient is wanted (those that
+    /// <summary>During <see cref="Autodiff.AppendBackward"/>: the values whose gradient is wanted (those that
     /// depend on a differentiated target). Gradient rules use it to skip work (no dx for a data input).</summary>
     internal HashSet<Value>? GradientScope { get; set; }
 

@@ -44,18 +44,6 @@ public static partial class ShapeRules
         return Shape.Create(op, dims);
     }
 
-    /// <summary>Throws unless <paramref name="from"/> broadcasts to exactly <paramref name="to"/>.</summary>
-    public static void BiasBroadcastsTo(Shape from, Shape to, string op, string argument)
-    {
-        bool ok = from.Rank <= to.Rank;
-        for (int i = 0; ok && i < from.Rank; i++)
-        {
-            int d = from[from.Rank - 1 - i], t = to[to.Rank - 1 - i];
-            ok = d == t || d == 1;
-        }
-        if (!ok) throw new TesseraShapeException(op, argument, $"{from} does not broadcast to {to}");
-    }
-
     private static int[] MatMulBatchBroadcast(Shape a, Shape b, string op)
     {
         int ra = a.Rank - 2, rb = b.Rank - 2, r = Math.Max(ra, rb);

@@ -91,7 +91,7 @@ public static partial class Ops
         if (bias is not null)
         {
             Check.Float32(op, nameof(bias), bias);
-            ShapeRules.BiasBroadcastsTo(bias.Shape, shape, op, nameof(bias));
+            ShapeRules.ExpandsTo(op, nameof(bias), bias.Shape, shape);
         }
         if (c is null)
         {

@@ -174,7 +174,7 @@ public sealed class ExpandGraphOp(int[] shape) : GraphOp
     {
         GraphChecks.Count(node, inputs, 1);
         var target = Shape.Create(node, shape);
-        ShapeRules.BroadcastsTo(inputs[0].Shape, target, node, "x");
+        ShapeRules.ExpandsTo(node, "x", inputs[0].Shape, target);
         return new[] { new OutputSpec(target, inputs[0].DType) };
     }
 

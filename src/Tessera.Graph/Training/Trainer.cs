@@ -1,5 +1,5 @@
 using Tessera.Devices;
-using Tessera.Graph.Autodiff;
+
 using Tessera.Graph.Execution;
 using Tessera.Graph.Nn;
 using Tessera.Kernels;
@@ -34,7 +34,7 @@ public sealed class Trainer : IDisposable
         _trainLogits = model.Forward(g, x);
         _loss = g.Loss(g.CrossEntropy(_trainLogits, y, "loss"));
         g.Output(_trainLogits);
-        var grads = Autodiff.Autodiff.AppendBackward(g, _loss, parameters.Select(p => p.Value));
+        var grads = Autodiff.AppendBackward(g, _loss, parameters.Select(p => p.Value));
         Graph = g.Graph;
         _train = ExecutionPlan.Compile(g.Graph, device);
         _steps = parameters.Select(p => (p.Name, p.Tensor, _train[grads[p.Value]])).ToArray();

@@ -1,4 +1,8 @@
 using Tessera.Cpu;
+using Tessera.Graph;
+using Tessera.Graph.Execution;
+using Tessera.Graph.Nn;
+using Tessera.Graph.Training;
 using Tessera.Kernels;
 
 namespace Tessera.Tests.Core;
@@ -25,5 +29,28 @@ public class ReadmeExampleTests
         Assert.Equal(new float[] { -3, 3, -3 }, s.ToArray<float>());
         var ex = Assert.Throws<TesseraShapeException>(() => Ops.Linear(x, Tensor.Zeros(cpu, DType.Float32, 2, 4)));
         Assert.Equal("Linear: argument 'w': x [2, 3] has 3 input features but w [2, 4] expects 4", ex.Message);
+    }
+
+    [Fact]
+    public void GraphExampleRuns()
+    {
+        var cpu = CpuBackend.Device;
+        var images = new float[64 * 784];
+        var labels = Enumerable.Range(0, 64).Select(i => (long)(i % 10)).ToArray();
+        var g = new GraphBuilder();
+        var init = new Initializer(seed: 1);
+        using var model = new Sequential(new Linear(cpu, init, 784, 128), Lambda.Relu(), new Linear(cpu, init, 128, 10));
+        var x = g.Input("x", DType.Float32, 64, 784);
+        var y = g.Input("y", DType.Int64, 64);
+        var loss = g.Loss(g.CrossEntropy(model.Forward(g, x), y));
+        var grads = Autodiff.AppendBackward(g, loss, model.Parameters().Select(p => g.Parameter(p.Name, p.Tensor)));
+        using var plan = ExecutionPlan.Compile(g.Graph, cpu);
+        Assert.Contains("CrossEntropy", g.Graph.Dump());
+        Assert.True(plan.ArenaBytes < plan.NaiveBytes);
+        plan.Input("x").CopyFrom<float>(images); plan.Input("y").CopyFrom<long>(labels);
+        plan.Run();
+        // All-zero images: the logits are the last bias, so the loss is the cross-entropy of a fixed row.
+        Assert.InRange(plan[loss].Item<float>(), 1.5f, 3.5f);
+        Assert.Equal(4, grads.Count);
     }
 }

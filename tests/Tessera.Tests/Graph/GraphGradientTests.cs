@@ -67,7 +67,7 @@ public class GraphGradientTests
         var y = model.Forward(g, x);
         var w = g.Constant("w", Rand.Uniform(8, y.Shape.ToArray()).ToDevice(Dev));
         var loss = g.Loss(g.Sum(g.Mul(y, w), Array.Empty<int>()));
-        var grads = Tessera.Graph.Autodiff.Autodiff.AppendBackward(g, loss, parameters.Select(p => p.V).Append(x));
+        var grads = Autodiff.AppendBackward(g, loss, parameters.Select(p => p.V).Append(x));
         using var plan = ExecutionPlan.Compile(g.Graph, Dev);
         plan.Input("x").CopyFrom<float>(xData.ToFloats());
 
@@ -115,7 +115,7 @@ public class GraphGradientTests
         var g = new GraphBuilder();
         var x = g.Input("x", DType.Float32, 5);
         var loss = g.Loss(g.Sum(g.Add(g.Mul(x, x), x), Array.Empty<int>()));
-        var grads = Tessera.Graph.Autodiff.Autodiff.AppendBackward(g, loss, new[] { x });
+        var grads = Autodiff.AppendBackward(g, loss, new[] { x });
         using var plan = ExecutionPlan.Compile(g.Graph, Dev);
         var data = new float[] { -2, -0.5f, 0, 1, 3 };
         plan.Input("x").CopyFrom<float>(data);
@@ -130,7 +130,7 @@ public class GraphGradientTests
         var g = new GraphBuilder();
         var x = g.Input("x", DType.Float32, 4);
         var loss = g.Loss(g.Sum(g.Mul(x, g.StopGradient(x)), Array.Empty<int>()));
-        var grads = Tessera.Graph.Autodiff.Autodiff.AppendBackward(g, loss, new[] { x });
+        var grads = Autodiff.AppendBackward(g, loss, new[] { x });
         using var plan = ExecutionPlan.Compile(g.Graph, Dev);
         plan.Input("x").CopyFrom<float>(new float[] { 1, 2, 3, 4 });
         plan.Run();
