@@ -4,4 +4,5 @@ using Tessera.Cli;
 var root = new RootCommand("tessera: a compute runtime for deep learning in .NET");
 root.Subcommands.Add(DevicesCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(ProfileCommand.Create());
 return root.Parse(args).Invoke();
