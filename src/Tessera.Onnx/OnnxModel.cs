@@ -1,0 +1,51 @@
+namespace Tessera.Onnx;
+
+/// <summary>ONNX TensorProto.DataType values (field numbers are facts of the format).</summary>
+public enum OnnxDataType
+{
+    Undefined = 0, Float = 1, Uint8 = 2, Int8 = 3, Uint16 = 4, Int16 = 5, Int32 = 6, Int64 = 7, String = 8, Bool = 9,
+    Float16 = 10, Double = 11, Uint32 = 12, Uint64 = 13, Complex64 = 14, Complex128 = 15, BFloat16 = 16,
+}
+
+/// <summary>AttributeProto.AttributeType values.</summary>
+public enum OnnxAttributeType
+{
+    Undefined = 0, Float = 1, Int = 2, String = 3, Tensor = 4, Graph = 5, Floats = 6, Ints = 7, Strings = 8, Tensors = 9, Graphs = 10,
+    SparseTensor = 11, SparseTensors = 12, TypeProto = 13, TypeProtos = 14,
+}
+
+/// <summary>A parsed .onnx ModelProto (the parts Tessera reads).</summary>
+/// <param name="OpsetImports">Opset version per domain ("" is the default ai.onnx domain).</param>
+public sealed record OnnxModel(long IrVersion, string ProducerName, IReadOnlyDictionary<string, long> OpsetImports, OnnxGraph Graph)
+{
+    /// <summary>The opset of <paramref name="domain"/> ("" and "ai.onnx" are the same domain), or 0 when not imported.</summary>
+    public long Opset(string domain = "") =>
+        OpsetImports.TryGetValue(domain is "ai.onnx" ? "" : domain, out var v) ? v : 0;
+}
+
+/// <summary>A GraphProto: nodes in file order, initializers, declared inputs and outputs.</summary>
+public sealed record OnnxGraph(
+    string Name, IReadOnlyList<OnnxNode> Nodes, IReadOnlyList<OnnxTensor> Initializers,
+    IReadOnlyList<OnnxValueInfo> Inputs, IReadOnlyList<OnnxValueInfo> Outputs);
+
+/// <summary>A NodeProto. Empty input names mark absent optional inputs.</summary>
+public sealed record OnnxNode(
+    string Name, string OpType, string Domain, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs,
+    IReadOnlyDictionary<string, OnnxAttribute> Attributes);
+
+/// <summary>An AttributeProto; the field that matters is the one of <see cref="Type"/>.</summary>
+public sealed record OnnxAttribute(
+    string Name, OnnxAttributeType Type, float F = 0, long I = 0, string? S = null, OnnxTensor? T = null, OnnxGraph? G = null,
+    IReadOnlyList<float>? Floats = null, IReadOnlyList<long>? Ints = null, IReadOnlyList<string>? Strings = null);
+
+/// <summary>A ValueInfoProto of a tensor type: element type and dimensions (−1 where a dimension is symbolic or
+/// unknown; null when the rank itself is unknown).</summary>
+public sealed record OnnxValueInfo(string Name, OnnxDataType ElemType, long[]? Dims);
+
+/// <summary>A TensorProto with its data normalised to little-endian bytes in <see cref="RawData"/>, whether the file used
+/// raw_data or the typed fields (float_data, int32_data, int64_data, double_data, uint64_data). Booleans are one byte
+/// each, float16/bfloat16 two bytes.</summary>
+public sealed record OnnxTensor(string Name, OnnxDataType DataType, long[] Dims, byte[] RawData)
+{
+    public long ElementCount => Dims.Aggregate(1L, (a, d) => a * d);
+}
