@@ -1,0 +1,223 @@
+using System.Buffers.Binary;
+using Tessera.Devices;
+
+namespace Tessera.Onnx.Import;
+
+/// <summary>A small tensor known at import time (an initializer, a Constant, a Shape result, or anything folded from
+/// those). Integers and booleans are held as <see cref="long"/> (exact for int64 sentinels such as INT64_MAX), floating
+/// types as <see cref="double"/>.</summary>
+public sealed class HostTensor
+{
+    private HostTensor(OnnxDataType type, int[] dims, long[]? ints, double[]? floats)
+    {
+        Type = type;
+        Dims = dims;
+        Ints = ints;
+        Floats = floats;
+    }
+
+    public OnnxDataType Type { get; }
+    public int[] Dims { get; }
+    public int Rank => Dims.Length;
+    public long[]? Ints { get; }
+    public double[]? Floats { get; }
+    public long Count => Dims.Aggregate(1L, (a, d) => a * d);
+    public bool IsFloat => IsFloatType(Type);
+
+    public static bool IsFloatType(OnnxDataType t) => t is OnnxDataType.Float or OnnxDataType.Double or OnnxDataType.Float16 or OnnxDataType.BFloat16;
+
+    public static HostTensor Of(OnnxDataType type, int[] dims, long[] values) =>
+        IsFloatType(type) ? new HostTensor(type, dims, null, values.Select(v => (double)v).ToArray()) : new HostTensor(type, dims, Normalize(type, values), null);
+
+    public static HostTensor Of(OnnxDataType type, int[] dims, double[] values) =>
+        IsFloatType(type) ? new HostTensor(type, dims, null, RoundTo(type, values)) : new HostTensor(type, dims, Normalize(type, values.Select(v => (long)v).ToArray()), null);
+
+    public static HostTensor Int64s(params long[] values) => new(OnnxDataType.Int64, new[] { values.Length }, values, null);
+
+    /// <summary>Element <paramref name="i"/> as a double.</summary>
+    public double Get(long i) => Floats is not null ? Floats[i] : Ints![i];
+
+    /// <summary>Element <paramref name="i"/> as a long (floats truncate toward zero, as a cast does).</summary>
+    public long GetLong(long i) => Ints is not null ? Ints[i] : (long)Floats![i];
+
+    public long[] AsLongs() => Ints ?? Floats!.Select(f => (long)f).ToArray();
+    public double[] AsDoubles() => Floats ?? Ints!.Select(v => (double)v).ToArray();
+
+    /// <summary>Elements as int32 values (shape arguments), checked.</summary>
+    public int[] AsInts(string node, string what) => AsLongs().Select(v =>
+        v is < int.MinValue or > int.MaxValue ? throw new TesseraArgumentException(node, what, $"value {v} is out of the int32 range") : (int)v).ToArray();
+
+    /// <summary>A copy with new dimensions (same elements).</summary>
+    public HostTensor WithDims(int[] dims) => new(Type, dims, Ints, Floats);
+
+    /// <summary>Converts to another element type the way ONNX Cast does (float to int truncates, to bool tests non-zero).</summary>
+    public HostTensor CastTo(OnnxDataType to)
+    {
+        if (IsFloatType(to)) return Of(to, Dims, AsDoubles());
+        if (to == OnnxDataType.Bool) return Of(to, Dims, AsDoubles().Select(v => v != 0 ? 1L : 0L).ToArray());
+        return Of(to, Dims, Floats is not null ? Floats.Select(f => double.IsNaN(f) ? 0L : (long)f).ToArray() : Ints!);
+    }
+
+    private static long[] Normalize(OnnxDataType type, long[] v) => type switch
+    {
+        OnnxDataType.Bool => v.Select(x => x != 0 ? 1L : 0L).ToArray(),
+        OnnxDataType.Uint8 => v.Select(x => (long)(byte)x).ToArray(),
+        OnnxDataType.Int8 => v.Select(x => (long)(sbyte)x).ToArray(),
+        OnnxDataType.Int16 => v.Select(x => (long)(short)x).ToArray(),
+        OnnxDataType.Uint16 => v.Select(x => (long)(ushort)x).ToArray(),
+        OnnxDataType.Int32 => v.Select(x => (long)(int)x).ToArray(),
+        OnnxDataType.Uint32 => v.Select(x => (long)(uint)x).ToArray(),
+        _ => v,
+    };
+
+    private static double[] RoundTo(OnnxDataType type, double[] v) => type switch
+    {
+        OnnxDataType.Float => v.Select(x => (double)(float)x).ToArray(),
+        OnnxDataType.Float16 => v.Select(x => (double)(Half)x).ToArray(),
+        OnnxDataType.BFloat16 => v.Select(x => (double)BFloat16ToFloat(FloatToBFloat16((float)x))).ToArray(),
+        _ => v,
+    };
+
+    /// <summary>Decodes a TensorProto (its little-endian raw bytes).</summary>
+    public static HostTensor FromOnnx(OnnxTensor t, string node)
+    {
+        var dims = t.Dims.Select(d => d is < 0 or > int.MaxValue
+            ? throw new TesseraShapeException(node, t.Name, $"dimension {d} is out of range") : (int)d).ToArray();
+        long n = t.ElementCount;
+        int size = ElementSize(t.DataType, node, t.Name);
+        if (t.RawData.LongLength != n * size)
+            throw new TesseraShapeException(node, t.Name, $"holds {t.RawData.LongLength} bytes, its dims [{string.Join(", ", t.Dims)}] of {t.DataType} need {n * size}");
+        var b = t.RawData.AsSpan();
+        if (IsFloatType(t.DataType))
+        {
+            var f = new double[n];
+            for (int i = 0; i < n; i++)
+                f[i] = t.DataType switch
+                {
+                    OnnxDataType.Float => BinaryPrimitives.ReadSingleLittleEndian(b[(i * 4)..]),
+                    OnnxDataType.Double => BinaryPrimitives.ReadDoubleLittleEndian(b[(i * 8)..]),
+                    OnnxDataType.Float16 => (double)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(b[(i * 2)..])),
+                    _ => BFloat16ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(b[(i * 2)..])),
+                };
+            return new HostTensor(t.DataType, dims, null, f);
+        }
+        var l = new long[n];
+        for (int i = 0; i < n; i++)
+            l[i] = t.DataType switch
+            {
+                OnnxDataType.Bool or OnnxDataType.Uint8 => b[i],
+                OnnxDataType.Int8 => (sbyte)b[i],
+                OnnxDataType.Int16 => BinaryPrimitives.ReadInt16LittleEndian(b[(i * 2)..]),
+                OnnxDataType.Uint16 => BinaryPrimitives.ReadUInt16LittleEndian(b[(i * 2)..]),
+                OnnxDataType.Int32 => BinaryPrimitives.ReadInt32LittleEndian(b[(i * 4)..]),
+                OnnxDataType.Uint32 => BinaryPrimitives.ReadUInt32LittleEndian(b[(i * 4)..]),
+                OnnxDataType.Int64 => BinaryPrimitives.ReadInt64LittleEndian(b[(i * 8)..]),
+                _ => (long)BinaryPrimitives.ReadUInt64LittleEndian(b[(i * 8)..]),
+            };
+        return new HostTensor(t.DataType, dims, l, null);
+    }
+
+    /// <summary>Bytes per element of an ONNX type Tessera can hold on the host.</summary>
+    public static int ElementSize(OnnxDataType type, string node, string what) => type switch
+    {
+        OnnxDataType.Bool or OnnxDataType.Uint8 or OnnxDataType.Int8 => 1,
+        OnnxDataType.Int16 or OnnxDataType.Uint16 or OnnxDataType.Float16 or OnnxDataType.BFloat16 => 2,
+        OnnxDataType.Int32 or OnnxDataType.Uint32 or OnnxDataType.Float => 4,
+        OnnxDataType.Int64 or OnnxDataType.Uint64 or OnnxDataType.Double => 8,
+        _ => throw new OnnxUnsupportedException(node, "tensor", $"element type {type} of '{what}'"),
+    };
+
+    /// <summary>The Tessera dtype for an ONNX element type, or null when Tessera has none.</summary>
+    public static DType? ToDType(OnnxDataType t) => t switch
+    {
+        OnnxDataType.Float => DType.Float32,
+        OnnxDataType.Float16 => DType.Float16,
+        OnnxDataType.BFloat16 => DType.BFloat16,
+        OnnxDataType.Int32 => DType.Int32,
+        OnnxDataType.Int64 => DType.Int64,
+        OnnxDataType.Uint8 => DType.UInt8,
+        OnnxDataType.Bool => DType.Bool,
+        _ => null,
+    };
+
+    /// <summary>The ONNX element type of a Tessera dtype.</summary>
+    public static OnnxDataType ToOnnx(DType t) => t switch
+    {
+        DType.Float32 => OnnxDataType.Float,
+        DType.Float16 => OnnxDataType.Float16,
+        DType.BFloat16 => OnnxDataType.BFloat16,
+        DType.Int32 => OnnxDataType.Int32,
+        DType.Int64 => OnnxDataType.Int64,
+        DType.UInt8 => OnnxDataType.Uint8,
+        _ => OnnxDataType.Bool,
+    };
+
+    /// <summary>A device tensor holding these values (the ONNX type must have a Tessera dtype).</summary>
+    public Tensor ToTensor(IDevice device, string node, string what)
+    {
+        var dtype = ToDType(Type) ?? throw new OnnxUnsupportedException(node, "tensor", $"element type {Type} of '{what}'");
+        var t = Tensor.Empty(device, dtype, Shape.Create(node, Dims));
+        switch (dtype)
+        {
+            case DType.Float32: t.CopyFrom<float>(AsDoubles().Select(v => (float)v).ToArray()); break;
+            case DType.Float16: t.CopyFrom<Half>(AsDoubles().Select(v => (Half)v).ToArray()); break;
+            case DType.BFloat16: t.CopyFrom<ushort>(AsDoubles().Select(v => FloatToBFloat16((float)v)).ToArray()); break;
+            case DType.Int32: t.CopyFrom<int>(AsLongs().Select(v => (int)v).ToArray()); break;
+            case DType.Int64: t.CopyFrom<long>(AsLongs()); break;
+            default: t.CopyFrom<byte>(AsLongs().Select(v => (byte)v).ToArray()); break;
+        }
+        return t;
+    }
+
+    /// <summary>Reads a device tensor back (contiguous copies).</summary>
+    public static HostTensor FromTensor(Tensor t)
+    {
+        var dims = t.Shape.ToArray();
+        return t.DType switch
+        {
+            DType.Float32 => new HostTensor(OnnxDataType.Float, dims, null, t.ToArray<float>().Select(v => (double)v).ToArray()),
+            DType.Float16 => new HostTensor(OnnxDataType.Float16, dims, null, t.ToArray<Half>().Select(v => (double)v).ToArray()),
+            DType.BFloat16 => new HostTensor(OnnxDataType.BFloat16, dims, null, t.ToArray<ushort>().Select(v => (double)BFloat16ToFloat(v)).ToArray()),
+            DType.Int32 => new HostTensor(OnnxDataType.Int32, dims, t.ToArray<int>().Select(v => (long)v).ToArray(), null),
+            DType.Int64 => new HostTensor(OnnxDataType.Int64, dims, t.ToArray<long>(), null),
+            DType.UInt8 => new HostTensor(OnnxDataType.Uint8, dims, t.ToArray<byte>().Select(v => (long)v).ToArray(), null),
+            _ => new HostTensor(OnnxDataType.Bool, dims, t.ToArray<byte>().Select(v => v != 0 ? 1L : 0L).ToArray(), null),
+        };
+    }
+
+    /// <summary>Encodes as a TensorProto with little-endian raw bytes.</summary>
+    public OnnxTensor ToOnnx(string name)
+    {
+        int size = ElementSize(Type, name, name);
+        long n = Count;
+        var raw = new byte[n * size];
+        var b = raw.AsSpan();
+        for (int i = 0; i < n; i++)
+        {
+            switch (Type)
+            {
+                case OnnxDataType.Float: BinaryPrimitives.WriteSingleLittleEndian(b[(i * 4)..], (float)Floats![i]); break;
+                case OnnxDataType.Double: BinaryPrimitives.WriteDoubleLittleEndian(b[(i * 8)..], Floats![i]); break;
+                case OnnxDataType.Float16: BinaryPrimitives.WriteUInt16LittleEndian(b[(i * 2)..], BitConverter.HalfToUInt16Bits((Half)Floats![i])); break;
+                case OnnxDataType.BFloat16: BinaryPrimitives.WriteUInt16LittleEndian(b[(i * 2)..], FloatToBFloat16((float)Floats![i])); break;
+                default:
+                    long v = Ints![i];
+                    for (int k = 0; k < size; k++) b[i * size + k] = (byte)(v >> (8 * k));
+                    break;
+            }
+        }
+        return new OnnxTensor(name, Type, Dims.Select(d => (long)d).ToArray(), raw);
+    }
+
+    private static float BFloat16ToFloat(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
+
+    private static ushort FloatToBFloat16(float f)
+    {
+        uint u = BitConverter.SingleToUInt32Bits(f);
+        if (float.IsNaN(f)) return 0x7FC0;
+        u += 0x7FFF + ((u >> 16) & 1);   // round to nearest even
+        return (ushort)(u >> 16);
+    }
+
+    public override string ToString() => $"{Type}[{string.Join(", ", Dims)}]";
+}

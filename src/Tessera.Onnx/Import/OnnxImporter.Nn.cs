@@ -1,0 +1,234 @@
+using Tessera.Graph;
+using Tessera.Graph.Operators;
+using Tessera.Kernels;
+
+namespace Tessera.Onnx.Import;
+
+public sealed partial class OnnxImporter
+{
+    /// <summary>Padding of one spatial axis per auto_pad (SAME_UPPER/SAME_LOWER/VALID) or the explicit pads.</summary>
+    private (int[] Begin, int[] End) SpatialPads(int[] input, int[] kernel, int[] stride, int[] dilation)
+    {
+        int n = input.Length;
+        string autoPad = Str("auto_pad", "NOTSET");
+        var begin = new int[n];
+        var end = new int[n];
+        switch (autoPad)
+        {
+            case "NOTSET":
+                var pads = Ints("pads");
+                if (pads is not null)
+                {
+                    if (pads.Length != 2 * n) throw new TesseraArgumentException(Here, "pads", $"needs {2 * n} values, got {pads.Length}");
+                    if (pads.Any(p => p < 0)) throw new TesseraArgumentException(Here, "pads", "negative padding");
+                    for (int i = 0; i < n; i++) { begin[i] = ToInt(pads[i], "pads"); end[i] = ToInt(pads[i + n], "pads"); }
+                }
+                break;
+            case "VALID":
+                break;
+            case "SAME_UPPER":
+            case "SAME_LOWER":
+                for (int i = 0; i < n; i++)
+                {
+                    int outSize = (input[i] + stride[i] - 1) / stride[i];
+                    int total = Math.Max((outSize - 1) * stride[i] + (kernel[i] - 1) * dilation[i] + 1 - input[i], 0);
+                    int small = total / 2, large = total - small;
+                    (begin[i], end[i]) = autoPad == "SAME_UPPER" ? (small, large) : (large, small);
+                }
+                break;
+            default:
+                throw Unsupported($"auto_pad '{autoPad}'");
+        }
+        return (begin, end);
+    }
+
+    private int[] SpatialInts(string name, int n, int fallback)
+    {
+        var v = Ints(name);
+        if (v is null) return Enumerable.Repeat(fallback, n).ToArray();
+        if (v.Length != n) throw new TesseraArgumentException(Here, name, $"needs {n} values, got {v.Length}");
+        if (v.Any(x => x < 1)) throw new TesseraArgumentException(Here, name, $"values must be at least 1, got [{string.Join(", ", v)}]");
+        return v.Select(x => ToInt(x, name)).ToArray();
+    }
+
+    /// <summary>x as 4-D NCHW: 1-D spatial inputs get a height of 1; other ranks are unsupported.</summary>
+    private Value As4d(Value x, string what)
+    {
+        if (x.Shape.Rank == 4) return x;
+        if (x.Shape.Rank == 3) return _g.Reshape(x, x.Shape[0], x.Shape[1], 1, x.Shape[2]);
+        throw Unsupported($"{x.Shape.Rank - 2}-D spatial input '{what}' (1-D and 2-D are supported)");
+    }
+
+    private static int[] Pad1(int[] v, int fill) => v.Length == 1 ? new[] { fill, v[0] } : v;
+
+    private void Conv()
+    {
+        KnownAttributes("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides");
+        var x = F32(0, "X");
+        var w = F32(1, "W");
+        int sp = x.Shape.Rank - 2;
+        if (sp < 1) throw new TesseraShapeException(Here, "X", $"needs rank 3 or more, got {x}");
+        if (w.Shape.Rank != x.Shape.Rank) throw new TesseraShapeException(Here, "W", $"rank differs from X: {w} vs {x}");
+        var kernel = Ints("kernel_shape")?.Select(k => ToInt(k, "kernel_shape")).ToArray() ?? w.Shape.ToArray()[2..];
+        if (!kernel.SequenceEqual(w.Shape.ToArray()[2..])) throw new TesseraShapeException(Here, "kernel_shape", $"[{string.Join(", ", kernel)}] differs from W {w}");
+        var strides = SpatialInts("strides", sp, 1);
+        var dil = SpatialInts("dilations", sp, 1);
+        var (b, e) = SpatialPads(x.Shape.ToArray()[2..], kernel, strides, dil);
+        int group = ToInt(Int("group", 1), "group");
+        var x4 = As4d(x, "X");
+        var w4 = sp == 1 ? _g.Reshape(w, w.Shape[0], w.Shape[1], 1, w.Shape[2]) : w;
+        if (sp != 2 && sp != 1) throw Unsupported($"{sp}-D convolution");
+        var s2 = Pad1(strides, 1);
+        var d2 = Pad1(dil, 1);
+        var b2 = Pad1(b, 0);
+        var e2 = Pad1(e, 0);
+        var p = new Conv2dParams(s2[0], s2[1], b2[0], b2[1], e2[0], e2[1], d2[0], d2[1], group);
+        var y = _g.Conv2d(x4, w4, Has(2) ? F32(2, "B") : null, p, sp == 2 ? OutName() : null);
+        if (sp == 1) y = _g.Reshape(y, y.Shape[0], y.Shape[1], y.Shape[3]);
+        Set(0, y);
+    }
+
+    private void Pool(bool max)
+    {
+        KnownAttributes(max
+            ? new[] { "auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides" }
+            : new[] { "auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides" });
+        var x = F32(0, "X");
+        int sp = x.Shape.Rank - 2;
+        if (sp is not (1 or 2)) throw Unsupported($"{sp}-D pooling (1-D and 2-D are supported)");
+        var kernel = SpatialInts("kernel_shape", sp, 0);
+        if (Attr("kernel_shape") is null) throw new TesseraArgumentException(Here, "kernel_shape", "required attribute is missing");
+        var strides = SpatialInts("strides", sp, 1);
+        var dil = max ? SpatialInts("dilations", sp, 1) : Enumerable.Repeat(1, sp).ToArray();
+        var (b, e) = SpatialPads(x.Shape.ToArray()[2..], kernel, strides, dil);
+        bool ceil = Int("ceil_mode", 0) != 0;
+        bool includePad = Int("count_include_pad", 0) != 0;
+        if (max && Wants(1)) throw Unsupported("output 'Indices'");
+        if (max && Int("storage_order", 0) != 0 && Wants(1)) throw Unsupported("storage_order 1");
+        var k2 = Pad1(kernel, 1);
+        var s2 = Pad1(strides, 1);
+        var d2 = Pad1(dil, 1);
+        var b2 = Pad1(b, 0);
+        var e2 = Pad1(e, 0);
+        var p = new Pool2dParams(k2[0], k2[1], s2[0], s2[1], b2[0], b2[1], e2[0], e2[1], d2[0], d2[1], ceil, includePad);
+        var x4 = As4d(x, "X");
+        var y = max ? _g.MaxPool2d(x4, p, sp == 2 ? OutName() : null) : _g.AvgPool2d(x4, p, sp == 2 ? OutName() : null);
+        if (sp == 1) y = _g.Reshape(y, y.Shape[0], y.Shape[1], y.Shape[3]);
+        Set(0, y);
+    }
+
+    private void GlobalPool(ReduceOp op)
+    {
+        KnownAttributes();
+        var x = F32(0, "X");
+        if (x.Shape.Rank < 3) throw new TesseraShapeException(Here, "X", $"needs rank 3 or more, got {x}");
+        Set(0, _g.Reduce(op, x, Enumerable.Range(2, x.Shape.Rank - 2).ToArray(), keepDims: true, name: OutName()));
+    }
+
+    /// <summary>A [C] vector reshaped to [C, 1, ..., 1] to broadcast against [N, C, spatial...].</summary>
+    private Value PerChannel(Value v, int rank) =>
+        _g.Reshape(v, new[] { v.Shape.ElementCount > 0 ? (int)v.Shape.ElementCount : 0 }.Concat(Enumerable.Repeat(1, Math.Max(rank - 2, 0))).ToArray());
+
+    private void BatchNormalization()
+    {
+        var names = new List<string> { "epsilon", "momentum" };
+        if (_opset < 9) names.Add("spatial");
+        if (_opset >= 14) names.Add("training_mode");
+        KnownAttributes(names.ToArray());
+        if (_opset < 9 && Int("spatial", 1) != 1) throw Unsupported("spatial = 0");
+        float eps = Float("epsilon", 1e-5f), momentum = Float("momentum", 0.9f);
+        bool training = _opset >= 14 ? Int("training_mode", 0) != 0 : Wants(1) || Wants(2) || Wants(3) || Wants(4);
+        var x = F32(0, "X");
+        int r = x.Shape.Rank;
+        if (r < 2) throw new TesseraShapeException(Here, "X", $"needs rank 2 or more, got {x}");
+        var scale = F32(1, "scale");
+        var bias = F32(2, "B");
+        var mean = F32(3, "input_mean");
+        var var_ = F32(4, "input_var");
+        int c = x.Shape[1];
+        foreach (var (v, n) in new[] { (scale, "scale"), (bias, "B"), (mean, "input_mean"), (var_, "input_var") })
+            if (v.Shape.Rank != 1 || v.Shape[0] != c) throw new TesseraShapeException(Here, n, $"expected [{c}], got {v}");
+        if (!training)
+        {
+            // y = x·a + b with a = scale/√(var+ε), b = B − mean·a.
+            var a = _g.Mul(scale, _g.Unary(UnaryOp.PowScalar, _g.Scale(var_, 1f, eps), new UnaryParams(-0.5f)));
+            var b = _g.Sub(bias, _g.Mul(mean, a));
+            Set(0, _g.Add(_g.Mul(x, PerChannel(a, r)), PerChannel(b, r), OutName()));
+            return;
+        }
+        var axes = Enumerable.Range(0, r).Where(i => i != 1).ToArray();
+        var bm = _g.Mean(x, axes, keepDims: true);
+        var d = _g.Sub(x, bm);
+        var bv = _g.Mean(_g.Mul(d, d), axes, keepDims: true);
+        var inv = _g.Unary(UnaryOp.PowScalar, _g.Scale(bv, 1f, eps), new UnaryParams(-0.5f));
+        var y = _g.Add(_g.Mul(_g.Mul(d, inv), PerChannel(scale, r)), PerChannel(bias, r), OutName());
+        Set(0, y);
+        var bm1 = _g.Reshape(bm, c);
+        var bv1 = _g.Reshape(bv, c);
+        var runMean = _g.Add(_g.Scale(mean, momentum), _g.Scale(bm1, 1 - momentum));
+        var runVar = _g.Add(_g.Scale(var_, momentum), _g.Scale(bv1, 1 - momentum));
+        Set(1, runMean);
+        Set(2, runVar);
+        if (_opset < 14)
+        {
+            Set(3, bm1);
+            Set(4, bv1);
+        }
+    }
+
+    private void LayerNormalization()
+    {
+        KnownAttributes("axis", "epsilon", "stash_type");
+        if (Int("stash_type", 1) != 1) throw Unsupported($"stash_type {Int("stash_type", 1)}");
+        var x = F32(0, "X");
+        int r = x.Shape.Rank;
+        int axis = Axis(Int("axis", -1), r);
+        float eps = Float("epsilon", 1e-5f);
+        var affine = x.Shape.ToArray()[axis..];
+        Value Affine(Value v) => v.Shape.ToArray().SequenceEqual(affine) ? v : _g.Expand(v, affine);
+        var scale = Affine(F32(1, "Scale"));
+        Value bias;
+        if (Has(2)) bias = Affine(F32(2, "B"));
+        else
+        {
+            var zeros = Tensor.Zeros(_device, DType.Float32, affine);
+            _owned.Add(zeros);
+            bias = _g.Constant($"{OutName()}:zero_bias", zeros);
+        }
+        var outs = _g.Apply(new LayerNormGraphOp(axis, eps), OutName(), x, scale, bias);
+        Set(0, outs[0]);
+        var statDims = x.Shape.ToArray()[..axis].Concat(Enumerable.Repeat(1, r - axis)).ToArray();
+        if (Wants(1)) Set(1, _g.Reshape(outs[1], statDims));
+        if (Wants(2)) Set(2, _g.Reshape(outs[2], statDims));
+    }
+
+    private void Dropout()
+    {
+        float ratio;
+        bool training;
+        if (_opset < 12)
+        {
+            KnownAttributes(_opset < 7 ? new[] { "ratio", "is_test" } : new[] { "ratio" });
+            ratio = Float("ratio", 0.5f);
+            training = false;
+        }
+        else
+        {
+            KnownAttributes("seed");
+            ratio = Has(1) ? (float)RequireConst(1, "ratio").Get(0) : 0.5f;
+            training = Has(2) && RequireConst(2, "training_mode").GetLong(0) != 0;
+        }
+        var x = F32(0, "data");
+        if (!training || ratio == 0)
+        {
+            Set(0, _g.Scale(x, 1f, 0f, OutName()));
+            if (Wants(1)) SetConst(1, HostTensor.Of(_opset < 10 ? OnnxDataType.Float : OnnxDataType.Bool, x.Shape.ToArray(),
+                Enumerable.Repeat(1L, (int)x.Shape.ElementCount).ToArray()));
+            return;
+        }
+        var seed = (ulong)Int("seed", 0);
+        var outs = _g.Apply(new DropoutGraphOp(ratio, seed), OutName(), x);
+        Set(0, outs[0]);
+        if (Wants(1)) Set(1, _g.Cast(outs[1], DType.Bool));
+    }
+}

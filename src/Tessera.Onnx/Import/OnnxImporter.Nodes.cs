@@ -1,0 +1,331 @@
+using Tessera.Graph;
+using Tessera.Graph.Operators;
+using Tessera.Kernels;
+
+namespace Tessera.Onnx.Import;
+
+public sealed partial class OnnxImporter
+{
+    private void ImportNode(OnnxNode n)
+    {
+        if (n.Domain == TrainingDomain) { ImportTraining(); return; }
+        if (n.Domain is not ("" or "ai.onnx")) throw Unsupported($"domain '{n.Domain}'");
+        switch (n.OpType)
+        {
+            case "Add": Binary(BinaryOp.Add, (a, b) => a + b, (a, b) => a + b); break;
+            case "Sub": Binary(BinaryOp.Sub, (a, b) => a - b, (a, b) => a - b); break;
+            case "Mul": Binary(BinaryOp.Mul, (a, b) => a * b, (a, b) => a * b); break;
+            case "Div": Binary(BinaryOp.Div, (a, b) => a / b, (a, b) => b == 0 ? throw new TesseraArgumentException(Here, "B", "integer division by zero") : a / b); break;
+            case "Pow": Pow(); break;
+            case "Neg": Unary(UnaryOp.Neg, default, v => -v); break;
+            case "Abs": Unary(UnaryOp.Abs, default, Math.Abs); break;
+            case "Exp": Unary(UnaryOp.Exp, default, Math.Exp); break;
+            case "Log": Unary(UnaryOp.Log, default, Math.Log); break;
+            case "Sqrt": Unary(UnaryOp.Sqrt, default, Math.Sqrt); break;
+            case "Reciprocal": Unary(UnaryOp.Reciprocal, default, v => 1 / v); break;
+            case "Relu": Unary(UnaryOp.Relu, default, v => Math.Max(v, 0)); break;
+            case "Sigmoid": Unary(UnaryOp.Sigmoid, default, v => 1 / (1 + Math.Exp(-v))); break;
+            case "Tanh": Unary(UnaryOp.Tanh, default, Math.Tanh); break;
+            case "Erf": Unary(UnaryOp.Erf, default, null); break;
+            case "LeakyRelu":
+                KnownAttributes("alpha");
+                float alpha = Float("alpha", 0.01f);
+                Unary(UnaryOp.LeakyRelu, new UnaryParams(alpha), v => v >= 0 ? v : alpha * v);
+                break;
+            case "HardSigmoid":
+                KnownAttributes("alpha", "beta");
+                float ha = Float("alpha", 0.2f), hb = Float("beta", 0.5f);
+                Unary(UnaryOp.HardSigmoid, new UnaryParams(ha, hb), v => Math.Clamp(ha * v + hb, 0, 1));
+                break;
+            case "PRelu": PRelu(); break;
+            case "Clip": Clip(); break;
+            case "Identity": Identity(); break;
+            case "Sum": Variadic(BinaryOp.Add, mean: false); break;
+            case "Mean": Variadic(BinaryOp.Add, mean: true); break;
+            case "Max": Variadic(BinaryOp.Max, mean: false); break;
+            case "Min": Variadic(BinaryOp.Min, mean: false); break;
+            case "Gemm": Gemm(); break;
+            case "MatMul": MatMul(); break;
+            case "Softmax": Softmax(log: false); break;
+            case "LogSoftmax": Softmax(log: true); break;
+            case "ReduceSum": Reduce(ReduceOp.Sum); break;
+            case "ReduceMean": Reduce(ReduceOp.Mean); break;
+            case "ReduceMax": Reduce(ReduceOp.Max); break;
+            case "ReduceMin": Reduce(ReduceOp.Min); break;
+            case "ArgMax": ArgMax(); break;
+            case "Conv": Conv(); break;
+            case "MaxPool": Pool(max: true); break;
+            case "AveragePool": Pool(max: false); break;
+            case "GlobalAveragePool": GlobalPool(ReduceOp.Mean); break;
+            case "GlobalMaxPool": GlobalPool(ReduceOp.Max); break;
+            case "BatchNormalization": BatchNormalization(); break;
+            case "LayerNormalization": LayerNormalization(); break;
+            case "Dropout": Dropout(); break;
+            case "Reshape": Reshape(); break;
+            case "Flatten": Flatten(); break;
+            case "Transpose": Transpose(); break;
+            case "Squeeze": Squeeze(); break;
+            case "Unsqueeze": Unsqueeze(); break;
+            case "Concat": Concat(); break;
+            case "Split": Split(); break;
+            case "Slice": Slice(); break;
+            case "Gather": Gather(); break;
+            case "Pad": Pad(); break;
+            case "Expand": Expand(); break;
+            case "Shape": ShapeOp(); break;
+            case "Constant": Constant(); break;
+            case "ConstantOfShape": ConstantOfShape(); break;
+            case "Cast": Cast(); break;
+            case "Where": Where(); break;
+            case "Equal": Compare(CompareOp.Equal, (a, b) => a == b); break;
+            case "Less": Compare(CompareOp.Less, (a, b) => a < b); break;
+            case "Greater": Compare(CompareOp.Greater, (a, b) => a > b); break;
+            case "Not": Not(); break;
+            default: throw Unsupported("operator not implemented");
+        }
+    }
+
+    // ---- folding helpers ----------------------------------------------------------------------------------------
+
+    /// <summary>True when every present input is known and small enough to compute on the host.</summary>
+    private bool AllConst()
+    {
+        bool any = false;
+        for (int i = 0; i < InputCount; i++)
+        {
+            if (!Has(i)) continue;
+            var c = ConstIn(i);
+            if (c is null || c.Count > _options.MaxFoldedElements) return false;
+            any = true;
+        }
+        return any;
+    }
+
+    private Value F32(int i, string what)
+    {
+        var v = In(i);
+        if (v.DType != DType.Float32) throw Unsupported($"element type {v.DType} of input '{what}' (float32 only)");
+        return v;
+    }
+
+    // ---- element-wise -------------------------------------------------------------------------------------------
+
+    private void Unary(UnaryOp op, UnaryParams p, Func<double, double>? host)
+    {
+        if (op is not (UnaryOp.LeakyRelu or UnaryOp.HardSigmoid)) KnownAttributes();
+        if (host is not null && AllConst() && ConstIn(0)!.IsFloat)
+        {
+            SetConst(0, HostOps.Map(Here, ConstIn(0)!.Type, new[] { ConstIn(0)! }, a => host(a[0])));
+            return;
+        }
+        if (host is not null && AllConst() && op is UnaryOp.Neg or UnaryOp.Abs)
+        {
+            SetConst(0, HostOps.MapLong(Here, ConstIn(0)!.Type, new[] { ConstIn(0)! }, a => op == UnaryOp.Neg ? -a[0] : Math.Abs(a[0])));
+            return;
+        }
+        Set(0, _g.Unary(op, F32(0, "X"), p, OutName()));
+    }
+
+    private void Binary(BinaryOp op, Func<double, double, double> hostF, Func<long, long, long> hostL)
+    {
+        KnownAttributes(_opset < 7 ? new[] { "broadcast", "axis" } : Array.Empty<string>());
+        if (_opset < 7 && Int("broadcast", 0) != 0 && Attr("axis") is not null) throw Unsupported("legacy 'axis' broadcasting");
+        if (AllConst())
+        {
+            var a = ConstIn(0)!;
+            var b = ConstIn(1)!;
+            SetConst(0, a.IsFloat || b.IsFloat
+                ? HostOps.Map(Here, a.Type, new[] { a, b }, x => hostF(x[0], x[1]))
+                : HostOps.MapLong(Here, a.Type, new[] { a, b }, x => hostL(x[0], x[1])));
+            return;
+        }
+        Set(0, _g.Binary(op, F32(0, "A"), F32(1, "B"), OutName()));
+    }
+
+    private void Pow()
+    {
+        KnownAttributes();
+        var b = ConstIn(1);
+        if (AllConst())
+        {
+            SetConst(0, HostOps.Map(Here, ConstIn(0)!.Type, new[] { ConstIn(0)!, b! }, x => Math.Pow(x[0], x[1])));
+            return;
+        }
+        var x = F32(0, "X");
+        if (b is not null && b.Count == 1 && !(b.IsFloat == false && b.Type != OnnxDataType.Int64 && b.Type != OnnxDataType.Int32))
+        {
+            // A scalar exponent: one unary kernel, unless the exponent's rank would broadcast the output.
+            if (b.Rank <= x.Shape.Rank)
+            {
+                Set(0, _g.Unary(UnaryOp.PowScalar, x, new UnaryParams((float)b.Get(0)), OutName()));
+                return;
+            }
+        }
+        Set(0, _g.Binary(BinaryOp.Pow, x, Exponent(), OutName()));
+    }
+
+    private Value Exponent()
+    {
+        var c = ConstIn(1);
+        if (c is not null && !c.IsFloat)
+        {
+            var t = c.CastTo(OnnxDataType.Float).ToTensor(_device, Here, InName(1));
+            _owned.Add(t);
+            return _g.Constant(InName(1) + ":float", t);
+        }
+        return F32(1, "Y");
+    }
+
+    private void PRelu()
+    {
+        KnownAttributes();
+        Set(0, _g.Binary(BinaryOp.PRelu, F32(0, "X"), F32(1, "slope"), OutName()));
+    }
+
+    private void Clip()
+    {
+        float lo = float.NegativeInfinity, hi = float.PositiveInfinity;
+        if (_opset < 11)
+        {
+            KnownAttributes("min", "max");
+            lo = Float("min", float.MinValue);
+            hi = Float("max", float.MaxValue);
+        }
+        else
+        {
+            KnownAttributes();
+            if (Has(1)) lo = (float)RequireConst(1, "min").Get(0);
+            if (Has(2)) hi = (float)RequireConst(2, "max").Get(0);
+        }
+        if (AllConst() && ConstIn(0)!.IsFloat)
+        {
+            SetConst(0, HostOps.Map(Here, ConstIn(0)!.Type, new[] { ConstIn(0)! }, a => Math.Min(Math.Max(a[0], lo), hi)));
+            return;
+        }
+        Set(0, _g.Unary(UnaryOp.Clamp, F32(0, "input"), new UnaryParams(lo, hi), OutName()));
+    }
+
+    private void Identity()
+    {
+        KnownAttributes();
+        PassThrough();
+    }
+
+    /// <summary>Output 0 is input 0 (same value or constant).</summary>
+    private void PassThrough()
+    {
+        if (ConstIn(0) is { } c) SetConst(0, c);
+        else Set(0, In(0));
+    }
+
+    private void Variadic(BinaryOp op, bool mean)
+    {
+        KnownAttributes();
+        int n = Enumerable.Range(0, InputCount).Count(Has);
+        if (n == 0) throw new TesseraArgumentException(Here, "inputs", "needs at least one input");
+        var present = Enumerable.Range(0, InputCount).Where(Has).ToArray();
+        if (AllConst())
+        {
+            Func<double, double, double> f = op switch { BinaryOp.Add => (a, b) => a + b, BinaryOp.Max => Math.Max, _ => Math.Min };
+            var xs = present.Select(i => ConstIn(i)!).ToArray();
+            var r = HostOps.Map(Here, xs[0].Type, xs, a => { double acc = a[0]; for (int k = 1; k < a.Length; k++) acc = f(acc, a[k]); return mean ? acc / a.Length : acc; });
+            SetConst(0, r);
+            return;
+        }
+        Value acc = F32(present[0], "data_0");
+        if (n == 1)
+        {
+            Set(0, _g.Scale(acc, 1f, 0f, OutName()));   // a copy: the output must be a value of its own
+            return;
+        }
+        for (int k = 1; k < n; k++)
+            acc = _g.Binary(op, acc, F32(present[k], $"data_{k}"), k == n - 1 && !mean ? OutName() : null);
+        if (mean) acc = _g.Scale(acc, 1f / n, 0f, OutName());
+        Set(0, acc);
+    }
+
+    // ---- linear algebra -----------------------------------------------------------------------------------------
+
+    private void Gemm()
+    {
+        KnownAttributes(_opset < 7 ? new[] { "alpha", "beta", "transA", "transB", "broadcast" } : new[] { "alpha", "beta", "transA", "transB" });
+        float alpha = Float("alpha", 1f), beta = Float("beta", 1f);
+        bool ta = Int("transA", 0) != 0, tb = Int("transB", 0) != 0;
+        var a = F32(0, "A");
+        var b = F32(1, "B");
+        if (a.Shape.Rank != 2 || b.Shape.Rank != 2) throw new TesseraShapeException(Here, "A", $"Gemm takes matrices, got {a} and {b}");
+        bool hasC = Has(2) && beta != 0;
+        var y = _g.MatMul(a, b, ta, tb, alpha, hasC ? null : OutName());
+        if (hasC)
+        {
+            var c = F32(2, "C");
+            if (beta != 1) c = _g.Scale(c, beta);
+            y = _g.Add(y, c, OutName());
+        }
+        Set(0, y);
+    }
+
+    private void MatMul()
+    {
+        KnownAttributes();
+        var a = F32(0, "A");
+        var b = F32(1, "B");
+        bool vecA = a.Shape.Rank == 1, vecB = b.Shape.Rank == 1;
+        if (vecA) a = _g.Reshape(a, 1, a.Shape[0]);
+        if (vecB) b = _g.Reshape(b, b.Shape[0], 1);
+        var y = _g.MatMul(a, b, name: vecA || vecB ? null : OutName());
+        if (vecA || vecB)
+        {
+            var dims = y.Shape.ToArray().ToList();
+            if (vecB) dims.RemoveAt(dims.Count - 1);
+            if (vecA) dims.RemoveAt(dims.Count - (vecB ? 1 : 2));
+            y = _g.Reshape(y, dims.ToArray());
+        }
+        Set(0, y);
+    }
+
+    private void Softmax(bool log)
+    {
+        KnownAttributes("axis");
+        var x = F32(0, "input");
+        int r = x.Shape.Rank;
+        if (_opset >= 13)
+        {
+            Set(0, _g.Apply1(new SoftmaxGraphOp(Axis(Int("axis", -1), r), log), OutName(), x));
+            return;
+        }
+        // Opsets < 13 coerce the input to 2-D [prod(dims[:axis]), prod(dims[axis:])] and normalise the rows.
+        int axis = Axis(Int("axis", 1), r);
+        int outer = x.Shape.ToArray()[..axis].Aggregate(1, (p, d) => p * d);
+        int inner = x.Shape.ToArray()[axis..].Aggregate(1, (p, d) => p * d);
+        var y = _g.Apply1(new SoftmaxGraphOp(1, log), null, _g.Reshape(x, outer, inner));
+        Set(0, _g.Reshape(y, x.Shape.ToArray()));
+    }
+
+    private void Reduce(ReduceOp op)
+    {
+        bool axesInput = op == ReduceOp.Sum && _opset >= 13;
+        KnownAttributes(axesInput ? new[] { "keepdims", "noop_with_empty_axes" } : new[] { "axes", "keepdims" });
+        bool keep = Int("keepdims", 1) != 0;
+        long[]? axes = axesInput ? (Has(1) ? RequireConst(1, "axes").AsLongs() : null) : Ints("axes");
+        int[] shape = ShapeOf(0);
+        int r = shape.Length;
+        if (axes is null || axes.Length == 0)
+        {
+            if (axesInput && Int("noop_with_empty_axes", 0) != 0)
+            {
+                PassThrough();
+                return;
+            }
+            axes = Enumerable.Range(0, r).Select(i => (long)i).ToArray();
+        }
+        var norm = axes.Select(a => Axis(a, r, "axes")).Distinct().OrderBy(a => a).ToArray();
+        if (r == 0)
+        {
+            PassThrough();
+            return;
+        }
+        var x = F32(0, "data");
+        Set(0, _g.Reduce(op, x, norm, keep, OutName()));
+    }
+}

@@ -1,0 +1,147 @@
+using Tessera.Devices;
+using Tessera.Graph;
+using Tessera.Graph.Execution;
+using Tessera.Onnx.Import;
+
+namespace Tessera.Onnx;
+
+/// <summary>An ONNX model imported and compiled into an <see cref="ExecutionPlan"/> for one device. Inputs are fed by
+/// name; outputs come back in the order of the model's graph outputs. The plan is compiled for the shapes of the fed
+/// inputs (symbolic dimensions take the fed sizes) and for the values of inputs the importer needs as constants (shape
+/// arguments, learning rates fed as inputs); feeding other shapes or values compiles again.</summary>
+public sealed class OnnxProgram : IDisposable
+{
+    private readonly IDevice _device;
+    private readonly HashSet<string> _valueInputs = new();
+    private Compiled? _compiled;
+
+    private sealed record Compiled(string Key, OnnxImportResult Import, ExecutionPlan Plan);
+
+    public OnnxProgram(OnnxModel model, IDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(device);
+        Model = model;
+        _device = device;
+        var initializers = model.Graph.Initializers.Select(i => i.Name).ToHashSet();
+        Inputs = model.Graph.Inputs.Where(i => !initializers.Contains(i.Name)).ToArray();
+    }
+
+    public OnnxModel Model { get; }
+
+    /// <summary>The inputs a caller feeds (graph inputs that are not initializers), in model order.</summary>
+    public IReadOnlyList<OnnxValueInfo> Inputs { get; }
+
+    /// <summary>Names of the outputs, in model order.</summary>
+    public IReadOnlyList<string> OutputNames => Model.Graph.Outputs.Select(o => o.Name).ToArray();
+
+    /// <summary>The plan of the last compile (null before the first <see cref="Prepare"/> or <see cref="Run"/>).</summary>
+    public ExecutionPlan? Plan => _compiled?.Plan;
+
+    /// <summary>Inputs whose values were bound as constants at import time.</summary>
+    public IReadOnlyCollection<string> ValueInputs => _valueInputs;
+
+    /// <summary>Imports and compiles (when the shapes or constant inputs changed) and writes the fed inputs into the plan.</summary>
+    public void Prepare(IReadOnlyDictionary<string, OnnxTensor> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        foreach (var vi in Inputs)
+            if (!inputs.ContainsKey(vi.Name))
+                throw new TesseraArgumentException("OnnxProgram", vi.Name, "input was not fed");
+        foreach (var name in inputs.Keys)
+            if (!Model.Graph.Inputs.Any(i => i.Name == name))
+                throw new TesseraArgumentException("OnnxProgram", name, "is not an input of the model");
+        string key = Key(inputs);
+        if (_compiled?.Key != key) Compile(inputs);
+        var c = _compiled!;
+        foreach (var v in c.Import.Inputs)
+        {
+            var host = HostTensor.FromOnnx(inputs[v.Name], $"input '{v.Name}'");
+            if (!host.Dims.SequenceEqual(v.Shape.ToArray()))
+                throw new TesseraShapeException("OnnxProgram", v.Name, $"fed [{string.Join(", ", host.Dims)}], compiled for {v.Shape}");
+            var t = c.Plan[v];
+            using var src = host.ToTensor(_device, "OnnxProgram", v.Name);
+            if (src.DType != t.DType) throw new TesseraDTypeException("OnnxProgram", v.Name, $"fed {src.DType}, the model declares {t.DType}");
+            _device.Kernels.Copy(src, t);
+        }
+    }
+
+    /// <summary>Runs the prepared plan once (the inputs written by <see cref="Prepare"/> stay in place).</summary>
+    public void RunPrepared()
+    {
+        var c = _compiled ?? throw new TesseraException("OnnxProgram", "call Prepare before RunPrepared");
+        c.Plan.Run();
+        _device.DefaultStream.Synchronize();
+    }
+
+    /// <summary>The outputs of the last run, in model order.</summary>
+    public IReadOnlyList<OnnxTensor> Outputs()
+    {
+        var c = _compiled ?? throw new TesseraException("OnnxProgram", "nothing has run");
+        return c.Import.Outputs.Select(o =>
+        {
+            var host = o.Constant ?? HostTensor.FromTensor(c.Plan[o.Value!]);
+            var declared = Model.Graph.Outputs.First(x => x.Name == o.Name).ElemType;
+            if (declared != OnnxDataType.Undefined && declared != host.Type) host = host.CastTo(declared);
+            return host.ToOnnx(o.Name);
+        }).ToArray();
+    }
+
+    /// <summary>Feeds <paramref name="inputs"/>, runs once and returns the outputs in model order.</summary>
+    public IReadOnlyList<OnnxTensor> Run(IReadOnlyDictionary<string, OnnxTensor> inputs)
+    {
+        Prepare(inputs);
+        RunPrepared();
+        return Outputs();
+    }
+
+    private string Key(IReadOnlyDictionary<string, OnnxTensor> inputs) =>
+        string.Join(";", inputs.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv =>
+            $"{kv.Key}:{kv.Value.DataType}[{string.Join(",", kv.Value.Dims)}]" + (_valueInputs.Contains(kv.Key) ? "=" + Convert.ToBase64String(kv.Value.RawData) : "")));
+
+    private void Compile(IReadOnlyDictionary<string, OnnxTensor> inputs)
+    {
+        Release();
+        var shapes = inputs.ToDictionary(kv => kv.Key, kv => kv.Value.Dims);
+        for (int attempt = 0; ; attempt++)
+        {
+            var options = new OnnxImportOptions
+            {
+                InputShapes = shapes,
+                InputValues = inputs.Where(kv => _valueInputs.Contains(kv.Key) || !Inputs.Any(i => i.Name == kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value),
+            };
+            OnnxImportResult import;
+            try
+            {
+                import = OnnxImporter.Import(Model, _device, options);
+            }
+            catch (OnnxInputValueRequiredException e) when (inputs.ContainsKey(e.Input) && !_valueInputs.Contains(e.Input) && attempt <= inputs.Count)
+            {
+                _valueInputs.Add(e.Input);
+                continue;
+            }
+            ExecutionPlan plan;
+            try
+            {
+                plan = ExecutionPlan.Compile(import.Graph, _device);
+            }
+            catch
+            {
+                foreach (var t in import.OwnedTensors) t.Dispose();
+                throw;
+            }
+            _compiled = new Compiled(Key(inputs), import, plan);
+            return;
+        }
+    }
+
+    private void Release()
+    {
+        if (_compiled is null) return;
+        _compiled.Plan.Dispose();
+        foreach (var t in _compiled.Import.OwnedTensors) t.Dispose();
+        _compiled = null;
+    }
+
+    public void Dispose() => Release();
+}
