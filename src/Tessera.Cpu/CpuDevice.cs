@@ -65,6 +65,9 @@ public sealed unsafe class CpuDevice : IDevice
     public bool Supports(OpKind op, DType dtype) => op switch
     {
         OpKind.Copy or OpKind.Fill or OpKind.Cast or OpKind.Concat or OpKind.Gather or OpKind.Pad => true,
+        OpKind.Compare => dtype is DType.Float32 or DType.Int32 or DType.Int64 or DType.Bool or DType.UInt8,
+        OpKind.Where => dtype is DType.Float32 or DType.Int32 or DType.Int64 or DType.Bool,
+        OpKind.LogicalNot => dtype == DType.Bool,
         _ => dtype == DType.Float32,
     };
 

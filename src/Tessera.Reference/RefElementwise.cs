@@ -110,10 +110,12 @@ public static class RefElementwise
         BinaryOp.Pow => Math.Pow(a, b),
         BinaryOp.Max => Math.Max(a, b),
         BinaryOp.Min => Math.Min(a, b),
+        BinaryOp.PRelu => a >= 0 ? a : b * a,
         _ => throw new ArgumentException($"unknown binary op {op}"),
     };
 
     /// <summary>(∂c/∂a, ∂c/∂b) at one element. Max/Min: the gradient goes to the chosen input, ties to a.
+    /// PRelu: the slope branch for a &lt; 0.
     /// Pow: ∂/∂a is 0 where b = 0, ∂/∂b is 0 where a = 0 and b ≥ 0 (PyTorch's conventions).</summary>
     public static (double Da, double Db) BinaryDerivative(BinaryOp op, double a, double b) => op switch
     {
@@ -124,6 +126,7 @@ public static class RefElementwise
         BinaryOp.Pow => (b == 0 ? 0 : b * Math.Pow(a, b - 1), a == 0 && b >= 0 ? 0 : Math.Pow(a, b) * Math.Log(a)),
         BinaryOp.Max => a >= b ? (1, 0) : (0, 1),
         BinaryOp.Min => a <= b ? (1, 0) : (0, 1),
+        BinaryOp.PRelu => a >= 0 ? (1, 0) : (b, a),
         _ => throw new ArgumentException($"unknown binary op {op}"),
     };
 

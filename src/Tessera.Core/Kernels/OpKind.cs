@@ -6,6 +6,7 @@ public enum OpKind
 {
     Copy, Fill, Cast,
     Unary, UnaryBackward, Binary, BinaryBackward,
+    Compare, Where, LogicalNot,
     Reduce, ReduceBackward, ArgMax,
     Softmax, SoftmaxBackward, CrossEntropy, CrossEntropyBackward, MseLoss, MseLossBackward,
     Gemm,

@@ -29,7 +29,15 @@ public enum UnaryOp
 public readonly record struct UnaryParams(float Alpha = 0f, float Beta = 0f);
 
 /// <summary>Element-wise functions of two inputs with NumPy broadcasting.</summary>
-public enum BinaryOp { Add, Sub, Mul, Div, Pow, Max, Min }
+public enum BinaryOp
+{
+    Add, Sub, Mul, Div, Pow, Max, Min,
+    /// <summary>ONNX PRelu: c = a ≥ 0 ? a : b·a (b is the slope).</summary>
+    PRelu,
+}
+
+/// <summary>Element-wise comparisons with NumPy broadcasting; the result is Bool.</summary>
+public enum CompareOp { Equal, Less, LessOrEqual, Greater, GreaterOrEqual }
 
 /// <summary>Reductions.</summary>
 public enum ReduceOp { Sum, Mean, Max, Min }

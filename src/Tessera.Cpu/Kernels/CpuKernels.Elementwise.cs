@@ -83,6 +83,7 @@ public sealed unsafe partial class CpuKernels : IElementwiseKernels
             case BinaryOp.Pow: Drivers.Binary(new PowOp(), ea, eb, c, t); break;
             case BinaryOp.Max: Drivers.Binary(new MaxOp(), ea, eb, c, t); break;
             case BinaryOp.Min: Drivers.Binary(new MinOp(), ea, eb, c, t); break;
+            case BinaryOp.PRelu: Drivers.Binary(new PReluOp(), ea, eb, c, t); break;
             default: throw new TesseraArgumentException("Binary", nameof(op), $"unknown binary op {op}");
         }
     }
@@ -134,6 +135,8 @@ public sealed unsafe partial class CpuKernels : IElementwiseKernels
             case (BinaryOp.Max, false): Drivers.Ternary(new MaxGradBOp(), a, b, dc, g, t); break;
             case (BinaryOp.Min, true): Drivers.Ternary(new MinGradAOp(), a, b, dc, g, t); break;
             case (BinaryOp.Min, false): Drivers.Ternary(new MinGradBOp(), a, b, dc, g, t); break;
+            case (BinaryOp.PRelu, true): Drivers.Ternary(new PReluGradAOp(), a, b, dc, g, t); break;
+            case (BinaryOp.PRelu, false): Drivers.Ternary(new PReluGradBOp(), a, b, dc, g, t); break;
             default: throw new TesseraArgumentException("BinaryBackward", nameof(op), $"unknown binary op {op}");
         }
     }
