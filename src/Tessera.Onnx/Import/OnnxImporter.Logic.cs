@@ -176,48 +176,34 @@ public sealed partial class OnnxImporter
         for (int k = 0; k < xs.Length; k++) Set(k, grads[targets[k]]);
     }
 
-    private (float R, long T) RateAndStep()
+    private Value[] OptimizerTensors(int groups, out int n)
     {
-        var r = RequireConst(0, "R");
-        var t = RequireConst(1, "T");
-        if (r.Count != 1 || t.Count != 1) throw new TesseraShapeException(Here, "R", "R and T must be scalars");
-        return ((float)r.Get(0), t.GetLong(0));
+        n = InputCount - 2;
+        if (n <= 0 || n % groups != 0) throw new TesseraArgumentException(Here, "inputs", $"expects R, T and {groups}·n tensors, got {InputCount} inputs");
+        n /= groups;
+        return Enumerable.Range(2, InputCount - 2).Select(i => In(i)).ToArray();
     }
 
     private void Adam()
     {
         KnownAttributes("alpha", "beta", "epsilon", "norm_coefficient", "norm_coefficient_post");
-        var (r, t) = RateAndStep();
-        int n = InputCount - 2;
-        if (n <= 0 || n % 4 != 0) throw new TesseraArgumentException(Here, "inputs", $"expects R, T and 4·k tensors, got {InputCount} inputs");
-        n /= 4;
-        var p = new AdamParams(r, Float("alpha", 0.9f), Float("beta", 0.999f), Float("epsilon", 1e-6f), Float("norm_coefficient", 0f),
-            Decoupled: false, Step: t, Mode: OptimizerMode.Onnx, NormCoefficientPost: Float("norm_coefficient_post", 0f));
-        for (int k = 0; k < n; k++)
-        {
-            var outs = _g.Apply(new AdamGraphOp(p), OutName(k), F32(2 + k, "X"), F32(2 + n + k, "G"), F32(2 + 2 * n + k, "V"), F32(2 + 3 * n + k, "H"));
-            Set(k, outs[0]);
-            Set(n + k, outs[1]);
-            Set(2 * n + k, outs[2]);
-        }
+        var tensors = OptimizerTensors(4, out _);
+        // R and T are read from their tensors at run time; LearningRate and Step here are placeholders the op replaces.
+        var p = new AdamParams(0f, Float("alpha", 0.9f), Float("beta", 0.999f), Float("epsilon", 1e-6f), Float("norm_coefficient", 0f),
+            Decoupled: false, Step: 0, Mode: OptimizerMode.Onnx, NormCoefficientPost: Float("norm_coefficient_post", 0f));
+        var outs = _g.Adam(p, In(0), In(1), tensors, OutName());
+        for (int k = 0; k < outs.Length; k++) Set(k, outs[k]);
     }
 
     private void Momentum()
     {
         KnownAttributes("alpha", "beta", "mode", "norm_coefficient");
-        var (r, t) = RateAndStep();
-        int n = InputCount - 2;
-        if (n <= 0 || n % 3 != 0) throw new TesseraArgumentException(Here, "inputs", $"expects R, T and 3·k tensors, got {InputCount} inputs");
-        n /= 3;
+        var tensors = OptimizerTensors(3, out _);
         string mode = Str("mode", "");
         if (mode is not ("standard" or "nesterov")) throw Unsupported($"mode '{mode}'");
-        var p = new MomentumParams(r, RequiredFloat("alpha"), 1f - RequiredFloat("beta"), RequiredFloat("norm_coefficient"),
-            Nesterov: mode == "nesterov", Step: t, Mode: OptimizerMode.Onnx);
-        for (int k = 0; k < n; k++)
-        {
-            var outs = _g.Apply(new MomentumGraphOp(p), OutName(k), F32(2 + k, "X"), F32(2 + n + k, "G"), F32(2 + 2 * n + k, "V"));
-            Set(k, outs[0]);
-            Set(n + k, outs[1]);
-        }
+        var p = new MomentumParams(0f, RequiredFloat("alpha"), 1f - RequiredFloat("beta"), RequiredFloat("norm_coefficient"),
+            Nesterov: mode == "nesterov", Step: 0, Mode: OptimizerMode.Onnx);
+        var outs = _g.Momentum(p, In(0), In(1), tensors, OutName());
+        for (int k = 0; k < outs.Length; k++) Set(k, outs[k]);
     }
 }

@@ -51,7 +51,9 @@ public sealed partial class OnnxImporter
     {
         KnownAttributes("axis");
         var x = ShapeOf(0);
-        int axis = Axis(Int("axis", 1), x.Length + 1);
+        long a = Int("axis", 1);   // in [-r, r]; negative counts from the end (axis + r)
+        if (a < -x.Length || a > x.Length) throw new TesseraAxisException(Here, "axis", $"axis {a} is out of range [-{x.Length}, {x.Length}]");
+        int axis = (int)(a < 0 ? a + x.Length : a);
         int outer = x[..axis].Aggregate(1, (a, d) => a * d), inner = x[axis..].Aggregate(1, (a, d) => a * d);
         SetReshaped(new[] { outer, inner });
     }

@@ -42,8 +42,10 @@ public sealed partial class OnnxImporter
     private OnnxImportResult Run()
     {
         var graph = _model.Graph;
-        if (_opset != 0 && (_opset < 6 || _opset > 17))
-            throw new OnnxUnsupportedException("model", "opset", $"default-domain opset {_opset} (supported: 7 to 17, and 6 where the operators are unchanged)");
+        // Opsets 7–17 are the target; older models import where their operators read the same (an attribute an old
+        // version has and a newer one dropped is rejected by name, e.g. BatchNormalization-1 'consumed_inputs').
+        if (_opset > 17)
+            throw new OnnxUnsupportedException("model", "opset", $"default-domain opset {_opset} (supported: up to 17)");
         foreach (var (domain, version) in _model.OpsetImports)
             if (domain is not ("" or "ai.onnx" or TrainingDomain) && graph.Nodes.Any(n => n.Domain == domain))
                 throw new OnnxUnsupportedException("model", "opset", $"domain '{domain}' (version {version})");

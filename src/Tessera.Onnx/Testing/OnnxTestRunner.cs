@@ -17,9 +17,15 @@ public static class OnnxTestRunner
          "Split Slice Gather Pad Expand Shape Constant ConstantOfShape Cast Where Equal Less Greater Not Clip Identity Sum " +
          "Mean Max Min").Split(' ').Concat(new[] { $"{OnnxImporter.TrainingDomain}:Gradient", $"{OnnxImporter.TrainingDomain}:Adam", $"{OnnxImporter.TrainingDomain}:Momentum" }));
 
-    /// <summary>Looser bounds some cases need, with the reason (none so far: every case uses the default bound).</summary>
+    /// <summary>Looser bounds some cases need, with the reason.</summary>
     public static readonly IReadOnlyDictionary<string, (OnnxTolerance Tolerance, string Reason)> CaseTolerances =
-        new Dictionary<string, (OnnxTolerance, string)>();
+        new Dictionary<string, (OnnxTolerance, string)>
+        {
+            // The packaged model omits the node's epsilon attribute (so the spec default 1e-6 applies) while its expected
+            // outputs were computed with epsilon = 1e-2; upstream onnx later added the attribute to the generator
+            // (onnx/backend/test/case/node/adam.py). The difference this makes is at most 0.6% relative.
+            ["test_adam_multiple"] = (new OnnxTolerance(1e-2, 1e-7), "expected outputs use epsilon 1e-2, the model declares none (default 1e-6)"),
+        };
 
     /// <summary>Case folders under the given paths: a path holding model.onnx is a case; otherwise its sub-folders that
     /// hold one are, in ordinal name order.</summary>

@@ -1,0 +1,67 @@
+using System.CommandLine;
+using System.Text.Json;
+using Tessera.Onnx.Testing;
+
+namespace Tessera.Cli;
+
+/// <summary>`tessera onnx-test PATH... [--device D] [--format table|json]`: runs ONNX backend test cases (a case folder or a
+/// folder of cases) whose every operator is in scope, compares outputs like the ONNX backend tests (rtol 1e-3, atol 1e-7)
+/// and prints one line per case, the selected/excluded counts and `N passed, N failed, N skipped`. Exit code 1 when a
+/// case failed or errored.</summary>
+internal static class OnnxTestCommand
+{
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("PATH") { Description = "an ONNX test case folder (model.onnx + test_data_set_N) or a folder of them", Arity = ArgumentArity.OneOrMore };
+        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+        var format = new Option<string>("--format") { Description = "table | json", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "json");
+        var cmd = new Command("onnx-test", "Run ONNX backend test cases through the importer and the graph executor.") { paths, device, threads, format };
+        cmd.SetAction(r => Cli.Guard(() => Run(r.GetValue(paths)!, r.GetValue(device)!, r.GetValue(threads), r.GetValue(format)!)));
+        return cmd;
+    }
+
+    private static int Run(string[] paths, string deviceId, int threads, string format)
+    {
+        var device = Cli.OpenDevice(deviceId, threads);
+        bool json = format == "json";
+        var result = OnnxTestRunner.Run(paths, device, json ? null : c => Console.WriteLine(Line(c)));
+        if (json)
+        {
+            var doc = new
+            {
+                device = device.Id,
+                selected = result.Selected,
+                excluded = result.Excluded,
+                passed = result.Passed,
+                failed = result.Failed,
+                skipped = result.Skipped,
+                cases = result.Cases.Select(c => new
+                {
+                    name = c.Name, status = c.Status.ToString().ToUpperInvariant(), detail = c.Detail,
+                    maxAbsError = Finite(c.MaxAbsError), maxRelError = Finite(c.MaxRelError), firstMismatch = c.FirstMismatch, seconds = c.Seconds,
+                }),
+                excludedCases = result.ExcludedNames,
+            };
+            Console.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+        }
+        else
+        {
+            Console.WriteLine($"selected {result.Selected} case(s) whose every operator is in scope; excluded {result.Excluded}");
+            Console.WriteLine(result.Summary);
+        }
+        return result.Failed > 0 ? 1 : 0;
+    }
+
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
+
+    /// <summary>One line per case.</summary>
+    public static string Line(OnnxCaseResult c) => c.Status switch
+    {
+        OnnxCaseStatus.Pass => $"PASS        {c.Name}",
+        OnnxCaseStatus.Fail => $"FAIL        {c.Name}: {c.Detail}",
+        OnnxCaseStatus.Unsupported => $"UNSUPPORTED {c.Name}: {c.Detail}",
+        _ => $"ERROR       {c.Name}: {c.Detail}",
+    };
+}
