@@ -140,6 +140,10 @@ public sealed class HostTensor
         _ => null,
     };
 
+    /// <summary>The dtype a value of ONNX type <paramref name="t"/> is computed in: its own, or float32 for float64
+    /// (Tessera has no float64; outputs are converted back to the declared type).</summary>
+    public static DType? ComputeDType(OnnxDataType t) => t == OnnxDataType.Double ? DType.Float32 : ToDType(t);
+
     /// <summary>The ONNX element type of a Tessera dtype.</summary>
     public static OnnxDataType ToOnnx(DType t) => t switch
     {
@@ -155,8 +159,13 @@ public sealed class HostTensor
     /// <summary>A device tensor holding these values (the ONNX type must have a Tessera dtype).</summary>
     public Tensor ToTensor(IDevice device, string node, string what)
     {
-        var dtype = ToDType(Type) ?? throw new OnnxUnsupportedException(node, "tensor", $"element type {Type} of '{what}'");
+        var dtype = ComputeDType(Type) ?? throw new OnnxUnsupportedException(node, "tensor", $"element type {Type} of '{what}'");
         var t = Tensor.Empty(device, dtype, Shape.Create(node, Dims));
+        if (Type == OnnxDataType.Double && Floats!.FirstOrDefault(v => double.IsFinite(v) && Math.Abs(v) > float.MaxValue) is var big && big != 0)
+        {
+            t.Dispose();
+            throw new OnnxUnsupportedException(node, "tensor", $"float64 value {big:G6} of '{what}' exceeds the float32 range (float64 is computed in float32)");
+        }
         switch (dtype)
         {
             case DType.Float32: t.CopyFrom<float>(AsDoubles().Select(v => (float)v).ToArray()); break;

@@ -60,11 +60,8 @@ public sealed partial class OnnxImporter
             return;
         }
         var x = In(0);
-        var dtype = to is OnnxDataType.Float or OnnxDataType.Int32 or OnnxDataType.Int64 or OnnxDataType.Bool
-            ? HostTensor.ToDType(to)!.Value
-            : throw Unsupported($"'to' = {to} (float, int32, int64 and bool are supported)");
-        if (x.DType is not (DType.Float32 or DType.Int32 or DType.Int64 or DType.Bool))
-            throw Unsupported($"input element type {x.DType} (float, int32, int64 and bool are supported)");
+        // Tessera casts between float32, float16, bfloat16, int32, int64, uint8 and bool (float64 runs as float32).
+        var dtype = HostTensor.ToDType(to) ?? throw Unsupported($"'to' = {to} (Tessera has no such element type)");
         Set(0, x.DType == dtype ? _g.Apply1(new ReshapeGraphOp(x.Shape.ToArray()), OutName(), x) : _g.Cast(x, dtype, OutName()));
     }
 
@@ -144,7 +141,7 @@ public sealed partial class OnnxImporter
             _ => throw Unsupported($"mode '{modeName}'"),
         };
         var p = new PadParams(pads.Select(v => ToInt(v, "pads")).ToArray(), mode, value);
-        Set(0, _g.Pad(F32(0, "data"), p, OutName()));
+        Set(0, _g.Pad(In(0), p, OutName()));
     }
 
     // ---- training domain ------------------------------------------------------------------------------------------

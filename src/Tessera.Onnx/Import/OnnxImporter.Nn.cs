@@ -133,11 +133,14 @@ public sealed partial class OnnxImporter
     {
         var names = new List<string> { "epsilon", "momentum" };
         if (_opset < 9) names.Add("spatial");
+        if (_opset < 7) names.Add("is_test");
         if (_opset >= 14) names.Add("training_mode");
         KnownAttributes(names.ToArray());
         if (_opset < 9 && Int("spatial", 1) != 1) throw Unsupported("spatial = 0");
         float eps = Float("epsilon", 1e-5f), momentum = Float("momentum", 0.9f);
-        bool training = _opset >= 14 ? Int("training_mode", 0) != 0 : Wants(1) || Wants(2) || Wants(3) || Wants(4);
+        bool training = _opset >= 14 ? Int("training_mode", 0) != 0
+            : _opset < 7 ? Int("is_test", 0) == 0 && (Wants(1) || Wants(2) || Wants(3) || Wants(4))
+            : Wants(1) || Wants(2) || Wants(3) || Wants(4);
         var x = F32(0, "X");
         int r = x.Shape.Rank;
         if (r < 2) throw new TesseraShapeException(Here, "X", $"needs rank 2 or more, got {x}");

@@ -129,7 +129,21 @@ public sealed partial class OnnxImporter
     private void Binary(BinaryOp op, Func<double, double, double> hostF, Func<long, long, long> hostL)
     {
         KnownAttributes(_opset < 7 ? new[] { "broadcast", "axis" } : Array.Empty<string>());
-        if (_opset < 7 && Int("broadcast", 0) != 0 && Attr("axis") is not null) throw Unsupported("legacy 'axis' broadcasting");
+        if (_opset < 7 && Int("broadcast", 0) != 0 && Attr("axis") is not null && ConstIn(1) is null && ConstIn(0) is null)
+        {
+            // Legacy broadcasting (opset < 7): B's dims line up with A's starting at 'axis'.
+            var a0 = In(0);
+            var b0 = In(1);
+            int axis = Axis(Int("axis", 0), a0.Shape.Rank);
+            if (axis + b0.Shape.Rank > a0.Shape.Rank) throw new TesseraShapeException(Here, "B", $"{b0} does not fit {a0} from axis {axis}");
+            var dims = Enumerable.Repeat(1, a0.Shape.Rank).ToArray();
+            for (int i = 0; i < b0.Shape.Rank; i++) dims[axis + i] = b0.Shape[i];
+            var b1 = _g.Reshape(b0, dims);
+            if (a0.DType != DType.Float32 || b1.DType != DType.Float32) Set(0, HostBinary(op.ToString(), a0, b1, hostF, hostL));
+            else Set(0, _g.Binary(op, a0, b1, OutName()));
+            return;
+        }
+        if (_opset < 7 && Int("broadcast", 0) != 0 && Attr("axis") is not null) throw Unsupported("legacy 'axis' broadcasting of a constant");
         if (AllConst())
         {
             var a = ConstIn(0)!;
@@ -139,7 +153,27 @@ public sealed partial class OnnxImporter
                 : HostOps.MapLong(Here, a.Type, new[] { a, b }, x => hostL(x[0], x[1])));
             return;
         }
-        Set(0, _g.Binary(op, F32(0, "A"), F32(1, "B"), OutName()));
+        var va = In(0);
+        var vb = In(1);
+        if (va.DType != DType.Float32 || vb.DType != DType.Float32)
+        {
+            Set(0, HostBinary(op.ToString(), va, vb, hostF, hostL));
+            return;
+        }
+        Set(0, _g.Binary(op, va, vb, OutName()));
+    }
+
+    /// <summary>An element-wise op on integer (or mixed) inputs, computed exactly on the host (see <see cref="HostElementwiseOp"/>);
+    /// the output takes the first input's type.</summary>
+    private Value HostBinary(string kind, Value a, Value b, Func<double, double, double> hostF, Func<long, long, long> hostL)
+    {
+        foreach (var (v, what) in new[] { (a, "A"), (b, "B") })
+            if (v.DType is DType.Float16 or DType.BFloat16) throw Unsupported($"element type {v.DType} of input '{what}'");
+        var outType = HostTensor.ToOnnx(a.DType);
+        bool ints = a.DType != DType.Float32 && b.DType != DType.Float32;
+        return _g.Apply1(new HostElementwiseOp(kind, outType, xs => ints
+            ? HostOps.MapLong(kind, outType, xs, x => hostL(x[0], x[1]))
+            : HostOps.Map(kind, outType, xs, x => hostF(x[0], x[1]))), OutName(), a, b);
     }
 
     private void Pow()
@@ -149,6 +183,11 @@ public sealed partial class OnnxImporter
         if (AllConst())
         {
             SetConst(0, HostOps.Map(Here, ConstIn(0)!.Type, new[] { ConstIn(0)!, b! }, x => Math.Pow(x[0], x[1])));
+            return;
+        }
+        if (In(0).DType != DType.Float32 || (b is null && In(1).DType != DType.Float32))
+        {
+            Set(0, HostBinary("Pow", In(0), In(1), Math.Pow, (p, q) => q < 0 ? (p == 1 ? 1 : 0) : (long)Math.Pow(p, q)));
             return;
         }
         var x = F32(0, "X");
@@ -179,7 +218,12 @@ public sealed partial class OnnxImporter
     private void PRelu()
     {
         KnownAttributes();
-        Set(0, _g.Binary(BinaryOp.PRelu, F32(0, "X"), F32(1, "slope"), OutName()));
+        var x = F32(0, "X");
+        var slope = F32(1, "slope");
+        // PRelu-6 and older take a per-channel slope [C] (channels on axis 1) without NumPy broadcasting.
+        if (_opset < 7 && slope.Shape.Rank == 1 && x.Shape.Rank > 2 && slope.Shape[0] == x.Shape[1] && slope.Shape[0] != 1)
+            slope = PerChannel(slope, x.Shape.Rank);
+        Set(0, _g.Binary(BinaryOp.PRelu, x, slope, OutName()));
     }
 
     private void Clip()
@@ -230,6 +274,16 @@ public sealed partial class OnnxImporter
             var xs = present.Select(i => ConstIn(i)!).ToArray();
             var r = HostOps.Map(Here, xs[0].Type, xs, a => { double acc = a[0]; for (int k = 1; k < a.Length; k++) acc = f(acc, a[k]); return mean ? acc / a.Length : acc; });
             SetConst(0, r);
+            return;
+        }
+        if (present.Any(i => In(i).DType != DType.Float32) && op != BinaryOp.Add)
+        {
+            Func<long, long, long> fl = op == BinaryOp.Max ? Math.Max : Math.Min;
+            Func<double, double, double> fd = op == BinaryOp.Max ? Math.Max : Math.Min;
+            Value r = In(present[0]);
+            for (int k = 1; k < n; k++) r = HostBinary(op.ToString(), r, In(present[k]), fd, fl);
+            if (n == 1) r = HostBinary(op.ToString(), r, r, fd, fl);
+            Set(0, r);
             return;
         }
         Value acc = F32(present[0], "data_0");

@@ -65,7 +65,7 @@ public sealed partial class OnnxImporter
             }
             if (initializerNames.Contains(vi.Name) && !_options.InitializersAsInputs) continue;
             _consts.Remove(vi.Name);
-            var dtype = HostTensor.ToDType(vi.ElemType)
+            var dtype = HostTensor.ComputeDType(vi.ElemType)
                 ?? throw new OnnxUnsupportedException($"input '{vi.Name}'", "graph input", $"element type {vi.ElemType}");
             long[] dims = _options.InputShapes.TryGetValue(vi.Name, out var given) ? given
                 : vi.Dims ?? throw new OnnxUnsupportedException($"input '{vi.Name}'", "graph input", "unknown rank (give the input's shape)");
