@@ -6,4 +6,5 @@ root.Subcommands.Add(DevicesCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(ProfileCommand.Create());
 root.Subcommands.Add(OnnxTestCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
 return root.Parse(args).Invoke();
