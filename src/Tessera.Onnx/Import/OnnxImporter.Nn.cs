@@ -56,7 +56,7 @@ public sealed partial class OnnxImporter
     {
         if (x.Shape.Rank == 4) return x;
         if (x.Shape.Rank == 3) return _g.Reshape(x, x.Shape[0], x.Shape[1], 1, x.Shape[2]);
-        throw Unsupported($"{x.Shape.Rank - 2}-D spatial input '{what}' (1-D and 2-D are supported)");
+        throw Unsupported($"{x.Shape.Rank - 2}-D spatial input '{what}' (1-D, 2-D and 3-D are supported)");
     }
 
     private static int[] Pad1(int[] v, int fill) => v.Length == 1 ? new[] { fill, v[0] } : v;
@@ -75,9 +75,13 @@ public sealed partial class OnnxImporter
         var dil = SpatialInts("dilations", sp, 1);
         var (b, e) = SpatialPads(x.Shape.ToArray()[2..], kernel, strides, dil);
         int group = ToInt(Int("group", 1), "group");
+        if (sp == 3)
+        {
+            Set(0, Conv3d(x, w, Has(2) ? F32(2, "B") : null, strides, dil, b, e, group));
+            return;
+        }
         var x4 = As4d(x, "X");
         var w4 = sp == 1 ? _g.Reshape(w, w.Shape[0], w.Shape[1], 1, w.Shape[2]) : w;
-        if (sp != 2 && sp != 1) throw Unsupported($"{sp}-D convolution");
         var s2 = Pad1(strides, 1);
         var d2 = Pad1(dil, 1);
         var b2 = Pad1(b, 0);
@@ -93,9 +97,20 @@ public sealed partial class OnnxImporter
         KnownAttributes(max
             ? new[] { "auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides" }
             : new[] { "auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides" });
-        var x = F32(0, "X");
+        var x = In(0);
+        if (max && x.DType == DType.UInt8 && !Wants(1))
+        {
+            // Max pooling of uint8 is exact in float32: pool the converted values and convert back.
+            var saved = x;
+            _values[InName(0)] = _g.Cast(x, DType.Float32);
+            try { Pool(max); }
+            finally { _values[InName(0)] = saved; }
+            Set(0, _g.Cast(_values[OutName()], DType.UInt8, OutName()));
+            return;
+        }
+        x = F32(0, "X");
         int sp = x.Shape.Rank - 2;
-        if (sp is not (1 or 2)) throw Unsupported($"{sp}-D pooling (1-D and 2-D are supported)");
+        if (sp is not (1 or 2 or 3)) throw Unsupported($"{sp}-D pooling (1-D, 2-D and 3-D are supported)");
         var kernel = SpatialInts("kernel_shape", sp, 0);
         if (Attr("kernel_shape") is null) throw new TesseraArgumentException(Here, "kernel_shape", "required attribute is missing");
         var strides = SpatialInts("strides", sp, 1);
@@ -103,8 +118,12 @@ public sealed partial class OnnxImporter
         var (b, e) = SpatialPads(x.Shape.ToArray()[2..], kernel, strides, dil);
         bool ceil = Int("ceil_mode", 0) != 0;
         bool includePad = Int("count_include_pad", 0) != 0;
-        if (max && Wants(1)) throw Unsupported("output 'Indices'");
-        if (max && Int("storage_order", 0) != 0 && Wants(1)) throw Unsupported("storage_order 1");
+        if (max && Wants(1) && sp == 3) throw Unsupported("output 'Indices' of 3-D pooling");
+        if (sp == 3)
+        {
+            Set(0, Pool3d(max, x, kernel, strides, dil, b, e, ceil, includePad));
+            return;
+        }
         var k2 = Pad1(kernel, 1);
         var s2 = Pad1(strides, 1);
         var d2 = Pad1(dil, 1);
@@ -112,9 +131,37 @@ public sealed partial class OnnxImporter
         var e2 = Pad1(e, 0);
         var p = new Pool2dParams(k2[0], k2[1], s2[0], s2[1], b2[0], b2[1], e2[0], e2[1], d2[0], d2[1], ceil, includePad);
         var x4 = As4d(x, "X");
+        if (max && Wants(1))
+        {
+            var outs = _g.Apply(new Pool2dGraphOp(true, p), OutName(), x4);
+            Set(0, sp == 1 ? _g.Reshape(outs[0], outs[0].Shape[0], outs[0].Shape[1], outs[0].Shape[3]) : outs[0]);
+            Set(1, OnnxPoolIndices(outs[1], x4.Shape, sp, Int("storage_order", 0) != 0));
+            return;
+        }
         var y = max ? _g.MaxPool2d(x4, p, sp == 2 ? OutName() : null) : _g.AvgPool2d(x4, p, sp == 2 ? OutName() : null);
         if (sp == 1) y = _g.Reshape(y, y.Shape[0], y.Shape[1], y.Shape[3]);
         Set(0, y);
+    }
+
+    /// <summary>Tessera's max-pool indices (ih·W + iw within each plane) as ONNX Indices: flat over the whole input,
+    /// row-major (storage_order 0) or with the spatial axes column-major (storage_order 1: iw·H + ih).</summary>
+    private Value OnnxPoolIndices(Value idx, Shape x4, int sp, bool columnMajor)
+    {
+        int n = x4[0], c = x4[1], h = x4[2], w = x4[3];
+        var offsets = HostTensor.Of(OnnxDataType.Int64, new[] { n, c, 1, 1 },
+            Enumerable.Range(0, n * c).Select(pl => (long)pl * h * w).ToArray());
+        var offsetValue = BindConstant($"{OutName(1)}:plane_offsets", offsets);
+        var onnx = _g.Apply1(new HostElementwiseOp("MaxPoolIndices", OnnxDataType.Int64, xs =>
+            HostOps.MapLong(Here, OnnxDataType.Int64, xs, v => v[1] + (columnMajor ? (v[0] % w) * h + v[0] / w : v[0]))), null, idx, offsetValue);
+        return sp == 1 ? _g.Reshape(onnx, onnx.Shape[0], onnx.Shape[1], onnx.Shape[3]) : onnx;
+    }
+
+    /// <summary>A host tensor bound as a graph constant on the device.</summary>
+    private Value BindConstant(string name, HostTensor c)
+    {
+        var t = c.ToTensor(_device, Here, name);
+        _owned.Add(t);
+        return _g.Constant(name, t);
     }
 
     private void GlobalPool(ReduceOp op)

@@ -167,8 +167,6 @@ public sealed partial class OnnxImporter
     /// the output takes the first input's type.</summary>
     private Value HostBinary(string kind, Value a, Value b, Func<double, double, double> hostF, Func<long, long, long> hostL)
     {
-        foreach (var (v, what) in new[] { (a, "A"), (b, "B") })
-            if (v.DType is DType.Float16 or DType.BFloat16) throw Unsupported($"element type {v.DType} of input '{what}'");
         var outType = HostTensor.ToOnnx(a.DType);
         bool ints = a.DType != DType.Float32 && b.DType != DType.Float32;
         return _g.Apply1(new HostElementwiseOp(kind, outType, xs => ints
