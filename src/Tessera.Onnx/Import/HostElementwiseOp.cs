@@ -15,7 +15,7 @@ internal sealed class HostElementwiseOp(string kind, OnnxDataType outType, Func<
     {
         if (inputs.Count == 0) throw new TesseraArgumentException(node, "inputs", "needs at least one input");
         var dims = inputs.Select(v => v.Shape.ToArray()).Aggregate((a, b) => HostOps.Broadcast(node, a, b));
-        var dtype = HostTensor.ToDType(outType) ?? throw new TesseraDTypeException(node, "output", $"no Tessera dtype for {outType}");
+        var dtype = HostTensor.ComputeDType(outType) ?? throw new TesseraDTypeException(node, "output", $"no Tessera dtype for {outType}");
         return new[] { new OutputSpec(Shape.Create(node, dims), dtype) };
     }
 

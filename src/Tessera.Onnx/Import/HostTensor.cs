@@ -141,8 +141,15 @@ public sealed class HostTensor
     };
 
     /// <summary>The dtype a value of ONNX type <paramref name="t"/> is computed in: its own, or float32 for float64
-    /// (Tessera has no float64; outputs are converted back to the declared type).</summary>
-    public static DType? ComputeDType(OnnxDataType t) => t == OnnxDataType.Double ? DType.Float32 : ToDType(t);
+    /// (Tessera has no float64; outputs are converted back to the declared type).
+    /// Narrow integer types widen losslessly to int32 and uint64 to int64 (values below 2^63).</summary>
+    public static DType? ComputeDType(OnnxDataType t) => t switch
+    {
+        OnnxDataType.Double => DType.Float32,
+        OnnxDataType.Int8 or OnnxDataType.Int16 or OnnxDataType.Uint16 or OnnxDataType.Uint32 => DType.Int32,
+        OnnxDataType.Uint64 => DType.Int64,
+        _ => ToDType(t),
+    };
 
     /// <summary>The ONNX element type of a Tessera dtype.</summary>
     public static OnnxDataType ToOnnx(DType t) => t switch
@@ -165,6 +172,11 @@ public sealed class HostTensor
         {
             t.Dispose();
             throw new OnnxUnsupportedException(node, "tensor", $"float64 value {big:G6} of '{what}' exceeds the float32 range (float64 is computed in float32)");
+        }
+        if (Type == OnnxDataType.Uint64 && Ints!.Any(v => v < 0))
+        {
+            t.Dispose();
+            throw new OnnxUnsupportedException(node, "tensor", $"uint64 value of '{what}' at or above 2^63 (uint64 is computed in int64)");
         }
         switch (dtype)
         {

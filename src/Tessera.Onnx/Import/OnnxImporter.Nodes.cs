@@ -244,6 +244,16 @@ public sealed partial class OnnxImporter
             SetConst(0, HostOps.Map(Here, ConstIn(0)!.Type, new[] { ConstIn(0)! }, a => Math.Min(Math.Max(a[0], lo), hi)));
             return;
         }
+        var x = In(0);
+        if (x.DType is DType.Int32 or DType.Int64 or DType.UInt8)
+        {
+            // Integer clipping, exactly on the host; bounds come from tensors of the input's type.
+            long ilo = Has(1) && _opset >= 11 ? RequireConst(1, "min").GetLong(0) : long.MinValue;
+            long ihi = Has(2) && _opset >= 11 ? RequireConst(2, "max").GetLong(0) : long.MaxValue;
+            var t = HostTensor.ToOnnx(x.DType);
+            Set(0, _g.Apply1(new HostElementwiseOp("Clip", t, xs => HostOps.MapLong(Here, t, xs, v => Math.Clamp(v[0], ilo, ihi))), OutName(), x));
+            return;
+        }
         Set(0, _g.Unary(UnaryOp.Clamp, F32(0, "input"), new UnaryParams(lo, hi), OutName()));
     }
 

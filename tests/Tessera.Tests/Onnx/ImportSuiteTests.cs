@@ -25,8 +25,8 @@ public class ImportSuiteTests
     /// where Tessera rounds to nearest even (the current ONNX rule).</summary>
     private static bool Known(OnnxCaseResult c) =>
         c.Status == OnnxCaseStatus.Unsupported && (
-            c.Detail.Contains("graph input: element type") ||
-            c.Detail.Contains("'to' = Double") || c.Detail.Contains("'to' = String") ||
+            c.Detail.Contains("graph input: element type String") ||
+            c.Detail.Contains("'to' = String") ||
             c.Detail.Contains("exceeds the float32 range") ||
             c.Detail.Contains("sequence, map or optional"))
         || c.Status == OnnxCaseStatus.Fail && c.Name is "test_training_dropout" or "test_training_dropout_default" or "test_training_dropout_default_mask"
@@ -46,7 +46,7 @@ public class ImportSuiteTests
         Assert.True(unexpected.Length == 0, "unexpected non-passing node cases:\n" + Listing(unexpected));
         double rate = (double)r.Passed / r.Selected;
         // Issue 4's goal is 98%; the remaining gaps are element types and 3-D ops Tessera lacks (listed in Known).
-        Assert.True(rate >= 0.92, $"{r.Passed}/{r.Selected} = {rate:P1} node cases pass\n" + Listing(r.Cases.Where(c => c.Status != OnnxCaseStatus.Pass)));
+        Assert.True(rate >= 0.96, $"{r.Passed}/{r.Selected} = {rate:P1} node cases pass\n" + Listing(r.Cases.Where(c => c.Status != OnnxCaseStatus.Pass)));
     }
 
     [Theory]
