@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Tessera.Devices;
 
 namespace Tessera.Onnx.Import;
@@ -8,19 +9,29 @@ namespace Tessera.Onnx.Import;
 /// types as <see cref="double"/>.</summary>
 public sealed class HostTensor
 {
-    private HostTensor(OnnxDataType type, int[] dims, long[]? ints, double[]? floats)
+    private readonly OnnxTensor? _source;   // undecoded little-endian bytes (initializers, fed inputs, outputs)
+    private long[]? _ints;
+    private double[]? _floats;
+
+    private HostTensor(OnnxDataType type, int[] dims, long[]? ints, double[]? floats, OnnxTensor? source = null)
     {
         Type = type;
         Dims = dims;
-        Ints = ints;
-        Floats = floats;
+        _ints = ints;
+        _floats = floats;
+        _source = source;
     }
 
     public OnnxDataType Type { get; }
     public int[] Dims { get; }
     public int Rank => Dims.Length;
-    public long[]? Ints { get; }
-    public double[]? Floats { get; }
+
+    /// <summary>The elements of an integer or boolean tensor (null for floating types), decoded on first use.</summary>
+    public long[]? Ints => IsFloat ? null : _ints ??= DecodeInts(_source!);
+
+    /// <summary>The elements of a floating tensor (null for the others), decoded on first use.</summary>
+    public double[]? Floats => IsFloat ? _floats ??= DecodeFloats(_source!) : null;
+
     public long Count => Dims.Aggregate(1L, (a, d) => a * d);
     public bool IsFloat => IsFloatType(Type);
 
@@ -48,7 +59,7 @@ public sealed class HostTensor
         v is < int.MinValue or > int.MaxValue ? throw new TesseraArgumentException(node, what, $"value {v} is out of the int32 range") : (int)v).ToArray();
 
     /// <summary>A copy with new dimensions (same elements).</summary>
-    public HostTensor WithDims(int[] dims) => new(Type, dims, Ints, Floats);
+    public HostTensor WithDims(int[] dims) => new(Type, dims, _ints, _floats, _source is null ? null : _source with { Dims = dims.Select(d => (long)d).ToArray() });
 
     /// <summary>Converts to another element type the way ONNX Cast does (float to int truncates, to bool tests non-zero).</summary>
     public HostTensor CastTo(OnnxDataType to)
@@ -87,25 +98,42 @@ public sealed class HostTensor
         int size = ElementSize(t.DataType, node, t.Name);
         if (t.RawData.LongLength != n * size)
             throw new TesseraShapeException(node, t.Name, $"holds {t.RawData.LongLength} bytes, its dims [{string.Join(", ", t.Dims)}] of {t.DataType} need {n * size}");
+        return new HostTensor(t.DataType, dims, null, null, t);
+    }
+
+    private static double[] DecodeFloats(OnnxTensor t)
+    {
+        long n = t.ElementCount;
         var b = t.RawData.AsSpan();
-        if (IsFloatType(t.DataType))
+        var f = new double[n];
+        switch (t.DataType)
         {
-            var f = new double[n];
-            for (int i = 0; i < n; i++)
-                f[i] = t.DataType switch
-                {
-                    OnnxDataType.Float => BinaryPrimitives.ReadSingleLittleEndian(b[(i * 4)..]),
-                    OnnxDataType.Double => BinaryPrimitives.ReadDoubleLittleEndian(b[(i * 8)..]),
-                    OnnxDataType.Float16 => (double)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(b[(i * 2)..])),
-                    _ => BFloat16ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(b[(i * 2)..])),
-                };
-            return new HostTensor(t.DataType, dims, null, f);
+            case OnnxDataType.Float:
+                for (int i = 0; i < n; i++) f[i] = BinaryPrimitives.ReadSingleLittleEndian(b[(i * 4)..]);
+                break;
+            case OnnxDataType.Double:
+                for (int i = 0; i < n; i++) f[i] = BinaryPrimitives.ReadDoubleLittleEndian(b[(i * 8)..]);
+                break;
+            case OnnxDataType.Float16:
+                for (int i = 0; i < n; i++) f[i] = (double)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(b[(i * 2)..]));
+                break;
+            default:
+                for (int i = 0; i < n; i++) f[i] = BFloat16ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(b[(i * 2)..]));
+                break;
         }
+        return f;
+    }
+
+    private static long[] DecodeInts(OnnxTensor t)
+    {
+        long n = t.ElementCount;
+        var b = t.RawData.AsSpan();
         var l = new long[n];
         for (int i = 0; i < n; i++)
             l[i] = t.DataType switch
             {
-                OnnxDataType.Bool or OnnxDataType.Uint8 => b[i],
+                OnnxDataType.Bool => b[i] != 0 ? 1 : 0,
+                OnnxDataType.Uint8 => b[i],
                 OnnxDataType.Int8 => (sbyte)b[i],
                 OnnxDataType.Int16 => BinaryPrimitives.ReadInt16LittleEndian(b[(i * 2)..]),
                 OnnxDataType.Uint16 => BinaryPrimitives.ReadUInt16LittleEndian(b[(i * 2)..]),
@@ -114,7 +142,7 @@ public sealed class HostTensor
                 OnnxDataType.Int64 => BinaryPrimitives.ReadInt64LittleEndian(b[(i * 8)..]),
                 _ => (long)BinaryPrimitives.ReadUInt64LittleEndian(b[(i * 8)..]),
             };
-        return new HostTensor(t.DataType, dims, l, null);
+        return l;
     }
 
     /// <summary>Bytes per element of an ONNX type Tessera can hold on the host.</summary>
@@ -168,6 +196,21 @@ public sealed class HostTensor
     {
         var dtype = ComputeDType(Type) ?? throw new OnnxUnsupportedException(node, "tensor", $"element type {Type} of '{what}'");
         var t = Tensor.Empty(device, dtype, Shape.Create(node, Dims));
+        if (_source is not null && _floats is null && _ints is null && ToDType(Type) == dtype && BitConverter.IsLittleEndian && Type != OnnxDataType.Bool)
+        {
+            // Same element type on both sides: upload the little-endian bytes as they are.
+            var raw = _source.RawData.AsSpan();
+            switch (dtype)
+            {
+                case DType.Float32: t.CopyFrom<float>(MemoryMarshal.Cast<byte, float>(raw)); break;
+                case DType.Float16: t.CopyFrom<Half>(MemoryMarshal.Cast<byte, Half>(raw)); break;
+                case DType.BFloat16: t.CopyFrom<ushort>(MemoryMarshal.Cast<byte, ushort>(raw)); break;
+                case DType.Int32: t.CopyFrom<int>(MemoryMarshal.Cast<byte, int>(raw)); break;
+                case DType.Int64: t.CopyFrom<long>(MemoryMarshal.Cast<byte, long>(raw)); break;
+                default: t.CopyFrom<byte>(raw); break;
+            }
+            return t;
+        }
         if (Type == OnnxDataType.Double && Floats!.FirstOrDefault(v => double.IsFinite(v) && Math.Abs(v) > float.MaxValue) is var big && big != 0)
         {
             t.Dispose();
@@ -194,21 +237,24 @@ public sealed class HostTensor
     public static HostTensor FromTensor(Tensor t)
     {
         var dims = t.Shape.ToArray();
-        return t.DType switch
+        var type = ToOnnx(t.DType);
+        byte[] raw = t.DType switch
         {
-            DType.Float32 => new HostTensor(OnnxDataType.Float, dims, null, t.ToArray<float>().Select(v => (double)v).ToArray()),
-            DType.Float16 => new HostTensor(OnnxDataType.Float16, dims, null, t.ToArray<Half>().Select(v => (double)v).ToArray()),
-            DType.BFloat16 => new HostTensor(OnnxDataType.BFloat16, dims, null, t.ToArray<ushort>().Select(v => (double)BFloat16ToFloat(v)).ToArray()),
-            DType.Int32 => new HostTensor(OnnxDataType.Int32, dims, t.ToArray<int>().Select(v => (long)v).ToArray(), null),
-            DType.Int64 => new HostTensor(OnnxDataType.Int64, dims, t.ToArray<long>(), null),
-            DType.UInt8 => new HostTensor(OnnxDataType.Uint8, dims, t.ToArray<byte>().Select(v => (long)v).ToArray(), null),
-            _ => new HostTensor(OnnxDataType.Bool, dims, t.ToArray<byte>().Select(v => v != 0 ? 1L : 0L).ToArray(), null),
+            DType.Float32 => MemoryMarshal.AsBytes(t.ToArray<float>().AsSpan()).ToArray(),
+            DType.Float16 => MemoryMarshal.AsBytes(t.ToArray<Half>().AsSpan()).ToArray(),
+            DType.BFloat16 => MemoryMarshal.AsBytes(t.ToArray<ushort>().AsSpan()).ToArray(),
+            DType.Int32 => MemoryMarshal.AsBytes(t.ToArray<int>().AsSpan()).ToArray(),
+            DType.Int64 => MemoryMarshal.AsBytes(t.ToArray<long>().AsSpan()).ToArray(),
+            _ => t.ToArray<byte>(),
         };
+        if (!BitConverter.IsLittleEndian) throw new TesseraException("HostTensor.FromTensor", "big-endian hosts are not supported");
+        return new HostTensor(type, dims, null, null, new OnnxTensor("", type, dims.Select(d => (long)d).ToArray(), raw));
     }
 
     /// <summary>Encodes as a TensorProto with little-endian raw bytes.</summary>
     public OnnxTensor ToOnnx(string name)
     {
+        if (_source is not null && _floats is null && _ints is null && Type != OnnxDataType.Bool) return _source with { Name = name };
         int size = ElementSize(Type, name, name);
         long n = Count;
         var raw = new byte[n * size];
