@@ -29,6 +29,9 @@ public sealed class OnnxProgram : IDisposable
 
     public OnnxModel Model { get; }
 
+    /// <summary>Refuse to compile a model whose intermediates (summed before memory planning) exceed this many bytes.</summary>
+    public long MaxIntermediateBytes { get; init; } = 64L << 30;
+
     /// <summary>The inputs a caller feeds (graph inputs that are not initializers), in model order.</summary>
     public IReadOnlyList<OnnxValueInfo> Inputs { get; }
 
@@ -123,6 +126,9 @@ public sealed class OnnxProgram : IDisposable
             ExecutionPlan plan;
             try
             {
+                long bytes = import.Graph.Values.Where(v => v.Kind == ValueKind.Intermediate).Sum(v => v.Shape.ElementCount * v.DType.SizeOf());
+                if (bytes > MaxIntermediateBytes)
+                    throw new TesseraOutOfMemoryException("OnnxProgram", $"the model's intermediates take {bytes} bytes before planning, over the limit of {MaxIntermediateBytes} (OnnxProgram.MaxIntermediateBytes)");
                 plan = ExecutionPlan.Compile(import.Graph, _device);
             }
             catch

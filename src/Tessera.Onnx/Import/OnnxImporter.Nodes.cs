@@ -284,13 +284,13 @@ public sealed partial class OnnxImporter
             SetConst(0, r);
             return;
         }
-        if (present.Any(i => In(i).DType != DType.Float32) && op != BinaryOp.Add)
+        if (present.Any(i => In(i).DType != DType.Float32) && !mean)
         {
-            Func<long, long, long> fl = op == BinaryOp.Max ? Math.Max : Math.Min;
-            Func<double, double, double> fd = op == BinaryOp.Max ? Math.Max : Math.Min;
+            Func<long, long, long> fl = op switch { BinaryOp.Add => (a, b) => a + b, BinaryOp.Max => Math.Max, _ => Math.Min };
+            Func<double, double, double> fd = op switch { BinaryOp.Add => (a, b) => a + b, BinaryOp.Max => Math.Max, _ => Math.Min };
             Value r = In(present[0]);
             for (int k = 1; k < n; k++) r = HostBinary(op.ToString(), r, In(present[k]), fd, fl);
-            if (n == 1) r = HostBinary(op.ToString(), r, r, fd, fl);
+            if (n == 1) r = _g.Apply1(new HostElementwiseOp("Copy", HostTensor.ToOnnx(r.DType), xs => xs[0]), OutName(), r);
             Set(0, r);
             return;
         }

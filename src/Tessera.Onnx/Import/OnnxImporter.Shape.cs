@@ -194,7 +194,7 @@ public sealed partial class OnnxImporter
             else for (long i = s; i > e; i += step) l.Add(i);
             return l;
         }
-        if (AllConst() || ConstIn(0) is { Count: <= 1 << 16 })
+        if (AllConst() || (ConstIn(0) is { } known && known.Count <= _options.MaxFoldedElements))
         {
             var c = ConstIn(0)!;
             foreach (var (a, s, e, step) in plan)
@@ -233,6 +233,7 @@ public sealed partial class OnnxImporter
         var shape = RequireConst(1, "shape").AsInts(Here, "shape");
         var x = ShapeOf(0);
         var dims = HostOps.Broadcast(Here, x, shape);
+        CheckSize(dims.Aggregate(1L, (a, d) => a * d), "shape");
         if (ConstIn(0) is { } c && dims.Aggregate(1L, (a, d) => a * d) <= _options.MaxFoldedElements)
         {
             SetConst(0, HostOps.Take(c, HostOps.BroadcastIndex(c.Dims, dims), dims));
@@ -276,6 +277,7 @@ public sealed partial class OnnxImporter
         var value = Attr("value")?.T is { } t ? HostTensor.FromOnnx(t, Here) : HostTensor.Of(OnnxDataType.Float, new[] { 1 }, new[] { 0.0 });
         if (value.Count != 1) throw new TesseraArgumentException(Here, "value", "must hold one element");
         long n = dims.Aggregate(1L, (a, d) => a * d);
+        CheckSize(n, "input");
         if (n > _options.MaxFoldedElements)
         {
             var dtype = HostTensor.ToDType(value.Type) ?? throw Unsupported($"element type {value.Type} of 'value'");

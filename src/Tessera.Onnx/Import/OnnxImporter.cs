@@ -73,6 +73,7 @@ public sealed partial class OnnxImporter
                 throw new OnnxUnsupportedException($"input '{vi.Name}'", "graph input", $"symbolic dimension in [{string.Join(", ", dims)}] (give the input's shape)");
             if (dims.Any(d => d > int.MaxValue))
                 throw new TesseraShapeException($"input '{vi.Name}'", "dims", $"dimension out of range in [{string.Join(", ", dims)}]");
+            CheckSize(dims.Aggregate(1L, (a, d) => a * d), $"input '{vi.Name}'");
             var v = _g.Input(vi.Name, dtype, dims.Select(d => (int)d).ToArray());
             _values[vi.Name] = v;
             _graphInputs.Add(vi.Name);
@@ -136,6 +137,13 @@ public sealed partial class OnnxImporter
             throw new TesseraException("ONNX import", $"the graph has a cycle through nodes {string.Join(", ", stuck.Take(8))}");
         }
         return order;
+    }
+
+    /// <summary>Refuses a tensor larger than <see cref="OnnxImportOptions.MaxTensorElements"/> before anything is allocated.</summary>
+    private void CheckSize(long elements, string what)
+    {
+        if (elements > _options.MaxTensorElements)
+            throw new TesseraShapeException(_node is null ? "ONNX import" : Here, what, $"{elements} elements exceed the limit of {_options.MaxTensorElements} (OnnxImportOptions.MaxTensorElements)");
     }
 
     private static string NodeName(OnnxNode n, int index) => n.Name.Length > 0 ? n.Name : $"#{index} {n.OpType}";
@@ -230,6 +238,10 @@ public sealed record OnnxImportOptions
 
     /// <summary>Largest tensor (elements) the importer computes on the host when all of a node's inputs are known.</summary>
     public long MaxFoldedElements { get; init; } = 1 << 16;
+
+    /// <summary>Largest tensor (elements) an input or a generated constant may have: a declared absurd size is refused
+    /// before any allocation (2^32 elements, 16 GiB of float32, by default).</summary>
+    public long MaxTensorElements { get; init; } = 1L << 32;
 }
 
 /// <summary>One graph output: a graph value, or a constant when the output was computed at import time.</summary>

@@ -84,4 +84,17 @@ public class ImportMalformedTests
         model = model with { Graph = model.Graph with { Initializers = new[] { bad } } };
         Assert.Throws<TesseraShapeException>(() => OnnxImporter.Import(model, TestDevices.Cpu));
     }
+
+    [Fact]
+    public void Absurd_generated_sizes_are_refused_before_allocation()
+    {
+        var m = new ImportModels().Input("x", 2, 3).Output("y").InitInts("dims", new long[] { 1 << 20, 1 << 20, 1 << 10 }, 3)
+            .Node("ConstantOfShape", new[] { "dims" }, new[] { "y" });
+        Assert.Contains("exceed the limit", Fails<TesseraShapeException>(m, X).Message);
+        var e = new ImportModels().Input("x", 2, 3).Output("y").InitInts("dims", new long[] { 1 << 30, 2, 3 }, 3)
+            .Node("Expand", new[] { "x", "dims" }, new[] { "y" });
+        var ee = Fails<TesseraShapeException>(e, X);
+        Assert.Contains("n0_Expand", ee.Message);
+        Assert.Contains("exceed the limit", ee.Message);
+    }
 }
