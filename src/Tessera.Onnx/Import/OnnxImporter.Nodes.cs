@@ -317,6 +317,19 @@ public sealed partial class OnnxImporter
         var b = F32(1, "B");
         if (a.Shape.Rank != 2 || b.Shape.Rank != 2) throw new TesseraShapeException(Here, "A", $"Gemm takes matrices, got {a} and {b}");
         bool hasC = Has(2) && beta != 0;
+        // The common dense layer (alpha = beta = 1, C a row vector or absent) is one GEMM with the bias fused: Linear
+        // takes the weight as [N, K], which is B itself under transB and B transposed on the host when B is constant.
+        if (!ta && alpha == 1 && (!hasC || (beta == 1 && ShapeOf(2) is { Length: 1 } cs && cs[0] == (tb ? b.Shape[0] : b.Shape[1]))))
+        {
+            Value? w = tb ? b : null;
+            if (w is null && ConstIn(1) is { } bc)
+                w = BindConstant($"{InName(1)}:transposed", HostOps.Take(bc, HostOps.TransposeIndex(bc.Dims, new[] { 1, 0 }), new[] { bc.Dims[1], bc.Dims[0] }));
+            if (w is not null)
+            {
+                Set(0, hasC ? _g.Linear(a, w, F32(2, "C"), OutName()) : _g.Linear(a, w, null, OutName()));
+                return;
+            }
+        }
         var y = _g.MatMul(a, b, ta, tb, alpha, hasC ? null : OutName());
         if (hasC)
         {

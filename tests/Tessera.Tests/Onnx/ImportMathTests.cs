@@ -1,4 +1,5 @@
 using Tessera.Onnx;
+using Tessera.Tests.Support;
 using static Tessera.Tests.Onnx.ImportModels;
 
 namespace Tessera.Tests.Onnx;
@@ -22,6 +23,23 @@ public class ImportMathTests
                 for (int k = 0; k < 4; k++) s += (double)a[k * 3 + i] * b[j * 4 + k];
                 expected[i * 5 + j] = 0.5 * s - 2 * c[j];
             }
+        Close(expected, y);
+    }
+
+    [Fact]
+    public void Dense_Gemm_with_a_constant_weight_becomes_one_linear_node()
+    {
+        float[] a = Data(13, 4 * 3), b = Data(14, 3 * 5), c = Data(15, 5);
+        var m = new ImportModels(13).Input("A", 4, 3).Init("B", b, 3, 5).Init("C", c, 5).Output("Y")
+            .Node("Gemm", new[] { "A", "B", "C" }, new[] { "Y" });
+        var import = Tessera.Onnx.Import.OnnxImporter.Import(m.Build(), TestDevices.Cpu);
+        Assert.Equal(new[] { "Linear" }, import.Graph.Nodes.Select(n => n.Op.Kind).ToArray());
+        foreach (var t in import.OwnedTensors) t.Dispose();
+        var y = ToFloats(m.Run(("A", Floats("A", a, 4, 3)))[0]);
+        var expected = new double[4 * 5];
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 5; j++)
+                expected[i * 5 + j] = Enumerable.Range(0, 3).Sum(k => (double)a[i * 3 + k] * b[k * 5 + j]) + c[j];
         Close(expected, y);
     }
 
