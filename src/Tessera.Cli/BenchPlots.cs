@@ -68,12 +68,13 @@ internal static class BenchPlots
         plt.Axes.Bottom.SetTicks(Enumerable.Range(0, bars.Count).Select(i => (double)i).ToArray(), bars.Select(b => b.Label).ToArray());
         plt.Axes.Bottom.TickLabelStyle.Rotation = 50;
         plt.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
-        plt.Axes.Bottom.MinimumSize = 260;
+        plt.Axes.Bottom.MinimumSize = 330;
+        plt.Axes.Right.MinimumSize = 160;
         plt.Axes.Left.Label.Text = "baseline time / Tessera time";
         plt.Axes.Margins(bottom: 0);
         var h = report.Header;
         plt.Title($"Ratios to baselines: {h.Device}, {h.Threads} thread(s), size {h.Size} (> 1: Tessera faster)");
-        Plots.Save(plt, path, Math.Max(900, 40 * bars.Count + 200), 800);
+        Plots.Save(plt, path, Math.Max(1000, 45 * bars.Count + 300), 900);
     }
 
     private static void LogTicks(ScottPlot.IAxis axis, double lo, double hi)
