@@ -113,6 +113,28 @@ public sealed class BenchContext(IDevice device, int seed) : IDisposable
     public Tessera.Reference.RefTensor Ref(string name) =>
         Tessera.Reference.RefTensor.FromFloats(_host[name].Data, _host[name].Shape);
 
+    /// <summary>The first prod(<paramref name="shape"/>) elements of a host input as a reference tensor of that shape: a
+    /// leading sub-block (first rows, samples or heads) for verifying a sample of a large output.</summary>
+    public Tessera.Reference.RefTensor RefPrefix(string name, params int[] shape)
+    {
+        long n = Tessera.Reference.RefTensor.Count(shape);
+        return Tessera.Reference.RefTensor.FromFloats(_host[name].Data.AsSpan(0, (int)n).ToArray(), shape);
+    }
+
+    /// <summary>The first <paramref name="count"/> entries along axis 1 of a host input [N, C, ...].</summary>
+    public Tessera.Reference.RefTensor RefChannels(string name, int count)
+    {
+        var h = _host[name];
+        int n = h.Shape[0], c = h.Shape[1];
+        int inner = (int)(h.Data.Length / ((long)n * c));
+        var data = new float[(long)n * count * inner];
+        for (int i = 0; i < n; i++)
+            Array.Copy(h.Data, (long)i * c * inner, data, (long)i * count * inner, (long)count * inner);
+        var shape = (int[])h.Shape.Clone();
+        shape[1] = count;
+        return Tessera.Reference.RefTensor.FromFloats(data, shape);
+    }
+
     public void Dispose()
     {
         for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();

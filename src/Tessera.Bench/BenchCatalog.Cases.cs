@@ -7,13 +7,21 @@ namespace Tessera.Bench;
 
 public static partial class BenchCatalog
 {
+    /// <summary>Reference FLOPs spent verifying one case. Above it, a case verifies a leading block of its output (the
+    /// first rows, samples, heads or output channels, each computed exactly by the reference from the inputs it depends
+    /// on); below it, the whole output.</summary>
+    public const double VerifyBudgetFlops = 1.5e8;
+
+    private static int VerifyUnits(int total, double flopsPerUnit) => (int)Math.Clamp(Math.Floor(VerifyBudgetFlops / flopsPerUnit), 1, total);
+
     private static BenchCase Gemm(int m, int n, int k) =>
         new("gemm", $"{m}x{k} * {k}x{n}", "fwd", Work.Gemm(m, n, k), ctx =>
         {
             var a = ctx.In("a", [m, k]); var b = ctx.In("b", [k, n]); var c = ctx.Out(m, n);
             var gp = new GemmParams();
             void Run() => ctx.Device.Kernels.Gemm(a, b, null, c, gp);
-            return new BenchInstance(Run, () => { Run(); return Verify.Close("c", RefLinalg.MatMul(ctx.Ref("a"), ctx.Ref("b")), c); }, ctx, c);
+            int rows = VerifyUnits(m, 2.0 * n * k);
+            return new BenchInstance(Run, () => { Run(); return Verify.ClosePrefix("c", RefLinalg.MatMul(ctx.RefPrefix("a", rows, k), ctx.Ref("b")), c); }, ctx, c);
         }, [OpenBlas.Sgemm(), OnnxRuntimeBaseline.Node("MatMul", ["a", "b"], [("c", [m, n])])]);
 
     private static BenchCase BatchedGemm(int batch, int s) =>
@@ -22,7 +30,12 @@ public static partial class BenchCatalog
             var a = ctx.In("a", [batch, s, s]); var b = ctx.In("b", [batch, s, s]); var c = ctx.Out(batch, s, s);
             var gp = new GemmParams();
             void Run() => ctx.Device.Kernels.Gemm(a, b, null, c, gp);
-            return new BenchInstance(Run, () => { Run(); return Verify.Close("c", RefLinalg.MatMul(ctx.Ref("a"), ctx.Ref("b")), c); }, ctx, c);
+            int nb = VerifyUnits(batch, 2.0 * s * s * s);
+            return new BenchInstance(Run, () =>
+            {
+                Run();
+                return Verify.ClosePrefix("c", RefLinalg.MatMul(ctx.RefPrefix("a", nb, s, s), ctx.RefPrefix("b", nb, s, s)), c);
+            }, ctx, c);
         }, [OpenBlas.Sgemm(), OnnxRuntimeBaseline.Node("MatMul", ["a", "b"], [("c", [batch, s, s])])]);
 
     private static readonly Conv2dParams Conv3x3 = Conv2dParams.Square(stride: 1, pad: 1);
@@ -34,7 +47,12 @@ public static partial class BenchCatalog
         {
             var x = ctx.In("x", [n, c, h, h]); var w = ctx.In("w", [k, c, 3, 3]); var y = ctx.Out(n, k, h, h);
             void Run() => ctx.Device.Kernels.Conv2d(x, w, null, y, Conv3x3);
-            return new BenchInstance(Run, () => { Run(); return Verify.Close("y", RefConv.Conv2d(ctx.Ref("x"), ctx.Ref("w"), null, Conv3x3), y); }, ctx, y);
+            int ns = VerifyUnits(n, 18.0 * k * h * h * c);
+            return new BenchInstance(Run, () =>
+            {
+                Run();
+                return Verify.ClosePrefix("y", RefConv.Conv2d(ctx.RefPrefix("x", ns, c, h, h), ctx.Ref("w"), null, Conv3x3), y);
+            }, ctx, y);
         }, [OnnxRuntimeBaseline.Node("Conv", ["x", "w"], [("y", [n, k, h, h])],
             [new Attr("kernel_shape", Ints: [3, 3]), new Attr("pads", Ints: [1, 1, 1, 1]), new Attr("strides", Ints: [1, 1])])]);
 
@@ -46,7 +64,8 @@ public static partial class BenchCatalog
             return new BenchInstance(Run, () =>
             {
                 Run();
-                return Verify.Close("dx", RefConv.Conv2dBackwardData(ctx.Ref("dy"), ctx.Ref("w"), [n, c, h, h], Conv3x3), dx);
+                int ns = VerifyUnits(n, 18.0 * k * h * h * c);
+                return Verify.ClosePrefix("dx", RefConv.Conv2dBackwardData(ctx.RefPrefix("dy", ns, k, h, h), ctx.Ref("w"), [ns, c, h, h], Conv3x3), dx);
             }, ctx);
         }, []);
 
@@ -58,7 +77,8 @@ public static partial class BenchCatalog
             return new BenchInstance(Run, () =>
             {
                 Run();
-                return Verify.Close("dw", RefConv.Conv2dBackwardWeight(ctx.Ref("x"), ctx.Ref("dy"), [k, c, 3, 3], Conv3x3), dw);
+                int kc = VerifyUnits(k, 18.0 * n * h * h * c);
+                return Verify.ClosePrefix("dw", RefConv.Conv2dBackwardWeight(ctx.Ref("x"), ctx.RefChannels("dy", kc), [kc, c, 3, 3], Conv3x3), dw);
             }, ctx);
         }, []);
 
@@ -202,8 +222,9 @@ public static partial class BenchCatalog
             return new BenchInstance(Run, () =>
             {
                 Run();
-                var r = RefAttention.Attention(ctx.Ref("q"), ctx.Ref("k"), ctx.Ref("v"), null, ap);
-                return Verification.Combine(Verify.Close("o", r.O, o), Verify.Close("lse", r.Lse, lse));
+                int bh = VerifyUnits(b * h, 4.0 * t * t * d);   // heads are independent: check the first bh of B·H
+                var r = RefAttention.Attention(ctx.RefPrefix("q", 1, bh, t, d), ctx.RefPrefix("k", 1, bh, t, d), ctx.RefPrefix("v", 1, bh, t, d), null, ap);
+                return Verification.Combine(Verify.ClosePrefix("o", r.O, o), Verify.ClosePrefix("lse", r.Lse, lse));
             }, ctx);
         }, []);
 
@@ -220,8 +241,10 @@ public static partial class BenchCatalog
             return new BenchInstance(Run, () =>
             {
                 Run();
-                var r = RefAttention.AttentionBackward(ctx.Ref("q"), ctx.Ref("k"), ctx.Ref("v"), null, ctx.Ref("do"), ap);
-                return Verification.Combine(Verify.Close("dq", r.Dq, dq), Verify.Close("dk", r.Dk, dk), Verify.Close("dv", r.Dv, dv));
+                int bh = VerifyUnits(b * h, 14.0 * t * t * d);
+                RefTensor P(string name) => ctx.RefPrefix(name, 1, bh, t, d);
+                var r = RefAttention.AttentionBackward(P("q"), P("k"), P("v"), null, P("do"), ap);
+                return Verification.Combine(Verify.ClosePrefix("dq", r.Dq, dq), Verify.ClosePrefix("dk", r.Dk, dk), Verify.ClosePrefix("dv", r.Dv, dv));
             }, ctx);
         }, []);
 

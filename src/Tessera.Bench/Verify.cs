@@ -15,6 +15,16 @@ public static class Verify
         return Close(what, expected.Data, a, tol);
     }
 
+    /// <summary>Compares the reference of a leading sub-block (first rows, samples, heads or output channels) with the
+    /// same leading elements of the device output: exact verification of a sample when the full reference is too slow.</summary>
+    public static Verification ClosePrefix(string what, RefTensor expected, Tensor actual, double tol = 1e-3)
+    {
+        var a = actual.ToArray<float>();
+        if (expected.Length > a.Length) return new(false, double.PositiveInfinity, $"{what}: reference block larger than the output");
+        var v = Close(what, expected.Data, a.AsSpan(0, expected.Length).ToArray(), tol);
+        return expected.Length == a.Length ? v : v with { Note = v.Note + $" (leading {expected.Length} of {a.Length} checked)" };
+    }
+
     public static Verification Close(string what, double[] r, float[] a, double tol)
     {
         double ss = 0;

@@ -63,7 +63,7 @@ internal static class BenchCommand
             var ceilings = MachineCeilings.LoadOrMeasure(threads, dev.Name);
             var settings = new BenchSettings(size, threads, cold, ops, baselines, Time: true, Ceilings: ceilings);
             BenchReport report = null!;
-            if (screen)
+            if (screen && !Console.IsOutputRedirected)
                 AnsiConsole.Status().Start($"bench on {dev.Name}", ctx => report = BenchRunner.Run(dev, settings, s => ctx.Status($"{dev.Name}: {Markup.Escape(s)}"), unavailable));
             else
                 report = BenchRunner.Run(dev, settings, s => Console.Error.WriteLine($"bench: {s}"), unavailable);
