@@ -33,10 +33,9 @@ internal static class BenchPlots
         {
             double x = Math.Log10(r.Flops / r.Bytes), y = Math.Log10(r.Gflops!.Value);
             var color = r.Verified ? palette.GetColor(i++) : Colors.Red;
-            var m = plt.Add.Marker(x, y, r.Pass == "bwd" ? MarkerShape.FilledTriangleUp : MarkerShape.FilledCircle, 8, color);
+            plt.Add.Marker(x, y, r.Pass == "bwd" ? MarkerShape.FilledTriangleUp : MarkerShape.FilledCircle, 8, color);
             var label = plt.Add.Text($"{r.Op} {r.Pass}{(r.Verified ? "" : " (unverified)")}", x, y);
             label.LabelFontSize = 10; label.LabelFontColor = color; label.OffsetX = 6; label.OffsetY = -6;
-            _ = m;
         }
         LogTicks(plt.Axes.Bottom, Math.Log10(xMin), Math.Log10(xMax));
         double yMin = Math.Min(Math.Log10(bw * xMin), rows.Count > 0 ? rows.Min(r => Math.Log10(r.Gflops!.Value)) : 0) - 0.3;
