@@ -26,7 +26,11 @@ public sealed record OnnxModel(long IrVersion, string ProducerName, IReadOnlyDic
 /// <summary>A GraphProto: nodes in file order, initializers, declared inputs and outputs.</summary>
 public sealed record OnnxGraph(
     string Name, IReadOnlyList<OnnxNode> Nodes, IReadOnlyList<OnnxTensor> Initializers,
-    IReadOnlyList<OnnxValueInfo> Inputs, IReadOnlyList<OnnxValueInfo> Outputs);
+    IReadOnlyList<OnnxValueInfo> Inputs, IReadOnlyList<OnnxValueInfo> Outputs)
+{
+    /// <summary>GraphProto.value_info: declared types of intermediate values (optional in the format).</summary>
+    public IReadOnlyList<OnnxValueInfo> ValueInfo { get; init; } = [];
+}
 
 /// <summary>A NodeProto. Empty input names mark absent optional inputs.</summary>
 public sealed record OnnxNode(
@@ -36,11 +40,24 @@ public sealed record OnnxNode(
 /// <summary>An AttributeProto; the field that matters is the one of <see cref="Type"/>.</summary>
 public sealed record OnnxAttribute(
     string Name, OnnxAttributeType Type, float F = 0, long I = 0, string? S = null, OnnxTensor? T = null, OnnxGraph? G = null,
-    IReadOnlyList<float>? Floats = null, IReadOnlyList<long>? Ints = null, IReadOnlyList<string>? Strings = null);
+    IReadOnlyList<float>? Floats = null, IReadOnlyList<long>? Ints = null, IReadOnlyList<string>? Strings = null)
+{
+    /// <summary>The value of a <see cref="OnnxAttributeType.Tensors"/> attribute.</summary>
+    public IReadOnlyList<OnnxTensor>? Tensors { get; init; }
+
+    /// <summary>The value of a <see cref="OnnxAttributeType.Graphs"/> attribute (sub-graphs are parsed, not run).</summary>
+    public IReadOnlyList<OnnxGraph>? Graphs { get; init; }
+}
 
 /// <summary>A ValueInfoProto of a tensor type: element type and dimensions (−1 where a dimension is symbolic or
 /// unknown; null when the rank itself is unknown).</summary>
-public sealed record OnnxValueInfo(string Name, OnnxDataType ElemType, long[]? Dims);
+public sealed record OnnxValueInfo(string Name, OnnxDataType ElemType, long[]? Dims)
+{
+    /// <summary>False when the declared type is not a dense tensor (sequence, map, optional, sparse tensor); then
+    /// <see cref="ElemType"/> is Undefined and <see cref="Dims"/> null, and a test_data_set file for this value is not a
+    /// TensorProto.</summary>
+    public bool IsTensor { get; init; } = true;
+}
 
 /// <summary>A TensorProto with its data normalised to little-endian bytes in <see cref="RawData"/>, whether the file used
 /// raw_data or the typed fields (float_data, int32_data, int64_data, double_data, uint64_data). Booleans are one byte
@@ -48,4 +65,8 @@ public sealed record OnnxValueInfo(string Name, OnnxDataType ElemType, long[]? D
 public sealed record OnnxTensor(string Name, OnnxDataType DataType, long[] Dims, byte[] RawData)
 {
     public long ElementCount => Dims.Aggregate(1L, (a, d) => a * d);
+
+    /// <summary>The elements of a <see cref="OnnxDataType.String"/> tensor (then <see cref="RawData"/> is empty);
+    /// null for every other type.</summary>
+    public IReadOnlyList<string>? Strings { get; init; }
 }

@@ -1,0 +1,213 @@
+using Tessera.Onnx.Protobuf;
+
+namespace Tessera.Onnx;
+
+/// <summary>Reads .onnx ModelProto files and TensorProto (.pb) files into the <see cref="OnnxModel"/> types. The
+/// protobuf is decoded by a hand-written, bounds-checked wire reader (<see cref="ProtoReader"/>): malformed, truncated
+/// or hostile input raises <see cref="OnnxFormatException"/>, never another exception, and allocations are bounded by
+/// the input's size. Unknown fields are skipped; a known field with the wrong wire type is an error.</summary>
+public static class OnnxReader
+{
+    /// <summary>Largest file read (2 GiB − 1: protobuf's own limit for one message).</summary>
+    public const long MaxFileBytes = int.MaxValue;
+
+    /// <summary>Reads the ModelProto in the file at <paramref name="path"/>.</summary>
+    public static OnnxModel ReadModel(string path) => ReadModel(ReadFile(path, "OnnxReader.ReadModel"));
+
+    /// <summary>Reads a ModelProto from its serialized bytes.</summary>
+    public static OnnxModel ReadModel(ReadOnlySpan<byte> bytes)
+    {
+        var r = new ProtoReader(bytes, "OnnxReader.ReadModel", "ModelProto");
+        return ParseModel(ref r);
+    }
+
+    /// <summary>Reads the TensorProto in the file at <paramref name="path"/> (the test_data_set_N/*.pb files).</summary>
+    public static OnnxTensor ReadTensor(string path) => ReadTensor(ReadFile(path, "OnnxReader.ReadTensor"));
+
+    /// <summary>Reads a TensorProto from its serialized bytes.</summary>
+    public static OnnxTensor ReadTensor(ReadOnlySpan<byte> bytes)
+    {
+        var r = new ProtoReader(bytes, "OnnxReader.ReadTensor", "TensorProto");
+        return TensorProtoParser.Parse(ref r);
+    }
+
+    private static byte[] ReadFile(string path, string op)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists) throw new TesseraArgumentException(op, nameof(path), $"file '{path}' does not exist");
+            if (info.Length > MaxFileBytes) throw new OnnxFormatException(op, $"file '{path}' is {info.Length} bytes, over the {MaxFileBytes}-byte protobuf limit");
+            return File.ReadAllBytes(path);
+        }
+        catch (IOException e) { throw new TesseraArgumentException(op, nameof(path), $"cannot read '{path}': {e.Message}"); }
+        catch (UnauthorizedAccessException e) { throw new TesseraArgumentException(op, nameof(path), $"cannot read '{path}': {e.Message}"); }
+    }
+
+    private static OnnxModel ParseModel(ref ProtoReader r)
+    {
+        long irVersion = 0;
+        string producer = "";
+        var opsets = new Dictionary<string, long>();
+        OnnxGraph? graph = null;
+        while (r.TryReadTag(out int field, out var wt))
+        {
+            switch (field)
+            {
+                case 1: irVersion = r.ReadInt64(wt, "ModelProto.ir_version"); break;
+                case 2: producer = r.ReadString(wt, "ModelProto.producer_name"); break;
+                case 7:
+                    {
+                        var g = r.ReadMessage(wt, "ModelProto.graph");
+                        graph = ParseGraph(ref g);
+                        break;
+                    }
+                case 8:
+                    {
+                        var o = r.ReadMessage(wt, "ModelProto.opset_import");
+                        var (domain, version) = ParseOpset(ref o);
+                        if (domain == "ai.onnx") domain = "";
+                        opsets[domain] = opsets.TryGetValue(domain, out long v) ? Math.Max(v, version) : version;
+                        break;
+                    }
+                default: r.Skip(wt); break;
+            }
+        }
+        if (graph is null) throw r.Error("the model has no graph (ModelProto.graph is missing)");
+        return new OnnxModel(irVersion, producer, opsets, graph);
+    }
+
+    private static (string Domain, long Version) ParseOpset(ref ProtoReader r)
+    {
+        string domain = "";
+        long version = 0;
+        while (r.TryReadTag(out int field, out var wt))
+        {
+            switch (field)
+            {
+                case 1: domain = r.ReadString(wt, "OperatorSetIdProto.domain"); break;
+                case 2: version = r.ReadInt64(wt, "OperatorSetIdProto.version"); break;
+                default: r.Skip(wt); break;
+            }
+        }
+        return (domain, version);
+    }
+
+    internal static OnnxGraph ParseGraph(ref ProtoReader r)
+    {
+        string name = "";
+        var nodes = new List<OnnxNode>();
+        var inits = new List<OnnxTensor>();
+        var inputs = new List<OnnxValueInfo>();
+        var outputs = new List<OnnxValueInfo>();
+        var valueInfo = new List<OnnxValueInfo>();
+        while (r.TryReadTag(out int field, out var wt))
+        {
+            switch (field)
+            {
+                case 1: { var m = r.ReadMessage(wt, "NodeProto"); nodes.Add(ParseNode(ref m)); break; }
+                case 2: name = r.ReadString(wt, "GraphProto.name"); break;
+                case 5: { var m = r.ReadMessage(wt, "GraphProto.initializer"); inits.Add(TensorProtoParser.Parse(ref m)); break; }
+                case 11: { var m = r.ReadMessage(wt, "GraphProto.input"); inputs.Add(ParseValueInfo(ref m)); break; }
+                case 12: { var m = r.ReadMessage(wt, "GraphProto.output"); outputs.Add(ParseValueInfo(ref m)); break; }
+                case 13: { var m = r.ReadMessage(wt, "GraphProto.value_info"); valueInfo.Add(ParseValueInfo(ref m)); break; }
+                default: r.Skip(wt); break;
+            }
+        }
+        return new OnnxGraph(name, nodes, inits, inputs, outputs) { ValueInfo = valueInfo };
+    }
+
+    private static OnnxNode ParseNode(ref ProtoReader r)
+    {
+        var inputs = new List<string>();
+        var outputs = new List<string>();
+        string name = "", opType = "", domain = "";
+        var attrs = new Dictionary<string, OnnxAttribute>();
+        while (r.TryReadTag(out int field, out var wt))
+        {
+            switch (field)
+            {
+                case 1: inputs.Add(r.ReadString(wt, "NodeProto.input")); break;
+                case 2: outputs.Add(r.ReadString(wt, "NodeProto.output")); break;
+                case 3: name = r.ReadString(wt, "NodeProto.name"); break;
+                case 4: opType = r.ReadString(wt, "NodeProto.op_type"); break;
+                case 7: domain = r.ReadString(wt, "NodeProto.domain"); break;
+                case 5:
+                    {
+                        var m = r.ReadMessage(wt, "AttributeProto");
+                        var a = OnnxAttributeParser.Parse(ref m);
+                        if (!attrs.TryAdd(a.Name, a)) throw r.Error($"node '{name}' ({opType}) has attribute '{a.Name}' twice");
+                        break;
+                    }
+                default: r.Skip(wt); break;
+            }
+        }
+        return new OnnxNode(name, opType, domain, inputs, outputs, attrs);
+    }
+
+    /// <summary>ValueInfoProto → name, tensor element type and dims (−1 for symbolic/unknown or negative dimensions;
+    /// null dims when the shape is absent or the type is not a tensor).</summary>
+    private static OnnxValueInfo ParseValueInfo(ref ProtoReader r)
+    {
+        string name = "";
+        var elem = OnnxDataType.Undefined;
+        long[]? dims = null;
+        bool isTensor = true;
+        while (r.TryReadTag(out int field, out var wt))
+        {
+            switch (field)
+            {
+                case 1: name = r.ReadString(wt, "ValueInfoProto.name"); break;
+                case 2: { var m = r.ReadMessage(wt, "TypeProto"); (elem, dims, isTensor) = ParseType(ref m); break; }
+                default: r.Skip(wt); break;
+            }
+        }
+        return new OnnxValueInfo(name, elem, dims) { IsTensor = isTensor };
+    }
+
+    private static (OnnxDataType, long[]?, bool) ParseType(ref ProtoReader r)
+    {
+        var elem = OnnxDataType.Undefined;
+        long[]? dims = null;
+        bool isTensor = false;
+        while (r.TryReadTag(out int field, out var wt))
+        {
+            if (field != 1) { r.Skip(wt); continue; }   // sequence/map/optional/sparse types: not a dense tensor
+            isTensor = true;
+            var t = r.ReadMessage(wt, "TypeProto.tensor_type");
+            while (t.TryReadTag(out int tf, out var twt))
+            {
+                switch (tf)
+                {
+                    case 1: elem = (OnnxDataType)t.ReadInt32(twt, "TypeProto.Tensor.elem_type"); break;
+                    case 2: { var s = t.ReadMessage(twt, "TensorShapeProto"); dims = ParseShape(ref s); break; }
+                    default: t.Skip(twt); break;
+                }
+            }
+        }
+        return (elem, dims, isTensor);
+    }
+
+    private static long[] ParseShape(ref ProtoReader r)
+    {
+        var dims = new List<long>();
+        while (r.TryReadTag(out int field, out var wt))
+        {
+            if (field != 1) { r.Skip(wt); continue; }
+            var d = r.ReadMessage(wt, "TensorShapeProto.Dimension");
+            long value = -1;
+            while (d.TryReadTag(out int df, out var dwt))
+            {
+                switch (df)
+                {
+                    case 1: { long v = d.ReadInt64(dwt, "Dimension.dim_value"); value = v >= 0 ? v : -1; break; }
+                    case 2: d.ReadString(dwt, "Dimension.dim_param"); value = -1; break;
+                    default: d.Skip(dwt); break;
+                }
+            }
+            dims.Add(value);
+        }
+        return [.. dims];
+    }
+}
