@@ -6,6 +6,6 @@ Set-Location $PSScriptRoot
 switch ($Target) {
     'build' { dotnet build Runtime.sln -c Release -warnaserror }
     'test'  { dotnet test Runtime.sln -c Release }
-    'main'  { dotnet run -c Release --project src/Tessera.Cli -- devices }
+    'main'  { dotnet run -c Release --project src/Tessera.Cli -- bench }
 }
 exit $LASTEXITCODE

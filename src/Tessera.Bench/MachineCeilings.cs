@@ -27,7 +27,7 @@ public sealed record MachineCeilings(
     {
         cacheDir ??= Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "tessera");
         string key = $"{machine}|{threads}|{Environment.ProcessorCount}|{Vector512.IsHardwareAccelerated}";
-        string file = Path.Combine(cacheDir, $"ceilings-{(uint)key.GetHashCode(StringComparison.Ordinal) ^ StableHash(key):x8}.json");
+        string file = Path.Combine(cacheDir, $"ceilings-{StableHash(key):x8}.json");
         try
         {
             if (File.Exists(file))

@@ -33,8 +33,11 @@ public sealed unsafe partial class CpuKernels : IConvKernels
         int kdim = cg * g.KK;
         long products = (long)n * groups, work = (long)og * g.P * kdim;
         bool spread = products > 1 && work < Sgemm.SmallProduct;
-        var st = (k: this, g, px: (nint)px, pw: (nint)pw, py: (nint)py, c, o, cg, og, groups, kdim, threads: spread ? 1 : Threads);
-        CpuParallel.For(products, spread ? Threads : 1, Math.Max(1, Sgemm.SmallProduct / Math.Max(1, work)), st, static (s, q0, q1) =>
+        long grain = Math.Max(1, Sgemm.SmallProduct / Math.Max(1, work));
+        int slotCount = CpuParallel.Slots(products, spread ? Threads : 1, grain);
+        using var slots = new SgemmSlots(Device.Memory, slotCount, og, g.P, kdim);
+        var st = (g, px: (nint)px, pw: (nint)pw, py: (nint)py, c, o, cg, og, groups, kdim, threads: spread ? 1 : Threads, slots);
+        CpuParallel.ForSlots(products, spread ? Threads : 1, grain, st, static (s, q0, q1, slot) =>
         {
             for (long q = q0; q < q1; q++)
             {
@@ -43,7 +46,7 @@ public sealed unsafe partial class CpuKernels : IConvKernels
                 float* xg = (float*)s.px + (b * s.c + gi * s.cg) * s.g.HW;
                 float* wg = (float*)s.pw + (long)gi * s.og * s.kdim;
                 float* yg = (float*)s.py + (b * s.o + gi * s.og) * s.g.P;
-                var pool = s.k.Device.Memory;
+                var pool = s.slots[slot];
                 if (IsPointwiseConv(s.g)) Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, xg, s.g.HW, 1, 1f, yg, s.g.P);
                 else Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, new Im2ColPanels(s.g, xg), 1f, yg, s.g.P);
             }

@@ -29,16 +29,18 @@ public sealed unsafe partial class CpuKernels : ILinalgKernels
         var aBatch = GemmBatchStrides(a, batchRank);
         var bBatch = GemmBatchStrides(b, batchRank);
         var cDims = c.Shape.ToArray();
-        var job = new GemmJob(Device.Memory, m, n, k, p.Alpha, beta, a.Address, ars, acs, aBatch, b.Address, brs, bcs, bBatch,
+        var job = new GemmJob(m, n, k, p.Alpha, beta, a.Address, ars, acs, aBatch, b.Address, brs, bcs, bBatch,
             c.Address, cDims, batchRank);
 
         if (batches > 1 && (long)m * n * Math.Max(k, 1) < Sgemm.SmallProduct)
         {
-            CpuParallel.For(batches, Threads, Math.Max(1, Sgemm.SmallProduct / ((long)m * n * Math.Max(k, 1) + 1)), job,
-                static (j, b0, b1) => { for (long bi = b0; bi < b1; bi++) j.RunBatch(bi, 1); });
+            long grain = Math.Max(1, Sgemm.SmallProduct / ((long)m * n * Math.Max(k, 1) + 1));
+            using var slots = new SgemmSlots(Device.Memory, CpuParallel.Slots(batches, Threads, grain), m, n, k);
+            CpuParallel.ForSlots(batches, Threads, grain, (job, slots),
+                static (s, b0, b1, slot) => { for (long bi = b0; bi < b1; bi++) s.job.RunBatch(bi, 1, s.slots[slot]); });
             return;
         }
-        for (long bi = 0; bi < batches; bi++) job.RunBatch(bi, Threads);
+        for (long bi = 0; bi < batches; bi++) job.RunBatch(bi, Threads, Device.Memory);
     }
 
     /// <summary>Per batch dimension of c (right-aligned), t's stride there, 0 where t broadcasts or lacks the dimension.</summary>
@@ -69,10 +71,10 @@ public sealed unsafe partial class CpuKernels : ILinalgKernels
         });
     }
 
-    private sealed class GemmJob(CpuMemoryPool pool, int m, int n, int k, float alpha, float beta,
+    private sealed class GemmJob(int m, int n, int k, float alpha, float beta,
         nint a, long ars, long acs, long[] aBatch, nint b, long brs, long bcs, long[] bBatch, nint c, int[] cDims, int batchRank)
     {
-        public void RunBatch(long bi, int threads)
+        public void RunBatch(long bi, int threads, SgemmWorkspace workspace)
         {
             long aOff = 0, bOff = 0, rest = bi;
             for (int d = batchRank - 1; d >= 0; d--)
@@ -82,7 +84,7 @@ public sealed unsafe partial class CpuKernels : ILinalgKernels
                 aOff += idx * aBatch[d];
                 bOff += idx * bBatch[d];
             }
-            Sgemm.Run(pool, threads, m, n, k, alpha,
+            Sgemm.Run(workspace, threads, m, n, k, alpha,
                 (float*)a + aOff, ars, acs, (float*)b + bOff, brs, bcs, beta, (float*)c + bi * m * n, n);
         }
     }

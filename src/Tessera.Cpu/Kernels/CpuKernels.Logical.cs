@@ -3,8 +3,8 @@ using Tessera.Kernels;
 
 namespace Tessera.Cpu;
 
-/// <summary>Comparisons, select (where) and logical not: typed loops in <see cref="LogicalDrivers"/>, vectorised for
-/// 1- and 4-byte elements.</summary>
+/// <summary>Comparisons, select (where) and logical not: typed loops in <see cref="LogicalDrivers"/>, vectorised
+/// (Vector256) for every element size.</summary>
 public sealed partial class CpuKernels
 {
     public void Compare(CompareOp op, Tensor a, Tensor b, Tensor c)

@@ -6,7 +6,7 @@ namespace Tessera.Cpu.Simd;
 /// <summary>Drivers for the ops whose element type is not float or whose output is Bool (one byte, 0 or 1): compare,
 /// where (select) and logical not. Operands are views already broadcast to the output's shape; iteration goes through a
 /// <see cref="StridedPlan"/> and <see cref="StridedRows"/> like the float drivers. Rows whose inner strides are 1 (or 0
-/// for a broadcast scalar) run a Vector256 loop for 1- and 4-byte elements — 32 elements per step, the lane masks
+/// for a broadcast scalar) run a Vector256 loop — 32 elements per step, the lane masks
 /// narrowed to bytes (compare) or the Bool bytes widened to lane masks (where); other rows run a scalar loop.</summary>
 public static unsafe class LogicalDrivers
 {
@@ -52,6 +52,18 @@ public static unsafe class LogicalDrivers
                     Vector256.Store(bytes & one, pc + i);
                 }
             }
+            else if (sizeof(T) == 8)
+            {
+                for (; i + 32 <= len; i += 32)
+                {
+                    var q0 = Vector256.Narrow(op.Invoke(Load(pa, sa, ba, i), Load(pb, sb, bb, i)).AsInt64(), op.Invoke(Load(pa, sa, ba, i + 4), Load(pb, sb, bb, i + 4)).AsInt64());
+                    var q1 = Vector256.Narrow(op.Invoke(Load(pa, sa, ba, i + 8), Load(pb, sb, bb, i + 8)).AsInt64(), op.Invoke(Load(pa, sa, ba, i + 12), Load(pb, sb, bb, i + 12)).AsInt64());
+                    var q2 = Vector256.Narrow(op.Invoke(Load(pa, sa, ba, i + 16), Load(pb, sb, bb, i + 16)).AsInt64(), op.Invoke(Load(pa, sa, ba, i + 20), Load(pb, sb, bb, i + 20)).AsInt64());
+                    var q3 = Vector256.Narrow(op.Invoke(Load(pa, sa, ba, i + 24), Load(pb, sb, bb, i + 24)).AsInt64(), op.Invoke(Load(pa, sa, ba, i + 28), Load(pb, sb, bb, i + 28)).AsInt64());
+                    var bytes = Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).AsByte();
+                    Vector256.Store(bytes & one, pc + i);
+                }
+            }
             else if (sizeof(T) == 1)
             {
                 for (; i + 32 <= len; i += 32)
@@ -83,7 +95,7 @@ public static unsafe class LogicalDrivers
     private static void WhereRow<T>(byte* pc, long sc, T* pa, long sa, T* pb, long sb, T* pd, int len) where T : unmanaged
     {
         int i = 0;
-        if (Vector256.IsHardwareAccelerated && sc == 1 && sa is 0 or 1 && sb is 0 or 1 && (sizeof(T) == 4 || sizeof(T) == 1))
+        if (Vector256.IsHardwareAccelerated && sc == 1 && sa is 0 or 1 && sb is 0 or 1 && sizeof(T) is 1 or 4 or 8)
         {
             var ba = Vector256.Create(*pa);
             var bb = Vector256.Create(*pb);
@@ -99,6 +111,14 @@ public static unsafe class LogicalDrivers
                 var (lo, hi) = Vector256.Widen(sel.AsSByte());
                 var (m0, m1) = Vector256.Widen(lo);
                 var (m2, m3) = Vector256.Widen(hi);
+                if (sizeof(T) == 8)
+                {
+                    SelectLongs(m0, pa, sa, ba, pb, sb, bb, pd, i);
+                    SelectLongs(m1, pa, sa, ba, pb, sb, bb, pd, i + 8);
+                    SelectLongs(m2, pa, sa, ba, pb, sb, bb, pd, i + 16);
+                    SelectLongs(m3, pa, sa, ba, pb, sb, bb, pd, i + 24);
+                    continue;
+                }
                 Vector256.Store(Vector256.ConditionalSelect(m0.As<int, T>(), Load(pa, sa, ba, i), Load(pb, sb, bb, i)), pd + i);
                 Vector256.Store(Vector256.ConditionalSelect(m1.As<int, T>(), Load(pa, sa, ba, i + 8), Load(pb, sb, bb, i + 8)), pd + i + 8);
                 Vector256.Store(Vector256.ConditionalSelect(m2.As<int, T>(), Load(pa, sa, ba, i + 16), Load(pb, sb, bb, i + 16)), pd + i + 16);
@@ -106,6 +126,15 @@ public static unsafe class LogicalDrivers
             }
         }
         for (; i < len; i++) pd[i] = pc[i * sc] != 0 ? pa[i * sa] : pb[i * sb];
+    }
+
+    /// <summary>Eight 8-byte elements from i: the 8 int lane masks widened to two long masks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SelectLongs<T>(Vector256<int> mask, T* pa, long sa, Vector256<T> ba, T* pb, long sb, Vector256<T> bb, T* pd, int i) where T : unmanaged
+    {
+        var (lo, hi) = Vector256.Widen(mask);
+        Vector256.Store(Vector256.ConditionalSelect(lo.As<long, T>(), Load(pa, sa, ba, i), Load(pb, sb, bb, i)), pd + i);
+        Vector256.Store(Vector256.ConditionalSelect(hi.As<long, T>(), Load(pa, sa, ba, i + 4), Load(pb, sb, bb, i + 4)), pd + i + 4);
     }
 
     /// <summary>y = x == 0 ? 1 : 0 over bytes (Bool).</summary>

@@ -87,17 +87,35 @@ public class LogicalTests
     }
 
     [Fact]
-    public void Int64ComparisonsBeyondTheFloatRange()
+    public void Int64ComparisonsAndSelectionBeyondTheFloatRange()
     {
         long big = 1L << 60;
-        using var a = Tensor.FromArray(Dev, new[] { big, big + 1, -big, long.MaxValue }, 4);
-        using var b = Tensor.FromArray(Dev, new[] { big + 1, big + 1, -big - 1, long.MinValue }, 4);
+        // 40 elements (the pattern of 4 repeated): 32 through the vector loop, 8 through the scalar tail.
+        long[] av = { big, big + 1, -big, long.MaxValue }, bv = { big + 1, big + 1, -big - 1, long.MinValue };
+        var a40 = Enumerable.Range(0, 40).Select(i => av[i % 4]).ToArray();
+        var b40 = Enumerable.Range(0, 40).Select(i => bv[i % 4]).ToArray();
+        using var a = Tensor.FromArray(Dev, a40, 40);
+        using var b = Tensor.FromArray(Dev, b40, 40);
         using var lt = Ops.Less(a, b);
         using var eq = Ops.Equal(a, b);
         using var ge = Ops.GreaterOrEqual(a, b);
-        Assert.Equal(new byte[] { 1, 0, 0, 0 }, lt.ToArray<byte>());
-        Assert.Equal(new byte[] { 0, 1, 0, 0 }, eq.ToArray<byte>());
-        Assert.Equal(new byte[] { 0, 1, 1, 1 }, ge.ToArray<byte>());
+        byte[] Expect(byte[] four) => Enumerable.Range(0, 40).Select(i => four[i % 4]).ToArray();
+        Assert.Equal(Expect(new byte[] { 1, 0, 0, 0 }), lt.ToArray<byte>());
+        Assert.Equal(Expect(new byte[] { 0, 1, 0, 0 }), eq.ToArray<byte>());
+        Assert.Equal(Expect(new byte[] { 0, 1, 1, 1 }), ge.ToArray<byte>());
+        using var sel = Ops.Where(lt, a, b);   // the smaller, exactly (doubles could not tell these apart)
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => Math.Min(a40[i], b40[i])).ToArray(), sel.ToArray<long>());
+    }
+
+    [Fact]
+    public void CpuDeviceReportsTheSupportedDTypes()
+    {
+        Assert.True(Dev.Supports(OpKind.Compare, DType.Int64));
+        Assert.True(Dev.Supports(OpKind.Compare, DType.UInt8));
+        Assert.True(Dev.Supports(OpKind.Where, DType.Bool));
+        Assert.False(Dev.Supports(OpKind.Where, DType.Float16));
+        Assert.True(Dev.Supports(OpKind.LogicalNot, DType.Bool));
+        Assert.False(Dev.Supports(OpKind.LogicalNot, DType.Float32));
     }
 
     private static readonly (int[] C, int[] A, int[] B, bool Strided)[] WhereShapes =

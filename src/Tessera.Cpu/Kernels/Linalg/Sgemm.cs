@@ -34,11 +34,20 @@ internal static unsafe class Sgemm
         return GemmIsa.Scalar;
     }
 
+    /// <summary>Bytes of the packed A and B panels a product of this size needs.</summary>
+    public static (long A, long B) PackBytes(int m, int n, int k)
+    {
+        int mPanels = (Math.Min(m, MSlab) + MR - 1) / MR;
+        int kcMax = Math.Min(k, KC);
+        int nPanelsMax = (Math.Min(n, NC) + NR - 1) / NR;
+        return ((long)mPanels * MR * kcMax * sizeof(float), (long)nPanelsMax * NR * kcMax * sizeof(float));
+    }
+
     /// <summary>Multiply-adds below which a batch of products is better spread over threads one product each.</summary>
     internal const long SmallProduct = 64 * 64 * 64;
 
     /// <summary>C (m×n) = α·A·B + β·C. Runs over up to <paramref name="threads"/> threads; scratch comes from <paramref name="pool"/>.</summary>
-    public static void Run(CpuMemoryPool pool, int threads, int m, int n, int k, float alpha,
+    public static void Run(SgemmWorkspace pool, int threads, int m, int n, int k, float alpha,
         float* a, long ars, long acs, float* b, long brs, long bcs, float beta, float* c, long ldc)
     {
         if (m == 1 && k > 0 && alpha != 0f && (long)n * k > SmallWork && (bcs == 1 || (brs == 1 && acs == 1)))
@@ -77,13 +86,13 @@ internal static unsafe class Sgemm
     }
 
     /// <summary>As above with B supplied by a panel source (e.g. an implicit im2col of an image).</summary>
-    public static void Run<TB>(CpuMemoryPool pool, int threads, int m, int n, int k, float alpha,
+    public static void Run<TB>(SgemmWorkspace pool, int threads, int m, int n, int k, float alpha,
         float* a, long ars, long acs, TB b, float beta, float* c, long ldc) where TB : struct, IPanelSource =>
         Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, b, beta, c, ldc);
 
     /// <summary>The general entry with a chosen micro-kernel (tests use it to cover the fallbacks; the ISA must be
     /// supported by the machine). Products small enough for the direct loop take it whatever the ISA.</summary>
-    internal static void Run<TB>(GemmIsa isa, CpuMemoryPool pool, int threads, int m, int n, int k, float alpha,
+    internal static void Run<TB>(GemmIsa isa, SgemmWorkspace pool, int threads, int m, int n, int k, float alpha,
         float* a, long ars, long acs, TB b, float beta, float* c, long ldc) where TB : struct, IPanelSource
     {
         if (m <= 0 || n <= 0) return;
@@ -98,14 +107,11 @@ internal static unsafe class Sgemm
             return;
         }
 
-        int mPanels = (Math.Min(m, MSlab) + MR - 1) / MR;
-        int kcMax = Math.Min(k, KC);
-        int ncMax = Math.Min(n, NC);
-        int nPanelsMax = (ncMax + NR - 1) / NR;
-        long aFloats = (long)mPanels * MR * kcMax, bFloats = (long)nPanelsMax * NR * kcMax;
-        using var aBuf = pool.Rent(aFloats * sizeof(float));
-        using var bBuf = pool.Rent(bFloats * sizeof(float));
-        float* ap = (float*)aBuf.Handle, bp = (float*)bBuf.Handle;
+        var (aBytes, bBytes) = PackBytes(m, n, k);
+        var (aHandle, bHandle, aLease, bLease) = pool.Take(aBytes, bBytes);
+        using var aBuf = aLease;
+        using var bBuf = bLease;
+        float* ap = (float*)aHandle, bp = (float*)bHandle;
 
         for (int jc = 0; jc < n; jc += NC)
         {

@@ -1,0 +1,103 @@
+using System.Runtime.InteropServices;
+using Tessera.Bench;
+using Tessera.Onnx;
+
+namespace Tessera.OnnxCompare;
+
+/// <summary>The result of one engine on one model.</summary>
+public sealed record EngineResult(string Model, string Engine, Measurement Time, double Gflops, IReadOnlyList<OnnxTensor> Outputs);
+
+/// <summary>How far two engines' outputs are apart (max |a−b| and max |a−b| / (1 + |b|) over all float outputs).</summary>
+public sealed record OutputDiff(double MaxAbs, double MaxRel);
+
+/// <summary>Runs a <see cref="BenchCase"/> on an <see cref="IOnnxEngine"/> and compares engines. This is the entry point
+/// for adding Tessera: implement <see cref="IOnnxEngine"/> over <c>OnnxProgram</c> and pass it to
+/// <see cref="Measure"/> with the same case; <see cref="Diff"/> then checks its outputs against ONNX Runtime's.</summary>
+public static class CompareRunner
+{
+    /// <summary>Loads the case's bytes, feeds its inputs, times <see cref="IOnnxSession.Run"/> and returns the outputs of
+    /// the last run.</summary>
+    public static EngineResult Measure(IOnnxEngine engine, BenchCase c, int threads, BenchOptions? options = null)
+    {
+        using var session = engine.Load(c.ModelBytes, threads);
+        session.Prepare(c.Inputs);
+        var m = BenchTimer.Measure(session.Run, options);
+        return new EngineResult(c.Name, engine.Name, m, c.Flops / (m.MedianMs * 1e6), session.Outputs());
+    }
+
+    /// <summary>Runs the case once (no timing) and returns its outputs.</summary>
+    public static IReadOnlyList<OnnxTensor> RunOnce(IOnnxEngine engine, BenchCase c, int threads)
+    {
+        using var session = engine.Load(c.ModelBytes, threads);
+        session.Prepare(c.Inputs);
+        session.Run();
+        return session.Outputs();
+    }
+
+    /// <summary>Element-wise distance between two engines' float outputs (same count, shapes and types required).</summary>
+    public static OutputDiff Diff(IReadOnlyList<OnnxTensor> a, IReadOnlyList<OnnxTensor> b)
+    {
+        const string op = "CompareRunner.Diff";
+        if (a.Count != b.Count) throw new TesseraArgumentException(op, nameof(b), $"{a.Count} outputs vs {b.Count}");
+        double maxAbs = 0, maxRel = 0;
+        for (int i = 0; i < a.Count; i++)
+        {
+            if (a[i].DataType != OnnxDataType.Float || b[i].DataType != OnnxDataType.Float)
+                throw new TesseraDTypeException(op, a[i].Name, $"{a[i].DataType} vs {b[i].DataType}: only float outputs are compared");
+            if (!a[i].Dims.SequenceEqual(b[i].Dims))
+                throw new TesseraShapeException(op, a[i].Name, $"[{string.Join(", ", a[i].Dims)}] vs [{string.Join(", ", b[i].Dims)}]");
+            var x = MemoryMarshal.Cast<byte, float>(a[i].RawData);
+            var y = MemoryMarshal.Cast<byte, float>(b[i].RawData);
+            for (int j = 0; j < x.Length; j++)
+            {
+                double d = Math.Abs((double)x[j] - y[j]);
+                if (double.IsNaN(d)) d = double.PositiveInfinity;
+                maxAbs = Math.Max(maxAbs, d);
+                maxRel = Math.Max(maxRel, d / (1 + Math.Abs((double)y[j])));
+            }
+        }
+        return new OutputDiff(maxAbs, maxRel);
+    }
+
+    /// <summary>The outputs of the case <paramref name="name"/> built for its first <paramref name="batch"/> batch items,
+    /// evaluated by <see cref="ReferenceEvaluator"/> (double precision).</summary>
+    public static IReadOnlyList<OnnxTensor> ReferenceOutputs(string name, int batch = 1, int seed = 1234)
+    {
+        var small = BenchModels.Create(name, seed, batch);
+        return ReferenceEvaluator.Run(small.Model, small.Inputs);
+    }
+
+    /// <summary>Compares the leading batch items of an engine's <paramref name="outputs"/> (benchmark batch) with
+    /// <paramref name="reference"/> from <see cref="ReferenceOutputs"/>.</summary>
+    public static OutputDiff VerifyAgainstReference(IReadOnlyList<OnnxTensor> outputs, IReadOnlyList<OnnxTensor> reference)
+    {
+        if (outputs.Count != reference.Count)
+            throw new TesseraArgumentException("CompareRunner.VerifyAgainstReference", nameof(outputs), $"{outputs.Count} outputs vs {reference.Count}");
+        var leading = outputs.Select((t, i) => LeadingItems(t, reference[i].Dims[0])).ToArray();
+        return Diff(leading, reference);
+    }
+
+    /// <summary>The first <paramref name="items"/> entries of <paramref name="t"/> along axis 0.</summary>
+    public static OnnxTensor LeadingItems(OnnxTensor t, long items)
+    {
+        if (t.Dims.Length == 0 || items > t.Dims[0])
+            throw new TesseraShapeException("CompareRunner.LeadingItems", t.Name, $"cannot take {items} items of [{string.Join(", ", t.Dims)}]");
+        long per = t.RawData.LongLength / Math.Max(1, t.Dims[0]);
+        long[] dims = [items, .. t.Dims[1..]];
+        return new OnnxTensor(t.Name, t.DataType, dims, t.RawData.AsSpan(0, (int)(per * items)).ToArray());
+    }
+
+    /// <summary>Sum of all float output elements and whether every one is finite (a cheap fingerprint for the table).</summary>
+    public static (double Sum, bool Finite) Fingerprint(IReadOnlyList<OnnxTensor> outputs)
+    {
+        double sum = 0;
+        bool finite = true;
+        foreach (var t in outputs.Where(t => t.DataType == OnnxDataType.Float))
+            foreach (float v in MemoryMarshal.Cast<byte, float>(t.RawData))
+            {
+                finite &= float.IsFinite(v);
+                sum += v;
+            }
+        return (sum, finite);
+    }
+}

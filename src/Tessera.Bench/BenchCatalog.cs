@@ -1,0 +1,68 @@
+using Tessera.Bench.Baselines;
+
+namespace Tessera.Bench;
+
+/// <summary>Bench sizes: small (seconds, for CI and tests), medium (the shapes of PERFORMANCE.md's baselines), large.</summary>
+public enum BenchSize { Small, Medium, Large }
+
+/// <summary>The catalog of bench cases. Every case verifies its kernel against <c>Tessera.Reference</c> before it is
+/// timed; baselines compute the same op on the same host inputs.</summary>
+public static partial class BenchCatalog
+{
+    /// <summary>All cases at a size, in a stable order.</summary>
+    public static IReadOnlyList<BenchCase> Cases(BenchSize size)
+    {
+        int z = (int)size;
+        int Pick(int small, int medium, int large) => z switch { 0 => small, 1 => medium, _ => large };
+        var list = new List<BenchCase>();
+
+        int g = Pick(256, 1024, 2048);
+        list.Add(Gemm(g, g, g));
+        list.Add(BatchedGemm(Pick(8, 32, 64), Pick(128, 256, 512)));
+
+        var conv = (N: Pick(2, 8, 16), C: Pick(16, 64, 64), H: Pick(28, 56, 56), K: Pick(32, 64, 64));
+        list.Add(ConvForward(conv.N, conv.C, conv.H, conv.K));
+        list.Add(ConvBackwardData(conv.N, conv.C, conv.H, conv.K));
+        list.Add(ConvBackwardWeight(conv.N, conv.C, conv.H, conv.K));
+
+        var img = (N: Pick(4, 8, 32), C: Pick(32, 64, 64), H: Pick(32, 56, 56));
+        list.Add(MaxPool(img.N, img.C, img.H));
+        list.Add(AvgPool(img.N, img.C, img.H));
+        list.Add(BatchNormForward(img.N, img.C, img.H));
+        list.Add(BatchNormBackward(img.N, img.C, img.H));
+        list.Add(BatchNormInference(img.N, img.C, img.H));
+
+        var rows = (R: Pick(512, 8192, 16384), C: Pick(256, 1024, 1024));
+        list.Add(LayerNormForward(rows.R, rows.C));
+        list.Add(LayerNormBackward(rows.R, rows.C));
+        list.Add(Softmax(rows.R, rows.C));
+        list.Add(CrossEntropy(Pick(256, 1024, 4096), Pick(1000, 8192, 8192)));
+
+        var att = (B: Pick(1, 4, 4), H: Pick(4, 8, 8), T: Pick(128, 512, 1024), D: 64);
+        foreach (bool causal in new[] { false, true })
+        {
+            list.Add(AttentionForward(att.B, att.H, att.T, att.D, causal));
+            list.Add(AttentionBackward(att.B, att.H, att.T, att.D, causal));
+        }
+
+        int p = Pick(1 << 18, 10_000_000, 40_000_000);
+        list.Add(Adam(p));
+        list.Add(Momentum(p));
+
+        int e = Pick(1 << 20, 1 << 24, 1 << 26);
+        list.Add(Unary("relu", Kernels.UnaryOp.Relu, e, 1, 1e-6, TensorPrimitivesBaseline.Relu(), OnnxRuntimeBaseline.Node("Relu", ["x"], [("y", [e])])));
+        list.Add(Unary("sigmoid", Kernels.UnaryOp.Sigmoid, e, 4, 1e-5, TensorPrimitivesBaseline.Sigmoid(), OnnxRuntimeBaseline.Node("Sigmoid", ["x"], [("y", [e])])));
+        list.Add(Unary("gelu", Kernels.UnaryOp.GeluErf, e, 8, 1e-5, OnnxRuntimeBaseline.Node("Gelu", ["x"], [("y", [e])], opset: 20)));
+        list.Add(Add(e));
+        return list;
+    }
+
+    /// <summary>Cases whose op name starts with one of <paramref name="ops"/> (all when empty).</summary>
+    public static IReadOnlyList<BenchCase> Filter(IReadOnlyList<BenchCase> cases, IReadOnlyCollection<string> ops) =>
+        ops.Count == 0 ? cases : cases.Where(c => ops.Any(o => c.Op.StartsWith(o, StringComparison.OrdinalIgnoreCase))).ToList();
+
+    /// <summary>The op names of the catalog (for help and validation).</summary>
+    public static IReadOnlyList<string> OpNames => Cases(BenchSize.Small).Select(c => c.Op).Distinct().ToList();
+
+    private static string Dims(params int[] d) => string.Join("x", d);
+}
