@@ -168,8 +168,10 @@ public sealed partial class OnnxImporter
         if (yName.Length == 0) throw new TesseraArgumentException(Here, "y", "required attribute is missing");
         if (_node.Outputs.Count != xs.Length) throw new TesseraArgumentException(Here, "outputs", $"{_node.Outputs.Count} outputs for {xs.Length} names in 'xs'");
         if (!_values.TryGetValue(yName, out var y)) throw new TesseraArgumentException(Here, "y", $"'{yName}' is not a value computed by the graph");
+        // A target must be a value the forward graph computed with (an input, or an initializer bound on the device);
+        // one the importer folded away on the host has no path to y in the graph.
         var targets = xs.Select(name => _values.TryGetValue(name, out var v) ? v
-            : throw new TesseraArgumentException(Here, "xs", $"'{name}' is not a graph value (constants have no gradient)")).ToArray();
+            : throw new TesseraArgumentException(Here, "xs", $"'{name}' is not a value of the graph (folded constants have no gradient path)")).ToArray();
         // The gradient of y is seeded with ones: differentiate the sum of its elements.
         var loss = y.Shape.ElementCount == 1 ? y : _g.Sum(y, Enumerable.Range(0, y.Shape.Rank).ToArray());
         var grads = Autodiff.AppendBackward(_g, loss, targets);

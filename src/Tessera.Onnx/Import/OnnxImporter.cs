@@ -178,7 +178,7 @@ public sealed partial class OnnxImporter
         {
             var t = c.ToTensor(_device, Here, name);
             _owned.Add(t);
-            v = _options.TrainableInitializers ? _g.Parameter(name, t) : _g.Constant(name, t);
+            v = _options.TrainableInitializers || _model.Opset(TrainingDomain) > 0 ? _g.Parameter(name, t) : _g.Constant(name, t);
             _values[name] = v;
             return v;
         }
@@ -229,7 +229,8 @@ public sealed record OnnxImportOptions
     /// <summary>Concrete shapes for graph inputs (overriding declared, possibly symbolic, dimensions).</summary>
     public IReadOnlyDictionary<string, long[]> InputShapes { get; init; } = new Dictionary<string, long[]>();
 
-    /// <summary>Initializers become trainable parameters instead of constants (the training domain).</summary>
+    /// <summary>Initializers become trainable parameters instead of constants (always so in models that import the
+    /// training domain).</summary>
     public bool TrainableInitializers { get; init; }
 
     /// <summary>Initializers that are also listed as graph inputs are fed at run time (IR &lt; 4 defaults) instead of

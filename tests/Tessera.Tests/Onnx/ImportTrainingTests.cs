@@ -31,6 +31,21 @@ public class ImportTrainingTests
         Close(a.Select(v => (double)v).ToArray(), ToFloats(outs[2]));
     }
 
+    [Fact]
+    public void Gradient_with_respect_to_an_initializer_binds_it_as_a_parameter()
+    {
+        float[] x = Data(59, 6), w = Data(60, 3);
+        var m = new ImportModels(12, trainingOpset: 1).Input("x", 2, 3).Init("w", w, 3).Output("dw")
+            .Node("Mul", new[] { "x", "w" }, new[] { "y" })
+            .NodeIn(Training, "Gradient", new[] { "x" }, new[] { "dw" }, Ss("xs", "w"), S("y", "y"));
+        var import = OnnxImporter.Import(m.Build(), TestDevices.Cpu);
+        Assert.Contains(import.Graph.Parameters, p => p.Name == "w");
+        foreach (var t in import.OwnedTensors) t.Dispose();
+        var dw = ToFloats(m.Run(("x", Floats("x", x, 2, 3)))[0]);
+        // y = x·w broadcast over rows: ∂Σy/∂w[j] = Σi x[i, j].
+        Close(Enumerable.Range(0, 3).Select(j => (double)x[j] + x[3 + j]).ToArray(), dw);
+    }
+
     [Theory]
     [InlineData("standard", 0L)]
     [InlineData("standard", 3L)]
