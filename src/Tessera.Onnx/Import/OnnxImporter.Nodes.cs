@@ -118,7 +118,7 @@ public sealed partial class OnnxImporter
             SetConst(0, HostOps.Map(Here, ConstIn(0)!.Type, new[] { ConstIn(0)! }, a => host(a[0])));
             return;
         }
-        if (host is not null && AllConst() && op is UnaryOp.Neg or UnaryOp.Abs)
+        if (AllConst() && op is UnaryOp.Neg or UnaryOp.Abs)
         {
             SetConst(0, HostOps.MapLong(Here, ConstIn(0)!.Type, new[] { ConstIn(0)! }, a => op == UnaryOp.Neg ? -a[0] : Math.Abs(a[0])));
             return;
@@ -189,14 +189,11 @@ public sealed partial class OnnxImporter
             return;
         }
         var x = F32(0, "X");
-        if (b is not null && b.Count == 1 && !(b.IsFloat == false && b.Type != OnnxDataType.Int64 && b.Type != OnnxDataType.Int32))
+        if (b is not null && b.Count == 1 && b.Rank <= x.Shape.Rank)
         {
-            // A scalar exponent: one unary kernel, unless the exponent's rank would broadcast the output.
-            if (b.Rank <= x.Shape.Rank)
-            {
-                Set(0, _g.Unary(UnaryOp.PowScalar, x, new UnaryParams((float)b.Get(0)), OutName()));
-                return;
-            }
+            // A known scalar exponent (of any numeric type) whose rank does not broadcast the output: one unary kernel.
+            Set(0, _g.Unary(UnaryOp.PowScalar, x, new UnaryParams((float)b.Get(0)), OutName()));
+            return;
         }
         Set(0, _g.Binary(BinaryOp.Pow, x, Exponent(), OutName()));
     }
