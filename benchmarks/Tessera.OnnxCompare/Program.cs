@@ -38,7 +38,7 @@ if (threads < 1)
     return 2;
 }
 
-IOnnxEngine[] engines = [new OrtEngine()];
+IOnnxEngine[] engines = [new OrtEngine(), new TesseraEngine()];
 var options = quick ? BenchOptions.Quick : new BenchOptions();
 Console.WriteLine($"# Tessera.OnnxCompare  machine {Environment.MachineName}, {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.OSDescription}");
 Console.WriteLine($"# .NET {Environment.Version}, ONNX Runtime {OrtEngine.Version} (CPU EP), intra-op threads {threads}, {(quick ? "quick" : "full")} timing");
