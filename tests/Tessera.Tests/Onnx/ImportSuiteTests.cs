@@ -44,6 +44,14 @@ public class ImportSuiteTests
         }
         var unexpected = r.Cases.Where(c => c.Status != OnnxCaseStatus.Pass && !Known(c)).ToArray();
         Assert.True(unexpected.Length == 0, "unexpected non-passing node cases:\n" + Listing(unexpected));
+        // Cast is scoped to float, int32, int64, bool: cases casting to or from other types are excluded, passing or not.
+        foreach (var (name, reason) in new[] { ("test_cast_FLOAT_to_DOUBLE", "Cast to DOUBLE"), ("test_cast_FLOAT16_to_FLOAT", "Cast from FLOAT16"),
+                     ("test_cast_FLOAT_to_BFLOAT16", "Cast to BFLOAT16"), ("test_castlike_FLOAT_to_STRING_expanded", "Cast to STRING") })
+        {
+            Assert.Contains(name, r.ExcludedNames);
+            Assert.Contains(reason, r.ExclusionReasons[name]);
+        }
+        Assert.True(r.ExcludedByCastType >= 16, $"{r.ExcludedByCastType} cases excluded for Cast types");
         double rate = (double)r.Passed / r.Selected;
         // Issue 4's goal is 98%; the remaining gaps are element types and 3-D ops Tessera lacks (listed in Known).
         Assert.True(rate >= 0.96, $"{r.Passed}/{r.Selected} = {rate:P1} node cases pass\n" + Listing(r.Cases.Where(c => c.Status != OnnxCaseStatus.Pass)));
