@@ -64,7 +64,12 @@ public sealed partial class OnnxImporter
         // and narrow integers as int32 (HostTensor.ComputeDType), so a graph output of those types is converted at the end.
         if (to is OnnxDataType.Int8 or OnnxDataType.Int16 or OnnxDataType.Uint16 or OnnxDataType.Uint32 or OnnxDataType.Uint64)
             throw Unsupported($"'to' = {to} (the wrap-around of a narrowing cast has no Tessera kernel)");
-        var dtype = HostTensor.ComputeDType(to) ?? throw Unsupported($"'to' = {to} (Tessera has no such element type)");
+        var dtype = HostTensor.ComputeDType(to, _keepF64) ?? throw Unsupported($"'to' = {to} (Tessera has no such element type)");
+        if (x.DType == DType.Float64 || dtype == DType.Float64)
+        {
+            // Casts to or from a kept float64 value run on the host, as ONNX Cast does (HostTensor.CastTo).
+            if (x.DType != dtype) { Set(0, _g.Apply1(new HostElementwiseOp("Cast", to, xs => xs[0].CastTo(to)), OutName(), x)); return; }
+        }
         Set(0, x.DType == dtype ? _g.Apply1(new ReshapeGraphOp(x.Shape.ToArray()), OutName(), x) : _g.Cast(x, dtype, OutName()));
     }
 
