@@ -60,8 +60,9 @@ public sealed partial class OnnxImporter
             return;
         }
         var x = In(0);
-        // Tessera casts between float32, float16, bfloat16, int32, int64, uint8 and bool; float64 is computed as float32
-        // and narrow integers as int32 (HostTensor.ComputeDType), so a graph output of those types is converted at the end.
+        // Tessera casts between float32, float16, bfloat16, int32, int64, uint8 and bool; float64 is kept as Float64 (cast on
+        // the host) where the importer keeps it, else computed as float32, and narrow integers as int32
+        // (HostTensor.ComputeDType), so a graph output of those types is converted at the end.
         if (to is OnnxDataType.Int8 or OnnxDataType.Int16 or OnnxDataType.Uint16 or OnnxDataType.Uint32 or OnnxDataType.Uint64)
             throw Unsupported($"'to' = {to} (the wrap-around of a narrowing cast has no Tessera kernel)");
         var dtype = HostTensor.ComputeDType(to, _keepF64) ?? throw Unsupported($"'to' = {to} (Tessera has no such element type)");
