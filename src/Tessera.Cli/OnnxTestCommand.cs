@@ -5,7 +5,7 @@ using Tessera.Onnx.Testing;
 namespace Tessera.Cli;
 
 /// <summary>`tessera onnx-test PATH... [--device D] [--format table|json]`: runs ONNX backend test cases (a case folder or a
-/// folder of cases) whose every operator is in scope, compares outputs like the ONNX backend tests (rtol 1e-3, atol 1e-7)
+/// folder of cases) whose every operator is in scope (and whose casts stay within float, int32, int64, bool), compares outputs like the ONNX backend tests (rtol 1e-3, atol 1e-7)
 /// and prints one line per case, the selected/excluded counts and `N passed, N failed, N skipped`. Exit code 1 when a
 /// case failed or errored.</summary>
 internal static class OnnxTestCommand
@@ -34,6 +34,7 @@ internal static class OnnxTestCommand
                 device = device.Id,
                 selected = result.Selected,
                 excluded = result.Excluded,
+                excludedByCastType = result.ExcludedByCastType,
                 passed = result.Passed,
                 failed = result.Failed,
                 skipped = result.Skipped,
@@ -42,13 +43,15 @@ internal static class OnnxTestCommand
                     name = c.Name, status = c.Status.ToString().ToUpperInvariant(), detail = c.Detail,
                     maxAbsError = Finite(c.MaxAbsError), maxRelError = Finite(c.MaxRelError), firstMismatch = c.FirstMismatch, seconds = c.Seconds,
                 }),
-                excludedCases = result.ExcludedNames,
+                excludedCases = result.ExcludedNames.Select(n => new { name = n, reason = result.ExclusionReasons.GetValueOrDefault(n, "") }),
             };
             Console.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
         }
         else
         {
-            Console.WriteLine($"selected {result.Selected} case(s) whose every operator is in scope; excluded {result.Excluded}");
+            Console.WriteLine($"selected {result.Selected} case(s) whose every operator is in scope; excluded {result.Excluded} " +
+                $"({result.Excluded - result.ExcludedByCastType} with operators out of scope, {result.ExcludedByCastType} only for Cast/CastLike " +
+                "types outside float, int32, int64, bool; --format json lists each with its reason)");
             Console.WriteLine(result.Summary);
         }
         return result.Failed > 0 ? 1 : 0;

@@ -63,7 +63,7 @@ public sealed class OnnxProgram : IDisposable
             if (!host.Dims.SequenceEqual(v.Shape.ToArray()))
                 throw new TesseraShapeException("OnnxProgram", v.Name, $"fed [{string.Join(", ", host.Dims)}], compiled for {v.Shape}");
             var t = c.Plan[v];
-            using var src = host.ToTensor(_device, "OnnxProgram", v.Name);
+            using var src = host.ToTensor(_device, "OnnxProgram", v.Name, keepFloat64: t.DType == DType.Float64);
             if (src.DType != t.DType) throw new TesseraDTypeException("OnnxProgram", v.Name, $"fed {src.DType}, the model declares {t.DType}");
             _device.Kernels.Copy(src, t);
         }

@@ -4,9 +4,11 @@ using Tessera.Devices;
 namespace Tessera.Onnx;
 
 /// <summary>Conversion between <see cref="OnnxTensor"/> (little-endian bytes) and Tessera <see cref="Tensor"/>s.
-/// Float, Float16, BFloat16, Int32, Int64, Bool and Uint8 map one to one; Double converts to Float32 only when the
-/// caller asks for it (<c>convertDouble: true</c>, rounding each value to the nearest float); every other element
-/// type, strings included, is refused with a <see cref="TesseraDTypeException"/>.</summary>
+/// Float, Float16, BFloat16, Int32, Int64, Bool and Uint8 map one to one; Double is kept as
+/// <see cref="DType.Float64"/> when the caller asks for it (<c>keepDouble: true</c>), or converted to Float32
+/// (<c>convertDouble: true</c>, rounding each value to the nearest float), and refused otherwise; a Float64 tensor
+/// converts back to Double. Every other element type, strings included, is refused with a
+/// <see cref="TesseraDTypeException"/>.</summary>
 public static class OnnxTensors
 {
     /// <summary>The Tessera dtype an ONNX element type maps to, or null when there is none.</summary>
@@ -32,12 +34,15 @@ public static class OnnxTensors
         DType.Int64 => OnnxDataType.Int64,
         DType.Bool => OnnxDataType.Bool,
         DType.UInt8 => OnnxDataType.Uint8,
+        DType.Float64 => OnnxDataType.Double,
         _ => throw new TesseraDTypeException("OnnxTensors.ToOnnx", nameof(dtype), $"no ONNX element type for {dtype}"),
     };
 
     /// <summary>A new tensor on <paramref name="device"/> holding <paramref name="t"/>'s elements.</summary>
-    /// <param name="convertDouble">Convert Double tensors to Float32 (otherwise they are refused).</param>
-    public static Tensor ToTensor(OnnxTensor t, IDevice device, bool convertDouble = false)
+    /// <param name="convertDouble">Convert Double tensors to Float32.</param>
+    /// <param name="keepDouble">Keep Double tensors as Float64 (takes precedence over <paramref name="convertDouble"/>);
+    /// with neither, Double is refused.</param>
+    public static Tensor ToTensor(OnnxTensor t, IDevice device, bool convertDouble = false, bool keepDouble = false)
     {
         const string op = "OnnxTensors.ToTensor";
         ArgumentNullException.ThrowIfNull(t);
@@ -45,7 +50,11 @@ public static class OnnxTensors
         if (!BitConverter.IsLittleEndian) throw new TesseraBackendException(op, "ONNX tensors are little-endian; this host is big-endian");
         byte[] data = t.RawData;
         DType dtype;
-        if (t.DataType == OnnxDataType.Double && convertDouble)
+        if (t.DataType == OnnxDataType.Double && keepDouble)
+        {
+            dtype = DType.Float64;
+        }
+        else if (t.DataType == OnnxDataType.Double && convertDouble)
         {
             var doubles = MemoryMarshal.Cast<byte, double>(data);
             var floats = new float[doubles.Length];
@@ -57,7 +66,7 @@ public static class OnnxTensors
         {
             dtype = ToDType(t.DataType) ?? throw new TesseraDTypeException(op, nameof(t),
                 $"tensor '{t.Name}' has ONNX element type {t.DataType}, which Tessera tensors do not hold" +
-                (t.DataType == OnnxDataType.Double ? " (pass convertDouble: true to convert to Float32)" : ""));
+                (t.DataType == OnnxDataType.Double ? " (pass keepDouble: true to keep it as Float64, or convertDouble: true to convert to Float32)" : ""));
         }
         var dims = new int[t.Dims.Length];
         for (int i = 0; i < dims.Length; i++)
@@ -88,6 +97,7 @@ public static class OnnxTensors
             DType.Float16 or DType.BFloat16 => MemoryMarshal.AsBytes(t.ToArray<ushort>().AsSpan()).ToArray(),
             DType.Int32 => MemoryMarshal.AsBytes(t.ToArray<int>().AsSpan()).ToArray(),
             DType.Int64 => MemoryMarshal.AsBytes(t.ToArray<long>().AsSpan()).ToArray(),
+            DType.Float64 => MemoryMarshal.AsBytes(t.ToArray<double>().AsSpan()).ToArray(),
             _ => t.ToArray<byte>(),
         };
         var dims = new long[t.Rank];

@@ -46,6 +46,7 @@ public sealed unsafe partial class CpuKernels : ICoreKernels
             case DType.Bool: new Span<byte>((void*)dst.Address, checked((int)n)).Fill(value != 0 ? (byte)1 : (byte)0); break;
             case DType.Float16: new Span<Half>((void*)dst.Address, checked((int)n)).Fill((Half)value); break;
             case DType.BFloat16: new Span<ushort>((void*)dst.Address, checked((int)n)).Fill(BFloat16Bits((float)value)); break;
+            case DType.Float64: new Span<double>((void*)dst.Address, checked((int)n)).Fill(value); break;
             default: throw new TesseraDTypeException("Fill", nameof(dst), $"unsupported dtype {dst.DType}");
         }
     }
@@ -65,6 +66,7 @@ public sealed unsafe partial class CpuKernels : ICoreKernels
         DType.Int32 => ((int*)t.Address)[i],
         DType.Int64 => ((long*)t.Address)[i],
         DType.UInt8 or DType.Bool => ((byte*)t.Address)[i],
+        DType.Float64 => ((double*)t.Address)[i],
         _ => throw new TesseraDTypeException("Cast", "src", $"unsupported dtype {t.DType}"),
     };
 
@@ -79,6 +81,7 @@ public sealed unsafe partial class CpuKernels : ICoreKernels
             case DType.Int64: ((long*)t.Address)[i] = double.IsNaN(v) ? 0 : (long)Math.Clamp(Math.Truncate(v), long.MinValue, long.MaxValue); break;
             case DType.UInt8: ((byte*)t.Address)[i] = (byte)(long)v; break;
             case DType.Bool: ((byte*)t.Address)[i] = v != 0 ? (byte)1 : (byte)0; break;
+            case DType.Float64: ((double*)t.Address)[i] = v; break;
             default: throw new TesseraDTypeException("Cast", "dst", $"unsupported dtype {t.DType}");
         }
     }

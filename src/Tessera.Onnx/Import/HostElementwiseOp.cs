@@ -6,7 +6,8 @@ namespace Tessera.Onnx.Import;
 /// <summary>An element-wise function on integer (or mixed integer/float) tensors, which Tessera's float32 element-wise
 /// kernels do not take: the inputs are read to the host, combined with NumPy broadcasting and C semantics (integer
 /// division truncates, results wrap to the output type), and written back. Exact for every integer value; slow and
-/// synchronising on accelerators, so it is meant for the small integer arithmetic of ONNX models. No gradient.</summary>
+/// synchronising on accelerators, so it is meant for the small integer arithmetic of ONNX models. A float64 output
+/// (<paramref name="outType"/> Double) is computed in double and kept as Float64. No gradient.</summary>
 internal sealed class HostElementwiseOp(string kind, OnnxDataType outType, Func<IReadOnlyList<HostTensor>, HostTensor> f) : GraphOp
 {
     public override string Kind => kind + "[host]";
@@ -15,7 +16,7 @@ internal sealed class HostElementwiseOp(string kind, OnnxDataType outType, Func<
     {
         if (inputs.Count == 0) throw new TesseraArgumentException(node, "inputs", "needs at least one input");
         var dims = inputs.Select(v => v.Shape.ToArray()).Aggregate((a, b) => HostOps.Broadcast(node, a, b));
-        var dtype = HostTensor.ComputeDType(outType) ?? throw new TesseraDTypeException(node, "output", $"no Tessera dtype for {outType}");
+        var dtype = HostTensor.ComputeDType(outType, keepFloat64: outType == OnnxDataType.Double) ?? throw new TesseraDTypeException(node, "output", $"no Tessera dtype for {outType}");
         return new[] { new OutputSpec(Shape.Create(node, dims), dtype) };
     }
 
@@ -23,7 +24,7 @@ internal sealed class HostElementwiseOp(string kind, OnnxDataType outType, Func<
     {
         ctx.Device.DefaultStream.Synchronize();
         var r = f(inputs.Select(t => HostTensor.FromTensor(t!)).ToArray());
-        using var src = r.ToTensor(ctx.Device, Kind, "output");
+        using var src = r.ToTensor(ctx.Device, Kind, "output", keepFloat64: outType == OnnxDataType.Double);
         ctx.Kernels.Copy(src, outputs[0]);
     }
 }

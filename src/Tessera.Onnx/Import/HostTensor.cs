@@ -168,12 +168,13 @@ public sealed class HostTensor
         _ => null,
     };
 
-    /// <summary>The dtype a value of ONNX type <paramref name="t"/> is computed in: its own, or float32 for float64
-    /// (Tessera has no float64; outputs are converted back to the declared type).
+    /// <summary>The dtype a value of ONNX type <paramref name="t"/> is computed in: its own; for float64, Float64 when
+    /// <paramref name="keepFloat64"/> (the importer keeps float64 where only host-computed ops touch it), else float32
+    /// (Tessera's kernels compute float32; outputs are converted back to the declared type).
     /// Narrow integer types widen losslessly to int32 and uint64 to int64 (values below 2^63).</summary>
-    public static DType? ComputeDType(OnnxDataType t) => t switch
+    public static DType? ComputeDType(OnnxDataType t, bool keepFloat64 = false) => t switch
     {
-        OnnxDataType.Double => DType.Float32,
+        OnnxDataType.Double => keepFloat64 ? DType.Float64 : DType.Float32,
         OnnxDataType.Int8 or OnnxDataType.Int16 or OnnxDataType.Uint16 or OnnxDataType.Uint32 => DType.Int32,
         OnnxDataType.Uint64 => DType.Int64,
         _ => ToDType(t),
@@ -188,13 +189,15 @@ public sealed class HostTensor
         DType.Int32 => OnnxDataType.Int32,
         DType.Int64 => OnnxDataType.Int64,
         DType.UInt8 => OnnxDataType.Uint8,
+        DType.Float64 => OnnxDataType.Double,
         _ => OnnxDataType.Bool,
     };
 
-    /// <summary>A device tensor holding these values (the ONNX type must have a Tessera dtype).</summary>
-    public Tensor ToTensor(IDevice device, string node, string what)
+    /// <summary>A device tensor holding these values (the ONNX type must have a Tessera dtype); float64 is kept as
+    /// Float64 when <paramref name="keepFloat64"/>, else narrowed to float32.</summary>
+    public Tensor ToTensor(IDevice device, string node, string what, bool keepFloat64 = false)
     {
-        var dtype = ComputeDType(Type) ?? throw new OnnxUnsupportedException(node, "tensor", $"element type {Type} of '{what}'");
+        var dtype = ComputeDType(Type, keepFloat64) ?? throw new OnnxUnsupportedException(node, "tensor", $"element type {Type} of '{what}'");
         var t = Tensor.Empty(device, dtype, Shape.Create(node, Dims));
         if (_source is not null && _floats is null && _ints is null && ToDType(Type) == dtype && BitConverter.IsLittleEndian && Type != OnnxDataType.Bool)
         {
@@ -211,7 +214,7 @@ public sealed class HostTensor
             }
             return t;
         }
-        if (Type == OnnxDataType.Double && Floats!.FirstOrDefault(v => double.IsFinite(v) && Math.Abs(v) > float.MaxValue) is var big && big != 0)
+        if (Type == OnnxDataType.Double && dtype == DType.Float32 && Floats!.FirstOrDefault(v => double.IsFinite(v) && Math.Abs(v) > float.MaxValue) is var big && big != 0)
         {
             t.Dispose();
             throw new OnnxUnsupportedException(node, "tensor", $"float64 value {big:G6} of '{what}' exceeds the float32 range (float64 is computed in float32)");
@@ -224,6 +227,7 @@ public sealed class HostTensor
         switch (dtype)
         {
             case DType.Float32: t.CopyFrom<float>(AsDoubles().Select(v => (float)v).ToArray()); break;
+            case DType.Float64: t.CopyFrom<double>(AsDoubles()); break;
             case DType.Float16: t.CopyFrom<Half>(AsDoubles().Select(v => (Half)v).ToArray()); break;
             case DType.BFloat16: t.CopyFrom<ushort>(AsDoubles().Select(v => FloatToBFloat16((float)v)).ToArray()); break;
             case DType.Int32: t.CopyFrom<int>(AsLongs().Select(v => (int)v).ToArray()); break;
@@ -245,6 +249,7 @@ public sealed class HostTensor
             DType.BFloat16 => MemoryMarshal.AsBytes(t.ToArray<ushort>().AsSpan()).ToArray(),
             DType.Int32 => MemoryMarshal.AsBytes(t.ToArray<int>().AsSpan()).ToArray(),
             DType.Int64 => MemoryMarshal.AsBytes(t.ToArray<long>().AsSpan()).ToArray(),
+            DType.Float64 => MemoryMarshal.AsBytes(t.ToArray<double>().AsSpan()).ToArray(),
             _ => t.ToArray<byte>(),
         };
         if (!BitConverter.IsLittleEndian) throw new TesseraException("HostTensor.FromTensor", "big-endian hosts are not supported");

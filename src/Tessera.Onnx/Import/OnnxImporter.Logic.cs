@@ -60,11 +60,17 @@ public sealed partial class OnnxImporter
             return;
         }
         var x = In(0);
-        // Tessera casts between float32, float16, bfloat16, int32, int64, uint8 and bool; float64 is computed as float32
-        // and narrow integers as int32 (HostTensor.ComputeDType), so a graph output of those types is converted at the end.
+        // Tessera casts between float32, float16, bfloat16, int32, int64, uint8 and bool; float64 is kept as Float64 (cast on
+        // the host) where the importer keeps it, else computed as float32, and narrow integers as int32
+        // (HostTensor.ComputeDType), so a graph output of those types is converted at the end.
         if (to is OnnxDataType.Int8 or OnnxDataType.Int16 or OnnxDataType.Uint16 or OnnxDataType.Uint32 or OnnxDataType.Uint64)
             throw Unsupported($"'to' = {to} (the wrap-around of a narrowing cast has no Tessera kernel)");
-        var dtype = HostTensor.ComputeDType(to) ?? throw Unsupported($"'to' = {to} (Tessera has no such element type)");
+        var dtype = HostTensor.ComputeDType(to, _keepF64) ?? throw Unsupported($"'to' = {to} (Tessera has no such element type)");
+        if (x.DType == DType.Float64 || dtype == DType.Float64)
+        {
+            // Casts to or from a kept float64 value run on the host, as ONNX Cast does (HostTensor.CastTo).
+            if (x.DType != dtype) { Set(0, _g.Apply1(new HostElementwiseOp("Cast", to, xs => xs[0].CastTo(to)), OutName(), x)); return; }
+        }
         Set(0, x.DType == dtype ? _g.Apply1(new ReshapeGraphOp(x.Shape.ToArray()), OutName(), x) : _g.Cast(x, dtype, OutName()));
     }
 

@@ -276,7 +276,31 @@ public sealed partial class OnnxImporter
                 Enumerable.Repeat(1L, (int)x.Shape.ElementCount).ToArray()));
             return;
         }
-        var seed = (ulong)Int("seed", 0);
+        if (Attr("seed") is not null)
+        {
+            // A fixed seed fixes the mask: draw it on the host the way the ONNX reference does (NumPy's legacy generator,
+            // np.random.seed(seed) then uniform(0, 1, shape) row-major, kept where the draw >= ratio), and express the
+            // node as x times the constant scaled mask.
+            long seedValue = Int("seed", 0);
+            if (seedValue is < 0 or > uint.MaxValue) throw new TesseraArgumentException(Here, "seed", $"{seedValue} is outside [0, 2^32) (NumPy's seed range)");
+            if (ratio is < 0 or >= 1) throw new TesseraArgumentException(Here, "ratio", $"{ratio} is outside [0, 1)");
+            long n = x.Shape.ElementCount;
+            CheckSize(n, "mask");
+            var rng = new Mt19937((uint)seedValue);
+            var keep = new long[n];
+            var scaled = new double[n];
+            float scale = 1f / (1f - ratio);
+            for (long i = 0; i < n; i++)
+            {
+                keep[i] = rng.NextDouble() >= ratio ? 1 : 0;
+                scaled[i] = keep[i] * scale;
+            }
+            var dims = x.Shape.ToArray();
+            Set(0, _g.Mul(x, BindConstant($"{OutName()}:scaled_mask", HostTensor.Of(OnnxDataType.Float, dims, scaled)), OutName()));
+            if (Wants(1)) SetConst(1, HostTensor.Of(OnnxDataType.Bool, dims, keep));
+            return;
+        }
+        var seed = 0UL;
         var outs = _g.Apply(new DropoutGraphOp(ratio, seed), OutName(), x);
         Set(0, outs[0]);
         if (Wants(1)) Set(1, _g.Cast(outs[1], DType.Bool));

@@ -168,7 +168,7 @@ public sealed partial class OnnxImporter
     private Value HostBinary(string kind, Value a, Value b, Func<double, double, double> hostF, Func<long, long, long> hostL)
     {
         var outType = HostTensor.ToOnnx(a.DType);
-        bool ints = a.DType != DType.Float32 && b.DType != DType.Float32;
+        bool ints = !a.DType.IsFloat() && !b.DType.IsFloat();
         return _g.Apply1(new HostElementwiseOp(kind, outType, xs => ints
             ? HostOps.MapLong(kind, outType, xs, x => hostL(x[0], x[1]))
             : HostOps.Map(kind, outType, xs, x => hostF(x[0], x[1]))), OutName(), a, b);

@@ -7,7 +7,11 @@ namespace Tessera.Onnx.Import;
 /// onto a <see cref="GraphBuilder"/>. Initializers become constants; shape-computing subgraphs on values known at import
 /// time are folded on the host, so that Reshape, Expand, Slice, Pad, Split... receive their parameters as constants.
 /// Unsupported operators or attribute values raise <see cref="OnnxUnsupportedException"/>; malformed graphs (undefined
-/// inputs, cycles, bad axes) raise Tessera exceptions naming the node.</summary>
+/// inputs, cycles, bad axes) raise Tessera exceptions naming the node.
+/// Float64: Tessera's kernels compute float32, but element-wise arithmetic, Cast and Identity are also computed on the
+/// host (<see cref="HostElementwiseOp"/>), in double. A model whose float64 values meet only those operators (or are
+/// folded at import) keeps them as <see cref="DType.Float64"/> end to end; when any other operator would receive a
+/// float64 value, the model is imported again with float64 narrowed to float32 (<see cref="OnnxImportOptions.KeepFloat64"/>).</summary>
 public sealed partial class OnnxImporter
 {
     /// <summary>The training-operator domain.</summary>
@@ -21,6 +25,7 @@ public sealed partial class OnnxImporter
     private readonly Dictionary<string, HostTensor> _consts = new();
     private readonly HashSet<string> _graphInputs = new();
     private readonly long _opset;
+    private readonly bool _keepF64;
     private OnnxNode _node = null!;
 
     private OnnxImporter(OnnxModel model, IDevice device, OnnxImportOptions options)
@@ -29,6 +34,7 @@ public sealed partial class OnnxImporter
         _device = device;
         _options = options;
         _opset = model.Opset("");
+        _keepF64 = options.KeepFloat64;
     }
 
     /// <summary>Imports <paramref name="model"/> for <paramref name="device"/> (constants are placed there).</summary>
@@ -36,7 +42,39 @@ public sealed partial class OnnxImporter
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(device);
-        return new OnnxImporter(model, device, options ?? new OnnxImportOptions()).Run();
+        options ??= new OnnxImportOptions();
+        if (options.KeepFloat64)
+        {
+            var first = new OnnxImporter(model, device, options);
+            try
+            {
+                return first.Run();
+            }
+            catch (Float64NotCoveredException)
+            {
+                foreach (var t in first._owned) t.Dispose();
+                options = options with { KeepFloat64 = false };
+            }
+        }
+        return new OnnxImporter(model, device, options).Run();
+    }
+
+    /// <summary>Operators that compute float64 values exactly on the host (element-wise arithmetic through
+    /// <see cref="HostElementwiseOp"/>, Cast through the Float64 cast kernel, Identity and Constant as they are).</summary>
+    private static readonly HashSet<string> Float64Ops = new() { "Add", "Sub", "Mul", "Div", "Pow", "Identity", "Cast", "Constant" };
+
+    private bool CoversFloat64 => _node.Domain is "" or "ai.onnx" && Float64Ops.Contains(_node.OpType);
+
+    /// <summary>Raised (and caught by <see cref="Import"/>) when a float64 value reaches an operator that is not computed
+    /// on the host: the model is imported again with float64 narrowed to float32.</summary>
+    private sealed class Float64NotCoveredException : Exception;
+
+    /// <summary>In float64-keeping mode, refuses a float64 graph value as input of an operator not in <see cref="Float64Ops"/>.</summary>
+    private void CheckFloat64Inputs()
+    {
+        if (!_keepF64 || CoversFloat64) return;
+        for (int i = 0; i < InputCount; i++)
+            if (Has(i) && _values.TryGetValue(InName(i), out var v) && v.DType == DType.Float64) throw new Float64NotCoveredException();
     }
 
     private OnnxImportResult Run()
@@ -65,7 +103,7 @@ public sealed partial class OnnxImporter
             }
             if (initializerNames.Contains(vi.Name) && !_options.InitializersAsInputs) continue;
             _consts.Remove(vi.Name);
-            var dtype = HostTensor.ComputeDType(vi.ElemType)
+            var dtype = HostTensor.ComputeDType(vi.ElemType, _keepF64)
                 ?? throw new OnnxUnsupportedException($"input '{vi.Name}'", "graph input", $"element type {vi.ElemType}");
             long[] dims = _options.InputShapes.TryGetValue(vi.Name, out var given) ? given
                 : vi.Dims ?? throw new OnnxUnsupportedException($"input '{vi.Name}'", "graph input", "unknown rank (give the input's shape)");
@@ -82,6 +120,7 @@ public sealed partial class OnnxImporter
         foreach (var node in Schedule(graph))
         {
             _node = node;
+            CheckFloat64Inputs();
             ImportNode(node);
         }
         var outputs = new List<OnnxImportedOutput>();
@@ -176,7 +215,8 @@ public sealed partial class OnnxImporter
         if (_values.TryGetValue(name, out var v)) return v;
         if (_consts.TryGetValue(name, out var c))
         {
-            var t = c.ToTensor(_device, Here, name);
+            if (_keepF64 && c.Type == OnnxDataType.Double && !CoversFloat64) throw new Float64NotCoveredException();
+            var t = c.ToTensor(_device, Here, name, _keepF64);
             _owned.Add(t);
             v = _options.TrainableInitializers || _model.Opset(TrainingDomain) > 0 ? _g.Parameter(name, t) : _g.Constant(name, t);
             _values[name] = v;
@@ -243,6 +283,10 @@ public sealed record OnnxImportOptions
     /// <summary>Largest tensor (elements) an input or a generated constant may have: a declared absurd size is refused
     /// before any allocation (2^32 elements, 16 GiB of float32, by default).</summary>
     public long MaxTensorElements { get; init; } = 1L << 32;
+
+    /// <summary>Keep float64 values as <see cref="DType.Float64"/> when only host-computed operators (element-wise
+    /// arithmetic, Cast, Identity, Constant) receive them; otherwise, or when false, float64 is computed in float32.</summary>
+    public bool KeepFloat64 { get; init; } = true;
 }
 
 /// <summary>One graph output: a graph value, or a constant when the output was computed at import time.</summary>

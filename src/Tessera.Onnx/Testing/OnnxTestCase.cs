@@ -11,6 +11,13 @@ public sealed record OnnxCaseResult(
 /// <summary>Results of a run: the cases run (selected) in order and the count excluded by the selection rule.</summary>
 public sealed record OnnxSuiteResult(IReadOnlyList<OnnxCaseResult> Cases, int Excluded, IReadOnlyList<string> ExcludedNames)
 {
+    /// <summary>Why each excluded case is out of scope (by case name): its out-of-scope operators and Cast/CastLike element
+    /// types, "; "-separated (see <see cref="OnnxTestRunner.OutOfScope"/>).</summary>
+    public IReadOnlyDictionary<string, string> ExclusionReasons { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Excluded cases whose every reason is a Cast/CastLike element type (all their operators are in scope).</summary>
+    public int ExcludedByCastType => ExclusionReasons.Values.Count(r => r.Split("; ").All(OnnxTestRunner.IsCastTypeReason));
+
     public int Selected => Cases.Count;
     public int Passed => Cases.Count(c => c.Status == OnnxCaseStatus.Pass);
     public int Failed => Cases.Count(c => c.Status is OnnxCaseStatus.Fail or OnnxCaseStatus.Error);

@@ -5,8 +5,12 @@ using Tessera.Onnx.Import;
 namespace Tessera.Onnx.Testing;
 
 /// <summary>Runs ONNX backend test cases (a folder with model.onnx and test_data_set_N/{input_K,output_K}.pb) through
-/// <see cref="OnnxProgram"/>. Selection rule: a case runs when every operator of its model is in scope
-/// (<see cref="InScope"/>), never depending on whether it would pass; excluded cases are counted, not run.</summary>
+/// <see cref="OnnxProgram"/>. Selection rule (<see cref="OutOfScope"/>): a case runs when every operator of its model is
+/// in scope (<see cref="InScope"/>), and every Cast or CastLike node converts only between the element types issue 4
+/// scopes Cast to (<see cref="CastTypesInScope"/>: float, int32, int64, bool): its target type ('to' for Cast, the
+/// declared type of input 1 for CastLike) and its input's type, where the graph declares it (graph inputs, outputs,
+/// value_info, initializers, Constant nodes), must be in that set. The rule reads the model only — never whether the case
+/// would pass — and applies alike to cases that would pass; excluded cases are counted, with their reasons, not run.</summary>
 public static class OnnxTestRunner
 {
     /// <summary>The operators of issue 4 (default domain) and of the training domain.</summary>
@@ -42,31 +46,68 @@ public static class OnnxTestRunner
         return cases;
     }
 
-    /// <summary>The operators of a model that are out of scope (empty when the case is selected).</summary>
-    public static IReadOnlyList<string> OutOfScope(OnnxModel model) =>
-        model.Graph.Nodes.Select(n => n.Domain is "" or "ai.onnx" ? n.OpType : $"{n.Domain}:{n.OpType}")
-            .Where(op => !InScope.Contains(op)).Distinct().ToArray();
+    /// <summary>The element types Cast (and CastLike) is in scope for: float, int32, int64, bool (issue 4).</summary>
+    public static readonly IReadOnlySet<OnnxDataType> CastTypesInScope =
+        new HashSet<OnnxDataType> { OnnxDataType.Float, OnnxDataType.Int32, OnnxDataType.Int64, OnnxDataType.Bool };
+
+    /// <summary>Why a model is out of scope: one reason per out-of-scope operator ("operator NAME") and per Cast/CastLike
+    /// type outside <see cref="CastTypesInScope"/> ("Cast to DOUBLE", "Cast from FLOAT16"...); empty when the case is
+    /// selected.</summary>
+    public static IReadOnlyList<string> OutOfScope(OnnxModel model)
+    {
+        var graph = model.Graph;
+        var reasons = graph.Nodes.Select(n => n.Domain is "" or "ai.onnx" ? n.OpType : $"{n.Domain}:{n.OpType}")
+            .Where(op => !InScope.Contains(op)).Distinct().Select(op => $"operator {op}").ToList();
+        var declared = new Dictionary<string, OnnxDataType>();
+        foreach (var v in graph.Inputs.Concat(graph.Outputs).Concat(graph.ValueInfo))
+            if (v.IsTensor && v.ElemType != OnnxDataType.Undefined) declared[v.Name] = v.ElemType;
+        foreach (var t in graph.Initializers) declared[t.Name] = t.DataType;
+        foreach (var n in graph.Nodes)
+            if (n.OpType == "Constant" && n.Outputs.Count > 0 && n.Attributes.TryGetValue("value", out var value) && value.T is not null)
+                declared[n.Outputs[0]] = value.T.DataType;
+        foreach (var n in graph.Nodes)
+        {
+            if (n.Domain is not ("" or "ai.onnx") || n.OpType is not ("Cast" or "CastLike")) continue;
+            OnnxDataType? to = n.OpType == "Cast"
+                ? n.Attributes.TryGetValue("to", out var a) ? (OnnxDataType)a.I : null
+                : n.Inputs.Count > 1 && declared.TryGetValue(n.Inputs[1], out var like) ? like : null;
+            OnnxDataType? from = n.Inputs.Count > 0 && declared.TryGetValue(n.Inputs[0], out var f) ? f : null;
+            if (to is { } t && !CastTypesInScope.Contains(t)) reasons.Add($"{n.OpType} to {TypeName(t)}");
+            if (from is { } u && !CastTypesInScope.Contains(u)) reasons.Add($"{n.OpType} from {TypeName(u)}");
+        }
+        return reasons.Distinct().ToArray();
+    }
+
+    private static string TypeName(OnnxDataType t) => Enum.IsDefined(t) ? t.ToString().ToUpperInvariant() : $"type {(int)t}";
+
+    /// <summary>True for a reason of <see cref="OutOfScope"/> that concerns a Cast/CastLike element type.</summary>
+    public static bool IsCastTypeReason(string reason) => reason.StartsWith("Cast to ", StringComparison.Ordinal)
+        || reason.StartsWith("Cast from ", StringComparison.Ordinal) || reason.StartsWith("CastLike ", StringComparison.Ordinal);
 
     /// <summary>Runs the selected cases under <paramref name="paths"/>; <paramref name="onCase"/> sees each result as it comes.</summary>
     public static OnnxSuiteResult Run(IEnumerable<string> paths, IDevice device, Action<OnnxCaseResult>? onCase = null)
     {
         var results = new List<OnnxCaseResult>();
         var excluded = new List<string>();
+        var reasons = new Dictionary<string, string>();
         foreach (var dir in FindCases(paths))
         {
             OnnxModel? model = null;
             try { model = OnnxReader.ReadModel(Path.Combine(dir, "model.onnx")); }
             catch (TesseraException) { /* an unreadable model is selected and reported as an error by RunCase */ }
-            if (model is not null && OutOfScope(model).Count > 0)
+            var why = model is null ? Array.Empty<string>() : OutOfScope(model);
+            if (why.Count > 0)
             {
-                excluded.Add(Path.GetFileName(dir));
+                string name = Path.GetFileName(dir);
+                excluded.Add(name);
+                reasons[name] = string.Join("; ", why);
                 continue;
             }
             var r = RunCase(dir, device);
             results.Add(r);
             onCase?.Invoke(r);
         }
-        return new OnnxSuiteResult(results, excluded.Count, excluded);
+        return new OnnxSuiteResult(results, excluded.Count, excluded) { ExclusionReasons = reasons };
     }
 
     /// <summary>Runs one case folder: every test_data_set_N, compared output by output.</summary>
