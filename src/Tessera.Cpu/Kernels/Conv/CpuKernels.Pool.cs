@@ -21,6 +21,11 @@ public sealed unsafe partial class CpuKernels
             {
                 float* xp = (float*)s.x + pl * g.HW, yp = (float*)s.y + pl * g.P;
                 long* ip = s.idx == 0 ? null : (long*)s.idx + pl * g.P;
+                if (g.DH == 1 && g.DW == 1)
+                {
+                    MaxPoolPlaneUndilated(g, xp, yp, ip);
+                    continue;
+                }
                 for (int oh = 0; oh < g.OH; oh++)
                     for (int ow = 0; ow < g.OW; ow++)
                     {
@@ -45,6 +50,43 @@ public sealed unsafe partial class CpuKernels
                     }
             }
         });
+    }
+
+    /// <summary>One plane of max pooling without dilation: the window is clipped to the input once per output (no
+    /// per-element bounds tests), with the same tie and NaN rules as the general loop (the first maximum wins; a NaN,
+    /// including a later one, takes the place).</summary>
+    private static void MaxPoolPlaneUndilated(in ConvGeometry g, float* xp, float* yp, long* ip)
+    {
+        int h = g.H, w = g.W, kh = g.KH, kw = g.KW, ow = g.OW;
+        for (int oh = 0; oh < g.OH; oh++)
+        {
+            int hs = oh * g.SH - g.PT;
+            int r0 = Math.Max(0, hs), r1 = Math.Min(h, hs + kh);
+            float* yRow = yp + (long)oh * ow;
+            long* iRow = ip == null ? null : ip + (long)oh * ow;
+            for (int o = 0; o < ow; o++)
+            {
+                int ws = o * g.SW - g.PL;
+                int c0 = Math.Max(0, ws), c1 = Math.Min(w, ws + kw);
+                // Padding is smaller than the window, so the clipped window is never empty: start from its first
+                // element and update with selects rather than branches (random data would mispredict them).
+                long bi = (long)r0 * w + c0;
+                float best = xp[bi];
+                for (int r = r0; r < r1; r++)
+                {
+                    float* row = xp + (long)r * w;
+                    for (int c = c0; c < c1; c++)
+                    {
+                        float v = row[c];
+                        bool take = v > best | float.IsNaN(v);
+                        best = take ? v : best;
+                        bi = take ? (long)r * w + c : bi;
+                    }
+                }
+                yRow[o] = best;
+                if (iRow != null) iRow[o] = bi;
+            }
+        }
     }
 
     public void MaxPool2dBackward(Tensor dy, Tensor indices, Tensor dx, Pool2dParams p)
