@@ -58,13 +58,15 @@ public sealed unsafe partial class CpuKernels
     private static void MaxPoolPlaneUndilated(in ConvGeometry g, float* xp, float* yp, long* ip)
     {
         int h = g.H, w = g.W, kh = g.KH, kw = g.KW, ow = g.OW;
+        bool vector2x2 = MaxPool2x2.Applies(g);
         for (int oh = 0; oh < g.OH; oh++)
         {
             int hs = oh * g.SH - g.PT;
             int r0 = Math.Max(0, hs), r1 = Math.Min(h, hs + kh);
             float* yRow = yp + (long)oh * ow;
             long* iRow = ip == null ? null : ip + (long)oh * ow;
-            for (int o = 0; o < ow; o++)
+            int start = vector2x2 ? MaxPool2x2.Row(g, xp, yRow, iRow, oh) : 0;
+            for (int o = start; o < ow; o++)
             {
                 int ws = o * g.SW - g.PL;
                 int c0 = Math.Max(0, ws), c1 = Math.Min(w, ws + kw);
