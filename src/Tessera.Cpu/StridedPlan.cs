@@ -71,15 +71,18 @@ public sealed class StridedPlan
     }
 
     /// <summary>Offset (in elements, relative to the operand's first element) of the start of <paramref name="row"/>.</summary>
-    public long RowOffset(int operand, long row)
+    public long RowOffset(int operand, long row) =>
+        Offset(_dims, _strides[operand], row);
+
+    /// <summary>Offset of the idx-th element (row-major) of a sub-grid with the given sizes and strides.</summary>
+    internal static long Offset(int[] sizes, long[] strides, long idx)
     {
-        var s = _strides[operand];
         long off = 0;
-        for (int d = _dims.Length - 1; d >= 0; d--)
+        for (int d = sizes.Length - 1; d >= 0; d--)
         {
-            long q = row / _dims[d];
-            off += (row - q * _dims[d]) * s[d];
-            row = q;
+            long q = idx / sizes[d];
+            off += (idx - q * sizes[d]) * strides[d];
+            idx = q;
         }
         return off;
     }

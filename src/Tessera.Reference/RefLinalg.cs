@@ -13,7 +13,7 @@ public static class RefLinalg
         int n = p.TransB ? b.Shape[^2] : b.Shape[^1];
         int kb = p.TransB ? b.Shape[^1] : b.Shape[^2];
         if (k != kb) throw new ArgumentException($"inner dimensions {k} and {kb} differ");
-        var batch = BroadcastShape(a.Shape[..^2], b.Shape[..^2]);
+        var batch = RefElementwise.BroadcastShape(a.Shape[..^2], b.Shape[..^2]);
         var outShape = batch.Concat(new[] { m, n }).ToArray();
         var y = new RefTensor(outShape);
         for (long flat = 0; flat < y.Length; flat++)
@@ -74,7 +74,7 @@ public static class RefLinalg
         var a2 = a.Rank == 1 ? new RefTensor(new[] { 1, a.Shape[0] }, a.Data) : a;
         var b2 = b.Rank == 1 ? new RefTensor(new[] { b.Shape[0], 1 }, b.Data) : b;
         int m = a2.Shape[^2], k = a2.Shape[^1], n = b2.Shape[^1];
-        var batch = BroadcastShape(a2.Shape[..^2], b2.Shape[..^2]);
+        var batch = RefElementwise.BroadcastShape(a2.Shape[..^2], b2.Shape[..^2]);
         var cShape = batch.Concat(new[] { m, n }).ToArray();
         var dc2 = new RefTensor(cShape, dc.Data);
         var da = new RefTensor(a2.Shape);
@@ -116,21 +116,6 @@ public static class RefLinalg
                 }
             }
         return (dx, dw, db);
-    }
-
-    /// <summary>NumPy broadcast of two shapes.</summary>
-    public static int[] BroadcastShape(int[] a, int[] b)
-    {
-        int r = Math.Max(a.Length, b.Length);
-        var d = new int[r];
-        for (int i = 0; i < r; i++)
-        {
-            int da = i - (r - a.Length) >= 0 ? a[i - (r - a.Length)] : 1;
-            int db = i - (r - b.Length) >= 0 ? b[i - (r - b.Length)] : 1;
-            if (da != db && da != 1 && db != 1) throw new ArgumentException($"batch shapes do not broadcast");
-            d[i] = da == 1 ? db : da;
-        }
-        return d;
     }
 
     /// <summary>Index into a tensor of <paramref name="shape"/> (rank ≥ 2) for batch index <paramref name="batch"/>

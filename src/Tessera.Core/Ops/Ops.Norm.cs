@@ -1,3 +1,4 @@
+using Tessera.Devices;
 using Tessera.Kernels;
 
 namespace Tessera;
@@ -17,6 +18,20 @@ public static partial class Ops
             throw new TesseraShapeException(op, name, $"expected shape {expected} (channels of x {x}), got {t.Shape}");
     }
 
+    /// <summary>The checks batch norm training and inference share: one device for all five tensors, float32 x of
+    /// rank ≥ 2, gamma and beta of the channel shape [C]. Returns the device and [C].</summary>
+    private static (IDevice Device, Shape C) CheckBatchNormInputs(string op, Tensor x, Tensor gamma, Tensor beta,
+        Tensor runningMean, Tensor runningVar)
+    {
+        var device = Check.SameDevice(op, (nameof(x), x), (nameof(gamma), gamma), (nameof(beta), beta),
+            (nameof(runningMean), runningMean), (nameof(runningVar), runningVar));
+        Check.Float32(op, nameof(x), x);
+        var c = ShapeRules.BatchNormStatShape(op, x.Shape);
+        CheckChannelVector(op, nameof(gamma), gamma, c, x.Shape);
+        CheckChannelVector(op, nameof(beta), beta, c, x.Shape);
+        return (device, c);
+    }
+
     /// <summary>Training-mode batch norm over all axes but 1 of x [N, C, ...]. Returns y and the per-channel batch
     /// mean and 1/√(var+ε) (biased variance) for the backward pass; updates <paramref name="runningMean"/> and
     /// <paramref name="runningVar"/> (contiguous [C]) in place with Momentum and the unbiased batch variance.</summary>
@@ -24,12 +39,7 @@ public static partial class Ops
         Tensor runningMean, Tensor runningVar, BatchNormParams p)
     {
         const string op = nameof(BatchNormTraining);
-        var device = Check.SameDevice(op, (nameof(x), x), (nameof(gamma), gamma), (nameof(beta), beta),
-            (nameof(runningMean), runningMean), (nameof(runningVar), runningVar));
-        Check.Float32(op, nameof(x), x);
-        var c = ShapeRules.BatchNormStatShape(op, x.Shape);
-        CheckChannelVector(op, nameof(gamma), gamma, c, x.Shape);
-        CheckChannelVector(op, nameof(beta), beta, c, x.Shape);
+        var (device, c) = CheckBatchNormInputs(op, x, gamma, beta, runningMean, runningVar);
         Check.Output(op, nameof(runningMean), runningMean, c, DType.Float32);
         Check.Output(op, nameof(runningVar), runningVar, c, DType.Float32);
         CheckNormEpsilon(op, p.Epsilon);
@@ -48,12 +58,7 @@ public static partial class Ops
     public static Tensor BatchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, BatchNormParams p)
     {
         const string op = nameof(BatchNormInference);
-        var device = Check.SameDevice(op, (nameof(x), x), (nameof(gamma), gamma), (nameof(beta), beta),
-            (nameof(runningMean), runningMean), (nameof(runningVar), runningVar));
-        Check.Float32(op, nameof(x), x);
-        var c = ShapeRules.BatchNormStatShape(op, x.Shape);
-        CheckChannelVector(op, nameof(gamma), gamma, c, x.Shape);
-        CheckChannelVector(op, nameof(beta), beta, c, x.Shape);
+        var (device, c) = CheckBatchNormInputs(op, x, gamma, beta, runningMean, runningVar);
         CheckChannelVector(op, nameof(runningMean), runningMean, c, x.Shape);
         CheckChannelVector(op, nameof(runningVar), runningVar, c, x.Shape);
         CheckNormEpsilon(op, p.Epsilon);

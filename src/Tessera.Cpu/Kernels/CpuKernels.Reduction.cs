@@ -54,10 +54,10 @@ public sealed unsafe partial class CpuKernels : IReductionKernels
             {
                 float target = ((float*)s.y)[o];
                 bool nan = float.IsNaN(target);
-                long b = ReduceEngine.Offset(s.kept.Sizes, s.kept.Strides, o);
+                long b = StridedPlan.Offset(s.kept.Sizes, s.kept.Strides, o);
                 for (long r = 0; r < s.rows; r++)
                 {
-                    long rb = b + ReduceEngine.Offset(s.reds.Sizes, s.reds.Strides, r);
+                    long rb = b + StridedPlan.Offset(s.reds.Sizes, s.reds.Strides, r);
                     for (int l = 0; l < s.lastLen; l++)
                     {
                         float v = xp[rb + l * s.lastStride];

@@ -75,7 +75,7 @@ public class LinalgTests
         var ra = Rand.Uniform(1, aShape);
         var rb = Rand.Uniform(2, bShape);
         var rbias = t.Bias is null ? null : Rand.Uniform(3, t.Bias);
-        int[] cShape = [.. RefLinalg.BroadcastShape(t.BatchA, t.BatchB), t.M, t.N];
+        int[] cShape = [.. RefElementwise.BroadcastShape(t.BatchA, t.BatchB), t.M, t.N];
         var rc = Rand.Uniform(4, cShape);
         if (t.NanInC) Array.Fill(rc.Data, double.NaN);
         var p = new GemmParams(t.TransA, t.TransB, t.Alpha, t.Beta);

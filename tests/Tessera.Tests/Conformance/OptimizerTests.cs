@@ -73,26 +73,35 @@ public class OptimizerTests
             var grad = Rand.Uniform(100 * s + n, shape);
             using var g = grad.ToDevice(Dev);
             string what = $"{kind} {name} n={n} step {s}";
-            switch (kind)
-            {
-                case "sgd":
-                    param = RefOptimizer.SgdStep(param, grad, Sgd(config));
-                    Ops.SgdStep(p, g, Sgd(config));
-                    break;
-                case "momentum":
-                    (param, s1) = RefOptimizer.MomentumStep(param, grad, s1, Momentum(config, s));
-                    Ops.MomentumStep(p, g, t1, Momentum(config, s));
-                    Approx.Equal(s1, t1, Atol, Rtol, what + " velocity");
-                    break;
-                default:
-                    (param, s1, s2) = RefOptimizer.AdamStep(param, grad, s1, s2, Adam(config, s));
-                    Ops.AdamStep(p, g, t1, t2, Adam(config, s));
-                    Approx.Equal(s1, t1, Atol, Rtol, what + " m");
-                    Approx.Equal(s2, t2, Atol, Rtol, what + " v");
-                    break;
-            }
-            Approx.Equal(param, p, Atol, Rtol, what + " param");
+            (param, s1, s2) = StepAndCompare(config, s, param, grad, s1, s2, p, g, t1, t2, what);
         }
+    }
+
+    /// <summary>One step of optimizer <paramref name="config"/> on the reference (returning its new parameter and
+    /// state) and in place on the device tensors, then the device parameter and state compared with the reference.</summary>
+    private static (RefTensor Param, RefTensor S1, RefTensor S2) StepAndCompare(int config, int s, RefTensor param,
+        RefTensor grad, RefTensor s1, RefTensor s2, Tensor p, Tensor g, Tensor t1, Tensor t2, string what)
+    {
+        switch (Configs[config].Kind)
+        {
+            case "sgd":
+                param = RefOptimizer.SgdStep(param, grad, Sgd(config));
+                Ops.SgdStep(p, g, Sgd(config));
+                break;
+            case "momentum":
+                (param, s1) = RefOptimizer.MomentumStep(param, grad, s1, Momentum(config, s));
+                Ops.MomentumStep(p, g, t1, Momentum(config, s));
+                Approx.Equal(s1, t1, Atol, Rtol, what + " velocity");
+                break;
+            default:
+                (param, s1, s2) = RefOptimizer.AdamStep(param, grad, s1, s2, Adam(config, s));
+                Ops.AdamStep(p, g, t1, t2, Adam(config, s));
+                Approx.Equal(s1, t1, Atol, Rtol, what + " m");
+                Approx.Equal(s2, t2, Atol, Rtol, what + " v");
+                break;
+        }
+        Approx.Equal(param, p, Atol, Rtol, what + " param");
+        return (param, s1, s2);
     }
 
     public static TheoryData<int, int, int> StridedCases() => new()
@@ -119,25 +128,7 @@ public class OptimizerTests
             var grad = Rand.Uniform(40 + s, shape);
             using var g = grad.ToDeviceStrided(Dev);
             string what = $"{kind} {name} strided [{rows}, {cols}] step {s}";
-            switch (kind)
-            {
-                case "sgd":
-                    param = RefOptimizer.SgdStep(param, grad, Sgd(config));
-                    Ops.SgdStep(p, g, Sgd(config));
-                    break;
-                case "momentum":
-                    (param, s1) = RefOptimizer.MomentumStep(param, grad, s1, Momentum(config, s));
-                    Ops.MomentumStep(p, g, t1, Momentum(config, s));
-                    Approx.Equal(s1, t1, Atol, Rtol, what + " velocity");
-                    break;
-                default:
-                    (param, s1, s2) = RefOptimizer.AdamStep(param, grad, s1, s2, Adam(config, s));
-                    Ops.AdamStep(p, g, t1, t2, Adam(config, s));
-                    Approx.Equal(s1, t1, Atol, Rtol, what + " m");
-                    Approx.Equal(s2, t2, Atol, Rtol, what + " v");
-                    break;
-            }
-            Approx.Equal(param, p, Atol, Rtol, what + " param");
+            (param, s1, s2) = StepAndCompare(config, s, param, grad, s1, s2, p, g, t1, t2, what);
         }
     }
 

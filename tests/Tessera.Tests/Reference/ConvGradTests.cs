@@ -25,9 +25,9 @@ public class ConvGradTests
         var b = Rand.Uniform(3, [wShape[0]]);
         var proj = Rand.Uniform(4, RefConv.Conv2d(x, w, b, p).Shape);
         double Loss() => Dot(proj, RefConv.Conv2d(x, w, b, p));
-        Close(Numeric(x, Loss), RefConv.Conv2dBackwardData(proj, w, xShape, p), "dx");
-        Close(Numeric(w, Loss), RefConv.Conv2dBackwardWeight(x, proj, wShape, p), "dw");
-        Close(Numeric(b, Loss), RefConv.Conv2dBackwardBias(proj), "db");
+        Close(FiniteDiff.Numeric(x, Loss), RefConv.Conv2dBackwardData(proj, w, xShape, p), "dx");
+        Close(FiniteDiff.Numeric(w, Loss), RefConv.Conv2dBackwardWeight(x, proj, wShape, p), "dw");
+        Close(FiniteDiff.Numeric(b, Loss), RefConv.Conv2dBackwardBias(proj), "db");
     }
 
     public static TheoryData<Pool2dParams> PoolCases() => new()
@@ -49,7 +49,7 @@ public class ConvGradTests
         var (y, idx) = RefConv.MaxPool2d(x, p);
         var proj = Rand.Uniform(5, y.Shape);
         double Loss() => Dot(proj, RefConv.MaxPool2d(x, p).Y);
-        Close(Numeric(x, Loss), RefConv.MaxPool2dBackward(proj, idx, x.Shape), "dx");
+        Close(FiniteDiff.Numeric(x, Loss), RefConv.MaxPool2dBackward(proj, idx, x.Shape), "dx");
     }
 
     [Theory]
@@ -62,7 +62,7 @@ public class ConvGradTests
             var x = Rand.Uniform(6, [2, 1, 6, 7]);
             var proj = Rand.Uniform(7, RefConv.AvgPool2d(x, q).Shape);
             double Loss() => Dot(proj, RefConv.AvgPool2d(x, q));
-            Close(Numeric(x, Loss), RefConv.AvgPool2dBackward(proj, x.Shape, q), $"dx (count_include_pad {include})");
+            Close(FiniteDiff.Numeric(x, Loss), RefConv.AvgPool2dBackward(proj, x.Shape, q), $"dx (count_include_pad {include})");
         }
     }
 }

@@ -27,7 +27,7 @@ public class ElementwiseGradTests
         var x = Rand.Uniform(1 + (int)op, new[] { 23 }, lo, hi);
         var w = Rand.Uniform(2 + (int)op, new[] { 23 });
         var analytic = RefElementwise.UnaryBackward(op, x, w, p);
-        Fd.Check(v => RefElementwise.Unary(op, v, p), x, w, analytic, op.ToString());
+        FiniteDiff.Check(v => RefElementwise.Unary(op, v, p), x, w, analytic, op.ToString());
     }
 
     public static TheoryData<BinaryOp, int[], int[]> BinaryCases()
@@ -50,31 +50,7 @@ public class ElementwiseGradTests
         var b = op == BinaryOp.Div ? Rand.Uniform(4, sb, 0.5, 2) : Rand.Uniform(4, sb, -2, 2);
         var w = Rand.Uniform(5, RefElementwise.BroadcastShape(sa, sb));
         var (da, db) = RefElementwise.BinaryBackward(op, a, b, w);
-        Fd.Check(v => RefElementwise.Binary(op, v, b), a, w, da, $"{op} da");
-        Fd.Check(v => RefElementwise.Binary(op, a, v), b, w, db, $"{op} db");
-    }
-}
-
-/// <summary>Central finite differences of L(x) = Σ w·f(x) in double.</summary>
-file static class Fd
-{
-    public static void Check(Func<RefTensor, RefTensor> f, RefTensor x, RefTensor w, RefTensor analytic, string what)
-    {
-        const double h = 1e-6;
-        for (int i = 0; i < x.Length; i++)
-        {
-            var xp = x.Clone(); xp.Data[i] += h;
-            var xm = x.Clone(); xm.Data[i] -= h;
-            double fd = (Dot(f(xp), w) - Dot(f(xm), w)) / (2 * h);
-            double an = analytic.Data[i];
-            Assert.True(Math.Abs(fd - an) <= 1e-6 + 1e-5 * Math.Abs(an), $"{what}: element {i}: finite difference {fd:G9}, analytic {an:G9}");
-        }
-    }
-
-    private static double Dot(RefTensor a, RefTensor w)
-    {
-        double s = 0;
-        for (int i = 0; i < a.Length; i++) s += a.Data[i] * w.Data[i];
-        return s;
+        FiniteDiff.Check(v => RefElementwise.Binary(op, v, b), a, w, da, $"{op} da");
+        FiniteDiff.Check(v => RefElementwise.Binary(op, a, v), b, w, db, $"{op} db");
     }
 }

@@ -7,25 +7,6 @@ namespace Tessera.Tests.Reference;
 /// double: loss = Σ proj ⊙ f(inputs) with a random projection, h = 1e-6.</summary>
 public class LinalgGradTests
 {
-    internal const double H = 1e-6;
-
-    /// <summary>Central-difference gradient of loss(t) with respect to every element of t.</summary>
-    internal static RefTensor Numeric(RefTensor t, Func<double> loss)
-    {
-        var g = new RefTensor(t.Shape);
-        for (int i = 0; i < t.Length; i++)
-        {
-            double keep = t.Data[i];
-            t.Data[i] = keep + H;
-            double up = loss();
-            t.Data[i] = keep - H;
-            double down = loss();
-            t.Data[i] = keep;
-            g.Data[i] = (up - down) / (2 * H);
-        }
-        return g;
-    }
-
     internal static double Dot(RefTensor a, RefTensor b)
     {
         Assert.Equal(a.Shape, b.Shape);
@@ -56,8 +37,8 @@ public class LinalgGradTests
         var proj = Rand.Uniform(3, RefLinalg.MatMul(a, b).Shape);
         double Loss() => Dot(proj, RefLinalg.MatMul(a, b));
         var (da, db) = RefLinalg.MatMulBackward(a, b, proj);
-        Close(Numeric(a, Loss), da, "da");
-        Close(Numeric(b, Loss), db, "db");
+        Close(FiniteDiff.Numeric(a, Loss), da, "da");
+        Close(FiniteDiff.Numeric(b, Loss), db, "db");
     }
 
     [Theory]
@@ -72,9 +53,9 @@ public class LinalgGradTests
         var proj = Rand.Uniform(7, RefLinalg.Linear(x, w, b).Shape);
         double Loss() => Dot(proj, RefLinalg.Linear(x, w, b));
         var (dx, dw, db) = RefLinalg.LinearBackward(x, w, proj);
-        Close(Numeric(x, Loss), dx, "dx");
-        Close(Numeric(w, Loss), dw, "dw");
-        Close(Numeric(b, Loss), db, "db");
+        Close(FiniteDiff.Numeric(x, Loss), dx, "dx");
+        Close(FiniteDiff.Numeric(w, Loss), dw, "dw");
+        Close(FiniteDiff.Numeric(b, Loss), db, "db");
     }
 
     /// <summary>Gemm's gradient with respect to a and b under transposes, alpha and bias, checked through
@@ -95,7 +76,7 @@ public class LinalgGradTests
         var proj = Rand.Uniform(10, viaGemm.Shape);
         double Loss() => Dot(proj, RefLinalg.Gemm(a, b, null, p));
         var (da, db) = RefLinalg.MatMulBackward(ta ? RefConvert.Permute(a, [1, 0]) : a, tb ? RefConvert.Permute(b, [1, 0]) : b, proj);
-        Close(Numeric(a, Loss), ta ? RefConvert.Permute(da, [1, 0]) : da, "da");
-        Close(Numeric(b, Loss), tb ? RefConvert.Permute(db, [1, 0]) : db, "db");
+        Close(FiniteDiff.Numeric(a, Loss), ta ? RefConvert.Permute(da, [1, 0]) : da, "da");
+        Close(FiniteDiff.Numeric(b, Loss), tb ? RefConvert.Permute(db, [1, 0]) : db, "db");
     }
 }

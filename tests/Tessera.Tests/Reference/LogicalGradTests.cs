@@ -9,27 +9,6 @@ namespace Tessera.Tests.Reference;
 /// |fd − analytic| ≤ 1e-6 + 1e-5·|analytic|.</summary>
 public class LogicalGradTests
 {
-    private static void CheckFd(Func<RefTensor, RefTensor> f, RefTensor x, RefTensor w, RefTensor analytic, string what)
-    {
-        const double h = 1e-6;
-        for (int i = 0; i < x.Length; i++)
-        {
-            var xp = x.Clone(); xp.Data[i] += h;
-            var xm = x.Clone(); xm.Data[i] -= h;
-            double fd = (Dot(f(xp), w) - Dot(f(xm), w)) / (2 * h);
-            double an = analytic.Data[i];
-            Assert.True(Math.Abs(fd - an) <= 1e-6 + 1e-5 * Math.Abs(an), $"{what}: element {i}: finite difference {fd:G9}, analytic {an:G9}");
-        }
-    }
-
-    private static double Dot(RefTensor a, RefTensor b)
-    {
-        Assert.Equal(a.Shape, b.Shape);
-        double s = 0;
-        for (int i = 0; i < a.Length; i++) s += a.Data[i] * b.Data[i];
-        return s;
-    }
-
     [Theory]
     [InlineData(new[] { 6 }, new[] { 6 }, new[] { 6 })]
     [InlineData(new[] { 3, 4 }, new[] { 4 }, new int[0])]
@@ -42,8 +21,8 @@ public class LogicalGradTests
         var full = RefElementwise.BroadcastShape(RefElementwise.BroadcastShape(sc, sa), sb);
         var w = Rand.Uniform(4, full);
         var (da, db) = RefLogical.WhereBackward(cond, sa, sb, w);
-        CheckFd(v => RefLogical.Where(cond, v, b), a, w, da, "dWhere/da");
-        CheckFd(v => RefLogical.Where(cond, a, v), b, w, db, "dWhere/db");
+        FiniteDiff.Check(v => RefLogical.Where(cond, v, b), a, w, da, "dWhere/da");
+        FiniteDiff.Check(v => RefLogical.Where(cond, a, v), b, w, db, "dWhere/db");
         Assert.Contains(da.Data.Concat(db.Data), v => v != 0);
     }
 
@@ -57,7 +36,7 @@ public class LogicalGradTests
         var s = Rand.Uniform(6, ss, -1, 1);
         var w = Rand.Uniform(7, sx);
         var (dx, ds) = RefElementwise.BinaryBackward(BinaryOp.PRelu, x, s, w);
-        CheckFd(v => RefElementwise.Binary(BinaryOp.PRelu, v, s), x, w, dx, "dPRelu/dx");
-        CheckFd(v => RefElementwise.Binary(BinaryOp.PRelu, x, v), s, w, ds, "dPRelu/dslope");
+        FiniteDiff.Check(v => RefElementwise.Binary(BinaryOp.PRelu, v, s), x, w, dx, "dPRelu/dx");
+        FiniteDiff.Check(v => RefElementwise.Binary(BinaryOp.PRelu, x, v), s, w, ds, "dPRelu/dslope");
     }
 }

@@ -13,17 +13,7 @@ internal static class NormFiniteDiff
         double h = 1e-6, double atol = 1e-6, double rtol = 1e-5)
     {
         Assert.Equal(input.Shape, analytic.Shape);
-        var numeric = new RefTensor(input.Shape);
-        for (int i = 0; i < input.Length; i++)
-        {
-            double keep = input.Data[i];
-            input.Data[i] = keep + h;
-            double lp = Loss(forward(), w);
-            input.Data[i] = keep - h;
-            double lm = Loss(forward(), w);
-            input.Data[i] = keep;
-            numeric.Data[i] = (lp - lm) / (2 * h);
-        }
+        var numeric = FiniteDiff.Numeric(input, () => Loss(forward(), w), h);
         Approx.Equal(numeric, analytic.Data, atol, rtol, what);
     }
 

@@ -16,18 +16,7 @@ public class OptimizerGradTests
         return s;
     }
 
-    private static RefTensor NumericGrad(RefTensor x)
-    {
-        const double h = 1e-6;
-        var g = new RefTensor(x.Shape);
-        for (int i = 0; i < x.Length; i++)
-        {
-            var xp = x.Clone(); xp.Data[i] += h;
-            var xm = x.Clone(); xm.Data[i] -= h;
-            g.Data[i] = (Loss(xp) - Loss(xm)) / (2 * h);
-        }
-        return g;
-    }
+    private static RefTensor NumericGrad(RefTensor x) => FiniteDiff.Numeric(x, () => Loss(x));
 
     [Fact]
     public void SgdStepIsMinusLrTimesNumericGradient()

@@ -27,7 +27,7 @@ public class ReductionGradTests
         var p = new ReduceParams(axes, keep);
         var x = Rand.Uniform(11, shape);
         var w = Rand.Uniform(12, RefReduction.Reduce(op, x, p).Shape);
-        RefFd.Check(v => RefReduction.Reduce(op, v, p), x, w, RefReduction.ReduceBackward(op, x, w, p), $"{op}");
+        FiniteDiff.Check(v => RefReduction.Reduce(op, v, p), x, w, RefReduction.ReduceBackward(op, x, w, p), $"{op}");
     }
 
     public static TheoryData<int[], int, bool> SoftmaxCases() => new()
@@ -43,7 +43,7 @@ public class ReductionGradTests
         var p = new SoftmaxParams(axis, log);
         var x = Rand.Uniform(21, shape, -3, 3);
         var w = Rand.Uniform(22, shape);
-        RefFd.Check(v => RefReduction.Softmax(v, p), x, w, RefReduction.SoftmaxBackward(x, w, p), $"softmax log={log}");
+        FiniteDiff.Check(v => RefReduction.Softmax(v, p), x, w, RefReduction.SoftmaxBackward(x, w, p), $"softmax log={log}");
     }
 
     public static TheoryData<bool, LossReduction, float> CrossEntropyCases() => new()
@@ -63,7 +63,7 @@ public class ReductionGradTests
             ? new RefTensor(new[] { n }, new double[] { 0, 2, 3, 1, 3 })
             : Rand.Uniform(32, new[] { n, c }, 0, 1); // unnormalised rows: the gradient must use Σq
         var w = red == LossReduction.None ? Rand.Uniform(33, new[] { n }) : RefTensor.Scalar(0.7);
-        RefFd.Check(v => RefReduction.CrossEntropy(v, target, indices, p), logits, w,
+        FiniteDiff.Check(v => RefReduction.CrossEntropy(v, target, indices, p), logits, w,
             RefReduction.CrossEntropyBackward(logits, target, indices, w, p), $"CE {red}");
     }
 
@@ -76,31 +76,6 @@ public class ReductionGradTests
         var a = Rand.Uniform(41, new[] { 3, 4 });
         var b = Rand.Uniform(42, new[] { 3, 4 });
         var w = red == LossReduction.None ? Rand.Uniform(43, new[] { 3, 4 }) : RefTensor.Scalar(1.3);
-        RefFd.Check(v => RefReduction.MseLoss(v, b, red), a, w, RefReduction.MseLossBackward(a, b, w, red), $"mse {red}");
-    }
-}
-
-/// <summary>Central finite differences of L(x) = Σ w·f(x) in double.</summary>
-file static class RefFd
-{
-    public static void Check(Func<RefTensor, RefTensor> f, RefTensor x, RefTensor w, RefTensor analytic, string what)
-    {
-        const double h = 1e-6;
-        Assert.Equal(x.Shape, analytic.Shape);
-        for (int i = 0; i < x.Length; i++)
-        {
-            var xp = x.Clone(); xp.Data[i] += h;
-            var xm = x.Clone(); xm.Data[i] -= h;
-            double fd = (Dot(f(xp), w) - Dot(f(xm), w)) / (2 * h);
-            double an = analytic.Data[i];
-            Assert.True(Math.Abs(fd - an) <= 1e-6 + 1e-5 * Math.Abs(an), $"{what}: element {i}: finite difference {fd:G9}, analytic {an:G9}");
-        }
-    }
-
-    private static double Dot(RefTensor a, RefTensor w)
-    {
-        double s = 0;
-        for (int i = 0; i < a.Length; i++) s += a.Data[i] * w.Data[i];
-        return s;
+        FiniteDiff.Check(v => RefReduction.MseLoss(v, b, red), a, w, RefReduction.MseLossBackward(a, b, w, red), $"mse {red}");
     }
 }

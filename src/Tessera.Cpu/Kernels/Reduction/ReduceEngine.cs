@@ -59,19 +59,6 @@ internal static unsafe class ReduceEngine
         }
     }
 
-    /// <summary>Offset of the idx-th element (row-major) of a sub-grid with the given sizes and strides.</summary>
-    internal static long Offset(int[] sizes, long[] strides, long idx)
-    {
-        long off = 0;
-        for (int d = sizes.Length - 1; d >= 0; d--)
-        {
-            long q = idx / sizes[d];
-            off += (idx - q * sizes[d]) * strides[d];
-            idx = q;
-        }
-        return off;
-    }
-
     private static void Run<TRed>(TRed red, bool mean, float* x, ReadOnlySpan<int> dims, ReadOnlySpan<bool> reduced, float* y, int threads)
         where TRed : struct, IReduceOp
     {
@@ -128,10 +115,10 @@ internal static unsafe class ReduceEngine
         {
             for (long o = o0; o < o1; o++)
             {
-                float* b = (float*)st.x + Offset(st.kept.Sizes, st.kept.Strides, o);
+                float* b = (float*)st.x + StridedPlan.Offset(st.kept.Sizes, st.kept.Strides, o);
                 float acc = st.red.Identity;
                 for (long s = 0; s < st.segs; s++)
-                    acc = st.red.Invoke(acc, RowReduce.Run(st.red, b + Offset(st.rows.Sizes, st.rows.Strides, s), st.len));
+                    acc = st.red.Invoke(acc, RowReduce.Run(st.red, b + StridedPlan.Offset(st.rows.Sizes, st.rows.Strides, s), st.len));
                 ((float*)st.y)[o] = acc * st.scale;
             }
         });
@@ -156,7 +143,7 @@ internal static unsafe class ReduceEngine
                 int j0 = (int)(w - blk * st.pieces) * st.piece;
                 int len = Math.Min(st.k - j0, st.piece);
                 float* yb = (float*)st.y + blk * st.k + j0;
-                float* xb = (float*)st.x + Offset(st.keptOuter.Sizes, st.keptOuter.Strides, blk) + j0;
+                float* xb = (float*)st.x + StridedPlan.Offset(st.keptOuter.Sizes, st.keptOuter.Strides, blk) + j0;
                 // Rows are folded in blocks of RowBlock into a partial that is then folded into the output:
                 // a float sum of S rows then carries ~(RowBlock + S/RowBlock) roundings instead of S.
                 Fold(st.red, xb, st.reds, 0, Math.Min(st.S, RowBlock), yb, len);
@@ -174,8 +161,8 @@ internal static unsafe class ReduceEngine
     private static void Fold<TRed>(TRed red, float* xb, (int[] Sizes, long[] Strides) reds, long s0, long s1, float* dst, int len)
         where TRed : struct, IReduceOp
     {
-        new ReadOnlySpan<float>(xb + Offset(reds.Sizes, reds.Strides, s0), len).CopyTo(new Span<float>(dst, len));
+        new ReadOnlySpan<float>(xb + StridedPlan.Offset(reds.Sizes, reds.Strides, s0), len).CopyTo(new Span<float>(dst, len));
         for (long s = s0 + 1; s < s1; s++)
-            Drivers.Map(red, dst, xb + Offset(reds.Sizes, reds.Strides, s), dst, len);
+            Drivers.Map(red, dst, xb + StridedPlan.Offset(reds.Sizes, reds.Strides, s), dst, len);
     }
 }
