@@ -138,6 +138,8 @@ public sealed class CachingAllocator : IDisposable
             if (b.StreamUses is { Count: > 0 } uses)
             {
                 // The block stays out of the free set until the work already queued on the other streams completes.
+                b.Allocated = false;
+                b.Requested = 0;
                 foreach (long s in uses)
                 {
                     b.PendingEvents++;
