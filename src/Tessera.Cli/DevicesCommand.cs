@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using Tessera.Cpu;
+using Tessera.Cuda;
 using Tessera.Devices;
 
 namespace Tessera.Cli;
@@ -19,6 +20,7 @@ internal static class DevicesCommand
     {
         // Touch each backend assembly so that it registers itself.
         _ = CpuBackend.Instance;
+        _ = CudaBackend.Instance;
         var table = new Table().Border(TableBorder.Rounded).AddColumns("backend", "status", "details");
         foreach (var backend in BackendRegistry.All.OrderBy(b => b.Kind))
         {

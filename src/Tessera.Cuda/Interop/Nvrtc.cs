@@ -1,0 +1,22 @@
+using System.Runtime.InteropServices;
+
+namespace Tessera.Cuda.Interop;
+
+#pragma warning disable CA1707, IDE1006
+
+/// <summary>NVRTC (nvrtc.h): runtime compilation of CUDA C++ to PTX.</summary>
+public static unsafe partial class Nvrtc
+{
+    private const string Lib = CudaLibraries.NvrtcName;
+
+    [LibraryImport(Lib)] public static partial byte* nvrtcGetErrorString(nvrtcResult result);
+    [LibraryImport(Lib)] public static partial nvrtcResult nvrtcVersion(int* major, int* minor);
+    [LibraryImport(Lib)]
+    public static partial nvrtcResult nvrtcCreateProgram(NvrtcProgram* prog, byte* src, byte* name, int numHeaders, byte** headers, byte** includeNames);
+    [LibraryImport(Lib)] public static partial nvrtcResult nvrtcDestroyProgram(NvrtcProgram* prog);
+    [LibraryImport(Lib)] public static partial nvrtcResult nvrtcCompileProgram(NvrtcProgram prog, int numOptions, byte** options);
+    [LibraryImport(Lib)] public static partial nvrtcResult nvrtcGetPTXSize(NvrtcProgram prog, nuint* ptxSizeRet);
+    [LibraryImport(Lib)] public static partial nvrtcResult nvrtcGetPTX(NvrtcProgram prog, byte* ptx);
+    [LibraryImport(Lib)] public static partial nvrtcResult nvrtcGetProgramLogSize(NvrtcProgram prog, nuint* logSizeRet);
+    [LibraryImport(Lib)] public static partial nvrtcResult nvrtcGetProgramLog(NvrtcProgram prog, byte* log);
+}
