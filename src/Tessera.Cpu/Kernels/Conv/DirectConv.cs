@@ -1,0 +1,161 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Tessera.Devices;
+
+namespace Tessera.Cpu.Conv;
+
+/// <summary>Direct forward convolution for small channel counts (LeNet-style layers), where the GEMM path spends more
+/// time packing B panels and on per-call overhead than multiplying: unit stride and dilation, one group.
+/// Output "chunks" are 8 consecutive outputs of one output row (the last chunk of a row is shifted left to end at
+/// the row's end, so rows need OW ≥ 8; overlapping outputs are simply written twice with the same value). A register
+/// tile is 4 output channels × 3 chunks (twelve 256-bit accumulators, started at the bias): per tap, three unaligned
+/// input loads and four weight broadcasts feed twelve FMAs, read straight from the (padded, if needed) input planes.
+/// Chunks are grouped across rows too, so narrow rows (OW = 8) still fill the tile.</summary>
+internal static unsafe class DirectConv
+{
+    private const int OB = 4, CB = 3, V = 8;
+
+    /// <summary>Whether the direct path handles this convolution.</summary>
+    public static bool Applies(in ConvGeometry g, int c, int o, int groups) =>
+        Vector256.IsHardwareAccelerated && groups == 1 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1
+        && g.OW >= V && c <= 16 && o <= 32 && (long)c * g.KK <= 1024 && g.OH > 0;
+
+    /// <summary>y[n, o, OH, OW] = bias + conv(x, w). x and w are contiguous; y is fully written.</summary>
+    public static void Forward(CpuMemoryPool memory, int threads, in ConvGeometry g, int n, int c, int o,
+        float* x, float* w, float* bias, float* y)
+    {
+        int kdim = c * g.KK, oBlocks = (o + OB - 1) / OB;
+        // Padded plane sizes: the input as the convolution sees it (zero border), so every tap read is in bounds.
+        int hp = g.OH + g.KH - 1, wp = g.OW + g.KW - 1;
+        bool padded = g.PT != 0 || g.PL != 0 || hp != g.H || wp != g.W;
+        int ph = padded ? hp : g.H, pw = padded ? wp : g.W;
+        // Weights as [oBlock][tap][OB] (zero rows for channels past o), tap offsets into the (padded) input.
+        using var wBuf = memory.Rent((long)oBlocks * kdim * OB * sizeof(float) + 64);
+        using var offBuf = memory.Rent((long)kdim * sizeof(int) + 64);
+        using var bBuf = memory.Rent((long)oBlocks * OB * sizeof(float) + 64);
+        float* wpk = (float*)wBuf.Handle, bp = (float*)bBuf.Handle;
+        int* offs = (int*)offBuf.Handle;
+        for (int ob = 0; ob < oBlocks; ob++)
+            for (int t = 0; t < kdim; t++)
+                for (int j = 0; j < OB; j++)
+                {
+                    int oc = ob * OB + j;
+                    wpk[((long)ob * kdim + t) * OB + j] = oc < o ? w[(long)oc * kdim + t] : 0f;
+                }
+        for (int oc = 0; oc < oBlocks * OB; oc++) bp[oc] = bias is not null && oc < o ? bias[oc] : 0f;
+        for (int t = 0; t < kdim; t++)
+        {
+            int ci = t / g.KK, r = t % g.KK;
+            offs[t] = ci * ph * pw + r / g.KW * pw + r % g.KW;
+        }
+
+        // Work: one sample per item; a few samples per chunk so small layers are not split into tiny tasks.
+        long perSample = (long)o * g.P * kdim;
+        long grain = Math.Max(1, 65536 / Math.Max(1, perSample));
+        int slotCount = CpuParallel.Slots(n, threads, grain);
+        long padFloats = padded ? (long)c * ph * pw : 0;
+        var pads = new DeviceBuffer?[slotCount];
+        try
+        {
+            for (int s = 0; s < slotCount; s++) pads[s] = padded ? memory.Rent(padFloats * sizeof(float) + 64) : null;
+            var st = (g, c, o, kdim, oBlocks, ph, pw, padded, x: (nint)x, y: (nint)y, w: (nint)wpk, b: (nint)bp, offs: (nint)offs, pads);
+            CpuParallel.ForSlots(n, threads, grain, st, static (s, b0, b1, slot) =>
+            {
+                var g = s.g;
+                int chunksPerRow = (g.OW + V - 1) / V, chunks = g.OH * chunksPerRow;
+                for (long b = b0; b < b1; b++)
+                {
+                    float* xs = (float*)s.x + b * s.c * g.HW;
+                    if (s.padded)
+                    {
+                        float* dst = (float*)s.pads[slot]!.Handle;
+                        PadSample(g, xs, s.c, s.ph, s.pw, dst);
+                        xs = dst;
+                    }
+                    for (int ob = 0; ob < s.oBlocks; ob++)
+                    {
+                        int oc0 = ob * OB, live = Math.Min(OB, s.o - oc0);
+                        float* wb = (float*)s.w + (long)ob * s.kdim * OB;
+                        float* bb = (float*)s.b + oc0;
+                        float* yb = (float*)s.y + (b * s.o + oc0) * g.P;
+                        for (int q = 0; q < chunks; q += CB)
+                        {
+                            int q1 = Math.Min(q + 1, chunks - 1), q2 = Math.Min(q + 2, chunks - 1);
+                            int i0 = ChunkOut(g, q, chunksPerRow), i1 = ChunkOut(g, q1, chunksPerRow), i2 = ChunkOut(g, q2, chunksPerRow);
+                            Tile(s.kdim, (int*)s.offs, wb, bb,
+                                xs + In(g, i0, s.pw), xs + In(g, i1, s.pw), xs + In(g, i2, s.pw),
+                                yb + i0, yb + i1, yb + i2, g.P, live);
+                        }
+                    }
+                }
+            });
+        }
+        finally
+        {
+            foreach (var p in pads) p?.Dispose();
+        }
+    }
+
+    /// <summary>Flat output index (oh·OW + ow0) of chunk q: the row's chunks start every V columns, the last one ends at OW.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ChunkOut(in ConvGeometry g, int q, int chunksPerRow)
+    {
+        int oh = q / chunksPerRow, ow0 = Math.Min(q % chunksPerRow * V, g.OW - V);
+        return oh * g.OW + ow0;
+    }
+
+    /// <summary>Offset in the (padded) input plane of output index i's top-left tap (unit stride).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int In(in ConvGeometry g, int i, int pw) => i / g.OW * pw + i % g.OW;
+
+    /// <summary>Copies one sample's planes into a zero-bordered [c, ph, pw] buffer.</summary>
+    private static void PadSample(in ConvGeometry g, float* x, int c, int ph, int pw, float* dst)
+    {
+        new Span<float>(dst, c * ph * pw).Clear();
+        for (int ci = 0; ci < c; ci++)
+            for (int ih = 0; ih < g.H; ih++)
+            {
+                int r = ih + g.PT;
+                if ((uint)r >= (uint)ph) continue;
+                // Columns iw land at iw + PL; keep those inside [0, pw).
+                int a = Math.Max(0, -g.PL), e = Math.Min(g.W, pw - g.PL);
+                if (e > a)
+                    new ReadOnlySpan<float>(x + (long)ci * g.HW + (long)ih * g.W + a, e - a)
+                        .CopyTo(new Span<float>(dst + ((long)ci * ph + r) * pw + a + g.PL, e - a));
+            }
+    }
+
+    /// <summary>Four output channels (rows plane apart; only the first <paramref name="live"/> stored) × three 8-wide chunks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile(int kdim, int* offs, float* w, float* bias, float* x0, float* x1, float* x2,
+        float* y0, float* y1, float* y2, int plane, int live)
+    {
+        var c00 = Vector256.Create(bias[0]); var c01 = c00; var c02 = c00;
+        var c10 = Vector256.Create(bias[1]); var c11 = c10; var c12 = c10;
+        var c20 = Vector256.Create(bias[2]); var c21 = c20; var c22 = c20;
+        var c30 = Vector256.Create(bias[3]); var c31 = c30; var c32 = c30;
+        for (int t = 0; t < kdim; t++, w += OB)
+        {
+            int off = offs[t];
+            var v0 = Vector256.Load(x0 + off);
+            var v1 = Vector256.Load(x1 + off);
+            var v2 = Vector256.Load(x2 + off);
+            var k = Vector256.Create(w[0]);
+            c00 = Vector256.FusedMultiplyAdd(k, v0, c00); c01 = Vector256.FusedMultiplyAdd(k, v1, c01); c02 = Vector256.FusedMultiplyAdd(k, v2, c02);
+            k = Vector256.Create(w[1]);
+            c10 = Vector256.FusedMultiplyAdd(k, v0, c10); c11 = Vector256.FusedMultiplyAdd(k, v1, c11); c12 = Vector256.FusedMultiplyAdd(k, v2, c12);
+            k = Vector256.Create(w[2]);
+            c20 = Vector256.FusedMultiplyAdd(k, v0, c20); c21 = Vector256.FusedMultiplyAdd(k, v1, c21); c22 = Vector256.FusedMultiplyAdd(k, v2, c22);
+            k = Vector256.Create(w[3]);
+            c30 = Vector256.FusedMultiplyAdd(k, v0, c30); c31 = Vector256.FusedMultiplyAdd(k, v1, c31); c32 = Vector256.FusedMultiplyAdd(k, v2, c32);
+        }
+        // Trailing chunks that repeat the last one hold identical values, so the duplicate stores are harmless.
+        c00.Store(y0); c01.Store(y1); c02.Store(y2);
+        if (live < 2) return;
+        c10.Store(y0 + plane); c11.Store(y1 + plane); c12.Store(y2 + plane);
+        if (live < 3) return;
+        c20.Store(y0 + 2 * plane); c21.Store(y1 + 2 * plane); c22.Store(y2 + 2 * plane);
+        if (live < 4) return;
+        c30.Store(y0 + 3 * plane); c31.Store(y1 + 3 * plane); c32.Store(y2 + 3 * plane);
+    }
+}
