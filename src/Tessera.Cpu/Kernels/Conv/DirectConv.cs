@@ -8,12 +8,13 @@ namespace Tessera.Cpu.Conv;
 /// time packing B panels and on per-call overhead than multiplying: unit stride and dilation, one group.
 /// Output "chunks" are 8 consecutive outputs of one output row (the last chunk of a row is shifted left to end at
 /// the row's end, so rows need OW ≥ 8; overlapping outputs are simply written twice with the same value). A register
-/// tile is 4 output channels × 3 chunks (twelve 256-bit accumulators, started at the bias): per tap, three unaligned
-/// input loads and four weight broadcasts feed twelve FMAs, read straight from the (padded, if needed) input planes.
+/// tile is 4 output channels × 3 chunks, or 6 × 2 when o is better covered by sixes (twelve 256-bit accumulators,
+/// started at the bias): per tap, three (two) unaligned input loads and four (six) weight broadcasts feed twelve FMAs,
+/// read straight from the (padded, if needed) input planes.
 /// Chunks are grouped across rows too, so narrow rows (OW = 8) still fill the tile.</summary>
 internal static unsafe class DirectConv
 {
-    private const int OB = 4, CB = 3, V = 8;
+    private const int V = 8;
 
     /// <summary>Whether the direct path handles this convolution.</summary>
     public static bool Applies(in ConvGeometry g, int c, int o, int groups) =>
@@ -24,25 +25,27 @@ internal static unsafe class DirectConv
     public static void Forward(CpuMemoryPool memory, int threads, in ConvGeometry g, int n, int c, int o,
         float* x, float* w, float* bias, float* y)
     {
-        int kdim = c * g.KK, oBlocks = (o + OB - 1) / OB;
+        // Tile shape: 4 channels × 3 chunks, or 6 channels × 2 chunks when that wastes fewer channel slots (o = 6, 12, …).
+        int tileO = (o + 5) / 6 * 6 < (o + 3) / 4 * 4 ? 6 : 4;
+        int kdim = c * g.KK, oBlocks = (o + tileO - 1) / tileO;
         // Padded plane sizes: the input as the convolution sees it (zero border), so every tap read is in bounds.
         int hp = g.OH + g.KH - 1, wp = g.OW + g.KW - 1;
         bool padded = g.PT != 0 || g.PL != 0 || hp != g.H || wp != g.W;
         int ph = padded ? hp : g.H, pw = padded ? wp : g.W;
-        // Weights as [oBlock][tap][OB] (zero rows for channels past o), tap offsets into the (padded) input.
-        using var wBuf = memory.Rent((long)oBlocks * kdim * OB * sizeof(float) + 64);
+        // Weights as [oBlock][tap][tileO] (zero rows for channels past o), tap offsets into the (padded) input.
+        using var wBuf = memory.Rent((long)oBlocks * kdim * tileO * sizeof(float) + 64);
         using var offBuf = memory.Rent((long)kdim * sizeof(int) + 64);
-        using var bBuf = memory.Rent((long)oBlocks * OB * sizeof(float) + 64);
+        using var bBuf = memory.Rent((long)oBlocks * tileO * sizeof(float) + 64);
         float* wpk = (float*)wBuf.Handle, bp = (float*)bBuf.Handle;
         int* offs = (int*)offBuf.Handle;
         for (int ob = 0; ob < oBlocks; ob++)
             for (int t = 0; t < kdim; t++)
-                for (int j = 0; j < OB; j++)
+                for (int j = 0; j < tileO; j++)
                 {
-                    int oc = ob * OB + j;
-                    wpk[((long)ob * kdim + t) * OB + j] = oc < o ? w[(long)oc * kdim + t] : 0f;
+                    int oc = ob * tileO + j;
+                    wpk[((long)ob * kdim + t) * tileO + j] = oc < o ? w[(long)oc * kdim + t] : 0f;
                 }
-        for (int oc = 0; oc < oBlocks * OB; oc++) bp[oc] = bias is not null && oc < o ? bias[oc] : 0f;
+        for (int oc = 0; oc < oBlocks * tileO; oc++) bp[oc] = bias is not null && oc < o ? bias[oc] : 0f;
         for (int t = 0; t < kdim; t++)
         {
             int ci = t / g.KK, r = t % g.KK;
@@ -58,7 +61,7 @@ internal static unsafe class DirectConv
         try
         {
             for (int s = 0; s < slotCount; s++) pads[s] = padded ? memory.Rent(padFloats * sizeof(float) + 64) : null;
-            var st = (g, c, o, kdim, oBlocks, ph, pw, padded, x: (nint)x, y: (nint)y, w: (nint)wpk, b: (nint)bp, offs: (nint)offs, pads);
+            var st = (g, c, o, kdim, oBlocks, tileO, ph, pw, padded, x: (nint)x, y: (nint)y, w: (nint)wpk, b: (nint)bp, offs: (nint)offs, pads);
             CpuParallel.ForSlots(n, threads, grain, st, static (s, b0, b1, slot) =>
             {
                 var g = s.g;
@@ -74,11 +77,20 @@ internal static unsafe class DirectConv
                     }
                     for (int ob = 0; ob < s.oBlocks; ob++)
                     {
-                        int oc0 = ob * OB, live = Math.Min(OB, s.o - oc0);
-                        float* wb = (float*)s.w + (long)ob * s.kdim * OB;
+                        int oc0 = ob * s.tileO, live = Math.Min(s.tileO, s.o - oc0);
+                        float* wb = (float*)s.w + (long)ob * s.kdim * s.tileO;
                         float* bb = (float*)s.b + oc0;
                         float* yb = (float*)s.y + (b * s.o + oc0) * g.P;
-                        for (int q = 0; q < chunks; q += CB)
+                        if (s.tileO == 6)
+                        {
+                            for (int q = 0; q < chunks; q += 2)
+                            {
+                                int i0 = ChunkOut(g, q, chunksPerRow), i1 = ChunkOut(g, Math.Min(q + 1, chunks - 1), chunksPerRow);
+                                Tile6x2(s.kdim, (int*)s.offs, wb, bb, xs + In(g, i0, s.pw), xs + In(g, i1, s.pw), yb + i0, yb + i1, g.P, live);
+                            }
+                            continue;
+                        }
+                        for (int q = 0; q < chunks; q += 3)
                         {
                             int q1 = Math.Min(q + 1, chunks - 1), q2 = Math.Min(q + 2, chunks - 1);
                             int i0 = ChunkOut(g, q, chunksPerRow), i1 = ChunkOut(g, q1, chunksPerRow), i2 = ChunkOut(g, q2, chunksPerRow);
@@ -134,7 +146,7 @@ internal static unsafe class DirectConv
         var c10 = Vector256.Create(bias[1]); var c11 = c10; var c12 = c10;
         var c20 = Vector256.Create(bias[2]); var c21 = c20; var c22 = c20;
         var c30 = Vector256.Create(bias[3]); var c31 = c30; var c32 = c30;
-        for (int t = 0; t < kdim; t++, w += OB)
+        for (int t = 0; t < kdim; t++, w += 4)
         {
             int off = offs[t];
             var v0 = Vector256.Load(x0 + off);
@@ -157,5 +169,46 @@ internal static unsafe class DirectConv
         c20.Store(y0 + 2 * plane); c21.Store(y1 + 2 * plane); c22.Store(y2 + 2 * plane);
         if (live < 4) return;
         c30.Store(y0 + 3 * plane); c31.Store(y1 + 3 * plane); c32.Store(y2 + 3 * plane);
+    }
+    /// <summary>Six output channels × two 8-wide chunks (same contract as <see cref="Tile"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile6x2(int kdim, int* offs, float* w, float* bias, float* x0, float* x1,
+        float* y0, float* y1, int plane, int live)
+    {
+        var c00 = Vector256.Create(bias[0]); var c01 = c00;
+        var c10 = Vector256.Create(bias[1]); var c11 = c10;
+        var c20 = Vector256.Create(bias[2]); var c21 = c20;
+        var c30 = Vector256.Create(bias[3]); var c31 = c30;
+        var c40 = Vector256.Create(bias[4]); var c41 = c40;
+        var c50 = Vector256.Create(bias[5]); var c51 = c50;
+        for (int t = 0; t < kdim; t++, w += 6)
+        {
+            int off = offs[t];
+            var v0 = Vector256.Load(x0 + off);
+            var v1 = Vector256.Load(x1 + off);
+            var k = Vector256.Create(w[0]);
+            c00 = Vector256.FusedMultiplyAdd(k, v0, c00); c01 = Vector256.FusedMultiplyAdd(k, v1, c01);
+            k = Vector256.Create(w[1]);
+            c10 = Vector256.FusedMultiplyAdd(k, v0, c10); c11 = Vector256.FusedMultiplyAdd(k, v1, c11);
+            k = Vector256.Create(w[2]);
+            c20 = Vector256.FusedMultiplyAdd(k, v0, c20); c21 = Vector256.FusedMultiplyAdd(k, v1, c21);
+            k = Vector256.Create(w[3]);
+            c30 = Vector256.FusedMultiplyAdd(k, v0, c30); c31 = Vector256.FusedMultiplyAdd(k, v1, c31);
+            k = Vector256.Create(w[4]);
+            c40 = Vector256.FusedMultiplyAdd(k, v0, c40); c41 = Vector256.FusedMultiplyAdd(k, v1, c41);
+            k = Vector256.Create(w[5]);
+            c50 = Vector256.FusedMultiplyAdd(k, v0, c50); c51 = Vector256.FusedMultiplyAdd(k, v1, c51);
+        }
+        c00.Store(y0); c01.Store(y1);
+        if (live < 2) return;
+        c10.Store(y0 + plane); c11.Store(y1 + plane);
+        if (live < 3) return;
+        c20.Store(y0 + 2 * plane); c21.Store(y1 + 2 * plane);
+        if (live < 4) return;
+        c30.Store(y0 + 3 * plane); c31.Store(y1 + 3 * plane);
+        if (live < 5) return;
+        c40.Store(y0 + 4 * plane); c41.Store(y1 + 4 * plane);
+        if (live < 6) return;
+        c50.Store(y0 + 5 * plane); c51.Store(y1 + 5 * plane);
     }
 }
