@@ -58,6 +58,8 @@ public class ConvTests
         new ConvCase("direct OW = 8, 7 rows", 1, 2, 9, 10, 7, 3, 3, Conv2dParams.Square()),
         new ConvCase("direct 6-channel tile, odd chunk count", 2, 3, 9, 10, 6, 3, 3, Conv2dParams.Square()),
         new ConvCase("direct 6-channel tiles, o = 12, pad 1", 3, 2, 11, 9, 12, 3, 3, Conv2dParams.Square(1, 1)),
+        new ConvCase("direct 16-channel tiles, o = 32, 77 positions", 2, 3, 9, 13, 32, 3, 3, Conv2dParams.Square()),
+        new ConvCase("direct 16-channel tile, pad 2, OW = 9", 3, 2, 7, 9, 16, 5, 5, Conv2dParams.Square(1, 2)),
         new ConvCase("direct asymmetric pad, rect kernel", 4, 2, 9, 17, 9, 2, 4, new(1, 1, 1, 2, 0, 1)),
         new ConvCase("direct strided x, no bias", 3, 4, 10, 19, 3, 3, 5, Conv2dParams.Square(1, 1), Bias: false, Strided: true),
     };
