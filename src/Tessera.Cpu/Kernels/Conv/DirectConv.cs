@@ -20,7 +20,9 @@ internal static unsafe class DirectConv
     /// <summary>Whether the direct path handles this convolution.</summary>
     public static bool Applies(in ConvGeometry g, int c, int o, int groups) =>
         Vector256.IsHardwareAccelerated && groups == 1 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1
-        && g.OW >= V && c <= 16 && o <= 32 && (long)c * g.KK <= 1024 && g.OH > 0;
+        && g.OW >= V && c <= 16 && o <= 32 && (long)c * g.KK <= 1024 && g.OH > 0
+        // Tap and position offsets are ints.
+        && (long)c * Math.Max(g.HW, (long)(g.OH + g.KH) * (g.OW + g.KW)) < int.MaxValue / 2;
 
     /// <summary>y[n, o, OH, OW] = bias + conv(x, w). x and w are contiguous; y is fully written.</summary>
     public static void Forward(CpuMemoryPool memory, int threads, in ConvGeometry g, int n, int c, int o,
