@@ -22,6 +22,12 @@ public sealed unsafe partial class CpuKernels : IConvKernels
         int cg = c / groups, og = o / groups;
         var g = ConvGeometry.Of(x, y, w.Shape[2], w.Shape[3], p);
         float* px = xc.F32(), pw = wc.F32(), py = y.F32();
+        if (DirectConv.Applies(g, c, o, groups))
+        {
+            using var bc = bias?.Contiguous();
+            DirectConv.Forward(Device.Memory, Threads, g, n, c, o, px, pw, bc is null ? null : bc.F32(), py);
+            return;
+        }
         FillConvPlanes(py, n, o, g.P, bias);
         if (cg == 1 && og == 1)
         {

@@ -49,6 +49,19 @@ public class ConvTests
         new ConvCase("empty batch", 0, 2, 5, 5, 3, 3, 3, Conv2dParams.Square(1, 1)),
         new ConvCase("wide 65", 1, 2, 3, 65, 3, 3, 3, Conv2dParams.Square(1, 1)),
         new ConvCase("column chunks (K = 4608)", 1, 512, 32, 32, 2, 3, 3, Conv2dParams.Square(1, 1)),
+        // Direct small-channel path (groups 1, unit stride/dilation, OW ≥ 8): batch sizes, odd widths (overlapping last
+        // chunk), channel counts not a multiple of the 4-channel tile, chunk counts not a multiple of 3, padding.
+        new ConvCase("direct LeNet conv1 pad 2", 3, 1, 28, 28, 6, 5, 5, Conv2dParams.Square(1, 2)),
+        new ConvCase("direct LeNet conv2 14x14", 5, 6, 14, 14, 16, 5, 5, Conv2dParams.Square()),
+        new ConvCase("direct LeNet conv2 12x12 batch 17", 17, 6, 12, 12, 16, 5, 5, Conv2dParams.Square()),
+        new ConvCase("direct odd 11x13 o=5", 2, 3, 13, 15, 5, 3, 3, Conv2dParams.Square()),
+        new ConvCase("direct OW = 8, 7 rows", 1, 2, 9, 10, 7, 3, 3, Conv2dParams.Square()),
+        new ConvCase("direct 6-channel tile, odd chunk count", 2, 3, 9, 10, 6, 3, 3, Conv2dParams.Square()),
+        new ConvCase("direct 6-channel tiles, o = 12, pad 1", 3, 2, 11, 9, 12, 3, 3, Conv2dParams.Square(1, 1)),
+        new ConvCase("direct 16-channel tiles, o = 32, 77 positions", 2, 3, 9, 13, 32, 3, 3, Conv2dParams.Square()),
+        new ConvCase("direct 16-channel tile, pad 2, OW = 9", 3, 2, 7, 9, 16, 5, 5, Conv2dParams.Square(1, 2)),
+        new ConvCase("direct asymmetric pad, rect kernel", 4, 2, 9, 17, 9, 2, 4, new(1, 1, 1, 2, 0, 1)),
+        new ConvCase("direct strided x, no bias", 3, 4, 10, 19, 3, 3, 5, Conv2dParams.Square(1, 1), Bias: false, Strided: true),
     };
 
     private static (Tensor X, Tensor W) Upload(ConvCase t, RefTensor x, RefTensor w) =>
