@@ -56,11 +56,15 @@ internal static class TrainCommand
                 .Start(ctx =>
                 {
                     ProgressTask? task = null;
+                    int taskEpoch = 0;
                     run.Run(data,
                         p =>
                         {
-                            if (task is null || task.Description.StartsWith($"epoch {p.Epoch} ", StringComparison.Ordinal) == false)
+                            if (task is null || taskEpoch != p.Epoch)
+                            {
                                 task = ctx.AddTask($"epoch {p.Epoch} ", maxValue: p.StepsPerEpoch);
+                                taskEpoch = p.Epoch;
+                            }
                             task.Value = p.Step;
                             task.Description = $"epoch {p.Epoch} loss {p.Loss:F4} {p.ImagesPerSec:F0} img/s";
                         },

@@ -68,15 +68,17 @@ public sealed class BinaryGraphOp(BinaryOp op) : GraphOp
 
     public override Value?[] Backward(GraphBuilder g, Node n, IReadOnlyList<Value?> dOut)
     {
-        var d = g.Apply(new BinaryBackwardOp(op), $"d_{n.Name}", n.Inputs[0], n.Inputs[1], dOut[0]!);
-        return new Value?[] { d[0], d[1] };
+        bool needA = g.RequiresGrad(n.Inputs[0]), needB = g.RequiresGrad(n.Inputs[1]);
+        var d = g.Apply(new BinaryBackwardOp(op, needA, needB), $"d_{n.Name}", n.Inputs[0], n.Inputs[1], dOut[0]!);
+        return new Value?[] { needA ? d[0] : null, needB ? d[1] : null };
     }
 
     public override double Flops(Node n) => n.Outputs[0].Shape.ElementCount;
 }
 
-/// <summary>(da, db) of c = a ∘ b, reduced over broadcast dimensions (inputs a, b, dc).</summary>
-public sealed class BinaryBackwardOp(BinaryOp op) : GraphOp
+/// <summary>(da, db) of c = a ∘ b, reduced over broadcast dimensions (inputs a, b, dc). A gradient nobody needs (that of a
+/// constant, say) is not computed; its output is left unwritten.</summary>
+public sealed class BinaryBackwardOp(BinaryOp op, bool needA = true, bool needB = true) : GraphOp
 {
     public override string Kind => op + "Backward";
 
@@ -87,7 +89,7 @@ public sealed class BinaryBackwardOp(BinaryOp op) : GraphOp
     }
 
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) =>
-        ctx.Kernels.BinaryBackward(op, i[0]!, i[1]!, i[2]!, o[0], o[1]);
+        ctx.Kernels.BinaryBackward(op, i[0]!, i[1]!, i[2]!, needA ? o[0] : null, needB ? o[1] : null);
 
     public override double Flops(Node n) => 2.0 * n.Inputs[2].Shape.ElementCount;
 }

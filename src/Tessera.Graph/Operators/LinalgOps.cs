@@ -25,9 +25,8 @@ public sealed class LinearGraphOp : GraphOp
     {
         var inputs = n.Inputs;
         bool hasBias = inputs.Count > 2;
-        var outs = g.Apply(new LinearBackwardOp(hasBias, g.RequiresGrad(inputs[0])), $"d_{n.Name}",
-            hasBias ? new[] { inputs[0], inputs[1], dOut[0]! } : new[] { inputs[0], inputs[1], dOut[0]! });
-        return hasBias ? new Value?[] { outs[0], outs[1], outs[2] } : new Value?[] { outs[0], outs[1] };
+        // Outputs dx, dw (and db): one per input of the forward node.
+        return g.Apply(new LinearBackwardOp(hasBias, g.RequiresGrad(inputs[0])), $"d_{n.Name}", inputs[0], inputs[1], dOut[0]!);
     }
 
     public override double Flops(Node n) => 2.0 * n.Outputs[0].Shape.ElementCount * n.Inputs[1].Shape[1];
