@@ -1,0 +1,41 @@
+using Tessera.Devices;
+
+namespace Tessera.Gpu;
+
+/// <summary>Which kernel dialect a runtime compiles (kernels/cuda/dialect.cuh or kernels/opencl/dialect.clh).</summary>
+public enum GpuDialect { Cuda, OpenCL }
+
+/// <summary>A grid of blocks. X up to 2³¹−1; Y and Z up to 65535.</summary>
+public readonly record struct GpuDim(long X, long Y = 1, long Z = 1);
+
+/// <summary>A compiled kernel entry point of one family's program.</summary>
+public sealed class GpuFunction(string family, string name, nint handle)
+{
+    public string Family { get; } = family;
+    public string Name { get; } = name;
+
+    /// <summary>CUfunction or cl_kernel.</summary>
+    public nint Handle { get; } = handle;
+
+    /// <summary>Serialises argument setting for OpenCL kernels (a cl_kernel holds its arguments).</summary>
+    internal object Gate { get; } = new();
+
+    public override string ToString() => $"{Family}/{Name}";
+}
+
+/// <summary>What the shared GPU kernels need from a CUDA or OpenCL runtime: compiled functions and ordered launches.</summary>
+public interface IGpuRuntime
+{
+    GpuDialect Dialect { get; }
+    IDevice Device { get; }
+
+    /// <summary>The stream launches go to (the device's default stream unless an executor set another).</summary>
+    IStream Stream { get; set; }
+
+    /// <summary>The kernel <paramref name="name"/> of <paramref name="family"/> (kernels/portable/&lt;family&gt;.h),
+    /// compiling the family's program for this device on first use.</summary>
+    GpuFunction Function(string family, string name);
+
+    /// <summary>Enqueues <paramref name="fn"/> on <see cref="Stream"/> with <paramref name="threads"/> threads per block.</summary>
+    void Launch(GpuFunction fn, GpuDim blocks, int threads, ReadOnlySpan<GpuArg> args);
+}

@@ -1,0 +1,69 @@
+using Tessera.Devices;
+using Tessera.Kernels;
+
+namespace Tessera.Gpu;
+
+/// <summary>
+/// The catalog on a GPU through the portable kernels (kernels/portable/*.h), shared by the CUDA and OpenCL backends.
+/// Split by op family into partial files; each launcher picks the grid and checks what it must. A backend derives from
+/// it to put vendor libraries where they are faster (cuBLASLt GEMM and cuDNN convolution on CUDA).
+/// </summary>
+public partial class GpuKernels : IKernels
+{
+    /// <summary>Threads per block of every launch (kernels/portable/common.h BLOCK).</summary>
+    public const int Block = 256;
+
+    /// <summary>Most blocks of an element-wise launch; kernels loop over the rest (grid-stride).</summary>
+    public const long MaxElementBlocks = 8192;
+
+    public GpuKernels(IGpuRuntime runtime) => Runtime = runtime ?? throw new ArgumentNullException(nameof(runtime));
+
+    public IGpuRuntime Runtime { get; }
+
+    public IDevice Device => Runtime.Device;
+
+    /// <summary>Launches <paramref name="name"/> of <paramref name="family"/> on a grid of <paramref name="blocks"/> × <see cref="Block"/> threads.</summary>
+    protected internal void Launch(string family, string name, GpuDim blocks, params ReadOnlySpan<GpuArg> args) =>
+        Runtime.Launch(Runtime.Function(family, name), blocks, Block, args);
+
+    /// <summary>One thread per element of [0, n) (grid-stride beyond <see cref="MaxElementBlocks"/> blocks); nothing for n = 0.</summary>
+    protected internal void LaunchElements(string family, string name, long n, params ReadOnlySpan<GpuArg> args)
+    {
+        if (n <= 0) return;
+        Launch(family, name, new GpuDim(Math.Min((n + Block - 1) / Block, MaxElementBlocks)), args);
+    }
+
+    /// <summary>One block per row of [0, rows); nothing for rows = 0.</summary>
+    protected internal void LaunchRows(string family, string name, long rows, params ReadOnlySpan<GpuArg> args)
+    {
+        if (rows <= 0) return;
+        if (rows > int.MaxValue) throw new TesseraArgumentException($"{family}/{name}", "rows", $"{rows} rows exceed one launch");
+        Launch(family, name, new GpuDim(rows), args);
+    }
+
+    /// <summary>Scratch memory from the device pool, ordered on the launch stream (dispose it after the last launch using it).</summary>
+    protected internal Tensor Scratch(DType dtype, params int[] shape) => Tensor.Empty(Device, dtype, new Shape(shape));
+
+    /// <summary>Kernel-name suffix of a dtype ({op}_{pass}_{dtype}).</summary>
+    protected internal static string Suffix(DType dtype) => dtype switch
+    {
+        DType.Float32 => "f32", DType.Float16 => "f16", DType.BFloat16 => "bf16", DType.Int32 => "i32", DType.Int64 => "i64",
+        DType.UInt8 => "u8", DType.Bool => "b8", DType.Float64 => "f64",
+        _ => throw new TesseraDTypeException("GpuKernels", "dtype", $"no GPU kernels for {dtype}"),
+    };
+
+    /// <summary>True when the portable kernels run <paramref name="op"/> for <paramref name="dtype"/>.</summary>
+    public virtual bool Supports(OpKind op, DType dtype) => op switch
+    {
+        OpKind.Copy or OpKind.Fill or OpKind.Cast => true,
+        OpKind.Concat or OpKind.Gather or OpKind.Pad => true,
+        OpKind.Compare => dtype is DType.Float32 or DType.Int32 or DType.Int64 or DType.Bool or DType.UInt8,
+        OpKind.Where => dtype is DType.Float32 or DType.Int32 or DType.Int64 or DType.Bool,
+        OpKind.LogicalNot => dtype == DType.Bool,
+        _ => dtype == DType.Float32,
+    };
+
+    /// <summary>The error for a case the portable kernels do not cover.</summary>
+    protected internal static TesseraException Unsupported(string op, string what) =>
+        new TesseraArgumentException(op, "input", $"not supported by the GPU kernels: {what}");
+}
