@@ -10,7 +10,7 @@ namespace Tessera.Tests.Conformance;
 /// backward atol 1e-4 / rtol 1e-3 (dk/dv sum up to 130 rows of products; dS subtracts D_i = rowsum(dO∘O)).</summary>
 public class AttentionTests
 {
-    private static readonly IDevice Dev = TestDevices.Target;
+    private static IDevice Dev => TestDevices.Target;
 
     public enum MaskKind { None, Full, Broadcast2D, KeyPadding, RowsFullyMasked }
 

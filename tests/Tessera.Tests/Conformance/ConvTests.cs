@@ -12,7 +12,7 @@ namespace Tessera.Tests.Conformance;
 /// division (atol 1e-6).</summary>
 public class ConvTests
 {
-    private static readonly IDevice Dev = TestDevices.Target;
+    private static IDevice Dev => TestDevices.Target;
 
     public sealed record ConvCase(string Name, int N, int C, int H, int W, int O, int KH, int KW, Conv2dParams P,
         bool Bias = true, bool Strided = false)

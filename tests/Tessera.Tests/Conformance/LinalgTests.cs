@@ -11,7 +11,7 @@ namespace Tessera.Tests.Conformance;
 /// magnitude ≤ 1 drifts by about √K·ε per term, so atol grows with K (1e-5·(1 + K/16)) and rtol is 1e-4.</summary>
 public class LinalgTests
 {
-    private static readonly IDevice Dev = TestDevices.Target;
+    private static IDevice Dev => TestDevices.Target;
 
     private static double Atol(int k) => 1e-5 * (1 + k / 16.0);
 

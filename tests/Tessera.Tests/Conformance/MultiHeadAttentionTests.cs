@@ -9,7 +9,7 @@ namespace Tessera.Tests.Conformance;
 /// products of length E plus attention.</summary>
 public class MultiHeadAttentionTests
 {
-    private static readonly IDevice Dev = TestDevices.Target;
+    private static IDevice Dev => TestDevices.Target;
 
     public static TheoryData<int, int, int, int, int, bool, bool, bool> Cases() => new()
     {

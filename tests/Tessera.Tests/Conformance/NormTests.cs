@@ -10,7 +10,7 @@ namespace Tessera.Tests.Conformance;
 /// per-channel/per-row sums of comparable magnitude (cancellation in float32).</summary>
 public class NormTests
 {
-    private static readonly IDevice Dev = TestDevices.Target;
+    private static IDevice Dev => TestDevices.Target;
 
     private static Tensor Upload(RefTensor r, bool strided) => strided ? r.ToDeviceStrided(Dev) : r.ToDevice(Dev);
 

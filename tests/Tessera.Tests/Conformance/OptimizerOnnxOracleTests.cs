@@ -12,7 +12,7 @@ namespace Tessera.Tests.Conformance;
 public class OptimizerOnnxOracleTests
 {
     private const string Root = "/usr/share/libonnx-testdata/data/node";
-    private static readonly IDevice Dev = TestDevices.Target;
+    private static IDevice Dev => TestDevices.Target;
 
     public static TheoryData<string> Cases() => new()
     {

@@ -11,7 +11,7 @@ namespace Tessera.Tests.Conformance;
 /// rtol 1e-4.</summary>
 public class ReductionTests
 {
-    private static readonly IDevice Dev = TestDevices.Target;
+    private static IDevice Dev => TestDevices.Target;
 
     private static readonly (int[] Shape, int[] Axes, bool Strided)[] ReduceShapes =
     {

@@ -10,7 +10,7 @@ namespace Tessera.Tests.Conformance;
 /// terms per element (atol 1e-5, rtol 1e-5).</summary>
 public class ShapeTests
 {
-    private static readonly IDevice Dev = TestDevices.Target;
+    private static IDevice Dev => TestDevices.Target;
 
     internal static int[] Dims(string spec) =>
         spec.Length == 0 ? Array.Empty<int>() : spec.Split('x').Select(int.Parse).ToArray();

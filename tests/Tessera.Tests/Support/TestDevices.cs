@@ -10,12 +10,21 @@ public static class TestDevices
 {
     public const string Variable = "TESSERA_TEST_DEVICE";
 
-    private static readonly Lazy<IDevice> TargetDevice = new(ResolveTarget);
+    private static readonly Lazy<(IDevice? Device, string Problem)> TargetDevice = new(ResolveTarget);
 
     public static CpuDevice Cpu => CpuBackend.Device;
 
-    /// <summary>The device under test (see the class summary).</summary>
-    public static IDevice Target => TargetDevice.Value;
+    /// <summary>The device under test (see the class summary). When it cannot be opened the calling test is skipped
+    /// with the reason, or fails under CI=true.</summary>
+    public static IDevice Target
+    {
+        get
+        {
+            var (device, problem) = TargetDevice.Value;
+            Requirement.Require(device != null, $"{Variable}={TargetId}: {problem}");
+            return device!;
+        }
+    }
 
     /// <summary>The target's id as requested ("cpu" when the variable is unset).</summary>
     public static string TargetId
@@ -35,13 +44,15 @@ public static class TestDevices
         set { if (Target is CpuDevice c) c.Threads = value; }
     }
 
-    private static IDevice ResolveTarget()
+    private static (IDevice?, string) ResolveTarget()
     {
         // Backends register when their assembly loads: touch each so the registry knows them.
         _ = CpuBackend.Instance;
         _ = Tessera.OpenCL.ClBackend.Instance;
         _ = Tessera.Cuda.CudaBackend.Instance;
-        return TargetId == "cpu" ? Cpu : BackendRegistry.GetDevice(TargetId);
+        if (TargetId == "cpu") return (Cpu, "");
+        try { return (BackendRegistry.GetDevice(TargetId), ""); }
+        catch (TesseraException e) { return (null, e.Message); }
     }
 
     /// <summary>Device ids for data-driven tests over every available backend.</summary>
