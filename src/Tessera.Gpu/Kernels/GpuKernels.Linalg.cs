@@ -2,7 +2,58 @@ using Tessera.Kernels;
 
 namespace Tessera.Gpu;
 
+/// <summary>GEMM through the tiled engine of kernels/portable/linalg.h: one block of <see cref="Block"/> threads per
+/// <see cref="GemmTile"/>² output tile, batches along grid Y. Operands are read through their strides (transposition and
+/// views need no copy); broadcast batch dimensions get stride 0.</summary>
 public partial class GpuKernels : ILinalgKernels
 {
-    public virtual void Gemm(Tensor a, Tensor b, Tensor? bias, Tensor c, GemmParams p) => throw Unsupported("Gemm", "pending");
+    /// <summary>Edge of the output tile one block computes (GEMM_BM = GEMM_BN in linalg.h).</summary>
+    protected internal const int GemmTile = 64;
+
+    /// <summary>Most blocks along grid Y or Z; kernels loop over the rest.</summary>
+    protected internal const int MaxGridYZ = 65535;
+
+    public virtual void Gemm(Tensor a, Tensor b, Tensor? bias, Tensor c, GemmParams p)
+    {
+        const string op = "Gemm";
+        int rc = c.Rank;
+        long m = c.Shape[rc - 2], n = c.Shape[rc - 1];
+        long k = p.TransA ? a.Shape[a.Rank - 2] : a.Shape[a.Rank - 1];
+        if (c.ElementCount == 0) return;
+        int[] batch = c.Shape.ToArray()[..(rc - 2)];
+        long batches = c.ElementCount / (m * n);
+        long tilesN = Tiles(n), tiles = Tiles(m) * tilesN;
+        if (tiles > int.MaxValue) throw new TesseraArgumentException(op, "c", $"{m}×{n} is too large for one launch");
+        Launch("linalg", "gemm_f32", new GpuDim(tiles, Math.Min(batches, MaxGridYZ)),
+            GemmOperand(a, p.TransA, batch, op), GemmOperand(b, p.TransB, batch, op), GpuArg.Dense(c, op),
+            bias is null ? GpuArg.Viewed(c, op) : GpuArg.Viewed(bias, c.Shape, op), GpuArg.I32(bias is null ? 0 : 1),
+            GpuArg.I64(m), GpuArg.I64(n), GpuArg.I64(k), GpuArg.I64(batches), GpuArg.I64(tilesN),
+            GpuArg.F32(p.Alpha), GpuArg.F32(p.Beta));
+    }
+
+    /// <summary>Number of <see cref="GemmTile"/>-wide tiles covering <paramref name="n"/>.</summary>
+    protected internal static long Tiles(long n) => (n + GemmTile - 1) / GemmTile;
+
+    /// <summary>The view [batch..., rows, cols] of op(t) the GEMM kernel reads: t's batch dimensions aligned right with
+    /// <paramref name="batch"/> (stride 0 where t lacks or broadcasts one), and its last two dimensions swapped when
+    /// <paramref name="trans"/>.</summary>
+    private static unsafe GpuArg GemmOperand(Tensor t, bool trans, int[] batch, string op)
+    {
+        int r = t.Rank, br = batch.Length, lead = br - (r - 2);
+        if (br + 2 > Strided.MaxRank)
+            throw new TesseraArgumentException(op, "rank", $"rank {br + 2} exceeds the GPU kernels' limit of {Strided.MaxRank} dimensions");
+        var strides = t.Strides;
+        var v = new Strided { Rank = br + 2, Offset = t.Offset };
+        for (int d = 0; d < br; d++)
+        {
+            v.Shape[d] = batch[d];
+            v.Stride[d] = d < lead || t.Shape[d - lead] == 1 ? 0 : strides[d - lead];
+        }
+        int row = trans ? r - 1 : r - 2, col = trans ? r - 2 : r - 1;
+        v.Shape[br] = t.Shape[row];
+        v.Stride[br] = strides[row];
+        v.Shape[br + 1] = t.Shape[col];
+        v.Stride[br + 1] = strides[col];
+        return new GpuArg { Kind = GpuArgKind.View, Buffer = t.Storage.Buffer.Handle, View = v };
+    }
 }

@@ -1,0 +1,284 @@
+// Matrix products: one tiled engine (64x64 output tile per block of 256 threads, each thread a 4x4 sub-tile, K in steps
+// of 16 through local memory) and its instances: batched strided GEMM, and 2-D convolution as implicit GEMM (forward,
+// data gradient by gathering, weight gradient), whose operands are read from the tensors as the tiles are loaded (no
+// column buffer). Pooling and the bias gradient live in conv.h.
+
+#define GEMM_BM 64
+#define GEMM_BN 64
+#define GEMM_BK 16
+// Row pitch of the local tiles: one float of padding keeps the transposing tile stores free of bank conflicts.
+#define GEMM_LD 65
+
+// Thread t owns rows ty + 16r and columns tx + 16q (r, q in 0..3) of the tile, tx = t % 16, ty = t / 16: the 16 threads
+// of a row write 16 consecutive columns, and the local reads in the inner loop are conflict-free.
+//
+// GEMM_MAINLOOP accumulates acc[4r + q] += sum over k of A(m0 + ty + 16r, k) * B(k, n0 + tx + 16q). It expects, in scope:
+// LOCAL arrays As and Bs of GEMM_BK * GEMM_LD floats, i64 m0 and n0, int tx and ty, float acc[16]. A_AT(i, k) and
+// B_AT(k, j) are expressions evaluated for in-range indices only (out-of-range elements load as zero). A_KFAST says that
+// consecutive k are adjacent in memory for A (else consecutive i), B_NFAST that consecutive j are adjacent for B (else
+// consecutive k): the tile loads then walk memory in that order. Every thread of the block must run it (barriers).
+#define GEMM_MAINLOOP(M, N, K, A_KFAST, B_NFAST, A_AT, B_AT) \
+    for (i64 gm_k0 = 0; gm_k0 < (K); gm_k0 += GEMM_BK) \
+    { \
+        for (int gm_r = 0; gm_r < 4; gm_r++) \
+        { \
+            int gm_l = TID + gm_r * BLOCK; \
+            int gm_ti = (A_KFAST) ? (gm_l >> 4) : (gm_l & 63), gm_tk = (A_KFAST) ? (gm_l & 15) : (gm_l >> 6); \
+            i64 gm_gi = m0 + gm_ti, gm_gk = gm_k0 + gm_tk; \
+            As[gm_tk * GEMM_LD + gm_ti] = (gm_gi < (M) && gm_gk < (K)) ? (A_AT(gm_gi, gm_gk)) : 0.0f; \
+            int gm_tj = (B_NFAST) ? (gm_l & 63) : (gm_l >> 4); \
+            gm_tk = (B_NFAST) ? (gm_l >> 6) : (gm_l & 15); \
+            i64 gm_gj = n0 + gm_tj; \
+            gm_gk = gm_k0 + gm_tk; \
+            Bs[gm_tk * GEMM_LD + gm_tj] = (gm_gj < (N) && gm_gk < (K)) ? (B_AT(gm_gk, gm_gj)) : 0.0f; \
+        } \
+        BARRIER(); \
+        for (int gm_kk = 0; gm_kk < GEMM_BK; gm_kk++) \
+        { \
+            float gm_av[4], gm_bv[4]; \
+            for (int gm_r = 0; gm_r < 4; gm_r++) gm_av[gm_r] = As[gm_kk * GEMM_LD + ty + 16 * gm_r]; \
+            for (int gm_q = 0; gm_q < 4; gm_q++) gm_bv[gm_q] = Bs[gm_kk * GEMM_LD + tx + 16 * gm_q]; \
+            for (int gm_r = 0; gm_r < 4; gm_r++) \
+                for (int gm_q = 0; gm_q < 4; gm_q++) acc[4 * gm_r + gm_q] += gm_av[gm_r] * gm_bv[gm_q]; \
+        } \
+        BARRIER(); \
+    }
+
+// The kernel-scope declarations GEMM_MAINLOOP needs (local arrays must be declared at kernel scope).
+#define GEMM_TILE_SETUP \
+    LOCAL_ARRAY(float, As, GEMM_BK * GEMM_LD); \
+    LOCAL_ARRAY(float, Bs, GEMM_BK * GEMM_LD); \
+    int tx = TID & 15, ty = TID >> 4;
+
+// The tile of block BID_X on a grid of tilesN tiles per row of the output.
+#define GEMM_TILE_ORIGIN(tilesN) \
+    i64 m0 = (BID_X / (tilesN)) * GEMM_BM, n0 = (BID_X % (tilesN)) * GEMM_BN;
+
+#define GEMM_ACC_ZERO \
+    float acc[16]; \
+    for (int gm_z = 0; gm_z < 16; gm_z++) acc[gm_z] = 0.0f;
+
+// Runs STORE(i, j, value) for each in-range element of the thread's 4x4 sub-tile.
+#define GEMM_EPILOGUE(M, N, STORE) \
+    for (int gm_r = 0; gm_r < 4; gm_r++) \
+    { \
+        i64 gm_ei = m0 + ty + 16 * gm_r; \
+        if (gm_ei >= (M)) continue; \
+        for (int gm_q = 0; gm_q < 4; gm_q++) \
+        { \
+            i64 gm_ej = n0 + tx + 16 * gm_q; \
+            if (gm_ej < (N)) STORE(gm_ei, gm_ej, acc[4 * gm_r + gm_q]); \
+        } \
+    }
+
+// Element offset of batch bi in a view [batch..., rows, cols] (the last two dimensions are not visited).
+DEVICE_FN i64 gemm_batch_offset(Strided v, i64 bi)
+{
+    i64 off = v.offset;
+    for (int d = v.rank - 3; d >= 0; d--)
+    {
+        i64 n = v.shape[d];
+        off += (bi % n) * v.stride[d];
+        bi /= n;
+    }
+    return off;
+}
+
+// c[b] = alpha * op(a)[b] * op(b)[b] + beta * c[b] + bias[b], batch b in [0, batches), blocks over (tile, batch) with
+// grid-stride over batches. av / bv are op(a) [batch..., M, K] and op(b) [batch..., K, N]: the transposition and any
+// row/column strides are folded into their last two strides, broadcast batch dimensions have stride 0. c is dense
+// [batches, M, N] from c_off; biasv is the bias broadcast to [batch..., M, N] (read only when has_bias). beta = 0 ignores
+// what c held (NaN included).
+#define GEMM_A(i, k) a[aoff + (i) * ars + (k) * acs]
+#define GEMM_B(k, j) b[boff + (k) * brs + (j) * bcs]
+#define GEMM_STORE(i, j, v) \
+    { \
+        i64 ci = coff + (i) * N + (j); \
+        float o = alpha * (v); \
+        if (beta != 0.0f) o += beta * c[ci]; \
+        if (has_bias) o += bias[biasoff + (i) * bis + (j) * bjs]; \
+        c[ci] = o; \
+    }
+KERNEL void gemm_f32(GLOBAL const float* a, Strided av, GLOBAL const float* b, Strided bv, GLOBAL float* c, i64 c_off,
+                     GLOBAL const float* bias, Strided biasv, i32 has_bias,
+                     i64 M, i64 N, i64 K, i64 batches, i64 tilesN, float alpha, float beta)
+{
+    GEMM_TILE_SETUP
+    i64 ars = av.stride[av.rank - 2], acs = av.stride[av.rank - 1];
+    i64 brs = bv.stride[bv.rank - 2], bcs = bv.stride[bv.rank - 1];
+    i64 bis = biasv.stride[biasv.rank - 2], bjs = biasv.stride[biasv.rank - 1];
+    int aKFast = acs == 1, bNFast = bcs == 1;
+    GEMM_TILE_ORIGIN(tilesN)
+    for (i64 bz = BID_Y; bz < batches; bz += GDIM_Y)
+    {
+        i64 aoff = gemm_batch_offset(av, bz), boff = gemm_batch_offset(bv, bz);
+        i64 biasoff = has_bias ? gemm_batch_offset(biasv, bz) : 0;
+        i64 coff = c_off + bz * M * N;
+        GEMM_ACC_ZERO
+        GEMM_MAINLOOP(M, N, K, aKFast, bNFast, GEMM_A, GEMM_B)
+        GEMM_EPILOGUE(M, N, GEMM_STORE)
+    }
+}
+#undef GEMM_A
+#undef GEMM_B
+#undef GEMM_STORE
+
+// ---- Convolution as implicit GEMM (NCHW input, OIHW weights, groups). Views x, w, dy are read through their four
+// strides (any layout); outputs are dense from their offset. ----
+
+typedef struct { int H, W, KH, KW, OH, OW, SH, SW, PT, PL, DH, DW; } ConvGeom;
+
+DEVICE_FN ConvGeom conv_geom(int H, int W, int KH, int KW, int OH, int OW, int SH, int SW, int PT, int PL, int DH, int DW)
+{
+    ConvGeom g;
+    g.H = H; g.W = W; g.KH = KH; g.KW = KW; g.OH = OH; g.OW = OW;
+    g.SH = SH; g.SW = SW; g.PT = PT; g.PL = PL; g.DH = DH; g.DW = DW;
+    return g;
+}
+
+// The im2col element (row k = (c, kh, kw), column p = (oh, ow)) of the input plane group whose channel 0 is at `base`.
+DEVICE_FN float conv_col_at(GLOBAL const float* x, Strided xv, i64 base, ConvGeom g, int k, int p)
+{
+    int kk = g.KH * g.KW, c = k / kk, r = k - c * kk, kh = r / g.KW, kw = r - kh * g.KW;
+    int oh = p / g.OW, ow = p - oh * g.OW;
+    int ih = oh * g.SH - g.PT + kh * g.DH, iw = ow * g.SW - g.PL + kw * g.DW;
+    if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) return 0.0f;
+    return x[base + c * xv.stride[1] + ih * xv.stride[2] + iw * xv.stride[3]];
+}
+
+// Weight element (o, k = (c, kh, kw)).
+DEVICE_FN float conv_w_at(GLOBAL const float* w, Strided wv, int o, int c, int k)
+{
+    int kk = (int)(wv.shape[2] * wv.shape[3]), r = k % kk, kh = r / (int)wv.shape[3], kw = r - kh * (int)wv.shape[3];
+    return w[wv.offset + o * wv.stride[0] + c * wv.stride[1] + kh * wv.stride[2] + kw * wv.stride[3]];
+}
+
+// y[n, g*og + i, p] = sum over k = (c, kh, kw) of w[g*og + i, k] * col(n, g)[k, p] + bias. One (sample, group) per grid
+// row Y (grid-stride), tiles of og x P along X.
+#define CONV_FWD_A(i, k) conv_w_at(w, wv, o0 + (int)(i), (int)(k) / kk, (int)(k))
+#define CONV_FWD_B(k, j) conv_col_at(x, xv, xbase, g, (int)(k), (int)(j))
+#define CONV_FWD_STORE(i, j, v) \
+    y[ybase + (i) * P + (j)] = (v) + (has_bias ? bias[biasv.offset + (o0 + (i)) * biasv.stride[0]] : 0.0f);
+KERNEL void conv2d_fwd_f32(GLOBAL const float* x, Strided xv, GLOBAL const float* w, Strided wv,
+                           GLOBAL const float* bias, Strided biasv, i32 has_bias, GLOBAL float* y, i64 y_off,
+                           i32 N, i32 C, i32 O, i32 G, i32 H, i32 W, i32 KH, i32 KW, i32 OH, i32 OW,
+                           i32 SH, i32 SW, i32 PT, i32 PL, i32 DH, i32 DW, i64 tilesN)
+{
+    GEMM_TILE_SETUP
+    ConvGeom g = conv_geom(H, W, KH, KW, OH, OW, SH, SW, PT, PL, DH, DW);
+    int cg = C / G, og = O / G, kk = KH * KW;
+    i64 P = (i64)OH * OW, K = (i64)cg * kk;
+    GEMM_TILE_ORIGIN(tilesN)
+    for (i64 bz = BID_Y; bz < (i64)N * G; bz += GDIM_Y)
+    {
+        i64 n = bz / G;
+        int grp = (int)(bz - n * G), o0 = grp * og;
+        i64 xbase = xv.offset + n * xv.stride[0] + (i64)grp * cg * xv.stride[1];
+        i64 ybase = y_off + (n * O + o0) * P;
+        GEMM_ACC_ZERO
+        GEMM_MAINLOOP(og, P, K, 1, g.SW == 1, CONV_FWD_A, CONV_FWD_B)
+        GEMM_EPILOGUE(og, P, CONV_FWD_STORE)
+    }
+}
+#undef CONV_FWD_A
+#undef CONV_FWD_B
+#undef CONV_FWD_STORE
+
+// dy element (o, oh, ow) of the output channel group at `base` that input position (h, w) meets through kernel tap
+// (kh, kw), or 0 where that tap falls between strides or outside the output.
+DEVICE_FN float conv_dy_gather(GLOBAL const float* dy, Strided dyv, i64 base, ConvGeom g, int k, int j)
+{
+    int kk = g.KH * g.KW, o = k / kk, r = k - o * kk, kh = r / g.KW, kw = r - kh * g.KW;
+    int h = j / g.W, w = j - h * g.W;
+    int th = h + g.PT - kh * g.DH, tw = w + g.PL - kw * g.DW;
+    if (th < 0 || tw < 0) return 0.0f;
+    int oh = th / g.SH, ow = tw / g.SW;
+    if (oh * g.SH != th || ow * g.SW != tw || oh >= g.OH || ow >= g.OW) return 0.0f;
+    return dy[base + o * dyv.stride[1] + oh * dyv.stride[2] + ow * dyv.stride[3]];
+}
+
+// dx[n, g*cg + i, j] = sum over k = (o, kh, kw) of w[g*og + o, i, kh, kw] * dy-gather(n, g)[k, j]: each input element
+// gathers the outputs it fed (no scatter, no atomics). One (sample, group) per grid row Y, tiles of cg x H*W along X.
+#define CONV_BD_A(i, k) conv_w_at(w, wv, o0 + (int)(k) / kk, (int)(i), (int)(k))
+#define CONV_BD_B(k, j) conv_dy_gather(dy, dyv, dybase, g, (int)(k), (int)(j))
+#define CONV_BD_STORE(i, j, v) dx[dxbase + (i) * HW + (j)] = (v);
+KERNEL void conv2d_bwd_data_f32(GLOBAL const float* dy, Strided dyv, GLOBAL const float* w, Strided wv,
+                                GLOBAL float* dx, i64 dx_off,
+                                i32 N, i32 C, i32 O, i32 G, i32 H, i32 W, i32 KH, i32 KW, i32 OH, i32 OW,
+                                i32 SH, i32 SW, i32 PT, i32 PL, i32 DH, i32 DW, i64 tilesN)
+{
+    GEMM_TILE_SETUP
+    ConvGeom g = conv_geom(H, W, KH, KW, OH, OW, SH, SW, PT, PL, DH, DW);
+    int cg = C / G, og = O / G, kk = KH * KW;
+    i64 HW = (i64)H * W, K = (i64)og * kk;
+    GEMM_TILE_ORIGIN(tilesN)
+    for (i64 bz = BID_Y; bz < (i64)N * G; bz += GDIM_Y)
+    {
+        i64 n = bz / G;
+        int grp = (int)(bz - n * G), o0 = grp * og;
+        i64 dybase = dyv.offset + n * dyv.stride[0] + (i64)o0 * dyv.stride[1];
+        i64 dxbase = dx_off + (n * C + (i64)grp * cg) * HW;
+        GEMM_ACC_ZERO
+        GEMM_MAINLOOP(cg, HW, K, 1, 1, CONV_BD_A, CONV_BD_B)
+        GEMM_EPILOGUE(cg, HW, CONV_BD_STORE)
+    }
+}
+#undef CONV_BD_A
+#undef CONV_BD_B
+#undef CONV_BD_STORE
+
+// dw[g*og + i, j] = sum over k = (n, p) of dy[n, g*og + i, p] * col(n, g)[j, p], j = (c, kh, kw): the batch is part of
+// the reduction, so each weight is one deterministic sum. Output tiles og x (cg*KH*KW) along X; the reduction range
+// [k_begin, k_end) of N*OH*OW lets a launcher split it (partial sums into dw slices at dw_off + slice * O*cg*KH*KW).
+DEVICE_FN float conv_dy_at(GLOBAL const float* dy, Strided dyv, int o, i64 k, i64 P, int OW)
+{
+    i64 n = k / P;
+    int p = (int)(k - n * P), oh = p / OW, ow = p - oh * OW;
+    return dy[dyv.offset + n * dyv.stride[0] + o * dyv.stride[1] + oh * dyv.stride[2] + ow * dyv.stride[3]];
+}
+
+DEVICE_FN float conv_col_at_n(GLOBAL const float* x, Strided xv, int c0, ConvGeom g, i64 k, i64 P, int j)
+{
+    i64 n = k / P;
+    return conv_col_at(x, xv, xv.offset + n * xv.stride[0] + (i64)c0 * xv.stride[1], g, j, (int)(k - n * P));
+}
+
+#define CONV_BW_A(i, k) conv_dy_at(dy, dyv, o0 + (int)(i), kb + (k), P, OW)
+#define CONV_BW_B(k, j) conv_col_at_n(x, xv, c0, g, kb + (k), P, (int)(j))
+#define CONV_BW_STORE(i, j, v) dw[dwbase + (i) * KD + (j)] = (v);
+KERNEL void conv2d_bwd_weight_f32(GLOBAL const float* x, Strided xv, GLOBAL const float* dy, Strided dyv,
+                                  GLOBAL float* dw, i64 dw_off,
+                                  i32 N, i32 C, i32 O, i32 G, i32 H, i32 W, i32 KH, i32 KW, i32 OH, i32 OW,
+                                  i32 SH, i32 SW, i32 PT, i32 PL, i32 DH, i32 DW, i64 tilesN, i64 kSlice)
+{
+    GEMM_TILE_SETUP
+    ConvGeom g = conv_geom(H, W, KH, KW, OH, OW, SH, SW, PT, PL, DH, DW);
+    int cg = C / G, og = O / G;
+    i64 P = (i64)OH * OW, KD = (i64)cg * KH * KW, total = (i64)N * P;
+    i64 slice = BID_Y, kb = slice * kSlice, ke = kb + kSlice < total ? kb + kSlice : total;
+    i64 K = ke > kb ? ke - kb : 0;
+    GEMM_TILE_ORIGIN(tilesN)
+    // Groups along Z: the launcher gives min(G, 65535) blocks, so the stride is 65535 whenever a block loops.
+    for (i64 gz = BID_Z; gz < G; gz += 65535)
+    {
+        int o0 = (int)gz * og, c0 = (int)gz * cg;
+        i64 dwbase = dw_off + slice * (i64)O * KD + (i64)o0 * KD;
+        GEMM_ACC_ZERO
+        GEMM_MAINLOOP(og, KD, K, 1, 0, CONV_BW_A, CONV_BW_B)
+        GEMM_EPILOGUE(og, KD, CONV_BW_STORE)
+    }
+}
+#undef CONV_BW_A
+#undef CONV_BW_B
+#undef CONV_BW_STORE
+
+// out[i] = sum over s in [0, slices) of part[s * n + i], in slice order (the split-K reduction of conv2d_bwd_weight_f32).
+KERNEL void sum_slices_f32(GLOBAL const float* part, i64 part_off, GLOBAL float* out, i64 out_off, i64 n, i64 slices)
+{
+    FOR_EACH(i, n)
+    {
+        float s = 0.0f;
+        for (i64 k = 0; k < slices; k++) s += part[part_off + k * n + i];
+        out[out_off + i] = s;
+    }
+}
