@@ -89,16 +89,20 @@ DEVICE_FN i64 gemm_batch_offset(Strided v, i64 bi)
 // row/column strides are folded into their last two strides, broadcast batch dimensions have stride 0. c is dense
 // [batches, M, N] from c_off; biasv is the bias broadcast to [batch..., M, N] (read only when has_bias). beta = 0 ignores
 // what c held (NaN included).
+// One output of gemm_f32 / gemm_small_f32 from its accumulated product.
+DEVICE_FN float gemm_out(float alpha, float acc, float beta, GLOBAL const float* c, i64 ci,
+                         GLOBAL const float* bias, i64 bi, int has_bias)
+{
+    float o = alpha * acc;
+    if (beta != 0.0f) o += beta * c[ci];
+    if (has_bias) o += bias[bi];
+    return o;
+}
+
 #define GEMM_A(i, k) a[aoff + (i) * ars + (k) * acs]
 #define GEMM_B(k, j) b[boff + (k) * brs + (j) * bcs]
 #define GEMM_STORE(i, j, v) \
-    { \
-        i64 ci = coff + (i) * N + (j); \
-        float o = alpha * (v); \
-        if (beta != 0.0f) o += beta * c[ci]; \
-        if (has_bias) o += bias[biasoff + (i) * bis + (j) * bjs]; \
-        c[ci] = o; \
-    }
+    c[coff + (i) * N + (j)] = gemm_out(alpha, (v), beta, c, coff + (i) * N + (j), bias, biasoff + (i) * bis + (j) * bjs, has_bias);
 KERNEL void gemm_f32(GLOBAL const float* a, Strided av, GLOBAL const float* b, Strided bv, GLOBAL float* c, i64 c_off,
                      GLOBAL const float* bias, Strided biasv, i32 has_bias,
                      i64 M, i64 N, i64 K, i64 batches, i64 tilesN, float alpha, float beta)
@@ -123,6 +127,26 @@ KERNEL void gemm_f32(GLOBAL const float* a, Strided av, GLOBAL const float* b, S
 #undef GEMM_B
 #undef GEMM_STORE
 
+// The same product for small matrices (a 64x64 tile would be mostly empty): one thread per output element, a plain dot
+// product over K.
+KERNEL void gemm_small_f32(GLOBAL const float* a, Strided av, GLOBAL const float* b, Strided bv, GLOBAL float* c, i64 c_off,
+                           GLOBAL const float* bias, Strided biasv, i32 has_bias,
+                           i64 M, i64 N, i64 K, i64 batches, float alpha, float beta)
+{
+    i64 ars = av.stride[av.rank - 2], acs = av.stride[av.rank - 1];
+    i64 brs = bv.stride[bv.rank - 2], bcs = bv.stride[bv.rank - 1];
+    i64 bis = biasv.stride[biasv.rank - 2], bjs = biasv.stride[biasv.rank - 1];
+    FOR_EACH(e, batches * M * N)
+    {
+        i64 bz = e / (M * N), rest = e - bz * M * N, i = rest / N, j = rest - i * N;
+        i64 ap = gemm_batch_offset(av, bz) + i * ars, bp = gemm_batch_offset(bv, bz) + j * bcs;
+        float acc = 0.0f;
+        for (i64 k = 0; k < K; k++) acc += a[ap + k * acs] * b[bp + k * brs];
+        i64 bi = has_bias ? gemm_batch_offset(biasv, bz) + i * bis + j * bjs : 0;
+        c[c_off + e] = gemm_out(alpha, acc, beta, c, c_off + e, bias, bi, has_bias);
+    }
+}
+
 // ---- Convolution as implicit GEMM (NCHW input, OIHW weights, groups). Views x, w, dy are read through their four
 // strides (any layout); outputs are dense from their offset. ----
 
@@ -146,16 +170,16 @@ DEVICE_FN float conv_col_at(GLOBAL const float* x, Strided xv, i64 base, ConvGeo
     return x[base + c * xv.stride[1] + ih * xv.stride[2] + iw * xv.stride[3]];
 }
 
-// Weight element (o, k = (c, kh, kw)).
-DEVICE_FN float conv_w_at(GLOBAL const float* w, Strided wv, int o, int c, int k)
+// Weight element (o, c, tap), the tap (kh, kw) taken from k modulo KH*KW.
+DEVICE_FN float conv_w_at(GLOBAL const float* w, Strided wv, ConvGeom g, int o, int c, int k)
 {
-    int kk = (int)(wv.shape[2] * wv.shape[3]), r = k % kk, kh = r / (int)wv.shape[3], kw = r - kh * (int)wv.shape[3];
+    int kk = g.KH * g.KW, r = k % kk, kh = r / g.KW, kw = r - kh * g.KW;
     return w[wv.offset + o * wv.stride[0] + c * wv.stride[1] + kh * wv.stride[2] + kw * wv.stride[3]];
 }
 
 // y[n, g*og + i, p] = sum over k = (c, kh, kw) of w[g*og + i, k] * col(n, g)[k, p] + bias. One (sample, group) per grid
 // row Y (grid-stride), tiles of og x P along X.
-#define CONV_FWD_A(i, k) conv_w_at(w, wv, o0 + (int)(i), (int)(k) / kk, (int)(k))
+#define CONV_FWD_A(i, k) conv_w_at(w, wv, g, o0 + (int)(i), (int)(k) / kk, (int)(k))
 #define CONV_FWD_B(k, j) conv_col_at(x, xv, xbase, g, (int)(k), (int)(j))
 #define CONV_FWD_STORE(i, j, v) \
     y[ybase + (i) * P + (j)] = (v) + (has_bias ? bias[biasv.offset + (o0 + (i)) * biasv.stride[0]] : 0.0f);
@@ -199,7 +223,7 @@ DEVICE_FN float conv_dy_gather(GLOBAL const float* dy, Strided dyv, i64 base, Co
 
 // dx[n, g*cg + i, j] = sum over k = (o, kh, kw) of w[g*og + o, i, kh, kw] * dy-gather(n, g)[k, j]: each input element
 // gathers the outputs it fed (no scatter, no atomics). One (sample, group) per grid row Y, tiles of cg x H*W along X.
-#define CONV_BD_A(i, k) conv_w_at(w, wv, o0 + (int)(k) / kk, (int)(i), (int)(k))
+#define CONV_BD_A(i, k) conv_w_at(w, wv, g, o0 + (int)(k) / kk, (int)(i), (int)(k))
 #define CONV_BD_B(k, j) conv_dy_gather(dy, dyv, dybase, g, (int)(k), (int)(j))
 #define CONV_BD_STORE(i, j, v) dx[dxbase + (i) * HW + (j)] = (v);
 KERNEL void conv2d_bwd_data_f32(GLOBAL const float* dy, Strided dyv, GLOBAL const float* w, Strided wv,

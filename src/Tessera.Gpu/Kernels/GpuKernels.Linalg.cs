@@ -3,8 +3,8 @@ using Tessera.Kernels;
 namespace Tessera.Gpu;
 
 /// <summary>GEMM through the tiled engine of kernels/portable/linalg.h: one block of <see cref="Block"/> threads per
-/// <see cref="GemmTile"/>² output tile, batches along grid Y. Operands are read through their strides (transposition and
-/// views need no copy); broadcast batch dimensions get stride 0.</summary>
+/// <see cref="GemmTile"/>² output tile, batches along grid Y; small matrices take one thread per output. Operands are
+/// read through their strides (transposition and views need no copy); broadcast batch dimensions get stride 0.</summary>
 public partial class GpuKernels : ILinalgKernels
 {
     /// <summary>Edge of the output tile one block computes (GEMM_BM = GEMM_BN in linalg.h).</summary>
@@ -23,12 +23,20 @@ public partial class GpuKernels : ILinalgKernels
         int[] batch = c.Shape.ToArray()[..(rc - 2)];
         long batches = c.ElementCount / (m * n);
         long tilesN = Tiles(n), tiles = Tiles(m) * tilesN;
+        var av = GemmOperand(a, p.TransA, batch, op);
+        var bv = GemmOperand(b, p.TransB, batch, op);
+        var biasArg = bias is null ? GpuArg.Viewed(c, op) : GpuArg.Viewed(bias, c.Shape, op);
+        var hasBias = GpuArg.I32(bias is null ? 0 : 1);
+        // Matrices that would fill less than an eighth of their tiles take one thread per output instead.
+        if (m * n * 8 < tiles * GemmTile * GemmTile)
+        {
+            LaunchElements("linalg", "gemm_small_f32", c.ElementCount, av, bv, GpuArg.Dense(c, op), biasArg, hasBias,
+                GpuArg.I64(m), GpuArg.I64(n), GpuArg.I64(k), GpuArg.I64(batches), GpuArg.F32(p.Alpha), GpuArg.F32(p.Beta));
+            return;
+        }
         if (tiles > int.MaxValue) throw new TesseraArgumentException(op, "c", $"{m}×{n} is too large for one launch");
-        Launch("linalg", "gemm_f32", new GpuDim(tiles, Math.Min(batches, MaxGridYZ)),
-            GemmOperand(a, p.TransA, batch, op), GemmOperand(b, p.TransB, batch, op), GpuArg.Dense(c, op),
-            bias is null ? GpuArg.Viewed(c, op) : GpuArg.Viewed(bias, c.Shape, op), GpuArg.I32(bias is null ? 0 : 1),
-            GpuArg.I64(m), GpuArg.I64(n), GpuArg.I64(k), GpuArg.I64(batches), GpuArg.I64(tilesN),
-            GpuArg.F32(p.Alpha), GpuArg.F32(p.Beta));
+        Launch("linalg", "gemm_f32", new GpuDim(tiles, Math.Min(batches, MaxGridYZ)), av, bv, GpuArg.Dense(c, op), biasArg, hasBias,
+            GpuArg.I64(m), GpuArg.I64(n), GpuArg.I64(k), GpuArg.I64(batches), GpuArg.I64(tilesN), GpuArg.F32(p.Alpha), GpuArg.F32(p.Beta));
     }
 
     /// <summary>Number of <see cref="GemmTile"/>-wide tiles covering <paramref name="n"/>.</summary>
