@@ -306,3 +306,98 @@ KERNEL void sum_slices_f32(GLOBAL const float* part, i64 part_off, GLOBAL float*
         out[out_off + i] = s;
     }
 }
+
+// ---- Direct convolution loops, for few channels per group on the GEMM's M side (depthwise and the like), where a
+// 64-row tile would be mostly empty. Same summation order as the implicit GEMMs: channel, then kernel row, then column. ----
+
+// y[n, o, oh, ow], one thread per output.
+KERNEL void conv2d_fwd_direct_f32(GLOBAL const float* x, Strided xv, GLOBAL const float* w, Strided wv,
+                                  GLOBAL const float* bias, Strided biasv, i32 has_bias, GLOBAL float* y, i64 y_off,
+                                  i32 N, i32 C, i32 O, i32 G, i32 H, i32 W, i32 KH, i32 KW, i32 OH, i32 OW,
+                                  i32 SH, i32 SW, i32 PT, i32 PL, i32 DH, i32 DW)
+{
+    int cg = C / G, og = O / G;
+    i64 P = (i64)OH * OW;
+    FOR_EACH(i, (i64)N * O * P)
+    {
+        i64 no = i / P, n = no / O;
+        int p = (int)(i - no * P), o = (int)(no - n * O), oh = p / OW, ow = p - oh * OW;
+        int hs = oh * SH - PT, ws = ow * SW - PL;
+        i64 xb = xv.offset + n * xv.stride[0] + (i64)(o / og) * cg * xv.stride[1], wb = wv.offset + o * wv.stride[0];
+        float acc = 0.0f;
+        for (int c = 0; c < cg; c++)
+            for (int kh = 0; kh < KH; kh++)
+            {
+                int ih = hs + kh * DH;
+                if (ih < 0 || ih >= H) continue;
+                for (int kw = 0; kw < KW; kw++)
+                {
+                    int iw = ws + kw * DW;
+                    if (iw < 0 || iw >= W) continue;
+                    acc += w[wb + c * wv.stride[1] + kh * wv.stride[2] + kw * wv.stride[3]]
+                         * x[xb + c * xv.stride[1] + ih * xv.stride[2] + iw * xv.stride[3]];
+                }
+            }
+        y[y_off + i] = acc + (has_bias ? bias[biasv.offset + o * biasv.stride[0]] : 0.0f);
+    }
+}
+
+// dx[n, c, h, w], one thread per input element gathering the outputs it fed.
+KERNEL void conv2d_bwd_data_direct_f32(GLOBAL const float* dy, Strided dyv, GLOBAL const float* w, Strided wv,
+                                       GLOBAL float* dx, i64 dx_off,
+                                       i32 N, i32 C, i32 O, i32 G, i32 H, i32 W, i32 KH, i32 KW, i32 OH, i32 OW,
+                                       i32 SH, i32 SW, i32 PT, i32 PL, i32 DH, i32 DW)
+{
+    int cg = C / G, og = O / G;
+    i64 HW = (i64)H * W;
+    FOR_EACH(i, (i64)N * C * HW)
+    {
+        i64 nc = i / HW, n = nc / C;
+        int e = (int)(i - nc * HW), c = (int)(nc - n * C), h = e / W, wc = e - h * W, grp = c / cg;
+        i64 db = dyv.offset + n * dyv.stride[0];
+        float acc = 0.0f;
+        for (int o = grp * og; o < grp * og + og; o++)
+            for (int kh = 0; kh < KH; kh++)
+            {
+                int th = h + PT - kh * DH;
+                if (th < 0) break;
+                int oh = th / SH;
+                if (oh * SH != th || oh >= OH) continue;
+                for (int kw = 0; kw < KW; kw++)
+                {
+                    int tw = wc + PL - kw * DW;
+                    if (tw < 0) break;
+                    int ow = tw / SW;
+                    if (ow * SW != tw || ow >= OW) continue;
+                    acc += w[wv.offset + o * wv.stride[0] + (c - grp * cg) * wv.stride[1] + kh * wv.stride[2] + kw * wv.stride[3]]
+                         * dy[db + o * dyv.stride[1] + oh * dyv.stride[2] + ow * dyv.stride[3]];
+                }
+            }
+        dx[dx_off + i] = acc;
+    }
+}
+
+// dw[o, c, kh, kw], one block per weight: a fixed-order block reduction over N * OH * OW.
+KERNEL void conv2d_bwd_weight_direct_f32(GLOBAL const float* x, Strided xv, GLOBAL const float* dy, Strided dyv,
+                                         GLOBAL float* dw, i64 dw_off,
+                                         i32 N, i32 C, i32 O, i32 G, i32 H, i32 W, i32 KH, i32 KW, i32 OH, i32 OW,
+                                         i32 SH, i32 SW, i32 PT, i32 PL, i32 DH, i32 DW)
+{
+    LOCAL_ARRAY(float, s, BLOCK);
+    int cg = C / G, og = O / G, kk = KH * KW;
+    i64 e = BID_X, P = (i64)OH * OW;
+    int o = (int)(e / ((i64)cg * kk)), r = (int)(e - (i64)o * cg * kk), c = r / kk, kh = (r - c * kk) / KW, kw = r - c * kk - kh * KW;
+    i64 xc = xv.offset + (i64)(o / og * cg + c) * xv.stride[1], dc = dyv.offset + (i64)o * dyv.stride[1];
+    float acc = 0.0f;
+    for (i64 k = TID; k < (i64)N * P; k += BDIM)
+    {
+        i64 n = k / P;
+        int p = (int)(k - n * P), oh = p / OW, ow = p - oh * OW;
+        int ih = oh * SH - PT + kh * DH, iw = ow * SW - PL + kw * DW;
+        if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+        acc += dy[dc + n * dyv.stride[0] + oh * dyv.stride[2] + ow * dyv.stride[3]]
+             * x[xc + n * xv.stride[0] + ih * xv.stride[2] + iw * xv.stride[3]];
+    }
+    float sum = block_sum(acc, s);
+    if (TID == 0) dw[dw_off + e] = sum;
+}

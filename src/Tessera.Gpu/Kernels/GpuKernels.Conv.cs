@@ -3,7 +3,8 @@ using Tessera.Kernels;
 namespace Tessera.Gpu;
 
 /// <summary>Convolution as implicit GEMM on the tiled engine of kernels/portable/linalg.h (operands gathered from x, w
-/// and dy as tiles load: no column buffer), pooling and the bias gradient in kernels/portable/conv.h. Inputs are read
+/// and dy as tiles load: no column buffer), or as direct loops there when few channels per group would leave the tiles
+/// mostly empty (depthwise); pooling and the bias gradient in kernels/portable/conv.h. Inputs are read
 /// through their strides; backward passes gather (no atomics), so every result is deterministic.</summary>
 public partial class GpuKernels : IConvKernels
 {
@@ -19,10 +20,11 @@ public partial class GpuKernels : IConvKernels
         if (y.ElementCount == 0) return;
         int n = x.Shape[0], o = w.Shape[0], og = o / p.Groups;
         long plane = (long)y.Shape[2] * y.Shape[3], tilesN = Tiles(plane);
-        Launch("linalg", "conv2d_fwd_f32", ConvGrid(op, Tiles(og) * tilesN, (long)n * p.Groups, 1),
-            [GpuArg.Viewed(x, op), GpuArg.Viewed(w, op),
-             bias is null ? GpuArg.Viewed(w, op) : GpuArg.Viewed(bias, op), GpuArg.I32(bias is null ? 0 : 1), GpuArg.Dense(y, op),
-             .. ConvSizes(x, w, y, p), GpuArg.I64(tilesN)]);
+        GpuArg[] args = [GpuArg.Viewed(x, op), GpuArg.Viewed(w, op),
+            bias is null ? GpuArg.Viewed(w, op) : GpuArg.Viewed(bias, op), GpuArg.I32(bias is null ? 0 : 1), GpuArg.Dense(y, op),
+            .. ConvSizes(x, w, y, p)];
+        if (SparseTileRows(og)) LaunchElements("linalg", "conv2d_fwd_direct_f32", y.ElementCount, args);
+        else Launch("linalg", "conv2d_fwd_f32", ConvGrid(op, Tiles(og) * tilesN, (long)n * p.Groups, 1), [.. args, GpuArg.I64(tilesN)]);
     }
 
     public virtual void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dParams p)
@@ -31,8 +33,9 @@ public partial class GpuKernels : IConvKernels
         if (dx.ElementCount == 0) return;
         int n = dx.Shape[0], cg = dx.Shape[1] / p.Groups;
         long plane = (long)dx.Shape[2] * dx.Shape[3], tilesN = Tiles(plane);
-        Launch("linalg", "conv2d_bwd_data_f32", ConvGrid(op, Tiles(cg) * tilesN, (long)n * p.Groups, 1),
-            [GpuArg.Viewed(dy, op), GpuArg.Viewed(w, op), GpuArg.Dense(dx, op), .. ConvSizes(dx, w, dy, p), GpuArg.I64(tilesN)]);
+        GpuArg[] args = [GpuArg.Viewed(dy, op), GpuArg.Viewed(w, op), GpuArg.Dense(dx, op), .. ConvSizes(dx, w, dy, p)];
+        if (SparseTileRows(cg)) LaunchElements("linalg", "conv2d_bwd_data_direct_f32", dx.ElementCount, args);
+        else Launch("linalg", "conv2d_bwd_data_f32", ConvGrid(op, Tiles(cg) * tilesN, (long)n * p.Groups, 1), [.. args, GpuArg.I64(tilesN)]);
     }
 
     public virtual void Conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Conv2dParams p)
@@ -42,12 +45,19 @@ public partial class GpuKernels : IConvKernels
         int og = dw.Shape[0] / p.Groups;
         long kd = (long)dw.Shape[1] * dw.Shape[2] * dw.Shape[3], tilesN = Tiles(kd), tiles = Tiles(og) * tilesN;
         long total = (long)x.Shape[0] * dy.Shape[2] * dy.Shape[3];
+        var sizes = ConvSizes(x, dw, dy, p);
+        if ((long)og * kd * 8 < tiles * GemmTile * GemmTile)
+        {
+            // Under an eighth of the tiles' area holds weights (depthwise, few channels): one block per weight instead.
+            LaunchRows("linalg", "conv2d_bwd_weight_direct_f32", dw.ElementCount,
+                [GpuArg.Viewed(x, op), GpuArg.Viewed(dy, op), GpuArg.Dense(dw, op), .. sizes]);
+            return;
+        }
         // Split the reduction when the output alone gives too few blocks; slices sum in a fixed order afterwards.
         long slices = Math.Clamp(Math.Min(ConvTargetBlocks / Math.Max(1, tiles * p.Groups), total / ConvMinSlice), 1, MaxGridYZ);
         long kSlice = (total + slices - 1) / slices;
         kSlice = Math.Max(16, (kSlice + 15) / 16 * 16);
         slices = Math.Max(1, (total + kSlice - 1) / kSlice);
-        var sizes = ConvSizes(x, dw, dy, p);
         if (slices == 1)
         {
             Launch("linalg", "conv2d_bwd_weight_f32", ConvGrid(op, tiles, 1, p.Groups),
@@ -100,6 +110,10 @@ public partial class GpuKernels : IConvKernels
         LaunchElements("conv", "avgpool2d_bwd_f32", dx.ElementCount,
             [GpuArg.Viewed(dy, op), GpuArg.Dense(dx, op), .. PoolSizes(dx, dy, p), .. AvgPoolTail(p, dx.ElementCount)]);
     }
+
+    /// <summary>True when <paramref name="rows"/> output rows (channels per group) would fill under an eighth of their
+    /// tiles: the direct loops then beat the implicit GEMM.</summary>
+    private static bool SparseTileRows(long rows) => rows * 8 < Tiles(rows) * GemmTile;
 
     /// <summary>A grid of <paramref name="tiles"/> × <paramref name="y"/> × <paramref name="z"/> blocks, Y and Z capped
     /// (the kernels loop over the rest).</summary>
