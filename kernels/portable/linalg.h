@@ -84,11 +84,6 @@ DEVICE_FN i64 gemm_batch_offset(Strided v, i64 bi)
     return off;
 }
 
-// c[b] = alpha * op(a)[b] * op(b)[b] + beta * c[b] + bias[b], batch b in [0, batches), blocks over (tile, batch) with
-// grid-stride over batches. av / bv are op(a) [batch..., M, K] and op(b) [batch..., K, N]: the transposition and any
-// row/column strides are folded into their last two strides, broadcast batch dimensions have stride 0. c is dense
-// [batches, M, N] from c_off; biasv is the bias broadcast to [batch..., M, N] (read only when has_bias). beta = 0 ignores
-// what c held (NaN included).
 // One output of gemm_f32 / gemm_small_f32 from its accumulated product.
 DEVICE_FN float gemm_out(float alpha, float acc, float beta, GLOBAL const float* c, i64 ci,
                          GLOBAL const float* bias, i64 bi, int has_bias)
@@ -99,6 +94,11 @@ DEVICE_FN float gemm_out(float alpha, float acc, float beta, GLOBAL const float*
     return o;
 }
 
+// c[b] = alpha * op(a)[b] * op(b)[b] + beta * c[b] + bias[b], batch b in [0, batches), blocks over (tile, batch) with
+// grid-stride over batches. av / bv are op(a) [batch..., M, K] and op(b) [batch..., K, N]: the transposition and any
+// row/column strides are folded into their last two strides, broadcast batch dimensions have stride 0. c is dense
+// [batches, M, N] from c_off; biasv is the bias broadcast to [batch..., M, N] (read only when has_bias). beta = 0 ignores
+// what c held (NaN included).
 #define GEMM_A(i, k) a[aoff + (i) * ars + (k) * acs]
 #define GEMM_B(k, j) b[boff + (k) * brs + (j) * bcs]
 #define GEMM_STORE(i, j, v) \

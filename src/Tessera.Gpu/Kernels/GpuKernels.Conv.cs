@@ -4,8 +4,8 @@ namespace Tessera.Gpu;
 
 /// <summary>Convolution as implicit GEMM on the tiled engine of kernels/portable/linalg.h (operands gathered from x, w
 /// and dy as tiles load: no column buffer), or as direct loops there when few channels per group would leave the tiles
-/// mostly empty (depthwise); pooling and the bias gradient in kernels/portable/conv.h. Inputs are read
-/// through their strides; backward passes gather (no atomics), so every result is deterministic.</summary>
+/// mostly empty (depthwise); pooling and the bias gradient in kernels/portable/conv.h. Inputs are read through their
+/// strides; backward passes gather (no atomics), so every result is deterministic.</summary>
 public partial class GpuKernels : IConvKernels
 {
     /// <summary>The weight gradient splits its reduction (N·OH·OW) into slices until about this many blocks run.</summary>
