@@ -98,34 +98,56 @@ DEVICE_FN float gemm_out(float alpha, float acc, float beta, GLOBAL const float*
 // grid-stride over batches. av / bv are op(a) [batch..., M, K] and op(b) [batch..., K, N]: the transposition and any
 // row/column strides are folded into their last two strides, broadcast batch dimensions have stride 0. c is dense
 // [batches, M, N] from c_off; biasv is the bias broadcast to [batch..., M, N] (read only when has_bias). beta = 0 ignores
-// what c held (NaN included).
-#define GEMM_A(i, k) a[aoff + (i) * ars + (k) * acs]
-#define GEMM_B(k, j) b[boff + (k) * brs + (j) * bcs]
+// what c held (NaN included). Split K (partial != 0): grid Z block s sums k in [s * kSlice, (s + 1) * kSlice) and stores
+// the raw sums at part[part_off + (s * batches + b) * M * N + i * N + j]; gemm_reduce_f32 then finishes c.
+#define GEMM_A(i, k) a[aoff + (i) * ars + (kb + (k)) * acs]
+#define GEMM_B(k, j) b[boff + (kb + (k)) * brs + (j) * bcs]
 #define GEMM_STORE(i, j, v) \
-    c[coff + (i) * N + (j)] = gemm_out(alpha, (v), beta, c, coff + (i) * N + (j), bias, biasoff + (i) * bis + (j) * bjs, has_bias);
+    { \
+        if (partial) part[poff + (i) * N + (j)] = (v); \
+        else c[coff + (i) * N + (j)] = gemm_out(alpha, (v), beta, c, coff + (i) * N + (j), bias, biasoff + (i) * bis + (j) * bjs, has_bias); \
+    }
 KERNEL void gemm_f32(GLOBAL const float* a, Strided av, GLOBAL const float* b, Strided bv, GLOBAL float* c, i64 c_off,
                      GLOBAL const float* bias, Strided biasv, i32 has_bias,
-                     i64 M, i64 N, i64 K, i64 batches, i64 tilesN, float alpha, float beta)
+                     i64 M, i64 N, i64 K, i64 batches, i64 tilesN, float alpha, float beta,
+                     GLOBAL float* part, i64 part_off, i32 partial, i64 kSlice)
 {
     GEMM_TILE_SETUP
     i64 ars = av.stride[av.rank - 2], acs = av.stride[av.rank - 1];
     i64 brs = bv.stride[bv.rank - 2], bcs = bv.stride[bv.rank - 1];
     i64 bis = biasv.stride[biasv.rank - 2], bjs = biasv.stride[biasv.rank - 1];
     int aKFast = acs == 1, bNFast = bcs == 1;
+    i64 kb = BID_Z * kSlice, ks = K - kb < kSlice ? K - kb : kSlice;
     GEMM_TILE_ORIGIN(tilesN)
     for (i64 bz = BID_Y; bz < batches; bz += GDIM_Y)
     {
         i64 aoff = gemm_batch_offset(av, bz), boff = gemm_batch_offset(bv, bz);
         i64 biasoff = has_bias ? gemm_batch_offset(biasv, bz) : 0;
-        i64 coff = c_off + bz * M * N;
+        i64 coff = c_off + bz * M * N, poff = part_off + (BID_Z * batches + bz) * M * N;
         GEMM_ACC_ZERO
-        GEMM_MAINLOOP(M, N, K, aKFast, bNFast, GEMM_A, GEMM_B)
+        GEMM_MAINLOOP(M, N, ks, aKFast, bNFast, GEMM_A, GEMM_B)
         GEMM_EPILOGUE(M, N, GEMM_STORE)
     }
 }
 #undef GEMM_A
 #undef GEMM_B
 #undef GEMM_STORE
+
+// Finishes a split-K gemm_f32: c = alpha * (sum of the slices, in slice order) + beta * c + bias.
+KERNEL void gemm_reduce_f32(GLOBAL const float* part, i64 part_off, i64 slices, GLOBAL float* c, i64 c_off,
+                            GLOBAL const float* bias, Strided biasv, i32 has_bias, i64 M, i64 N, i64 batches,
+                            float alpha, float beta)
+{
+    i64 bis = biasv.stride[biasv.rank - 2], bjs = biasv.stride[biasv.rank - 1], total = batches * M * N;
+    FOR_EACH(e, total)
+    {
+        float acc = 0.0f;
+        for (i64 s = 0; s < slices; s++) acc += part[part_off + s * total + e];
+        i64 bz = e / (M * N), rest = e - bz * M * N, i = rest / N, j = rest - i * N;
+        i64 bi = has_bias ? gemm_batch_offset(biasv, bz) + i * bis + j * bjs : 0;
+        c[c_off + e] = gemm_out(alpha, acc, beta, c, c_off + e, bias, bi, has_bias);
+    }
+}
 
 // The same product for small matrices (a 64x64 tile would be mostly empty): one thread per output element, a plain dot
 // product over K.

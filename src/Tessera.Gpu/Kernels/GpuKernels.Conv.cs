@@ -8,12 +8,6 @@ namespace Tessera.Gpu;
 /// strides; backward passes gather (no atomics), so every result is deterministic.</summary>
 public partial class GpuKernels : IConvKernels
 {
-    /// <summary>The weight gradient splits its reduction (N·OH·OW) into slices until about this many blocks run.</summary>
-    private const long ConvTargetBlocks = 256;
-
-    /// <summary>Shortest reduction slice of the weight gradient (a multiple of the engine's K step, 16).</summary>
-    private const long ConvMinSlice = 512;
-
     public virtual void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dParams p)
     {
         const string op = "Conv2d";
@@ -54,10 +48,7 @@ public partial class GpuKernels : IConvKernels
             return;
         }
         // Split the reduction when the output alone gives too few blocks; slices sum in a fixed order afterwards.
-        long slices = Math.Clamp(Math.Min(ConvTargetBlocks / Math.Max(1, tiles * p.Groups), total / ConvMinSlice), 1, MaxGridYZ);
-        long kSlice = (total + slices - 1) / slices;
-        kSlice = Math.Max(16, (kSlice + 15) / 16 * 16);
-        slices = Math.Max(1, (total + kSlice - 1) / kSlice);
+        var (slices, kSlice) = SplitK(tiles * Math.Min(p.Groups, MaxGridYZ), total);
         if (slices == 1)
         {
             Launch("linalg", "conv2d_bwd_weight_f32", ConvGrid(op, tiles, 1, p.Groups),

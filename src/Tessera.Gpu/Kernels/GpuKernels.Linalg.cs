@@ -3,8 +3,9 @@ using Tessera.Kernels;
 namespace Tessera.Gpu;
 
 /// <summary>GEMM through the tiled engine of kernels/portable/linalg.h: one block of <see cref="Block"/> threads per
-/// <see cref="GemmTile"/>² output tile, batches along grid Y; small matrices take one thread per output. Operands are
-/// read through their strides (transposition and views need no copy); broadcast batch dimensions get stride 0.</summary>
+/// <see cref="GemmTile"/>² output tile, batches along grid Y, slices of a split K (few tiles, long K) along grid Z summed
+/// in a fixed order afterwards; small matrices take one thread per output. Operands are read through their strides
+/// (transposition and views need no copy); broadcast batch dimensions get stride 0.</summary>
 public partial class GpuKernels : ILinalgKernels
 {
     /// <summary>Edge of the output tile one block computes (GEMM_BM = GEMM_BN in linalg.h).</summary>
@@ -35,8 +36,35 @@ public partial class GpuKernels : ILinalgKernels
             return;
         }
         if (tiles > int.MaxValue) throw new TesseraArgumentException(op, "c", $"{m}×{n} is too large for one launch");
-        Launch("linalg", "gemm_f32", new GpuDim(tiles, Math.Min(batches, MaxGridYZ)), av, bv, GpuArg.Dense(c, op), biasArg, hasBias,
-            GpuArg.I64(m), GpuArg.I64(n), GpuArg.I64(k), GpuArg.I64(batches), GpuArg.I64(tilesN), GpuArg.F32(p.Alpha), GpuArg.F32(p.Beta));
+        var grid = new GpuDim(tiles, Math.Min(batches, MaxGridYZ));
+        GpuArg[] args = [av, bv, GpuArg.Dense(c, op), biasArg, hasBias, GpuArg.I64(m), GpuArg.I64(n), GpuArg.I64(k),
+            GpuArg.I64(batches), GpuArg.I64(tilesN), GpuArg.F32(p.Alpha), GpuArg.F32(p.Beta)];
+        var (slices, kSlice) = SplitK(grid.X * grid.Y, k);
+        if (slices == 1)
+        {
+            // c stands in for the unused partial-sum buffer.
+            Launch("linalg", "gemm_f32", grid, [.. args, GpuArg.Dense(c, op), GpuArg.I32(0), GpuArg.I64(kSlice)]);
+            return;
+        }
+        using var part = Scratch(DType.Float32, (int)slices, checked((int)c.ElementCount));
+        Launch("linalg", "gemm_f32", grid with { Z = slices }, [.. args, GpuArg.Dense(part, op), GpuArg.I32(1), GpuArg.I64(kSlice)]);
+        LaunchElements("linalg", "gemm_reduce_f32", c.ElementCount, GpuArg.Dense(part, op), GpuArg.I64(slices), GpuArg.Dense(c, op),
+            biasArg, hasBias, GpuArg.I64(m), GpuArg.I64(n), GpuArg.I64(batches), GpuArg.F32(p.Alpha), GpuArg.F32(p.Beta));
+    }
+
+    /// <summary>A launch of fewer blocks than this splits its reduction (split K) to reach about as many.</summary>
+    private const long SplitTargetBlocks = 256;
+
+    /// <summary>Shortest slice of a split reduction.</summary>
+    private const long SplitMinSlice = 512;
+
+    /// <summary>How a reduction of length <paramref name="k"/> on <paramref name="blocks"/> blocks is split: the number of
+    /// slices and their length (a multiple of the engine's K step, 16); one slice of at least k when no split pays.</summary>
+    protected internal static (long Slices, long Length) SplitK(long blocks, long k)
+    {
+        long slices = Math.Clamp(Math.Min(SplitTargetBlocks / Math.Max(1, blocks), k / SplitMinSlice), 1, MaxGridYZ);
+        long length = Math.Max(16, ((k + slices - 1) / slices + 15) / 16 * 16);
+        return (Math.Max(1, (k + length - 1) / length), length);
     }
 
     /// <summary>Number of <see cref="GemmTile"/>-wide tiles covering <paramref name="n"/>.</summary>
