@@ -1,3 +1,4 @@
+using Tessera.Devices;
 using Tessera.Reference;
 using Tessera.Tests.Support;
 
@@ -8,7 +9,7 @@ namespace Tessera.Tests.Conformance;
 /// products of length E plus attention.</summary>
 public class MultiHeadAttentionTests
 {
-    private static readonly Tessera.Cpu.CpuDevice Dev = TestDevices.Cpu;
+    private static IDevice Dev => TestDevices.Target;
 
     public static TheoryData<int, int, int, int, int, bool, bool, bool> Cases() => new()
     {
