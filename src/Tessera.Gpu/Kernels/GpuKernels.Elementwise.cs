@@ -68,7 +68,7 @@ public partial class GpuKernels : IElementwiseKernels
     public void Compare(CompareOp op, Tensor a, Tensor b, Tensor c)
     {
         const string name = "Compare";
-        if (!Enum.IsDefined(op)) throw new TesseraArgumentException(name, nameof(op), $"unknown comparison {op}");
+        CheckDefined(name, op);
         string dtype = a.DType switch
         {
             DType.Float32 => "f32", DType.Int32 => "i32", DType.Int64 => "i64", DType.Bool or DType.UInt8 => "u8",
