@@ -67,15 +67,12 @@ KERNEL void attention_fwd_f32(GLOBAL const float* q, Strided qv, GLOBAL const fl
     if (has_lse && TID == 0) lse[lse_off + row] = l > 0.0f ? m + logf(l) : -F32_INF;
 }
 
-// P_ij = exp(q_i.k_j*scale + mask_ij - lse_i) and dS_ij = P_ij*(dO_i.v_j - D_i)*scale for a visible pair (i, j) of a
-// row with finite lse; the caller passes only such pairs.
-DEVICE_FN float attn_ds(GLOBAL const float* q, i64 qo, i64 qs, GLOBAL const float* k, i64 ko, i64 ks,
-    GLOBAL const float* v, i64 vo, i64 vs, GLOBAL const float* dO, i64 go, i64 gs, float maskv, i64 D, i64 Dv,
-    float scale, float li, float di, LOCAL_PTR float* p_out, int slot)
+// P_ij = exp(q_i.k_j*scale + mask_ij - lse_i) for a visible pair (i, j) of a row with finite lse (the caller passes
+// only such pairs); dS_ij = P_ij*(dO_i.v_j - D_i)*scale follows at the call site.
+DEVICE_FN float attn_prob(GLOBAL const float* q, i64 qo, i64 qs, GLOBAL const float* k, i64 ko, i64 ks, i64 D,
+    float scale, float maskv, float li)
 {
-    float p = expf(attn_dot(q, qo, qs, k, ko, ks, D) * scale + maskv - li);
-    p_out[slot] = p;
-    return p * (attn_dot(dO, go, gs, v, vo, vs, Dv) - di) * scale;
+    return expf(attn_dot(q, qo, qs, k, ko, ks, D) * scale + maskv - li);
 }
 
 // Backward, pass 1, one block per query row (b, h, i): D_i = rowsum(dO_i * o_i) into dbuf[row], then
@@ -87,7 +84,6 @@ KERNEL void attention_bwd_dq_f32(GLOBAL const float* q, Strided qv, GLOBAL const
 {
     LOCAL_ARRAY(float, red, BLOCK);
     LOCAL_ARRAY(float, ds, BLOCK);
-    LOCAL_ARRAY(float, pp, BLOCK);
     i64 row = BID_X, i = row % Tq, bh = row / Tq, h = bh % H, b = bh / H;
     i64 qo = attn_at(qv, b, h, i), qs = qv.stride[3];
     i64 ko = attn_at(kv, b, h, 0), kj = kv.stride[2], ks = kv.stride[3];
@@ -108,8 +104,10 @@ KERNEL void attention_bwd_dq_f32(GLOBAL const float* q, Strided qv, GLOBAL const
         i64 j = j0 + TID;
         float g = 0.0f;
         if (j < jend)
-            g = attn_ds(q, qo, qs, k, ko + j * kj, ks, v, vo + j * vj, vs, dO, go, gs, has_mask ? mk[mo + j * mj] : 0.0f,
-                D, Dv, scale, li, di, pp, TID);
+        {
+            float pj = attn_prob(q, qo, qs, k, ko + j * kj, ks, D, scale, has_mask ? mk[mo + j * mj] : 0.0f, li);
+            g = pj * (attn_dot(dO, go, gs, v, vo + j * vj, vs, Dv) - di) * scale;
+        }
         ds[TID] = g;
         BARRIER();
         i64 cnt = jend - j0 < BDIM ? jend - j0 : BDIM;
@@ -145,15 +143,17 @@ KERNEL void attention_bwd_dkv_f32(GLOBAL const float* q, Strided qv, GLOBAL cons
     for (i64 i0 = causal ? j : 0; i0 < Tq; i0 += BDIM)
     {
         i64 i = i0 + TID;
-        float g = 0.0f;
-        pp[TID] = 0.0f;
+        float pi = 0.0f, g = 0.0f;
         if (i < Tq)
         {
             float li = lse[attn_at(lv, b, h, i)];
             if (li != -F32_INF)
-                g = attn_ds(q, qo + i * qi, qs, k, ko, ks, v, vo, vs, dO, go + i * gi, gs, has_mask ? mk[mo + i * mi] : 0.0f,
-                    D, Dv, scale, li, dbuf[dbuf_off + bh * Tq + i], pp, TID);
+            {
+                pi = attn_prob(q, qo + i * qi, qs, k, ko, ks, D, scale, has_mask ? mk[mo + i * mi] : 0.0f, li);
+                g = pi * (attn_dot(dO, go + i * gi, gs, v, vo, vs, Dv) - dbuf[dbuf_off + bh * Tq + i]) * scale;
+            }
         }
+        pp[TID] = pi;
         ds[TID] = g;
         BARRIER();
         i64 cnt = Tq - i0 < BDIM ? Tq - i0 : BDIM;

@@ -101,24 +101,25 @@ public partial class GpuKernels : INormKernels
         chunks = (rows + rpc - 1) / rpc;
         if (chunks == 1)
         {
-            LayerNormAffine(xa, dya, ma, ia, dgamma, dbeta, dgamma ?? dbeta!, dbeta ?? dgamma!, rows, inner, rpc, chunks);
+            LayerNormAffine(xa, dya, ma, ia, dgamma, dbeta, rows, inner, rpc, chunks);
             return;
         }
         using var pg = dgamma is null ? null : Scratch(DType.Float32, checked((int)chunks), checked((int)inner));
         using var pb = dbeta is null ? null : Scratch(DType.Float32, checked((int)chunks), checked((int)inner));
-        LayerNormAffine(xa, dya, ma, ia, dgamma, dbeta, pg ?? pb!, pb ?? pg!, rows, inner, rpc, chunks);
+        LayerNormAffine(xa, dya, ma, ia, pg, pb, rows, inner, rpc, chunks);
         if (pg is not null)
             LaunchElements(Norm, "layernorm_bwd_affine_sum_f32", inner, GpuArg.Dense(pg, op), GpuArg.Dense(dgamma!, op), GpuArg.I64(inner), GpuArg.I64(chunks));
         if (pb is not null)
             LaunchElements(Norm, "layernorm_bwd_affine_sum_f32", inner, GpuArg.Dense(pb, op), GpuArg.Dense(dbeta!, op), GpuArg.I64(inner), GpuArg.I64(chunks));
     }
 
-    private void LayerNormAffine(GpuArg x, GpuArg dy, GpuArg mean, GpuArg invStd, Tensor? dgamma, Tensor? dbeta,
-        Tensor gOut, Tensor bOut, long rows, long inner, long rpc, long chunks)
+    /// <summary>Affine-gradient pass 1: row chunk k of column j summed into gOut/bOut [chunks, inner] (either may be null).</summary>
+    private void LayerNormAffine(GpuArg x, GpuArg dy, GpuArg mean, GpuArg invStd, Tensor? gOut, Tensor? bOut,
+        long rows, long inner, long rpc, long chunks)
     {
         const string op = "LayerNormBackward";
         LaunchElements(Norm, "layernorm_bwd_affine_f32", chunks * inner, x, dy, mean, invStd,
-            GpuArg.Dense(gOut, op), GpuArg.I32(dgamma is null ? 0 : 1), GpuArg.Dense(bOut, op), GpuArg.I32(dbeta is null ? 0 : 1),
+            GpuArg.Dense(gOut ?? bOut!, op), GpuArg.I32(gOut is null ? 0 : 1), GpuArg.Dense(bOut ?? gOut!, op), GpuArg.I32(bOut is null ? 0 : 1),
             GpuArg.I64(rows), GpuArg.I64(inner), GpuArg.I64(rpc), GpuArg.I64(chunks));
     }
 
