@@ -1,45 +1,66 @@
 // Normalisation and dropout: batch norm (training, inference, backward), layer norm (forward, backward) and dropout.
-// Reductions are deterministic: one block per channel (batch norm) or per row (layer norm) reduces with block_sum in a
-// fixed order; layer norm's gamma/beta gradients sum fixed row chunks into partials, then the partials in chunk order.
+// Reductions are deterministic: blocks reduce with block_sum in a fixed order and partials are merged in a fixed order
+// (batch norm: one block per chunk of a channel, then the chunks per channel; layer norm: one block per row, and for
+// gamma/beta one thread per column and chunk of rows, then the chunks per column).
 // Inputs are read through Strided views indexed by the row-major position (any layout); outputs are dense from an
 // offset. The math follows src/Tessera.Cpu/Kernels/CpuKernels.Norm.cs (statistics in float partial sums, per-channel
 // and per-row scalars in double where the CPU uses double).
 
 // ---- Batch norm: x [N, C, S...] seen as [N, C, S]; channel c owns the positions (n*C + c)*S + s, j = n*S + s in [0, M).
+// Each channel's j range is split into K chunks, chunk k = [k*M/K, (k+1)*M/K), one block per (channel, chunk), so that
+// few channels with many values still fill the device; per-chunk partials are merged per channel in chunk order.
 
 DEVICE_FN i64 bn_pos(i64 j, i64 c, i64 C, i64 S) { return (j / S * C + c) * S + j % S; }
 
-// One block per channel: mean, biased variance (two passes), y = x*a + shift, the saved statistics and the running
-// statistics (r <- (1-momentum)*r + momentum*batch, with the unbiased variance; NaN when M = 1).
-KERNEL void batchnorm_train_fwd_f32(GLOBAL const float* x, Strided xv, GLOBAL const float* gm, Strided gv,
-    GLOBAL const float* bt, Strided bv, GLOBAL float* y, i64 y_off, GLOBAL float* rm, i64 rm_off, GLOBAL float* rv, i64 rv_off,
-    GLOBAL float* sm, i64 sm_off, GLOBAL float* si, i64 si_off, i64 C, i64 S, i64 M, float eps, float momentum)
+// Training pass 1, block (c, k) = (BID_X / K, BID_X % K): the chunk's mean and sum of squared deviations from it (two
+// passes over the chunk) into part[2*BID_X], part[2*BID_X + 1].
+KERNEL void batchnorm_stats_f32(GLOBAL const float* x, Strided xv, GLOBAL float* part, i64 part_off, i64 C, i64 S, i64 M, i64 K)
 {
     LOCAL_ARRAY(float, red, BLOCK);
-    i64 c = BID_X;
+    i64 c = BID_X / K, k = BID_X % K, j0 = k * M / K, j1 = (k + 1) * M / K;
     float acc = 0.0f;
-    for (i64 j = TID; j < M; j += BDIM) acc += x[strided_at(xv, bn_pos(j, c, C, S))];
-    double m = (double)M;
-    float mean = (float)((double)block_sum(acc, red) / m);
+    for (i64 j = j0 + TID; j < j1; j += BDIM) acc += x[strided_at(xv, bn_pos(j, c, C, S))];
+    float mean = block_sum(acc, red) / (float)(j1 - j0);
     acc = 0.0f;
-    for (i64 j = TID; j < M; j += BDIM) { float d = x[strided_at(xv, bn_pos(j, c, C, S))] - mean; acc += d * d; }
-    double sq = (double)block_sum(acc, red);
-    double invStd = 1.0 / sqrt(sq / m + (double)eps);
-    double g = (double)gm[strided_at(gv, c)];
-    float a = (float)(invStd * g);
-    float shift = (float)((double)bt[strided_at(bv, c)] - (double)mean * invStd * g);
-    for (i64 j = TID; j < M; j += BDIM)
-    {
-        i64 pos = bn_pos(j, c, C, S);
-        y[y_off + pos] = x[strided_at(xv, pos)] * a + shift;
-    }
+    for (i64 j = j0 + TID; j < j1; j += BDIM) { float d = x[strided_at(xv, bn_pos(j, c, C, S))] - mean; acc += d * d; }
+    float m2 = block_sum(acc, red);
     if (TID == 0)
     {
-        sm[sm_off + c] = mean;
+        part[part_off + 2 * BID_X] = mean;
+        part[part_off + 2 * BID_X + 1] = m2;
+    }
+}
+
+// Training pass 2, one thread per channel: the chunks merged in order (Chan et al., in double) into the batch mean and
+// biased variance; saved statistics, running statistics (r <- (1-momentum)*r + momentum*batch with the unbiased
+// variance) and the coefficients of y = x*coef[c] + coef[C + c].
+KERNEL void batchnorm_train_stats_f32(GLOBAL const float* part, i64 part_off, GLOBAL const float* gm, Strided gv,
+    GLOBAL const float* bt, Strided bv, GLOBAL float* rm, i64 rm_off, GLOBAL float* rv, i64 rv_off,
+    GLOBAL float* sm, i64 sm_off, GLOBAL float* si, i64 si_off, GLOBAL float* coef, i64 coef_off,
+    i64 C, i64 M, i64 K, float eps, float momentum)
+{
+    FOR_EACH(c, C)
+    {
+        double n = 0.0, mean = 0.0, m2 = 0.0;
+        for (i64 k = 0; k < K; k++)
+        {
+            double nk = (double)((k + 1) * M / K - k * M / K);
+            if (nk == 0.0) continue;
+            double mk = (double)part[part_off + 2 * (c * K + k)], delta = mk - mean, tot = n + nk;
+            mean += delta * nk / tot;
+            m2 += (double)part[part_off + 2 * (c * K + k) + 1] + delta * delta * n * nk / tot;
+            n = tot;
+        }
+        float meanf = (float)mean;
+        double invStd = 1.0 / sqrt(m2 / (double)M + (double)eps);
+        double g = (double)gm[strided_at(gv, c)];
+        sm[sm_off + c] = meanf;
         si[si_off + c] = (float)invStd;
+        coef[coef_off + c] = (float)(invStd * g);
+        coef[coef_off + C + c] = (float)((double)bt[strided_at(bv, c)] - (double)meanf * invStd * g);
         double mom = (double)momentum;
-        double unbiased = M > 1 ? sq / (m - 1.0) : (double)F32_NAN;
-        rm[rm_off + c] = (float)((1.0 - mom) * (double)rm[rm_off + c] + mom * (double)mean);
+        double unbiased = M > 1 ? m2 / (double)(M - 1) : (double)F32_NAN;
+        rm[rm_off + c] = (float)((1.0 - mom) * (double)rm[rm_off + c] + mom * (double)meanf);
         rv[rv_off + c] = (float)((1.0 - mom) * (double)rv[rv_off + c] + mom * unbiased);
     }
 }
@@ -57,8 +78,8 @@ KERNEL void batchnorm_coef_f32(GLOBAL const float* gm, Strided gv, GLOBAL const 
     }
 }
 
-// y = x*a[c] + shift[c], one thread per element (c = (i / S) % C).
-KERNEL void batchnorm_infer_fwd_f32(GLOBAL const float* x, Strided xv, GLOBAL const float* coef, i64 coef_off,
+// y = x*coef[c] + coef[C + c], one thread per element (c = (i / S) % C): training pass 3 and inference.
+KERNEL void batchnorm_apply_f32(GLOBAL const float* x, Strided xv, GLOBAL const float* coef, i64 coef_off,
     GLOBAL float* y, i64 y_off, i64 C, i64 S, i64 n)
 {
     FOR_EACH(i, n)
@@ -68,43 +89,66 @@ KERNEL void batchnorm_infer_fwd_f32(GLOBAL const float* x, Strided xv, GLOBAL co
     }
 }
 
-// One block per channel: dbeta = sum dy, dgamma = sum dy*(x - mean) * invStd,
-// dx = k*dy + (x - mean)*(-k*invStd*dgamma/M) + (-k*sum dy/M), k = gamma*invStd.
-KERNEL void batchnorm_bwd_f32(GLOBAL const float* x, Strided xv, GLOBAL const float* dy, Strided dyv,
-    GLOBAL const float* gm, Strided gv, GLOBAL const float* smean, Strided smv, GLOBAL const float* sinv, Strided siv,
-    GLOBAL float* dx, i64 dx_off, GLOBAL float* dg, i64 dg_off, GLOBAL float* db, i64 db_off, i64 C, i64 S, i64 M)
+// Backward pass 1, block (c, k): the chunk's sum dy and sum dy*(x - mean) into part[2*BID_X], part[2*BID_X + 1].
+KERNEL void batchnorm_bwd_stats_f32(GLOBAL const float* x, Strided xv, GLOBAL const float* dy, Strided dyv,
+    GLOBAL const float* smean, Strided smv, GLOBAL float* part, i64 part_off, i64 C, i64 S, i64 M, i64 K)
 {
     LOCAL_ARRAY(float, red, BLOCK);
-    i64 c = BID_X;
-    float mean = smean[strided_at(smv, c)], invStd = sinv[strided_at(siv, c)];
+    i64 c = BID_X / K, k = BID_X % K, j0 = k * M / K, j1 = (k + 1) * M / K;
+    float mean = smean[strided_at(smv, c)];
     float a0 = 0.0f, a1 = 0.0f;
-    for (i64 j = TID; j < M; j += BDIM)
+    for (i64 j = j0 + TID; j < j1; j += BDIM)
     {
         i64 pos = bn_pos(j, c, C, S);
         float d = dy[strided_at(dyv, pos)];
         a0 += d;
         a1 += d * (x[strided_at(xv, pos)] - mean);
     }
-    double sumDy = (double)block_sum(a0, red);
-    double sumDyXc = (double)block_sum(a1, red);
-    double dGamma = sumDyXc * (double)invStd;
+    float s0 = block_sum(a0, red), s1 = block_sum(a1, red);
     if (TID == 0)
     {
+        part[part_off + 2 * BID_X] = s0;
+        part[part_off + 2 * BID_X + 1] = s1;
+    }
+}
+
+// Backward pass 2, one thread per channel: dbeta = sum dy, dgamma = sum dy*(x - mean)*invStd (chunks in order, double),
+// and the coefficients of dx = dy*coef[c] + (x - mean)*coef[C + c] + coef[2C + c]: k = gamma*invStd, then
+// k, -k*invStd*dgamma/M and -k*dbeta/M.
+KERNEL void batchnorm_bwd_coef_f32(GLOBAL const float* part, i64 part_off, GLOBAL const float* gm, Strided gv,
+    GLOBAL const float* sinv, Strided siv, GLOBAL float* dg, i64 dg_off, GLOBAL float* db, i64 db_off,
+    GLOBAL float* coef, i64 coef_off, i64 C, i64 M, i64 K)
+{
+    FOR_EACH(c, C)
+    {
+        double sumDy = 0.0, sumDyXc = 0.0;
+        for (i64 k = 0; k < K; k++)
+        {
+            sumDy += (double)part[part_off + 2 * (c * K + k)];
+            sumDyXc += (double)part[part_off + 2 * (c * K + k) + 1];
+        }
+        double invStd = (double)sinv[strided_at(siv, c)];
+        double dGamma = sumDyXc * invStd;
         db[db_off + c] = (float)sumDy;
         dg[dg_off + c] = (float)dGamma;
+        double m = M > 0 ? (double)M : 1.0;
+        double kc = (double)gm[strided_at(gv, c)] * invStd;
+        coef[coef_off + c] = (float)kc;
+        coef[coef_off + C + c] = (float)(-kc * invStd * dGamma / m);
+        coef[coef_off + 2 * C + c] = (float)(-kc * sumDy / m);
     }
-    if (M > 0)
+}
+
+// Backward pass 3, one thread per element: dx = dy*coef[c] + (x - mean[c])*coef[C + c] + coef[2C + c].
+KERNEL void batchnorm_bwd_dx_f32(GLOBAL const float* x, Strided xv, GLOBAL const float* dy, Strided dyv,
+    GLOBAL const float* smean, Strided smv, GLOBAL const float* coef, i64 coef_off, GLOBAL float* dx, i64 dx_off,
+    i64 C, i64 S, i64 n)
+{
+    FOR_EACH(i, n)
     {
-        double m = (double)M;
-        double k = (double)gm[strided_at(gv, c)] * (double)invStd;
-        float alpha = (float)k;
-        float beta = (float)(-k * (double)invStd * dGamma / m);
-        float shift = (float)(-k * sumDy / m);
-        for (i64 j = TID; j < M; j += BDIM)
-        {
-            i64 pos = bn_pos(j, c, C, S);
-            dx[dx_off + pos] = dy[strided_at(dyv, pos)] * alpha + (x[strided_at(xv, pos)] - mean) * beta + shift;
-        }
+        i64 c = i / S % C;
+        dx[dx_off + i] = dy[strided_at(dyv, i)] * coef[coef_off + c]
+            + (x[strided_at(xv, i)] - smean[strided_at(smv, c)]) * coef[coef_off + C + c] + coef[coef_off + 2 * C + c];
     }
 }
 

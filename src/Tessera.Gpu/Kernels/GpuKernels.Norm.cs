@@ -2,9 +2,11 @@ using Tessera.Kernels;
 
 namespace Tessera.Gpu;
 
-/// <summary>Normalisation and dropout launchers (kernels/portable/norm.h). Batch norm reduces one channel per block and
-/// layer norm one row per block (deterministic block sums); layer norm's gamma/beta gradients sum fixed row chunks into
-/// scratch partials, then the partials in chunk order. Inputs are read as collapsed views, outputs written densely.</summary>
+/// <summary>Normalisation and dropout launchers (kernels/portable/norm.h). Batch norm splits each channel into chunks,
+/// one block each, whose partials a per-channel pass merges in order into the statistics and the coefficients of an
+/// element-wise pass; layer norm reduces one row per block, and its gamma/beta gradients sum fixed row chunks into
+/// scratch partials, then the partials in chunk order. All of it is deterministic. Inputs are read as collapsed views,
+/// outputs written densely.</summary>
 public partial class GpuKernels : INormKernels
 {
     private const string Norm = "norm";
@@ -12,36 +14,51 @@ public partial class GpuKernels : INormKernels
     /// <summary>Threads the layer-norm affine-gradient pass aims for (chunks × columns) before it stops splitting rows.</summary>
     private const long LayerNormAffineThreads = 1 << 16;
 
-    // x [N, C, S...] as (C, S, M = N·S): channel c owns positions (n·C + c)·S + s.
-    private static (long C, long S, long M) BatchNormSplit(Tensor x)
+    /// <summary>Values of one channel a batch-norm block reduces at least, before a channel is split over more blocks.</summary>
+    private const long BatchNormChunk = 8192;
+
+    /// <summary>Most blocks one channel is split over.</summary>
+    private const long BatchNormMaxChunks = 1024;
+
+    // x [N, C, S...] as (C, S, M = N·S): channel c owns positions (n·C + c)·S + s. K: blocks (chunks) per channel.
+    private static (long C, long S, long M, long K) BatchNormSplit(Tensor x)
     {
         long s = 1;
         for (int i = 2; i < x.Rank; i++) s *= x.Shape[i];
-        return (x.Shape[1], s, x.Shape[0] * s);
+        long m = x.Shape[0] * s;
+        return (x.Shape[1], s, m, Math.Clamp((m + BatchNormChunk - 1) / BatchNormChunk, 1, BatchNormMaxChunks));
     }
 
     public void BatchNormTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
         Tensor saveMean, Tensor saveInvStd, BatchNormParams p)
     {
         const string op = "BatchNormTraining";
-        var (c, s, m) = BatchNormSplit(x);
-        LaunchRows(Norm, "batchnorm_train_fwd_f32", c,
-            Flat(x, x.Shape, op), Flat(gamma, gamma.Shape, op), Flat(beta, beta.Shape, op), GpuArg.Dense(y, op),
+        var (c, s, m, k) = BatchNormSplit(x);
+        if (c == 0) return;
+        // Chunk statistics, merged per channel into the statistics and y = x·a + shift coefficients, then applied.
+        using var part = Scratch(DType.Float32, checked((int)(c * k)), 2);
+        using var coef = Scratch(DType.Float32, 2, checked((int)c));
+        var xa = Flat(x, x.Shape, op);
+        LaunchRows(Norm, "batchnorm_stats_f32", c * k, xa, GpuArg.Dense(part, op), GpuArg.I64(c), GpuArg.I64(s), GpuArg.I64(m), GpuArg.I64(k));
+        LaunchElements(Norm, "batchnorm_train_stats_f32", c,
+            GpuArg.Dense(part, op), Flat(gamma, gamma.Shape, op), Flat(beta, beta.Shape, op),
             GpuArg.Dense(runningMean, op), GpuArg.Dense(runningVar, op), GpuArg.Dense(saveMean, op), GpuArg.Dense(saveInvStd, op),
-            GpuArg.I64(c), GpuArg.I64(s), GpuArg.I64(m), GpuArg.F32(p.Epsilon), GpuArg.F32(p.Momentum));
+            GpuArg.Dense(coef, op), GpuArg.I64(c), GpuArg.I64(m), GpuArg.I64(k), GpuArg.F32(p.Epsilon), GpuArg.F32(p.Momentum));
+        LaunchElements(Norm, "batchnorm_apply_f32", x.ElementCount,
+            xa, GpuArg.Dense(coef, op), GpuArg.Dense(y, op), GpuArg.I64(c), GpuArg.I64(s), GpuArg.I64(x.ElementCount));
     }
 
     public void BatchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, Tensor y, BatchNormParams p)
     {
         const string op = "BatchNormInference";
-        var (c, s, _) = BatchNormSplit(x);
+        var (c, s, _, _) = BatchNormSplit(x);
         if (x.ElementCount == 0) return;
         // Per-channel scale and shift in double (as the CPU does), then one element-wise pass.
-        using var coef = Scratch(DType.Float32, 2, (int)c);
+        using var coef = Scratch(DType.Float32, 2, checked((int)c));
         LaunchElements(Norm, "batchnorm_coef_f32", c,
             Flat(gamma, gamma.Shape, op), Flat(beta, beta.Shape, op), Flat(runningMean, runningMean.Shape, op),
             Flat(runningVar, runningVar.Shape, op), GpuArg.Dense(coef, op), GpuArg.I64(c), GpuArg.F32(p.Epsilon));
-        LaunchElements(Norm, "batchnorm_infer_fwd_f32", x.ElementCount,
+        LaunchElements(Norm, "batchnorm_apply_f32", x.ElementCount,
             Flat(x, x.Shape, op), GpuArg.Dense(coef, op), GpuArg.Dense(y, op), GpuArg.I64(c), GpuArg.I64(s), GpuArg.I64(x.ElementCount));
     }
 
@@ -49,11 +66,19 @@ public partial class GpuKernels : INormKernels
         Tensor dx, Tensor dgamma, Tensor dbeta, BatchNormParams p)
     {
         const string op = "BatchNormBackward";
-        var (c, s, m) = BatchNormSplit(x);
-        LaunchRows(Norm, "batchnorm_bwd_f32", c,
-            Flat(x, x.Shape, op), Flat(dy, x.Shape, op), Flat(gamma, gamma.Shape, op), Flat(saveMean, saveMean.Shape, op),
-            Flat(saveInvStd, saveInvStd.Shape, op), GpuArg.Dense(dx, op), GpuArg.Dense(dgamma, op), GpuArg.Dense(dbeta, op),
-            GpuArg.I64(c), GpuArg.I64(s), GpuArg.I64(m));
+        var (c, s, m, k) = BatchNormSplit(x);
+        if (c == 0) return;
+        // Chunk sums of dy and dy·(x − mean), merged per channel into dgamma, dbeta and the dx coefficients, then dx.
+        using var part = Scratch(DType.Float32, checked((int)(c * k)), 2);
+        using var coef = Scratch(DType.Float32, 3, checked((int)c));
+        GpuArg xa = Flat(x, x.Shape, op), dya = Flat(dy, x.Shape, op), ma = Flat(saveMean, saveMean.Shape, op);
+        LaunchRows(Norm, "batchnorm_bwd_stats_f32", c * k, xa, dya, ma, GpuArg.Dense(part, op),
+            GpuArg.I64(c), GpuArg.I64(s), GpuArg.I64(m), GpuArg.I64(k));
+        LaunchElements(Norm, "batchnorm_bwd_coef_f32", c, GpuArg.Dense(part, op), Flat(gamma, gamma.Shape, op),
+            Flat(saveInvStd, saveInvStd.Shape, op), GpuArg.Dense(dgamma, op), GpuArg.Dense(dbeta, op), GpuArg.Dense(coef, op),
+            GpuArg.I64(c), GpuArg.I64(m), GpuArg.I64(k));
+        LaunchElements(Norm, "batchnorm_bwd_dx_f32", x.ElementCount, xa, dya, ma, GpuArg.Dense(coef, op), GpuArg.Dense(dx, op),
+            GpuArg.I64(c), GpuArg.I64(s), GpuArg.I64(x.ElementCount));
     }
 
     // x as [rows, inner] around the (normalised) axis.
