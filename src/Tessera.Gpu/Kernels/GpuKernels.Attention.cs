@@ -50,7 +50,7 @@ public partial class GpuKernels : IAttentionKernels
         GpuArg la = GpuArg.Viewed(lse, op), ga = GpuArg.Viewed(dO, op);
         float scale = AttentionScale(p, d);
         GpuArg causal = GpuArg.I32(p.Causal ? 1 : 0);
-        using var dRow = Scratch(DType.Float32, checked((int)(bh * tq)));
+        using var dRow = Scratch(DType.Float32, bn, hn, tq);
         LaunchRows(AttentionFamily, "attention_bwd_dq_f32", bh * tq,
             qa, ka, va, ma, hasMask, GpuArg.Viewed(o, op), la, ga, GpuArg.Dense(dq, op), GpuArg.Dense(dRow, op),
             GpuArg.I64(hn), GpuArg.I64(tq), GpuArg.I64(tk), GpuArg.I64(d), GpuArg.I64(dvh), GpuArg.F32(scale), causal);

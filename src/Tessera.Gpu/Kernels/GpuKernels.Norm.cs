@@ -36,8 +36,8 @@ public partial class GpuKernels : INormKernels
         var (c, s, m, k) = BatchNormSplit(x);
         if (c == 0) return;
         // Chunk statistics, merged per channel into the statistics and y = x·a + shift coefficients, then applied.
-        using var part = Scratch(DType.Float32, checked((int)(c * k)), 2);
-        using var coef = Scratch(DType.Float32, 2, checked((int)c));
+        using var part = Scratch(DType.Float32, (int)c, (int)k, 2);
+        using var coef = Scratch(DType.Float32, 2, (int)c);
         var xa = Flat(x, x.Shape, op);
         LaunchRows(Norm, "batchnorm_stats_f32", c * k, xa, GpuArg.Dense(part, op), GpuArg.I64(c), GpuArg.I64(s), GpuArg.I64(m), GpuArg.I64(k));
         LaunchElements(Norm, "batchnorm_train_stats_f32", c,
@@ -54,7 +54,7 @@ public partial class GpuKernels : INormKernels
         var (c, s, _, _) = BatchNormSplit(x);
         if (x.ElementCount == 0) return;
         // Per-channel scale and shift in double (as the CPU does), then one element-wise pass.
-        using var coef = Scratch(DType.Float32, 2, checked((int)c));
+        using var coef = Scratch(DType.Float32, 2, (int)c);
         LaunchElements(Norm, "batchnorm_coef_f32", c,
             Flat(gamma, gamma.Shape, op), Flat(beta, beta.Shape, op), Flat(runningMean, runningMean.Shape, op),
             Flat(runningVar, runningVar.Shape, op), GpuArg.Dense(coef, op), GpuArg.I64(c), GpuArg.F32(p.Epsilon));
@@ -69,8 +69,8 @@ public partial class GpuKernels : INormKernels
         var (c, s, m, k) = BatchNormSplit(x);
         if (c == 0) return;
         // Chunk sums of dy and dy·(x − mean), merged per channel into dgamma, dbeta and the dx coefficients, then dx.
-        using var part = Scratch(DType.Float32, checked((int)(c * k)), 2);
-        using var coef = Scratch(DType.Float32, 3, checked((int)c));
+        using var part = Scratch(DType.Float32, (int)c, (int)k, 2);
+        using var coef = Scratch(DType.Float32, 3, (int)c);
         GpuArg xa = Flat(x, x.Shape, op), dya = Flat(dy, x.Shape, op), ma = Flat(saveMean, saveMean.Shape, op);
         LaunchRows(Norm, "batchnorm_bwd_stats_f32", c * k, xa, dya, ma, GpuArg.Dense(part, op),
             GpuArg.I64(c), GpuArg.I64(s), GpuArg.I64(m), GpuArg.I64(k));
