@@ -16,10 +16,12 @@
 // LOCAL arrays As and Bs of GEMM_BK * GEMM_LD floats, i64 m0 and n0, int tx and ty, float acc[16]. A_AT(i, k) and
 // B_AT(k, j) are expressions evaluated for in-range indices only (out-of-range elements load as zero). A_KFAST says that
 // consecutive k are adjacent in memory for A (else consecutive i), B_NFAST that consecutive j are adjacent for B (else
-// consecutive k): the tile loads then walk memory in that order. Every thread of the block must run it (barriers).
-#define GEMM_MAINLOOP(M, N, K, A_KFAST, B_NFAST, A_AT, B_AT) \
+// consecutive k): the tile loads then walk memory in that order. PREP(k0) runs first in each K step, by every thread
+// (it may hold a barrier): kernels fill per-step tables there. Every thread of the block must run the loop (barriers).
+#define GEMM_MAINLOOP(M, N, K, A_KFAST, B_NFAST, A_AT, B_AT, PREP) \
     for (i64 gm_k0 = 0; gm_k0 < (K); gm_k0 += GEMM_BK) \
     { \
+        PREP(gm_k0) \
         for (int gm_r = 0; gm_r < 4; gm_r++) \
         { \
             int gm_l = TID + gm_r * BLOCK; \
@@ -57,6 +59,9 @@
 #define GEMM_ACC_ZERO \
     float acc[16]; \
     for (int gm_z = 0; gm_z < 16; gm_z++) acc[gm_z] = 0.0f;
+
+// The PREP of kernels without per-step tables.
+#define GEMM_NO_PREP(k0)
 
 // Runs STORE(i, j, value) for each in-range element of the thread's 4x4 sub-tile.
 #define GEMM_EPILOGUE(M, N, STORE) \
@@ -125,7 +130,7 @@ KERNEL void gemm_f32(GLOBAL const float* a, Strided av, GLOBAL const float* b, S
         i64 biasoff = has_bias ? gemm_batch_offset(biasv, bz) : 0;
         i64 coff = c_off + bz * M * N, poff = part_off + (BID_Z * batches + bz) * M * N;
         GEMM_ACC_ZERO
-        GEMM_MAINLOOP(M, N, ks, aKFast, bNFast, GEMM_A, GEMM_B)
+        GEMM_MAINLOOP(M, N, ks, aKFast, bNFast, GEMM_A, GEMM_B, GEMM_NO_PREP)
         GEMM_EPILOGUE(M, N, GEMM_STORE)
     }
 }
@@ -199,10 +204,27 @@ DEVICE_FN float conv_w_at(GLOBAL const float* w, Strided wv, ConvGeom g, int o, 
     return w[wv.offset + o * wv.stride[0] + c * wv.stride[1] + kh * wv.stride[2] + kw * wv.stride[3]];
 }
 
+// An input tap: x[base + off] when (ih, iw) lies in the plane, else 0 (padding).
+DEVICE_FN float conv_tap(GLOBAL const float* x, i64 base, i64 off, int ih, int iw, int H, int W)
+{
+    return ih < 0 || ih >= H || iw < 0 || iw >= W ? 0.0f : x[base + off];
+}
+
 // y[n, g*og + i, p] = sum over k = (c, kh, kw) of w[g*og + i, k] * col(n, g)[k, p] + bias. One (sample, group) per grid
-// row Y (grid-stride), tiles of og x P along X.
-#define CONV_FWD_A(i, k) conv_w_at(w, wv, g, o0 + (int)(i), (int)(k) / kk, (int)(k))
-#define CONV_FWD_B(k, j) conv_col_at(x, xv, xbase, g, (int)(k), (int)(j))
+// row Y (grid-stride), tiles of og x P along X. w must be dense in (c, kh, kw) (w[o, k] at o * stride0 + k). Each
+// thread loads one column p of the tile (B_NFAST: p = n0 + TID % 64), whose window origin it computes once per tile;
+// each K step tabulates its 16 rows k (offset of (c, kh, kw) in x, tap displacement), so loads need no divisions.
+#define CONV_FWD_PREP(k0) \
+    if (TID < GEMM_BK) \
+    { \
+        int kq = (int)(k0) + TID, c = kq / kk, r = kq - c * kk, kh = r / KW, kw = r - kh * KW; \
+        kt_dh[TID] = kh * DH; \
+        kt_dw[TID] = kw * DW; \
+        kt_off[TID] = c * xv.stride[1] + (i64)kh * DH * xv.stride[2] + (i64)kw * DW * xv.stride[3]; \
+    } \
+    BARRIER();
+#define CONV_FWD_A(i, k) w[wbase + (i) * wv.stride[0] + (k)]
+#define CONV_FWD_B(k, j) conv_tap(x, xj, kt_off[(k) & 15], hj + kt_dh[(k) & 15], wj + kt_dw[(k) & 15], H, W)
 #define CONV_FWD_STORE(i, j, v) \
     y[ybase + (i) * P + (j)] = (v) + (has_bias ? bias[biasv.offset + (o0 + (i)) * biasv.stride[0]] : 0.0f);
 KERNEL void conv2d_fwd_f32(GLOBAL const float* x, Strided xv, GLOBAL const float* w, Strided wv,
@@ -211,21 +233,27 @@ KERNEL void conv2d_fwd_f32(GLOBAL const float* x, Strided xv, GLOBAL const float
                            i32 SH, i32 SW, i32 PT, i32 PL, i32 DH, i32 DW, i64 tilesN)
 {
     GEMM_TILE_SETUP
-    ConvGeom g = conv_geom(H, W, KH, KW, OH, OW, SH, SW, PT, PL, DH, DW);
+    LOCAL_ARRAY(i64, kt_off, GEMM_BK);
+    LOCAL_ARRAY(int, kt_dh, GEMM_BK);
+    LOCAL_ARRAY(int, kt_dw, GEMM_BK);
     int cg = C / G, og = O / G, kk = KH * KW;
     i64 P = (i64)OH * OW, K = (i64)cg * kk;
     GEMM_TILE_ORIGIN(tilesN)
+    i64 pj = n0 + (TID & 63);
+    int ohj = (int)(pj / OW), owj = (int)(pj - (i64)ohj * OW), hj = ohj * SH - PT, wj = owj * SW - PL;
     for (i64 bz = BID_Y; bz < (i64)N * G; bz += GDIM_Y)
     {
         i64 n = bz / G;
         int grp = (int)(bz - n * G), o0 = grp * og;
-        i64 xbase = xv.offset + n * xv.stride[0] + (i64)grp * cg * xv.stride[1];
+        i64 xj = xv.offset + n * xv.stride[0] + (i64)grp * cg * xv.stride[1] + hj * xv.stride[2] + wj * xv.stride[3];
+        i64 wbase = wv.offset + o0 * wv.stride[0];
         i64 ybase = y_off + (n * O + o0) * P;
         GEMM_ACC_ZERO
-        GEMM_MAINLOOP(og, P, K, 1, g.SW == 1, CONV_FWD_A, CONV_FWD_B)
+        GEMM_MAINLOOP(og, P, K, 1, 1, CONV_FWD_A, CONV_FWD_B, CONV_FWD_PREP)
         GEMM_EPILOGUE(og, P, CONV_FWD_STORE)
     }
 }
+#undef CONV_FWD_PREP
 #undef CONV_FWD_A
 #undef CONV_FWD_B
 #undef CONV_FWD_STORE
@@ -265,7 +293,7 @@ KERNEL void conv2d_bwd_data_f32(GLOBAL const float* dy, Strided dyv, GLOBAL cons
         i64 dybase = dyv.offset + n * dyv.stride[0] + (i64)o0 * dyv.stride[1];
         i64 dxbase = dx_off + (n * C + (i64)grp * cg) * HW;
         GEMM_ACC_ZERO
-        GEMM_MAINLOOP(cg, HW, K, 1, 1, CONV_BD_A, CONV_BD_B)
+        GEMM_MAINLOOP(cg, HW, K, 1, 1, CONV_BD_A, CONV_BD_B, GEMM_NO_PREP)
         GEMM_EPILOGUE(cg, HW, CONV_BD_STORE)
     }
 }
@@ -310,7 +338,7 @@ KERNEL void conv2d_bwd_weight_f32(GLOBAL const float* x, Strided xv, GLOBAL cons
         int o0 = (int)gz * og, c0 = (int)gz * cg;
         i64 dwbase = dw_off + slice * (i64)O * KD + (i64)o0 * KD;
         GEMM_ACC_ZERO
-        GEMM_MAINLOOP(og, KD, K, 1, 0, CONV_BW_A, CONV_BW_B)
+        GEMM_MAINLOOP(og, KD, K, 1, 0, CONV_BW_A, CONV_BW_B, GEMM_NO_PREP)
         GEMM_EPILOGUE(og, KD, CONV_BW_STORE)
     }
 }

@@ -14,10 +14,15 @@ public partial class GpuKernels : IConvKernels
         if (y.ElementCount == 0) return;
         int n = x.Shape[0], o = w.Shape[0], og = o / p.Groups;
         long plane = (long)y.Shape[2] * y.Shape[3], tilesN = Tiles(plane);
-        GpuArg[] args = [GpuArg.Viewed(x, op), GpuArg.Viewed(w, op),
-            bias is null ? GpuArg.Viewed(w, op) : GpuArg.Viewed(bias, op), GpuArg.I32(bias is null ? 0 : 1), GpuArg.Dense(y, op),
-            .. ConvSizes(x, w, y, p)];
-        if (SparseTileRows(og)) LaunchElements("linalg", "conv2d_fwd_direct_f32", y.ElementCount, args);
+        bool direct = SparseTileRows(og);
+        // The implicit GEMM reads each filter as one row (c, kh, kw): a filter laid out otherwise is copied first.
+        var ws = w.Strides;
+        using var wc = direct || (ws[3] == 1 && ws[2] == w.Shape[3] && ws[1] == (long)w.Shape[2] * w.Shape[3]) ? null : w.Contiguous();
+        var wr = wc ?? w;
+        GpuArg[] args = [GpuArg.Viewed(x, op), GpuArg.Viewed(wr, op),
+            bias is null ? GpuArg.Viewed(wr, op) : GpuArg.Viewed(bias, op), GpuArg.I32(bias is null ? 0 : 1), GpuArg.Dense(y, op),
+            .. ConvSizes(x, wr, y, p)];
+        if (direct) LaunchElements("linalg", "conv2d_fwd_direct_f32", y.ElementCount, args);
         else Launch("linalg", "conv2d_fwd_f32", ConvGrid(op, Tiles(og) * tilesN, (long)n * p.Groups, 1), [.. args, GpuArg.I64(tilesN)]);
     }
 
