@@ -64,6 +64,18 @@ public sealed class CudaResolverTests : IDisposable
     }
 
     [Fact]
+    public void Nvrtc_IsProbedNewestFirst_ThenDebians11_2()
+    {
+        var names = CudaLibraries.Spec(CudaLibrary.Nvrtc).LinuxNames;
+        Assert.Equal(new[] { "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2" }, names.Take(3));
+        var env = Isolated(new() { ["TESSERA_LIBNVRTC"] = _dir });
+        var load = CudaLibraries.Probe(CudaLibraries.Spec(CudaLibrary.Nvrtc), env);
+        int i13 = load.Attempts.ToList().FindIndex(a => a.Contains("libnvrtc.so.13"));
+        int i11 = load.Attempts.ToList().FindIndex(a => a.Contains("libnvrtc.so.11.2"));
+        Assert.True(i13 >= 0 && i11 > i13, string.Join("; ", load.Attempts));
+    }
+
+    [Fact]
     public void Override_WithRealSharedLibrary_Loads()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "Linux loader test");
