@@ -13,6 +13,7 @@ namespace Tessera.Cuda;
 public sealed unsafe class CudaDevice : IDevice
 {
     private readonly PinnedStagingPool _staging;
+    private readonly Lazy<CudaBlas> _blas;
 
     internal CudaDevice(int ordinal)
     {
@@ -22,6 +23,7 @@ public sealed unsafe class CudaDevice : IDevice
         Memory = new CudaMemoryPool(this);
         _staging = new PinnedStagingPool(Context);
         Runtime = new CudaRuntime(this);
+        _blas = new Lazy<CudaBlas>(() => new CudaBlas(this), LazyThreadSafetyMode.ExecutionAndPublication);
         Kernels = new CudaKernels(Runtime);
     }
 
@@ -46,6 +48,10 @@ public sealed unsafe class CudaDevice : IDevice
     public CudaRuntime Runtime { get; }
 
     public CudaKernels Kernels { get; }
+
+    /// <summary>cuBLASLt GEMM of this device (fp32/TF32 for <see cref="IKernels"/>, bf16/fp16 with fp32 accumulation
+    /// through <see cref="CudaBlas.Matmul"/>). Needs libcublasLt (<see cref="CudaBlas.IsAvailable"/>).</summary>
+    public CudaBlas Blas => _blas.Value;
     IKernels IDevice.Kernels => Kernels;
 
     /// <summary>A new non-blocking stream (dispose it when done: it waits for its work, then is destroyed).</summary>
