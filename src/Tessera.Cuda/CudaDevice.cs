@@ -14,6 +14,7 @@ public sealed unsafe class CudaDevice : IDevice
 {
     private readonly PinnedStagingPool _staging;
     private readonly Lazy<CudaBlas> _blas;
+    private readonly Lazy<CudaDnn> _dnn;
 
     internal CudaDevice(int ordinal)
     {
@@ -24,6 +25,7 @@ public sealed unsafe class CudaDevice : IDevice
         _staging = new PinnedStagingPool(Context);
         Runtime = new CudaRuntime(this);
         _blas = new Lazy<CudaBlas>(() => new CudaBlas(this), LazyThreadSafetyMode.ExecutionAndPublication);
+        _dnn = new Lazy<CudaDnn>(() => new CudaDnn(this), LazyThreadSafetyMode.ExecutionAndPublication);
         Kernels = new CudaKernels(Runtime);
     }
 
@@ -52,6 +54,9 @@ public sealed unsafe class CudaDevice : IDevice
     /// <summary>cuBLASLt GEMM of this device (fp32/TF32 for <see cref="IKernels"/>, bf16/fp16 with fp32 accumulation
     /// through <see cref="CudaBlas.Matmul"/>). Needs libcublasLt (<see cref="CudaBlas.IsAvailable"/>).</summary>
     public CudaBlas Blas => _blas.Value;
+
+    /// <summary>cuDNN convolution of this device. Needs libcudnn.so.9 (<see cref="CudaDnn.IsAvailable"/>).</summary>
+    public CudaDnn Dnn => _dnn.Value;
     IKernels IDevice.Kernels => Kernels;
 
     /// <summary>A new non-blocking stream (dispose it when done: it waits for its work, then is destroyed).</summary>
