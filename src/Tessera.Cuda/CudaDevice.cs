@@ -108,6 +108,26 @@ public sealed unsafe class CudaDevice : IDevice
 
     public bool Supports(OpKind op, DType dtype) => Kernels.Supports(op, dtype);
 
+    /// <summary>Captures the work <paramref name="body"/> enqueues into a <see cref="CudaGraph"/> for replay. The capture
+    /// runs on <paramref name="stream"/>, or on a temporary stream ordered after the default stream. UNTESTED ON A GPU.</summary>
+    public CudaGraph Capture(Action body, CudaStream? stream = null, CUstreamCaptureMode mode = CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED)
+    {
+        if (stream != null) return CudaGraph.Capture(this, CudaStream.Of(stream, this, "CudaDevice.Capture"), body, mode);
+        using var temp = CreateStream();
+        using (var ready = CreateEvent())
+        {
+            ready.Record(DefaultStream);
+            temp.Wait(ready);
+        }
+        var graph = CudaGraph.Capture(this, temp, body, mode);
+        using (var done = CreateEvent())
+        {
+            done.Record(temp);
+            DefaultStream.Wait(done);
+        }
+        return graph;
+    }
+
     /// <summary>Blocks until all work on every stream of the device has finished (default stream and created ones).</summary>
     public void Synchronize()
     {
