@@ -66,33 +66,37 @@ public sealed unsafe class CudaDevice : IDevice
     public CudaEvent CreateEvent(bool timing = false) => new(this, timing);
     IEvent IDevice.CreateEvent(bool timing) => CreateEvent(timing);
 
+    /// <summary>Host → device through pinned staging buffers, ordered on <paramref name="stream"/> (null: the launch stream,
+    /// <see cref="CudaRuntime.Stream"/>). Returns once the bytes are staged; the DMA may still be running.</summary>
     public void CopyFromHost(ReadOnlySpan<byte> source, DeviceBuffer destination, long byteOffset, IStream? stream = null)
     {
         const string op = "CudaDevice.CopyFromHost";
         CheckRange(op, destination, byteOffset, source.Length);
         if (source.IsEmpty) return;
-        var s = CudaStream.Of(stream, this, op);
+        var s = stream == null ? Runtime.CurrentStream : CudaStream.Of(stream, this, op);
         _staging.CopyToDevice(source, new CuDevicePtr((ulong)destination.Handle).Offset(byteOffset), s.Handle);
     }
 
+    /// <summary>Device → host through pinned staging buffers, after the work queued on <paramref name="stream"/> (null: the
+    /// launch stream); returns when the bytes are in <paramref name="destination"/>.</summary>
     public void CopyToHost(DeviceBuffer source, long byteOffset, Span<byte> destination, IStream? stream = null)
     {
         const string op = "CudaDevice.CopyToHost";
         CheckRange(op, source, byteOffset, destination.Length);
         if (destination.IsEmpty) return;
-        var s = CudaStream.Of(stream, this, op);
+        var s = stream == null ? Runtime.CurrentStream : CudaStream.Of(stream, this, op);
         _staging.CopyToHost(new CuDevicePtr((ulong)source.Handle).Offset(byteOffset), destination, s.Handle);
     }
 
-    /// <summary>Copies <paramref name="bytes"/> between device buffers (of this device), ordered on <paramref name="stream"/>;
-    /// the host does not wait.</summary>
+    /// <summary>Copies <paramref name="bytes"/> between device buffers (of this device), ordered on <paramref name="stream"/>
+    /// (null: the launch stream); the host does not wait.</summary>
     public void CopyDeviceToDevice(DeviceBuffer source, long sourceOffset, DeviceBuffer destination, long destinationOffset, long bytes, IStream? stream = null)
     {
         const string op = "CudaDevice.CopyDeviceToDevice";
         CheckRange(op, source, sourceOffset, bytes);
         CheckRange(op, destination, destinationOffset, bytes);
         if (bytes == 0) return;
-        var s = CudaStream.Of(stream, this, op);
+        var s = stream == null ? Runtime.CurrentStream : CudaStream.Of(stream, this, op);
         Context.MakeCurrent();
         CuDriver.cuMemcpyDtoDAsync_v2(new CuDevicePtr((ulong)destination.Handle).Offset(destinationOffset),
             new CuDevicePtr((ulong)source.Handle).Offset(sourceOffset), (nuint)bytes, s.Handle).Check();

@@ -22,7 +22,7 @@ public sealed record PtxImage(string Family, byte[] Ptx, string Key, IReadOnlyLi
 /// <summary>
 /// Compiles the portable kernel programs (<see cref="GpuSources.Program"/> in the CUDA dialect) to PTX with NVRTC. Needs
 /// only libnvrtc (no driver, no GPU), so CI compiles every family. Options: <c>--gpu-architecture=compute_XY</c>,
-/// <c>--std=c++17</c>, <c>-lineinfo</c>. Results are cached on disk under <c>$TESSERA_CACHE_DIR/cuda</c> (default
+/// <c>--std=c++17</c>, <c>-lineinfo</c>, <c>-default-device</c>. Results are cached on disk under <c>$TESSERA_CACHE_DIR/cuda</c> (default
 /// <c>~/.cache/tessera/cuda</c>), one file per key = SHA-256 of (toolchain "nvrtc M.m driver V", options, program text).
 /// Files are written atomically (temp file + rename) and carry a header with the key, the length and the SHA-256 of the
 /// PTX; an entry that is unreadable or does not verify is recompiled and rewritten, never trusted.
@@ -122,8 +122,10 @@ public static unsafe class NvrtcCompiler
     }
 
     /// <summary>The options a family is compiled with for an architecture (e.g. 90 for compute_90).</summary>
+    /// <remarks><c>-default-device</c> matches the kernel compile check (/work/briefs/kcheck.py) so that a helper a family
+    /// forgot to mark DEVICE_FN compiles here exactly as it did there.</remarks>
     public static IReadOnlyList<string> Options(int architecture) =>
-        new[] { $"--gpu-architecture=compute_{architecture}", "--std=c++17", "-lineinfo" };
+        new[] { $"--gpu-architecture=compute_{architecture}", "--std=c++17", "-lineinfo", "-default-device" };
 
     /// <summary>Compiles kernel family <paramref name="family"/> for compute capability major.minor (cached on disk).</summary>
     /// <param name="cacheDirectory">Cache folder; null for <see cref="DefaultCacheDirectory"/>, "" to disable caching.</param>
