@@ -12,6 +12,7 @@ typedef struct { i64 shape[MAX_RANK]; i64 stride[MAX_RANK]; i64 offset; i32 rank
 // Element offset of the row-major linear index i in the view.
 DEVICE_FN i64 strided_at(Strided d, i64 i)
 {
+    if (d.rank == 1) return d.offset + i * d.stride[0]; // dense tensors arrive flattened: no divisions
     i64 off = d.offset;
     for (int k = d.rank - 1; k >= 0; k--)
     {

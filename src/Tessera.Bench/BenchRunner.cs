@@ -89,10 +89,12 @@ public static class BenchRunner
             var opts = s.Timing ?? DefaultTiming(s.Size);
             int cur = 0;
             Action? rotate = instances.Count > 1 ? () => cur = (cur + 1) % instances.Count : null;
-            var ours = BenchTimer.Measure(() => instances[cur].Run(), opts, rotate);
+            var ours = BenchTimer.Measure(device, () => instances[cur].Run(), opts, rotate);
 
             var baselines = new List<BaselineResult>();
-            if (s.Baselines)
+            // The catalog's baselines run on the host: they compare with the CPU backend only (GPU baselines are the
+            // native cuBLASLt/cuDNN program and PyTorch, run beside the bench on the GPU machine).
+            if (s.Baselines && device.Kind == Devices.DeviceKind.Cpu)
                 foreach (var b in c.Baselines) baselines.Add(TimeBaseline(b, instances, s.Threads, opts, verification.Ok ? ours.MedianMs : null));
             return Row(c, ours, verification, baselines, s);
         }

@@ -51,6 +51,43 @@ public static class BenchTimer
         return Summarise(times, callsPerSample);
     }
 
+    /// <summary>Times <paramref name="run"/> on <paramref name="device"/>. On the CPU (whose kernels return when done)
+    /// this is <see cref="Measure(Action, BenchOptions?, Action?)"/>; elsewhere launches are asynchronous, so each sample
+    /// is bracketed by timing events on the default stream and read after synchronising, and warm-up synchronises
+    /// too (the queue never runs ahead of the measurement).</summary>
+    public static Measurement Measure(Devices.IDevice device, Action run, BenchOptions? options = null, Action? beforeEach = null)
+    {
+        if (device.Kind == Devices.DeviceKind.Cpu) return Measure(run, options, beforeEach);
+        var o = options ?? new BenchOptions();
+        var stream = device.DefaultStream;
+        using var start = device.CreateEvent(timing: true);
+        using var end = device.CreateEvent(timing: true);
+        var sw = Stopwatch.StartNew();
+        int warm = 0;
+        while (warm < Math.Min(o.MinWarmupCalls, 10) || sw.Elapsed.TotalMilliseconds < o.WarmupMs)
+        {
+            beforeEach?.Invoke();
+            run();
+            stream.Synchronize();
+            warm++;
+            if (warm >= o.MinWarmupCalls * 1000) break;
+        }
+        double perCall = Math.Max(sw.Elapsed.TotalMilliseconds / warm, 1e-6);
+        int callsPerSample = beforeEach is null ? Math.Max(1, (int)Math.Ceiling(o.MinSampleMs / perCall)) : 1;
+        int samples = (int)Math.Clamp(o.RepeatMs / (perCall * callsPerSample), o.MinSamples, o.MaxSamples);
+        var times = new double[samples];
+        for (int s = 0; s < samples; s++)
+        {
+            beforeEach?.Invoke();
+            start.Record(stream);
+            for (int c = 0; c < callsPerSample; c++) run();
+            end.Record(stream);
+            end.Synchronize();
+            times[s] = end.ElapsedMillisecondsSince(start) / callsPerSample;
+        }
+        return Summarise(times, callsPerSample);
+    }
+
     /// <summary>Median, extremes and relative standard deviation of per-call times.</summary>
     public static Measurement Summarise(double[] perCallMs, int callsPerSample = 1)
     {

@@ -21,11 +21,27 @@ internal static class BenchCommand
         var output = new Option<string?>("--out") { Description = "report file (table format: the JSON report; default tessera-bench-<date>.json)" };
         var plot = new Option<string?>("--plot") { Description = "roofline chart FILE.png or FILE.svg (ratios chart written beside it as FILE-ratios.ext)" };
         var noBaselines = new Option<bool>("--no-baselines") { Description = "time Tessera only" };
+        var graphReplay = new Option<int>("--graph-replay")
+        {
+            Description = "instead of the kernel suite: time a chain of N small element-wise nodes run node by node against its " +
+                          "device-graph replay (CUDA graphs; other devices report node-by-node time only)",
+        };
         var cmd = new Command("bench", "Benchmark kernels against baselines measured in the same run (verified against the reference first).")
-            { device, ops, size, threads, cold, format, output, plot, noBaselines };
-        cmd.SetAction(r => Cli.Guard(() => Run(r.GetValue(device)!, r.GetValue(ops) ?? Array.Empty<string>(), r.GetValue(size)!,
-            r.GetValue(threads), r.GetValue(cold), r.GetValue(format)!, r.GetValue(output), r.GetValue(plot), !r.GetValue(noBaselines))));
+            { device, ops, size, threads, cold, format, output, plot, noBaselines, graphReplay };
+        cmd.SetAction(r => Cli.Guard(() => r.GetValue(graphReplay) > 0
+            ? RunGraphReplay(r.GetValue(device)!, r.GetValue(graphReplay), r.GetValue(threads), r.GetValue(output))
+            : Run(r.GetValue(device)!, r.GetValue(ops) ?? Array.Empty<string>(), r.GetValue(size)!,
+                r.GetValue(threads), r.GetValue(cold), r.GetValue(format)!, r.GetValue(output), r.GetValue(plot), !r.GetValue(noBaselines))));
         return cmd;
+    }
+
+    private static int RunGraphReplay(string deviceArg, int nodes, int threads, string? outPath)
+    {
+        if (nodes < 2 || nodes > 100_000) throw new TesseraArgumentException("bench", "--graph-replay", $"node count must be in [2, 100000], got {nodes}");
+        var result = GraphReplayResult.Run(Cli.OpenDevice(deviceArg, threads), nodes);
+        Console.WriteLine(result);
+        if (outPath is not null) File.WriteAllText(outPath, result.ToJson());
+        return result.OutputsAgree == false ? 1 : 0;
     }
 
     private static int Run(string deviceArg, string[] ops, string sizeArg, int threads, bool cold, string format, string? outPath,

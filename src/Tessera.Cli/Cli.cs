@@ -21,10 +21,18 @@ internal static class Cli
         }
     }
 
-    /// <summary>Opens a device by id ("cpu", "cuda:0") after registering the backends this build has.</summary>
-    public static IDevice OpenDevice(string id, int threads)
+    /// <summary>Touches each backend assembly this build has so that it registers itself.</summary>
+    public static void RegisterBackends()
     {
         _ = CpuBackend.Instance;
+        _ = Tessera.Cuda.CudaBackend.Instance;
+        _ = Tessera.OpenCL.ClBackend.Instance;
+    }
+
+    /// <summary>Opens a device by id ("cpu", "cuda:0", "opencl") after registering the backends this build has.</summary>
+    public static IDevice OpenDevice(string id, int threads)
+    {
+        RegisterBackends();
         var device = BackendRegistry.GetDevice(id);
         if (device is CpuDevice cpu) cpu.Threads = threads;
         return device;

@@ -18,9 +18,7 @@ internal static class DevicesCommand
 
     private static int Run()
     {
-        // Touch each backend assembly so that it registers itself.
-        _ = CpuBackend.Instance;
-        _ = CudaBackend.Instance;
+        Cli.RegisterBackends();
         var table = new Table().Border(TableBorder.Rounded).AddColumns("backend", "status", "details");
         foreach (var backend in BackendRegistry.All.OrderBy(b => b.Kind))
         {

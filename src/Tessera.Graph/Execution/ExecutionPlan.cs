@@ -46,7 +46,8 @@ public sealed class ExecutionPlan : IDisposable
     /// <summary>Bytes the intermediates would take each in its own buffer.</summary>
     public long NaiveBytes { get; }
 
-    /// <summary>When true, <see cref="Run"/> records each node's wall time (after synchronising the stream).</summary>
+    /// <summary>When true, <see cref="Run"/> records each node's time: wall time after synchronising on the CPU,
+    /// timing events around each node on other devices (one synchronisation at the end of the run).</summary>
     public bool Profile { get; set; }
 
     /// <summary>Per-node time of the last profiled run, in schedule order (milliseconds).</summary>
@@ -55,6 +56,7 @@ public sealed class ExecutionPlan : IDisposable
     /// <summary>Start of each node in the last profiled run, relative to the run's start (milliseconds).</summary>
     public IReadOnlyList<double> NodeStartMilliseconds => _nodeStartMs;
     private double[] _nodeStartMs = Array.Empty<double>();
+    private IEvent[] _events = Array.Empty<IEvent>();
 
     /// <summary>Compiles <paramref name="graph"/> for <paramref name="device"/>. With <paramref name="reuseMemory"/> false every
     /// intermediate gets its own bytes (no liveness sharing, no in-place): a debugging aid and a check of the planner.</summary>
@@ -157,35 +159,100 @@ public sealed class ExecutionPlan : IDisposable
         this[Graph.Values.FirstOrDefault(v => v.Kind == ValueKind.Input && v.Name == name)
              ?? throw new TesseraArgumentException("ExecutionPlan.Input", nameof(name), $"no input named '{name}'")];
 
-    /// <summary>Runs every node once, in order, on the device's default stream.</summary>
+    /// <summary>Runs every node once, in order, on the device's default stream. Where the device names ranges for a
+    /// profiler (<see cref="IRangeAnnotator"/>, NVTX on CUDA), each node is a range named after the node.</summary>
     public void Run()
     {
         var ctx = Context;
+        var ranges = Device is IRangeAnnotator { RangesEnabled: true } r ? r : null;
         if (!Profile)
         {
             for (int s = 0; s < _schedule.Length; s++)
-                _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
-        }
-        else
-        {
-            if (_nodeStartMs.Length != _schedule.Length) _nodeStartMs = new double[_schedule.Length];
-            var stream = Device.DefaultStream;
-            long t0 = Stopwatch.GetTimestamp();
-            for (int s = 0; s < _schedule.Length; s++)
             {
-                long a = Stopwatch.GetTimestamp();
+                ranges?.PushRange(_schedule[s].Name);
                 _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
-                stream.Synchronize();
-                long b = Stopwatch.GetTimestamp();
-                _nodeStartMs[s] = (a - t0) * 1000.0 / Stopwatch.Frequency;
-                _nodeMs[s] = (b - a) * 1000.0 / Stopwatch.Frequency;
+                ranges?.PopRange();
             }
         }
+        else if (Device.Kind == DeviceKind.Cpu) RunTimedOnHost(ctx, ranges);
+        else RunTimedWithEvents(ctx, ranges);
         ctx.Step++;
+    }
+
+    private void EnsureTimingArrays()
+    {
+        if (_nodeStartMs.Length != _schedule.Length) _nodeStartMs = new double[_schedule.Length];
+    }
+
+    private void RunTimedOnHost(ExecContext ctx, IRangeAnnotator? ranges)
+    {
+        EnsureTimingArrays();
+        var stream = Device.DefaultStream;
+        long t0 = Stopwatch.GetTimestamp();
+        for (int s = 0; s < _schedule.Length; s++)
+        {
+            long a = Stopwatch.GetTimestamp();
+            ranges?.PushRange(_schedule[s].Name);
+            _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
+            ranges?.PopRange();
+            stream.Synchronize();
+            long b = Stopwatch.GetTimestamp();
+            _nodeStartMs[s] = (a - t0) * 1000.0 / Stopwatch.Frequency;
+            _nodeMs[s] = (b - a) * 1000.0 / Stopwatch.Frequency;
+        }
+    }
+
+    /// <summary>Events before the first node and after each node, read after one synchronisation: device time per node
+    /// without serialising the host against the device.</summary>
+    private void RunTimedWithEvents(ExecContext ctx, IRangeAnnotator? ranges)
+    {
+        EnsureTimingArrays();
+        if (_events.Length != _schedule.Length + 1)
+        {
+            foreach (var e in _events) e.Dispose();
+            _events = new IEvent[_schedule.Length + 1];
+            for (int i = 0; i < _events.Length; i++) _events[i] = Device.CreateEvent(timing: true);
+        }
+        var stream = Device.DefaultStream;
+        _events[0].Record(stream);
+        for (int s = 0; s < _schedule.Length; s++)
+        {
+            ranges?.PushRange(_schedule[s].Name);
+            _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
+            ranges?.PopRange();
+            _events[s + 1].Record(stream);
+        }
+        _events[^1].Synchronize();
+        for (int s = 0; s < _schedule.Length; s++)
+        {
+            _nodeStartMs[s] = _events[s].ElapsedMillisecondsSince(_events[0]);
+            _nodeMs[s] = _events[s + 1].ElapsedMillisecondsSince(_events[s]);
+        }
+    }
+
+    /// <summary>Records one <see cref="Run"/> as device work that replays with one launch (a CUDA graph). Run the plan
+    /// once before capturing so that kernels are compiled and scratch memory is cached. Everything the run computes from
+    /// the step counter (dropout masks, optimizer bias corrections) is frozen at its capture-time value: capture
+    /// inference or fixed-step work, and rerun <see cref="Run"/> for training steps whose scalars change.</summary>
+    public IReplayableWork CaptureGraph()
+    {
+        const string op = "ExecutionPlan.CaptureGraph";
+        if (Device is not IGraphCapture capture)
+            throw new TesseraDeviceException(op, "device", $"{Device.Id} ({Device.Kind}) cannot capture device graphs; only CUDA devices can");
+        if (Profile) throw new TesseraArgumentException(op, nameof(Profile), "a profiled run synchronises per node and cannot be captured; set Profile = false");
+        var ctx = Context;
+        var work = capture.Capture(Device.DefaultStream, () =>
+        {
+            for (int s = 0; s < _schedule.Length; s++) _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
+        });
+        ctx.Step++;
+        return work;
     }
 
     public void Dispose()
     {
+        foreach (var e in _events) e.Dispose();
+        _events = Array.Empty<IEvent>();
         foreach (var t in _owned) t.Dispose();
         _owned.Clear();
         _arena?.Dispose();

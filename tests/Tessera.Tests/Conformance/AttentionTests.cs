@@ -1,3 +1,4 @@
+using Tessera.Devices;
 using Tessera.Kernels;
 using Tessera.Reference;
 using Tessera.Tests.Support;
@@ -9,7 +10,7 @@ namespace Tessera.Tests.Conformance;
 /// backward atol 1e-4 / rtol 1e-3 (dk/dv sum up to 130 rows of products; dS subtracts D_i = rowsum(dO∘O)).</summary>
 public class AttentionTests
 {
-    private static readonly Tessera.Cpu.CpuDevice Dev = TestDevices.Cpu;
+    private static IDevice Dev => TestDevices.Target;
 
     public enum MaskKind { None, Full, Broadcast2D, KeyPadding, RowsFullyMasked }
 
@@ -163,10 +164,10 @@ public class AttentionTests
         using var tv = v.ToDevice(Dev);
         using var tdO = dO.ToDevice(Dev);
         using var tm = m?.ToDevice(Dev);
-        int saved = Dev.Threads;
+        int saved = TestDevices.TargetThreads;
         try
         {
-            Dev.Threads = threads;
+            TestDevices.TargetThreads = threads;
             var (o, lse) = Ops.ScaledDotProductAttention(tq_, tk_, tv, tm, p);
             var (dq, dk, dv) = Ops.ScaledDotProductAttentionBackward(tq_, tk_, tv, tm, o, lse, tdO, p);
             using (o) using (lse) using (dq) using (dk) using (dv)
@@ -176,7 +177,7 @@ public class AttentionTests
                 Approx.Equal(edv, dv, 1e-4, 1e-3, "dv");
             }
         }
-        finally { Dev.Threads = saved; }
+        finally { TestDevices.TargetThreads = saved; }
     }
 
     [Fact]
@@ -217,12 +218,12 @@ public class AttentionTests
         using var tq = q.ToDevice(Dev);
         using var tk = k.ToDevice(Dev);
         using var tv = v.ToDevice(Dev);
-        int saved = Dev.Threads;
+        int saved = TestDevices.TargetThreads;
         try
         {
-            Dev.Threads = 1;
+            TestDevices.TargetThreads = 1;
             var (o1, l1) = Ops.ScaledDotProductAttention(tq, tk, tv, null, new AttentionParams(Causal: true));
-            Dev.Threads = 5;
+            TestDevices.TargetThreads = 5;
             var (o2, l2) = Ops.ScaledDotProductAttention(tq, tk, tv, null, new AttentionParams(Causal: true));
             using (o1) using (l1) using (o2) using (l2)
             {
@@ -230,6 +231,6 @@ public class AttentionTests
                 Assert.Equal(l1.ToArray<float>(), l2.ToArray<float>());
             }
         }
-        finally { Dev.Threads = saved; }
+        finally { TestDevices.TargetThreads = saved; }
     }
 }

@@ -1,3 +1,4 @@
+using Tessera.Devices;
 using Tessera.Cpu;
 using Tessera.Kernels;
 using Tessera.Reference;
@@ -11,7 +12,7 @@ namespace Tessera.Tests.Conformance;
 /// division (atol 1e-6).</summary>
 public class ConvTests
 {
-    private static readonly CpuDevice Dev = TestDevices.Cpu;
+    private static IDevice Dev => TestDevices.Target;
 
     public sealed record ConvCase(string Name, int N, int C, int H, int W, int O, int KH, int KW, Conv2dParams P,
         bool Bias = true, bool Strided = false)

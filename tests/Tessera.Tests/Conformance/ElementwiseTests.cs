@@ -1,3 +1,4 @@
+using Tessera.Devices;
 using Tessera.Kernels;
 using Tessera.Reference;
 using Tessera.Tests.Support;
@@ -8,7 +9,7 @@ namespace Tessera.Tests.Conformance;
 /// float32 results of O(1) magnitude; the vector exp/log/erf/tanh/pow formulas are within a few ulp, erf within 3e-7.</summary>
 public class ElementwiseTests
 {
-    private static readonly Tessera.Cpu.CpuDevice Dev = TestDevices.Cpu;
+    private static IDevice Dev => TestDevices.Target;
 
     // Shapes: empty, one, lengths around the 4/8/16-lane widths and the 64-element unrolled loop, a tensor big enough
     // to be split across threads (the parallel grain is 32768), and multi-dimensional ones.

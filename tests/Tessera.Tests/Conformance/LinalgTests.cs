@@ -1,3 +1,4 @@
+using Tessera.Devices;
 using Tessera.Cpu;
 using Tessera.Cpu.Linalg;
 using Tessera.Kernels;
@@ -10,7 +11,7 @@ namespace Tessera.Tests.Conformance;
 /// magnitude ≤ 1 drifts by about √K·ε per term, so atol grows with K (1e-5·(1 + K/16)) and rtol is 1e-4.</summary>
 public class LinalgTests
 {
-    private static readonly CpuDevice Dev = TestDevices.Cpu;
+    private static IDevice Dev => TestDevices.Target;
 
     private static double Atol(int k) => 1e-5 * (1 + k / 16.0);
 
@@ -177,11 +178,11 @@ public class LinalgTests
         var rc = Rand.Uniform(13, [m, n]);
         var p = new GemmParams(ta, tb, 1.5f, beta);
         var expected = RefLinalg.Gemm(ra, rb, null, p, rc);
-        using var a = ra.ToDevice(Dev);
-        using var b = rb.ToDevice(Dev);
-        using var c = rc.ToDevice(Dev);
+        using var a = ra.ToDevice(TestDevices.Cpu);
+        using var b = rb.ToDevice(TestDevices.Cpu);
+        using var c = rc.ToDevice(TestDevices.Cpu);
         long ars = ta ? 1 : k, acs = ta ? m : 1, brs = tb ? 1 : n, bcs = tb ? k : 1;
-        Sgemm.Run(isa, Dev.Memory, 1, m, n, k, 1.5f, a.F32(), ars, acs, new StridedPanels(b.F32(), brs, bcs), beta, c.F32(), n);
+        Sgemm.Run(isa, TestDevices.Cpu.Memory, 1, m, n, k, 1.5f, a.F32(), ars, acs, new StridedPanels(b.F32(), brs, bcs), beta, c.F32(), n);
         Approx.Equal(expected, c, 1.5 * Atol(k), 1e-4, isa.ToString());
     }
 

@@ -1,3 +1,4 @@
+using Tessera.Devices;
 using Tessera.Kernels;
 using Tessera.Reference;
 using Tessera.Tests.Support;
@@ -9,7 +10,7 @@ namespace Tessera.Tests.Conformance;
 /// several threads. Comparisons and selection are exact; PRelu uses atol 1e-5, rtol 1e-4.</summary>
 public class LogicalTests
 {
-    private static readonly Tessera.Cpu.CpuDevice Dev = TestDevices.Cpu;
+    private static IDevice Dev => TestDevices.Target;
 
     private static readonly (int[] A, int[] B, bool Strided)[] PairShapes =
     {

@@ -1,3 +1,4 @@
+using Tessera.Devices;
 using Tessera.Kernels;
 using Tessera.Reference;
 using Tessera.Tests.Support;
@@ -9,7 +10,7 @@ namespace Tessera.Tests.Conformance;
 /// per-channel/per-row sums of comparable magnitude (cancellation in float32).</summary>
 public class NormTests
 {
-    private static readonly Tessera.Cpu.CpuDevice Dev = TestDevices.Cpu;
+    private static IDevice Dev => TestDevices.Target;
 
     private static Tensor Upload(RefTensor r, bool strided) => strided ? r.ToDeviceStrided(Dev) : r.ToDevice(Dev);
 
@@ -197,15 +198,15 @@ public class NormTests
         using var tg = g.ToDevice(Dev);
         var p = new LayerNormParams(1);
         var (_, m, i) = Ops.LayerNorm(tx, tg, null, p);
-        int saved = Dev.Threads;
+        int saved = TestDevices.TargetThreads;
         float[] first;
         try
         {
-            Dev.Threads = 1;
+            TestDevices.TargetThreads = 1;
             var (a, ag, ab) = Ops.LayerNormBackward(tx, tdy, tg, m, i, p);
             first = ag!.ToArray<float>();
             a.Dispose(); ag.Dispose(); ab!.Dispose();
-            Dev.Threads = 3;
+            TestDevices.TargetThreads = 3;
             var (b, bg, bb) = Ops.LayerNormBackward(tx, tdy, tg, m, i, p);
             var second = bg!.ToArray<float>();
             b.Dispose(); bg.Dispose(); bb!.Dispose();
@@ -215,7 +216,7 @@ public class NormTests
         }
         finally
         {
-            Dev.Threads = saved;
+            TestDevices.TargetThreads = saved;
             m.Dispose(); i.Dispose();
         }
     }

@@ -1,3 +1,4 @@
+using Tessera.Devices;
 using System.Text;
 using Tessera.Kernels;
 using Tessera.Reference;
@@ -11,7 +12,7 @@ namespace Tessera.Tests.Conformance;
 public class OptimizerOnnxOracleTests
 {
     private const string Root = "/usr/share/libonnx-testdata/data/node";
-    private static readonly Tessera.Cpu.CpuDevice Dev = TestDevices.Cpu;
+    private static IDevice Dev => TestDevices.Target;
 
     public static TheoryData<string> Cases() => new()
     {

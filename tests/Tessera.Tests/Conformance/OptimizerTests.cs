@@ -1,3 +1,4 @@
+using Tessera.Devices;
 using Tessera.Kernels;
 using Tessera.Reference;
 using Tessera.Tests.Support;
@@ -9,7 +10,7 @@ namespace Tessera.Tests.Conformance;
 /// Tolerance: atol 1e-5, rtol 1e-4 — float32 arithmetic of a handful of operations per step, 3 steps.</summary>
 public class OptimizerTests
 {
-    private static readonly Tessera.Cpu.CpuDevice Dev = TestDevices.Cpu;
+    private static IDevice Dev => TestDevices.Target;
     private const double Atol = 1e-5, Rtol = 1e-4;
     private const int Steps = 3;
 

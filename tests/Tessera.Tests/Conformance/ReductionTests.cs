@@ -1,3 +1,4 @@
+using Tessera.Devices;
 using Tessera.Kernels;
 using Tessera.Reference;
 using Tessera.Tests.Support;
@@ -10,7 +11,7 @@ namespace Tessera.Tests.Conformance;
 /// rtol 1e-4.</summary>
 public class ReductionTests
 {
-    private static readonly Tessera.Cpu.CpuDevice Dev = TestDevices.Cpu;
+    private static IDevice Dev => TestDevices.Target;
 
     private static readonly (int[] Shape, int[] Axes, bool Strided)[] ReduceShapes =
     {

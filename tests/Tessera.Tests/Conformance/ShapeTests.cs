@@ -1,3 +1,4 @@
+using Tessera.Devices;
 using Tessera.Kernels;
 using Tessera.Reference;
 using Tessera.Tests.Support;
@@ -9,7 +10,7 @@ namespace Tessera.Tests.Conformance;
 /// terms per element (atol 1e-5, rtol 1e-5).</summary>
 public class ShapeTests
 {
-    private static readonly Tessera.Cpu.CpuDevice Dev = TestDevices.Cpu;
+    private static IDevice Dev => TestDevices.Target;
 
     internal static int[] Dims(string spec) =>
         spec.Length == 0 ? Array.Empty<int>() : spec.Split('x').Select(int.Parse).ToArray();
