@@ -7,10 +7,11 @@ namespace Tessera.Cuda;
 /// <summary>
 /// One CUDA GPU as a Tessera device: the primary context, a non-blocking default stream, the caching allocator as
 /// <see cref="Memory"/>, host copies staged through pinned buffers, and <see cref="CudaKernels"/> (the portable GPU
-/// kernels with cuBLASLt GEMM and cuDNN convolution). Shared per ordinal: get it from <see cref="CudaBackend.GetDevice"/>.
+/// kernels with cuBLASLt GEMM and cuDNN convolution), CUDA graph capture (<see cref="IGraphCapture"/>) and NVTX ranges
+/// (<see cref="IRangeAnnotator"/>). Shared per ordinal: get it from <see cref="CudaBackend.GetDevice"/>.
 /// Every driver call first binds the context to the calling thread. UNTESTED ON A GPU.
 /// </summary>
-public sealed unsafe class CudaDevice : IDevice
+public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IRangeAnnotator
 {
     private readonly PinnedStagingPool _staging;
     private readonly Lazy<CudaBlas> _blas;
@@ -112,25 +113,19 @@ public sealed unsafe class CudaDevice : IDevice
 
     public bool Supports(OpKind op, DType dtype) => Kernels.Supports(op, dtype);
 
-    /// <summary>Captures the work <paramref name="body"/> enqueues into a <see cref="CudaGraph"/> for replay. The capture
-    /// runs on <paramref name="stream"/>, or on a temporary stream ordered after the default stream. UNTESTED ON A GPU.</summary>
-    public CudaGraph Capture(Action body, CudaStream? stream = null, CUstreamCaptureMode mode = CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED)
-    {
-        if (stream != null) return CudaGraph.Capture(this, CudaStream.Of(stream, this, "CudaDevice.Capture"), body, mode);
-        using var temp = CreateStream();
-        using (var ready = CreateEvent())
-        {
-            ready.Record(DefaultStream);
-            temp.Wait(ready);
-        }
-        var graph = CudaGraph.Capture(this, temp, body, mode);
-        using (var done = CreateEvent())
-        {
-            done.Record(temp);
-            DefaultStream.Wait(done);
-        }
-        return graph;
-    }
+    /// <summary>Captures the work <paramref name="body"/> enqueues on <paramref name="stream"/> (null: the launch stream)
+    /// into a <see cref="CudaGraph"/> for replay. UNTESTED ON A GPU.</summary>
+    public CudaGraph Capture(Action body, CudaStream? stream = null, CUstreamCaptureMode mode = CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED) =>
+        CudaGraph.Capture(this, stream == null ? Runtime.CurrentStream : CudaStream.Of(stream, this, "CudaDevice.Capture"), body, mode);
+
+    IReplayableWork IGraphCapture.Capture(IStream stream, Action enqueue) => Capture(enqueue, CudaStream.Of(stream, this, "CudaDevice.Capture"));
+
+    /// <summary>True when the NVTX library loaded (<see cref="Nvtx"/>); ranges are then visible to Nsight Systems.</summary>
+    public bool RangesEnabled => Nvtx.IsAvailable;
+
+    public void PushRange(string name) => Nvtx.Push(name);
+
+    public void PopRange() => Nvtx.PopRange();
 
     /// <summary>Blocks until all work on every stream of the device has finished (default stream and created ones).</summary>
     public void Synchronize()

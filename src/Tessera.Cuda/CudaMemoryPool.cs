@@ -33,7 +33,45 @@ public sealed class CudaMemoryPool : IMemoryPool
         Allocator.RecordStream(BlockOf(buffer), s.AllocatorId);
     }
 
-    public void Return(DeviceBuffer buffer) => Allocator.Free(BlockOf(buffer));
+    public void Return(DeviceBuffer buffer)
+    {
+        lock (_holdGate)
+        {
+            if (_hold != null) { _hold.Add(buffer); return; }
+        }
+        Allocator.Free(BlockOf(buffer));
+    }
+
+    private readonly Lock _holdGate = new();
+    private List<DeviceBuffer>? _hold;
+
+    /// <summary>From now until <see cref="EndHold"/>, returned buffers are kept instead of freed (a graph capture: the
+    /// recorded work keeps using the memory at every replay).</summary>
+    internal void BeginHold()
+    {
+        lock (_holdGate)
+        {
+            if (_hold != null) throw new TesseraArgumentException("CudaMemoryPool", "capture", "a graph capture is already running on this device");
+            _hold = new List<DeviceBuffer>();
+        }
+    }
+
+    /// <summary>Stops holding and hands over the buffers returned since <see cref="BeginHold"/>.</summary>
+    internal List<DeviceBuffer> EndHold()
+    {
+        lock (_holdGate)
+        {
+            var held = _hold ?? new List<DeviceBuffer>();
+            _hold = null;
+            return held;
+        }
+    }
+
+    /// <summary>Frees buffers kept by a capture.</summary>
+    internal void Release(IEnumerable<DeviceBuffer> held)
+    {
+        foreach (var b in held) Allocator.Free(BlockOf(b));
+    }
 
     private CachedBlock BlockOf(DeviceBuffer buffer)
     {

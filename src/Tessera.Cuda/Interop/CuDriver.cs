@@ -121,4 +121,6 @@ public static unsafe partial class CuDriver
     [LibraryImport(Lib)] public static partial CUresult cuGraphLaunch(CuGraphExec hGraphExec, CuStream hStream);
     [LibraryImport(Lib)] public static partial CUresult cuGraphExecDestroy(CuGraphExec hGraphExec);
     [LibraryImport(Lib)] public static partial CUresult cuGraphDestroy(CuGraph hGraph);
+    /// <summary>With <paramref name="nodes"/> null, writes the node count to <paramref name="numNodes"/>.</summary>
+    [LibraryImport(Lib)] public static partial CUresult cuGraphGetNodes(CuGraph hGraph, nint* nodes, nuint* numNodes);
 }
