@@ -92,12 +92,18 @@ public sealed unsafe class CudaBlas : IDisposable
     }
 
     /// <summary>Runs the GEMM on cuBLASLt, or returns why it cannot (the caller then falls back) without doing anything.</summary>
-    internal string? TryMatmul(Tensor a, Tensor b, Tensor? bias, Tensor c, GemmParams p)
+    /// <summary>One cuBLASLt call: the problem in cuBLASLt's terms and the device addresses (A = Tessera's b, B = Tessera's a).</summary>
+    internal readonly record struct GemmCall(PlanKey Key, ulong A, ulong B, ulong C, ulong Bias, bool Empty);
+
+    /// <summary>Translates a row-major Tessera GEMM into cuBLASLt's column-major problem (Cᵀ = op(B)ᵀ·op(A)ᵀ), or says why
+    /// it cannot. Pure: reads shapes, strides and addresses only.</summary>
+    internal static string? Prepare(Tensor a, Tensor b, Tensor? bias, Tensor c, GemmParams p, bool tf32, out GemmCall call)
     {
+        call = default;
         int rc = c.Rank;
         int m = c.Shape[rc - 2], n = c.Shape[rc - 1];
         int k = p.TransA ? a.Shape[a.Rank - 2] : a.Shape[a.Rank - 1];
-        if (c.ElementCount == 0) return null;
+        if (c.ElementCount == 0) { call = new GemmCall(default, 0, 0, 0, 0, Empty: true); return null; }
         if (k == 0) return "K = 0";
         if (!c.IsContiguous) return "c is not contiguous";
         var batchShape = c.Shape.ToArray()[..^2];
@@ -116,11 +122,21 @@ public sealed unsafe class CudaBlas : IDisposable
 
         var inType = DataType(a.DType);
         var outType = DataType(c.DType);
-        var compute = a.DType == DType.Float32 && AllowTf32 ? cublasComputeType_t.CUBLAS_COMPUTE_32F_FAST_TF32 : cublasComputeType_t.CUBLAS_COMPUTE_32F;
+        var compute = a.DType == DType.Float32 && tf32 ? cublasComputeType_t.CUBLAS_COMPUTE_32F_FAST_TF32 : cublasComputeType_t.CUBLAS_COMPUTE_32F;
         ulong pa = Address(b), pb = Address(a), pc = Address(c);   // cuBLASLt's A is Tessera's b (Cᵀ = op(B)ᵀ·op(A)ᵀ)
         var key = new PlanKey(inType, outType, compute, lb.Trans, la.Trans, n, m, k, lb.Ld, la.Ld, n, (int)batch, lb.BatchStride, la.BatchStride,
             (long)m * n, bias == null ? 0 : DataType(bias.DType), bias != null,
             Alignment(pa), Alignment(pb), Alignment(pc), bias == null ? 256u : Alignment(biasPtr));
+        call = new GemmCall(key, pa, pb, pc, biasPtr, Empty: false);
+        return null;
+    }
+
+    internal string? TryMatmul(Tensor a, Tensor b, Tensor? bias, Tensor c, GemmParams p)
+    {
+        if (Prepare(a, b, bias, c, p, AllowTf32, out var call) is { } why) return why;
+        if (call.Empty) return null;
+        var key = call.Key;
+        ulong pa = call.A, pb = call.B, pc = call.C, biasPtr = call.Bias;
 
         var handle = Handle;
         _device.Context.MakeCurrent();

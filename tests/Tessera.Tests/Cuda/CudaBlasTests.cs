@@ -236,3 +236,109 @@ public sealed class CudaBlasDeviceTests
         Assert.Throws<TesseraDTypeException>(() => d.Blas.Matmul(a, b, c));
     }
 }
+
+/// <summary>
+/// The row-major → column-major translation checked end to end without a GPU: <see cref="CudaBlas.Prepare"/> is run on
+/// CPU tensors and its cuBLASLt problem is executed by a literal emulator of cublasLtMatmul's documented semantics
+/// (column-major, lda/ldb/ldc, op per TRANSA/TRANSB, strided batches, D = α·op(A)·op(B) + β·C + bias[row]), with the
+/// layout constraints cuBLASLt enforces (ld ≥ rows). The result must equal the CPU GEMM.
+/// </summary>
+public sealed unsafe class CublasLtEmulationTests
+{
+    private static void Emulate(CudaBlas.GemmCall call, float alpha, float beta)
+    {
+        var k = call.Key;
+        bool ta = k.TransA == cublasOperation_t.CUBLAS_OP_T, tb = k.TransB == cublasOperation_t.CUBLAS_OP_T;
+        Assert.True(k.Lda >= (ta ? k.K : k.M), $"lda {k.Lda} < rows of A ({k})");
+        Assert.True(k.Ldb >= (tb ? k.N : k.K), $"ldb {k.Ldb} < rows of B ({k})");
+        Assert.True(k.Ldc >= k.M, $"ldc {k.Ldc} < rows of C ({k})");
+        var res = new float[(long)k.M * k.N];
+        for (int bi = 0; bi < k.Batch; bi++)
+        {
+            float* a = (float*)call.A + (k.Batch > 1 ? bi * k.StrideA : 0);
+            float* b = (float*)call.B + (k.Batch > 1 ? bi * k.StrideB : 0);
+            float* c = (float*)call.C + (k.Batch > 1 ? bi * k.StrideC : 0);
+            for (int i = 0; i < k.M; i++)
+                for (int j = 0; j < k.N; j++)
+                {
+                    double s = 0;
+                    for (int kk = 0; kk < k.K; kk++)
+                        s += (double)(ta ? a[kk + i * k.Lda] : a[i + kk * k.Lda]) * (tb ? b[j + kk * k.Ldb] : b[kk + j * k.Ldb]);
+                    double d = alpha * s + (beta != 0 ? beta * (double)c[i + j * k.Ldc] : 0) + (k.Bias ? ((float*)call.Bias)[i] : 0);
+                    res[i + (long)j * k.M] = (float)d;
+                }
+            for (int i = 0; i < k.M; i++)
+                for (int j = 0; j < k.N; j++)
+                    c[i + j * k.Ldc] = res[i + (long)j * k.M];
+        }
+    }
+
+    private static float[] Random(int n, int seed)
+    {
+        var r = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+    }
+
+    private static void Check(int[] aShape, int[] bShape, GemmParams p, bool bias = false, bool withC = false,
+        Func<Tensor, Tensor>? viewA = null, Func<Tensor, Tensor>? viewB = null)
+    {
+        var cpu = TestDevices.Cpu;
+        using var a0 = Tensor.FromArray(cpu, Random(aShape.Aggregate(1, (x, y) => x * y), 1), aShape);
+        using var b0 = Tensor.FromArray(cpu, Random(bShape.Aggregate(1, (x, y) => x * y), 2), bShape);
+        using var a = viewA?.Invoke(a0) ?? a0.Alias();
+        using var b = viewB?.Invoke(b0) ?? b0.Alias();
+        var shape = ShapeRules.Gemm(a.Shape, b.Shape, p);
+        using var biasT = bias ? Tensor.FromArray(cpu, Random(shape[^1], 3), shape[^1]) : null;
+        var cData = Random((int)shape.ElementCount, 4);
+        using var expected = Tensor.FromArray(cpu, cData, shape.ToArray());
+        using var actual = Tensor.FromArray(cpu, cData, shape.ToArray());
+        var q = withC ? p : p with { Beta = 0f };
+        Ops.Gemm(a, b, biasT, q, expected);
+        Assert.Null(CudaBlas.Prepare(a, b, biasT, actual, q, tf32: false, out var call));
+        Emulate(call, q.Alpha, q.Beta);
+        var e = expected.ToArray<float>();
+        var g = actual.ToArray<float>();
+        for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - g[i]) <= 1e-4f * (1 + Math.Abs(e[i])), $"[{i}] expected {e[i]}, got {g[i]}");
+    }
+
+    [Fact] public void Plain() => Check([7, 5], [5, 3], new GemmParams());
+    [Fact] public void TransA() => Check([5, 7], [5, 3], new GemmParams(TransA: true));
+    [Fact] public void TransB() => Check([7, 5], [3, 5], new GemmParams(TransB: true));
+    [Fact] public void TransBoth() => Check([5, 7], [3, 5], new GemmParams(TransA: true, TransB: true));
+    [Fact] public void TransposedViews() => Check([5, 7], [3, 5], new GemmParams(), viewA: t => t.Transpose(), viewB: t => t.Transpose());
+    [Fact] public void TransposedViews_WithTransFlags() => Check([7, 5], [5, 3], new GemmParams(TransA: true, TransB: true), viewA: t => t.Transpose(), viewB: t => t.Transpose());
+    [Fact] public void SlicedViews_WithOffsets() => Check([9, 8], [8, 11], new GemmParams(), viewA: t => t.Slice(0, 2, 9).Slice(1, 1, 6), viewB: t => t.Slice(0, 3, 8).Slice(1, 4, 10));
+    [Fact] public void Bias_AlphaBeta_WithC() => Check([6, 4], [4, 5], new GemmParams(Alpha: 0.5f, Beta: -2f), bias: true, withC: true);
+    [Fact] public void Batched() => Check([2, 3, 4, 5], [2, 3, 5, 6], new GemmParams(), bias: true);
+    [Fact] public void BroadcastB() => Check([2, 3, 4, 5], [5, 6], new GemmParams(TransA: false));
+    [Fact] public void BroadcastA() => Check([4, 5], [3, 5, 6], new GemmParams(Alpha: 2f));
+    [Fact] public void BatchedTransposedView() => Check([2, 5, 4], [2, 5, 3], new GemmParams(), viewA: t => t.Transpose());
+    [Fact] public void BatchedTransB() => Check([3, 4, 5], [3, 6, 5], new GemmParams(TransB: true), bias: true);
+    [Fact] public void Degenerate_M1_N1() => Check([1, 9], [9, 1], new GemmParams());
+    [Fact] public void Degenerate_K1() => Check([6, 1], [1, 4], new GemmParams());
+    [Fact] public void Vector_TimesMatrix_Batched() => Check([4, 1, 7], [4, 7, 3], new GemmParams());
+
+    [Fact]
+    public void NonUniformBatch_IsRefused()
+    {
+        var cpu = TestDevices.Cpu;
+        using var a0 = Tensor.Zeros(cpu, DType.Float32, 3, 2, 4, 5);
+        using var a = a0.Permute(1, 0, 2, 3);   // [2, 3, 4, 5] with batch strides (20, 40)
+        using var b = Tensor.Zeros(cpu, DType.Float32, 2, 3, 5, 6);
+        using var c = Tensor.Zeros(cpu, DType.Float32, 2, 3, 4, 6);
+        Assert.Contains("not uniform", CudaBlas.Prepare(a, b, null, c, new GemmParams(), false, out _));
+        using var part = Tensor.Zeros(cpu, DType.Float32, 2, 1, 4, 5);
+        Assert.Contains("not uniform", CudaBlas.Prepare(part, b, null, c, new GemmParams(), false, out _));
+    }
+
+    [Fact]
+    public void MatrixBias_IsRefused_ForTheFallback()
+    {
+        var cpu = TestDevices.Cpu;
+        using var a = Tensor.Zeros(cpu, DType.Float32, 4, 5);
+        using var b = Tensor.Zeros(cpu, DType.Float32, 5, 6);
+        using var c = Tensor.Zeros(cpu, DType.Float32, 4, 6);
+        using var bias = Tensor.Zeros(cpu, DType.Float32, 4, 6);
+        Assert.Contains("not a vector", CudaBlas.Prepare(a, b, bias, c, new GemmParams(), false, out _));
+    }
+}
