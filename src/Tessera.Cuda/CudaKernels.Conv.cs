@@ -4,8 +4,14 @@ namespace Tessera.Cuda;
 
 public sealed partial class CudaKernels
 {
-    /// <summary>What the last convolution pass ran on ("cudnn" or "portable: why"), for tests and diagnostics.</summary>
-    public string LastConvPath { get; private set; } = "";
+    [ThreadStatic] private static string? _lastConvPath;
+
+    /// <summary>What the calling thread's last convolution pass ran on ("cudnn" or "portable: why"), for tests and diagnostics.</summary>
+    public string LastConvPath
+    {
+        get => _lastConvPath ?? "";
+        private set => _lastConvPath = value;
+    }
 
     /// <summary>Forward convolution on cuDNN (<see cref="CudaDnn"/>), else the portable kernel (no cuDNN, asymmetric
     /// padding, empty tensors, no algorithm). UNTESTED ON A GPU.</summary>

@@ -4,8 +4,14 @@ namespace Tessera.Cuda;
 
 public sealed partial class CudaKernels
 {
-    /// <summary>What the last GEMM ran on ("cublaslt" or "portable: why"), for tests and diagnostics.</summary>
-    public string LastGemmPath { get; private set; } = "";
+    [ThreadStatic] private static string? _lastGemmPath;
+
+    /// <summary>What the calling thread's last GEMM ran on ("cublaslt" or "portable: why"), for tests and diagnostics.</summary>
+    public string LastGemmPath
+    {
+        get => _lastGemmPath ?? "";
+        private set => _lastGemmPath = value;
+    }
 
     /// <summary>
     /// fp32 GEMM on cuBLASLt (<see cref="CudaBlas"/>: TF32 when <see cref="CudaBlas.AllowTf32"/>); layouts cuBLASLt cannot

@@ -35,36 +35,26 @@ public sealed class CudaMemoryPool : IMemoryPool
 
     public void Return(DeviceBuffer buffer)
     {
-        lock (_holdGate)
-        {
-            if (_hold != null) { _hold.Add(buffer); return; }
-        }
+        if (_hold.Value is { } held) { held.Add(buffer); return; }
         Allocator.Free(BlockOf(buffer));
     }
 
-    private readonly Lock _holdGate = new();
-    private List<DeviceBuffer>? _hold;
+    private readonly ThreadLocal<List<DeviceBuffer>?> _hold = new();
 
-    /// <summary>From now until <see cref="EndHold"/>, returned buffers are kept instead of freed (a graph capture: the
-    /// recorded work keeps using the memory at every replay).</summary>
+    /// <summary>From now until <see cref="EndHold"/>, buffers this thread returns are kept instead of freed (a graph
+    /// capture: the recorded work keeps using the memory at every replay).</summary>
     internal void BeginHold()
     {
-        lock (_holdGate)
-        {
-            if (_hold != null) throw new TesseraArgumentException("CudaMemoryPool", "capture", "a graph capture is already running on this device");
-            _hold = new List<DeviceBuffer>();
-        }
+        if (_hold.Value != null) throw new TesseraArgumentException("CudaMemoryPool", "capture", "this thread is already capturing a graph");
+        _hold.Value = new List<DeviceBuffer>();
     }
 
-    /// <summary>Stops holding and hands over the buffers returned since <see cref="BeginHold"/>.</summary>
+    /// <summary>Stops holding and hands over the buffers this thread returned since <see cref="BeginHold"/>.</summary>
     internal List<DeviceBuffer> EndHold()
     {
-        lock (_holdGate)
-        {
-            var held = _hold ?? new List<DeviceBuffer>();
-            _hold = null;
-            return held;
-        }
+        var held = _hold.Value ?? new List<DeviceBuffer>();
+        _hold.Value = null;
+        return held;
     }
 
     /// <summary>Frees buffers kept by a capture.</summary>

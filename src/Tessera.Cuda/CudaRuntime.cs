@@ -43,15 +43,25 @@ public sealed unsafe class CudaRuntime : IGpuRuntime
     /// <summary>Synchronise after every launch (from <see cref="SyncVariable"/>; settable for debugging).</summary>
     public bool SyncEachLaunch { get; set; }
 
-    /// <summary>The launch stream (a CUDA stream of this device).</summary>
+    /// <summary>The launch stream (a CUDA stream of this device). While this thread captures a graph it is the capture
+    /// stream (for this thread only; other threads keep launching on the shared stream).</summary>
     public IStream Stream
     {
-        get => _stream;
+        get => CurrentStream;
         set => _stream = CudaStream.Of(value, _device, "CudaRuntime.Stream");
     }
 
-    /// <summary>The CUDA stream launches go to.</summary>
-    public CudaStream CurrentStream => _stream;
+    /// <summary>The CUDA stream launches from this thread go to.</summary>
+    public CudaStream CurrentStream => _threadStream.Value ?? _stream;
+
+    /// <summary>A stream that overrides <see cref="Stream"/> on the calling thread only (graph capture), or null.</summary>
+    internal CudaStream? ThreadStream
+    {
+        get => _threadStream.Value;
+        set => _threadStream.Value = value;
+    }
+
+    private readonly ThreadLocal<CudaStream?> _threadStream = new();
 
     /// <summary>The PTX images compiled or read for this device, by family (for diagnostics).</summary>
     public ConcurrentDictionary<string, PtxImage> Images { get; } = new(StringComparer.Ordinal);
@@ -171,7 +181,7 @@ public sealed unsafe class CudaRuntime : IGpuRuntime
         slots = (byte*)(((nuint)slots + 7) & ~(nuint)7);
         void** pointers = stackalloc void*[Math.Max(count, 1)];
         WriteParameters(args, slots, pointers);
-        var stream = _stream;
+        var stream = CurrentStream;
         _device.Context.MakeCurrent();
         CuDriver.cuLaunchKernel(new CuFunction(fn.Handle), (uint)blocks.X, (uint)blocks.Y, (uint)blocks.Z, (uint)threads, 1, 1, 0,
             stream.Handle, pointers, null).Check($"cuLaunchKernel({op}, grid {blocks}, {threads} threads)");
