@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds .gpu/ (git-ignored): everything a GPU machine without the .NET SDK needs to run Tessera's tests, ONNX cases and
 # benchmarks there — the .NET runtime packed from this SDK, the published CLI, the published test assembly and the
-# script that runs them (.gpu/run.sh). Send it with the device tool's `carry: [".gpu"]` and run `bash .gpu/run.sh`.
+# script that runs them (.gpu/run.sh) with the native bench source. Send it with the device tool's `carry: [".gpu"]` and
+# run `bash .gpu/run.sh [stage ...]` (stages: see .ci/gpu-run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.gpu
@@ -17,4 +18,5 @@ rm -rf "$app"/Microsoft.CodeCoverage* "$app"/CodeCoverage
 tar -C "$app" -czf "$out/app.tgz" .
 rm -rf "$app"
 cp .ci/gpu-run.sh "$out/run.sh"
+cp native/tessera_native_bench.c "$out/"
 du -sh "$out" | awk '{print "bundle: " $1 " in .gpu/ (limit of a device call: 64 MiB with the working tree)"}'

@@ -1,27 +1,142 @@
 #!/usr/bin/env bash
-# Runs on the GPU machine (no .NET SDK there): unpacks the runtime of the bundle made by .ci/gpu-bundle.sh and runs the
-# test assembly (CUDA tests run where a GPU is present), the in-scope ONNX cases and the benchmarks on every device,
-# writing everything under ${OUT:-./gpu-results}.
+# Runs on the GPU machine (no .NET SDK there): unpacks the runtime of the bundle made by .ci/gpu-bundle.sh and runs
+# the stages named on the command line (default: all, in this order), writing everything under ${OUT:-./gpu-results}:
+#   info         nvidia-smi, `tessera devices`                                   → nvidia-smi.txt, devices.txt
+#   cuda         the CUDA tests (namespace Tessera.Tests.Cuda)                   → cuda-tests.txt, cuda-tests.xml
+#   conformance  the conformance suite on the CUDA device (TESSERA_TEST_DEVICE=cuda) → conformance-cuda.txt/.xml
+#   sanitizer    compute-sanitizer memcheck on a conformance subset + the CUDA device tests → sanitizer.txt
+#   native       builds and runs native/tessera_native_bench.c (nvcc)            → native-bench.jsonl, native-build.txt
+#   tests        the whole test assembly on the default device                   → tests.txt
+#   onnx         the in-scope ONNX cases on cpu and cuda                          → onnx-<dev>-<suite>.json
+#   bench        `tessera bench --device all`                                     → bench.json, bench.txt
+# Each stage runs under `timeout ${STAGE_TIMEOUT:-540}` so that one call of the device tool (10 minutes) can hold it;
+# run stages in separate calls when the whole list would not fit (`bash .gpu/run.sh info cuda`, then `... conformance`).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-$here/../gpu-results}
 mkdir -p "$out"
-export DOTNET_ROOT=$(mktemp -d)/dotnet
-mkdir -p "$DOTNET_ROOT"
-tar -C "$DOTNET_ROOT" -xzf "$here/dotnet.tgz"
-app=$(mktemp -d)
-tar -C "$app" -xzf "$here/app.tgz"
+stage_timeout=${STAGE_TIMEOUT:-540}
+export DOTNET_ROOT=${TESSERA_DOTNET_ROOT:-/tmp/tessera-dotnet}
+app=${TESSERA_APP_DIR:-/tmp/tessera-app}
+if [ -f "$here/dotnet.tgz" ] && [ ! -x "$DOTNET_ROOT/dotnet" ]; then mkdir -p "$DOTNET_ROOT" && tar -C "$DOTNET_ROOT" -xzf "$here/dotnet.tgz"; fi
+if [ -f "$here/app.tgz" ] && { [ ! -f "$app/Tessera.Tests.dll" ] || [ "$here/app.tgz" -nt "$app/Tessera.Tests.dll" ]; }; then
+  rm -rf "$app" && mkdir -p "$app" && tar -C "$app" -xzf "$here/app.tgz"
+fi
 export PATH="$DOTNET_ROOT:$PATH" DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
-{ nvidia-smi || true; } > "$out/nvidia-smi.txt" 2>&1
-dotnet "$app/tessera.dll" devices > "$out/devices.txt" 2>&1
-dotnet "$app/Tessera.Tests.dll" > "$out/tests.txt" 2>&1; echo "tests exit $?" >> "$out/tests.txt"
-data=/usr/share/libonnx-testdata/data
-if [ -d "$data" ]; then
+export TESSERA_CACHE_DIR=${TESSERA_CACHE_DIR:-/tmp/tessera-cache}
+unset CI   # GPU-only tests must run, not be failed for missing CI packages
+
+# CUDA toolkit binaries where the PATH lacks them.
+for d in /usr/local/cuda/bin /usr/local/cuda-*/bin; do [ -d "$d" ] && PATH="$PATH:$d"; done
+
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(info cuda conformance sanitizer native tests onnx bench)
+
+run_tests() {   # run_tests NAME [xunit args...]: the in-process xunit v3 runner, text + xml results
+  local name=$1; shift
+  timeout "$stage_timeout" dotnet "$app/Tessera.Tests.dll" -noColor -result-xml "$out/$name.xml" "$@" > "$out/$name.txt" 2>&1
+  echo "$name exit $?" >> "$out/$name.txt"
+  tail -n 2 "$out/$name.txt"
+}
+
+stage_info() {
+  { nvidia-smi || true; } > "$out/nvidia-smi.txt" 2>&1
+  timeout "$stage_timeout" dotnet "$app/tessera.dll" devices > "$out/devices.txt" 2>&1
+  cat "$out/devices.txt"
+}
+
+stage_cuda() { run_tests cuda-tests -namespace Tessera.Tests.Cuda; }
+
+stage_conformance() { ( export TESSERA_TEST_DEVICE=cuda; run_tests conformance-cuda -namespace Tessera.Tests.Conformance ); }
+
+stage_sanitizer() {
+  local cs
+  cs=$(command -v compute-sanitizer || true)
+  if [ -z "$cs" ]; then echo "compute-sanitizer not found" | tee "$out/sanitizer.txt"; return; fi
+  TESSERA_TEST_DEVICE=cuda TESSERA_CUDA_SYNC=1 timeout "$stage_timeout" "$cs" --tool memcheck --print-limit 50 --error-exitcode 86 \
+    dotnet "$app/Tessera.Tests.dll" -noColor -class Tessera.Tests.Cuda.CudaRuntimeDeviceTests -class Tessera.Tests.Cuda.CudaBlasDeviceTests \
+    -class Tessera.Tests.Cuda.CudaDnnDeviceTests -class Tessera.Tests.Conformance.ElementwiseTests -class Tessera.Tests.Conformance.LinalgTests \
+    > "$out/sanitizer.txt" 2>&1
+  echo "sanitizer exit $? (86 = memcheck found errors)" >> "$out/sanitizer.txt"
+  grep -E "ERROR SUMMARY|Passed!|Failed!|Total:|exit" "$out/sanitizer.txt" | tail -n 4
+}
+
+# Finds a header's include folder and its library in the toolkit, the system or a Python wheel (nvidia/<pkg>).
+find_header() {   # find_header cudnn.h cudnn → prints the include folder
+  local h=$1 pkg=$2 d
+  for d in /usr/local/cuda/include /usr/include /usr/include/x86_64-linux-gnu \
+           /usr/lib/python3*/site-packages/nvidia/$pkg/include /usr/local/lib/python3*/{site,dist}-packages/nvidia/$pkg/include \
+           "$HOME"/.local/lib/python3*/site-packages/nvidia/$pkg/include; do
+    [ -f "$d/$h" ] && { echo "$d"; return; }
+  done
+}
+link_flags() {    # link_flags libcudnn include_dir → -L<dir> -l<name> (the versioned file when there is no unversioned one)
+  local base=$1 inc=$2 d f
+  for d in "${inc%/include}/lib" "${inc%/include}/lib64" /usr/local/cuda/lib64 /usr/lib/x86_64-linux-gnu; do
+    [ -d "$d" ] || continue
+    if [ -e "$d/$base.so" ]; then echo "-L$d -l${base#lib}"; return; fi
+    f=$(ls "$d/$base.so."* 2>/dev/null | sort -V | tail -n 1)
+    if [ -n "$f" ]; then echo "-L$d -l:$(basename "$f")"; return; fi
+  done
+  echo "-l${base#lib}"
+}
+
+stage_native() {
+  local src=$here/tessera_native_bench.c bin=/tmp/tessera_native_bench nvcc inc blas flags libpath
+  [ -f "$src" ] || src=$here/../native/tessera_native_bench.c
+  nvcc=$(command -v nvcc || true)
+  blas=$(find_header cublasLt.h cublas)
+  flags="$(link_flags libcublasLt "${blas:-/usr/local/cuda/include}")"
+  [ -n "$blas" ] && [ "$blas" != /usr/include ] && flags="-I$blas $flags"
+  libpath="${blas:+${blas%/include}/lib}"
+  inc=$(find_header cudnn.h cudnn)
+  if [ -n "$inc" ]; then
+    [ "$inc" != /usr/include ] && flags="$flags -I$inc"
+    flags="$flags $(link_flags libcudnn "$inc")"
+    libpath="${libpath:+$libpath:}${inc%/include}/lib"
+  fi
+  : > "$out/native-build.txt"
+  # nvcc first; the file is plain C, so the host compiler against the CUDA runtime is the fallback.
+  local built=0 cc_flags="-I/usr/local/cuda/include -L/usr/local/cuda/lib64 -lcudart"
+  if [ -n "$nvcc" ]; then
+    echo "$nvcc -O2 -o $bin $src $flags" >> "$out/native-build.txt"
+    "$nvcc" -O2 -o "$bin" "$src" $flags >> "$out/native-build.txt" 2>&1 && built=1
+  fi
+  if [ $built -eq 0 ] && command -v cc >/dev/null; then
+    echo "cc -O2 -std=c11 -o $bin $src $cc_flags $flags" >> "$out/native-build.txt"
+    cc -O2 -std=c11 -o "$bin" "$src" $cc_flags $flags >> "$out/native-build.txt" 2>&1 && built=1
+  fi
+  if [ $built -eq 0 ]; then echo "native build failed" | tee -a "$out/native-build.txt"; tail -n 20 "$out/native-build.txt"; return; fi
+  LD_LIBRARY_PATH="${libpath:+$libpath:}${LD_LIBRARY_PATH:-}" timeout "$stage_timeout" "$bin" ${NATIVE_BENCH_ARGS:-4096 8192 --iters=20} \
+    > "$out/native-bench.jsonl" 2>&1
+  echo "native bench exit $?" >> "$out/native-build.txt"
+  cat "$out/native-bench.jsonl"
+}
+
+stage_tests() {
+  timeout "$stage_timeout" dotnet "$app/Tessera.Tests.dll" -noColor > "$out/tests.txt" 2>&1; echo "tests exit $?" >> "$out/tests.txt"
+  tail -n 3 "$out/tests.txt"
+}
+
+stage_onnx() {
+  local data=/usr/share/libonnx-testdata/data dev suite
+  [ -d "$data" ] || { echo "no ONNX test data at $data"; return; }
   for dev in cpu cuda; do
     for suite in node pytorch-converted pytorch-operator simple; do
-      dotnet "$app/tessera.dll" onnx-test "$data/$suite" --device $dev --format json > "$out/onnx-$dev-$suite.json" 2>&1
+      timeout "$stage_timeout" dotnet "$app/tessera.dll" onnx-test "$data/$suite" --device $dev --format json > "$out/onnx-$dev-$suite.json" 2>&1
     done
   done
-fi
-dotnet "$app/tessera.dll" bench --device all --size medium --format json --out "$out/bench.json" > "$out/bench.txt" 2>&1
-tail -n 3 "$out/tests.txt" "$out/bench.txt"
+}
+
+stage_bench() {
+  timeout "$stage_timeout" dotnet "$app/tessera.dll" bench --device all --size medium --format json --out "$out/bench.json" > "$out/bench.txt" 2>&1
+  tail -n 3 "$out/bench.txt"
+}
+
+for s in "${stages[@]}"; do
+  if ! declare -F "stage_$s" >/dev/null; then echo "unknown stage '$s'"; continue; fi
+  echo "== $s"
+  start=$(date +%s)
+  "stage_$s"
+  echo "== $s took $(( $(date +%s) - start )) s"
+done

@@ -8,12 +8,12 @@ namespace Tessera.Cuda;
 /// <summary>
 /// The CUDA backend. Registers itself when the assembly loads. Available when libcuda loads, cuInit succeeds and at
 /// least one device is present; otherwise unavailable with the reason and every library location tried.
-/// Kernels are not implemented yet, so <see cref="GetDevice"/> refuses even when the driver is usable; the driver,
-/// memory and stream layer is reachable through <see cref="CudaContext"/>.
+/// <see cref="GetDevice"/> returns one shared <see cref="CudaDevice"/> per ordinal (UNTESTED ON A GPU).
 /// </summary>
 public sealed class CudaBackend : IBackend
 {
     private readonly Lazy<(BackendStatus Status, int Count)> _probe;
+    private readonly Dictionary<int, CudaDevice> _devices = new();
 
     public static CudaBackend Instance { get; } = new();
 
@@ -40,9 +40,17 @@ public sealed class CudaBackend : IBackend
         if (!status.Available) throw new TesseraDeviceException(op, nameof(ordinal), $"CUDA is unavailable: {status.Reason}");
         if (ordinal < 0 || ordinal >= DeviceCount)
             throw new TesseraDeviceException(op, nameof(ordinal), $"CUDA device {ordinal} does not exist ({DeviceCount} present)");
-        throw new TesseraDeviceException(op, nameof(ordinal),
-            "the CUDA driver is usable but Tessera has no CUDA kernels yet; use CudaContext for memory, streams and events");
+        lock (_devices)
+        {
+            if (_devices.TryGetValue(ordinal, out var d)) return d;
+            d = new CudaDevice(ordinal);
+            _devices[ordinal] = d;
+            return d;
+        }
     }
+
+    /// <summary>The device of <paramref name="ordinal"/> as a <see cref="CudaDevice"/> (created once, shared).</summary>
+    public CudaDevice GetCudaDevice(int ordinal = 0) => (CudaDevice)GetDevice(ordinal);
 
     /// <summary>Probes the driver: library, cuInit, device count.</summary>
     internal static unsafe (BackendStatus, int) Probe()
@@ -94,7 +102,9 @@ public sealed class CudaBackend : IBackend
         list.Add(P("cuBLASLt", LibraryVersion(CudaLibrary.CublasLt, () => CublasLt.cublasLtGetVersion().ToString())));
         list.Add(P("cuDNN", LibraryVersion(CudaLibrary.Cudnn, () => Cudnn.cudnnGetVersion().ToString())));
         list.Add(P("memory pool", "caching allocator (small ≤ 1 MiB from 2 MiB segments, large from 20 MiB+ segments)"));
-        list.Add(P("kernels", "none yet (driver, memory and stream layer only)"));
+        list.Add(P("kernels", $"portable GPU kernels via NVRTC ({LibraryVersion(CudaLibrary.Nvrtc, () => NvrtcCompiler.Toolchain)}), " +
+            "GEMM on cuBLASLt and convolution on cuDNN where they load"));
+        list.Add(P("PTX cache", NvrtcCompiler.DefaultCacheDirectory));
         return list;
     }
 

@@ -19,6 +19,26 @@ public enum CUdevice_attribute
     CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97,
 }
 
+/// <summary>CUjit_option values (cuda.h) used to get the JIT's error log from cuModuleLoadDataEx.</summary>
+public enum CUjit_option
+{
+    CU_JIT_MAX_REGISTERS = 0,
+    CU_JIT_THREADS_PER_BLOCK = 1,
+    CU_JIT_WALL_TIME = 2,
+    CU_JIT_INFO_LOG_BUFFER = 3,
+    CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES = 4,
+    CU_JIT_ERROR_LOG_BUFFER = 5,
+    CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6,
+}
+
+/// <summary>CUstreamCaptureMode (cuda.h).</summary>
+public enum CUstreamCaptureMode
+{
+    CU_STREAM_CAPTURE_MODE_GLOBAL = 0,
+    CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1,
+    CU_STREAM_CAPTURE_MODE_RELAXED = 2,
+}
+
 /// <summary>Flag values from cuda.h.</summary>
 public static class CuFlags
 {
@@ -56,6 +76,7 @@ public static unsafe partial class CuDriver
     [LibraryImport(Lib)] public static partial CUresult cuDevicePrimaryCtxRetain(CuContext* pctx, CuDevice dev);
     [LibraryImport(Lib)] public static partial CUresult cuDevicePrimaryCtxRelease_v2(CuDevice dev);
     [LibraryImport(Lib)] public static partial CUresult cuCtxSetCurrent(CuContext ctx);
+    [LibraryImport(Lib)] public static partial CUresult cuCtxSynchronize();
 
     [LibraryImport(Lib)] public static partial CUresult cuMemAlloc_v2(CuDevicePtr* dptr, nuint bytesize);
     [LibraryImport(Lib)] public static partial CUresult cuMemFree_v2(CuDevicePtr dptr);
@@ -85,9 +106,21 @@ public static unsafe partial class CuDriver
     [LibraryImport(Lib)] public static partial CUresult cuEventDestroy_v2(CuEvent hEvent);
 
     [LibraryImport(Lib)] public static partial CUresult cuModuleLoadData(CuModule* module, void* image);
+    [LibraryImport(Lib)]
+    public static partial CUresult cuModuleLoadDataEx(CuModule* module, void* image, uint numOptions, CUjit_option* options, void** optionValues);
     [LibraryImport(Lib)] public static partial CUresult cuModuleUnload(CuModule hmod);
     [LibraryImport(Lib)] public static partial CUresult cuModuleGetFunction(CuFunction* hfunc, CuModule hmod, byte* name);
     [LibraryImport(Lib)]
     public static partial CUresult cuLaunchKernel(CuFunction f, uint gridDimX, uint gridDimY, uint gridDimZ,
         uint blockDimX, uint blockDimY, uint blockDimZ, uint sharedMemBytes, CuStream hStream, void** kernelParams, void** extra);
+
+    // CUDA graphs (stream capture). cuda.h maps cuStreamBeginCapture to the _v2 export.
+    [LibraryImport(Lib)] public static partial CUresult cuStreamBeginCapture_v2(CuStream hStream, CUstreamCaptureMode mode);
+    [LibraryImport(Lib)] public static partial CUresult cuStreamEndCapture(CuStream hStream, CuGraph* phGraph);
+    [LibraryImport(Lib)] public static partial CUresult cuGraphInstantiateWithFlags(CuGraphExec* phGraphExec, CuGraph hGraph, ulong flags);
+    [LibraryImport(Lib)] public static partial CUresult cuGraphLaunch(CuGraphExec hGraphExec, CuStream hStream);
+    [LibraryImport(Lib)] public static partial CUresult cuGraphExecDestroy(CuGraphExec hGraphExec);
+    [LibraryImport(Lib)] public static partial CUresult cuGraphDestroy(CuGraph hGraph);
+    /// <summary>With <paramref name="nodes"/> null, writes the node count to <paramref name="numNodes"/>.</summary>
+    [LibraryImport(Lib)] public static partial CUresult cuGraphGetNodes(CuGraph hGraph, nint* nodes, nuint* numNodes);
 }

@@ -34,7 +34,8 @@ public enum cublasComputeType_t
 /// <summary>cublasOperation_t.</summary>
 public enum cublasOperation_t { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1, CUBLAS_OP_C = 2 }
 
-/// <summary>cublasLtMatmulDescAttributes_t (cublasLt.h).</summary>
+/// <summary>cublasLtMatmulDescAttributes_t (cublasLt.h). Every value here was checked against the CUDA 11.8 cublasLt.h;
+/// the numbering is stable through cuBLASLt 12 and 13 (later versions only append attributes, e.g. the scale modes).</summary>
 public enum cublasLtMatmulDescAttributes_t
 {
     CUBLASLT_MATMUL_DESC_COMPUTE_TYPE = 0,
@@ -65,11 +66,17 @@ public enum cublasLtMatrixLayoutAttribute_t
     CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET = 6,
 }
 
-/// <summary>cublasLtMatmulPreferenceAttributes_t (cublasLt.h).</summary>
+/// <summary>cublasLtMatmulPreferenceAttributes_t (cublasLt.h 11.8). cuBLASLt 12 removed MATH_MODE_MASK (2) and
+/// GAUSSIAN_MODE_MASK (4) without renumbering the rest, so the values below hold for 11.8, 12 and 13. The minimum
+/// alignments default to 256 bytes: they must be lowered for pointers that are less aligned (tensor offsets).</summary>
 public enum cublasLtMatmulPreferenceAttributes_t
 {
     CUBLASLT_MATMUL_PREF_SEARCH_MODE = 0,
     CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1,
+    CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES = 5,
+    CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES = 6,
+    CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES = 7,
+    CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES = 8,
 }
 
 /// <summary>cublasLtEpilogue_t values (cublasLt.h) for the epilogues Tessera uses.</summary>

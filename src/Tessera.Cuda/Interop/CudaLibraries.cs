@@ -53,7 +53,8 @@ public static class CudaLibraries
         new CudaLibrarySpec(CudaLibrary.Driver, "libcuda (NVIDIA driver)", "TESSERA_LIBCUDA",
             new[] { "libcuda.so.1", "libcuda.so" }, new[] { "nvcuda.dll" }),
         new CudaLibrarySpec(CudaLibrary.Nvrtc, "NVRTC", "TESSERA_LIBNVRTC",
-            new[] { "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so" }, new[] { "nvrtc64_130_0.dll", "nvrtc64_120_0.dll" }),
+            // libnvrtc.so.11.2 is the soname of Debian's libnvrtc11.2 (NVRTC 11.8, which targets up to sm_90): CI compiles with it.
+            new[] { "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so" }, new[] { "nvrtc64_130_0.dll", "nvrtc64_120_0.dll", "nvrtc64_112_0.dll" }),
         new CudaLibrarySpec(CudaLibrary.CublasLt, "cuBLASLt", "TESSERA_LIBCUBLASLT",
             new[] { "libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so" }, new[] { "cublasLt64_13.dll", "cublasLt64_12.dll" }),
         new CudaLibrarySpec(CudaLibrary.Cudnn, "cuDNN 9", "TESSERA_LIBCUDNN",

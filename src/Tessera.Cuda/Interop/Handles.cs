@@ -30,6 +30,12 @@ public readonly record struct CuModule(nint Value) { public bool IsNull => Value
 /// <summary>CUfunction (struct CUfunc_st*).</summary>
 public readonly record struct CuFunction(nint Value) { public bool IsNull => Value == 0; }
 
+/// <summary>CUgraph (struct CUgraph_st*).</summary>
+public readonly record struct CuGraph(nint Value) { public bool IsNull => Value == 0; }
+
+/// <summary>CUgraphExec (struct CUgraphExec_st*).</summary>
+public readonly record struct CuGraphExec(nint Value) { public bool IsNull => Value == 0; }
+
 /// <summary>nvrtcProgram (struct _nvrtcProgram*).</summary>
 public readonly record struct NvrtcProgram(nint Value) { public bool IsNull => Value == 0; }
 

@@ -19,4 +19,8 @@ public static unsafe partial class Nvrtc
     [LibraryImport(Lib)] public static partial nvrtcResult nvrtcGetPTX(NvrtcProgram prog, byte* ptx);
     [LibraryImport(Lib)] public static partial nvrtcResult nvrtcGetProgramLogSize(NvrtcProgram prog, nuint* logSizeRet);
     [LibraryImport(Lib)] public static partial nvrtcResult nvrtcGetProgramLog(NvrtcProgram prog, byte* log);
+    /// <summary>NVRTC 11.2+: how many virtual architectures (compute_XY) this NVRTC can target.</summary>
+    [LibraryImport(Lib)] public static partial nvrtcResult nvrtcGetNumSupportedArchs(int* numArchs);
+    /// <summary>NVRTC 11.2+: the supported architectures as integers (90 for compute_90), ascending.</summary>
+    [LibraryImport(Lib)] public static partial nvrtcResult nvrtcGetSupportedArchs(int* supportedArchs);
 }

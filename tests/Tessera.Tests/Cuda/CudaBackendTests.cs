@@ -64,6 +64,18 @@ public sealed class CudaResolverTests : IDisposable
     }
 
     [Fact]
+    public void Nvrtc_IsProbedNewestFirst_ThenDebians11_2()
+    {
+        var names = CudaLibraries.Spec(CudaLibrary.Nvrtc).LinuxNames;
+        Assert.Equal(new[] { "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2" }, names.Take(3));
+        var env = Isolated(new() { ["TESSERA_LIBNVRTC"] = _dir });
+        var load = CudaLibraries.Probe(CudaLibraries.Spec(CudaLibrary.Nvrtc), env);
+        int i13 = load.Attempts.ToList().FindIndex(a => a.Contains("libnvrtc.so.13"));
+        int i11 = load.Attempts.ToList().FindIndex(a => a.Contains("libnvrtc.so.11.2"));
+        Assert.True(i13 >= 0 && i11 > i13, string.Join("; ", load.Attempts));
+    }
+
+    [Fact]
     public void Override_WithRealSharedLibrary_Loads()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "Linux loader test");
@@ -165,12 +177,12 @@ public sealed class CudaBackendTests
     }
 
     [Fact]
-    public void GetDevice_Cuda_ThrowsDeviceExceptionWithReason()
+    public void GetDevice_Cuda_WhenUnavailable_ThrowsDeviceExceptionWithReason()
     {
-        _ = CudaBackend.Instance;
+        Assert.SkipWhen(CudaBackend.Instance.Status.Available, "a CUDA device is present (CudaRuntimeDeviceTests cover GetDevice)");
         var ex = Assert.Throws<TesseraDeviceException>(() => BackendRegistry.GetDevice("cuda"));
-        if (!CudaBackend.Instance.Status.Available) Assert.Contains(CudaBackend.Instance.Status.Reason, ex.Message);
-        else Assert.Contains("no CUDA kernels yet", ex.Message);
+        Assert.Contains(CudaBackend.Instance.Status.Reason, ex.Message);
+        Assert.Throws<TesseraDeviceException>(() => CudaBackend.Instance.GetDevice(0));
     }
 
     [Fact]
