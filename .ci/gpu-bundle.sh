@@ -18,5 +18,5 @@ rm -rf "$app"/Microsoft.CodeCoverage* "$app"/CodeCoverage
 tar -C "$app" -czf "$out/app.tgz" .
 rm -rf "$app"
 cp .ci/gpu-run.sh "$out/run.sh"
-cp native/tessera_native_bench.c "$out/"
+cp native/tessera_native_bench.c benchmarks/gpu/torch_baseline.py "$out/"
 du -sh "$out" | awk '{print "bundle: " $1 " in .gpu/ (limit of a device call: 64 MiB with the working tree)"}'

@@ -9,6 +9,8 @@
 #   tests        the whole test assembly on the default device                   → tests.txt
 #   onnx         the in-scope ONNX cases on cpu and cuda                          → onnx-<dev>-<suite>.json
 #   bench        `tessera bench --device all`                                     → bench.json, bench.txt
+#   replay       a 200-node plan node by node against its CUDA-graph replay      → graph-replay.json
+#   torch        PyTorch baselines (benchmarks/gpu/torch_baseline.py)            → torch-baseline.jsonl
 # Each stage runs under `timeout ${STAGE_TIMEOUT:-540}` so that one call of the device tool (10 minutes) can hold it;
 # run stages in separate calls when the whole list would not fit (`bash .gpu/run.sh info cuda`, then `... conformance`).
 set -uo pipefail
@@ -30,7 +32,7 @@ unset CI   # GPU-only tests must run, not be failed for missing CI packages
 for d in /usr/local/cuda/bin /usr/local/cuda-*/bin; do [ -d "$d" ] && PATH="$PATH:$d"; done
 
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(info cuda conformance sanitizer native tests onnx bench)
+[ ${#stages[@]} -eq 0 ] && stages=(info cuda conformance sanitizer native tests onnx bench replay torch)
 
 run_tests() {   # run_tests NAME [xunit args...]: the in-process xunit v3 runner, text + xml results
   local name=$1; shift
@@ -131,6 +133,19 @@ stage_onnx() {
 stage_bench() {
   timeout "$stage_timeout" dotnet "$app/tessera.dll" bench --device all --size medium --format json --out "$out/bench.json" > "$out/bench.txt" 2>&1
   tail -n 3 "$out/bench.txt"
+}
+
+stage_replay() {
+  timeout "$stage_timeout" dotnet "$app/tessera.dll" bench --device cuda --graph-replay 200 --out "$out/graph-replay.json" 2>&1 | tee "$out/graph-replay.txt"
+}
+
+stage_torch() {
+  local script=$here/torch_baseline.py
+  [ -f "$script" ] || script=$here/../benchmarks/gpu/torch_baseline.py
+  [ -f "$script" ] || { echo "no torch_baseline.py"; return; }
+  PYTHONUNBUFFERED=1 timeout "$stage_timeout" python3 "$script" --out "$out/torch-baseline.jsonl" > "$out/torch-baseline.txt" 2>&1
+  echo "torch baseline exit $?" >> "$out/torch-baseline.txt"
+  tail -n 5 "$out/torch-baseline.txt"
 }
 
 for s in "${stages[@]}"; do

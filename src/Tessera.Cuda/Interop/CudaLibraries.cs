@@ -193,6 +193,11 @@ public static class CudaLibraries
         }
         foreach (var prefix in new[] { venv, conda })
             if (!string.IsNullOrEmpty(prefix)) roots.Add(Path.Combine(prefix, "lib"));
+        // The environment of every python3 on PATH (an unactivated virtual environment such as /opt/torch/.venv
+        // whose bin folder is on PATH): <prefix>/bin/python3 → <prefix>/lib/python3*/site-packages.
+        foreach (var dir in (env.GetVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+            if (File.Exists(Path.Combine(dir, "python3")) && Path.GetDirectoryName(dir.TrimEnd('/')) is { Length: > 0 } prefix)
+                roots.Add(Path.Combine(prefix, "lib"));
         roots.Add("/usr/lib");
         roots.Add("/usr/local/lib");
         if (!string.IsNullOrEmpty(env.Home)) roots.Add(Path.Combine(env.Home, ".local", "lib"));
