@@ -11,6 +11,20 @@ namespace Tessera.OpenCL;
 /// driver runs out, the cache is released and the allocation retried once. Thread-safe.</summary>
 public sealed unsafe class ClMemoryPool : IMemoryPool
 {
+    /// <summary>Bytes of the guard band behind every buffer when <see cref="Guarded"/> is on.</summary>
+    public const int GuardBytes = 1024;
+
+    /// <summary>The byte pattern of guard bands.</summary>
+    public const byte GuardPattern = 0xA5;
+
+    /// <summary>Debug mode (environment <c>TESSERA_OPENCL_GUARD=1</c>): every buffer gets a guard band of
+    /// <see cref="GuardBytes"/> behind its size class, filled with <see cref="GuardPattern"/>; the runtime checks the
+    /// bands of a launch's buffers after the launch and names the kernel that wrote past the end. On CPU drivers
+    /// (POCL) such a write would otherwise corrupt the host heap and surface later, far from its cause.</summary>
+    public static bool Guarded { get; internal set; } = Environment.GetEnvironmentVariable("TESSERA_OPENCL_GUARD") == "1";
+
+    private readonly Dictionary<nint, long> _guardAt = new();
+
     private const string Op = "ClMemoryPool.Rent";
     private readonly ClDevice _device;
     private readonly object _gate = new();
@@ -42,6 +56,7 @@ public sealed unsafe class ClMemoryPool : IMemoryPool
             if (_free.TryGetValue(size, out var stack) && stack.Count > 0) { mem = stack.Pop(); _hits++; }
         }
         if (mem == 0) mem = Allocate(size);
+        else if (HasGuard(mem)) WriteGuard(mem, size); // a fresh band, so a report always names the launch that wrote it
         lock (_gate)
         {
             _current += size;
@@ -53,17 +68,23 @@ public sealed unsafe class ClMemoryPool : IMemoryPool
     private nint Allocate(long size)
     {
         int err;
-        nint mem = Cl.clCreateBuffer(_device.Context, Cl.CL_MEM_READ_WRITE, (nuint)size, null, &err);
+        long physical = Guarded ? size + GuardBytes : size;
+        nint mem = Cl.clCreateBuffer(_device.Context, Cl.CL_MEM_READ_WRITE, (nuint)physical, null, &err);
         if (err is Cl.CL_MEM_OBJECT_ALLOCATION_FAILURE or Cl.CL_OUT_OF_RESOURCES or Cl.CL_OUT_OF_HOST_MEMORY)
         {
             ReleaseCached();
-            mem = Cl.clCreateBuffer(_device.Context, Cl.CL_MEM_READ_WRITE, (nuint)size, null, &err);
+            mem = Cl.clCreateBuffer(_device.Context, Cl.CL_MEM_READ_WRITE, (nuint)physical, null, &err);
             if (err != Cl.CL_SUCCESS)
                 throw new TesseraOutOfMemoryException(Op, $"out of device memory: requested {size} bytes; pool holds {Stats.ReservedBytes} bytes, " +
                     $"{Stats.CurrentBytes} leased; device has {_device.Info.GlobalMemory} bytes ({ClCheck.Name(err)})");
         }
         err.Check($"clCreateBuffer(size: {size})");
         lock (_gate) { _allocations++; _reserved += size; }
+        if (Guarded)
+        {
+            WriteGuard(mem, size);
+            lock (_gate) _guardAt[mem] = size;
+        }
         return mem;
     }
 
@@ -90,6 +111,31 @@ public sealed unsafe class ClMemoryPool : IMemoryPool
         }
     }
 
+    private bool HasGuard(nint mem) { lock (_gate) return _guardAt.ContainsKey(mem); }
+
+    private void WriteGuard(nint mem, long at)
+    {
+        var band = new byte[GuardBytes];
+        Array.Fill(band, GuardPattern);
+        fixed (byte* b = band)
+            Cl.clEnqueueWriteBuffer(((ClQueue)_device.DefaultStream).Handle, mem, 1, (nuint)at, GuardBytes, b, 0, null, null).Check("clEnqueueWriteBuffer(guard)");
+    }
+
+    /// <summary>In guarded mode: null when the guard band behind <paramref name="mem"/> is intact, else a description of
+    /// the first overwritten byte. Synchronises the default queue.</summary>
+    internal string? CheckGuard(nint mem)
+    {
+        long at;
+        lock (_gate) if (!_guardAt.TryGetValue(mem, out at)) return null;
+        var band = new byte[GuardBytes];
+        fixed (byte* b = band)
+            Cl.clEnqueueReadBuffer(((ClQueue)_device.DefaultStream).Handle, mem, 1, (nuint)at, GuardBytes, b, 0, null, null).Check("clEnqueueReadBuffer(guard)");
+        int bad = Array.FindIndex(band, x => x != GuardPattern);
+        if (bad < 0) return null;
+        WriteGuard(mem, at); // reported once: restore the band so that a later report names a later launch
+        return $"byte {bad} past the end of a {at}-byte buffer was overwritten (0x{band[bad]:x2})";
+    }
+
     public MemoryPoolStats Stats
     {
         get { lock (_gate) return new MemoryPoolStats(_current, _peak, _reserved, _allocations, _rents, _hits, _releases); }
@@ -103,7 +149,9 @@ public sealed unsafe class ClMemoryPool : IMemoryPool
             foreach (var (size, stack) in _free)
                 while (stack.Count > 0)
                 {
-                    Cl.clReleaseMemObject(stack.Pop()).Check("clReleaseMemObject");
+                    nint m = stack.Pop();
+                    _guardAt.Remove(m);
+                    Cl.clReleaseMemObject(m).Check("clReleaseMemObject");
                     _reserved -= size;
                     _releases++;
                 }

@@ -194,6 +194,19 @@ internal sealed unsafe class ClRuntime : IGpuRuntime, IDisposable
             int r = Cl.clEnqueueNDRangeKernel(queue, kernel, dims, null, global, local, 0, null, null);
             if (r != Cl.CL_SUCCESS) throw ClCheck.Error(r, $"clEnqueueNDRangeKernel({fn}, blocks {blocks}, {threads} threads)");
         }
+        if (ClMemoryPool.Guarded) CheckGuards(fn, blocks, args); // buffers allocated while guarded carry a band
+    }
+
+    /// <summary>Guarded mode: after the launch, every buffer argument's guard band must be intact.</summary>
+    private void CheckGuards(GpuFunction fn, GpuDim blocks, ReadOnlySpan<GpuArg> args)
+    {
+        Cl.clFinish(((ClQueue)Stream).Handle).Check("clFinish");
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i].Kind is not (GpuArgKind.Tensor or GpuArgKind.View or GpuArgKind.Buffer)) continue;
+            if (_device.Memory.CheckGuard(args[i].Buffer) is { } problem)
+                throw new TesseraBackendException($"{fn}", $"kernel wrote out of bounds (argument {i}, grid {blocks}): {problem}");
+        }
     }
 
     private static void SetBuffer(GpuFunction fn, uint index, nint mem) => Set(fn, index, sizeof(nint), &mem);

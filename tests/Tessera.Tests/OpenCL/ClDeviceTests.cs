@@ -92,3 +92,44 @@ public class ClDeviceTests
         Assert.True(end.ElapsedMillisecondsSince(start) >= 0);
     }
 }
+
+/// <summary>Guarded mode names the kernel that writes past a buffer's end (a debugging aid for kernel authors).</summary>
+[Collection(nameof(ClGuardCollection))]
+public class ClGuardTests
+{
+    private static unsafe Tessera.Gpu.GpuArg OneElementView(Tensor t, long offset)
+    {
+        var view = new Tessera.Gpu.Strided { Rank = 1, Offset = offset };
+        view.Shape[0] = 1;
+        view.Stride[0] = 1;
+        return new Tessera.Gpu.GpuArg { Kind = Tessera.Gpu.GpuArgKind.View, Buffer = t.Storage.Buffer.Handle, View = view };
+    }
+
+    [Fact]
+    public void AWritePastTheEndIsReportedWithTheKernelName()
+    {
+        var b = ClBackend.Instance;
+        Requirement.Require(b.Status.Available, $"OpenCL: {b.Status.Reason}");
+        var dev = (ClDevice)b.GetDevice(0);
+        bool was = ClMemoryPool.Guarded;
+        ClMemoryPool.Guarded = true;
+        try
+        {
+            using var t = Tensor.Empty(dev, DType.Float32, new Shape(64 * 1024 + 7)); // a size class of its own: a fresh, guarded buffer
+            long reserved = ClMemoryPool.SizeClass(t.ElementCount * 4);
+            // fill_strided_b32 through a view that starts at the first element past the size class: one 4-byte write out of bounds.
+            var view = OneElementView(t, reserved / 4);
+            var rt = dev.Runtime;
+            var e = Assert.Throws<TesseraBackendException>(() => rt.Launch(rt.Function("core", "fill_strided_b32"), new Tessera.Gpu.GpuDim(1), 256,
+                [view, Tessera.Gpu.GpuArg.I64(-1), Tessera.Gpu.GpuArg.I64(1)]));
+            Assert.Contains("core/fill_strided_b32", e.Message);
+            Assert.Contains("out of bounds", e.Message);
+            // An in-bounds launch on the same buffer is clean (the band is rewritten when the buffer is leased again).
+            dev.Kernels.Fill(t, 1);
+        }
+        finally { ClMemoryPool.Guarded = was; }
+    }
+}
+
+[CollectionDefinition(nameof(ClGuardCollection), DisableParallelization = true)]
+public sealed class ClGuardCollection;
