@@ -5,7 +5,7 @@ $ErrorActionPreference = 'Stop'
 Set-Location $PSScriptRoot
 switch ($Target) {
     'build' { dotnet build Runtime.sln -c Release -warnaserror }
-    'test'  { dotnet test Runtime.sln -c Release }
+    'test'  { bash .ci/build.sh test }
     'main'  { dotnet run -c Release --project src/Tessera.Cli -- bench }
 }
 exit $LASTEXITCODE
