@@ -11,6 +11,7 @@
 #   bench        `tessera bench --device all`                                     → bench.json, bench.txt
 #   replay       a 200-node plan node by node against its CUDA-graph replay      → graph-replay.json
 #   torch        PyTorch baselines (benchmarks/gpu/torch_baseline.py)            → torch-baseline.jsonl
+#   train        `tessera train --model cnn --device cuda` (needs .gpu-data/)    → train-cuda/, train.txt
 # Each stage runs under `timeout ${STAGE_TIMEOUT:-540}` so that one call of the device tool (10 minutes) can hold it;
 # run stages in separate calls when the whole list would not fit (`bash .gpu/run.sh info cuda`, then `... conformance`).
 set -uo pipefail
@@ -20,10 +21,21 @@ mkdir -p "$out"
 stage_timeout=${STAGE_TIMEOUT:-540}
 export DOTNET_ROOT=${TESSERA_DOTNET_ROOT:-/tmp/tessera-dotnet}
 app=${TESSERA_APP_DIR:-/tmp/tessera-app}
-if [ -f "$here/dotnet.tgz" ] && [ ! -x "$DOTNET_ROOT/dotnet" ]; then mkdir -p "$DOTNET_ROOT" && tar -C "$DOTNET_ROOT" -xzf "$here/dotnet.tgz"; fi
-if [ -f "$here/app.tgz" ] && { [ ! -f "$app/Tessera.Tests.dll" ] || [ "$here/app.tgz" -nt "$app/Tessera.Tests.dll" ]; }; then
-  rm -rf "$app" && mkdir -p "$app" && tar -C "$app" -xzf "$here/app.tgz"
+untar() {   # untar ARCHIVE DIR: tar with xz where the machine has it, Python's tarfile otherwise
+  mkdir -p "$2"
+  tar -C "$2" -xJf "$1" 2>/dev/null || python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" "$1" "$2"
+}
+if [ -f "$here/dotnet.txz" ] && [ ! -x "$DOTNET_ROOT/dotnet" ]; then untar "$here/dotnet.txz" "$DOTNET_ROOT"; fi
+if [ -f "$here/app.txz" ] && { [ ! -f "$app/Tessera.Tests.dll" ] || [ "$here/app.txz" -nt "$app/Tessera.Tests.dll" ]; }; then
+  rm -rf "$app" && untar "$here/app.txz" "$app"
 fi
+onnx_data=${TESSERA_ONNX_DATA:-/usr/share/libonnx-testdata/data}
+if [ ! -d "$onnx_data" ] && [ -f "$here/onnx-testdata.txz" ]; then
+  onnx_data=/tmp/tessera-onnx/data
+  [ -d "$onnx_data" ] || untar "$here/onnx-testdata.txz" /tmp/tessera-onnx
+fi
+fashion=${TESSERA_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
+for d in "$here/../.gpu-data" "$here/.gpu-data"; do [ ! -d "$fashion" ] && [ -d "$d" ] && fashion=$d; done
 export PATH="$DOTNET_ROOT:$PATH" DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 export TESSERA_CACHE_DIR=${TESSERA_CACHE_DIR:-/tmp/tessera-cache}
 unset CI   # GPU-only tests must run, not be failed for missing CI packages
@@ -121,7 +133,7 @@ stage_tests() {
 }
 
 stage_onnx() {
-  local data=/usr/share/libonnx-testdata/data dev suite
+  local data=$onnx_data dev suite
   [ -d "$data" ] || { echo "no ONNX test data at $data"; return; }
   for dev in cpu cuda; do
     for suite in node pytorch-converted pytorch-operator simple; do
@@ -137,6 +149,14 @@ stage_bench() {
 
 stage_replay() {
   timeout "$stage_timeout" dotnet "$app/tessera.dll" bench --device cuda --graph-replay 200 --out "$out/graph-replay.json" 2>&1 | tee "$out/graph-replay.txt"
+}
+
+stage_train() {
+  [ -d "$fashion" ] || { echo "no Fashion-MNIST (build .gpu-data with .ci/gpu-bundle.sh --data and carry it)"; return; }
+  timeout "$stage_timeout" dotnet "$app/tessera.dll" train --model cnn --device cuda --epochs ${TRAIN_EPOCHS:-2} \
+    --data "$fashion" --out "$out/train-cuda" > "$out/train.txt" 2>&1
+  echo "train exit $?" >> "$out/train.txt"
+  tail -n 8 "$out/train.txt"
 }
 
 stage_torch() {
