@@ -11,7 +11,8 @@
 // Work split: every row op is one function of (row, coop) stamped into two kernels by ROW_KERNELS: {op}rows_f32 gives
 // each row a block (coop = 1: threads stride over its elements, then a shared-memory tree), {op}_f32 gives each row a
 // thread (coop = 0, a literal: the block folds and their barriers fold away, so no barrier sits in a loop whose trip
-// count differs between threads). Every fold runs in a fixed order: deterministic.
+// count differs between threads). In a block-per-row kernel no fold sits under a branch on data (POCL hung on one),
+// only under kernel arguments. Every fold runs in a fixed order: deterministic.
 
 // Op codes: the values of Tessera.Kernels.ReduceOp and LossReduction (declaration order). Keep in step.
 #define R_SUM 0

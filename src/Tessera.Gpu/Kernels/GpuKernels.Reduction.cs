@@ -48,10 +48,7 @@ public partial class GpuKernels : IReductionKernels
             LaunchRowBlocks("reduce_part_f32", outputs * parts,
                 x, GpuArg.I32(nk), GpuArg.Dense(partial, name), GpuArg.I64(outputs), GpuArg.I64(inner),
                 GpuArg.I64(parts), GpuArg.I64(chunk), GpuArg.I32((int)op));
-            x = GpuArg.Viewed(partial, name);
-            nk = 1;
-            inner = parts;
-            LaunchReduceRows(op, x, nk, y, outputs, inner, scale);
+            LaunchReduceRows(op, GpuArg.Viewed(partial, name), 1, y, outputs, parts, scale);
             return;
         }
         LaunchReduceRows(op, x, nk, y, outputs, inner, scale);
