@@ -8,9 +8,11 @@
 // dimensions of the view locate the row, the others the element in it (part_offset), so a row costs one decomposition
 // and each element one decomposition of the reduced dimensions only.
 //
-// Work split: with coop = 1 a whole block takes a row (threads stride over its elements, then a shared-memory tree);
-// with coop = 0 a thread takes a row and walks it alone (short rows, many of them). coop is uniform over a launch, so
-// every BARRIER() is reached by all threads of a block or by none. Every fold runs in a fixed order: deterministic.
+// Work split: every row op is one function of (row, coop) stamped into two kernels by ROW_KERNELS: {op}rows_f32 gives
+// each row a block (coop = 1: threads stride over its elements, then a shared-memory tree), {op}_f32 gives each row a
+// thread (coop = 0, a literal: the block folds and their barriers fold away, so no barrier sits in a loop whose trip
+// count differs between threads). In a block-per-row kernel no fold sits under a branch on data (POCL hung on one),
+// only under kernel arguments. Every fold runs in a fixed order: deterministic.
 
 // Op codes: the values of Tessera.Kernels.ReduceOp and LossReduction (declaration order). Keep in step.
 #define R_SUM 0
@@ -22,8 +24,23 @@
 #define L_MEAN 1
 #define L_SUM 2
 
-// Rows of a launch: a block per row (coop) or a thread per row; both grid-stride.
-#define ROWS(r, rows, coop) for (i64 r = (coop) ? BID_X : BID_X * BDIM + TID; r < (rows); r += (coop) ? GDIM_X : GDIM_X * BDIM)
+// The two kernels of a row op: op##_row(r, coop, s, si, args...) for every row r, a thread per row ({op}_f32) or a block
+// per row ({op}rows_f32); both grid-stride. params is the kernel's parameter list, args the same names, both in
+// parentheses. s and si are the block's scratch for float and i64 folds.
+#define ROW_ARGS(...) __VA_ARGS__
+#define ROW_KERNELS(op, params, args, rows) \
+KERNEL void op##_f32 params \
+{ \
+    LOCAL_ARRAY(float, s, 1); \
+    LOCAL_ARRAY(i64, si, 1); \
+    FOR_EACH(r, rows) op##_row(r, 0, s, si, ROW_ARGS args); \
+} \
+KERNEL void op##rows_f32 params \
+{ \
+    LOCAL_ARRAY(float, s, BLOCK); \
+    LOCAL_ARRAY(i64, si, BLOCK); \
+    for (i64 r = BID_X; r < (rows); r += GDIM_X) op##_row(r, 1, s, si, ROW_ARGS args); \
+}
 // Elements [0, n) of a row that this thread visits, in increasing order.
 #define LANES(j, n, coop) for (i64 j = (coop) ? (i64)TID : 0; j < (n); j += (coop) ? (i64)BDIM : 1)
 
@@ -103,30 +120,31 @@ DEVICE_FN i64 row_base(Strided v, int nk, i64 o) { return v.offset + part_offset
 // Offset of element j of a row, relative to the row's base.
 DEVICE_FN i64 row_at(Strided v, int nk, i64 j) { return part_offset(v, nk, v.rank, j); }
 
+#define ROW_SCRATCH i64 r, int coop, LOCAL_PTR float* s, LOCAL_PTR i64* si
+
 // ---- Reduce: y[o] = fold of the inner elements of row o, times scale (1/count for Mean) ----
 
 // Empty rows: sum 0, mean NaN (0/0), max/min NaN (the facade refuses those).
-KERNEL void reduce_fwd_f32(GLOBAL const float* x, Strided xv, i32 nk, GLOBAL float* y, i64 y_off,
-                           i64 outputs, i64 inner, i32 op, float scale, i32 coop)
+DEVICE_FN void reduce_fwd_row(ROW_SCRATCH, GLOBAL const float* x, Strided xv, i32 nk, GLOBAL float* y, i64 y_off,
+                              i64 inner, i32 op, float scale)
 {
-    LOCAL_ARRAY(float, s, BLOCK);
-    ROWS(o, outputs, coop)
-    {
-        i64 base = row_base(xv, nk, o);
-        float acc = red_identity(op);
-        LANES(j, inner, coop) acc = red_combine(op, acc, x[base + row_at(xv, nk, j)]);
-        acc = row_fold(op, acc, s, coop);
-        if (!coop || TID == 0) y[y_off + o] = inner == 0 ? (op == R_SUM ? 0.0f : F32_NAN) : acc * scale;
-    }
+    i64 base = row_base(xv, nk, r);
+    float acc = red_identity(op);
+    LANES(j, inner, coop) acc = red_combine(op, acc, x[base + row_at(xv, nk, j)]);
+    acc = row_fold(op, acc, s, coop);
+    if (!coop || TID == 0) y[y_off + r] = inner == 0 ? (op == R_SUM ? 0.0f : F32_NAN) : acc * scale;
 }
+ROW_KERNELS(reduce_fwd,
+    (GLOBAL const float* x, Strided xv, i32 nk, GLOBAL float* y, i64 y_off, i64 outputs, i64 inner, i32 op, float scale),
+    (x, xv, nk, y, y_off, inner, op, scale), outputs)
 
 // First pass of a reduction of few long rows: block b folds piece b % parts (chunk elements) of row b / parts into
-// partial[b]; the second pass is reduce_fwd_f32 over partial as [outputs, parts].
+// partial[b]; the second pass is reduce_fwd over partial as [outputs, parts].
 KERNEL void reduce_part_f32(GLOBAL const float* x, Strided xv, i32 nk, GLOBAL float* partial, i64 p_off,
                             i64 outputs, i64 inner, i64 parts, i64 chunk, i32 op)
 {
     LOCAL_ARRAY(float, s, BLOCK);
-    ROWS(b, outputs * parts, 1)
+    for (i64 b = BID_X; b < outputs * parts; b += GDIM_X)
     {
         i64 o = b / parts, j0 = (b % parts) * chunk;
         i64 n = inner - j0 < chunk ? inner - j0 : chunk;
@@ -146,32 +164,31 @@ KERNEL void reduce_bwd_f32(GLOBAL const float* dy, Strided dyv, GLOBAL float* dx
 
 // Max/Min gradient: dy[o] to the first element of row o (row-major over the reduced axes) equal to y[o] (NaN matching
 // NaN), zero to the rest of the row. x and dx share the permuted layout (dx's view is of the dense dx).
-KERNEL void reduce_bwd_extreme_f32(GLOBAL const float* x, Strided xv, GLOBAL const float* y, Strided yv,
-                                   GLOBAL const float* dy, Strided dyv, GLOBAL float* dx, Strided dxv, i32 nk,
-                                   i64 outputs, i64 inner, i32 coop)
+DEVICE_FN void reduce_bwdextreme_row(ROW_SCRATCH, GLOBAL const float* x, Strided xv, GLOBAL const float* y, Strided yv,
+                                     GLOBAL const float* dy, Strided dyv, GLOBAL float* dx, Strided dxv, i32 nk, i64 inner)
 {
-    LOCAL_ARRAY(i64, s, BLOCK);
-    ROWS(o, outputs, coop)
+    float target = y[strided_at(yv, r)];
+    int nan = target != target;
+    i64 xb = row_base(xv, nk, r), db = row_base(dxv, nk, r);
+    i64 first = inner;
+    LANES(j, inner, coop)
     {
-        float target = y[strided_at(yv, o)];
-        int nan = target != target;
-        i64 xb = row_base(xv, nk, o), db = row_base(dxv, nk, o);
-        i64 first = inner;
-        LANES(j, inner, coop)
-        {
-            float v = x[xb + row_at(xv, nk, j)];
-            if (v == target || (nan && v != v)) { first = j; break; }
-        }
-        first = row_min_i64(first, s, coop);
-        float g = dy[strided_at(dyv, o)];
-        LANES(j, inner, coop) dx[db + row_at(dxv, nk, j)] = j == first ? g : 0.0f;
+        float v = x[xb + row_at(xv, nk, j)];
+        if (v == target || (nan && v != v)) { first = j; break; }
     }
+    first = row_min_i64(first, si, coop);
+    float g = dy[strided_at(dyv, r)];
+    LANES(j, inner, coop) dx[db + row_at(dxv, nk, j)] = j == first ? g : 0.0f;
 }
+ROW_KERNELS(reduce_bwdextreme,
+    (GLOBAL const float* x, Strided xv, GLOBAL const float* y, Strided yv, GLOBAL const float* dy, Strided dyv,
+     GLOBAL float* dx, Strided dxv, i32 nk, i64 outputs, i64 inner),
+    (x, xv, y, yv, dy, dyv, dx, dxv, nk, inner), outputs)
 
 // ---- ArgMax: the index of the largest element of each row; NaN counts as the largest; ties go to the first
 // occurrence, or the last with select_last ----
 
-// Whether (b, ib) wins over (a, ia) (ia < 0: nothing yet).
+// Whether (b, ib) wins over (a, ia) (an index < 0: nothing yet).
 DEVICE_FN int arg_better(float a, i64 ia, float b, i64 ib, int last)
 {
     if (ib < 0) return 0;
@@ -182,93 +199,90 @@ DEVICE_FN int arg_better(float a, i64 ia, float b, i64 ib, int last)
     return last ? ib > ia : ib < ia;
 }
 
-KERNEL void argmax_fwd_f32(GLOBAL const float* x, Strided xv, i32 nk, GLOBAL i64* idx, i64 idx_off,
-                           i64 outputs, i64 len, i32 last, i32 coop)
+DEVICE_FN void argmax_fwd_row(ROW_SCRATCH, GLOBAL const float* x, Strided xv, i32 nk, GLOBAL i64* idx, i64 idx_off,
+                              i64 len, i32 last)
 {
-    LOCAL_ARRAY(float, sv, BLOCK);
-    LOCAL_ARRAY(i64, si, BLOCK);
-    ROWS(o, outputs, coop)
+    i64 base = row_base(xv, nk, r);
+    float best = 0.0f;
+    i64 bi = -1;
+    LANES(j, len, coop)
     {
-        i64 base = row_base(xv, nk, o);
-        float best = 0.0f;
-        i64 bi = -1;
-        LANES(j, len, coop)
-        {
-            float v = x[base + row_at(xv, nk, j)];
-            if (arg_better(best, bi, v, j, last)) { best = v; bi = j; }
-        }
-        if (coop)
-        {
-            sv[TID] = best;
-            si[TID] = bi;
-            BARRIER();
-            for (int w = BDIM / 2; w > 0; w >>= 1)
-            {
-                if (TID < w && arg_better(sv[TID], si[TID], sv[TID + w], si[TID + w], last))
-                {
-                    sv[TID] = sv[TID + w];
-                    si[TID] = si[TID + w];
-                }
-                BARRIER();
-            }
-            bi = si[0];
-            BARRIER();
-        }
-        if (!coop || TID == 0) idx[idx_off + o] = bi;
+        float v = x[base + row_at(xv, nk, j)];
+        if (arg_better(best, bi, v, j, last)) { best = v; bi = j; }
     }
+    if (coop)
+    {
+        s[TID] = best;
+        si[TID] = bi;
+        BARRIER();
+        for (int w = BDIM / 2; w > 0; w >>= 1)
+        {
+            if (TID < w && arg_better(s[TID], si[TID], s[TID + w], si[TID + w], last))
+            {
+                s[TID] = s[TID + w];
+                si[TID] = si[TID + w];
+            }
+            BARRIER();
+        }
+        bi = si[0];
+        BARRIER();
+    }
+    if (!coop || TID == 0) idx[idx_off + r] = bi;
 }
+ROW_KERNELS(argmax_fwd,
+    (GLOBAL const float* x, Strided xv, i32 nk, GLOBAL i64* idx, i64 idx_off, i64 outputs, i64 len, i32 last),
+    (x, xv, nk, idx, idx_off, len, last), outputs)
 
 // ---- Softmax over rows of len elements (the axis is the view's last dimensions): y = exp(x - m) / sum, or
 // (x - m) - log(sum) for log-softmax; m is the row maximum ----
 
-KERNEL void softmax_fwd_f32(GLOBAL const float* x, Strided xv, GLOBAL float* y, Strided yv, i32 nk,
-                            i64 rows, i64 len, i32 log_softmax, i32 coop)
+DEVICE_FN void softmax_fwd_row(ROW_SCRATCH, GLOBAL const float* x, Strided xv, GLOBAL float* y, Strided yv, i32 nk,
+                               i64 len, i32 log_softmax)
 {
-    LOCAL_ARRAY(float, s, BLOCK);
-    ROWS(r, rows, coop)
+    i64 xb = row_base(xv, nk, r), yb = row_base(yv, nk, r);
+    float m = -F32_INF;
+    LANES(j, len, coop) m = max_nan(m, x[xb + row_at(xv, nk, j)]);
+    m = row_max(m, s, coop);
+    float sum = 0.0f;
+    LANES(j, len, coop) sum += expf(x[xb + row_at(xv, nk, j)] - m);
+    sum = row_sum(sum, s, coop);
+    if (log_softmax)
     {
-        i64 xb = row_base(xv, nk, r), yb = row_base(yv, nk, r);
-        float m = -F32_INF;
-        LANES(j, len, coop) m = max_nan(m, x[xb + row_at(xv, nk, j)]);
-        m = row_max(m, s, coop);
-        float sum = 0.0f;
-        LANES(j, len, coop) sum += expf(x[xb + row_at(xv, nk, j)] - m);
-        sum = row_sum(sum, s, coop);
-        if (log_softmax)
-        {
-            float l = logf(sum);
-            LANES(j, len, coop) y[yb + row_at(yv, nk, j)] = (x[xb + row_at(xv, nk, j)] - m) - l;
-        }
-        else
-        {
-            float inv = 1.0f / sum;
-            LANES(j, len, coop) y[yb + row_at(yv, nk, j)] = inv * expf(x[xb + row_at(xv, nk, j)] - m);
-        }
+        float l = logf(sum);
+        LANES(j, len, coop) y[yb + row_at(yv, nk, j)] = (x[xb + row_at(xv, nk, j)] - m) - l;
+    }
+    else
+    {
+        float inv = 1.0f / sum;
+        LANES(j, len, coop) y[yb + row_at(yv, nk, j)] = inv * expf(x[xb + row_at(xv, nk, j)] - m);
     }
 }
+ROW_KERNELS(softmax_fwd,
+    (GLOBAL const float* x, Strided xv, GLOBAL float* y, Strided yv, i32 nk, i64 rows, i64 len, i32 log_softmax),
+    (x, xv, y, yv, nk, len, log_softmax), rows)
 
 // Softmax: dx = y (dy - sum(y dy)); log-softmax: dx = dy - exp(y) sum(dy).
-KERNEL void softmax_bwd_f32(GLOBAL const float* y, Strided yv, GLOBAL const float* dy, Strided dyv,
-                            GLOBAL float* dx, Strided dxv, i32 nk, i64 rows, i64 len, i32 log_softmax, i32 coop)
+DEVICE_FN void softmax_bwd_row(ROW_SCRATCH, GLOBAL const float* y, Strided yv, GLOBAL const float* dy, Strided dyv,
+                               GLOBAL float* dx, Strided dxv, i32 nk, i64 len, i32 log_softmax)
 {
-    LOCAL_ARRAY(float, s, BLOCK);
-    ROWS(r, rows, coop)
+    i64 yb = row_base(yv, nk, r), gb = row_base(dyv, nk, r), db = row_base(dxv, nk, r);
+    float acc = 0.0f;
+    LANES(j, len, coop)
     {
-        i64 yb = row_base(yv, nk, r), gb = row_base(dyv, nk, r), db = row_base(dxv, nk, r);
-        float acc = 0.0f;
-        LANES(j, len, coop)
-        {
-            float g = dy[gb + row_at(dyv, nk, j)];
-            acc += log_softmax ? g : y[yb + row_at(yv, nk, j)] * g;
-        }
-        acc = row_sum(acc, s, coop);
-        LANES(j, len, coop)
-        {
-            float v = y[yb + row_at(yv, nk, j)], g = dy[gb + row_at(dyv, nk, j)];
-            dx[db + row_at(dxv, nk, j)] = log_softmax ? g - expf(v) * acc : v * (g - acc);
-        }
+        float g = dy[gb + row_at(dyv, nk, j)];
+        acc += log_softmax ? g : y[yb + row_at(yv, nk, j)] * g;
+    }
+    acc = row_sum(acc, s, coop);
+    LANES(j, len, coop)
+    {
+        float v = y[yb + row_at(yv, nk, j)], g = dy[gb + row_at(dyv, nk, j)];
+        dx[db + row_at(dxv, nk, j)] = log_softmax ? g - expf(v) * acc : v * (g - acc);
     }
 }
+ROW_KERNELS(softmax_bwd,
+    (GLOBAL const float* y, Strided yv, GLOBAL const float* dy, Strided dyv, GLOBAL float* dx, Strided dxv, i32 nk,
+     i64 rows, i64 len, i32 log_softmax),
+    (y, yv, dy, dyv, dx, dxv, nk, len, log_softmax), rows)
 
 // ---- Cross-entropy of logits [N, C] (a rank-2 view) against class indices [N] or probabilities [N, C], with
 // PyTorch's label smoothing eps: the target distribution is q = (1 - eps) onehot(t) + eps/C (or (1 - eps) p + eps/C).
@@ -304,68 +318,66 @@ KERNEL void ce_check_i64(GLOBAL const i64* t, Strided tv, GLOBAL i64* stats, i64
     }
 }
 
-// Per-sample loss (0 for an ignored sample; NaN for an index outside [0, C), which the check refuses first).
-KERNEL void ce_fwd_index_f32(GLOBAL const float* x, Strided xv, GLOBAL const i64* t, Strided tv,
-                             GLOBAL float* per, i64 per_off, i64 n, i64 c, i64 ignore, float eps, i32 coop)
+// Per-sample loss (0 for an ignored sample; NaN for an index outside [0, C), which the check refuses first). Every row
+// runs the same folds, ignored or not: no barrier sits under a data-dependent branch.
+DEVICE_FN void ce_fwdindex_row(ROW_SCRATCH, GLOBAL const float* x, Strided xv, GLOBAL const i64* t, Strided tv,
+                               GLOBAL float* per, i64 per_off, i64 c, i64 ignore, float eps)
 {
-    LOCAL_ARRAY(float, s, BLOCK);
-    ROWS(r, n, coop)
+    i64 k = t[tv.offset + r * tv.stride[0]];
+    float m = -F32_INF, sum = 0.0f, sumx = 0.0f;
+    LANES(j, c, coop) m = max_nan(m, mat_at(x, xv, r, j));
+    m = row_max(m, s, coop);
+    LANES(j, c, coop)
     {
-        i64 k = t[tv.offset + r * tv.stride[0]];
-        if (k != ignore)    // uniform over a block: the barriers inside are reached by all its threads or by none
-        {
-            float m = -F32_INF, sum = 0.0f, sumx = 0.0f;
-            LANES(j, c, coop) m = max_nan(m, mat_at(x, xv, r, j));
-            m = row_max(m, s, coop);
-            LANES(j, c, coop)
-            {
-                float v = mat_at(x, xv, r, j);
-                sum += expf(v - m);
-                sumx += v;
-            }
-            sum = row_sum(sum, s, coop);
-            if (eps != 0.0f) sumx = row_sum(sumx, s, coop);
-            if (!coop || TID == 0)
-            {
-                float l = F32_NAN;
-                if (k >= 0 && k < c)
-                    l = logf(sum) + (1.0f - eps) * (m - mat_at(x, xv, r, k)) + (eps != 0.0f ? eps * (m - sumx / (float)c) : 0.0f);
-                per[per_off + r] = l;
-            }
-        }
-        else if (!coop || TID == 0) per[per_off + r] = 0.0f;
+        float v = mat_at(x, xv, r, j);
+        sum += expf(v - m);
+        sumx += v;
+    }
+    sum = row_sum(sum, s, coop);
+    sumx = row_sum(sumx, s, coop);
+    if (!coop || TID == 0)
+    {
+        float l = 0.0f;
+        if (k != ignore)
+            l = k < 0 || k >= c ? F32_NAN
+                : logf(sum) + (1.0f - eps) * (m - mat_at(x, xv, r, k)) + (eps != 0.0f ? eps * (m - sumx / (float)c) : 0.0f);
+        per[per_off + r] = l;
     }
 }
+ROW_KERNELS(ce_fwdindex,
+    (GLOBAL const float* x, Strided xv, GLOBAL const i64* t, Strided tv, GLOBAL float* per, i64 per_off, i64 n, i64 c,
+     i64 ignore, float eps),
+    (x, xv, t, tv, per, per_off, c, ignore, eps), n)
 
-KERNEL void ce_fwd_prob_f32(GLOBAL const float* x, Strided xv, GLOBAL const float* p, Strided pv,
-                            GLOBAL float* per, i64 per_off, i64 n, i64 c, float eps, i32 coop)
+DEVICE_FN void ce_fwdprob_row(ROW_SCRATCH, GLOBAL const float* x, Strided xv, GLOBAL const float* p, Strided pv,
+                              GLOBAL float* per, i64 per_off, i64 c, float eps)
 {
-    LOCAL_ARRAY(float, s, BLOCK);
-    ROWS(r, n, coop)
+    float m = -F32_INF, sum = 0.0f, sumx = 0.0f, sump = 0.0f, dot = 0.0f;
+    LANES(j, c, coop) m = max_nan(m, mat_at(x, xv, r, j));
+    m = row_max(m, s, coop);
+    LANES(j, c, coop)
     {
-        float m = -F32_INF, sum = 0.0f, sumx = 0.0f, sump = 0.0f, dot = 0.0f;
-        LANES(j, c, coop) m = max_nan(m, mat_at(x, xv, r, j));
-        m = row_max(m, s, coop);
-        LANES(j, c, coop)
-        {
-            float v = mat_at(x, xv, r, j), q = mat_at(p, pv, r, j);
-            sum += expf(v - m);
-            sumx += v;
-            sump += q;
-            dot += q * v;
-        }
-        sum = row_sum(sum, s, coop);
-        sumx = eps != 0.0f ? row_sum(sumx, s, coop) : 0.0f;
-        sump = row_sum(sump, s, coop);
-        dot = row_sum(dot, s, coop);
-        if (!coop || TID == 0)
-        {
-            float sumq = (1.0f - eps) * sump + eps;
-            float sumqx = (1.0f - eps) * dot + eps / (float)c * sumx;
-            per[per_off + r] = (m + logf(sum)) * sumq - sumqx;
-        }
+        float v = mat_at(x, xv, r, j), q = mat_at(p, pv, r, j);
+        sum += expf(v - m);
+        sumx += v;
+        sump += q;
+        dot += q * v;
+    }
+    sum = row_sum(sum, s, coop);
+    sumx = row_sum(sumx, s, coop);
+    sump = row_sum(sump, s, coop);
+    dot = row_sum(dot, s, coop);
+    if (!coop || TID == 0)
+    {
+        float sumq = (1.0f - eps) * sump + eps;
+        float sumqx = (1.0f - eps) * dot + (eps != 0.0f ? eps / (float)c * sumx : 0.0f);
+        per[per_off + r] = (m + logf(sum)) * sumq - sumqx;
     }
 }
+ROW_KERNELS(ce_fwdprob,
+    (GLOBAL const float* x, Strided xv, GLOBAL const float* p, Strided pv, GLOBAL float* per, i64 per_off, i64 n, i64 c,
+     float eps),
+    (x, xv, p, pv, per, per_off, c, eps), n)
 
 // loss = sum of the n per-sample losses in double, divided by *count for Mean (one block, fixed order).
 KERNEL void ce_total_f32(GLOBAL const float* per, i64 per_off, i64 n, GLOBAL const i64* count, i64 count_off,
@@ -391,59 +403,56 @@ DEVICE_FN float ce_grad_scale(GLOBAL const float* g, Strided gv, i64 r, int redu
     return (reduction == L_NONE ? g[strided_at(gv, r)] : g[gv.offset]) * scale;
 }
 
-KERNEL void ce_bwd_index_f32(GLOBAL const float* x, Strided xv, GLOBAL const i64* t, Strided tv,
-                             GLOBAL const float* g, Strided gv, GLOBAL const i64* count, i64 count_off,
-                             GLOBAL float* dx, i64 dx_off, i64 n, i64 c, i64 ignore, float eps, i32 reduction, i32 coop)
+DEVICE_FN void ce_bwdindex_row(ROW_SCRATCH, GLOBAL const float* x, Strided xv, GLOBAL const i64* t, Strided tv,
+                               GLOBAL const float* g, Strided gv, GLOBAL const i64* count, i64 count_off,
+                               GLOBAL float* dx, i64 dx_off, i64 c, i64 ignore, float eps, i32 reduction)
 {
-    LOCAL_ARRAY(float, s, BLOCK);
-    ROWS(r, n, coop)
+    i64 k = t[tv.offset + r * tv.stride[0]];
+    int skip = k == ignore;    // an ignored row runs the same folds (no barrier under a data-dependent branch), writes 0
+    GLOBAL float* dr = dx + dx_off + r * c;
+    float gr = ce_grad_scale(g, gv, r, reduction, count, count_off);
+    float m = -F32_INF, sum = 0.0f;
+    LANES(j, c, coop) m = max_nan(m, mat_at(x, xv, r, j));
+    m = row_max(m, s, coop);
+    LANES(j, c, coop) sum += expf(mat_at(x, xv, r, j) - m);
+    sum = row_sum(sum, s, coop);
+    float inv = 1.0f / sum, smooth = eps / (float)c;
+    LANES(j, c, coop)
     {
-        i64 k = t[tv.offset + r * tv.stride[0]];
-        GLOBAL float* dr = dx + dx_off + r * c;
-        if (k != ignore)    // uniform over a block, as in the forward pass
-        {
-            float gr = ce_grad_scale(g, gv, r, reduction, count, count_off);
-            float m = -F32_INF, sum = 0.0f;
-            LANES(j, c, coop) m = max_nan(m, mat_at(x, xv, r, j));
-            m = row_max(m, s, coop);
-            LANES(j, c, coop) sum += expf(mat_at(x, xv, r, j) - m);
-            sum = row_sum(sum, s, coop);
-            float inv = 1.0f / sum, smooth = eps / (float)c;
-            LANES(j, c, coop)
-            {
-                float d = gr * (expf(mat_at(x, xv, r, j) - m) * inv - smooth);
-                if (j == k) d -= gr * (1.0f - eps);
-                dr[j] = d;
-            }
-        }
-        else LANES(j, c, coop) dr[j] = 0.0f;
+        float d = gr * (expf(mat_at(x, xv, r, j) - m) * inv - smooth);
+        if (j == k) d -= gr * (1.0f - eps);
+        dr[j] = skip ? 0.0f : d;
     }
 }
+ROW_KERNELS(ce_bwdindex,
+    (GLOBAL const float* x, Strided xv, GLOBAL const i64* t, Strided tv, GLOBAL const float* g, Strided gv,
+     GLOBAL const i64* count, i64 count_off, GLOBAL float* dx, i64 dx_off, i64 n, i64 c, i64 ignore, float eps, i32 reduction),
+    (x, xv, t, tv, g, gv, count, count_off, dx, dx_off, c, ignore, eps, reduction), n)
 
-KERNEL void ce_bwd_prob_f32(GLOBAL const float* x, Strided xv, GLOBAL const float* p, Strided pv,
-                            GLOBAL const float* g, Strided gv, GLOBAL const i64* count, i64 count_off,
-                            GLOBAL float* dx, i64 dx_off, i64 n, i64 c, float eps, i32 reduction, i32 coop)
+DEVICE_FN void ce_bwdprob_row(ROW_SCRATCH, GLOBAL const float* x, Strided xv, GLOBAL const float* p, Strided pv,
+                              GLOBAL const float* g, Strided gv, GLOBAL const i64* count, i64 count_off,
+                              GLOBAL float* dx, i64 dx_off, i64 c, float eps, i32 reduction)
 {
-    LOCAL_ARRAY(float, s, BLOCK);
-    ROWS(r, n, coop)
+    GLOBAL float* dr = dx + dx_off + r * c;
+    float gr = ce_grad_scale(g, gv, r, reduction, count, count_off);
+    float m = -F32_INF, sum = 0.0f, sump = 0.0f;
+    LANES(j, c, coop) m = max_nan(m, mat_at(x, xv, r, j));
+    m = row_max(m, s, coop);
+    LANES(j, c, coop)
     {
-        GLOBAL float* dr = dx + dx_off + r * c;
-        float gr = ce_grad_scale(g, gv, r, reduction, count, count_off);
-        float m = -F32_INF, sum = 0.0f, sump = 0.0f;
-        LANES(j, c, coop) m = max_nan(m, mat_at(x, xv, r, j));
-        m = row_max(m, s, coop);
-        LANES(j, c, coop)
-        {
-            sum += expf(mat_at(x, xv, r, j) - m);
-            sump += mat_at(p, pv, r, j);
-        }
-        sum = row_sum(sum, s, coop);
-        sump = row_sum(sump, s, coop);
-        float scale = ((1.0f - eps) * sump + eps) / sum, keep = 1.0f - eps, smooth = eps / (float)c;
-        LANES(j, c, coop)
-            dr[j] = gr * (expf(mat_at(x, xv, r, j) - m) * scale - (keep * mat_at(p, pv, r, j) + smooth));
+        sum += expf(mat_at(x, xv, r, j) - m);
+        sump += mat_at(p, pv, r, j);
     }
+    sum = row_sum(sum, s, coop);
+    sump = row_sum(sump, s, coop);
+    float scale = ((1.0f - eps) * sump + eps) / sum, keep = 1.0f - eps, smooth = eps / (float)c;
+    LANES(j, c, coop)
+        dr[j] = gr * (expf(mat_at(x, xv, r, j) - m) * scale - (keep * mat_at(p, pv, r, j) + smooth));
 }
+ROW_KERNELS(ce_bwdprob,
+    (GLOBAL const float* x, Strided xv, GLOBAL const float* p, Strided pv, GLOBAL const float* g, Strided gv,
+     GLOBAL const i64* count, i64 count_off, GLOBAL float* dx, i64 dx_off, i64 n, i64 c, float eps, i32 reduction),
+    (x, xv, p, pv, g, gv, count, count_off, dx, dx_off, c, eps, reduction), n)
 
 // ---- Mean squared error ----
 

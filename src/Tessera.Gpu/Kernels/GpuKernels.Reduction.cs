@@ -48,10 +48,7 @@ public partial class GpuKernels : IReductionKernels
             LaunchRowBlocks("reduce_part_f32", outputs * parts,
                 x, GpuArg.I32(nk), GpuArg.Dense(partial, name), GpuArg.I64(outputs), GpuArg.I64(inner),
                 GpuArg.I64(parts), GpuArg.I64(chunk), GpuArg.I32((int)op));
-            x = GpuArg.Viewed(partial, name);
-            nk = 1;
-            inner = parts;
-            LaunchReduceRows(op, x, nk, y, outputs, inner, scale);
+            LaunchReduceRows(op, GpuArg.Viewed(partial, name), 1, y, outputs, parts, scale);
             return;
         }
         LaunchReduceRows(op, x, nk, y, outputs, inner, scale);
@@ -61,9 +58,9 @@ public partial class GpuKernels : IReductionKernels
     {
         const string name = "Reduce";
         bool coop = Cooperative(outputs, inner);
-        LaunchRowsOf("reduce_fwd_f32", outputs, coop,
+        LaunchRowsOf("reduce_fwd", outputs, coop,
             x, GpuArg.I32(nk), GpuArg.Dense(y, name), GpuArg.I64(outputs), GpuArg.I64(inner),
-            GpuArg.I32((int)op), GpuArg.F32(scale), GpuArg.I32(coop ? 1 : 0));
+            GpuArg.I32((int)op), GpuArg.F32(scale));
     }
 
     public unsafe void ReduceBackward(ReduceOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, ReduceParams p)
@@ -95,9 +92,9 @@ public partial class GpuKernels : IReductionKernels
         }
         var (views, nk) = RowViews(name, x.Shape, mask, x, dx);
         bool coop = Cooperative(outputs, count);
-        LaunchRowsOf("reduce_bwd_extreme_f32", outputs, coop,
+        LaunchRowsOf("reduce_bwdextreme", outputs, coop,
             views[0], Flat(y, y.Shape, name), Flat(dy, dy.Shape, name), views[1], GpuArg.I32(nk),
-            GpuArg.I64(outputs), GpuArg.I64(count), GpuArg.I32(coop ? 1 : 0));
+            GpuArg.I64(outputs), GpuArg.I64(count));
     }
 
     public void ArgMax(Tensor x, Tensor indices, ArgReduceParams p)
@@ -109,9 +106,9 @@ public partial class GpuKernels : IReductionKernels
         if (outputs == 0) return;
         var (views, nk) = RowViews(name, x.Shape, mask, x);
         bool coop = Cooperative(outputs, len);
-        LaunchRowsOf("argmax_fwd_f32", outputs, coop,
+        LaunchRowsOf("argmax_fwd", outputs, coop,
             views[0], GpuArg.I32(nk), GpuArg.Dense(indices, name), GpuArg.I64(outputs), GpuArg.I64(len),
-            GpuArg.I32(p.SelectLastIndex ? 1 : 0), GpuArg.I32(coop ? 1 : 0));
+            GpuArg.I32(p.SelectLastIndex ? 1 : 0));
     }
 
     public void Softmax(Tensor x, Tensor y, SoftmaxParams p)
@@ -122,8 +119,8 @@ public partial class GpuKernels : IReductionKernels
         var (views, nk) = RowViews(name, x.Shape, AxisOnly(x.Rank, p.Axis), x, y);
         long rows = x.ElementCount / len;
         bool coop = Cooperative(rows, len);
-        LaunchRowsOf("softmax_fwd_f32", rows, coop,
-            views[0], views[1], GpuArg.I32(nk), GpuArg.I64(rows), GpuArg.I64(len), GpuArg.I32(p.Log ? 1 : 0), GpuArg.I32(coop ? 1 : 0));
+        LaunchRowsOf("softmax_fwd", rows, coop,
+            views[0], views[1], GpuArg.I32(nk), GpuArg.I64(rows), GpuArg.I64(len), GpuArg.I32(p.Log ? 1 : 0));
     }
 
     public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, SoftmaxParams p)
@@ -134,9 +131,9 @@ public partial class GpuKernels : IReductionKernels
         var (views, nk) = RowViews(name, y.Shape, AxisOnly(y.Rank, p.Axis), y, dy, dx);
         long rows = y.ElementCount / len;
         bool coop = Cooperative(rows, len);
-        LaunchRowsOf("softmax_bwd_f32", rows, coop,
+        LaunchRowsOf("softmax_bwd", rows, coop,
             views[0], views[1], views[2], GpuArg.I32(nk), GpuArg.I64(rows), GpuArg.I64(len),
-            GpuArg.I32(p.Log ? 1 : 0), GpuArg.I32(coop ? 1 : 0));
+            GpuArg.I32(p.Log ? 1 : 0));
     }
 
     public void CrossEntropy(Tensor logits, Tensor target, Tensor loss, CrossEntropyParams p)
@@ -154,13 +151,13 @@ public partial class GpuKernels : IReductionKernels
         var per = scratch ?? loss;
         bool coop = Cooperative(n, c);
         if (indices)
-            LaunchRowsOf("ce_fwd_index_f32", n, coop,
+            LaunchRowsOf("ce_fwdindex", n, coop,
                 GpuArg.Viewed(logits, name), GpuArg.Viewed(target, name), GpuArg.Dense(per, name), GpuArg.I64(n), GpuArg.I64(c),
-                GpuArg.I64(p.IgnoreIndex), GpuArg.F32(p.LabelSmoothing), GpuArg.I32(coop ? 1 : 0));
+                GpuArg.I64(p.IgnoreIndex), GpuArg.F32(p.LabelSmoothing));
         else
-            LaunchRowsOf("ce_fwd_prob_f32", n, coop,
+            LaunchRowsOf("ce_fwdprob", n, coop,
                 GpuArg.Viewed(logits, name), GpuArg.Viewed(target, name), GpuArg.Dense(per, name), GpuArg.I64(n), GpuArg.I64(c),
-                GpuArg.F32(p.LabelSmoothing), GpuArg.I32(coop ? 1 : 0));
+                GpuArg.F32(p.LabelSmoothing));
         if (scratch is null) return;
         Launch(ReductionFamily, "ce_total_f32", new GpuDim(1),
             GpuArg.Dense(scratch, name), GpuArg.I64(n), GpuArg.Dense(count, name),
@@ -176,14 +173,14 @@ public partial class GpuKernels : IReductionKernels
         bool coop = Cooperative(n, c);
         var g = p.Reduction == LossReduction.None ? Flat(dloss, dloss.Shape, name) : GpuArg.Viewed(dloss, name);
         if (target.DType == DType.Int64)
-            LaunchRowsOf("ce_bwd_index_f32", n, coop,
+            LaunchRowsOf("ce_bwdindex", n, coop,
                 GpuArg.Viewed(logits, name), GpuArg.Viewed(target, name), g, GpuArg.Dense(count, name), GpuArg.Dense(dlogits, name),
                 GpuArg.I64(n), GpuArg.I64(c), GpuArg.I64(p.IgnoreIndex), GpuArg.F32(p.LabelSmoothing),
-                GpuArg.I32((int)p.Reduction), GpuArg.I32(coop ? 1 : 0));
+                GpuArg.I32((int)p.Reduction));
         else
-            LaunchRowsOf("ce_bwd_prob_f32", n, coop,
+            LaunchRowsOf("ce_bwdprob", n, coop,
                 GpuArg.Viewed(logits, name), GpuArg.Viewed(target, name), g, GpuArg.Dense(count, name), GpuArg.Dense(dlogits, name),
-                GpuArg.I64(n), GpuArg.I64(c), GpuArg.F32(p.LabelSmoothing), GpuArg.I32((int)p.Reduction), GpuArg.I32(coop ? 1 : 0));
+                GpuArg.I64(n), GpuArg.I64(c), GpuArg.F32(p.LabelSmoothing), GpuArg.I32((int)p.Reduction));
     }
 
     /// <summary>The number of samples that count for Mean, on the device (Int64 [2] for class indices: count, then the
@@ -249,10 +246,12 @@ public partial class GpuKernels : IReductionKernels
     /// a thread.</summary>
     private static bool Cooperative(long rows, long len) => len >= 128 || (len > 16 && rows < 4096);
 
-    private void LaunchRowsOf(string kernel, long rows, bool coop, params ReadOnlySpan<GpuArg> args)
+    /// <summary>Launches the row kernel pair <paramref name="op"/> (reduction.h ROW_KERNELS): {op}rows_f32 with a block
+    /// per row when <paramref name="coop"/>, else {op}_f32 with a thread per row.</summary>
+    private void LaunchRowsOf(string op, long rows, bool coop, params ReadOnlySpan<GpuArg> args)
     {
-        if (coop) LaunchRowBlocks(kernel, rows, args);
-        else LaunchElements(ReductionFamily, kernel, rows, args);
+        if (coop) LaunchRowBlocks(op + "rows_f32", rows, args);
+        else LaunchElements(ReductionFamily, op + "_f32", rows, args);
     }
 
     private void LaunchRowBlocks(string kernel, long rows, params ReadOnlySpan<GpuArg> args)
