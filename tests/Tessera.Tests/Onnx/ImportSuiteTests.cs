@@ -3,7 +3,7 @@ using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Onnx;
 
-/// <summary>The ONNX backend test data (Debian libonnx-testdata) through the runner, in process, on the CPU. Cases are
+/// <summary>The ONNX backend test data (Debian libonnx-testdata) through the runner, in process, on the target device (TestDevices.Target: the CPU unless TESSERA_TEST_DEVICE names another). Cases are
 /// selected by the rule "every operator of the model is in scope", never by outcome.</summary>
 public class ImportSuiteTests
 {
@@ -13,7 +13,7 @@ public class ImportSuiteTests
     {
         string dir = Path.Combine(Root, name);
         Requirement.Require(Directory.Exists(dir), $"ONNX test data not found at {dir} (Debian package libonnx-testdata)");
-        return OnnxTestRunner.Run(new[] { dir }, TestDevices.Cpu);
+        return OnnxTestRunner.Run(new[] { dir }, TestDevices.Target);
     }
 
     private static string Listing(IEnumerable<OnnxCaseResult> cases) =>
