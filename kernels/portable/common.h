@@ -55,6 +55,21 @@ DEVICE_FN float block_max(float v, LOCAL_PTR float* s)
     return r;
 }
 
+// max/min as .NET's MathF.Max/Min (torch.maximum/minimum, the CPU's kernels): NaN if either input is NaN, +0 above -0.
+DEVICE_FN float max_nan(float a, float b)
+{
+    if (a != a || b != b) return a + b;
+    if (a == b) return (AS_U32(a) >> 31) ? b : a;
+    return a > b ? a : b;
+}
+
+DEVICE_FN float min_nan(float a, float b)
+{
+    if (a != a || b != b) return a + b;
+    if (a == b) return (AS_U32(a) >> 31) ? a : b;
+    return a < b ? a : b;
+}
+
 DEVICE_FN float half_to_f32(u16 h)
 {
     u32 sign = ((u32)h & 0x8000u) << 16, exp = ((u32)h >> 10) & 0x1fu, man = (u32)h & 0x3ffu;

@@ -45,21 +45,6 @@
 #define GELU_K 0.79788456080286536f
 #define GELU_C 0.044715f
 
-// max/min as .NET's MathF.Max/Min (and torch.maximum/minimum): NaN if either input is NaN, +0 above -0.
-DEVICE_FN float max_nan(float a, float b)
-{
-    if (a != a || b != b) return a + b;
-    if (a == b) return (AS_U32(a) >> 31) ? b : a;
-    return a > b ? a : b;
-}
-
-DEVICE_FN float min_nan(float a, float b)
-{
-    if (a != a || b != b) return a + b;
-    if (a == b) return (AS_U32(a) >> 31) ? a : b;
-    return a < b ? a : b;
-}
-
 DEVICE_FN float gelu_tanh_inner(float x) { return tanhf(GELU_K * (x + GELU_C * x * x * x)); }
 
 // y = f(x); alpha/beta as UnaryParams.

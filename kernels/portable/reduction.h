@@ -44,21 +44,6 @@ KERNEL void op##rows_f32 params \
 // Elements [0, n) of a row that this thread visits, in increasing order.
 #define LANES(j, n, coop) for (i64 j = (coop) ? (i64)TID : 0; j < (n); j += (coop) ? (i64)BDIM : 1)
 
-// max/min as .NET's MathF.Max/Min (the CPU's reductions): NaN if either input is NaN, +0 above -0.
-DEVICE_FN float max_nan(float a, float b)
-{
-    if (a != a || b != b) return a + b;
-    if (a == b) return (AS_U32(a) >> 31) ? b : a;
-    return a > b ? a : b;
-}
-
-DEVICE_FN float min_nan(float a, float b)
-{
-    if (a != a || b != b) return a + b;
-    if (a == b) return (AS_U32(a) >> 31) ? a : b;
-    return a < b ? a : b;
-}
-
 DEVICE_FN float red_identity(int op) { return op == R_MAX ? -F32_INF : op == R_MIN ? F32_INF : 0.0f; }
 
 DEVICE_FN float red_combine(int op, float a, float b)

@@ -35,10 +35,7 @@ public static class BenchTimer
             warm++;
             if (warm >= o.MinWarmupCalls * 1000) break;
         }
-        // Estimate the cost of one call to decide how many calls make one sample.
-        double perCall = Math.Max(sw.Elapsed.TotalMilliseconds / warm, 1e-6);
-        int callsPerSample = beforeEach is null ? Math.Max(1, (int)Math.Ceiling(o.MinSampleMs / perCall)) : 1;
-        int samples = (int)Math.Clamp(o.RepeatMs / (perCall * callsPerSample), o.MinSamples, o.MaxSamples);
+        var (callsPerSample, samples) = Plan(o, sw.Elapsed.TotalMilliseconds / warm, beforeEach != null);
         var times = new double[samples];
         for (int s = 0; s < samples; s++)
         {
@@ -72,9 +69,7 @@ public static class BenchTimer
             warm++;
             if (warm >= o.MinWarmupCalls * 1000) break;
         }
-        double perCall = Math.Max(sw.Elapsed.TotalMilliseconds / warm, 1e-6);
-        int callsPerSample = beforeEach is null ? Math.Max(1, (int)Math.Ceiling(o.MinSampleMs / perCall)) : 1;
-        int samples = (int)Math.Clamp(o.RepeatMs / (perCall * callsPerSample), o.MinSamples, o.MaxSamples);
+        var (callsPerSample, samples) = Plan(o, sw.Elapsed.TotalMilliseconds / warm, beforeEach != null);
         var times = new double[samples];
         for (int s = 0; s < samples; s++)
         {
@@ -86,6 +81,16 @@ public static class BenchTimer
             times[s] = end.ElapsedMillisecondsSince(start) / callsPerSample;
         }
         return Summarise(times, callsPerSample);
+    }
+
+    /// <summary>From the warm-up's cost of one call: how many calls make one sample (enough to last MinSampleMs, one when
+    /// each sample needs its own set-up) and how many samples fill RepeatMs.</summary>
+    private static (int CallsPerSample, int Samples) Plan(BenchOptions o, double warmMsPerCall, bool setupPerSample)
+    {
+        double perCall = Math.Max(warmMsPerCall, 1e-6);
+        int callsPerSample = setupPerSample ? 1 : Math.Max(1, (int)Math.Ceiling(o.MinSampleMs / perCall));
+        int samples = (int)Math.Clamp(o.RepeatMs / (perCall * callsPerSample), o.MinSamples, o.MaxSamples);
+        return (callsPerSample, samples);
     }
 
     /// <summary>Median, extremes and relative standard deviation of per-call times.</summary>

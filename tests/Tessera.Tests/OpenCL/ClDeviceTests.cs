@@ -8,12 +8,7 @@ namespace Tessera.Tests.OpenCL;
 /// The kernels are tested by the conformance suites run with TESSERA_TEST_DEVICE=opencl.</summary>
 public class ClDeviceTests
 {
-    private static ClDevice Device()
-    {
-        var b = ClBackend.Instance;
-        Requirement.Require(b.Status.Available, $"OpenCL: {b.Status.Reason}");
-        return (ClDevice)b.GetDevice(0);
-    }
+    private static ClDevice Device() => ClTestDevice.Shared();
 
     [Fact]
     public void RegistryResolvesOpenClIds()
@@ -108,9 +103,7 @@ public class ClGuardTests
     [Fact]
     public void AWritePastTheEndIsReportedWithTheKernelName()
     {
-        var b = ClBackend.Instance;
-        Requirement.Require(b.Status.Available, $"OpenCL: {b.Status.Reason}");
-        var dev = (ClDevice)b.GetDevice(0);
+        var dev = ClTestDevice.Shared();
         bool was = ClMemoryPool.Guarded;
         ClMemoryPool.Guarded = true;
         try

@@ -11,12 +11,7 @@ namespace Tessera.Tests.OpenCL;
 /// timing events, graph capture is refused with a clear error.</summary>
 public class ClExecutorTests
 {
-    private static IDevice Device()
-    {
-        var b = ClBackend.Instance;
-        Requirement.Require(b.Status.Available, $"OpenCL: {b.Status.Reason}");
-        return b.GetDevice(0);
-    }
+    private static IDevice Device() => ClTestDevice.Shared();
 
     private static (ComputeGraph Graph, Value Out) Mlp()
     {

@@ -11,12 +11,7 @@ namespace Tessera.Tests.OpenCL;
 /// cuMemAlloc).</summary>
 public class ClTrainingTests
 {
-    private static ClDevice PrivateDevice()
-    {
-        var b = ClBackend.Instance;
-        Requirement.Require(b.Status.Available, $"OpenCL: {b.Status.Reason}");
-        return new ClDevice(0, b.Devices[0]); // its own context and pool: no other test's allocations
-    }
+    private static ClDevice PrivateDevice() => ClTestDevice.Private();
 
     private static readonly Lazy<FashionMnist> LazyData = new(() => FashionMnist.Load(FashionMnist.DefaultDirectory));
 
@@ -44,17 +39,6 @@ public class ClTrainingTests
     public void SteadyStateTrainingStepsTakeNothingFromThePool()
     {
         using var dev = PrivateDevice();
-        var model = Models.Cnn(dev, 1);
-        using var opt = new AdamOptimizer(new LearningRateSchedule.Constant(1e-3));
-        using var trainer = new Trainer(model, dev, 8, new[] { 1, 28, 28 }, opt);
-        var x = Rand.Uniform(1, new[] { 8, 1, 28, 28 }, 0, 1).ToFloats();
-        var y = new long[] { 0, 1, 2, 3, 4, 5, 6, 7 };
-        for (int i = 0; i < 3; i++) trainer.Step(x, y);
-        var before = dev.Memory.Stats;
-        for (int i = 0; i < 5; i++) trainer.Step(x, y);
-        var after = dev.Memory.Stats;
-        Assert.Equal(before.Allocations, after.Allocations);
-        Assert.True(after.Rents >= before.Rents, "scratch leases come from the cache");
-        model.Dispose();
+        Graph.ExecutorTests.AssertSteadyStateStepsAllocateNothing(dev);
     }
 }
