@@ -77,3 +77,22 @@ CAST_FROM_I64(f32, float)
 CAST_FROM_I64(f64, double)
 CAST_FROM_I64(f16, u16)
 CAST_FROM_I64(bf16, u16)
+
+// Deferred index checks: every index of idx outside [lo, hi) (ignore excepted) records (code, value, element, hi) in
+// fault[0..3]; one offender wins when several race, and an earlier fault is kept. The host reads fault at its next read
+// of the device and throws there (Tessera.Gpu.GpuKernels.DeferIndexChecks).
+#define INDEX_FAULT_KERNEL(name, I) \
+KERNEL void index_fault_##name(GLOBAL const I* idx, Strided iv, i64 k, i64 lo, i64 hi, i64 ignore, \
+                               GLOBAL i64* fault, i64 fault_off, i64 code) \
+{ \
+    FOR_EACH(j, k) \
+    { \
+        i64 v = (i64)idx[strided_at(iv, j)]; \
+        if (v != ignore && (v < lo || v >= hi) && fault[fault_off] == 0) \
+        { \
+            fault[fault_off + 1] = v; fault[fault_off + 2] = j; fault[fault_off + 3] = hi; fault[fault_off] = code; \
+        } \
+    } \
+}
+INDEX_FAULT_KERNEL(i32, i32)
+INDEX_FAULT_KERNEL(i64, i64)

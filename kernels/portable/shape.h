@@ -18,6 +18,7 @@ GATHER_CHECK_KERNEL(i32, i32)
 GATHER_CHECK_KERNEL(i64, i64)
 
 // Position along the axis of output position i (row-major over [outer, k, inner]) in data, negative indices wrapped.
+// An index still outside [0, n) (the launcher's check reports it, at once or deferred) reads 0 and scatters nothing.
 #define GATHER_SOURCE(I) \
     i64 r = i % inner, q = i / inner, j = q % k, o = q / k; \
     i64 t = (i64)idx[strided_at(iv, j)]; \
@@ -30,7 +31,7 @@ KERNEL void gather_fwd_##bits##_##name(GLOBAL const T* x, Strided xv, GLOBAL con
     FOR_EACH(i, total) \
     { \
         GATHER_SOURCE(I) \
-        y[y_off + i] = x[strided_at(xv, (o * n + t) * inner + r)]; \
+        y[y_off + i] = t >= 0 && t < n ? x[strided_at(xv, (o * n + t) * inner + r)] : (T)0; \
     } \
 }
 #define GATHER_KERNELS(name, I) \
@@ -46,7 +47,7 @@ KERNEL void gather_bwd_f32_##name(GLOBAL const float* dy, Strided dyv, GLOBAL co
     FOR_EACH(i, total) \
     { \
         GATHER_SOURCE(I) \
-        atomic_add_f32(dx + dx_off + (o * n + t) * inner + r, dy[strided_at(dyv, i)]); \
+        if (t >= 0 && t < n) atomic_add_f32(dx + dx_off + (o * n + t) * inner + r, dy[strided_at(dyv, i)]); \
     } \
 }
 GATHER_BWD_KERNEL(i32, i32)

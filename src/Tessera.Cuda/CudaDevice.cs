@@ -87,6 +87,7 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IRangeAnnotator
         if (destination.IsEmpty) return;
         var s = stream == null ? Runtime.CurrentStream : CudaStream.Of(stream, this, op);
         _staging.CopyToHost(new CuDevicePtr((ulong)source.Handle).Offset(byteOffset), destination, s.Handle);
+        Kernels.RaiseDeferredErrors(); // a read is where deferred index checks report
     }
 
     /// <summary>Copies <paramref name="bytes"/> between device buffers (of this device), ordered on <paramref name="stream"/>

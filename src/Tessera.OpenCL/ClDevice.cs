@@ -66,6 +66,7 @@ public sealed unsafe class ClDevice : IDevice
         fixed (byte* p = destination)
             Cl.clEnqueueReadBuffer(Queue(stream).Handle, source.Handle, 1, (nuint)byteOffset, (nuint)destination.Length, p, 0, null, null)
                 .Check("clEnqueueReadBuffer");
+        ((GpuKernels)Kernels).RaiseDeferredErrors(); // a read is where deferred index checks report
     }
 
     private void CheckRange(string op, DeviceBuffer buffer, long offset, long length)

@@ -199,6 +199,11 @@ public partial class GpuKernels : IReductionKernels
         {
             Launch(ReductionFamily, "ce_check_i64", new GpuDim(1),
                 GpuArg.Viewed(target, op), GpuArg.Dense(stats, op), GpuArg.I64(n), GpuArg.I64(c), GpuArg.I64(ignore));
+            if (DeferChecks)
+            {
+                DeferIndexCheck($"CrossEntropy (class targets of logits [{n}, {c}], valid [0, {c}), ignore {ignore})", target, 0, c, ignore);
+                return stats;
+            }
             if (stats.ToArray<long>()[1] == 0) return stats;
             var t = target.ToArray<long>();
             for (int i = 0; i < t.Length; i++)

@@ -59,6 +59,11 @@ public partial class GpuKernels : IShapeKernels
             throw new TesseraDTypeException(op, nameof(indices), $"expected Int32 or Int64 indices, got {indices.DType}");
         long k = indices.ElementCount;
         if (k == 0) return;
+        if (DeferChecks)
+        {
+            DeferIndexCheck($"{op} (indices {indices.Shape} on axis {axis} of size {n}, valid [{-n}, {n}))", indices, -n, n, long.MinValue);
+            return;
+        }
         using (var bad = Scratch(DType.Int64, 1))
         {
             Fill(bad, 0);

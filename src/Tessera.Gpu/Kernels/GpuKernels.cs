@@ -8,7 +8,7 @@ namespace Tessera.Gpu;
 /// Split by op family into partial files; each launcher picks the grid and checks what it must. A backend derives from
 /// it to put vendor libraries where they are faster (cuBLASLt GEMM and cuDNN convolution on CUDA).
 /// </summary>
-public partial class GpuKernels : IKernels
+public partial class GpuKernels : IKernels, IDeferredChecks
 {
     /// <summary>Threads per block of every launch (kernels/portable/common.h BLOCK).</summary>
     public const int Block = 256;
@@ -51,6 +51,53 @@ public partial class GpuKernels : IKernels
         DType.UInt8 => "u8", DType.Bool => "b8", DType.Float64 => "f64",
         _ => throw new TesseraDTypeException("GpuKernels", "dtype", $"no GPU kernels for {dtype}"),
     };
+
+    private Tensor? _fault;                                   // Int64 [4]: code, value, element, bound (0: no fault)
+    private readonly Dictionary<long, string> _faultSites = new();
+    private long _faultCode;
+    private volatile bool _faultPending;
+    private readonly object _faultGate = new();
+
+    public bool DeferChecks { get; set; }
+
+    /// <summary>Deferred check: records on the device the first index of <paramref name="indices"/> outside [lo, hi)
+    /// (<paramref name="ignore"/> excepted); <paramref name="site"/> describes the call for the error message.</summary>
+    protected internal void DeferIndexCheck(string site, Tensor indices, long lo, long hi, long ignore)
+    {
+        long k = indices.ElementCount;
+        if (k == 0) return;
+        long code;
+        lock (_faultGate)
+        {
+            if (_fault is null)
+            {
+                _fault = Scratch(DType.Int64, 4);
+                Fill(_fault, 0);
+            }
+            code = ++_faultCode;
+            _faultSites[code] = site;
+        }
+        LaunchElements("core", "index_fault_" + Suffix(indices.DType), k,
+            GpuArg.Viewed(indices, site), GpuArg.I64(k), GpuArg.I64(lo), GpuArg.I64(hi), GpuArg.I64(ignore), GpuArg.Dense(_fault, site), GpuArg.I64(code));
+        _faultPending = true;
+    }
+
+    public void RaiseDeferredErrors()
+    {
+        if (!_faultPending) return;
+        _faultPending = false; // before the read: the read itself comes back through the device's copy hook
+        long[] f = _fault!.ToArray<long>();
+        string site;
+        lock (_faultGate)
+        {
+            site = f[0] != 0 && _faultSites.TryGetValue(f[0], out var s0) ? s0 : "an index check";
+            _faultSites.Clear();
+        }
+        if (f[0] == 0) return;
+        Fill(_fault, 0);
+        throw new TesseraArgumentException(site, "indices",
+            $"index {f[1]} (element {f[2]}) is outside the valid range (bound {f[3]}); found by a deferred device check and reported at the next read");
+    }
 
     /// <summary>True when the portable kernels run <paramref name="op"/> for <paramref name="dtype"/>.</summary>
     public virtual bool Supports(OpKind op, DType dtype) => op switch

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Tessera.Devices;
+using Tessera.Kernels;
 using Tessera.Graph.Operators;
 using Tessera.Graph.Planning;
 
@@ -165,6 +166,8 @@ public sealed class ExecutionPlan : IDisposable
     {
         var ctx = Context;
         var ranges = Device is IRangeAnnotator { RangesEnabled: true } r ? r : null;
+        // Index checks that would stop the device per node report at the caller's next read instead.
+        using var deferral = new CheckDeferral(ctx.Kernels);
         if (!Profile)
         {
             for (int s = 0; s < _schedule.Length; s++)
@@ -241,12 +244,32 @@ public sealed class ExecutionPlan : IDisposable
             throw new TesseraDeviceException(op, "device", $"{Device.Id} ({Device.Kind}) cannot capture device graphs; only CUDA devices can");
         if (Profile) throw new TesseraArgumentException(op, nameof(Profile), "a profiled run synchronises per node and cannot be captured; set Profile = false");
         var ctx = Context;
+        using var deferral = new CheckDeferral(ctx.Kernels); // nothing may read the device during capture
         var work = capture.Capture(Device.DefaultStream, () =>
         {
             for (int s = 0; s < _schedule.Length; s++) _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
         });
         ctx.Step++;
         return work;
+    }
+
+    /// <summary>Turns <see cref="IDeferredChecks.DeferChecks"/> on for a scope and restores it.</summary>
+    private readonly struct CheckDeferral : IDisposable
+    {
+        private readonly IDeferredChecks? _checks;
+        private readonly bool _was;
+
+        public CheckDeferral(Kernels.IKernels kernels)
+        {
+            _checks = kernels as IDeferredChecks;
+            _was = _checks?.DeferChecks ?? false;
+            if (_checks != null) _checks.DeferChecks = true;
+        }
+
+        public void Dispose()
+        {
+            if (_checks != null) _checks.DeferChecks = _was;
+        }
     }
 
     public void Dispose()

@@ -62,4 +62,30 @@ public class ClExecutorTests
         Assert.Contains("ExecutionPlan.CaptureGraph", e.Message);
         Assert.Contains("cannot capture", e.Message);
     }
+
+    [Fact]
+    public void PlansDeferIndexChecksToTheNextReadAndEagerCallsDoNot()
+    {
+        var dev = Device();
+        var g = new GraphBuilder();
+        var logits = g.Input("logits", DType.Float32, 4, 10);
+        var labels = g.Input("labels", DType.Int64, 4);
+        var loss = g.CrossEntropy(logits, labels, "loss");
+        g.Output(loss);
+        using var plan = ExecutionPlan.Compile(g.Graph, dev);
+        plan.Input("logits").CopyFrom<float>(Rand.Uniform(9, new[] { 4, 10 }).ToFloats());
+        plan.Input("labels").CopyFrom<long>(new long[] { 1, 2, 12, 3 });
+        plan.Run(); // no read, no stop: the check is recorded on the device
+        var e = Assert.Throws<TesseraArgumentException>(() => plan[loss].Item<float>());
+        Assert.Contains("CrossEntropy", e.Message);
+        Assert.Contains("index 12 (element 2)", e.Message);
+        plan.Input("labels").CopyFrom<long>(new long[] { 1, 2, 9, 3 });
+        plan.Run();
+        Assert.True(float.IsFinite(plan[loss].Item<float>()), "a later good run reads cleanly: the fault was reported once");
+        // Eager calls check at once, as on the CPU.
+        using var x = Tensor.FromArray(dev, Rand.Uniform(9, new[] { 4, 10 }).ToFloats(), 4, 10);
+        using var t = Tensor.FromArray(dev, new long[] { 1, -5, 0, 0 }, 4);
+        var eager = Assert.Throws<TesseraArgumentException>(() => Ops.CrossEntropy(x, t));
+        Assert.Contains("class index -5 of sample 1", eager.Message);
+    }
 }
