@@ -176,6 +176,9 @@ public sealed unsafe class CudaRuntime : IGpuRuntime
             throw new TesseraArgumentException(op, nameof(blocks), $"grid {blocks} outside the CUDA limits (X ≤ 2³¹−1, Y and Z ≤ 65535, all ≥ 1)");
         int bytes = ParameterBytes(args);
         if (bytes > MaxParameterBytes) throw new TesseraArgumentException(op, nameof(args), $"{bytes} bytes of kernel parameters exceed {MaxParameterBytes}");
+        for (int i = 0; i < args.Length; i++)
+            if (args[i].Kind is GpuArgKind.Tensor or GpuArgKind.View or GpuArgKind.Buffer && !_device.Context.Memory.IsLive((ulong)args[i].Buffer))
+                throw new TesseraDeviceException(op, $"argument {i}", $"is not memory of {_device.Id} (a tensor of another device?)");
         int count = ParameterCount(args);
         byte* slots = stackalloc byte[bytes + 8];
         slots = (byte*)(((nuint)slots + 7) & ~(nuint)7);

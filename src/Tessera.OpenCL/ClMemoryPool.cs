@@ -24,6 +24,7 @@ public sealed unsafe class ClMemoryPool : IMemoryPool
     public static bool Guarded { get; internal set; } = Environment.GetEnvironmentVariable("TESSERA_OPENCL_GUARD") == "1";
 
     private readonly Dictionary<nint, long> _guardAt = new();
+    private readonly HashSet<nint> _live = new();            // every cl_mem this pool created and still holds
 
     private const string Op = "ClMemoryPool.Rent";
     private readonly ClDevice _device;
@@ -79,7 +80,7 @@ public sealed unsafe class ClMemoryPool : IMemoryPool
                     $"{Stats.CurrentBytes} leased; device has {_device.Info.GlobalMemory} bytes ({ClCheck.Name(err)})");
         }
         err.Check($"clCreateBuffer(size: {size})");
-        lock (_gate) { _allocations++; _reserved += size; }
+        lock (_gate) { _allocations++; _reserved += size; _live.Add(mem); }
         if (Guarded)
         {
             WriteGuard(mem, size);
@@ -109,6 +110,13 @@ public sealed unsafe class ClMemoryPool : IMemoryPool
             if (!_free.TryGetValue(buffer.ReservedBytes, out var stack)) _free[buffer.ReservedBytes] = stack = new Stack<nint>();
             stack.Push(buffer.Handle);
         }
+    }
+
+    /// <summary>True when <paramref name="mem"/> is a cl_mem of this pool (a launch's check that a buffer argument
+    /// belongs to this device: another device's handle would be undefined behaviour in the driver).</summary>
+    internal bool Owns(nint mem)
+    {
+        lock (_gate) return _live.Contains(mem);
     }
 
     private bool HasGuard(nint mem) { lock (_gate) return _guardAt.ContainsKey(mem); }
@@ -151,6 +159,7 @@ public sealed unsafe class ClMemoryPool : IMemoryPool
                 {
                     nint m = stack.Pop();
                     _guardAt.Remove(m);
+                    _live.Remove(m);
                     Cl.clReleaseMemObject(m).Check("clReleaseMemObject");
                     _reserved -= size;
                     _releases++;

@@ -150,6 +150,9 @@ internal sealed unsafe class ClRuntime : IGpuRuntime, IDisposable
 
     public void Launch(GpuFunction fn, GpuDim blocks, int threads, ReadOnlySpan<GpuArg> args)
     {
+        for (int i = 0; i < args.Length; i++)
+            if (args[i].Kind is GpuArgKind.Tensor or GpuArgKind.View or GpuArgKind.Buffer && !_device.Memory.Owns(args[i].Buffer))
+                throw new TesseraDeviceException($"{fn}", $"argument {i}", $"is not memory of {_device.Id} (a tensor of another device?)");
         var queue = ((ClQueue)Stream).Handle;
         nint kernel = fn.Handle;
         lock (fn.Gate) // a cl_kernel holds its arguments until the enqueue

@@ -40,6 +40,13 @@ public sealed class CachingAllocator : IDisposable
         _events = events;
     }
 
+    /// <summary>True when <paramref name="address"/> is the start of a block this allocator has handed out and not yet
+    /// taken back (a launch's check that a buffer argument belongs to this device).</summary>
+    public bool IsLive(ulong address)
+    {
+        lock (_gate) return _allocated.ContainsKey(address);
+    }
+
     /// <summary>The size a request is served with: at least 512 bytes, a multiple of 512.</summary>
     public static long RoundSize(long bytes) => bytes < MinBlockSize ? MinBlockSize : (bytes + MinBlockSize - 1) / MinBlockSize * MinBlockSize;
 

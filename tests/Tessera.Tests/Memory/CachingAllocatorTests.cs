@@ -93,6 +93,21 @@ public sealed class CachingAllocatorTests
     }
 
     [Fact]
+    public void IsLive_KnowsTheBlocksHandedOutAndNothingElse()
+    {
+        var raw = new FakeRaw();
+        using var a = new CachingAllocator(raw);
+        var b1 = a.Allocate(1000);
+        var b2 = a.Allocate(3000);
+        Assert.True(a.IsLive(b1.Address));
+        Assert.True(a.IsLive(b2.Address));
+        Assert.False(a.IsLive(b1.Address + 8));     // inside a block, not its start
+        Assert.False(a.IsLive(b2.Address + 3072));  // the free remainder of the segment
+        a.Free(b1);
+        Assert.False(a.IsLive(b1.Address));
+    }
+
+    [Fact]
     public void LargeRequest_GetsTwentyMiBSegment_RemainderSplitOff()
     {
         var raw = new FakeRaw();

@@ -61,6 +61,18 @@ public class ClDeviceTests
     }
 
     [Fact]
+    public void AKernelCallWithAnotherDevicesTensorIsRefusedNotCrashed()
+    {
+        var d = Device();
+        using var host = Tensor.Full(TestDevices.Cpu, 1f, 100);
+        using var onCl = Tensor.Empty(d, DType.Float32, new Shape(100));
+        // The Ops facade refuses mixed devices; a direct kernel call must not hand a host pointer to the driver either.
+        var e = Assert.Throws<TesseraDeviceException>(() => d.Kernels.Copy(host, onCl));
+        Assert.Contains("core/copy_strided_b32", e.Message);
+        Assert.Contains("is not memory of opencl:0", e.Message);
+    }
+
+    [Fact]
     public void PoolReusesBuffersAndReleasesThem()
     {
         var d = Device();
