@@ -58,6 +58,10 @@ public class AttentionTests
         data.Add(new Case(2, 1, 5, 12, 4, 3, false, MaskKind.None, false, 0.37f));
         data.Add(new Case(1, 1, 3, 0, 4, 5, false, MaskKind.None, false));
         data.Add(new Case(0, 2, 3, 3, 4, 4, true, MaskKind.None, false));
+        // Past one 256-key chunk and one 256-wide head of the GPU kernels: several chunks of the online softmax, head
+        // dimensions that loop, a key count just past a chunk, causal and masked.
+        data.Add(new Case(1, 1, 20, 600, 300, 520, false, MaskKind.Full, true));
+        data.Add(new Case(1, 1, 300, 257, 32, 40, true, MaskKind.KeyPadding, false));
         data.Add(new Case(1, 1, 0, 3, 4, 4, false, MaskKind.Full, false));
         data.Add(new Case(1, 2, 10, 10, 16, 0, true, MaskKind.None, false));
         return data;
