@@ -64,7 +64,7 @@ internal static class ProfileCommand
         AnsiConsole.MarkupLine($"[bold]tessera profile[/] {modelName}, batch {batch}, {device.Id} ({Markup.Escape(device.Name)}), {threads} threads");
         AnsiConsole.Write(table);
         var stats = device.Memory.Stats;
-        AnsiConsole.MarkupLine($"step: median {Median(stepMs):F2} ms including the optimizer; the {plan.Schedule.Count} nodes take {total:F2} ms (medians per node, synchronised)");
+        AnsiConsole.MarkupLine($"step: median {Median(stepMs):F2} ms including the optimizer; the {plan.Schedule.Count} nodes take {total:F2} ms (medians per node, {(device.Kind == Tessera.Devices.DeviceKind.Cpu ? "synchronised after each" : "device timing events")})");
         AnsiConsole.MarkupLine($"memory: planned arena {Mb(plan.ArenaBytes)} vs naive {Mb(plan.NaiveBytes)} ({100.0 * plan.ArenaBytes / Math.Max(1, plan.NaiveBytes):F0}%)");
         AnsiConsole.MarkupLine($"pool: in use {Mb(stats.CurrentBytes)}, peak {Mb(stats.PeakBytes)}, reserved {Mb(stats.ReservedBytes)}, " +
                                $"{stats.Allocations} allocations, {stats.Rents} rents, {stats.CacheHits} cache hits, {stats.Releases} releases");
