@@ -25,27 +25,12 @@ public static class BenchTimer
     public static Measurement Measure(Action run, BenchOptions? options = null, Action? beforeEach = null)
     {
         var o = options ?? new BenchOptions();
-        // Warm-up: at least MinWarmupCalls calls and WarmupMs.
-        var sw = Stopwatch.StartNew();
-        int warm = 0;
-        while (warm < o.MinWarmupCalls || sw.Elapsed.TotalMilliseconds < o.WarmupMs)
+        return Run(run, o, beforeEach, o.MinWarmupCalls, afterWarmCall: null, (calls) =>
         {
-            beforeEach?.Invoke();
-            run();
-            warm++;
-            if (warm >= o.MinWarmupCalls * 1000) break;
-        }
-        var (callsPerSample, samples) = Plan(o, sw.Elapsed.TotalMilliseconds / warm, beforeEach != null);
-        var times = new double[samples];
-        for (int s = 0; s < samples; s++)
-        {
-            beforeEach?.Invoke();
             long t0 = Stopwatch.GetTimestamp();
-            for (int c = 0; c < callsPerSample; c++) run();
-            long t1 = Stopwatch.GetTimestamp();
-            times[s] = (t1 - t0) * 1000.0 / Stopwatch.Frequency / callsPerSample;
-        }
-        return Summarise(times, callsPerSample);
+            for (int c = 0; c < calls; c++) run();
+            return (Stopwatch.GetTimestamp() - t0) * 1000.0 / Stopwatch.Frequency;
+        });
     }
 
     /// <summary>Times <paramref name="run"/> on <paramref name="device"/>. On the CPU (whose kernels return when done)
@@ -59,13 +44,29 @@ public static class BenchTimer
         var stream = device.DefaultStream;
         using var start = device.CreateEvent(timing: true);
         using var end = device.CreateEvent(timing: true);
+        return Run(run, o, beforeEach, Math.Min(o.MinWarmupCalls, 10), stream.Synchronize, (calls) =>
+        {
+            start.Record(stream);
+            for (int c = 0; c < calls; c++) run();
+            end.Record(stream);
+            end.Synchronize();
+            return end.ElapsedMillisecondsSince(start);
+        });
+    }
+
+    /// <summary>The measurement both timers share: warm-up (at least <paramref name="minWarmCalls"/> calls and WarmupMs,
+    /// <paramref name="afterWarmCall"/> after each), then samples of <see cref="Plan"/>'s size, each timed by
+    /// <paramref name="timeCalls"/> (milliseconds for the given number of calls).</summary>
+    private static Measurement Run(Action run, BenchOptions o, Action? beforeEach, int minWarmCalls, Action? afterWarmCall,
+        Func<int, double> timeCalls)
+    {
         var sw = Stopwatch.StartNew();
         int warm = 0;
-        while (warm < Math.Min(o.MinWarmupCalls, 10) || sw.Elapsed.TotalMilliseconds < o.WarmupMs)
+        while (warm < minWarmCalls || sw.Elapsed.TotalMilliseconds < o.WarmupMs)
         {
             beforeEach?.Invoke();
             run();
-            stream.Synchronize();
+            afterWarmCall?.Invoke();
             warm++;
             if (warm >= o.MinWarmupCalls * 1000) break;
         }
@@ -74,11 +75,7 @@ public static class BenchTimer
         for (int s = 0; s < samples; s++)
         {
             beforeEach?.Invoke();
-            start.Record(stream);
-            for (int c = 0; c < callsPerSample; c++) run();
-            end.Record(stream);
-            end.Synchronize();
-            times[s] = end.ElapsedMillisecondsSince(start) / callsPerSample;
+            times[s] = timeCalls(callsPerSample) / callsPerSample;
         }
         return Summarise(times, callsPerSample);
     }

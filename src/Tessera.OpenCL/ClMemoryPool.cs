@@ -102,7 +102,7 @@ public sealed unsafe class ClMemoryPool : IMemoryPool
     public void Return(DeviceBuffer buffer)
     {
         List<ClQueue>? others;
-        lock (_gate) { if (_usedElsewhere.Remove(buffer.Handle, out others)) { } }
+        lock (_gate) _usedElsewhere.Remove(buffer.Handle, out others);
         if (others != null) foreach (var q in others) q.Synchronize();
         lock (_gate)
         {
