@@ -1,6 +1,7 @@
 using Tessera.Devices;
 using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Conformance;
@@ -59,6 +60,7 @@ public class OptimizerTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    [Covers(OpKind.SgdStep, OpKind.MomentumStep, OpKind.AdamStep)]
     public void MatchesReferenceStepByStep(int config, int n)
     {
         var (kind, name) = Configs[config];
