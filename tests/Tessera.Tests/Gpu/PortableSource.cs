@@ -35,6 +35,10 @@ public static class PortableSource
         Regex.Matches(GpuSources.Read(file), $@"#define {prefix}([A-Z_]+) (\d+)")
             .ToDictionary(m => Key(m.Groups[1].Value), m => int.Parse(m.Groups[2].Value));
 
+    /// <summary>The name <paramref name="value"/>'s code has in its file (UnaryOp.LeakyRelu: U_LEAKY_RELU).</summary>
+    public static string CodeName(Enum value) =>
+        Codes[value.GetType()].Prefix + Regex.Replace(value.ToString(), "(?<=[a-z0-9])([A-Z])", "_$1").ToUpperInvariant();
+
     /// <summary>The code of <paramref name="value"/> in its file, or null when the file defines none.</summary>
     public static int? CodeOf(Enum value)
     {
