@@ -69,6 +69,6 @@ public static class PortableSource
         if (!Switches.TryGetValue(value.GetType(), out var openings)) yield break;
         var (file, prefix) = Codes[value.GetType()];
         foreach (var o in openings)
-            if (!CaseLabels(file, prefix, o).Contains(Key(value.ToString()))) yield return o.TrimEnd('(');
+            if (!CaseLabels(file, prefix, o).Contains(Key(value.ToString()))) yield return o.TrimEnd('(').Split(' ')[^1];
     }
 }
