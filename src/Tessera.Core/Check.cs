@@ -8,52 +8,62 @@ namespace Tessera;
 /// naming the op (or graph node), the argument and the shapes.</summary>
 public static class Check
 {
+    /// <summary>The tensor is given (not null) and not disposed.</summary>
     public static void Alive(string op, string name, Tensor? t)
     {
         if (t is null) throw new TesseraArgumentException(op, name, "is null");
         if (t.IsDisposed) throw new TesseraDisposedException(op, $"argument '{name}' ({t})");
     }
 
+    /// <summary>The element type is <paramref name="expected"/>.</summary>
     public static void DType(string op, string name, TensorSpec t, DType expected)
     {
         if (t.DType != expected)
             throw new TesseraDTypeException(op, name, $"expected {expected}, got {t.DType} (shape {t.Shape})");
     }
 
+    /// <summary>The tensor is alive and of element type <paramref name="expected"/>.</summary>
     public static void DType(string op, string name, Tensor t, DType expected)
     {
         Alive(op, name, t);
         DType(op, name, t.Spec, expected);
     }
 
+    /// <summary>The element type is Float32.</summary>
     public static void Float32(string op, string name, TensorSpec t) => DType(op, name, t, Tessera.DType.Float32);
 
+    /// <summary>The tensor is alive and Float32.</summary>
     public static void Float32(string op, string name, Tensor t) => DType(op, name, t, Tessera.DType.Float32);
 
+    /// <summary>The element type is Int32 or Int64 (indices).</summary>
     public static void IndexType(string op, string name, TensorSpec t)
     {
         if (t.DType is not (Tessera.DType.Int32 or Tessera.DType.Int64))
             throw new TesseraDTypeException(op, name, $"expected Int32 or Int64 indices, got {t.DType} (shape {t.Shape})");
     }
 
+    /// <summary>The rank is <paramref name="rank"/>.</summary>
     public static void Rank(string op, string name, TensorSpec t, int rank)
     {
         if (t.Shape.Rank != rank)
             throw new TesseraShapeException(op, name, $"expected rank {rank}, got shape {t.Shape}");
     }
 
+    /// <summary>The tensor is alive and of rank <paramref name="rank"/>.</summary>
     public static void Rank(string op, string name, Tensor t, int rank)
     {
         Alive(op, name, t);
         Rank(op, name, t.Spec, rank);
     }
 
+    /// <summary>The rank is at least <paramref name="rank"/>.</summary>
     public static void MinRank(string op, string name, TensorSpec t, int rank)
     {
         if (t.Shape.Rank < rank)
             throw new TesseraShapeException(op, name, $"expected rank ≥ {rank}, got shape {t.Shape}");
     }
 
+    /// <summary>The shape is <paramref name="expected"/>.</summary>
     public static void Shape(string op, string name, TensorSpec t, Shape expected)
     {
         if (t.Shape != expected)
@@ -111,21 +121,25 @@ public static class Check
         if (!t.IsContiguous) throw new TesseraArgumentException(op, name, $"output {t.Shape} must be contiguous");
     }
 
+    /// <summary>The value is &gt; 0.</summary>
     public static void Positive(string op, string name, long value)
     {
         if (value <= 0) throw new TesseraArgumentException(op, name, $"must be positive, got {value}");
     }
 
+    /// <summary>The value is ≥ 0.</summary>
     public static void NonNegative(string op, string name, long value)
     {
         if (value < 0) throw new TesseraArgumentException(op, name, $"must be non-negative, got {value}");
     }
 
+    /// <summary>The value is neither infinite nor NaN.</summary>
     public static void Finite(string op, string name, double value)
     {
         if (!double.IsFinite(value)) throw new TesseraArgumentException(op, name, $"must be finite, got {value}");
     }
 
+    /// <summary>The value is finite and ≥ 0.</summary>
     public static void NonNegativeFinite(string op, string name, float value)
     {
         if (!float.IsFinite(value) || value < 0) throw new TesseraArgumentException(op, name, $"must be finite and ≥ 0, got {value}");

@@ -61,6 +61,7 @@ public sealed class LayerNormGraphOp(LayerNormParams p) : GraphOp
     /// <summary>Layer norm over axes [axis, rank) (negative axes count from the end).</summary>
     public LayerNormGraphOp(int axis, float epsilon) : this(new LayerNormParams(axis, epsilon)) { }
 
+    /// <summary>Axis and epsilon (the axis resolved once the op is a node's).</summary>
     public LayerNormParams Params => p;
     public override string Kind => "LayerNorm";
 
