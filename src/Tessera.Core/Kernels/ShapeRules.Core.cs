@@ -14,4 +14,20 @@ public static partial class ShapeRules
         if (!Enum.IsDefined(to)) throw new TesseraDTypeException(op, "to", $"cannot cast to unknown dtype {(int)to}");
         return x.Shape;
     }
+
+    /// <summary>Every element of <paramref name="dst"/> set to <paramref name="value"/>: a value that is not finite only
+    /// fills a floating-point tensor. Returns the shape filled.</summary>
+    public static Shape Fill(string op, TensorSpec dst, double value)
+    {
+        if (!Enum.IsDefined(dst.DType)) throw new TesseraDTypeException(op, "dst", $"cannot fill unknown dtype {(int)dst.DType}");
+        StorableConstant(op, "value", value, dst.DType);
+        return dst.Shape;
+    }
+
+    /// <summary>A constant that is not finite can be stored in a floating-point dtype only.</summary>
+    private static void StorableConstant(string op, string name, double value, DType dtype)
+    {
+        if (!double.IsFinite(value) && !dtype.IsFloat())
+            throw new TesseraArgumentException(op, name, $"{value} cannot be stored in {dtype}");
+    }
 }

@@ -180,8 +180,7 @@ public static partial class ShapeRules
     public static Shape Pad(string op, TensorSpec x, PadParams p)
     {
         var y = Pad(op, x.Shape, p);
-        if (p.Mode == PadMode.Constant && !float.IsFinite(p.Value) && !x.DType.IsFloat())
-            throw new TesseraArgumentException(op, "value", $"{p.Value} cannot be stored in {x.DType}");
+        if (p.Mode == PadMode.Constant) StorableConstant(op, "value", p.Value, x.DType);
         return y;
     }
 

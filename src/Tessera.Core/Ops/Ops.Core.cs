@@ -28,6 +28,7 @@ public static partial class Ops
     public static void Fill(Tensor dst, double value)
     {
         Check.Alive(nameof(Fill), nameof(dst), dst);
+        ShapeRules.Fill(nameof(Fill), dst.Spec, value);
         if (!dst.IsContiguous) throw new TesseraArgumentException(nameof(Fill), nameof(dst), "must be contiguous");
         dst.Device.Kernels.Fill(dst, value);
     }

@@ -1,3 +1,5 @@
+using Tessera.Kernels;
+
 namespace Tessera.Graph.Operators;
 
 /// <summary>A tensor of one value (the seed of backpropagation: ones shaped like the loss).</summary>
@@ -9,7 +11,7 @@ public sealed class FillOp(Shape shape, DType dtype, double value) : GraphOp
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 0);
-        return new[] { new TensorSpec(shape, dtype) };
+        return new[] { new TensorSpec(ShapeRules.Fill(node, new TensorSpec(shape, dtype), value), dtype) };
     }
 
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>

@@ -28,6 +28,8 @@ public class EagerGraphParityTests
         // Core
         ["Cast to an unknown dtype"] = new("Cast", typeof(TesseraDTypeException), [F(3)],
             t => Ops.Cast(t[0], (DType)99), (g, v) => g.Cast(v[0], (DType)99, Node)),
+        ["Fill NaN into Int32"] = new("Fill", typeof(TesseraArgumentException), [T(DType.Int32, 4)],
+            t => Ops.Fill(t[0], double.NaN), (g, v) => g.Apply1(new FillOp(new Shape(4), DType.Int32, double.NaN), Node)),
         // Element-wise
         ["Relu of Int64"] = new("Relu", typeof(TesseraDTypeException), [T(DType.Int64, 4)],
             t => Ops.Relu(t[0]), (g, v) => g.Relu(v[0], Node)),
