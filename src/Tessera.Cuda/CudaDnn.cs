@@ -10,7 +10,8 @@ namespace Tessera.Cuda;
 /// (cudnnSetTensor4dDescriptorEx), an NCHW filter descriptor, a CUDNN_CROSS_CORRELATION convolution descriptor with the
 /// group count, and the math type: CUDNN_FMA_MATH (exact fp32) unless <see cref="AllowTf32"/>. The algorithm is the
 /// first result of cudnnGetConvolution*Algorithm_v7 that succeeded, fits <see cref="WorkspaceLimit"/> and respects the
-/// math type, cached per shape; the workspace comes from the device pool on the launch stream. Asymmetric padding,
+/// math type, cached per shape; the call runs on the stream of the kernels that route it here, and its workspace and
+/// dense copies come from the pool on that stream. Asymmetric padding,
 /// empty tensors and problems cuDNN reports as not supported are refused (the caller falls back to the portable kernels).
 /// UNTESTED ON A GPU.
 /// </summary>
@@ -66,40 +67,40 @@ public sealed unsafe class CudaDnn : IDisposable
 
     private sealed record Plan(int Algo, cudnnMathType_t Math, long WorkspaceBytes);
 
-    /// <summary>y = conv(x, w) + bias on cuDNN, or why not (nothing was done then).</summary>
-    internal string? TryConv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dParams p)
+    /// <summary>y = conv(x, w) + bias on cuDNN on the stream of <paramref name="k"/>, or why not (nothing was done then).</summary>
+    internal string? TryConv2d(CudaKernels k, Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dParams p)
     {
         if (Refuse(p, x, w, y) is { } why) return why;
-        using var xd = Dense(x);
-        using var wd = w.IsContiguous ? null : w.Contiguous();
-        using var bd = bias == null || bias.IsContiguous ? null : bias.Contiguous();
+        using var xd = Dense(k, x);
+        using var wd = w.IsContiguous ? null : k.Contiguous(w);
+        using var bd = bias == null || bias.IsContiguous ? null : k.Contiguous(bias);
         var wt = wd ?? w;
         using var desc = new Descriptors(xd.Tensor, wt, y, p, AllowTf32);
-        string? r = Run(Pass.Forward, desc, xd.Tensor, wt, y, p);
+        string? r = Run(k.CudaStream, Pass.Forward, desc, xd.Tensor, wt, y, p);
         if (r != null) return r;
-        if (bias != null) AddBias(bd ?? bias, y, desc);
+        if (bias != null) AddBias(k.CudaStream, bd ?? bias, y, desc);
         return null;
     }
 
-    /// <summary>dx = ∂conv/∂x (overwritten) on cuDNN, or why not.</summary>
-    internal string? TryBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dParams p)
+    /// <summary>dx = ∂conv/∂x (overwritten) on cuDNN on the stream of <paramref name="k"/>, or why not.</summary>
+    internal string? TryBackwardData(CudaKernels k, Tensor dy, Tensor w, Tensor dx, Conv2dParams p)
     {
         if (Refuse(p, dx, w, dy) is { } why) return why;
-        using var dyd = Dense(dy);
-        using var wd = w.IsContiguous ? null : w.Contiguous();
+        using var dyd = Dense(k, dy);
+        using var wd = w.IsContiguous ? null : k.Contiguous(w);
         var wt = wd ?? w;
         using var desc = new Descriptors(dx, wt, dyd.Tensor, p, AllowTf32);
-        return Run(Pass.BackwardData, desc, dx, wt, dyd.Tensor, p);
+        return Run(k.CudaStream, Pass.BackwardData, desc, dx, wt, dyd.Tensor, p);
     }
 
-    /// <summary>dw = ∂conv/∂w (overwritten) on cuDNN, or why not.</summary>
-    internal string? TryBackwardWeight(Tensor x, Tensor dy, Tensor dw, Conv2dParams p)
+    /// <summary>dw = ∂conv/∂w (overwritten) on cuDNN on the stream of <paramref name="k"/>, or why not.</summary>
+    internal string? TryBackwardWeight(CudaKernels k, Tensor x, Tensor dy, Tensor dw, Conv2dParams p)
     {
         if (Refuse(p, x, dw, dy) is { } why) return why;
-        using var xd = Dense(x);
-        using var dyd = Dense(dy);
+        using var xd = Dense(k, x);
+        using var dyd = Dense(k, dy);
         using var desc = new Descriptors(xd.Tensor, dw, dyd.Tensor, p, AllowTf32);
-        return Run(Pass.BackwardFilter, desc, xd.Tensor, dw, dyd.Tensor, p);
+        return Run(k.CudaStream, Pass.BackwardFilter, desc, xd.Tensor, dw, dyd.Tensor, p);
     }
 
     private static string? Refuse(Conv2dParams p, Tensor x, Tensor w, Tensor y)
@@ -111,13 +112,14 @@ public sealed unsafe class CudaDnn : IDisposable
         return null;
     }
 
-    /// <summary>A tensor cuDNN can describe with its strides (positive, fitting int), else a dense copy.</summary>
-    private static Lease Dense(Tensor t)
+    /// <summary>A tensor cuDNN can describe with its strides (positive, fitting int), else a dense copy made on the
+    /// stream of <paramref name="k"/>.</summary>
+    private static Lease Dense(CudaKernels k, Tensor t)
     {
         bool ok = true;
         for (int d = 0; d < 4; d++)
             if (t.Shape[d] > 1 && (t.Strides[d] <= 0 || t.Strides[d] > int.MaxValue)) ok = false;
-        return ok ? new Lease(t, null) : new Lease(null!, t.Contiguous());
+        return ok ? new Lease(t, null) : new Lease(null!, k.Contiguous(t));
     }
 
     private readonly struct Lease(Tensor original, Tensor? copy) : IDisposable
@@ -130,7 +132,7 @@ public sealed unsafe class CudaDnn : IDisposable
         $"{pass} x{x.Shape}[{string.Join(",", x.Strides.ToArray())}] w{w.Shape} y{y.Shape}[{string.Join(",", y.Strides.ToArray())}] " +
         $"s{p.StrideH},{p.StrideW} p{p.PadTop},{p.PadLeft} d{p.DilationH},{p.DilationW} g{p.Groups} tf32={tf32}";
 
-    private string? Run(Pass pass, Descriptors d, Tensor x, Tensor w, Tensor y, Conv2dParams p)
+    private string? Run(CudaStream stream, Pass pass, Descriptors d, Tensor x, Tensor w, Tensor y, Conv2dParams p)
     {
         var handle = Handle;
         _device.Context.MakeCurrent();
@@ -138,7 +140,6 @@ public sealed unsafe class CudaDnn : IDisposable
         var plan = _plans.GetOrAdd(key, _ => ChooseAlgorithm(handle, pass, d));
         if (plan == null) return $"cuDNN has no {pass} algorithm within {WorkspaceLimit >> 20} MiB of workspace for {key}";
         Cudnn.cudnnSetConvolutionMathType(d.Conv, plan.Math).Check();
-        var stream = _device.Runtime.CurrentStream;
         using var workspace = plan.WorkspaceBytes > 0 ? _device.Memory.Rent(plan.WorkspaceBytes, stream) : null;
         var ws = workspace == null ? CuDevicePtr.Null : new CuDevicePtr((ulong)workspace.Handle);
         float one = 1f, zero = 0f;
@@ -186,7 +187,7 @@ public sealed unsafe class CudaDnn : IDisposable
         return null;
     }
 
-    private void AddBias(Tensor bias, Tensor y, Descriptors d)
+    private void AddBias(CudaStream stream, Tensor bias, Tensor y, Descriptors d)
     {
         nint bdesc;
         Cudnn.cudnnCreateTensorDescriptor(&bdesc).Check();
@@ -197,7 +198,7 @@ public sealed unsafe class CudaDnn : IDisposable
             float one = 1f;
             lock (_gate)
             {
-                Cudnn.cudnnSetStream(_handle, _device.Runtime.CurrentStream.Handle).Check();
+                Cudnn.cudnnSetStream(_handle, stream.Handle).Check();
                 Cudnn.cudnnAddTensor(_handle, &one, bdesc, Ptr(bias), &one, d.Y, Ptr(y)).Check("cudnnAddTensor(bias)");
             }
         }

@@ -174,7 +174,7 @@ public sealed class CudaBlasDeviceTests
         using var av = a.Slice(1, 0, 8, step: 2);
         using var b = Tensor.Zeros(d, DType.Float32, 4, 3);
         using var c = Tensor.Empty(d, DType.Float32, new Shape(4, 3));
-        Assert.Contains("no unit dimension", d.Blas.TryMatmul(av, b, null, c, new GemmParams()));
+        Assert.Contains("no unit dimension", d.Blas.TryMatmul(av, b, null, c, new GemmParams(), d.DefaultStream));
     }
 
     [Fact]

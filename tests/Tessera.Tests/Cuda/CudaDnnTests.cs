@@ -126,7 +126,7 @@ public sealed class CudaDnnDeviceTests
         using var w = Tensor.Zeros(d, DType.Float32, 2, 2, 3, 3);
         var p = new Conv2dParams(1, 1, 0, 1, 1, 0);
         using var y = Tensor.Empty(d, DType.Float32, ShapeRules.Conv2d(x.Shape, w.Shape, p));
-        Assert.Contains("asymmetric padding", d.Dnn.TryConv2d(x, w, null, y, p));
+        Assert.Contains("asymmetric padding", d.Dnn.TryConv2d(d.Kernels, x, w, null, y, p));
     }
 
     [Fact]

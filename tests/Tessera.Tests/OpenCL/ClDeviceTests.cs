@@ -125,7 +125,7 @@ public class ClGuardTests
             // fill_strided_b32 through a view that starts at the first element past the size class: one 4-byte write out of bounds.
             var view = OneElementView(t, reserved / 4);
             var rt = dev.Runtime;
-            var e = Assert.Throws<TesseraBackendException>(() => rt.Launch(rt.Function("core", "fill_strided_b32"), new Tessera.Gpu.GpuDim(1), 256,
+            var e = Assert.Throws<TesseraBackendException>(() => rt.Launch(rt.Function("core", "fill_strided_b32"), dev.DefaultStream, new Tessera.Gpu.GpuDim(1), 256,
                 [view, Tessera.Gpu.GpuArg.I64(-1), Tessera.Gpu.GpuArg.I64(1)]));
             Assert.Contains("core/fill_strided_b32", e.Message);
             Assert.Contains("out of bounds", e.Message);
