@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Numerics;
 using Tessera.Cuda.Interop;
 using Tessera.Devices;
@@ -14,8 +13,9 @@ namespace Tessera.Cuda;
 /// <para>cuBLASLt is column-major: a row-major [r, c] matrix with row stride ld is the column-major [c, r] matrix with the
 /// same ld, so Tessera computes Cᵀ = op(B)ᵀ·op(A)ᵀ, passing B as cuBLASLt's A and A as its B. A view whose last two
 /// dimensions are transposed (row stride 1) is described as the other transposition of its storage. The heuristic's
-/// first algorithm is cached per shape/stride/alignment key; the GEMM runs on the stream the caller names and its
-/// workspace (≤ <see cref="WorkspaceLimit"/>) comes from the device pool on that stream.</para>
+/// first algorithm is cached per shape/stride/alignment key (<see cref="CudaLibraryHandle{THandle, TKey, TPlan}"/>);
+/// the GEMM runs on the stream the caller names and its workspace (≤ <see cref="WorkspaceLimit"/>) comes from the
+/// device pool on that stream.</para>
 /// UNTESTED ON A GPU.
 /// </summary>
 public sealed unsafe class CudaBlas : IDisposable
@@ -27,14 +27,12 @@ public sealed unsafe class CudaBlas : IDisposable
     public const long DefaultWorkspaceLimit = 32L << 20;
 
     private readonly CudaDevice _device;
-    private readonly ConcurrentDictionary<PlanKey, Plan> _plans = new();
-    private readonly Lock _gate = new();
-    private CublasLtHandle _handle;
-    private bool _disposed;
+    private readonly CudaLibraryHandle<CublasLtHandle, PlanKey, Plan> _lib;
 
     internal CudaBlas(CudaDevice device)
     {
         _device = device;
+        _lib = new(device.Context, this, Create, h => CublasLt.cublasLtDestroy(h).Check());
         AllowTf32 = Environment.GetEnvironmentVariable(Tf32Variable) == "1";
     }
 
@@ -48,25 +46,13 @@ public sealed unsafe class CudaBlas : IDisposable
     public long WorkspaceLimit { get; set; } = DefaultWorkspaceLimit;
 
     /// <summary>Number of cached heuristic results (one per distinct problem).</summary>
-    public int CachedPlans => _plans.Count;
+    public int CachedPlans => _lib.Plans.Count;
 
-    private CublasLtHandle Handle
+    private static CublasLtHandle Create()
     {
-        get
-        {
-            lock (_gate)
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                if (_handle.IsNull)
-                {
-                    _device.Context.MakeCurrent();
-                    CublasLtHandle h;
-                    CublasLt.cublasLtCreate(&h).Check();
-                    _handle = h;
-                }
-                return _handle;
-            }
-        }
+        CublasLtHandle h;
+        CublasLt.cublasLtCreate(&h).Check();
+        return h;
     }
 
     /// <summary>
@@ -141,20 +127,20 @@ public sealed unsafe class CudaBlas : IDisposable
         var key = call.Key;
         ulong pa = call.A, pb = call.B, pc = call.C, biasPtr = call.Bias;
 
-        var handle = Handle;
+        var handle = _lib.Handle;
         _device.Context.MakeCurrent();
         using var d = new Descriptors(key, biasPtr);
-        if (!_plans.TryGetValue(key, out var plan))
+        if (!_lib.Plans.TryGetValue(key, out var plan))
         {
             var found = Heuristic(handle, d, key);
             if (found == null) return $"cuBLASLt found no algorithm for {key}";
-            plan = _plans.GetOrAdd(key, found);
+            plan = _lib.Plans.GetOrAdd(key, found);
         }
         float alpha = p.Alpha, beta = p.Beta;
         using var workspace = plan.WorkspaceBytes > 0 ? _device.Memory.Rent(plan.WorkspaceBytes, stream) : null;
         var algo = plan.Algo;
         cublasStatus_t r;
-        lock (_gate)
+        lock (_lib.Gate)
             r = CublasLt.cublasLtMatmul(handle, d.Matmul, &alpha, new CuDevicePtr(pa), d.A, new CuDevicePtr(pb), d.B,
                 &beta, new CuDevicePtr(pc), d.C, new CuDevicePtr(pc), d.C, &algo,
                 workspace == null ? CuDevicePtr.Null : new CuDevicePtr((ulong)workspace.Handle), (nuint)plan.WorkspaceBytes, stream.Handle);
@@ -248,19 +234,7 @@ public sealed unsafe class CudaBlas : IDisposable
         _ => throw new TesseraDTypeException("CudaBlas", "dtype", $"no cuBLASLt type for {t}"),
     };
 
-    public void Dispose()
-    {
-        lock (_gate)
-        {
-            if (_disposed) return;
-            _disposed = true;
-            if (!_handle.IsNull)
-            {
-                _device.Context.MakeCurrent();
-                CublasLt.cublasLtDestroy(_handle).Check();
-            }
-        }
-    }
+    public void Dispose() => _lib.Dispose();
 
     /// <summary>Everything the heuristic depends on (cuBLASLt's m, n, k: m = Tessera's N, n = Tessera's M).</summary>
     internal readonly record struct PlanKey(cudaDataType_t InType, cudaDataType_t OutType, cublasComputeType_t Compute,

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Tessera.Cuda.Interop;
 using Tessera.Kernels;
 
@@ -10,8 +9,8 @@ namespace Tessera.Cuda;
 /// (cudnnSetTensor4dDescriptorEx), an NCHW filter descriptor, a CUDNN_CROSS_CORRELATION convolution descriptor with the
 /// group count, and the math type: CUDNN_FMA_MATH (exact fp32) unless <see cref="AllowTf32"/>. The algorithm is the
 /// first result of cudnnGetConvolution*Algorithm_v7 that succeeded, fits <see cref="WorkspaceLimit"/> and respects the
-/// math type, cached per shape; the call runs on the stream of the kernels that route it here, and its workspace and
-/// dense copies come from the pool on that stream. Asymmetric padding,
+/// math type, cached per shape (<see cref="CudaLibraryHandle{THandle, TKey, TPlan}"/>); the call runs on the stream of the
+/// kernels that route it here, and its workspace and dense copies come from the pool on that stream. Asymmetric padding,
 /// empty tensors and problems cuDNN reports as not supported are refused (the caller falls back to the portable kernels).
 /// UNTESTED ON A GPU.
 /// </summary>
@@ -21,14 +20,12 @@ public sealed unsafe class CudaDnn : IDisposable
     public const long DefaultWorkspaceLimit = 256L << 20;
 
     private readonly CudaDevice _device;
-    private readonly ConcurrentDictionary<string, Plan?> _plans = new(StringComparer.Ordinal);
-    private readonly Lock _gate = new();
-    private CudnnHandle _handle;
-    private bool _disposed;
+    private readonly CudaLibraryHandle<CudnnHandle, string, Plan?> _lib;
 
     internal CudaDnn(CudaDevice device)
     {
         _device = device;
+        _lib = new(device.Context, this, Create, h => Cudnn.cudnnDestroy(h).Check());
         AllowTf32 = Environment.GetEnvironmentVariable(CudaBlas.Tf32Variable) == "1";
     }
 
@@ -42,25 +39,13 @@ public sealed unsafe class CudaDnn : IDisposable
     public long WorkspaceLimit { get; set; } = DefaultWorkspaceLimit;
 
     /// <summary>Cached algorithm choices (one per problem, including "none found").</summary>
-    public int CachedPlans => _plans.Count;
+    public int CachedPlans => _lib.Plans.Count;
 
-    private CudnnHandle Handle
+    private static CudnnHandle Create()
     {
-        get
-        {
-            lock (_gate)
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                if (_handle.IsNull)
-                {
-                    _device.Context.MakeCurrent();
-                    CudnnHandle h;
-                    Cudnn.cudnnCreate(&h).Check();
-                    _handle = h;
-                }
-                return _handle;
-            }
-        }
+        CudnnHandle h;
+        Cudnn.cudnnCreate(&h).Check();
+        return h;
     }
 
     private enum Pass { Forward, BackwardData, BackwardFilter }
@@ -134,17 +119,17 @@ public sealed unsafe class CudaDnn : IDisposable
 
     private string? Run(CudaStream stream, Pass pass, Descriptors d, Tensor x, Tensor w, Tensor y, Conv2dParams p)
     {
-        var handle = Handle;
+        var handle = _lib.Handle;
         _device.Context.MakeCurrent();
         string key = Key(pass, x, w, y, p, AllowTf32);
-        var plan = _plans.GetOrAdd(key, _ => ChooseAlgorithm(handle, pass, d));
+        var plan = _lib.Plans.GetOrAdd(key, _ => ChooseAlgorithm(handle, pass, d));
         if (plan == null) return $"cuDNN has no {pass} algorithm within {WorkspaceLimit >> 20} MiB of workspace for {key}";
         Cudnn.cudnnSetConvolutionMathType(d.Conv, plan.Math).Check();
         using var workspace = plan.WorkspaceBytes > 0 ? _device.Memory.Rent(plan.WorkspaceBytes, stream) : null;
         var ws = workspace == null ? CuDevicePtr.Null : new CuDevicePtr((ulong)workspace.Handle);
         float one = 1f, zero = 0f;
         cudnnStatus_t r;
-        lock (_gate)
+        lock (_lib.Gate)
         {
             Cudnn.cudnnSetStream(handle, stream.Handle).Check();
             r = pass switch
@@ -156,7 +141,7 @@ public sealed unsafe class CudaDnn : IDisposable
         }
         if (r is cudnnStatus_t.CUDNN_STATUS_NOT_SUPPORTED or cudnnStatus_t.CUDNN_STATUS_NOT_SUPPORTED_SHAPE or cudnnStatus_t.CUDNN_STATUS_NOT_SUPPORTED_LAYOUT)
         {
-            _plans[key] = null;
+            _lib.Plans[key] = null;
             return $"cuDNN {pass} algorithm {plan.Algo} refused the problem ({CudaCheck.StatusName(r)})";
         }
         r.Check($"cudnnConvolution{pass}(algo {plan.Algo}, {key})");
@@ -196,10 +181,11 @@ public sealed unsafe class CudaDnn : IDisposable
             int o = y.Shape[1];
             Cudnn.cudnnSetTensor4dDescriptorEx(bdesc, cudnnDataType_t.CUDNN_DATA_FLOAT, 1, o, 1, 1, o, 1, 1, 1).Check();
             float one = 1f;
-            lock (_gate)
+            var handle = _lib.Handle;
+            lock (_lib.Gate)
             {
-                Cudnn.cudnnSetStream(_handle, stream.Handle).Check();
-                Cudnn.cudnnAddTensor(_handle, &one, bdesc, Ptr(bias), &one, d.Y, Ptr(y)).Check("cudnnAddTensor(bias)");
+                Cudnn.cudnnSetStream(handle, stream.Handle).Check();
+                Cudnn.cudnnAddTensor(handle, &one, bdesc, Ptr(bias), &one, d.Y, Ptr(y)).Check("cudnnAddTensor(bias)");
             }
         }
         finally { Cudnn.cudnnDestroyTensorDescriptor(bdesc); }
@@ -207,19 +193,7 @@ public sealed unsafe class CudaDnn : IDisposable
 
     private static CuDevicePtr Ptr(Tensor t) => new((ulong)t.Storage.Buffer.Handle + (ulong)(t.Offset * t.DType.SizeOf()));
 
-    public void Dispose()
-    {
-        lock (_gate)
-        {
-            if (_disposed) return;
-            _disposed = true;
-            if (!_handle.IsNull)
-            {
-                _device.Context.MakeCurrent();
-                Cudnn.cudnnDestroy(_handle).Check();
-            }
-        }
-    }
+    public void Dispose() => _lib.Dispose();
 
     /// <summary>x/y tensor descriptors (their strides), the filter descriptor and the convolution descriptor of one call.</summary>
     private sealed class Descriptors : IDisposable

@@ -6,12 +6,9 @@ public sealed partial class CudaKernels
 {
     [ThreadStatic] private static string? _lastConvPath;
 
-    /// <summary>What the calling thread's last convolution pass ran on ("cudnn" or "portable: why"), for tests and diagnostics.</summary>
-    public string LastConvPath
-    {
-        get => _lastConvPath ?? "";
-        private set => _lastConvPath = value;
-    }
+    /// <summary>What the last convolution pass called on the calling thread ran on ("cudnn" or "portable: why"),
+    /// whatever device or stream it used: a per-thread diagnostic for tests and tools.</summary>
+    public static string LastConvPathOnThisThread => _lastConvPath ?? "";
 
     /// <summary>Forward convolution on cuDNN (<see cref="CudaDnn"/>) on <see cref="CudaStream"/>, else the portable kernel
     /// (no cuDNN, asymmetric padding, empty tensors, no algorithm). UNTESTED ON A GPU.</summary>
@@ -37,9 +34,9 @@ public sealed partial class CudaKernels
 
     private bool Route(Func<CudaDnn, string?> run)
     {
-        if (!CudaDnn.IsAvailable) { LastConvPath = "portable: libcudnn.so.9 is not loadable"; return false; }
+        if (!CudaDnn.IsAvailable) { _lastConvPath = "portable: libcudnn.so.9 is not loadable"; return false; }
         string? why = run(CudaDevice.Dnn);
-        LastConvPath = why == null ? "cudnn" : "portable: " + why;
+        _lastConvPath = why == null ? "cudnn" : "portable: " + why;
         return why == null;
     }
 }

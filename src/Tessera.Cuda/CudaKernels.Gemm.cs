@@ -6,12 +6,9 @@ public sealed partial class CudaKernels
 {
     [ThreadStatic] private static string? _lastGemmPath;
 
-    /// <summary>What the calling thread's last GEMM ran on ("cublaslt" or "portable: why"), for tests and diagnostics.</summary>
-    public string LastGemmPath
-    {
-        get => _lastGemmPath ?? "";
-        private set => _lastGemmPath = value;
-    }
+    /// <summary>What the last GEMM called on the calling thread ran on ("cublaslt" or "portable: why"), whatever device
+    /// or stream it used: a per-thread diagnostic for tests and tools (a GEMM on another thread does not change it).</summary>
+    public static string LastGemmPathOnThisThread => _lastGemmPath ?? "";
 
     /// <summary>
     /// fp32 GEMM on cuBLASLt (<see cref="CudaBlas"/>: TF32 when <see cref="CudaBlas.AllowTf32"/>) on <see cref="CudaStream"/>;
@@ -23,10 +20,10 @@ public sealed partial class CudaKernels
         if (CudaBlas.IsAvailable)
         {
             string? why = CudaDevice.Blas.TryMatmul(a, b, bias, c, p, CudaStream);
-            if (why == null) { LastGemmPath = "cublaslt"; return; }
-            LastGemmPath = "portable: " + why;
+            if (why == null) { _lastGemmPath = "cublaslt"; return; }
+            _lastGemmPath = "portable: " + why;
         }
-        else LastGemmPath = "portable: libcublasLt is not loadable";
+        else _lastGemmPath = "portable: libcublasLt is not loadable";
         base.Gemm(a, b, bias, c, p);
     }
 }
