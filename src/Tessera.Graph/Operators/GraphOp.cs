@@ -6,13 +6,20 @@ namespace Tessera.Graph.Operators;
 /// <summary>The shape and dtype of one output of a node.</summary>
 public readonly record struct OutputSpec(Shape Shape, DType DType);
 
-/// <summary>What a running node sees: the device's kernels, whether the run trains, and the step counter (seeds).</summary>
+/// <summary>What a running node sees: the device's kernels (bound to the stream the run goes to), whether the run
+/// trains, and the step counter (seeds).</summary>
 public sealed class ExecContext
 {
-    public ExecContext(IDevice device) => Device = device;
+    /// <param name="device">The device the nodes run on.</param>
+    /// <param name="kernels">Its kernels bound to the run's stream (null: <see cref="IDevice.Kernels"/>, the default stream).</param>
+    public ExecContext(IDevice device, IKernels? kernels = null)
+    {
+        Device = device;
+        Kernels = kernels ?? device.Kernels;
+    }
 
     public IDevice Device { get; }
-    public IKernels Kernels => Device.Kernels;
+    public IKernels Kernels { get; }
 
     /// <summary>Training mode (dropout active, batch norm on batch statistics).</summary>
     public bool Training { get; set; } = true;
