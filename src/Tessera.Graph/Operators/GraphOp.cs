@@ -3,14 +3,20 @@ using Tessera.Kernels;
 
 namespace Tessera.Graph.Operators;
 
-/// <summary>What a running node sees: the device's kernels, whether the run trains, the step counter (seeds) and the
-/// node being run (errors raised at run time name it).</summary>
+/// <summary>What a running node sees: the device's kernels (bound to the stream the run goes to), whether the run
+/// trains, the step counter (seeds) and the node being run (errors raised at run time name it).</summary>
 public sealed class ExecContext
 {
-    public ExecContext(IDevice device) => Device = device;
+    /// <param name="device">The device the nodes run on.</param>
+    /// <param name="kernels">Its kernels bound to the run's stream (null: <see cref="IDevice.Kernels"/>, the default stream).</param>
+    public ExecContext(IDevice device, IKernels? kernels = null)
+    {
+        Device = device;
+        Kernels = kernels ?? device.Kernels;
+    }
 
     public IDevice Device { get; }
-    public IKernels Kernels => Device.Kernels;
+    public IKernels Kernels { get; }
 
     /// <summary>Training mode (dropout active, batch norm on batch statistics).</summary>
     public bool Training { get; set; } = true;

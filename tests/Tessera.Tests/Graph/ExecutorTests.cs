@@ -1,8 +1,9 @@
 using System.Text.Json;
-using Tessera.Graph;
+using Tessera.Cli.Training;
 using Tessera.Graph.Execution;
 using Tessera.Graph.Nn;
 using Tessera.Graph.Training;
+using Tessera.Graph;
 using Tessera.Kernels;
 using Tessera.Tests.Support;
 
