@@ -83,6 +83,10 @@ public sealed partial class Tensor : IDisposable
 
     public DType DType { get; }
     public Shape Shape { get; }
+
+    /// <summary>Shape and dtype, as the argument rules (<see cref="Kernels.ShapeRules"/>) take them.</summary>
+    public TensorSpec Spec => new(Shape, DType);
+
     public int Rank => Shape.Rank;
     public long ElementCount => Shape.ElementCount;
 

@@ -185,13 +185,21 @@ public sealed class ExecutionPlan : IDisposable
             for (int s = 0; s < _schedule.Length; s++)
             {
                 ranges?.PushRange(_schedule[s].Name);
-                _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
+                RunNode(ctx, s);
                 ranges?.PopRange();
             }
         }
         else if (Device.Kind == DeviceKind.Cpu) RunTimedOnHost(ctx, ranges);
         else RunTimedWithEvents(ctx, ranges);
+        ctx.Node = null;
         ctx.Step++;
+    }
+
+    /// <summary>Runs the node at schedule position <paramref name="s"/>, telling the context which node runs.</summary>
+    private void RunNode(ExecContext ctx, int s)
+    {
+        ctx.Node = _schedule[s];
+        _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
     }
 
     private void EnsureTimingArrays()
@@ -208,7 +216,7 @@ public sealed class ExecutionPlan : IDisposable
         {
             long a = Stopwatch.GetTimestamp();
             ranges?.PushRange(_schedule[s].Name);
-            _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
+            RunNode(ctx, s);
             ranges?.PopRange();
             stream.Synchronize();
             long b = Stopwatch.GetTimestamp();
@@ -233,7 +241,7 @@ public sealed class ExecutionPlan : IDisposable
         for (int s = 0; s < _schedule.Length; s++)
         {
             ranges?.PushRange(_schedule[s].Name);
-            _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
+            RunNode(ctx, s);
             ranges?.PopRange();
             _events[s + 1].Record(stream);
         }
@@ -260,8 +268,9 @@ public sealed class ExecutionPlan : IDisposable
         using var deferral = new CheckDeferral(ctx.Kernels); // nothing may read the device during capture
         var work = capture.Capture(Stream, () =>
         {
-            for (int s = 0; s < _schedule.Length; s++) _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
+            for (int s = 0; s < _schedule.Length; s++) RunNode(ctx, s);
         });
+        ctx.Node = null;
         ctx.Step++;
         return work;
     }
