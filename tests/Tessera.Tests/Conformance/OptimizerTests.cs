@@ -58,6 +58,16 @@ public class OptimizerTests
         _ => new AdamParams(0.05f, 0.9f, 0.85f, 1e-2f, WeightDecay: 0.01f, Step: s, Mode: OptimizerMode.Onnx, DecayFactor: 0.1f, NormCoefficientPost: 0.02f),
     };
 
+    /// <summary>The (step, formula) pairs the configurations exercise (the op coverage test requires every
+    /// <see cref="OptimizerMode"/> for the momentum and Adam steps).</summary>
+    public static IEnumerable<(OpKind Kind, OptimizerMode Mode)> Formulas =>
+        Enumerable.Range(0, Configs.Length).SelectMany(c => Configs[c].Kind switch
+        {
+            "momentum" => new[] { (OpKind.MomentumStep, Momentum(c, 0).Mode) },
+            "adam" => new[] { (OpKind.AdamStep, Adam(c, 0).Mode) },
+            _ => Array.Empty<(OpKind, OptimizerMode)>(),
+        });
+
     [Theory]
     [MemberData(nameof(Cases))]
     [Covers(OpKind.SgdStep, OpKind.MomentumStep, OpKind.AdamStep)]

@@ -20,6 +20,7 @@ internal static class EnumProbes
         [typeof(ReduceOp)] = new[] { OpKind.Reduce, OpKind.ReduceBackward },
         [typeof(PadMode)] = new[] { OpKind.Pad, OpKind.PadBackward },
         [typeof(LossReduction)] = new[] { OpKind.CrossEntropy, OpKind.CrossEntropyBackward, OpKind.MseLoss, OpKind.MseLossBackward },
+        [typeof(OptimizerMode)] = new[] { OpKind.MomentumStep, OpKind.AdamStep },
     };
 
     private static RefTensor R(params int[] shape) => Rand.Uniform(6, shape, 0.25, 2);
@@ -50,6 +51,10 @@ internal static class EnumProbes
                 RefReduction.MseLoss(R(2), R(2), red);
                 RefReduction.MseLossBackward(R(2), R(2), dl, red);
                 break;
+            case OptimizerMode mode:
+                RefOptimizer.MomentumStep(R(4), R(4), R(4), new MomentumParams(0.1f, Mode: mode));
+                RefOptimizer.AdamStep(R(4), R(4), R(4), R(4), new AdamParams(0.1f, Mode: mode));
+                break;
             default: throw new ArgumentException($"{value.GetType().Name} is not an op enum");
         }
     }
@@ -73,6 +78,10 @@ internal static class EnumProbes
                 k.CrossEntropyBackward(F(d, 2, 3), target, F(d, ls), Out(d, 2, 3), ce);
                 k.MseLoss(F(d, 2), F(d, 2), Out(d, ls), red);
                 k.MseLossBackward(F(d, 2), F(d, 2), F(d, ls), Out(d, 2), red);
+                break;
+            case OptimizerMode mode:
+                k.MomentumStep(F(d, 4), F(d, 4), F(d, 4), new MomentumParams(0.1f, Mode: mode));
+                k.AdamStep(F(d, 4), F(d, 4), F(d, 4), F(d, 4), new AdamParams(0.1f, Mode: mode));
                 break;
             default: throw new ArgumentException($"{value.GetType().Name} is not an op enum");
         }

@@ -98,10 +98,12 @@ internal sealed class OpCoverage(IDevice cpu, IDevice? gpu)
         var kinds = EnumProbes.Kinds[value.GetType()];
         if (OpProbes.Run(() => EnumProbes.Reference(value)) is { } r) yield return $"reference: {r}";
         if (OnDevice(d => EnumProbes.Kernel(value, d), cpu) is { } c) yield return $"CPU kernel: {c}";
-        var file = PortableSource.Codes[value.GetType()].File;
-        if (PortableSource.CodeOf(value) != Convert.ToInt32(value))
-            yield return $"GPU kernel: no '#define {PortableSource.CodeName(value)} {Convert.ToInt32(value)}' in {file}";
-        foreach (var s in PortableSource.SwitchesWithoutCase(value)) yield return $"GPU kernel: no case in {s} ({file})";
+        if (PortableSource.Codes.TryGetValue(value.GetType(), out var source))
+        {
+            if (PortableSource.CodeOf(value) != Convert.ToInt32(value))
+                yield return $"GPU kernel: no '#define {PortableSource.CodeName(value)} {Convert.ToInt32(value)}' in {source.File}";
+            foreach (var s in PortableSource.SwitchesWithoutCase(value)) yield return $"GPU kernel: no case in {s} ({source.File})";
+        }
         if (gpu is not null && OnDevice(d => EnumProbes.Kernel(value, d), gpu) is { } g) yield return $"GPU kernel: {g}";
         foreach (var k in kinds.Where(k => OpTable.Get(k).Gradient.IsDifferentiable))
             if (!TheoryRows.Mention(_gradients[k], value)) yield return $"no finite-difference case of {k}";
@@ -109,7 +111,8 @@ internal sealed class OpCoverage(IDevice cpu, IDevice? gpu)
         if (value is BinaryOp b && !ElementwiseGradTests.BinaryRanges.ContainsKey(b)) yield return "no finite-difference ranges (ElementwiseGradTests.BinaryRanges)";
         if (EnumProbes.Gradient(value) is { } gradient && OpProbes.Run(gradient) is { } ge) yield return $"graph gradient: {ge}";
         foreach (var k in kinds)
-            if (!TheoryRows.Mention(_covers[k], value)) yield return $"no conformance case of {k}";
+            if (value is OptimizerMode m ? !OptimizerTests.Formulas.Contains((k, m)) : !TheoryRows.Mention(_covers[k], value))
+                yield return $"no conformance case of {k}";
         if (value is UnaryOp u2 && !ElementwiseTests.UnaryParameters.ContainsKey(u2)) yield return "no conformance parameters (ElementwiseTests.UnaryParameters)";
         if (value is BinaryOp b2 && !ElementwiseTests.BinaryRanges.ContainsKey(b2)) yield return "no conformance ranges (ElementwiseTests.BinaryRanges)";
         if (IsOperation(value))
