@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Tessera.Devices;
-using Tessera.Gpu;
+using Tessera.Gpu.Kernels;
 using Tessera.Kernels;
 using Tessera.OpenCL.Interop;
 
