@@ -1,7 +1,7 @@
 using Tessera.Bench.Baselines;
 using Tessera.Kernels;
 using Tessera.Reference;
-using Attr = Tessera.Bench.Baselines.OnnxModelWriter.Attribute;
+using Attr = Tessera.Bench.Baselines.OnnxModelWriter.AttributeSpec;
 
 namespace Tessera.Bench;
 

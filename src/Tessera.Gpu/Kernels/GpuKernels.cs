@@ -1,7 +1,7 @@
 using Tessera.Devices;
 using Tessera.Kernels;
 
-namespace Tessera.Gpu;
+namespace Tessera.Gpu.Kernels;
 
 /// <summary>
 /// The catalog on a GPU through the portable kernels (kernels/portable/*.h), shared by the CUDA and OpenCL backends.

@@ -1,5 +1,6 @@
 using Tessera.Devices;
 using Tessera.Gpu;
+using Tessera.Gpu.Kernels;
 using Tessera.Kernels;
 using Tessera.Tests.Support;
 
