@@ -109,16 +109,20 @@ public sealed partial class GraphBuilder
         return y;
     }
 
-    /// <summary>Sums <paramref name="x"/> down to <paramref name="shape"/> (the reverse of broadcasting).</summary>
-    public Value SumTo(Value x, Shape shape, string? name = null)
+    /// <summary>The gradient of a broadcast, as <see cref="Ops.ExpandBackward"/>: dy summed over the dimensions
+    /// <paramref name="xShape"/> was broadcast along, down to <paramref name="xShape"/> (dy itself when the shapes are
+    /// equal). Gradient rules use it to undo the broadcast of an operand.</summary>
+    public Value ExpandBackward(Value dy, Shape xShape, string? name = null)
     {
-        if (x.Shape == shape) return x;
-        int lead = x.Shape.Rank - shape.Rank;
-        if (lead < 0) throw new TesseraShapeException("SumTo", nameof(shape), $"cannot sum {x} to higher rank {shape}");
+        string op = name ?? nameof(ExpandBackward);
+        CheckInputs(op, dy);
+        ShapeRules.ExpandBackward(op, dy.Spec, xShape);
+        if (dy.Shape == xShape) return dy;
+        int lead = dy.Shape.Rank - xShape.Rank;
         var axes = new List<int>();
-        for (int i = 0; i < x.Shape.Rank; i++)
-            if (i < lead || (shape[i - lead] == 1 && x.Shape[i] != 1)) axes.Add(i);
-        var summed = axes.Count > 0 ? Sum(x, axes.ToArray(), keepDims: true, name) : x;
-        return Reshape(summed, shape.ToArray());
+        for (int i = 0; i < dy.Shape.Rank; i++)
+            if (i < lead || (xShape[i - lead] == 1 && dy.Shape[i] != 1)) axes.Add(i);
+        var summed = axes.Count > 0 ? Sum(dy, axes.ToArray(), keepDims: true, name) : dy;
+        return Reshape(summed, xShape.ToArray());
     }
 }

@@ -190,6 +190,8 @@ public class EagerGraphParityTests
             t => Ops.Reshape(t[0], 7), (g, v) => g.Apply1(new ReshapeGraphOp([7]), Node, v)),
         ["Permute with a repeated axis"] = new("Permute", typeof(TesseraAxisException), [F(2, 3)],
             t => Ops.Permute(t[0], 0, -2), (g, v) => g.Apply1(new PermuteGraphOp([0, -2]), Node, v)),
+        ["ExpandBackward to a shape that does not broadcast"] = new("ExpandBackward", typeof(TesseraShapeException), [F(2, 3)],
+            t => Ops.ExpandBackward(t[0], new Shape(2)), (g, v) => g.ExpandBackward(v[0], new Shape(2), Node)),
         ["Expand to an incompatible shape"] = new("Expand", typeof(TesseraShapeException), [F(3)],
             t => Ops.Expand(t[0], 2, 4), (g, v) => g.Apply1(new ExpandGraphOp([2, 4]), Node, v)),
     };
