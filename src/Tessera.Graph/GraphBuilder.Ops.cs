@@ -55,8 +55,23 @@ public sealed partial class GraphBuilder
     // Linear algebra
     public Value Linear(Value x, Value w, Value? b = null, string? name = null) =>
         b is null ? Apply1(new LinearGraphOp(), name, x, w) : Apply1(new LinearGraphOp(), name, x, w, b);
-    public Value MatMul(Value a, Value b, bool transA = false, bool transB = false, float alpha = 1f, string? name = null) =>
-        Apply1(new MatMulGraphOp(transA, transB, alpha), name, a, b);
+    /// <summary>c = Alpha·op(a)·op(b) + bias, batched over broadcast leading dimensions, as <see cref="Ops.Gemm"/> returning
+    /// a new value (its Beta, which scales a given output, is not used). bias is null or broadcasts to c.</summary>
+    public Value Gemm(Value a, Value b, Value? bias, GemmParams p, string? name = null) =>
+        bias is null ? Apply1(new GemmGraphOp(p), name, a, b) : Apply1(new GemmGraphOp(p), name, a, b, bias);
+    /// <summary>NumPy matmul, as <see cref="Ops.MatMul"/>: batched over broadcast leading dimensions; a rank-1 a is
+    /// promoted to a row and a rank-1 b to a column, and the promoted dimension is removed from the result. One Gemm
+    /// node, with reshapes around it when an operand is a vector.</summary>
+    public Value MatMul(Value a, Value b, string? name = null)
+    {
+        string op = name ?? nameof(MatMul);
+        CheckInputs(op, a, b);
+        var shape = ShapeRules.MatMul(op, a.Spec, b.Spec);
+        if (a.Shape.Rank > 1 && b.Shape.Rank > 1) return Gemm(a, b, null, new GemmParams(), op);
+        var a2 = a.Shape.Rank == 1 ? Reshape(a, 1, a.Shape[0]) : a;
+        var b2 = b.Shape.Rank == 1 ? Reshape(b, b.Shape[0], 1) : b;
+        return Apply1(new ReshapeGraphOp(shape.ToArray()), name, Gemm(a2, b2, null, new GemmParams()));
+    }
 
     // Convolution and pooling
     public Value Conv2d(Value x, Value w, Value? b, Conv2dParams p, string? name = null) =>

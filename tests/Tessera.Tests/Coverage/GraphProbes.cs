@@ -20,7 +20,7 @@ internal static class GraphProbes
         [OpKind.Softmax] = g => g.Softmax(X(g, "x", 2, 3)),
         [OpKind.CrossEntropy] = g => g.CrossEntropy(X(g, "x", 2, 3), g.Input("t", DType.Int64, 2)),
         [OpKind.MseLoss] = g => g.MseLoss(X(g, "a", 4), X(g, "b", 4)),
-        [OpKind.Gemm] = g => g.MatMul(X(g, "a", 2, 3), X(g, "b", 3, 4)),
+        [OpKind.Gemm] = g => g.Gemm(X(g, "a", 2, 3), X(g, "b", 3, 4), X(g, "bias", 4), new GemmParams()),
         [OpKind.Conv2d] = g => g.Conv2d(X(g, "x", 1, 2, 4, 4), X(g, "w", 3, 2, 3, 3), X(g, "b", 3), new Conv2dParams()),
         [OpKind.MaxPool2d] = g => g.MaxPool2d(X(g, "x", 1, 2, 4, 4), Pool2dParams.Square(2, 2)),
         [OpKind.AvgPool2d] = g => g.AvgPool2d(X(g, "x", 1, 2, 4, 4), Pool2dParams.Square(2, 2)),
