@@ -108,7 +108,9 @@ public sealed partial class GraphBuilder
     public Value Reshape(Value x, params int[] shape) => Apply1(new ReshapeGraphOp(shape), null, x);
     public Value Permute(Value x, params int[] perm) => Apply1(new PermuteGraphOp(perm), null, x);
     public Value Slice(Value x, int axis, int start, int end, int step = 1, string? name = null) => Apply1(new SliceGraphOp(axis, start, end, step), name, x);
-    public Value Concat(int axis, params Value[] xs) => Apply1(new ConcatGraphOp(axis), null, xs);
+    /// <summary>Joins values of one dtype along <paramref name="axis"/> (other dimensions must agree).</summary>
+    public Value Concat(IReadOnlyList<Value> inputs, int axis = 0, string? name = null) =>
+        Apply1(new ConcatGraphOp(axis), name, inputs?.ToArray() ?? Array.Empty<Value>());
     /// <summary>Pieces of x along <paramref name="axis"/> with the given sizes, one value per piece.</summary>
     public Value[] Split(Value x, int axis, int[] sizes, string? name = null) => Apply(new SplitGraphOp(axis, sizes), name, x);
     public Value Expand(Value x, params int[] shape) => Apply1(new ExpandGraphOp(shape), null, x);

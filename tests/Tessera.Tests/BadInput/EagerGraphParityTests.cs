@@ -171,6 +171,8 @@ public class EagerGraphParityTests
         // Shape
         ["Concat mismatched dimension"] = new("Concat", typeof(TesseraShapeException), [F(2, 3), F(3, 3)],
             t => Ops.Concat(t, 1), (g, v) => g.Apply1(new ConcatGraphOp(1), Node, v)),
+        ["Concat of no inputs"] = new("Concat", typeof(TesseraArgumentException), [],
+            t => Ops.Concat(t, 1), (g, v) => g.Concat(v, 1, Node)),
         ["Concat mixed dtypes"] = new("Concat", typeof(TesseraDTypeException), [F(2, 3), T(DType.Int64, 2, 3)],
             t => Ops.Concat(t, 0), (g, v) => g.Apply1(new ConcatGraphOp(0), Node, v)),
         ["Split sizes not summing to the axis"] = new("Split", typeof(TesseraShapeException), [F(6, 2)],

@@ -28,7 +28,7 @@ internal static class GraphProbes
         [OpKind.LayerNorm] = g => g.LayerNorm(X(g, "x", 2, 3), X(g, "gamma", 3), X(g, "beta", 3)),
         [OpKind.Dropout] = g => g.Dropout(X(g, "x", 8), 0.5f, 7),
         [OpKind.Attention] = g => g.Attention(X(g, "q", 1, 1, 3, 4), X(g, "k", 1, 1, 3, 4), X(g, "v", 1, 1, 3, 4), null, new AttentionParams()),
-        [OpKind.Concat] = g => g.Concat(1, X(g, "a", 2, 3), X(g, "b", 2, 1)),
+        [OpKind.Concat] = g => g.Concat([X(g, "a", 2, 3), X(g, "b", 2, 1)], 1),
         [OpKind.Gather] = g => g.Gather(X(g, "x", 4, 3), g.Input("i", DType.Int64, 2)),
         [OpKind.Pad] = g => g.Pad(X(g, "x", 2, 3), new PadParams(new[] { 1, 1, 1, 1 })),
     };
