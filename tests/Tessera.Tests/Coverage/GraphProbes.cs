@@ -25,7 +25,7 @@ internal static class GraphProbes
         [OpKind.MaxPool2d] = g => g.MaxPool2d(X(g, "x", 1, 2, 4, 4), Pool2dParams.Square(2, 2)),
         [OpKind.AvgPool2d] = g => g.AvgPool2d(X(g, "x", 1, 2, 4, 4), Pool2dParams.Square(2, 2)),
         [OpKind.BatchNormTraining] = g => g.BatchNorm(X(g, "x", 2, 3, 2), X(g, "gamma", 3), X(g, "beta", 3), X(g, "mean", 3), X(g, "var", 3), new BatchNormParams()),
-        [OpKind.LayerNorm] = g => g.LayerNorm(X(g, "x", 2, 3), X(g, "gamma", 3), X(g, "beta", 3)),
+        [OpKind.LayerNorm] = g => g.LayerNorm(X(g, "x", 2, 3), X(g, "gamma", 3), X(g, "beta", 3), new LayerNormParams(-1)),
         [OpKind.Dropout] = g => g.Dropout(X(g, "x", 8), 0.5f, 7),
         [OpKind.Attention] = g => g.Attention(X(g, "q", 1, 1, 3, 4), X(g, "k", 1, 1, 3, 4), X(g, "v", 1, 1, 3, 4), null, new AttentionParams()),
         [OpKind.Concat] = g => g.Concat([X(g, "a", 2, 3), X(g, "b", 2, 1)], 1),
