@@ -3,8 +3,10 @@ using Tessera.Kernels;
 
 namespace Tessera.Graph;
 
-/// <summary>The op methods, named as the eager <see cref="Ops"/> name them; each node validates its arguments with the
-/// op's rule in <see cref="ShapeRules"/>, as the eager op does.</summary>
+/// <summary>The op methods, named as the eager <see cref="Ops"/> name them, with the eager op's parameters in its order
+/// and with its defaults (then the node's name); each node validates its arguments with the op's rule in
+/// <see cref="ShapeRules"/>, as the eager op does. The deliberate differences are listed, with their reasons, in the
+/// test that pins this (EagerGraphNamesTests).</summary>
 public sealed partial class GraphBuilder
 {
     // Core
@@ -40,60 +42,93 @@ public sealed partial class GraphBuilder
     public Value LogicalNot(Value x, string? name = null) => Apply1(new LogicalNotGraphOp(), name, x);
 
     // Reductions and losses
-    public Value Reduce(ReduceOp op, Value x, int[] axes, bool keepDims = false, string? name = null) => Apply1(new ReduceGraphOp(op, axes, keepDims), name, x);
-    public Value Sum(Value x, int[] axes, bool keepDims = false, string? name = null) => Reduce(ReduceOp.Sum, x, axes, keepDims, name);
-    public Value Mean(Value x, int[] axes, bool keepDims = false, string? name = null) => Reduce(ReduceOp.Mean, x, axes, keepDims, name);
+    /// <summary>Reduces x over <paramref name="axes"/> (null or empty: every axis).</summary>
+    public Value Reduce(ReduceOp op, Value x, int[]? axes = null, bool keepDims = false, string? name = null) =>
+        Apply1(new ReduceGraphOp(op, axes ?? Array.Empty<int>(), keepDims), name, x);
+    public Value Sum(Value x, int[]? axes = null, bool keepDims = false, string? name = null) => Reduce(ReduceOp.Sum, x, axes, keepDims, name);
+    public Value Mean(Value x, int[]? axes = null, bool keepDims = false, string? name = null) => Reduce(ReduceOp.Mean, x, axes, keepDims, name);
     /// <summary>Int64 index of the maximum along <paramref name="axis"/>.</summary>
-    public Value ArgMax(Value x, int axis, bool keepDims = false, bool selectLastIndex = false, string? name = null) =>
+    public Value ArgMax(Value x, int axis = -1, bool keepDims = false, bool selectLastIndex = false, string? name = null) =>
         Apply1(new ArgMaxGraphOp(axis, keepDims, selectLastIndex), name, x);
     public Value Softmax(Value x, int axis = -1, string? name = null) => Apply1(new SoftmaxGraphOp(axis, false), name, x);
     public Value LogSoftmax(Value x, int axis = -1, string? name = null) => Apply1(new SoftmaxGraphOp(axis, true), name, x);
-    public Value CrossEntropy(Value logits, Value target, CrossEntropyParams p, string? name = null) => Apply1(new CrossEntropyGraphOp(p), name, logits, target);
-    public Value CrossEntropy(Value logits, Value target, string? name = null) => CrossEntropy(logits, target, new CrossEntropyParams(LossReduction.Mean), name);
+    /// <summary>Cross-entropy of logits [N, C] against Int64 class indices or Float32 probabilities (null
+    /// <paramref name="p"/>: Mean, IgnoreIndex −100, no label smoothing).</summary>
+    public Value CrossEntropy(Value logits, Value target, CrossEntropyParams? p = null, string? name = null) =>
+        Apply1(new CrossEntropyGraphOp(p ?? new CrossEntropyParams(LossReduction.Mean)), name, logits, target);
     public Value MseLoss(Value a, Value b, LossReduction reduction = LossReduction.Mean, string? name = null) => Apply1(new MseGraphOp(reduction), name, a, b);
 
     // Linear algebra
-    public Value Linear(Value x, Value w, Value? b = null, string? name = null) =>
-        b is null ? Apply1(new LinearGraphOp(), name, x, w) : Apply1(new LinearGraphOp(), name, x, w, b);
-    public Value MatMul(Value a, Value b, bool transA = false, bool transB = false, float alpha = 1f, string? name = null) =>
-        Apply1(new MatMulGraphOp(transA, transB, alpha), name, a, b);
+    /// <summary>y = x·wᵀ + bias: x [..., In], w [Out, In], bias null or [Out] → y [..., Out].</summary>
+    public Value Linear(Value x, Value w, Value? bias = null, string? name = null) =>
+        bias is null ? Apply1(new LinearGraphOp(), name, x, w) : Apply1(new LinearGraphOp(), name, x, w, bias);
+    /// <summary>c = Alpha·op(a)·op(b) + bias, batched over broadcast leading dimensions, as <see cref="Ops.Gemm"/> returning
+    /// a new value (its Beta, which scales a given output, is not used). bias is null or broadcasts to c.</summary>
+    public Value Gemm(Value a, Value b, Value? bias, GemmParams p, string? name = null) =>
+        bias is null ? Apply1(new GemmGraphOp(p), name, a, b) : Apply1(new GemmGraphOp(p), name, a, b, bias);
+    /// <summary>NumPy matmul, as <see cref="Ops.MatMul"/>: batched over broadcast leading dimensions; a rank-1 a is
+    /// promoted to a row and a rank-1 b to a column, and the promoted dimension is removed from the result. One Gemm
+    /// node, with reshapes around it when an operand is a vector.</summary>
+    public Value MatMul(Value a, Value b, string? name = null)
+    {
+        string op = name ?? nameof(MatMul);
+        CheckInputs(op, a, b);
+        var shape = ShapeRules.MatMul(op, a.Spec, b.Spec);
+        if (a.Shape.Rank > 1 && b.Shape.Rank > 1) return Gemm(a, b, null, new GemmParams(), op);
+        var a2 = a.Shape.Rank == 1 ? Reshape(a, 1, a.Shape[0]) : a;
+        var b2 = b.Shape.Rank == 1 ? Reshape(b, b.Shape[0], 1) : b;
+        return Apply1(new ReshapeGraphOp(shape.ToArray()), name, Gemm(a2, b2, null, new GemmParams()));
+    }
 
     // Convolution and pooling
-    public Value Conv2d(Value x, Value w, Value? b, Conv2dParams p, string? name = null) =>
-        b is null ? Apply1(new Conv2dGraphOp(p), name, x, w) : Apply1(new Conv2dGraphOp(p), name, x, w, b);
+    public Value Conv2d(Value x, Value w, Value? bias, Conv2dParams p, string? name = null) =>
+        bias is null ? Apply1(new Conv2dGraphOp(p), name, x, w) : Apply1(new Conv2dGraphOp(p), name, x, w, bias);
     public Value MaxPool2d(Value x, Pool2dParams p, string? name = null) => Apply(new Pool2dGraphOp(true, p), name, x)[0];
     public Value AvgPool2d(Value x, Pool2dParams p, string? name = null) => Apply1(new Pool2dGraphOp(false, p), name, x);
     /// <summary>Mean over the spatial axes of NCHW: [N, C, H, W] → [N, C, 1, 1].</summary>
     public Value GlobalAvgPool2d(Value x, string? name = null)
     {
         name ??= nameof(GlobalAvgPool2d);
+        CheckInputs(name, x);
         return Mean(x, ShapeRules.GlobalPool2d(name, x.Spec), keepDims: true, name);
     }
 
     // Normalisation, dropout, attention
+    /// <summary>Batch norm over all axes but 1 of x [N, C, ...]: with batch statistics (updating the running ones) when
+    /// the plan runs in training mode, with the running statistics otherwise (eager: BatchNormTraining and
+    /// BatchNormInference).</summary>
     public Value BatchNorm(Value x, Value gamma, Value beta, Value runningMean, Value runningVar, BatchNormParams p, string? name = null) =>
         Apply(new BatchNormGraphOp(p), name, x, gamma, beta, runningMean, runningVar)[0];
-    public Value LayerNorm(Value x, Value gamma, Value beta, int axis = -1, float epsilon = 1e-5f, string? name = null) =>
-        Apply(new LayerNormGraphOp(axis, epsilon), name, x, gamma, beta)[0];
+    /// <summary>Layer norm over axes [p.Axis, rank); gamma and beta have shape x.shape[Axis..]. The mean and 1/√(var+ε)
+    /// the eager op returns are kept by the node for the backward pass.</summary>
+    public Value LayerNorm(Value x, Value gamma, Value beta, LayerNormParams p, string? name = null) =>
+        Apply(new LayerNormGraphOp(p), name, x, gamma, beta)[0];
+    /// <summary>Inverted dropout with drop probability <paramref name="ratio"/>; identity when the plan runs in inference
+    /// mode. The mask of each run comes from <paramref name="seed"/> and the step (<see cref="DropoutGraphOp.StepSeed"/>).</summary>
     public Value Dropout(Value x, float ratio, ulong seed, string? name = null) => Apply(new DropoutGraphOp(ratio, seed), name, x)[0];
     public Value Attention(Value q, Value k, Value v, Value? mask, AttentionParams p, string? name = null) =>
         mask is null ? Apply(new AttentionGraphOp(p), name, q, k, v)[0] : Apply(new AttentionGraphOp(p), name, q, k, v, mask)[0];
 
     // Optimizer steps
     /// <summary>Adam over n tensors (the ONNX training Adam operator): <paramref name="tensors"/> = X1..Xn, G1..Gn, V1..Vn,
-    /// H1..Hn; returns X1'..Xn', V1'..Vn', H1'..Hn'.</summary>
-    public Value[] AdamStep(AdamParams p, Value learningRate, Value step, IReadOnlyList<Value> tensors, string? name = null) =>
+    /// H1..Hn; returns X1'..Xn', V1'..Vn', H1'..Hn'. The learning rate (float32 scalar) and the count of steps already
+    /// taken (int64 scalar) are values read at run time and replace LearningRate and Step of <paramref name="p"/>; the
+    /// formula is the ONNX operator's whatever p.Mode says.</summary>
+    public Value[] AdamStep(Value learningRate, Value step, IReadOnlyList<Value> tensors, AdamParams p, string? name = null) =>
         Apply(new AdamStepGraphOp(p), name, new[] { learningRate, step }.Concat(tensors).ToArray());
     /// <summary>Momentum over n tensors (the ONNX training Momentum operator): <paramref name="tensors"/> = X1..Xn,
-    /// G1..Gn, V1..Vn; returns X1'..Xn', V1'..Vn'.</summary>
-    public Value[] MomentumStep(MomentumParams p, Value learningRate, Value step, IReadOnlyList<Value> tensors, string? name = null) =>
+    /// G1..Gn, V1..Vn; returns X1'..Xn', V1'..Vn'. The learning rate and step count are run-time values, as for
+    /// <see cref="AdamStep"/>.</summary>
+    public Value[] MomentumStep(Value learningRate, Value step, IReadOnlyList<Value> tensors, MomentumParams p, string? name = null) =>
         Apply(new MomentumStepGraphOp(p), name, new[] { learningRate, step }.Concat(tensors).ToArray());
 
     // Shape
     public Value Reshape(Value x, params int[] shape) => Apply1(new ReshapeGraphOp(shape), null, x);
     public Value Permute(Value x, params int[] perm) => Apply1(new PermuteGraphOp(perm), null, x);
     public Value Slice(Value x, int axis, int start, int end, int step = 1, string? name = null) => Apply1(new SliceGraphOp(axis, start, end, step), name, x);
-    public Value Concat(int axis, params Value[] xs) => Apply1(new ConcatGraphOp(axis), null, xs);
+    /// <summary>Joins values of one dtype along <paramref name="axis"/> (other dimensions must agree).</summary>
+    public Value Concat(IReadOnlyList<Value> inputs, int axis = 0, string? name = null) =>
+        Apply1(new ConcatGraphOp(axis), name, inputs?.ToArray() ?? Array.Empty<Value>());
     /// <summary>Pieces of x along <paramref name="axis"/> with the given sizes, one value per piece.</summary>
     public Value[] Split(Value x, int axis, int[] sizes, string? name = null) => Apply(new SplitGraphOp(axis, sizes), name, x);
     public Value Expand(Value x, params int[] shape) => Apply1(new ExpandGraphOp(shape), null, x);
@@ -109,16 +144,20 @@ public sealed partial class GraphBuilder
         return y;
     }
 
-    /// <summary>Sums <paramref name="x"/> down to <paramref name="shape"/> (the reverse of broadcasting).</summary>
-    public Value SumTo(Value x, Shape shape, string? name = null)
+    /// <summary>The gradient of a broadcast, as <see cref="Ops.ExpandBackward"/>: dy summed over the dimensions
+    /// <paramref name="xShape"/> was broadcast along, down to <paramref name="xShape"/> (dy itself when the shapes are
+    /// equal). Gradient rules use it to undo the broadcast of an operand.</summary>
+    public Value ExpandBackward(Value dy, Shape xShape, string? name = null)
     {
-        if (x.Shape == shape) return x;
-        int lead = x.Shape.Rank - shape.Rank;
-        if (lead < 0) throw new TesseraShapeException("SumTo", nameof(shape), $"cannot sum {x} to higher rank {shape}");
+        string op = name ?? nameof(ExpandBackward);
+        CheckInputs(op, dy);
+        ShapeRules.ExpandBackward(op, dy.Spec, xShape);
+        if (dy.Shape == xShape) return dy;
+        int lead = dy.Shape.Rank - xShape.Rank;
         var axes = new List<int>();
-        for (int i = 0; i < x.Shape.Rank; i++)
-            if (i < lead || (shape[i - lead] == 1 && x.Shape[i] != 1)) axes.Add(i);
-        var summed = axes.Count > 0 ? Sum(x, axes.ToArray(), keepDims: true, name) : x;
-        return Reshape(summed, shape.ToArray());
+        for (int i = 0; i < dy.Shape.Rank; i++)
+            if (i < lead || (xShape[i - lead] == 1 && dy.Shape[i] != 1)) axes.Add(i);
+        var summed = axes.Count > 0 ? Sum(dy, axes.ToArray(), keepDims: true, name) : dy;
+        return Reshape(summed, xShape.ToArray());
     }
 }

@@ -54,16 +54,23 @@ public sealed partial class GraphBuilder
     public Value[] Apply(GraphOp op, string? name, params Value[] inputs)
     {
         string nodeName = UniqueName(name ?? op.Kind);
-        foreach (var (v, i) in inputs.Select((v, i) => (v, i)))
-        {
-            if (v is null) throw new TesseraArgumentException(nodeName, $"input {i}", "is null");
-            if (!Graph.Values.Contains(v)) throw new TesseraArgumentException(nodeName, $"input {i}", $"{v} belongs to another graph");
-        }
+        CheckInputs(nodeName, inputs);
         op = op.Resolve(nodeName, inputs);
         var specs = op.Infer(nodeName, inputs);
         var node = Graph.AddNode(nodeName, op, inputs);
         node.Outputs = specs.Select((s, i) => Graph.AddValue(specs.Length == 1 ? nodeName : $"{nodeName}:{i}", s.Shape, s.DType, ValueKind.Intermediate, node, i)).ToArray();
         return node.Outputs.ToArray();
+    }
+
+    /// <summary>Each input is a value of this graph (op methods that inspect their inputs before they add a node check
+    /// them first).</summary>
+    private void CheckInputs(string node, params Value[] inputs)
+    {
+        foreach (var (v, i) in inputs.Select((v, i) => (v, i)))
+        {
+            if (v is null) throw new TesseraArgumentException(node, $"input {i}", "is null");
+            if (!Graph.Values.Contains(v)) throw new TesseraArgumentException(node, $"input {i}", $"{v} belongs to another graph");
+        }
     }
 
     /// <summary>Single-output form of <see cref="Apply"/>.</summary>

@@ -32,7 +32,7 @@ public sealed class VisionTransformer : Module
         var patches = _embed.Forward(g, x);                                  // [B, 64, 4, 4]
         var tokens = g.Permute(g.Reshape(patches, b, Dim, Tokens), 0, 2, 1); // [B, 16, 64]
         var cls = g.Expand(P(g, _cls, "cls"), b, 1, Dim);                    // [B, 1, 64]
-        var seq = g.Add(g.Concat(1, cls, tokens), P(g, _pos, "pos"));       // [B, 17, 64]
+        var seq = g.Add(g.Concat([cls, tokens], 1), P(g, _pos, "pos"));       // [B, 17, 64]
         foreach (var blk in _blocks) seq = blk.Forward(g, seq);
         seq = _norm.Forward(g, seq);
         var first = g.Reshape(g.Slice(seq, 1, 0, 1), b, Dim);               // class token [B, 64]

@@ -94,7 +94,7 @@ public sealed class LayerNorm : Module
     public Tensor Gamma { get; }
     public Tensor Beta { get; }
 
-    public override Value Forward(GraphBuilder g, Value x) => g.LayerNorm(x, P(g, Gamma, "ln.weight"), P(g, Beta, "ln.bias"), -1, _epsilon);
+    public override Value Forward(GraphBuilder g, Value x) => g.LayerNorm(x, P(g, Gamma, "ln.weight"), P(g, Beta, "ln.bias"), new LayerNormParams(-1, _epsilon));
 }
 
 /// <summary>Inverted dropout; identity when the plan runs in inference mode.</summary>

@@ -65,46 +65,54 @@ public sealed class LinearBackwardOp(bool hasBias, bool needInput) : GraphOp
     public override double Flops(Node node) => (needInput ? 4.0 : 2.0) * node.Inputs[2].Shape.ElementCount * node.Inputs[1].Shape[1];
 }
 
-/// <summary>Batched matrix product a [..., M, K] · b [..., K, N] with broadcast batch dimensions.</summary>
-public sealed class MatMulGraphOp(bool transA = false, bool transB = false, float alpha = 1f) : GraphOp
+/// <summary>c = Alpha·op(a)·op(b) + bias (inputs a, b and an optional bias broadcasting to c), batched over broadcast
+/// leading dimensions: <see cref="Ops.Gemm"/> writing a new value, so Beta is not used.</summary>
+public sealed class GemmGraphOp(GemmParams p) : GraphOp
 {
-    public override string Kind => "MatMul";
-    public override string Describe() => $"MatMul[{(transA ? "T" : "N")}{(transB ? "T" : "N")}{(alpha != 1 ? $", {alpha}" : "")}]";
+    private readonly GemmParams _p = p with { Beta = 0f };
+
+    public override string Kind => "Gemm";
+    public override string Describe() => $"Gemm[{(_p.TransA ? "T" : "N")}{(_p.TransB ? "T" : "N")}{(_p.Alpha != 1 ? $", {_p.Alpha}" : "")}]";
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        Check.InputCount(node, inputs.Count, 2);
-        var c = ShapeRules.Gemm(node, inputs[0].Spec, inputs[1].Spec, null, new GemmParams(transA, transB, alpha));
+        Check.InputCount(node, inputs.Count, 2, 3);
+        var c = ShapeRules.Gemm(node, inputs[0].Spec, inputs[1].Spec, inputs.Count > 2 ? inputs[2].Spec : null, _p);
         return new[] { new TensorSpec(c, DType.Float32) };
     }
 
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
-        ctx.Kernels.Gemm(inputs[0]!, inputs[1]!, null, outputs[0], new GemmParams(transA, transB, alpha));
+        ctx.Kernels.Gemm(inputs[0]!, inputs[1]!, inputs.Count > 2 ? inputs[2] : null, outputs[0], _p);
 
     /// <summary>Gradients for equal batch dimensions (the common case): da = α·dc·op(b)ᵀ, db = α·op(a)ᵀ·dc, arranged for
-    /// the transposition flags. Broadcast batch dimensions are refused at build time.</summary>
+    /// the transposition flags; the bias gradient is dc summed down to the bias's shape. Broadcast batch dimensions of a
+    /// and b are refused at build time.</summary>
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
     {
         Value a = node.Inputs[0], b = node.Inputs[1], dc = outputGrads[0]!;
+        bool transA = _p.TransA, transB = _p.TransB;
+        float alpha = _p.Alpha;
         if (a.Shape.Rank != b.Shape.Rank || !a.Shape.Dims[..^2].SequenceEqual(b.Shape.Dims[..^2]))
-            throw new TesseraShapeException($"Autodiff ({node.Name})", "b", $"MatMul gradient needs equal batch dimensions, got {a.Shape} and {b.Shape}");
+            throw new TesseraShapeException($"Autodiff ({node.Name})", "b", $"Gemm gradient needs equal batch dimensions, got {a.Shape} and {b.Shape}");
         // c = op(a)·op(b). d op(a) = dc·op(b)ᵀ ; d op(b) = op(a)ᵀ·dc.
-        Value? da = null, db = null;
+        var grads = new Value?[node.Inputs.Count];
         if (g.RequiresGrad(a))
-            da = transA
-                ? g.Apply1(new MatMulGraphOp(transB, true, alpha), $"d_{node.Name}_a", b, dc)   // a = d op(a)ᵀ = op(b)·dcᵀ
-                : g.Apply1(new MatMulGraphOp(false, !transB, alpha), $"d_{node.Name}_a", dc, b);
+            grads[0] = transA
+                ? g.Gemm(b, dc, null, new GemmParams(transB, true, alpha), $"d_{node.Name}_a")   // a = d op(a)ᵀ = op(b)·dcᵀ
+                : g.Gemm(dc, b, null, new GemmParams(false, !transB, alpha), $"d_{node.Name}_a");
         if (g.RequiresGrad(b))
-            db = transB
-                ? g.Apply1(new MatMulGraphOp(true, transA, alpha), $"d_{node.Name}_b", dc, a)   // b = d op(b)ᵀ = dcᵀ·op(a)
-                : g.Apply1(new MatMulGraphOp(!transA, false, alpha), $"d_{node.Name}_b", a, dc);
-        return new[] { da, db };
+            grads[1] = transB
+                ? g.Gemm(dc, a, null, new GemmParams(true, transA, alpha), $"d_{node.Name}_b")   // b = d op(b)ᵀ = dcᵀ·op(a)
+                : g.Gemm(a, dc, null, new GemmParams(!transA, false, alpha), $"d_{node.Name}_b");
+        if (node.Inputs.Count > 2 && g.RequiresGrad(node.Inputs[2]))
+            grads[2] = g.ExpandBackward(dc, node.Inputs[2].Shape, $"d_{node.Name}_bias");
+        return grads;
     }
 
     public override double Flops(Node node)
     {
         var a = node.Inputs[0].Shape;
-        return 2.0 * node.Outputs[0].Shape.ElementCount * (transA ? a[^2] : a[^1]);
+        return 2.0 * node.Outputs[0].Shape.ElementCount * (_p.TransA ? a[^2] : a[^1]);
     }
 }
 

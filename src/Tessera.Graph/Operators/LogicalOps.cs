@@ -44,9 +44,9 @@ public sealed class WhereGraphOp : GraphOp
         if (dc is null || node.Outputs[0].DType != DType.Float32) return grads;
         var zero = g.Apply1(new FillOp(Shape.Scalar, DType.Float32, 0.0), $"d_{node.Name}_zero");
         if (g.RequiresGrad(node.Inputs[1]))
-            grads[1] = g.SumTo(g.Where(node.Inputs[0], dc, zero, $"d_{node.Name}_a"), node.Inputs[1].Shape, $"d_{node.Name}_a_sum");
+            grads[1] = g.ExpandBackward(g.Where(node.Inputs[0], dc, zero, $"d_{node.Name}_a"), node.Inputs[1].Shape, $"d_{node.Name}_a_sum");
         if (g.RequiresGrad(node.Inputs[2]))
-            grads[2] = g.SumTo(g.Where(node.Inputs[0], zero, dc, $"d_{node.Name}_b"), node.Inputs[2].Shape, $"d_{node.Name}_b_sum");
+            grads[2] = g.ExpandBackward(g.Where(node.Inputs[0], zero, dc, $"d_{node.Name}_b"), node.Inputs[2].Shape, $"d_{node.Name}_b_sum");
         return grads;
     }
 }

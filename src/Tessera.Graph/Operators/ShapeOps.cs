@@ -95,7 +95,7 @@ public sealed class ExpandGraphOp(int[] shape) : GraphOp
 
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => new Value?[]
     {
-        g.SumTo(outputGrads[0]!, node.Inputs[0].Shape, $"d_{node.Name}"),
+        g.ExpandBackward(outputGrads[0]!, node.Inputs[0].Shape, $"d_{node.Name}"),
     };
 }
 

@@ -32,7 +32,7 @@ public sealed class Trainer : IDisposable
         var x = g.Input("x", DType.Float32, [batch, .. sampleShape]);
         var y = g.Input("y", DType.Int64, batch);
         _trainLogits = model.Forward(g, x);
-        _loss = g.Loss(g.CrossEntropy(_trainLogits, y, "loss"));
+        _loss = g.Loss(g.CrossEntropy(_trainLogits, y, name: "loss"));
         g.Output(_trainLogits);
         var grads = Autodiff.AppendBackward(g, _loss, parameters.Select(p => p.Value));
         Graph = g.Graph;

@@ -44,7 +44,7 @@ public sealed partial class OnnxImporter
             }
             planes[od] = _g.Reshape(acc, acc.Shape[0], acc.Shape[1], 1, acc.Shape[2], acc.Shape[3]);
         }
-        var yv = outD == 1 ? planes[0] : _g.Concat(2, planes);
+        var yv = outD == 1 ? planes[0] : _g.Concat(planes, 2);
         return bias is null ? yv : _g.Add(yv, PerChannel(bias, 5));
     }
 
@@ -72,6 +72,6 @@ public sealed partial class OnnxImporter
             if (!max) acc = _g.Affine(acc, 1f / (includePad ? covered : valid));
             planes[od] = _g.Reshape(acc, acc.Shape[0], acc.Shape[1], 1, acc.Shape[2], acc.Shape[3]);
         }
-        return outD == 1 ? planes[0] : _g.Concat(2, planes);
+        return outD == 1 ? planes[0] : _g.Concat(planes, 2);
     }
 }

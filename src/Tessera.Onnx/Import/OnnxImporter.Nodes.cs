@@ -280,7 +280,7 @@ public sealed partial class OnnxImporter
                 return;
             }
         }
-        var y = _g.MatMul(a, b, ta, tb, alpha, hasC ? null : OutName());
+        var y = _g.Gemm(a, b, null, new GemmParams(ta, tb, alpha), hasC ? null : OutName());
         if (hasC)
         {
             var c = F32(2, "C");
@@ -293,20 +293,7 @@ public sealed partial class OnnxImporter
     private void MatMul()
     {
         KnownAttributes();
-        var a = F32(0, "A");
-        var b = F32(1, "B");
-        bool vecA = a.Shape.Rank == 1, vecB = b.Shape.Rank == 1;
-        if (vecA) a = _g.Reshape(a, 1, a.Shape[0]);
-        if (vecB) b = _g.Reshape(b, b.Shape[0], 1);
-        var y = _g.MatMul(a, b, name: vecA || vecB ? null : OutName());
-        if (vecA || vecB)
-        {
-            var dims = y.Shape.ToArray().ToList();
-            if (vecB) dims.RemoveAt(dims.Count - 1);
-            if (vecA) dims.RemoveAt(dims.Count - (vecB ? 1 : 2));
-            y = _g.Reshape(y, dims.ToArray());
-        }
-        Set(0, y);
+        Set(0, _g.MatMul(F32(0, "A"), F32(1, "B"), OutName()));
     }
 
     private void Softmax(bool log)

@@ -53,7 +53,7 @@ public class GraphGradientTests
                 {
                     var a = gb.Slice(x, 1, 0, 4);
                     var b = gb.Permute(gb.Reshape(x, 3, 2, 3), 0, 2, 1);
-                    var c = gb.Concat(1, a, gb.Reshape(b, 3, 6), gb.Expand(gb.Slice(x, 1, 2, 3), 3, 2));
+                    var c = gb.Concat([a, gb.Reshape(b, 3, 6), gb.Expand(gb.Slice(x, 1, 2, 3), 3, 2)], 1);
                     return gb.Add(gb.Tanh(c), gb.Mean(c, new[] { 1 }, keepDims: true));
                 }));
                 xShape = new[] { 3, 6 };

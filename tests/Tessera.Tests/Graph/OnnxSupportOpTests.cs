@@ -260,7 +260,7 @@ public class OnnxSupportOpTests
         string[] names = { "X", "G", "V", "H" };
         for (int k = 0; k < groups; k++)
             for (int i = 0; i < shapes.Length; i++) tensors.Add(g.Input($"{names[k]}{i}", DType.Float32, shapes[i]));
-        var outs = adam ? g.AdamStep((AdamParams)p, r, t, tensors, "adam") : g.MomentumStep((MomentumParams)p, r, t, tensors, "momentum");
+        var outs = adam ? g.AdamStep(r, t, tensors, (AdamParams)p, "adam") : g.MomentumStep(r, t, tensors, (MomentumParams)p, "momentum");
         g.Output(outs);
         return (g, outs);
     }

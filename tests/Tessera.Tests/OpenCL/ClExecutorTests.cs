@@ -71,7 +71,7 @@ public class ClExecutorTests
         var g = new GraphBuilder();
         var logits = g.Input("logits", DType.Float32, 4, 10);
         var labels = g.Input("labels", DType.Int64, 4);
-        var loss = g.CrossEntropy(logits, labels, "loss");
+        var loss = g.CrossEntropy(logits, labels, name: "loss");
         g.Output(loss);
         using var plan = ExecutionPlan.Compile(g.Graph, dev);
         plan.Input("logits").CopyFrom<float>(Rand.Uniform(9, new[] { 4, 10 }).ToFloats());
