@@ -26,7 +26,7 @@ public sealed unsafe partial class CpuKernels : IReductionKernels
             using var dyk = dy.Reshape(keep);
             using var dye = dyk.Expand(x.Shape.ToArray());
             float scale = op == ReduceOp.Mean ? 1f / count : 1f;
-            Drivers.Unary(new AffineOp(scale, 0f), dye, dx, Threads);
+            Drivers.Unary(new AffineMath(scale, 0f), dye, dx, Threads);
             return;
         }
         // Max/Min: the gradient goes to the first element (row-major over the reduced axes) equal to the result.

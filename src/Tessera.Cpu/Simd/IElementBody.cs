@@ -1,6 +1,6 @@
 namespace Tessera.Cpu.Simd;
 
-/// <summary>One step of an element loop at index i, at each width. Bodies hold their pointers and op; the cascade that
+/// <summary>One step of an element loop at index i, at each width. Bodies hold their pointers and math functor; the cascade that
 /// calls them (<see cref="ElementLoop"/>) is written once.</summary>
 public interface IElementBody
 {

@@ -9,12 +9,12 @@ namespace Tessera.Cpu.Simd;
 public static unsafe class RowReduce
 {
     /// <summary>reduce over i of x[i].</summary>
-    public static float Run<TRed>(TRed red, float* x, long n) where TRed : struct, IReduceOp =>
-        Run(default(IdentityOp), red, x, null, n);
+    public static float Run<TRed>(TRed red, float* x, long n) where TRed : struct, IReduceMath =>
+        Run(default(IdentityMath), red, x, null, n);
 
     /// <summary>reduce over i of map(x[i]); stores map(x[i]) into <paramref name="store"/> when it is not null.</summary>
     public static float Run<TMap, TRed>(TMap map, TRed red, float* x, float* store, long n)
-        where TMap : struct, IUnaryOp where TRed : struct, IReduceOp
+        where TMap : struct, IUnaryMath where TRed : struct, IReduceMath
     {
         long i = 0;
         float acc = red.Identity;
@@ -77,14 +77,14 @@ public static unsafe class RowReduce
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Fold<TRed>(TRed red, Vector512<float> v) where TRed : struct, IReduceOp =>
+    private static float Fold<TRed>(TRed red, Vector512<float> v) where TRed : struct, IReduceMath =>
         Fold(red, red.Invoke(v.GetLower(), v.GetUpper()));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Fold<TRed>(TRed red, Vector256<float> v) where TRed : struct, IReduceOp =>
+    private static float Fold<TRed>(TRed red, Vector256<float> v) where TRed : struct, IReduceMath =>
         Fold(red, red.Invoke(v.GetLower(), v.GetUpper()));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Fold<TRed>(TRed red, Vector128<float> v) where TRed : struct, IReduceOp =>
+    private static float Fold<TRed>(TRed red, Vector128<float> v) where TRed : struct, IReduceMath =>
         red.Invoke(red.Invoke(v.GetElement(0), v.GetElement(1)), red.Invoke(v.GetElement(2), v.GetElement(3)));
 }
