@@ -4,7 +4,7 @@ using Tessera.Kernels;
 namespace Tessera.Cpu;
 
 /// <summary>Fused optimizer steps: the hyper-parameters of each mode are folded into the coefficients of one math
-/// struct (see Kernels/Optimizer/OptimizerMath.cs) on the host in double, then one vectorised pass updates parameter and
+/// struct (see Optimizer/OptimizerMath.cs) on the host in double, then one vectorised pass updates parameter and
 /// state in place. Strided parameters or states are stepped in pooled contiguous copies and written back.</summary>
 public sealed unsafe partial class CpuKernels : IOptimizerKernels
 {
@@ -66,7 +66,7 @@ public sealed unsafe partial class CpuKernels : IOptimizerKernels
         using var pw = param.Contiguous();
         using var s1w = s1?.Contiguous();
         using var s2w = s2?.Contiguous();
-        OptimizerDriver.Run(math, pw.F32(), g.F32(), s1w is null ? null : s1w.F32(), s2w is null ? null : s2w.F32(), n, Threads);
+        OptimizerBody<TMath>.Run(math, pw.F32(), g.F32(), s1w is null ? null : s1w.F32(), s2w is null ? null : s2w.F32(), n, Threads);
         if (!param.IsContiguous) Copy(pw, param);
         if (s1 is { IsContiguous: false }) Copy(s1w!, s1);
         if (s2 is { IsContiguous: false }) Copy(s2w!, s2);

@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 
 namespace Tessera.Cpu.Simd;
 
-// The math of the forward unary ops: arithmetic only; the drivers in Drivers.cs/RowReduce.cs supply the loops.
+// Forward unary ops: math only; the drivers in Drivers.cs/RowReduce.cs supply the loops.
 
 /// <summary>y = x.</summary>
 public readonly struct IdentityMath : IUnaryMath
@@ -194,6 +194,16 @@ public readonly struct ShiftTwiceMath(float M, float L) : IUnaryMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => (x - Vector128.Create(_M)) - Vector128.Create(_L);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => (x - Vector256.Create(_M)) - Vector256.Create(_L);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => (x - Vector512.Create(_M)) - Vector512.Create(_L);
+}
+
+/// <summary>y = (x − m)² (the terms of a variance).</summary>
+public readonly struct SquaredDeviationMath(float M) : IUnaryMath
+{
+    private readonly float _M = M;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) { float d = x - _M; return d * d; }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) { var d = x - Vector128.Create(_M); return d * d; }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) { var d = x - Vector256.Create(_M); return d * d; }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) { var d = x - Vector512.Create(_M); return d * d; }
 }
 
 /// <summary>y = x².</summary>

@@ -56,7 +56,7 @@ public sealed unsafe partial class CpuKernels
             new Span<double>(sq, w).Clear();
             for (int r = 0; r < st.N; r++)
             {
-                NormSimd.AddInto(part, st.X + (long)r * l + j0, w);
+                NormRows.AddInto(part, st.X + (long)r * l + j0, w);
                 if ((r + 1) % BatchNormFlushRows == 0 || r == st.N - 1) BatchNormFlush(part, sum, w);
             }
             for (int ch = (int)c0; ch < c1; ch++)
@@ -68,7 +68,7 @@ public sealed unsafe partial class CpuKernels
             }
             for (int r = 0; r < st.N; r++)
             {
-                NormSimd.AddSqDevInto(part, st.X + (long)r * l + j0, st.Center + j0, w);
+                NormRows.AddSqDevInto(part, st.X + (long)r * l + j0, st.Center + j0, w);
                 if ((r + 1) % BatchNormFlushRows == 0 || r == st.N - 1) BatchNormFlush(part, sq, w);
             }
             for (int ch = (int)c0; ch < c1; ch++)
@@ -88,7 +88,7 @@ public sealed unsafe partial class CpuKernels
                 st.Rv[ch] = (float)((1 - mom) * st.Rv[ch] + mom * unbiased);
             }
             for (int r = 0; r < st.N; r++)
-                NormSimd.MulAddCols(st.X + (long)r * l + j0, st.CA + j0, st.CB + j0, st.Y + (long)r * l + j0, w);
+                NormRows.MulAddCols(st.X + (long)r * l + j0, st.CA + j0, st.CB + j0, st.Y + (long)r * l + j0, w);
         });
     }
 
@@ -102,7 +102,7 @@ public sealed unsafe partial class CpuKernels
         var st = new BnNarrowState { X = xc.F32(), Y = y.F32(), CA = ca, CB = cb, L = l };
         CpuParallel.For(n, Threads, Math.Max(1, 16384 / Math.Max(1, l)), st, static (st, r0, r1) =>
         {
-            for (long r = r0; r < r1; r++) NormSimd.MulAddCols(st.X + r * st.L, st.CA, st.CB, st.Y + r * st.L, st.L);
+            for (long r = r0; r < r1; r++) NormRows.MulAddCols(st.X + r * st.L, st.CA, st.CB, st.Y + r * st.L, st.L);
         });
     }
 
@@ -133,7 +133,7 @@ public sealed unsafe partial class CpuKernels
                 for (int i = 0; i < s; i++) st.Center[ch * s + i] = st.Sm[ch];
             for (int r = 0; r < st.N; r++)
             {
-                NormSimd.AddDyAndCenteredProdInto(p0, p1, st.Dy + (long)r * l + j0, st.X + (long)r * l + j0, st.Center + j0, w);
+                NormRows.AddDyAndCenteredProdInto(p0, p1, st.Dy + (long)r * l + j0, st.X + (long)r * l + j0, st.Center + j0, w);
                 if ((r + 1) % BatchNormFlushRows == 0 || r == st.N - 1) { BatchNormFlush(p0, sDy, w); BatchNormFlush(p1, sDyXc, w); }
             }
             for (int ch = (int)c0; ch < c1; ch++)
@@ -151,7 +151,7 @@ public sealed unsafe partial class CpuKernels
             for (int r = 0; r < st.N; r++)
             {
                 long at = (long)r * l + j0;
-                NormSimd.CombineCols(st.Dy + at, st.X + at, st.Dx + at, w, st.CA + j0, st.CB + j0, st.Center + j0, st.CC + j0);
+                NormRows.CombineCols(st.Dy + at, st.X + at, st.Dx + at, w, st.CA + j0, st.CB + j0, st.Center + j0, st.CC + j0);
             }
         });
     }
