@@ -4,7 +4,8 @@ using Tessera.Kernels;
 
 namespace Tessera.Cpu;
 
-/// <summary>Element-wise kernels: each op maps to an operator struct run by the generic drivers in Simd/.
+/// <summary>Element-wise kernels: each op maps to a math functor run by the generic drivers in Simd/; binary gradients
+/// of broadcast inputs are summed by <see cref="BroadcastGradient"/>.
 /// Exp, Log, Tanh and Sigmoid over contiguous inputs go to TensorPrimitives.</summary>
 public sealed unsafe partial class CpuKernels : IElementwiseKernels
 {
@@ -92,63 +93,33 @@ public sealed unsafe partial class CpuKernels : IElementwiseKernels
     {
         using var la = TensorLease.Broadcast(a, dc.Shape);
         using var lb = TensorLease.Broadcast(b, dc.Shape);
-        if (da is not null) BinaryGradient(op, true, la.Tensor, lb.Tensor, dc, da);
-        if (db is not null) BinaryGradient(op, false, la.Tensor, lb.Tensor, dc, db);
+        Tensor ea = la.Tensor, eb = lb.Tensor;
+        if (da is not null) BroadcastGradient.Binary(this, op, 0, dc, da, g => BinaryGradientTerm(op, 0, ea, eb, dc, g));
+        if (db is not null) BroadcastGradient.Binary(this, op, 1, dc, db, g => BinaryGradientTerm(op, 1, ea, eb, dc, g));
     }
 
-    /// <summary>The gradient of one input: computed at the broadcast shape, then summed over the broadcast axes.</summary>
-    private void BinaryGradient(BinaryOp op, bool left, Tensor ea, Tensor eb, Tensor dc, Tensor grad)
-    {
-        bool negate = op == BinaryOp.Sub && !left;
-        if (grad.Shape == dc.Shape)
-        {
-            if (op is BinaryOp.Add or BinaryOp.Sub) Drivers.Unary(new AffineMath(negate ? -1f : 1f, 0f), dc, grad, Threads);
-            else BinaryGradientTerm(op, left, ea, eb, dc, grad);
-            return;
-        }
-        var reduced = BroadcastAxes(grad.Shape, dc.Shape);
-        if (op is BinaryOp.Add or BinaryOp.Sub)
-        {
-            using var src = TensorLease.Dense(dc);
-            ReduceEngine.Run(ReduceOp.Sum, src.Tensor.F32(), dc.Shape.Dims, reduced, grad.F32(), Threads);
-            if (negate) Drivers.Unary(new NegMath(), grad, grad, Threads);
-            return;
-        }
-        using var full = Scratch(DType.Float32, dc.Shape.ToArray());
-        BinaryGradientTerm(op, left, ea, eb, dc, full);
-        ReduceEngine.Run(ReduceOp.Sum, full.F32(), dc.Shape.Dims, reduced, grad.F32(), Threads);
-    }
-
-    /// <summary>Per-element gradient term of c = a ∘ b for one side, at the broadcast shape.</summary>
-    private void BinaryGradientTerm(BinaryOp op, bool left, Tensor a, Tensor b, Tensor dc, Tensor g)
+    /// <summary>Per-element gradient term of c = a ∘ b for one side (0: a, 1: b), at the broadcast shape.</summary>
+    private void BinaryGradientTerm(BinaryOp op, int side, Tensor a, Tensor b, Tensor dc, Tensor g)
     {
         int t = Threads;
-        switch (op, left)
+        switch (op, side)
         {
-            case (BinaryOp.Mul, true): Drivers.Binary(new MulMath(), dc, b, g, t); break;
-            case (BinaryOp.Mul, false): Drivers.Binary(new MulMath(), dc, a, g, t); break;
-            case (BinaryOp.Div, true): Drivers.Binary(new DivMath(), dc, b, g, t); break;
-            case (BinaryOp.Div, false): Drivers.Ternary(new DivGradBMath(), a, b, dc, g, t); break;
-            case (BinaryOp.Pow, true): Drivers.Ternary(new PowGradAMath(), a, b, dc, g, t); break;
-            case (BinaryOp.Pow, false): Drivers.Ternary(new PowGradBMath(), a, b, dc, g, t); break;
-            case (BinaryOp.Max, true): Drivers.Ternary(new MaxGradAMath(), a, b, dc, g, t); break;
-            case (BinaryOp.Max, false): Drivers.Ternary(new MaxGradBMath(), a, b, dc, g, t); break;
-            case (BinaryOp.Min, true): Drivers.Ternary(new MinGradAMath(), a, b, dc, g, t); break;
-            case (BinaryOp.Min, false): Drivers.Ternary(new MinGradBMath(), a, b, dc, g, t); break;
-            case (BinaryOp.PRelu, true): Drivers.Ternary(new PReluGradAMath(), a, b, dc, g, t); break;
-            case (BinaryOp.PRelu, false): Drivers.Ternary(new PReluGradBMath(), a, b, dc, g, t); break;
+            case (BinaryOp.Add, _) or (BinaryOp.Sub, 0): Drivers.Unary(new AffineMath(1f, 0f), dc, g, t); break;
+            case (BinaryOp.Sub, 1): Drivers.Unary(new AffineMath(-1f, 0f), dc, g, t); break;
+            case (BinaryOp.Mul, 0): Drivers.Binary(new MulMath(), dc, b, g, t); break;
+            case (BinaryOp.Mul, 1): Drivers.Binary(new MulMath(), dc, a, g, t); break;
+            case (BinaryOp.Div, 0): Drivers.Binary(new DivMath(), dc, b, g, t); break;
+            case (BinaryOp.Div, 1): Drivers.Ternary(new DivGradBMath(), a, b, dc, g, t); break;
+            case (BinaryOp.Pow, 0): Drivers.Ternary(new PowGradAMath(), a, b, dc, g, t); break;
+            case (BinaryOp.Pow, 1): Drivers.Ternary(new PowGradBMath(), a, b, dc, g, t); break;
+            case (BinaryOp.Max, 0): Drivers.Ternary(new MaxGradAMath(), a, b, dc, g, t); break;
+            case (BinaryOp.Max, 1): Drivers.Ternary(new MaxGradBMath(), a, b, dc, g, t); break;
+            case (BinaryOp.Min, 0): Drivers.Ternary(new MinGradAMath(), a, b, dc, g, t); break;
+            case (BinaryOp.Min, 1): Drivers.Ternary(new MinGradBMath(), a, b, dc, g, t); break;
+            case (BinaryOp.PRelu, 0): Drivers.Ternary(new PReluGradAMath(), a, b, dc, g, t); break;
+            case (BinaryOp.PRelu, 1): Drivers.Ternary(new PReluGradBMath(), a, b, dc, g, t); break;
             default: throw new TesseraArgumentException("BinaryBackward", nameof(op), $"unknown binary op {op}");
         }
-    }
-
-    /// <summary>Axes of <paramref name="full"/> along which an input of shape <paramref name="input"/> was broadcast.</summary>
-    private static bool[] BroadcastAxes(Shape input, Shape full)
-    {
-        var r = new bool[full.Rank];
-        int lead = full.Rank - input.Rank;
-        for (int i = 0; i < full.Rank; i++)
-            r[i] = i < lead || (input[i - lead] == 1 && full[i] != 1);
-        return r;
     }
 
     /// <summary>Exp/Log/Tanh/Sigmoid over contiguous memory through TensorPrimitives, in parallel chunks.</summary>
