@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 using Tessera.Cpu.Kernels.Attention;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Flash-attention style scaled dot-product attention. Forward: per (batch·head, query tile), key tiles are
 /// visited with an online softmax (running max m and sum l per query row); only one row of a Bc-wide score tile

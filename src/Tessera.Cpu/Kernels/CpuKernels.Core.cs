@@ -1,6 +1,6 @@
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 public sealed unsafe partial class CpuKernels : ICoreKernels
 {

@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Element-wise kernels: each op maps to a math functor run by the generic drivers in Simd/; binary gradients
 /// of broadcast inputs are summed by <see cref="BroadcastGradient"/>.

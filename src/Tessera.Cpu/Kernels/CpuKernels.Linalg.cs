@@ -1,7 +1,7 @@
-using Tessera.Cpu.Linalg;
+using Tessera.Cpu.Kernels.Linalg;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 public sealed unsafe partial class CpuKernels : ILinalgKernels
 {

@@ -1,7 +1,7 @@
 using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Comparisons, select (where) and logical not: typed loops in <see cref="LogicalDrivers"/>, vectorised
 /// (Vector256) for every element size.</summary>

@@ -2,7 +2,7 @@ using Tessera.Cpu.Kernels.Norm;
 using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Batch norm (threaded over channels), layer norm (threaded over rows) and dropout (threaded over element
 /// ranges). Strided inputs are read through pooled contiguous copies; row math is in <see cref="NormRows"/>.</summary>

@@ -1,7 +1,7 @@
 using Tessera.Cpu.Kernels.Optimizer;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Fused optimizer steps: the hyper-parameters of each mode are folded into the coefficients of one math
 /// struct (see Optimizer/OptimizerMath.cs) on the host in double, then one vectorised pass updates parameter and

@@ -1,11 +1,12 @@
+using Tessera.Cpu.Kernels.Reduction;
 using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Reductions and their gradients, and arg-max. Strided inputs are first made contiguous (pooled copies);
 /// the work itself is done by <see cref="ReduceEngine"/> and the Simd drivers. Softmax and losses are in
-/// Reduction/CpuKernels.Softmax.cs and Reduction/CpuKernels.Loss.cs.</summary>
+/// CpuKernels.Softmax.cs and CpuKernels.Loss.cs.</summary>
 public sealed unsafe partial class CpuKernels : IReductionKernels
 {
     public void Reduce(ReduceOp op, Tensor x, Tensor y, ReduceParams p)

@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Shape ops that move data: concat, gather (+ scatter-add backward), pad (+ backward, in Kernels/Shape/),
 /// and the sum over broadcast dimensions that is the gradient of expand. Concat, gather and pad move elements of any

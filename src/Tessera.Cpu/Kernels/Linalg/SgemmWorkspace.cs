@@ -1,6 +1,6 @@
 using Tessera.Devices;
 
-namespace Tessera.Cpu.Linalg;
+namespace Tessera.Cpu.Kernels.Linalg;
 
 /// <summary>Where SGEMM's packing buffers come from: leased from a pool for the call (the default), or buffers leased
 /// beforehand (one per worker slot) when many small products run in parallel, so that the number of pool leases does

@@ -1,7 +1,7 @@
 using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels.Reduction;
 
 /// <summary>Reduction of a contiguous float32 array over any set of axes into a contiguous output whose elements
 /// are the kept axes in row-major order. Size-1 axes are dropped and neighbouring axes of the same kind merged; then

@@ -1,7 +1,7 @@
-using Tessera.Cpu.Conv;
+using Tessera.Cpu.Kernels.Conv;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Max and average pooling: direct window loops, parallel over the N·C planes (each plane is independent,
 /// so backward scatters need no synchronisation).</summary>

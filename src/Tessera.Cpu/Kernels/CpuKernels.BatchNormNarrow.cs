@@ -1,7 +1,7 @@
 using Tessera.Cpu.Kernels.Norm;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Batch norm for inputs whose spatial size S is small ([N, C] has S = 1): per-channel spans would be too
 /// short to vectorise, so x is treated as N rows of L = C·S columns and statistics are accumulated column-wise with

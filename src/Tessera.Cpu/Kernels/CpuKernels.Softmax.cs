@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Softmax and log-softmax along any axis, numerically stable (the maximum is subtracted first), and their
 /// gradients. The input is viewed as [outer, len, inner]: with inner = 1 each row is one contiguous pass set

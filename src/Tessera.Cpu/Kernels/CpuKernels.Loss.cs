@@ -1,8 +1,9 @@
 using System.Numerics.Tensors;
+using Tessera.Cpu.Kernels.Reduction;
 using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Cross-entropy from logits (fused log-softmax + NLL, PyTorch's label smoothing) and mean squared error,
 /// forward and backward. Per-sample work is parallel over rows; the final sum over samples is done in double.</summary>

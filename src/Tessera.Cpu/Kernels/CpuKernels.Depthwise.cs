@@ -1,8 +1,8 @@
 using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
-using Tessera.Cpu.Conv;
+using Tessera.Cpu.Kernels.Conv;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Depthwise convolution (one input and one output channel per group) as direct loops over kernel taps:
 /// each tap is a scaled row update, a vector multiply-add when the stride along W is 1.</summary>

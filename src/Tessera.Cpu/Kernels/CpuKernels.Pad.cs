@@ -1,6 +1,6 @@
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Pad and its gradient. Each axis gets a map from output position to source position (−1 = the constant);
 /// negative pads crop first, reflect/edge then work on the cropped range (reflect repeats periodically for long pads).
