@@ -7,7 +7,7 @@ namespace Tessera.Cpu.Kernels;
 /// short to vectorise, so x is treated as N rows of L = C·S columns and statistics are accumulated column-wise with
 /// full-width vectors (float partials over blocks of rows, flushed into double sums). Threads split the columns by
 /// whole channels.</summary>
-public sealed unsafe partial class CpuKernels
+internal sealed unsafe partial class CpuKernels
 {
     /// <summary>Spatial sizes below this take the column-wise path.</summary>
     private const int BatchNormNarrowSpatial = 16;

@@ -6,7 +6,7 @@ namespace Tessera.Cpu.Kernels;
 
 /// <summary>Depthwise convolution (one input and one output channel per group) as direct loops over kernel taps:
 /// each tap is a scaled row update, a vector multiply-add when the stride along W is 1.</summary>
-public sealed unsafe partial class CpuKernels
+internal sealed unsafe partial class CpuKernels
 {
     private void DepthwiseForward(in ConvGeometry g, float* x, float* w, float* y, int planes, int channels)
     {

@@ -7,7 +7,7 @@ namespace Tessera.Cpu.Kernels;
 /// <summary>Element-wise kernels: each op maps to a math functor run by the generic drivers in Simd/; binary gradients
 /// of broadcast inputs are summed by <see cref="BroadcastGradient"/>.
 /// Exp, Log, Tanh and Sigmoid over contiguous inputs go to TensorPrimitives.</summary>
-public sealed unsafe partial class CpuKernels : IElementwiseKernels
+internal sealed unsafe partial class CpuKernels : IElementwiseKernels
 {
     public void Unary(UnaryOp op, Tensor x, Tensor y, UnaryParams p)
     {

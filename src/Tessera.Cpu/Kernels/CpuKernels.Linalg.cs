@@ -3,7 +3,7 @@ using Tessera.Kernels;
 
 namespace Tessera.Cpu.Kernels;
 
-public sealed unsafe partial class CpuKernels : ILinalgKernels
+internal sealed unsafe partial class CpuKernels : ILinalgKernels
 {
     public void Gemm(Tensor a, Tensor b, Tensor? bias, Tensor c, GemmParams p)
     {

@@ -5,7 +5,7 @@ namespace Tessera.Cpu.Kernels;
 
 /// <summary>Comparisons, select (where) and logical not: typed loops in <see cref="LogicalDrivers"/>, vectorised
 /// (Vector256) for every element size.</summary>
-public sealed partial class CpuKernels
+internal sealed partial class CpuKernels
 {
     public void Compare(CompareOp op, Tensor a, Tensor b, Tensor c)
     {

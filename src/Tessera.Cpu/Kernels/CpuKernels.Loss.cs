@@ -7,7 +7,7 @@ namespace Tessera.Cpu.Kernels;
 
 /// <summary>Cross-entropy from logits (fused log-softmax + NLL, PyTorch's label smoothing) and mean squared error,
 /// forward and backward. Per-sample work is parallel over rows; the final sum over samples is done in double.</summary>
-public sealed unsafe partial class CpuKernels
+internal sealed unsafe partial class CpuKernels
 {
     public void CrossEntropy(Tensor logits, Tensor target, Tensor loss, CrossEntropyParams p)
     {

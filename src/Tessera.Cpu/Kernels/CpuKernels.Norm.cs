@@ -6,7 +6,7 @@ namespace Tessera.Cpu.Kernels;
 
 /// <summary>Batch norm (threaded over channels), layer norm (threaded over rows) and dropout (threaded over element
 /// ranges). Strided inputs are read through pooled contiguous copies; row math is in <see cref="NormRows"/>.</summary>
-public sealed unsafe partial class CpuKernels : INormKernels
+internal sealed unsafe partial class CpuKernels : INormKernels
 {
     /// <summary>Outputs at least this large are written with non-temporal stores (they would only evict the cache).</summary>
     private const long LayerNormNonTemporalBytes = 16L << 20;

@@ -6,7 +6,7 @@ namespace Tessera.Cpu.Kernels;
 /// <summary>Fused optimizer steps: the hyper-parameters of each mode are folded into the coefficients of one math
 /// struct (see Optimizer/OptimizerMath.cs) on the host in double, then one vectorised pass updates parameter and
 /// state in place. Strided parameters or states are stepped in pooled contiguous copies and written back.</summary>
-public sealed unsafe partial class CpuKernels : IOptimizerKernels
+internal sealed unsafe partial class CpuKernels : IOptimizerKernels
 {
     public void SgdStep(Tensor param, Tensor grad, SgdParams p) =>
         RunStep(new SgdMath(p.LearningRate, p.WeightDecay), param, grad, null, null);

@@ -5,7 +5,7 @@ namespace Tessera.Cpu.Kernels;
 
 /// <summary>Max and average pooling: direct window loops, parallel over the N·C planes (each plane is independent,
 /// so backward scatters need no synchronisation).</summary>
-public sealed unsafe partial class CpuKernels
+internal sealed unsafe partial class CpuKernels
 {
     public void MaxPool2d(Tensor x, Tensor y, Tensor? indices, Pool2dParams p)
     {

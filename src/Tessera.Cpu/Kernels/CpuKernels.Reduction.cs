@@ -7,7 +7,7 @@ namespace Tessera.Cpu.Kernels;
 /// <summary>Reductions and their gradients, and arg-max. Strided inputs are first made contiguous (pooled copies);
 /// the work itself is done by <see cref="ReduceEngine"/> and the Simd drivers. Softmax and losses are in
 /// CpuKernels.Softmax.cs and CpuKernels.Loss.cs.</summary>
-public sealed unsafe partial class CpuKernels : IReductionKernels
+internal sealed unsafe partial class CpuKernels : IReductionKernels
 {
     public void Reduce(ReduceOp op, Tensor x, Tensor y, ReduceParams p)
     {

@@ -8,7 +8,7 @@ namespace Tessera.Cpu.Kernels;
 /// gradients. The input is viewed as [outer, len, inner]: with inner = 1 each row is one contiguous pass set
 /// (max, exp-and-sum, scale); otherwise whole rows of inner values are processed as vectors (column form) with
 /// per-column max and sum kept in pooled scratch.</summary>
-public sealed unsafe partial class CpuKernels
+internal sealed unsafe partial class CpuKernels
 {
     private const int ColumnPiece = 1024;
 

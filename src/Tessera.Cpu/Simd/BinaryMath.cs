@@ -6,7 +6,7 @@ namespace Tessera.Cpu.Simd;
 // The math of the binary ops (forward), and helpers of the reductions expressed as binary functions.
 
 /// <summary>c = a + b.</summary>
-public readonly struct AddMath : IBinaryMath
+internal readonly struct AddMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a + b;
@@ -15,7 +15,7 @@ public readonly struct AddMath : IBinaryMath
 }
 
 /// <summary>c = a − b.</summary>
-public readonly struct SubMath : IBinaryMath
+internal readonly struct SubMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a - b;
@@ -24,7 +24,7 @@ public readonly struct SubMath : IBinaryMath
 }
 
 /// <summary>c = a·b.</summary>
-public readonly struct MulMath : IBinaryMath
+internal readonly struct MulMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a * b;
@@ -33,7 +33,7 @@ public readonly struct MulMath : IBinaryMath
 }
 
 /// <summary>c = a/b.</summary>
-public readonly struct DivMath : IBinaryMath
+internal readonly struct DivMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a / b;
@@ -42,7 +42,7 @@ public readonly struct DivMath : IBinaryMath
 }
 
 /// <summary>c = a^b.</summary>
-public readonly struct PowMath : IBinaryMath
+internal readonly struct PowMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => FastMath.Pow(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => FastMath.Pow(a, b);
@@ -51,7 +51,7 @@ public readonly struct PowMath : IBinaryMath
 }
 
 /// <summary>c = max(a, b).</summary>
-public readonly struct MaxMath : IBinaryMath
+internal readonly struct MaxMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => MathF.Max(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
@@ -60,7 +60,7 @@ public readonly struct MaxMath : IBinaryMath
 }
 
 /// <summary>c = min(a, b).</summary>
-public readonly struct MinMath : IBinaryMath
+internal readonly struct MinMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => MathF.Min(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Min(a, b);
@@ -69,7 +69,7 @@ public readonly struct MinMath : IBinaryMath
 }
 
 /// <summary>c = e^(a − b) (column softmax).</summary>
-public readonly struct ExpSubMath : IBinaryMath
+internal readonly struct ExpSubMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => MathF.Exp(a - b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Exp(a - b);
@@ -78,7 +78,7 @@ public readonly struct ExpSubMath : IBinaryMath
 }
 
 /// <summary>c = (a − b)².</summary>
-public readonly struct SquaredDiffMath : IBinaryMath
+internal readonly struct SquaredDiffMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => (a - b) * (a - b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => (a - b) * (a - b);
@@ -87,7 +87,7 @@ public readonly struct SquaredDiffMath : IBinaryMath
 }
 
 /// <summary>c = s·(a − b).</summary>
-public readonly struct ScaledDiffMath(float S) : IBinaryMath
+internal readonly struct ScaledDiffMath(float S) : IBinaryMath
 {
     private readonly float _S = S;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => _S * (a - b);
@@ -97,7 +97,7 @@ public readonly struct ScaledDiffMath(float S) : IBinaryMath
 }
 
 /// <summary>dx = y·(dy − s); a = y, b = dy.</summary>
-public readonly struct SoftmaxGradMath(float S) : IBinaryMath
+internal readonly struct SoftmaxGradMath(float S) : IBinaryMath
 {
     private readonly float _S = S;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a * (b - _S);
@@ -107,7 +107,7 @@ public readonly struct SoftmaxGradMath(float S) : IBinaryMath
 }
 
 /// <summary>dx = dy − e^y·s; a = y, b = dy.</summary>
-public readonly struct LogSoftmaxGradMath(float S) : IBinaryMath
+internal readonly struct LogSoftmaxGradMath(float S) : IBinaryMath
 {
     private readonly float _S = S;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => b - MathF.Exp(a) * _S;
@@ -117,7 +117,7 @@ public readonly struct LogSoftmaxGradMath(float S) : IBinaryMath
 }
 
 /// <summary>dlogit = g·(e^(x − m)·q̄/s − (k·p + ε/C)); a = x, b = p.</summary>
-public readonly struct CrossEntropyProbGradMath(float M, float Scale, float G, float Keep, float Smooth) : IBinaryMath
+internal readonly struct CrossEntropyProbGradMath(float M, float Scale, float G, float Keep, float Smooth) : IBinaryMath
 {
     private readonly float _M = M;
     private readonly float _Scale = Scale;

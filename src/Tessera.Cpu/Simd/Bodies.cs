@@ -6,7 +6,7 @@ namespace Tessera.Cpu.Simd;
 // Loop bodies for ElementLoop: pointers + math functor, one load/compute/store per width. Index i is relative to the pointers.
 
 /// <summary>y[i] = f(x[i]).</summary>
-public unsafe struct UnaryBody<TMath>(TMath math, float* x, float* y) : IElementBody where TMath : struct, IUnaryMath
+internal unsafe struct UnaryBody<TMath>(TMath math, float* x, float* y) : IElementBody where TMath : struct, IUnaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Scalar(long i) => y[i] = math.Invoke(x[i]);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V128(long i) => Vector128.Store(math.Invoke(Vector128.Load(x + i)), y + i);
@@ -17,7 +17,7 @@ public unsafe struct UnaryBody<TMath>(TMath math, float* x, float* y) : IElement
 }
 
 /// <summary>c[i] = f(a[i], b[i]).</summary>
-public unsafe struct BinaryBody<TMath>(TMath math, float* a, float* b, float* c) : IElementBody where TMath : struct, IBinaryMath
+internal unsafe struct BinaryBody<TMath>(TMath math, float* a, float* b, float* c) : IElementBody where TMath : struct, IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Scalar(long i) => c[i] = math.Invoke(a[i], b[i]);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V128(long i) => Vector128.Store(math.Invoke(Vector128.Load(a + i), Vector128.Load(b + i)), c + i);
@@ -28,7 +28,7 @@ public unsafe struct BinaryBody<TMath>(TMath math, float* a, float* b, float* c)
 }
 
 /// <summary>c[i] = f(a, b[i]) with a scalar a (stride-0 broadcast).</summary>
-public unsafe struct BinaryScalarABody<TMath>(TMath math, float a, float* b, float* c) : IElementBody where TMath : struct, IBinaryMath
+internal unsafe struct BinaryScalarABody<TMath>(TMath math, float a, float* b, float* c) : IElementBody where TMath : struct, IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Scalar(long i) => c[i] = math.Invoke(a, b[i]);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V128(long i) => Vector128.Store(math.Invoke(Vector128.Create(a), Vector128.Load(b + i)), c + i);
@@ -39,7 +39,7 @@ public unsafe struct BinaryScalarABody<TMath>(TMath math, float a, float* b, flo
 }
 
 /// <summary>c[i] = f(a[i], b) with a scalar b (stride-0 broadcast).</summary>
-public unsafe struct BinaryScalarBBody<TMath>(TMath math, float* a, float b, float* c) : IElementBody where TMath : struct, IBinaryMath
+internal unsafe struct BinaryScalarBBody<TMath>(TMath math, float* a, float b, float* c) : IElementBody where TMath : struct, IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Scalar(long i) => c[i] = math.Invoke(a[i], b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V128(long i) => Vector128.Store(math.Invoke(Vector128.Load(a + i), Vector128.Create(b)), c + i);
@@ -50,7 +50,7 @@ public unsafe struct BinaryScalarBBody<TMath>(TMath math, float* a, float b, flo
 }
 
 /// <summary>d[i] = f(a[i], b[i], c[i]).</summary>
-public unsafe struct TernaryBody<TMath>(TMath math, float* a, float* b, float* c, float* d) : IElementBody where TMath : struct, ITernaryMath
+internal unsafe struct TernaryBody<TMath>(TMath math, float* a, float* b, float* c, float* d) : IElementBody where TMath : struct, ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Scalar(long i) => d[i] = math.Invoke(a[i], b[i], c[i]);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V128(long i) => Vector128.Store(math.Invoke(Vector128.Load(a + i), Vector128.Load(b + i), Vector128.Load(c + i)), d + i);

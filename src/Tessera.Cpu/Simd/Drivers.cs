@@ -6,7 +6,7 @@ namespace Tessera.Cpu.Simd;
 /// vector loop when inner strides are 1 (or 0 for a broadcast scalar); operands with other inner strides are
 /// gathered tile by tile into contiguous stack buffers first (unary, binary) or read by a scalar loop (ternary).
 /// Outputs are contiguous.</summary>
-public static unsafe class Drivers
+internal static unsafe class Drivers
 {
     /// <summary>y = f(x), y contiguous with x's shape, x any strides.</summary>
     public static void Unary<TMath>(TMath math, Tensor x, Tensor y, int threads) where TMath : struct, IUnaryMath

@@ -8,7 +8,7 @@ namespace Tessera.Cpu.Simd;
 /// <see cref="StridedPlan"/> and <see cref="StridedRows"/> like the float drivers. Rows whose inner strides are 1 (or 0
 /// for a broadcast scalar) run a Vector256 loop — 32 elements per step, the lane masks
 /// narrowed to bytes (compare) or the Bool bytes widened to lane masks (where); other rows run a scalar loop.</summary>
-public static unsafe class LogicalDrivers
+internal static unsafe class LogicalDrivers
 {
     /// <summary>c (Bool) = f(a, b) for elements of type <typeparamref name="T"/>.</summary>
     public static void Compare<T, TMath>(TMath math, Tensor a, Tensor b, Tensor c, int threads) where T : unmanaged where TMath : struct, ICompareMath<T>

@@ -6,7 +6,7 @@ namespace Tessera.Cpu.Simd;
 // Ternary math: gradients of binary ops as functions of (a, b, dc), and column forms of row gradients.
 
 /// <summary>db = −dc·a/b².</summary>
-public readonly struct DivGradBMath : ITernaryMath
+internal readonly struct DivGradBMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => -c * a / (b * b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => -c * a / (b * b);
@@ -15,7 +15,7 @@ public readonly struct DivGradBMath : ITernaryMath
 }
 
 /// <summary>da = dc·b·a^(b−1) (0 where b = 0).</summary>
-public readonly struct PowGradAMath : ITernaryMath
+internal readonly struct PowGradAMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => b == 0f ? 0f : c * b * FastMath.Pow(a, b - 1f);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.Equals(b, Vector128<float>.Zero), Vector128<float>.Zero, c * b * FastMath.Pow(a, b - Vector128<float>.One));
@@ -24,7 +24,7 @@ public readonly struct PowGradAMath : ITernaryMath
 }
 
 /// <summary>db = dc·a^b·ln a (0 where a = 0 and b ≥ 0).</summary>
-public readonly struct PowGradBMath : ITernaryMath
+internal readonly struct PowGradBMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => a == 0f && b >= 0f ? 0f : c * FastMath.Pow(a, b) * MathF.Log(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.Equals(a, Vector128<float>.Zero) & Vector128.GreaterThanOrEqual(b, Vector128<float>.Zero), Vector128<float>.Zero, c * FastMath.Pow(a, b) * Vector128.Log(a));
@@ -33,7 +33,7 @@ public readonly struct PowGradBMath : ITernaryMath
 }
 
 /// <summary>da = a ≥ b ? dc : 0 (ties go to a).</summary>
-public readonly struct MaxGradAMath : ITernaryMath
+internal readonly struct MaxGradAMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => a >= b ? c : 0f;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(a, b), c, Vector128<float>.Zero);
@@ -42,7 +42,7 @@ public readonly struct MaxGradAMath : ITernaryMath
 }
 
 /// <summary>db = a ≥ b ? 0 : dc.</summary>
-public readonly struct MaxGradBMath : ITernaryMath
+internal readonly struct MaxGradBMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => a >= b ? 0f : c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(a, b), Vector128<float>.Zero, c);
@@ -51,7 +51,7 @@ public readonly struct MaxGradBMath : ITernaryMath
 }
 
 /// <summary>da = a ≤ b ? dc : 0 (ties go to a).</summary>
-public readonly struct MinGradAMath : ITernaryMath
+internal readonly struct MinGradAMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => a <= b ? c : 0f;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.LessThanOrEqual(a, b), c, Vector128<float>.Zero);
@@ -60,7 +60,7 @@ public readonly struct MinGradAMath : ITernaryMath
 }
 
 /// <summary>db = a ≤ b ? 0 : dc.</summary>
-public readonly struct MinGradBMath : ITernaryMath
+internal readonly struct MinGradBMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => a <= b ? 0f : c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.LessThanOrEqual(a, b), Vector128<float>.Zero, c);
@@ -69,7 +69,7 @@ public readonly struct MinGradBMath : ITernaryMath
 }
 
 /// <summary>dx = y·(dy − s); a = y, b = dy, c = s.</summary>
-public readonly struct SoftmaxGradColMath : ITernaryMath
+internal readonly struct SoftmaxGradColMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => a * (b - c);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => a * (b - c);
@@ -78,7 +78,7 @@ public readonly struct SoftmaxGradColMath : ITernaryMath
 }
 
 /// <summary>dx = dy − e^y·s; a = y, b = dy, c = s.</summary>
-public readonly struct LogSoftmaxGradColMath : ITernaryMath
+internal readonly struct LogSoftmaxGradColMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => b - MathF.Exp(a) * c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => b - Vector128.Exp(a) * c;
@@ -87,7 +87,7 @@ public readonly struct LogSoftmaxGradColMath : ITernaryMath
 }
 
 /// <summary>d = (a − b) − c (column log-softmax).</summary>
-public readonly struct SubSubMath : ITernaryMath
+internal readonly struct SubSubMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => (a - b) - c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => (a - b) - c;
@@ -96,7 +96,7 @@ public readonly struct SubSubMath : ITernaryMath
 }
 
 /// <summary>d = a·b + c (accumulating dot products by columns).</summary>
-public readonly struct MulAddMath : ITernaryMath
+internal readonly struct MulAddMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => a * b + c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => a * b + c;
@@ -105,7 +105,7 @@ public readonly struct MulAddMath : ITernaryMath
 }
 
 /// <summary>da = 2·(a − b)·g elementwise (reduction None).</summary>
-public readonly struct MseGradMath : ITernaryMath
+internal readonly struct MseGradMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => 2f * (a - b) * c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.Create(2f) * (a - b) * c;
