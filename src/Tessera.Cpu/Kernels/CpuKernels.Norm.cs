@@ -27,16 +27,17 @@ internal sealed unsafe partial class CpuKernels : INormKernels
         using var xc = x.Contiguous();
         using var gc = gamma.Contiguous();
         using var bc = beta.Contiguous();
+        var train = new BnChannelEnd
+        {
+            G = gc.F32(), B = bc.F32(), Rm = runningMean.F32(), Rv = runningVar.F32(), Sm = saveMean.F32(), Si = saveInvStd.F32(),
+            Eps = p.Epsilon, Momentum = p.Momentum,
+        };
         if (s < BatchNormNarrowSpatial && n > 0)
         {
-            BatchNormTrainingNarrow(xc, gc, bc, y, runningMean, runningVar, saveMean, saveInvStd, n, c, s, p);
+            BatchNormTrainingNarrow(xc, y, train, n, c, s);
             return;
         }
-        var st = new BnState
-        {
-            X = xc.F32(), Y = y.F32(), G = gc.F32(), B = bc.F32(), Rm = runningMean.F32(), Rv = runningVar.F32(),
-            Sm = saveMean.F32(), Si = saveInvStd.F32(), N = n, C = c, S = s, Eps = p.Epsilon, Momentum = p.Momentum,
-        };
+        var st = new BnState { X = xc.F32(), Y = y.F32(), Train = train, N = n, C = c, S = s };
         long perChannel = (long)n * s;
         CpuParallel.For(c, Threads, Math.Max(1, 32768 / Math.Max(1, perChannel)), st, static (st, c0, c1) =>
         {
@@ -50,21 +51,12 @@ internal sealed unsafe partial class CpuKernels : INormKernels
                 float mean = (float)(sum / m);
                 double sq = 0;
                 for (int b = 0; b < n; b++) sq += NormRows.SumSqDev(st.X + ((long)b * c + ch) * s, s, mean);
-                double var = sq / m;
-                double invStd = 1.0 / Math.Sqrt(var + st.Eps);
-                float a = (float)(invStd * st.G[ch]);
-                float shift = (float)(st.B[ch] - mean * invStd * st.G[ch]);
+                var (a, shift) = st.Train.Finish(ch, mean, sq, m);
                 for (int b = 0; b < n; b++)
                 {
                     long at = ((long)b * c + ch) * s;
                     NormRows.ScaleShift(st.X + at, st.Y + at, s, a, shift);
                 }
-                st.Sm[ch] = mean;
-                st.Si[ch] = (float)invStd;
-                double mom = st.Momentum;
-                double unbiased = m > 1 ? sq / (m - 1) : double.NaN;
-                st.Rm[ch] = (float)((1 - mom) * st.Rm[ch] + mom * mean);
-                st.Rv[ch] = (float)((1 - mom) * st.Rv[ch] + mom * unbiased);
             }
         });
     }
@@ -288,9 +280,30 @@ internal sealed unsafe partial class CpuKernels : INormKernels
 
     private struct BnState
     {
-        public float* X, Y, G, B, Rm, Rv, Sm, Si, Dy, Dx, Dg, Db;
+        public float* X, Y, G, B, Sm, Si, Dy, Dx, Dg, Db;
+        public BnChannelEnd Train;
         public int N, C, S;
+    }
+
+    /// <summary>The end of batch-norm training for one channel, shared by the wide and the narrow paths.</summary>
+    private struct BnChannelEnd
+    {
+        public float* G, B, Rm, Rv, Sm, Si;
         public float Eps, Momentum;
+
+        /// <summary>From the channel's mean and Σ(x − mean)² over m values: saves the mean and 1/√(var + ε), updates the
+        /// running statistics (momentum; unbiased variance) and returns the coefficients of y = x·a + b.</summary>
+        public readonly (float A, float B) Finish(int ch, float mean, double sumSq, double m)
+        {
+            double invStd = 1.0 / Math.Sqrt(sumSq / m + Eps);
+            Sm[ch] = mean;
+            Si[ch] = (float)invStd;
+            double mom = Momentum;
+            double unbiased = m > 1 ? sumSq / (m - 1) : double.NaN;
+            Rm[ch] = (float)((1 - mom) * Rm[ch] + mom * mean);
+            Rv[ch] = (float)((1 - mom) * Rv[ch] + mom * unbiased);
+            return ((float)(invStd * G[ch]), (float)(B[ch] - mean * invStd * G[ch]));
+        }
     }
 
     private struct LnState
