@@ -89,7 +89,7 @@ internal sealed unsafe partial class CpuKernels
                     var ys = new ReadOnlySpan<float>(yr, (int)s.len);
                     var dys = new ReadOnlySpan<float>(dyr, (int)s.len);
                     if (s.log) Drivers.Map(new LogSoftmaxGradMath(TensorPrimitives.Sum(dys)), yr, dyr, dxr, s.len);
-                    else Drivers.Map(new SoftmaxGradMath(TensorPrimitives.Dot(ys, dys)), yr, dyr, dxr, s.len);
+                    else Drivers.Map(new SoftmaxGradMath(TensorPrimitives.Dot(ys, dys), 1f), yr, dyr, dxr, s.len);
                 }
             });
             return;

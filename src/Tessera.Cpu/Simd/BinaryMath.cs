@@ -96,14 +96,15 @@ internal readonly struct ScaledDiffMath(float S) : IBinaryMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Create(_S) * (a - b);
 }
 
-/// <summary>dx = y·(dy − s); a = y, b = dy.</summary>
-internal readonly struct SoftmaxGradMath(float S) : IBinaryMath
+/// <summary>dx = y·(dy − s)·scale; a = y, b = dy (softmax backward; attention's scores backward with the score scale).</summary>
+internal readonly struct SoftmaxGradMath(float S, float Scale) : IBinaryMath
 {
     private readonly float _S = S;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a * (b - _S);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a * (b - Vector128.Create(_S));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a * (b - Vector256.Create(_S));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a * (b - Vector512.Create(_S));
+    private readonly float _Scale = Scale;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a * (b - _S) * _Scale;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a * (b - Vector128.Create(_S)) * Vector128.Create(_Scale);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a * (b - Vector256.Create(_S)) * Vector256.Create(_Scale);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a * (b - Vector512.Create(_S)) * Vector512.Create(_Scale);
 }
 
 /// <summary>dx = dy − e^y·s; a = y, b = dy.</summary>

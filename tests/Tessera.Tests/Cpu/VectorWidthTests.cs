@@ -6,8 +6,8 @@ using Tessera.Tests.Support;
 namespace Tessera.Tests.Cpu;
 
 /// <summary>CPU results do not depend on the SIMD width: the row kernels (norms, softmax, reductions), the optimizer
-/// steps and element-wise kernels run with the drivers limited to Vector256 and to Vector128 give the same bits as
-/// with every width the machine has. Row lengths cover full 64-element blocks, 16-, 8- and 4-element remainders, the
+/// steps, element-wise kernels and attention run with the drivers limited to Vector256 and to Vector128 give the same
+/// bits as with every width the machine has. Row lengths cover full 64-element blocks, 16-, 8- and 4-element remainders, the
 /// scalar tail and rows shorter than one vector.</summary>
 [Collection(nameof(VectorWidthCollection))]
 public class VectorWidthTests
@@ -17,7 +17,7 @@ public class VectorWidthTests
     public static TheoryData<string> Kernels => new()
     {
         "layernorm", "layernorm-backward", "batchnorm", "batchnorm-backward", "batchnorm-inference", "softmax",
-        "reduce", "adam", "momentum", "sgd", "elementwise",
+        "reduce", "adam", "momentum", "sgd", "elementwise", "attention",
     };
 
     [Theory]
@@ -152,6 +152,22 @@ public class VectorWidthTests
                 var (da, dbias) = Ops.BinaryBackward(BinaryOp.Mul, x, gamma, dy);
                 r.Keep(da, dbias);
                 break;
+            case "attention":
+            {
+                // Tq = n queries over Tk = c keys: score rows of c, head sizes 19 (D) and 21 (Dv) past whole vectors.
+                var q = r.T(1, 2, n, 19);
+                var k = r.T(1, 2, c, 19);
+                var v = r.T(1, 2, c, 21);
+                var mask = r.T(n, c);
+                var dO = r.T(1, 2, n, 21);
+                foreach (var p in new[] { new AttentionParams(), new AttentionParams(0.3f, Causal: true) })
+                {
+                    var (o, lse) = Ops.ScaledDotProductAttention(q, k, v, mask, p);
+                    var (dq, dk, dv) = Ops.ScaledDotProductAttentionBackward(q, k, v, mask, o, lse, dO, p);
+                    r.Keep(o, lse, dq, dk, dv);
+                }
+                break;
+            }
             default:
                 throw new ArgumentException($"unknown kernel {kernel}", nameof(kernel));
         }
