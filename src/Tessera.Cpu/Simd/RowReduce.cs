@@ -62,11 +62,14 @@ internal static unsafe class RowReduce
         return a;
     }
 
-    /// <summary>The blocks of 16 of [0, n) (n ≥ 16), folded; returns where the tail starts.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static long Blocks<TLanes, TBody, TRed>(ref TBody body, TRed red, long n, out float first, out float second)
+    /// <summary>The blocks of 16 of [0, n) (n ≥ 16), folded; returns where the tail starts. (Left to tiered compilation:
+    /// its profile lets the JIT inline the body's math, e.g. the vector exp of softmax.)</summary>
+    private static long Blocks<TLanes, TBody, TRed>(ref TBody bodyRef, TRed red, long n, out float first, out float second)
         where TLanes : struct, ILanes16<TLanes> where TBody : struct, IReduceBody where TRed : struct, IReduceMath
     {
+        // A local copy keeps the body's pointers in registers: through the reference they would be reloaded after
+        // every store the body makes (the stores might alias the caller's struct).
+        var body = bodyRef;
         var id = TLanes.Splat(red.Identity);
         TLanes a0 = id, a1 = id, a2 = id, a3 = id;
         long i = 0;

@@ -15,8 +15,11 @@ internal unsafe struct OptimizerBody<TMath>(TMath math, float* p, float* g, floa
     /// <summary>Runs the update over [0, n), split over threads in chunks. Results do not depend on the thread count
     /// or the vector width (lanes are independent and every width computes the same operations).</summary>
     public static void Run(TMath math, float* p, float* g, float* s1, float* s2, long n, int threads) =>
-        CpuParallel.For(n, threads, Grain, new OptimizerBody<TMath>(math, p, g, s1, s2), static (body, begin, end) =>
-            ElementLoop.Run(ref body, begin, end));
+        CpuParallel.For(n, threads, Grain, new OptimizerBody<TMath>(math, p, g, s1, s2), Chunk);
+
+    /// <summary>One chunk; optimised from the first call (a training step calls it only a few times per tensor).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Chunk(OptimizerBody<TMath> body, long begin, long end) => ElementLoop.Run(ref body, begin, end);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Scalar(long i)
