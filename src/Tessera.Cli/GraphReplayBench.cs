@@ -18,7 +18,7 @@ public sealed record GraphReplayResult(string Device, int Nodes, int Elements, d
         var g = new GraphBuilder();
         var x = g.Input("x", DType.Float32, elements);
         Value h = x;
-        for (int i = 0; i < nodes / 2; i++) h = g.Tanh(g.Scale(h, 0.9f, 0.05f, $"scale{i}"), $"tanh{i}");
+        for (int i = 0; i < nodes / 2; i++) h = g.Tanh(g.Affine(h, 0.9f, 0.05f, $"scale{i}"), $"tanh{i}");
         g.Output(h);
         using var plan = ExecutionPlan.Compile(g.Graph, device);
         var data = new float[elements];

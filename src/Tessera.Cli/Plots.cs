@@ -1,4 +1,5 @@
 using ScottPlot;
+using Tessera.Cli.Training;
 using Tessera.Graph.Training;
 
 namespace Tessera.Cli;

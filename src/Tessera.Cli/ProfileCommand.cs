@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
+using Tessera.Cli.Training;
 using Tessera.Graph.Execution;
 using Tessera.Graph.Nn;
 using Tessera.Graph.Training;

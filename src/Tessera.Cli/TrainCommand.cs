@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using Tessera.Devices;
-using Tessera.Graph.Data;
+using Tessera.Cli.Training;
 using Tessera.Graph.Training;
 
 namespace Tessera.Cli;

@@ -1,3 +1,5 @@
+using Tessera.Kernels;
+
 namespace Tessera;
 
 public sealed partial class Tensor
@@ -13,28 +15,7 @@ public sealed partial class Tensor
     {
         const string op = "Tensor.Reshape";
         ThrowIfDisposed(op);
-        var dims = (int[])shape.Clone();
-        int infer = -1;
-        long known = 1;
-        for (int i = 0; i < dims.Length; i++)
-        {
-            if (dims[i] == -1)
-            {
-                if (infer >= 0) throw new TesseraShapeException(op, nameof(shape), "only one dimension may be -1");
-                infer = i;
-            }
-            else if (dims[i] < 0) throw new TesseraShapeException(op, nameof(shape), $"dimension {i} is {dims[i]}");
-            else known *= dims[i];
-        }
-        if (infer >= 0)
-        {
-            if (known == 0 || ElementCount % known != 0)
-                throw new TesseraShapeException(op, nameof(shape), $"cannot infer -1 reshaping {Shape} to [{string.Join(", ", shape)}]");
-            dims[infer] = (int)(ElementCount / known);
-        }
-        var s = Shape.Create(op, dims);
-        if (s.ElementCount != ElementCount)
-            throw new TesseraShapeException(op, nameof(shape), $"cannot reshape {Shape} ({ElementCount} elements) to {s} ({s.ElementCount} elements)");
+        var s = ShapeRules.Reshape(op, Shape, shape);
         if (IsContiguous) return ViewOf(s, s.ContiguousStrides(), Offset);
         using var dense = Contiguous();
         return dense.ViewOf(s, s.ContiguousStrides(), dense.Offset);
@@ -45,19 +26,10 @@ public sealed partial class Tensor
     {
         const string op = "Tensor.Permute";
         ThrowIfDisposed(op);
-        if (perm.Length != Rank) throw new TesseraShapeException(op, nameof(perm), $"{perm.Length} axes for rank {Rank}");
-        var seen = new bool[Rank];
-        var dims = new int[Rank];
-        var strides = new long[Rank];
-        for (int i = 0; i < Rank; i++)
-        {
-            int a = Shape.Axis(perm[i], op, nameof(perm));
-            if (seen[a]) throw new TesseraAxisException(op, nameof(perm), $"axis {a} appears twice in [{string.Join(", ", perm)}]");
-            seen[a] = true;
-            dims[i] = Shape[a];
-            strides[i] = _strides[a];
-        }
-        return ViewOf(new Shape(dims), strides, Offset);
+        var (p, shape) = ShapeRules.Permute(op, Shape, perm);
+        var strides = new long[p.Length];
+        for (int i = 0; i < p.Length; i++) strides[i] = _strides[p[i]];
+        return ViewOf(shape, strides, Offset);
     }
 
     /// <summary>View with two axes swapped.</summary>
@@ -77,17 +49,10 @@ public sealed partial class Tensor
     {
         const string op = "Tensor.Slice";
         ThrowIfDisposed(op);
-        int a = Shape.Axis(axis, op);
-        if (step < 1) throw new TesseraArgumentException(op, nameof(step), $"step must be at least 1, got {step}");
-        int n = Shape[a];
-        int s = Math.Clamp(start < 0 ? start + n : start, 0, n);
-        int e = Math.Clamp(end < 0 ? end + n : end, 0, n);
-        int len = e > s ? (e - s + step - 1) / step : 0;
-        var dims = Shape.ToArray();
-        dims[a] = len;
+        var (a, s, len, shape) = ShapeRules.Slice(op, Shape, axis, start, end, step);
         var strides = (long[])_strides.Clone();
         strides[a] *= step;
-        return ViewOf(new Shape(dims), strides, len == 0 ? Offset : Offset + s * _strides[a]);
+        return ViewOf(shape, strides, len == 0 ? Offset : Offset + s * _strides[a]);
     }
 
     /// <summary>View broadcast to <paramref name="shape"/> (NumPy rules; broadcast dimensions get stride 0).</summary>
@@ -95,18 +60,11 @@ public sealed partial class Tensor
     {
         const string op = "Tensor.Expand";
         ThrowIfDisposed(op);
-        var target = Shape.Create(op, shape);
-        if (target.Rank < Rank) throw new TesseraShapeException(op, nameof(shape), $"cannot expand {Shape} to lower rank {target}");
+        var target = ShapeRules.Expand(op, Shape, shape);
         var strides = new long[target.Rank];
         int lead = target.Rank - Rank;
-        for (int i = 0; i < target.Rank; i++)
-        {
-            if (i < lead) { strides[i] = 0; continue; }
-            int d = Shape[i - lead];
-            if (d == target[i]) strides[i] = _strides[i - lead];
-            else if (d == 1) strides[i] = 0;
-            else throw new TesseraShapeException(op, nameof(shape), $"cannot expand {Shape} to {target} (dimension {i}: {d} vs {target[i]})");
-        }
+        for (int i = lead; i < target.Rank; i++)
+            strides[i] = Shape[i - lead] == target[i] ? _strides[i - lead] : 0;
         return ViewOf(target, strides, Offset);
     }
 

@@ -24,11 +24,15 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>A new contiguous tensor with uninitialised contents, leased from the device's pool.</summary>
-    public static Tensor Empty(IDevice device, DType dtype, Shape shape)
+    public static Tensor Empty(IDevice device, DType dtype, Shape shape) => Empty(device, dtype, shape, null);
+
+    /// <summary>A new contiguous tensor with uninitialised contents, leased from the device's pool for work ordered on
+    /// <paramref name="stream"/> (null: the default stream): the pool reuses its memory in that stream's order.</summary>
+    public static Tensor Empty(IDevice device, DType dtype, Shape shape, IStream? stream)
     {
         ArgumentNullException.ThrowIfNull(device);
         long bytes = checked(shape.ElementCount * dtype.SizeOf());
-        var buffer = device.Memory.Rent(Math.Max(bytes, 1), device.DefaultStream);
+        var buffer = device.Memory.Rent(Math.Max(bytes, 1), stream ?? device.DefaultStream);
         return new Tensor(new TensorStorage(device, buffer), dtype, shape, shape.ContiguousStrides(), 0);
     }
 
@@ -79,6 +83,10 @@ public sealed partial class Tensor : IDisposable
 
     public DType DType { get; }
     public Shape Shape { get; }
+
+    /// <summary>Shape and dtype, as the argument rules (<see cref="Kernels.ShapeRules"/>) take them.</summary>
+    public TensorSpec Spec => new(Shape, DType);
+
     public int Rank => Shape.Rank;
     public long ElementCount => Shape.ElementCount;
 

@@ -42,6 +42,12 @@ public sealed unsafe class CpuDevice : IDevice
     public static bool Vector256Accelerated => Vector256.IsHardwareAccelerated;
 
     public IStream CreateStream() => new CpuStream(this);
+
+    /// <summary>CPU streams run in line (work has finished when the call returns), so every stream shares <see cref="Kernels"/>.</summary>
+    public IKernels KernelsOn(IStream stream) =>
+        ReferenceEquals(stream?.Device, this) ? Kernels
+            : throw new TesseraDeviceException("CpuDevice.KernelsOn", nameof(stream), "the stream does not belong to the CPU device");
+
     public IEvent CreateEvent(bool timing = false) => new CpuEvent();
 
     public void CopyFromHost(ReadOnlySpan<byte> source, DeviceBuffer destination, long byteOffset, IStream? stream = null)

@@ -1,83 +1,32 @@
-using System.Numerics;
 using System.Runtime.InteropServices;
 using Tessera.Devices;
+using Tessera.Memory;
 
 namespace Tessera.Cpu;
 
-/// <summary>Caching allocator for host memory: 64-byte-aligned native blocks, cached by size class on return and
-/// reused for later requests of the same class. Size classes are the request rounded up to an eighth of its
-/// power of two (at most 25% waste). Thread-safe.</summary>
-public sealed unsafe class CpuMemoryPool : IMemoryPool, IDisposable
+/// <summary>Caching allocator for host memory: the size-class pool (<see cref="SizeClassPool"/>) over 64-byte-aligned
+/// native blocks. Size classes are the request rounded up to an eighth of its power of two (at most 25% waste, at
+/// least 64 bytes). CPU streams run in line, so every block is reused on any stream. Thread-safe.</summary>
+public sealed class CpuMemoryPool : IMemoryPool, IDisposable
 {
     /// <summary>Alignment of every block (a cache line; also a Vector512).</summary>
     public const int Alignment = 64;
 
-    private readonly object _gate = new();
-    private readonly Dictionary<long, Stack<nint>> _free = new();
-    private long _current, _peak, _reserved, _allocations, _rents, _hits, _releases;
+    private readonly SizeClassPool _pool = new(new AlignedHostMemory(), Alignment, nameof(CpuMemoryPool), "host memory");
 
     /// <summary>Requests above this many bytes are refused before any allocation is tried.</summary>
     public long MaxRequestBytes { get; init; } = 1L << 40;
 
     /// <summary>The size class of a request in bytes.</summary>
-    public static long SizeClass(long bytes)
-    {
-        if (bytes <= Alignment) return Alignment;
-        ulong pow = BitOperations.RoundUpToPowerOf2((ulong)bytes);
-        long step = Math.Max(Alignment, (long)(pow / 8));
-        return (bytes + step - 1) / step * step;
-    }
+    public static long SizeClass(long bytes) => SizeClassPool.SizeClass(bytes, Alignment);
 
     public DeviceBuffer Rent(long bytes, IStream? stream = null)
     {
         const string op = "CpuMemoryPool.Rent";
-        if (bytes < 0) throw new TesseraArgumentException(op, nameof(bytes), $"negative size {bytes}");
         if (bytes > MaxRequestBytes)
             throw new TesseraOutOfMemoryException(op, $"request of {bytes} bytes exceeds the pool's limit of {MaxRequestBytes} bytes");
-        long size = SizeClass(bytes);
-        nint ptr = 0;
-        lock (_gate)
-        {
-            _rents++;
-            if (_free.TryGetValue(size, out var stack) && stack.Count > 0)
-            {
-                ptr = stack.Pop();
-                _hits++;
-            }
-        }
-        if (ptr == 0) ptr = AllocateFresh(size, op);
-        lock (_gate)
-        {
-            _current += size;
-            if (_current > _peak) _peak = _current;
-        }
-        return new DeviceBuffer(this, ptr, bytes, size, stream);
-    }
-
-    private nint AllocateFresh(long size, string op)
-    {
-        nint p;
-        try
-        {
-            p = (nint)NativeMemory.AlignedAlloc((nuint)size, Alignment);
-        }
-        catch (OutOfMemoryException)
-        {
-            ReleaseCached();
-            try { p = (nint)NativeMemory.AlignedAlloc((nuint)size, Alignment); }
-            catch (OutOfMemoryException)
-            {
-                var s = Stats;
-                throw new TesseraOutOfMemoryException(op,
-                    $"could not allocate {size} bytes of host memory (in use {s.CurrentBytes}, reserved {s.ReservedBytes} bytes)");
-            }
-        }
-        lock (_gate)
-        {
-            _allocations++;
-            _reserved += size;
-        }
-        return p;
+        var block = _pool.Rent(bytes);
+        return new DeviceBuffer(this, (nint)block.Address, bytes, block.Size, stream);
     }
 
     public void RecordUse(DeviceBuffer buffer, IStream stream)
@@ -85,44 +34,36 @@ public sealed unsafe class CpuMemoryPool : IMemoryPool, IDisposable
         // CPU streams run in line: every use has completed when the call returns.
     }
 
-    public void Return(DeviceBuffer buffer)
-    {
-        lock (_gate)
-        {
-            _current -= buffer.ReservedBytes;
-            if (!_free.TryGetValue(buffer.ReservedBytes, out var stack))
-                _free[buffer.ReservedBytes] = stack = new Stack<nint>();
-            stack.Push(buffer.Handle);
-        }
-    }
+    public void Return(DeviceBuffer buffer) => _pool.Return(new PooledBlock((ulong)buffer.Handle, buffer.ReservedBytes, 0, Fresh: false));
 
-    public MemoryPoolStats Stats
-    {
-        get { lock (_gate) return new(_current, _peak, _reserved, _allocations, _rents, _hits, _releases); }
-    }
+    public MemoryPoolStats Stats => _pool.Stats;
 
     /// <summary>Resets the peak to the current usage (for measuring one phase).</summary>
-    public void ResetPeak()
-    {
-        lock (_gate) _peak = _current;
-    }
+    public void ResetPeak() => _pool.ResetPeak();
 
-    public void ReleaseCached()
+    public void ReleaseCached() => _pool.ReleaseCached();
+
+    public void Dispose() => _pool.Dispose();
+
+    /// <summary>Native memory aligned to <see cref="Alignment"/>.</summary>
+    private sealed unsafe class AlignedHostMemory : IRawAllocator
     {
-        lock (_gate)
+        public bool TryAllocate(long bytes, out ulong address)
         {
-            foreach (var (size, stack) in _free)
+            try
             {
-                while (stack.Count > 0)
-                {
-                    NativeMemory.AlignedFree((void*)stack.Pop());
-                    _reserved -= size;
-                    _releases++;
-                }
+                address = (ulong)NativeMemory.AlignedAlloc((nuint)bytes, Alignment);
+                return true;
             }
-            _free.Clear();
+            catch (OutOfMemoryException)
+            {
+                address = 0;
+                return false;
+            }
         }
-    }
 
-    public void Dispose() => ReleaseCached();
+        public void Free(ulong address) => NativeMemory.AlignedFree((void*)address);
+
+        public long DeviceFreeBytes => -1;
+    }
 }

@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Numerics;
 using Tessera.Cuda.Interop;
+using Tessera.Devices;
 using Tessera.Kernels;
 
 namespace Tessera.Cuda;
@@ -13,8 +13,9 @@ namespace Tessera.Cuda;
 /// <para>cuBLASLt is column-major: a row-major [r, c] matrix with row stride ld is the column-major [c, r] matrix with the
 /// same ld, so Tessera computes Cᵀ = op(B)ᵀ·op(A)ᵀ, passing B as cuBLASLt's A and A as its B. A view whose last two
 /// dimensions are transposed (row stride 1) is described as the other transposition of its storage. The heuristic's
-/// first algorithm is cached per shape/stride/alignment key; the workspace (≤ <see cref="WorkspaceLimit"/>) comes
-/// from the device pool on the launch stream.</para>
+/// first algorithm is cached per shape/stride/alignment key (<see cref="CudaLibraryHandle{THandle, TKey, TPlan}"/>);
+/// the GEMM runs on the stream the caller names and its workspace (≤ <see cref="WorkspaceLimit"/>) comes from the
+/// device pool on that stream.</para>
 /// UNTESTED ON A GPU.
 /// </summary>
 public sealed unsafe class CudaBlas : IDisposable
@@ -26,14 +27,12 @@ public sealed unsafe class CudaBlas : IDisposable
     public const long DefaultWorkspaceLimit = 32L << 20;
 
     private readonly CudaDevice _device;
-    private readonly ConcurrentDictionary<PlanKey, Plan> _plans = new();
-    private readonly Lock _gate = new();
-    private CublasLtHandle _handle;
-    private bool _disposed;
+    private readonly CudaLibraryHandle<CublasLtHandle, PlanKey, Plan> _lib;
 
     internal CudaBlas(CudaDevice device)
     {
         _device = device;
+        _lib = new(device.Context, this, Create, h => CublasLt.cublasLtDestroy(h).Check());
         AllowTf32 = Environment.GetEnvironmentVariable(Tf32Variable) == "1";
     }
 
@@ -47,33 +46,22 @@ public sealed unsafe class CudaBlas : IDisposable
     public long WorkspaceLimit { get; set; } = DefaultWorkspaceLimit;
 
     /// <summary>Number of cached heuristic results (one per distinct problem).</summary>
-    public int CachedPlans => _plans.Count;
+    public int CachedPlans => _lib.Plans.Count;
 
-    private CublasLtHandle Handle
+    private static CublasLtHandle Create()
     {
-        get
-        {
-            lock (_gate)
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                if (_handle.IsNull)
-                {
-                    _device.Context.MakeCurrent();
-                    CublasLtHandle h;
-                    CublasLt.cublasLtCreate(&h).Check();
-                    _handle = h;
-                }
-                return _handle;
-            }
-        }
+        CublasLtHandle h;
+        CublasLt.cublasLtCreate(&h).Check();
+        return h;
     }
 
     /// <summary>
     /// c = Alpha·op(a)·op(b) + Beta·c + bias. a, b: float32, bfloat16 or float16 (the same type), shapes as
     /// <see cref="ILinalgKernels.Gemm"/>; c: contiguous, float32 or the input type; bias: null or [N] contiguous
-    /// (float32 or c's type). Throws when cuBLASLt cannot run the problem (layout it cannot describe, no algorithm).
+    /// (float32 or c's type). Runs on <paramref name="stream"/> (null: the default stream). Throws when cuBLASLt cannot
+    /// run the problem (layout it cannot describe, no algorithm).
     /// </summary>
-    public void Matmul(Tensor a, Tensor b, Tensor c, GemmParams? p = null, Tensor? bias = null)
+    public void Matmul(Tensor a, Tensor b, Tensor c, GemmParams? p = null, Tensor? bias = null, IStream? stream = null)
     {
         const string op = "CudaBlas.Matmul";
         var gp = p ?? new GemmParams();
@@ -87,11 +75,10 @@ public sealed unsafe class CudaBlas : IDisposable
         var shape = ShapeRules.Gemm(a.Shape, b.Shape, gp, op);
         if (!c.Shape.Equals(shape)) throw new TesseraShapeException(op, "c", $"expected {shape}, got {c.Shape}");
         if (!c.IsContiguous) throw new TesseraArgumentException(op, "c", "the output must be contiguous");
-        var why = TryMatmul(a, b, bias, c, gp);
+        var why = TryMatmul(a, b, bias, c, gp, CudaStream.Of(stream, _device, op));
         if (why != null) throw new TesseraBackendException(op, $"cuBLASLt cannot run this GEMM: {why}");
     }
 
-    /// <summary>Runs the GEMM on cuBLASLt, or returns why it cannot (the caller then falls back) without doing anything.</summary>
     /// <summary>One cuBLASLt call: the problem in cuBLASLt's terms and the device addresses (A = Tessera's b, B = Tessera's a).</summary>
     internal readonly record struct GemmCall(PlanKey Key, ulong A, ulong B, ulong C, ulong Bias, bool Empty);
 
@@ -131,28 +118,29 @@ public sealed unsafe class CudaBlas : IDisposable
         return null;
     }
 
-    internal string? TryMatmul(Tensor a, Tensor b, Tensor? bias, Tensor c, GemmParams p)
+    /// <summary>Runs the GEMM on cuBLASLt on <paramref name="stream"/>, or returns why it cannot (the caller then falls
+    /// back) without doing anything.</summary>
+    internal string? TryMatmul(Tensor a, Tensor b, Tensor? bias, Tensor c, GemmParams p, CudaStream stream)
     {
         if (Prepare(a, b, bias, c, p, AllowTf32, out var call) is { } why) return why;
         if (call.Empty) return null;
         var key = call.Key;
         ulong pa = call.A, pb = call.B, pc = call.C, biasPtr = call.Bias;
 
-        var handle = Handle;
+        var handle = _lib.Handle;
         _device.Context.MakeCurrent();
         using var d = new Descriptors(key, biasPtr);
-        if (!_plans.TryGetValue(key, out var plan))
+        if (!_lib.Plans.TryGetValue(key, out var plan))
         {
             var found = Heuristic(handle, d, key);
             if (found == null) return $"cuBLASLt found no algorithm for {key}";
-            plan = _plans.GetOrAdd(key, found);
+            plan = _lib.Plans.GetOrAdd(key, found);
         }
         float alpha = p.Alpha, beta = p.Beta;
-        var stream = _device.Runtime.CurrentStream;
         using var workspace = plan.WorkspaceBytes > 0 ? _device.Memory.Rent(plan.WorkspaceBytes, stream) : null;
         var algo = plan.Algo;
         cublasStatus_t r;
-        lock (_gate)
+        lock (_lib.Gate)
             r = CublasLt.cublasLtMatmul(handle, d.Matmul, &alpha, new CuDevicePtr(pa), d.A, new CuDevicePtr(pb), d.B,
                 &beta, new CuDevicePtr(pc), d.C, new CuDevicePtr(pc), d.C, &algo,
                 workspace == null ? CuDevicePtr.Null : new CuDevicePtr((ulong)workspace.Handle), (nuint)plan.WorkspaceBytes, stream.Handle);
@@ -246,19 +234,7 @@ public sealed unsafe class CudaBlas : IDisposable
         _ => throw new TesseraDTypeException("CudaBlas", "dtype", $"no cuBLASLt type for {t}"),
     };
 
-    public void Dispose()
-    {
-        lock (_gate)
-        {
-            if (_disposed) return;
-            _disposed = true;
-            if (!_handle.IsNull)
-            {
-                _device.Context.MakeCurrent();
-                CublasLt.cublasLtDestroy(_handle).Check();
-            }
-        }
-    }
+    public void Dispose() => _lib.Dispose();
 
     /// <summary>Everything the heuristic depends on (cuBLASLt's m, n, k: m = Tessera's N, n = Tessera's M).</summary>
     internal readonly record struct PlanKey(cudaDataType_t InType, cudaDataType_t OutType, cublasComputeType_t Compute,

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tessera.Cuda.Interop;
 using Tessera.Devices;
 using Tessera.Kernels;
@@ -7,7 +8,8 @@ namespace Tessera.Cuda;
 /// <summary>
 /// One CUDA GPU as a Tessera device: the primary context, a non-blocking default stream, the caching allocator as
 /// <see cref="Memory"/>, host copies staged through pinned buffers, and <see cref="CudaKernels"/> (the portable GPU
-/// kernels with cuBLASLt GEMM and cuDNN convolution), CUDA graph capture (<see cref="IGraphCapture"/>) and NVTX ranges
+/// kernels with cuBLASLt GEMM and cuDNN convolution) bound to a stream each (<see cref="Kernels"/> to the default
+/// stream, <see cref="KernelsOn"/> to another), CUDA graph capture (<see cref="IGraphCapture"/>) and NVTX ranges
 /// (<see cref="IRangeAnnotator"/>). Shared per ordinal: get it from <see cref="CudaBackend.GetDevice"/>.
 /// Every driver call first binds the context to the calling thread. UNTESTED ON A GPU.
 /// </summary>
@@ -16,6 +18,7 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IRangeAnnotator
     private readonly PinnedStagingPool _staging;
     private readonly Lazy<CudaBlas> _blas;
     private readonly Lazy<CudaDnn> _dnn;
+    private readonly ConditionalWeakTable<CudaStream, CudaKernels> _bound = new();
 
     internal CudaDevice(int ordinal)
     {
@@ -27,7 +30,7 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IRangeAnnotator
         Runtime = new CudaRuntime(this);
         _blas = new Lazy<CudaBlas>(() => new CudaBlas(this), LazyThreadSafetyMode.ExecutionAndPublication);
         _dnn = new Lazy<CudaDnn>(() => new CudaDnn(this), LazyThreadSafetyMode.ExecutionAndPublication);
-        Kernels = new CudaKernels(Runtime);
+        Kernels = new CudaKernels(Runtime, DefaultStream);
     }
 
     public DeviceKind Kind => DeviceKind.Cuda;
@@ -50,6 +53,7 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IRangeAnnotator
     /// <summary>Module and launch layer the kernels use.</summary>
     public CudaRuntime Runtime { get; }
 
+    /// <summary>The kernels of the default stream.</summary>
     public CudaKernels Kernels { get; }
 
     /// <summary>cuBLASLt GEMM of this device (fp32/TF32 for <see cref="IKernels"/>, bf16/fp16 with fp32 accumulation
@@ -64,41 +68,63 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IRangeAnnotator
     public CudaStream CreateStream() => new(this, Context.CreateStream(nonBlocking: true), owned: true);
     IStream IDevice.CreateStream() => CreateStream();
 
+    /// <summary>The kernels that launch (and call cuBLASLt and cuDNN) on <paramref name="stream"/>, a stream of this
+    /// device; the same object for the same stream, <see cref="Kernels"/> for the default stream.</summary>
+    public CudaKernels KernelsOn(IStream stream)
+    {
+        var s = CudaStream.Of(stream ?? throw new ArgumentNullException(nameof(stream)), this, "CudaDevice.KernelsOn");
+        return ReferenceEquals(s, DefaultStream) ? Kernels : _bound.GetValue(s, k => new CudaKernels(Runtime, k));
+    }
+
+    IKernels IDevice.KernelsOn(IStream stream) => KernelsOn(stream);
+
+    /// <summary>A stream of this device was destroyed: the state of its kernels is released.</summary>
+    internal void Retire(CudaStream stream)
+    {
+        if (_bound.TryGetValue(stream, out var kernels))
+        {
+            _bound.Remove(stream);
+            kernels.Dispose();
+        }
+    }
+
     public CudaEvent CreateEvent(bool timing = false) => new(this, timing);
     IEvent IDevice.CreateEvent(bool timing) => CreateEvent(timing);
 
-    /// <summary>Host → device through pinned staging buffers, ordered on <paramref name="stream"/> (null: the launch stream,
-    /// <see cref="CudaRuntime.Stream"/>). Returns once the bytes are staged; the DMA may still be running.</summary>
+    /// <summary>Host → device through pinned staging buffers, ordered on <paramref name="stream"/> (null: the default
+    /// stream). Returns once the bytes are staged; the DMA may still be running.</summary>
     public void CopyFromHost(ReadOnlySpan<byte> source, DeviceBuffer destination, long byteOffset, IStream? stream = null)
     {
         const string op = "CudaDevice.CopyFromHost";
         CheckRange(op, destination, byteOffset, source.Length);
         if (source.IsEmpty) return;
-        var s = stream == null ? Runtime.CurrentStream : CudaStream.Of(stream, this, op);
+        var s = CudaStream.Of(stream, this, op);
         _staging.CopyToDevice(source, new CuDevicePtr((ulong)destination.Handle).Offset(byteOffset), s.Handle);
     }
 
     /// <summary>Device → host through pinned staging buffers, after the work queued on <paramref name="stream"/> (null: the
-    /// launch stream); returns when the bytes are in <paramref name="destination"/>.</summary>
+    /// default stream); returns when the bytes are in <paramref name="destination"/>. Reports the deferred index checks
+    /// of that stream's kernels.</summary>
     public void CopyToHost(DeviceBuffer source, long byteOffset, Span<byte> destination, IStream? stream = null)
     {
         const string op = "CudaDevice.CopyToHost";
         CheckRange(op, source, byteOffset, destination.Length);
         if (destination.IsEmpty) return;
-        var s = stream == null ? Runtime.CurrentStream : CudaStream.Of(stream, this, op);
+        var s = CudaStream.Of(stream, this, op);
         _staging.CopyToHost(new CuDevicePtr((ulong)source.Handle).Offset(byteOffset), destination, s.Handle);
-        Kernels.RaiseDeferredErrors(); // a read is where deferred index checks report
+        // A read is where deferred index checks report.
+        (ReferenceEquals(s, DefaultStream) ? Kernels : _bound.TryGetValue(s, out var k) ? k : null)?.RaiseDeferredErrors();
     }
 
     /// <summary>Copies <paramref name="bytes"/> between device buffers (of this device), ordered on <paramref name="stream"/>
-    /// (null: the launch stream); the host does not wait.</summary>
+    /// (null: the default stream); the host does not wait.</summary>
     public void CopyDeviceToDevice(DeviceBuffer source, long sourceOffset, DeviceBuffer destination, long destinationOffset, long bytes, IStream? stream = null)
     {
         const string op = "CudaDevice.CopyDeviceToDevice";
         CheckRange(op, source, sourceOffset, bytes);
         CheckRange(op, destination, destinationOffset, bytes);
         if (bytes == 0) return;
-        var s = stream == null ? Runtime.CurrentStream : CudaStream.Of(stream, this, op);
+        var s = CudaStream.Of(stream, this, op);
         Context.MakeCurrent();
         CuDriver.cuMemcpyDtoDAsync_v2(new CuDevicePtr((ulong)destination.Handle).Offset(destinationOffset),
             new CuDevicePtr((ulong)source.Handle).Offset(sourceOffset), (nuint)bytes, s.Handle).Check();
@@ -114,10 +140,11 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IRangeAnnotator
 
     public bool Supports(OpKind op, DType dtype) => Kernels.Supports(op, dtype);
 
-    /// <summary>Captures the work <paramref name="body"/> enqueues on <paramref name="stream"/> (null: the launch stream)
-    /// into a <see cref="CudaGraph"/> for replay. UNTESTED ON A GPU.</summary>
+    /// <summary>Captures the work <paramref name="body"/> enqueues on <paramref name="stream"/> (null: the default stream)
+    /// into a <see cref="CudaGraph"/> for replay: the body launches with <see cref="KernelsOn"/>(stream) (with
+    /// <see cref="Kernels"/> when capturing the default stream). UNTESTED ON A GPU.</summary>
     public CudaGraph Capture(Action body, CudaStream? stream = null, CUstreamCaptureMode mode = CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED) =>
-        CudaGraph.Capture(this, stream == null ? Runtime.CurrentStream : CudaStream.Of(stream, this, "CudaDevice.Capture"), body, mode);
+        CudaGraph.Capture(this, CudaStream.Of(stream, this, "CudaDevice.Capture"), body, mode);
 
     IReplayableWork IGraphCapture.Capture(IStream stream, Action enqueue) => Capture(enqueue, CudaStream.Of(stream, this, "CudaDevice.Capture"));
 

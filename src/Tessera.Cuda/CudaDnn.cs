@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Tessera.Cuda.Interop;
 using Tessera.Kernels;
 
@@ -10,7 +9,8 @@ namespace Tessera.Cuda;
 /// (cudnnSetTensor4dDescriptorEx), an NCHW filter descriptor, a CUDNN_CROSS_CORRELATION convolution descriptor with the
 /// group count, and the math type: CUDNN_FMA_MATH (exact fp32) unless <see cref="AllowTf32"/>. The algorithm is the
 /// first result of cudnnGetConvolution*Algorithm_v7 that succeeded, fits <see cref="WorkspaceLimit"/> and respects the
-/// math type, cached per shape; the workspace comes from the device pool on the launch stream. Asymmetric padding,
+/// math type, cached per shape (<see cref="CudaLibraryHandle{THandle, TKey, TPlan}"/>); the call runs on the stream of the
+/// kernels that route it here, and its workspace and dense copies come from the pool on that stream. Asymmetric padding,
 /// empty tensors and problems cuDNN reports as not supported are refused (the caller falls back to the portable kernels).
 /// UNTESTED ON A GPU.
 /// </summary>
@@ -20,14 +20,12 @@ public sealed unsafe class CudaDnn : IDisposable
     public const long DefaultWorkspaceLimit = 256L << 20;
 
     private readonly CudaDevice _device;
-    private readonly ConcurrentDictionary<string, Plan?> _plans = new(StringComparer.Ordinal);
-    private readonly Lock _gate = new();
-    private CudnnHandle _handle;
-    private bool _disposed;
+    private readonly CudaLibraryHandle<CudnnHandle, string, Plan?> _lib;
 
     internal CudaDnn(CudaDevice device)
     {
         _device = device;
+        _lib = new(device.Context, this, Create, h => Cudnn.cudnnDestroy(h).Check());
         AllowTf32 = Environment.GetEnvironmentVariable(CudaBlas.Tf32Variable) == "1";
     }
 
@@ -41,65 +39,53 @@ public sealed unsafe class CudaDnn : IDisposable
     public long WorkspaceLimit { get; set; } = DefaultWorkspaceLimit;
 
     /// <summary>Cached algorithm choices (one per problem, including "none found").</summary>
-    public int CachedPlans => _plans.Count;
+    public int CachedPlans => _lib.Plans.Count;
 
-    private CudnnHandle Handle
+    private static CudnnHandle Create()
     {
-        get
-        {
-            lock (_gate)
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                if (_handle.IsNull)
-                {
-                    _device.Context.MakeCurrent();
-                    CudnnHandle h;
-                    Cudnn.cudnnCreate(&h).Check();
-                    _handle = h;
-                }
-                return _handle;
-            }
-        }
+        CudnnHandle h;
+        Cudnn.cudnnCreate(&h).Check();
+        return h;
     }
 
     private enum Pass { Forward, BackwardData, BackwardFilter }
 
     private sealed record Plan(int Algo, cudnnMathType_t Math, long WorkspaceBytes);
 
-    /// <summary>y = conv(x, w) + bias on cuDNN, or why not (nothing was done then).</summary>
-    internal string? TryConv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dParams p)
+    /// <summary>y = conv(x, w) + bias on cuDNN on the stream of <paramref name="k"/>, or why not (nothing was done then).</summary>
+    internal string? TryConv2d(CudaKernels k, Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dParams p)
     {
         if (Refuse(p, x, w, y) is { } why) return why;
-        using var xd = Dense(x);
-        using var wd = w.IsContiguous ? null : w.Contiguous();
-        using var bd = bias == null || bias.IsContiguous ? null : bias.Contiguous();
+        using var xd = Dense(k, x);
+        using var wd = w.IsContiguous ? null : k.Contiguous(w);
+        using var bd = bias == null || bias.IsContiguous ? null : k.Contiguous(bias);
         var wt = wd ?? w;
         using var desc = new Descriptors(xd.Tensor, wt, y, p, AllowTf32);
-        string? r = Run(Pass.Forward, desc, xd.Tensor, wt, y, p);
+        string? r = Run(k.CudaStream, Pass.Forward, desc, xd.Tensor, wt, y, p);
         if (r != null) return r;
-        if (bias != null) AddBias(bd ?? bias, y, desc);
+        if (bias != null) AddBias(k.CudaStream, bd ?? bias, y, desc);
         return null;
     }
 
-    /// <summary>dx = ∂conv/∂x (overwritten) on cuDNN, or why not.</summary>
-    internal string? TryBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dParams p)
+    /// <summary>dx = ∂conv/∂x (overwritten) on cuDNN on the stream of <paramref name="k"/>, or why not.</summary>
+    internal string? TryBackwardData(CudaKernels k, Tensor dy, Tensor w, Tensor dx, Conv2dParams p)
     {
         if (Refuse(p, dx, w, dy) is { } why) return why;
-        using var dyd = Dense(dy);
-        using var wd = w.IsContiguous ? null : w.Contiguous();
+        using var dyd = Dense(k, dy);
+        using var wd = w.IsContiguous ? null : k.Contiguous(w);
         var wt = wd ?? w;
         using var desc = new Descriptors(dx, wt, dyd.Tensor, p, AllowTf32);
-        return Run(Pass.BackwardData, desc, dx, wt, dyd.Tensor, p);
+        return Run(k.CudaStream, Pass.BackwardData, desc, dx, wt, dyd.Tensor, p);
     }
 
-    /// <summary>dw = ∂conv/∂w (overwritten) on cuDNN, or why not.</summary>
-    internal string? TryBackwardWeight(Tensor x, Tensor dy, Tensor dw, Conv2dParams p)
+    /// <summary>dw = ∂conv/∂w (overwritten) on cuDNN on the stream of <paramref name="k"/>, or why not.</summary>
+    internal string? TryBackwardWeight(CudaKernels k, Tensor x, Tensor dy, Tensor dw, Conv2dParams p)
     {
         if (Refuse(p, x, dw, dy) is { } why) return why;
-        using var xd = Dense(x);
-        using var dyd = Dense(dy);
+        using var xd = Dense(k, x);
+        using var dyd = Dense(k, dy);
         using var desc = new Descriptors(xd.Tensor, dw, dyd.Tensor, p, AllowTf32);
-        return Run(Pass.BackwardFilter, desc, xd.Tensor, dw, dyd.Tensor, p);
+        return Run(k.CudaStream, Pass.BackwardFilter, desc, xd.Tensor, dw, dyd.Tensor, p);
     }
 
     private static string? Refuse(Conv2dParams p, Tensor x, Tensor w, Tensor y)
@@ -111,13 +97,14 @@ public sealed unsafe class CudaDnn : IDisposable
         return null;
     }
 
-    /// <summary>A tensor cuDNN can describe with its strides (positive, fitting int), else a dense copy.</summary>
-    private static Lease Dense(Tensor t)
+    /// <summary>A tensor cuDNN can describe with its strides (positive, fitting int), else a dense copy made on the
+    /// stream of <paramref name="k"/>.</summary>
+    private static Lease Dense(CudaKernels k, Tensor t)
     {
         bool ok = true;
         for (int d = 0; d < 4; d++)
             if (t.Shape[d] > 1 && (t.Strides[d] <= 0 || t.Strides[d] > int.MaxValue)) ok = false;
-        return ok ? new Lease(t, null) : new Lease(null!, t.Contiguous());
+        return ok ? new Lease(t, null) : new Lease(null!, k.Contiguous(t));
     }
 
     private readonly struct Lease(Tensor original, Tensor? copy) : IDisposable
@@ -130,20 +117,19 @@ public sealed unsafe class CudaDnn : IDisposable
         $"{pass} x{x.Shape}[{string.Join(",", x.Strides.ToArray())}] w{w.Shape} y{y.Shape}[{string.Join(",", y.Strides.ToArray())}] " +
         $"s{p.StrideH},{p.StrideW} p{p.PadTop},{p.PadLeft} d{p.DilationH},{p.DilationW} g{p.Groups} tf32={tf32}";
 
-    private string? Run(Pass pass, Descriptors d, Tensor x, Tensor w, Tensor y, Conv2dParams p)
+    private string? Run(CudaStream stream, Pass pass, Descriptors d, Tensor x, Tensor w, Tensor y, Conv2dParams p)
     {
-        var handle = Handle;
+        var handle = _lib.Handle;
         _device.Context.MakeCurrent();
         string key = Key(pass, x, w, y, p, AllowTf32);
-        var plan = _plans.GetOrAdd(key, _ => ChooseAlgorithm(handle, pass, d));
+        var plan = _lib.Plans.GetOrAdd(key, _ => ChooseAlgorithm(handle, pass, d));
         if (plan == null) return $"cuDNN has no {pass} algorithm within {WorkspaceLimit >> 20} MiB of workspace for {key}";
         Cudnn.cudnnSetConvolutionMathType(d.Conv, plan.Math).Check();
-        var stream = _device.Runtime.CurrentStream;
         using var workspace = plan.WorkspaceBytes > 0 ? _device.Memory.Rent(plan.WorkspaceBytes, stream) : null;
         var ws = workspace == null ? CuDevicePtr.Null : new CuDevicePtr((ulong)workspace.Handle);
         float one = 1f, zero = 0f;
         cudnnStatus_t r;
-        lock (_gate)
+        lock (_lib.Gate)
         {
             Cudnn.cudnnSetStream(handle, stream.Handle).Check();
             r = pass switch
@@ -155,7 +141,7 @@ public sealed unsafe class CudaDnn : IDisposable
         }
         if (r is cudnnStatus_t.CUDNN_STATUS_NOT_SUPPORTED or cudnnStatus_t.CUDNN_STATUS_NOT_SUPPORTED_SHAPE or cudnnStatus_t.CUDNN_STATUS_NOT_SUPPORTED_LAYOUT)
         {
-            _plans[key] = null;
+            _lib.Plans[key] = null;
             return $"cuDNN {pass} algorithm {plan.Algo} refused the problem ({CudaCheck.StatusName(r)})";
         }
         r.Check($"cudnnConvolution{pass}(algo {plan.Algo}, {key})");
@@ -186,7 +172,7 @@ public sealed unsafe class CudaDnn : IDisposable
         return null;
     }
 
-    private void AddBias(Tensor bias, Tensor y, Descriptors d)
+    private void AddBias(CudaStream stream, Tensor bias, Tensor y, Descriptors d)
     {
         nint bdesc;
         Cudnn.cudnnCreateTensorDescriptor(&bdesc).Check();
@@ -195,10 +181,11 @@ public sealed unsafe class CudaDnn : IDisposable
             int o = y.Shape[1];
             Cudnn.cudnnSetTensor4dDescriptorEx(bdesc, cudnnDataType_t.CUDNN_DATA_FLOAT, 1, o, 1, 1, o, 1, 1, 1).Check();
             float one = 1f;
-            lock (_gate)
+            var handle = _lib.Handle;
+            lock (_lib.Gate)
             {
-                Cudnn.cudnnSetStream(_handle, _device.Runtime.CurrentStream.Handle).Check();
-                Cudnn.cudnnAddTensor(_handle, &one, bdesc, Ptr(bias), &one, d.Y, Ptr(y)).Check("cudnnAddTensor(bias)");
+                Cudnn.cudnnSetStream(handle, stream.Handle).Check();
+                Cudnn.cudnnAddTensor(handle, &one, bdesc, Ptr(bias), &one, d.Y, Ptr(y)).Check("cudnnAddTensor(bias)");
             }
         }
         finally { Cudnn.cudnnDestroyTensorDescriptor(bdesc); }
@@ -206,19 +193,7 @@ public sealed unsafe class CudaDnn : IDisposable
 
     private static CuDevicePtr Ptr(Tensor t) => new((ulong)t.Storage.Buffer.Handle + (ulong)(t.Offset * t.DType.SizeOf()));
 
-    public void Dispose()
-    {
-        lock (_gate)
-        {
-            if (_disposed) return;
-            _disposed = true;
-            if (!_handle.IsNull)
-            {
-                _device.Context.MakeCurrent();
-                Cudnn.cudnnDestroy(_handle).Check();
-            }
-        }
-    }
+    public void Dispose() => _lib.Dispose();
 
     /// <summary>x/y tensor descriptors (their strides), the filter descriptor and the convolution descriptor of one call.</summary>
     private sealed class Descriptors : IDisposable

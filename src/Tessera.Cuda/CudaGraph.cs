@@ -12,8 +12,9 @@ namespace Tessera.Cuda;
 /// tensor the body touched must stay allocated while the graph is replayed. Run the body once before capturing so that
 /// modules are loaded, heuristics are cached and the pool serves from its cache; do not read results to the host or
 /// synchronise inside the body (capture forbids it). Capture mode is relaxed by default, so that the allocator's event
-/// queries and cuMemAlloc do not invalidate the capture. Only the capturing thread's launches are redirected to the
-/// capture stream and only its buffer releases are held; other threads keep running on their streams.</para>
+/// queries and cuMemAlloc do not invalidate the capture. Launches go to the stream their kernels are bound to, so the
+/// body launches with the kernels of the capture stream (<see cref="CudaDevice.KernelsOn"/>); only the capturing
+/// thread's buffer releases are held, and other threads keep running on their own streams.</para>
 /// UNTESTED ON A GPU.
 /// </summary>
 public sealed unsafe class CudaGraph : IReplayableWork
@@ -49,7 +50,6 @@ public sealed unsafe class CudaGraph : IReplayableWork
         const string op = "CudaGraph.Capture";
         ArgumentNullException.ThrowIfNull(body);
         device.Context.MakeCurrent();
-        var previous = device.Runtime.ThreadStream;
         device.Memory.BeginHold();
         var r0 = CuDriver.cuStreamBeginCapture_v2(stream.Handle, mode);
         if (r0 != CUresult.CUDA_SUCCESS)
@@ -61,9 +61,7 @@ public sealed unsafe class CudaGraph : IReplayableWork
         bool ended = false;
         try
         {
-            device.Runtime.ThreadStream = stream;
             body();
-            device.Runtime.ThreadStream = previous;
             ended = true;
             var r = CuDriver.cuStreamEndCapture(stream.Handle, &graph);
             if (r != CUresult.CUDA_SUCCESS)
@@ -75,7 +73,6 @@ public sealed unsafe class CudaGraph : IReplayableWork
         }
         catch
         {
-            device.Runtime.ThreadStream = previous;
             if (!ended)
             {
                 CuGraph discard;

@@ -10,7 +10,7 @@ namespace Tessera.Cuda;
 /// <summary>
 /// <see cref="IGpuRuntime"/> on the CUDA driver: one module per kernel family (NVRTC PTX for the device's compute
 /// capability, through <see cref="NvrtcCompiler"/>'s disk cache, loaded with cuModuleLoadDataEx so that JIT errors come
-/// with the driver's log), functions cached by name, launches with cuLaunchKernel on <see cref="Stream"/>.
+/// with the driver's log), functions cached by name, launches with cuLaunchKernel on the stream each launch names.
 /// Kernel parameters: Tensor → u64 device address + i64 element offset; View → u64 address + the 144-byte
 /// <see cref="Strided"/> by value; Buffer → u64; Int32/Int64/Float32 → 4/8/4 bytes. Each parameter gets an 8-byte
 /// aligned slot in one block, and the <c>void**</c> array cuLaunchKernel takes points at the slots (the driver copies
@@ -28,12 +28,10 @@ public sealed unsafe class CudaRuntime : IGpuRuntime
     private readonly CudaDevice _device;
     private readonly ConcurrentDictionary<string, Lazy<CuModule>> _modules = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Family, string Name), GpuFunction> _functions = new();
-    private CudaStream _stream;
 
     internal CudaRuntime(CudaDevice device)
     {
         _device = device;
-        _stream = device.DefaultStream;
         SyncEachLaunch = Environment.GetEnvironmentVariable(SyncVariable) == "1";
     }
 
@@ -42,26 +40,6 @@ public sealed unsafe class CudaRuntime : IGpuRuntime
 
     /// <summary>Synchronise after every launch (from <see cref="SyncVariable"/>; settable for debugging).</summary>
     public bool SyncEachLaunch { get; set; }
-
-    /// <summary>The launch stream (a CUDA stream of this device). While this thread captures a graph it is the capture
-    /// stream (for this thread only; other threads keep launching on the shared stream).</summary>
-    public IStream Stream
-    {
-        get => CurrentStream;
-        set => _stream = CudaStream.Of(value, _device, "CudaRuntime.Stream");
-    }
-
-    /// <summary>The CUDA stream launches from this thread go to.</summary>
-    public CudaStream CurrentStream => _threadStream.Value ?? _stream;
-
-    /// <summary>A stream that overrides <see cref="Stream"/> on the calling thread only (graph capture), or null.</summary>
-    internal CudaStream? ThreadStream
-    {
-        get => _threadStream.Value;
-        set => _threadStream.Value = value;
-    }
-
-    private readonly ThreadLocal<CudaStream?> _threadStream = new();
 
     /// <summary>The PTX images compiled or read for this device, by family (for diagnostics).</summary>
     public ConcurrentDictionary<string, PtxImage> Images { get; } = new(StringComparer.Ordinal);
@@ -168,9 +146,10 @@ public sealed unsafe class CudaRuntime : IGpuRuntime
         }
     }
 
-    public void Launch(GpuFunction fn, GpuDim blocks, int threads, ReadOnlySpan<GpuArg> args)
+    public void Launch(GpuFunction fn, IStream stream, GpuDim blocks, int threads, ReadOnlySpan<GpuArg> args)
     {
         string op = fn.ToString();
+        var s = CudaStream.Of(stream, _device, op);
         if (threads < 1 || threads > 1024) throw new TesseraArgumentException(op, nameof(threads), $"{threads} threads per block (must be 1..1024)");
         if (blocks.X < 1 || blocks.X > int.MaxValue || blocks.Y < 1 || blocks.Y > 65535 || blocks.Z < 1 || blocks.Z > 65535)
             throw new TesseraArgumentException(op, nameof(blocks), $"grid {blocks} outside the CUDA limits (X ≤ 2³¹−1, Y and Z ≤ 65535, all ≥ 1)");
@@ -184,11 +163,10 @@ public sealed unsafe class CudaRuntime : IGpuRuntime
         slots = (byte*)(((nuint)slots + 7) & ~(nuint)7);
         void** pointers = stackalloc void*[Math.Max(count, 1)];
         WriteParameters(args, slots, pointers);
-        var stream = CurrentStream;
         _device.Context.MakeCurrent();
         CuDriver.cuLaunchKernel(new CuFunction(fn.Handle), (uint)blocks.X, (uint)blocks.Y, (uint)blocks.Z, (uint)threads, 1, 1, 0,
-            stream.Handle, pointers, null).Check($"cuLaunchKernel({op}, grid {blocks}, {threads} threads)");
-        if (SyncEachLaunch) CuDriver.cuStreamSynchronize(stream.Handle).Check($"cuStreamSynchronize after {op}");
+            s.Handle, pointers, null).Check($"cuLaunchKernel({op}, grid {blocks}, {threads} threads)");
+        if (SyncEachLaunch) CuDriver.cuStreamSynchronize(s.Handle).Check($"cuStreamSynchronize after {op}");
     }
 
     /// <summary>Unloads every module (the device is shutting down).</summary>

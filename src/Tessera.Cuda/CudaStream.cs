@@ -60,12 +60,14 @@ public sealed class CudaStream : IStream
         if (Volatile.Read(ref _disposed) != 0) throw new TesseraDisposedException(op, "CUDA stream");
     }
 
-    /// <summary>Waits for the stream's work and destroys it (the device's default stream is only synchronised).</summary>
+    /// <summary>Waits for the stream's work and destroys it, releasing the state of its kernels (the device's default
+    /// stream is not destroyed).</summary>
     public void Dispose()
     {
         if (!_owned) return;
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Device.Context.DestroyStream(Handle);
+        Device.Retire(this);
     }
 
     public override string ToString() => $"CudaStream({Device.Id}, 0x{Handle.Value:x})";

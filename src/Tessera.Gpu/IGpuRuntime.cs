@@ -23,19 +23,19 @@ public sealed class GpuFunction(string family, string name, nint handle)
     public override string ToString() => $"{Family}/{Name}";
 }
 
-/// <summary>What the shared GPU kernels need from a CUDA or OpenCL runtime: compiled functions and ordered launches.</summary>
+/// <summary>What the shared GPU kernels need from a CUDA or OpenCL runtime: compiled functions and launches on a named
+/// stream. The runtime holds no current stream: every launch says where it goes (a <see cref="GpuKernels"/> object is
+/// bound to one stream and passes it).</summary>
 public interface IGpuRuntime
 {
     GpuDialect Dialect { get; }
     IDevice Device { get; }
 
-    /// <summary>The stream launches go to (the device's default stream unless an executor set another).</summary>
-    IStream Stream { get; set; }
-
     /// <summary>The kernel <paramref name="name"/> of <paramref name="family"/> (kernels/portable/&lt;family&gt;.h),
     /// compiling the family's program for this device on first use.</summary>
     GpuFunction Function(string family, string name);
 
-    /// <summary>Enqueues <paramref name="fn"/> on <see cref="Stream"/> with <paramref name="threads"/> threads per block.</summary>
-    void Launch(GpuFunction fn, GpuDim blocks, int threads, ReadOnlySpan<GpuArg> args);
+    /// <summary>Enqueues <paramref name="fn"/> on <paramref name="stream"/> (a stream of <see cref="Device"/>) on a grid of
+    /// <paramref name="blocks"/> with <paramref name="threads"/> threads per block.</summary>
+    void Launch(GpuFunction fn, IStream stream, GpuDim blocks, int threads, ReadOnlySpan<GpuArg> args);
 }

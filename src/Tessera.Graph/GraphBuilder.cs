@@ -49,7 +49,8 @@ public sealed partial class GraphBuilder
     public Value? ValueOf(Tensor t) => _bound.GetValueOrDefault(t);
 
     /// <summary>Adds a node running <paramref name="op"/> on <paramref name="inputs"/> (null for absent optional
-    /// inputs is not allowed here: ops with optional inputs take fewer inputs) and returns its outputs.</summary>
+    /// inputs is not allowed here: ops with optional inputs take fewer inputs) and returns its outputs. The node keeps
+    /// the op resolved for its inputs (<see cref="GraphOp.Resolve"/>); a mistake is reported here, naming the node.</summary>
     public Value[] Apply(GraphOp op, string? name, params Value[] inputs)
     {
         string nodeName = UniqueName(name ?? op.Kind);
@@ -58,6 +59,7 @@ public sealed partial class GraphBuilder
             if (v is null) throw new TesseraArgumentException(nodeName, $"input {i}", "is null");
             if (!Graph.Values.Contains(v)) throw new TesseraArgumentException(nodeName, $"input {i}", $"{v} belongs to another graph");
         }
+        op = op.Resolve(nodeName, inputs);
         var specs = op.Infer(nodeName, inputs);
         var node = Graph.AddNode(nodeName, op, inputs);
         node.Outputs = specs.Select((s, i) => Graph.AddValue(specs.Length == 1 ? nodeName : $"{nodeName}:{i}", s.Shape, s.DType, ValueKind.Intermediate, node, i)).ToArray();

@@ -33,6 +33,10 @@ public sealed class Value
     public string Name { get; }
     public Shape Shape { get; }
     public DType DType { get; }
+
+    /// <summary>Shape and dtype, as the argument rules (<see cref="Kernels.ShapeRules"/>) take them.</summary>
+    public TensorSpec Spec => new(Shape, DType);
+
     public ValueKind Kind { get; }
 
     /// <summary>The node that computes this value (null for inputs, parameters, state and constants).</summary>

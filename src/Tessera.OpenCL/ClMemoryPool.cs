@@ -1,14 +1,16 @@
-using System.Numerics;
 using Tessera.Devices;
+using Tessera.Memory;
 using Tessera.OpenCL.Interop;
 
 namespace Tessera.OpenCL;
 
-/// <summary>Caching pool of cl_mem buffers. OpenCL has no pointer arithmetic on buffers, so blocks are never split: each
-/// lease is one cl_mem of a size class (the request rounded up to an eighth of its power of two, at least 256 bytes)
-/// and goes back to its class's free list on return. Reuse is ordered by the in-order queue a buffer was leased for;
-/// a buffer also used on another queue (<see cref="RecordUse"/>) waits for that queue before it is reused. When the
-/// driver runs out, the cache is released and the allocation retried once. Thread-safe.</summary>
+/// <summary>Caching pool of cl_mem buffers: the size-class pool (<see cref="SizeClassPool"/>) over clCreateBuffer.
+/// OpenCL has no pointer arithmetic on buffers, so blocks are never split: each lease is one cl_mem of a size class
+/// (the request rounded up to an eighth of its power of two, at least 256 bytes) and goes back to the free list of its
+/// class and queue on return. Reuse is ordered by the in-order queue a buffer was leased for (a buffer returned on one
+/// queue is not handed to another while that queue may still use it); a buffer also used on another queue
+/// (<see cref="RecordUse"/>) waits for that queue before it is reused. When the driver runs out, the queues are
+/// finished, the cache is released and the allocation retried once. Thread-safe.</summary>
 public sealed unsafe class ClMemoryPool : IMemoryPool
 {
     /// <summary>Bytes of the guard band behind every buffer when <see cref="Guarded"/> is on.</summary>
@@ -17,76 +19,42 @@ public sealed unsafe class ClMemoryPool : IMemoryPool
     /// <summary>The byte pattern of guard bands.</summary>
     public const byte GuardPattern = 0xA5;
 
+    /// <summary>The smallest size class.</summary>
+    public const int MinClass = 256;
+
     /// <summary>Debug mode (environment <c>TESSERA_OPENCL_GUARD=1</c>): every buffer gets a guard band of
     /// <see cref="GuardBytes"/> behind its size class, filled with <see cref="GuardPattern"/>; the runtime checks the
     /// bands of a launch's buffers after the launch and names the kernel that wrote past the end. On CPU drivers
     /// (POCL) such a write would otherwise corrupt the host heap and surface later, far from its cause.</summary>
     public static bool Guarded { get; internal set; } = Environment.GetEnvironmentVariable("TESSERA_OPENCL_GUARD") == "1";
 
-    private readonly Dictionary<nint, long> _guardAt = new();
-    private readonly HashSet<nint> _live = new();            // every cl_mem this pool created and still holds
-
     private const string Op = "ClMemoryPool.Rent";
     private readonly ClDevice _device;
+    private readonly SizeClassPool _pool;
     private readonly object _gate = new();
-    private readonly Dictionary<long, Stack<nint>> _free = new();
+    private readonly Dictionary<nint, long> _guardAt = new();  // guarded buffers: where the band starts
+    private readonly HashSet<nint> _live = new();             // every cl_mem this pool created and still holds
     private readonly Dictionary<nint, List<ClQueue>> _usedElsewhere = new();
-    private long _current, _peak, _reserved, _allocations, _rents, _hits, _releases;
 
-    internal ClMemoryPool(ClDevice device) => _device = device;
+    internal ClMemoryPool(ClDevice device)
+    {
+        _device = device;
+        _pool = new SizeClassPool(new Buffers(this), MinClass, nameof(ClMemoryPool),
+            $"device memory ({device.Info.GlobalMemory} bytes on {device.Info.Name})", device.FinishQueues);
+    }
 
     /// <summary>The size class of a request in bytes.</summary>
-    public static long SizeClass(long bytes)
-    {
-        if (bytes <= 256) return 256;
-        ulong pow = BitOperations.RoundUpToPowerOf2((ulong)bytes);
-        long step = Math.Max(256, (long)(pow / 8));
-        return (bytes + step - 1) / step * step;
-    }
+    public static long SizeClass(long bytes) => SizeClassPool.SizeClass(bytes, MinClass);
 
     public DeviceBuffer Rent(long bytes, IStream? stream = null)
     {
-        if (bytes < 0) throw new TesseraArgumentException(Op, nameof(bytes), $"negative size {bytes}");
         if (bytes > _device.Info.MaxAllocation)
             throw new TesseraOutOfMemoryException(Op, $"request of {bytes} bytes exceeds the device's largest allocation ({_device.Info.MaxAllocation} bytes, CL_DEVICE_MAX_MEM_ALLOC_SIZE)");
-        long size = SizeClass(bytes);
-        nint mem = 0;
-        lock (_gate)
-        {
-            _rents++;
-            if (_free.TryGetValue(size, out var stack) && stack.Count > 0) { mem = stack.Pop(); _hits++; }
-        }
-        if (mem == 0) mem = Allocate(size);
-        else if (HasGuard(mem)) WriteGuard(mem, size); // a fresh band, so a report always names the launch that wrote it
-        lock (_gate)
-        {
-            _current += size;
-            if (_current > _peak) _peak = _current;
-        }
-        return new DeviceBuffer(this, mem, bytes, size, stream ?? _device.DefaultStream);
-    }
-
-    private nint Allocate(long size)
-    {
-        int err;
-        long physical = Guarded ? size + GuardBytes : size;
-        nint mem = Cl.clCreateBuffer(_device.Context, Cl.CL_MEM_READ_WRITE, (nuint)physical, null, &err);
-        if (err is Cl.CL_MEM_OBJECT_ALLOCATION_FAILURE or Cl.CL_OUT_OF_RESOURCES or Cl.CL_OUT_OF_HOST_MEMORY)
-        {
-            ReleaseCached();
-            mem = Cl.clCreateBuffer(_device.Context, Cl.CL_MEM_READ_WRITE, (nuint)physical, null, &err);
-            if (err != Cl.CL_SUCCESS)
-                throw new TesseraOutOfMemoryException(Op, $"out of device memory: requested {size} bytes; pool holds {Stats.ReservedBytes} bytes, " +
-                    $"{Stats.CurrentBytes} leased; device has {_device.Info.GlobalMemory} bytes ({ClCheck.Name(err)})");
-        }
-        err.Check($"clCreateBuffer(size: {size})");
-        lock (_gate) { _allocations++; _reserved += size; _live.Add(mem); }
-        if (Guarded)
-        {
-            WriteGuard(mem, size);
-            lock (_gate) _guardAt[mem] = size;
-        }
-        return mem;
+        var queue = _device.Queue(stream, Op);
+        var block = _pool.Rent(bytes, queue.PoolId);
+        nint mem = (nint)block.Address;
+        if (!block.Fresh && HasGuard(mem)) WriteGuard(mem, block.Size); // a fresh band, so a report always names the launch that wrote it
+        return new DeviceBuffer(this, mem, bytes, block.Size, queue);
     }
 
     public void RecordUse(DeviceBuffer buffer, IStream stream)
@@ -103,14 +71,14 @@ public sealed unsafe class ClMemoryPool : IMemoryPool
     {
         List<ClQueue>? others;
         lock (_gate) _usedElsewhere.Remove(buffer.Handle, out others);
-        if (others != null) foreach (var q in others) q.Synchronize();
-        lock (_gate)
-        {
-            _current -= buffer.ReservedBytes;
-            if (!_free.TryGetValue(buffer.ReservedBytes, out var stack)) _free[buffer.ReservedBytes] = stack = new Stack<nint>();
-            stack.Push(buffer.Handle);
-        }
+        if (others != null) foreach (var q in others) if (!q.IsDisposed) q.Synchronize();
+        // A queue that is gone has finished its work: its buffers are idle and serve the default queue.
+        var owner = buffer.Stream is ClQueue { IsDisposed: false } bq ? bq : (ClQueue)_device.DefaultStream;
+        _pool.Return(new PooledBlock((ulong)buffer.Handle, buffer.ReservedBytes, owner.PoolId, Fresh: false));
     }
+
+    /// <summary>A queue is going away (its work has finished): its cached buffers serve the default queue from now on.</summary>
+    internal void Retire(ClQueue queue) => _pool.MoveCached(queue.PoolId, ((ClQueue)_device.DefaultStream).PoolId);
 
     /// <summary>True when <paramref name="mem"/> is a cl_mem of this pool (a launch's check that a buffer argument
     /// belongs to this device: another device's handle would be undefined behaviour in the driver).</summary>
@@ -144,27 +112,43 @@ public sealed unsafe class ClMemoryPool : IMemoryPool
         return $"byte {bad} past the end of a {at}-byte buffer was overwritten (0x{band[bad]:x2})";
     }
 
-    public MemoryPoolStats Stats
-    {
-        get { lock (_gate) return new MemoryPoolStats(_current, _peak, _reserved, _allocations, _rents, _hits, _releases); }
-    }
+    public MemoryPoolStats Stats => _pool.Stats;
 
-    public void ReleaseCached()
+    public void ReleaseCached() => _pool.ReleaseCached();
+
+    /// <summary>cl_mem buffers of the device's context (with a guard band behind each in guarded mode).</summary>
+    private sealed class Buffers(ClMemoryPool pool) : IRawAllocator
     {
-        _device.DefaultStream.Synchronize();
-        lock (_gate)
+        public bool TryAllocate(long bytes, out ulong address)
         {
-            foreach (var (size, stack) in _free)
-                while (stack.Count > 0)
-                {
-                    nint m = stack.Pop();
-                    _guardAt.Remove(m);
-                    _live.Remove(m);
-                    Cl.clReleaseMemObject(m).Check("clReleaseMemObject");
-                    _reserved -= size;
-                    _releases++;
-                }
-            _free.Clear();
+            int err;
+            bool guarded = Guarded;
+            long physical = guarded ? bytes + GuardBytes : bytes;
+            nint mem = Cl.clCreateBuffer(pool._device.Context, Cl.CL_MEM_READ_WRITE, (nuint)physical, null, &err);
+            address = 0;
+            if (err is Cl.CL_MEM_OBJECT_ALLOCATION_FAILURE or Cl.CL_OUT_OF_RESOURCES or Cl.CL_OUT_OF_HOST_MEMORY) return false;
+            err.Check($"clCreateBuffer(size: {bytes})");
+            lock (pool._gate)
+            {
+                pool._live.Add(mem);
+                if (guarded) pool._guardAt[mem] = bytes;
+            }
+            if (guarded) pool.WriteGuard(mem, bytes);
+            address = (ulong)mem;
+            return true;
         }
+
+        public void Free(ulong address)
+        {
+            nint mem = (nint)address;
+            lock (pool._gate)
+            {
+                pool._guardAt.Remove(mem);
+                pool._live.Remove(mem);
+            }
+            Cl.clReleaseMemObject(mem).Check("clReleaseMemObject");
+        }
+
+        public long DeviceFreeBytes => -1;
     }
 }

@@ -17,19 +17,11 @@ internal sealed unsafe class ClRuntime : IGpuRuntime, IDisposable
     private readonly ClDevice _device;
     private readonly ConcurrentDictionary<string, Lazy<nint>> _programs = new();
     private readonly ConcurrentDictionary<(string, string), GpuFunction> _functions = new();
-    private IStream? _stream;
 
     public ClRuntime(ClDevice device) => _device = device;
 
     public GpuDialect Dialect => GpuDialect.OpenCL;
     public IDevice Device => _device;
-
-    public IStream Stream
-    {
-        get => _stream ?? _device.DefaultStream;
-        set => _stream = value is ClQueue q && ReferenceEquals(q.Device, _device) ? q
-            : throw new TesseraDeviceException("ClRuntime.Stream", nameof(value), $"the stream does not belong to {_device.Id}");
-    }
 
     /// <summary>Where built program binaries are kept.</summary>
     public static string CacheDirectory
@@ -148,12 +140,12 @@ internal sealed unsafe class ClRuntime : IGpuRuntime, IDisposable
         try { File.Delete(path); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
-    public void Launch(GpuFunction fn, GpuDim blocks, int threads, ReadOnlySpan<GpuArg> args)
+    public void Launch(GpuFunction fn, IStream stream, GpuDim blocks, int threads, ReadOnlySpan<GpuArg> args)
     {
+        var queue = _device.Queue(stream, fn.ToString());
         for (int i = 0; i < args.Length; i++)
             if (args[i].Kind is GpuArgKind.Tensor or GpuArgKind.View or GpuArgKind.Buffer && !_device.Memory.Owns(args[i].Buffer))
                 throw new TesseraDeviceException($"{fn}", $"argument {i}", $"is not memory of {_device.Id} (a tensor of another device?)");
-        var queue = ((ClQueue)Stream).Handle;
         nint kernel = fn.Handle;
         lock (fn.Gate) // a cl_kernel holds its arguments until the enqueue
         {
@@ -194,16 +186,16 @@ internal sealed unsafe class ClRuntime : IGpuRuntime, IDisposable
             global[0] = (nuint)(blocks.X * threads); global[1] = (nuint)blocks.Y; global[2] = (nuint)blocks.Z;
             local[0] = (nuint)threads; local[1] = 1; local[2] = 1;
             uint dims = blocks.Z > 1 ? 3u : blocks.Y > 1 ? 2u : 1u;
-            int r = Cl.clEnqueueNDRangeKernel(queue, kernel, dims, null, global, local, 0, null, null);
+            int r = Cl.clEnqueueNDRangeKernel(queue.Handle, kernel, dims, null, global, local, 0, null, null);
             if (r != Cl.CL_SUCCESS) throw ClCheck.Error(r, $"clEnqueueNDRangeKernel({fn}, blocks {blocks}, {threads} threads)");
         }
-        if (ClMemoryPool.Guarded) CheckGuards(fn, blocks, args); // buffers allocated while guarded carry a band
+        if (ClMemoryPool.Guarded) CheckGuards(fn, queue, blocks, args); // buffers allocated while guarded carry a band
     }
 
     /// <summary>Guarded mode: after the launch, every buffer argument's guard band must be intact.</summary>
-    private void CheckGuards(GpuFunction fn, GpuDim blocks, ReadOnlySpan<GpuArg> args)
+    private void CheckGuards(GpuFunction fn, ClQueue queue, GpuDim blocks, ReadOnlySpan<GpuArg> args)
     {
-        Cl.clFinish(((ClQueue)Stream).Handle).Check("clFinish");
+        queue.Synchronize();
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i].Kind is not (GpuArgKind.Tensor or GpuArgKind.View or GpuArgKind.Buffer)) continue;

@@ -18,13 +18,20 @@ public interface IDevice : IDisposable
     IEvent CreateEvent(bool timing = false);
     IMemoryPool Memory { get; }
 
-    /// <summary>The kernels of this device (every op of the catalog).</summary>
+    /// <summary>The kernels of this device (every op of the catalog), launching on <see cref="DefaultStream"/>.</summary>
     IKernels Kernels { get; }
 
-    /// <summary>Copies host bytes into a device buffer at a byte offset, ordered on <paramref name="stream"/>.</summary>
+    /// <summary>The kernels that launch on <paramref name="stream"/>, a stream of this device (a backend is a stream: work
+    /// on different streams may run at once). The same object for the same stream; <see cref="Kernels"/> for the default
+    /// stream. Scratch memory of those kernels is ordered on that stream.</summary>
+    IKernels KernelsOn(IStream stream);
+
+    /// <summary>Copies host bytes into a device buffer at a byte offset, ordered on <paramref name="stream"/> (null: the
+    /// default stream).</summary>
     void CopyFromHost(ReadOnlySpan<byte> source, DeviceBuffer destination, long byteOffset, IStream? stream = null);
 
-    /// <summary>Copies device bytes to the host; returns when the bytes are in <paramref name="destination"/>.</summary>
+    /// <summary>Copies device bytes to the host after the work queued on <paramref name="stream"/> (null: the default
+    /// stream); returns when the bytes are in <paramref name="destination"/>.</summary>
     void CopyToHost(DeviceBuffer source, long byteOffset, Span<byte> destination, IStream? stream = null);
 
     /// <summary>True when the device runs <paramref name="op"/> for <paramref name="dtype"/>.</summary>

@@ -6,8 +6,9 @@ namespace Tessera.Devices;
 public interface IGraphCapture
 {
     /// <summary>Runs <paramref name="enqueue"/> with <paramref name="stream"/> in capture mode and returns the recorded
-    /// work. Nothing runs during capture; memory released inside <paramref name="enqueue"/> is held by the result until
-    /// it is disposed, so replays never race with other users of that memory.</summary>
+    /// work: what <paramref name="enqueue"/> launches with the kernels bound to <paramref name="stream"/>
+    /// (<see cref="IDevice.KernelsOn"/>). Nothing runs during capture; memory released inside <paramref name="enqueue"/>
+    /// is held by the result until it is disposed, so replays never race with other users of that memory.</summary>
     IReplayableWork Capture(IStream stream, Action enqueue);
 }
 

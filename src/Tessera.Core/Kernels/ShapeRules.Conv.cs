@@ -59,6 +59,90 @@ public static partial class ShapeRules
         return Shape.Create(op, [x[0], x[1], oh, ow]);
     }
 
+    /// <summary>y = conv2d(x, w) + bias: Float32 x, w and bias, shapes and parameters per
+    /// <see cref="Conv2d(Shape, Shape, Conv2dParams, string)"/>, bias [O]. Returns y's shape.</summary>
+    public static Shape Conv2d(string op, TensorSpec x, TensorSpec w, TensorSpec? bias, Conv2dParams p)
+    {
+        Check.Float32(op, "x", x);
+        Check.Float32(op, "w", w);
+        var y = Conv2d(x.Shape, w.Shape, p, op);
+        if (bias is { } b)
+        {
+            Check.Float32(op, "bias", b);
+            Check.Shape(op, "bias", b, new Shape(w.Shape[0]));
+        }
+        return y;
+    }
+
+    /// <summary>dx of a convolution: Float32 dy and w, dy of the shape conv2d gives an input of <paramref name="xShape"/>.</summary>
+    public static Shape Conv2dBackwardData(string op, TensorSpec dy, TensorSpec w, Shape xShape, Conv2dParams p)
+    {
+        Check.Float32(op, "dy", dy);
+        Check.Float32(op, "w", w);
+        Check.Shape(op, "dy", dy, Conv2d(xShape, w.Shape, p, op));
+        return xShape;
+    }
+
+    /// <summary>dw of a convolution: Float32 x and dy, dy of the shape conv2d gives x and a weight of <paramref name="wShape"/>.</summary>
+    public static Shape Conv2dBackwardWeight(string op, TensorSpec x, TensorSpec dy, Shape wShape, Conv2dParams p)
+    {
+        Check.Float32(op, "x", x);
+        Check.Float32(op, "dy", dy);
+        Check.Shape(op, "dy", dy, Conv2d(x.Shape, wShape, p, op));
+        return wShape;
+    }
+
+    /// <summary>db of a convolution: dy is Float32 [N, O, OH, OW]; returns [O].</summary>
+    public static Shape Conv2dBackwardBias(string op, TensorSpec dy)
+    {
+        Check.Float32(op, "dy", dy);
+        Check.Rank(op, "dy", dy, 4);
+        return new Shape(dy.Shape[1]);
+    }
+
+    /// <summary>2-D max pooling: x is Float32 (shapes and window per <see cref="Pool2d(Shape, Pool2dParams, string)"/>);
+    /// returns the shape of y and of the indices.</summary>
+    public static Shape MaxPool2d(string op, TensorSpec x, Pool2dParams p)
+    {
+        Check.Float32(op, "x", x);
+        return Pool2d(x.Shape, p, op);
+    }
+
+    /// <summary>dx of max pooling: Float32 dy and Int64 indices, both of the pooled shape of <paramref name="xShape"/>.</summary>
+    public static Shape MaxPool2dBackward(string op, TensorSpec dy, TensorSpec indices, Shape xShape, Pool2dParams p)
+    {
+        Check.Float32(op, "dy", dy);
+        Check.DType(op, "indices", indices, DType.Int64);
+        var y = Pool2d(xShape, p, op);
+        Check.Shape(op, "dy", dy, y);
+        Check.Shape(op, "indices", indices, y);
+        return xShape;
+    }
+
+    /// <summary>2-D average pooling: x is Float32, no dilation (window per <see cref="Pool2d(Shape, Pool2dParams, string)"/>);
+    /// returns y's shape.</summary>
+    public static Shape AvgPool2d(string op, TensorSpec x, Pool2dParams p)
+    {
+        Check.Float32(op, "x", x);
+        CheckAvgPoolNoDilation(op, p);
+        return Pool2d(x.Shape, p, op);
+    }
+
+    /// <summary>dx of average pooling: dy is Float32 of the pooled shape of <paramref name="xShape"/>.</summary>
+    public static Shape AvgPool2dBackward(string op, TensorSpec dy, Shape xShape, Pool2dParams p)
+    {
+        Check.Float32(op, "dy", dy);
+        CheckAvgPoolNoDilation(op, p);
+        Check.Shape(op, "dy", dy, Pool2d(xShape, p, op));
+        return xShape;
+    }
+
+    private static void CheckAvgPoolNoDilation(string op, Pool2dParams p)
+    {
+        if (p.DilationH != 1 || p.DilationW != 1)
+            throw new TesseraArgumentException(op, "p", $"average pooling takes no dilation, got {p.DilationH}×{p.DilationW}");
+    }
+
     private static void CheckConv2dParams(Conv2dParams p, string op)
     {
         if (p.StrideH < 1 || p.StrideW < 1) throw new TesseraArgumentException(op, "p", $"strides must be positive, got {p.StrideH}×{p.StrideW}");

@@ -1,6 +1,5 @@
 namespace Tessera.Kernels;
 
-/// <summary>Output-shape inference shared by the eager facade and the graph executor.</summary>
 public static partial class ShapeRules
 {
     /// <summary>Shape of c = op(a)·op(b): a [..., M, K] ([..., K, M] when TransA), b [..., K, N] ([..., N, K] when
@@ -42,6 +41,57 @@ public static partial class ShapeRules
         var dims = x.ToArray();
         dims[^1] = w[0];
         return Shape.Create(op, dims);
+    }
+
+    /// <summary>c = Alpha·op(a)·op(b) + bias: Float32 a, b and bias; the shapes per <see cref="Gemm(Shape, Shape, GemmParams, string)"/>
+    /// and the bias broadcasting to c. Returns c's shape.</summary>
+    public static Shape Gemm(string op, TensorSpec a, TensorSpec b, TensorSpec? bias, GemmParams p)
+    {
+        Check.Float32(op, "a", a);
+        Check.Float32(op, "b", b);
+        var c = Gemm(a.Shape, b.Shape, p, op);
+        if (bias is { } bs)
+        {
+            Check.Float32(op, "bias", bs);
+            ExpandsTo(op, "bias", bs.Shape, c);
+        }
+        return c;
+    }
+
+    /// <summary>NumPy matmul of Float32 a and b (shapes per <see cref="MatMul(Shape, Shape, string)"/>); returns c's shape.</summary>
+    public static Shape MatMul(string op, TensorSpec a, TensorSpec b)
+    {
+        Check.Float32(op, "a", a);
+        Check.Float32(op, "b", b);
+        return MatMul(a.Shape, b.Shape, op);
+    }
+
+    /// <summary>Gradients of matmul: the forward rule holds and dc is Float32 of c's shape (returned).</summary>
+    public static Shape MatMulBackward(string op, TensorSpec a, TensorSpec b, TensorSpec dc)
+    {
+        var c = MatMul(op, a, b);
+        Check.Float32(op, "dc", dc);
+        Check.Shape(op, "dc", dc, c);
+        return c;
+    }
+
+    /// <summary>y = x·wᵀ + bias: Float32 x, w and bias (shapes per <see cref="Linear(Shape, Shape, Shape?, string)"/>);
+    /// returns y's shape.</summary>
+    public static Shape Linear(string op, TensorSpec x, TensorSpec w, TensorSpec? bias)
+    {
+        Check.Float32(op, "x", x);
+        Check.Float32(op, "w", w);
+        if (bias is { } b) Check.Float32(op, "bias", b);
+        return Linear(x.Shape, w.Shape, bias?.Shape, op);
+    }
+
+    /// <summary>Gradients of linear: the forward rule holds (without bias) and dy is Float32 of y's shape (returned).</summary>
+    public static Shape LinearBackward(string op, TensorSpec x, TensorSpec w, TensorSpec dy)
+    {
+        var y = Linear(op, x, w, null);
+        Check.Float32(op, "dy", dy);
+        Check.Shape(op, "dy", dy, y);
+        return y;
     }
 
     private static int[] MatMulBatchBroadcast(Shape a, Shape b, string op)

@@ -1,13 +1,54 @@
 namespace Tessera.Kernels;
 
-/// <summary>Shape inference and argument rules shared by the eager facade and the graph executor.</summary>
 public static partial class ShapeRules
 {
+    /// <summary>One SGD step: Float32 param and grad of one shape; hyper-parameters per <see cref="CheckSgd"/>.</summary>
+    public static void SgdStep(string op, TensorSpec param, TensorSpec grad, SgdParams p)
+    {
+        OptimizerTensors(op, ("param", param), ("grad", grad));
+        CheckSgd(op, p);
+    }
+
+    /// <summary>One momentum-SGD step: Float32 param, grad and velocity of one shape; hyper-parameters per
+    /// <see cref="CheckMomentum"/>.</summary>
+    public static void MomentumStep(string op, TensorSpec param, TensorSpec grad, TensorSpec velocity, MomentumParams p)
+    {
+        OptimizerTensors(op, ("param", param), ("grad", grad), ("velocity", velocity));
+        CheckMomentum(op, p);
+    }
+
+    /// <summary>One Adam/AdamW step: Float32 param, grad, m and v of one shape; hyper-parameters per <see cref="CheckAdam"/>.</summary>
+    public static void AdamStep(string op, TensorSpec param, TensorSpec grad, TensorSpec m, TensorSpec v, AdamParams p)
+    {
+        OptimizerTensors(op, ("param", param), ("grad", grad), ("m", m), ("v", v));
+        CheckAdam(op, p);
+    }
+
+    /// <summary>The tensors of one optimizer step, named: the parameter, its gradient, then the states. All are Float32
+    /// of the parameter's shape.</summary>
+    public static void OptimizerTensors(string op, params (string Name, TensorSpec Spec)[] tensors)
+    {
+        var (pName, param) = tensors[0];
+        var (gName, grad) = tensors[1];
+        Check.Float32(op, pName, param);
+        Check.Float32(op, gName, grad);
+        if (grad.Shape != param.Shape)
+            throw new TesseraShapeException(op, gName, $"shape {grad.Shape} differs from {pName} {param.Shape}");
+        for (int i = 2; i < tensors.Length; i++)
+        {
+            var (name, s) = tensors[i];
+            if (s.DType != DType.Float32)
+                throw new TesseraDTypeException(op, name, $"optimizer state must be Float32 like {pName}, got {s.DType} (shape {s.Shape})");
+            if (s.Shape != param.Shape)
+                throw new TesseraShapeException(op, name, $"optimizer state shape {s.Shape} differs from {pName} {param.Shape}");
+        }
+    }
+
     /// <summary>Throws a <see cref="TesseraArgumentException"/> naming <paramref name="op"/> when an SGD
     /// hyper-parameter is not finite or out of range.</summary>
     public static void CheckSgd(string op, SgdParams p)
     {
-        NonNegativeFinite(op, nameof(p.LearningRate), p.LearningRate);
+        Check.NonNegativeFinite(op, nameof(p.LearningRate), p.LearningRate);
         Check.Finite(op, nameof(p.WeightDecay), p.WeightDecay);
     }
 
@@ -15,11 +56,11 @@ public static partial class ShapeRules
     /// dampening; ONNX: Step = T ≥ 0, DecayFactor ≥ 0).</summary>
     public static void CheckMomentum(string op, MomentumParams p)
     {
-        NonNegativeFinite(op, nameof(p.LearningRate), p.LearningRate);
-        NonNegativeFinite(op, nameof(p.Momentum), p.Momentum);
+        Check.NonNegativeFinite(op, nameof(p.LearningRate), p.LearningRate);
+        Check.NonNegativeFinite(op, nameof(p.Momentum), p.Momentum);
         Check.Finite(op, nameof(p.Dampening), p.Dampening);
         Check.Finite(op, nameof(p.WeightDecay), p.WeightDecay);
-        NonNegativeFinite(op, nameof(p.DecayFactor), p.DecayFactor);
+        Check.NonNegativeFinite(op, nameof(p.DecayFactor), p.DecayFactor);
         if (p.Mode == OptimizerMode.PyTorch)
         {
             if (p.Step < 1) throw new TesseraArgumentException(op, nameof(p.Step), $"PyTorch mode counts steps from 1, got {p.Step}");
@@ -37,12 +78,12 @@ public static partial class ShapeRules
     /// <summary>Hyper-parameter rules of Adam/AdamW (PyTorch: Step ≥ 1; ONNX: Step = T ≥ 0, not decoupled).</summary>
     public static void CheckAdam(string op, AdamParams p)
     {
-        NonNegativeFinite(op, nameof(p.LearningRate), p.LearningRate);
+        Check.NonNegativeFinite(op, nameof(p.LearningRate), p.LearningRate);
         if (!(p.Beta1 >= 0 && p.Beta1 < 1)) throw new TesseraArgumentException(op, nameof(p.Beta1), $"must be in [0, 1), got {p.Beta1}");
         if (!(p.Beta2 >= 0 && p.Beta2 < 1)) throw new TesseraArgumentException(op, nameof(p.Beta2), $"must be in [0, 1), got {p.Beta2}");
-        NonNegativeFinite(op, nameof(p.Epsilon), p.Epsilon);
+        Check.NonNegativeFinite(op, nameof(p.Epsilon), p.Epsilon);
         Check.Finite(op, nameof(p.WeightDecay), p.WeightDecay);
-        NonNegativeFinite(op, nameof(p.DecayFactor), p.DecayFactor);
+        Check.NonNegativeFinite(op, nameof(p.DecayFactor), p.DecayFactor);
         Check.Finite(op, nameof(p.NormCoefficientPost), p.NormCoefficientPost);
         if (p.Mode == OptimizerMode.PyTorch)
         {
@@ -56,10 +97,5 @@ public static partial class ShapeRules
             if (p.Decoupled) throw new TesseraArgumentException(op, nameof(p.Decoupled), "the ONNX Adam operator has no decoupled weight decay (use NormCoefficientPost)");
         }
         else throw new TesseraArgumentException(op, nameof(p.Mode), $"unknown mode {(int)p.Mode}");
-    }
-
-    private static void NonNegativeFinite(string op, string name, float value)
-    {
-        if (!float.IsFinite(value) || value < 0) throw new TesseraArgumentException(op, name, $"must be finite and ≥ 0, got {value}");
     }
 }

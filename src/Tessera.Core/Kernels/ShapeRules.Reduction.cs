@@ -2,9 +2,34 @@ namespace Tessera.Kernels;
 
 public static partial class ShapeRules
 {
-    /// <summary>Normalised reduction parameters: axes in [0, rank), sorted, distinct (empty or null = every axis).</summary>
-    public static ReduceParams Reduction(string op, Shape x, ReadOnlySpan<int> axes, bool keepDims) =>
-        new(Check.Axes(op, axes, x.Rank), keepDims);
+    /// <summary>y = reduce(x) over <paramref name="axes"/> (empty: every axis; negative axes count from the end): x is
+    /// Float32, the axes are in range and distinct, and Max/Min do not fold zero elements into a non-empty output.
+    /// Returns the normalised parameters (axes in [0, rank), ascending) and y's shape.</summary>
+    public static (ReduceParams P, Shape Y) Reduce(string op, ReduceOp kind, TensorSpec x, ReadOnlySpan<int> axes, bool keepDims)
+    {
+        Check.Float32(op, "x", x);
+        var p = new ReduceParams(Check.Axes(op, axes, x.Shape.Rank), keepDims);
+        var y = ReduceShape(x.Shape, p);
+        if (kind is ReduceOp.Max or ReduceOp.Min && ReducedCount(x.Shape, p) == 0 && x.Shape.ElementCount == 0 && y.ElementCount > 0)
+            throw new TesseraShapeException(op, "x", $"cannot take the {kind} of zero elements (shape {x.Shape}, axes [{string.Join(", ", p.Axes)}])");
+        return (p, y);
+    }
+
+    /// <summary>dx of a reduction: the forward rule holds; dy and (when given) the forward output y are Float32 of y's
+    /// shape. Returns the normalised parameters and y's shape (dx has x's).</summary>
+    public static (ReduceParams P, Shape Y) ReduceBackward(string op, ReduceOp kind, TensorSpec x, TensorSpec? y, TensorSpec dy,
+        ReadOnlySpan<int> axes, bool keepDims)
+    {
+        var r = Reduce(op, kind, x, axes, keepDims);
+        Check.Float32(op, "dy", dy);
+        Check.Shape(op, "dy", dy, r.Y);
+        if (y is { } ys)
+        {
+            Check.Float32(op, "y", ys);
+            Check.Shape(op, "y", ys, r.Y);
+        }
+        return r;
+    }
 
     /// <summary>Output shape of a reduction: reduced axes become 1 (keepDims) or disappear.</summary>
     public static Shape ReduceShape(Shape x, ReduceParams p)
@@ -28,37 +53,37 @@ public static partial class ShapeRules
         return n;
     }
 
-    /// <summary>Output shape of an arg-reduction along a normalised axis.</summary>
-    public static Shape ArgReduceShape(Shape x, ArgReduceParams p) => ReduceShape(x, new ReduceParams(new[] { p.Axis }, p.KeepDims));
-
-    /// <summary>Validates cross-entropy operands and returns the loss shape ([] for Mean/Sum, [N] for None).
-    /// Logits are [N, C] with C ≥ 1; targets are Int64 [N] (indices) or Float32 [N, C] (probabilities).</summary>
-    public static Shape CrossEntropyShape(string op, Shape logits, Shape target, DType targetDType, CrossEntropyParams p)
+    /// <summary>Int64 index of the maximum along <paramref name="axis"/>: x is Float32 and the axis in range and not
+    /// empty. Returns the normalised parameters and the output shape.</summary>
+    public static (ArgReduceParams P, Shape Y) ArgMax(string op, TensorSpec x, int axis, bool keepDims, bool selectLastIndex)
     {
-        if (logits.Rank != 2) throw new TesseraShapeException(op, "logits", $"expected [N, C], got {logits}");
-        if (logits[1] < 1) throw new TesseraShapeException(op, "logits", $"needs at least one class, got {logits}");
-        if (targetDType == DType.Int64)
-        {
-            if (target.Rank != 1 || target[0] != logits[0])
-                throw new TesseraShapeException(op, "target", $"class indices must be [N] = [{logits[0]}] for logits {logits}, got {target}");
-        }
-        else if (targetDType == DType.Float32)
-        {
-            if (target != logits)
-                throw new TesseraShapeException(op, "target", $"probabilities must have the logits' shape {logits}, got {target}");
-        }
-        else throw new TesseraDTypeException(op, "target", $"expected Int64 class indices or Float32 probabilities, got {targetDType} (shape {target})");
-        if (!(p.LabelSmoothing >= 0f && p.LabelSmoothing <= 1f))
-            throw new TesseraArgumentException(op, "LabelSmoothing", $"must be in [0, 1], got {p.LabelSmoothing}");
-        if (!Enum.IsDefined(p.Reduction)) throw new TesseraArgumentException(op, "Reduction", $"unknown reduction {p.Reduction}");
-        return p.Reduction == LossReduction.None ? new Shape(logits[0]) : Shape.Scalar;
+        Check.Float32(op, "x", x);
+        var p = new ArgReduceParams(x.Shape.Axis(axis, op), keepDims, selectLastIndex);
+        if (x.Shape[p.Axis] == 0) throw new TesseraShapeException(op, "x", $"axis {axis} of {x.Shape} is empty");
+        return (p, ReduceShape(x.Shape, new ReduceParams(new[] { p.Axis }, keepDims)));
     }
 
-    /// <summary>Loss shape of MSE: a's shape for None, [] otherwise.</summary>
-    public static Shape MseLossShape(string op, Shape a, Shape b, LossReduction reduction)
+    /// <summary>Softmax or log-softmax along <paramref name="axis"/>: x is Float32 and the axis in range. Returns the
+    /// normalised parameters (the output has x's shape).</summary>
+    public static SoftmaxParams Softmax(string op, TensorSpec x, int axis, bool log)
     {
-        if (a != b) throw new TesseraShapeException(op, "b", $"must have the shape of a {a}, got {b}");
-        if (!Enum.IsDefined(reduction)) throw new TesseraArgumentException(op, "reduction", $"unknown reduction {reduction}");
-        return reduction == LossReduction.None ? a : Shape.Scalar;
+        Check.Float32(op, "x", x);
+        return new SoftmaxParams(x.Shape.Axis(axis, op), log);
+    }
+
+    /// <summary>dx of softmax from its output y: y and dy are Float32 of one shape and the axis is in range.</summary>
+    public static SoftmaxParams SoftmaxBackward(string op, TensorSpec y, TensorSpec dy, int axis, bool log)
+    {
+        Check.Float32(op, "y", y);
+        Check.Float32(op, "dy", dy);
+        Check.SameShape(op, "dy", dy, "y", y);
+        return new SoftmaxParams(y.Shape.Axis(axis, op), log);
+    }
+
+    /// <summary>Mean or maximum over the spatial axes of NCHW: x has rank 4. Returns the axes reduced ([2, 3]).</summary>
+    public static int[] GlobalPool2d(string op, TensorSpec x)
+    {
+        Check.Rank(op, "x", x, 4);
+        return new[] { 2, 3 };
     }
 }

@@ -26,6 +26,99 @@ public static partial class ShapeRules
         return Shape.Create(op, dims);
     }
 
+    /// <summary>Concatenation: at least one input, all of one dtype, shapes per
+    /// <see cref="Concat(string, IReadOnlyList{Shape}, int, out int)"/>. Returns the normalised axis and y's shape.</summary>
+    public static (int Axis, Shape Y) Concat(string op, IReadOnlyList<TensorSpec> inputs, int axis)
+    {
+        if (inputs.Count == 0) throw new TesseraArgumentException(op, "inputs", "at least one input is needed");
+        var dtype = inputs[0].DType;
+        var shapes = new Shape[inputs.Count];
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            if (inputs[i].DType != dtype)
+                throw new TesseraDTypeException(op, $"inputs[{i}]", $"dtype {inputs[i].DType} differs from inputs[0] ({dtype})");
+            shapes[i] = inputs[i].Shape;
+        }
+        var y = Concat(op, shapes, axis, out int a);
+        return (a, y);
+    }
+
+    /// <summary>Gradients of concatenation: dy has the shape of the concatenated <paramref name="shapes"/>. Returns the
+    /// normalised axis.</summary>
+    public static int ConcatBackward(string op, TensorSpec dy, IReadOnlyList<Shape> shapes, int axis)
+    {
+        var expected = Concat(op, shapes, axis, out int a);
+        if (dy.Shape != expected)
+            throw new TesseraShapeException(op, "dy", $"expected {expected} (the concatenation of the input shapes), got {dy.Shape}");
+        return a;
+    }
+
+    /// <summary>Pieces of x along <paramref name="axis"/> with the given sizes (at least one, non-negative, summing to
+    /// the axis length). Returns the normalised axis and the pieces' shapes.</summary>
+    public static (int Axis, Shape[] Pieces) Split(string op, TensorSpec x, int axis, int[] sizes)
+    {
+        var s = x.Shape;
+        int a = s.Axis(axis, op);
+        if (sizes is null || sizes.Length == 0) throw new TesseraArgumentException(op, "sizes", "at least one size is needed");
+        long sum = 0;
+        foreach (var n in sizes)
+        {
+            if (n < 0) throw new TesseraArgumentException(op, "sizes", $"sizes must be non-negative, got [{string.Join(", ", sizes)}]");
+            sum += n;
+        }
+        if (sum != s[a])
+            throw new TesseraShapeException(op, "sizes", $"[{string.Join(", ", sizes)}] sums to {sum}, but axis {a} of {s} has {s[a]}");
+        var pieces = new Shape[sizes.Length];
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            var dims = s.ToArray();
+            dims[a] = sizes[i];
+            pieces[i] = new Shape(dims);
+        }
+        return (a, pieces);
+    }
+
+    /// <summary>Sizes of an equal split of <paramref name="n"/> into <paramref name="parts"/> pieces (ONNX Split with
+    /// num_outputs: pieces of ⌈n/parts⌉, the last ones smaller, possibly empty).</summary>
+    public static int[] SplitSizes(string op, int n, int parts)
+    {
+        if (parts < 1) throw new TesseraArgumentException(op, nameof(parts), $"must be at least 1, got {parts}");
+        int chunk = (int)(((long)n + parts - 1) / parts);
+        var sizes = new int[parts];
+        for (int i = 0; i < parts; i++) sizes[i] = (int)Math.Clamp((long)n - (long)i * chunk, 0, chunk);
+        return sizes;
+    }
+
+    /// <summary>Start and length of a Python-style slice start:end:step (step ≥ 1) of a length-n axis.</summary>
+    public static (int Start, int Count) SliceRange(string op, int n, int start, int end, int step)
+    {
+        if (step < 1) throw new TesseraArgumentException(op, nameof(step), $"must be at least 1, got {step}");
+        long s = Math.Clamp(start < 0 ? (long)start + n : start, 0, n);
+        long e = Math.Clamp(end < 0 ? (long)end + n : end, 0, n);
+        int count = e > s ? (int)((e - s + step - 1) / step) : 0;
+        return ((int)s, count);
+    }
+
+    /// <summary>x[start:end:step] along <paramref name="axis"/> (Python rules, step ≥ 1). Returns the normalised axis,
+    /// the clamped start, the count of elements taken and y's shape.</summary>
+    public static (int Axis, int Start, int Count, Shape Y) Slice(string op, Shape x, int axis, int start, int end, int step)
+    {
+        int a = x.Axis(axis, op);
+        var (s, count) = SliceRange(op, x[a], start, end, step);
+        var dims = x.ToArray();
+        dims[a] = count;
+        return (a, s, count, new Shape(dims));
+    }
+
+    /// <summary>Gradient of a slice of an input of <paramref name="xShape"/>: dy is Float32 of the slice's shape.</summary>
+    public static (int Axis, int Start, int Count, Shape Y) SliceBackward(string op, TensorSpec dy, Shape xShape, int axis, int start, int end, int step)
+    {
+        Check.Float32(op, "dy", dy);
+        var r = Slice(op, xShape, axis, start, end, step);
+        if (dy.Shape != r.Y) throw new TesseraShapeException(op, "dy", $"expected {r.Y} (slice of {xShape}), got {dy.Shape}");
+        return r;
+    }
+
     /// <summary>Output shape of gather: data.shape[..axis] + indices.shape + data.shape[axis+1..].</summary>
     public static Shape Gather(string op, Shape data, Shape indices, int axis, out int normalizedAxis)
     {
@@ -35,6 +128,26 @@ public static partial class ShapeRules
         dims.AddRange(indices.Dims.ToArray());
         for (int d = normalizedAxis + 1; d < data.Rank; d++) dims.Add(data[d]);
         return Shape.Create(op, dims.ToArray());
+    }
+
+    /// <summary>Gather along <paramref name="axis"/>: Int32 or Int64 indices. Returns the normalised axis and y's shape.</summary>
+    public static (int Axis, Shape Y) Gather(string op, TensorSpec data, TensorSpec indices, int axis)
+    {
+        Check.IndexType(op, "indices", indices);
+        var y = Gather(op, data.Shape, indices.Shape, axis, out int a);
+        return (a, y);
+    }
+
+    /// <summary>Gradient of gather into data of <paramref name="dataShape"/>: Int32/Int64 indices, Float32 dOutput of the
+    /// gathered shape. Returns the normalised axis.</summary>
+    public static int GatherBackward(string op, TensorSpec indices, TensorSpec dOutput, Shape dataShape, int axis)
+    {
+        Check.IndexType(op, "indices", indices);
+        Check.Float32(op, "dOutput", dOutput);
+        var expected = Gather(op, dataShape, indices.Shape, axis, out int a);
+        if (dOutput.Shape != expected)
+            throw new TesseraShapeException(op, "dOutput", $"expected {expected} (gather of {dataShape} by indices {indices.Shape} on axis {a}), got {dOutput.Shape}");
+        return a;
     }
 
     /// <summary>Output shape of ONNX-style padding (pads = [begin_0..begin_{r-1}, end_0..end_{r-1}], negative crops).
@@ -62,35 +175,21 @@ public static partial class ShapeRules
         return Shape.Create(op, dims);
     }
 
-    /// <summary>Sizes of an equal split of <paramref name="n"/> into <paramref name="parts"/> pieces (ONNX Split with
-    /// num_outputs: pieces of ⌈n/parts⌉, the last ones smaller, possibly empty).</summary>
-    public static int[] SplitSizes(string op, int n, int parts)
+    /// <summary>Padding of x (shape per <see cref="Pad(string, Shape, PadParams)"/>); a constant that is not finite only
+    /// pads a floating-point x. Returns y's shape (y has x's dtype).</summary>
+    public static Shape Pad(string op, TensorSpec x, PadParams p)
     {
-        if (parts < 1) throw new TesseraArgumentException(op, nameof(parts), $"must be at least 1, got {parts}");
-        int chunk = (int)(((long)n + parts - 1) / parts);
-        var sizes = new int[parts];
-        for (int i = 0; i < parts; i++) sizes[i] = (int)Math.Clamp((long)n - (long)i * chunk, 0, chunk);
-        return sizes;
+        var y = Pad(op, x.Shape, p);
+        if (p.Mode == PadMode.Constant) StorableConstant(op, "value", p.Value, x.DType);
+        return y;
     }
 
-    /// <summary>Start and length of a Python-style slice start:end:step (step ≥ 1) of a length-n axis.</summary>
-    public static (int Start, int Count) SliceRange(string op, int n, int start, int end, int step)
+    /// <summary>Gradient of padding an input of <paramref name="xShape"/>: dy is Float32 of the padded shape.</summary>
+    public static Shape PadBackward(string op, TensorSpec dy, Shape xShape, PadParams p)
     {
-        if (step < 1) throw new TesseraArgumentException(op, nameof(step), $"must be at least 1, got {step}");
-        long s = Math.Clamp(start < 0 ? (long)start + n : start, 0, n);
-        long e = Math.Clamp(end < 0 ? (long)end + n : end, 0, n);
-        int count = e > s ? (int)((e - s + step - 1) / step) : 0;
-        return ((int)s, count);
-    }
-
-    /// <summary>Checks that <paramref name="x"/> broadcasts to <paramref name="target"/> (NumPy rules, aligned right).</summary>
-    public static void ExpandsTo(string op, string name, Shape x, Shape target)
-    {
-        if (x.Rank > target.Rank)
-            throw new TesseraShapeException(op, name, $"{x} has higher rank than {target}");
-        int lead = target.Rank - x.Rank;
-        for (int d = 0; d < x.Rank; d++)
-            if (x[d] != 1 && x[d] != target[d + lead])
-                throw new TesseraShapeException(op, name, $"{x} does not broadcast to {target} (dimension {d}: {x[d]} vs {target[d + lead]})");
+        Check.Float32(op, "dy", dy);
+        var expected = Pad(op, xShape, p);
+        if (dy.Shape != expected) throw new TesseraShapeException(op, "dy", $"expected {expected} (padding of {xShape}), got {dy.Shape}");
+        return xShape;
     }
 }

@@ -5,47 +5,29 @@ namespace Tessera;
 
 public static partial class Ops
 {
-    private static IDevice CheckAttention(string op, Tensor q, Tensor k, Tensor v, Tensor? mask, AttentionParams p,
-        out Shape oShape, out Shape lseShape)
-    {
-        var device = Check.SameDevice(op, (nameof(q), q), (nameof(k), k), (nameof(v), v), (nameof(mask), mask));
-        Check.Float32(op, nameof(q), q);
-        Check.Float32(op, nameof(k), k);
-        Check.Float32(op, nameof(v), v);
-        if (mask is not null) Check.Float32(op, nameof(mask), mask);
-        if (!float.IsNaN(p.Scale) && !float.IsFinite(p.Scale))
-            throw new TesseraArgumentException(op, "p.Scale", $"must be finite (or NaN for 1/√D), got {p.Scale}");
-        (oShape, lseShape) = ShapeRules.Attention(op, q.Shape, k.Shape, v.Shape, mask?.Shape);
-        return device;
-    }
-
     /// <summary>Scaled dot-product attention: o [B, H, Tq, Dv] = softmax(q·kᵀ·scale + mask)·v with q [B, H, Tq, D],
     /// k [B, H, Tk, D], v [B, H, Tk, Dv]; the additive mask (may hold −∞) broadcasts to [B, H, Tq, Tk]; Causal hides
     /// key j &gt; query i (top-left aligned); scale defaults to 1/√D when NaN. Also returns lse [B, H, Tq], the
     /// log-sum-exp of each score row, for the backward pass. A fully masked row gives output 0 and lse −∞.</summary>
-    public static (Tensor O, Tensor Lse) ScaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor? mask, AttentionParams p)
+    public static (Tensor O, Tensor Lse) Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, AttentionParams p)
     {
-        const string op = nameof(ScaledDotProductAttention);
-        var device = CheckAttention(op, q, k, v, mask, p, out var oShape, out var lseShape);
+        const string op = nameof(Attention);
+        var device = Check.SameDevice(op, [(nameof(q), q), (nameof(k), k), (nameof(v), v)], (nameof(mask), mask));
+        var (oShape, lseShape) = ShapeRules.Attention(op, q.Spec, k.Spec, v.Spec, mask?.Spec, p);
         var o = Tensor.Empty(device, DType.Float32, oShape);
         var lse = Tensor.Empty(device, DType.Float32, lseShape);
         device.Kernels.Attention(q, k, v, mask, o, lse, p);
         return (o, lse);
     }
 
-    /// <summary>Gradients (dq, dk, dv) of <see cref="ScaledDotProductAttention"/> from dO, the forward output o and lse.</summary>
-    public static (Tensor Dq, Tensor Dk, Tensor Dv) ScaledDotProductAttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? mask,
+    /// <summary>Gradients (dq, dk, dv) of <see cref="Attention"/> from dO, the forward output o and lse.</summary>
+    public static (Tensor Dq, Tensor Dk, Tensor Dv) AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? mask,
         Tensor o, Tensor lse, Tensor dO, AttentionParams p)
     {
-        const string op = nameof(ScaledDotProductAttentionBackward);
-        var device = CheckAttention(op, q, k, v, mask, p, out var oShape, out var lseShape);
-        Check.SameDevice(op, (nameof(q), q), (nameof(o), o), (nameof(lse), lse), (nameof(dO), dO));
-        Check.Float32(op, nameof(o), o);
-        Check.Float32(op, nameof(lse), lse);
-        Check.Float32(op, nameof(dO), dO);
-        Check.Shape(op, nameof(o), o, oShape);
-        Check.Shape(op, nameof(dO), dO, oShape);
-        Check.Shape(op, nameof(lse), lse, lseShape);
+        const string op = nameof(AttentionBackward);
+        var device = Check.SameDevice(op, [(nameof(q), q), (nameof(k), k), (nameof(v), v), (nameof(o), o), (nameof(lse), lse), (nameof(dO), dO)],
+            (nameof(mask), mask));
+        ShapeRules.AttentionBackward(op, q.Spec, k.Spec, v.Spec, mask?.Spec, o.Spec, lse.Spec, dO.Spec, p);
         var dq = Tensor.Empty(device, DType.Float32, q.Shape);
         var dk = Tensor.Empty(device, DType.Float32, k.Shape);
         var dv = Tensor.Empty(device, DType.Float32, v.Shape);
@@ -56,21 +38,10 @@ public static partial class Ops
     private static IDevice CheckMultiHeadAttention(string op, Tensor xq, Tensor xk, Tensor xv, Tensor wq, Tensor wk, Tensor wv, Tensor wo,
         Tensor? bq, Tensor? bk, Tensor? bv, Tensor? bo, int heads, Tensor? mask, out (int B, int Tq, int Tk, int E) dims)
     {
-        var device = Check.SameDevice(op, (nameof(xq), xq), (nameof(xk), xk), (nameof(xv), xv), (nameof(wq), wq), (nameof(wk), wk),
-            (nameof(wv), wv), (nameof(wo), wo), (nameof(bq), bq), (nameof(bk), bk), (nameof(bv), bv), (nameof(bo), bo), (nameof(mask), mask));
-        foreach (var (name, t) in new[] { (nameof(xq), xq), (nameof(xk), xk), (nameof(xv), xv), (nameof(wq), wq), (nameof(wk), wk),
-                     (nameof(wv), wv), (nameof(wo), wo), (nameof(bq), bq), (nameof(bk), bk), (nameof(bv), bv), (nameof(bo), bo), (nameof(mask), mask) })
-            if (t is not null) Check.Float32(op, name, t);
-        dims = ShapeRules.MultiHeadAttention(op, xq.Shape, xk.Shape, xv.Shape, heads);
-        var w = new Shape(dims.E, dims.E);
-        var b = new Shape(dims.E);
-        foreach (var (name, t) in new[] { (nameof(wq), wq), (nameof(wk), wk), (nameof(wv), wv), (nameof(wo), wo) })
-            if (t.Shape != w) throw new TesseraShapeException(op, name, $"expected weight {w} (Linear [E_out, E_in]), got {t.Shape}");
-        foreach (var (name, t) in new[] { (nameof(bq), bq), (nameof(bk), bk), (nameof(bv), bv), (nameof(bo), bo) })
-            if (t is not null && t.Shape != b) throw new TesseraShapeException(op, name, $"expected bias {b}, got {t.Shape}");
-        int dh = dims.E / heads;
-        ShapeRules.Attention(op, new Shape(dims.B, heads, dims.Tq, dh), new Shape(dims.B, heads, dims.Tk, dh),
-            new Shape(dims.B, heads, dims.Tk, dh), mask?.Shape);
+        var device = Check.SameDevice(op, [(nameof(xq), xq), (nameof(xk), xk), (nameof(xv), xv), (nameof(wq), wq), (nameof(wk), wk),
+            (nameof(wv), wv), (nameof(wo), wo)], (nameof(bq), bq), (nameof(bk), bk), (nameof(bv), bv), (nameof(bo), bo), (nameof(mask), mask));
+        dims = ShapeRules.MultiHeadAttention(op, xq.Spec, xk.Spec, xv.Spec, new[] { wq.Spec, wk.Spec, wv.Spec, wo.Spec },
+            new[] { bq?.Spec, bk?.Spec, bv?.Spec, bo?.Spec }, heads, mask?.Spec);
         return device;
     }
 
@@ -125,7 +96,7 @@ public static partial class Ops
         using var q = MhaSplitHeads(q2, d.B, d.Tq, heads);
         using var k = MhaSplitHeads(k2, d.B, d.Tk, heads);
         using var v = MhaSplitHeads(v2, d.B, d.Tk, heads);
-        var (o, lse) = ScaledDotProductAttention(q, k, v, mask, new AttentionParams(float.NaN, causal));
+        var (o, lse) = Attention(q, k, v, mask, new AttentionParams(float.NaN, causal));
         using (o) using (lse)
         {
             using var merged = MhaMergeHeads(o);
@@ -143,8 +114,8 @@ public static partial class Ops
         const string op = nameof(MultiHeadAttentionBackward);
         var device = CheckMultiHeadAttention(op, xq, xk, xv, wq, wk, wv, wo, bq, bk, bv, bo, heads, mask, out var d);
         Check.SameDevice(op, (nameof(xq), xq), (nameof(dOut), dOut));
-        Check.Float32(op, nameof(dOut), dOut);
-        Check.Shape(op, nameof(dOut), dOut, xq.Shape);
+        Check.Float32(op, nameof(dOut), dOut.Spec);
+        Check.SameShape(op, nameof(dOut), dOut.Spec, nameof(xq), xq.Spec);
         var tb = new GemmParams(TransB: true);
         var ta = new GemmParams(TransA: true);
         var nn = new GemmParams(TransA: false, TransB: false);
@@ -159,7 +130,7 @@ public static partial class Ops
         using var q = MhaSplitHeads(q2, d.B, d.Tq, heads);
         using var k = MhaSplitHeads(k2, d.B, d.Tk, heads);
         using var v = MhaSplitHeads(v2, d.B, d.Tk, heads);
-        var (o, lse) = ScaledDotProductAttention(q, k, v, mask, ap);
+        var (o, lse) = Attention(q, k, v, mask, ap);
         using (o) using (lse)
         {
             using var merged = MhaMergeHeads(o);
@@ -169,7 +140,7 @@ public static partial class Ops
             var dwo = MhaGemm(device, dOut2, merged, null, e, e, ta);
             var dbo = bo is null ? null : MhaColumnSums(device, dOut2);
             using var dO = MhaSplitHeads(dMerged, d.B, d.Tq, heads);
-            var (dq, dk, dv) = ScaledDotProductAttentionBackward(q, k, v, mask, o, lse, dO, ap);
+            var (dq, dk, dv) = AttentionBackward(q, k, v, mask, o, lse, dO, ap);
             using (dq) using (dk) using (dv)
             {
                 using var dq2 = MhaMergeHeads(dq);

@@ -8,16 +8,8 @@ public static partial class Ops
     public static Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, Conv2dParams p)
     {
         const string op = nameof(Conv2d);
-        var device = Check.SameDevice(op, (nameof(x), x), (nameof(w), w), (nameof(bias), bias));
-        Check.Float32(op, nameof(x), x);
-        Check.Float32(op, nameof(w), w);
-        var shape = ShapeRules.Conv2d(x.Shape, w.Shape, p, op);
-        if (bias is not null)
-        {
-            Check.Float32(op, nameof(bias), bias);
-            Check.Shape(op, nameof(bias), bias, new Shape(w.Shape[0]));
-        }
-        var y = Tensor.Empty(device, DType.Float32, shape);
+        var device = Check.SameDevice(op, [(nameof(x), x), (nameof(w), w)], (nameof(bias), bias));
+        var y = Tensor.Empty(device, DType.Float32, ShapeRules.Conv2d(op, x.Spec, w.Spec, bias?.Spec, p));
         device.Kernels.Conv2d(x, w, bias, y, p);
         return y;
     }
@@ -27,11 +19,7 @@ public static partial class Ops
     {
         const string op = nameof(Conv2dBackwardData);
         var device = Check.SameDevice(op, (nameof(dy), dy), (nameof(w), w));
-        Check.Float32(op, nameof(dy), dy);
-        Check.Float32(op, nameof(w), w);
-        var yShape = ShapeRules.Conv2d(xShape, w.Shape, p, op);
-        Check.Shape(op, nameof(dy), dy, yShape);
-        var dx = Tensor.Empty(device, DType.Float32, xShape);
+        var dx = Tensor.Empty(device, DType.Float32, ShapeRules.Conv2dBackwardData(op, dy.Spec, w.Spec, xShape, p));
         device.Kernels.Conv2dBackwardData(dy, w, dx, p);
         return dx;
     }
@@ -41,11 +29,7 @@ public static partial class Ops
     {
         const string op = nameof(Conv2dBackwardWeight);
         var device = Check.SameDevice(op, (nameof(x), x), (nameof(dy), dy));
-        Check.Float32(op, nameof(x), x);
-        Check.Float32(op, nameof(dy), dy);
-        var yShape = ShapeRules.Conv2d(x.Shape, wShape, p, op);
-        Check.Shape(op, nameof(dy), dy, yShape);
-        var dw = Tensor.Empty(device, DType.Float32, wShape);
+        var dw = Tensor.Empty(device, DType.Float32, ShapeRules.Conv2dBackwardWeight(op, x.Spec, dy.Spec, wShape, p));
         device.Kernels.Conv2dBackwardWeight(x, dy, dw, p);
         return dw;
     }
@@ -54,9 +38,8 @@ public static partial class Ops
     public static Tensor Conv2dBackwardBias(Tensor dy)
     {
         const string op = nameof(Conv2dBackwardBias);
-        Check.Float32(op, nameof(dy), dy);
-        Check.Rank(op, nameof(dy), dy, 4);
-        var db = Tensor.Empty(dy.Device, DType.Float32, new Shape(dy.Shape[1]));
+        Check.Alive(op, nameof(dy), dy);
+        var db = Tensor.Empty(dy.Device, DType.Float32, ShapeRules.Conv2dBackwardBias(op, dy.Spec));
         dy.Device.Kernels.Conv2dBackwardBias(dy, db);
         return db;
     }
@@ -66,8 +49,8 @@ public static partial class Ops
     public static (Tensor Y, Tensor Indices) MaxPool2d(Tensor x, Pool2dParams p)
     {
         const string op = nameof(MaxPool2d);
-        Check.Float32(op, nameof(x), x);
-        var shape = ShapeRules.Pool2d(x.Shape, p, op);
+        Check.Alive(op, nameof(x), x);
+        var shape = ShapeRules.MaxPool2d(op, x.Spec, p);
         var y = Tensor.Empty(x.Device, DType.Float32, shape);
         var indices = Tensor.Empty(x.Device, DType.Int64, shape);
         x.Device.Kernels.MaxPool2d(x, y, indices, p);
@@ -79,12 +62,7 @@ public static partial class Ops
     {
         const string op = nameof(MaxPool2dBackward);
         var device = Check.SameDevice(op, (nameof(dy), dy), (nameof(indices), indices));
-        Check.Float32(op, nameof(dy), dy);
-        Check.DType(op, nameof(indices), indices, DType.Int64);
-        var yShape = ShapeRules.Pool2d(xShape, p, op);
-        Check.Shape(op, nameof(dy), dy, yShape);
-        Check.Shape(op, nameof(indices), indices, yShape);
-        var dx = Tensor.Empty(device, DType.Float32, xShape);
+        var dx = Tensor.Empty(device, DType.Float32, ShapeRules.MaxPool2dBackward(op, dy.Spec, indices.Spec, xShape, p));
         device.Kernels.MaxPool2dBackward(dy, indices, dx, p);
         return dx;
     }
@@ -94,10 +72,8 @@ public static partial class Ops
     public static Tensor AvgPool2d(Tensor x, Pool2dParams p)
     {
         const string op = nameof(AvgPool2d);
-        Check.Float32(op, nameof(x), x);
-        CheckAvgPoolNoDilation(op, p);
-        var shape = ShapeRules.Pool2d(x.Shape, p, op);
-        var y = Tensor.Empty(x.Device, DType.Float32, shape);
+        Check.Alive(op, nameof(x), x);
+        var y = Tensor.Empty(x.Device, DType.Float32, ShapeRules.AvgPool2d(op, x.Spec, p));
         x.Device.Kernels.AvgPool2d(x, y, p);
         return y;
     }
@@ -106,18 +82,9 @@ public static partial class Ops
     public static Tensor AvgPool2dBackward(Tensor dy, Shape xShape, Pool2dParams p)
     {
         const string op = nameof(AvgPool2dBackward);
-        Check.Float32(op, nameof(dy), dy);
-        CheckAvgPoolNoDilation(op, p);
-        var yShape = ShapeRules.Pool2d(xShape, p, op);
-        Check.Shape(op, nameof(dy), dy, yShape);
-        var dx = Tensor.Empty(dy.Device, DType.Float32, xShape);
+        Check.Alive(op, nameof(dy), dy);
+        var dx = Tensor.Empty(dy.Device, DType.Float32, ShapeRules.AvgPool2dBackward(op, dy.Spec, xShape, p));
         dy.Device.Kernels.AvgPool2dBackward(dy, dx, p);
         return dx;
-    }
-
-    private static void CheckAvgPoolNoDilation(string op, Pool2dParams p)
-    {
-        if (p.DilationH != 1 || p.DilationW != 1)
-            throw new TesseraArgumentException(op, "p", $"average pooling takes no dilation, got {p.DilationH}×{p.DilationW}");
     }
 }

@@ -1,7 +1,10 @@
+using Tessera.Kernels;
+
 namespace Tessera;
 
-/// <summary>The eager API: every op validates its arguments (errors name the op, argument and shapes), infers and
-/// allocates its output on the inputs' device, and runs that device's kernel. Backward functions are here too, so
+/// <summary>The eager API: every op checks that its tensors are alive and on one device, validates its arguments with
+/// the op's rule in <see cref="ShapeRules"/> (the rule the graph operators use too; errors name the op, argument and
+/// shapes), allocates its output on the inputs' device, and runs that device's kernel. Backward functions are here too, so
 /// eager code and tests can call every gradient. Split by op family into partial files.</summary>
 public static partial class Ops
 {
@@ -25,6 +28,7 @@ public static partial class Ops
     public static void Fill(Tensor dst, double value)
     {
         Check.Alive(nameof(Fill), nameof(dst), dst);
+        ShapeRules.Fill(nameof(Fill), dst.Spec, value);
         if (!dst.IsContiguous) throw new TesseraArgumentException(nameof(Fill), nameof(dst), "must be contiguous");
         dst.Device.Kernels.Fill(dst, value);
     }
@@ -33,7 +37,7 @@ public static partial class Ops
     public static Tensor Cast(Tensor x, DType dtype)
     {
         Check.Alive(nameof(Cast), nameof(x), x);
-        var y = Tensor.Empty(x.Device, dtype, x.Shape);
+        var y = Tensor.Empty(x.Device, dtype, ShapeRules.Cast(nameof(Cast), x.Spec, dtype));
         x.Device.Kernels.Cast(x, y);
         return y;
     }

@@ -8,9 +8,8 @@ public static partial class Ops
     public static Tensor Unary(UnaryOp op, Tensor x, UnaryParams p = default)
     {
         string name = op.ToString();
-        Check.Float32(name, nameof(x), x);
-        ShapeRules.CheckUnaryParams(name, op, p);
-        var y = Tensor.Empty(x.Device, DType.Float32, x.Shape);
+        Check.Alive(name, nameof(x), x);
+        var y = Tensor.Empty(x.Device, DType.Float32, ShapeRules.Unary(name, op, x.Spec, p));
         x.Device.Kernels.Unary(op, x, y, p);
         return y;
     }
@@ -20,20 +19,12 @@ public static partial class Ops
     public static Tensor UnaryBackward(UnaryOp op, Tensor x, Tensor? y, Tensor dy, UnaryParams p = default)
     {
         string name = op + "Backward";
-        var device = Check.SameDevice(name, (nameof(x), x), (nameof(y), y), (nameof(dy), dy));
-        Check.Float32(name, nameof(x), x);
-        Check.Float32(name, nameof(dy), dy);
-        Check.Shape(name, nameof(dy), dy, x.Shape);
-        ShapeRules.CheckUnaryParams(name, op, p);
-        if (y is not null)
-        {
-            Check.Float32(name, nameof(y), y);
-            Check.Shape(name, nameof(y), y, x.Shape);
-        }
+        var device = Check.SameDevice(name, [(nameof(x), x), (nameof(dy), dy)], (nameof(y), y));
+        var shape = ShapeRules.UnaryBackward(name, op, x.Spec, y?.Spec, dy.Spec, p);
         Tensor? computed = y is null && ShapeRules.UnaryGradientUsesOutput(op) ? Unary(op, x, p) : null;
         try
         {
-            var dx = Tensor.Empty(device, DType.Float32, x.Shape);
+            var dx = Tensor.Empty(device, DType.Float32, shape);
             device.Kernels.UnaryBackward(op, x, y ?? computed ?? x, dy, dx, p);
             return dx;
         }
@@ -45,10 +36,7 @@ public static partial class Ops
     {
         string name = op.ToString();
         var device = Check.SameDevice(name, (nameof(a), a), (nameof(b), b));
-        Check.Float32(name, nameof(a), a);
-        Check.Float32(name, nameof(b), b);
-        var shape = ShapeRules.BinaryShape(name, a.Shape, b.Shape);
-        var c = Tensor.Empty(device, DType.Float32, shape);
+        var c = Tensor.Empty(device, DType.Float32, ShapeRules.Binary(name, op, a.Spec, b.Spec));
         device.Kernels.Binary(op, a, b, c);
         return c;
     }
@@ -59,14 +47,31 @@ public static partial class Ops
     {
         string name = op + "Backward";
         var device = Check.SameDevice(name, (nameof(a), a), (nameof(b), b), (nameof(dc), dc));
-        Check.Float32(name, nameof(a), a);
-        Check.Float32(name, nameof(b), b);
-        Check.Float32(name, nameof(dc), dc);
-        Check.Shape(name, nameof(dc), dc, ShapeRules.BinaryShape(name, a.Shape, b.Shape));
+        ShapeRules.BinaryBackward(name, op, a.Spec, b.Spec, dc.Spec);
         var da = needA ? Tensor.Empty(device, DType.Float32, a.Shape) : null;
         var db = needB ? Tensor.Empty(device, DType.Float32, b.Shape) : null;
         device.Kernels.BinaryBackward(op, a, b, dc, da, db);
         return (da, db);
+    }
+
+    /// <summary>ONNX PRelu: x ≥ 0 ? x : slope·x, with the slope broadcast to x (float32; the result has x's shape).</summary>
+    public static Tensor PRelu(Tensor x, Tensor slope)
+    {
+        const string name = nameof(PRelu);
+        var device = Check.SameDevice(name, (nameof(x), x), (nameof(slope), slope));
+        var c = Tensor.Empty(device, DType.Float32, ShapeRules.PRelu(name, x.Spec, slope.Spec));
+        device.Kernels.Binary(BinaryOp.PRelu, x, slope, c);
+        return c;
+    }
+
+    /// <summary>Gradients of <see cref="PRelu"/>: dx = x ≥ 0 ? dy : slope·dy and dslope = Σ (x ≥ 0 ? 0 : x·dy) over the axes
+    /// the slope was broadcast along.</summary>
+    public static (Tensor? Dx, Tensor? Dslope) PReluBackward(Tensor x, Tensor slope, Tensor dy, bool needX = true, bool needSlope = true)
+    {
+        const string name = nameof(PReluBackward);
+        Check.SameDevice(name, (nameof(x), x), (nameof(slope), slope), (nameof(dy), dy));
+        ShapeRules.PReluBackward(name, x.Spec, slope.Spec, dy.Spec);
+        return BinaryBackward(BinaryOp.PRelu, x, slope, dy, needX, needSlope);
     }
 
     /// <summary>a + b (broadcasting).</summary>

@@ -5,7 +5,7 @@ namespace Tessera;
 public static partial class Ops
 {
     /// <summary>c = Alpha·op(a)·op(b) + Beta·c + bias, batched over broadcast leading dimensions (see
-    /// <see cref="ShapeRules.Gemm"/>). a and b may be strided views. bias is null or broadcastable to c (usually [N]).
+    /// <see cref="ShapeRules.Gemm(string, TensorSpec, TensorSpec, TensorSpec?, GemmParams)"/>). a and b may be strided views. bias is null or broadcastable to c (usually [N]).
     /// When <paramref name="c"/> is given it must be contiguous with the result's shape and is updated in place and
     /// returned; when it is null a new tensor is returned and Beta is ignored.</summary>
     public static Tensor Gemm(Tensor a, Tensor b, Tensor? bias, GemmParams p, Tensor? c = null) => GemmCore(nameof(Gemm), a, b, bias, p, c);
@@ -16,9 +16,7 @@ public static partial class Ops
     {
         const string op = nameof(MatMul);
         Check.SameDevice(op, (nameof(a), a), (nameof(b), b));
-        Check.Float32(op, nameof(a), a);
-        Check.Float32(op, nameof(b), b);
-        var shape = ShapeRules.MatMul(a.Shape, b.Shape, op);
+        var shape = ShapeRules.MatMul(op, a.Spec, b.Spec);
         using var a2 = a.Rank == 1 ? a.Unsqueeze(0) : a.Alias();
         using var b2 = b.Rank == 1 ? b.Unsqueeze(1) : b.Alias();
         using var c = GemmCore(op, a2, b2, null, new GemmParams(), null);
@@ -29,11 +27,8 @@ public static partial class Ops
     public static Tensor Linear(Tensor x, Tensor w, Tensor? bias = null)
     {
         const string op = nameof(Linear);
-        Check.SameDevice(op, (nameof(x), x), (nameof(w), w), (nameof(bias), bias));
-        Check.Float32(op, nameof(x), x);
-        Check.Float32(op, nameof(w), w);
-        if (bias is not null) Check.Float32(op, nameof(bias), bias);
-        var shape = ShapeRules.Linear(x.Shape, w.Shape, bias?.Shape, op);
+        Check.SameDevice(op, [(nameof(x), x), (nameof(w), w)], (nameof(bias), bias));
+        var shape = ShapeRules.Linear(op, x.Spec, w.Spec, bias?.Spec);
         using var x2 = LinearRows(x);
         using var y = GemmCore(op, x2, w, bias, new GemmParams(TransB: true), null);
         return y.Reshape(shape.ToArray());
@@ -45,11 +40,7 @@ public static partial class Ops
     {
         const string op = nameof(MatMulBackward);
         Check.SameDevice(op, (nameof(a), a), (nameof(b), b), (nameof(dc), dc));
-        Check.Float32(op, nameof(a), a);
-        Check.Float32(op, nameof(b), b);
-        Check.Float32(op, nameof(dc), dc);
-        var cShape = ShapeRules.MatMul(a.Shape, b.Shape, op);
-        Check.Shape(op, nameof(dc), dc, cShape);
+        ShapeRules.MatMulBackward(op, a.Spec, b.Spec, dc.Spec);
         using var a2 = a.Rank == 1 ? a.Unsqueeze(0) : a.Alias();
         using var b2 = b.Rank == 1 ? b.Unsqueeze(1) : b.Alias();
         var c2Shape = ShapeRules.Gemm(a2.Shape, b2.Shape, new GemmParams(), op);
@@ -66,11 +57,7 @@ public static partial class Ops
     {
         const string op = nameof(LinearBackward);
         var device = Check.SameDevice(op, (nameof(x), x), (nameof(w), w), (nameof(dy), dy));
-        Check.Float32(op, nameof(x), x);
-        Check.Float32(op, nameof(w), w);
-        Check.Float32(op, nameof(dy), dy);
-        var yShape = ShapeRules.Linear(x.Shape, w.Shape, null, op);
-        Check.Shape(op, nameof(dy), dy, yShape);
+        ShapeRules.LinearBackward(op, x.Spec, w.Spec, dy.Spec);
         int outF = w.Shape[0], inF = w.Shape[1];
         int rows = LinearLeadingCount(x.Shape);
         using var x2 = x.Reshape(rows, inF);
@@ -84,15 +71,8 @@ public static partial class Ops
 
     private static Tensor GemmCore(string op, Tensor a, Tensor b, Tensor? bias, GemmParams p, Tensor? c)
     {
-        var device = Check.SameDevice(op, (nameof(a), a), (nameof(b), b), (nameof(bias), bias), (nameof(c), c));
-        Check.Float32(op, nameof(a), a);
-        Check.Float32(op, nameof(b), b);
-        var shape = ShapeRules.Gemm(a.Shape, b.Shape, p, op);
-        if (bias is not null)
-        {
-            Check.Float32(op, nameof(bias), bias);
-            ShapeRules.ExpandsTo(op, nameof(bias), bias.Shape, shape);
-        }
+        var device = Check.SameDevice(op, [(nameof(a), a), (nameof(b), b)], (nameof(bias), bias), (nameof(c), c));
+        var shape = ShapeRules.Gemm(op, a.Spec, b.Spec, bias?.Spec, p);
         if (c is null)
         {
             c = Tensor.Empty(device, DType.Float32, shape);

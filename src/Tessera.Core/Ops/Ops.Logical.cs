@@ -10,8 +10,7 @@ public static partial class Ops
     {
         string name = op.ToString();
         var device = Check.SameDevice(name, (nameof(a), a), (nameof(b), b));
-        var shape = ShapeRules.CompareShape(name, op, a.Shape, a.DType, b.Shape, b.DType);
-        var c = Tensor.Empty(device, DType.Bool, shape);
+        var c = Tensor.Empty(device, DType.Bool, ShapeRules.Compare(name, op, a.Spec, b.Spec));
         device.Kernels.Compare(op, a, b, c);
         return c;
     }
@@ -33,8 +32,7 @@ public static partial class Ops
     {
         const string name = nameof(Where);
         var device = Check.SameDevice(name, (nameof(cond), cond), (nameof(a), a), (nameof(b), b));
-        var shape = ShapeRules.WhereShape(name, cond.Shape, cond.DType, a.Shape, a.DType, b.Shape, b.DType);
-        var c = Tensor.Empty(device, a.DType, shape);
+        var c = Tensor.Empty(device, a.DType, ShapeRules.Where(name, cond.Spec, a.Spec, b.Spec));
         device.Kernels.Where(cond, a, b, c);
         return c;
     }
@@ -46,9 +44,7 @@ public static partial class Ops
     {
         const string name = nameof(WhereBackward);
         var device = Check.SameDevice(name, (nameof(cond), cond), (nameof(dc), dc));
-        Check.Float32(name, nameof(dc), dc);
-        var full = ShapeRules.WhereShape(name, cond.Shape, cond.DType, aShape, DType.Float32, bShape, DType.Float32);
-        Check.Shape(name, nameof(dc), dc, full);
+        ShapeRules.WhereBackward(name, cond.Spec, dc.Spec, aShape, bShape);
         using var zero = Tensor.Zeros(device, DType.Float32);
         Tensor? da = null, db = null;
         try
@@ -77,31 +73,10 @@ public static partial class Ops
     /// <summary>Logical not of a Bool tensor.</summary>
     public static Tensor LogicalNot(Tensor x)
     {
-        const string name = "Not";
+        const string name = nameof(LogicalNot);
         Check.Alive(name, nameof(x), x);
-        Check.DType(name, nameof(x), x, DType.Bool);
-        var y = Tensor.Empty(x.Device, DType.Bool, x.Shape);
+        var y = Tensor.Empty(x.Device, DType.Bool, ShapeRules.LogicalNot(name, x.Spec));
         x.Device.Kernels.LogicalNot(x, y);
         return y;
-    }
-
-    /// <summary>ONNX PRelu: x ≥ 0 ? x : slope·x, with the slope broadcast to x (float32; the result has x's shape).</summary>
-    public static Tensor PRelu(Tensor x, Tensor slope)
-    {
-        const string name = nameof(PRelu);
-        var device = Check.SameDevice(name, (nameof(x), x), (nameof(slope), slope));
-        Check.Float32(name, nameof(x), x);
-        Check.Float32(name, nameof(slope), slope);
-        var c = Tensor.Empty(device, DType.Float32, ShapeRules.PReluShape(name, x.Shape, slope.Shape));
-        device.Kernels.Binary(BinaryOp.PRelu, x, slope, c);
-        return c;
-    }
-
-    /// <summary>Gradients of <see cref="PRelu"/>: dx = x ≥ 0 ? dy : slope·dy and dslope = Σ (x ≥ 0 ? 0 : x·dy) over the axes
-    /// the slope was broadcast along.</summary>
-    public static (Tensor? Dx, Tensor? Dslope) PReluBackward(Tensor x, Tensor slope, Tensor dy, bool needX = true, bool needSlope = true)
-    {
-        ShapeRules.PReluShape(nameof(PReluBackward), x.Shape, slope.Shape);
-        return BinaryBackward(BinaryOp.PRelu, x, slope, dy, needX, needSlope);
     }
 }

@@ -9,10 +9,9 @@ public static partial class Ops
     public static Tensor Reduce(ReduceOp op, Tensor x, int[]? axes = null, bool keepDims = false)
     {
         string name = op.ToString();
-        Check.Float32(name, nameof(x), x);
-        var p = ShapeRules.Reduction(name, x.Shape, axes ?? Array.Empty<int>(), keepDims);
-        CheckNonEmptyExtreme(name, op, x, p);
-        var y = Tensor.Empty(x.Device, DType.Float32, ShapeRules.ReduceShape(x.Shape, p));
+        Check.Alive(name, nameof(x), x);
+        var (p, shape) = ShapeRules.Reduce(name, op, x.Spec, axes ?? Array.Empty<int>(), keepDims);
+        var y = Tensor.Empty(x.Device, DType.Float32, shape);
         x.Device.Kernels.Reduce(op, x, y, p);
         return y;
     }
@@ -31,14 +30,8 @@ public static partial class Ops
     public static Tensor ReduceBackward(ReduceOp op, Tensor x, Tensor? y, Tensor dy, int[]? axes = null, bool keepDims = false)
     {
         string name = op + "Backward";
-        var device = Check.SameDevice(name, (nameof(x), x), (nameof(y), y), (nameof(dy), dy));
-        Check.Float32(name, nameof(x), x);
-        Check.Float32(name, nameof(dy), dy);
-        var p = ShapeRules.Reduction(name, x.Shape, axes ?? Array.Empty<int>(), keepDims);
-        CheckNonEmptyExtreme(name, op, x, p);
-        var yShape = ShapeRules.ReduceShape(x.Shape, p);
-        Check.Shape(name, nameof(dy), dy, yShape);
-        if (y is not null) { Check.Float32(name, nameof(y), y); Check.Shape(name, nameof(y), y, yShape); }
+        var device = Check.SameDevice(name, [(nameof(x), x), (nameof(dy), dy)], (nameof(y), y));
+        var (p, _) = ShapeRules.ReduceBackward(name, op, x.Spec, y?.Spec, dy.Spec, axes ?? Array.Empty<int>(), keepDims);
         bool needY = op is ReduceOp.Max or ReduceOp.Min;
         Tensor? computed = needY && y is null ? Reduce(op, x, axes, keepDims) : null;
         try
@@ -50,22 +43,14 @@ public static partial class Ops
         finally { computed?.Dispose(); }
     }
 
-    private static void CheckNonEmptyExtreme(string name, ReduceOp op, Tensor x, ReduceParams p)
-    {
-        if (op is ReduceOp.Max or ReduceOp.Min && ShapeRules.ReducedCount(x.Shape, p) == 0 && x.ElementCount == 0
-            && ShapeRules.ReduceShape(x.Shape, p).ElementCount > 0)
-            throw new TesseraShapeException(name, nameof(x), $"cannot take the {op} of zero elements (shape {x.Shape}, axes [{string.Join(", ", p.Axes)}])");
-    }
-
     /// <summary>Int64 indices of the maximum along <paramref name="axis"/> (first occurrence, or last with
     /// <paramref name="selectLastIndex"/>; NaN counts as the maximum).</summary>
     public static Tensor ArgMax(Tensor x, int axis = -1, bool keepDims = false, bool selectLastIndex = false)
     {
         const string name = nameof(ArgMax);
-        Check.Float32(name, nameof(x), x);
-        var p = new ArgReduceParams(x.Shape.Axis(axis, name), keepDims, selectLastIndex);
-        if (x.Shape[p.Axis] == 0) throw new TesseraShapeException(name, nameof(x), $"axis {axis} of {x.Shape} is empty");
-        var y = Tensor.Empty(x.Device, DType.Int64, ShapeRules.ArgReduceShape(x.Shape, p));
+        Check.Alive(name, nameof(x), x);
+        var (p, shape) = ShapeRules.ArgMax(name, x.Spec, axis, keepDims, selectLastIndex);
+        var y = Tensor.Empty(x.Device, DType.Int64, shape);
         x.Device.Kernels.ArgMax(x, y, p);
         return y;
     }
@@ -78,8 +63,8 @@ public static partial class Ops
 
     private static Tensor SoftmaxCore(string name, Tensor x, int axis, bool log)
     {
-        Check.Float32(name, nameof(x), x);
-        var p = new SoftmaxParams(x.Shape.Axis(axis, name), log);
+        Check.Alive(name, nameof(x), x);
+        var p = ShapeRules.Softmax(name, x.Spec, axis, log);
         var y = Tensor.Empty(x.Device, DType.Float32, x.Shape);
         x.Device.Kernels.Softmax(x, y, p);
         return y;
@@ -90,10 +75,7 @@ public static partial class Ops
     {
         string name = log ? "LogSoftmaxBackward" : "SoftmaxBackward";
         var device = Check.SameDevice(name, (nameof(y), y), (nameof(dy), dy));
-        Check.Float32(name, nameof(y), y);
-        Check.Float32(name, nameof(dy), dy);
-        Check.Shape(name, nameof(dy), dy, y.Shape);
-        var p = new SoftmaxParams(y.Shape.Axis(axis, name), log);
+        var p = ShapeRules.SoftmaxBackward(name, y.Spec, dy.Spec, axis, log);
         var dx = Tensor.Empty(device, DType.Float32, y.Shape);
         device.Kernels.SoftmaxBackward(y, dy, dx, p);
         return dx;
@@ -106,8 +88,7 @@ public static partial class Ops
         const string name = nameof(CrossEntropy);
         var prm = p ?? DefaultCrossEntropy;
         var device = Check.SameDevice(name, (nameof(logits), logits), (nameof(target), target));
-        Check.Float32(name, nameof(logits), logits);
-        var shape = ShapeRules.CrossEntropyShape(name, logits.Shape, target.Shape, target.DType, prm);
+        var shape = ShapeRules.CrossEntropy(name, logits.Spec, target.Spec, prm);
         var loss = Tensor.Empty(device, DType.Float32, shape);
         device.Kernels.CrossEntropy(logits, target, loss, prm);
         return loss;
@@ -119,10 +100,7 @@ public static partial class Ops
         const string name = nameof(CrossEntropyBackward);
         var prm = p ?? DefaultCrossEntropy;
         var device = Check.SameDevice(name, (nameof(logits), logits), (nameof(target), target), (nameof(dloss), dloss));
-        Check.Float32(name, nameof(logits), logits);
-        Check.Float32(name, nameof(dloss), dloss);
-        var shape = ShapeRules.CrossEntropyShape(name, logits.Shape, target.Shape, target.DType, prm);
-        Check.Shape(name, nameof(dloss), dloss, shape);
+        ShapeRules.CrossEntropyBackward(name, logits.Spec, target.Spec, dloss.Spec, prm);
         var dx = Tensor.Empty(device, DType.Float32, logits.Shape);
         device.Kernels.CrossEntropyBackward(logits, target, dloss, dx, prm);
         return dx;
@@ -133,9 +111,7 @@ public static partial class Ops
     {
         const string name = nameof(MseLoss);
         var device = Check.SameDevice(name, (nameof(a), a), (nameof(b), b));
-        Check.Float32(name, nameof(a), a);
-        Check.Float32(name, nameof(b), b);
-        var loss = Tensor.Empty(device, DType.Float32, ShapeRules.MseLossShape(name, a.Shape, b.Shape, reduction));
+        var loss = Tensor.Empty(device, DType.Float32, ShapeRules.MseLoss(name, a.Spec, b.Spec, reduction));
         device.Kernels.MseLoss(a, b, loss, reduction);
         return loss;
     }
@@ -145,10 +121,7 @@ public static partial class Ops
     {
         const string name = nameof(MseLossBackward);
         var device = Check.SameDevice(name, (nameof(a), a), (nameof(b), b), (nameof(dloss), dloss));
-        Check.Float32(name, nameof(a), a);
-        Check.Float32(name, nameof(b), b);
-        Check.Float32(name, nameof(dloss), dloss);
-        Check.Shape(name, nameof(dloss), dloss, ShapeRules.MseLossShape(name, a.Shape, b.Shape, reduction));
+        ShapeRules.MseLossBackward(name, a.Spec, b.Spec, dloss.Spec, reduction);
         var da = Tensor.Empty(device, DType.Float32, a.Shape);
         device.Kernels.MseLossBackward(a, b, dloss, da, reduction);
         return da;
@@ -157,32 +130,30 @@ public static partial class Ops
     /// <summary>Mean over the spatial axes of NCHW: [N, C, H, W] → [N, C, 1, 1].</summary>
     public static Tensor GlobalAvgPool2d(Tensor x)
     {
-        Check.Rank(nameof(GlobalAvgPool2d), nameof(x), x, 4);
-        return Reduce(ReduceOp.Mean, x, SpatialAxes, keepDims: true);
+        Check.Alive(nameof(GlobalAvgPool2d), nameof(x), x);
+        return Reduce(ReduceOp.Mean, x, ShapeRules.GlobalPool2d(nameof(GlobalAvgPool2d), x.Spec), keepDims: true);
     }
 
     /// <summary>Maximum over the spatial axes of NCHW: [N, C, H, W] → [N, C, 1, 1] (H·W ≥ 1).</summary>
     public static Tensor GlobalMaxPool2d(Tensor x)
     {
-        Check.Rank(nameof(GlobalMaxPool2d), nameof(x), x, 4);
-        return Reduce(ReduceOp.Max, x, SpatialAxes, keepDims: true);
+        Check.Alive(nameof(GlobalMaxPool2d), nameof(x), x);
+        return Reduce(ReduceOp.Max, x, ShapeRules.GlobalPool2d(nameof(GlobalMaxPool2d), x.Spec), keepDims: true);
     }
 
     /// <summary>dx of <see cref="GlobalAvgPool2d"/> from dy [N, C, 1, 1].</summary>
     public static Tensor GlobalAvgPool2dBackward(Tensor x, Tensor dy)
     {
-        Check.Rank(nameof(GlobalAvgPool2dBackward), nameof(x), x, 4);
-        return ReduceBackward(ReduceOp.Mean, x, null, dy, SpatialAxes, keepDims: true);
+        Check.Alive(nameof(GlobalAvgPool2dBackward), nameof(x), x);
+        return ReduceBackward(ReduceOp.Mean, x, null, dy, ShapeRules.GlobalPool2d(nameof(GlobalAvgPool2dBackward), x.Spec), keepDims: true);
     }
 
     /// <summary>dx of <see cref="GlobalMaxPool2d"/> from its output y (null: recomputed) and dy [N, C, 1, 1].</summary>
     public static Tensor GlobalMaxPool2dBackward(Tensor x, Tensor? y, Tensor dy)
     {
-        Check.Rank(nameof(GlobalMaxPool2dBackward), nameof(x), x, 4);
-        return ReduceBackward(ReduceOp.Max, x, y, dy, SpatialAxes, keepDims: true);
+        Check.Alive(nameof(GlobalMaxPool2dBackward), nameof(x), x);
+        return ReduceBackward(ReduceOp.Max, x, y, dy, ShapeRules.GlobalPool2d(nameof(GlobalMaxPool2dBackward), x.Spec), keepDims: true);
     }
-
-    private static readonly int[] SpatialAxes = { 2, 3 };
 
     // Note: `new CrossEntropyParams()` would be default(struct) (Reduction None, IgnoreIndex 0), not the declared defaults.
     private static readonly CrossEntropyParams DefaultCrossEntropy = new(LossReduction.Mean);

@@ -17,12 +17,8 @@ public static partial class Ops
             args[i] = ($"inputs[{i}]", inputs[i]);
         }
         var device = Check.SameDevice(op, args);
-        var dtype = inputs[0].DType;
-        for (int i = 1; i < inputs.Count; i++)
-            if (inputs[i].DType != dtype)
-                throw new TesseraDTypeException(op, $"inputs[{i}]", $"dtype {inputs[i].DType} differs from inputs[0] ({dtype})");
-        var shape = ShapeRules.Concat(op, inputs.Select(t => t.Shape).ToArray(), axis, out int a);
-        var y = Tensor.Empty(device, dtype, shape);
+        var (a, shape) = ShapeRules.Concat(op, inputs.Select(t => t.Spec).ToArray(), axis);
+        var y = Tensor.Empty(device, inputs[0].DType, shape);
         device.Kernels.Concat(inputs, y, a);
         return y;
     }
@@ -32,9 +28,7 @@ public static partial class Ops
     {
         const string op = nameof(ConcatBackward);
         Check.Alive(op, nameof(dy), dy);
-        var expected = ShapeRules.Concat(op, shapes, axis, out int a);
-        if (dy.Shape != expected)
-            throw new TesseraShapeException(op, nameof(dy), $"expected {expected} (the concatenation of the input shapes), got {dy.Shape}");
+        int a = ShapeRules.ConcatBackward(op, dy.Spec, shapes, axis);
         return SplitCore(dy, a, shapes.Select(s => s[a]).ToArray());
     }
 
@@ -44,16 +38,7 @@ public static partial class Ops
     {
         const string op = nameof(Split);
         Check.Alive(op, nameof(x), x);
-        int a = x.Shape.Axis(axis, op);
-        if (sizes is null || sizes.Length == 0) throw new TesseraArgumentException(op, nameof(sizes), "at least one size is needed");
-        long sum = 0;
-        foreach (var s in sizes)
-        {
-            if (s < 0) throw new TesseraArgumentException(op, nameof(sizes), $"sizes must be non-negative, got [{string.Join(", ", sizes)}]");
-            sum += s;
-        }
-        if (sum != x.Shape[a])
-            throw new TesseraShapeException(op, nameof(sizes), $"[{string.Join(", ", sizes)}] sums to {sum}, but axis {a} of {x.Shape} has {x.Shape[a]}");
+        var (a, _) = ShapeRules.Split(op, x.Spec, axis, sizes);
         return SplitCore(x, a, sizes);
     }
 
@@ -94,8 +79,7 @@ public static partial class Ops
     {
         const string op = nameof(Slice);
         Check.Alive(op, nameof(x), x);
-        int a = x.Shape.Axis(axis, op);
-        var (s, count) = ShapeRules.SliceRange(op, x.Shape[a], start, end, step);
+        var (a, s, count, _) = ShapeRules.Slice(op, x.Shape, axis, start, end, step);
         using var view = x.Slice(a, s, s + (count == 0 ? 0 : (count - 1) * step + 1), step);
         return view.Clone();
     }
@@ -105,13 +89,8 @@ public static partial class Ops
     public static Tensor SliceBackward(Tensor dy, Shape xShape, int axis, int start, int end, int step = 1)
     {
         const string op = nameof(SliceBackward);
-        Check.Float32(op, nameof(dy), dy);
-        int a = xShape.Axis(axis, op);
-        var (s, count) = ShapeRules.SliceRange(op, xShape[a], start, end, step);
-        var dims = xShape.ToArray();
-        dims[a] = count;
-        if (dy.Shape != new Shape(dims))
-            throw new TesseraShapeException(op, nameof(dy), $"expected {new Shape(dims)} (slice of {xShape}), got {dy.Shape}");
+        Check.Alive(op, nameof(dy), dy);
+        var (a, s, count, _) = ShapeRules.SliceBackward(op, dy.Spec, xShape, axis, start, end, step);
         var positions = new long[count];
         for (int i = 0; i < count; i++) positions[i] = s + (long)i * step;
         using var idx = Tensor.FromArray(dy.Device, positions, count);
@@ -127,8 +106,7 @@ public static partial class Ops
     {
         const string op = nameof(Gather);
         var device = Check.SameDevice(op, (nameof(data), data), (nameof(indices), indices));
-        Check.IndexType(op, nameof(indices), indices);
-        var shape = ShapeRules.Gather(op, data.Shape, indices.Shape, axis, out int a);
+        var (a, shape) = ShapeRules.Gather(op, data.Spec, indices.Spec, axis);
         var y = Tensor.Empty(device, data.DType, shape);
         try { device.Kernels.Gather(data, indices, y, a); }
         catch { y.Dispose(); throw; }
@@ -144,11 +122,7 @@ public static partial class Ops
     {
         const string op = nameof(GatherBackward);
         var device = Check.SameDevice(op, (nameof(indices), indices), (nameof(dOutput), dOutput));
-        Check.IndexType(op, nameof(indices), indices);
-        Check.Float32(op, nameof(dOutput), dOutput);
-        var expected = ShapeRules.Gather(op, dataShape, indices.Shape, axis, out int a);
-        if (dOutput.Shape != expected)
-            throw new TesseraShapeException(op, nameof(dOutput), $"expected {expected} (gather of {dataShape} by indices {indices.Shape} on axis {a}), got {dOutput.Shape}");
+        int a = ShapeRules.GatherBackward(op, indices.Spec, dOutput.Spec, dataShape, axis);
         var dx = Tensor.Empty(device, DType.Float32, dataShape);
         try { device.Kernels.GatherBackward(indices, dOutput, dx, a); }
         catch { dx.Dispose(); throw; }
@@ -160,10 +134,7 @@ public static partial class Ops
     {
         const string op = nameof(Pad);
         Check.Alive(op, nameof(x), x);
-        var shape = ShapeRules.Pad(op, x.Shape, p);
-        if (!float.IsFinite(p.Value) && x.DType != DType.Float32 && p.Mode == PadMode.Constant)
-            throw new TesseraArgumentException(op, "value", $"{p.Value} cannot be stored in {x.DType}");
-        var y = Tensor.Empty(x.Device, x.DType, shape);
+        var y = Tensor.Empty(x.Device, x.DType, ShapeRules.Pad(op, x.Spec, p));
         x.Device.Kernels.Pad(x, y, p);
         return y;
     }
@@ -172,11 +143,8 @@ public static partial class Ops
     public static Tensor PadBackward(Tensor dy, Shape xShape, PadParams p)
     {
         const string op = nameof(PadBackward);
-        Check.Float32(op, nameof(dy), dy);
-        var expected = ShapeRules.Pad(op, xShape, p);
-        if (dy.Shape != expected)
-            throw new TesseraShapeException(op, nameof(dy), $"expected {expected} (padding of {xShape}), got {dy.Shape}");
-        var dx = Tensor.Empty(dy.Device, DType.Float32, xShape);
+        Check.Alive(op, nameof(dy), dy);
+        var dx = Tensor.Empty(dy.Device, DType.Float32, ShapeRules.PadBackward(op, dy.Spec, xShape, p));
         dy.Device.Kernels.PadBackward(dy, dx, p);
         return dx;
     }
@@ -186,20 +154,22 @@ public static partial class Ops
     {
         Check.Alive(nameof(Reshape), nameof(x), x);
         if (shape is null) throw new TesseraArgumentException(nameof(Reshape), nameof(shape), "is null");
-        return x.Reshape(shape);
+        return x.Reshape(ShapeRules.Reshape(nameof(Reshape), x.Shape, shape).ToArray());
     }
 
     /// <summary>Gradient of <see cref="Reshape"/>: dy reshaped back to <paramref name="xShape"/>.</summary>
     public static Tensor ReshapeBackward(Tensor dy, Shape xShape)
     {
         Check.Alive(nameof(ReshapeBackward), nameof(dy), dy);
-        return dy.Reshape(xShape.ToArray());
+        return dy.Reshape(ShapeRules.Reshape(nameof(ReshapeBackward), dy.Shape, xShape.Dims).ToArray());
     }
 
     /// <summary>View with two axes swapped.</summary>
     public static Tensor Transpose(Tensor x, int axis0 = -2, int axis1 = -1)
     {
         Check.Alive(nameof(Transpose), nameof(x), x);
+        x.Shape.Axis(axis0, nameof(Transpose), nameof(axis0));
+        x.Shape.Axis(axis1, nameof(Transpose), nameof(axis1));
         return x.Transpose(axis0, axis1);
     }
 
@@ -208,7 +178,7 @@ public static partial class Ops
     {
         Check.Alive(nameof(Permute), nameof(x), x);
         if (perm is null) throw new TesseraArgumentException(nameof(Permute), nameof(perm), "is null");
-        return x.Permute(perm);
+        return x.Permute(ShapeRules.Permute(nameof(Permute), x.Shape, perm).Perm);
     }
 
     /// <summary>Gradient of <see cref="Permute"/>: dy permuted by the inverse permutation (a view).</summary>
@@ -216,18 +186,8 @@ public static partial class Ops
     {
         const string op = nameof(PermuteBackward);
         Check.Alive(op, nameof(dy), dy);
-        if (perm is null || perm.Length != dy.Rank)
-            throw new TesseraShapeException(op, nameof(perm), $"{perm?.Length ?? 0} axes for rank {dy.Rank}");
-        var inv = new int[perm.Length];
-        var seen = new bool[perm.Length];
-        for (int i = 0; i < perm.Length; i++)
-        {
-            int a = Shape.NormalizeAxis(perm[i], dy.Rank, op, nameof(perm));
-            if (seen[a]) throw new TesseraAxisException(op, nameof(perm), $"axis {a} appears twice in [{string.Join(", ", perm)}]");
-            seen[a] = true;
-            inv[a] = i;
-        }
-        return dy.Permute(inv);
+        if (perm is null) throw new TesseraArgumentException(op, nameof(perm), "is null");
+        return dy.Permute(ShapeRules.PermuteBackward(op, dy.Shape, perm));
     }
 
     /// <summary>View broadcast to <paramref name="shape"/> (NumPy rules; no copy).</summary>
@@ -235,7 +195,7 @@ public static partial class Ops
     {
         Check.Alive(nameof(Expand), nameof(x), x);
         if (shape is null) throw new TesseraArgumentException(nameof(Expand), nameof(shape), "is null");
-        return x.Expand(shape);
+        return x.Expand(ShapeRules.Expand(nameof(Expand), x.Shape, shape).ToArray());
     }
 
     /// <summary>Gradient of <see cref="Expand"/> (and of any broadcast): dy summed over the broadcast dimensions down
@@ -243,9 +203,8 @@ public static partial class Ops
     public static Tensor ExpandBackward(Tensor dy, Shape xShape)
     {
         const string op = nameof(ExpandBackward);
-        Check.Float32(op, nameof(dy), dy);
-        ShapeRules.ExpandsTo(op, nameof(xShape), xShape, dy.Shape);
-        var dx = Tensor.Empty(dy.Device, DType.Float32, xShape);
+        Check.Alive(op, nameof(dy), dy);
+        var dx = Tensor.Empty(dy.Device, DType.Float32, ShapeRules.ExpandBackward(op, dy.Spec, xShape));
         dy.Device.Kernels.ExpandBackward(dy, dx);
         return dx;
     }

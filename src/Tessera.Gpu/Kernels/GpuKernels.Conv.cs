@@ -17,7 +17,7 @@ public partial class GpuKernels : IConvKernels
         bool direct = SparseTileRows(og);
         // The implicit GEMM reads each filter as one row (c, kh, kw): a filter laid out otherwise is copied first.
         var ws = w.Strides;
-        using var wc = direct || (ws[3] == 1 && ws[2] == w.Shape[3] && ws[1] == (long)w.Shape[2] * w.Shape[3]) ? null : w.Contiguous();
+        using var wc = direct || (ws[3] == 1 && ws[2] == w.Shape[3] && ws[1] == (long)w.Shape[2] * w.Shape[3]) ? null : Contiguous(w);
         var wr = wc ?? w;
         GpuArg[] args = [GpuArg.Viewed(x, op), GpuArg.Viewed(wr, op),
             bias is null ? GpuArg.Viewed(wr, op) : GpuArg.Viewed(bias, op), GpuArg.I32(bias is null ? 0 : 1), GpuArg.Dense(y, op),

@@ -204,8 +204,8 @@ public partial class GpuKernels : IReductionKernels
                 DeferIndexCheck($"CrossEntropy (class targets of logits [{n}, {c}], valid [0, {c}), ignore {ignore})", target, 0, c, ignore);
                 return stats;
             }
-            if (stats.ToArray<long>()[1] == 0) return stats;
-            var t = target.ToArray<long>();
+            if (Read<long>(stats)[1] == 0) return stats;
+            var t = Read<long>(target);
             for (int i = 0; i < t.Length; i++)
                 if (t[i] != ignore && (t[i] < 0 || t[i] >= c))
                     throw new TesseraArgumentException("CrossEntropy", "target", $"class index {t[i]} of sample {i} is outside [0, {c}) (logits [{n}, {c}])");

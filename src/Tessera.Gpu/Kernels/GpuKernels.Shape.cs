@@ -69,9 +69,9 @@ public partial class GpuKernels : IShapeKernels
             Fill(bad, 0);
             LaunchElements(ShapeFamily, "gather_check_" + Suffix(indices.DType), k,
                 Flat(indices, indices.Shape, op), GpuArg.Dense(bad, op), GpuArg.I64(n), GpuArg.I64(k));
-            if (bad.Item<long>() == 0) return;
+            if (Read<long>(bad)[0] == 0) return;
         }
-        long[] values = indices.DType == DType.Int64 ? indices.ToArray<long>() : Array.ConvertAll(indices.ToArray<int>(), v => (long)v);
+        long[] values = indices.DType == DType.Int64 ? Read<long>(indices) : Array.ConvertAll(Read<int>(indices), v => (long)v);
         for (long j = 0; j < values.Length; j++)
         {
             long v = values[j];

@@ -8,7 +8,7 @@ namespace Tessera.Graph.Execution;
 
 /// <summary>A graph compiled for one device: a schedule, one arena holding every intermediate (offsets assigned by
 /// liveness, in place where an op allows), persistent input tensors, and views for every value. Compiling allocates;
-/// <see cref="Run"/> only launches kernels.</summary>
+/// <see cref="Run"/> only launches kernels, with the device's kernels bound to the plan's <see cref="Stream"/>.</summary>
 public sealed class ExecutionPlan : IDisposable
 {
     private readonly Tensor?[] _tensors;       // by value id
@@ -19,18 +19,19 @@ public sealed class ExecutionPlan : IDisposable
     private readonly List<Tensor> _owned = new();
     private readonly double[] _nodeMs;
 
-    private ExecutionPlan(ComputeGraph graph, IDevice device, Node[] schedule, Tensor?[] tensors, DeviceBuffer? arena,
+    private ExecutionPlan(ComputeGraph graph, IDevice device, IStream stream, Node[] schedule, Tensor?[] tensors, DeviceBuffer? arena,
         long arenaBytes, long naiveBytes, List<Tensor> owned)
     {
         Graph = graph;
         Device = device;
+        Stream = stream;
         _schedule = schedule;
         _tensors = tensors;
         _arena = arena;
         ArenaBytes = arenaBytes;
         NaiveBytes = naiveBytes;
         _owned = owned;
-        Context = new ExecContext(device);
+        Context = new ExecContext(device, device.KernelsOn(stream));
         _nodeInputs = schedule.Select(n => n.Inputs.Select(v => tensors[v.Id]).ToArray()).ToArray();
         _nodeOutputs = schedule.Select(n => n.Outputs.Select(v => tensors[v.Id]!).ToArray()).ToArray();
         _nodeMs = new double[schedule.Length];
@@ -38,6 +39,10 @@ public sealed class ExecutionPlan : IDisposable
 
     public ComputeGraph Graph { get; }
     public IDevice Device { get; }
+
+    /// <summary>The stream the plan's work is ordered on: its launches, its memory, its timing events and captures.</summary>
+    public IStream Stream { get; }
+
     public ExecContext Context { get; }
     public IReadOnlyList<Node> Schedule => _schedule;
 
@@ -59,10 +64,17 @@ public sealed class ExecutionPlan : IDisposable
     private double[] _nodeStartMs = Array.Empty<double>();
     private IEvent[] _events = Array.Empty<IEvent>();
 
-    /// <summary>Compiles <paramref name="graph"/> for <paramref name="device"/>. With <paramref name="reuseMemory"/> false every
-    /// intermediate gets its own bytes (no liveness sharing, no in-place): a debugging aid and a check of the planner.</summary>
-    public static ExecutionPlan Compile(ComputeGraph graph, IDevice device, bool reuseMemory = true)
+    /// <summary>Compiles <paramref name="graph"/> for <paramref name="device"/>, to run on <paramref name="stream"/> (null:
+    /// the default stream). With <paramref name="reuseMemory"/> false every intermediate gets its own bytes (no liveness
+    /// sharing, no in-place): a debugging aid and a check of the planner. <see cref="Tensor.CopyFrom{T}"/> and
+    /// <see cref="Tensor.ToArray{T}"/> go through the default stream: on another stream, order them against the run
+    /// (synchronise the default stream before <see cref="Run"/> where host copies are asynchronous, as on CUDA, and
+    /// <see cref="Stream"/> before reading outputs).</summary>
+    public static ExecutionPlan Compile(ComputeGraph graph, IDevice device, bool reuseMemory = true, IStream? stream = null)
     {
+        stream ??= device.DefaultStream;
+        if (!ReferenceEquals(stream.Device, device))
+            throw new TesseraDeviceException("ExecutionPlan.Compile", nameof(stream), $"the stream belongs to {stream.Device.Id}, the plan runs on {device.Id}");
         var schedule = graph.Nodes.ToArray();
         int nv = graph.Values.Count;
         var first = new int[nv];
@@ -120,7 +132,7 @@ public sealed class ExecutionPlan : IDisposable
         // The naive sum gives every computed value its own buffer (views such as reshape excepted: they are free anywhere).
         long naive = graph.Values.Where(v => v.Kind == ValueKind.Intermediate && aliasOf[v.Id] < 0 && v.Producer!.Op.AliasInput < 0)
             .Sum(v => ArenaPlanner.Align(v.Shape.ElementCount * v.DType.SizeOf(), ArenaPlanner.DefaultAlignment));
-        DeviceBuffer? arena = plan.ArenaBytes > 0 ? device.Memory.Rent(plan.ArenaBytes, device.DefaultStream) : null;
+        DeviceBuffer? arena = plan.ArenaBytes > 0 ? device.Memory.Rent(plan.ArenaBytes, stream) : null;
         var tensors = new Tensor?[nv];
         var owned = new List<Tensor>();
         foreach (var v in graph.Values)
@@ -133,12 +145,12 @@ public sealed class ExecutionPlan : IDisposable
                     break;
                 case ValueKind.Intermediate:
                     tensors[v.Id] = v.Shape.ElementCount == 0 && arena is null
-                        ? Tensor.Empty(device, v.DType, v.Shape)
+                        ? Tensor.Empty(device, v.DType, v.Shape, stream)
                         : Tensor.View(device, arena!, plan.Offsets[bufferOf[v.Id]], v.DType, v.Shape);
                     owned.Add(tensors[v.Id]!);
                     break;
                 case ValueKind.Input:
-                    tensors[v.Id] = Tensor.Empty(device, v.DType, v.Shape);
+                    tensors[v.Id] = Tensor.Empty(device, v.DType, v.Shape, stream);
                     owned.Add(tensors[v.Id]!);
                     break;
                 default:
@@ -149,7 +161,7 @@ public sealed class ExecutionPlan : IDisposable
                     break;
             }
         }
-        return new ExecutionPlan(graph, device, schedule, tensors, arena, plan.ArenaBytes, naive, owned);
+        return new ExecutionPlan(graph, device, stream, schedule, tensors, arena, plan.ArenaBytes, naive, owned);
     }
 
     /// <summary>The tensor behind a value: write inputs into it before <see cref="Run"/>, read outputs after.</summary>
@@ -160,7 +172,7 @@ public sealed class ExecutionPlan : IDisposable
         this[Graph.Values.FirstOrDefault(v => v.Kind == ValueKind.Input && v.Name == name)
              ?? throw new TesseraArgumentException("ExecutionPlan.Input", nameof(name), $"no input named '{name}'")];
 
-    /// <summary>Runs every node once, in order, on the device's default stream. Where the device names ranges for a
+    /// <summary>Runs every node once, in order, on <see cref="Stream"/>. Where the device names ranges for a
     /// profiler (<see cref="IRangeAnnotator"/>, NVTX on CUDA), each node is a range named after the node.</summary>
     public void Run()
     {
@@ -173,13 +185,21 @@ public sealed class ExecutionPlan : IDisposable
             for (int s = 0; s < _schedule.Length; s++)
             {
                 ranges?.PushRange(_schedule[s].Name);
-                _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
+                RunNode(ctx, s);
                 ranges?.PopRange();
             }
         }
         else if (Device.Kind == DeviceKind.Cpu) RunTimedOnHost(ctx, ranges);
         else RunTimedWithEvents(ctx, ranges);
+        ctx.Node = null;
         ctx.Step++;
+    }
+
+    /// <summary>Runs the node at schedule position <paramref name="s"/>, telling the context which node runs.</summary>
+    private void RunNode(ExecContext ctx, int s)
+    {
+        ctx.Node = _schedule[s];
+        _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
     }
 
     private void EnsureTimingArrays()
@@ -190,13 +210,13 @@ public sealed class ExecutionPlan : IDisposable
     private void RunTimedOnHost(ExecContext ctx, IRangeAnnotator? ranges)
     {
         EnsureTimingArrays();
-        var stream = Device.DefaultStream;
+        var stream = Stream;
         long t0 = Stopwatch.GetTimestamp();
         for (int s = 0; s < _schedule.Length; s++)
         {
             long a = Stopwatch.GetTimestamp();
             ranges?.PushRange(_schedule[s].Name);
-            _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
+            RunNode(ctx, s);
             ranges?.PopRange();
             stream.Synchronize();
             long b = Stopwatch.GetTimestamp();
@@ -216,12 +236,12 @@ public sealed class ExecutionPlan : IDisposable
             _events = new IEvent[_schedule.Length + 1];
             for (int i = 0; i < _events.Length; i++) _events[i] = Device.CreateEvent(timing: true);
         }
-        var stream = Device.DefaultStream;
+        var stream = Stream;
         _events[0].Record(stream);
         for (int s = 0; s < _schedule.Length; s++)
         {
             ranges?.PushRange(_schedule[s].Name);
-            _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
+            RunNode(ctx, s);
             ranges?.PopRange();
             _events[s + 1].Record(stream);
         }
@@ -233,7 +253,8 @@ public sealed class ExecutionPlan : IDisposable
         }
     }
 
-    /// <summary>Records one <see cref="Run"/> as device work that replays with one launch (a CUDA graph). Run the plan
+    /// <summary>Records one <see cref="Run"/> on <see cref="Stream"/> as device work that replays with one launch (a CUDA
+    /// graph); the nodes launch with the kernels bound to that stream, so the capture records them. Run the plan
     /// once before capturing so that kernels are compiled and scratch memory is cached. Everything the run computes from
     /// the step counter (dropout masks, optimizer bias corrections) is frozen at its capture-time value: capture
     /// inference or fixed-step work, and rerun <see cref="Run"/> for training steps whose scalars change.</summary>
@@ -245,10 +266,11 @@ public sealed class ExecutionPlan : IDisposable
         if (Profile) throw new TesseraArgumentException(op, nameof(Profile), "a profiled run synchronises per node and cannot be captured; set Profile = false");
         var ctx = Context;
         using var deferral = new CheckDeferral(ctx.Kernels); // nothing may read the device during capture
-        var work = capture.Capture(Device.DefaultStream, () =>
+        var work = capture.Capture(Stream, () =>
         {
-            for (int s = 0; s < _schedule.Length; s++) _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
+            for (int s = 0; s < _schedule.Length; s++) RunNode(ctx, s);
         });
+        ctx.Node = null;
         ctx.Step++;
         return work;
     }

@@ -8,29 +8,28 @@ public sealed class AttentionGraphOp(AttentionParams p) : GraphOp
     public override string Kind => "Attention";
     public override string Describe() => $"Attention[{(p.Causal ? "causal" : "full")}]";
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        GraphChecks.CountBetween(node, inputs, 3, 4);
-        foreach (var v in inputs) GraphChecks.Float32(node, v, v.Name);
-        var (o, lse) = ShapeRules.Attention(node, inputs[0].Shape, inputs[1].Shape, inputs[2].Shape, inputs.Count > 3 ? (Shape?)inputs[3].Shape : null);
-        return new[] { new OutputSpec(o, DType.Float32), new OutputSpec(lse, DType.Float32) };
+        Check.InputCount(node, inputs.Count, 3, 4);
+        var (o, lse) = ShapeRules.Attention(node, inputs[0].Spec, inputs[1].Spec, inputs[2].Spec, inputs.Count > 3 ? inputs[3].Spec : null, p);
+        return new[] { new TensorSpec(o, DType.Float32), new TensorSpec(lse, DType.Float32) };
     }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) =>
-        ctx.Kernels.Attention(i[0]!, i[1]!, i[2]!, i.Count > 3 ? i[3] : null, o[0], o[1], p);
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.Attention(inputs[0]!, inputs[1]!, inputs[2]!, inputs.Count > 3 ? inputs[3] : null, outputs[0], outputs[1], p);
 
-    public override Value?[] Backward(GraphBuilder g, Node n, IReadOnlyList<Value?> dOut)
+    public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
     {
-        var ins = new List<Value>(n.Inputs) { n.Outputs[0], n.Outputs[1], dOut[0]! };
-        var d = g.Apply(new AttentionBackwardOp(p, n.Inputs.Count > 3), $"d_{n.Name}", ins.ToArray());
-        return n.Inputs.Count > 3 ? new Value?[] { d[0], d[1], d[2], null } : new Value?[] { d[0], d[1], d[2] };
+        var ins = new List<Value>(node.Inputs) { node.Outputs[0], node.Outputs[1], outputGrads[0]! };
+        var d = g.Apply(new AttentionBackwardOp(p, node.Inputs.Count > 3), $"d_{node.Name}", ins.ToArray());
+        return node.Inputs.Count > 3 ? new Value?[] { d[0], d[1], d[2], null } : new Value?[] { d[0], d[1], d[2] };
     }
 
-    public override double Flops(Node n)
+    public override double Flops(Node node)
     {
-        var q = n.Inputs[0].Shape;
-        var k = n.Inputs[1].Shape;
-        var v = n.Inputs[2].Shape;
+        var q = node.Inputs[0].Shape;
+        var k = node.Inputs[1].Shape;
+        var v = node.Inputs[2].Shape;
         double full = 2.0 * q[0] * q[1] * q[2] * k[2] * (q[3] + v[3]);
         return p.Causal ? full / 2 : full;
     }
@@ -41,22 +40,27 @@ public sealed class AttentionBackwardOp(AttentionParams p, bool hasMask) : Graph
 {
     public override string Kind => "AttentionBackward";
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs) => new[]
-    {
-        new OutputSpec(inputs[0].Shape, DType.Float32), new OutputSpec(inputs[1].Shape, DType.Float32), new OutputSpec(inputs[2].Shape, DType.Float32),
-    };
-
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o)
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         int b = hasMask ? 4 : 3;
-        ctx.Kernels.AttentionBackward(i[0]!, i[1]!, i[2]!, hasMask ? i[3] : null, i[b]!, i[b + 1]!, i[b + 2]!, o[0], o[1], o[2], p);
+        Check.InputCount(node, inputs.Count, b + 3);
+        ShapeRules.AttentionBackward(node, inputs[0].Spec, inputs[1].Spec, inputs[2].Spec, hasMask ? inputs[3].Spec : null,
+            inputs[b].Spec, inputs[b + 1].Spec, inputs[b + 2].Spec, p);
+        return new[] { inputs[0].Spec, inputs[1].Spec, inputs[2].Spec };
     }
 
-    public override double Flops(Node n)
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
-        var q = n.Inputs[0].Shape;
-        var k = n.Inputs[1].Shape;
-        double full = 2.5 * 2.0 * q[0] * q[1] * q[2] * k[2] * (q[3] + n.Inputs[2].Shape[3]);
+        int b = hasMask ? 4 : 3;
+        ctx.Kernels.AttentionBackward(inputs[0]!, inputs[1]!, inputs[2]!, hasMask ? inputs[3] : null, inputs[b]!, inputs[b + 1]!, inputs[b + 2]!,
+            outputs[0], outputs[1], outputs[2], p);
+    }
+
+    public override double Flops(Node node)
+    {
+        var q = node.Inputs[0].Shape;
+        var k = node.Inputs[1].Shape;
+        double full = 2.5 * 2.0 * q[0] * q[1] * q[2] * k[2] * (q[3] + node.Inputs[2].Shape[3]);
         return p.Causal ? full / 2 : full;
     }
 }

@@ -14,38 +14,38 @@ public sealed class UnaryGraphOp(UnaryOp op, UnaryParams p = default) : GraphOp
     /// the input may then die here (and be overwritten in place) rather than live until the backward pass.</summary>
     private bool SignFromOutput => op == UnaryOp.Relu || (op == UnaryOp.LeakyRelu && p.Alpha > 0);
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        GraphChecks.Count(node, inputs, 1);
-        GraphChecks.Float32(node, inputs[0], "x");
-        ShapeRules.CheckUnaryParams(node, op, p);
-        return new[] { new OutputSpec(inputs[0].Shape, DType.Float32) };
+        Check.InputCount(node, inputs.Count, 1);
+        return new[] { new TensorSpec(ShapeRules.Unary(node, op, inputs[0].Spec, p), DType.Float32) };
     }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) => ctx.Kernels.Unary(op, i[0]!, o[0], p);
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.Unary(op, inputs[0]!, outputs[0], p);
 
-    public override Value?[] Backward(GraphBuilder g, Node n, IReadOnlyList<Value?> dOut) =>
-        new Value?[] { g.Apply1(new UnaryBackwardOp(op, p), $"d_{n.Name}", SignFromOutput ? n.Outputs[0] : n.Inputs[0], n.Outputs[0], dOut[0]!) };
+    public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => new Value?[]
+    {
+        g.Apply1(new UnaryBackwardOp(op, p), $"d_{node.Name}", SignFromOutput ? node.Outputs[0] : node.Inputs[0], node.Outputs[0], outputGrads[0]!),
+    };
 
-    public override double Flops(Node n) => n.Outputs[0].Shape.ElementCount;
+    public override double Flops(Node node) => node.Outputs[0].Shape.ElementCount;
 }
 
-/// <summary>dx = dy·f'(x) (inputs x, y, dy).</summary>
+/// <summary>dx = dy·f'(x) (inputs x, y, dy; ReLU-like ops may pass y for x, see <see cref="UnaryGraphOp"/>).</summary>
 public sealed class UnaryBackwardOp(UnaryOp op, UnaryParams p) : GraphOp
 {
     public override string Kind => op + "Backward";
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        GraphChecks.Count(node, inputs, 3);
-        GraphChecks.SameShape(node, inputs[0], inputs[2], "dy");
-        return new[] { new OutputSpec(inputs[0].Shape, DType.Float32) };
+        Check.InputCount(node, inputs.Count, 3);
+        return new[] { new TensorSpec(ShapeRules.UnaryBackward(node, op, inputs[0].Spec, inputs[1].Spec, inputs[2].Spec, p), DType.Float32) };
     }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) =>
-        ctx.Kernels.UnaryBackward(op, i[0]!, i[1]!, i[2]!, o[0], p);
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.UnaryBackward(op, inputs[0]!, inputs[1]!, inputs[2]!, outputs[0], p);
 
-    public override double Flops(Node n) => 2.0 * n.Outputs[0].Shape.ElementCount;
+    public override double Flops(Node node) => 2.0 * node.Outputs[0].Shape.ElementCount;
 }
 
 /// <summary>c = a ∘ b with broadcasting; gradient through <see cref="BinaryBackwardOp"/>.</summary>
@@ -54,26 +54,52 @@ public sealed class BinaryGraphOp(BinaryOp op) : GraphOp
     public BinaryOp Op => op;
     public override string Kind => op.ToString();
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        GraphChecks.Count(node, inputs, 2);
-        GraphChecks.Float32(node, inputs[0], "a");
-        GraphChecks.Float32(node, inputs[1], "b");
-        return new[] { new OutputSpec(ShapeRules.BinaryShape(node, inputs[0].Shape, inputs[1].Shape), DType.Float32) };
+        Check.InputCount(node, inputs.Count, 2);
+        return new[] { new TensorSpec(ShapeRules.Binary(node, op, inputs[0].Spec, inputs[1].Spec), DType.Float32) };
     }
 
     public override int InPlaceInput => 0;
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) => ctx.Kernels.Binary(op, i[0]!, i[1]!, o[0]);
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.Binary(op, inputs[0]!, inputs[1]!, outputs[0]);
 
-    public override Value?[] Backward(GraphBuilder g, Node n, IReadOnlyList<Value?> dOut)
+    public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => Gradients(op, g, node, outputGrads);
+
+    /// <summary>(da, db) through <see cref="BinaryBackwardOp"/>, computing only those the backward pass needs.</summary>
+    internal static Value?[] Gradients(BinaryOp op, GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
     {
-        bool needA = g.RequiresGrad(n.Inputs[0]), needB = g.RequiresGrad(n.Inputs[1]);
-        var d = g.Apply(new BinaryBackwardOp(op, needA, needB), $"d_{n.Name}", n.Inputs[0], n.Inputs[1], dOut[0]!);
+        bool needA = g.RequiresGrad(node.Inputs[0]), needB = g.RequiresGrad(node.Inputs[1]);
+        var d = g.Apply(new BinaryBackwardOp(op, needA, needB), $"d_{node.Name}", node.Inputs[0], node.Inputs[1], outputGrads[0]!);
         return new Value?[] { needA ? d[0] : null, needB ? d[1] : null };
     }
 
-    public override double Flops(Node n) => n.Outputs[0].Shape.ElementCount;
+    public override double Flops(Node node) => node.Outputs[0].Shape.ElementCount;
+}
+
+/// <summary>ONNX PRelu: y = x ≥ 0 ? x : slope·x with the slope broadcast to x only (inputs x, slope); gradient through
+/// <see cref="BinaryBackwardOp"/>. <see cref="BinaryGraphOp"/> with <see cref="BinaryOp.PRelu"/> is the form that
+/// broadcasts both ways.</summary>
+public sealed class PReluGraphOp : GraphOp
+{
+    public override string Kind => "PRelu";
+
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    {
+        Check.InputCount(node, inputs.Count, 2);
+        return new[] { new TensorSpec(ShapeRules.PRelu(node, inputs[0].Spec, inputs[1].Spec), DType.Float32) };
+    }
+
+    public override int InPlaceInput => 0;
+
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.Binary(BinaryOp.PRelu, inputs[0]!, inputs[1]!, outputs[0]);
+
+    public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) =>
+        BinaryGraphOp.Gradients(BinaryOp.PRelu, g, node, outputGrads);
+
+    public override double Flops(Node node) => node.Outputs[0].Shape.ElementCount;
 }
 
 /// <summary>(da, db) of c = a ∘ b, reduced over broadcast dimensions (inputs a, b, dc). A gradient nobody needs (that of a
@@ -82,14 +108,15 @@ public sealed class BinaryBackwardOp(BinaryOp op, bool needA = true, bool needB 
 {
     public override string Kind => op + "Backward";
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        GraphChecks.Count(node, inputs, 3);
-        return new[] { new OutputSpec(inputs[0].Shape, DType.Float32), new OutputSpec(inputs[1].Shape, DType.Float32) };
+        Check.InputCount(node, inputs.Count, 3);
+        ShapeRules.BinaryBackward(node, op, inputs[0].Spec, inputs[1].Spec, inputs[2].Spec);
+        return new[] { new TensorSpec(inputs[0].Shape, DType.Float32), new TensorSpec(inputs[1].Shape, DType.Float32) };
     }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) =>
-        ctx.Kernels.BinaryBackward(op, i[0]!, i[1]!, i[2]!, needA ? o[0] : null, needB ? o[1] : null);
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.BinaryBackward(op, inputs[0]!, inputs[1]!, inputs[2]!, needA ? outputs[0] : null, needB ? outputs[1] : null);
 
-    public override double Flops(Node n) => 2.0 * n.Inputs[2].Shape.ElementCount;
+    public override double Flops(Node node) => 2.0 * node.Inputs[2].Shape.ElementCount;
 }

@@ -1,3 +1,5 @@
+using Tessera.Kernels;
+
 namespace Tessera.Graph.Operators;
 
 /// <summary>A tensor of one value (the seed of backpropagation: ones shaped like the loss).</summary>
@@ -6,10 +8,10 @@ public sealed class FillOp(Shape shape, DType dtype, double value) : GraphOp
     public override string Kind => "Fill";
     public override string Describe() => $"Fill[{value}]";
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        if (inputs.Count != 0) throw new TesseraArgumentException(node, "inputs", "Fill takes no inputs");
-        return new[] { new OutputSpec(shape, dtype) };
+        Check.InputCount(node, inputs.Count, 0);
+        return new[] { new TensorSpec(ShapeRules.Fill(node, new TensorSpec(shape, dtype), value), dtype) };
     }
 
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>

@@ -3,26 +3,38 @@ using Tessera.Kernels;
 
 namespace Tessera.Graph.Operators;
 
-/// <summary>The shape and dtype of one output of a node.</summary>
-public readonly record struct OutputSpec(Shape Shape, DType DType);
-
-/// <summary>What a running node sees: the device's kernels, whether the run trains, and the step counter (seeds).</summary>
+/// <summary>What a running node sees: the device's kernels (bound to the stream the run goes to), whether the run
+/// trains, the step counter (seeds) and the node being run (errors raised at run time name it).</summary>
 public sealed class ExecContext
 {
-    public ExecContext(IDevice device) => Device = device;
+    /// <param name="device">The device the nodes run on.</param>
+    /// <param name="kernels">Its kernels bound to the run's stream (null: <see cref="IDevice.Kernels"/>, the default stream).</param>
+    public ExecContext(IDevice device, IKernels? kernels = null)
+    {
+        Device = device;
+        Kernels = kernels ?? device.Kernels;
+    }
 
     public IDevice Device { get; }
-    public IKernels Kernels => Device.Kernels;
+    public IKernels Kernels { get; }
 
     /// <summary>Training mode (dropout active, batch norm on batch statistics).</summary>
     public bool Training { get; set; } = true;
 
     /// <summary>Runs so far (0-based); ops derive per-step randomness from it.</summary>
     public long Step { get; set; }
+
+    /// <summary>The node whose op is running (null outside a plan's run).</summary>
+    public Node? Node { get; internal set; }
+
+    /// <summary>The running node's name, for errors raised at run time (<paramref name="fallback"/> outside a plan).</summary>
+    public string NodeName(string fallback) => Node?.Name ?? fallback;
 }
 
 /// <summary>An operation of the graph: shape inference at build time, the kernel call at run time, and the gradient
-/// rule that appends its backward pass. One subclass per op; parameters are typed records held by the op.</summary>
+/// rule that appends its backward pass. One subclass per op; parameters are typed records held by the op. An op does not
+/// change once built: inference validates with the op's rule in <see cref="ShapeRules"/> (the rule the eager
+/// <see cref="Ops"/> use) and sets nothing.</summary>
 public abstract class GraphOp
 {
     /// <summary>The op's name as shown in dumps, profiles and traces ("Gemm", "Relu", ...).</summary>
@@ -31,8 +43,14 @@ public abstract class GraphOp
     /// <summary>Kind plus parameters, for the text dump.</summary>
     public virtual string Describe() => Kind;
 
-    /// <summary>Output shapes and dtypes from the inputs; throws a Tessera exception naming <paramref name="node"/>.</summary>
-    public abstract OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs);
+    /// <summary>The op for inputs like <paramref name="inputs"/>, with parameters that depend on their ranks (negative
+    /// axes, "every axis") resolved: this op when nothing needs resolving, else a new one. Pure; throws, naming
+    /// <paramref name="node"/>, where the arguments are invalid. The builder calls it once per node and keeps the result
+    /// as the node's op, so <see cref="Run"/> and <see cref="Backward"/> see resolved parameters.</summary>
+    public virtual GraphOp Resolve(string node, IReadOnlyList<Value> inputs) => this;
+
+    /// <summary>Output shapes and dtypes from the inputs; throws a Tessera exception naming <paramref name="node"/>. Pure.</summary>
+    public abstract TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs);
 
     /// <summary>Runs the kernel(s). Optional inputs arrive as null. Outputs are contiguous tensors of the inferred specs.</summary>
     public abstract void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs);

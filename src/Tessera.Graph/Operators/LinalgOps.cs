@@ -8,28 +8,29 @@ public sealed class LinearGraphOp : GraphOp
     private readonly ViewCache _views = new();
     public override string Kind => "Linear";
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        GraphChecks.CountBetween(node, inputs, 2, 3);
-        foreach (var v in inputs) GraphChecks.Float32(node, v, v.Name);
-        return new[] { new OutputSpec(ShapeRules.Linear(inputs[0].Shape, inputs[1].Shape, inputs.Count > 2 ? (Shape?)inputs[2].Shape : null, node), DType.Float32) };
+        Check.InputCount(node, inputs.Count, 2, 3);
+        var y = ShapeRules.Linear(node, inputs[0].Spec, inputs[1].Spec, inputs.Count > 2 ? inputs[2].Spec : null);
+        return new[] { new TensorSpec(y, DType.Float32) };
     }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o)
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
-        var w = i[1]!;
-        ctx.Kernels.Gemm(_views.Rows(i[0]!, w.Shape[1]), w, i.Count > 2 ? i[2] : null, _views.Rows(o[0], w.Shape[0]), new GemmParams(TransB: true));
+        var w = inputs[1]!;
+        ctx.Kernels.Gemm(_views.Rows(inputs[0]!, w.Shape[1]), w, inputs.Count > 2 ? inputs[2] : null, _views.Rows(outputs[0], w.Shape[0]),
+            new GemmParams(TransB: true));
     }
 
-    public override Value?[] Backward(GraphBuilder g, Node n, IReadOnlyList<Value?> dOut)
+    public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
     {
-        var inputs = n.Inputs;
+        var inputs = node.Inputs;
         bool hasBias = inputs.Count > 2;
         // Outputs dx, dw (and db): one per input of the forward node.
-        return g.Apply(new LinearBackwardOp(hasBias, g.RequiresGrad(inputs[0])), $"d_{n.Name}", inputs[0], inputs[1], dOut[0]!);
+        return g.Apply(new LinearBackwardOp(hasBias, g.RequiresGrad(inputs[0])), $"d_{node.Name}", inputs[0], inputs[1], outputGrads[0]!);
     }
 
-    public override double Flops(Node n) => 2.0 * n.Outputs[0].Shape.ElementCount * n.Inputs[1].Shape[1];
+    public override double Flops(Node node) => 2.0 * node.Outputs[0].Shape.ElementCount * node.Inputs[1].Shape[1];
 }
 
 /// <summary>Gradients of <see cref="LinearGraphOp"/> (inputs x, w, dy): dx = dy·w (when needed), dw = dyᵀ·x, db = Σ dy.</summary>
@@ -38,29 +39,30 @@ public sealed class LinearBackwardOp(bool hasBias, bool needInput) : GraphOp
     private readonly ViewCache _views = new();
     public override string Kind => "LinearBackward";
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        GraphChecks.Count(node, inputs, 3);
-        var specs = new List<OutputSpec> { new(inputs[0].Shape, DType.Float32), new(inputs[1].Shape, DType.Float32) };
-        if (hasBias) specs.Add(new OutputSpec(new Shape(inputs[1].Shape[0]), DType.Float32));
+        Check.InputCount(node, inputs.Count, 3);
+        ShapeRules.LinearBackward(node, inputs[0].Spec, inputs[1].Spec, inputs[2].Spec);
+        var specs = new List<TensorSpec> { inputs[0].Spec, inputs[1].Spec };
+        if (hasBias) specs.Add(new TensorSpec(new Shape(inputs[1].Shape[0]), DType.Float32));
         return specs.ToArray();
     }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o)
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         var k = ctx.Kernels;
-        var w = i[1]!;
+        var w = inputs[1]!;
         int outF = w.Shape[0], inF = w.Shape[1];
-        var x2 = _views.Rows(i[0]!, inF);
-        var dy2 = _views.Rows(i[2]!, outF);
-        if (needInput) k.Gemm(dy2, w, null, _views.Rows(o[0], inF), new GemmParams());
-        k.Gemm(dy2, x2, null, o[1], new GemmParams(TransA: true));
-        if (hasBias) k.Reduce(ReduceOp.Sum, dy2, o[2], BiasAxes);
+        var x2 = _views.Rows(inputs[0]!, inF);
+        var dy2 = _views.Rows(inputs[2]!, outF);
+        if (needInput) k.Gemm(dy2, w, null, _views.Rows(outputs[0], inF), new GemmParams());
+        k.Gemm(dy2, x2, null, outputs[1], new GemmParams(TransA: true));
+        if (hasBias) k.Reduce(ReduceOp.Sum, dy2, outputs[2], BiasAxes);
     }
 
     private static readonly ReduceParams BiasAxes = new(new[] { 0 }, false);
 
-    public override double Flops(Node n) => (needInput ? 4.0 : 2.0) * n.Inputs[2].Shape.ElementCount * n.Inputs[1].Shape[1];
+    public override double Flops(Node node) => (needInput ? 4.0 : 2.0) * node.Inputs[2].Shape.ElementCount * node.Inputs[1].Shape[1];
 }
 
 /// <summary>Batched matrix product a [..., M, K] · b [..., K, N] with broadcast batch dimensions.</summary>
@@ -69,41 +71,40 @@ public sealed class MatMulGraphOp(bool transA = false, bool transB = false, floa
     public override string Kind => "MatMul";
     public override string Describe() => $"MatMul[{(transA ? "T" : "N")}{(transB ? "T" : "N")}{(alpha != 1 ? $", {alpha}" : "")}]";
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        GraphChecks.Count(node, inputs, 2);
-        GraphChecks.Float32(node, inputs[0], "a");
-        GraphChecks.Float32(node, inputs[1], "b");
-        return new[] { new OutputSpec(ShapeRules.Gemm(inputs[0].Shape, inputs[1].Shape, new GemmParams(transA, transB), node), DType.Float32) };
+        Check.InputCount(node, inputs.Count, 2);
+        var c = ShapeRules.Gemm(node, inputs[0].Spec, inputs[1].Spec, null, new GemmParams(transA, transB, alpha));
+        return new[] { new TensorSpec(c, DType.Float32) };
     }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) =>
-        ctx.Kernels.Gemm(i[0]!, i[1]!, null, o[0], new GemmParams(transA, transB, alpha));
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.Gemm(inputs[0]!, inputs[1]!, null, outputs[0], new GemmParams(transA, transB, alpha));
 
     /// <summary>Gradients for equal batch dimensions (the common case): da = α·dc·op(b)ᵀ, db = α·op(a)ᵀ·dc, arranged for
     /// the transposition flags. Broadcast batch dimensions are refused at build time.</summary>
-    public override Value?[] Backward(GraphBuilder g, Node n, IReadOnlyList<Value?> dOut)
+    public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
     {
-        Value a = n.Inputs[0], b = n.Inputs[1], dc = dOut[0]!;
+        Value a = node.Inputs[0], b = node.Inputs[1], dc = outputGrads[0]!;
         if (a.Shape.Rank != b.Shape.Rank || !a.Shape.Dims[..^2].SequenceEqual(b.Shape.Dims[..^2]))
-            throw new TesseraShapeException($"Autodiff ({n.Name})", "b", $"MatMul gradient needs equal batch dimensions, got {a.Shape} and {b.Shape}");
+            throw new TesseraShapeException($"Autodiff ({node.Name})", "b", $"MatMul gradient needs equal batch dimensions, got {a.Shape} and {b.Shape}");
         // c = op(a)·op(b). d op(a) = dc·op(b)ᵀ ; d op(b) = op(a)ᵀ·dc.
         Value? da = null, db = null;
         if (g.RequiresGrad(a))
             da = transA
-                ? g.Apply1(new MatMulGraphOp(transB, true, alpha), $"d_{n.Name}_a", b, dc)   // a = d op(a)ᵀ = op(b)·dcᵀ
-                : g.Apply1(new MatMulGraphOp(false, !transB, alpha), $"d_{n.Name}_a", dc, b);
+                ? g.Apply1(new MatMulGraphOp(transB, true, alpha), $"d_{node.Name}_a", b, dc)   // a = d op(a)ᵀ = op(b)·dcᵀ
+                : g.Apply1(new MatMulGraphOp(false, !transB, alpha), $"d_{node.Name}_a", dc, b);
         if (g.RequiresGrad(b))
             db = transB
-                ? g.Apply1(new MatMulGraphOp(true, transA, alpha), $"d_{n.Name}_b", dc, a)   // b = d op(b)ᵀ = dcᵀ·op(a)
-                : g.Apply1(new MatMulGraphOp(!transA, false, alpha), $"d_{n.Name}_b", a, dc);
+                ? g.Apply1(new MatMulGraphOp(true, transA, alpha), $"d_{node.Name}_b", dc, a)   // b = d op(b)ᵀ = dcᵀ·op(a)
+                : g.Apply1(new MatMulGraphOp(!transA, false, alpha), $"d_{node.Name}_b", a, dc);
         return new[] { da, db };
     }
 
-    public override double Flops(Node n)
+    public override double Flops(Node node)
     {
-        var a = n.Inputs[0].Shape;
-        return 2.0 * n.Outputs[0].Shape.ElementCount * (transA ? a[^2] : a[^1]);
+        var a = node.Inputs[0].Shape;
+        return 2.0 * node.Outputs[0].Shape.ElementCount * (transA ? a[^2] : a[^1]);
     }
 }
 

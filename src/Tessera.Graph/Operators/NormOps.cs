@@ -8,32 +8,32 @@ public sealed class BatchNormGraphOp(BatchNormParams p) : GraphOp
 {
     public override string Kind => "BatchNorm";
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        GraphChecks.Count(node, inputs, 5);
-        var stat = ShapeRules.BatchNormStatShape(node, inputs[0].Shape);
-        string[] names = { "x", "gamma", "beta", "runningMean", "runningVar" };
-        for (int i = 0; i < 5; i++)
+        Check.InputCount(node, inputs.Count, 5);
+        // Whether a run trains is known at run time only: the per-channel count training needs is checked there.
+        var c = ShapeRules.BatchNorm(node, inputs[0].Spec, inputs[1].Spec, inputs[2].Spec, inputs[3].Spec, inputs[4].Spec, p, training: false);
+        return new[] { inputs[0].Spec, new TensorSpec(c, DType.Float32), new TensorSpec(c, DType.Float32) };
+    }
+
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        var x = inputs[0]!;
+        if (ctx.Training)
         {
-            GraphChecks.Float32(node, inputs[i], names[i]);
-            if (i > 0 && inputs[i].Shape != stat) throw new TesseraShapeException(node, names[i], $"expected {stat}, got {inputs[i]}");
+            ShapeRules.BatchNormTrainingCount(ctx.NodeName(Kind), x.Shape);
+            ctx.Kernels.BatchNormTraining(x, inputs[1]!, inputs[2]!, outputs[0], inputs[3]!, inputs[4]!, outputs[1], outputs[2], p);
         }
-        return new[] { new OutputSpec(inputs[0].Shape, DType.Float32), new OutputSpec(stat, DType.Float32), new OutputSpec(stat, DType.Float32) };
+        else ctx.Kernels.BatchNormInference(x, inputs[1]!, inputs[2]!, inputs[3]!, inputs[4]!, outputs[0], p);
     }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o)
+    public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
     {
-        if (ctx.Training) ctx.Kernels.BatchNormTraining(i[0]!, i[1]!, i[2]!, o[0], i[3]!, i[4]!, o[1], o[2], p);
-        else ctx.Kernels.BatchNormInference(i[0]!, i[1]!, i[2]!, i[3]!, i[4]!, o[0], p);
-    }
-
-    public override Value?[] Backward(GraphBuilder g, Node n, IReadOnlyList<Value?> dOut)
-    {
-        var d = g.Apply(new BatchNormBackwardOp(p), $"d_{n.Name}", n.Inputs[0], dOut[0]!, n.Inputs[1], n.Outputs[1], n.Outputs[2]);
+        var d = g.Apply(new BatchNormBackwardOp(p), $"d_{node.Name}", node.Inputs[0], outputGrads[0]!, node.Inputs[1], node.Outputs[1], node.Outputs[2]);
         return new Value?[] { d[0], d[1], d[2], null, null };
     }
 
-    public override double Flops(Node n) => 8.0 * n.Inputs[0].Shape.ElementCount;
+    public override double Flops(Node node) => 8.0 * node.Inputs[0].Shape.ElementCount;
 }
 
 /// <summary>Fused batch-norm backward (inputs x, dy, gamma, saveMean, saveInvStd; outputs dx, dgamma, dbeta).</summary>
@@ -41,49 +41,58 @@ public sealed class BatchNormBackwardOp(BatchNormParams p) : GraphOp
 {
     public override string Kind => "BatchNormBackward";
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs) => new[]
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        new OutputSpec(inputs[0].Shape, DType.Float32), new OutputSpec(inputs[2].Shape, DType.Float32), new OutputSpec(inputs[2].Shape, DType.Float32),
-    };
-
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) =>
-        ctx.Kernels.BatchNormBackward(i[0]!, i[1]!, i[2]!, i[3]!, i[4]!, o[0], o[1], o[2], p);
-
-    public override double Flops(Node n) => 10.0 * n.Inputs[0].Shape.ElementCount;
-}
-
-/// <summary>Layer normalisation over trailing axes (inputs x, gamma, beta; outputs y, mean, invStd).</summary>
-public sealed class LayerNormGraphOp(int axis, float epsilon) : GraphOp
-{
-    private LayerNormParams _p;
-    public override string Kind => "LayerNorm";
-
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
-    {
-        GraphChecks.Count(node, inputs, 3);
-        var x = inputs[0].Shape;
-        int a = ShapeRules.LayerNormAxis(node, x, axis);
-        _p = new LayerNormParams(a, epsilon);
-        var affine = ShapeRules.LayerNormAffineShape(x, a);
-        foreach (var (v, name) in new[] { (inputs[1], "gamma"), (inputs[2], "beta") })
-        {
-            GraphChecks.Float32(node, v, name);
-            if (v.Shape != affine) throw new TesseraShapeException(node, name, $"expected {affine}, got {v}");
-        }
-        var stat = ShapeRules.LayerNormStatShape(x, a);
-        return new[] { new OutputSpec(x, DType.Float32), new OutputSpec(stat, DType.Float32), new OutputSpec(stat, DType.Float32) };
+        Check.InputCount(node, inputs.Count, 5);
+        var c = ShapeRules.BatchNormBackward(node, inputs[0].Spec, inputs[1].Spec, inputs[2].Spec, inputs[3].Spec, inputs[4].Spec);
+        return new[] { inputs[0].Spec, new TensorSpec(c, DType.Float32), new TensorSpec(c, DType.Float32) };
     }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) =>
-        ctx.Kernels.LayerNorm(i[0]!, i[1], i[2], o[0], o[1], o[2], _p);
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.BatchNormBackward(inputs[0]!, inputs[1]!, inputs[2]!, inputs[3]!, inputs[4]!, outputs[0], outputs[1], outputs[2], p);
 
-    public override Value?[] Backward(GraphBuilder g, Node n, IReadOnlyList<Value?> dOut)
+    public override double Flops(Node node) => 10.0 * node.Inputs[0].Shape.ElementCount;
+}
+
+/// <summary>Layer normalisation over trailing axes (inputs x, gamma, beta; outputs y, mean, invStd). The axis may be
+/// negative when the op is created; the node's op holds it resolved (<see cref="GraphOp.Resolve"/>).</summary>
+public sealed class LayerNormGraphOp(LayerNormParams p) : GraphOp
+{
+    /// <summary>Layer norm over axes [axis, rank) (negative axes count from the end).</summary>
+    public LayerNormGraphOp(int axis, float epsilon) : this(new LayerNormParams(axis, epsilon)) { }
+
+    /// <summary>Axis and epsilon (the axis resolved once the op is a node's).</summary>
+    public LayerNormParams Params => p;
+    public override string Kind => "LayerNorm";
+
+    private (LayerNormParams P, Shape Y, Shape Stat) Rule(string node, IReadOnlyList<Value> inputs)
     {
-        var d = g.Apply(new LayerNormBackwardOp(_p), $"d_{n.Name}", n.Inputs[0], dOut[0]!, n.Inputs[1], n.Outputs[1], n.Outputs[2]);
+        Check.InputCount(node, inputs.Count, 3);
+        return ShapeRules.LayerNorm(node, inputs[0].Spec, inputs[1].Spec, inputs[2].Spec, p.Axis, p.Epsilon);
+    }
+
+    public override GraphOp Resolve(string node, IReadOnlyList<Value> inputs)
+    {
+        var r = Rule(node, inputs).P;
+        return r == p ? this : new LayerNormGraphOp(r);
+    }
+
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    {
+        var (_, y, stat) = Rule(node, inputs);
+        return new[] { new TensorSpec(y, DType.Float32), new TensorSpec(stat, DType.Float32), new TensorSpec(stat, DType.Float32) };
+    }
+
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.LayerNorm(inputs[0]!, inputs[1], inputs[2], outputs[0], outputs[1], outputs[2], p);
+
+    public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
+    {
+        var d = g.Apply(new LayerNormBackwardOp(p), $"d_{node.Name}", node.Inputs[0], outputGrads[0]!, node.Inputs[1], node.Outputs[1], node.Outputs[2]);
         return new Value?[] { d[0], d[1], d[2] };
     }
 
-    public override double Flops(Node n) => 8.0 * n.Inputs[0].Shape.ElementCount;
+    public override double Flops(Node node) => 8.0 * node.Inputs[0].Shape.ElementCount;
 }
 
 /// <summary>Fused layer-norm backward (inputs x, dy, gamma, mean, invStd; outputs dx, dgamma, dbeta).</summary>
@@ -91,15 +100,18 @@ public sealed class LayerNormBackwardOp(LayerNormParams p) : GraphOp
 {
     public override string Kind => "LayerNormBackward";
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs) => new[]
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        new OutputSpec(inputs[0].Shape, DType.Float32), new OutputSpec(inputs[2].Shape, DType.Float32), new OutputSpec(inputs[2].Shape, DType.Float32),
-    };
+        Check.InputCount(node, inputs.Count, 5);
+        var (_, affine) = ShapeRules.LayerNormBackward(node, inputs[0].Spec, inputs[1].Spec, inputs[2].Spec, inputs[3].Spec, inputs[4].Spec,
+            p.Axis, p.Epsilon);
+        return new[] { inputs[0].Spec, new TensorSpec(affine, DType.Float32), new TensorSpec(affine, DType.Float32) };
+    }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) =>
-        ctx.Kernels.LayerNormBackward(i[0]!, i[1]!, i[2], i[3]!, i[4]!, o[0], o[1], o[2], p);
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.LayerNormBackward(inputs[0]!, inputs[1]!, inputs[2], inputs[3]!, inputs[4]!, outputs[0], outputs[1], outputs[2], p);
 
-    public override double Flops(Node n) => 10.0 * n.Inputs[0].Shape.ElementCount;
+    public override double Flops(Node node) => 10.0 * node.Inputs[0].Shape.ElementCount;
 }
 
 /// <summary>Inverted dropout (outputs y and the UInt8 mask). The mask of run s comes from (seed, s): reproducible, and
@@ -109,12 +121,11 @@ public sealed class DropoutGraphOp(float ratio, ulong seed) : GraphOp
     public override string Kind => "Dropout";
     public override string Describe() => $"Dropout[{ratio}]";
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        GraphChecks.Count(node, inputs, 1);
-        GraphChecks.Float32(node, inputs[0], "x");
-        if (!(ratio >= 0 && ratio < 1)) throw new TesseraArgumentException(node, "ratio", $"must be in [0, 1), got {ratio}");
-        return new[] { new OutputSpec(inputs[0].Shape, DType.Float32), new OutputSpec(inputs[0].Shape, DType.UInt8) };
+        Check.InputCount(node, inputs.Count, 1);
+        var y = ShapeRules.Dropout(node, inputs[0].Spec, ratio);
+        return new[] { new TensorSpec(y, DType.Float32), new TensorSpec(y, DType.UInt8) };
     }
 
     private DropoutParams At(ExecContext ctx) => new(ratio, StepSeed(seed, ctx.Step), ctx.Training);
@@ -128,18 +139,24 @@ public sealed class DropoutGraphOp(float ratio, ulong seed) : GraphOp
         return z ^ (z >> 31);
     }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) => ctx.Kernels.Dropout(i[0]!, o[0], o[1], At(ctx));
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.Dropout(inputs[0]!, outputs[0], outputs[1], At(ctx));
 
-    public override Value?[] Backward(GraphBuilder g, Node n, IReadOnlyList<Value?> dOut) =>
-        new Value?[] { g.Apply1(new DropoutBackwardOp(ratio), $"d_{n.Name}", dOut[0]!, n.Outputs[1]) };
+    public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) =>
+        new Value?[] { g.Apply1(new DropoutBackwardOp(ratio), $"d_{node.Name}", outputGrads[0]!, node.Outputs[1]) };
 }
 
 /// <summary>dx = dy·mask/(1−ratio) (inputs dy, mask).</summary>
 public sealed class DropoutBackwardOp(float ratio) : GraphOp
 {
     public override string Kind => "DropoutBackward";
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs) => new[] { new OutputSpec(inputs[0].Shape, DType.Float32) };
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) =>
-        ctx.Kernels.DropoutBackward(i[0]!, i[1]!, o[0], new DropoutParams(ratio, 0, ctx.Training));
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    {
+        Check.InputCount(node, inputs.Count, 2);
+        return new[] { new TensorSpec(ShapeRules.DropoutBackward(node, inputs[0].Spec, inputs[1].Spec, ratio), DType.Float32) };
+    }
+
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.DropoutBackward(inputs[0]!, inputs[1]!, outputs[0], new DropoutParams(ratio, 0, ctx.Training));
 }

@@ -2,27 +2,48 @@ using Tessera.Kernels;
 
 namespace Tessera.Graph.Operators;
 
-/// <summary>y = reduce(x) over axes; gradient through <see cref="ReduceBackwardOp"/>.</summary>
-public sealed class ReduceGraphOp(ReduceOp op, int[] axes, bool keepDims) : GraphOp
+/// <summary>y = reduce(x) over axes (empty: every axis; negative axes count from the end); gradient through
+/// <see cref="ReduceBackwardOp"/>. The node's op holds the axes resolved (<see cref="GraphOp.Resolve"/>).</summary>
+public sealed class ReduceGraphOp : GraphOp
 {
-    private ReduceParams? _p;
-    public override string Kind => "Reduce" + op;
-    public override string Describe() => $"{Kind}[axes {string.Join(",", axes)}{(keepDims ? ", keep" : "")}]";
+    private readonly ReduceOp _op;
+    private readonly ReduceParams _p;
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    public ReduceGraphOp(ReduceOp op, int[] axes, bool keepDims)
+        : this(op, new ReduceParams(axes is null ? Array.Empty<int>() : (int[])axes.Clone(), keepDims)) { }
+
+    private ReduceGraphOp(ReduceOp op, ReduceParams p)
     {
-        GraphChecks.Count(node, inputs, 1);
-        GraphChecks.Float32(node, inputs[0], "x");
-        _p = ShapeRules.Reduction(node, inputs[0].Shape, axes, keepDims);
-        return new[] { new OutputSpec(ShapeRules.ReduceShape(inputs[0].Shape, _p), DType.Float32) };
+        _op = op;
+        _p = p;
     }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) => ctx.Kernels.Reduce(op, i[0]!, o[0], _p!);
+    public override string Kind => "Reduce" + _op;
+    public override string Describe() => $"{Kind}[axes {string.Join(",", _p.Axes)}{(_p.KeepDims ? ", keep" : "")}]";
 
-    public override Value?[] Backward(GraphBuilder g, Node n, IReadOnlyList<Value?> dOut) =>
-        new Value?[] { g.Apply1(new ReduceBackwardOp(op, _p!), $"d_{n.Name}", n.Inputs[0], n.Outputs[0], dOut[0]!) };
+    private (ReduceParams P, Shape Y) Rule(string node, IReadOnlyList<Value> inputs)
+    {
+        Check.InputCount(node, inputs.Count, 1);
+        return ShapeRules.Reduce(node, _op, inputs[0].Spec, _p.Axes, _p.KeepDims);
+    }
 
-    public override double Flops(Node n) => n.Inputs[0].Shape.ElementCount;
+    public override GraphOp Resolve(string node, IReadOnlyList<Value> inputs)
+    {
+        var p = Rule(node, inputs).P;
+        return p.Axes.AsSpan().SequenceEqual(_p.Axes) ? this : new ReduceGraphOp(_op, p);
+    }
+
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs) => new[] { new TensorSpec(Rule(node, inputs).Y, DType.Float32) };
+
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.Reduce(_op, inputs[0]!, outputs[0], _p);
+
+    public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => new Value?[]
+    {
+        g.Apply1(new ReduceBackwardOp(_op, _p), $"d_{node.Name}", node.Inputs[0], node.Outputs[0], outputGrads[0]!),
+    };
+
+    public override double Flops(Node node) => node.Inputs[0].Shape.ElementCount;
 }
 
 /// <summary>dx of a reduction (inputs x, y, dy).</summary>
@@ -30,36 +51,83 @@ public sealed class ReduceBackwardOp(ReduceOp op, ReduceParams p) : GraphOp
 {
     public override string Kind => "Reduce" + op + "Backward";
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        GraphChecks.Count(node, inputs, 3);
-        return new[] { new OutputSpec(inputs[0].Shape, DType.Float32) };
+        Check.InputCount(node, inputs.Count, 3);
+        ShapeRules.ReduceBackward(node, op, inputs[0].Spec, inputs[1].Spec, inputs[2].Spec, p.Axes, p.KeepDims);
+        return new[] { inputs[0].Spec };
     }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) =>
-        ctx.Kernels.ReduceBackward(op, i[0]!, i[1]!, i[2]!, o[0], p);
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.ReduceBackward(op, inputs[0]!, inputs[1]!, inputs[2]!, outputs[0], p);
 }
 
-/// <summary>Softmax or log-softmax along an axis; gradient through <see cref="SoftmaxBackwardOp"/>.</summary>
-public sealed class SoftmaxGraphOp(int axis, bool log) : GraphOp
+/// <summary>Int64 index of the maximum along one axis (first occurrence, or the last with selectLastIndex; no gradient).
+/// The node's op holds the axis resolved (<see cref="GraphOp.Resolve"/>).</summary>
+public sealed class ArgMaxGraphOp(ArgReduceParams p) : GraphOp
 {
-    private SoftmaxParams _p;
-    public override string Kind => log ? "LogSoftmax" : "Softmax";
+    /// <summary>Argmax along <paramref name="axis"/> (negative counts from the end).</summary>
+    public ArgMaxGraphOp(int axis, bool keepDims = false, bool selectLastIndex = false) : this(new ArgReduceParams(axis, keepDims, selectLastIndex)) { }
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    public override string Kind => "ArgMax";
+    public override string Describe() => $"ArgMax[axis {p.Axis}{(p.KeepDims ? ", keepdims" : "")}{(p.SelectLastIndex ? ", last" : "")}]";
+
+    private (ArgReduceParams P, Shape Y) Rule(string node, IReadOnlyList<Value> inputs)
     {
-        GraphChecks.Count(node, inputs, 1);
-        GraphChecks.Float32(node, inputs[0], "x");
-        _p = new SoftmaxParams(inputs[0].Shape.Axis(axis, node), log);
-        return new[] { new OutputSpec(inputs[0].Shape, DType.Float32) };
+        Check.InputCount(node, inputs.Count, 1);
+        return ShapeRules.ArgMax(node, inputs[0].Spec, p.Axis, p.KeepDims, p.SelectLastIndex);
     }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) => ctx.Kernels.Softmax(i[0]!, o[0], _p);
+    public override GraphOp Resolve(string node, IReadOnlyList<Value> inputs)
+    {
+        var r = Rule(node, inputs).P;
+        return r == p ? this : new ArgMaxGraphOp(r);
+    }
 
-    public override Value?[] Backward(GraphBuilder g, Node n, IReadOnlyList<Value?> dOut) =>
-        new Value?[] { g.Apply1(new SoftmaxBackwardOp(_p), $"d_{n.Name}", n.Outputs[0], dOut[0]!) };
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs) => new[] { new TensorSpec(Rule(node, inputs).Y, DType.Int64) };
 
-    public override double Flops(Node n) => 5.0 * n.Inputs[0].Shape.ElementCount;
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.ArgMax(inputs[0]!, outputs[0], p);
+
+    public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => new Value?[] { null };
+}
+
+/// <summary>Softmax or log-softmax along an axis; gradient through <see cref="SoftmaxBackwardOp"/>. The node's op holds
+/// the axis resolved (<see cref="GraphOp.Resolve"/>).</summary>
+public sealed class SoftmaxGraphOp(SoftmaxParams p) : GraphOp
+{
+    /// <summary>Softmax (or, with <paramref name="log"/>, log-softmax) along <paramref name="axis"/> (negative counts from the end).</summary>
+    public SoftmaxGraphOp(int axis, bool log) : this(new SoftmaxParams(axis, log)) { }
+
+    public override string Kind => p.Log ? "LogSoftmax" : "Softmax";
+
+    private SoftmaxParams Rule(string node, IReadOnlyList<Value> inputs)
+    {
+        Check.InputCount(node, inputs.Count, 1);
+        return ShapeRules.Softmax(node, inputs[0].Spec, p.Axis, p.Log);
+    }
+
+    public override GraphOp Resolve(string node, IReadOnlyList<Value> inputs)
+    {
+        var r = Rule(node, inputs);
+        return r == p ? this : new SoftmaxGraphOp(r);
+    }
+
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    {
+        Rule(node, inputs);
+        return new[] { inputs[0].Spec };
+    }
+
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.Softmax(inputs[0]!, outputs[0], p);
+
+    public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => new Value?[]
+    {
+        g.Apply1(new SoftmaxBackwardOp(p), $"d_{node.Name}", node.Outputs[0], outputGrads[0]!),
+    };
+
+    public override double Flops(Node node) => 5.0 * node.Inputs[0].Shape.ElementCount;
 }
 
 /// <summary>dx of softmax from its output y and dy.</summary>
@@ -67,82 +135,13 @@ public sealed class SoftmaxBackwardOp(SoftmaxParams p) : GraphOp
 {
     public override string Kind => p.Log ? "LogSoftmaxBackward" : "SoftmaxBackward";
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        GraphChecks.Count(node, inputs, 2);
-        return new[] { new OutputSpec(inputs[0].Shape, DType.Float32) };
+        Check.InputCount(node, inputs.Count, 2);
+        ShapeRules.SoftmaxBackward(node, inputs[0].Spec, inputs[1].Spec, p.Axis, p.Log);
+        return new[] { inputs[0].Spec };
     }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) => ctx.Kernels.SoftmaxBackward(i[0]!, i[1]!, o[0], p);
-}
-
-/// <summary>Fused log-softmax + NLL from logits [N, C] and targets (int64 [N] or float32 [N, C]).</summary>
-public sealed class CrossEntropyGraphOp(CrossEntropyParams p) : GraphOp
-{
-    public override string Kind => "CrossEntropy";
-
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
-    {
-        GraphChecks.Count(node, inputs, 2);
-        GraphChecks.Float32(node, inputs[0], "logits");
-        return new[] { new OutputSpec(ShapeRules.CrossEntropyShape(node, inputs[0].Shape, inputs[1].Shape, inputs[1].DType, p), DType.Float32) };
-    }
-
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) => ctx.Kernels.CrossEntropy(i[0]!, i[1]!, o[0], p);
-
-    public override Value?[] Backward(GraphBuilder g, Node n, IReadOnlyList<Value?> dOut) =>
-        new Value?[] { g.Apply1(new CrossEntropyBackwardOp(p), $"d_{n.Name}", n.Inputs[0], n.Inputs[1], dOut[0]!), null };
-
-    public override double Flops(Node n) => 5.0 * n.Inputs[0].Shape.ElementCount;
-}
-
-/// <summary>dlogits of cross-entropy (inputs logits, target, dloss).</summary>
-public sealed class CrossEntropyBackwardOp(CrossEntropyParams p) : GraphOp
-{
-    public override string Kind => "CrossEntropyBackward";
-
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
-    {
-        GraphChecks.Count(node, inputs, 3);
-        return new[] { new OutputSpec(inputs[0].Shape, DType.Float32) };
-    }
-
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) =>
-        ctx.Kernels.CrossEntropyBackward(i[0]!, i[1]!, i[2]!, o[0], p);
-}
-
-/// <summary>Mean squared error between a and b.</summary>
-public sealed class MseGraphOp(LossReduction reduction) : GraphOp
-{
-    public override string Kind => "MseLoss";
-
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
-    {
-        GraphChecks.Count(node, inputs, 2);
-        return new[] { new OutputSpec(ShapeRules.MseLossShape(node, inputs[0].Shape, inputs[1].Shape, reduction), DType.Float32) };
-    }
-
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) => ctx.Kernels.MseLoss(i[0]!, i[1]!, o[0], reduction);
-
-    public override Value?[] Backward(GraphBuilder g, Node n, IReadOnlyList<Value?> dOut)
-    {
-        var da = g.Apply1(new MseBackwardOp(reduction), $"d_{n.Name}", n.Inputs[0], n.Inputs[1], dOut[0]!);
-        var db = g.Apply1(new UnaryGraphOp(UnaryOp.Neg), $"d_{n.Name}_b", da);
-        return new Value?[] { da, db };
-    }
-}
-
-/// <summary>da of MSE (inputs a, b, dloss).</summary>
-public sealed class MseBackwardOp(LossReduction reduction) : GraphOp
-{
-    public override string Kind => "MseLossBackward";
-
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
-    {
-        GraphChecks.Count(node, inputs, 3);
-        return new[] { new OutputSpec(inputs[0].Shape, DType.Float32) };
-    }
-
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> i, IReadOnlyList<Tensor> o) =>
-        ctx.Kernels.MseLossBackward(i[0]!, i[1]!, i[2]!, o[0], reduction);
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
+        ctx.Kernels.SoftmaxBackward(inputs[0]!, inputs[1]!, outputs[0], p);
 }

@@ -12,8 +12,8 @@ public sealed record ArenaPlan(long[] Offsets, long ArenaBytes, long NaiveBytes)
 }
 
 /// <summary>Assigns arena offsets so that buffers whose lifetimes overlap never share bytes (ggml-alloc / TFLite's
-/// greedy-by-size planner): buffers are placed largest first, each at the lowest aligned offset that does not collide
-/// with an already placed buffer alive at the same time.</summary>
+/// greedy-by-size planner): buffers are placed largest first; each goes into the smallest gap between the already placed
+/// buffers alive at the same time that holds it (best fit), or after the highest of them when no gap does.</summary>
 public static class ArenaPlanner
 {
     public const int DefaultAlignment = 64;

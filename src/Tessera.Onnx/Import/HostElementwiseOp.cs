@@ -12,12 +12,12 @@ internal sealed class HostElementwiseOp(string kind, OnnxDataType outType, Func<
 {
     public override string Kind => kind + "[host]";
 
-    public override OutputSpec[] Infer(string node, IReadOnlyList<Value> inputs)
+    public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         if (inputs.Count == 0) throw new TesseraArgumentException(node, "inputs", "needs at least one input");
         var dims = inputs.Select(v => v.Shape.ToArray()).Aggregate((a, b) => HostOps.Broadcast(node, a, b));
         var dtype = HostTensor.ComputeDType(outType, keepFloat64: outType == OnnxDataType.Double) ?? throw new TesseraDTypeException(node, "output", $"no Tessera dtype for {outType}");
-        return new[] { new OutputSpec(Shape.Create(node, dims), dtype) };
+        return new[] { new TensorSpec(Shape.Create(node, dims), dtype) };
     }
 
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)

@@ -45,7 +45,7 @@ public sealed partial class OnnxImporter
             SetConst(0, HostOps.MapLong(Here, OnnxDataType.Bool, new[] { ConstIn(0)! }, x => x[0] != 0 ? 0 : 1));
             return;
         }
-        Set(0, _g.Not(In(0), OutName()));
+        Set(0, _g.LogicalNot(In(0), OutName()));
     }
 
     private void Cast()
@@ -199,7 +199,7 @@ public sealed partial class OnnxImporter
         // R and T are read from their tensors at run time; LearningRate and Step here are placeholders the op replaces.
         var p = new AdamParams(0f, Float("alpha", 0.9f), Float("beta", 0.999f), Float("epsilon", 1e-6f), Float("norm_coefficient", 0f),
             Decoupled: false, Step: 0, Mode: OptimizerMode.Onnx, NormCoefficientPost: Float("norm_coefficient_post", 0f));
-        var outs = _g.Adam(p, In(0), In(1), tensors, OutName());
+        var outs = _g.AdamStep(p, In(0), In(1), tensors, OutName());
         for (int k = 0; k < outs.Length; k++) Set(k, outs[k]);
     }
 
@@ -211,7 +211,7 @@ public sealed partial class OnnxImporter
         if (mode is not ("standard" or "nesterov")) throw Unsupported($"mode '{mode}'");
         var p = new MomentumParams(0f, RequiredFloat("alpha"), 1f - RequiredFloat("beta"), RequiredFloat("norm_coefficient"),
             Nesterov: mode == "nesterov", Step: 0, Mode: OptimizerMode.Onnx);
-        var outs = _g.Momentum(p, In(0), In(1), tensors, OutName());
+        var outs = _g.MomentumStep(p, In(0), In(1), tensors, OutName());
         for (int k = 0; k < outs.Length; k++) Set(k, outs[k]);
     }
 }

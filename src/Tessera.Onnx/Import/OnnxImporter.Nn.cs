@@ -201,7 +201,7 @@ public sealed partial class OnnxImporter
         if (!training)
         {
             // y = x·a + b with a = scale/√(var+ε), b = B − mean·a.
-            var a = _g.Mul(scale, _g.Unary(UnaryOp.PowScalar, _g.Scale(var_, 1f, eps), new UnaryParams(-0.5f)));
+            var a = _g.Mul(scale, _g.Unary(UnaryOp.PowScalar, _g.Affine(var_, 1f, eps), new UnaryParams(-0.5f)));
             var b = _g.Sub(bias, _g.Mul(mean, a));
             Set(0, _g.Add(_g.Mul(x, PerChannel(a, r)), PerChannel(b, r), OutName()));
             return;
@@ -210,13 +210,13 @@ public sealed partial class OnnxImporter
         var bm = _g.Mean(x, axes, keepDims: true);
         var d = _g.Sub(x, bm);
         var bv = _g.Mean(_g.Mul(d, d), axes, keepDims: true);
-        var inv = _g.Unary(UnaryOp.PowScalar, _g.Scale(bv, 1f, eps), new UnaryParams(-0.5f));
+        var inv = _g.Unary(UnaryOp.PowScalar, _g.Affine(bv, 1f, eps), new UnaryParams(-0.5f));
         var y = _g.Add(_g.Mul(_g.Mul(d, inv), PerChannel(scale, r)), PerChannel(bias, r), OutName());
         Set(0, y);
         var bm1 = _g.Reshape(bm, c);
         var bv1 = _g.Reshape(bv, c);
-        var runMean = _g.Add(_g.Scale(mean, momentum), _g.Scale(bm1, 1 - momentum));
-        var runVar = _g.Add(_g.Scale(var_, momentum), _g.Scale(bv1, 1 - momentum));
+        var runMean = _g.Add(_g.Affine(mean, momentum), _g.Affine(bm1, 1 - momentum));
+        var runVar = _g.Add(_g.Affine(var_, momentum), _g.Affine(bv1, 1 - momentum));
         Set(1, runMean);
         Set(2, runVar);
         if (_opset < 14)
@@ -271,7 +271,7 @@ public sealed partial class OnnxImporter
         var x = F32(0, "data");
         if (!training || ratio == 0)
         {
-            Set(0, _g.Scale(x, 1f, 0f, OutName()));
+            Set(0, _g.Affine(x, 1f, 0f, OutName()));
             if (Wants(1)) SetConst(1, HostTensor.Of(_opset < 10 ? OnnxDataType.Float : OnnxDataType.Bool, x.Shape.ToArray(),
                 Enumerable.Repeat(1L, (int)x.Shape.ElementCount).ToArray()));
             return;

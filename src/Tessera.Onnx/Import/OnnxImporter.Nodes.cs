@@ -294,12 +294,12 @@ public sealed partial class OnnxImporter
         Value acc = F32(present[0], "data_0");
         if (n == 1)
         {
-            Set(0, _g.Scale(acc, 1f, 0f, OutName()));   // a copy: the output must be a value of its own
+            Set(0, _g.Affine(acc, 1f, 0f, OutName()));   // a copy: the output must be a value of its own
             return;
         }
         for (int k = 1; k < n; k++)
             acc = _g.Binary(op, acc, F32(present[k], $"data_{k}"), k == n - 1 && !mean ? OutName() : null);
-        if (mean) acc = _g.Scale(acc, 1f / n, 0f, OutName());
+        if (mean) acc = _g.Affine(acc, 1f / n, 0f, OutName());
         Set(0, acc);
     }
 
@@ -331,7 +331,7 @@ public sealed partial class OnnxImporter
         if (hasC)
         {
             var c = F32(2, "C");
-            if (beta != 1) c = _g.Scale(c, beta);
+            if (beta != 1) c = _g.Affine(c, beta);
             y = _g.Add(y, c, OutName());
         }
         Set(0, y);

@@ -223,7 +223,7 @@ public sealed partial class OnnxImporter
                 v = _g.Gather(v, _g.Constant($"{OutName()}:indices{a}", t), a);
             }
         }
-        if (v == In(0)) v = _g.Scale(v, 1f);
+        if (v == In(0)) v = _g.Affine(v, 1f);
         Set(0, v);
     }
 

@@ -40,7 +40,7 @@ public sealed partial class OnnxImporter
             {
                 // A window entirely in the padding: zeros of the 2-D output's shape.
                 var probe = _g.Conv2d(DepthSlice(xs, x, 0), ws[0], null, p);
-                acc = _g.Scale(probe, 0f);
+                acc = _g.Affine(probe, 0f);
             }
             planes[od] = _g.Reshape(acc, acc.Shape[0], acc.Shape[1], 1, acc.Shape[2], acc.Shape[3]);
         }
@@ -69,7 +69,7 @@ public sealed partial class OnnxImporter
                 acc = acc is null ? y : _g.Binary(max ? BinaryOp.Max : BinaryOp.Add, acc, y);
             }
             if (acc is null) throw new TesseraShapeException(Here, "pads", $"output depth {od} has a window entirely in the padding");
-            if (!max) acc = _g.Scale(acc, 1f / (includePad ? covered : valid));
+            if (!max) acc = _g.Affine(acc, 1f / (includePad ? covered : valid));
             planes[od] = _g.Reshape(acc, acc.Shape[0], acc.Shape[1], 1, acc.Shape[2], acc.Shape[3]);
         }
         return outD == 1 ? planes[0] : _g.Concat(2, planes);

@@ -16,56 +16,56 @@ public class AttentionBadInputTests
     }
 
     private static Tensor F(params int[] shape) => Tensor.Full(Dev, 0.5f, shape);
-    private const string Sdpa = nameof(Ops.ScaledDotProductAttention);
+    private const string Sdpa = nameof(Ops.Attention);
 
     [Fact]
     public void RejectsWrongRank()
     {
         using var q = F(2, 3, 4); using var k = F(1, 2, 3, 4);
-        Throws<TesseraShapeException>(Sdpa, () => Ops.ScaledDotProductAttention(q, k, k, null, new()));
+        Throws<TesseraShapeException>(Sdpa, () => Ops.Attention(q, k, k, null, new()));
     }
 
     [Fact]
     public void RejectsMismatchedHeadSizeAndKeyLength()
     {
         using var q = F(1, 2, 3, 4); using var k5 = F(1, 2, 3, 5); using var k = F(1, 2, 6, 4); using var v = F(1, 2, 7, 4);
-        Throws<TesseraShapeException>(Sdpa, () => Ops.ScaledDotProductAttention(q, k5, k5, null, new()));
-        Throws<TesseraShapeException>(Sdpa, () => Ops.ScaledDotProductAttention(q, k, v, null, new()));
+        Throws<TesseraShapeException>(Sdpa, () => Ops.Attention(q, k5, k5, null, new()));
+        Throws<TesseraShapeException>(Sdpa, () => Ops.Attention(q, k, v, null, new()));
     }
 
     [Fact]
     public void RejectsMaskThatDoesNotBroadcast()
     {
         using var q = F(1, 2, 3, 4); using var k = F(1, 2, 6, 4); using var m = F(3, 5); using var m5 = F(1, 1, 1, 3, 6);
-        Throws<TesseraShapeException>(Sdpa, () => Ops.ScaledDotProductAttention(q, k, k, m, new()));
-        Throws<TesseraShapeException>(Sdpa, () => Ops.ScaledDotProductAttention(q, k, k, m5, new()));
+        Throws<TesseraShapeException>(Sdpa, () => Ops.Attention(q, k, k, m, new()));
+        Throws<TesseraShapeException>(Sdpa, () => Ops.Attention(q, k, k, m5, new()));
     }
 
     [Fact]
     public void RejectsIntegerMaskAndInfiniteScale()
     {
         using var q = F(1, 2, 3, 4); using var m = Tensor.Zeros(Dev, DType.Int64, 3, 3);
-        Throws<TesseraDTypeException>(Sdpa, () => Ops.ScaledDotProductAttention(q, q, q, m, new()));
-        Throws<TesseraArgumentException>(Sdpa, () => Ops.ScaledDotProductAttention(q, q, q, null, new(float.PositiveInfinity)));
+        Throws<TesseraDTypeException>(Sdpa, () => Ops.Attention(q, q, q, m, new()));
+        Throws<TesseraArgumentException>(Sdpa, () => Ops.Attention(q, q, q, null, new(float.PositiveInfinity)));
     }
 
     [Fact]
     public void RejectsZeroHeadSizeAndDisposedInput()
     {
         using var q0 = F(1, 1, 3, 0);
-        Throws<TesseraShapeException>(Sdpa, () => Ops.ScaledDotProductAttention(q0, q0, q0, null, new()));
+        Throws<TesseraShapeException>(Sdpa, () => Ops.Attention(q0, q0, q0, null, new()));
         var q = F(1, 1, 3, 4);
         q.Dispose();
         using var k = F(1, 1, 3, 4);
-        Throws<TesseraDisposedException>(Sdpa, () => Ops.ScaledDotProductAttention(q, k, k, null, new()));
+        Throws<TesseraDisposedException>(Sdpa, () => Ops.Attention(q, k, k, null, new()));
     }
 
     [Fact]
     public void BackwardRejectsWrongLseShape()
     {
         using var q = F(1, 2, 3, 4); using var lse = F(1, 2, 4);
-        const string op = nameof(Ops.ScaledDotProductAttentionBackward);
-        Throws<TesseraShapeException>(op, () => Ops.ScaledDotProductAttentionBackward(q, q, q, null, q, lse, q, new()));
+        const string op = nameof(Ops.AttentionBackward);
+        Throws<TesseraShapeException>(op, () => Ops.AttentionBackward(q, q, q, null, q, lse, q, new()));
     }
 
     [Fact]

@@ -113,7 +113,7 @@ public class LogicalBadInputTests
         var f = g.Input("f", DType.Float32, 4);
         var i = g.Input("i", DType.Int64, 4);
         AssertNames(Assert.Throws<TesseraDTypeException>(() => g.Where(f, f, f, "sel1")), "sel1");
-        AssertNames(Assert.Throws<TesseraDTypeException>(() => g.Not(f, "not1")), "not1");
+        AssertNames(Assert.Throws<TesseraDTypeException>(() => g.LogicalNot(f, "not1")), "not1");
         AssertNames(Assert.Throws<TesseraDTypeException>(() => g.Compare(CompareOp.Less, f, i, "lt1")), "lt1");
         AssertNames(Assert.Throws<TesseraDTypeException>(() => g.ArgMax(i, 0, name: "am1")), "am1");
         AssertNames(Assert.Throws<TesseraShapeException>(() => g.PRelu(f, g.Input("s", DType.Float32, 2, 4), "pr1")), "pr1");
@@ -142,11 +142,11 @@ public class LogicalBadInputTests
         var x = g.Input("x", DType.Float32, 3);
         var x4 = g.Input("x4", DType.Float32, 4);
         var p = new AdamParams(0f, Mode: OptimizerMode.Onnx);
-        AssertNames(Assert.Throws<TesseraArgumentException>(() => g.Adam(p, r, t, new[] { x, x, x }, "adam1")), "adam1");
-        AssertNames(Assert.Throws<TesseraDTypeException>(() => g.Adam(p, r, t32, new[] { x, x, x, x }, "adam2")), "adam2");
-        AssertNames(Assert.Throws<TesseraShapeException>(() => g.Adam(p, r, t, new[] { x, x4, x, x }, "adam3")), "adam3");
-        AssertNames(Assert.Throws<TesseraArgumentException>(() => g.Adam(p with { Beta1 = 1.5f }, r, t, new[] { x, x, x, x }, "adam4")), "adam4");
-        AssertNames(Assert.Throws<TesseraDTypeException>(() => g.Momentum(new MomentumParams(0f), x, t, new[] { x, x, x }, "mom1")), "mom1");
+        AssertNames(Assert.Throws<TesseraArgumentException>(() => g.AdamStep(p, r, t, new[] { x, x, x }, "adam1")), "adam1");
+        AssertNames(Assert.Throws<TesseraDTypeException>(() => g.AdamStep(p, r, t32, new[] { x, x, x, x }, "adam2")), "adam2");
+        AssertNames(Assert.Throws<TesseraShapeException>(() => g.AdamStep(p, r, t, new[] { x, x4, x, x }, "adam3")), "adam3");
+        AssertNames(Assert.Throws<TesseraArgumentException>(() => g.AdamStep(p with { Beta1 = 1.5f }, r, t, new[] { x, x, x, x }, "adam4")), "adam4");
+        AssertNames(Assert.Throws<TesseraDTypeException>(() => g.MomentumStep(new MomentumParams(0f), x, t, new[] { x, x, x }, "mom1")), "mom1");
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public class LogicalBadInputTests
         var r = g.Input("R", DType.Float32);
         var t = g.Input("T", DType.Int64);
         var xs = new[] { g.Input("X", DType.Float32, 3), g.Input("G", DType.Float32, 3), g.Input("V", DType.Float32, 3) };
-        g.Output(g.Momentum(new MomentumParams(0f, Mode: OptimizerMode.Onnx), r, t, xs, "mom2"));
+        g.Output(g.MomentumStep(new MomentumParams(0f, Mode: OptimizerMode.Onnx), r, t, xs, "mom2"));
         using var plan = ExecutionPlan.Compile(g.Graph, Dev);
         plan.Input("R").CopyFrom<float>(new[] { -0.1f });
         plan.Input("T").CopyFrom<long>(new[] { 0L });

@@ -110,7 +110,7 @@ public class AttentionTests
         using var tk = Up(k, c.Strided);
         using var tv = Up(v, c.Strided);
         using var tm = mask is null ? null : Up(mask, c.Strided);
-        var (o, lse) = Ops.ScaledDotProductAttention(tq, tk, tv, tm, p);
+        var (o, lse) = Ops.Attention(tq, tk, tv, tm, p);
         using (o) using (lse)
         {
             Approx.Equal(eo, o, 2e-5, 1e-4, "o");
@@ -135,10 +135,10 @@ public class AttentionTests
         using var tv = Up(v, c.Strided);
         using var tdO = Up(dO, c.Strided);
         using var tm = mask is null ? null : Up(mask, c.Strided);
-        var (o, lse) = Ops.ScaledDotProductAttention(tq, tk, tv, tm, p);
+        var (o, lse) = Ops.Attention(tq, tk, tv, tm, p);
         using (o) using (lse)
         {
-            var (dq, dk, dv) = Ops.ScaledDotProductAttentionBackward(tq, tk, tv, tm, o, lse, tdO, p);
+            var (dq, dk, dv) = Ops.AttentionBackward(tq, tk, tv, tm, o, lse, tdO, p);
             using (dq) using (dk) using (dv)
             {
                 Approx.Equal(edq, dq, 1e-4, 1e-3, "dq");
@@ -172,8 +172,8 @@ public class AttentionTests
         try
         {
             TestDevices.TargetThreads = threads;
-            var (o, lse) = Ops.ScaledDotProductAttention(tq_, tk_, tv, tm, p);
-            var (dq, dk, dv) = Ops.ScaledDotProductAttentionBackward(tq_, tk_, tv, tm, o, lse, tdO, p);
+            var (o, lse) = Ops.Attention(tq_, tk_, tv, tm, p);
+            var (dq, dk, dv) = Ops.AttentionBackward(tq_, tk_, tv, tm, o, lse, tdO, p);
             using (o) using (lse) using (dq) using (dk) using (dv)
             {
                 Approx.Equal(edq, dq, 1e-4, 1e-3, "dq");
@@ -196,7 +196,7 @@ public class AttentionTests
         using var tk = k.ToDevice(Dev);
         using var tv = v.ToDevice(Dev);
         using var tm = mask.ToDevice(Dev);
-        var (o, lse) = Ops.ScaledDotProductAttention(tq, tk, tv, tm, new AttentionParams(float.NaN));
+        var (o, lse) = Ops.Attention(tq, tk, tv, tm, new AttentionParams(float.NaN));
         using (o) using (lse)
         {
             var oa = o.ToArray<float>();
@@ -204,7 +204,7 @@ public class AttentionTests
             Assert.All(oa[8..16], x => Assert.Equal(0f, x));
             Assert.Equal(float.NegativeInfinity, lse.ToArray<float>()[1]);
             using var dO = Tensor.Full(Dev, 1f, 1, 1, 4, 8);
-            var (dq, dk, dv) = Ops.ScaledDotProductAttentionBackward(tq, tk, tv, tm, o, lse, dO, new AttentionParams(float.NaN));
+            var (dq, dk, dv) = Ops.AttentionBackward(tq, tk, tv, tm, o, lse, dO, new AttentionParams(float.NaN));
             using (dq) using (dk) using (dv)
             {
                 Assert.All(dq.ToArray<float>()[8..16], x => Assert.Equal(0f, x));
@@ -226,9 +226,9 @@ public class AttentionTests
         try
         {
             TestDevices.TargetThreads = 1;
-            var (o1, l1) = Ops.ScaledDotProductAttention(tq, tk, tv, null, new AttentionParams(Causal: true));
+            var (o1, l1) = Ops.Attention(tq, tk, tv, null, new AttentionParams(Causal: true));
             TestDevices.TargetThreads = 5;
-            var (o2, l2) = Ops.ScaledDotProductAttention(tq, tk, tv, null, new AttentionParams(Causal: true));
+            var (o2, l2) = Ops.Attention(tq, tk, tv, null, new AttentionParams(Causal: true));
             using (o1) using (l1) using (o2) using (l2)
             {
                 Assert.Equal(o1.ToArray<float>(), o2.ToArray<float>());

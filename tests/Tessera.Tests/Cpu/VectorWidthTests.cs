@@ -162,8 +162,8 @@ public class VectorWidthTests
                 var dO = r.T(1, 2, n, 21);
                 foreach (var p in new[] { new AttentionParams(), new AttentionParams(0.3f, Causal: true) })
                 {
-                    var (o, lse) = Ops.ScaledDotProductAttention(q, k, v, mask, p);
-                    var (dq, dk, dv) = Ops.ScaledDotProductAttentionBackward(q, k, v, mask, o, lse, dO, p);
+                    var (o, lse) = Ops.Attention(q, k, v, mask, p);
+                    var (dq, dk, dv) = Ops.AttentionBackward(q, k, v, mask, o, lse, dO, p);
                     r.Keep(o, lse, dq, dk, dv);
                 }
                 break;

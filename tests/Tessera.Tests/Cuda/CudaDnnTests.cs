@@ -81,7 +81,7 @@ public sealed class CudaDnnDeviceTests
 
         using var yc = Ops.Conv2d(xc, wc, bc, p);
         using var yg = Ops.Conv2d(xg, wg, bg, p);
-        Assert.Equal("cudnn", d.Kernels.LastConvPath);
+        Assert.Equal("cudnn", CudaKernels.LastConvPathOnThisThread);
         AssertClose(yc.ToArray<float>(), yg.ToArray<float>());
 
         var dyData = Random(yc.ElementCount, 4);
@@ -89,12 +89,12 @@ public sealed class CudaDnnDeviceTests
         using var dyg = Tensor.FromArray(d, dyData, yc.Shape.ToArray());
         using var dxc = Ops.Conv2dBackwardData(dyc, wc, xc.Shape, p);
         using var dxg = Ops.Conv2dBackwardData(dyg, wg, xg.Shape, p);
-        Assert.Equal("cudnn", d.Kernels.LastConvPath);
+        Assert.Equal("cudnn", CudaKernels.LastConvPathOnThisThread);
         AssertClose(dxc.ToArray<float>(), dxg.ToArray<float>());
 
         using var dwc = Ops.Conv2dBackwardWeight(xc, dyc, wc.Shape, p);
         using var dwg = Ops.Conv2dBackwardWeight(xg, dyg, wg.Shape, p);
-        Assert.Equal("cudnn", d.Kernels.LastConvPath);
+        Assert.Equal("cudnn", CudaKernels.LastConvPathOnThisThread);
         AssertClose(dwc.ToArray<float>(), dwg.ToArray<float>(), 1e-3f);
     }
 
@@ -114,7 +114,7 @@ public sealed class CudaDnnDeviceTests
         var p = Conv2dParams.Square(1, 1);
         using var yc = Ops.Conv2d(xc, wc, null, p);
         using var yg = Ops.Conv2d(xg, wg, null, p);
-        Assert.Equal("cudnn", d.Kernels.LastConvPath);
+        Assert.Equal("cudnn", CudaKernels.LastConvPathOnThisThread);
         AssertClose(yc.ToArray<float>(), yg.ToArray<float>());
     }
 
@@ -126,7 +126,7 @@ public sealed class CudaDnnDeviceTests
         using var w = Tensor.Zeros(d, DType.Float32, 2, 2, 3, 3);
         var p = new Conv2dParams(1, 1, 0, 1, 1, 0);
         using var y = Tensor.Empty(d, DType.Float32, ShapeRules.Conv2d(x.Shape, w.Shape, p));
-        Assert.Contains("asymmetric padding", d.Dnn.TryConv2d(x, w, null, y, p));
+        Assert.Contains("asymmetric padding", d.Dnn.TryConv2d(d.Kernels, x, w, null, y, p));
     }
 
     [Fact]

@@ -1,8 +1,9 @@
 using System.Text.Json;
-using Tessera.Graph;
+using Tessera.Cli.Training;
 using Tessera.Graph.Execution;
 using Tessera.Graph.Nn;
 using Tessera.Graph.Training;
+using Tessera.Graph;
 using Tessera.Kernels;
 using Tessera.Tests.Support;
 
@@ -30,7 +31,7 @@ public class ExecutorTests
     {
         var g = new GraphBuilder();
         var x = g.Input("x", DType.Float32, 2, 3);
-        var y = g.Relu(g.Scale(x, 2f), "act");
+        var y = g.Relu(g.Affine(x, 2f), "act");
         g.Output(y);
         var text = g.Graph.Dump();
         Assert.Contains("input     %0 x f32[2, 3]", text);
@@ -44,7 +45,7 @@ public class ExecutorTests
         var g = new GraphBuilder();
         var x = g.Input("x", DType.Float32, 16, 32);
         Value h = x;
-        for (int i = 0; i < 8; i++) h = g.Tanh(g.Scale(h, 0.9f, 0.1f));
+        for (int i = 0; i < 8; i++) h = g.Tanh(g.Affine(h, 0.9f, 0.1f));
         g.Output(h);
         using var plan = ExecutionPlan.Compile(g.Graph, Dev);
         var data = Rand.Uniform(1, new[] { 16, 32 }).ToFloats();

@@ -1,5 +1,5 @@
 using System.IO.Compression;
-using Tessera.Graph.Data;
+using Tessera.Cli.Training;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Graph;

@@ -6,8 +6,8 @@ using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Graph;
 
-/// <summary>The graph ops the ONNX importer maps onto (Compare, Where, Not, PRelu, Cast, ArgMax, Pad, Split, Adam,
-/// Momentum), run through small graphs and compared with the eager ops or the reference, including their gradients.</summary>
+/// <summary>The graph ops the ONNX importer maps onto (Compare, Where, LogicalNot, PRelu, Cast, ArgMax, Pad, Split,
+/// AdamStep, MomentumStep), run through small graphs and compared with the eager ops or the reference, including their gradients.</summary>
 public class OnnxSupportOpTests
 {
     private static readonly Tessera.Cpu.CpuDevice Dev = TestDevices.Cpu;
@@ -23,9 +23,9 @@ public class OnnxSupportOpTests
         var a = g.Input("a", DType.Float32, 5, 40);
         var b = g.Input("b", DType.Float32, 40);
         var less = g.Less(a, b, "lt");
-        var notLess = g.Not(less, "nlt");
+        var notLess = g.LogicalNot(less, "nlt");
         var y = g.Where(notLess, a, b, "sel");
-        var eqInt = g.Equal(g.Cast(g.Scale(a, 2f), DType.Int64), g.Cast(g.Scale(b, 2f), DType.Int64), "eqi");
+        var eqInt = g.Equal(g.Cast(g.Affine(a, 2f), DType.Int64), g.Cast(g.Affine(b, 2f), DType.Int64), "eqi");
         var ge = g.Compare(CompareOp.GreaterOrEqual, a, b, "ge");
         g.Output(less, notLess, y, eqInt, ge);
         using var plan = ExecutionPlan.Compile(g.Graph, Dev);
@@ -260,7 +260,7 @@ public class OnnxSupportOpTests
         string[] names = { "X", "G", "V", "H" };
         for (int k = 0; k < groups; k++)
             for (int i = 0; i < shapes.Length; i++) tensors.Add(g.Input($"{names[k]}{i}", DType.Float32, shapes[i]));
-        var outs = adam ? g.Adam((AdamParams)p, r, t, tensors, "adam") : g.Momentum((MomentumParams)p, r, t, tensors, "momentum");
+        var outs = adam ? g.AdamStep((AdamParams)p, r, t, tensors, "adam") : g.MomentumStep((MomentumParams)p, r, t, tensors, "momentum");
         g.Output(outs);
         return (g, outs);
     }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Tessera.Graph.Data;
+using Tessera.Cli.Training;
 using Tessera.Graph.Training;
 using Tessera.Tests.Support;
 

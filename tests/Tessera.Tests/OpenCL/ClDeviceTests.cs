@@ -115,17 +115,17 @@ public class ClGuardTests
     [Fact]
     public void AWritePastTheEndIsReportedWithTheKernelName()
     {
-        var dev = ClTestDevice.Shared();
+        using var dev = ClTestDevice.Private();   // an empty pool: the buffer below is fresh whatever ran before
         bool was = ClMemoryPool.Guarded;
         ClMemoryPool.Guarded = true;
         try
         {
-            using var t = Tensor.Empty(dev, DType.Float32, new Shape(64 * 1024 + 7)); // a size class of its own: a fresh, guarded buffer
+            using var t = Tensor.Empty(dev, DType.Float32, new Shape(64 * 1024 + 7)); // a fresh, guarded buffer
             long reserved = ClMemoryPool.SizeClass(t.ElementCount * 4);
             // fill_strided_b32 through a view that starts at the first element past the size class: one 4-byte write out of bounds.
             var view = OneElementView(t, reserved / 4);
             var rt = dev.Runtime;
-            var e = Assert.Throws<TesseraBackendException>(() => rt.Launch(rt.Function("core", "fill_strided_b32"), new Tessera.Gpu.GpuDim(1), 256,
+            var e = Assert.Throws<TesseraBackendException>(() => rt.Launch(rt.Function("core", "fill_strided_b32"), dev.DefaultStream, new Tessera.Gpu.GpuDim(1), 256,
                 [view, Tessera.Gpu.GpuArg.I64(-1), Tessera.Gpu.GpuArg.I64(1)]));
             Assert.Contains("core/fill_strided_b32", e.Message);
             Assert.Contains("out of bounds", e.Message);

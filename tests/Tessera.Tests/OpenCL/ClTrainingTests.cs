@@ -1,4 +1,4 @@
-using Tessera.Graph.Data;
+using Tessera.Cli.Training;
 using Tessera.Graph.Nn;
 using Tessera.Graph.Training;
 using Tessera.OpenCL;

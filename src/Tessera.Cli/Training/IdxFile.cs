@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace Tessera.Graph.Data;
+namespace Tessera.Cli.Training;
 
 /// <summary>An IDX file (the MNIST / Fashion-MNIST format): a magic number giving the element type and rank, big-endian
 /// dimensions, then the data. Gzip-compressed files (".gz") are read transparently. Sizes are validated before any

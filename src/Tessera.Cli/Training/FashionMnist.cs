@@ -1,4 +1,4 @@
-namespace Tessera.Graph.Data;
+namespace Tessera.Cli.Training;
 
 /// <summary>Fashion-MNIST (or MNIST) from IDX files: 28×28 grey images scaled to [0, 1] and labels 0..9.</summary>
 public sealed class FashionMnist

@@ -1,22 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Tessera.Devices;
-using Tessera.Graph.Data;
+using Tessera.Graph;
 using Tessera.Graph.Nn;
+using Tessera.Graph.Training;
 
-namespace Tessera.Graph.Training;
-
-/// <summary>Options of a Fashion-MNIST training run (what `tessera train` takes).</summary>
-public sealed record TrainOptions(
-    string Model = "mlp", string DataDir = FashionMnist.DefaultDirectory, int Epochs = 2, int Batch = 128,
-    double LearningRate = 1e-3, ulong Seed = 0, string OutDir = "train-out", string? Resume = null,
-    string Optimizer = "adam", float ClipNorm = 0, int? LimitTrain = null, int? LimitTest = null);
-
-/// <summary>Metrics of one finished epoch (a line of metrics.json).</summary>
-public sealed record EpochMetrics(int Epoch, double TrainLoss, double TestLoss, double TestAccuracy, double ImagesPerSec, double Seconds);
-
-/// <summary>Progress within an epoch, reported after every step.</summary>
-public readonly record struct StepProgress(int Epoch, int Step, int StepsPerEpoch, double Loss, double ImagesPerSec);
+namespace Tessera.Cli.Training;
 
 /// <summary>A whole training run: data, model, optimizer, per-epoch evaluation, metrics.json and a checkpoint per
 /// epoch (written atomically), and exact resumption from a checkpoint: the shuffle of epoch e depends only on
