@@ -13,7 +13,7 @@ public class DispatchOverhead
     private const int Nodes = 1000;
     private ExecutionPlan _plan = null!;
 
-    [Params(16)] public int Width;
+    [Params(16)] public int Width { get; set; }
 
     [GlobalSetup]
     public void Setup()

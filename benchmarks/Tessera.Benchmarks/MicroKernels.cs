@@ -12,7 +12,7 @@ public class MicroKernels
     private Tensor _a = null!, _b = null!, _c = null!, _x = null!, _y = null!, _gamma = null!, _beta = null!, _mean = null!, _inv = null!;
     private Tensor _v1 = null!, _v2 = null!, _v3 = null!;
 
-    [Params(256)] public int N;
+    [Params(256)] public int N { get; set; }
 
     [GlobalSetup]
     public void Setup()

@@ -184,7 +184,8 @@ KERNEL void compare_fwd_##name(GLOBAL const T* a, Strided av, GLOBAL const T* b,
             case C_LESS: r = x < z; break; \
             case C_LESS_OR_EQUAL: r = x <= z; break; \
             case C_GREATER: r = x > z; break; \
-            default: r = x >= z; break; \
+            case C_GREATER_OR_EQUAL: r = x >= z; break; \
+            default: r = 0; break; \
         } \
         c[c_off + i] = r ? (u8)1 : (u8)0; \
     } \

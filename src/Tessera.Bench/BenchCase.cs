@@ -1,15 +1,17 @@
 using Tessera.Devices;
+using Tessera.Kernels;
 
 namespace Tessera.Bench;
 
 /// <summary>One row of the catalog: an op at one shape and pass, its work, how to set it up on a device, and the
 /// baselines that compute the same thing.</summary>
 /// <param name="Op">Op name (the --op filter matches it by prefix).</param>
+/// <param name="Kind">The kernel the case times (every kind has a case or a reason in <see cref="BenchCatalog.NotBenched"/>).</param>
 /// <param name="Shape">Human-readable shape.</param>
 /// <param name="Pass">"fwd" or "bwd".</param>
 /// <param name="Setup">Builds inputs (seeded), outputs, the timed call and its verification on a device.</param>
 public sealed record BenchCase(
-    string Op, string Shape, string Pass, Work.Amount Work,
+    string Op, OpKind Kind, string Shape, string Pass, Work.Amount Work,
     Func<BenchContext, BenchInstance> Setup, IReadOnlyList<BaselineSpec> Baselines, string DType = "f32");
 
 /// <summary>A set-up case: the timed call, a verification against the reference (run once, before timing) and the

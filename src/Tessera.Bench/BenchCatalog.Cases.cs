@@ -1,7 +1,7 @@
 using Tessera.Bench.Baselines;
 using Tessera.Kernels;
 using Tessera.Reference;
-using Attr = Tessera.Bench.Baselines.OnnxModelWriter.Attribute;
+using Attr = Tessera.Bench.Baselines.OnnxModelWriter.AttributeSpec;
 
 namespace Tessera.Bench;
 
@@ -15,7 +15,7 @@ public static partial class BenchCatalog
     private static int VerifyUnits(int total, double flopsPerUnit) => (int)Math.Clamp(Math.Floor(VerifyBudgetFlops / flopsPerUnit), 1, total);
 
     private static BenchCase Gemm(int m, int n, int k) =>
-        new("gemm", $"{m}x{k} * {k}x{n}", "fwd", Work.Gemm(m, n, k), ctx =>
+        new("gemm", OpKind.Gemm, $"{m}x{k} * {k}x{n}", "fwd", Work.Gemm(m, n, k), ctx =>
         {
             var a = ctx.In("a", [m, k]); var b = ctx.In("b", [k, n]); var c = ctx.Out(m, n);
             var gp = new GemmParams();
@@ -25,7 +25,7 @@ public static partial class BenchCatalog
         }, [OpenBlas.Sgemm(), OnnxRuntimeBaseline.Node("MatMul", ["a", "b"], [("c", [m, n])])]);
 
     private static BenchCase BatchedGemm(int batch, int s) =>
-        new("batched_gemm", $"{batch}x{s}x{s} * {batch}x{s}x{s}", "fwd", Work.Gemm(s, s, s, batch), ctx =>
+        new("batched_gemm", OpKind.Gemm, $"{batch}x{s}x{s} * {batch}x{s}x{s}", "fwd", Work.Gemm(s, s, s, batch), ctx =>
         {
             var a = ctx.In("a", [batch, s, s]); var b = ctx.In("b", [batch, s, s]); var c = ctx.Out(batch, s, s);
             var gp = new GemmParams();
@@ -43,7 +43,7 @@ public static partial class BenchCatalog
     private static Work.Amount ConvWork(int n, int c, int h, int k) => Work.Conv2d(n, c, h, h, k, 3, 3, h, h);
 
     private static BenchCase ConvForward(int n, int c, int h, int k) =>
-        new("conv2d", $"x {Dims(n, c, h, h)} w {Dims(k, c, 3, 3)} pad 1", "fwd", ConvWork(n, c, h, k), ctx =>
+        new("conv2d", OpKind.Conv2d, $"x {Dims(n, c, h, h)} w {Dims(k, c, 3, 3)} pad 1", "fwd", ConvWork(n, c, h, k), ctx =>
         {
             var x = ctx.In("x", [n, c, h, h]); var w = ctx.In("w", [k, c, 3, 3]); var y = ctx.Out(n, k, h, h);
             void Run() => ctx.Device.Kernels.Conv2d(x, w, null, y, Conv3x3);
@@ -57,7 +57,7 @@ public static partial class BenchCatalog
             [new Attr("kernel_shape", Ints: [3, 3]), new Attr("pads", Ints: [1, 1, 1, 1]), new Attr("strides", Ints: [1, 1])])]);
 
     private static BenchCase ConvBackwardData(int n, int c, int h, int k) =>
-        new("conv2d_dgrad", $"dy {Dims(n, k, h, h)} w {Dims(k, c, 3, 3)} pad 1", "bwd", ConvWork(n, c, h, k), ctx =>
+        new("conv2d_dgrad", OpKind.Conv2dBackwardData, $"dy {Dims(n, k, h, h)} w {Dims(k, c, 3, 3)} pad 1", "bwd", ConvWork(n, c, h, k), ctx =>
         {
             var dy = ctx.In("dy", [n, k, h, h]); var w = ctx.In("w", [k, c, 3, 3]); var dx = ctx.Out(n, c, h, h);
             void Run() => ctx.Device.Kernels.Conv2dBackwardData(dy, w, dx, Conv3x3);
@@ -70,7 +70,7 @@ public static partial class BenchCatalog
         }, []);
 
     private static BenchCase ConvBackwardWeight(int n, int c, int h, int k) =>
-        new("conv2d_wgrad", $"x {Dims(n, c, h, h)} dy {Dims(n, k, h, h)} pad 1", "bwd", ConvWork(n, c, h, k), ctx =>
+        new("conv2d_wgrad", OpKind.Conv2dBackwardWeight, $"x {Dims(n, c, h, h)} dy {Dims(n, k, h, h)} pad 1", "bwd", ConvWork(n, c, h, k), ctx =>
         {
             var x = ctx.In("x", [n, c, h, h]); var dy = ctx.In("dy", [n, k, h, h]); var dw = ctx.Out(k, c, 3, 3);
             void Run() => ctx.Device.Kernels.Conv2dBackwardWeight(x, dy, dw, Conv3x3);
@@ -85,7 +85,7 @@ public static partial class BenchCatalog
     private static readonly Pool2dParams Pool2x2 = Pool2dParams.Square(kernel: 2, stride: 2);
 
     private static BenchCase MaxPool(int n, int c, int h) =>
-        new("maxpool", $"{Dims(n, c, h, h)} k2 s2", "fwd", Work.Pool2d((long)n * c * h * h, (long)n * c * (h / 2) * (h / 2), 4), ctx =>
+        new("maxpool", OpKind.MaxPool2d, $"{Dims(n, c, h, h)} k2 s2", "fwd", Work.Pool2d((long)n * c * h * h, (long)n * c * (h / 2) * (h / 2), 4), ctx =>
         {
             var x = ctx.In("x", [n, c, h, h]); var y = ctx.Out(n, c, h / 2, h / 2);
             void Run() => ctx.Device.Kernels.MaxPool2d(x, y, null, Pool2x2);
@@ -94,7 +94,7 @@ public static partial class BenchCatalog
             [new Attr("kernel_shape", Ints: [2, 2]), new Attr("strides", Ints: [2, 2])])]);
 
     private static BenchCase AvgPool(int n, int c, int h) =>
-        new("avgpool", $"{Dims(n, c, h, h)} k2 s2", "fwd", Work.Pool2d((long)n * c * h * h, (long)n * c * (h / 2) * (h / 2), 4), ctx =>
+        new("avgpool", OpKind.AvgPool2d, $"{Dims(n, c, h, h)} k2 s2", "fwd", Work.Pool2d((long)n * c * h * h, (long)n * c * (h / 2) * (h / 2), 4), ctx =>
         {
             var x = ctx.In("x", [n, c, h, h]); var y = ctx.Out(n, c, h / 2, h / 2);
             void Run() => ctx.Device.Kernels.AvgPool2d(x, y, Pool2x2);
@@ -105,7 +105,7 @@ public static partial class BenchCatalog
     private static readonly BatchNormParams Bn = new();
 
     private static BenchCase BatchNormForward(int n, int c, int h) =>
-        new("batchnorm", $"{Dims(n, c, h, h)} train", "fwd", Work.BatchNormForward((long)n * c * h * h, c), ctx =>
+        new("batchnorm", OpKind.BatchNormTraining, $"{Dims(n, c, h, h)} train", "fwd", Work.BatchNormForward((long)n * c * h * h, c), ctx =>
         {
             var x = ctx.In("x", [n, c, h, h]); var gamma = ctx.In("gamma", [c], 0.5f, 1.5f); var beta = ctx.In("beta", [c]);
             var rm = ctx.In("rmean", [c]); var rv = ctx.In("rvar", [c], 0.5f, 1.5f);
@@ -120,7 +120,7 @@ public static partial class BenchCatalog
         }, []);
 
     private static BenchCase BatchNormBackward(int n, int c, int h) =>
-        new("batchnorm", $"{Dims(n, c, h, h)} train", "bwd", Work.BatchNormBackward((long)n * c * h * h, c), ctx =>
+        new("batchnorm", OpKind.BatchNormBackward, $"{Dims(n, c, h, h)} train", "bwd", Work.BatchNormBackward((long)n * c * h * h, c), ctx =>
         {
             var x = ctx.In("x", [n, c, h, h]); var dy = ctx.In("dy", [n, c, h, h]); var gamma = ctx.In("gamma", [c], 0.5f, 1.5f);
             var beta = ctx.In("beta", [c]); var rm = ctx.In("rmean", [c]); var rv = ctx.In("rvar", [c], 0.5f, 1.5f);
@@ -138,7 +138,7 @@ public static partial class BenchCatalog
         }, []);
 
     private static BenchCase BatchNormInference(int n, int c, int h) =>
-        new("batchnorm_infer", $"{Dims(n, c, h, h)}", "fwd", Work.BatchNormInference((long)n * c * h * h, c), ctx =>
+        new("batchnorm_infer", OpKind.BatchNormInference, $"{Dims(n, c, h, h)}", "fwd", Work.BatchNormInference((long)n * c * h * h, c), ctx =>
         {
             var x = ctx.In("x", [n, c, h, h]); var gamma = ctx.In("gamma", [c], 0.5f, 1.5f); var beta = ctx.In("beta", [c]);
             var rm = ctx.In("rmean", [c]); var rv = ctx.In("rvar", [c], 0.5f, 1.5f); var y = ctx.Out(n, c, h, h);
@@ -153,7 +153,7 @@ public static partial class BenchCatalog
             [new Attr("epsilon", F: Bn.Epsilon)], opset: 15)]);
 
     private static BenchCase LayerNormForward(int rows, int cols) =>
-        new("layernorm", $"{rows}x{cols}", "fwd", Work.LayerNormForward(rows, cols), ctx =>
+        new("layernorm", OpKind.LayerNorm, $"{rows}x{cols}", "fwd", Work.LayerNormForward(rows, cols), ctx =>
         {
             var lp = new LayerNormParams(1);
             var x = ctx.In("x", [rows, cols]); var gamma = ctx.In("gamma", [cols], 0.5f, 1.5f); var beta = ctx.In("beta", [cols]);
@@ -169,7 +169,7 @@ public static partial class BenchCatalog
             [new Attr("axis", I: -1), new Attr("epsilon", F: 1e-5f)])]);
 
     private static BenchCase LayerNormBackward(int rows, int cols) =>
-        new("layernorm", $"{rows}x{cols}", "bwd", Work.LayerNormBackward(rows, cols), ctx =>
+        new("layernorm", OpKind.LayerNormBackward, $"{rows}x{cols}", "bwd", Work.LayerNormBackward(rows, cols), ctx =>
         {
             var lp = new LayerNormParams(1);
             var x = ctx.In("x", [rows, cols]); var dy = ctx.In("dy", [rows, cols]);
@@ -188,7 +188,7 @@ public static partial class BenchCatalog
         }, []);
 
     private static BenchCase Softmax(int rows, int cols) =>
-        new("softmax", $"{rows}x{cols} last axis", "fwd", Work.Softmax((long)rows * cols), ctx =>
+        new("softmax", OpKind.Softmax, $"{rows}x{cols} last axis", "fwd", Work.Softmax((long)rows * cols), ctx =>
         {
             var sp = new SoftmaxParams(1);
             var x = ctx.In("x", [rows, cols], -4, 4); var y = ctx.Out(rows, cols);
@@ -197,7 +197,7 @@ public static partial class BenchCatalog
         }, [TensorPrimitivesBaseline.Softmax(), OnnxRuntimeBaseline.Node("Softmax", ["x"], [("y", [rows, cols])], [new Attr("axis", I: -1)])]);
 
     private static BenchCase CrossEntropy(int n, int classes) =>
-        new("cross_entropy", $"logits {n}x{classes} int64 targets, mean", "fwd", Work.CrossEntropy(n, classes), ctx =>
+        new("cross_entropy", OpKind.CrossEntropy, $"logits {n}x{classes} int64 targets, mean", "fwd", Work.CrossEntropy(n, classes), ctx =>
         {
             var cp = new CrossEntropyParams();
             var logits = ctx.In("logits", [n, classes], -4, 4); var target = ctx.Indices("target", n, classes);
@@ -213,7 +213,7 @@ public static partial class BenchCatalog
     private static string AttentionOp(bool causal) => causal ? "attention_causal" : "attention";
 
     private static BenchCase AttentionForward(int b, int h, int t, int d, bool causal) =>
-        new(AttentionOp(causal), $"B{b} H{h} T{t} D{d}", "fwd", Work.AttentionForward(b, h, t, d, causal), ctx =>
+        new(AttentionOp(causal), OpKind.Attention, $"B{b} H{h} T{t} D{d}", "fwd", Work.AttentionForward(b, h, t, d, causal), ctx =>
         {
             var ap = new AttentionParams(float.NaN, causal);
             var q = ctx.In("q", [b, h, t, d]); var k = ctx.In("k", [b, h, t, d]); var v = ctx.In("v", [b, h, t, d]);
@@ -229,7 +229,7 @@ public static partial class BenchCatalog
         }, []);
 
     private static BenchCase AttentionBackward(int b, int h, int t, int d, bool causal) =>
-        new(AttentionOp(causal), $"B{b} H{h} T{t} D{d}", "bwd", Work.AttentionBackward(b, h, t, d, causal), ctx =>
+        new(AttentionOp(causal), OpKind.AttentionBackward, $"B{b} H{h} T{t} D{d}", "bwd", Work.AttentionBackward(b, h, t, d, causal), ctx =>
         {
             var ap = new AttentionParams(float.NaN, causal);
             var q = ctx.In("q", [b, h, t, d]); var k = ctx.In("k", [b, h, t, d]); var v = ctx.In("v", [b, h, t, d]);
@@ -249,7 +249,7 @@ public static partial class BenchCatalog
         }, []);
 
     private static BenchCase Adam(int n) =>
-        new("adam", $"{n} params", "fwd", Work.Adam(n), ctx =>
+        new("adam", OpKind.AdamStep, $"{n} params", "fwd", Work.Adam(n), ctx =>
         {
             var ap = new AdamParams(LearningRate: 1e-3f);
             var p = ctx.In("p", [n]); var g = ctx.In("g", [n]); var m = ctx.In("m", [n], -0.1f, 0.1f); var v = ctx.In("v", [n], 0f, 0.01f);
@@ -263,7 +263,7 @@ public static partial class BenchCatalog
         }, []);
 
     private static BenchCase Momentum(int n) =>
-        new("momentum", $"{n} params", "fwd", Work.Momentum(n), ctx =>
+        new("momentum", OpKind.MomentumStep, $"{n} params", "fwd", Work.Momentum(n), ctx =>
         {
             var mp = new MomentumParams(LearningRate: 0.01f, Momentum: 0.9f, Step: 2);
             var p = ctx.In("p", [n]); var g = ctx.In("g", [n]); var v = ctx.In("v", [n], -0.1f, 0.1f);
@@ -277,7 +277,7 @@ public static partial class BenchCatalog
         }, []);
 
     private static BenchCase Unary(string name, UnaryOp op, int n, double flopsPerElement, double tol, params BaselineSpec[] baselines) =>
-        new(name, $"{n}", "fwd", Work.Unary(n, flopsPerElement), ctx =>
+        new(name, OpKind.Unary, $"{n}", "fwd", Work.Unary(n, flopsPerElement), ctx =>
         {
             var x = ctx.In("x", [n], -4, 4); var y = ctx.Out(n);
             void Run() => ctx.Device.Kernels.Unary(op, x, y, default);
@@ -285,7 +285,7 @@ public static partial class BenchCatalog
         }, baselines);
 
     private static BenchCase Add(int n) =>
-        new("add", $"{n} + {n}", "fwd", Work.Binary(n), ctx =>
+        new("add", OpKind.Binary, $"{n} + {n}", "fwd", Work.Binary(n), ctx =>
         {
             var a = ctx.In("a", [n]); var b = ctx.In("b", [n]); var c = ctx.Out(n);
             void Run() => ctx.Device.Kernels.Binary(BinaryOp.Add, a, b, c);

@@ -147,7 +147,7 @@ public static class BenchRunner
             gbps = c.Work.Bytes / (m.MedianMs * 1e6);
             if (s.Ceilings is { } ce) roof = 100 * ce.FloorMs(c.Work.Flops, c.Work.Bytes, singleThread: s.Threads == 1) / m.MedianMs;
         }
-        var best = baselines.Where(b => b.TimeMs is not null).MinBy(b => b.TimeMs) ?? baselines.FirstOrDefault();
+        var best = baselines.Where(b => b.TimeMs is not null).MinBy(b => b.TimeMs) ?? (baselines.Count > 0 ? baselines[0] : null);
         return new BenchRow(c.Op, c.Shape, c.DType, c.Pass, m is null ? null : new TimeMs(m.MedianMs, m.MinMs, m.MaxMs), m?.NoisePct,
             c.Work.Flops, c.Work.Bytes, gflops, gbps, roof, best, baselines, v.Ok, v.Note);
     }

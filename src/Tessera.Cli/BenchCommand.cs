@@ -57,7 +57,7 @@ internal static class BenchCommand
         if (unknown.Length > 0)
             throw new TesseraArgumentException("bench", "--op", $"no op matches '{string.Join("', '", unknown)}' (ops: {string.Join(", ", BenchCatalog.OpNames)})");
 
-        var ids = deviceArg.ToLowerInvariant() == "all" ? new[] { "cpu", "opencl", "cuda" } : new[] { deviceArg.ToLowerInvariant() };
+        var ids = deviceArg.Equals("all", StringComparison.OrdinalIgnoreCase) ? new[] { "cpu", "opencl", "cuda" } : new[] { deviceArg.ToLowerInvariant() };
         var unavailable = new List<string>();
         var devices = new List<IDevice>();
         foreach (var id in ids)

@@ -1,4 +1,4 @@
-using Spectre.Console;
+using System.Text.Json;
 using Tessera.Cpu;
 using Tessera.Devices;
 
@@ -7,6 +7,9 @@ namespace Tessera.Cli;
 /// <summary>Shared plumbing of the subcommands.</summary>
 internal static class Cli
 {
+    /// <summary>The options of the JSON documents the subcommands write: indented for people to read.</summary>
+    public static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
     /// <summary>Runs a command body: Tessera errors become one clear line on stderr and exit code 2.</summary>
     public static int Guard(Func<int> body)
     {

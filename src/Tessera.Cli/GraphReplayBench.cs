@@ -36,7 +36,7 @@ public sealed record GraphReplayResult(string Device, int Nodes, int Elements, d
         return new GraphReplayResult(device.Id, plan.Schedule.Count, elements, byNode.MedianMs, replay.MedianMs, byNode.MedianMs / replay.MedianMs, agree, null);
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true });
+    public string ToJson() => JsonSerializer.Serialize(this, Cli.IndentedJson);
 
     public override string ToString() => Unavailable is null
         ? $"graph replay on {Device}: {Nodes} nodes of {Elements} floats: node by node {NodeByNodeMs:0.###} ms, replay {ReplayMs:0.###} ms, " +

@@ -45,7 +45,7 @@ internal static class OnnxTestCommand
                 }),
                 excludedCases = result.ExcludedNames.Select(n => new { name = n, reason = result.ExclusionReasons.GetValueOrDefault(n, "") }),
             };
-            Console.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine(JsonSerializer.Serialize(doc, Cli.IndentedJson));
         }
         else
         {

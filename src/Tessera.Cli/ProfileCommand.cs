@@ -34,7 +34,7 @@ internal static class ProfileCommand
         var device = Cli.OpenDevice(deviceId, threads);
         using var model = Models.Create(modelName, device, 0);
         using var optimizer = new AdamOptimizer(new LearningRateSchedule.Constant(1e-3));
-        using var trainer = new Trainer(model, device, batch, new[] { 1, 28, 28 }, optimizer);
+        using var trainer = new Trainer(model, device, batch, FashionMnist.SampleShape, optimizer);
         var rng = new Initializer(1);
         var x = rng.Uniform(batch * 784, 1).Select(v => Math.Abs(v)).ToArray();
         var y = Enumerable.Range(0, batch).Select(i => (long)(i % 10)).ToArray();

@@ -69,14 +69,8 @@ public sealed unsafe class CpuDevice : IDevice
             throw new TesseraArgumentException(op, "range", $"bytes [{offset}, {offset + length}) are outside a buffer of {buffer.Bytes} bytes");
     }
 
-    public bool Supports(OpKind op, DType dtype) => op switch
-    {
-        OpKind.Copy or OpKind.Fill or OpKind.Cast or OpKind.Concat or OpKind.Gather or OpKind.Pad => true,
-        OpKind.Compare => dtype is DType.Float32 or DType.Int32 or DType.Int64 or DType.Bool or DType.UInt8,
-        OpKind.Where => dtype is DType.Float32 or DType.Int32 or DType.Int64 or DType.Bool,
-        OpKind.LogicalNot => dtype == DType.Bool,
-        _ => dtype == DType.Float32,
-    };
+    /// <summary>True when the CPU kernels run <paramref name="op"/> for <paramref name="dtype"/> (see <see cref="OpTable"/>).</summary>
+    public bool Supports(OpKind op, DType dtype) => OpTable.Supports(op, dtype);
 
     public void Dispose() => Memory.ReleaseCached();
 }

@@ -8,7 +8,7 @@ namespace Tessera.Cuda;
 /// UNTESTED ON A GPU: written against the driver API docs on a machine without one; the first GPU session must run
 /// the CudaContext tests (they skip without a device).
 /// </summary>
-public sealed unsafe class CudaContext : IDisposable
+internal sealed unsafe class CudaContext : IDisposable
 {
     private bool _disposed;
 

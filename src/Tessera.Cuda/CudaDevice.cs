@@ -39,7 +39,7 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IRangeAnnotator
     public int Ordinal => Context.Ordinal;
 
     /// <summary>The context (driver handles, the caching allocator).</summary>
-    public CudaContext Context { get; }
+    internal CudaContext Context { get; }
 
     /// <summary>Name, compute capability, memory, SM count.</summary>
     public CudaDeviceInfo Info { get; }
@@ -51,7 +51,7 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IRangeAnnotator
     IMemoryPool IDevice.Memory => Memory;
 
     /// <summary>Module and launch layer the kernels use.</summary>
-    public CudaRuntime Runtime { get; }
+    internal CudaRuntime Runtime { get; }
 
     /// <summary>The kernels of the default stream.</summary>
     public CudaKernels Kernels { get; }
@@ -143,8 +143,8 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IRangeAnnotator
     /// <summary>Captures the work <paramref name="body"/> enqueues on <paramref name="stream"/> (null: the default stream)
     /// into a <see cref="CudaGraph"/> for replay: the body launches with <see cref="KernelsOn"/>(stream) (with
     /// <see cref="Kernels"/> when capturing the default stream). UNTESTED ON A GPU.</summary>
-    public CudaGraph Capture(Action body, CudaStream? stream = null, CUstreamCaptureMode mode = CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED) =>
-        CudaGraph.Capture(this, CudaStream.Of(stream, this, "CudaDevice.Capture"), body, mode);
+    public CudaGraph Capture(Action body, CudaStream? stream = null) =>
+        CudaGraph.Capture(this, CudaStream.Of(stream, this, "CudaDevice.Capture"), body, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED);
 
     IReplayableWork IGraphCapture.Capture(IStream stream, Action enqueue) => Capture(enqueue, CudaStream.Of(stream, this, "CudaDevice.Capture"));
 

@@ -1,4 +1,4 @@
-using Tessera.Gpu;
+using Tessera.Gpu.Kernels;
 
 namespace Tessera.Cuda;
 

@@ -35,25 +35,29 @@ public sealed class CudaMemoryPool : IMemoryPool
 
     public void Return(DeviceBuffer buffer)
     {
-        if (_hold.Value is { } held) { held.Add(buffer); return; }
+        if (_holding != null && _holding.TryGetValue(this, out var held)) { held.Add(buffer); return; }
         Allocator.Free(BlockOf(buffer));
     }
 
-    private readonly ThreadLocal<List<DeviceBuffer>?> _hold = new();
+    /// <summary>Per thread, the pools whose returns a graph capture on that thread holds, with the buffers held so far.
+    /// Thread-static rather than a ThreadLocal field per pool: pools live as long as their shared device and nothing
+    /// would dispose one.</summary>
+    [ThreadStatic] private static Dictionary<CudaMemoryPool, List<DeviceBuffer>>? _holding;
 
     /// <summary>From now until <see cref="EndHold"/>, buffers this thread returns are kept instead of freed (a graph
     /// capture: the recorded work keeps using the memory at every replay).</summary>
     internal void BeginHold()
     {
-        if (_hold.Value != null) throw new TesseraArgumentException("CudaMemoryPool", "capture", "this thread is already capturing a graph");
-        _hold.Value = new List<DeviceBuffer>();
+        _holding ??= new Dictionary<CudaMemoryPool, List<DeviceBuffer>>();
+        if (!_holding.TryAdd(this, new List<DeviceBuffer>()))
+            throw new TesseraArgumentException("CudaMemoryPool", "capture", "this thread is already capturing a graph");
     }
 
     /// <summary>Stops holding and hands over the buffers this thread returned since <see cref="BeginHold"/>.</summary>
     internal List<DeviceBuffer> EndHold()
     {
-        var held = _hold.Value ?? new List<DeviceBuffer>();
-        _hold.Value = null;
+        if (_holding == null || !_holding.Remove(this, out var held)) return new List<DeviceBuffer>();
+        if (_holding.Count == 0) _holding = null;
         return held;
     }
 

@@ -17,7 +17,7 @@ namespace Tessera.Cuda;
 /// the values during the call). With <c>TESSERA_CUDA_SYNC=1</c> every launch is synchronised, so that an asynchronous
 /// fault is reported at the kernel that caused it. UNTESTED ON A GPU.
 /// </summary>
-public sealed unsafe class CudaRuntime : IGpuRuntime
+internal sealed unsafe class CudaRuntime : IGpuRuntime
 {
     /// <summary>Set to 1 to synchronise after every launch (debugging: faults name their kernel).</summary>
     public const string SyncVariable = "TESSERA_CUDA_SYNC";

@@ -23,7 +23,7 @@ public sealed class CudaStream : IStream
     IDevice IStream.Device => Device;
 
     /// <summary>The CUstream.</summary>
-    public CuStream Handle { get; }
+    internal CuStream Handle { get; }
 
     /// <summary>The stream id the caching allocator keys blocks by (the CUstream value).</summary>
     internal long AllocatorId => Handle.Value;
@@ -91,7 +91,7 @@ public sealed unsafe class CudaEvent : IEvent
     }
 
     public CudaDevice Device { get; }
-    public CuEvent Handle { get; }
+    internal CuEvent Handle { get; }
     public bool Timing { get; }
 
     public void Record(IStream stream)

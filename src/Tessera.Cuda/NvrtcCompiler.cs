@@ -13,7 +13,7 @@ namespace Tessera.Cuda;
 /// <param name="Options">The NVRTC options the PTX was compiled with.</param>
 /// <param name="CachePath">The cache file, or null when caching is off.</param>
 /// <param name="FromCache">True when the PTX was read from the disk cache instead of compiled.</param>
-public sealed record PtxImage(string Family, byte[] Ptx, string Key, IReadOnlyList<string> Options, string? CachePath, bool FromCache)
+internal sealed record PtxImage(string Family, byte[] Ptx, string Key, IReadOnlyList<string> Options, string? CachePath, bool FromCache)
 {
     /// <summary>The PTX as text (without the terminating NUL).</summary>
     public string Text => Encoding.ASCII.GetString(Ptx, 0, Ptx.Length > 0 && Ptx[^1] == 0 ? Ptx.Length - 1 : Ptx.Length);
@@ -27,7 +27,7 @@ public sealed record PtxImage(string Family, byte[] Ptx, string Key, IReadOnlyLi
 /// Files are written atomically (temp file + rename) and carry a header with the key, the length and the SHA-256 of the
 /// PTX; an entry that is unreadable or does not verify is recompiled and rewritten, never trusted.
 /// </summary>
-public static unsafe class NvrtcCompiler
+internal static unsafe class NvrtcCompiler
 {
     /// <summary>Variable naming the root of Tessera's on-disk caches (the CUDA PTX cache is its "cuda" folder).</summary>
     public const string CacheDirVariable = "TESSERA_CACHE_DIR";

@@ -9,7 +9,7 @@ namespace Tessera.Cuda;
 /// <code>using (Nvtx.Range("resnet block 3")) { ... }</code>
 /// UNTESTED ON A GPU (the library loads and the calls run on a machine without one; nothing records them there).
 /// </summary>
-public static unsafe class Nvtx
+internal static unsafe class Nvtx
 {
     /// <summary>Variable naming the NVTX library file.</summary>
     public const string OverrideVariable = "TESSERA_LIBNVTX";

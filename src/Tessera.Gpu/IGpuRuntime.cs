@@ -1,4 +1,5 @@
 using Tessera.Devices;
+using Tessera.Gpu.Kernels;
 
 namespace Tessera.Gpu;
 

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Tessera.Devices;
-using Tessera.Gpu;
+using Tessera.Gpu.Kernels;
 using Tessera.Kernels;
 using Tessera.OpenCL.Interop;
 
@@ -133,10 +133,10 @@ public sealed unsafe class ClDevice : IDevice
     {
         if (_context == 0) return;
         _queue.Synchronize();
-        Memory.ReleaseCached();
+        Memory.Dispose();
         _runtime.Dispose();
         _queue.Dispose();
-        Cl.clReleaseContext(_context);
+        _ = Cl.clReleaseContext(_context); // cleanup: its status is dropped (see ClCheck)
         _context = 0;
     }
 }

@@ -53,7 +53,7 @@ public sealed unsafe class ClEvent : IEvent
 
     private void Release()
     {
-        if (Handle != 0) Cl.clReleaseEvent(Handle);
+        if (Handle != 0) _ = Cl.clReleaseEvent(Handle); // cleanup: its status is dropped (see ClCheck)
         Handle = 0;
     }
 

@@ -11,7 +11,7 @@ namespace Tessera.OpenCL;
 /// queue is not handed to another while that queue may still use it); a buffer also used on another queue
 /// (<see cref="RecordUse"/>) waits for that queue before it is reused. When the driver runs out, the queues are
 /// finished, the cache is released and the allocation retried once. Thread-safe.</summary>
-public sealed unsafe class ClMemoryPool : IMemoryPool
+public sealed unsafe class ClMemoryPool : IMemoryPool, IDisposable
 {
     /// <summary>Bytes of the guard band behind every buffer when <see cref="Guarded"/> is on.</summary>
     public const int GuardBytes = 1024;
@@ -115,6 +115,9 @@ public sealed unsafe class ClMemoryPool : IMemoryPool
     public MemoryPoolStats Stats => _pool.Stats;
 
     public void ReleaseCached() => _pool.ReleaseCached();
+
+    /// <summary>Frees every cached buffer (the device's Dispose; buffers still leased go back to the driver on return).</summary>
+    public void Dispose() => _pool.Dispose();
 
     /// <summary>cl_mem buffers of the device's context (with a guard band behind each in guarded mode).</summary>
     private sealed class Buffers(ClMemoryPool pool) : IRawAllocator

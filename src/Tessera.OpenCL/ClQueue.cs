@@ -45,8 +45,9 @@ public sealed unsafe class ClQueue : IStream
     {
         nint q = Interlocked.Exchange(ref _queue, 0);
         if (q == 0) return;
-        Cl.clFinish(q);
+        // Cleanup: the statuses are dropped (see ClCheck); Synchronize is where a failed queue reports.
+        _ = Cl.clFinish(q);
         _device.Retire(this);
-        Cl.clReleaseCommandQueue(q);
+        _ = Cl.clReleaseCommandQueue(q);
     }
 }

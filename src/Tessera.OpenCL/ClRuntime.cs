@@ -72,7 +72,7 @@ internal sealed unsafe class ClRuntime : IGpuRuntime, IDisposable
                     program = Cl.clCreateProgramWithBinary(_device.Context, 1, &id, &len, &pb, &status, &err);
                 }
                 if (err == Cl.CL_SUCCESS && status == Cl.CL_SUCCESS && BuildProgram(program, id) == Cl.CL_SUCCESS) return program;
-                if (program != 0) Cl.clReleaseProgram(program);
+                if (program != 0) _ = Cl.clReleaseProgram(program); // cleanup before the rebuild: status dropped (see ClCheck)
             }
             catch (IOException) { }
             TryDelete(cached); // unreadable or rejected by the driver: rebuild from source
@@ -92,7 +92,7 @@ internal sealed unsafe class ClRuntime : IGpuRuntime, IDisposable
         if (r != Cl.CL_SUCCESS)
         {
             string log = BuildLog(prog, id);
-            Cl.clReleaseProgram(prog);
+            _ = Cl.clReleaseProgram(prog); // cleanup: the build error is what reports (see ClCheck)
             throw new TesseraBackendException($"OpenCL build of kernel family '{family}'",
                 $"clBuildProgram failed with {ClCheck.Name(r)} on {info.Name}:\n{log}");
         }
@@ -111,7 +111,8 @@ internal sealed unsafe class ClRuntime : IGpuRuntime, IDisposable
         nuint size = 0;
         if (Cl.clGetProgramBuildInfo(program, device, Cl.CL_PROGRAM_BUILD_LOG, 0, null, &size) != Cl.CL_SUCCESS) return "(no build log)";
         var b = new byte[(int)size];
-        fixed (byte* p = b) Cl.clGetProgramBuildInfo(program, device, Cl.CL_PROGRAM_BUILD_LOG, size, p, null);
+        fixed (byte* p = b)
+            if (Cl.clGetProgramBuildInfo(program, device, Cl.CL_PROGRAM_BUILD_LOG, size, p, null) != Cl.CL_SUCCESS) return "(no build log)";
         return Encoding.UTF8.GetString(b).TrimEnd('\0').Trim();
     }
 
@@ -214,9 +215,10 @@ internal sealed unsafe class ClRuntime : IGpuRuntime, IDisposable
 
     public void Dispose()
     {
-        foreach (var f in _functions.Values) Cl.clReleaseKernel(f.Handle);
+        // Cleanup: the statuses are dropped (see ClCheck).
+        foreach (var f in _functions.Values) _ = Cl.clReleaseKernel(f.Handle);
         _functions.Clear();
-        foreach (var p in _programs.Values) if (p.IsValueCreated) Cl.clReleaseProgram(p.Value);
+        foreach (var p in _programs.Values) if (p.IsValueCreated) _ = Cl.clReleaseProgram(p.Value);
         _programs.Clear();
     }
 }

@@ -6,24 +6,13 @@ namespace Tessera.Reference;
 /// Broadcasting follows NumPy (see <see cref="RefElementwise.BroadcastShape"/>).</summary>
 public static class RefLogical
 {
-    /// <summary>Whether a op b holds (NaN compares false under every op).</summary>
-    public static bool CompareScalar(CompareOp op, double a, double b) => op switch
-    {
-        CompareOp.Equal => a == b,
-        CompareOp.Less => a < b,
-        CompareOp.LessOrEqual => a <= b,
-        CompareOp.Greater => a > b,
-        CompareOp.GreaterOrEqual => a >= b,
-        _ => throw new ArgumentException($"unknown comparison {op}"),
-    };
-
     public static RefTensor Compare(CompareOp op, RefTensor a, RefTensor b)
     {
         var c = new RefTensor(RefElementwise.BroadcastShape(a.Shape, b.Shape));
         for (long i = 0; i < c.Length; i++)
         {
             var idx = c.Unravel(i);
-            c.Data[i] = CompareScalar(op, a.Data[RefElementwise.BroadcastIndex(a, idx)], b.Data[RefElementwise.BroadcastIndex(b, idx)]) ? 1 : 0;
+            c.Data[i] = ScalarMath.Compare(op, a.Data[RefElementwise.BroadcastIndex(a, idx)], b.Data[RefElementwise.BroadcastIndex(b, idx)]) ? 1 : 0;
         }
         return c;
     }

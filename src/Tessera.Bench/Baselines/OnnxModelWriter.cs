@@ -9,15 +9,15 @@ namespace Tessera.Bench.Baselines;
 public static class OnnxModelWriter
 {
     /// <summary>A node attribute: exactly one of <see cref="I"/>, <see cref="F"/>, <see cref="Ints"/> is set.</summary>
-    public sealed record Attribute(string Name, long? I = null, float? F = null, long[]? Ints = null);
+    public sealed record AttributeSpec(string Name, long? I = null, float? F = null, long[]? Ints = null);
 
     /// <summary>The bytes of a model with one node of <paramref name="opType"/> (default domain, opset
     /// <paramref name="opset"/>).</summary>
     public static byte[] SingleNode(string opType, IReadOnlyList<(string Name, int[] Shape)> inputs,
-        IReadOnlyList<(string Name, int[] Shape)> outputs, IReadOnlyList<Attribute>? attributes = null, int opset = 17)
+        IReadOnlyList<(string Name, int[] Shape)> outputs, IReadOnlyList<AttributeSpec>? attributes = null, int opset = 17)
     {
         var attrs = new Dictionary<string, OnnxAttribute>();
-        foreach (var a in attributes ?? Array.Empty<Attribute>())
+        foreach (var a in attributes ?? Array.Empty<AttributeSpec>())
             if (!attrs.TryAdd(a.Name, Convert(a)))
                 throw new TesseraArgumentException(nameof(OnnxModelWriter), nameof(attributes), $"attribute '{a.Name}' is given twice");
         var node = new OnnxNode(opType.ToLowerInvariant() + "0", opType, "", inputs.Select(i => i.Name).ToArray(),
@@ -26,7 +26,7 @@ public static class OnnxModelWriter
         return OnnxWriter.WriteModel(new OnnxModel(8, "tessera-bench", new Dictionary<string, long> { [""] = opset }, graph));
     }
 
-    private static OnnxAttribute Convert(Attribute a) =>
+    private static OnnxAttribute Convert(AttributeSpec a) =>
         a.F is float f ? new OnnxAttribute(a.Name, OnnxAttributeType.Float, F: f)
         : a.I is long i ? new OnnxAttribute(a.Name, OnnxAttributeType.Int, I: i)
         : a.Ints is long[] ints ? new OnnxAttribute(a.Name, OnnxAttributeType.Ints, Ints: ints)

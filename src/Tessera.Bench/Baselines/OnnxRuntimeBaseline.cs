@@ -22,7 +22,7 @@ public static class OnnxRuntimeBaseline
     /// <summary>A baseline running <paramref name="opType"/> on the host inputs named <paramref name="inputs"/> (their
     /// names become the graph's input names).</summary>
     public static BaselineSpec Node(string opType, string[] inputs, (string Name, int[] Shape)[] outputs,
-        OnnxModelWriter.Attribute[]? attributes = null, int opset = 17) =>
+        OnnxModelWriter.AttributeSpec[]? attributes = null, int opset = 17) =>
         new($"onnxruntime {opType}", (inst, threads) =>
         {
             if (Probe.Value.Error is { } why) throw new BaselineUnavailableException(why);

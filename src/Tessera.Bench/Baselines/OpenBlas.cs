@@ -3,21 +3,21 @@ using System.Runtime.InteropServices;
 namespace Tessera.Bench.Baselines;
 
 /// <summary>OpenBLAS through <c>[LibraryImport]</c> of <c>libopenblas.so.0</c> (Debian <c>libopenblas0-pthread</c>).
-/// Symbol names are the C names.</summary>
+/// The bindings are private and keep the C symbol names.</summary>
 public static unsafe partial class OpenBlas
 {
     private const string Lib = "libopenblas.so.0";
-    public const int CblasRowMajor = 101, CblasNoTrans = 111;
+    private const int CblasRowMajor = 101, CblasNoTrans = 111;
 
     [LibraryImport(Lib)]
-    public static partial void cblas_sgemm(int order, int transA, int transB, int m, int n, int k,
+    private static partial void cblas_sgemm(int order, int transA, int transB, int m, int n, int k,
         float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc);
 
     [LibraryImport(Lib)]
-    public static partial void openblas_set_num_threads(int threads);
+    private static partial void openblas_set_num_threads(int threads);
 
     [LibraryImport(Lib)]
-    public static partial byte* openblas_get_config();
+    private static partial byte* openblas_get_config();
 
     private static readonly Lazy<string?> LoadError = new(() =>
     {

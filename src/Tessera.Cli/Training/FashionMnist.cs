@@ -15,6 +15,10 @@ public sealed class FashionMnist
     }
 
     public const int ImageSize = 28 * 28;
+
+    /// <summary>One sample as the models take it: [1, 28, 28] (one grey channel). Shared, never written.</summary>
+    internal static readonly int[] SampleShape = [1, 28, 28];
+
     public float[] TrainImages { get; }
     public byte[] TrainLabels { get; }
     public float[] TestImages { get; }

@@ -49,7 +49,7 @@ public sealed class TrainingRun
         int startEpoch = 0;
         if (o.Resume is not null) startEpoch = Restore(o.Resume, model, optimizer);
 
-        using var trainer = new Trainer(model, Device, o.Batch, new[] { 1, 28, 28 }, optimizer, o.ClipNorm);
+        using var trainer = new Trainer(model, Device, o.Batch, FashionMnist.SampleShape, optimizer, o.ClipNorm);
         int steps = trainN / o.Batch;
         var xb = new float[o.Batch * FashionMnist.ImageSize];
         var yb = new long[o.Batch];
@@ -171,7 +171,7 @@ public sealed class TrainingRun
                 epoch = m.Epoch, train_loss = m.TrainLoss, test_loss = m.TestLoss, test_accuracy = m.TestAccuracy,
                 images_per_sec = m.ImagesPerSec, seconds = m.Seconds,
             }),
-        }, new JsonSerializerOptions { WriteIndented = true });
+        }, Cli.IndentedJson);
         var tmp = path + ".tmp";
         File.WriteAllText(tmp, json);
         File.Move(tmp, path, overwrite: true);

@@ -1,7 +1,10 @@
 namespace Tessera.Kernels;
 
-/// <summary>Every operation of the catalog, forward and backward. Used for capability queries
-/// (<see cref="Devices.IDevice.Supports"/>), profiling and the graph executor.</summary>
+/// <summary>Every kernel of the catalog, forward and backward: one value per method of <see cref="IKernels"/>, named
+/// after it. <see cref="OpTable"/> holds what is true of each independent of a backend (its family, the dtypes it runs
+/// for, its gradient); <see cref="Devices.IDevice.Supports"/> answers from that table. Which variant of a kind runs
+/// (which unary function, which reduction...) is chosen by the op enums (<see cref="UnaryOp"/>, <see cref="BinaryOp"/>,
+/// <see cref="CompareOp"/>, <see cref="ReduceOp"/>, <see cref="PadMode"/>, <see cref="LossReduction"/>).</summary>
 public enum OpKind
 {
     Copy, Fill, Cast,
@@ -18,4 +21,5 @@ public enum OpKind
     Attention, AttentionBackward,
     SgdStep, MomentumStep, AdamStep,
     Concat, Gather, GatherBackward, Pad, PadBackward,
+    ExpandBackward,
 }

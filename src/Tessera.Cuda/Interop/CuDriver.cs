@@ -2,10 +2,8 @@ using System.Runtime.InteropServices;
 
 namespace Tessera.Cuda.Interop;
 
-#pragma warning disable CA1707, IDE1006
-
 /// <summary>CUdevice_attribute values (cuda.h) that Tessera reads.</summary>
-public enum CUdevice_attribute
+internal enum CUdevice_attribute
 {
     CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK = 1,
     CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK = 8,
@@ -20,7 +18,7 @@ public enum CUdevice_attribute
 }
 
 /// <summary>CUjit_option values (cuda.h) used to get the JIT's error log from cuModuleLoadDataEx.</summary>
-public enum CUjit_option
+internal enum CUjit_option
 {
     CU_JIT_MAX_REGISTERS = 0,
     CU_JIT_THREADS_PER_BLOCK = 1,
@@ -32,7 +30,7 @@ public enum CUjit_option
 }
 
 /// <summary>CUstreamCaptureMode (cuda.h).</summary>
-public enum CUstreamCaptureMode
+internal enum CUstreamCaptureMode
 {
     CU_STREAM_CAPTURE_MODE_GLOBAL = 0,
     CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1,
@@ -40,7 +38,7 @@ public enum CUstreamCaptureMode
 }
 
 /// <summary>Flag values from cuda.h.</summary>
-public static class CuFlags
+internal static class CuFlags
 {
     public const uint CU_STREAM_DEFAULT = 0x0;
     public const uint CU_STREAM_NON_BLOCKING = 0x1;
@@ -58,7 +56,7 @@ public static class CuFlags
 /// The CUDA driver API subset a runtime needs, bound by the exact exported symbol names (the `_v2` names that cuda.h's
 /// macros map the plain names to). size_t is nuint; CUdevice is int; every pointer is a raw pointer.
 /// </summary>
-public static unsafe partial class CuDriver
+internal static unsafe partial class CuDriver
 {
     private const string Lib = CudaLibraries.DriverName;
 

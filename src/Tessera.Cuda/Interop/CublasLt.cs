@@ -2,10 +2,8 @@ using System.Runtime.InteropServices;
 
 namespace Tessera.Cuda.Interop;
 
-#pragma warning disable CA1707, IDE1006
-
 /// <summary>cudaDataType_t (library_types.h) values used with cuBLASLt.</summary>
-public enum cudaDataType_t
+internal enum cudaDataType_t
 {
     CUDA_R_32F = 0,
     CUDA_R_64F = 1,
@@ -16,7 +14,7 @@ public enum cudaDataType_t
 }
 
 /// <summary>cublasComputeType_t (cublas_api.h).</summary>
-public enum cublasComputeType_t
+internal enum cublasComputeType_t
 {
     CUBLAS_COMPUTE_16F = 64,
     CUBLAS_COMPUTE_16F_PEDANTIC = 65,
@@ -32,11 +30,11 @@ public enum cublasComputeType_t
 }
 
 /// <summary>cublasOperation_t.</summary>
-public enum cublasOperation_t { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1, CUBLAS_OP_C = 2 }
+internal enum cublasOperation_t { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1, CUBLAS_OP_C = 2 }
 
 /// <summary>cublasLtMatmulDescAttributes_t (cublasLt.h). Every value here was checked against the CUDA 11.8 cublasLt.h;
 /// the numbering is stable through cuBLASLt 12 and 13 (later versions only append attributes, e.g. the scale modes).</summary>
-public enum cublasLtMatmulDescAttributes_t
+internal enum cublasLtMatmulDescAttributes_t
 {
     CUBLASLT_MATMUL_DESC_COMPUTE_TYPE = 0,
     CUBLASLT_MATMUL_DESC_SCALE_TYPE = 1,
@@ -55,7 +53,7 @@ public enum cublasLtMatmulDescAttributes_t
 }
 
 /// <summary>cublasLtMatrixLayoutAttribute_t (cublasLt.h).</summary>
-public enum cublasLtMatrixLayoutAttribute_t
+internal enum cublasLtMatrixLayoutAttribute_t
 {
     CUBLASLT_MATRIX_LAYOUT_TYPE = 0,
     CUBLASLT_MATRIX_LAYOUT_ORDER = 1,
@@ -69,7 +67,7 @@ public enum cublasLtMatrixLayoutAttribute_t
 /// <summary>cublasLtMatmulPreferenceAttributes_t (cublasLt.h 11.8). cuBLASLt 12 removed MATH_MODE_MASK (2) and
 /// GAUSSIAN_MODE_MASK (4) without renumbering the rest, so the values below hold for 11.8, 12 and 13. The minimum
 /// alignments default to 256 bytes: they must be lowered for pointers that are less aligned (tensor offsets).</summary>
-public enum cublasLtMatmulPreferenceAttributes_t
+internal enum cublasLtMatmulPreferenceAttributes_t
 {
     CUBLASLT_MATMUL_PREF_SEARCH_MODE = 0,
     CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1,
@@ -80,7 +78,7 @@ public enum cublasLtMatmulPreferenceAttributes_t
 }
 
 /// <summary>cublasLtEpilogue_t values (cublasLt.h) for the epilogues Tessera uses.</summary>
-public enum cublasLtEpilogue_t : uint
+internal enum cublasLtEpilogue_t : uint
 {
     CUBLASLT_EPILOGUE_DEFAULT = 1,
     CUBLASLT_EPILOGUE_RELU = 2,
@@ -92,14 +90,14 @@ public enum cublasLtEpilogue_t : uint
 
 /// <summary>cublasLtMatmulAlgo_t: an opaque uint64_t data[8].</summary>
 [StructLayout(LayoutKind.Sequential)]
-public unsafe struct cublasLtMatmulAlgo_t
+internal unsafe struct cublasLtMatmulAlgo_t
 {
     public fixed ulong data[8];
 }
 
 /// <summary>cublasLtMatmulHeuristicResult_t: { algo; size_t workspaceSize; cublasStatus_t state; float wavesCount; int reserved[4]; } (96 bytes).</summary>
 [StructLayout(LayoutKind.Sequential)]
-public unsafe struct cublasLtMatmulHeuristicResult_t
+internal unsafe struct cublasLtMatmulHeuristicResult_t
 {
     public cublasLtMatmulAlgo_t algo;
     public nuint workspaceSize;
@@ -109,7 +107,7 @@ public unsafe struct cublasLtMatmulHeuristicResult_t
 }
 
 /// <summary>cuBLASLt (cublasLt.h).</summary>
-public static unsafe partial class CublasLt
+internal static unsafe partial class CublasLt
 {
     private const string Lib = CudaLibraries.CublasLtName;
 

@@ -4,19 +4,19 @@ using System.Runtime.InteropServices;
 namespace Tessera.Cuda.Interop;
 
 /// <summary>The native libraries the CUDA backend binds.</summary>
-public enum CudaLibrary { Driver, Nvrtc, CublasLt, Cudnn }
+internal enum CudaLibrary { Driver, Nvrtc, CublasLt, Cudnn }
 
 /// <summary>What is probed for one library: file names per OS, the override variable, and the wheel folders it ships in.</summary>
-public sealed record CudaLibrarySpec(CudaLibrary Library, string Display, string OverrideVariable, string[] LinuxNames, string[] WindowsNames);
+internal sealed record CudaLibrarySpec(CudaLibrary Library, string Display, string OverrideVariable, string[] LinuxNames, string[] WindowsNames);
 
 /// <summary>The outcome of probing one library: the handle when loaded, the path it came from, and every attempt.</summary>
-public sealed record CudaLibraryLoad(CudaLibrary Library, nint Handle, string? Path, IReadOnlyList<string> Attempts)
+internal sealed record CudaLibraryLoad(CudaLibrary Library, nint Handle, string? Path, IReadOnlyList<string> Attempts)
 {
     public bool Loaded => Handle != 0;
 }
 
 /// <summary>Where to look: environment, folders and file existence, replaceable in tests.</summary>
-public sealed class CudaProbeEnvironment
+internal sealed class CudaProbeEnvironment
 {
     public Func<string, string?> GetVariable { get; init; } = Environment.GetEnvironmentVariable;
     public bool IsWindows { get; init; } = OperatingSystem.IsWindows();
@@ -37,7 +37,7 @@ public sealed class CudaProbeEnvironment
 /// CUDA_HOME / CUDA_PATH, /usr/local/cuda, and the nvidia/*/lib folders of installed Python wheels. Every attempt is
 /// recorded with its outcome. The DllImport resolver of this assembly routes the bindings' logical names here.
 /// </summary>
-public static class CudaLibraries
+internal static class CudaLibraries
 {
     public const string DriverName = "tessera-cuda-driver";
     public const string NvrtcName = "tessera-nvrtc";
@@ -220,7 +220,7 @@ public static class CudaLibraries
         }
     }
 
-    private static IEnumerable<string> SafeDirs(string folder, string pattern)
+    private static string[] SafeDirs(string folder, string pattern)
     {
         try { return Directory.Exists(folder) ? Directory.GetDirectories(folder, pattern).OrderBy(d => d, StringComparer.Ordinal).ToArray() : Array.Empty<string>(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Array.Empty<string>(); }

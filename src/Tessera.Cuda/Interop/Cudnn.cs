@@ -2,14 +2,12 @@ using System.Runtime.InteropServices;
 
 namespace Tessera.Cuda.Interop;
 
-#pragma warning disable CA1707, IDE1006
-
 // cuDNN headers are not installed on the machine this was written on: the signatures, enum values and struct layouts
 // below were taken from NVIDIA's cuDNN 9 API reference (cudnn_graph / cudnn_ops / cudnn_cnn libraries; the legacy
 // convolution API is deprecated in 9 but still exported by libcudnn.so.9, which forwards to libcudnn_cnn.so.9).
 
 /// <summary>cudnnDataType_t (cudnn_graph.h, cuDNN 9).</summary>
-public enum cudnnDataType_t
+internal enum cudnnDataType_t
 {
     CUDNN_DATA_FLOAT = 0,
     CUDNN_DATA_DOUBLE = 1,
@@ -25,13 +23,13 @@ public enum cudnnDataType_t
 }
 
 /// <summary>cudnnTensorFormat_t (cudnn_graph.h, cuDNN 9).</summary>
-public enum cudnnTensorFormat_t { CUDNN_TENSOR_NCHW = 0, CUDNN_TENSOR_NHWC = 1, CUDNN_TENSOR_NCHW_VECT_C = 2 }
+internal enum cudnnTensorFormat_t { CUDNN_TENSOR_NCHW = 0, CUDNN_TENSOR_NHWC = 1, CUDNN_TENSOR_NCHW_VECT_C = 2 }
 
 /// <summary>cudnnConvolutionMode_t (cudnn_cnn.h, cuDNN 9).</summary>
-public enum cudnnConvolutionMode_t { CUDNN_CONVOLUTION = 0, CUDNN_CROSS_CORRELATION = 1 }
+internal enum cudnnConvolutionMode_t { CUDNN_CONVOLUTION = 0, CUDNN_CROSS_CORRELATION = 1 }
 
 /// <summary>cudnnMathType_t (cudnn_graph.h, cuDNN 9). FMA_MATH keeps fp32 convolutions off TF32 tensor cores.</summary>
-public enum cudnnMathType_t
+internal enum cudnnMathType_t
 {
     CUDNN_DEFAULT_MATH = 0,
     CUDNN_TENSOR_OP_MATH = 1,
@@ -40,13 +38,13 @@ public enum cudnnMathType_t
 }
 
 /// <summary>cudnnDeterminism_t (cudnn_graph.h, cuDNN 9).</summary>
-public enum cudnnDeterminism_t { CUDNN_NON_DETERMINISTIC = 0, CUDNN_DETERMINISTIC = 1 }
+internal enum cudnnDeterminism_t { CUDNN_NON_DETERMINISTIC = 0, CUDNN_DETERMINISTIC = 1 }
 
 /// <summary>cudnnConvolutionFwdAlgoPerf_t, cudnnConvolutionBwdDataAlgoPerf_t and cudnnConvolutionBwdFilterAlgoPerf_t share
 /// this layout (cudnn_cnn.h, cuDNN 9): { int algo; cudnnStatus_t status; float time; size_t memory;
 /// cudnnDeterminism_t determinism; cudnnMathType_t mathType; int reserved[3]; } = 48 bytes.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public unsafe struct cudnnConvolutionAlgoPerf_t
+internal unsafe struct cudnnConvolutionAlgoPerf_t
 {
     public int algo;
     public cudnnStatus_t status;
@@ -58,7 +56,7 @@ public unsafe struct cudnnConvolutionAlgoPerf_t
 }
 
 /// <summary>cuDNN 9: handle, version, errors, stream, and the legacy (descriptor-based) convolution API.</summary>
-public static unsafe partial class Cudnn
+internal static unsafe partial class Cudnn
 {
     private const string Lib = CudaLibraries.CudnnName;
 

@@ -2,10 +2,8 @@ using System.Runtime.InteropServices;
 
 namespace Tessera.Cuda.Interop;
 
-#pragma warning disable CA1707, IDE1006
-
 /// <summary>NVRTC (nvrtc.h): runtime compilation of CUDA C++ to PTX.</summary>
-public static unsafe partial class Nvrtc
+internal static unsafe partial class Nvrtc
 {
     private const string Lib = CudaLibraries.NvrtcName;
 

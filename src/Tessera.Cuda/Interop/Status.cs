@@ -3,10 +3,8 @@ using System.Runtime.InteropServices;
 
 namespace Tessera.Cuda.Interop;
 
-#pragma warning disable CA1707 // the vendor's names, so that they grep 1:1 against the headers
-
 /// <summary>CUresult (cuda.h): the values a runtime meets; others are reported by number with the driver's text.</summary>
-public enum CUresult
+internal enum CUresult
 {
     CUDA_SUCCESS = 0,
     CUDA_ERROR_INVALID_VALUE = 1,
@@ -35,7 +33,7 @@ public enum CUresult
 }
 
 /// <summary>nvrtcResult (nvrtc.h).</summary>
-public enum nvrtcResult
+internal enum nvrtcResult
 {
     NVRTC_SUCCESS = 0,
     NVRTC_ERROR_OUT_OF_MEMORY = 1,
@@ -53,7 +51,7 @@ public enum nvrtcResult
 }
 
 /// <summary>cublasStatus_t (cublas_api.h), shared by cuBLASLt.</summary>
-public enum cublasStatus_t
+internal enum cublasStatus_t
 {
     CUBLAS_STATUS_SUCCESS = 0,
     CUBLAS_STATUS_NOT_INITIALIZED = 1,
@@ -68,7 +66,7 @@ public enum cublasStatus_t
 }
 
 /// <summary>cudnnStatus_t as renumbered in cuDNN 9 (cudnn_graph.h): categories 1xxx init, 2xxx bad param, 3xxx not supported, 4xxx internal, 5xxx execution.</summary>
-public enum cudnnStatus_t
+internal enum cudnnStatus_t
 {
     CUDNN_STATUS_SUCCESS = 0,
     CUDNN_STATUS_NOT_INITIALIZED = 1001,
@@ -113,7 +111,7 @@ public enum cudnnStatus_t
 /// Turns a status into a <see cref="TesseraBackendException"/> carrying the status name, the vendor's error string
 /// (when the library is loaded) and the call text.
 /// </summary>
-public static class CudaCheck
+internal static class CudaCheck
 {
     public static void Check(this CUresult status, [CallerArgumentExpression(nameof(status))] string call = "")
     {

@@ -1,6 +1,6 @@
 using Tessera.Kernels;
 
-namespace Tessera.Gpu;
+namespace Tessera.Gpu.Kernels;
 
 /// <summary>Scaled dot-product attention launchers (kernels/portable/attention.h). Forward: one block per query row
 /// with an online softmax over key chunks. Backward: one block per query row computes D_i = rowsum(dO∘o) (scratch) and

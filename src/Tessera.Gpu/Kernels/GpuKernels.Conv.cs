@@ -1,6 +1,6 @@
 using Tessera.Kernels;
 
-namespace Tessera.Gpu;
+namespace Tessera.Gpu.Kernels;
 
 /// <summary>Convolution as implicit GEMM on the tiled engine of kernels/portable/linalg.h (operands gathered from x, w
 /// and dy as tiles load: no column buffer), or as direct loops there when few channels per group would leave the tiles

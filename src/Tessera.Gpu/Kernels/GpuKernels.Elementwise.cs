@@ -1,6 +1,6 @@
 using Tessera.Kernels;
 
-namespace Tessera.Gpu;
+namespace Tessera.Gpu.Kernels;
 
 /// <summary>Element-wise launchers (kernels/portable/elementwise.h): one kernel per pass and dtype, the op passed as its
 /// enum value. Inputs are read as views broadcast to the output shape (collapsed to as few dimensions as their layout

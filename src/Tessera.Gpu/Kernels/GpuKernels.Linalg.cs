@@ -1,6 +1,6 @@
 using Tessera.Kernels;
 
-namespace Tessera.Gpu;
+namespace Tessera.Gpu.Kernels;
 
 /// <summary>GEMM through the tiled engine of kernels/portable/linalg.h: one block of <see cref="Block"/> threads per
 /// <see cref="GemmTile"/>² output tile, batches along grid Y, slices of a split K (few tiles, long K) along grid Z summed

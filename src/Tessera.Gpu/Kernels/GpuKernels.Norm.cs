@@ -1,6 +1,6 @@
 using Tessera.Kernels;
 
-namespace Tessera.Gpu;
+namespace Tessera.Gpu.Kernels;
 
 /// <summary>Normalisation and dropout launchers (kernels/portable/norm.h). Batch norm splits each channel into chunks,
 /// one block each, whose partials a per-channel pass merges in order into the statistics and the coefficients of an

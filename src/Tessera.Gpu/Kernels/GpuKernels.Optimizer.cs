@@ -1,6 +1,6 @@
 using Tessera.Kernels;
 
-namespace Tessera.Gpu;
+namespace Tessera.Gpu.Kernels;
 
 /// <summary>Fused optimizer launchers (kernels/portable/optimizer.h). Each mode's hyper-parameters are folded on the
 /// host, in double, into the coefficients of one per-element formula per optimizer — the same folding as

@@ -1,6 +1,6 @@
 using Tessera.Kernels;
 
-namespace Tessera.Gpu;
+namespace Tessera.Gpu.Kernels;
 
 /// <summary>Reduction launchers (kernels/portable/reduction.h): reductions over any axes and their gradients, arg-max,
 /// softmax and the losses. Inputs are read through views permuted so that the reduced axes (the softmax or arg-max

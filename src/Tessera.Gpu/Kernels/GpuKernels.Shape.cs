@@ -1,6 +1,6 @@
 using Tessera.Kernels;
 
-namespace Tessera.Gpu;
+namespace Tessera.Gpu.Kernels;
 
 /// <summary>Shape launchers (kernels/portable/shape.h). Concat is one strided copy per input into its block of the
 /// output; gather and pad move elements by width, so every dtype is served; their gradients and expand's are float32.

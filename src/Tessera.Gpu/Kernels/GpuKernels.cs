@@ -1,7 +1,7 @@
 using Tessera.Devices;
 using Tessera.Kernels;
 
-namespace Tessera.Gpu;
+namespace Tessera.Gpu.Kernels;
 
 /// <summary>
 /// The catalog on a GPU through the portable kernels (kernels/portable/*.h), shared by the CUDA and OpenCL backends.
@@ -146,16 +146,8 @@ public partial class GpuKernels : IKernels, IDeferredChecks, IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>True when the portable kernels run <paramref name="op"/> for <paramref name="dtype"/>.</summary>
-    public virtual bool Supports(OpKind op, DType dtype) => op switch
-    {
-        OpKind.Copy or OpKind.Fill or OpKind.Cast => true,
-        OpKind.Concat or OpKind.Gather or OpKind.Pad => true,
-        OpKind.Compare => dtype is DType.Float32 or DType.Int32 or DType.Int64 or DType.Bool or DType.UInt8,
-        OpKind.Where => dtype is DType.Float32 or DType.Int32 or DType.Int64 or DType.Bool,
-        OpKind.LogicalNot => dtype == DType.Bool,
-        _ => dtype == DType.Float32,
-    };
+    /// <summary>True when the portable kernels run <paramref name="op"/> for <paramref name="dtype"/> (see <see cref="OpTable"/>).</summary>
+    public virtual bool Supports(OpKind op, DType dtype) => OpTable.Supports(op, dtype);
 
     /// <summary>The error for a case the portable kernels do not cover.</summary>
     protected internal static TesseraException Unsupported(string op, string what) =>

@@ -15,9 +15,9 @@ internal sealed class HostElementwiseOp(string kind, OnnxDataType outType, Func<
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         if (inputs.Count == 0) throw new TesseraArgumentException(node, "inputs", "needs at least one input");
-        var dims = inputs.Select(v => v.Shape.ToArray()).Aggregate((a, b) => HostOps.Broadcast(node, a, b));
+        var shape = inputs.Select(v => v.Shape).Aggregate((a, b) => Shape.Broadcast(a, b, node));
         var dtype = HostTensor.ComputeDType(outType, keepFloat64: outType == OnnxDataType.Double) ?? throw new TesseraDTypeException(node, "output", $"no Tessera dtype for {outType}");
-        return new[] { new TensorSpec(Shape.Create(node, dims), dtype) };
+        return new[] { new TensorSpec(shape, dtype) };
     }
 
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)

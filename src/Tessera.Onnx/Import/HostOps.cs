@@ -4,21 +4,9 @@ namespace Tessera.Onnx.Import;
 /// element-wise functions, gathers along an axis and strided slices, on <see cref="HostTensor"/> values.</summary>
 internal static class HostOps
 {
-    /// <summary>NumPy broadcast of two shapes.</summary>
-    public static int[] Broadcast(string node, int[] a, int[] b)
-    {
-        int r = Math.Max(a.Length, b.Length);
-        var d = new int[r];
-        for (int i = 0; i < r; i++)
-        {
-            int x = i - (r - a.Length) >= 0 ? a[i - (r - a.Length)] : 1;
-            int y = i - (r - b.Length) >= 0 ? b[i - (r - b.Length)] : 1;
-            if (x != y && x != 1 && y != 1)
-                throw new TesseraShapeException(node, "inputs", $"shapes [{string.Join(", ", a)}] and [{string.Join(", ", b)}] do not broadcast");
-            d[i] = x == 1 ? y : x;
-        }
-        return d;
-    }
+    /// <summary>NumPy broadcast of two shapes (<see cref="Shape.Broadcast"/>); errors name <paramref name="node"/>.</summary>
+    public static int[] Broadcast(string node, int[] a, int[] b) =>
+        Shape.Broadcast(Shape.Create(node, a), Shape.Create(node, b), node).ToArray();
 
     /// <summary>Index into a tensor of <paramref name="dims"/> broadcast to <paramref name="outDims"/> for each output element.</summary>
     public static long[] BroadcastIndex(int[] dims, int[] outDims)

@@ -6,7 +6,7 @@ namespace Tessera.Onnx.Import;
 
 public sealed partial class OnnxImporter
 {
-    private void Compare(CompareOp op, Func<double, double, bool> host)
+    private void Compare(CompareOp op)
     {
         KnownAttributes();
         if (AllConst())
@@ -14,8 +14,8 @@ public sealed partial class OnnxImporter
             var a = ConstIn(0)!;
             var b = ConstIn(1)!;
             SetConst(0, a.IsFloat || b.IsFloat
-                ? HostOps.Map(Here, OnnxDataType.Bool, new[] { a, b }, x => host(x[0], x[1]) ? 1 : 0)
-                : HostOps.MapLong(Here, OnnxDataType.Bool, new[] { a, b }, x => host(x[0], x[1]) ? 1 : 0));
+                ? HostOps.Map(Here, OnnxDataType.Bool, new[] { a, b }, x => ScalarMath.Compare(op, x[0], x[1]) ? 1 : 0)
+                : HostOps.MapLong(Here, OnnxDataType.Bool, new[] { a, b }, x => ScalarMath.Compare(op, x[0], x[1]) ? 1 : 0));
             return;
         }
         Set(0, _g.Compare(op, In(0), In(1), OutName()));
@@ -154,17 +154,6 @@ public sealed partial class OnnxImporter
     }
 
     // ---- training domain ------------------------------------------------------------------------------------------
-
-    private void ImportTraining()
-    {
-        switch (_node.OpType)
-        {
-            case "Gradient": Gradient(); break;
-            case "Adam": Adam(); break;
-            case "Momentum": Momentum(); break;
-            default: throw Unsupported("operator not implemented");
-        }
-    }
 
     private void Gradient()
     {

@@ -6,85 +6,6 @@ namespace Tessera.Onnx.Import;
 
 public sealed partial class OnnxImporter
 {
-    private void ImportNode(OnnxNode n)
-    {
-        if (n.Domain == TrainingDomain) { ImportTraining(); return; }
-        if (n.Domain is not ("" or "ai.onnx")) throw Unsupported($"domain '{n.Domain}'");
-        switch (n.OpType)
-        {
-            case "Add": Binary(BinaryOp.Add, (a, b) => a + b, (a, b) => a + b); break;
-            case "Sub": Binary(BinaryOp.Sub, (a, b) => a - b, (a, b) => a - b); break;
-            case "Mul": Binary(BinaryOp.Mul, (a, b) => a * b, (a, b) => a * b); break;
-            case "Div": Binary(BinaryOp.Div, (a, b) => a / b, (a, b) => b == 0 ? throw new TesseraArgumentException(Here, "B", "integer division by zero") : a / b); break;
-            case "Pow": Pow(); break;
-            case "Neg": Unary(UnaryOp.Neg, default, v => -v); break;
-            case "Abs": Unary(UnaryOp.Abs, default, Math.Abs); break;
-            case "Exp": Unary(UnaryOp.Exp, default, Math.Exp); break;
-            case "Log": Unary(UnaryOp.Log, default, Math.Log); break;
-            case "Sqrt": Unary(UnaryOp.Sqrt, default, Math.Sqrt); break;
-            case "Reciprocal": Unary(UnaryOp.Reciprocal, default, v => 1 / v); break;
-            case "Relu": Unary(UnaryOp.Relu, default, v => Math.Max(v, 0)); break;
-            case "Sigmoid": Unary(UnaryOp.Sigmoid, default, v => 1 / (1 + Math.Exp(-v))); break;
-            case "Tanh": Unary(UnaryOp.Tanh, default, Math.Tanh); break;
-            case "Erf": Unary(UnaryOp.Erf, default, null); break;
-            case "LeakyRelu":
-                KnownAttributes("alpha");
-                float alpha = Float("alpha", 0.01f);
-                Unary(UnaryOp.LeakyRelu, new UnaryParams(alpha), v => v >= 0 ? v : alpha * v);
-                break;
-            case "HardSigmoid":
-                KnownAttributes("alpha", "beta");
-                float ha = Float("alpha", 0.2f), hb = Float("beta", 0.5f);
-                Unary(UnaryOp.HardSigmoid, new UnaryParams(ha, hb), v => Math.Clamp(ha * v + hb, 0, 1));
-                break;
-            case "PRelu": PRelu(); break;
-            case "Clip": Clip(); break;
-            case "Identity": Identity(); break;
-            case "Sum": Variadic(BinaryOp.Add, mean: false); break;
-            case "Mean": Variadic(BinaryOp.Add, mean: true); break;
-            case "Max": Variadic(BinaryOp.Max, mean: false); break;
-            case "Min": Variadic(BinaryOp.Min, mean: false); break;
-            case "Gemm": Gemm(); break;
-            case "MatMul": MatMul(); break;
-            case "Softmax": Softmax(log: false); break;
-            case "LogSoftmax": Softmax(log: true); break;
-            case "ReduceSum": Reduce(ReduceOp.Sum); break;
-            case "ReduceMean": Reduce(ReduceOp.Mean); break;
-            case "ReduceMax": Reduce(ReduceOp.Max); break;
-            case "ReduceMin": Reduce(ReduceOp.Min); break;
-            case "ArgMax": ArgMax(); break;
-            case "Conv": Conv(); break;
-            case "MaxPool": Pool(max: true); break;
-            case "AveragePool": Pool(max: false); break;
-            case "GlobalAveragePool": GlobalPool(ReduceOp.Mean); break;
-            case "GlobalMaxPool": GlobalPool(ReduceOp.Max); break;
-            case "BatchNormalization": BatchNormalization(); break;
-            case "LayerNormalization": LayerNormalization(); break;
-            case "Dropout": Dropout(); break;
-            case "Reshape": Reshape(); break;
-            case "Flatten": Flatten(); break;
-            case "Transpose": Transpose(); break;
-            case "Squeeze": Squeeze(); break;
-            case "Unsqueeze": Unsqueeze(); break;
-            case "Concat": Concat(); break;
-            case "Split": Split(); break;
-            case "Slice": Slice(); break;
-            case "Gather": Gather(); break;
-            case "Pad": Pad(); break;
-            case "Expand": Expand(); break;
-            case "Shape": ShapeOp(); break;
-            case "Constant": Constant(); break;
-            case "ConstantOfShape": ConstantOfShape(); break;
-            case "Cast": Cast(); break;
-            case "Where": Where(); break;
-            case "Equal": Compare(CompareOp.Equal, (a, b) => a == b); break;
-            case "Less": Compare(CompareOp.Less, (a, b) => a < b); break;
-            case "Greater": Compare(CompareOp.Greater, (a, b) => a > b); break;
-            case "Not": Not(); break;
-            default: throw Unsupported("operator not implemented");
-        }
-    }
-
     // ---- folding helpers ----------------------------------------------------------------------------------------
 
     /// <summary>True when every present input is known and small enough to compute on the host.</summary>
@@ -110,12 +31,13 @@ public sealed partial class OnnxImporter
 
     // ---- element-wise -------------------------------------------------------------------------------------------
 
-    private void Unary(UnaryOp op, UnaryParams p, Func<double, double>? host)
+    /// <summary>A unary op of the catalog; constants fold on the host (<see cref="ScalarMath.Unary"/>).</summary>
+    private void Unary(UnaryOp op, UnaryParams p = default)
     {
         if (op is not (UnaryOp.LeakyRelu or UnaryOp.HardSigmoid)) KnownAttributes();
-        if (host is not null && AllConst() && ConstIn(0)!.IsFloat)
+        if (AllConst() && ConstIn(0)!.IsFloat)
         {
-            SetConst(0, HostOps.Map(Here, ConstIn(0)!.Type, new[] { ConstIn(0)! }, a => host(a[0])));
+            SetConst(0, HostOps.Map(Here, ConstIn(0)!.Type, new[] { ConstIn(0)! }, a => ScalarMath.Unary(op, a[0], p)));
             return;
         }
         if (AllConst() && op is UnaryOp.Neg or UnaryOp.Abs)
@@ -126,7 +48,33 @@ public sealed partial class OnnxImporter
         Set(0, _g.Unary(op, F32(0, "X"), p, OutName()));
     }
 
-    private void Binary(BinaryOp op, Func<double, double, double> hostF, Func<long, long, long> hostL)
+    private void LeakyRelu()
+    {
+        KnownAttributes("alpha");
+        Unary(UnaryOp.LeakyRelu, new UnaryParams(Float("alpha", 0.01f)));
+    }
+
+    private void HardSigmoid()
+    {
+        KnownAttributes("alpha", "beta");
+        Unary(UnaryOp.HardSigmoid, new UnaryParams(Float("alpha", 0.2f), Float("beta", 0.5f)));
+    }
+
+    /// <summary>Integer semantics of the binary ops on the host (C arithmetic: division truncates; a negative integer
+    /// exponent gives 1 for base 1, else 0).</summary>
+    private static long IntegerBinary(string node, BinaryOp op, long a, long b) => op switch
+    {
+        BinaryOp.Add => a + b,
+        BinaryOp.Sub => a - b,
+        BinaryOp.Mul => a * b,
+        BinaryOp.Div => b == 0 ? throw new TesseraArgumentException(node, "B", "integer division by zero") : a / b,
+        BinaryOp.Pow => b < 0 ? (a == 1 ? 1 : 0) : (long)Math.Pow(a, b),
+        BinaryOp.Max => Math.Max(a, b),
+        BinaryOp.Min => Math.Min(a, b),
+        _ => throw new TesseraArgumentException(node, "op", $"{op} has no integer form"),
+    };
+
+    private void Binary(BinaryOp op)
     {
         KnownAttributes(_opset < 7 ? new[] { "broadcast", "axis" } : Array.Empty<string>());
         if (_opset < 7 && Int("broadcast", 0) != 0 && Attr("axis") is not null && ConstIn(1) is null && ConstIn(0) is null)
@@ -139,7 +87,7 @@ public sealed partial class OnnxImporter
             var dims = Enumerable.Repeat(1, a0.Shape.Rank).ToArray();
             for (int i = 0; i < b0.Shape.Rank; i++) dims[axis + i] = b0.Shape[i];
             var b1 = _g.Reshape(b0, dims);
-            if (a0.DType != DType.Float32 || b1.DType != DType.Float32) Set(0, HostBinary(op.ToString(), a0, b1, hostF, hostL));
+            if (a0.DType != DType.Float32 || b1.DType != DType.Float32) Set(0, HostBinary(op, a0, b1));
             else Set(0, _g.Binary(op, a0, b1, OutName()));
             return;
         }
@@ -148,16 +96,17 @@ public sealed partial class OnnxImporter
         {
             var a = ConstIn(0)!;
             var b = ConstIn(1)!;
+            string here = Here;
             SetConst(0, a.IsFloat || b.IsFloat
-                ? HostOps.Map(Here, a.Type, new[] { a, b }, x => hostF(x[0], x[1]))
-                : HostOps.MapLong(Here, a.Type, new[] { a, b }, x => hostL(x[0], x[1])));
+                ? HostOps.Map(here, a.Type, new[] { a, b }, x => ScalarMath.Binary(op, x[0], x[1]))
+                : HostOps.MapLong(here, a.Type, new[] { a, b }, x => IntegerBinary(here, op, x[0], x[1])));
             return;
         }
         var va = In(0);
         var vb = In(1);
         if (va.DType != DType.Float32 || vb.DType != DType.Float32)
         {
-            Set(0, HostBinary(op.ToString(), va, vb, hostF, hostL));
+            Set(0, HostBinary(op, va, vb));
             return;
         }
         Set(0, _g.Binary(op, va, vb, OutName()));
@@ -165,13 +114,14 @@ public sealed partial class OnnxImporter
 
     /// <summary>An element-wise op on integer (or mixed) inputs, computed exactly on the host (see <see cref="HostElementwiseOp"/>);
     /// the output takes the first input's type.</summary>
-    private Value HostBinary(string kind, Value a, Value b, Func<double, double, double> hostF, Func<long, long, long> hostL)
+    private Value HostBinary(BinaryOp op, Value a, Value b)
     {
+        string kind = op.ToString(), here = Here;
         var outType = HostTensor.ToOnnx(a.DType);
         bool ints = !a.DType.IsFloat() && !b.DType.IsFloat();
         return _g.Apply1(new HostElementwiseOp(kind, outType, xs => ints
-            ? HostOps.MapLong(kind, outType, xs, x => hostL(x[0], x[1]))
-            : HostOps.Map(kind, outType, xs, x => hostF(x[0], x[1]))), OutName(), a, b);
+            ? HostOps.MapLong(kind, outType, xs, x => IntegerBinary(here, op, x[0], x[1]))
+            : HostOps.Map(kind, outType, xs, x => ScalarMath.Binary(op, x[0], x[1]))), OutName(), a, b);
     }
 
     private void Pow()
@@ -180,12 +130,12 @@ public sealed partial class OnnxImporter
         var b = ConstIn(1);
         if (AllConst())
         {
-            SetConst(0, HostOps.Map(Here, ConstIn(0)!.Type, new[] { ConstIn(0)!, b! }, x => Math.Pow(x[0], x[1])));
+            SetConst(0, HostOps.Map(Here, ConstIn(0)!.Type, new[] { ConstIn(0)!, b! }, x => ScalarMath.Binary(BinaryOp.Pow, x[0], x[1])));
             return;
         }
         if (In(0).DType != DType.Float32 || (b is null && In(1).DType != DType.Float32))
         {
-            Set(0, HostBinary("Pow", In(0), In(1), Math.Pow, (p, q) => q < 0 ? (p == 1 ? 1 : 0) : (long)Math.Pow(p, q)));
+            Set(0, HostBinary(BinaryOp.Pow, In(0), In(1)));
             return;
         }
         var x = F32(0, "X");
@@ -238,7 +188,8 @@ public sealed partial class OnnxImporter
         }
         if (AllConst() && ConstIn(0)!.IsFloat)
         {
-            SetConst(0, HostOps.Map(Here, ConstIn(0)!.Type, new[] { ConstIn(0)! }, a => Math.Min(Math.Max(a[0], lo), hi)));
+            var p = new UnaryParams(lo, hi);
+            SetConst(0, HostOps.Map(Here, ConstIn(0)!.Type, new[] { ConstIn(0)! }, a => ScalarMath.Unary(UnaryOp.Clamp, a[0], p)));
             return;
         }
         var x = In(0);
@@ -275,18 +226,20 @@ public sealed partial class OnnxImporter
         var present = Enumerable.Range(0, InputCount).Where(Has).ToArray();
         if (AllConst())
         {
-            Func<double, double, double> f = op switch { BinaryOp.Add => (a, b) => a + b, BinaryOp.Max => Math.Max, _ => Math.Min };
             var xs = present.Select(i => ConstIn(i)!).ToArray();
-            var r = HostOps.Map(Here, xs[0].Type, xs, a => { double acc = a[0]; for (int k = 1; k < a.Length; k++) acc = f(acc, a[k]); return mean ? acc / a.Length : acc; });
+            var r = HostOps.Map(Here, xs[0].Type, xs, a =>
+            {
+                double acc = a[0];
+                for (int k = 1; k < a.Length; k++) acc = ScalarMath.Binary(op, acc, a[k]);
+                return mean ? acc / a.Length : acc;
+            });
             SetConst(0, r);
             return;
         }
         if (present.Any(i => In(i).DType != DType.Float32) && !mean)
         {
-            Func<long, long, long> fl = op switch { BinaryOp.Add => (a, b) => a + b, BinaryOp.Max => Math.Max, _ => Math.Min };
-            Func<double, double, double> fd = op switch { BinaryOp.Add => (a, b) => a + b, BinaryOp.Max => Math.Max, _ => Math.Min };
             Value r = In(present[0]);
-            for (int k = 1; k < n; k++) r = HostBinary(op.ToString(), r, In(present[k]), fd, fl);
+            for (int k = 1; k < n; k++) r = HostBinary(op, r, In(present[k]));
             if (n == 1) r = _g.Apply1(new HostElementwiseOp("Copy", HostTensor.ToOnnx(r.DType), xs => xs[0]), OutName(), r);
             Set(0, r);
             return;

@@ -59,17 +59,14 @@ public sealed partial class OnnxImporter
         return new OnnxImporter(model, device, options).Run();
     }
 
-    /// <summary>Operators that compute float64 values exactly on the host (element-wise arithmetic through
-    /// <see cref="HostElementwiseOp"/>, Cast through the Float64 cast kernel, Identity and Constant as they are).</summary>
-    private static readonly HashSet<string> Float64Ops = new() { "Add", "Sub", "Mul", "Div", "Pow", "Identity", "Cast", "Constant" };
-
-    private bool CoversFloat64 => _node.Domain is "" or "ai.onnx" && Float64Ops.Contains(_node.OpType);
+    private bool CoversFloat64 => Find(_node)?.KeepsFloat64 == true;
 
     /// <summary>Raised (and caught by <see cref="Import"/>) when a float64 value reaches an operator that is not computed
     /// on the host: the model is imported again with float64 narrowed to float32.</summary>
     private sealed class Float64NotCoveredException : Exception;
 
-    /// <summary>In float64-keeping mode, refuses a float64 graph value as input of an operator not in <see cref="Float64Ops"/>.</summary>
+    /// <summary>In float64-keeping mode, refuses a float64 graph value as input of an operator that does not keep float64
+    /// (<see cref="OnnxOperator.KeepsFloat64"/>).</summary>
     private void CheckFloat64Inputs()
     {
         if (!_keepF64 || CoversFloat64) return;

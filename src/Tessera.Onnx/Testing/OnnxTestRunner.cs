@@ -6,20 +6,15 @@ namespace Tessera.Onnx.Testing;
 
 /// <summary>Runs ONNX backend test cases (a folder with model.onnx and test_data_set_N/{input_K,output_K}.pb) through
 /// <see cref="OnnxProgram"/>. Selection rule (<see cref="OutOfScope"/>): a case runs when every operator of its model is
-/// in scope (<see cref="InScope"/>), and every Cast or CastLike node converts only between the element types issue 4
-/// scopes Cast to (<see cref="CastTypesInScope"/>: float, int32, int64, bool): its target type ('to' for Cast, the
+/// in scope (<see cref="InScope"/>: the importer's operator table), and every Cast or CastLike node converts only between
+/// the element types Cast is scoped to (<see cref="CastTypesInScope"/>: float, int32, int64, bool): its target type ('to' for Cast, the
 /// declared type of input 1 for CastLike) and its input's type, where the graph declares it (graph inputs, outputs,
 /// value_info, initializers, Constant nodes), must be in that set. The rule reads the model only — never whether the case
 /// would pass — and applies alike to cases that would pass; excluded cases are counted, with their reasons, not run.</summary>
 public static class OnnxTestRunner
 {
-    /// <summary>The operators of issue 4 (default domain) and of the training domain.</summary>
-    public static readonly IReadOnlySet<string> InScope = new HashSet<string>(
-        ("Gemm MatMul Add Sub Mul Div Neg Abs Exp Log Sqrt Pow Reciprocal Relu LeakyRelu PRelu Sigmoid HardSigmoid Tanh Erf " +
-         "Softmax LogSoftmax ReduceSum ReduceMean ReduceMax ReduceMin ArgMax Conv MaxPool AveragePool GlobalAveragePool " +
-         "GlobalMaxPool BatchNormalization LayerNormalization Dropout Reshape Flatten Transpose Squeeze Unsqueeze Concat " +
-         "Split Slice Gather Pad Expand Shape Constant ConstantOfShape Cast Where Equal Less Greater Not Clip Identity Sum " +
-         "Mean Max Min").Split(' ').Concat(new[] { $"{OnnxImporter.TrainingDomain}:Gradient", $"{OnnxImporter.TrainingDomain}:Adam", $"{OnnxImporter.TrainingDomain}:Momentum" }));
+    /// <summary>The operators the importer maps (<see cref="OnnxImporter.Operators"/>, by <see cref="OnnxOperator.Name"/>).</summary>
+    public static readonly IReadOnlySet<string> InScope = OnnxImporter.Operators.Select(o => o.Name).ToHashSet();
 
     /// <summary>Looser bounds some cases need, with the reason.</summary>
     public static readonly IReadOnlyDictionary<string, (OnnxTolerance Tolerance, string Reason)> CaseTolerances =
@@ -46,7 +41,7 @@ public static class OnnxTestRunner
         return cases;
     }
 
-    /// <summary>The element types Cast (and CastLike) is in scope for: float, int32, int64, bool (issue 4).</summary>
+    /// <summary>The element types Cast (and CastLike) is in scope for: float, int32, int64, bool.</summary>
     public static readonly IReadOnlySet<OnnxDataType> CastTypesInScope =
         new HashSet<OnnxDataType> { OnnxDataType.Float, OnnxDataType.Int32, OnnxDataType.Int64, OnnxDataType.Bool };
 

@@ -2,7 +2,10 @@ using System.Runtime.CompilerServices;
 
 namespace Tessera.OpenCL.Interop;
 
-/// <summary>Turns OpenCL status codes into <see cref="TesseraBackendException"/>s naming the status and the call.</summary>
+/// <summary>Turns OpenCL status codes into <see cref="TesseraBackendException"/>s naming the status and the call.
+/// Cleanup calls (a release, the finish before a release in Dispose, a release on the way to reporting another error)
+/// discard their status explicitly (<c>_ = Cl.clRelease...</c>): nothing can act on such a failure, Dispose must not
+/// throw, and the error being reported must not be replaced by a secondary one.</summary>
 internal static class ClCheck
 {
     public static void Check(this int status, [CallerArgumentExpression(nameof(status))] string call = "")

@@ -8,6 +8,7 @@ namespace Tessera.OpenCL.Interop;
 internal static class ClLibrary
 {
     public const string OverrideVariable = "TESSERA_LIBOPENCL";
+    private static readonly string[] LoaderNames = OperatingSystem.IsWindows() ? ["OpenCL.dll"] : ["libOpenCL.so.1", "libOpenCL.so"];
     private static readonly object Gate = new();
     private static readonly List<string> AttemptLog = new();
     private static nint _handle;
@@ -29,7 +30,7 @@ internal static class ClLibrary
             var candidates = new List<string>();
             string? env = Environment.GetEnvironmentVariable(OverrideVariable);
             if (!string.IsNullOrWhiteSpace(env)) candidates.Add(env);
-            candidates.AddRange(OperatingSystem.IsWindows() ? new[] { "OpenCL.dll" } : new[] { "libOpenCL.so.1", "libOpenCL.so" });
+            candidates.AddRange(LoaderNames);
             foreach (var c in candidates)
             {
                 if (NativeLibrary.TryLoad(c, Assembly.GetExecutingAssembly(), DllImportSearchPath.SafeDirectories | DllImportSearchPath.AssemblyDirectory, out var h))

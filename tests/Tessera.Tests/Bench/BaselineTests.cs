@@ -22,7 +22,7 @@ public class BaselineTests
         using var inst = Instance(("x", [2, 3, 4, 4]));
         // MaxPool with kernel 2, stride 2, encoded by our protobuf writer (ints attributes).
         var spec = OnnxRuntimeBaseline.Node("MaxPool", ["x"], [("y", [2, 3, 2, 2])],
-            [new OnnxModelWriter.Attribute("kernel_shape", Ints: [2, 2]), new OnnxModelWriter.Attribute("strides", Ints: [2, 2])]);
+            [new OnnxModelWriter.AttributeSpec("kernel_shape", Ints: [2, 2]), new OnnxModelWriter.AttributeSpec("strides", Ints: [2, 2])]);
         using var run = spec.Create(inst, 1);
         run.Run();
         var expected = RefConv.MaxPool2d(inst.Context.Ref("x"), Kernels.Pool2dParams.Square(2, 2)).Y;
@@ -35,7 +35,7 @@ public class BaselineTests
         Requirement.Require(OnnxRuntimeBaseline.Version is not null, "onnxruntime native library");
         using var inst = Instance(("x", [3, 8]), ("gamma", [8]), ("beta", [8]));
         var spec = OnnxRuntimeBaseline.Node("LayerNormalization", ["x", "gamma", "beta"], [("y", [3, 8])],
-            [new OnnxModelWriter.Attribute("axis", I: -1), new OnnxModelWriter.Attribute("epsilon", F: 0.25f)]);
+            [new OnnxModelWriter.AttributeSpec("axis", I: -1), new OnnxModelWriter.AttributeSpec("epsilon", F: 0.25f)]);
         using var run = spec.Create(inst, 1);
         run.Run();
         var r = RefNorm.LayerNorm(inst.Context.Ref("x"), inst.Context.Ref("gamma"), inst.Context.Ref("beta"), new Kernels.LayerNormParams(1, 0.25f));
@@ -66,5 +66,5 @@ public class BaselineTests
     [Fact]
     public void ModelWriterRejectsAnAttributeWithoutValue() =>
         Assert.Throws<TesseraArgumentException>(() =>
-            OnnxModelWriter.SingleNode("Relu", [("x", [1])], [("y", [1])], [new OnnxModelWriter.Attribute("alpha")]));
+            OnnxModelWriter.SingleNode("Relu", [("x", [1])], [("y", [1])], [new OnnxModelWriter.AttributeSpec("alpha")]));
 }

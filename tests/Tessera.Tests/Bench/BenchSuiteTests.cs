@@ -80,7 +80,7 @@ public class BenchSuiteTests
     [Fact]
     public void UnverifiedRowIsMarkedAndHasNoRatio()
     {
-        var c = new BenchCase("broken", "4", "fwd", Work.Unary(4), ctx =>
+        var c = new BenchCase("broken", Kernels.OpKind.Unary, "4", "fwd", Work.Unary(4), ctx =>
         {
             var x = ctx.In("x", [4]); var y = ctx.Out(4);
             void Run() => ctx.Device.Kernels.Unary(Kernels.UnaryOp.Neg, x, y, default);

@@ -1,6 +1,7 @@
 using Tessera.Devices;
 using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Conformance;
@@ -97,6 +98,7 @@ public class AttentionTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    [Covers(OpKind.Attention)]
     public void AttentionMatchesReference(string text)
     {
         var c = Case.Parse(text);
@@ -120,6 +122,7 @@ public class AttentionTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    [Covers(OpKind.AttentionBackward)]
     public void AttentionBackwardMatchesReference(string text)
     {
         var c = Case.Parse(text);

@@ -2,6 +2,7 @@ using Tessera.Devices;
 using Tessera.Cpu;
 using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Conformance;
@@ -70,6 +71,7 @@ public class ConvTests
 
     [Theory]
     [MemberData(nameof(ConvCases))]
+    [Covers(OpKind.Conv2d)]
     public void Conv2d(ConvCase t)
     {
         var rx = Rand.Uniform(1, t.XShape);
@@ -85,6 +87,7 @@ public class ConvTests
 
     [Theory]
     [MemberData(nameof(ConvCases))]
+    [Covers(OpKind.Conv2dBackwardData)]
     public void Conv2dBackwardData(ConvCase t)
     {
         var rw = Rand.Uniform(4, t.WShape);
@@ -98,6 +101,7 @@ public class ConvTests
 
     [Theory]
     [MemberData(nameof(ConvCases))]
+    [Covers(OpKind.Conv2dBackwardWeight)]
     public void Conv2dBackwardWeight(ConvCase t)
     {
         var rx = Rand.Uniform(6, t.XShape);
@@ -112,6 +116,7 @@ public class ConvTests
 
     [Theory]
     [MemberData(nameof(ConvCases))]
+    [Covers(OpKind.Conv2dBackwardBias)]
     public void Conv2dBackwardBias(ConvCase t)
     {
         var yShape = ShapeRules.Conv2d(new Shape(t.XShape), new Shape(t.WShape), t.P).ToArray();
@@ -161,6 +166,7 @@ public class ConvTests
     [Theory]
     [MemberData(nameof(PoolCases))]
     [MemberData(nameof(DilatedPoolCases))]
+    [Covers(OpKind.MaxPool2d)]
     public void MaxPool2d(PoolCase t)
     {
         var rx = Rand.Uniform(11, t.XShape);
@@ -178,6 +184,7 @@ public class ConvTests
     [Theory]
     [MemberData(nameof(PoolCases))]
     [MemberData(nameof(DilatedPoolCases))]
+    [Covers(OpKind.MaxPool2dBackward)]
     public void MaxPool2dBackward(PoolCase t)
     {
         var rx = Rand.Uniform(12, t.XShape);
@@ -210,10 +217,12 @@ public class ConvTests
 
     [Theory]
     [MemberData(nameof(PoolCases))]
+    [Covers(OpKind.AvgPool2d, OpKind.AvgPool2dBackward)]
     public void AvgPool2dCountIncludePad(PoolCase t) => AvgPool(t with { P = t.P with { CountIncludePad = true } });
 
     [Theory]
     [MemberData(nameof(PoolCases))]
+    [Covers(OpKind.AvgPool2d, OpKind.AvgPool2dBackward)]
     public void AvgPool2dExcludePad(PoolCase t) => AvgPool(t with { P = t.P with { CountIncludePad = false } });
 
     private static void AvgPool(PoolCase t)

@@ -3,6 +3,7 @@ using Tessera.Cpu;
 using Tessera.Cpu.Kernels.Linalg;
 using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Conformance;
@@ -69,6 +70,7 @@ public class LinalgTests
 
     [Theory]
     [MemberData(nameof(GemmCases))]
+    [Covers(OpKind.Gemm)]
     public void Gemm(GemmCase t)
     {
         int[] aShape = [.. t.BatchA, .. t.TransA ? new[] { t.K, t.M } : new[] { t.M, t.K }];
@@ -203,6 +205,7 @@ public class LinalgTests
 
     [Theory]
     [MemberData(nameof(MatMulCases))]
+    [Covers(OpKind.Gemm)]
     public void MatMul(int[] aShape, int[] bShape, bool strided)
     {
         var ra = Rand.Uniform(21, aShape);
@@ -216,6 +219,7 @@ public class LinalgTests
     /// <summary>Backward sums over the batch dimensions an operand was broadcast along (more terms: looser atol).</summary>
     [Theory]
     [MemberData(nameof(MatMulCases))]
+    [Covers(OpKind.Gemm)]
     public void MatMulBackward(int[] aShape, int[] bShape, bool strided)
     {
         var ra = Rand.Uniform(23, aShape);
@@ -247,6 +251,7 @@ public class LinalgTests
 
     [Theory]
     [MemberData(nameof(LinearCases))]
+    [Covers(OpKind.Gemm)]
     public void Linear(int[] xShape, int outF, bool withBias, bool strided)
     {
         int inF = xShape[^1];
@@ -262,6 +267,7 @@ public class LinalgTests
 
     [Theory]
     [MemberData(nameof(LinearCases))]
+    [Covers(OpKind.Gemm)]
     public void LinearBackward(int[] xShape, int outF, bool withBias, bool strided)
     {
         _ = withBias;

@@ -1,6 +1,7 @@
 using Tessera.Devices;
 using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Conformance;
@@ -34,7 +35,7 @@ public class LogicalTests
     {
         var d = new TheoryData<CompareOp, DType, int>();
         foreach (var op in Enum.GetValues<CompareOp>())
-            foreach (var dt in new[] { DType.Float32, DType.Int32, DType.Int64, DType.Bool, DType.UInt8 })
+            foreach (var dt in Enum.GetValues<DType>())
             {
                 if (!ShapeRules.CompareSupports(op, dt)) continue;
                 for (int i = 0; i < PairShapes.Length; i++) d.Add(op, dt, i);
@@ -44,6 +45,7 @@ public class LogicalTests
 
     [Theory]
     [MemberData(nameof(CompareCases))]
+    [Covers(OpKind.Compare)]
     public void CompareMatchesReference(CompareOp op, DType dtype, int shapeCase)
     {
         var (sa, sb, strided) = PairShapes[shapeCase];
@@ -133,13 +135,14 @@ public class LogicalTests
     public static TheoryData<DType, int> WhereCases()
     {
         var d = new TheoryData<DType, int>();
-        foreach (var dt in new[] { DType.Float32, DType.Int32, DType.Int64, DType.Bool })
+        foreach (var dt in OpTable.Get(OpKind.Where).DTypes)
             for (int i = 0; i < WhereShapes.Length; i++) d.Add(dt, i);
         return d;
     }
 
     [Theory]
     [MemberData(nameof(WhereCases))]
+    [Covers(OpKind.Where)]
     public void WhereMatchesReference(DType dtype, int shapeCase)
     {
         var (sc, sa, sb, strided) = WhereShapes[shapeCase];
@@ -162,6 +165,7 @@ public class LogicalTests
     [InlineData(7)]
     [InlineData(10)]
     [InlineData(12)]
+    [Covers(OpKind.Where, OpKind.Fill)]
     public void WhereBackwardMatchesReference(int shapeCase)
     {
         var (sc, sa, sb, strided) = WhereShapes[shapeCase];
@@ -185,6 +189,7 @@ public class LogicalTests
     [InlineData(new[] { 70001 }, false)]
     [InlineData(new[] { 7, 45 }, true)]
     [InlineData(new[] { 3, 40 }, true)]
+    [Covers(OpKind.LogicalNot)]
     public void LogicalNotMatchesReference(int[] shape, bool strided)
     {
         var xr = Rand.Ints(50, shape, 2);
@@ -212,6 +217,7 @@ public class LogicalTests
 
     [Theory]
     [MemberData(nameof(PReluCases))]
+    [Covers(OpKind.Binary, OpKind.BinaryBackward)]
     public void PReluMatchesReference(int shapeCase)
     {
         var (sx, ss, strided) = PReluShapes[shapeCase];

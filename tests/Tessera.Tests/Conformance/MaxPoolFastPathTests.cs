@@ -1,5 +1,6 @@
 using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Conformance;
@@ -15,6 +16,7 @@ public class MaxPoolFastPathTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
+    [Covers(OpKind.MaxPool2d)]
     public void MatchesTheReferenceWithTiesAndNaNs(int h, int w, bool ceil)
     {
         var rx = Rand.Uniform(h * 31 + w, new[] { 2, 3, h, w });

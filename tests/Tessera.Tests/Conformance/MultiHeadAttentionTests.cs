@@ -1,5 +1,7 @@
+using Tessera.Kernels;
 using Tessera.Devices;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Conformance;
@@ -44,6 +46,7 @@ public class MultiHeadAttentionTests
     /// placeholder these tests skip (and fail under CI=true, see <see cref="Requirement"/>).</summary>
     [Theory]
     [MemberData(nameof(Cases))]
+    [Covers(OpKind.Attention, OpKind.AttentionBackward, OpKind.Gemm)]
     public void ForwardAndBackwardMatchReference(int b, int tq, int tk, int e, int heads, bool biases, bool mask, bool causal)
     {
         var x = Make(b, tq, tk, e, heads, biases, mask);

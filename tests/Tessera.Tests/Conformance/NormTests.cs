@@ -1,6 +1,7 @@
 using Tessera.Devices;
 using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Conformance;
@@ -35,6 +36,7 @@ public class NormTests
 
     [Theory]
     [MemberData(nameof(BatchNormCases))]
+    [Covers(OpKind.BatchNormTraining)]
     public void BatchNormTrainingMatchesReference(int[] shape, bool strided)
     {
         var p = new BatchNormParams(1e-5f, 0.1f);
@@ -58,6 +60,7 @@ public class NormTests
 
     [Theory]
     [MemberData(nameof(BatchNormCases))]
+    [Covers(OpKind.BatchNormInference)]
     public void BatchNormInferenceMatchesReference(int[] shape, bool strided)
     {
         var p = new BatchNormParams(1e-3f);
@@ -74,6 +77,7 @@ public class NormTests
 
     [Theory]
     [MemberData(nameof(BatchNormCases))]
+    [Covers(OpKind.BatchNormBackward)]
     public void BatchNormBackwardMatchesReference(int[] shape, bool strided)
     {
         var p = new BatchNormParams(1e-5f);
@@ -115,6 +119,7 @@ public class NormTests
 
     [Theory]
     [MemberData(nameof(LayerNormCases))]
+    [Covers(OpKind.LayerNorm)]
     public void LayerNormMatchesReference(int[] shape, int axis, bool affine, bool strided)
     {
         int na = axis < 0 ? axis + shape.Length : axis;
@@ -138,6 +143,7 @@ public class NormTests
 
     [Theory]
     [MemberData(nameof(LayerNormCases))]
+    [Covers(OpKind.LayerNormBackward)]
     public void LayerNormBackwardMatchesReference(int[] shape, int axis, bool affine, bool strided)
     {
         int na = axis < 0 ? axis + shape.Length : axis;
@@ -235,6 +241,7 @@ public class NormTests
 
     [Theory]
     [MemberData(nameof(DropoutCases))]
+    [Covers(OpKind.Dropout, OpKind.DropoutBackward)]
     public void DropoutMatchesReference(int[] shape, float ratio, ulong seed, bool strided)
     {
         var p = new DropoutParams(ratio, seed);

@@ -1,6 +1,7 @@
 using Tessera.Devices;
 using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Conformance;
@@ -57,8 +58,19 @@ public class OptimizerTests
         _ => new AdamParams(0.05f, 0.9f, 0.85f, 1e-2f, WeightDecay: 0.01f, Step: s, Mode: OptimizerMode.Onnx, DecayFactor: 0.1f, NormCoefficientPost: 0.02f),
     };
 
+    /// <summary>The (step, formula) pairs the configurations exercise (the op coverage test requires every
+    /// <see cref="OptimizerMode"/> for the momentum and Adam steps).</summary>
+    public static IEnumerable<(OpKind Kind, OptimizerMode Mode)> Formulas =>
+        Enumerable.Range(0, Configs.Length).SelectMany(c => Configs[c].Kind switch
+        {
+            "momentum" => new[] { (OpKind.MomentumStep, Momentum(c, 0).Mode) },
+            "adam" => new[] { (OpKind.AdamStep, Adam(c, 0).Mode) },
+            _ => Array.Empty<(OpKind, OptimizerMode)>(),
+        });
+
     [Theory]
     [MemberData(nameof(Cases))]
+    [Covers(OpKind.SgdStep, OpKind.MomentumStep, OpKind.AdamStep)]
     public void MatchesReferenceStepByStep(int config, int n)
     {
         var (kind, name) = Configs[config];

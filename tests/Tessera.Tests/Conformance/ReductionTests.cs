@@ -1,6 +1,7 @@
 using Tessera.Devices;
 using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Conformance;
@@ -46,6 +47,7 @@ public class ReductionTests
 
     [Theory]
     [MemberData(nameof(ReduceCases))]
+    [Covers(OpKind.Reduce)]
     public void ReduceMatchesReference(ReduceOp op, int shapeCase, bool keepDims)
     {
         var (shape, axes, strided) = ReduceShapes[shapeCase];
@@ -58,6 +60,7 @@ public class ReductionTests
 
     [Theory]
     [MemberData(nameof(ReduceCases))]
+    [Covers(OpKind.ReduceBackward)]
     public void ReduceBackwardMatchesReference(ReduceOp op, int shapeCase, bool keepDims)
     {
         var (shape, axes, strided) = ReduceShapes[shapeCase];
@@ -110,6 +113,7 @@ public class ReductionTests
 
     [Theory]
     [MemberData(nameof(ArgMaxCases))]
+    [Covers(OpKind.ArgMax)]
     public void ArgMaxMatchesReference(int[] shape, int axis, bool strided, bool last, bool keepDims)
     {
         // Small integers so that ties are common: first vs last occurrence matters.
@@ -157,6 +161,7 @@ public class ReductionTests
 
     [Theory]
     [MemberData(nameof(SoftmaxCases))]
+    [Covers(OpKind.Softmax)]
     public void SoftmaxMatchesReference(int shapeCase, bool log)
     {
         var (shape, axis, strided) = SoftmaxShapes[shapeCase];
@@ -170,6 +175,7 @@ public class ReductionTests
 
     [Theory]
     [MemberData(nameof(SoftmaxCases))]
+    [Covers(OpKind.SoftmaxBackward)]
     public void SoftmaxBackwardMatchesReference(int shapeCase, bool log)
     {
         var (shape, axis, strided) = SoftmaxShapes[shapeCase];
@@ -242,6 +248,7 @@ public class ReductionTests
 
     [Theory]
     [MemberData(nameof(CrossEntropyCases))]
+    [Covers(OpKind.CrossEntropy)]
     public void CrossEntropyMatchesReference(int n, int c, bool indices, LossReduction red, float eps, bool strided)
     {
         var (lr, tr, p) = CeInputs(n, c, indices, red, eps, 700 + n + c);
@@ -253,6 +260,7 @@ public class ReductionTests
 
     [Theory]
     [MemberData(nameof(CrossEntropyCases))]
+    [Covers(OpKind.CrossEntropyBackward)]
     public void CrossEntropyBackwardMatchesReference(int n, int c, bool indices, LossReduction red, float eps, bool strided)
     {
         var (lr, tr, p) = CeInputs(n, c, indices, red, eps, 800 + n + c);
@@ -310,6 +318,7 @@ public class ReductionTests
 
     [Theory]
     [MemberData(nameof(MseCases))]
+    [Covers(OpKind.MseLoss)]
     public void MseLossMatchesReference(int[] shape, LossReduction red, bool strided)
     {
         var ar = Rand.Uniform(1000, shape);
@@ -323,6 +332,7 @@ public class ReductionTests
 
     [Theory]
     [MemberData(nameof(MseCases))]
+    [Covers(OpKind.MseLossBackward)]
     public void MseLossBackwardMatchesReference(int[] shape, LossReduction red, bool strided)
     {
         var ar = Rand.Uniform(1100, shape);
@@ -344,6 +354,7 @@ public class ReductionTests
 
     [Theory]
     [MemberData(nameof(PoolCases))]
+    [Covers(OpKind.Reduce)]
     public void GlobalPoolingMatchesReference(int[] shape, bool strided)
     {
         var xr = Rand.Uniform(1200, shape);

@@ -1,6 +1,7 @@
 using Tessera.Devices;
 using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Conformance;
@@ -32,6 +33,7 @@ public class ShapeTests
 
     [Theory]
     [MemberData(nameof(ConcatCases))]
+    [Covers(OpKind.Concat)]
     public void Concat(string shapes, int axis, bool strided)
     {
         var refs = shapes.Split('|').Select((s, i) => Rand.Uniform(i + 1, Dims(s))).ToArray();
@@ -130,6 +132,7 @@ public class ShapeTests
 
     [Theory]
     [MemberData(nameof(GatherCases))]
+    [Covers(OpKind.Gather)]
     public void Gather(string dataShape, int axis, string indexShape, bool int64, bool strided)
     {
         var dims = Dims(dataShape);
@@ -144,6 +147,7 @@ public class ShapeTests
 
     [Theory]
     [MemberData(nameof(GatherCases))]
+    [Covers(OpKind.GatherBackward)]
     public void GatherBackward(string dataShape, int axis, string indexShape, bool int64, bool strided)
     {
         var dims = Dims(dataShape);
@@ -185,7 +189,7 @@ public class ShapeTests
         };
         int k = 0;
         foreach (var (s, p, constantOnly) in specs)
-            foreach (var mode in new[] { PadMode.Constant, PadMode.Reflect, PadMode.Edge })
+            foreach (var mode in Enum.GetValues<PadMode>())
             {
                 if (constantOnly && mode != PadMode.Constant) continue;
                 d.Add(s, p, mode, k++ % 2 == 1);
@@ -197,6 +201,7 @@ public class ShapeTests
 
     [Theory]
     [MemberData(nameof(PadCases))]
+    [Covers(OpKind.Pad)]
     public void Pad(string shape, string pads, PadMode mode, bool strided)
     {
         var p = new PadParams(Pads(pads), mode, 2.5f);
@@ -208,6 +213,7 @@ public class ShapeTests
 
     [Theory]
     [MemberData(nameof(PadCases))]
+    [Covers(OpKind.PadBackward)]
     public void PadBackward(string shape, string pads, PadMode mode, bool strided)
     {
         var p = new PadParams(Pads(pads), mode, 2.5f);
@@ -246,6 +252,7 @@ public class ShapeTests
 
     [Theory]
     [MemberData(nameof(SliceCases))]
+    [Covers(OpKind.Copy, OpKind.Fill)]
     public void SliceAndBackward(string shape, int axis, int start, int end, int step, bool strided)
     {
         var x = Rand.Uniform(11, Dims(shape));
@@ -314,6 +321,7 @@ public class ShapeTests
 
     [Theory]
     [MemberData(nameof(ExpandCases))]
+    [Covers(OpKind.Copy, OpKind.ExpandBackward)]
     public void ExpandAndBackward(string xShape, string yShape, bool strided)
     {
         var x = Rand.Uniform(15, Dims(xShape));
@@ -328,6 +336,7 @@ public class ShapeTests
     }
 
     [Fact]
+    [Covers(OpKind.ExpandBackward)]
     public void ExpandBackwardLongReduction()
     {
         var dyRef = Rand.Uniform(17, new[] { 4000, 3 });

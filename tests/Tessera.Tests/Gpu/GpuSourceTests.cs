@@ -1,11 +1,10 @@
-using System.Text.RegularExpressions;
 using Tessera.Gpu;
 using Tessera.Kernels;
 
 namespace Tessera.Tests.Gpu;
 
 /// <summary>The portable kernel sources as embedded in Tessera.Gpu: every family present, op codes in step with the C#
-/// enums they mirror, program text for both dialects.</summary>
+/// enums they mirror (and a case per op in each element-wise switch), program text for both dialects.</summary>
 public class GpuSourceTests
 {
     [Fact]
@@ -14,22 +13,31 @@ public class GpuSourceTests
         Assert.Equal(new[] { "attention", "conv", "core", "elementwise", "linalg", "norm", "optimizer", "reduction", "shape" }, GpuSources.Families);
     }
 
+    public static TheoryData<Type> OpEnums() => new(PortableSource.Codes.Keys);
+
     [Theory]
-    [InlineData("U_", typeof(UnaryOp))]
-    [InlineData("B_", typeof(BinaryOp))]
-    [InlineData("C_", typeof(CompareOp))]
-    public void ElementwiseOpCodesFollowTheEnums(string prefix, Type enumType)
+    [MemberData(nameof(OpEnums))]
+    public void OpCodesFollowTheEnums(Type enumType)
     {
-        var text = GpuSources.Read("portable/elementwise.h");
-        var codes = Regex.Matches(text, $@"#define {prefix}([A-Z_]+) (\d+)")
-            .ToDictionary(m => m.Groups[1].Value.Replace("_", ""), m => int.Parse(m.Groups[2].Value));
-        foreach (var value in Enum.GetValues(enumType))
+        var (file, prefix) = PortableSource.Codes[enumType];
+        foreach (Enum value in Enum.GetValues(enumType))
         {
-            string name = value.ToString()!.ToUpperInvariant();
-            Assert.True(codes.TryGetValue(name, out int code), $"elementwise.h has no {prefix} code for {enumType.Name}.{value}");
-            Assert.Equal((int)value, code);
+            int? code = PortableSource.CodeOf(value);
+            Assert.True(code.HasValue, $"{file} has no {prefix} code for {enumType.Name}.{value}");
+            Assert.Equal(Convert.ToInt32(value), code);
         }
-        Assert.Equal(Enum.GetValues(enumType).Length, codes.Count);
+        Assert.Equal(Enum.GetValues(enumType).Length, PortableSource.Defines(file, prefix).Count);
+    }
+
+    [Theory]
+    [InlineData(typeof(UnaryOp))]
+    [InlineData(typeof(BinaryOp))]
+    [InlineData(typeof(CompareOp))]
+    public void ElementwiseSwitchesHaveACasePerOp(Type enumType)
+    {
+        foreach (Enum value in Enum.GetValues(enumType))
+            Assert.True(!PortableSource.SwitchesWithoutCase(value).Any(),
+                $"{enumType.Name}.{value}: no case in {string.Join(", ", PortableSource.SwitchesWithoutCase(value))} of elementwise.h");
     }
 
     [Theory]

@@ -1,4 +1,3 @@
-using Tessera.Devices;
 using Tessera.Graph;
 using Tessera.Graph.Execution;
 using Tessera.Graph.Nn;
@@ -11,7 +10,7 @@ namespace Tessera.Tests.OpenCL;
 /// timing events, graph capture is refused with a clear error.</summary>
 public class ClExecutorTests
 {
-    private static IDevice Device() => ClTestDevice.Shared();
+    private static ClDevice Device() => ClTestDevice.Shared();
 
     private static (ComputeGraph Graph, Value Out) Mlp()
     {

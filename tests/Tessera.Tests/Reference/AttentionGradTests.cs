@@ -1,5 +1,6 @@
 using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Reference;
@@ -13,6 +14,7 @@ public class AttentionGradTests
     [InlineData(2, 1, 4, 4, 3, 2, true, false)]
     [InlineData(1, 2, 5, 3, 4, 4, false, true)]
     [InlineData(1, 1, 6, 6, 2, 3, true, true)]
+    [ChecksGradient(OpKind.Attention)]
     public void AttentionBackwardMatchesFiniteDifferences(int b, int h, int tq, int tk, int d, int dv, bool causal, bool mask)
     {
         var q = Rand.Uniform(1, new[] { b, h, tq, d });
@@ -36,6 +38,7 @@ public class AttentionGradTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    [ChecksGradient(OpKind.Attention, OpKind.Gemm)]
     public void MultiHeadAttentionBackwardMatchesFiniteDifferences(bool causal)
     {
         int b = 1, tq = 3, tk = 4, e = 4, heads = 2;

@@ -1,5 +1,6 @@
 using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 using static Tessera.Tests.Reference.LinalgGradTests;
 
@@ -18,6 +19,7 @@ public class ConvGradTests
 
     [Theory]
     [MemberData(nameof(ConvCases))]
+    [ChecksGradient(OpKind.Conv2d)]
     public void Conv2d(int[] xShape, int[] wShape, Conv2dParams p)
     {
         var x = Rand.Uniform(1, xShape);
@@ -40,6 +42,7 @@ public class ConvGradTests
 
     [Theory]
     [MemberData(nameof(PoolCases))]
+    [ChecksGradient(OpKind.MaxPool2d)]
     public void MaxPool2d(Pool2dParams p)
     {
         // Distinct, well-separated values keep every maximum more than h away from a tie.
@@ -54,6 +57,7 @@ public class ConvGradTests
 
     [Theory]
     [MemberData(nameof(PoolCases))]
+    [ChecksGradient(OpKind.AvgPool2d)]
     public void AvgPool2d(Pool2dParams p)
     {
         foreach (var include in new[] { false, true })

@@ -1,4 +1,6 @@
+using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Reference;
@@ -30,6 +32,7 @@ public class LinalgGradTests
 
     [Theory]
     [MemberData(nameof(MatMulShapes))]
+    [ChecksGradient(OpKind.Gemm)]
     public void MatMul(int[] aShape, int[] bShape)
     {
         var a = Rand.Uniform(1, aShape);
@@ -45,6 +48,7 @@ public class LinalgGradTests
     [InlineData(new[] { 3, 4 }, 5)]
     [InlineData(new[] { 2, 3, 4 }, 2)]
     [InlineData(new[] { 6 }, 3)]
+    [ChecksGradient(OpKind.Gemm)]
     public void Linear(int[] xShape, int outF)
     {
         var x = Rand.Uniform(4, xShape);
@@ -65,6 +69,7 @@ public class LinalgGradTests
     [InlineData(true, false)]
     [InlineData(false, true)]
     [InlineData(true, true)]
+    [ChecksGradient(OpKind.Gemm)]
     public void GemmTransposesAgreeWithMatMul(bool ta, bool tb)
     {
         var a = Rand.Uniform(8, ta ? [4, 3] : [3, 4]);

@@ -1,5 +1,6 @@
 using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Reference;
@@ -13,6 +14,7 @@ public class LogicalGradTests
     [InlineData(new[] { 6 }, new[] { 6 }, new[] { 6 })]
     [InlineData(new[] { 3, 4 }, new[] { 4 }, new int[0])]
     [InlineData(new[] { 2, 1, 3 }, new[] { 4, 1 }, new[] { 2, 4, 1 })]
+    [ChecksGradient(OpKind.Where)]
     public void WhereGradientMatchesFiniteDifferences(int[] sc, int[] sa, int[] sb)
     {
         var cond = Rand.Ints(1, sc, 2);
@@ -30,6 +32,7 @@ public class LogicalGradTests
     [InlineData(new[] { 7 }, new[] { 7 })]
     [InlineData(new[] { 2, 3, 4 }, new[] { 3, 1 })]
     [InlineData(new[] { 3, 5 }, new int[0])]
+    [ChecksGradient(OpKind.Binary)]
     public void PReluGradientMatchesFiniteDifferences(int[] sx, int[] ss)
     {
         var x = Rand.Uniform(5, sx, -2, 2);

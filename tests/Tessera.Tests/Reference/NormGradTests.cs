@@ -1,5 +1,6 @@
 using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Reference;
@@ -12,6 +13,7 @@ public class NormGradTests
     [InlineData(new[] { 4, 3 })]
     [InlineData(new[] { 2, 3, 5 })]
     [InlineData(new[] { 3, 2, 2, 3 })]
+    [ChecksGradient(OpKind.BatchNormTraining)]
     public void BatchNormBackwardMatchesFiniteDifferences(int[] shape)
     {
         var p = new BatchNormParams(1e-3f);
@@ -35,6 +37,7 @@ public class NormGradTests
     [InlineData(new[] { 3, 5 }, 1, false)]
     [InlineData(new[] { 2, 3, 4 }, 1, true)]
     [InlineData(new[] { 7 }, 0, true)]
+    [ChecksGradient(OpKind.LayerNorm)]
     public void LayerNormBackwardMatchesFiniteDifferences(int[] shape, int axis, bool affine)
     {
         var p = new LayerNormParams(axis, 1e-3f);
@@ -54,6 +57,7 @@ public class NormGradTests
     }
 
     [Fact]
+    [ChecksGradient(OpKind.Dropout)]
     public void DropoutBackwardMatchesFiniteDifferences()
     {
         var p = new DropoutParams(0.4f, 99);

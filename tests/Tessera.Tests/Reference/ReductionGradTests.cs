@@ -1,5 +1,6 @@
 using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Reference;
@@ -22,6 +23,7 @@ public class ReductionGradTests
 
     [Theory]
     [MemberData(nameof(ReduceCases))]
+    [ChecksGradient(OpKind.Reduce)]
     public void ReduceGradientMatchesFiniteDifferences(ReduceOp op, int[] shape, int[] axes, bool keep)
     {
         var p = new ReduceParams(axes, keep);
@@ -38,6 +40,7 @@ public class ReductionGradTests
 
     [Theory]
     [MemberData(nameof(SoftmaxCases))]
+    [ChecksGradient(OpKind.Softmax)]
     public void SoftmaxGradientMatchesFiniteDifferences(int[] shape, int axis, bool log)
     {
         var p = new SoftmaxParams(axis, log);
@@ -54,6 +57,7 @@ public class ReductionGradTests
 
     [Theory]
     [MemberData(nameof(CrossEntropyCases))]
+    [ChecksGradient(OpKind.CrossEntropy)]
     public void CrossEntropyGradientMatchesFiniteDifferences(bool indices, LossReduction red, float eps)
     {
         const int n = 5, c = 4;
@@ -71,6 +75,7 @@ public class ReductionGradTests
     [InlineData(LossReduction.None)]
     [InlineData(LossReduction.Mean)]
     [InlineData(LossReduction.Sum)]
+    [ChecksGradient(OpKind.MseLoss)]
     public void MseGradientMatchesFiniteDifferences(LossReduction red)
     {
         var a = Rand.Uniform(41, new[] { 3, 4 });

@@ -1,5 +1,6 @@
 using Tessera.Kernels;
 using Tessera.Reference;
+using Tessera.Tests.Coverage;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Reference;
@@ -39,6 +40,7 @@ public class ShapeGradTests
     [InlineData("4x5", 1, "3x2")]
     [InlineData("3x4x2", 0, "6")]
     [InlineData("3x4x2", -1, "")]
+    [ChecksGradient(OpKind.Gather)]
     public void Gather(string shape, int axis, string indexShape)
     {
         var dims = Conformance.ShapeTests.Dims(shape);
@@ -56,6 +58,7 @@ public class ShapeGradTests
     [InlineData("3x4", "1,-1,2,3", PadMode.Reflect)]
     [InlineData("3x4", "2,2,2,2", PadMode.Edge)]
     [InlineData("2x3x3", "0,1,-1,1,0,2", PadMode.Constant)]
+    [ChecksGradient(OpKind.Pad)]
     public void Pad(string shape, string pads, PadMode mode)
     {
         var dims = Conformance.ShapeTests.Dims(shape);
@@ -65,6 +68,7 @@ public class ShapeGradTests
     }
 
     [Fact]
+    [ChecksGradient(OpKind.Concat)]
     public void Concat()
     {
         var a = Rand.Uniform(4, new[] { 2, 3 });
@@ -79,6 +83,7 @@ public class ShapeGradTests
     [InlineData("9", 0, 1, -1, 3)]
     [InlineData("4x6", 1, -4, 6, 2)]
     [InlineData("4x6", 0, 0, 2, 1)]
+    [ChecksGradient(OpKind.Copy)]
     public void Slice(string shape, int axis, int start, int end, int step)
     {
         var dims = Conformance.ShapeTests.Dims(shape);
@@ -91,6 +96,7 @@ public class ShapeGradTests
     [InlineData("3", "4x3")]
     [InlineData("2x1", "3x2x5")]
     [InlineData("", "2x2")]
+    [ChecksGradient(OpKind.Copy)]
     public void Expand(string xShape, string yShape)
     {
         var dims = Conformance.ShapeTests.Dims(xShape);
