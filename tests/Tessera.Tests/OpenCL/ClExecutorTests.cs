@@ -65,7 +65,9 @@ public class ClExecutorTests
     [Fact]
     public void PlansDeferIndexChecksToTheNextReadAndEagerCallsDoNot()
     {
-        var dev = Device();
+        // A device of its own: a deferred fault lives on the device's default-stream kernels, and on the shared device
+        // another test's read (running in parallel) would be the one to report it.
+        using var dev = ClTestDevice.Private();
         var g = new GraphBuilder();
         var logits = g.Input("logits", DType.Float32, 4, 10);
         var labels = g.Input("labels", DType.Int64, 4);
