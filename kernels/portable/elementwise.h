@@ -1,8 +1,8 @@
 // Element-wise ops: unary (+ gradient), binary with broadcasting (+ per-side gradient term), comparisons, select and
 // logical not. One kernel per pass and dtype; the op arrives as a runtime code, switched per element (uniform across
 // the grid, so every thread takes the same branch). Inputs are read through Strided views (any layout, broadcast
-// dimensions with stride 0); outputs are dense from an offset. The math follows the CPU operator structs
-// (src/Tessera.Cpu/Simd/*Ops.cs) case for case.
+// dimensions with stride 0); outputs are dense from an offset. The math follows the CPU math functors
+// (src/Tessera.Cpu/Simd/*Math.cs) case for case.
 
 // Op codes: the values of Tessera.Kernels.UnaryOp, BinaryOp and CompareOp (declaration order). Keep in step.
 #define U_IDENTITY 0

@@ -2,7 +2,7 @@
 // non-overlapping layout). The launcher folds every mode (PyTorch / ONNX, Nesterov, dampening, decoupled weight decay,
 // learning-rate decay, bias corrections) into the scalar coefficients below on the host in double, exactly as
 // src/Tessera.Cpu/Kernels/CpuKernels.Optimizer.cs does, so the kernels carry only the per-element math of
-// src/Tessera.Cpu/Kernels/Optimizer/OptimizerOps.cs.
+// src/Tessera.Cpu/Kernels/Optimizer/OptimizerMath.cs.
 
 // p <- p - lr*(g + wd*p).
 KERNEL void sgd_step_f32(GLOBAL float* p, Strided pv, GLOBAL const float* g, Strided gv, float lr, float wd, i64 n)

@@ -1,6 +1,6 @@
 // Reductions over any set of axes (+ gradients), arg-max, softmax / log-softmax (+ gradient), cross-entropy and mean
 // squared error (+ gradients), float32 (indices int64). The math follows the CPU kernels
-// (src/Tessera.Cpu/Kernels/CpuKernels.Reduction.cs, Reduction/*) case for case.
+// (src/Tessera.Cpu/Kernels/CpuKernels.Reduction.cs, .Softmax.cs, .Loss.cs, Reduction/ReduceEngine.cs) case for case.
 //
 // Layout: the launcher permutes every input view so that the dimensions kept by the reduction come first and the
 // reduced ones (the softmax axis, the arg-max axis) last, drops size-1 dimensions and merges neighbours; then output

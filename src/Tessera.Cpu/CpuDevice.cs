@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using Tessera.Cpu.Kernels;
 using Tessera.Devices;
 using Tessera.Kernels;
 

@@ -1,7 +1,7 @@
 namespace Tessera.Cpu;
 
 /// <summary>Facts about the host processor.</summary>
-public static class CpuInfo
+internal static class CpuInfo
 {
     /// <summary>The processor's model name (from /proc/cpuinfo on Linux), or a generic name.</summary>
     public static string ModelName { get; } = ReadModelName();

@@ -2,7 +2,7 @@ namespace Tessera.Cpu;
 
 /// <summary>Parallel loops over index ranges. Bodies receive a state object and a [begin, end) range; pass a static
 /// lambda and the state explicitly so that no closure is allocated per call.</summary>
-public static class CpuParallel
+internal static class CpuParallel
 {
     [ThreadStatic] private static bool _inWorker;
 

@@ -4,7 +4,7 @@ namespace Tessera.Cpu;
 /// (broadcast operands have stride 0). Size-1 dimensions are dropped and adjacent dimensions that are contiguous
 /// in every operand are merged, so the innermost loop is as long as possible. Rows are the outer index space; each
 /// row is <see cref="Inner"/> elements with per-operand <see cref="InnerStride"/>.</summary>
-public sealed class StridedPlan
+internal sealed class StridedPlan
 {
     private readonly int[] _dims;        // collapsed outer dims (excluding the inner one)
     private readonly long[][] _strides;  // per operand, per collapsed outer dim

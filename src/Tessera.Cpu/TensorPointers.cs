@@ -1,7 +1,7 @@
 namespace Tessera.Cpu;
 
 /// <summary>Raw element pointers of CPU tensors (address of element [0, ..., 0]).</summary>
-public static unsafe class TensorPointers
+internal static unsafe class TensorPointers
 {
     public static float* F32(this Tensor t) => (float*)t.Address;
     public static int* I32(this Tensor t) => (int*)t.Address;

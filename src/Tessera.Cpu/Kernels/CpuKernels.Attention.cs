@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 using Tessera.Cpu.Kernels.Attention;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Flash-attention style scaled dot-product attention. Forward: per (batch·head, query tile), key tiles are
 /// visited with an online softmax (running max m and sum l per query row); only one row of a Bc-wide score tile
@@ -11,7 +11,7 @@ namespace Tessera.Cpu;
 /// backward) are transposed once into pooled scratch [B·H, D, Tk] so that scores are row-times-matrix products.
 /// Per-chunk tile buffers come from pooled scratch, one slot per work chunk. Fully masked rows (every score −∞)
 /// produce output 0, lse −∞ and zero gradients.</summary>
-public sealed unsafe partial class CpuKernels : IAttentionKernels
+internal sealed unsafe partial class CpuKernels : IAttentionKernels
 {
     private const int AttnBr = 64;   // query rows per tile
     private const int AttnBc = 64;   // keys per tile

@@ -1,14 +1,14 @@
 using System.Numerics.Tensors;
-using Tessera.Cpu.Conv;
-using Tessera.Cpu.Linalg;
+using Tessera.Cpu.Kernels.Conv;
+using Tessera.Cpu.Kernels.Linalg;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Convolution as GEMM. Forward unfolds the input straight into the GEMM's packed B panels (implicit im2col);
 /// the backward passes use an explicit column buffer, chunked so the scratch stays bounded. 1×1 stride-1 unpadded
 /// convolutions read the input directly as the GEMM operand; depthwise convolutions run direct loops.</summary>
-public sealed unsafe partial class CpuKernels : IConvKernels
+internal sealed unsafe partial class CpuKernels : IConvKernels
 {
     /// <summary>Upper bound on the column scratch, in floats (16 MiB).</summary>
     private const long ConvColumnBudget = 4L << 20;

@@ -1,8 +1,8 @@
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
-public sealed unsafe partial class CpuKernels : ICoreKernels
+internal sealed unsafe partial class CpuKernels : ICoreKernels
 {
     public void Copy(Tensor src, Tensor dst)
     {

@@ -2,11 +2,12 @@ using System.Numerics.Tensors;
 using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
-/// <summary>Element-wise kernels: each op maps to an operator struct run by the generic drivers in Simd/.
+/// <summary>Element-wise kernels: each op maps to a math functor run by the generic drivers in Simd/; binary gradients
+/// of broadcast inputs are summed by <see cref="BroadcastGradient"/>.
 /// Exp, Log, Tanh and Sigmoid over contiguous inputs go to TensorPrimitives.</summary>
-public sealed unsafe partial class CpuKernels : IElementwiseKernels
+internal sealed unsafe partial class CpuKernels : IElementwiseKernels
 {
     public void Unary(UnaryOp op, Tensor x, Tensor y, UnaryParams p)
     {
@@ -18,24 +19,24 @@ public sealed unsafe partial class CpuKernels : IElementwiseKernels
         int t = Threads;
         switch (op)
         {
-            case UnaryOp.Identity: Drivers.Unary(new IdentityOp(), x, y, t); break;
-            case UnaryOp.Neg: Drivers.Unary(new NegOp(), x, y, t); break;
-            case UnaryOp.Abs: Drivers.Unary(new AbsOp(), x, y, t); break;
-            case UnaryOp.Exp: Drivers.Unary(new ExpOp(), x, y, t); break;
-            case UnaryOp.Log: Drivers.Unary(new LogOp(), x, y, t); break;
-            case UnaryOp.Sqrt: Drivers.Unary(new SqrtOp(), x, y, t); break;
-            case UnaryOp.Reciprocal: Drivers.Unary(new ReciprocalOp(), x, y, t); break;
-            case UnaryOp.Relu: Drivers.Unary(new ReluOp(), x, y, t); break;
-            case UnaryOp.LeakyRelu: Drivers.Unary(new LeakyReluOp(p.Alpha), x, y, t); break;
-            case UnaryOp.Sigmoid: Drivers.Unary(new SigmoidOp(), x, y, t); break;
-            case UnaryOp.HardSigmoid: Drivers.Unary(new HardSigmoidOp(p.Alpha, p.Beta), x, y, t); break;
-            case UnaryOp.Tanh: Drivers.Unary(new TanhOp(), x, y, t); break;
-            case UnaryOp.Erf: Drivers.Unary(new ErfOp(), x, y, t); break;
-            case UnaryOp.GeluErf: Drivers.Unary(new GeluErfOp(), x, y, t); break;
-            case UnaryOp.GeluTanh: Drivers.Unary(new GeluTanhOp(), x, y, t); break;
-            case UnaryOp.PowScalar: Drivers.Unary(new PowScalarOp(p.Alpha), x, y, t); break;
-            case UnaryOp.Clamp: Drivers.Unary(new ClampOp(p.Alpha, p.Beta), x, y, t); break;
-            case UnaryOp.Affine: Drivers.Unary(new AffineOp(p.Alpha, p.Beta), x, y, t); break;
+            case UnaryOp.Identity: Drivers.Unary(new IdentityMath(), x, y, t); break;
+            case UnaryOp.Neg: Drivers.Unary(new NegMath(), x, y, t); break;
+            case UnaryOp.Abs: Drivers.Unary(new AbsMath(), x, y, t); break;
+            case UnaryOp.Exp: Drivers.Unary(new ExpMath(), x, y, t); break;
+            case UnaryOp.Log: Drivers.Unary(new LogMath(), x, y, t); break;
+            case UnaryOp.Sqrt: Drivers.Unary(new SqrtMath(), x, y, t); break;
+            case UnaryOp.Reciprocal: Drivers.Unary(new ReciprocalMath(), x, y, t); break;
+            case UnaryOp.Relu: Drivers.Unary(new ReluMath(), x, y, t); break;
+            case UnaryOp.LeakyRelu: Drivers.Unary(new LeakyReluMath(p.Alpha), x, y, t); break;
+            case UnaryOp.Sigmoid: Drivers.Unary(new SigmoidMath(), x, y, t); break;
+            case UnaryOp.HardSigmoid: Drivers.Unary(new HardSigmoidMath(p.Alpha, p.Beta), x, y, t); break;
+            case UnaryOp.Tanh: Drivers.Unary(new TanhMath(), x, y, t); break;
+            case UnaryOp.Erf: Drivers.Unary(new ErfMath(), x, y, t); break;
+            case UnaryOp.GeluErf: Drivers.Unary(new GeluErfMath(), x, y, t); break;
+            case UnaryOp.GeluTanh: Drivers.Unary(new GeluTanhMath(), x, y, t); break;
+            case UnaryOp.PowScalar: Drivers.Unary(new PowScalarMath(p.Alpha), x, y, t); break;
+            case UnaryOp.Clamp: Drivers.Unary(new ClampMath(p.Alpha, p.Beta), x, y, t); break;
+            case UnaryOp.Affine: Drivers.Unary(new AffineMath(p.Alpha, p.Beta), x, y, t); break;
             default: throw new TesseraArgumentException("Unary", nameof(op), $"unknown unary op {op}");
         }
     }
@@ -46,24 +47,24 @@ public sealed unsafe partial class CpuKernels : IElementwiseKernels
         int t = Threads;
         switch (op)
         {
-            case UnaryOp.Identity: Drivers.Binary(new IdentityGradOp(), u, dy, dx, t); break;
-            case UnaryOp.Neg: Drivers.Binary(new NegGradOp(), u, dy, dx, t); break;
-            case UnaryOp.Abs: Drivers.Binary(new AbsGradOp(), u, dy, dx, t); break;
-            case UnaryOp.Exp: Drivers.Binary(new ExpGradOp(), u, dy, dx, t); break;
-            case UnaryOp.Log: Drivers.Binary(new LogGradOp(), u, dy, dx, t); break;
-            case UnaryOp.Sqrt: Drivers.Binary(new SqrtGradOp(), u, dy, dx, t); break;
-            case UnaryOp.Reciprocal: Drivers.Binary(new ReciprocalGradOp(), u, dy, dx, t); break;
-            case UnaryOp.Relu: Drivers.Binary(new ReluGradOp(), u, dy, dx, t); break;
-            case UnaryOp.LeakyRelu: Drivers.Binary(new LeakyReluGradOp(p.Alpha), u, dy, dx, t); break;
-            case UnaryOp.Sigmoid: Drivers.Binary(new SigmoidGradOp(), u, dy, dx, t); break;
-            case UnaryOp.HardSigmoid: Drivers.Binary(new HardSigmoidGradOp(p.Alpha, p.Beta), u, dy, dx, t); break;
-            case UnaryOp.Tanh: Drivers.Binary(new TanhGradOp(), u, dy, dx, t); break;
-            case UnaryOp.Erf: Drivers.Binary(new ErfGradOp(), u, dy, dx, t); break;
-            case UnaryOp.GeluErf: Drivers.Binary(new GeluErfGradOp(), u, dy, dx, t); break;
-            case UnaryOp.GeluTanh: Drivers.Binary(new GeluTanhGradOp(), u, dy, dx, t); break;
-            case UnaryOp.PowScalar: Drivers.Binary(new PowScalarGradOp(p.Alpha), u, dy, dx, t); break;
-            case UnaryOp.Clamp: Drivers.Binary(new ClampGradOp(p.Alpha, p.Beta), u, dy, dx, t); break;
-            case UnaryOp.Affine: Drivers.Binary(new AffineGradOp(p.Alpha), u, dy, dx, t); break;
+            case UnaryOp.Identity: Drivers.Binary(new IdentityGradMath(), u, dy, dx, t); break;
+            case UnaryOp.Neg: Drivers.Binary(new NegGradMath(), u, dy, dx, t); break;
+            case UnaryOp.Abs: Drivers.Binary(new AbsGradMath(), u, dy, dx, t); break;
+            case UnaryOp.Exp: Drivers.Binary(new ExpGradMath(), u, dy, dx, t); break;
+            case UnaryOp.Log: Drivers.Binary(new LogGradMath(), u, dy, dx, t); break;
+            case UnaryOp.Sqrt: Drivers.Binary(new SqrtGradMath(), u, dy, dx, t); break;
+            case UnaryOp.Reciprocal: Drivers.Binary(new ReciprocalGradMath(), u, dy, dx, t); break;
+            case UnaryOp.Relu: Drivers.Binary(new ReluGradMath(), u, dy, dx, t); break;
+            case UnaryOp.LeakyRelu: Drivers.Binary(new LeakyReluGradMath(p.Alpha), u, dy, dx, t); break;
+            case UnaryOp.Sigmoid: Drivers.Binary(new SigmoidGradMath(), u, dy, dx, t); break;
+            case UnaryOp.HardSigmoid: Drivers.Binary(new HardSigmoidGradMath(p.Alpha, p.Beta), u, dy, dx, t); break;
+            case UnaryOp.Tanh: Drivers.Binary(new TanhGradMath(), u, dy, dx, t); break;
+            case UnaryOp.Erf: Drivers.Binary(new ErfGradMath(), u, dy, dx, t); break;
+            case UnaryOp.GeluErf: Drivers.Binary(new GeluErfGradMath(), u, dy, dx, t); break;
+            case UnaryOp.GeluTanh: Drivers.Binary(new GeluTanhGradMath(), u, dy, dx, t); break;
+            case UnaryOp.PowScalar: Drivers.Binary(new PowScalarGradMath(p.Alpha), u, dy, dx, t); break;
+            case UnaryOp.Clamp: Drivers.Binary(new ClampGradMath(p.Alpha, p.Beta), u, dy, dx, t); break;
+            case UnaryOp.Affine: Drivers.Binary(new AffineGradMath(p.Alpha), u, dy, dx, t); break;
             default: throw new TesseraArgumentException("UnaryBackward", nameof(op), $"unknown unary op {op}");
         }
     }
@@ -76,14 +77,14 @@ public sealed unsafe partial class CpuKernels : IElementwiseKernels
         int t = Threads;
         switch (op)
         {
-            case BinaryOp.Add: Drivers.Binary(new AddOp(), ea, eb, c, t); break;
-            case BinaryOp.Sub: Drivers.Binary(new SubOp(), ea, eb, c, t); break;
-            case BinaryOp.Mul: Drivers.Binary(new MulOp(), ea, eb, c, t); break;
-            case BinaryOp.Div: Drivers.Binary(new DivOp(), ea, eb, c, t); break;
-            case BinaryOp.Pow: Drivers.Binary(new PowOp(), ea, eb, c, t); break;
-            case BinaryOp.Max: Drivers.Binary(new MaxOp(), ea, eb, c, t); break;
-            case BinaryOp.Min: Drivers.Binary(new MinOp(), ea, eb, c, t); break;
-            case BinaryOp.PRelu: Drivers.Binary(new PReluOp(), ea, eb, c, t); break;
+            case BinaryOp.Add: Drivers.Binary(new AddMath(), ea, eb, c, t); break;
+            case BinaryOp.Sub: Drivers.Binary(new SubMath(), ea, eb, c, t); break;
+            case BinaryOp.Mul: Drivers.Binary(new MulMath(), ea, eb, c, t); break;
+            case BinaryOp.Div: Drivers.Binary(new DivMath(), ea, eb, c, t); break;
+            case BinaryOp.Pow: Drivers.Binary(new PowMath(), ea, eb, c, t); break;
+            case BinaryOp.Max: Drivers.Binary(new MaxMath(), ea, eb, c, t); break;
+            case BinaryOp.Min: Drivers.Binary(new MinMath(), ea, eb, c, t); break;
+            case BinaryOp.PRelu: Drivers.Binary(new PReluMath(), ea, eb, c, t); break;
             default: throw new TesseraArgumentException("Binary", nameof(op), $"unknown binary op {op}");
         }
     }
@@ -92,63 +93,33 @@ public sealed unsafe partial class CpuKernels : IElementwiseKernels
     {
         using var la = TensorLease.Broadcast(a, dc.Shape);
         using var lb = TensorLease.Broadcast(b, dc.Shape);
-        if (da is not null) BinaryGradient(op, true, la.Tensor, lb.Tensor, dc, da);
-        if (db is not null) BinaryGradient(op, false, la.Tensor, lb.Tensor, dc, db);
+        Tensor ea = la.Tensor, eb = lb.Tensor;
+        if (da is not null) BroadcastGradient.Binary(this, op, 0, dc, da, g => BinaryGradientTerm(op, 0, ea, eb, dc, g));
+        if (db is not null) BroadcastGradient.Binary(this, op, 1, dc, db, g => BinaryGradientTerm(op, 1, ea, eb, dc, g));
     }
 
-    /// <summary>The gradient of one input: computed at the broadcast shape, then summed over the broadcast axes.</summary>
-    private void BinaryGradient(BinaryOp op, bool left, Tensor ea, Tensor eb, Tensor dc, Tensor grad)
-    {
-        bool negate = op == BinaryOp.Sub && !left;
-        if (grad.Shape == dc.Shape)
-        {
-            if (op is BinaryOp.Add or BinaryOp.Sub) Drivers.Unary(new AffineOp(negate ? -1f : 1f, 0f), dc, grad, Threads);
-            else BinaryGradientTerm(op, left, ea, eb, dc, grad);
-            return;
-        }
-        var reduced = BroadcastAxes(grad.Shape, dc.Shape);
-        if (op is BinaryOp.Add or BinaryOp.Sub)
-        {
-            using var src = TensorLease.Dense(dc);
-            ReduceEngine.Run(ReduceOp.Sum, src.Tensor.F32(), dc.Shape.Dims, reduced, grad.F32(), Threads);
-            if (negate) Drivers.Unary(new NegOp(), grad, grad, Threads);
-            return;
-        }
-        using var full = Scratch(DType.Float32, dc.Shape.ToArray());
-        BinaryGradientTerm(op, left, ea, eb, dc, full);
-        ReduceEngine.Run(ReduceOp.Sum, full.F32(), dc.Shape.Dims, reduced, grad.F32(), Threads);
-    }
-
-    /// <summary>Per-element gradient term of c = a ∘ b for one side, at the broadcast shape.</summary>
-    private void BinaryGradientTerm(BinaryOp op, bool left, Tensor a, Tensor b, Tensor dc, Tensor g)
+    /// <summary>Per-element gradient term of c = a ∘ b for one side (0: a, 1: b), at the broadcast shape.</summary>
+    private void BinaryGradientTerm(BinaryOp op, int side, Tensor a, Tensor b, Tensor dc, Tensor g)
     {
         int t = Threads;
-        switch (op, left)
+        switch (op, side)
         {
-            case (BinaryOp.Mul, true): Drivers.Binary(new MulOp(), dc, b, g, t); break;
-            case (BinaryOp.Mul, false): Drivers.Binary(new MulOp(), dc, a, g, t); break;
-            case (BinaryOp.Div, true): Drivers.Binary(new DivOp(), dc, b, g, t); break;
-            case (BinaryOp.Div, false): Drivers.Ternary(new DivGradBOp(), a, b, dc, g, t); break;
-            case (BinaryOp.Pow, true): Drivers.Ternary(new PowGradAOp(), a, b, dc, g, t); break;
-            case (BinaryOp.Pow, false): Drivers.Ternary(new PowGradBOp(), a, b, dc, g, t); break;
-            case (BinaryOp.Max, true): Drivers.Ternary(new MaxGradAOp(), a, b, dc, g, t); break;
-            case (BinaryOp.Max, false): Drivers.Ternary(new MaxGradBOp(), a, b, dc, g, t); break;
-            case (BinaryOp.Min, true): Drivers.Ternary(new MinGradAOp(), a, b, dc, g, t); break;
-            case (BinaryOp.Min, false): Drivers.Ternary(new MinGradBOp(), a, b, dc, g, t); break;
-            case (BinaryOp.PRelu, true): Drivers.Ternary(new PReluGradAOp(), a, b, dc, g, t); break;
-            case (BinaryOp.PRelu, false): Drivers.Ternary(new PReluGradBOp(), a, b, dc, g, t); break;
+            case (BinaryOp.Add, _) or (BinaryOp.Sub, 0): Drivers.Unary(new AffineMath(1f, 0f), dc, g, t); break;
+            case (BinaryOp.Sub, 1): Drivers.Unary(new AffineMath(-1f, 0f), dc, g, t); break;
+            case (BinaryOp.Mul, 0): Drivers.Binary(new MulMath(), dc, b, g, t); break;
+            case (BinaryOp.Mul, 1): Drivers.Binary(new MulMath(), dc, a, g, t); break;
+            case (BinaryOp.Div, 0): Drivers.Binary(new DivMath(), dc, b, g, t); break;
+            case (BinaryOp.Div, 1): Drivers.Ternary(new DivGradBMath(), a, b, dc, g, t); break;
+            case (BinaryOp.Pow, 0): Drivers.Ternary(new PowGradAMath(), a, b, dc, g, t); break;
+            case (BinaryOp.Pow, 1): Drivers.Ternary(new PowGradBMath(), a, b, dc, g, t); break;
+            case (BinaryOp.Max, 0): Drivers.Ternary(new MaxGradAMath(), a, b, dc, g, t); break;
+            case (BinaryOp.Max, 1): Drivers.Ternary(new MaxGradBMath(), a, b, dc, g, t); break;
+            case (BinaryOp.Min, 0): Drivers.Ternary(new MinGradAMath(), a, b, dc, g, t); break;
+            case (BinaryOp.Min, 1): Drivers.Ternary(new MinGradBMath(), a, b, dc, g, t); break;
+            case (BinaryOp.PRelu, 0): Drivers.Ternary(new PReluGradAMath(), a, b, dc, g, t); break;
+            case (BinaryOp.PRelu, 1): Drivers.Ternary(new PReluGradBMath(), a, b, dc, g, t); break;
             default: throw new TesseraArgumentException("BinaryBackward", nameof(op), $"unknown binary op {op}");
         }
-    }
-
-    /// <summary>Axes of <paramref name="full"/> along which an input of shape <paramref name="input"/> was broadcast.</summary>
-    private static bool[] BroadcastAxes(Shape input, Shape full)
-    {
-        var r = new bool[full.Rank];
-        int lead = full.Rank - input.Rank;
-        for (int i = 0; i < full.Rank; i++)
-            r[i] = i < lead || (input[i - lead] == 1 && full[i] != 1);
-        return r;
     }
 
     /// <summary>Exp/Log/Tanh/Sigmoid over contiguous memory through TensorPrimitives, in parallel chunks.</summary>

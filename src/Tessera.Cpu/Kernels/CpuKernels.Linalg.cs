@@ -1,9 +1,9 @@
-using Tessera.Cpu.Linalg;
+using Tessera.Cpu.Kernels.Linalg;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
-public sealed unsafe partial class CpuKernels : ILinalgKernels
+internal sealed unsafe partial class CpuKernels : ILinalgKernels
 {
     public void Gemm(Tensor a, Tensor b, Tensor? bias, Tensor c, GemmParams p)
     {

@@ -1,11 +1,11 @@
 using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Comparisons, select (where) and logical not: typed loops in <see cref="LogicalDrivers"/>, vectorised
 /// (Vector256) for every element size.</summary>
-public sealed partial class CpuKernels
+internal sealed partial class CpuKernels
 {
     public void Compare(CompareOp op, Tensor a, Tensor b, Tensor c)
     {
@@ -18,7 +18,7 @@ public sealed partial class CpuKernels
             case DType.Int32: CompareTyped<int>(op, ea, eb, c); break;
             case DType.Int64: CompareTyped<long>(op, ea, eb, c); break;
             case DType.Bool or DType.UInt8 when op == CompareOp.Equal:
-                LogicalDrivers.Compare<byte, EqualOp<byte>>(default, ea, eb, c, Threads); break;
+                LogicalDrivers.Compare<byte, EqualMath<byte>>(default, ea, eb, c, Threads); break;
             default: throw new TesseraDTypeException(op.ToString(), nameof(a), $"unsupported dtype {a.DType}");
         }
     }
@@ -28,11 +28,11 @@ public sealed partial class CpuKernels
         int t = Threads;
         switch (op)
         {
-            case CompareOp.Equal: LogicalDrivers.Compare<T, EqualOp<T>>(default, a, b, c, t); break;
-            case CompareOp.Less: LogicalDrivers.Compare<T, LessOp<T>>(default, a, b, c, t); break;
-            case CompareOp.LessOrEqual: LogicalDrivers.Compare<T, LessOrEqualOp<T>>(default, a, b, c, t); break;
-            case CompareOp.Greater: LogicalDrivers.Compare<T, GreaterOp<T>>(default, a, b, c, t); break;
-            case CompareOp.GreaterOrEqual: LogicalDrivers.Compare<T, GreaterOrEqualOp<T>>(default, a, b, c, t); break;
+            case CompareOp.Equal: LogicalDrivers.Compare<T, EqualMath<T>>(default, a, b, c, t); break;
+            case CompareOp.Less: LogicalDrivers.Compare<T, LessMath<T>>(default, a, b, c, t); break;
+            case CompareOp.LessOrEqual: LogicalDrivers.Compare<T, LessOrEqualMath<T>>(default, a, b, c, t); break;
+            case CompareOp.Greater: LogicalDrivers.Compare<T, GreaterMath<T>>(default, a, b, c, t); break;
+            case CompareOp.GreaterOrEqual: LogicalDrivers.Compare<T, GreaterOrEqualMath<T>>(default, a, b, c, t); break;
             default: throw new TesseraArgumentException("Compare", nameof(op), $"unknown comparison {op}");
         }
     }

@@ -1,12 +1,12 @@
-using System.Runtime.Intrinsics.X86;
 using Tessera.Cpu.Kernels.Norm;
+using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Batch norm (threaded over channels), layer norm (threaded over rows) and dropout (threaded over element
-/// ranges). Strided inputs are read through pooled contiguous copies; row math is in <see cref="NormSimd"/>.</summary>
-public sealed unsafe partial class CpuKernels : INormKernels
+/// ranges). Strided inputs are read through pooled contiguous copies; row math is in <see cref="NormRows"/>.</summary>
+internal sealed unsafe partial class CpuKernels : INormKernels
 {
     /// <summary>Outputs at least this large are written with non-temporal stores (they would only evict the cache).</summary>
     private const long LayerNormNonTemporalBytes = 16L << 20;
@@ -27,16 +27,17 @@ public sealed unsafe partial class CpuKernels : INormKernels
         using var xc = x.Contiguous();
         using var gc = gamma.Contiguous();
         using var bc = beta.Contiguous();
+        var train = new BnChannelEnd
+        {
+            G = gc.F32(), B = bc.F32(), Rm = runningMean.F32(), Rv = runningVar.F32(), Sm = saveMean.F32(), Si = saveInvStd.F32(),
+            Eps = p.Epsilon, Momentum = p.Momentum,
+        };
         if (s < BatchNormNarrowSpatial && n > 0)
         {
-            BatchNormTrainingNarrow(xc, gc, bc, y, runningMean, runningVar, saveMean, saveInvStd, n, c, s, p);
+            BatchNormTrainingNarrow(xc, y, train, n, c, s);
             return;
         }
-        var st = new BnState
-        {
-            X = xc.F32(), Y = y.F32(), G = gc.F32(), B = bc.F32(), Rm = runningMean.F32(), Rv = runningVar.F32(),
-            Sm = saveMean.F32(), Si = saveInvStd.F32(), N = n, C = c, S = s, Eps = p.Epsilon, Momentum = p.Momentum,
-        };
+        var st = new BnState { X = xc.F32(), Y = y.F32(), Train = train, N = n, C = c, S = s };
         long perChannel = (long)n * s;
         CpuParallel.For(c, Threads, Math.Max(1, 32768 / Math.Max(1, perChannel)), st, static (st, c0, c1) =>
         {
@@ -46,25 +47,16 @@ public sealed unsafe partial class CpuKernels : INormKernels
             {
                 // Two passes (mean, then squared deviations): float partial sums per span, double across spans.
                 double sum = 0;
-                for (int b = 0; b < n; b++) sum += NormSimd.Sum(st.X + ((long)b * c + ch) * s, s);
+                for (int b = 0; b < n; b++) sum += NormRows.Sum(st.X + ((long)b * c + ch) * s, s);
                 float mean = (float)(sum / m);
                 double sq = 0;
-                for (int b = 0; b < n; b++) sq += NormSimd.SumSqDev(st.X + ((long)b * c + ch) * s, s, mean);
-                double var = sq / m;
-                double invStd = 1.0 / Math.Sqrt(var + st.Eps);
-                float a = (float)(invStd * st.G[ch]);
-                float shift = (float)(st.B[ch] - mean * invStd * st.G[ch]);
+                for (int b = 0; b < n; b++) sq += NormRows.SumSqDev(st.X + ((long)b * c + ch) * s, s, mean);
+                var (a, shift) = st.Train.Finish(ch, mean, sq, m);
                 for (int b = 0; b < n; b++)
                 {
                     long at = ((long)b * c + ch) * s;
-                    NormSimd.ScaleShift(st.X + at, st.Y + at, s, a, shift);
+                    NormRows.ScaleShift(st.X + at, st.Y + at, s, a, shift);
                 }
-                st.Sm[ch] = mean;
-                st.Si[ch] = (float)invStd;
-                double mom = st.Momentum;
-                double unbiased = m > 1 ? sq / (m - 1) : double.NaN;
-                st.Rm[ch] = (float)((1 - mom) * st.Rm[ch] + mom * mean);
-                st.Rv[ch] = (float)((1 - mom) * st.Rv[ch] + mom * unbiased);
             }
         });
     }
@@ -97,7 +89,7 @@ public sealed unsafe partial class CpuKernels : INormKernels
             for (long r = r0; r < r1; r++)
             {
                 int ch = (int)(r % st.C);
-                NormSimd.ScaleShift(st.X + r * st.S, st.Y + r * st.S, st.S, st.G[ch], st.B[ch]);
+                NormRows.ScaleShift(st.X + r * st.S, st.Y + r * st.S, st.S, st.G[ch], st.B[ch]);
             }
         });
     }
@@ -134,7 +126,7 @@ public sealed unsafe partial class CpuKernels : INormKernels
                 for (int b = 0; b < n; b++)
                 {
                     long at = ((long)b * c + ch) * s;
-                    NormSimd.SumAndCenteredDot(st.Dy + at, st.X + at, s, mean, out float s0, out float s1);
+                    NormRows.CenteredSums(st.Dy + at, null, st.X + at, s, mean, out float s0, out float s1);
                     sumDy += s0;
                     sumDyXc += s1;
                 }
@@ -150,7 +142,7 @@ public sealed unsafe partial class CpuKernels : INormKernels
                 for (int b = 0; b < n; b++)
                 {
                     long at = ((long)b * c + ch) * s;
-                    NormSimd.Combine(st.Dy + at, st.X + at, st.Dx + at, s, alpha, beta, mean, shift);
+                    NormRows.Combine(st.Dy + at, st.X + at, st.Dx + at, s, alpha, beta, mean, shift);
                 }
             }
         });
@@ -183,14 +175,14 @@ public sealed unsafe partial class CpuKernels : INormKernels
             for (long r = r0; r < r1; r++)
             {
                 float* xr = st.X + r * n;
-                float mu = NormSimd.Sum(xr, n) / n;
-                float var = NormSimd.SumSqDev(xr, n, mu) / n;
+                float mu = NormRows.Sum(xr, n) / n;
+                float var = NormRows.SumSqDev(xr, n, mu) / n;
                 float rs = (float)(1.0 / Math.Sqrt(var + (double)st.Eps));
-                NormSimd.AffineNormalize(xr, st.Y + r * n, st.G, st.B, n, mu, rs, st.NonTemporal);
+                NormRows.AffineNormalize(xr, st.Y + r * n, st.G, st.B, n, mu, rs, st.NonTemporal);
                 if (st.Mean != null) st.Mean[r] = mu;
                 if (st.Inv != null) st.Inv[r] = rs;
             }
-            if (st.NonTemporal && Sse.IsSupported) Sse.StoreFence();
+            if (st.NonTemporal) ElementLoop.StoreFence();
         });
     }
 
@@ -235,8 +227,8 @@ public sealed unsafe partial class CpuKernels : INormKernels
         float* pg = partial!.F32();
         for (int k = 0; k < chunks; k++)
         {
-            if (dgamma is not null) NormSimd.AddInto(dgamma.F32(), pg + (long)k * 2 * inner, inner);
-            if (dbeta is not null) NormSimd.AddInto(dbeta.F32(), pg + ((long)k * 2 + 1) * inner, inner);
+            if (dgamma is not null) NormRows.AddInto(dgamma.F32(), pg + (long)k * 2 * inner, inner);
+            if (dbeta is not null) NormRows.AddInto(dbeta.F32(), pg + ((long)k * 2 + 1) * inner, inner);
         }
     }
 
@@ -248,10 +240,10 @@ public sealed unsafe partial class CpuKernels : INormKernels
             float* xr = st.X + r * n, dyr = st.Dy + r * n;
             float mu = st.Mean[r], rs = st.Inv[r];
             // dx = r·(g − Σg/n − x̂·Σ(g·x̂)/n), g = dy·γ, x̂ = (x − μ)·r.
-            NormSimd.LayerNormBackwardSums(xr, dyr, st.G, n, mu, out float sumG, out float sumGXc);
+            NormRows.CenteredSums(dyr, st.G, xr, n, mu, out float sumG, out float sumGXc);
             float c1 = rs * sumG / n;
             float c2 = rs * rs * rs * sumGXc / n;
-            NormSimd.LayerNormBackwardDx(xr, dyr, st.G, st.Dx + r * n, dg, db, n, mu, rs, c1, c2);
+            NormRows.LayerNormBackwardDx(xr, dyr, st.G, st.Dx + r * n, dg, db, n, mu, rs, c1, c2);
         }
     }
 
@@ -288,9 +280,30 @@ public sealed unsafe partial class CpuKernels : INormKernels
 
     private struct BnState
     {
-        public float* X, Y, G, B, Rm, Rv, Sm, Si, Dy, Dx, Dg, Db;
+        public float* X, Y, G, B, Sm, Si, Dy, Dx, Dg, Db;
+        public BnChannelEnd Train;
         public int N, C, S;
+    }
+
+    /// <summary>The end of batch-norm training for one channel, shared by the wide and the narrow paths.</summary>
+    private struct BnChannelEnd
+    {
+        public float* G, B, Rm, Rv, Sm, Si;
         public float Eps, Momentum;
+
+        /// <summary>From the channel's mean and Σ(x − mean)² over m values: saves the mean and 1/√(var + ε), updates the
+        /// running statistics (momentum; unbiased variance) and returns the coefficients of y = x·a + b.</summary>
+        public readonly (float A, float B) Finish(int ch, float mean, double sumSq, double m)
+        {
+            double invStd = 1.0 / Math.Sqrt(sumSq / m + Eps);
+            Sm[ch] = mean;
+            Si[ch] = (float)invStd;
+            double mom = Momentum;
+            double unbiased = m > 1 ? sumSq / (m - 1) : double.NaN;
+            Rm[ch] = (float)((1 - mom) * Rm[ch] + mom * mean);
+            Rv[ch] = (float)((1 - mom) * Rv[ch] + mom * unbiased);
+            return ((float)(invStd * G[ch]), (float)(B[ch] - mean * invStd * G[ch]));
+        }
     }
 
     private struct LnState

@@ -1,12 +1,13 @@
+using Tessera.Cpu.Kernels.Reduction;
 using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Reductions and their gradients, and arg-max. Strided inputs are first made contiguous (pooled copies);
 /// the work itself is done by <see cref="ReduceEngine"/> and the Simd drivers. Softmax and losses are in
-/// Reduction/CpuKernels.Softmax.cs and Reduction/CpuKernels.Loss.cs.</summary>
-public sealed unsafe partial class CpuKernels : IReductionKernels
+/// CpuKernels.Softmax.cs and CpuKernels.Loss.cs.</summary>
+internal sealed unsafe partial class CpuKernels : IReductionKernels
 {
     public void Reduce(ReduceOp op, Tensor x, Tensor y, ReduceParams p)
     {
@@ -26,7 +27,7 @@ public sealed unsafe partial class CpuKernels : IReductionKernels
             using var dyk = dy.Reshape(keep);
             using var dye = dyk.Expand(x.Shape.ToArray());
             float scale = op == ReduceOp.Mean ? 1f / count : 1f;
-            Drivers.Unary(new AffineOp(scale, 0f), dye, dx, Threads);
+            Drivers.Unary(new AffineMath(scale, 0f), dye, dx, Threads);
             return;
         }
         // Max/Min: the gradient goes to the first element (row-major over the reduced axes) equal to the result.

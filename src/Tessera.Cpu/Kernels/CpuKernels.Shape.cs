@@ -2,12 +2,12 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Shape ops that move data: concat, gather (+ scatter-add backward), pad (+ backward, in Kernels/Shape/),
 /// and the sum over broadcast dimensions that is the gradient of expand. Concat, gather and pad move elements of any
 /// dtype by size; the backward kernels are float32.</summary>
-public sealed unsafe partial class CpuKernels : IShapeKernels
+internal sealed unsafe partial class CpuKernels : IShapeKernels
 {
     /// <summary>Bytes per parallel chunk (at least) for copies.</summary>
     private const long CopyGrainBytes = 64 * 1024;

@@ -1,9 +1,9 @@
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>The CPU implementation of every kernel, split by op family into partial files under Kernels/.</summary>
-public sealed partial class CpuKernels : IKernels
+internal sealed partial class CpuKernels : IKernels
 {
     internal CpuKernels(CpuDevice device) => Device = device;
 

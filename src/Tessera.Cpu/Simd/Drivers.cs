@@ -1,25 +1,25 @@
 
 namespace Tessera.Cpu.Simd;
 
-/// <summary>The generic element-wise drivers: an op supplies math only. Contiguous operands run the SIMD cascade
+/// <summary>The generic element-wise drivers: a math functor supplies the arithmetic only. Contiguous operands run the SIMD cascade
 /// over the flat range; strided or broadcast operands go through a <see cref="StridedPlan"/> whose rows run the
 /// vector loop when inner strides are 1 (or 0 for a broadcast scalar); operands with other inner strides are
 /// gathered tile by tile into contiguous stack buffers first (unary, binary) or read by a scalar loop (ternary).
 /// Outputs are contiguous.</summary>
-public static unsafe class Drivers
+internal static unsafe class Drivers
 {
-    /// <summary>y = op(x), y contiguous with x's shape, x any strides.</summary>
-    public static void Unary<TOp>(TOp op, Tensor x, Tensor y, int threads) where TOp : struct, IUnaryOp
+    /// <summary>y = f(x), y contiguous with x's shape, x any strides.</summary>
+    public static void Unary<TMath>(TMath math, Tensor x, Tensor y, int threads) where TMath : struct, IUnaryMath
     {
         long n = y.ElementCount;
         if (n == 0) return;
         if (x.IsContiguous)
         {
-            ElementLoop.Parallel(new UnaryBody<TOp>(op, x.F32(), y.F32()), n, threads);
+            ElementLoop.Parallel(new UnaryBody<TMath> (math, x.F32(), y.F32()), n, threads);
             return;
         }
         var plan = StridedPlan.Create(y.Shape, x.StrideArray(), y.StrideArray());
-        StridedRows.For(plan, threads, (op, plan, x: (nint)x.F32(), y: (nint)y.F32()), static (st, r0, r1, j0, j1) =>
+        StridedRows.For(plan, threads, (math, plan, x: (nint)x.F32(), y: (nint)y.F32()), static (st, r0, r1, j0, j1) =>
         {
             long sx = st.plan.InnerStride[0];
             int len = j1 - j0;
@@ -34,24 +34,24 @@ public static unsafe class Drivers
             {
                 float* px = tile != null ? tile + (row - r0) * StridedRows.TileCols : (float*)st.x + st.plan.RowOffset(0, row) + j0 * sx;
                 float* py = (float*)st.y + st.plan.RowOffset(1, row) + j0;
-                if (sx == 0) new Span<float>(py, len).Fill(st.op.Invoke(*px));
-                else { var body = new UnaryBody<TOp>(st.op, px, py); ElementLoop.Run(ref body, 0, len); }
+                if (sx == 0) new Span<float>(py, len).Fill(st.math.Invoke(*px));
+                else { var body = new UnaryBody<TMath>(st.math, px, py); ElementLoop.Run(ref body, 0, len); }
             }
         });
     }
 
-    /// <summary>c = op(a, b) with a and b already broadcast (views) to c's shape; any strides.</summary>
-    public static void Binary<TOp>(TOp op, Tensor a, Tensor b, Tensor c, int threads) where TOp : struct, IBinaryOp
+    /// <summary>c = f(a, b) with a and b already broadcast (views) to c's shape; any strides.</summary>
+    public static void Binary<TMath>(TMath math, Tensor a, Tensor b, Tensor c, int threads) where TMath : struct, IBinaryMath
     {
         long n = c.ElementCount;
         if (n == 0) return;
         if (a.IsContiguous && b.IsContiguous && a.Shape == c.Shape && b.Shape == c.Shape)
         {
-            ElementLoop.Parallel(new BinaryBody<TOp>(op, a.F32(), b.F32(), c.F32()), n, threads);
+            ElementLoop.Parallel(new BinaryBody<TMath> (math, a.F32(), b.F32(), c.F32()), n, threads);
             return;
         }
         var plan = StridedPlan.Create(c.Shape, a.StrideArray(), b.StrideArray(), c.StrideArray());
-        StridedRows.For(plan, threads, (op, plan, a: (nint)a.F32(), b: (nint)b.F32(), c: (nint)c.F32()), static (st, r0, r1, j0, j1) =>
+        StridedRows.For(plan, threads, (math, plan, a: (nint)a.F32(), b: (nint)b.F32(), c: (nint)c.F32()), static (st, r0, r1, j0, j1) =>
         {
             long sa = st.plan.InnerStride[0], sb = st.plan.InnerStride[1];
             int len = j1 - j0, rows = (int)(r1 - r0);
@@ -74,33 +74,33 @@ public static unsafe class Drivers
                 float* pa = ta != null ? ta + t : (float*)st.a + st.plan.RowOffset(0, row) + j0 * sa;
                 float* pb = tb != null ? tb + t : (float*)st.b + st.plan.RowOffset(1, row) + j0 * sb;
                 float* pc = (float*)st.c + st.plan.RowOffset(2, row) + j0;
-                BinaryRow(st.op, pa, ta != null ? 1 : sa, pb, tb != null ? 1 : sb, pc, len);
+                BinaryRow(st.math, pa, ta != null ? 1 : sa, pb, tb != null ? 1 : sb, pc, len);
             }
         });
     }
 
-    /// <summary>One row of a binary op: vector loop for unit or zero inner strides, scalar otherwise.</summary>
-    public static void BinaryRow<TOp>(TOp op, float* pa, long sa, float* pb, long sb, float* pc, int len) where TOp : struct, IBinaryOp
+    /// <summary>One row of a binary function: vector loop for unit or zero inner strides, scalar otherwise.</summary>
+    public static void BinaryRow<TMath>(TMath math, float* pa, long sa, float* pb, long sb, float* pc, int len) where TMath : struct, IBinaryMath
     {
-        if (sa == 1 && sb == 1) { var body = new BinaryBody<TOp>(op, pa, pb, pc); ElementLoop.Run(ref body, 0, len); }
-        else if (sa == 0 && sb == 1) { var body = new BinaryScalarABody<TOp>(op, *pa, pb, pc); ElementLoop.Run(ref body, 0, len); }
-        else if (sa == 1 && sb == 0) { var body = new BinaryScalarBBody<TOp>(op, pa, *pb, pc); ElementLoop.Run(ref body, 0, len); }
-        else if (sa == 0 && sb == 0) new Span<float>(pc, len).Fill(op.Invoke(*pa, *pb));
-        else for (int i = 0; i < len; i++) pc[i] = op.Invoke(pa[i * sa], pb[i * sb]);
+        if (sa == 1 && sb == 1) { var body = new BinaryBody<TMath> (math, pa, pb, pc); ElementLoop.Run(ref body, 0, len); }
+        else if (sa == 0 && sb == 1) { var body = new BinaryScalarABody<TMath> (math, *pa, pb, pc); ElementLoop.Run(ref body, 0, len); }
+        else if (sa == 1 && sb == 0) { var body = new BinaryScalarBBody<TMath> (math, pa, *pb, pc); ElementLoop.Run(ref body, 0, len); }
+        else if (sa == 0 && sb == 0) new Span<float>(pc, len).Fill(math.Invoke(*pa, *pb));
+        else for (int i = 0; i < len; i++) pc[i] = math.Invoke(pa[i * sa], pb[i * sb]);
     }
 
-    /// <summary>d = op(a, b, c) with a, b, c already broadcast (views) to d's shape; any strides.</summary>
-    public static void Ternary<TOp>(TOp op, Tensor a, Tensor b, Tensor c, Tensor d, int threads) where TOp : struct, ITernaryOp
+    /// <summary>d = f(a, b, c) with a, b, c already broadcast (views) to d's shape; any strides.</summary>
+    public static void Ternary<TMath>(TMath math, Tensor a, Tensor b, Tensor c, Tensor d, int threads) where TMath : struct, ITernaryMath
     {
         long n = d.ElementCount;
         if (n == 0) return;
         if (a.IsContiguous && b.IsContiguous && c.IsContiguous && a.Shape == d.Shape && b.Shape == d.Shape && c.Shape == d.Shape)
         {
-            ElementLoop.Parallel(new TernaryBody<TOp>(op, a.F32(), b.F32(), c.F32(), d.F32()), n, threads);
+            ElementLoop.Parallel(new TernaryBody<TMath> (math, a.F32(), b.F32(), c.F32(), d.F32()), n, threads);
             return;
         }
         var plan = StridedPlan.Create(d.Shape, a.StrideArray(), b.StrideArray(), c.StrideArray(), d.StrideArray());
-        StridedRows.For(plan, threads, (op, plan, a: (nint)a.F32(), b: (nint)b.F32(), c: (nint)c.F32(), d: (nint)d.F32()), static (st, r0, r1, j0, j1) =>
+        StridedRows.For(plan, threads, (math, plan, a: (nint)a.F32(), b: (nint)b.F32(), c: (nint)c.F32(), d: (nint)d.F32()), static (st, r0, r1, j0, j1) =>
         {
             long sa = st.plan.InnerStride[0], sb = st.plan.InnerStride[1], sc = st.plan.InnerStride[2];
             int len = j1 - j0;
@@ -110,17 +110,17 @@ public static unsafe class Drivers
                 float* pb = (float*)st.b + st.plan.RowOffset(1, row) + j0 * sb;
                 float* pc = (float*)st.c + st.plan.RowOffset(2, row) + j0 * sc;
                 float* pd = (float*)st.d + st.plan.RowOffset(3, row) + j0;
-                if (sa == 1 && sb == 1 && sc == 1) { var body = new TernaryBody<TOp>(st.op, pa, pb, pc, pd); ElementLoop.Run(ref body, 0, len); }
-                else if (sa is 0 or 1 && sb is 0 or 1 && sc is 0 or 1) TernaryBroadcastRow(st.op, pa, sa == 0, pb, sb == 0, pc, sc == 0, pd, len);
-                else for (int i = 0; i < len; i++) pd[i] = st.op.Invoke(pa[i * sa], pb[i * sb], pc[i * sc]);
+                if (sa == 1 && sb == 1 && sc == 1) { var body = new TernaryBody<TMath>(st.math, pa, pb, pc, pd); ElementLoop.Run(ref body, 0, len); }
+                else if (sa is 0 or 1 && sb is 0 or 1 && sc is 0 or 1) TernaryBroadcastRow(st.math, pa, sa == 0, pb, sb == 0, pc, sc == 0, pd, len);
+                else for (int i = 0; i < len; i++) pd[i] = st.math.Invoke(pa[i * sa], pb[i * sb], pc[i * sc]);
             }
         });
     }
 
     /// <summary>One ternary row where some operands are a broadcast scalar (stride 0): those are spread into small
     /// stack buffers once, and the row runs the vector loop chunk by chunk.</summary>
-    private static void TernaryBroadcastRow<TOp>(TOp op, float* pa, bool a0, float* pb, bool b0, float* pc, bool c0, float* pd, int len)
-        where TOp : struct, ITernaryOp
+    private static void TernaryBroadcastRow<TMath>(TMath math, float* pa, bool a0, float* pb, bool b0, float* pc, bool c0, float* pd, int len)
+        where TMath : struct, ITernaryMath
     {
         const int Chunk = 512;
         int first = Math.Min(len, Chunk);
@@ -133,29 +133,29 @@ public static unsafe class Drivers
         for (int i0 = 0; i0 < len; i0 += Chunk)
         {
             int n = Math.Min(Chunk, len - i0);
-            var body = new TernaryBody<TOp>(op, a0 ? ba : pa + i0, b0 ? bb : pb + i0, c0 ? bc : pc + i0, pd + i0);
+            var body = new TernaryBody<TMath> (math, a0 ? ba : pa + i0, b0 ? bb : pb + i0, c0 ? bc : pc + i0, pd + i0);
             ElementLoop.Run(ref body, 0, n);
         }
     }
 
-    /// <summary>Serial y[i] = op(x[i]) over raw contiguous pointers (in place allowed).</summary>
-    public static void Map<TOp>(TOp op, float* x, float* y, long n) where TOp : struct, IUnaryOp
+    /// <summary>Serial y[i] = f(x[i]) over raw contiguous pointers (in place allowed).</summary>
+    public static void Map<TMath>(TMath math, float* x, float* y, long n) where TMath : struct, IUnaryMath
     {
-        var body = new UnaryBody<TOp>(op, x, y);
+        var body = new UnaryBody<TMath> (math, x, y);
         ElementLoop.Run(ref body, 0, n);
     }
 
-    /// <summary>Serial c[i] = op(a[i], b[i]) over raw contiguous pointers (in place allowed).</summary>
-    public static void Map<TOp>(TOp op, float* a, float* b, float* c, long n) where TOp : struct, IBinaryOp
+    /// <summary>Serial c[i] = f(a[i], b[i]) over raw contiguous pointers (in place allowed).</summary>
+    public static void Map<TMath>(TMath math, float* a, float* b, float* c, long n) where TMath : struct, IBinaryMath
     {
-        var body = new BinaryBody<TOp>(op, a, b, c);
+        var body = new BinaryBody<TMath> (math, a, b, c);
         ElementLoop.Run(ref body, 0, n);
     }
 
-    /// <summary>Serial d[i] = op(a[i], b[i], c[i]) over raw contiguous pointers (in place allowed).</summary>
-    public static void Map<TOp>(TOp op, float* a, float* b, float* c, float* d, long n) where TOp : struct, ITernaryOp
+    /// <summary>Serial d[i] = f(a[i], b[i], c[i]) over raw contiguous pointers (in place allowed).</summary>
+    public static void Map<TMath>(TMath math, float* a, float* b, float* c, float* d, long n) where TMath : struct, ITernaryMath
     {
-        var body = new TernaryBody<TOp>(op, a, b, c, d);
+        var body = new TernaryBody<TMath> (math, a, b, c, d);
         ElementLoop.Run(ref body, 0, n);
     }
 }

@@ -7,7 +7,7 @@ namespace Tessera.Cpu.Simd;
 /// Erf: odd Taylor series below |x| = 0.5 (relative error ~1e-8), Abramowitz–Stegun 7.1.26 above (absolute error
 /// ≤ 1.5e-7 in exact arithmetic, a few 1e-7 in float). Tanh: odd Taylor series below |x| = 0.25, 1 − 2/(e^{2|x|} + 1)
 /// above. Pow: e^{b·ln|a|} with the sign and NaN rules of IEEE pow for negative bases.</summary>
-public static class FastMath
+internal static class FastMath
 {
     // Taylor coefficients of erf: 2/√π · (−1)^n / (n! (2n+1)).
     private const float E0 = 1.1283791670955126f, E1 = -0.37612638903183754f, E2 = 0.11283791670955126f,

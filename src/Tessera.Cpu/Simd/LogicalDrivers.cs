@@ -8,14 +8,14 @@ namespace Tessera.Cpu.Simd;
 /// <see cref="StridedPlan"/> and <see cref="StridedRows"/> like the float drivers. Rows whose inner strides are 1 (or 0
 /// for a broadcast scalar) run a Vector256 loop — 32 elements per step, the lane masks
 /// narrowed to bytes (compare) or the Bool bytes widened to lane masks (where); other rows run a scalar loop.</summary>
-public static unsafe class LogicalDrivers
+internal static unsafe class LogicalDrivers
 {
-    /// <summary>c (Bool) = op(a, b) for elements of type <typeparamref name="T"/>.</summary>
-    public static void Compare<T, TOp>(TOp op, Tensor a, Tensor b, Tensor c, int threads) where T : unmanaged where TOp : struct, ICompareOp<T>
+    /// <summary>c (Bool) = f(a, b) for elements of type <typeparamref name="T"/>.</summary>
+    public static void Compare<T, TMath>(TMath math, Tensor a, Tensor b, Tensor c, int threads) where T : unmanaged where TMath : struct, ICompareMath<T>
     {
         if (c.ElementCount == 0) return;
         var plan = StridedPlan.Create(c.Shape, a.StrideArray(), b.StrideArray(), c.StrideArray());
-        StridedRows.For(plan, threads, (op, plan, a: a.Address, b: b.Address, c: c.Address), static (st, r0, r1, j0, j1) =>
+        StridedRows.For(plan, threads, (math, plan, a: a.Address, b: b.Address, c: c.Address), static (st, r0, r1, j0, j1) =>
         {
             long sa = st.plan.InnerStride[0], sb = st.plan.InnerStride[1];
             for (long row = r0; row < r1; row++)
@@ -23,7 +23,7 @@ public static unsafe class LogicalDrivers
                 T* pa = (T*)st.a + st.plan.RowOffset(0, row) + j0 * sa;
                 T* pb = (T*)st.b + st.plan.RowOffset(1, row) + j0 * sb;
                 byte* pc = (byte*)st.c + st.plan.RowOffset(2, row) + j0;
-                CompareRow(st.op, pa, sa, pb, sb, pc, j1 - j0);
+                CompareRow(st.math, pa, sa, pb, sb, pc, j1 - j0);
             }
         });
     }
@@ -32,7 +32,7 @@ public static unsafe class LogicalDrivers
     private static Vector256<T> Load<T>(T* p, long stride, Vector256<T> broadcast, int i) where T : unmanaged =>
         stride == 0 ? broadcast : Vector256.Load(p + i);
 
-    private static void CompareRow<T, TOp>(TOp op, T* pa, long sa, T* pb, long sb, byte* pc, int len) where T : unmanaged where TOp : struct, ICompareOp<T>
+    private static void CompareRow<T, TMath>(TMath math, T* pa, long sa, T* pb, long sb, byte* pc, int len) where T : unmanaged where TMath : struct, ICompareMath<T>
     {
         int i = 0;
         if (Vector256.IsHardwareAccelerated && sa is 0 or 1 && sb is 0 or 1 && Vector256<T>.IsSupported)
@@ -44,10 +44,10 @@ public static unsafe class LogicalDrivers
             {
                 for (; i + 32 <= len; i += 32)
                 {
-                    var m0 = op.Invoke(Load(pa, sa, ba, i), Load(pb, sb, bb, i)).AsInt32();
-                    var m1 = op.Invoke(Load(pa, sa, ba, i + 8), Load(pb, sb, bb, i + 8)).AsInt32();
-                    var m2 = op.Invoke(Load(pa, sa, ba, i + 16), Load(pb, sb, bb, i + 16)).AsInt32();
-                    var m3 = op.Invoke(Load(pa, sa, ba, i + 24), Load(pb, sb, bb, i + 24)).AsInt32();
+                    var m0 = math.Invoke(Load(pa, sa, ba, i), Load(pb, sb, bb, i)).AsInt32();
+                    var m1 = math.Invoke(Load(pa, sa, ba, i + 8), Load(pb, sb, bb, i + 8)).AsInt32();
+                    var m2 = math.Invoke(Load(pa, sa, ba, i + 16), Load(pb, sb, bb, i + 16)).AsInt32();
+                    var m3 = math.Invoke(Load(pa, sa, ba, i + 24), Load(pb, sb, bb, i + 24)).AsInt32();
                     var bytes = Vector256.Narrow(Vector256.Narrow(m0, m1), Vector256.Narrow(m2, m3)).AsByte();
                     Vector256.Store(bytes & one, pc + i);
                 }
@@ -56,10 +56,10 @@ public static unsafe class LogicalDrivers
             {
                 for (; i + 32 <= len; i += 32)
                 {
-                    var q0 = Vector256.Narrow(op.Invoke(Load(pa, sa, ba, i), Load(pb, sb, bb, i)).AsInt64(), op.Invoke(Load(pa, sa, ba, i + 4), Load(pb, sb, bb, i + 4)).AsInt64());
-                    var q1 = Vector256.Narrow(op.Invoke(Load(pa, sa, ba, i + 8), Load(pb, sb, bb, i + 8)).AsInt64(), op.Invoke(Load(pa, sa, ba, i + 12), Load(pb, sb, bb, i + 12)).AsInt64());
-                    var q2 = Vector256.Narrow(op.Invoke(Load(pa, sa, ba, i + 16), Load(pb, sb, bb, i + 16)).AsInt64(), op.Invoke(Load(pa, sa, ba, i + 20), Load(pb, sb, bb, i + 20)).AsInt64());
-                    var q3 = Vector256.Narrow(op.Invoke(Load(pa, sa, ba, i + 24), Load(pb, sb, bb, i + 24)).AsInt64(), op.Invoke(Load(pa, sa, ba, i + 28), Load(pb, sb, bb, i + 28)).AsInt64());
+                    var q0 = Vector256.Narrow(math.Invoke(Load(pa, sa, ba, i), Load(pb, sb, bb, i)).AsInt64(), math.Invoke(Load(pa, sa, ba, i + 4), Load(pb, sb, bb, i + 4)).AsInt64());
+                    var q1 = Vector256.Narrow(math.Invoke(Load(pa, sa, ba, i + 8), Load(pb, sb, bb, i + 8)).AsInt64(), math.Invoke(Load(pa, sa, ba, i + 12), Load(pb, sb, bb, i + 12)).AsInt64());
+                    var q2 = Vector256.Narrow(math.Invoke(Load(pa, sa, ba, i + 16), Load(pb, sb, bb, i + 16)).AsInt64(), math.Invoke(Load(pa, sa, ba, i + 20), Load(pb, sb, bb, i + 20)).AsInt64());
+                    var q3 = Vector256.Narrow(math.Invoke(Load(pa, sa, ba, i + 24), Load(pb, sb, bb, i + 24)).AsInt64(), math.Invoke(Load(pa, sa, ba, i + 28), Load(pb, sb, bb, i + 28)).AsInt64());
                     var bytes = Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).AsByte();
                     Vector256.Store(bytes & one, pc + i);
                 }
@@ -67,10 +67,10 @@ public static unsafe class LogicalDrivers
             else if (sizeof(T) == 1)
             {
                 for (; i + 32 <= len; i += 32)
-                    Vector256.Store(op.Invoke(Load(pa, sa, ba, i), Load(pb, sb, bb, i)).AsByte() & one, pc + i);
+                    Vector256.Store(math.Invoke(Load(pa, sa, ba, i), Load(pb, sb, bb, i)).AsByte() & one, pc + i);
             }
         }
-        for (; i < len; i++) pc[i] = op.Invoke(pa[i * sa], pb[i * sb]) ? (byte)1 : (byte)0;
+        for (; i < len; i++) pc[i] = math.Invoke(pa[i * sa], pb[i * sb]) ? (byte)1 : (byte)0;
     }
 
     /// <summary>d = cond ? a : b for elements of type <typeparamref name="T"/> (cond Bool: any non-zero byte is true).</summary>

@@ -7,7 +7,7 @@ namespace Tessera.Cpu.Simd;
 /// long row still spreads over the threads). When an operand is gathered with another inner stride (a transposed
 /// view), tiles are <see cref="TileRows"/> × <see cref="TileCols"/> and the operand is copied into a small contiguous
 /// tile with <see cref="Gather"/> — with one vector load per column when its rows are adjacent in memory.</summary>
-public static unsafe class StridedRows
+internal static unsafe class StridedRows
 {
     public const int TileRows = 16, TileCols = 256;
     private const int Piece = 32768;

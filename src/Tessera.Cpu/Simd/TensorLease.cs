@@ -2,7 +2,7 @@ namespace Tessera.Cpu.Simd;
 
 /// <summary>A tensor as a kernel needs it — contiguous, or broadcast to a shape — made only when the argument is not
 /// already so (then disposed with the lease). Avoids creating view objects on the common fast paths.</summary>
-public readonly struct TensorLease : IDisposable
+internal readonly struct TensorLease : IDisposable
 {
     private readonly Tensor? _owned;
 

@@ -5,7 +5,7 @@ namespace Tessera.Gpu.Kernels;
 /// <summary>Element-wise launchers (kernels/portable/elementwise.h): one kernel per pass and dtype, the op passed as its
 /// enum value. Inputs are read as views broadcast to the output shape (collapsed to as few dimensions as their layout
 /// allows); outputs are written densely. Binary gradients are computed at the broadcast shape and summed down to each
-/// input's shape by <see cref="ExpandBackward"/>.</summary>
+/// input's shape by <see cref="BroadcastGradient"/>.</summary>
 public partial class GpuKernels : IElementwiseKernels
 {
     private const string Elementwise = "elementwise";
@@ -40,29 +40,17 @@ public partial class GpuKernels : IElementwiseKernels
     public void BinaryBackward(BinaryOp op, Tensor a, Tensor b, Tensor dc, Tensor? da, Tensor? db)
     {
         CheckDefined("BinaryBackward", op);
-        if (da is not null) BinaryGradient(op, 0, a, b, dc, da);
-        if (db is not null) BinaryGradient(op, 1, a, b, dc, db);
+        if (da is not null) BroadcastGradient.Binary(this, op, 0, dc, da, g => BinaryGradientTerm(op, 0, a, b, dc, g));
+        if (db is not null) BroadcastGradient.Binary(this, op, 1, dc, db, g => BinaryGradientTerm(op, 1, a, b, dc, g));
     }
 
-    /// <summary>The gradient of one side (0: a, 1: b): the term at the broadcast shape, written straight into
-    /// <paramref name="grad"/> when it has that shape, else into scratch and summed over the broadcast dimensions.
-    /// Add and Sub sum dc itself (then negate for Sub's b).</summary>
-    private void BinaryGradient(BinaryOp op, int side, Tensor a, Tensor b, Tensor dc, Tensor grad)
+    /// <summary>The gradient term of one side (0: a, 1: b) at the broadcast shape, written densely into g.</summary>
+    private void BinaryGradientTerm(BinaryOp op, int side, Tensor a, Tensor b, Tensor dc, Tensor g)
     {
         const string name = "BinaryBackward";
-        bool negate = op == BinaryOp.Sub && side == 1;
-        if (grad.Shape != dc.Shape && op is BinaryOp.Add or BinaryOp.Sub)
-        {
-            ExpandBackward(dc, grad);
-            if (negate) Unary(UnaryOp.Neg, grad, grad, default);
-            return;
-        }
-        using var full = grad.Shape == dc.Shape ? null : Scratch(DType.Float32, dc.Shape.ToArray());
-        var target = full ?? grad;
-        LaunchElements(Elementwise, "binary_bwd_f32", target.ElementCount,
-            Flat(a, dc.Shape, name), Flat(b, dc.Shape, name), Flat(dc, dc.Shape, name), GpuArg.Dense(target, name),
-            GpuArg.I32((int)op), GpuArg.I32(side), GpuArg.I64(target.ElementCount));
-        if (full is not null) ExpandBackward(full, grad);
+        LaunchElements(Elementwise, "binary_bwd_f32", g.ElementCount,
+            Flat(a, dc.Shape, name), Flat(b, dc.Shape, name), Flat(dc, dc.Shape, name), GpuArg.Dense(g, name),
+            GpuArg.I32((int)op), GpuArg.I32(side), GpuArg.I64(g.ElementCount));
     }
 
     public void Compare(CompareOp op, Tensor a, Tensor b, Tensor c)

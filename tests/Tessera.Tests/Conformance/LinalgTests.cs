@@ -1,6 +1,6 @@
 using Tessera.Devices;
 using Tessera.Cpu;
-using Tessera.Cpu.Linalg;
+using Tessera.Cpu.Kernels.Linalg;
 using Tessera.Kernels;
 using Tessera.Reference;
 using Tessera.Tests.Coverage;

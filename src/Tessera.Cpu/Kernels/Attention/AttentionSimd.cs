@@ -1,16 +1,20 @@
 using System.Runtime.Intrinsics;
+using Tessera.Cpu.Simd;
 
 namespace Tessera.Cpu.Kernels.Attention;
 
 /// <summary>The one matrix primitive the attention kernels need: a row vector times a row-major matrix,
 /// c[0..n) (+)= Σₜ a[t]·B[t·ldb + 0..n). Columns are processed in register blocks (4×Vector512, then Vector512,
-/// Vector256, Vector128, scalar) so the accumulators stay in registers across the whole t loop.</summary>
+/// Vector256, Vector128, scalar) so the accumulators stay in registers across the whole t loop. Like every
+/// contraction (Sgemm, DirectConv) each term is one fused multiply-add, at every width and in the scalar tail, so a
+/// column's value does not depend on the width that computed it. The row primitives of the attention softmax
+/// (<see cref="ScaleMaskMax"/>, <see cref="ExpSum"/>, <see cref="SoftmaxGrad"/>) run on the Simd drivers.</summary>
 internal static unsafe class AttentionSimd
 {
     public static void RowTimesMatrix(float* a, int k, float* b, long ldb, int n, float* c, bool accumulate)
     {
         int j = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (VectorWidth.Use512)
         {
             for (; j <= n - 64; j += 64)
             {
@@ -36,7 +40,7 @@ internal static unsafe class AttentionSimd
                 c0.Store(c + j);
             }
         }
-        if (Vector256.IsHardwareAccelerated)
+        if (VectorWidth.Use256)
         {
             for (; j <= n - 32; j += 32)
             {
@@ -47,10 +51,10 @@ internal static unsafe class AttentionSimd
                 for (int t = 0; t < k; t++, bp += ldb)
                 {
                     var at = Vector256.Create(a[t]);
-                    c0 += at * Vector256.Load(bp);
-                    c1 += at * Vector256.Load(bp + 8);
-                    c2 += at * Vector256.Load(bp + 16);
-                    c3 += at * Vector256.Load(bp + 24);
+                    c0 = Vector256.FusedMultiplyAdd(at, Vector256.Load(bp), c0);
+                    c1 = Vector256.FusedMultiplyAdd(at, Vector256.Load(bp + 8), c1);
+                    c2 = Vector256.FusedMultiplyAdd(at, Vector256.Load(bp + 16), c2);
+                    c3 = Vector256.FusedMultiplyAdd(at, Vector256.Load(bp + 24), c3);
                 }
                 c0.Store(c + j); c1.Store(c + j + 8); c2.Store(c + j + 16); c3.Store(c + j + 24);
             }
@@ -58,17 +62,17 @@ internal static unsafe class AttentionSimd
             {
                 var c0 = accumulate ? Vector256.Load(c + j) : Vector256<float>.Zero;
                 float* bp = b + j;
-                for (int t = 0; t < k; t++, bp += ldb) c0 += Vector256.Create(a[t]) * Vector256.Load(bp);
+                for (int t = 0; t < k; t++, bp += ldb) c0 = Vector256.FusedMultiplyAdd(Vector256.Create(a[t]), Vector256.Load(bp), c0);
                 c0.Store(c + j);
             }
         }
-        if (Vector128.IsHardwareAccelerated)
+        if (VectorWidth.Use128)
         {
             for (; j <= n - 4; j += 4)
             {
                 var c0 = accumulate ? Vector128.Load(c + j) : Vector128<float>.Zero;
                 float* bp = b + j;
-                for (int t = 0; t < k; t++, bp += ldb) c0 += Vector128.Create(a[t]) * Vector128.Load(bp);
+                for (int t = 0; t < k; t++, bp += ldb) c0 = Vector128.FusedMultiplyAdd(Vector128.Create(a[t]), Vector128.Load(bp), c0);
                 c0.Store(c + j);
             }
         }
@@ -76,7 +80,7 @@ internal static unsafe class AttentionSimd
         {
             float s = accumulate ? c[j] : 0f;
             float* bp = b + j;
-            for (int t = 0; t < k; t++, bp += ldb) s += a[t] * *bp;
+            for (int t = 0; t < k; t++, bp += ldb) s = MathF.FusedMultiplyAdd(a[t], *bp, s);
             c[j] = s;
         }
     }
@@ -86,7 +90,7 @@ internal static unsafe class AttentionSimd
     public static void RowsTimesMatrix(float* a, long lda, int rows, int k, float* b, long ldb, int n, float* c, long ldc, bool accumulate)
     {
         int j = 0;
-        if (rows == 4 && Vector512.IsHardwareAccelerated)
+        if (rows == 4 && VectorWidth.Use512)
         {
             float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
             float* r0 = c, r1 = c + ldc, r2 = c + 2 * ldc, r3 = c + 3 * ldc;
@@ -150,101 +154,16 @@ internal static unsafe class AttentionSimd
     /// <summary>s ← scale·s + mask (mask: null or n contiguous values); returns max(s).</summary>
     public static float ScaleMaskMax(float* s, int n, float scale, float* mask)
     {
-        int i = 0;
-        float mx = float.NegativeInfinity;
-        if (Vector512.IsHardwareAccelerated && n >= 16)
-        {
-            var vs = Vector512.Create(scale);
-            var vmax = Vector512.Create(float.NegativeInfinity);
-            for (; i <= n - 16; i += 16)
-            {
-                var v = Vector512.Load(s + i) * vs;
-                if (mask != null) v += Vector512.Load(mask + i);
-                v.Store(s + i);
-                vmax = Vector512.Max(vmax, v);
-            }
-            mx = MaxAcross(Vector256.Max(vmax.GetLower(), vmax.GetUpper()));
-        }
-        if (Vector256.IsHardwareAccelerated && n - i >= 8)
-        {
-            var vs = Vector256.Create(scale);
-            var vmax = Vector256.Create(float.NegativeInfinity);
-            for (; i <= n - 8; i += 8)
-            {
-                var v = Vector256.Load(s + i) * vs;
-                if (mask != null) v += Vector256.Load(mask + i);
-                v.Store(s + i);
-                vmax = Vector256.Max(vmax, v);
-            }
-            mx = Math.Max(mx, MaxAcross(vmax));
-        }
-        for (; i < n; i++)
-        {
-            float v = s[i] * scale;
-            if (mask != null) v += mask[i];
-            s[i] = v;
-            mx = Math.Max(mx, v);
-        }
-        return mx;
-    }
-
-    private static float MaxAcross(Vector256<float> v)
-    {
-        var h = Vector128.Max(v.GetLower(), v.GetUpper());
-        h = Vector128.Max(h, Vector128.Shuffle(h, Vector128.Create(2, 3, 0, 1)));
-        h = Vector128.Max(h, Vector128.Shuffle(h, Vector128.Create(1, 0, 3, 2)));
-        return h.ToScalar();
+        var body = new ScaleMaskBody(s, scale, mask);
+        return RowReduce.Run(ref body, new MaxReduce(), n, out _);
     }
 
     /// <summary>s ← exp(s − m); returns Σ s.</summary>
-    public static float ExpSum(float* s, int n, float m)
-    {
-        int i = 0;
-        float sum = 0;
-        if (Vector512.IsHardwareAccelerated && n >= 16)
-        {
-            var vm = Vector512.Create(m);
-            var acc = Vector512<float>.Zero;
-            for (; i <= n - 16; i += 16)
-            {
-                var e = Vector512.Exp(Vector512.Load(s + i) - vm);
-                e.Store(s + i);
-                acc += e;
-            }
-            sum += Vector512.Sum(acc);
-        }
-        if (Vector256.IsHardwareAccelerated && n - i >= 8)
-        {
-            var vm = Vector256.Create(m);
-            var acc = Vector256<float>.Zero;
-            for (; i <= n - 8; i += 8)
-            {
-                var e = Vector256.Exp(Vector256.Load(s + i) - vm);
-                e.Store(s + i);
-                acc += e;
-            }
-            sum += Vector256.Sum(acc);
-        }
-        for (; i < n; i++) { float e = MathF.Exp(s[i] - m); s[i] = e; sum += e; }
-        return sum;
-    }
+    public static float ExpSum(float* s, int n, float m) => RowReduce.Run(new ExpShiftMath(m), new SumReduce(), s, s, n);
 
     /// <summary>ds = p∘(dp − dRow)·scale.</summary>
-    public static void SoftmaxGrad(float* p, float* dp, float* ds, int n, float dRow, float scale)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var vd = Vector512.Create(dRow); var vs = Vector512.Create(scale);
-            for (; i <= n - 16; i += 16) (Vector512.Load(p + i) * (Vector512.Load(dp + i) - vd) * vs).Store(ds + i);
-        }
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var vd = Vector256.Create(dRow); var vs = Vector256.Create(scale);
-            for (; i <= n - 8; i += 8) (Vector256.Load(p + i) * (Vector256.Load(dp + i) - vd) * vs).Store(ds + i);
-        }
-        for (; i < n; i++) ds[i] = p[i] * (dp[i] - dRow) * scale;
-    }
+    public static void SoftmaxGrad(float* p, float* dp, float* ds, int n, float dRow, float scale) =>
+        Drivers.Map(new SoftmaxGradMath(dRow, scale), p, dp, ds, n);
 
     /// <summary>dst [cols, rows] = srcᵀ for src [rows, cols] with row stride lds (dst row stride ldd).</summary>
     public static void Transpose(float* src, long lds, int rows, int cols, float* dst, long ldd)

@@ -1,6 +1,6 @@
 using Tessera.Kernels;
 
-namespace Tessera.Cpu.Conv;
+namespace Tessera.Cpu.Kernels.Conv;
 
 /// <summary>Sizes of one 2-D window operation (convolution or pooling) on a single input plane.</summary>
 internal readonly record struct ConvGeometry(int H, int W, int KH, int KW, int OH, int OW,

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Tessera.Devices;
 
-namespace Tessera.Cpu.Conv;
+namespace Tessera.Cpu.Kernels.Conv;
 
 /// <summary>Direct forward convolution for small channel counts (LeNet-style layers), where the GEMM path spends more
 /// time packing B panels and on per-call overhead than multiplying: unit stride and dilation, one group.

@@ -1,7 +1,7 @@
 using System.Runtime.Intrinsics;
-using Tessera.Cpu.Linalg;
+using Tessera.Cpu.Kernels.Linalg;
 
-namespace Tessera.Cpu.Conv;
+namespace Tessera.Cpu.Kernels.Conv;
 
 /// <summary>Unfolding of input planes into GEMM columns and the adjoint fold (scatter-add). Row r = (c, kh, kw) of the
 /// column matrix holds, for output positions j, the input element that tap (kh, kw) of channel c reads at output j

@@ -1,7 +1,7 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Tessera.Cpu.Conv;
+namespace Tessera.Cpu.Kernels.Conv;
 
 /// <summary>The common 2×2, stride-2, unpadded max pooling, 16 outputs at a time with AVX-512: the two input rows are
 /// split into even and odd columns, and the four candidates are scanned in the scalar loop's order (row-major, first

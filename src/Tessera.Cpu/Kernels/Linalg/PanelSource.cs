@@ -1,6 +1,6 @@
 using System.Runtime.Intrinsics;
 
-namespace Tessera.Cpu.Linalg;
+namespace Tessera.Cpu.Kernels.Linalg;
 
 /// <summary>Where <see cref="Sgemm"/> reads its B operand (k×n) from: packing into NR-column panels, and single
 /// elements for the tiny-product path. Implemented by structs so the JIT specialises the GEMM per source.</summary>

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Tessera.Cpu.Linalg;
+namespace Tessera.Cpu.Kernels.Linalg;
 
 /// <summary>Which micro-kernel <see cref="Sgemm"/> runs.</summary>
 internal enum GemmIsa { Scalar, Vector256, Vector512 }

@@ -1,11 +1,11 @@
 using Tessera.Devices;
 
-namespace Tessera.Cpu.Linalg;
+namespace Tessera.Cpu.Kernels.Linalg;
 
 /// <summary>Where SGEMM's packing buffers come from: leased from a pool for the call (the default), or buffers leased
 /// beforehand (one per worker slot) when many small products run in parallel, so that the number of pool leases does
 /// not depend on how the workers overlap in time.</summary>
-public readonly struct SgemmWorkspace
+internal readonly struct SgemmWorkspace
 {
     private readonly CpuMemoryPool? _pool;
     private readonly DeviceBuffer? _a, _b;
@@ -40,7 +40,7 @@ public readonly struct SgemmWorkspace
 
 /// <summary>One <see cref="SgemmWorkspace"/> per worker slot of a <see cref="CpuParallel.ForSlots{TState}"/> loop, leased in
 /// order before the loop and returned after it.</summary>
-public sealed class SgemmSlots : IDisposable
+internal sealed class SgemmSlots : IDisposable
 {
     private readonly DeviceBuffer[] _buffers;
 

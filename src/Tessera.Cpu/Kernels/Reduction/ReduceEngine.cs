@@ -1,7 +1,7 @@
 using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels.Reduction;
 
 /// <summary>Reduction of a contiguous float32 array over any set of axes into a contiguous output whose elements
 /// are the kept axes in row-major order. Size-1 axes are dropped and neighbouring axes of the same kind merged; then
@@ -60,7 +60,7 @@ internal static unsafe class ReduceEngine
     }
 
     private static void Run<TRed>(TRed red, bool mean, float* x, ReadOnlySpan<int> dims, ReadOnlySpan<bool> reduced, float* y, int threads)
-        where TRed : struct, IReduceOp
+        where TRed : struct, IReduceMath
     {
         var lay = Layout.Create(dims, reduced);
         if (lay.Outputs == 0) return;
@@ -75,7 +75,7 @@ internal static unsafe class ReduceEngine
         int m = lay.Sizes.Length;
         if (lay.ReducedCount == 1 || m == 0)
         {
-            ElementLoop.Parallel(new UnaryBody<AffineOp>(new AffineOp(scale, 0f), x, y), lay.Count, threads);
+            ElementLoop.Parallel(new UnaryBody<AffineMath>(new AffineMath(scale, 0f), x, y), lay.Count, threads);
             return;
         }
         if (lay.Outputs == 1) { y[0] = Full(red, x, lay.Count, threads) * scale; return; }
@@ -84,7 +84,7 @@ internal static unsafe class ReduceEngine
     }
 
     /// <summary>Everything into one value: per-chunk partials in parallel, folded in order.</summary>
-    private static float Full<TRed>(TRed red, float* x, long n, int threads) where TRed : struct, IReduceOp
+    private static float Full<TRed>(TRed red, float* x, long n, int threads) where TRed : struct, IReduceMath
     {
         const int MaxChunks = 64;
         long chunks = Math.Clamp(n / ElementLoop.Grain, 1, MaxChunks);
@@ -104,7 +104,7 @@ internal static unsafe class ReduceEngine
     }
 
     /// <summary>Innermost axis reduced: every output folds S contiguous rows of length L.</summary>
-    private static void ReduceInner<TRed>(TRed red, float scale, float* x, Layout lay, float* y, int threads) where TRed : struct, IReduceOp
+    private static void ReduceInner<TRed>(TRed red, float scale, float* x, Layout lay, float* y, int threads) where TRed : struct, IReduceMath
     {
         var kept = lay.Select(false, false);
         var rows = lay.Select(true, true);
@@ -125,7 +125,7 @@ internal static unsafe class ReduceEngine
     }
 
     /// <summary>Innermost axis kept: every output block of K contiguous values accumulates S input rows.</summary>
-    private static void ReduceOuter<TRed>(TRed red, float scale, float* x, Layout lay, float* y, int threads) where TRed : struct, IReduceOp
+    private static void ReduceOuter<TRed>(TRed red, float scale, float* x, Layout lay, float* y, int threads) where TRed : struct, IReduceMath
     {
         var keptOuter = lay.Select(false, true);
         var reds = lay.Select(true, false);
@@ -152,14 +152,14 @@ internal static unsafe class ReduceEngine
                     Fold(st.red, xb, st.reds, b, Math.Min(st.S, b + RowBlock), part, len);
                     Drivers.Map(st.red, yb, part, yb, len);
                 }
-                if (st.scale != 1f) Drivers.Map(new AffineOp(st.scale, 0f), yb, yb, len);
+                if (st.scale != 1f) Drivers.Map(new AffineMath(st.scale, 0f), yb, yb, len);
             }
         });
     }
 
     /// <summary>dst[0..len) ← fold of the reduced rows s0..s1 (s1 &gt; s0) of a column block.</summary>
     private static void Fold<TRed>(TRed red, float* xb, (int[] Sizes, long[] Strides) reds, long s0, long s1, float* dst, int len)
-        where TRed : struct, IReduceOp
+        where TRed : struct, IReduceMath
     {
         new ReadOnlySpan<float>(xb + StridedPlan.Offset(reds.Sizes, reds.Strides, s0), len).CopyTo(new Span<float>(dst, len));
         for (long s = s0 + 1; s < s1; s++)

@@ -3,10 +3,10 @@ using System.Runtime.Intrinsics;
 
 namespace Tessera.Cpu.Simd;
 
-// Gradients of unary ops as binary ops of (u, dy), u being x or the forward output y as noted.
+// The math of the gradients of unary ops, as binary functions of (u, dy), u being x or the forward output y as noted.
 
 /// <summary>dx = dy.</summary>
-public readonly struct IdentityGradOp : IBinaryOp
+internal readonly struct IdentityGradMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => b;
@@ -15,7 +15,7 @@ public readonly struct IdentityGradOp : IBinaryOp
 }
 
 /// <summary>dx = −dy.</summary>
-public readonly struct NegGradOp : IBinaryOp
+internal readonly struct NegGradMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => -b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => -b;
@@ -24,7 +24,7 @@ public readonly struct NegGradOp : IBinaryOp
 }
 
 /// <summary>dx = dy·sign(x) (0 at 0); a = x.</summary>
-public readonly struct AbsGradOp : IBinaryOp
+internal readonly struct AbsGradMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a > 0f ? b : a < 0f ? -b : 0f;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.ConditionalSelect(Vector128.GreaterThan(a, Vector128<float>.Zero), b, Vector128.ConditionalSelect(Vector128.LessThan(a, Vector128<float>.Zero), -b, Vector128<float>.Zero));
@@ -33,7 +33,7 @@ public readonly struct AbsGradOp : IBinaryOp
 }
 
 /// <summary>dx = dy·y; a = y.</summary>
-public readonly struct ExpGradOp : IBinaryOp
+internal readonly struct ExpGradMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a * b;
@@ -42,7 +42,7 @@ public readonly struct ExpGradOp : IBinaryOp
 }
 
 /// <summary>dx = dy/x; a = x.</summary>
-public readonly struct LogGradOp : IBinaryOp
+internal readonly struct LogGradMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => b / a;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => b / a;
@@ -51,7 +51,7 @@ public readonly struct LogGradOp : IBinaryOp
 }
 
 /// <summary>dx = dy/(2y); a = y.</summary>
-public readonly struct SqrtGradOp : IBinaryOp
+internal readonly struct SqrtGradMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => 0.5f * b / a;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Create(0.5f) * b / a;
@@ -60,7 +60,7 @@ public readonly struct SqrtGradOp : IBinaryOp
 }
 
 /// <summary>dx = −dy·y²; a = y.</summary>
-public readonly struct ReciprocalGradOp : IBinaryOp
+internal readonly struct ReciprocalGradMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => -b * a * a;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => -b * a * a;
@@ -69,7 +69,7 @@ public readonly struct ReciprocalGradOp : IBinaryOp
 }
 
 /// <summary>dx = x &gt; 0 ? dy : 0; a = x.</summary>
-public readonly struct ReluGradOp : IBinaryOp
+internal readonly struct ReluGradMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a > 0f ? b : 0f;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.ConditionalSelect(Vector128.GreaterThan(a, Vector128<float>.Zero), b, Vector128<float>.Zero);
@@ -78,7 +78,7 @@ public readonly struct ReluGradOp : IBinaryOp
 }
 
 /// <summary>dx = x &gt; 0 ? dy : α·dy; a = x.</summary>
-public readonly struct LeakyReluGradOp(float Alpha) : IBinaryOp
+internal readonly struct LeakyReluGradMath(float Alpha) : IBinaryMath
 {
     private readonly float _Alpha = Alpha;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a > 0f ? b : _Alpha * b;
@@ -88,7 +88,7 @@ public readonly struct LeakyReluGradOp(float Alpha) : IBinaryOp
 }
 
 /// <summary>dx = dy·y·(1 − y); a = y.</summary>
-public readonly struct SigmoidGradOp : IBinaryOp
+internal readonly struct SigmoidGradMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => b * a * (1f - a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => b * a * (Vector128<float>.One - a);
@@ -97,7 +97,7 @@ public readonly struct SigmoidGradOp : IBinaryOp
 }
 
 /// <summary>dx = α·dy where 0 &lt; α·x + β &lt; 1, else 0; a = x.</summary>
-public readonly struct HardSigmoidGradOp(float Alpha, float Beta) : IBinaryOp
+internal readonly struct HardSigmoidGradMath(float Alpha, float Beta) : IBinaryMath
 {
     private readonly float _Alpha = Alpha;
     private readonly float _Beta = Beta;
@@ -120,7 +120,7 @@ public readonly struct HardSigmoidGradOp(float Alpha, float Beta) : IBinaryOp
 }
 
 /// <summary>dx = dy·(1 − y²); a = y.</summary>
-public readonly struct TanhGradOp : IBinaryOp
+internal readonly struct TanhGradMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => b * (1f - a * a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => b * (Vector128<float>.One - a * a);
@@ -129,7 +129,7 @@ public readonly struct TanhGradOp : IBinaryOp
 }
 
 /// <summary>dx = dy·2/√π·e^(−x²); a = x.</summary>
-public readonly struct ErfGradOp : IBinaryOp
+internal readonly struct ErfGradMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => b * 1.12837916709551257f * MathF.Exp(-a * a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => b * Vector128.Create(1.12837916709551257f) * Vector128.Exp(-(a * a));
@@ -138,7 +138,7 @@ public readonly struct ErfGradOp : IBinaryOp
 }
 
 /// <summary>dx = dy·(Φ(x) + x·φ(x)); a = x.</summary>
-public readonly struct GeluErfGradOp : IBinaryOp
+internal readonly struct GeluErfGradMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => b * (0.5f * (1f + FastMath.Erf(a * 0.70710678118654752f)) + a * 0.39894228040143268f * MathF.Exp(-0.5f * a * a));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => b * (Vector128.Create(0.5f) * (Vector128<float>.One + FastMath.Erf(a * Vector128.Create(0.70710678118654752f))) + a * Vector128.Create(0.39894228040143268f) * Vector128.Exp(Vector128.Create(-0.5f) * a * a));
@@ -147,7 +147,7 @@ public readonly struct GeluErfGradOp : IBinaryOp
 }
 
 /// <summary>dx = dy·(0.5·(1 + t) + 0.5·x·(1 − t²)·k·(1 + 3c·x²)), t = tanh(k·(x + c·x³)); a = x.</summary>
-public readonly struct GeluTanhGradOp : IBinaryOp
+internal readonly struct GeluTanhGradMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => GradScalar(a, b);
     private static float GradScalar(float a, float b)
@@ -180,7 +180,7 @@ public readonly struct GeluTanhGradOp : IBinaryOp
 }
 
 /// <summary>dx = dy·α·x^(α−1) (0 for α = 0); a = x.</summary>
-public readonly struct PowScalarGradOp(float Alpha) : IBinaryOp
+internal readonly struct PowScalarGradMath(float Alpha) : IBinaryMath
 {
     private readonly float _Alpha = Alpha;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => _Alpha == 0f ? 0f : b * _Alpha * FastMath.Pow(a, _Alpha - 1f);
@@ -190,7 +190,7 @@ public readonly struct PowScalarGradOp(float Alpha) : IBinaryOp
 }
 
 /// <summary>dx = dy where lo ≤ x ≤ hi, else 0; a = x.</summary>
-public readonly struct ClampGradOp(float Lo, float Hi) : IBinaryOp
+internal readonly struct ClampGradMath(float Lo, float Hi) : IBinaryMath
 {
     private readonly float _Lo = Lo;
     private readonly float _Hi = Hi;
@@ -201,7 +201,7 @@ public readonly struct ClampGradOp(float Lo, float Hi) : IBinaryOp
 }
 
 /// <summary>dx = α·dy.</summary>
-public readonly struct AffineGradOp(float Alpha) : IBinaryOp
+internal readonly struct AffineGradMath(float Alpha) : IBinaryMath
 {
     private readonly float _Alpha = Alpha;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => _Alpha * b;

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 namespace Tessera.Cpu.Simd;
 
 /// <summary>Sum: identity 0.</summary>
-public readonly struct SumReduce : IReduceOp
+internal readonly struct SumReduce : IReduceMath
 {
     public float Identity => 0f;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a + b;
@@ -14,7 +14,7 @@ public readonly struct SumReduce : IReduceOp
 }
 
 /// <summary>Maximum: identity −∞.</summary>
-public readonly struct MaxReduce : IReduceOp
+internal readonly struct MaxReduce : IReduceMath
 {
     public float Identity => float.NegativeInfinity;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => MathF.Max(a, b);
@@ -24,7 +24,7 @@ public readonly struct MaxReduce : IReduceOp
 }
 
 /// <summary>Minimum: identity +∞.</summary>
-public readonly struct MinReduce : IReduceOp
+internal readonly struct MinReduce : IReduceMath
 {
     public float Identity => float.PositiveInfinity;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => MathF.Min(a, b);

@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 namespace Tessera.Cpu.Simd;
 
 /// <summary>The math of an element-wise function of three floats (scalar and per vector width); used by gradients.</summary>
-public interface ITernaryOp
+internal interface ITernaryMath
 {
     float Invoke(float a, float b, float c);
     Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c);

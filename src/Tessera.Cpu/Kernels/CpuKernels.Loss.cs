@@ -1,12 +1,13 @@
 using System.Numerics.Tensors;
+using Tessera.Cpu.Kernels.Reduction;
 using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Cross-entropy from logits (fused log-softmax + NLL, PyTorch's label smoothing) and mean squared error,
 /// forward and backward. Per-sample work is parallel over rows; the final sum over samples is done in double.</summary>
-public sealed unsafe partial class CpuKernels
+internal sealed unsafe partial class CpuKernels
 {
     public void CrossEntropy(Tensor logits, Tensor target, Tensor loss, CrossEntropyParams p)
     {
@@ -32,7 +33,7 @@ public sealed unsafe partial class CpuKernels
                 {
                     // Written around the row maximum m (lse = m + log s) so that large logits do not cancel.
                     float m = RowReduce.Run(new MaxReduce(), xr, s.c);
-                    float logS = MathF.Log(RowReduce.Run(new ExpShiftOp(m), new SumReduce(), xr, null, s.c));
+                    float logS = MathF.Log(RowReduce.Run(new ExpShiftMath(m), new SumReduce(), xr, null, s.c));
                     float lse = m + logS;
                     float sumX = eps != 0f ? RowReduce.Run(new SumReduce(), xr, s.c) : 0f;
                     if (s.indices)
@@ -77,17 +78,17 @@ public sealed unsafe partial class CpuKernels
                 float g = (s.p.Reduction == LossReduction.None ? ((float*)s.g)[r] : ((float*)s.g)[0]) * s.scale;
                 if (s.indices && ((long*)s.t)[r] == s.p.IgnoreIndex) { new Span<float>(dxr, s.c).Clear(); continue; }
                 float m = RowReduce.Run(new MaxReduce(), xr, s.c);
-                float sum = RowReduce.Run(new ExpShiftOp(m), new SumReduce(), xr, null, s.c);
+                float sum = RowReduce.Run(new ExpShiftMath(m), new SumReduce(), xr, null, s.c);
                 if (s.indices)
                 {
-                    Drivers.Map(new CrossEntropyIndexGradOp(m, 1f / sum, g, eps / s.c), xr, dxr, s.c);
+                    Drivers.Map(new CrossEntropyIndexGradMath(m, 1f / sum, g, eps / s.c), xr, dxr, s.c);
                     dxr[((long*)s.t)[r]] -= g * (1f - eps);
                 }
                 else
                 {
                     float* pr = (float*)s.t + r * s.c;
                     float sumQ = (1f - eps) * TensorPrimitives.Sum(new ReadOnlySpan<float>(pr, s.c)) + eps;
-                    Drivers.Map(new CrossEntropyProbGradOp(m, sumQ / sum, g, 1f - eps, eps / s.c), xr, pr, dxr, s.c);
+                    Drivers.Map(new CrossEntropyProbGradMath(m, sumQ / sum, g, 1f - eps, eps / s.c), xr, pr, dxr, s.c);
                 }
             }
         });
@@ -110,18 +111,18 @@ public sealed unsafe partial class CpuKernels
 
     public void MseLoss(Tensor a, Tensor b, Tensor loss, LossReduction reduction)
     {
-        if (reduction == LossReduction.None) { Drivers.Binary(new SquaredDiffOp(), a, b, loss, Threads); return; }
+        if (reduction == LossReduction.None) { Drivers.Binary(new SquaredDiffMath(), a, b, loss, Threads); return; }
         using var sq = Scratch(DType.Float32, a.Shape.ToArray());
-        Drivers.Binary(new SquaredDiffOp(), a, b, sq, Threads);
+        Drivers.Binary(new SquaredDiffMath(), a, b, sq, Threads);
         var dims = new[] { checked((int)a.ElementCount) };
         ReduceEngine.Run(reduction == LossReduction.Mean ? ReduceOp.Mean : ReduceOp.Sum, sq.F32(), dims, new[] { true }, loss.F32(), Threads);
     }
 
     public void MseLossBackward(Tensor a, Tensor b, Tensor dloss, Tensor da, LossReduction reduction)
     {
-        if (reduction == LossReduction.None) { Drivers.Ternary(new MseGradOp(), a, b, dloss, da, Threads); return; }
+        if (reduction == LossReduction.None) { Drivers.Ternary(new MseGradMath(), a, b, dloss, da, Threads); return; }
         float g = dloss.F32()[0];
         float scale = 2f * g * (reduction == LossReduction.Mean ? 1f / a.ElementCount : 1f);
-        Drivers.Binary(new ScaledDiffOp(scale), a, b, da, Threads);
+        Drivers.Binary(new ScaledDiffMath(scale), a, b, da, Threads);
     }
 }

@@ -1,12 +1,13 @@
 using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
-using Tessera.Cpu.Conv;
+using Tessera.Cpu.Kernels.Conv;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Depthwise convolution (one input and one output channel per group) as direct loops over kernel taps:
-/// each tap is a scaled row update, a vector multiply-add when the stride along W is 1.</summary>
-public sealed unsafe partial class CpuKernels
+/// each tap is a scaled row update (<see cref="DepthwiseTaps"/>), or, forward with unit stride along W, a register
+/// accumulation over a zero-padded copy of the plane.</summary>
+internal sealed unsafe partial class CpuKernels
 {
     private void DepthwiseForward(in ConvGeometry g, float* x, float* w, float* y, int planes, int channels)
     {
@@ -15,38 +16,7 @@ public sealed unsafe partial class CpuKernels
             DepthwiseForwardPadded(g, x, w, y, planes, channels);
             return;
         }
-        var st = (g, x: (nint)x, w: (nint)w, y: (nint)y, channels);
-        CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
-        {
-            var g = s.g;
-            for (long pl = p0; pl < p1; pl++)
-            {
-                float* xp = (float*)s.x + pl * g.HW, yp = (float*)s.y + pl * g.P, wp = (float*)s.w + (pl % s.channels) * g.KK;
-                for (int oh = 0; oh < g.OH; oh++)
-                {
-                    float* yrow = yp + oh * g.OW;
-                    for (int kh = 0; kh < g.KH; kh++)
-                    {
-                        int ih = oh * g.SH - g.PT + kh * g.DH;
-                        if ((uint)ih >= (uint)g.H) continue;
-                        float* xrow = xp + (long)ih * g.W;
-                        for (int kw = 0; kw < g.KW; kw++)
-                        {
-                            float wv = wp[kh * g.KW + kw];
-                            int off = kw * g.DW - g.PL;
-                            ConvGeometry.ValidRange(g.OW, g.SW, off, g.W, out int lo, out int hi);
-                            if (lo >= hi) continue;
-                            if (g.SW == 1)
-                            {
-                                var dst = new Span<float>(yrow + lo, hi - lo);
-                                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(xrow + lo + off, hi - lo), wv, dst, dst);
-                            }
-                            else for (int ow = lo; ow < hi; ow++) yrow[ow] += wv * xrow[ow * g.SW + off];
-                        }
-                    }
-                }
-            }
-        });
+        DepthwiseTaps(g, x, w, y, planes, channels, backward: false);
     }
 
     /// <summary>Unit stride along W: each plane is copied into a zero-padded buffer so every tap is in bounds, then
@@ -97,23 +67,29 @@ public sealed unsafe partial class CpuKernels
     }
 
     /// <summary>dx (cleared by the caller) += taps of dy.</summary>
-    private void DepthwiseBackwardData(in ConvGeometry g, float* dy, float* w, float* dx, int planes, int channels)
+    private void DepthwiseBackwardData(in ConvGeometry g, float* dy, float* w, float* dx, int planes, int channels) =>
+        DepthwiseTaps(g, dx, w, dy, planes, channels, backward: true);
+
+    /// <summary>Every tap of every output row of every plane as a scaled row update between an input-shaped plane
+    /// (<paramref name="image"/>: x, or dx) and an output-shaped one (<paramref name="output"/>: y, or dy): forward
+    /// y += w·x at the tap, backward dx at the tap += w·dy. A vector multiply-add when the stride along W is 1.</summary>
+    private void DepthwiseTaps(in ConvGeometry g, float* image, float* w, float* output, int planes, int channels, bool backward)
     {
-        var st = (g, dy: (nint)dy, w: (nint)w, dx: (nint)dx, channels);
+        var st = (g, image: (nint)image, w: (nint)w, output: (nint)output, channels, backward);
         CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
         {
             var g = s.g;
             for (long pl = p0; pl < p1; pl++)
             {
-                float* dxp = (float*)s.dx + pl * g.HW, dyp = (float*)s.dy + pl * g.P, wp = (float*)s.w + (pl % s.channels) * g.KK;
+                float* ip = (float*)s.image + pl * g.HW, op = (float*)s.output + pl * g.P, wp = (float*)s.w + (pl % s.channels) * g.KK;
                 for (int oh = 0; oh < g.OH; oh++)
                 {
-                    float* dyrow = dyp + oh * g.OW;
+                    float* orow = op + oh * g.OW;
                     for (int kh = 0; kh < g.KH; kh++)
                     {
                         int ih = oh * g.SH - g.PT + kh * g.DH;
                         if ((uint)ih >= (uint)g.H) continue;
-                        float* dxrow = dxp + (long)ih * g.W;
+                        float* irow = ip + (long)ih * g.W;
                         for (int kw = 0; kw < g.KW; kw++)
                         {
                             float wv = wp[kh * g.KW + kw];
@@ -122,10 +98,11 @@ public sealed unsafe partial class CpuKernels
                             if (lo >= hi) continue;
                             if (g.SW == 1)
                             {
-                                var dst = new Span<float>(dxrow + lo + off, hi - lo);
-                                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(dyrow + lo, hi - lo), wv, dst, dst);
+                                var dst = new Span<float>(s.backward ? irow + lo + off : orow + lo, hi - lo);
+                                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(s.backward ? orow + lo : irow + lo + off, hi - lo), wv, dst, dst);
                             }
-                            else for (int ow = lo; ow < hi; ow++) dxrow[ow * g.SW + off] += wv * dyrow[ow];
+                            else if (s.backward) for (int ow = lo; ow < hi; ow++) irow[ow * g.SW + off] += wv * orow[ow];
+                            else for (int ow = lo; ow < hi; ow++) orow[ow] += wv * irow[ow * g.SW + off];
                         }
                     }
                 }

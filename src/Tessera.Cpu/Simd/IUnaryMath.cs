@@ -3,8 +3,8 @@ using System.Runtime.Intrinsics;
 namespace Tessera.Cpu.Simd;
 
 /// <summary>The math of an element-wise function of one float: a scalar form and one per vector width. Implemented by
-/// small readonly structs (parameters as fields) so that the generic drivers are specialised and inlined per op.</summary>
-public interface IUnaryOp
+/// small readonly structs (parameters as fields) so that the generic drivers are specialised and inlined per function.</summary>
+internal interface IUnaryMath
 {
     float Invoke(float x);
     Vector128<float> Invoke(Vector128<float> x);

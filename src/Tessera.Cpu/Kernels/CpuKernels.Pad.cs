@@ -1,11 +1,11 @@
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Pad and its gradient. Each axis gets a map from output position to source position (−1 = the constant);
 /// negative pads crop first, reflect/edge then work on the cropped range (reflect repeats periodically for long pads).
 /// Along the last axis the unpadded middle is one block copy (or vector add for the gradient).</summary>
-public sealed unsafe partial class CpuKernels
+internal sealed unsafe partial class CpuKernels
 {
     private sealed class PadPlan
     {

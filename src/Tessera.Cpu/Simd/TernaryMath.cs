@@ -3,10 +3,10 @@ using System.Runtime.Intrinsics;
 
 namespace Tessera.Cpu.Simd;
 
-// Ternary ops: gradients of binary ops as functions of (a, b, dc), and column forms of row gradients.
+// Ternary math: gradients of binary ops as functions of (a, b, dc), and column forms of row gradients.
 
 /// <summary>db = −dc·a/b².</summary>
-public readonly struct DivGradBOp : ITernaryOp
+internal readonly struct DivGradBMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => -c * a / (b * b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => -c * a / (b * b);
@@ -15,7 +15,7 @@ public readonly struct DivGradBOp : ITernaryOp
 }
 
 /// <summary>da = dc·b·a^(b−1) (0 where b = 0).</summary>
-public readonly struct PowGradAOp : ITernaryOp
+internal readonly struct PowGradAMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => b == 0f ? 0f : c * b * FastMath.Pow(a, b - 1f);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.Equals(b, Vector128<float>.Zero), Vector128<float>.Zero, c * b * FastMath.Pow(a, b - Vector128<float>.One));
@@ -24,7 +24,7 @@ public readonly struct PowGradAOp : ITernaryOp
 }
 
 /// <summary>db = dc·a^b·ln a (0 where a = 0 and b ≥ 0).</summary>
-public readonly struct PowGradBOp : ITernaryOp
+internal readonly struct PowGradBMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => a == 0f && b >= 0f ? 0f : c * FastMath.Pow(a, b) * MathF.Log(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.Equals(a, Vector128<float>.Zero) & Vector128.GreaterThanOrEqual(b, Vector128<float>.Zero), Vector128<float>.Zero, c * FastMath.Pow(a, b) * Vector128.Log(a));
@@ -33,7 +33,7 @@ public readonly struct PowGradBOp : ITernaryOp
 }
 
 /// <summary>da = a ≥ b ? dc : 0 (ties go to a).</summary>
-public readonly struct MaxGradAOp : ITernaryOp
+internal readonly struct MaxGradAMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => a >= b ? c : 0f;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(a, b), c, Vector128<float>.Zero);
@@ -42,7 +42,7 @@ public readonly struct MaxGradAOp : ITernaryOp
 }
 
 /// <summary>db = a ≥ b ? 0 : dc.</summary>
-public readonly struct MaxGradBOp : ITernaryOp
+internal readonly struct MaxGradBMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => a >= b ? 0f : c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(a, b), Vector128<float>.Zero, c);
@@ -51,7 +51,7 @@ public readonly struct MaxGradBOp : ITernaryOp
 }
 
 /// <summary>da = a ≤ b ? dc : 0 (ties go to a).</summary>
-public readonly struct MinGradAOp : ITernaryOp
+internal readonly struct MinGradAMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => a <= b ? c : 0f;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.LessThanOrEqual(a, b), c, Vector128<float>.Zero);
@@ -60,7 +60,7 @@ public readonly struct MinGradAOp : ITernaryOp
 }
 
 /// <summary>db = a ≤ b ? 0 : dc.</summary>
-public readonly struct MinGradBOp : ITernaryOp
+internal readonly struct MinGradBMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => a <= b ? 0f : c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.LessThanOrEqual(a, b), Vector128<float>.Zero, c);
@@ -69,7 +69,7 @@ public readonly struct MinGradBOp : ITernaryOp
 }
 
 /// <summary>dx = y·(dy − s); a = y, b = dy, c = s.</summary>
-public readonly struct SoftmaxGradColOp : ITernaryOp
+internal readonly struct SoftmaxGradColMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => a * (b - c);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => a * (b - c);
@@ -78,7 +78,7 @@ public readonly struct SoftmaxGradColOp : ITernaryOp
 }
 
 /// <summary>dx = dy − e^y·s; a = y, b = dy, c = s.</summary>
-public readonly struct LogSoftmaxGradColOp : ITernaryOp
+internal readonly struct LogSoftmaxGradColMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => b - MathF.Exp(a) * c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => b - Vector128.Exp(a) * c;
@@ -87,7 +87,7 @@ public readonly struct LogSoftmaxGradColOp : ITernaryOp
 }
 
 /// <summary>d = (a − b) − c (column log-softmax).</summary>
-public readonly struct SubSubOp : ITernaryOp
+internal readonly struct SubSubMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => (a - b) - c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => (a - b) - c;
@@ -96,7 +96,7 @@ public readonly struct SubSubOp : ITernaryOp
 }
 
 /// <summary>d = a·b + c (accumulating dot products by columns).</summary>
-public readonly struct MulAddOp : ITernaryOp
+internal readonly struct MulAddMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => a * b + c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => a * b + c;
@@ -105,7 +105,7 @@ public readonly struct MulAddOp : ITernaryOp
 }
 
 /// <summary>da = 2·(a − b)·g elementwise (reduction None).</summary>
-public readonly struct MseGradOp : ITernaryOp
+internal readonly struct MseGradMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => 2f * (a - b) * c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.Create(2f) * (a - b) * c;

@@ -1,13 +1,13 @@
 using Tessera.Cpu.Kernels.Norm;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Batch norm for inputs whose spatial size S is small ([N, C] has S = 1): per-channel spans would be too
 /// short to vectorise, so x is treated as N rows of L = C·S columns and statistics are accumulated column-wise with
 /// full-width vectors (float partials over blocks of rows, flushed into double sums). Threads split the columns by
 /// whole channels.</summary>
-public sealed unsafe partial class CpuKernels
+internal sealed unsafe partial class CpuKernels
 {
     /// <summary>Spatial sizes below this take the column-wise path.</summary>
     private const int BatchNormNarrowSpatial = 16;
@@ -17,11 +17,11 @@ public sealed unsafe partial class CpuKernels
 
     private struct BnNarrowState
     {
-        public float* X, Y, Dy, Dx, G, B, Rm, Rv, Sm, Si, Dg, Db;
+        public float* X, Y, Dy, Dx, G, Sm, Si, Dg, Db;
         public float* P0, P1, Center, CA, CB, CC;
         public double* S0, S1;
+        public BnChannelEnd Train;
         public int N, C, S, L;
-        public float Eps, Momentum;
     }
 
     private static int BatchNormNarrowGrain(int s) => Math.Max(1, (64 + s - 1) / s);
@@ -32,8 +32,7 @@ public sealed unsafe partial class CpuKernels
         for (int j = 0; j < w; j++) { acc[j] += part[j]; part[j] = 0; }
     }
 
-    private void BatchNormTrainingNarrow(Tensor xc, Tensor gc, Tensor bc, Tensor y, Tensor runningMean, Tensor runningVar,
-        Tensor saveMean, Tensor saveInvStd, int n, int c, int s, BatchNormParams p)
+    private void BatchNormTrainingNarrow(Tensor xc, Tensor y, BnChannelEnd train, int n, int c, int s)
     {
         int l = c * s;
         using var dbl = Scratch(DType.Int64, 2, l);
@@ -41,9 +40,8 @@ public sealed unsafe partial class CpuKernels
         float* f = fl.F32();
         var st = new BnNarrowState
         {
-            X = xc.F32(), Y = y.F32(), G = gc.F32(), B = bc.F32(), Rm = runningMean.F32(), Rv = runningVar.F32(),
-            Sm = saveMean.F32(), Si = saveInvStd.F32(), P0 = f, Center = f + l, CA = f + 2 * l, CB = f + 3 * l,
-            S0 = (double*)dbl.Address, S1 = (double*)dbl.Address + l, N = n, C = c, S = s, L = l, Eps = p.Epsilon, Momentum = p.Momentum,
+            X = xc.F32(), Y = y.F32(), Train = train, P0 = f, Center = f + l, CA = f + 2 * l, CB = f + 3 * l,
+            S0 = (double*)dbl.Address, S1 = (double*)dbl.Address + l, N = n, C = c, S = s, L = l,
         };
         CpuParallel.For(c, Threads, BatchNormNarrowGrain(s), st, static (st, c0, c1) =>
         {
@@ -56,7 +54,7 @@ public sealed unsafe partial class CpuKernels
             new Span<double>(sq, w).Clear();
             for (int r = 0; r < st.N; r++)
             {
-                NormSimd.AddInto(part, st.X + (long)r * l + j0, w);
+                NormRows.AddInto(part, st.X + (long)r * l + j0, w);
                 if ((r + 1) % BatchNormFlushRows == 0 || r == st.N - 1) BatchNormFlush(part, sum, w);
             }
             for (int ch = (int)c0; ch < c1; ch++)
@@ -68,27 +66,18 @@ public sealed unsafe partial class CpuKernels
             }
             for (int r = 0; r < st.N; r++)
             {
-                NormSimd.AddSqDevInto(part, st.X + (long)r * l + j0, st.Center + j0, w);
+                NormRows.AddSqDevInto(part, st.X + (long)r * l + j0, st.Center + j0, w);
                 if ((r + 1) % BatchNormFlushRows == 0 || r == st.N - 1) BatchNormFlush(part, sq, w);
             }
             for (int ch = (int)c0; ch < c1; ch++)
             {
                 double t = 0;
                 for (int i = 0; i < s; i++) t += st.S1[ch * s + i];
-                float mean = st.Center[ch * s];
-                double invStd = 1.0 / Math.Sqrt(t / m + st.Eps);
-                float a = (float)(invStd * st.G[ch]);
-                float b = (float)(st.B[ch] - mean * invStd * st.G[ch]);
+                var (a, b) = st.Train.Finish(ch, st.Center[ch * s], t, m);
                 for (int i = 0; i < s; i++) { st.CA[ch * s + i] = a; st.CB[ch * s + i] = b; }
-                st.Sm[ch] = mean;
-                st.Si[ch] = (float)invStd;
-                double mom = st.Momentum;
-                double unbiased = m > 1 ? t / (m - 1) : double.NaN;
-                st.Rm[ch] = (float)((1 - mom) * st.Rm[ch] + mom * mean);
-                st.Rv[ch] = (float)((1 - mom) * st.Rv[ch] + mom * unbiased);
             }
             for (int r = 0; r < st.N; r++)
-                NormSimd.MulAddCols(st.X + (long)r * l + j0, st.CA + j0, st.CB + j0, st.Y + (long)r * l + j0, w);
+                NormRows.MulAddCols(st.X + (long)r * l + j0, st.CA + j0, st.CB + j0, st.Y + (long)r * l + j0, w);
         });
     }
 
@@ -102,7 +91,7 @@ public sealed unsafe partial class CpuKernels
         var st = new BnNarrowState { X = xc.F32(), Y = y.F32(), CA = ca, CB = cb, L = l };
         CpuParallel.For(n, Threads, Math.Max(1, 16384 / Math.Max(1, l)), st, static (st, r0, r1) =>
         {
-            for (long r = r0; r < r1; r++) NormSimd.MulAddCols(st.X + r * st.L, st.CA, st.CB, st.Y + r * st.L, st.L);
+            for (long r = r0; r < r1; r++) NormRows.MulAddCols(st.X + r * st.L, st.CA, st.CB, st.Y + r * st.L, st.L);
         });
     }
 
@@ -133,7 +122,7 @@ public sealed unsafe partial class CpuKernels
                 for (int i = 0; i < s; i++) st.Center[ch * s + i] = st.Sm[ch];
             for (int r = 0; r < st.N; r++)
             {
-                NormSimd.AddDyAndCenteredProdInto(p0, p1, st.Dy + (long)r * l + j0, st.X + (long)r * l + j0, st.Center + j0, w);
+                NormRows.AddDyAndCenteredProdInto(p0, p1, st.Dy + (long)r * l + j0, st.X + (long)r * l + j0, st.Center + j0, w);
                 if ((r + 1) % BatchNormFlushRows == 0 || r == st.N - 1) { BatchNormFlush(p0, sDy, w); BatchNormFlush(p1, sDyXc, w); }
             }
             for (int ch = (int)c0; ch < c1; ch++)
@@ -151,7 +140,7 @@ public sealed unsafe partial class CpuKernels
             for (int r = 0; r < st.N; r++)
             {
                 long at = (long)r * l + j0;
-                NormSimd.CombineCols(st.Dy + at, st.X + at, st.Dx + at, w, st.CA + j0, st.CB + j0, st.Center + j0, st.CC + j0);
+                NormRows.CombineCols(st.Dy + at, st.X + at, st.Dx + at, w, st.CA + j0, st.CB + j0, st.Center + j0, st.CC + j0);
             }
         });
     }

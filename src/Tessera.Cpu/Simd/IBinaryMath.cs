@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 namespace Tessera.Cpu.Simd;
 
 /// <summary>The math of an element-wise function of two floats (scalar and per vector width).</summary>
-public interface IBinaryOp
+internal interface IBinaryMath
 {
     float Invoke(float a, float b);
     Vector128<float> Invoke(Vector128<float> a, Vector128<float> b);

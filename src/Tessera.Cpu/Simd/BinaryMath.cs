@@ -3,10 +3,10 @@ using System.Runtime.Intrinsics;
 
 namespace Tessera.Cpu.Simd;
 
-// Binary ops (forward), and helpers of the reductions expressed as binary ops.
+// The math of the binary ops (forward), and helpers of the reductions expressed as binary functions.
 
 /// <summary>c = a + b.</summary>
-public readonly struct AddOp : IBinaryOp
+internal readonly struct AddMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a + b;
@@ -15,7 +15,7 @@ public readonly struct AddOp : IBinaryOp
 }
 
 /// <summary>c = a − b.</summary>
-public readonly struct SubOp : IBinaryOp
+internal readonly struct SubMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a - b;
@@ -24,7 +24,7 @@ public readonly struct SubOp : IBinaryOp
 }
 
 /// <summary>c = a·b.</summary>
-public readonly struct MulOp : IBinaryOp
+internal readonly struct MulMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a * b;
@@ -33,7 +33,7 @@ public readonly struct MulOp : IBinaryOp
 }
 
 /// <summary>c = a/b.</summary>
-public readonly struct DivOp : IBinaryOp
+internal readonly struct DivMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a / b;
@@ -42,7 +42,7 @@ public readonly struct DivOp : IBinaryOp
 }
 
 /// <summary>c = a^b.</summary>
-public readonly struct PowOp : IBinaryOp
+internal readonly struct PowMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => FastMath.Pow(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => FastMath.Pow(a, b);
@@ -51,7 +51,7 @@ public readonly struct PowOp : IBinaryOp
 }
 
 /// <summary>c = max(a, b).</summary>
-public readonly struct MaxOp : IBinaryOp
+internal readonly struct MaxMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => MathF.Max(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
@@ -60,7 +60,7 @@ public readonly struct MaxOp : IBinaryOp
 }
 
 /// <summary>c = min(a, b).</summary>
-public readonly struct MinOp : IBinaryOp
+internal readonly struct MinMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => MathF.Min(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Min(a, b);
@@ -69,7 +69,7 @@ public readonly struct MinOp : IBinaryOp
 }
 
 /// <summary>c = e^(a − b) (column softmax).</summary>
-public readonly struct ExpSubOp : IBinaryOp
+internal readonly struct ExpSubMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => MathF.Exp(a - b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Exp(a - b);
@@ -78,7 +78,7 @@ public readonly struct ExpSubOp : IBinaryOp
 }
 
 /// <summary>c = (a − b)².</summary>
-public readonly struct SquaredDiffOp : IBinaryOp
+internal readonly struct SquaredDiffMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => (a - b) * (a - b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => (a - b) * (a - b);
@@ -87,7 +87,7 @@ public readonly struct SquaredDiffOp : IBinaryOp
 }
 
 /// <summary>c = s·(a − b).</summary>
-public readonly struct ScaledDiffOp(float S) : IBinaryOp
+internal readonly struct ScaledDiffMath(float S) : IBinaryMath
 {
     private readonly float _S = S;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => _S * (a - b);
@@ -96,18 +96,19 @@ public readonly struct ScaledDiffOp(float S) : IBinaryOp
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Create(_S) * (a - b);
 }
 
-/// <summary>dx = y·(dy − s); a = y, b = dy.</summary>
-public readonly struct SoftmaxGradOp(float S) : IBinaryOp
+/// <summary>dx = y·(dy − s)·scale; a = y, b = dy (softmax backward; attention's scores backward with the score scale).</summary>
+internal readonly struct SoftmaxGradMath(float S, float Scale) : IBinaryMath
 {
     private readonly float _S = S;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a * (b - _S);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a * (b - Vector128.Create(_S));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a * (b - Vector256.Create(_S));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a * (b - Vector512.Create(_S));
+    private readonly float _Scale = Scale;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a * (b - _S) * _Scale;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a * (b - Vector128.Create(_S)) * Vector128.Create(_Scale);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a * (b - Vector256.Create(_S)) * Vector256.Create(_Scale);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a * (b - Vector512.Create(_S)) * Vector512.Create(_Scale);
 }
 
 /// <summary>dx = dy − e^y·s; a = y, b = dy.</summary>
-public readonly struct LogSoftmaxGradOp(float S) : IBinaryOp
+internal readonly struct LogSoftmaxGradMath(float S) : IBinaryMath
 {
     private readonly float _S = S;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => b - MathF.Exp(a) * _S;
@@ -117,7 +118,7 @@ public readonly struct LogSoftmaxGradOp(float S) : IBinaryOp
 }
 
 /// <summary>dlogit = g·(e^(x − m)·q̄/s − (k·p + ε/C)); a = x, b = p.</summary>
-public readonly struct CrossEntropyProbGradOp(float M, float Scale, float G, float Keep, float Smooth) : IBinaryOp
+internal readonly struct CrossEntropyProbGradMath(float M, float Scale, float G, float Keep, float Smooth) : IBinaryMath
 {
     private readonly float _M = M;
     private readonly float _Scale = Scale;

@@ -2,13 +2,13 @@ using System.Numerics.Tensors;
 using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
-namespace Tessera.Cpu;
+namespace Tessera.Cpu.Kernels;
 
 /// <summary>Softmax and log-softmax along any axis, numerically stable (the maximum is subtracted first), and their
 /// gradients. The input is viewed as [outer, len, inner]: with inner = 1 each row is one contiguous pass set
 /// (max, exp-and-sum, scale); otherwise whole rows of inner values are processed as vectors (column form) with
 /// per-column max and sum kept in pooled scratch.</summary>
-public sealed unsafe partial class CpuKernels
+internal sealed unsafe partial class CpuKernels
 {
     private const int ColumnPiece = 1024;
 
@@ -27,9 +27,9 @@ public sealed unsafe partial class CpuKernels
                 {
                     float* xr = (float*)s.x + r * s.len, yr = (float*)s.y + r * s.len;
                     float m = RowReduce.Run(new MaxReduce(), xr, s.len);
-                    float sum = RowReduce.Run(new ExpShiftOp(m), new SumReduce(), xr, yr, s.len);
-                    if (s.log) Drivers.Map(new ShiftTwiceOp(m, MathF.Log(sum)), xr, yr, s.len);
-                    else Drivers.Map(new AffineOp(1f / sum, 0f), yr, yr, s.len);
+                    float sum = RowReduce.Run(new ExpShiftMath(m), new SumReduce(), xr, yr, s.len);
+                    if (s.log) Drivers.Map(new ShiftTwiceMath(m, MathF.Log(sum)), xr, yr, s.len);
+                    else Drivers.Map(new AffineMath(1f / sum, 0f), yr, yr, s.len);
                 }
             });
             return;
@@ -48,23 +48,23 @@ public sealed unsafe partial class CpuKernels
                 float* xb = (float*)s.x + o * s.len * s.inner + j0, yb = (float*)s.y + o * s.len * s.inner + j0;
                 float* m = (float*)s.m + o * s.inner + j0, sum = (float*)s.s + o * s.inner + j0;
                 new ReadOnlySpan<float>(xb, n).CopyTo(new Span<float>(m, n));
-                for (long l = 1; l < s.len; l++) Drivers.Map(new MaxOp(), m, xb + l * s.inner, m, n);
+                for (long l = 1; l < s.len; l++) Drivers.Map(new MaxMath(), m, xb + l * s.inner, m, n);
                 new Span<float>(sum, n).Clear();
                 for (long l = 0; l < s.len; l++)
                 {
                     float* yr = yb + l * s.inner;
-                    Drivers.Map(new ExpSubOp(), xb + l * s.inner, m, yr, n);
-                    Drivers.Map(new AddOp(), sum, yr, sum, n);
+                    Drivers.Map(new ExpSubMath(), xb + l * s.inner, m, yr, n);
+                    Drivers.Map(new AddMath(), sum, yr, sum, n);
                 }
                 if (s.log)
                 {
-                    Drivers.Map(new LogOp(), sum, sum, n);
-                    for (long l = 0; l < s.len; l++) Drivers.Map(new SubSubOp(), xb + l * s.inner, m, sum, yb + l * s.inner, n);
+                    Drivers.Map(new LogMath(), sum, sum, n);
+                    for (long l = 0; l < s.len; l++) Drivers.Map(new SubSubMath(), xb + l * s.inner, m, sum, yb + l * s.inner, n);
                 }
                 else
                 {
-                    Drivers.Map(new ReciprocalOp(), sum, sum, n);
-                    for (long l = 0; l < s.len; l++) Drivers.Map(new MulOp(), yb + l * s.inner, sum, yb + l * s.inner, n);
+                    Drivers.Map(new ReciprocalMath(), sum, sum, n);
+                    for (long l = 0; l < s.len; l++) Drivers.Map(new MulMath(), yb + l * s.inner, sum, yb + l * s.inner, n);
                 }
             }
         });
@@ -88,8 +88,8 @@ public sealed unsafe partial class CpuKernels
                     float* yr = (float*)s.y + r * s.len, dyr = (float*)s.dy + r * s.len, dxr = (float*)s.dx + r * s.len;
                     var ys = new ReadOnlySpan<float>(yr, (int)s.len);
                     var dys = new ReadOnlySpan<float>(dyr, (int)s.len);
-                    if (s.log) Drivers.Map(new LogSoftmaxGradOp(TensorPrimitives.Sum(dys)), yr, dyr, dxr, s.len);
-                    else Drivers.Map(new SoftmaxGradOp(TensorPrimitives.Dot(ys, dys)), yr, dyr, dxr, s.len);
+                    if (s.log) Drivers.Map(new LogSoftmaxGradMath(TensorPrimitives.Sum(dys)), yr, dyr, dxr, s.len);
+                    else Drivers.Map(new SoftmaxGradMath(TensorPrimitives.Dot(ys, dys), 1f), yr, dyr, dxr, s.len);
                 }
             });
             return;
@@ -111,14 +111,14 @@ public sealed unsafe partial class CpuKernels
                 new Span<float>(sum, n).Clear();
                 for (long l = 0; l < s.len; l++)
                 {
-                    if (s.log) Drivers.Map(new AddOp(), sum, dyb + l * s.inner, sum, n);
-                    else Drivers.Map(new MulAddOp(), yb + l * s.inner, dyb + l * s.inner, sum, sum, n);
+                    if (s.log) Drivers.Map(new AddMath(), sum, dyb + l * s.inner, sum, n);
+                    else Drivers.Map(new MulAddMath(), yb + l * s.inner, dyb + l * s.inner, sum, sum, n);
                 }
                 for (long l = 0; l < s.len; l++)
                 {
                     long off = l * s.inner;
-                    if (s.log) Drivers.Map(new LogSoftmaxGradColOp(), yb + off, dyb + off, sum, dxb + off, n);
-                    else Drivers.Map(new SoftmaxGradColOp(), yb + off, dyb + off, sum, dxb + off, n);
+                    if (s.log) Drivers.Map(new LogSoftmaxGradColMath(), yb + off, dyb + off, sum, dxb + off, n);
+                    else Drivers.Map(new SoftmaxGradColMath(), yb + off, dyb + off, sum, dxb + off, n);
                 }
             }
         });

@@ -6,7 +6,7 @@ namespace Tessera.Cpu.Simd;
 // Forward unary ops: math only; the drivers in Drivers.cs/RowReduce.cs supply the loops.
 
 /// <summary>y = x.</summary>
-public readonly struct IdentityOp : IUnaryOp
+internal readonly struct IdentityMath : IUnaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => x;
@@ -15,7 +15,7 @@ public readonly struct IdentityOp : IUnaryOp
 }
 
 /// <summary>y = −x.</summary>
-public readonly struct NegOp : IUnaryOp
+internal readonly struct NegMath : IUnaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => -x;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => -x;
@@ -24,7 +24,7 @@ public readonly struct NegOp : IUnaryOp
 }
 
 /// <summary>y = |x|.</summary>
-public readonly struct AbsOp : IUnaryOp
+internal readonly struct AbsMath : IUnaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Abs(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Abs(x);
@@ -33,7 +33,7 @@ public readonly struct AbsOp : IUnaryOp
 }
 
 /// <summary>y = eˣ.</summary>
-public readonly struct ExpOp : IUnaryOp
+internal readonly struct ExpMath : IUnaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Exp(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Exp(x);
@@ -42,7 +42,7 @@ public readonly struct ExpOp : IUnaryOp
 }
 
 /// <summary>y = ln x.</summary>
-public readonly struct LogOp : IUnaryOp
+internal readonly struct LogMath : IUnaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Log(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Log(x);
@@ -51,7 +51,7 @@ public readonly struct LogOp : IUnaryOp
 }
 
 /// <summary>y = √x.</summary>
-public readonly struct SqrtOp : IUnaryOp
+internal readonly struct SqrtMath : IUnaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Sqrt(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Sqrt(x);
@@ -60,7 +60,7 @@ public readonly struct SqrtOp : IUnaryOp
 }
 
 /// <summary>y = 1/x.</summary>
-public readonly struct ReciprocalOp : IUnaryOp
+internal readonly struct ReciprocalMath : IUnaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 1f / x;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128<float>.One / x;
@@ -69,7 +69,7 @@ public readonly struct ReciprocalOp : IUnaryOp
 }
 
 /// <summary>y = max(x, 0) (NaN stays NaN).</summary>
-public readonly struct ReluOp : IUnaryOp
+internal readonly struct ReluMath : IUnaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x < 0f ? 0f : x;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<float>.Zero), Vector128<float>.Zero, x);
@@ -78,7 +78,7 @@ public readonly struct ReluOp : IUnaryOp
 }
 
 /// <summary>y = x ≥ 0 ? x : α·x.</summary>
-public readonly struct LeakyReluOp(float Alpha) : IUnaryOp
+internal readonly struct LeakyReluMath(float Alpha) : IUnaryMath
 {
     private readonly float _Alpha = Alpha;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x >= 0f ? x : _Alpha * x;
@@ -88,7 +88,7 @@ public readonly struct LeakyReluOp(float Alpha) : IUnaryOp
 }
 
 /// <summary>y = 1/(1 + e^−x).</summary>
-public readonly struct SigmoidOp : IUnaryOp
+internal readonly struct SigmoidMath : IUnaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 1f / (1f + MathF.Exp(-x));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128<float>.One / (Vector128<float>.One + Vector128.Exp(-x));
@@ -97,7 +97,7 @@ public readonly struct SigmoidOp : IUnaryOp
 }
 
 /// <summary>y = clamp(α·x + β, 0, 1).</summary>
-public readonly struct HardSigmoidOp(float Alpha, float Beta) : IUnaryOp
+internal readonly struct HardSigmoidMath(float Alpha, float Beta) : IUnaryMath
 {
     private readonly float _Alpha = Alpha;
     private readonly float _Beta = Beta;
@@ -108,7 +108,7 @@ public readonly struct HardSigmoidOp(float Alpha, float Beta) : IUnaryOp
 }
 
 /// <summary>y = tanh x.</summary>
-public readonly struct TanhOp : IUnaryOp
+internal readonly struct TanhMath : IUnaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => FastMath.Tanh(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => FastMath.Tanh(x);
@@ -117,7 +117,7 @@ public readonly struct TanhOp : IUnaryOp
 }
 
 /// <summary>y = erf x.</summary>
-public readonly struct ErfOp : IUnaryOp
+internal readonly struct ErfMath : IUnaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => FastMath.Erf(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => FastMath.Erf(x);
@@ -126,7 +126,7 @@ public readonly struct ErfOp : IUnaryOp
 }
 
 /// <summary>y = 0.5·x·(1 + erf(x/√2)).</summary>
-public readonly struct GeluErfOp : IUnaryOp
+internal readonly struct GeluErfMath : IUnaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 0.5f * x * (1f + FastMath.Erf(x * 0.70710678118654752f));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(0.5f) * x * (Vector128<float>.One + FastMath.Erf(x * Vector128.Create(0.70710678118654752f)));
@@ -135,7 +135,7 @@ public readonly struct GeluErfOp : IUnaryOp
 }
 
 /// <summary>y = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
-public readonly struct GeluTanhOp : IUnaryOp
+internal readonly struct GeluTanhMath : IUnaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 0.5f * x * (1f + FastMath.Tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(0.5f) * x * (Vector128<float>.One + FastMath.Tanh(Vector128.Create(0.79788456080286536f) * (x + Vector128.Create(0.044715f) * x * x * x)));
@@ -144,7 +144,7 @@ public readonly struct GeluTanhOp : IUnaryOp
 }
 
 /// <summary>y = x^α (x·x for α = 2).</summary>
-public readonly struct PowScalarOp(float Alpha) : IUnaryOp
+internal readonly struct PowScalarMath(float Alpha) : IUnaryMath
 {
     private readonly float _Alpha = Alpha;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => _Alpha == 2f ? x * x : FastMath.Pow(x, _Alpha);
@@ -154,7 +154,7 @@ public readonly struct PowScalarOp(float Alpha) : IUnaryOp
 }
 
 /// <summary>y = min(max(x, lo), hi).</summary>
-public readonly struct ClampOp(float Lo, float Hi) : IUnaryOp
+internal readonly struct ClampMath(float Lo, float Hi) : IUnaryMath
 {
     private readonly float _Lo = Lo;
     private readonly float _Hi = Hi;
@@ -165,7 +165,7 @@ public readonly struct ClampOp(float Lo, float Hi) : IUnaryOp
 }
 
 /// <summary>y = α·x + β.</summary>
-public readonly struct AffineOp(float Alpha, float Beta) : IUnaryOp
+internal readonly struct AffineMath(float Alpha, float Beta) : IUnaryMath
 {
     private readonly float _Alpha = Alpha;
     private readonly float _Beta = Beta;
@@ -176,7 +176,7 @@ public readonly struct AffineOp(float Alpha, float Beta) : IUnaryOp
 }
 
 /// <summary>y = e^(x − m) (softmax's numerator).</summary>
-public readonly struct ExpShiftOp(float M) : IUnaryOp
+internal readonly struct ExpShiftMath(float M) : IUnaryMath
 {
     private readonly float _M = M;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Exp(x - _M);
@@ -186,7 +186,7 @@ public readonly struct ExpShiftOp(float M) : IUnaryOp
 }
 
 /// <summary>y = (x − m) − l (log-softmax: the two shifts are applied in this order to keep x − m exact).</summary>
-public readonly struct ShiftTwiceOp(float M, float L) : IUnaryOp
+internal readonly struct ShiftTwiceMath(float M, float L) : IUnaryMath
 {
     private readonly float _M = M;
     private readonly float _L = L;
@@ -196,8 +196,18 @@ public readonly struct ShiftTwiceOp(float M, float L) : IUnaryOp
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => (x - Vector512.Create(_M)) - Vector512.Create(_L);
 }
 
+/// <summary>y = (x − m)² (the terms of a variance).</summary>
+internal readonly struct SquaredDeviationMath(float M) : IUnaryMath
+{
+    private readonly float _M = M;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) { float d = x - _M; return d * d; }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) { var d = x - Vector128.Create(_M); return d * d; }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) { var d = x - Vector256.Create(_M); return d * d; }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) { var d = x - Vector512.Create(_M); return d * d; }
+}
+
 /// <summary>y = x².</summary>
-public readonly struct SquareOp : IUnaryOp
+internal readonly struct SquareMath : IUnaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x * x;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => x * x;
@@ -206,7 +216,7 @@ public readonly struct SquareOp : IUnaryOp
 }
 
 /// <summary>dlogit = g·(e^(x − m)/s − ε/C) (the target column is corrected afterwards).</summary>
-public readonly struct CrossEntropyIndexGradOp(float M, float InvS, float G, float Smooth) : IUnaryOp
+internal readonly struct CrossEntropyIndexGradMath(float M, float InvS, float G, float Smooth) : IUnaryMath
 {
     private readonly float _M = M;
     private readonly float _InvS = InvS;

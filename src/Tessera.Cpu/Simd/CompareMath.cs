@@ -6,49 +6,49 @@ namespace Tessera.Cpu.Simd;
 
 /// <summary>The math of a comparison of two elements of type <typeparamref name="T"/>: a bool, or a lane mask
 /// (all bits set where it holds). NaN compares false under every predicate (ordered comparisons).</summary>
-public interface ICompareOp<T> where T : unmanaged
+internal interface ICompareMath<T> where T : unmanaged
 {
     bool Invoke(T a, T b);
     Vector256<T> Invoke(Vector256<T> a, Vector256<T> b);
 }
 
 /// <summary>a == b.</summary>
-public readonly struct EqualOp<T> : ICompareOp<T> where T : unmanaged, IEqualityOperators<T, T, bool>
+internal readonly struct EqualMath<T> : ICompareMath<T> where T : unmanaged, IEqualityOperators<T, T, bool>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public bool Invoke(T a, T b) => a == b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => Vector256.Equals(a, b);
 }
 
 /// <summary>a &lt; b.</summary>
-public readonly struct LessOp<T> : ICompareOp<T> where T : unmanaged, IComparisonOperators<T, T, bool>
+internal readonly struct LessMath<T> : ICompareMath<T> where T : unmanaged, IComparisonOperators<T, T, bool>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public bool Invoke(T a, T b) => a < b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => Vector256.LessThan(a, b);
 }
 
 /// <summary>a ≤ b.</summary>
-public readonly struct LessOrEqualOp<T> : ICompareOp<T> where T : unmanaged, IComparisonOperators<T, T, bool>
+internal readonly struct LessOrEqualMath<T> : ICompareMath<T> where T : unmanaged, IComparisonOperators<T, T, bool>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public bool Invoke(T a, T b) => a <= b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => Vector256.LessThanOrEqual(a, b);
 }
 
 /// <summary>a &gt; b.</summary>
-public readonly struct GreaterOp<T> : ICompareOp<T> where T : unmanaged, IComparisonOperators<T, T, bool>
+internal readonly struct GreaterMath<T> : ICompareMath<T> where T : unmanaged, IComparisonOperators<T, T, bool>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public bool Invoke(T a, T b) => a > b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => Vector256.GreaterThan(a, b);
 }
 
 /// <summary>a ≥ b.</summary>
-public readonly struct GreaterOrEqualOp<T> : ICompareOp<T> where T : unmanaged, IComparisonOperators<T, T, bool>
+internal readonly struct GreaterOrEqualMath<T> : ICompareMath<T> where T : unmanaged, IComparisonOperators<T, T, bool>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public bool Invoke(T a, T b) => a >= b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => Vector256.GreaterThanOrEqual(a, b);
 }
 
 /// <summary>c = a ≥ 0 ? a : b·a (ONNX PRelu, b the slope).</summary>
-public readonly struct PReluOp : IBinaryOp
+internal readonly struct PReluMath : IBinaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a >= 0f ? a : b * a;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(a, Vector128<float>.Zero), a, b * a);
@@ -57,7 +57,7 @@ public readonly struct PReluOp : IBinaryOp
 }
 
 /// <summary>da of PRelu = a ≥ 0 ? dc : b·dc (inputs a, b, dc).</summary>
-public readonly struct PReluGradAOp : ITernaryOp
+internal readonly struct PReluGradAMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => a >= 0f ? c : b * c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(a, Vector128<float>.Zero), c, b * c);
@@ -66,7 +66,7 @@ public readonly struct PReluGradAOp : ITernaryOp
 }
 
 /// <summary>db of PRelu = a ≥ 0 ? 0 : a·dc (inputs a, b, dc).</summary>
-public readonly struct PReluGradBOp : ITernaryOp
+internal readonly struct PReluGradBMath : ITernaryMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => a >= 0f ? 0f : a * c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(a, Vector128<float>.Zero), Vector128<float>.Zero, a * c);
