@@ -122,23 +122,28 @@ public readonly record struct SgdParams(float LearningRate, float WeightDecay = 
 /// <summary>Which formula an optimizer step follows.</summary>
 public enum OptimizerMode
 {
-    /// <summary>PyTorch's torch.optim formulas.</summary>
+    /// <summary>torch.optim's formulas: Step is the 1-based index of the step being taken; the learning rate is used as
+    /// given; Adam corrects its moments' bias with that step; momentum starts its velocity at the first gradient.</summary>
     PyTorch,
-    /// <summary>The ONNX ai.onnx.preview.training operator formulas (Adam, Momentum).</summary>
-    Onnx,
+    /// <summary>The learning rate decays over the steps already taken: Step is T, the count of steps taken so far, and
+    /// the rate is lr/(1 + T·DecayFactor); regularisation (WeightDecay) is added to the gradient; Adam folds its bias
+    /// correction into the rate, adds epsilon to √v before it, and shrinks the parameters by NormCoefficientPost after
+    /// the step; momentum scales the first gradient (T = 0) by 1 instead of 1 − Dampening. These are the formulas of
+    /// the Adam and Momentum operators of ONNX's ai.onnx.preview.training domain.</summary>
+    DecayedRate,
 }
 
 /// <summary>Momentum SGD. PyTorch mode: v ← μ·v + (1−Dampening)·g' (v ← g' on the first step), p ← p − lr·(Nesterov ? g' + μ·v : v),
-/// g' = g + WeightDecay·p. ONNX mode follows the Momentum operator with Alpha = Momentum, Beta = 1 − Dampening,
-/// norm_coefficient = WeightDecay, learning rate decayed by DecayFactor. Step is 1-based in PyTorch mode; in ONNX mode it is T,
+/// g' = g + WeightDecay·p. DecayedRate mode (the ONNX Momentum operator's formula with Alpha = Momentum, Beta = 1 − Dampening,
+/// norm_coefficient = WeightDecay): learning rate decayed by DecayFactor. Step is 1-based in PyTorch mode; in DecayedRate mode it is T,
 /// the count of steps already taken (T = 0 scales the gradient by 1 instead of Beta).</summary>
 public readonly record struct MomentumParams(
     float LearningRate, float Momentum = 0.9f, float Dampening = 0f, float WeightDecay = 0f, bool Nesterov = false,
     long Step = 1, OptimizerMode Mode = OptimizerMode.PyTorch, float DecayFactor = 0f);
 
-/// <summary>Adam / AdamW. Step is 1-based (the step being taken) in PyTorch mode; in ONNX mode it is T, the count of steps already taken.
+/// <summary>Adam / AdamW. Step is 1-based (the step being taken) in PyTorch mode; in DecayedRate mode it is T, the count of steps already taken.
 /// Decoupled = AdamW (p ← p·(1 − lr·WeightDecay)); otherwise WeightDecay is added to the gradient (L2).
-/// ONNX mode: Alpha/Beta of the operator are Beta1/Beta2, norm_coefficient = WeightDecay, NormCoefficientPost applied after the step.</summary>
+/// DecayedRate mode (the ONNX Adam operator's formula): its Alpha/Beta are Beta1/Beta2, norm_coefficient = WeightDecay, NormCoefficientPost applied after the step.</summary>
 public readonly record struct AdamParams(
     float LearningRate, float Beta1 = 0.9f, float Beta2 = 0.999f, float Epsilon = 1e-8f, float WeightDecay = 0f,
     bool Decoupled = false, long Step = 1, OptimizerMode Mode = OptimizerMode.PyTorch,

@@ -66,16 +66,16 @@ public static partial class ShapeRules
             if (p.Step < 1) throw new TesseraArgumentException(op, nameof(p.Step), $"PyTorch mode counts steps from 1, got {p.Step}");
             if (p.Nesterov && (p.Momentum <= 0 || p.Dampening != 0))
                 throw new TesseraArgumentException(op, nameof(p.Nesterov), $"Nesterov momentum needs Momentum > 0 and Dampening = 0 (got {p.Momentum}, {p.Dampening})");
-            if (p.DecayFactor != 0) throw new TesseraArgumentException(op, nameof(p.DecayFactor), "the learning-rate decay applies in ONNX mode only");
+            if (p.DecayFactor != 0) throw new TesseraArgumentException(op, nameof(p.DecayFactor), "the learning-rate decay applies in DecayedRate mode only");
         }
-        else if (p.Mode == OptimizerMode.Onnx)
+        else if (p.Mode == OptimizerMode.DecayedRate)
         {
-            if (p.Step < 0) throw new TesseraArgumentException(op, nameof(p.Step), $"ONNX mode's T (steps already taken) must be ≥ 0, got {p.Step}");
+            if (p.Step < 0) throw new TesseraArgumentException(op, nameof(p.Step), $"DecayedRate mode's T (steps already taken) must be ≥ 0, got {p.Step}");
         }
         else throw new TesseraArgumentException(op, nameof(p.Mode), $"unknown mode {(int)p.Mode}");
     }
 
-    /// <summary>Hyper-parameter rules of Adam/AdamW (PyTorch: Step ≥ 1; ONNX: Step = T ≥ 0, not decoupled).</summary>
+    /// <summary>Hyper-parameter rules of Adam/AdamW (PyTorch: Step ≥ 1; DecayedRate: Step = T ≥ 0, not decoupled).</summary>
     public static void CheckAdam(string op, AdamParams p)
     {
         Check.NonNegativeFinite(op, nameof(p.LearningRate), p.LearningRate);
@@ -89,12 +89,12 @@ public static partial class ShapeRules
         {
             if (p.Step < 1) throw new TesseraArgumentException(op, nameof(p.Step), $"PyTorch mode counts steps from 1, got {p.Step}");
             if (p.DecayFactor != 0 || p.NormCoefficientPost != 0)
-                throw new TesseraArgumentException(op, p.DecayFactor != 0 ? nameof(p.DecayFactor) : nameof(p.NormCoefficientPost), "applies in ONNX mode only");
+                throw new TesseraArgumentException(op, p.DecayFactor != 0 ? nameof(p.DecayFactor) : nameof(p.NormCoefficientPost), "applies in DecayedRate mode only");
         }
-        else if (p.Mode == OptimizerMode.Onnx)
+        else if (p.Mode == OptimizerMode.DecayedRate)
         {
-            if (p.Step < 0) throw new TesseraArgumentException(op, nameof(p.Step), $"ONNX mode's T (steps already taken) must be ≥ 0, got {p.Step}");
-            if (p.Decoupled) throw new TesseraArgumentException(op, nameof(p.Decoupled), "the ONNX Adam operator has no decoupled weight decay (use NormCoefficientPost)");
+            if (p.Step < 0) throw new TesseraArgumentException(op, nameof(p.Step), $"DecayedRate mode's T (steps already taken) must be ≥ 0, got {p.Step}");
+            if (p.Decoupled) throw new TesseraArgumentException(op, nameof(p.Decoupled), "DecayedRate mode has no decoupled weight decay (use NormCoefficientPost)");
         }
         else throw new TesseraArgumentException(op, nameof(p.Mode), $"unknown mode {(int)p.Mode}");
     }

@@ -54,7 +54,7 @@ internal static class OptimizerStepLayout
 
 /// <summary>Adam over n tensors (the ONNX ai.onnx.preview.training Adam operator): inputs R, T, X1..Xn, G1..Gn, V1..Vn,
 /// H1..Hn; outputs X1'..Xn', V1'..Vn', H1'..Hn'. Each run copies X, V, H into the outputs and applies the fused AdamStep
-/// there in <see cref="OptimizerMode.Onnx"/> mode, with the learning rate and step count read from R and T. Alpha/Beta
+/// there in <see cref="OptimizerMode.DecayedRate"/> mode, with the learning rate and step count read from R and T. Alpha/Beta
 /// of the operator are <see cref="AdamParams.Beta1"/>/<see cref="AdamParams.Beta2"/>; <see cref="AdamParams.LearningRate"/>
 /// and <see cref="AdamParams.Step"/> are replaced by R and T. No gradient.</summary>
 public sealed class AdamStepGraphOp(AdamParams p) : GraphOp
@@ -64,7 +64,7 @@ public sealed class AdamStepGraphOp(AdamParams p) : GraphOp
     public override string Kind => "AdamStep";
     public override string Describe() => $"AdamStep[alpha {p.Beta1}, beta {p.Beta2}, eps {p.Epsilon}, norm {p.WeightDecay}, post {p.NormCoefficientPost}]";
 
-    private AdamParams With(float r, long t) => p with { LearningRate = r, Step = t, Mode = OptimizerMode.Onnx };
+    private AdamParams With(float r, long t) => p with { LearningRate = r, Step = t, Mode = OptimizerMode.DecayedRate };
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
@@ -96,7 +96,7 @@ public sealed class AdamStepGraphOp(AdamParams p) : GraphOp
 
 /// <summary>Momentum over n tensors (the ONNX ai.onnx.preview.training Momentum operator): inputs R, T, X1..Xn,
 /// G1..Gn, V1..Vn; outputs X1'..Xn', V1'..Vn'. Each run copies X and V into the outputs and applies the fused
-/// MomentumStep there in <see cref="OptimizerMode.Onnx"/> mode (operator alpha = <see cref="MomentumParams.Momentum"/>,
+/// MomentumStep there in <see cref="OptimizerMode.DecayedRate"/> mode (operator alpha = <see cref="MomentumParams.Momentum"/>,
 /// beta = 1 − <see cref="MomentumParams.Dampening"/>, mode "nesterov" = <see cref="MomentumParams.Nesterov"/>,
 /// norm_coefficient = <see cref="MomentumParams.WeightDecay"/>); the learning rate and step count come from R and T.
 /// No gradient.</summary>
@@ -107,7 +107,7 @@ public sealed class MomentumStepGraphOp(MomentumParams p) : GraphOp
     public override string Kind => "MomentumStep";
     public override string Describe() => $"MomentumStep[alpha {p.Momentum}, beta {1 - p.Dampening}, norm {p.WeightDecay}{(p.Nesterov ? ", nesterov" : "")}]";
 
-    private MomentumParams With(float r, long t) => p with { LearningRate = r, Step = t, Mode = OptimizerMode.Onnx };
+    private MomentumParams With(float r, long t) => p with { LearningRate = r, Step = t, Mode = OptimizerMode.DecayedRate };
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {

@@ -187,7 +187,7 @@ public sealed partial class OnnxImporter
         var tensors = OptimizerTensors(4, out _);
         // R and T are read from their tensors at run time; LearningRate and Step here are placeholders the op replaces.
         var p = new AdamParams(0f, Float("alpha", 0.9f), Float("beta", 0.999f), Float("epsilon", 1e-6f), Float("norm_coefficient", 0f),
-            Decoupled: false, Step: 0, Mode: OptimizerMode.Onnx, NormCoefficientPost: Float("norm_coefficient_post", 0f));
+            Decoupled: false, Step: 0, Mode: OptimizerMode.DecayedRate, NormCoefficientPost: Float("norm_coefficient_post", 0f));
         var outs = _g.AdamStep(In(0), In(1), tensors, p, OutName());
         for (int k = 0; k < outs.Length; k++) Set(k, outs[k]);
     }
@@ -199,7 +199,7 @@ public sealed partial class OnnxImporter
         string mode = Str("mode", "");
         if (mode is not ("standard" or "nesterov")) throw Unsupported($"mode '{mode}'");
         var p = new MomentumParams(0f, RequiredFloat("alpha"), 1f - RequiredFloat("beta"), RequiredFloat("norm_coefficient"),
-            Nesterov: mode == "nesterov", Step: 0, Mode: OptimizerMode.Onnx);
+            Nesterov: mode == "nesterov", Step: 0, Mode: OptimizerMode.DecayedRate);
         var outs = _g.MomentumStep(In(0), In(1), tensors, p, OutName());
         for (int k = 0; k < outs.Length; k++) Set(k, outs[k]);
     }

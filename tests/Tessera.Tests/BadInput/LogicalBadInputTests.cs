@@ -141,7 +141,7 @@ public class LogicalBadInputTests
         var t32 = g.Input("T32", DType.Int32);
         var x = g.Input("x", DType.Float32, 3);
         var x4 = g.Input("x4", DType.Float32, 4);
-        var p = new AdamParams(0f, Mode: OptimizerMode.Onnx);
+        var p = new AdamParams(0f, Mode: OptimizerMode.DecayedRate);
         AssertNames(Assert.Throws<TesseraArgumentException>(() => g.AdamStep(r, t, new[] { x, x, x }, p, "adam1")), "adam1");
         AssertNames(Assert.Throws<TesseraDTypeException>(() => g.AdamStep(r, t32, new[] { x, x, x, x }, p, "adam2")), "adam2");
         AssertNames(Assert.Throws<TesseraShapeException>(() => g.AdamStep(r, t, new[] { x, x4, x, x }, p, "adam3")), "adam3");
@@ -156,7 +156,7 @@ public class LogicalBadInputTests
         var r = g.Input("R", DType.Float32);
         var t = g.Input("T", DType.Int64);
         var xs = new[] { g.Input("X", DType.Float32, 3), g.Input("G", DType.Float32, 3), g.Input("V", DType.Float32, 3) };
-        g.Output(g.MomentumStep(r, t, xs, new MomentumParams(0f, Mode: OptimizerMode.Onnx), "mom2"));
+        g.Output(g.MomentumStep(r, t, xs, new MomentumParams(0f, Mode: OptimizerMode.DecayedRate), "mom2"));
         using var plan = ExecutionPlan.Compile(g.Graph, Dev);
         plan.Input("R").CopyFrom<float>(new[] { -0.1f });
         plan.Input("T").CopyFrom<long>(new[] { 0L });

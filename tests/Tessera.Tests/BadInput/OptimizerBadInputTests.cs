@@ -95,8 +95,8 @@ public class OptimizerBadInputTests
             "nan lr" => new AdamParams(float.NaN),
             "beta1 = 1" => new AdamParams(1e-3f, Beta1: 1f),
             "pytorch step 0" => new AdamParams(1e-3f, Step: 0),
-            "onnx negative T" => new AdamParams(1e-3f, Step: -1, Mode: OptimizerMode.Onnx),
-            _ => new AdamParams(1e-3f, WeightDecay: 0.1f, Decoupled: true, Mode: OptimizerMode.Onnx),
+            "onnx negative T" => new AdamParams(1e-3f, Step: -1, Mode: OptimizerMode.DecayedRate),
+            _ => new AdamParams(1e-3f, WeightDecay: 0.1f, Decoupled: true, Mode: OptimizerMode.DecayedRate),
         };
         Throws<TesseraArgumentException>("AdamStep", () => Ops.AdamStep(p, g, m, v, bad));
         Assert.Equal(new float[3], p.ToArray<float>());   // nothing was written

@@ -42,7 +42,7 @@ public class OptimizerOnnxOracleTests
             // were generated with epsilon = 0.01 (onnx/backend/test/case/node/adam.py, export_adam_multiple).
             float eps = node.Floats.TryGetValue("epsilon", out var e) ? e : name == "test_adam_multiple" ? 1e-2f : 1e-6f;
             var p = new AdamParams(r, alpha, beta, eps, norm, Step: t,
-                Mode: OptimizerMode.Onnx, NormCoefficientPost: node.Floats.GetValueOrDefault("norm_coefficient_post"));
+                Mode: OptimizerMode.DecayedRate, NormCoefficientPost: node.Floats.GetValueOrDefault("norm_coefficient_post"));
             for (int i = 0; i < k; i++)
             {
                 RefTensor x = inputs[2 + i], g = inputs[2 + k + i], v = inputs[2 + 2 * k + i], h = inputs[2 + 3 * k + i];
@@ -65,7 +65,7 @@ public class OptimizerOnnxOracleTests
             Assert.Equal("Momentum", node.OpType);
             int k = (inputs.Length - 2) / 3;   // inputs: R, T, X.., G.., V..; outputs: X.., V..
             var p = new MomentumParams(r, alpha, Dampening: 1 - beta, WeightDecay: norm,
-                Nesterov: node.Strings["mode"] == "nesterov", Step: t, Mode: OptimizerMode.Onnx);
+                Nesterov: node.Strings["mode"] == "nesterov", Step: t, Mode: OptimizerMode.DecayedRate);
             for (int i = 0; i < k; i++)
             {
                 RefTensor x = inputs[2 + i], g = inputs[2 + k + i], v = inputs[2 + 2 * k + i];

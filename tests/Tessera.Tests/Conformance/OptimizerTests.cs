@@ -44,9 +44,9 @@ public class OptimizerTests
         3 => new MomentumParams(0.05f, 0.8f, Dampening: 0.1f, WeightDecay: 0.02f, Step: s + 1),
         4 => new MomentumParams(0.1f, 0.9f, Nesterov: true, Step: s + 1),
         5 => new MomentumParams(0.03f, 0.7f, WeightDecay: 0.05f, Nesterov: true, Step: s + 1),
-        6 => new MomentumParams(0.1f, 0.95f, Dampening: 0.9f, WeightDecay: 0.001f, Step: s, Mode: OptimizerMode.Onnx),
-        7 => new MomentumParams(0.1f, 0.95f, Dampening: 0f, WeightDecay: 0.01f, Nesterov: true, Step: s, Mode: OptimizerMode.Onnx),
-        _ => new MomentumParams(0.2f, 0.9f, Dampening: 0.15f, WeightDecay: 0.001f, Step: s + 2, Mode: OptimizerMode.Onnx, DecayFactor: 0.5f),
+        6 => new MomentumParams(0.1f, 0.95f, Dampening: 0.9f, WeightDecay: 0.001f, Step: s, Mode: OptimizerMode.DecayedRate),
+        7 => new MomentumParams(0.1f, 0.95f, Dampening: 0f, WeightDecay: 0.01f, Nesterov: true, Step: s, Mode: OptimizerMode.DecayedRate),
+        _ => new MomentumParams(0.2f, 0.9f, Dampening: 0.15f, WeightDecay: 0.001f, Step: s + 2, Mode: OptimizerMode.DecayedRate, DecayFactor: 0.5f),
     };
 
     private static AdamParams Adam(int c, int s) => c switch
@@ -54,8 +54,8 @@ public class OptimizerTests
         9 => new AdamParams(1e-2f, Step: s + 1),
         10 => new AdamParams(3e-3f, 0.8f, 0.99f, 1e-6f, WeightDecay: 0.1f, Step: s + 1),
         11 => new AdamParams(1e-2f, WeightDecay: 0.05f, Decoupled: true, Step: s + 1),
-        12 => new AdamParams(0.1f, 0.95f, 0.1f, 1e-7f, WeightDecay: 0.001f, Step: s, Mode: OptimizerMode.Onnx),
-        _ => new AdamParams(0.05f, 0.9f, 0.85f, 1e-2f, WeightDecay: 0.01f, Step: s, Mode: OptimizerMode.Onnx, DecayFactor: 0.1f, NormCoefficientPost: 0.02f),
+        12 => new AdamParams(0.1f, 0.95f, 0.1f, 1e-7f, WeightDecay: 0.001f, Step: s, Mode: OptimizerMode.DecayedRate),
+        _ => new AdamParams(0.05f, 0.9f, 0.85f, 1e-2f, WeightDecay: 0.01f, Step: s, Mode: OptimizerMode.DecayedRate, DecayFactor: 0.1f, NormCoefficientPost: 0.02f),
     };
 
     /// <summary>The (step, formula) pairs the configurations exercise (the op coverage test requires every

@@ -269,7 +269,7 @@ public class OnnxSupportOpTests
     public void AdamGraphMatchesEagerOnnxSteps()
     {
         int[][] shapes = { new[] { 3, 5 }, new[] { 37 } };
-        var p = new AdamParams(0f, 0.8f, 0.95f, 1e-4f, WeightDecay: 0.01f, NormCoefficientPost: 0.02f, Mode: OptimizerMode.Onnx);
+        var p = new AdamParams(0f, 0.8f, 0.95f, 1e-4f, WeightDecay: 0.01f, NormCoefficientPost: 0.02f, Mode: OptimizerMode.DecayedRate);
         var (g, outs) = OptimizerGraph(true, shapes, p);
         Assert.Equal(6, outs.Length);
         using var plan = ExecutionPlan.Compile(g.Graph, Dev);
@@ -312,7 +312,7 @@ public class OnnxSupportOpTests
     public void MomentumGraphMatchesEagerOnnxSteps(bool nesterov)
     {
         int[][] shapes = { new[] { 4, 4 } };
-        var p = new MomentumParams(0f, Momentum: 0.9f, Dampening: 0.3f, WeightDecay: 0.01f, Nesterov: nesterov, Mode: OptimizerMode.Onnx);
+        var p = new MomentumParams(0f, Momentum: 0.9f, Dampening: 0.3f, WeightDecay: 0.01f, Nesterov: nesterov, Mode: OptimizerMode.DecayedRate);
         var (g, outs) = OptimizerGraph(false, shapes, p);
         Assert.Equal(2, outs.Length);
         using var plan = ExecutionPlan.Compile(g.Graph, Dev);
@@ -357,8 +357,8 @@ public class OnnxSupportOpTests
         float alpha = node.Floats["alpha"], beta = node.Floats["beta"], norm = node.Floats.GetValueOrDefault("norm_coefficient");
         object p = adam
             ? new AdamParams(0f, alpha, beta, node.Floats.TryGetValue("epsilon", out var e) ? e : name == "test_adam_multiple" ? 1e-2f : 1e-6f,
-                norm, NormCoefficientPost: node.Floats.GetValueOrDefault("norm_coefficient_post"), Mode: OptimizerMode.Onnx)
-            : new MomentumParams(0f, alpha, 1 - beta, norm, node.Strings.GetValueOrDefault("mode") == "nesterov", Mode: OptimizerMode.Onnx);
+                norm, NormCoefficientPost: node.Floats.GetValueOrDefault("norm_coefficient_post"), Mode: OptimizerMode.DecayedRate)
+            : new MomentumParams(0f, alpha, 1 - beta, norm, node.Strings.GetValueOrDefault("mode") == "nesterov", Mode: OptimizerMode.DecayedRate);
         int groups = adam ? 4 : 3, n = (inputs.Length - 2) / groups;
         var shapes = Enumerable.Range(0, n).Select(i => inputs[2 + i].Shape).ToArray();
         var (g, outs) = OptimizerGraph(adam, shapes, p);

@@ -50,8 +50,8 @@ public class OptimizerGradTests
                 case "nesterov": (x, s1) = RefOptimizer.MomentumStep(x, g, s1, new MomentumParams(0.02f, 0.9f, Nesterov: true, Step: step + 1)); break;
                 case "adam": (x, s1, s2) = RefOptimizer.AdamStep(x, g, s1, s2, new AdamParams(0.05f, Step: step + 1)); break;
                 case "adamw": (x, s1, s2) = RefOptimizer.AdamStep(x, g, s1, s2, new AdamParams(0.05f, WeightDecay: 0.01f, Decoupled: true, Step: step + 1)); break;
-                case "onnx-adam": (x, s1, s2) = RefOptimizer.AdamStep(x, g, s1, s2, new AdamParams(0.05f, Step: step, Mode: OptimizerMode.Onnx)); break;
-                default: (x, s1) = RefOptimizer.MomentumStep(x, g, s1, new MomentumParams(0.02f, 0.9f, Step: step, Mode: OptimizerMode.Onnx)); break;
+                case "onnx-adam": (x, s1, s2) = RefOptimizer.AdamStep(x, g, s1, s2, new AdamParams(0.05f, Step: step, Mode: OptimizerMode.DecayedRate)); break;
+                default: (x, s1) = RefOptimizer.MomentumStep(x, g, s1, new MomentumParams(0.02f, 0.9f, Step: step, Mode: OptimizerMode.DecayedRate)); break;
             }
         }
         Assert.True(Loss(x) < 0.1 * start, $"{kind}: loss {start} → {Loss(x)}");
