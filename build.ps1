@@ -4,7 +4,7 @@ param([ValidateSet('build', 'test', 'main')][string]$Target = 'build')
 $ErrorActionPreference = 'Stop'
 Set-Location $PSScriptRoot
 switch ($Target) {
-    'build' { dotnet build Runtime.sln -c Release -warnaserror }
+    'build' { bash .ci/build.sh build }
     'test'  { bash .ci/build.sh test }
     'main'  { dotnet run -c Release --project src/Tessera.Cli -- bench }
 }

@@ -69,7 +69,8 @@ public sealed partial class GraphBuilder
         foreach (var (v, i) in inputs.Select((v, i) => (v, i)))
         {
             if (v is null) throw new TesseraArgumentException(node, $"input {i}", "is null");
-            if (!Graph.Values.Contains(v)) throw new TesseraArgumentException(node, $"input {i}", $"{v} belongs to another graph");
+            if (v.Id >= Graph.Values.Count || !ReferenceEquals(Graph.Values[v.Id], v))
+                throw new TesseraArgumentException(node, $"input {i}", $"{v} belongs to another graph");
         }
     }
 
@@ -79,12 +80,14 @@ public sealed partial class GraphBuilder
     /// <summary>Marks values as outputs of the graph.</summary>
     public void Output(params Value[] values)
     {
+        CheckInputs("GraphBuilder.Output", values);
         foreach (var v in values) v.IsOutput = true;
     }
 
     /// <summary>Marks the scalar loss (also an output).</summary>
     public Value Loss(Value loss)
     {
+        CheckInputs("GraphBuilder.Loss", loss);
         if (loss.Shape.ElementCount != 1 || loss.DType != DType.Float32)
             throw new TesseraShapeException("GraphBuilder.Loss", nameof(loss), $"the loss must be a float32 scalar, got {loss}");
         loss.IsLoss = true;

@@ -122,7 +122,7 @@ public static class RefLinalg
     /// of the broadcast result and matrix element (row, col).</summary>
     private static int[] Project(int[] batch, int[] shape, int row, int col)
     {
-        var idx = Broadcast(batch.Concat(new[] { 0, 0 }).ToArray(), shape);
+        var idx = Broadcast([.. batch, 0, 0], shape);
         idx[^2] = row;
         idx[^1] = col;
         return idx;

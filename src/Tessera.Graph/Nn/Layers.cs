@@ -113,5 +113,6 @@ public sealed class Embedding : Module
 
     public Tensor Weight { get; }
 
-    public override Value Forward(GraphBuilder g, Value indices) => g.Gather(P(g, Weight, "embedding"), indices, 0);
+    /// <summary>Rows of the table for the Int32/Int64 indices <paramref name="x"/>.</summary>
+    public override Value Forward(GraphBuilder g, Value x) => g.Gather(P(g, Weight, "embedding"), x, 0);
 }

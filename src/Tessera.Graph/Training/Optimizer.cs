@@ -69,6 +69,7 @@ public abstract class Optimizer : IDisposable
     {
         foreach (var st in _state.Values) foreach (var t in st) t.Dispose();
         _state.Clear();
+        GC.SuppressFinalize(this);
     }
 }
 
@@ -77,8 +78,8 @@ public sealed class SgdOptimizer(LearningRateSchedule schedule, float weightDeca
 {
     protected override string[] StateNames => Array.Empty<string>();
 
-    protected override void Update(IKernels k, Tensor p, Tensor g, Tensor[] s, float lr, long step) =>
-        k.SgdStep(p, g, new SgdParams(lr, weightDecay));
+    protected override void Update(IKernels kernels, Tensor param, Tensor grad, Tensor[] state, float lr, long step) =>
+        kernels.SgdStep(param, grad, new SgdParams(lr, weightDecay));
 }
 
 /// <summary>SGD with momentum (classic or Nesterov).</summary>
@@ -87,8 +88,8 @@ public sealed class MomentumOptimizer(LearningRateSchedule schedule, float momen
 {
     protected override string[] StateNames => new[] { "velocity" };
 
-    protected override void Update(IKernels k, Tensor p, Tensor g, Tensor[] s, float lr, long step) =>
-        k.MomentumStep(p, g, s[0], new MomentumParams(lr, momentum, dampening, weightDecay, nesterov, step + 1));
+    protected override void Update(IKernels kernels, Tensor param, Tensor grad, Tensor[] state, float lr, long step) =>
+        kernels.MomentumStep(param, grad, state[0], new MomentumParams(lr, momentum, dampening, weightDecay, nesterov, step + 1));
 }
 
 /// <summary>Adam (L2 weight decay) or AdamW (decoupled weight decay).</summary>
@@ -97,6 +98,6 @@ public sealed class AdamOptimizer(LearningRateSchedule schedule, float beta1 = 0
 {
     protected override string[] StateNames => new[] { "m", "v" };
 
-    protected override void Update(IKernels k, Tensor p, Tensor g, Tensor[] s, float lr, long step) =>
-        k.AdamStep(p, g, s[0], s[1], new AdamParams(lr, beta1, beta2, epsilon, weightDecay, decoupled, step + 1));
+    protected override void Update(IKernels kernels, Tensor param, Tensor grad, Tensor[] state, float lr, long step) =>
+        kernels.AdamStep(param, grad, state[0], state[1], new AdamParams(lr, beta1, beta2, epsilon, weightDecay, decoupled, step + 1));
 }

@@ -39,7 +39,7 @@ public sealed partial class OnnxImporter
     }
 
     /// <summary>Rejects attributes a node has but Tessera does not read (every attribute the spec defines is read).</summary>
-    private void KnownAttributes(params string[] names)
+    private void KnownAttributes(params ReadOnlySpan<string> names)
     {
         foreach (var a in _node.Attributes.Keys)
             if (!names.Contains(a)) throw Unsupported($"attribute '{a}'");

@@ -50,7 +50,7 @@ public sealed partial class OnnxImporter
 
     private void Cast()
     {
-        KnownAttributes(_opset >= 13 ? new[] { "to", "saturate" } : new[] { "to" });
+        KnownAttributes(_opset >= 13 ? ["to", "saturate"] : ["to"]);
         var to = (OnnxDataType)RequiredInt("to");
         if (AllConst())
         {
@@ -76,7 +76,7 @@ public sealed partial class OnnxImporter
 
     private void ArgMax()
     {
-        KnownAttributes(_opset >= 12 ? new[] { "axis", "keepdims", "select_last_index" } : new[] { "axis", "keepdims" });
+        KnownAttributes(_opset >= 12 ? ["axis", "keepdims", "select_last_index"] : ["axis", "keepdims"]);
         var x = F32(0, "data");
         int axis = Axis(Int("axis", 0), x.Shape.Rank);
         Set(0, _g.ArgMax(x, axis, Int("keepdims", 1) != 0, Int("select_last_index", 0) != 0, OutName()));

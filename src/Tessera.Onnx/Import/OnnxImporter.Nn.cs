@@ -70,7 +70,7 @@ public sealed partial class OnnxImporter
         if (sp < 1) throw new TesseraShapeException(Here, "X", $"needs rank 3 or more, got {x}");
         if (w.Shape.Rank != x.Shape.Rank) throw new TesseraShapeException(Here, "W", $"rank differs from X: {w} vs {x}");
         var kernel = Ints("kernel_shape")?.Select(k => ToInt(k, "kernel_shape")).ToArray() ?? w.Shape.ToArray()[2..];
-        if (!kernel.SequenceEqual(w.Shape.ToArray()[2..])) throw new TesseraShapeException(Here, "kernel_shape", $"[{string.Join(", ", kernel)}] differs from W {w}");
+        if (!kernel.AsSpan().SequenceEqual(w.Shape.ToArray().AsSpan(2))) throw new TesseraShapeException(Here, "kernel_shape", $"[{string.Join(", ", kernel)}] differs from W {w}");
         var strides = SpatialInts("strides", sp, 1);
         var dil = SpatialInts("dilations", sp, 1);
         var (b, e) = SpatialPads(x.Shape.ToArray()[2..], kernel, strides, dil);
@@ -95,8 +95,8 @@ public sealed partial class OnnxImporter
     private void Pool(bool max)
     {
         KnownAttributes(max
-            ? new[] { "auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides" }
-            : new[] { "auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides" });
+            ? ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"]
+            : ["auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"]);
         var x = In(0);
         if (max && x.DType == DType.UInt8 && !Wants(1))
         {
@@ -258,7 +258,7 @@ public sealed partial class OnnxImporter
         bool training;
         if (_opset < 12)
         {
-            KnownAttributes(_opset < 7 ? new[] { "ratio", "is_test" } : new[] { "ratio" });
+            KnownAttributes(_opset < 7 ? ["ratio", "is_test"] : ["ratio"]);
             ratio = Float("ratio", 0.5f);
             training = false;
         }

@@ -6,6 +6,9 @@ namespace Tessera.Onnx.Import;
 
 public sealed partial class OnnxImporter
 {
+    /// <summary>The permutation that transposes a matrix.</summary>
+    private static readonly int[] SwapAxes = { 1, 0 };
+
     // ---- folding helpers ----------------------------------------------------------------------------------------
 
     /// <summary>True when every present input is known and small enough to compute on the host.</summary>
@@ -76,7 +79,7 @@ public sealed partial class OnnxImporter
 
     private void Binary(BinaryOp op)
     {
-        KnownAttributes(_opset < 7 ? new[] { "broadcast", "axis" } : Array.Empty<string>());
+        KnownAttributes(_opset < 7 ? ["broadcast", "axis"] : []);
         if (_opset < 7 && Int("broadcast", 0) != 0 && Attr("axis") is not null && ConstIn(1) is null && ConstIn(0) is null)
         {
             // Legacy broadcasting (opset < 7): B's dims line up with A's starting at 'axis'.
@@ -260,7 +263,7 @@ public sealed partial class OnnxImporter
 
     private void Gemm()
     {
-        KnownAttributes(_opset < 7 ? new[] { "alpha", "beta", "transA", "transB", "broadcast" } : new[] { "alpha", "beta", "transA", "transB" });
+        KnownAttributes(_opset < 7 ? ["alpha", "beta", "transA", "transB", "broadcast"] : ["alpha", "beta", "transA", "transB"]);
         float alpha = Float("alpha", 1f), beta = Float("beta", 1f);
         bool ta = Int("transA", 0) != 0, tb = Int("transB", 0) != 0;
         var a = F32(0, "A");
@@ -273,7 +276,7 @@ public sealed partial class OnnxImporter
         {
             Value? w = tb ? b : null;
             if (w is null && ConstIn(1) is { } bc)
-                w = BindConstant($"{InName(1)}:transposed", HostOps.Take(bc, HostOps.TransposeIndex(bc.Dims, new[] { 1, 0 }), new[] { bc.Dims[1], bc.Dims[0] }));
+                w = BindConstant($"{InName(1)}:transposed", HostOps.Take(bc, HostOps.TransposeIndex(bc.Dims, SwapAxes), new[] { bc.Dims[1], bc.Dims[0] }));
             if (w is not null)
             {
                 Set(0, hasC ? _g.Linear(a, w, F32(2, "C"), OutName()) : _g.Linear(a, w, null, OutName()));
@@ -317,7 +320,7 @@ public sealed partial class OnnxImporter
     private void Reduce(ReduceOp op)
     {
         bool axesInput = op == ReduceOp.Sum && _opset >= 13;
-        KnownAttributes(axesInput ? new[] { "keepdims", "noop_with_empty_axes" } : new[] { "axes", "keepdims" });
+        KnownAttributes(axesInput ? ["keepdims", "noop_with_empty_axes"] : ["axes", "keepdims"]);
         bool keep = Int("keepdims", 1) != 0;
         long[]? axes = axesInput ? (Has(1) ? RequireConst(1, "axes").AsLongs() : null) : Ints("axes");
         int[] shape = ShapeOf(0);

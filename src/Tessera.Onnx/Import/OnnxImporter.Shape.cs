@@ -17,7 +17,7 @@ public sealed partial class OnnxImporter
         long[] target;
         bool allowZero = false;
         if (_opset < 5) throw Unsupported("Reshape-1 'shape' attribute");
-        KnownAttributes(_opset >= 14 ? new[] { "allowzero" } : Array.Empty<string>());
+        KnownAttributes(_opset >= 14 ? ["allowzero"] : []);
         allowZero = Int("allowzero", 0) != 0;
         target = RequireConst(1, "shape").AsLongs();
         var x = ShapeOf(0);
@@ -244,7 +244,7 @@ public sealed partial class OnnxImporter
 
     private void ShapeOp()
     {
-        KnownAttributes(_opset >= 15 ? new[] { "start", "end" } : Array.Empty<string>());
+        KnownAttributes(_opset >= 15 ? ["start", "end"] : []);
         var x = ShapeOf(0);
         long r = x.Length;
         long s = Int("start", 0), e = Int("end", r);
@@ -274,7 +274,7 @@ public sealed partial class OnnxImporter
         KnownAttributes("value");
         var dims = RequireConst(0, "input").AsInts(Here, "input");
         if (dims.Any(d => d < 0)) throw new TesseraShapeException(Here, "input", $"negative dimension in [{string.Join(", ", dims)}]");
-        var value = Attr("value")?.T is { } t ? HostTensor.FromOnnx(t, Here) : HostTensor.Of(OnnxDataType.Float, new[] { 1 }, new[] { 0.0 });
+        var value = Attr("value")?.T is { } t ? HostTensor.FromOnnx(t, Here) : HostTensor.Of(OnnxDataType.Float, [1], [0.0]);
         if (value.Count != 1) throw new TesseraArgumentException(Here, "value", "must hold one element");
         long n = dims.Aggregate(1L, (a, d) => a * d);
         CheckSize(n, "input");

@@ -132,7 +132,7 @@ public sealed partial class OnnxImporter
 
     /// <summary>Nodes in an order where every input is defined before use (the file order when it already is one).
     /// Reports undefined inputs and cycles by node name.</summary>
-    private IReadOnlyList<OnnxNode> Schedule(OnnxGraph graph)
+    private List<OnnxNode> Schedule(OnnxGraph graph)
     {
         var producer = new Dictionary<string, int>();
         for (int i = 0; i < graph.Nodes.Count; i++)

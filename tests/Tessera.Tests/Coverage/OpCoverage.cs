@@ -58,7 +58,7 @@ internal sealed class OpCoverage(IDevice cpu, IDevice? gpu)
         if (list.Count > 0) problems.Add($"{op.GetType().Name}.{op}: {string.Join("; ", list)}");
     }
 
-    private string? OnDevice(Action<IDevice> call, IDevice d) => OpProbes.Run(() =>
+    private static string? OnDevice(Action<IDevice> call, IDevice d) => OpProbes.Run(() =>
     {
         call(d);
         d.DefaultStream.Synchronize();

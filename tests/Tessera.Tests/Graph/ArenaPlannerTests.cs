@@ -5,13 +5,13 @@ namespace Tessera.Tests.Graph;
 public class ArenaPlannerTests
 {
     /// <summary>No two buffers alive at the same step may overlap in bytes; every buffer fits in the arena.</summary>
-    private static void AssertValid(IReadOnlyList<BufferLifetime> b, ArenaPlan plan)
+    private static void AssertValid(BufferLifetime[] b, ArenaPlan plan)
     {
-        for (int i = 0; i < b.Count; i++)
+        for (int i = 0; i < b.Length; i++)
         {
             Assert.Equal(0, plan.Offsets[i] % ArenaPlanner.DefaultAlignment);
             Assert.True(plan.Offsets[i] + b[i].Bytes <= plan.ArenaBytes, $"buffer {i} runs past the arena");
-            for (int j = i + 1; j < b.Count; j++)
+            for (int j = i + 1; j < b.Length; j++)
             {
                 bool timeOverlap = b[i].FirstStep <= b[j].LastStep && b[j].FirstStep <= b[i].LastStep;
                 bool memOverlap = plan.Offsets[i] < plan.Offsets[j] + b[j].Bytes && plan.Offsets[j] < plan.Offsets[i] + b[i].Bytes;

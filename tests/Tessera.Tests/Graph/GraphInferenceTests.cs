@@ -78,4 +78,19 @@ public class GraphInferenceTests
         Assert.Equal("ArgMax[axis -2, keepdims]", op.Describe());
         Assert.Same(resolved, resolved.Resolve("am", new[] { x }));
     }
+
+    [Fact]
+    public void NodesOutputsAndLossTakeOnlyValuesOfTheirOwnGraph()
+    {
+        var other = new GraphBuilder();
+        var foreign = other.Input("x", DType.Float32, 1);
+        var g = new GraphBuilder();
+        var own = g.Input("x", DType.Float32, 1);
+        Assert.Contains("belongs to another graph", Assert.Throws<TesseraArgumentException>(() => g.Relu(foreign)).Message);
+        Assert.Contains("GraphBuilder.Output", Assert.Throws<TesseraArgumentException>(() => g.Output(own, foreign)).Message);
+        Assert.Contains("GraphBuilder.Loss", Assert.Throws<TesseraArgumentException>(() => g.Loss(foreign)).Message);
+        Assert.False(own.IsOutput, "a refused call marks nothing");
+        Assert.Same(own, g.Loss(own));
+        Assert.True(own.IsLoss);
+    }
 }
