@@ -3,12 +3,16 @@ using System.Runtime.Intrinsics;
 namespace Tessera.Cpu.Simd;
 
 /// <summary>One step of a row reduction at index i, at each width: the value element i contributes, or two values
-/// reduced separately when <see cref="Pair"/> (Σg and Σg·x̂ in one pass). A body may also write a side output on the
-/// way (softmax stores e^(x − m)). <see cref="RowReduce"/> supplies the loop and the accumulators.</summary>
+/// reduced separately when <see cref="Pair"/> (Σg and Σg·x̂ in one pass). <see cref="RowReduce"/> supplies the loop and
+/// the accumulators, and writes the (first) values to <see cref="Output"/> on the way when the body has one (softmax
+/// keeps e^(x − m)); the driver places those stores, after each block's values are computed.</summary>
 internal interface IReduceBody
 {
     /// <summary>Whether the body contributes a second value per element (otherwise <c>second</c> is ignored).</summary>
     static abstract bool Pair { get; }
+
+    /// <summary>Where element i's (first) value is also stored (a float pointer), or 0 for none.</summary>
+    nint Output { get; }
 
     float Scalar(long i, out float second);
     Vector128<float> V128(long i, out Vector128<float> second);

@@ -15,6 +15,9 @@ internal interface ILanes16<TSelf> where TSelf : struct, ILanes16<TSelf>
 
     static abstract TSelf Combine<TRed>(TRed red, TSelf a, TSelf b) where TRed : struct, IReduceMath;
 
+    /// <summary>Stores the 16 lanes at p.</summary>
+    static abstract unsafe void Store(TSelf v, float* p);
+
     /// <summary>16 → 4 lanes: lane j ← (v[j] ⊕ v[j + 8]) ⊕ (v[j + 4] ⊕ v[j + 12]).</summary>
     static abstract Vector128<float> Quarter<TRed>(TRed red, TSelf v) where TRed : struct, IReduceMath;
 }
@@ -36,6 +39,9 @@ internal readonly struct Lanes512(Vector512<float> v) : ILanes16<Lanes512>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes512 Combine<TRed>(TRed red, Lanes512 a, Lanes512 b) where TRed : struct, IReduceMath => new(red.Invoke(a._v, b._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Store(Lanes512 v, float* p) => v._v.Store(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Quarter<TRed>(TRed red, Lanes512 v) where TRed : struct, IReduceMath
@@ -64,6 +70,13 @@ internal readonly struct Lanes256(Vector256<float> lo, Vector256<float> hi) : IL
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes256 Combine<TRed>(TRed red, Lanes256 a, Lanes256 b) where TRed : struct, IReduceMath =>
         new(red.Invoke(a._lo, b._lo), red.Invoke(a._hi, b._hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Store(Lanes256 v, float* p)
+    {
+        v._lo.Store(p);
+        v._hi.Store(p + 8);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Quarter<TRed>(TRed red, Lanes256 v) where TRed : struct, IReduceMath
@@ -98,6 +111,15 @@ internal readonly struct Lanes128(Vector128<float> q0, Vector128<float> q1, Vect
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes128 Combine<TRed>(TRed red, Lanes128 a, Lanes128 b) where TRed : struct, IReduceMath =>
         new(red.Invoke(a._q0, b._q0), red.Invoke(a._q1, b._q1), red.Invoke(a._q2, b._q2), red.Invoke(a._q3, b._q3));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Store(Lanes128 v, float* p)
+    {
+        v._q0.Store(p);
+        v._q1.Store(p + 4);
+        v._q2.Store(p + 8);
+        v._q3.Store(p + 12);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Quarter<TRed>(TRed red, Lanes128 v) where TRed : struct, IReduceMath =>

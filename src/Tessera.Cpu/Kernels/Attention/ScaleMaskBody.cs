@@ -4,11 +4,13 @@ using Tessera.Cpu.Simd;
 
 namespace Tessera.Cpu.Kernels.Attention;
 
-/// <summary>Attention scores: s ← scale·s + mask (mask optional: a null pointer), stored in place; the value goes on to
-/// the row reduction (the row maximum).</summary>
+/// <summary>Attention scores: scale·s + mask (mask optional: a null pointer), stored back into s by the row reduction
+/// (which takes the row maximum).</summary>
 internal unsafe struct ScaleMaskBody(float* s, float scale, float* mask) : IReduceBody
 {
     public static bool Pair => false;
+
+    public readonly nint Output => (nint)s;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly float Scalar(long i, out float second)
@@ -16,7 +18,6 @@ internal unsafe struct ScaleMaskBody(float* s, float scale, float* mask) : IRedu
         second = 0;
         float v = s[i] * scale;
         if (mask != null) v += mask[i];
-        s[i] = v;
         return v;
     }
 
@@ -26,7 +27,6 @@ internal unsafe struct ScaleMaskBody(float* s, float scale, float* mask) : IRedu
         second = default;
         var v = Vector128.Load(s + i) * Vector128.Create(scale);
         if (mask != null) v += Vector128.Load(mask + i);
-        v.Store(s + i);
         return v;
     }
 
@@ -36,7 +36,6 @@ internal unsafe struct ScaleMaskBody(float* s, float scale, float* mask) : IRedu
         second = default;
         var v = Vector256.Load(s + i) * Vector256.Create(scale);
         if (mask != null) v += Vector256.Load(mask + i);
-        v.Store(s + i);
         return v;
     }
 
@@ -46,7 +45,6 @@ internal unsafe struct ScaleMaskBody(float* s, float scale, float* mask) : IRedu
         second = default;
         var v = Vector512.Load(s + i) * Vector512.Create(scale);
         if (mask != null) v += Vector512.Load(mask + i);
-        v.Store(s + i);
         return v;
     }
 }

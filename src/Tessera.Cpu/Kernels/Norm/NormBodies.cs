@@ -113,6 +113,8 @@ internal unsafe struct CenteredSumsBody(float* dy, float* gamma, float* x, float
 {
     public static bool Pair => true;
 
+    public readonly nint Output => 0;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly float Scalar(long i, out float second)
     {
