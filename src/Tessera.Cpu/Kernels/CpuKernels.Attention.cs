@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Tessera.Cpu.Kernels.Attention;
+using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
 namespace Tessera.Cpu.Kernels;
@@ -151,7 +152,7 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
                     if (float.IsNegativeInfinity(mNew)) { full.Clear(); continue; }   // everything so far is masked
                     float rowSum = AttentionSimd.ExpSum(s, nk, mNew);
                     full[nk..].Clear();
-                    float alpha = MathF.Exp(m[ri] - mNew);           // 0 when m was −∞
+                    float alpha = FastMath.Exp(m[ri] - mNew);           // 0 when m was −∞
                     if (alpha != 1f)
                     {
                         var os = new Span<float>(o + (long)i * dv, dv);

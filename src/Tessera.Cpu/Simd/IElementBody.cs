@@ -2,7 +2,9 @@ namespace Tessera.Cpu.Simd;
 
 /// <summary>One step of an element loop at index i, at each width. Bodies hold their pointers and math functor; the
 /// cascade that calls them (<see cref="ElementLoop"/>) is written once. Every width must compute the same IEEE
-/// operations per lane as <see cref="Scalar"/> (no fused multiply-add), so results do not depend on the width.</summary>
+/// operations per lane as <see cref="Scalar"/> (no fused multiply-add, except inside a function whose formula fuses
+/// the same terms at every width and in its scalar form, as <see cref="FastMath.Exp(float)"/>), so results do not
+/// depend on the width.</summary>
 internal interface IElementBody
 {
     void Scalar(long i);

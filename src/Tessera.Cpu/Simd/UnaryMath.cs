@@ -35,10 +35,10 @@ internal readonly struct AbsMath : IUnaryMath
 /// <summary>y = eˣ.</summary>
 internal readonly struct ExpMath : IUnaryMath
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Exp(x);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Exp(x);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Exp(x);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => FastMath.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => FastMath.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => FastMath.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => FastMath.Exp(x);
 }
 
 /// <summary>y = ln x.</summary>
@@ -90,10 +90,10 @@ internal readonly struct LeakyReluMath(float Alpha) : IUnaryMath
 /// <summary>y = 1/(1 + e^−x).</summary>
 internal readonly struct SigmoidMath : IUnaryMath
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 1f / (1f + MathF.Exp(-x));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128<float>.One / (Vector128<float>.One + Vector128.Exp(-x));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-x));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 1f / (1f + FastMath.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128<float>.One / (Vector128<float>.One + FastMath.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + FastMath.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + FastMath.Exp(-x));
 }
 
 /// <summary>y = clamp(α·x + β, 0, 1).</summary>
@@ -179,10 +179,10 @@ internal readonly struct AffineMath(float Alpha, float Beta) : IUnaryMath
 internal readonly struct ExpShiftMath(float M) : IUnaryMath
 {
     private readonly float _M = M;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Exp(x - _M);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Exp(x - Vector128.Create(_M));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Exp(x - Vector256.Create(_M));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Exp(x - Vector512.Create(_M));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => FastMath.Exp(x - _M);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => FastMath.Exp(x - Vector128.Create(_M));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => FastMath.Exp(x - Vector256.Create(_M));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => FastMath.Exp(x - Vector512.Create(_M));
 }
 
 /// <summary>y = (x − m) − l (log-softmax: the two shifts are applied in this order to keep x − m exact).</summary>
@@ -222,8 +222,8 @@ internal readonly struct CrossEntropyIndexGradMath(float M, float InvS, float G,
     private readonly float _InvS = InvS;
     private readonly float _G = G;
     private readonly float _Smooth = Smooth;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => _G * (MathF.Exp(x - _M) * _InvS - _Smooth);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(_G) * (Vector128.Exp(x - Vector128.Create(_M)) * Vector128.Create(_InvS) - Vector128.Create(_Smooth));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(_G) * (Vector256.Exp(x - Vector256.Create(_M)) * Vector256.Create(_InvS) - Vector256.Create(_Smooth));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(_G) * (Vector512.Exp(x - Vector512.Create(_M)) * Vector512.Create(_InvS) - Vector512.Create(_Smooth));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => _G * (FastMath.Exp(x - _M) * _InvS - _Smooth);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(_G) * (FastMath.Exp(x - Vector128.Create(_M)) * Vector128.Create(_InvS) - Vector128.Create(_Smooth));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(_G) * (FastMath.Exp(x - Vector256.Create(_M)) * Vector256.Create(_InvS) - Vector256.Create(_Smooth));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(_G) * (FastMath.Exp(x - Vector512.Create(_M)) * Vector512.Create(_InvS) - Vector512.Create(_Smooth));
 }
