@@ -15,6 +15,7 @@ internal static partial class FastMath
         E3 = -0.026866170645131252f, E4 = 0.005223977625442188f, E5 = -0.0008548327023450853f;
     // Abramowitz–Stegun 7.1.26.
     private const float P = 0.3275911f, A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;
+    private const float Sqrt1_2 = 0.70710678118654752f;
     // Taylor coefficients of tanh: 1, −1/3, 2/15, −17/315, 62/2835.
     private const float T1 = -0.33333333333f, T2 = 0.13333333333f, T3 = -0.05396825397f, T4 = 0.02186948854f;
 
@@ -116,6 +117,39 @@ internal static partial class FastMath
         p = Vector128.FusedMultiplyAdd(p, t, Vector128.Create(A2));
         p = Vector128.FusedMultiplyAdd(p, t, Vector128.Create(A1));
         return t * p * Exp(-z2);
+    }
+
+    /// <summary>Φ(x) = (1 + erf(x/√2))/2, the standard normal distribution function, as 1 − erfc(|x|/√2)/2 or
+    /// erfc(|x|/√2)/2 by the sign of x: absolute error ≤ 3e-7, and none of the cancellation of 1 + erf for x &lt; 0.</summary>
+    public static float NormalCdf(float x)
+    {
+        float z = MathF.Abs(x) * Sqrt1_2;
+        float h = 0.5f * Erfc(z, z * z);
+        return x >= 0f ? 1f - h : h;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> NormalCdf(Vector512<float> x)
+    {
+        var z = Vector512.Abs(x) * Vector512.Create(Sqrt1_2);
+        var h = Vector512.Create(0.5f) * Erfc(z, z * z);
+        return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512<float>.Zero), Vector512<float>.One - h, h);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> NormalCdf(Vector256<float> x)
+    {
+        var z = Vector256.Abs(x) * Vector256.Create(Sqrt1_2);
+        var h = Vector256.Create(0.5f) * Erfc(z, z * z);
+        return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<float>.Zero), Vector256<float>.One - h, h);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> NormalCdf(Vector128<float> x)
+    {
+        var z = Vector128.Abs(x) * Vector128.Create(Sqrt1_2);
+        var h = Vector128.Create(0.5f) * Erfc(z, z * z);
+        return Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(x, Vector128<float>.Zero), Vector128<float>.One - h, h);
     }
 
     public static float Tanh(float x) => MathF.Tanh(x);

@@ -125,22 +125,25 @@ internal readonly struct ErfMath : IUnaryMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => FastMath.Erf(x);
 }
 
-/// <summary>y = 0.5·x·(1 + erf(x/√2)).</summary>
+/// <summary>y = 0.5·x·(1 + erf(x/√2)) = x·Φ(x).</summary>
 internal readonly struct GeluErfMath : IUnaryMath
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 0.5f * x * (1f + FastMath.Erf(x * 0.70710678118654752f));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(0.5f) * x * (Vector128<float>.One + FastMath.Erf(x * Vector128.Create(0.70710678118654752f)));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(0.5f) * x * (Vector256<float>.One + FastMath.Erf(x * Vector256.Create(0.70710678118654752f)));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(0.5f) * x * (Vector512<float>.One + FastMath.Erf(x * Vector512.Create(0.70710678118654752f)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x * FastMath.NormalCdf(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => x * FastMath.NormalCdf(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => x * FastMath.NormalCdf(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => x * FastMath.NormalCdf(x);
 }
 
-/// <summary>y = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
+/// <summary>y = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x / (1 + e^(−2u)) for u the tanh argument
+/// (0.5·(1 + tanh u) is the logistic function of 2u): one exponential and no cancellation for negative x.</summary>
 internal readonly struct GeluTanhMath : IUnaryMath
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 0.5f * x * (1f + FastMath.Tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(0.5f) * x * (Vector128<float>.One + FastMath.Tanh(Vector128.Create(0.79788456080286536f) * (x + Vector128.Create(0.044715f) * x * x * x)));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(0.5f) * x * (Vector256<float>.One + FastMath.Tanh(Vector256.Create(0.79788456080286536f) * (x + Vector256.Create(0.044715f) * x * x * x)));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(0.5f) * x * (Vector512<float>.One + FastMath.Tanh(Vector512.Create(0.79788456080286536f) * (x + Vector512.Create(0.044715f) * x * x * x)));
+    // −2u = x·(K1 + K2·x²).
+    private const float K1 = -1.5957691216057308f, K2 = -0.07135481627260025f;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x / (1f + FastMath.Exp(x * MathF.FusedMultiplyAdd(x * x, K2, K1)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => x / (Vector128<float>.One + FastMath.Exp(x * Vector128.FusedMultiplyAdd(x * x, Vector128.Create(K2), Vector128.Create(K1))));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + FastMath.Exp(x * Vector256.FusedMultiplyAdd(x * x, Vector256.Create(K2), Vector256.Create(K1))));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + FastMath.Exp(x * Vector512.FusedMultiplyAdd(x * x, Vector512.Create(K2), Vector512.Create(K1))));
 }
 
 /// <summary>y = x^α (x·x for α = 2).</summary>

@@ -5,7 +5,7 @@ using Tessera.Kernels;
 
 namespace Tessera.Tests.Cpu;
 
-/// <summary>The CPU kernels' float exponential: accuracy against double, the same bits
+/// <summary>The CPU kernels' float exponential and normal distribution function: accuracy against double, the same bits
 /// from the scalar form and every vector width, and the two ways of applying 2^n (AVX-512's vscalefps and two exact
 /// power-of-two factors) rounding alike.</summary>
 public class FastMathTests
@@ -78,5 +78,18 @@ public class FastMathTests
                 Assert.True(a.AsInt32() == b.AsInt32(), $"{y.ToScalar():R}·2^{n}: vscalefps {a.ToScalar():R}, portable {b.ToScalar():R}");
             }
         Assert.True(float.IsNaN(FastMath.Pow2Portable(Vector128.Create(float.NaN), Vector128.Create(float.NaN)).ToScalar()));
+    }
+
+    [Fact]
+    public void NormalCdfIsWithinThreeTenthsOfAMillionth()
+    {
+        for (float x = -12f; x <= 12f; x += 0.00137f)
+        {
+            double phi = 0.5 * (1 + ScalarMath.Erf(x / Math.Sqrt(2)));
+            float f = FastMath.NormalCdf(x);
+            Assert.True(Math.Abs(f - phi) <= 3e-7, $"Φ({x:R}) = {f:R}, exactly {phi:R}");
+            Assert.Equal(BitConverter.SingleToInt32Bits(f), BitConverter.SingleToInt32Bits(FastMath.NormalCdf(Vector512.Create(x)).ToScalar()));
+            Assert.Equal(BitConverter.SingleToInt32Bits(f), BitConverter.SingleToInt32Bits(FastMath.NormalCdf(Vector128.Create(x)).ToScalar()));
+        }
     }
 }
