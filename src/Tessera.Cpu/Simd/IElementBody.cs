@@ -18,4 +18,9 @@ internal interface IElementBody
 
     /// <summary>Address of output element 0 (to align the non-temporal loop).</summary>
     nint Output { get; }
+
+    /// <summary>Whether the body computes more than memory delivers (an exponential per element): then large outputs
+    /// are stored normally, since non-temporal stores slowed sigmoid and GELU by a quarter or more on Zen 5 (while
+    /// they speed a copy by a tenth or more).</summary>
+    static virtual bool ComputeBound => false;
 }

@@ -35,6 +35,7 @@ internal readonly struct AbsMath : IUnaryMath
 /// <summary>y = eˣ.</summary>
 internal readonly struct ExpMath : IUnaryMath
 {
+    public static bool ComputeBound => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => FastMath.Exp(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => FastMath.Exp(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => FastMath.Exp(x);
@@ -44,6 +45,7 @@ internal readonly struct ExpMath : IUnaryMath
 /// <summary>y = ln x.</summary>
 internal readonly struct LogMath : IUnaryMath
 {
+    public static bool ComputeBound => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Log(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Log(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Log(x);
@@ -90,6 +92,7 @@ internal readonly struct LeakyReluMath(float Alpha) : IUnaryMath
 /// <summary>y = 1/(1 + e^−x).</summary>
 internal readonly struct SigmoidMath : IUnaryMath
 {
+    public static bool ComputeBound => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 1f / (1f + FastMath.Exp(-x));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128<float>.One / (Vector128<float>.One + FastMath.Exp(-x));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + FastMath.Exp(-x));
@@ -110,6 +113,7 @@ internal readonly struct HardSigmoidMath(float Alpha, float Beta) : IUnaryMath
 /// <summary>y = tanh x.</summary>
 internal readonly struct TanhMath : IUnaryMath
 {
+    public static bool ComputeBound => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => FastMath.Tanh(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => FastMath.Tanh(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => FastMath.Tanh(x);
@@ -119,6 +123,7 @@ internal readonly struct TanhMath : IUnaryMath
 /// <summary>y = erf x.</summary>
 internal readonly struct ErfMath : IUnaryMath
 {
+    public static bool ComputeBound => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => FastMath.Erf(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => FastMath.Erf(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => FastMath.Erf(x);
@@ -128,6 +133,7 @@ internal readonly struct ErfMath : IUnaryMath
 /// <summary>y = 0.5·x·(1 + erf(x/√2)) = x·Φ(x).</summary>
 internal readonly struct GeluErfMath : IUnaryMath
 {
+    public static bool ComputeBound => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x * FastMath.NormalCdf(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => x * FastMath.NormalCdf(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => x * FastMath.NormalCdf(x);
@@ -138,6 +144,7 @@ internal readonly struct GeluErfMath : IUnaryMath
 /// (0.5·(1 + tanh u) is the logistic function of 2u): one exponential and no cancellation for negative x.</summary>
 internal readonly struct GeluTanhMath : IUnaryMath
 {
+    public static bool ComputeBound => true;
     // −2u = x·(K1 + K2·x²).
     private const float K1 = -1.5957691216057308f, K2 = -0.07135481627260025f;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x / (1f + FastMath.Exp(x * MathF.FusedMultiplyAdd(x * x, K2, K1)));
@@ -149,6 +156,7 @@ internal readonly struct GeluTanhMath : IUnaryMath
 /// <summary>y = x^α (x·x for α = 2).</summary>
 internal readonly struct PowScalarMath(float Alpha) : IUnaryMath
 {
+    public static bool ComputeBound => true;
     private readonly float _Alpha = Alpha;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => _Alpha == 2f ? x * x : FastMath.Pow(x, _Alpha);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => _Alpha == 2f ? x * x : FastMath.Pow(x, Vector128.Create(_Alpha));
