@@ -26,7 +26,9 @@ internal static unsafe class RowReduce
         return Run(ref body, red, n, out _);
     }
 
-    /// <summary>reduce over i in [0, n) of the body's values; the second sum of a paired body in <paramref name="second"/>.</summary>
+    /// <summary>reduce over i in [0, n) of the body's values; the second sum of a paired body in <paramref name="second"/>.
+    /// (Not inlined into its callers: there the JIT would run out of inlining budget and call the lane operations.)</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static float Run<TBody, TRed>(ref TBody body, TRed red, long n, out float second)
         where TBody : struct, IReduceBody where TRed : struct, IReduceMath
     {

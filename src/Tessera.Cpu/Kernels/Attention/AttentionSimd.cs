@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using Tessera.Cpu.Simd;
 
@@ -11,8 +12,9 @@ namespace Tessera.Cpu.Kernels.Attention;
 /// (<see cref="ScaleMaskMax"/>, <see cref="ExpSum"/>, <see cref="SoftmaxGrad"/>) run on the Simd drivers.</summary>
 internal static unsafe class AttentionSimd
 {
-    public static void RowTimesMatrix(float* a, int k, float* b, long ldb, int n, float* c, bool accumulate)
+    public static void RowTimesMatrix(float* a, int k, float* b, long ldb, int n, float* c, bool accumulate, float cScale = 1f)
     {
+        if (accumulate && cScale != 1f) Scale(c, n, cScale);
         int j = 0;
         if (VectorWidth.Use512)
         {
@@ -86,9 +88,15 @@ internal static unsafe class AttentionSimd
     }
 
     /// <summary>C[r, 0..n) (+)= Σₜ A[r, t]·B[t, 0..n) for r &lt; rows ≤ 4 (A row stride lda, C row stride ldc). With four rows
-    /// and Vector512, a 4×64 block of C stays in 16 registers while t runs, so each loaded B vector feeds four FMAs.</summary>
-    public static void RowsTimesMatrix(float* a, long lda, int rows, int k, float* b, long ldb, int n, float* c, long ldc, bool accumulate)
+    /// and Vector512, a 4×64 block of C stays in 16 registers while t runs, so each loaded B vector feeds four FMAs.
+    /// When accumulating, row r of C is first multiplied by <paramref name="cScale"/>[r] if given (the online softmax's
+    /// rescaling, exactly as a separate pass would).</summary>
+    public static void RowsTimesMatrix(float* a, long lda, int rows, int k, float* b, long ldb, int n, float* c, long ldc, bool accumulate,
+        float* cScale = null)
     {
+        if (accumulate && cScale != null)
+            for (int r = 0; r < rows; r++)
+                if (cScale[r] != 1f) Scale(c + r * ldc, n, cScale[r]);
         int j = 0;
         if (rows == 4 && VectorWidth.Use512)
         {
@@ -151,11 +159,19 @@ internal static unsafe class AttentionSimd
             for (int r = 0; r < rows; r++) RowTimesMatrix(a + r * lda, k, b + j, ldb, n - j, c + r * ldc + j, accumulate);
     }
 
-    /// <summary>s ← scale·s + mask (mask: null or n contiguous values); returns max(s).</summary>
-    public static float ScaleMaskMax(float* s, int n, float scale, float* mask)
+    /// <summary>s ← scale·s + mask (mask: null or n contiguous values), −∞ from index <paramref name="limit"/> on;
+    /// returns max(s).</summary>
+    public static float ScaleMaskMax(float* s, int n, float scale, float* mask, int limit)
     {
-        var body = new ScaleMaskBody(s, scale, mask);
+        var body = new ScaleMaskBody(s, scale, mask, limit);
         return RowReduce.Run(ref body, new MaxReduce(), n, out _);
+    }
+
+    /// <summary>c[0..n) ← c·α.</summary>
+    private static void Scale(float* c, int n, float alpha)
+    {
+        var span = new Span<float>(c, n);
+        TensorPrimitives.Multiply(span, alpha, span);
     }
 
     /// <summary>s ← exp(s − m); returns Σ s.</summary>
