@@ -5,11 +5,11 @@ using Tessera.Kernels;
 namespace Tessera.Cpu.Kernels;
 
 /// <summary>Attention forward: per (batch·head, tile of 64 queries), the key tiles the queries can see (under the
-/// causal mask, those up to the tile's last query), groups of 4 query rows at a time. A group's 4×64 scores are made
-/// in registers with their scale, mask, causal limit and row maxima (<see cref="ScoreTile"/>; with narrower vectors
-/// the same values by the contraction and the row reduction), one row reduction per row takes e^(s − m) and its sum,
-/// and the probabilities times the value tile accumulate into the output rows, rescaled on the way by the online
-/// softmax's e^(m_old − m_new).</summary>
+/// causal mask, those up to the tile's last query), groups of 4 query rows at a time. A group's online-softmax step —
+/// scores with their scale, mask and causal limit, running maxima, probabilities and their sums — is made in
+/// registers (<see cref="ScoreTile"/>; with narrower vectors the same values by the contraction and the row
+/// reductions), and the probabilities times the value tile accumulate into the output rows, rescaled on the way by
+/// e^(m_old − m_new). Under the causal mask a group computes only the blocks of 16 keys its last row sees.</summary>
 internal sealed unsafe partial class CpuKernels
 {
     public void Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor o, Tensor? lse, AttentionParams p)
@@ -31,8 +31,8 @@ internal sealed unsafe partial class CpuKernels
         int qTiles = (tq + AttnBr - 1) / AttnBr;
         long items = bh * qTiles;
         int chunks = (int)Math.Min(items, Math.Max(1, Threads) * 4L);
-        // Slot: the group's scores [4, Bc], its row maxima and rescaling factors [4], m and l [Br].
-        long slotFloats = AttnRows * AttnBc + 2 * AttnRows + 2 * AttnBr;
+        // Slot: the group's scores [4, Bc], its row sums, rescaling factors and key limits [4], m and l [Br].
+        long slotFloats = AttnRows * AttnBc + 3 * AttnRows + 2 * AttnBr;
         using var scratch = Scratch(DType.Float32, chunks, (int)slotFloats);
         var st = new AttnState
         {
@@ -57,12 +57,11 @@ internal sealed unsafe partial class CpuKernels
         int d = st.D, dv = st.Dvh, tk = st.Tk;
         long b = bh / st.H, h = bh % st.H;
         int i0 = qt * AttnBr, i1 = Math.Min(st.Tq, i0 + AttnBr);
-        float* sb = slot, rowMax = sb + AttnRows * AttnBc, alpha = rowMax + AttnRows, m = alpha + AttnRows, l = m + AttnBr;
-        int* limit = stackalloc int[AttnRows];
+        float* sb = slot, rowSum = sb + AttnRows * AttnBc, alpha = rowSum + AttnRows, m = alpha + 2 * AttnRows, l = m + AttnBr;
+        int* limit = (int*)(alpha + AttnRows);
         long padded = (tk + AttnBc - 1) / AttnBc * AttnBc;
         float* q = st.Q + bh * st.Tq * d, kt = st.Kt + bh * padded * d, v = st.V + bh * tk * dv, o = st.O + bh * st.Tq * dv;
         for (int r = 0; r < i1 - i0; r++) { m[r] = float.NegativeInfinity; l[r] = 0; }
-        new Span<float>(o + (long)i0 * dv, (i1 - i0) * dv).Clear();
         // Under the causal mask, query i sees keys 0..i: this query tile sees keys below i1.
         int jEnd = st.Causal ? Math.Min(tk, i1) : tk;
         for (int j0 = 0; j0 < jEnd; j0 += AttnBc)
@@ -76,28 +75,18 @@ internal sealed unsafe partial class CpuKernels
                 if (nkG <= 0) continue;
                 int len = Math.Min(tile, (nkG + 15) & ~15);
                 for (int r = 0; r < nr; r++) limit[r] = st.Causal ? Math.Min(tile, ig + r + 1 - j0) : tile;
-                AttentionScores(st, b, h, q + (long)ig * d, ig, nr, AttentionTile(kt, d, j0), j0, tile, len, limit, sb, rowMax);
+                AttentionSoftmaxStep(st, b, h, q + (long)ig * d, ig, nr, AttentionTile(kt, d, j0), j0, tile, nkG, len, limit, sb,
+                    m + (ig - i0), rowSum, alpha);
                 bool any = false;
                 for (int r = 0; r < nr; r++)
                 {
                     int ri = ig + r - i0;
-                    float* s = sb + r * AttnBc;
-                    float mNew = Math.Max(m[ri], rowMax[r]);
-                    alpha[r] = 1f;
-                    if (limit[r] <= 0 || float.IsNegativeInfinity(mNew))
-                    {
-                        // Nothing seen yet (all masked so far): no probabilities, the output row stays 0.
-                        new Span<float>(s, nkG).Clear();
-                        continue;
-                    }
-                    float rowSum = AttentionSimd.ExpSum(s, len, mNew);
-                    alpha[r] = FastMath.Exp(m[ri] - mNew);            // 0 when m was −∞
-                    l[ri] = l[ri] * alpha[r] + rowSum;
-                    m[ri] = mNew;
-                    any = true;
+                    l[ri] = l[ri] * alpha[r] + rowSum[r];
+                    any |= !float.IsNegativeInfinity(m[ri]);
                 }
-                if (any)
-                    AttentionSimd.RowsTimesMatrix(sb, AttnBc, nr, nkG, v + (long)j0 * dv, dv, dv, o + (long)ig * dv, dv, accumulate: true, alpha);
+                // The first key tile sets the output rows (every group gets there: it is never past the causal limit).
+                if (j0 == 0 || any)
+                    AttentionSimd.RowsTimesMatrix(sb, AttnBc, nr, nkG, v + (long)j0 * dv, dv, dv, o + (long)ig * dv, dv, accumulate: j0 > 0, alpha);
             }
         }
         for (int i = i0; i < i1; i++)
@@ -106,28 +95,41 @@ internal sealed unsafe partial class CpuKernels
             float* orow = o + (long)i * dv;
             if (l[r] > 0)
             {
-                var os = new Span<float>(orow, dv);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(os, 1f / l[r], os);
+                AttentionSimd.Scale(orow, dv, 1f / l[r]);
                 if (st.Lse != null) st.Lse[bh * st.Tq + i] = m[r] + MathF.Log(l[r]);
             }
             else if (st.Lse != null) st.Lse[bh * st.Tq + i] = float.NegativeInfinity;
         }
     }
 
-    /// <summary>Scores of query rows ig..ig + nr against the packed key tile at j0 (tile keys): s[r, 0..len) = scale·q·k
-    /// + mask, −∞ from limit[r] on, and each row's maximum.</summary>
-    private static void AttentionScores(in AttnState st, long b, long h, float* q, int ig, int nr, float* kTile, int j0, int tile,
-        int len, int* limit, float* s, float* rowMax)
+    /// <summary>One online-softmax step of query rows ig..ig + nr against the packed key tile at j0 (tile keys): the
+    /// probabilities e^(s − m) over [0, len) into s (0 where a row has seen only −∞, over at least nkG), the running
+    /// maxima m updated, each row's sum and the factor for its earlier output (see <see cref="ScoreTile"/>, which does
+    /// it in registers; the contraction and the row reductions give the same values).</summary>
+    private static void AttentionSoftmaxStep(in AttnState st, long b, long h, float* q, int ig, int nr, float* kTile, int j0, int tile,
+        int nkG, int len, int* limit, float* s, float* m, float* rowSum, float* alpha)
     {
         bool maskRows = !st.HasMask || st.MaskK == 1;
         if (nr == AttnRows && (len & 15) == 0 && maskRows && ScoreTile.Applies)
         {
             float* mask = st.HasMask ? AttentionMaskRow(st, b, h, ig, j0) : null;
-            ScoreTile.Run(q, st.D, st.D, kTile, len, st.Scale, mask, st.MaskQ, limit, s, rowMax);
+            ScoreTile.Run(q, st.D, st.D, kTile, len, st.Scale, mask, st.MaskQ, limit, s, m, rowSum, alpha);
             return;
         }
         AttentionSimd.RowsTimesMatrix(q, st.D, nr, st.D, kTile, AttnBc, tile, s, AttnBc, accumulate: false);
         for (int r = 0; r < nr; r++)
-            rowMax[r] = AttentionScaleMaskMax(st, s + r * AttnBc, len, limit[r], b, h, ig + r, j0);
+        {
+            float* row = s + r * AttnBc;
+            float mNew = Math.Max(m[r], AttentionScaleMaskMax(st, row, len, limit[r], b, h, ig + r, j0));
+            if (float.IsNegativeInfinity(mNew))
+            {
+                new Span<float>(row, Math.Max(nkG, len)).Clear();
+                (rowSum[r], alpha[r]) = (0f, 1f);
+                continue;
+            }
+            rowSum[r] = AttentionSimd.ExpSum(row, len, mNew);
+            alpha[r] = FastMath.Exp(m[r] - mNew);            // 0 when m was −∞
+            m[r] = mNew;
+        }
     }
 }
