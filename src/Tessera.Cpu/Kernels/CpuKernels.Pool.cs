@@ -4,8 +4,8 @@ using Tessera.Kernels;
 namespace Tessera.Cpu.Kernels;
 
 /// <summary>Max and average pooling: direct window loops, parallel over the N·C planes (each plane is independent,
-/// so backward scatters need no synchronisation); the interior of average pooling with stride 1 or 2 runs vectors
-/// along W (<see cref="AvgPoolRows"/>).</summary>
+/// so backward scatters need no synchronisation); average pooling with stride 1 or 2 runs vectors along W over the
+/// columns whose windows are inside the input (<see cref="AvgPoolRows"/>).</summary>
 internal sealed unsafe partial class CpuKernels
 {
     public void MaxPool2d(Tensor x, Tensor y, Tensor? indices, Pool2dParams p)
@@ -126,21 +126,22 @@ internal sealed unsafe partial class CpuKernels
         CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
         {
             var g = s.g;
-            AvgPoolRows.Interior(g, out int rowLo, out int rowHi, out int colLo, out int colHi);
-            float interiorScale = 1f / (g.KH * g.KW);
+            AvgPoolRows.Columns(g, out int colLo, out int colHi);
             for (long pl = p0; pl < p1; pl++)
             {
                 float* xp = (float*)s.x + pl * g.HW, yp = (float*)s.y + pl * g.P;
                 for (int oh = 0; oh < g.OH; oh++)
                 {
                     float* yRow = yp + (long)oh * g.OW;
-                    if (oh < rowLo || oh >= rowHi || colLo >= colHi)
+                    if (colLo >= colHi)
                     {
                         AvgPoolOutputs(g, s.pb, s.pr, s.inc, xp, yRow, oh, 0, g.OW);
                         continue;
                     }
+                    // The columns whose window is inside the input horizontally share its rows and divisor.
+                    AvgPoolWindow(g, s.pb, s.pr, s.inc, oh, colLo, out int h0, out int h1, out _, out _, out float scale);
                     AvgPoolOutputs(g, s.pb, s.pr, s.inc, xp, yRow, oh, 0, colLo);
-                    AvgPoolRows.Row(g, xp, yRow, oh, colLo, colHi, interiorScale);
+                    AvgPoolRows.Row(g, xp, yRow, h0, Math.Max(0, h1 - h0), colLo, colHi, scale);
                     AvgPoolOutputs(g, s.pb, s.pr, s.inc, xp, yRow, oh, colHi, g.OW);
                 }
             }

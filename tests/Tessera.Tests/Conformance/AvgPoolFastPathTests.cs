@@ -5,9 +5,10 @@ using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Conformance;
 
-/// <summary>The vectorised interior of CPU average pooling (stride 1 or 2 along W, blocks of 16 and 8 outputs, the
-/// last block overlapping, windows of even and odd width, padding around it) gives the window loop's values bit for
-/// bit: the float sum of each window in row-major order from 0, times 1/count. Also against the reference.</summary>
+/// <summary>The vectorised columns of CPU average pooling (stride 1 or 2 along W, blocks of 16 and 8 outputs, the last
+/// block overlapping, windows of even and odd width, rows clipped by the padding with either divisor) give the window
+/// loop's values bit for bit: the float sum of each window in row-major order from 0, times 1/count. Also against the
+/// reference.</summary>
 public class AvgPoolFastPathTests
 {
     public static TheoryData<int, int, int, int, int, int, int, bool> Cases => new()
