@@ -29,6 +29,8 @@ public static partial class BenchCatalog
         var img = (N: Pick(4, 8, 32), C: Pick(32, 64, 64), H: Pick(32, 56, 56));
         list.Add(MaxPool(img.N, img.C, img.H));
         list.Add(AvgPool(img.N, img.C, img.H));
+        // Global average pooling as classifiers end it: many channels of 7×7 (the shape of ResNet's last stage).
+        list.Add(GlobalAvgPool(Pick(4, 32, 64), Pick(64, 512, 2048), 7));
         list.Add(BatchNormForward(img.N, img.C, img.H));
         list.Add(BatchNormBackward(img.N, img.C, img.H));
         list.Add(BatchNormInference(img.N, img.C, img.H));
@@ -72,7 +74,7 @@ public static partial class BenchCatalog
         [OpKind.UnaryBackward] = ElementPass, [OpKind.BinaryBackward] = ElementPass, [OpKind.Compare] = ElementPass,
         [OpKind.Where] = ElementPass, [OpKind.LogicalNot] = ElementPass, [OpKind.Dropout] = ElementPass,
         [OpKind.DropoutBackward] = ElementPass,
-        [OpKind.Reduce] = RowReduction, [OpKind.ReduceBackward] = RowReduction, [OpKind.ArgMax] = RowReduction,
+        [OpKind.ReduceBackward] = RowReduction, [OpKind.ArgMax] = RowReduction,
         [OpKind.SoftmaxBackward] = RowReduction, [OpKind.CrossEntropyBackward] = RowReduction, [OpKind.MseLoss] = RowReduction,
         [OpKind.MseLossBackward] = RowReduction,
         [OpKind.Conv2dBackwardBias] = "a channel sum of dy, small beside the conv2d_dgrad and conv2d_wgrad rows",

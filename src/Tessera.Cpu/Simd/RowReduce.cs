@@ -17,6 +17,23 @@ internal static unsafe class RowReduce
     public static float Run<TRed>(TRed red, float* x, long n) where TRed : struct, IReduceMath =>
         Run(default(IdentityMath), red, x, null, n);
 
+    /// <summary>y[r] = reduce over i of x[r·stride + i], for r &lt; rows: the sums <see cref="Run{TRed}(TRed, float*, long)"/>
+    /// gives row by row, without a call per short row (a global average pool's rows of 49), so that consecutive rows
+    /// overlap in the pipeline.</summary>
+    public static void Rows<TRed>(TRed red, float* x, long stride, long n, long rows, float* y) where TRed : struct, IReduceMath
+    {
+        if (n <= 64 && VectorWidth.Use512)
+        {
+            for (long r = 0; r < rows; r++)
+            {
+                var body = new MapReduceBody<IdentityMath>(default, x + r * stride, null);
+                y[r] = Short<Lanes512, MapReduceBody<IdentityMath>, TRed>(ref body, red, n);
+            }
+            return;
+        }
+        for (long r = 0; r < rows; r++) y[r] = Run(red, x + r * stride, n);
+    }
+
     /// <summary>reduce over i of map(x[i]); stores map(x[i]) into <paramref name="store"/> when it is not null.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Run<TMap, TRed>(TMap map, TRed red, float* x, float* store, long n)

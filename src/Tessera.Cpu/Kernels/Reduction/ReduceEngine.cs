@@ -117,8 +117,9 @@ internal static unsafe class ReduceEngine
             // arithmetic per output.
             CpuParallel.For(lay.Outputs, threads, grain, (red, scale, x: (nint)x, y: (nint)y, stride: kept.Strides[0], len), static (st, o0, o1) =>
             {
-                for (long o = o0; o < o1; o++)
-                    ((float*)st.y)[o] = st.red.Invoke(st.red.Identity, RowReduce.Run(st.red, (float*)st.x + o * st.stride, st.len)) * st.scale;
+                float* y = (float*)st.y;
+                RowReduce.Rows(st.red, (float*)st.x + o0 * st.stride, st.stride, st.len, o1 - o0, y + o0);
+                for (long o = o0; o < o1; o++) y[o] = st.red.Invoke(st.red.Identity, y[o]) * st.scale;
             });
             return;
         }
