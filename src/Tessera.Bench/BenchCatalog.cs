@@ -56,11 +56,13 @@ public static partial class BenchCatalog
         list.Add(Unary("relu", UnaryOp.Relu, e, 1, 1e-6, TensorPrimitivesBaseline.Relu(), OnnxRuntimeBaseline.Node("Relu", ["x"], [("y", [e])])));
         list.Add(Unary("sigmoid", UnaryOp.Sigmoid, e, 4, 1e-5, TensorPrimitivesBaseline.Sigmoid(), OnnxRuntimeBaseline.Node("Sigmoid", ["x"], [("y", [e])])));
         list.Add(Unary("gelu", UnaryOp.GeluErf, e, 8, 1e-5, OnnxRuntimeBaseline.Node("Gelu", ["x"], [("y", [e])], opset: 20)));
+        list.Add(Unary("gelu_tanh", UnaryOp.GeluTanh, e, 8, 1e-5, OnnxRuntimeBaseline.Node("Gelu", ["x"], [("y", [e])],
+            [new OnnxModelWriter.AttributeSpec("approximate", S: "tanh")], opset: 20)));
         list.Add(Add(e));
         return list;
     }
 
-    private const string ElementPass = "one element-wise pass over its data: the relu, sigmoid, gelu and add rows time that loop";
+    private const string ElementPass = "one element-wise pass over its data: the relu, sigmoid, gelu, gelu_tanh and add rows time that loop";
     private const string DataMovement = "moves data without arithmetic, memory-bound like the add row";
     private const string RowReduction = "a row reduction like the softmax and cross_entropy rows";
 
