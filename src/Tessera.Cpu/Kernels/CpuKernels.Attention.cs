@@ -6,13 +6,13 @@ using Tessera.Kernels;
 
 namespace Tessera.Cpu.Kernels;
 
-/// <summary>Flash-attention style scaled dot-product attention. Forward: per (batch·head, query tile), key tiles are
-/// visited with an online softmax (running max m and sum l per query row); only one row of a Bc-wide score tile
-/// exists at a time. Backward (FlashAttention-2): probabilities are recomputed tile by tile from lse, with
-/// D_i = rowsum(dO∘O); threaded over batch·head so that every thread owns its dq/dk/dv slices. K (and V in the
-/// backward) are transposed once into pooled scratch [B·H, D, Tk] so that scores are row-times-matrix products.
-/// Per-chunk tile buffers come from pooled scratch, one slot per work chunk. Fully masked rows (every score −∞)
-/// produce output 0, lse −∞ and zero gradients.</summary>
+/// <summary>Flash-attention style scaled dot-product attention. Forward (CpuKernels.AttentionForward.cs): per
+/// (batch·head, query tile), key tiles are visited with an online softmax (running max m and sum l per query row), a
+/// group of 4 query rows at a time. Backward (FlashAttention-2): probabilities are recomputed tile by tile from lse,
+/// with D_i = rowsum(dO∘O); threaded over batch·head so that every thread owns its dq/dk/dv slices. K (and V in the
+/// backward) are packed once into pooled scratch, each tile of 64 keys as D rows of 64 (<see cref="AttentionPackKV"/>),
+/// so that scores are row-times-matrix products over a block that stays in L1. Per-chunk tile buffers come from pooled
+/// scratch, one slot per work chunk. Fully masked rows (every score −∞) produce output 0, lse −∞ and zero gradients.</summary>
 internal sealed unsafe partial class CpuKernels : IAttentionKernels
 {
     private const int AttnBr = 64;   // query rows per tile
