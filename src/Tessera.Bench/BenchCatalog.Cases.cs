@@ -102,6 +102,15 @@ public static partial class BenchCatalog
         }, [OnnxRuntimeBaseline.Node("AveragePool", ["x"], [("y", [n, c, h / 2, h / 2])],
             [new Attr("kernel_shape", Ints: [2, 2]), new Attr("strides", Ints: [2, 2])])]);
 
+    private static BenchCase GlobalAvgPool(int n, int c, int h) =>
+        new("global_avgpool", OpKind.Reduce, $"{Dims(n, c, h, h)}", "fwd", Work.Pool2d((long)n * c * h * h, (long)n * c, h * h), ctx =>
+        {
+            var p = new ReduceParams([2, 3], KeepDims: true);
+            var x = ctx.In("x", [n, c, h, h]); var y = ctx.Out(n, c, 1, 1);
+            void Run() => ctx.Device.Kernels.Reduce(ReduceOp.Mean, x, y, p);
+            return new BenchInstance(Run, () => { Run(); return Verify.Close("y", RefReduction.Reduce(ReduceOp.Mean, ctx.Ref("x"), p), y, 1e-5); }, ctx, y);
+        }, [OnnxRuntimeBaseline.Node("GlobalAveragePool", ["x"], [("y", [n, c, 1, 1])])]);
+
     private static readonly BatchNormParams Bn = new();
 
     private static BenchCase BatchNormForward(int n, int c, int h) =>

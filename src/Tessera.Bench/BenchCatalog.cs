@@ -29,6 +29,8 @@ public static partial class BenchCatalog
         var img = (N: Pick(4, 8, 32), C: Pick(32, 64, 64), H: Pick(32, 56, 56));
         list.Add(MaxPool(img.N, img.C, img.H));
         list.Add(AvgPool(img.N, img.C, img.H));
+        // Global average pooling as classifiers end it: many channels of 7×7 (the shape of ResNet's last stage).
+        list.Add(GlobalAvgPool(Pick(4, 32, 64), Pick(64, 512, 2048), 7));
         list.Add(BatchNormForward(img.N, img.C, img.H));
         list.Add(BatchNormBackward(img.N, img.C, img.H));
         list.Add(BatchNormInference(img.N, img.C, img.H));
@@ -54,11 +56,13 @@ public static partial class BenchCatalog
         list.Add(Unary("relu", UnaryOp.Relu, e, 1, 1e-6, TensorPrimitivesBaseline.Relu(), OnnxRuntimeBaseline.Node("Relu", ["x"], [("y", [e])])));
         list.Add(Unary("sigmoid", UnaryOp.Sigmoid, e, 4, 1e-5, TensorPrimitivesBaseline.Sigmoid(), OnnxRuntimeBaseline.Node("Sigmoid", ["x"], [("y", [e])])));
         list.Add(Unary("gelu", UnaryOp.GeluErf, e, 8, 1e-5, OnnxRuntimeBaseline.Node("Gelu", ["x"], [("y", [e])], opset: 20)));
+        list.Add(Unary("gelu_tanh", UnaryOp.GeluTanh, e, 8, 1e-5, OnnxRuntimeBaseline.Node("Gelu", ["x"], [("y", [e])],
+            [new OnnxModelWriter.AttributeSpec("approximate", S: "tanh")], opset: 20)));
         list.Add(Add(e));
         return list;
     }
 
-    private const string ElementPass = "one element-wise pass over its data: the relu, sigmoid, gelu and add rows time that loop";
+    private const string ElementPass = "one element-wise pass over its data: the relu, sigmoid, gelu, gelu_tanh and add rows time that loop";
     private const string DataMovement = "moves data without arithmetic, memory-bound like the add row";
     private const string RowReduction = "a row reduction like the softmax and cross_entropy rows";
 
@@ -72,7 +76,7 @@ public static partial class BenchCatalog
         [OpKind.UnaryBackward] = ElementPass, [OpKind.BinaryBackward] = ElementPass, [OpKind.Compare] = ElementPass,
         [OpKind.Where] = ElementPass, [OpKind.LogicalNot] = ElementPass, [OpKind.Dropout] = ElementPass,
         [OpKind.DropoutBackward] = ElementPass,
-        [OpKind.Reduce] = RowReduction, [OpKind.ReduceBackward] = RowReduction, [OpKind.ArgMax] = RowReduction,
+        [OpKind.ReduceBackward] = RowReduction, [OpKind.ArgMax] = RowReduction,
         [OpKind.SoftmaxBackward] = RowReduction, [OpKind.CrossEntropyBackward] = RowReduction, [OpKind.MseLoss] = RowReduction,
         [OpKind.MseLossBackward] = RowReduction,
         [OpKind.Conv2dBackwardBias] = "a channel sum of dy, small beside the conv2d_dgrad and conv2d_wgrad rows",

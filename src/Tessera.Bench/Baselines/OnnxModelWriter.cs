@@ -4,12 +4,12 @@ using Tessera.Onnx.Protobuf;
 namespace Tessera.Bench.Baselines;
 
 /// <summary>Single-node float32 ONNX models for the ONNX Runtime baselines: the graph's inputs and outputs are value
-/// infos with fixed shapes, the node carries int, float and ints attributes. The bytes are written by the ONNX
+/// infos with fixed shapes, the node carries int, float, ints and string attributes. The bytes are written by the ONNX
 /// project's <see cref="OnnxWriter"/> (the one protobuf writer).</summary>
 public static class OnnxModelWriter
 {
-    /// <summary>A node attribute: exactly one of <see cref="I"/>, <see cref="F"/>, <see cref="Ints"/> is set.</summary>
-    public sealed record AttributeSpec(string Name, long? I = null, float? F = null, long[]? Ints = null);
+    /// <summary>A node attribute: exactly one of <see cref="I"/>, <see cref="F"/>, <see cref="Ints"/>, <see cref="S"/> is set.</summary>
+    public sealed record AttributeSpec(string Name, long? I = null, float? F = null, long[]? Ints = null, string? S = null);
 
     /// <summary>The bytes of a model with one node of <paramref name="opType"/> (default domain, opset
     /// <paramref name="opset"/>).</summary>
@@ -30,6 +30,7 @@ public static class OnnxModelWriter
         a.F is float f ? new OnnxAttribute(a.Name, OnnxAttributeType.Float, F: f)
         : a.I is long i ? new OnnxAttribute(a.Name, OnnxAttributeType.Int, I: i)
         : a.Ints is long[] ints ? new OnnxAttribute(a.Name, OnnxAttributeType.Ints, Ints: ints)
+        : a.S is string str ? new OnnxAttribute(a.Name, OnnxAttributeType.String, S: str)
         : throw new TesseraArgumentException(nameof(OnnxModelWriter), nameof(a), $"attribute '{a.Name}' has no value");
 
     private static OnnxValueInfo ValueInfo((string Name, int[] Shape) v) =>

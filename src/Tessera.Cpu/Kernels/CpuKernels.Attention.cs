@@ -1,16 +1,18 @@
 using System.Numerics.Tensors;
 using Tessera.Cpu.Kernels.Attention;
+using Tessera.Cpu.Simd;
+using System.Runtime.Intrinsics.X86;
 using Tessera.Kernels;
 
 namespace Tessera.Cpu.Kernels;
 
-/// <summary>Flash-attention style scaled dot-product attention. Forward: per (batch·head, query tile), key tiles are
-/// visited with an online softmax (running max m and sum l per query row); only one row of a Bc-wide score tile
-/// exists at a time. Backward (FlashAttention-2): probabilities are recomputed tile by tile from lse, with
-/// D_i = rowsum(dO∘O); threaded over batch·head so that every thread owns its dq/dk/dv slices. K (and V in the
-/// backward) are transposed once into pooled scratch [B·H, D, Tk] so that scores are row-times-matrix products.
-/// Per-chunk tile buffers come from pooled scratch, one slot per work chunk. Fully masked rows (every score −∞)
-/// produce output 0, lse −∞ and zero gradients.</summary>
+/// <summary>Flash-attention style scaled dot-product attention. Forward (CpuKernels.AttentionForward.cs): per
+/// (batch·head, query tile), key tiles are visited with an online softmax (running max m and sum l per query row), a
+/// group of 4 query rows at a time. Backward (FlashAttention-2): probabilities are recomputed tile by tile from lse,
+/// with D_i = rowsum(dO∘O); threaded over batch·head so that every thread owns its dq/dk/dv slices. K (and V in the
+/// backward) are packed once into pooled scratch, each tile of 64 keys as D rows of 64 (<see cref="AttentionPackKV"/>),
+/// so that scores are row-times-matrix products over a block that stays in L1. Per-chunk tile buffers come from pooled
+/// scratch, one slot per work chunk. Fully masked rows (every score −∞) produce output 0, lse −∞ and zero gradients.</summary>
 internal sealed unsafe partial class CpuKernels : IAttentionKernels
 {
     private const int AttnBr = 64;   // query rows per tile
@@ -29,37 +31,84 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
 
     private static float AttentionScale(AttentionParams p, int d) => float.IsNaN(p.Scale) ? (float)(1.0 / Math.Sqrt(d)) : p.Scale;
 
-    private struct AttnTransposeState
+    private struct AttnPackState
     {
         public float* Src, Dst;
         public long S0, S1, S2, S3;
-        public int H, T, D;
+        public int H, T, D, Tiles;
     }
 
-    /// <summary>dst[bh, d, j] = src[b, h, j, d] for a (possibly strided) [B, H, T, D] tensor, threaded over b·h.
-    /// Reading k (or v) once this way also absorbs any input strides.</summary>
-    private void AttentionTransposeKV(Tensor src, Tensor dst)
+    /// <summary>dst[bh, t, d, j] = src[b, h, t·Bc + j, d] for a (possibly strided) [B, H, T, D] tensor: each tile of Bc
+    /// keys transposed into D contiguous rows of Bc (zeros past the last key), so that scores are row-times-matrix
+    /// products over a block that stays in L1 (rows a whole T apart alias in a few cache sets). Threaded over b·h;
+    /// reading k (or v) once this way also absorbs any input strides.</summary>
+    private void AttentionPackKV(Tensor src, Tensor dst)
     {
         var s = src.Strides;
-        var st = new AttnTransposeState
+        var st = new AttnPackState
         {
             Src = src.F32(), Dst = dst.F32(), H = src.Shape[1], T = src.Shape[2], D = src.Shape[3],
             S0 = s[0], S1 = s[1], S2 = s[2], S3 = s[3],
         };
+        st.Tiles = (st.T + AttnBc - 1) / AttnBc;
         CpuParallel.For((long)src.Shape[0] * st.H, Threads, 1, st, static (st, i0, i1) =>
         {
             for (long bh = i0; bh < i1; bh++)
             {
                 float* src = st.Src + bh / st.H * st.S0 + bh % st.H * st.S1;
-                float* dst = st.Dst + bh * st.D * st.T;
-                for (int j = 0; j < st.T; j++)
+                for (int t = 0; t < st.Tiles; t++)
                 {
-                    float* row = src + j * st.S2;
-                    for (int d = 0; d < st.D; d++) dst[(long)d * st.T + j] = row[d * st.S3];
+                    float* dst = AttentionTile(st.Dst + bh * st.Tiles * st.D * AttnBc, st.D, t * AttnBc);
+                    int keys = Math.Min(AttnBc, st.T - t * AttnBc), j = 0;
+                    float* tileSrc = src + t * AttnBc * st.S2;
+                    if (Avx.IsSupported && st.S3 == 1)
+                        for (; j + 8 <= keys; j += 8)
+                            for (int d = 0; d + 8 <= st.D; d += 8)
+                                Transpose8x8(tileSrc + j * st.S2 + d, st.S2, dst + d * AttnBc + j, AttnBc);
+                    // The rest: keys past the last 8, and features past the last 8 of the keys done above.
+                    for (int jj = 0; jj < keys; jj++)
+                    {
+                        float* row = tileSrc + jj * st.S2;
+                        for (int d = jj < j ? st.D & ~7 : 0; d < st.D; d++) dst[d * AttnBc + jj] = row[d * st.S3];
+                    }
+                    if (keys < AttnBc)
+                        for (int d = 0; d < st.D; d++) new Span<float>(dst + d * AttnBc + keys, AttnBc - keys).Clear();
                 }
             }
         });
     }
+
+    /// <summary>Packed tiles of B·H heads of T keys with D features (see <see cref="AttentionPackKV"/>).</summary>
+    private Tensor AttentionPacked(long bh, int t, int d) => Scratch(DType.Float32, checked((int)bh), (t + AttnBc - 1) / AttnBc * AttnBc, d);
+
+    /// <summary>dst[c, r] = src[r, c] for an 8×8 block (row strides lds and ldd), by the unpack/shuffle/permute
+    /// sequence of AVX.</summary>
+    private static void Transpose8x8(float* src, long lds, float* dst, long ldd)
+    {
+        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
+        var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
+        var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    /// <summary>The packed tile holding key j0 (a multiple of Bc) of one head's packed keys.</summary>
+    private static float* AttentionTile(float* head, int d, int j0) => head + (long)j0 * d;
 
     private static void AttentionSetMask(ref AttnState st, Tensor? mask, Tensor? expanded)
     {
@@ -70,113 +119,19 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         st.MaskB = s[0]; st.MaskH = s[1]; st.MaskQ = s[2]; st.MaskK = s[3];
     }
 
-    /// <summary>s[0..n) ← scale·s + mask[b, h, i, j0..j0+n); returns the row maximum.</summary>
-    private static float AttentionScaleMaskMax(in AttnState st, float* s, int n, long b, long h, int i, int j0)
+    /// <summary>s[0..n) ← scale·s + mask[b, h, i, j0..j0+n), −∞ from index limit on; returns the row maximum.</summary>
+    private static float AttentionScaleMaskMax(in AttnState st, float* s, int n, int limit, long b, long h, int i, int j0)
     {
-        if (!st.HasMask) return AttentionSimd.ScaleMaskMax(s, n, st.Scale, null);
-        float* m = st.Mask + b * st.MaskB + h * st.MaskH + i * st.MaskQ + j0 * st.MaskK;
-        if (st.MaskK == 1) return AttentionSimd.ScaleMaskMax(s, n, st.Scale, m);
-        for (int j = 0; j < n; j++) s[j] = s[j] * st.Scale + m[j * st.MaskK];
+        if (!st.HasMask) return AttentionSimd.ScaleMaskMax(s, n, st.Scale, null, limit);
+        float* m = AttentionMaskRow(st, b, h, i, j0);
+        if (st.MaskK == 1) return AttentionSimd.ScaleMaskMax(s, n, st.Scale, m, limit);
+        for (int j = 0; j < n; j++) s[j] = j < limit ? s[j] * st.Scale + m[j * st.MaskK] : float.NegativeInfinity;
         return TensorPrimitives.Max<float>(new ReadOnlySpan<float>(s, n));
     }
 
-    public void Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor o, Tensor? lse, AttentionParams p)
-    {
-        int bn = q.Shape[0], hn = q.Shape[1], tq = q.Shape[2], d = q.Shape[3], tk = k.Shape[2], dv = v.Shape[3];
-        long bh = (long)bn * hn;
-        if (bh == 0 || tq == 0) return;
-        if (tk == 0)
-        {
-            Fill(o, 0);
-            if (lse is not null) Fill(lse, float.NegativeInfinity);
-            return;
-        }
-        using var qc = q.Contiguous();
-        using var vc = v.Contiguous();
-        using var kt = Scratch(DType.Float32, checked((int)bh), d, tk);
-        AttentionTransposeKV(k, kt);
-        using var maskView = mask?.Expand(bn, hn, tq, tk);
-        int qTiles = (tq + AttnBr - 1) / AttnBr;
-        long items = bh * qTiles;
-        int chunks = (int)Math.Min(items, Math.Max(1, Threads) * 4L);
-        long slotFloats = AttnRows * AttnBc + 2 * AttnBr;
-        using var scratch = Scratch(DType.Float32, chunks, (int)slotFloats);
-        var st = new AttnState
-        {
-            Q = qc.F32(), Kt = kt.F32(), V = vc.F32(), O = o.F32(), Lse = lse is null ? null : lse.F32(), Scratch = scratch.F32(),
-            B = bn, H = hn, Tq = tq, Tk = tk, D = d, Dvh = dv, QTiles = qTiles, Chunks = chunks, Items = items, SlotFloats = slotFloats,
-            Scale = AttentionScale(p, d), Causal = p.Causal,
-        };
-        AttentionSetMask(ref st, mask, maskView);
-        CpuParallel.For(chunks, Threads, 1, st, static (st, c0, c1) =>
-        {
-            for (long c = c0; c < c1; c++)
-            {
-                float* slot = st.Scratch + c * st.SlotFloats;
-                for (long item = st.Items * c / st.Chunks; item < st.Items * (c + 1) / st.Chunks; item++)
-                    AttentionForwardTile(st, item / st.QTiles, (int)(item % st.QTiles), slot);
-            }
-        });
-    }
-
-    private static void AttentionForwardTile(in AttnState st, long bh, int qt, float* slot)
-    {
-        int d = st.D, dv = st.Dvh, tk = st.Tk;
-        long b = bh / st.H, h = bh % st.H;
-        int i0 = qt * AttnBr, i1 = Math.Min(st.Tq, i0 + AttnBr);
-        float* sb = slot, m = slot + AttnRows * AttnBc, l = m + AttnBr;
-        float* q = st.Q + bh * st.Tq * d, kt = st.Kt + bh * d * tk, v = st.V + bh * tk * dv, o = st.O + bh * st.Tq * dv;
-        for (int r = 0; r < i1 - i0; r++) { m[r] = float.NegativeInfinity; l[r] = 0; }
-        new Span<float>(o + (long)i0 * dv, (i1 - i0) * dv).Clear();
-        int jEnd = st.Causal ? Math.Min(tk, i1) : tk;
-        for (int j0 = 0; j0 < jEnd; j0 += AttnBc)
-        {
-            int tile = Math.Min(AttnBc, tk - j0);
-            for (int ig = i0; ig < i1; ig += AttnRows)
-            {
-                int nr = Math.Min(AttnRows, i1 - ig);
-                // The last row of a group sees the most keys under the causal mask.
-                int nkG = st.Causal ? Math.Min(tile, ig + nr - j0) : tile;
-                if (nkG <= 0) continue;
-                AttentionSimd.RowsTimesMatrix(q + (long)ig * d, d, nr, d, kt + j0, tk, nkG, sb, AttnBc, accumulate: false);
-                bool any = false;
-                for (int r = 0; r < nr; r++)
-                {
-                    int i = ig + r, ri = i - i0;
-                    float* s = sb + r * AttnBc;
-                    int nk = st.Causal ? Math.Min(nkG, i + 1 - j0) : nkG;
-                    var full = new Span<float>(s, nkG);
-                    if (nk <= 0) { full.Clear(); continue; }
-                    float mNew = Math.Max(m[ri], AttentionScaleMaskMax(st, s, nk, b, h, i, j0));
-                    if (float.IsNegativeInfinity(mNew)) { full.Clear(); continue; }   // everything so far is masked
-                    float rowSum = AttentionSimd.ExpSum(s, nk, mNew);
-                    full[nk..].Clear();
-                    float alpha = MathF.Exp(m[ri] - mNew);           // 0 when m was −∞
-                    if (alpha != 1f)
-                    {
-                        var os = new Span<float>(o + (long)i * dv, dv);
-                        TensorPrimitives.Multiply(os, alpha, os);
-                    }
-                    l[ri] = l[ri] * alpha + rowSum;
-                    m[ri] = mNew;
-                    any = true;
-                }
-                if (any) AttentionSimd.RowsTimesMatrix(sb, AttnBc, nr, nkG, v + (long)j0 * dv, dv, dv, o + (long)ig * dv, dv, accumulate: true);
-            }
-        }
-        for (int i = i0; i < i1; i++)
-        {
-            int r = i - i0;
-            float* orow = o + (long)i * dv;
-            if (l[r] > 0)
-            {
-                var os = new Span<float>(orow, dv);
-                TensorPrimitives.Multiply(os, 1f / l[r], os);
-                if (st.Lse != null) st.Lse[bh * st.Tq + i] = m[r] + MathF.Log(l[r]);
-            }
-            else if (st.Lse != null) st.Lse[bh * st.Tq + i] = float.NegativeInfinity;
-        }
-    }
+    /// <summary>mask[b, h, i, j0].</summary>
+    private static float* AttentionMaskRow(in AttnState st, long b, long h, int i, int j0) =>
+        st.Mask + b * st.MaskB + h * st.MaskH + i * st.MaskQ + j0 * st.MaskK;
 
     public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor o, Tensor lse, Tensor dO,
         Tensor dq, Tensor dk, Tensor dv, AttentionParams p)
@@ -192,10 +147,10 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         using var oc = o.Contiguous();
         using var lc = lse.Contiguous();
         using var dOc = dO.Contiguous();
-        using var kt = Scratch(DType.Float32, checked((int)bh), d, tk);
-        using var vt = Scratch(DType.Float32, checked((int)bh), dvh, tk);
-        AttentionTransposeKV(k, kt);
-        AttentionTransposeKV(v, vt);
+        using var kt = AttentionPacked(bh, tk, d);
+        using var vt = AttentionPacked(bh, tk, dvh);
+        AttentionPackKV(k, kt);
+        AttentionPackKV(v, vt);
         using var maskView = mask?.Expand(bn, hn, tq, tk);
         int keyTiles = (tk + AttnBc - 1) / AttnBc;
         // Fewer heads than threads: split each head's key tiles over threads instead (see below).
@@ -255,7 +210,8 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         long b = bh / st.H, h = bh % st.H;
         float* pT = slot, dsT = pT + AttnBr * AttnBc, pm = dsT + AttnBr * AttnBc, dsm = pm + AttnBr * AttnBc;
         float* dpb = dsm + AttnBr * AttnBc, dRow = dpb + AttnRows * AttnBc;
-        float* q = st.Q + bh * tq * d, k = st.K + bh * tk * d, kt = st.Kt + bh * d * tk, vt = st.Vt + bh * dv * tk;
+        long padded = (tk + AttnBc - 1) / AttnBc * AttnBc;
+        float* q = st.Q + bh * tq * d, k = st.K + bh * tk * d, kt = st.Kt + bh * d * padded, vt = st.Vt + bh * dv * padded;
         float* o = st.O + bh * tq * dv, dO = st.DO + bh * tq * dv, lse = st.Lse + bh * tq;
         float* dk = st.Dk + bh * tk * d, dvp = st.Dv + bh * tk * dv;
         for (int i = 0; i < tq; i++)
@@ -272,8 +228,8 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
                     int ng = Math.Min(AttnRows, nr - g), ig = i0 + g;
                     int nkG = st.Causal ? Math.Min(tile, ig + ng - j0) : tile;
                     // S = q·kᵀ and dP = dO·vᵀ for the group's rows.
-                    AttentionSimd.RowsTimesMatrix(q + (long)ig * d, d, ng, d, kt + j0, tk, nkG, pm + g * AttnBc, AttnBc, accumulate: false);
-                    AttentionSimd.RowsTimesMatrix(dO + (long)ig * dv, dv, ng, dv, vt + j0, tk, nkG, dpb, AttnBc, accumulate: false);
+                    AttentionSimd.RowsTimesMatrix(q + (long)ig * d, d, ng, d, AttentionTile(kt, d, j0), AttnBc, nkG, pm + g * AttnBc, AttnBc, accumulate: false);
+                    AttentionSimd.RowsTimesMatrix(dO + (long)ig * dv, dv, ng, dv, AttentionTile(vt, dv, j0), AttnBc, nkG, dpb, AttnBc, accumulate: false);
                     for (int r = 0; r < ng; r++)
                     {
                         int i = ig + r;
@@ -285,7 +241,7 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
                         new Span<float>(dsrow + nk, tile - nk).Clear();
                         if (nk <= 0) continue;
                         // P = exp(scale·S + mask − lse), dS = P∘(dP − D)·scale.
-                        AttentionScaleMaskMax(st, prow, nk, b, h, i, j0);
+                        AttentionScaleMaskMax(st, prow, nk, nk, b, h, i, j0);
                         AttentionSimd.ExpSum(prow, nk, li);
                         AttentionSimd.SoftmaxGrad(prow, dpb + r * AttnBc, dsrow, nk, dRow[i], st.Scale);
                     }

@@ -6,14 +6,15 @@ namespace Tessera.Cpu.Kernels;
 
 /// <summary>Element-wise kernels: each op maps to a math functor run by the generic drivers in Simd/; binary gradients
 /// of broadcast inputs are summed by <see cref="BroadcastGradient"/>.
-/// Exp, Log, Tanh and Sigmoid over contiguous inputs go to TensorPrimitives.</summary>
+/// Log over contiguous inputs goes to TensorPrimitives; everything that needs an exponential uses
+/// <see cref="FastMath.Exp(float)"/>.</summary>
 internal sealed unsafe partial class CpuKernels : IElementwiseKernels
 {
     public void Unary(UnaryOp op, Tensor x, Tensor y, UnaryParams p)
     {
-        if (x.IsContiguous && op is UnaryOp.Exp or UnaryOp.Log or UnaryOp.Tanh or UnaryOp.Sigmoid)
+        if (x.IsContiguous && op is UnaryOp.Log)
         {
-            UnaryPrimitives(op, x.F32(), y.F32(), y.ElementCount);
+            LogPrimitives(x.F32(), y.F32(), y.ElementCount);
             return;
         }
         int t = Threads;
@@ -122,10 +123,10 @@ internal sealed unsafe partial class CpuKernels : IElementwiseKernels
         }
     }
 
-    /// <summary>Exp/Log/Tanh/Sigmoid over contiguous memory through TensorPrimitives, in parallel chunks.</summary>
-    private void UnaryPrimitives(UnaryOp op, float* x, float* y, long n)
+    /// <summary>Log over contiguous memory through TensorPrimitives, in parallel chunks.</summary>
+    private void LogPrimitives(float* x, float* y, long n)
     {
-        CpuParallel.For(n, Threads, ElementLoop.Grain, (op, x: (nint)x, y: (nint)y), static (st, b, e) =>
+        CpuParallel.For(n, Threads, ElementLoop.Grain, (x: (nint)x, y: (nint)y), static (st, b, e) =>
         {
             const int Chunk = 1 << 20;
             for (long i = b; i < e; i += Chunk)
@@ -133,13 +134,7 @@ internal sealed unsafe partial class CpuKernels : IElementwiseKernels
                 int len = (int)Math.Min(Chunk, e - i);
                 var src = new ReadOnlySpan<float>((float*)st.x + i, len);
                 var dst = new Span<float>((float*)st.y + i, len);
-                switch (st.op)
-                {
-                    case UnaryOp.Exp: TensorPrimitives.Exp(src, dst); break;
-                    case UnaryOp.Log: TensorPrimitives.Log(src, dst); break;
-                    case UnaryOp.Tanh: TensorPrimitives.Tanh(src, dst); break;
-                    default: TensorPrimitives.Sigmoid(src, dst); break;
-                }
+                TensorPrimitives.Log(src, dst);
             }
         });
     }

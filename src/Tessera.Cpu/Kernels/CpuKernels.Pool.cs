@@ -4,7 +4,8 @@ using Tessera.Kernels;
 namespace Tessera.Cpu.Kernels;
 
 /// <summary>Max and average pooling: direct window loops, parallel over the N·C planes (each plane is independent,
-/// so backward scatters need no synchronisation).</summary>
+/// so backward scatters need no synchronisation); average pooling with stride 1 or 2 runs vectors along W over the
+/// columns whose windows are inside the input (<see cref="AvgPoolRows"/>).</summary>
 internal sealed unsafe partial class CpuKernels
 {
     public void MaxPool2d(Tensor x, Tensor y, Tensor? indices, Pool2dParams p)
@@ -125,23 +126,43 @@ internal sealed unsafe partial class CpuKernels
         CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
         {
             var g = s.g;
+            AvgPoolRows.Columns(g, out int colLo, out int colHi);
             for (long pl = p0; pl < p1; pl++)
             {
                 float* xp = (float*)s.x + pl * g.HW, yp = (float*)s.y + pl * g.P;
                 for (int oh = 0; oh < g.OH; oh++)
-                    for (int ow = 0; ow < g.OW; ow++)
+                {
+                    float* yRow = yp + (long)oh * g.OW;
+                    if (colLo >= colHi)
                     {
-                        AvgPoolWindow(g, s.pb, s.pr, s.inc, oh, ow, out int h0, out int h1, out int w0, out int w1, out float scale);
-                        float sum = 0f;
-                        for (int ih = h0; ih < h1; ih++)
-                        {
-                            float* row = xp + ih * g.W;
-                            for (int iw = w0; iw < w1; iw++) sum += row[iw];
-                        }
-                        yp[oh * g.OW + ow] = sum * scale;
+                        AvgPoolOutputs(g, s.pb, s.pr, s.inc, xp, yRow, oh, 0, g.OW);
+                        continue;
                     }
+                    // The columns whose window is inside the input horizontally share its rows and divisor.
+                    AvgPoolWindow(g, s.pb, s.pr, s.inc, oh, colLo, out int h0, out int h1, out _, out _, out float scale);
+                    AvgPoolOutputs(g, s.pb, s.pr, s.inc, xp, yRow, oh, 0, colLo);
+                    AvgPoolRows.Row(g, xp, yRow, h0, Math.Max(0, h1 - h0), colLo, colHi, scale);
+                    AvgPoolOutputs(g, s.pb, s.pr, s.inc, xp, yRow, oh, colHi, g.OW);
+                }
             }
         });
+    }
+
+    /// <summary>Outputs [ow0, ow1) of row <paramref name="oh"/>, each window summed and scaled on its own.</summary>
+    private static void AvgPoolOutputs(in ConvGeometry g, int padBottom, int padRight, bool countIncludePad, float* xp, float* yRow,
+        int oh, int ow0, int ow1)
+    {
+        for (int ow = ow0; ow < ow1; ow++)
+        {
+            AvgPoolWindow(g, padBottom, padRight, countIncludePad, oh, ow, out int h0, out int h1, out int w0, out int w1, out float scale);
+            float sum = 0f;
+            for (int ih = h0; ih < h1; ih++)
+            {
+                float* row = xp + ih * g.W;
+                for (int iw = w0; iw < w1; iw++) sum += row[iw];
+            }
+            yRow[ow] = sum * scale;
+        }
     }
 
     public void AvgPool2dBackward(Tensor dy, Tensor dx, Pool2dParams p)

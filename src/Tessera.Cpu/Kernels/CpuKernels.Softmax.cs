@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Tessera.Cpu.Kernels.Reduction;
 using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
@@ -27,7 +28,8 @@ internal sealed unsafe partial class CpuKernels
                 {
                     float* xr = (float*)s.x + r * s.len, yr = (float*)s.y + r * s.len;
                     float m = RowReduce.Run(new MaxReduce(), xr, s.len);
-                    float sum = RowReduce.Run(new ExpShiftMath(m), new SumReduce(), xr, yr, s.len);
+                    var exp = new SoftmaxExpBody(xr, yr, m, r + 1 < r1 ? xr + s.len : null);
+                    float sum = RowReduce.Run(ref exp, new SumReduce(), s.len, out _);
                     if (s.log) Drivers.Map(new ShiftTwiceMath(m, MathF.Log(sum)), xr, yr, s.len);
                     else Drivers.Map(new AffineMath(1f / sum, 0f), yr, yr, s.len);
                 }

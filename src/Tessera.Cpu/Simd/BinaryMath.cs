@@ -71,10 +71,10 @@ internal readonly struct MinMath : IBinaryMath
 /// <summary>c = e^(a − b) (column softmax).</summary>
 internal readonly struct ExpSubMath : IBinaryMath
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => MathF.Exp(a - b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Exp(a - b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Exp(a - b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Exp(a - b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => FastMath.Exp(a - b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => FastMath.Exp(a - b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => FastMath.Exp(a - b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => FastMath.Exp(a - b);
 }
 
 /// <summary>c = (a − b)².</summary>
@@ -111,10 +111,10 @@ internal readonly struct SoftmaxGradMath(float S, float Scale) : IBinaryMath
 internal readonly struct LogSoftmaxGradMath(float S) : IBinaryMath
 {
     private readonly float _S = S;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => b - MathF.Exp(a) * _S;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => b - Vector128.Exp(a) * Vector128.Create(_S);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => b - Vector256.Exp(a) * Vector256.Create(_S);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => b - Vector512.Exp(a) * Vector512.Create(_S);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => b - FastMath.Exp(a) * _S;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => b - FastMath.Exp(a) * Vector128.Create(_S);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => b - FastMath.Exp(a) * Vector256.Create(_S);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => b - FastMath.Exp(a) * Vector512.Create(_S);
 }
 
 /// <summary>dlogit = g·(e^(x − m)·q̄/s − (k·p + ε/C)); a = x, b = p.</summary>
@@ -125,8 +125,8 @@ internal readonly struct CrossEntropyProbGradMath(float M, float Scale, float G,
     private readonly float _G = G;
     private readonly float _Keep = Keep;
     private readonly float _Smooth = Smooth;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => _G * (MathF.Exp(a - _M) * _Scale - (_Keep * b + _Smooth));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Create(_G) * (Vector128.Exp(a - Vector128.Create(_M)) * Vector128.Create(_Scale) - (Vector128.Create(_Keep) * b + Vector128.Create(_Smooth)));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Create(_G) * (Vector256.Exp(a - Vector256.Create(_M)) * Vector256.Create(_Scale) - (Vector256.Create(_Keep) * b + Vector256.Create(_Smooth)));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Create(_G) * (Vector512.Exp(a - Vector512.Create(_M)) * Vector512.Create(_Scale) - (Vector512.Create(_Keep) * b + Vector512.Create(_Smooth)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => _G * (FastMath.Exp(a - _M) * _Scale - (_Keep * b + _Smooth));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Create(_G) * (FastMath.Exp(a - Vector128.Create(_M)) * Vector128.Create(_Scale) - (Vector128.Create(_Keep) * b + Vector128.Create(_Smooth)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Create(_G) * (FastMath.Exp(a - Vector256.Create(_M)) * Vector256.Create(_Scale) - (Vector256.Create(_Keep) * b + Vector256.Create(_Smooth)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Create(_G) * (FastMath.Exp(a - Vector512.Create(_M)) * Vector512.Create(_Scale) - (Vector512.Create(_Keep) * b + Vector512.Create(_Smooth)));
 }

@@ -14,6 +14,7 @@ internal unsafe struct UnaryBody<TMath>(TMath math, float* x, float* y) : IEleme
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V512(long i) => Vector512.Store(math.Invoke(Vector512.Load(x + i)), y + i);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void V512NonTemporal(long i) => Vector512.StoreAlignedNonTemporal(math.Invoke(Vector512.Load(x + i)), y + i);
     public readonly nint Output => (nint)y;
+    public static bool ComputeBound => TMath.ComputeBound;
 }
 
 /// <summary>c[i] = f(a[i], b[i]).</summary>

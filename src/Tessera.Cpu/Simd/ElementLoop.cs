@@ -55,10 +55,11 @@ internal static class ElementLoop
         if (Sse.IsSupported) Sse.StoreFence();
     }
 
-    /// <summary>Runs the body over [0, n) on up to <paramref name="threads"/> threads.</summary>
+    /// <summary>Runs the body over [0, n) on up to <paramref name="threads"/> threads; large outputs of bodies that are
+    /// not <see cref="IElementBody.ComputeBound"/> are streamed.</summary>
     public static void Parallel<TBody>(TBody body, long n, int threads) where TBody : struct, IElementBody
     {
-        bool nt = n >= NonTemporalThreshold;
+        bool nt = n >= NonTemporalThreshold && !TBody.ComputeBound;
         if (n <= Grain || threads <= 1)
         {
             Run(ref body, 0, n, nt);

@@ -10,4 +10,7 @@ internal interface IUnaryMath
     Vector128<float> Invoke(Vector128<float> x);
     Vector256<float> Invoke(Vector256<float> x);
     Vector512<float> Invoke(Vector512<float> x);
+
+    /// <summary>Whether the function costs more than its memory traffic (see <see cref="IElementBody.ComputeBound"/>).</summary>
+    static virtual bool ComputeBound => false;
 }

@@ -80,10 +80,10 @@ internal readonly struct SoftmaxGradColMath : ITernaryMath
 /// <summary>dx = dy − e^y·s; a = y, b = dy, c = s.</summary>
 internal readonly struct LogSoftmaxGradColMath : ITernaryMath
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => b - MathF.Exp(a) * c;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => b - Vector128.Exp(a) * c;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b, Vector256<float> c) => b - Vector256.Exp(a) * c;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b, Vector512<float> c) => b - Vector512.Exp(a) * c;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b, float c) => b - FastMath.Exp(a) * c;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => b - FastMath.Exp(a) * c;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b, Vector256<float> c) => b - FastMath.Exp(a) * c;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b, Vector512<float> c) => b - FastMath.Exp(a) * c;
 }
 
 /// <summary>d = (a − b) − c (column log-softmax).</summary>

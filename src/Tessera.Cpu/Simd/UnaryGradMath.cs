@@ -131,19 +131,19 @@ internal readonly struct TanhGradMath : IBinaryMath
 /// <summary>dx = dy·2/√π·e^(−x²); a = x.</summary>
 internal readonly struct ErfGradMath : IBinaryMath
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => b * 1.12837916709551257f * MathF.Exp(-a * a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => b * Vector128.Create(1.12837916709551257f) * Vector128.Exp(-(a * a));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => b * Vector256.Create(1.12837916709551257f) * Vector256.Exp(-(a * a));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => b * Vector512.Create(1.12837916709551257f) * Vector512.Exp(-(a * a));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => b * 1.12837916709551257f * FastMath.Exp(-a * a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => b * Vector128.Create(1.12837916709551257f) * FastMath.Exp(-(a * a));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => b * Vector256.Create(1.12837916709551257f) * FastMath.Exp(-(a * a));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => b * Vector512.Create(1.12837916709551257f) * FastMath.Exp(-(a * a));
 }
 
 /// <summary>dx = dy·(Φ(x) + x·φ(x)); a = x.</summary>
 internal readonly struct GeluErfGradMath : IBinaryMath
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => b * (0.5f * (1f + FastMath.Erf(a * 0.70710678118654752f)) + a * 0.39894228040143268f * MathF.Exp(-0.5f * a * a));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => b * (Vector128.Create(0.5f) * (Vector128<float>.One + FastMath.Erf(a * Vector128.Create(0.70710678118654752f))) + a * Vector128.Create(0.39894228040143268f) * Vector128.Exp(Vector128.Create(-0.5f) * a * a));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => b * (Vector256.Create(0.5f) * (Vector256<float>.One + FastMath.Erf(a * Vector256.Create(0.70710678118654752f))) + a * Vector256.Create(0.39894228040143268f) * Vector256.Exp(Vector256.Create(-0.5f) * a * a));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => b * (Vector512.Create(0.5f) * (Vector512<float>.One + FastMath.Erf(a * Vector512.Create(0.70710678118654752f))) + a * Vector512.Create(0.39894228040143268f) * Vector512.Exp(Vector512.Create(-0.5f) * a * a));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => b * (FastMath.NormalCdf(a) + a * 0.39894228040143268f * FastMath.Exp(-0.5f * a * a));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => b * (FastMath.NormalCdf(a) + a * Vector128.Create(0.39894228040143268f) * FastMath.Exp(Vector128.Create(-0.5f) * a * a));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => b * (FastMath.NormalCdf(a) + a * Vector256.Create(0.39894228040143268f) * FastMath.Exp(Vector256.Create(-0.5f) * a * a));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => b * (FastMath.NormalCdf(a) + a * Vector512.Create(0.39894228040143268f) * FastMath.Exp(Vector512.Create(-0.5f) * a * a));
 }
 
 /// <summary>dx = dy·(0.5·(1 + t) + 0.5·x·(1 − t²)·k·(1 + 3c·x²)), t = tanh(k·(x + c·x³)); a = x.</summary>

@@ -35,15 +35,17 @@ internal readonly struct AbsMath : IUnaryMath
 /// <summary>y = eˣ.</summary>
 internal readonly struct ExpMath : IUnaryMath
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Exp(x);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Exp(x);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Exp(x);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Exp(x);
+    public static bool ComputeBound => true;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => FastMath.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => FastMath.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => FastMath.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => FastMath.Exp(x);
 }
 
 /// <summary>y = ln x.</summary>
 internal readonly struct LogMath : IUnaryMath
 {
+    public static bool ComputeBound => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Log(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Log(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Log(x);
@@ -90,10 +92,11 @@ internal readonly struct LeakyReluMath(float Alpha) : IUnaryMath
 /// <summary>y = 1/(1 + e^−x).</summary>
 internal readonly struct SigmoidMath : IUnaryMath
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 1f / (1f + MathF.Exp(-x));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128<float>.One / (Vector128<float>.One + Vector128.Exp(-x));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-x));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-x));
+    public static bool ComputeBound => true;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 1f / (1f + FastMath.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128<float>.One / (Vector128<float>.One + FastMath.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + FastMath.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + FastMath.Exp(-x));
 }
 
 /// <summary>y = clamp(α·x + β, 0, 1).</summary>
@@ -110,6 +113,7 @@ internal readonly struct HardSigmoidMath(float Alpha, float Beta) : IUnaryMath
 /// <summary>y = tanh x.</summary>
 internal readonly struct TanhMath : IUnaryMath
 {
+    public static bool ComputeBound => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => FastMath.Tanh(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => FastMath.Tanh(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => FastMath.Tanh(x);
@@ -119,33 +123,40 @@ internal readonly struct TanhMath : IUnaryMath
 /// <summary>y = erf x.</summary>
 internal readonly struct ErfMath : IUnaryMath
 {
+    public static bool ComputeBound => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => FastMath.Erf(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => FastMath.Erf(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => FastMath.Erf(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => FastMath.Erf(x);
 }
 
-/// <summary>y = 0.5·x·(1 + erf(x/√2)).</summary>
+/// <summary>y = 0.5·x·(1 + erf(x/√2)) = x·Φ(x).</summary>
 internal readonly struct GeluErfMath : IUnaryMath
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 0.5f * x * (1f + FastMath.Erf(x * 0.70710678118654752f));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(0.5f) * x * (Vector128<float>.One + FastMath.Erf(x * Vector128.Create(0.70710678118654752f)));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(0.5f) * x * (Vector256<float>.One + FastMath.Erf(x * Vector256.Create(0.70710678118654752f)));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(0.5f) * x * (Vector512<float>.One + FastMath.Erf(x * Vector512.Create(0.70710678118654752f)));
+    public static bool ComputeBound => true;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x * FastMath.NormalCdf(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => x * FastMath.NormalCdf(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => x * FastMath.NormalCdf(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => x * FastMath.NormalCdf(x);
 }
 
-/// <summary>y = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
+/// <summary>y = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x / (1 + e^(−2u)) for u the tanh argument
+/// (0.5·(1 + tanh u) is the logistic function of 2u): one exponential and no cancellation for negative x.</summary>
 internal readonly struct GeluTanhMath : IUnaryMath
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => 0.5f * x * (1f + FastMath.Tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(0.5f) * x * (Vector128<float>.One + FastMath.Tanh(Vector128.Create(0.79788456080286536f) * (x + Vector128.Create(0.044715f) * x * x * x)));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(0.5f) * x * (Vector256<float>.One + FastMath.Tanh(Vector256.Create(0.79788456080286536f) * (x + Vector256.Create(0.044715f) * x * x * x)));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(0.5f) * x * (Vector512<float>.One + FastMath.Tanh(Vector512.Create(0.79788456080286536f) * (x + Vector512.Create(0.044715f) * x * x * x)));
+    public static bool ComputeBound => true;
+    // −2u = x·(K1 + K2·x²).
+    private const float K1 = -1.5957691216057308f, K2 = -0.07135481627260025f;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x / (1f + FastMath.Exp(x * MathF.FusedMultiplyAdd(x * x, K2, K1)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => x / (Vector128<float>.One + FastMath.Exp(x * Vector128.FusedMultiplyAdd(x * x, Vector128.Create(K2), Vector128.Create(K1))));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + FastMath.Exp(x * Vector256.FusedMultiplyAdd(x * x, Vector256.Create(K2), Vector256.Create(K1))));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + FastMath.Exp(x * Vector512.FusedMultiplyAdd(x * x, Vector512.Create(K2), Vector512.Create(K1))));
 }
 
 /// <summary>y = x^α (x·x for α = 2).</summary>
 internal readonly struct PowScalarMath(float Alpha) : IUnaryMath
 {
+    public static bool ComputeBound => true;
     private readonly float _Alpha = Alpha;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => _Alpha == 2f ? x * x : FastMath.Pow(x, _Alpha);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => _Alpha == 2f ? x * x : FastMath.Pow(x, Vector128.Create(_Alpha));
@@ -179,10 +190,10 @@ internal readonly struct AffineMath(float Alpha, float Beta) : IUnaryMath
 internal readonly struct ExpShiftMath(float M) : IUnaryMath
 {
     private readonly float _M = M;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Exp(x - _M);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Exp(x - Vector128.Create(_M));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Exp(x - Vector256.Create(_M));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Exp(x - Vector512.Create(_M));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => FastMath.Exp(x - _M);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => FastMath.Exp(x - Vector128.Create(_M));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => FastMath.Exp(x - Vector256.Create(_M));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => FastMath.Exp(x - Vector512.Create(_M));
 }
 
 /// <summary>y = (x − m) − l (log-softmax: the two shifts are applied in this order to keep x − m exact).</summary>
@@ -222,8 +233,8 @@ internal readonly struct CrossEntropyIndexGradMath(float M, float InvS, float G,
     private readonly float _InvS = InvS;
     private readonly float _G = G;
     private readonly float _Smooth = Smooth;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => _G * (MathF.Exp(x - _M) * _InvS - _Smooth);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(_G) * (Vector128.Exp(x - Vector128.Create(_M)) * Vector128.Create(_InvS) - Vector128.Create(_Smooth));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(_G) * (Vector256.Exp(x - Vector256.Create(_M)) * Vector256.Create(_InvS) - Vector256.Create(_Smooth));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(_G) * (Vector512.Exp(x - Vector512.Create(_M)) * Vector512.Create(_InvS) - Vector512.Create(_Smooth));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => _G * (FastMath.Exp(x - _M) * _InvS - _Smooth);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(_G) * (FastMath.Exp(x - Vector128.Create(_M)) * Vector128.Create(_InvS) - Vector128.Create(_Smooth));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(_G) * (FastMath.Exp(x - Vector256.Create(_M)) * Vector256.Create(_InvS) - Vector256.Create(_Smooth));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(_G) * (FastMath.Exp(x - Vector512.Create(_M)) * Vector512.Create(_InvS) - Vector512.Create(_Smooth));
 }

@@ -5,9 +5,9 @@ namespace Tessera.Cpu.Simd;
 /// <summary>The vector widths the drivers (<see cref="ElementLoop"/>, <see cref="RowReduce"/>, the attention
 /// contraction) use: every width the hardware accelerates, up to <see cref="MaxBits"/>. Results do not depend on the
 /// width — element-wise bodies compute the same IEEE operations in every lane and the scalar tail (no fused
-/// multiply-add; contractions fuse every term instead), and row reductions keep a fixed 16-lane accumulator layout at
-/// every width — so the limit exists for tests that pin exactly that. (Without any accelerated width, reductions run
-/// in scalar order.)</summary>
+/// multiply-add outside formulas that fuse the same terms at every width, as FastMath's; contractions fuse every
+/// term), and row reductions keep a fixed 16-lane accumulator layout at every width — so the limit exists for tests
+/// that pin exactly that. (Without any accelerated width, reductions run in scalar order.)</summary>
 internal static class VectorWidth
 {
     /// <summary>Widest vector in bits the drivers may use (512, 256 or 128; default 512, i.e. whatever the hardware has).

@@ -8,11 +8,11 @@ namespace Tessera.Tests.Cpu;
 /// <summary>CPU results do not depend on the SIMD width: the row kernels (norms, softmax, reductions), the optimizer
 /// steps, element-wise kernels and attention run with the drivers limited to Vector256 and to Vector128 give the same
 /// bits as with every width the machine has. Row lengths cover full 64-element blocks, 16-, 8- and 4-element remainders, the
-/// scalar tail and rows shorter than one vector.</summary>
+/// scalar tail, rows shorter than one vector, and rows of 16 to 64 (which take a shorter way with Vector512).</summary>
 [Collection(nameof(VectorWidthCollection))]
 public class VectorWidthTests
 {
-    private static readonly int[][] Rows = [[5, 77], [3, 1000], [4, 13], [6, 6], [2, 3]];
+    private static readonly int[][] Rows = [[5, 77], [3, 1000], [4, 13], [6, 6], [2, 3], [3, 64], [4, 37], [2, 16]];
 
     public static TheoryData<string> Kernels => new()
     {

@@ -11,7 +11,9 @@ namespace Tessera.Cpu.Kernels.Attention;
 /// (<see cref="ScaleMaskMax"/>, <see cref="ExpSum"/>, <see cref="SoftmaxGrad"/>) run on the Simd drivers.</summary>
 internal static unsafe class AttentionSimd
 {
-    public static void RowTimesMatrix(float* a, int k, float* b, long ldb, int n, float* c, bool accumulate)
+    /// <summary>c[0..n) (+)= Σₜ a[t]·B[t, 0..n); when accumulating, c is multiplied by <paramref name="cScale"/> as it is
+    /// loaded.</summary>
+    public static void RowTimesMatrix(float* a, int k, float* b, long ldb, int n, float* c, bool accumulate, float cScale = 1f)
     {
         int j = 0;
         if (VectorWidth.Use512)
@@ -19,7 +21,11 @@ internal static unsafe class AttentionSimd
             for (; j <= n - 64; j += 64)
             {
                 Vector512<float> c0, c1, c2, c3;
-                if (accumulate) { c0 = Vector512.Load(c + j); c1 = Vector512.Load(c + j + 16); c2 = Vector512.Load(c + j + 32); c3 = Vector512.Load(c + j + 48); }
+                if (accumulate)
+                {
+                    var sc = Vector512.Create(cScale);
+                    c0 = Vector512.Load(c + j) * sc; c1 = Vector512.Load(c + j + 16) * sc; c2 = Vector512.Load(c + j + 32) * sc; c3 = Vector512.Load(c + j + 48) * sc;
+                }
                 else { c0 = c1 = c2 = c3 = Vector512<float>.Zero; }
                 float* bp = b + j;
                 for (int t = 0; t < k; t++, bp += ldb)
@@ -34,7 +40,7 @@ internal static unsafe class AttentionSimd
             }
             for (; j <= n - 16; j += 16)
             {
-                var c0 = accumulate ? Vector512.Load(c + j) : Vector512<float>.Zero;
+                var c0 = accumulate ? Vector512.Load(c + j) * Vector512.Create(cScale) : Vector512<float>.Zero;
                 float* bp = b + j;
                 for (int t = 0; t < k; t++, bp += ldb) c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[t]), Vector512.Load(bp), c0);
                 c0.Store(c + j);
@@ -45,7 +51,11 @@ internal static unsafe class AttentionSimd
             for (; j <= n - 32; j += 32)
             {
                 Vector256<float> c0, c1, c2, c3;
-                if (accumulate) { c0 = Vector256.Load(c + j); c1 = Vector256.Load(c + j + 8); c2 = Vector256.Load(c + j + 16); c3 = Vector256.Load(c + j + 24); }
+                if (accumulate)
+                {
+                    var sc = Vector256.Create(cScale);
+                    c0 = Vector256.Load(c + j) * sc; c1 = Vector256.Load(c + j + 8) * sc; c2 = Vector256.Load(c + j + 16) * sc; c3 = Vector256.Load(c + j + 24) * sc;
+                }
                 else { c0 = c1 = c2 = c3 = Vector256<float>.Zero; }
                 float* bp = b + j;
                 for (int t = 0; t < k; t++, bp += ldb)
@@ -60,7 +70,7 @@ internal static unsafe class AttentionSimd
             }
             for (; j <= n - 8; j += 8)
             {
-                var c0 = accumulate ? Vector256.Load(c + j) : Vector256<float>.Zero;
+                var c0 = accumulate ? Vector256.Load(c + j) * Vector256.Create(cScale) : Vector256<float>.Zero;
                 float* bp = b + j;
                 for (int t = 0; t < k; t++, bp += ldb) c0 = Vector256.FusedMultiplyAdd(Vector256.Create(a[t]), Vector256.Load(bp), c0);
                 c0.Store(c + j);
@@ -70,7 +80,7 @@ internal static unsafe class AttentionSimd
         {
             for (; j <= n - 4; j += 4)
             {
-                var c0 = accumulate ? Vector128.Load(c + j) : Vector128<float>.Zero;
+                var c0 = accumulate ? Vector128.Load(c + j) * Vector128.Create(cScale) : Vector128<float>.Zero;
                 float* bp = b + j;
                 for (int t = 0; t < k; t++, bp += ldb) c0 = Vector128.FusedMultiplyAdd(Vector128.Create(a[t]), Vector128.Load(bp), c0);
                 c0.Store(c + j);
@@ -78,7 +88,7 @@ internal static unsafe class AttentionSimd
         }
         for (; j < n; j++)
         {
-            float s = accumulate ? c[j] : 0f;
+            float s = accumulate ? c[j] * cScale : 0f;
             float* bp = b + j;
             for (int t = 0; t < k; t++, bp += ldb) s = MathF.FusedMultiplyAdd(a[t], *bp, s);
             c[j] = s;
@@ -86,12 +96,17 @@ internal static unsafe class AttentionSimd
     }
 
     /// <summary>C[r, 0..n) (+)= Σₜ A[r, t]·B[t, 0..n) for r &lt; rows ≤ 4 (A row stride lda, C row stride ldc). With four rows
-    /// and Vector512, a 4×64 block of C stays in 16 registers while t runs, so each loaded B vector feeds four FMAs.</summary>
-    public static void RowsTimesMatrix(float* a, long lda, int rows, int k, float* b, long ldb, int n, float* c, long ldc, bool accumulate)
+    /// and Vector512, a 4×64 block of C stays in 16 registers while t runs, so each loaded B vector feeds four FMAs.
+    /// When accumulating, row r of C is multiplied by <paramref name="cScale"/>[r] (if given) as it is loaded: the online
+    /// softmax's rescaling, the same products a separate pass would make.</summary>
+    public static void RowsTimesMatrix(float* a, long lda, int rows, int k, float* b, long ldb, int n, float* c, long ldc, bool accumulate,
+        float* cScale = null)
     {
         int j = 0;
         if (rows == 4 && VectorWidth.Use512)
         {
+            Vector512<float> s0 = Vector512<float>.One, s1 = s0, s2 = s0, s3 = s0;
+            if (cScale != null) (s0, s1, s2, s3) = (Vector512.Create(cScale[0]), Vector512.Create(cScale[1]), Vector512.Create(cScale[2]), Vector512.Create(cScale[3]));
             float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
             float* r0 = c, r1 = c + ldc, r2 = c + 2 * ldc, r3 = c + 3 * ldc;
             for (; j <= n - 64; j += 64)
@@ -99,10 +114,10 @@ internal static unsafe class AttentionSimd
                 Vector512<float> c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
                 if (accumulate)
                 {
-                    c00 = Vector512.Load(r0 + j); c01 = Vector512.Load(r0 + j + 16); c02 = Vector512.Load(r0 + j + 32); c03 = Vector512.Load(r0 + j + 48);
-                    c10 = Vector512.Load(r1 + j); c11 = Vector512.Load(r1 + j + 16); c12 = Vector512.Load(r1 + j + 32); c13 = Vector512.Load(r1 + j + 48);
-                    c20 = Vector512.Load(r2 + j); c21 = Vector512.Load(r2 + j + 16); c22 = Vector512.Load(r2 + j + 32); c23 = Vector512.Load(r2 + j + 48);
-                    c30 = Vector512.Load(r3 + j); c31 = Vector512.Load(r3 + j + 16); c32 = Vector512.Load(r3 + j + 32); c33 = Vector512.Load(r3 + j + 48);
+                    c00 = Vector512.Load(r0 + j) * s0; c01 = Vector512.Load(r0 + j + 16) * s0; c02 = Vector512.Load(r0 + j + 32) * s0; c03 = Vector512.Load(r0 + j + 48) * s0;
+                    c10 = Vector512.Load(r1 + j) * s1; c11 = Vector512.Load(r1 + j + 16) * s1; c12 = Vector512.Load(r1 + j + 32) * s1; c13 = Vector512.Load(r1 + j + 48) * s1;
+                    c20 = Vector512.Load(r2 + j) * s2; c21 = Vector512.Load(r2 + j + 16) * s2; c22 = Vector512.Load(r2 + j + 32) * s2; c23 = Vector512.Load(r2 + j + 48) * s2;
+                    c30 = Vector512.Load(r3 + j) * s3; c31 = Vector512.Load(r3 + j + 16) * s3; c32 = Vector512.Load(r3 + j + 32) * s3; c33 = Vector512.Load(r3 + j + 48) * s3;
                 }
                 else
                 {
@@ -133,7 +148,7 @@ internal static unsafe class AttentionSimd
             for (; j <= n - 16; j += 16)
             {
                 Vector512<float> c0, c1, c2, c3;
-                if (accumulate) { c0 = Vector512.Load(r0 + j); c1 = Vector512.Load(r1 + j); c2 = Vector512.Load(r2 + j); c3 = Vector512.Load(r3 + j); }
+                if (accumulate) { c0 = Vector512.Load(r0 + j) * s0; c1 = Vector512.Load(r1 + j) * s1; c2 = Vector512.Load(r2 + j) * s2; c3 = Vector512.Load(r3 + j) * s3; }
                 else { c0 = c1 = c2 = c3 = Vector512<float>.Zero; }
                 float* bp = b + j;
                 for (int t = 0; t < k; t++, bp += ldb)
@@ -148,14 +163,28 @@ internal static unsafe class AttentionSimd
             }
         }
         if (j < n)
-            for (int r = 0; r < rows; r++) RowTimesMatrix(a + r * lda, k, b + j, ldb, n - j, c + r * ldc + j, accumulate);
+            for (int r = 0; r < rows; r++) RowTimesMatrix(a + r * lda, k, b + j, ldb, n - j, c + r * ldc + j, accumulate, cScale == null ? 1f : cScale[r]);
     }
 
-    /// <summary>s ← scale·s + mask (mask: null or n contiguous values); returns max(s).</summary>
-    public static float ScaleMaskMax(float* s, int n, float scale, float* mask)
+    /// <summary>s ← scale·s + mask (mask: null or n contiguous values), −∞ from index <paramref name="limit"/> on;
+    /// returns max(s).</summary>
+    public static float ScaleMaskMax(float* s, int n, float scale, float* mask, int limit)
     {
-        var body = new ScaleMaskBody(s, scale, mask);
+        var body = new ScaleMaskBody(s, scale, mask, limit);
         return RowReduce.Run(ref body, new MaxReduce(), n, out _);
+    }
+
+    /// <summary>c[0..n) ← c·α (one product per element, as TensorPrimitives.Multiply; without its call overhead).</summary>
+    public static void Scale(float* c, int n, float alpha)
+    {
+        int j = 0;
+        if (VectorWidth.Use512)
+            for (; j <= n - 16; j += 16) (Vector512.Load(c + j) * Vector512.Create(alpha)).Store(c + j);
+        if (VectorWidth.Use256)
+            for (; j <= n - 8; j += 8) (Vector256.Load(c + j) * Vector256.Create(alpha)).Store(c + j);
+        if (VectorWidth.Use128)
+            for (; j <= n - 4; j += 4) (Vector128.Load(c + j) * Vector128.Create(alpha)).Store(c + j);
+        for (; j < n; j++) c[j] *= alpha;
     }
 
     /// <summary>s ← exp(s − m); returns Σ s.</summary>

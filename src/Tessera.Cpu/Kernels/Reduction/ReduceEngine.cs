@@ -111,6 +111,18 @@ internal static unsafe class ReduceEngine
         int len = lay.Sizes[^1];
         long perOut = lay.ReducedCount;
         long grain = Math.Max(1, ElementLoop.Grain / Math.Max(1, perOut));
+        if (kept.Sizes.Length == 1 && perOut == len)
+        {
+            // One contiguous row per output at a fixed stride (a global average pool, a last-axis reduction): no index
+            // arithmetic per output.
+            CpuParallel.For(lay.Outputs, threads, grain, (red, scale, x: (nint)x, y: (nint)y, stride: kept.Strides[0], len), static (st, o0, o1) =>
+            {
+                float* y = (float*)st.y;
+                RowReduce.Rows(st.red, (float*)st.x + o0 * st.stride, st.stride, st.len, o1 - o0, y + o0);
+                for (long o = o0; o < o1; o++) y[o] = st.red.Invoke(st.red.Identity, y[o]) * st.scale;
+            });
+            return;
+        }
         CpuParallel.For(lay.Outputs, threads, grain, (red, scale, x: (nint)x, y: (nint)y, kept, rows, len, segs: perOut / len), static (st, o0, o1) =>
         {
             for (long o = o0; o < o1; o++)

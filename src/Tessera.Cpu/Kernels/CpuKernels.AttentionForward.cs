@@ -1,0 +1,135 @@
+using Tessera.Cpu.Kernels.Attention;
+using Tessera.Cpu.Simd;
+using Tessera.Kernels;
+
+namespace Tessera.Cpu.Kernels;
+
+/// <summary>Attention forward: per (batch·head, tile of 64 queries), the key tiles the queries can see (under the
+/// causal mask, those up to the tile's last query), groups of 4 query rows at a time. A group's online-softmax step —
+/// scores with their scale, mask and causal limit, running maxima, probabilities and their sums — is made in
+/// registers (<see cref="ScoreTile"/>; with narrower vectors the same values by the contraction and the row
+/// reductions), and the probabilities times the value tile accumulate into the output rows, rescaled on the way by
+/// e^(m_old − m_new). Under the causal mask a group computes only the blocks of 16 keys its last row sees.</summary>
+internal sealed unsafe partial class CpuKernels
+{
+    public void Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor o, Tensor? lse, AttentionParams p)
+    {
+        int bn = q.Shape[0], hn = q.Shape[1], tq = q.Shape[2], d = q.Shape[3], tk = k.Shape[2], dv = v.Shape[3];
+        long bh = (long)bn * hn;
+        if (bh == 0 || tq == 0) return;
+        if (tk == 0)
+        {
+            Fill(o, 0);
+            if (lse is not null) Fill(lse, float.NegativeInfinity);
+            return;
+        }
+        using var qc = q.Contiguous();
+        using var vc = v.Contiguous();
+        using var kt = AttentionPacked(bh, tk, d);
+        AttentionPackKV(k, kt);
+        using var maskView = mask?.Expand(bn, hn, tq, tk);
+        int qTiles = (tq + AttnBr - 1) / AttnBr;
+        long items = bh * qTiles;
+        int chunks = (int)Math.Min(items, Math.Max(1, Threads) * 4L);
+        // Slot: the group's scores [4, Bc], its row sums, rescaling factors and key limits [4], m and l [Br].
+        long slotFloats = AttnRows * AttnBc + 3 * AttnRows + 2 * AttnBr;
+        using var scratch = Scratch(DType.Float32, chunks, (int)slotFloats);
+        var st = new AttnState
+        {
+            Q = qc.F32(), Kt = kt.F32(), V = vc.F32(), O = o.F32(), Lse = lse is null ? null : lse.F32(), Scratch = scratch.F32(),
+            B = bn, H = hn, Tq = tq, Tk = tk, D = d, Dvh = dv, QTiles = qTiles, Chunks = chunks, Items = items, SlotFloats = slotFloats,
+            Scale = AttentionScale(p, d), Causal = p.Causal,
+        };
+        AttentionSetMask(ref st, mask, maskView);
+        CpuParallel.For(chunks, Threads, 1, st, static (st, c0, c1) =>
+        {
+            for (long c = c0; c < c1; c++)
+            {
+                float* slot = st.Scratch + c * st.SlotFloats;
+                for (long item = st.Items * c / st.Chunks; item < st.Items * (c + 1) / st.Chunks; item++)
+                    AttentionForwardTile(st, item / st.QTiles, (int)(item % st.QTiles), slot);
+            }
+        });
+    }
+
+    private static void AttentionForwardTile(in AttnState st, long bh, int qt, float* slot)
+    {
+        int d = st.D, dv = st.Dvh, tk = st.Tk;
+        long b = bh / st.H, h = bh % st.H;
+        int i0 = qt * AttnBr, i1 = Math.Min(st.Tq, i0 + AttnBr);
+        float* sb = slot, rowSum = sb + AttnRows * AttnBc, alpha = rowSum + AttnRows, m = alpha + 2 * AttnRows, l = m + AttnBr;
+        int* limit = (int*)(alpha + AttnRows);
+        long padded = (tk + AttnBc - 1) / AttnBc * AttnBc;
+        float* q = st.Q + bh * st.Tq * d, kt = st.Kt + bh * padded * d, v = st.V + bh * tk * dv, o = st.O + bh * st.Tq * dv;
+        for (int r = 0; r < i1 - i0; r++) { m[r] = float.NegativeInfinity; l[r] = 0; }
+        // Under the causal mask, query i sees keys 0..i: this query tile sees keys below i1.
+        int jEnd = st.Causal ? Math.Min(tk, i1) : tk;
+        for (int j0 = 0; j0 < jEnd; j0 += AttnBc)
+        {
+            int tile = Math.Min(AttnBc, tk - j0);
+            for (int ig = i0; ig < i1; ig += AttnRows)
+            {
+                int nr = Math.Min(AttnRows, i1 - ig);
+                // The keys of this tile the group's last row sees; the softmax runs over whole blocks of 16 of them.
+                int nkG = st.Causal ? Math.Min(tile, ig + nr - j0) : tile;
+                if (nkG <= 0) continue;
+                int len = Math.Min(tile, (nkG + 15) & ~15);
+                for (int r = 0; r < nr; r++) limit[r] = st.Causal ? Math.Min(tile, ig + r + 1 - j0) : tile;
+                AttentionSoftmaxStep(st, b, h, q + (long)ig * d, ig, nr, AttentionTile(kt, d, j0), j0, tile, nkG, len, limit, sb,
+                    m + (ig - i0), rowSum, alpha);
+                bool any = false;
+                for (int r = 0; r < nr; r++)
+                {
+                    int ri = ig + r - i0;
+                    l[ri] = l[ri] * alpha[r] + rowSum[r];
+                    any |= !float.IsNegativeInfinity(m[ri]);
+                }
+                // The first key tile sets the output rows (every group gets there: it is never past the causal limit).
+                if (j0 == 0 || any)
+                    AttentionSimd.RowsTimesMatrix(sb, AttnBc, nr, nkG, v + (long)j0 * dv, dv, dv, o + (long)ig * dv, dv, accumulate: j0 > 0, alpha);
+            }
+        }
+        for (int i = i0; i < i1; i++)
+        {
+            int r = i - i0;
+            float* orow = o + (long)i * dv;
+            if (l[r] > 0)
+            {
+                AttentionSimd.Scale(orow, dv, 1f / l[r]);
+                if (st.Lse != null) st.Lse[bh * st.Tq + i] = m[r] + MathF.Log(l[r]);
+            }
+            else if (st.Lse != null) st.Lse[bh * st.Tq + i] = float.NegativeInfinity;
+        }
+    }
+
+    /// <summary>One online-softmax step of query rows ig..ig + nr against the packed key tile at j0 (tile keys): the
+    /// probabilities e^(s − m) over [0, len) into s (0 where a row has seen only −∞, over at least nkG), the running
+    /// maxima m updated, each row's sum and the factor for its earlier output (see <see cref="ScoreTile"/>, which does
+    /// it in registers; the contraction and the row reductions give the same values).</summary>
+    private static void AttentionSoftmaxStep(in AttnState st, long b, long h, float* q, int ig, int nr, float* kTile, int j0, int tile,
+        int nkG, int len, int* limit, float* s, float* m, float* rowSum, float* alpha)
+    {
+        bool maskRows = !st.HasMask || st.MaskK == 1;
+        if (nr == AttnRows && (len & 15) == 0 && maskRows && ScoreTile.Applies)
+        {
+            float* mask = st.HasMask ? AttentionMaskRow(st, b, h, ig, j0) : null;
+            ScoreTile.Run(q, st.D, st.D, kTile, len, st.Scale, mask, st.MaskQ, limit, s, m, rowSum, alpha);
+            return;
+        }
+        AttentionSimd.RowsTimesMatrix(q, st.D, nr, st.D, kTile, AttnBc, tile, s, AttnBc, accumulate: false);
+        for (int r = 0; r < nr; r++)
+        {
+            float* row = s + r * AttnBc;
+            float mNew = Math.Max(m[r], AttentionScaleMaskMax(st, row, len, limit[r], b, h, ig + r, j0));
+            if (float.IsNegativeInfinity(mNew))
+            {
+                new Span<float>(row, Math.Max(nkG, len)).Clear();
+                (rowSum[r], alpha[r]) = (0f, 1f);
+                continue;
+            }
+            rowSum[r] = AttentionSimd.ExpSum(row, len, mNew);
+            alpha[r] = FastMath.Exp(m[r] - mNew);            // 0 when m was −∞
+            m[r] = mNew;
+        }
+    }
+}
