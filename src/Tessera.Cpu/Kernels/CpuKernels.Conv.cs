@@ -11,6 +11,9 @@ namespace Tessera.Cpu.Kernels;
 /// convolutions read the input directly as the GEMM operand; depthwise convolutions run direct loops.</summary>
 internal sealed unsafe partial class CpuKernels : IConvKernels
 {
+    /// <summary>Depth (C/G·KH·KW) from which a fused convolution adds its bias in the epilogue instead of a prefill pass.</summary>
+    private const int FusedBiasMinDepth = 256;
+
     /// <summary>Upper bound on the column scratch, in floats (16 MiB).</summary>
     private const long ConvColumnBudget = 4L << 20;
 
@@ -32,27 +35,29 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
             UnaryDispatch.Visit(e.Activation, e.Params, ref direct);
             return;
         }
-        // Unfused, the output starts at the bias and the products accumulate onto it (β = 1); fused, the products
-        // store (β = 0) and the epilogue adds bias and residual to each finished tile before the activation.
         bool fused = !e.IsNone || pr != null;
-        if (!fused || (cg == 1 && og == 1)) FillConvPlanes(py, n, o, g.P, bias);
+        int kdim = cg * g.KK;
+        // The output starts at the bias and the products accumulate onto it (β = 1), unless the product is deep enough
+        // to hide the scattered first touch of the output's lines: a fused convolution then stores (β = 0) and its
+        // epilogue adds the bias (with the residual) to each finished tile, which saves the prefill pass.
+        bool prefill = !fused || (cg == 1 && og == 1) || kdim < FusedBiasMinDepth;
+        if (prefill) FillConvPlanes(py, n, o, g.P, bias);
         if (cg == 1 && og == 1)
         {
             var depthwise = new DepthwiseRun(this, g, px, pw, py, pr, n * o, o);
             UnaryDispatch.Visit(e.Activation, e.Params, ref depthwise);
             return;
         }
-        using var bc2 = fused ? bias?.Contiguous() : null;
+        using var bc2 = prefill ? null : bias?.Contiguous();
         float* pb = bc2 is null ? null : bc2.F32();
         // One GEMM per (sample, group): y_g [og × P] (+)= W_g [og × kdim] · col [kdim × P]. Small products run one per
         // thread; large ones use every thread inside the GEMM.
-        int kdim = cg * g.KK;
         long products = (long)n * groups, work = (long)og * g.P * kdim;
         bool spread = products > 1 && work < Sgemm.SmallProduct;
         long grain = Math.Max(1, Sgemm.SmallProduct / Math.Max(1, work));
         int slotCount = CpuParallel.Slots(products, spread ? Threads : 1, grain);
         using var slots = new SgemmSlots(Device.Memory, slotCount, og, g.P, kdim);
-        var st = (g, px: (nint)px, pw: (nint)pw, py: (nint)py, pb: (nint)pb, pr: (nint)pr, e, fused, c, o, cg, og, groups, kdim,
+        var st = (g, px: (nint)px, pw: (nint)pw, py: (nint)py, pb: (nint)pb, pr: (nint)pr, e, fused, prefill, c, o, cg, og, groups, kdim,
             threads: spread ? 1 : Threads, slots);
         CpuParallel.ForSlots(products, spread ? Threads : 1, grain, st, static (s, q0, q1, slot) =>
         {
@@ -67,7 +72,7 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
                 var epilogue = s.fused
                     ? new GemmEpilogue(s.e, s.pb == 0 ? null : (float*)s.pb + gi * s.og, true, s.pr == 0 ? null : (float*)s.pr + yOff, yg)
                     : default;
-                float beta = s.fused ? 0f : 1f;
+                float beta = s.prefill ? 1f : 0f;
                 var pool = s.slots[slot];
                 if (IsPointwiseConv(s.g)) Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, xg, s.g.HW, 1, beta, yg, s.g.P, epilogue);
                 else Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, new Im2ColPanels(s.g, xg), beta, yg, s.g.P, epilogue);

@@ -26,6 +26,16 @@ internal readonly unsafe struct EpilogueMath<TAct> where TAct : struct, IUnaryMa
     /// <summary>False for no activation and no residual (then the output is stored as computed).</summary>
     public bool IsActive => _hasResidual || typeof(TAct) != typeof(IdentityMath);
 
+    /// <summary>Whether a residual is added.</summary>
+    public bool HasResidual => _hasResidual;
+
+    /// <summary>The residual's element for the output element at y.</summary>
+    public float* ResidualOf(float* y) => y + _residual;
+
+    /// <summary>The activation alone (for values the residual was already added to).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Activate(Vector256<float> v) => _act.Invoke(v);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Apply(float v, float* y) => _act.Invoke(_hasResidual ? v + y[_residual] : v);
 

@@ -237,7 +237,10 @@ internal static unsafe class DirectConv
     /// <summary>Sixteen output channels (two 8-wide vectors across channels) × six output positions (any positions,
     /// so rows of any width are covered without overlap): per tap, two weight loads and six input broadcasts feed
     /// twelve FMAs. The first <paramref name="count"/> positions from flat output index q0 are stored.</summary>
+    /// <remarks>The stack tile is not zeroed (every element is written before it is read): zeroing it through a helper
+    /// call would make the register allocator spill the accumulators inside the loop.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
     private static void TileC16<TAct>(int kdim, int* offs, float* w, float* bias, float* xs, in ConvGeometry g, int pw, int q0, int count,
         float* y, int plane, in EpilogueMath<TAct> e) where TAct : struct, IUnaryMath
     {
@@ -258,15 +261,32 @@ internal static unsafe class DirectConv
             v = Vector256.Create(x4[off]); a4l = Vector256.FusedMultiplyAdd(v, wl, a4l); a4h = Vector256.FusedMultiplyAdd(v, wh, a4h);
             v = Vector256.Create(x5[off]); a5l = Vector256.FusedMultiplyAdd(v, wl, a5l); a5h = Vector256.FusedMultiplyAdd(v, wh, a5h);
         }
-        // Transpose out: tile[r·16 + ch] → y[ch·plane + q0 + r].
-        float* tile = stackalloc float[6 * 16];
+        // Transpose out: tile[r·16 + ch] → y[ch·plane + q0 + r]. The epilogue runs on the tile in vectors first, the
+        // residual gathered into the tile's layout.
+        float* tile = stackalloc float[2 * 6 * 16];
         a0l.Store(tile); a0h.Store(tile + 8); a1l.Store(tile + 16); a1h.Store(tile + 24);
         a2l.Store(tile + 32); a2h.Store(tile + 40); a3l.Store(tile + 48); a3h.Store(tile + 56);
         a4l.Store(tile + 64); a4h.Store(tile + 72); a5l.Store(tile + 80); a5h.Store(tile + 88);
+        if (e.IsActive)
+        {
+            float* res = tile + 6 * 16;
+            if (e.HasResidual)
+                for (int ch = 0; ch < 16; ch++)
+                {
+                    float* rc = e.ResidualOf(y + (long)ch * plane + q0);
+                    for (int r = 0; r < 6; r++) res[r * 16 + ch] = r < count ? rc[r] : 0f;
+                }
+            for (int k = 0; k < 6 * 16; k += 8)
+            {
+                var v = Vector256.Load(tile + k);
+                if (e.HasResidual) v += Vector256.Load(res + k);
+                e.Activate(v).Store(tile + k);
+            }
+        }
         for (int ch = 0; ch < 16; ch++)
         {
             float* yc = y + (long)ch * plane + q0;
-            for (int r = 0; r < count; r++) yc[r] = e.Apply(tile[r * 16 + ch], yc + r);
+            for (int r = 0; r < count; r++) yc[r] = tile[r * 16 + ch];
         }
     }
 }
