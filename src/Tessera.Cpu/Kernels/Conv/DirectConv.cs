@@ -156,6 +156,7 @@ internal static unsafe class DirectConv
 
     /// <summary>Four output channels (rows plane apart; only the first <paramref name="live"/> stored) × three 8-wide chunks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
     private static void Tile<TAct>(int kdim, int* offs, float* w, float* bias, float* x0, float* x1, float* x2,
         float* y0, float* y1, float* y2, int plane, int live, in EpilogueMath<TAct> e) where TAct : struct, IUnaryMath
     {
@@ -178,23 +179,41 @@ internal static unsafe class DirectConv
             k = Vector256.Create(w[3]);
             c30 = Vector256.FusedMultiplyAdd(k, v0, c30); c31 = Vector256.FusedMultiplyAdd(k, v1, c31); c32 = Vector256.FusedMultiplyAdd(k, v2, c32);
         }
+        if (e.IsActive)
+        {
+            float* t = stackalloc float[4 * 3 * 8];
+            c00.Store(t); c01.Store(t + 8); c02.Store(t + 16); c10.Store(t + 24); c11.Store(t + 32); c12.Store(t + 40);
+            c20.Store(t + 48); c21.Store(t + 56); c22.Store(t + 64); c30.Store(t + 72); c31.Store(t + 80); c32.Store(t + 88);
+            Flush(e, t, 3, y0, y1, y2, plane, live);
+            return;
+        }
         // Trailing chunks that repeat the last one hold identical values, so the duplicate stores are harmless.
-        Store(e, c00, y0); Store(e, c01, y1); Store(e, c02, y2);
+        c00.Store(y0); c01.Store(y1); c02.Store(y2);
         if (live < 2) return;
-        Store(e, c10, y0 + plane); Store(e, c11, y1 + plane); Store(e, c12, y2 + plane);
+        c10.Store(y0 + plane); c11.Store(y1 + plane); c12.Store(y2 + plane);
         if (live < 3) return;
-        Store(e, c20, y0 + 2 * plane); Store(e, c21, y1 + 2 * plane); Store(e, c22, y2 + 2 * plane);
+        c20.Store(y0 + 2 * plane); c21.Store(y1 + 2 * plane); c22.Store(y2 + 2 * plane);
         if (live < 4) return;
-        Store(e, c30, y0 + 3 * plane); Store(e, c31, y1 + 3 * plane); Store(e, c32, y2 + 3 * plane);
+        c30.Store(y0 + 3 * plane); c31.Store(y1 + 3 * plane); c32.Store(y2 + 3 * plane);
     }
 
-    /// <summary>Stores an accumulator through the epilogue.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<TAct>(in EpilogueMath<TAct> e, Vector256<float> v, float* y) where TAct : struct, IUnaryMath =>
-        e.Apply(v, y).Store(y);
+    /// <summary>Stores a tile's accumulators, parked as t[channel][chunk] (8 floats each), through the epilogue: the
+    /// accumulators are dead by then, so an activation that calls out (exp) does not make the register allocator spill
+    /// them inside the tap loop. Chunks that repeat the last one store the same values again, which is harmless.</summary>
+    private static void Flush<TAct>(in EpilogueMath<TAct> e, float* t, int chunks, float* y0, float* y1, float* y2, int plane, int live)
+        where TAct : struct, IUnaryMath
+    {
+        for (int ch = 0; ch < live; ch++)
+            for (int q = 0; q < chunks; q++)
+            {
+                float* y = (q == 0 ? y0 : q == 1 ? y1 : y2) + (long)ch * plane;
+                e.Apply(Vector256.Load(t + (ch * chunks + q) * 8), y).Store(y);
+            }
+    }
 
     /// <summary>Six output channels × two 8-wide chunks (same contract as <see cref="Tile"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
     private static void Tile6x2<TAct>(int kdim, int* offs, float* w, float* bias, float* x0, float* x1,
         float* y0, float* y1, int plane, int live, in EpilogueMath<TAct> e) where TAct : struct, IUnaryMath
     {
@@ -222,17 +241,25 @@ internal static unsafe class DirectConv
             k = Vector256.Create(w[5]);
             c50 = Vector256.FusedMultiplyAdd(k, v0, c50); c51 = Vector256.FusedMultiplyAdd(k, v1, c51);
         }
-        Store(e, c00, y0); Store(e, c01, y1);
+        if (e.IsActive)
+        {
+            float* t = stackalloc float[6 * 2 * 8];
+            c00.Store(t); c01.Store(t + 8); c10.Store(t + 16); c11.Store(t + 24); c20.Store(t + 32); c21.Store(t + 40);
+            c30.Store(t + 48); c31.Store(t + 56); c40.Store(t + 64); c41.Store(t + 72); c50.Store(t + 80); c51.Store(t + 88);
+            Flush(e, t, 2, y0, y1, null, plane, live);
+            return;
+        }
+        c00.Store(y0); c01.Store(y1);
         if (live < 2) return;
-        Store(e, c10, y0 + plane); Store(e, c11, y1 + plane);
+        c10.Store(y0 + plane); c11.Store(y1 + plane);
         if (live < 3) return;
-        Store(e, c20, y0 + 2 * plane); Store(e, c21, y1 + 2 * plane);
+        c20.Store(y0 + 2 * plane); c21.Store(y1 + 2 * plane);
         if (live < 4) return;
-        Store(e, c30, y0 + 3 * plane); Store(e, c31, y1 + 3 * plane);
+        c30.Store(y0 + 3 * plane); c31.Store(y1 + 3 * plane);
         if (live < 5) return;
-        Store(e, c40, y0 + 4 * plane); Store(e, c41, y1 + 4 * plane);
+        c40.Store(y0 + 4 * plane); c41.Store(y1 + 4 * plane);
         if (live < 6) return;
-        Store(e, c50, y0 + 5 * plane); Store(e, c51, y1 + 5 * plane);
+        c50.Store(y0 + 5 * plane); c51.Store(y1 + 5 * plane);
     }
     /// <summary>Sixteen output channels (two 8-wide vectors across channels) × six output positions (any positions,
     /// so rows of any width are covered without overlap): per tap, two weight loads and six input broadcasts feed
