@@ -62,8 +62,9 @@ public sealed partial class GraphBuilder
     /// <summary>y = x·wᵀ + bias: x [..., In], w [Out, In], bias null or [Out] → y [..., Out].</summary>
     public Value Linear(Value x, Value w, Value? bias = null, string? name = null) =>
         bias is null ? Apply1(new LinearGraphOp(), name, x, w) : Apply1(new LinearGraphOp(), name, x, w, bias);
-    /// <summary>c = Alpha·op(a)·op(b) + bias, batched over broadcast leading dimensions, as <see cref="Ops.Gemm"/> returning
-    /// a new value (its Beta, which scales a given output, is not used). bias is null or broadcasts to c.</summary>
+    /// <summary>c = act(Alpha·op(a)·op(b) + bias), batched over broadcast leading dimensions, as <see cref="Ops.Gemm"/>
+    /// returning a new value (its Beta, which scales a given output, is not used). bias is null or broadcasts to c; act is
+    /// <see cref="GemmParams.Epilogue"/>'s activation.</summary>
     public Value Gemm(Value a, Value b, Value? bias, GemmParams p, string? name = null) =>
         bias is null ? Apply1(new GemmGraphOp(p), name, a, b) : Apply1(new GemmGraphOp(p), name, a, b, bias);
     /// <summary>NumPy matmul, as <see cref="Ops.MatMul"/>: batched over broadcast leading dimensions; a rank-1 a is

@@ -8,7 +8,7 @@ namespace Tessera.Cpu.Kernels;
 /// <summary>Depthwise convolution (one input and one output channel per group) as direct loops over kernel taps:
 /// each tap is a scaled row update (<see cref="DepthwiseTaps"/>), or, forward with unit stride along W, a register
 /// accumulation over a zero-padded copy of the plane. Forward, y holds the bias on entry and a fused epilogue
-/// (residual, activation) is applied as each run of outputs is stored, or to each plane once its taps are done.</summary>
+/// (residual, activation) is applied to each output row, or plane, once its taps are done (in L1).</summary>
 internal sealed unsafe partial class CpuKernels
 {
     private void DepthwiseForward<TAct>(in ConvGeometry g, float* x, float* w, float* y, int planes, int channels,
@@ -66,13 +66,14 @@ internal sealed unsafe partial class CpuKernels
                             for (int kw = 0; kw < g.KW; kw++)
                                 acc = Vector256.FusedMultiplyAdd(Vector256.Create(wk[kw]), Vector256.Load(prow + kw * g.DW), acc);
                         }
-                        if (full) s.epilogue.Apply(acc, yrow + ow).Store(yrow + ow);
+                        if (full) acc.Store(yrow + ow);
                         else
                         {
                             acc.Store(tail);
-                            for (int i = 0; ow + i < g.OW; i++) yrow[ow + i] = s.epilogue.Apply(yrow[ow + i] + tail[i], yrow + ow + i);
+                            for (int i = 0; ow + i < g.OW; i++) yrow[ow + i] += tail[i];
                         }
                     }
+                    if (s.epilogue.IsActive) s.epilogue.ApplyInPlace(yrow, g.OW);
                 }
             }
         });
@@ -120,11 +121,7 @@ internal sealed unsafe partial class CpuKernels
                         }
                     }
                 }
-                if (!s.backward && s.epilogue.IsActive)
-                {
-                    var body = new EpilogueBody<TAct>(s.epilogue, op, false, 0f, null);
-                    ElementLoop.Run(ref body, 0, g.P);
-                }
+                if (!s.backward && s.epilogue.IsActive) s.epilogue.ApplyInPlace(op, g.P);
             }
         });
     }

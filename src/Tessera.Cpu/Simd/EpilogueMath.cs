@@ -36,6 +36,15 @@ internal readonly unsafe struct EpilogueMath<TAct> where TAct : struct, IUnaryMa
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Activate(Vector256<float> v) => _act.Invoke(v);
 
+    /// <summary>y[i] ← act(y[i] + residual[i]) for i in [0, n), in place (a row or plane just computed). Not inlined,
+    /// so that an activation that calls out (exp) does not weigh on the register allocation of the caller's loops.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void ApplyInPlace(float* y, long n)
+    {
+        var body = new EpilogueBody<TAct>(this, y, false, 0f, null);
+        ElementLoop.Run(ref body, 0, n);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Apply(float v, float* y) => _act.Invoke(_hasResidual ? v + y[_residual] : v);
 

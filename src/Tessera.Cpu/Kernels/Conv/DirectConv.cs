@@ -200,6 +200,7 @@ internal static unsafe class DirectConv
     /// <summary>Stores a tile's accumulators, parked as t[channel][chunk] (8 floats each), through the epilogue: the
     /// accumulators are dead by then, so an activation that calls out (exp) does not make the register allocator spill
     /// them inside the tap loop. Chunks that repeat the last one store the same values again, which is harmless.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Flush<TAct>(in EpilogueMath<TAct> e, float* t, int chunks, float* y0, float* y1, float* y2, int plane, int live)
         where TAct : struct, IUnaryMath
     {

@@ -12,6 +12,9 @@ internal unsafe interface ITileStore<TSelf> where TSelf : struct, ITileStore<TSe
     /// <summary>Completes rows × cols of the tile at c (row stride ldc).</summary>
     void Finish(float* c, long ldc, int rows, int cols);
 
+    /// <summary>Whether the store reads memory besides the tile (a residual), which <see cref="Prefetch"/> then asks for.</summary>
+    bool Reads { get; }
+
     /// <summary>Asks for what the epilogue will read of rows × cols at c, ahead of time.</summary>
     void Prefetch(float* c, long ldc, int rows, int cols);
 }

@@ -216,12 +216,15 @@ internal static unsafe partial class Sgemm
                 float* aPanel = ap + (long)(i / MR) * MR * s.Kc;
                 float* cTile = c + i * s.Ldc + j0;
                 var at = store.At(s.Row0 + i, s.Col0 + j0);
-                // What the epilogue reads, `ahead` tiles early (the first ones at the strip's start): more for shallow
-                // products, whose tiles take too little time to cover a miss.
-                if (i == i0)
-                    for (int t = 1; t < ahead && i0 + t * MR < i1; t++)
-                        store.Prefetch(c + (i0 + t * MR) * s.Ldc + j0, s.Ldc, Math.Min(MR, i1 - i0 - t * MR), nr);
-                if (i + ahead * MR < i1) store.Prefetch(cTile + ahead * MR * s.Ldc, s.Ldc, Math.Min(MR, i1 - i - ahead * MR), nr);
+                if (store.Reads)
+                {
+                    // What the epilogue reads, `ahead` tiles early (the first ones at the strip's start): more for
+                    // shallow products, whose tiles take too little time to cover a miss.
+                    if (i == i0)
+                        for (int t = 1; t < ahead && i0 + t * MR < i1; t++)
+                            store.Prefetch(c + (i0 + t * MR) * s.Ldc + j0, s.Ldc, Math.Min(MR, i1 - i0 - t * MR), nr);
+                    if (i + ahead * MR < i1) store.Prefetch(cTile + ahead * MR * s.Ldc, s.Ldc, Math.Min(MR, i1 - i - ahead * MR), nr);
+                }
                 if (mr == MR && nr == NR) MicroKernel(s.Isa, s.Kc, aPanel, bPanel, cTile, s.Ldc, s.Alpha, s.Beta);
                 else
                 {

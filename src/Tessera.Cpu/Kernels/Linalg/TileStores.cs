@@ -10,6 +10,8 @@ internal readonly unsafe struct PlainStore : ITileStore<PlainStore>
 {
     public PlainStore At(int row0, int col0) => this;
 
+    public bool Reads => false;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Finish(float* c, long ldc, int rows, int cols) { }
 
@@ -26,6 +28,10 @@ internal readonly unsafe struct EpilogueStore<TAct>(EpilogueMath<TAct> e, float*
     public EpilogueStore<TAct> At(int row0, int col0) =>
         new(e, rowBias == null ? null : rowBias + row0, columnBias == null ? null : columnBias + col0);
 
+    public bool Reads => e.HasResidual;
+
+    /// <summary>Not inlined into the tile loop: an activation that calls out (exp) would weigh on its registers.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public void Finish(float* c, long ldc, int rows, int cols)
     {
         if (cols == Sgemm.NR && VectorWidth.Use512)
@@ -51,7 +57,7 @@ internal readonly unsafe struct EpilogueStore<TAct>(EpilogueMath<TAct> e, float*
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Prefetch(float* c, long ldc, int rows, int cols)
     {
-        if (!e.HasResidual || !Sse.IsSupported) return;
+        if (!Sse.IsSupported) return;
         for (int r = 0; r < rows; r++)
         {
             float* row = e.ResidualOf(c + r * ldc);
