@@ -173,72 +173,135 @@ internal static unsafe partial class Sgemm
 
     private readonly record struct PackState(nint Src, long RowStride, long ColStride, int Extent, int Kc, nint Dst);
 
-    /// <summary>One (slab × column block) pass of the tile loop; <see cref="Epilogue"/> is set on the last depth block
-    /// only, and C there is C(<see cref="Row0"/>, <see cref="Col0"/>) of the whole product.</summary>
-    private readonly record struct TileState(int M, int Nc, int Kc, int PanelsPerBlock, int NBlocks, nint Ap, nint Bp, nint C,
-        long Ldc, float Alpha, float Beta, GemmIsa Isa, GemmEpilogue Epilogue, int Row0, int Col0);
-
-    private static void ComputeTile(in TileState s, int mb, int nbIdx)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MicroKernel(GemmIsa isa, int kc, float* a, float* b, float* c, long ldc, float alpha, float beta)
     {
-        if (!s.Epilogue.IsActive)
+        switch (isa)
         {
-            ComputeTile(s, mb, nbIdx, new PlainStore());
-            return;
+            case GemmIsa.Vector512: Kernel512(kc, a, b, c, ldc, alpha, beta); break;
+            case GemmIsa.Vector256:
+                Kernel256(kc, a, b, c, ldc, alpha, beta);
+                Kernel256(kc, a, b + 16, c + 16, ldc, alpha, beta);
+                break;
+            default: KernelScalar(kc, a, b, c, ldc, alpha, beta); break;
         }
-        var visit = new TileVisit(s, mb, nbIdx);
-        s.Epilogue.WithStore(ref visit);
     }
 
-    /// <summary>Runs <see cref="ComputeTile{TStore}"/> with the epilogue's store.</summary>
-    private readonly struct TileVisit(TileState s, int mb, int nbIdx) : ITileStoreVisitor
+    /// <summary>6×32 tile with twelve 512-bit accumulators: per depth step two B loads, six A broadcasts, twelve FMAs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta)
     {
-        public void Visit<TStore>(TStore store) where TStore : struct, ITileStore<TStore> => ComputeTile(s, mb, nbIdx, store);
-    }
-
-    /// <summary>The micro-tiles of one block (edge tiles through a local tile), each finished by <paramref name="store"/>
-    /// right after the micro-kernel wrote it, while it is in L1. The epilogue is not applied to the accumulators in
-    /// the micro-kernel itself: an activation that calls out (exp) would make the register allocator spill the
-    /// accumulators inside the depth loop.</summary>
-    private static void ComputeTile<TStore>(in TileState s, int mb, int nbIdx, TStore store) where TStore : struct, ITileStore<TStore>
-    {
-        int i0 = mb * MC, i1 = Math.Min(s.M, i0 + MC);
-        int p0 = nbIdx * s.PanelsPerBlock, p1 = Math.Min((s.Nc + NR - 1) / NR, p0 + s.PanelsPerBlock);
-        float* ap = (float*)s.Ap, bp = (float*)s.Bp, c = (float*)s.C;
-        float* tile = stackalloc float[MR * NR];
-        int ahead = s.Kc >= 256 ? 1 : s.Kc >= 96 ? 2 : 4;
-        for (int jp = p0; jp < p1; jp++)
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
         {
-            int j0 = jp * NR, nr = Math.Min(NR, s.Nc - j0);
-            float* bPanel = bp + (long)jp * NR * s.Kc;
-            for (int i = i0; i < i1; i += MR)
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var x = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            a += MR;
+            b += NR;
+        }
+        Store512(c, c00, c01, alpha, beta); c += ldc;
+        Store512(c, c10, c11, alpha, beta); c += ldc;
+        Store512(c, c20, c21, alpha, beta); c += ldc;
+        Store512(c, c30, c31, alpha, beta); c += ldc;
+        Store512(c, c40, c41, alpha, beta); c += ldc;
+        Store512(c, c50, c51, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, float alpha, float beta)
+    {
+        var va = Vector512.Create(alpha);
+        v0 *= va;
+        v1 *= va;
+        if (beta != 0f)
+        {
+            var vb = Vector512.Create(beta);
+            v0 = Vector512.FusedMultiplyAdd(vb, Vector512.Load(c), v0);
+            v1 = Vector512.FusedMultiplyAdd(vb, Vector512.Load(c + 16), v1);
+        }
+        v0.Store(c);
+        v1.Store(c + 16);
+    }
+
+    /// <summary>6×16 half of a panel with twelve 256-bit accumulators (B rows are NR apart in the packed panel).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var x = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            a += MR;
+            b += NR;
+        }
+        Store256(c, c00, c01, alpha, beta); c += ldc;
+        Store256(c, c10, c11, alpha, beta); c += ldc;
+        Store256(c, c20, c21, alpha, beta); c += ldc;
+        Store256(c, c30, c31, alpha, beta); c += ldc;
+        Store256(c, c40, c41, alpha, beta); c += ldc;
+        Store256(c, c50, c51, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, float alpha, float beta)
+    {
+        var va = Vector256.Create(alpha);
+        v0 *= va;
+        v1 *= va;
+        if (beta != 0f)
+        {
+            var vb = Vector256.Create(beta);
+            v0 = Vector256.FusedMultiplyAdd(vb, Vector256.Load(c), v0);
+            v1 = Vector256.FusedMultiplyAdd(vb, Vector256.Load(c + 8), v1);
+        }
+        v0.Store(c);
+        v1.Store(c + 8);
+    }
+
+    private static void KernelScalar(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta)
+    {
+        float* acc = stackalloc float[MR * NR];
+        new Span<float>(acc, MR * NR).Clear();
+        for (int p = 0; p < kc; p++, a += MR, b += NR)
+            for (int r = 0; r < MR; r++)
             {
-                int mr = Math.Min(MR, s.M - i);
-                float* aPanel = ap + (long)(i / MR) * MR * s.Kc;
-                float* cTile = c + i * s.Ldc + j0;
-                var at = store.At(s.Row0 + i, s.Col0 + j0);
-                if (store.Reads)
-                {
-                    // What the epilogue reads, `ahead` tiles early (the first ones at the strip's start): more for
-                    // shallow products, whose tiles take too little time to cover a miss.
-                    if (i == i0)
-                        for (int t = 1; t < ahead && i0 + t * MR < i1; t++)
-                            store.Prefetch(c + (i0 + t * MR) * s.Ldc + j0, s.Ldc, Math.Min(MR, i1 - i0 - t * MR), nr);
-                    if (i + ahead * MR < i1) store.Prefetch(cTile + ahead * MR * s.Ldc, s.Ldc, Math.Min(MR, i1 - i - ahead * MR), nr);
-                }
-                if (mr == MR && nr == NR) MicroKernel(s.Isa, s.Kc, aPanel, bPanel, cTile, s.Ldc, s.Alpha, s.Beta);
-                else
-                {
-                    MicroKernel(s.Isa, s.Kc, aPanel, bPanel, tile, NR, s.Alpha, 0f);
-                    for (int r = 0; r < mr; r++)
-                    {
-                        float* dst = cTile + r * s.Ldc;
-                        float* src = tile + r * NR;
-                        if (s.Beta == 0f) for (int j = 0; j < nr; j++) dst[j] = src[j];
-                        else for (int j = 0; j < nr; j++) dst[j] = src[j] + s.Beta * dst[j];
-                    }
-                }
-                at.Finish(cTile, s.Ldc, mr, nr);
+                float x = a[r];
+                float* row = acc + r * NR;
+                for (int j = 0; j < NR; j++) row[j] += x * b[j];
             }
+        for (int r = 0; r < MR; r++)
+        {
+            float* dst = c + r * ldc;
+            float* src = acc + r * NR;
+            if (beta == 0f) for (int j = 0; j < NR; j++) dst[j] = alpha * src[j];
+            else for (int j = 0; j < NR; j++) dst[j] = alpha * src[j] + beta * dst[j];
         }
     }
 
