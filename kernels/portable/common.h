@@ -110,3 +110,64 @@ DEVICE_FN u16 f32_to_bf16(float f)
     x += 0x7fffu + ((x >> 16) & 1u);
     return (u16)(x >> 16);
 }
+
+// ---- Unary functions: the element-wise kernels (elementwise.h) and the fused epilogues of the products (linalg.h).
+// Op codes: the values of Tessera.Kernels.UnaryOp (declaration order). Keep in step. The math follows the CPU math
+// functors (src/Tessera.Cpu/Simd/UnaryMath.cs) case for case.
+#define U_IDENTITY 0
+#define U_NEG 1
+#define U_ABS 2
+#define U_EXP 3
+#define U_LOG 4
+#define U_SQRT 5
+#define U_RECIPROCAL 6
+#define U_RELU 7
+#define U_LEAKY_RELU 8
+#define U_SIGMOID 9
+#define U_HARD_SIGMOID 10
+#define U_TANH 11
+#define U_ERF 12
+#define U_GELU_ERF 13
+#define U_GELU_TANH 14
+#define U_POW_SCALAR 15
+#define U_CLAMP 16
+#define U_AFFINE 17
+#define U_SILU 18
+#define U_HARD_SWISH 19
+
+#define INV_SQRT2 0.70710678118654752f
+#define INV_SQRT_2PI 0.39894228040143268f
+#define TWO_OVER_SQRT_PI 1.12837916709551257f
+#define GELU_K 0.79788456080286536f
+#define GELU_C 0.044715f
+
+DEVICE_FN float gelu_tanh_inner(float x) { return tanhf(GELU_K * (x + GELU_C * x * x * x)); }
+
+// y = f(x); alpha/beta as UnaryParams.
+DEVICE_FN float unary_apply(int op, float x, float alpha, float beta)
+{
+    switch (op)
+    {
+        case U_IDENTITY: return x;
+        case U_NEG: return -x;
+        case U_ABS: return fabsf(x);
+        case U_EXP: return expf(x);
+        case U_LOG: return logf(x);
+        case U_SQRT: return sqrtf(x);
+        case U_RECIPROCAL: return 1.0f / x;
+        case U_RELU: return x < 0.0f ? 0.0f : x;                       // NaN stays NaN
+        case U_LEAKY_RELU: return x >= 0.0f ? x : alpha * x;
+        case U_SIGMOID: return 1.0f / (1.0f + expf(-x));
+        case U_HARD_SIGMOID: return min_nan(max_nan(alpha * x + beta, 0.0f), 1.0f);
+        case U_TANH: return tanhf(x);
+        case U_ERF: return erff(x);
+        case U_GELU_ERF: return 0.5f * x * (1.0f + erff(x * INV_SQRT2));
+        case U_GELU_TANH: return 0.5f * x * (1.0f + gelu_tanh_inner(x));
+        case U_POW_SCALAR: return alpha == 2.0f ? x * x : powf(x, alpha);
+        case U_CLAMP: return min_nan(max_nan(x, alpha), beta);
+        case U_AFFINE: return alpha * x + beta;
+        case U_SILU: return x / (1.0f + expf(-x));
+        case U_HARD_SWISH: return x * min_nan(max_nan(x * (1.0f / 6.0f) + 0.5f, 0.0f), 1.0f);
+        default: return F32_NAN;
+    }
+}

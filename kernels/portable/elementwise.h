@@ -4,26 +4,8 @@
 // dimensions with stride 0); outputs are dense from an offset. The math follows the CPU math functors
 // (src/Tessera.Cpu/Simd/*Math.cs) case for case.
 
-// Op codes: the values of Tessera.Kernels.UnaryOp, BinaryOp and CompareOp (declaration order). Keep in step.
-#define U_IDENTITY 0
-#define U_NEG 1
-#define U_ABS 2
-#define U_EXP 3
-#define U_LOG 4
-#define U_SQRT 5
-#define U_RECIPROCAL 6
-#define U_RELU 7
-#define U_LEAKY_RELU 8
-#define U_SIGMOID 9
-#define U_HARD_SIGMOID 10
-#define U_TANH 11
-#define U_ERF 12
-#define U_GELU_ERF 13
-#define U_GELU_TANH 14
-#define U_POW_SCALAR 15
-#define U_CLAMP 16
-#define U_AFFINE 17
-
+// Op codes: the values of Tessera.Kernels.BinaryOp and CompareOp (declaration order). Keep in step. UnaryOp's codes and
+// unary_apply are in common.h (the fused epilogues of linalg.h apply them too).
 #define B_ADD 0
 #define B_SUB 1
 #define B_MUL 2
@@ -38,41 +20,6 @@
 #define C_LESS_OR_EQUAL 2
 #define C_GREATER 3
 #define C_GREATER_OR_EQUAL 4
-
-#define INV_SQRT2 0.70710678118654752f
-#define INV_SQRT_2PI 0.39894228040143268f
-#define TWO_OVER_SQRT_PI 1.12837916709551257f
-#define GELU_K 0.79788456080286536f
-#define GELU_C 0.044715f
-
-DEVICE_FN float gelu_tanh_inner(float x) { return tanhf(GELU_K * (x + GELU_C * x * x * x)); }
-
-// y = f(x); alpha/beta as UnaryParams.
-DEVICE_FN float unary_apply(int op, float x, float alpha, float beta)
-{
-    switch (op)
-    {
-        case U_IDENTITY: return x;
-        case U_NEG: return -x;
-        case U_ABS: return fabsf(x);
-        case U_EXP: return expf(x);
-        case U_LOG: return logf(x);
-        case U_SQRT: return sqrtf(x);
-        case U_RECIPROCAL: return 1.0f / x;
-        case U_RELU: return x < 0.0f ? 0.0f : x;                       // NaN stays NaN
-        case U_LEAKY_RELU: return x >= 0.0f ? x : alpha * x;
-        case U_SIGMOID: return 1.0f / (1.0f + expf(-x));
-        case U_HARD_SIGMOID: return min_nan(max_nan(alpha * x + beta, 0.0f), 1.0f);
-        case U_TANH: return tanhf(x);
-        case U_ERF: return erff(x);
-        case U_GELU_ERF: return 0.5f * x * (1.0f + erff(x * INV_SQRT2));
-        case U_GELU_TANH: return 0.5f * x * (1.0f + gelu_tanh_inner(x));
-        case U_POW_SCALAR: return alpha == 2.0f ? x * x : powf(x, alpha);
-        case U_CLAMP: return min_nan(max_nan(x, alpha), beta);
-        case U_AFFINE: return alpha * x + beta;
-        default: return F32_NAN;
-    }
-}
 
 // dx = dy * f'(.), where u is the forward output y for Exp, Sqrt, Reciprocal, Sigmoid and Tanh
 // (ShapeRules.UnaryGradientUsesOutput) and the input x otherwise.
@@ -102,6 +49,8 @@ DEVICE_FN float unary_grad(int op, float u, float g, float alpha, float beta)
         case U_POW_SCALAR: return alpha == 0.0f ? 0.0f : g * alpha * powf(u, alpha - 1.0f);
         case U_CLAMP: return (u >= alpha && u <= beta) ? g : 0.0f;
         case U_AFFINE: return alpha * g;
+        case U_SILU: { float sg = 1.0f / (1.0f + expf(-u)); return g * sg * (1.0f + u * (1.0f - sg)); }
+        case U_HARD_SWISH: return u < -3.0f ? 0.0f : (u > 3.0f ? g : g * (u * (1.0f / 3.0f) + 0.5f));
         default: return F32_NAN;
     }
 }
@@ -141,6 +90,19 @@ DEVICE_FN float binary_grad(int op, int side, float a, float b, float dc)
             if (side == 0) return a >= 0.0f ? dc : b * dc;
             return a >= 0.0f ? 0.0f : a * dc;
         default: return F32_NAN;
+    }
+}
+
+// y[i] = act(y[i] + r[i]) (r only when has_res): the fused epilogue of a convolution or product that a vendor
+// library computed (Tessera.Kernels.Epilogue).
+KERNEL void epilogue_f32(GLOBAL float* y, i64 y_off, GLOBAL const float* r, i64 r_off, i32 has_res,
+                         i32 act, float ea, float eb, i64 n)
+{
+    FOR_EACH(i, n)
+    {
+        float v = y[y_off + i];
+        if (has_res) v += r[r_off + i];
+        y[y_off + i] = unary_apply(act, v, ea, eb);
     }
 }
 

@@ -1,7 +1,9 @@
 // Matrix products: one tiled engine (64x64 output tile per block of 256 threads, each thread a 4x4 sub-tile, K in steps
 // of 16 through local memory) and its instances: batched strided GEMM, and 2-D convolution as implicit GEMM (forward,
 // data gradient by gathering, weight gradient), whose operands are read from the tensors as the tiles are loaded (no
-// column buffer). Pooling and the bias gradient live in conv.h.
+// column buffer). Pooling and the bias gradient live in conv.h. The forward products take a fused epilogue: act (a
+// UnaryOp code of common.h, with its scalars ea, eb) applied to each output after bias (and, for the convolution, a
+// residual) is added; U_IDENTITY applies nothing.
 
 #define GEMM_BM 64
 #define GEMM_BN 64
@@ -89,17 +91,17 @@ DEVICE_FN i64 gemm_batch_offset(Strided v, i64 bi)
     return off;
 }
 
-// One output of gemm_f32 / gemm_small_f32 from its accumulated product.
+// One output of gemm_f32 / gemm_small_f32 from its accumulated product, through the epilogue's activation.
 DEVICE_FN float gemm_out(float alpha, float acc, float beta, GLOBAL const float* c, i64 ci,
-                         GLOBAL const float* bias, i64 bi, int has_bias)
+                         GLOBAL const float* bias, i64 bi, int has_bias, int act, float ea, float eb)
 {
     float o = alpha * acc;
     if (beta != 0.0f) o += beta * c[ci];
     if (has_bias) o += bias[bi];
-    return o;
+    return unary_apply(act, o, ea, eb);
 }
 
-// c[b] = alpha * op(a)[b] * op(b)[b] + beta * c[b] + bias[b], batch b in [0, batches), blocks over (tile, batch) with
+// c[b] = act(alpha * op(a)[b] * op(b)[b] + beta * c[b] + bias[b]), batch b in [0, batches), blocks over (tile, batch) with
 // grid-stride over batches. av / bv are op(a) [batch..., M, K] and op(b) [batch..., K, N]: the transposition and any
 // row/column strides are folded into their last two strides, broadcast batch dimensions have stride 0. c is dense
 // [batches, M, N] from c_off; biasv is the bias broadcast to [batch..., M, N] (read only when has_bias). beta = 0 ignores
@@ -110,11 +112,12 @@ DEVICE_FN float gemm_out(float alpha, float acc, float beta, GLOBAL const float*
 #define GEMM_STORE(i, j, v) \
     { \
         if (partial) part[poff + (i) * N + (j)] = (v); \
-        else c[coff + (i) * N + (j)] = gemm_out(alpha, (v), beta, c, coff + (i) * N + (j), bias, biasoff + (i) * bis + (j) * bjs, has_bias); \
+        else c[coff + (i) * N + (j)] = gemm_out(alpha, (v), beta, c, coff + (i) * N + (j), bias, biasoff + (i) * bis + (j) * bjs, has_bias, \
+                                              act, ea, eb); \
     }
 KERNEL void gemm_f32(GLOBAL const float* a, Strided av, GLOBAL const float* b, Strided bv, GLOBAL float* c, i64 c_off,
                      GLOBAL const float* bias, Strided biasv, i32 has_bias,
-                     i64 M, i64 N, i64 K, i64 batches, i64 tilesN, float alpha, float beta,
+                     i64 M, i64 N, i64 K, i64 batches, i64 tilesN, float alpha, float beta, i32 act, float ea, float eb,
                      GLOBAL float* part, i64 part_off, i32 partial, i64 kSlice)
 {
     GEMM_TILE_SETUP
@@ -138,10 +141,10 @@ KERNEL void gemm_f32(GLOBAL const float* a, Strided av, GLOBAL const float* b, S
 #undef GEMM_B
 #undef GEMM_STORE
 
-// Finishes a split-K gemm_f32: c = alpha * (sum of the slices, in slice order) + beta * c + bias.
+// Finishes a split-K gemm_f32: c = act(alpha * (sum of the slices, in slice order) + beta * c + bias).
 KERNEL void gemm_reduce_f32(GLOBAL const float* part, i64 part_off, i64 slices, GLOBAL float* c, i64 c_off,
                             GLOBAL const float* bias, Strided biasv, i32 has_bias, i64 M, i64 N, i64 batches,
-                            float alpha, float beta)
+                            float alpha, float beta, i32 act, float ea, float eb)
 {
     i64 bis = biasv.stride[biasv.rank - 2], bjs = biasv.stride[biasv.rank - 1], total = batches * M * N;
     FOR_EACH(e, total)
@@ -150,7 +153,7 @@ KERNEL void gemm_reduce_f32(GLOBAL const float* part, i64 part_off, i64 slices, 
         for (i64 s = 0; s < slices; s++) acc += part[part_off + s * total + e];
         i64 bz = e / (M * N), rest = e - bz * M * N, i = rest / N, j = rest - i * N;
         i64 bi = has_bias ? gemm_batch_offset(biasv, bz) + i * bis + j * bjs : 0;
-        c[c_off + e] = gemm_out(alpha, acc, beta, c, c_off + e, bias, bi, has_bias);
+        c[c_off + e] = gemm_out(alpha, acc, beta, c, c_off + e, bias, bi, has_bias, act, ea, eb);
     }
 }
 
@@ -158,7 +161,7 @@ KERNEL void gemm_reduce_f32(GLOBAL const float* part, i64 part_off, i64 slices, 
 // product over K.
 KERNEL void gemm_small_f32(GLOBAL const float* a, Strided av, GLOBAL const float* b, Strided bv, GLOBAL float* c, i64 c_off,
                            GLOBAL const float* bias, Strided biasv, i32 has_bias,
-                           i64 M, i64 N, i64 K, i64 batches, float alpha, float beta)
+                           i64 M, i64 N, i64 K, i64 batches, float alpha, float beta, i32 act, float ea, float eb)
 {
     i64 ars = av.stride[av.rank - 2], acs = av.stride[av.rank - 1];
     i64 brs = bv.stride[bv.rank - 2], bcs = bv.stride[bv.rank - 1];
@@ -170,8 +173,15 @@ KERNEL void gemm_small_f32(GLOBAL const float* a, Strided av, GLOBAL const float
         float acc = 0.0f;
         for (i64 k = 0; k < K; k++) acc += a[ap + k * acs] * b[bp + k * brs];
         i64 bi = has_bias ? gemm_batch_offset(biasv, bz) + i * bis + j * bjs : 0;
-        c[c_off + e] = gemm_out(alpha, acc, beta, c, c_off + e, bias, bi, has_bias);
+        c[c_off + e] = gemm_out(alpha, acc, beta, c, c_off + e, bias, bi, has_bias, act, ea, eb);
     }
+}
+
+// y = act(v + bias + residual), the residual (has_res) dense in y's layout: element yi of y has it at r_off + yi - y_off.
+DEVICE_FN float conv_out(float v, GLOBAL const float* r, i64 r_off, i64 yi, i32 has_res, int act, float ea, float eb)
+{
+    if (has_res) v += r[r_off + yi];
+    return unary_apply(act, v, ea, eb);
 }
 
 // ---- Convolution as implicit GEMM (NCHW input, OIHW weights, groups). Views x, w, dy are read through their four
@@ -210,7 +220,8 @@ DEVICE_FN float conv_tap(GLOBAL const float* x, i64 base, i64 off, int ih, int i
     return ih < 0 || ih >= H || iw < 0 || iw >= W ? 0.0f : x[base + off];
 }
 
-// y[n, g*og + i, p] = sum over k = (c, kh, kw) of w[g*og + i, k] * col(n, g)[k, p] + bias. One (sample, group) per grid
+// y[n, g*og + i, p] = act(sum over k = (c, kh, kw) of w[g*og + i, k] * col(n, g)[k, p] + bias + residual) (conv_out).
+// One (sample, group) per grid
 // row Y (grid-stride), tiles of og x P along X. w must be dense in (c, kh, kw) (w[o, k] at o * stride0 + k). Each
 // thread loads one column p of the tile (B_NFAST: p = n0 + TID % 64), whose window origin it computes once per tile;
 // each K step tabulates its 16 rows k (offset of (c, kh, kw) in x, tap displacement), so loads need no divisions.
@@ -226,9 +237,11 @@ DEVICE_FN float conv_tap(GLOBAL const float* x, i64 base, i64 off, int ih, int i
 #define CONV_FWD_A(i, k) w[wbase + (i) * wv.stride[0] + (k)]
 #define CONV_FWD_B(k, j) conv_tap(x, xj, kt_off[(k) & 15], hj + kt_dh[(k) & 15], wj + kt_dw[(k) & 15], H, W)
 #define CONV_FWD_STORE(i, j, v) \
-    y[ybase + (i) * P + (j)] = (v) + (has_bias ? bias[biasv.offset + (o0 + (i)) * biasv.stride[0]] : 0.0f);
+    y[ybase + (i) * P + (j)] = conv_out((v) + (has_bias ? bias[biasv.offset + (o0 + (i)) * biasv.stride[0]] : 0.0f), \
+                                        r, r_off, ybase - y_off + (i) * P + (j), has_res, act, ea, eb);
 KERNEL void conv2d_fwd_f32(GLOBAL const float* x, Strided xv, GLOBAL const float* w, Strided wv,
-                           GLOBAL const float* bias, Strided biasv, i32 has_bias, GLOBAL float* y, i64 y_off,
+                           GLOBAL const float* bias, Strided biasv, i32 has_bias, GLOBAL const float* r, i64 r_off, i32 has_res,
+                           i32 act, float ea, float eb, GLOBAL float* y, i64 y_off,
                            i32 N, i32 C, i32 O, i32 G, i32 H, i32 W, i32 KH, i32 KW, i32 OH, i32 OW,
                            i32 SH, i32 SW, i32 PT, i32 PL, i32 DH, i32 DW, i64 tilesN)
 {
@@ -360,9 +373,10 @@ KERNEL void sum_slices_f32(GLOBAL const float* part, i64 part_off, GLOBAL float*
 // ---- Direct convolution loops, for few channels per group on the GEMM's M side (depthwise and the like), where a
 // 64-row tile would be mostly empty. Same summation order as the implicit GEMMs: channel, then kernel row, then column. ----
 
-// y[n, o, oh, ow], one thread per output.
+// y[n, o, oh, ow], one thread per output (epilogue as conv2d_fwd_f32).
 KERNEL void conv2d_fwd_direct_f32(GLOBAL const float* x, Strided xv, GLOBAL const float* w, Strided wv,
-                                  GLOBAL const float* bias, Strided biasv, i32 has_bias, GLOBAL float* y, i64 y_off,
+                                  GLOBAL const float* bias, Strided biasv, i32 has_bias, GLOBAL const float* r, i64 r_off, i32 has_res,
+                                  i32 act, float ea, float eb, GLOBAL float* y, i64 y_off,
                                   i32 N, i32 C, i32 O, i32 G, i32 H, i32 W, i32 KH, i32 KW, i32 OH, i32 OW,
                                   i32 SH, i32 SW, i32 PT, i32 PL, i32 DH, i32 DW)
 {
@@ -388,7 +402,7 @@ KERNEL void conv2d_fwd_direct_f32(GLOBAL const float* x, Strided xv, GLOBAL cons
                          * x[xb + c * xv.stride[1] + ih * xv.stride[2] + iw * xv.stride[3]];
                 }
             }
-        y[y_off + i] = acc + (has_bias ? bias[biasv.offset + o * biasv.stride[0]] : 0.0f);
+        y[y_off + i] = conv_out(acc + (has_bias ? bias[biasv.offset + o * biasv.stride[0]] : 0.0f), r, r_off, i, has_res, act, ea, eb);
     }
 }
 

@@ -46,7 +46,7 @@ public static partial class BenchCatalog
         new("conv2d", OpKind.Conv2d, $"x {Dims(n, c, h, h)} w {Dims(k, c, 3, 3)} pad 1", "fwd", ConvWork(n, c, h, k), ctx =>
         {
             var x = ctx.In("x", [n, c, h, h]); var w = ctx.In("w", [k, c, 3, 3]); var y = ctx.Out(n, k, h, h);
-            void Run() => ctx.Device.Kernels.Conv2d(x, w, null, y, Conv3x3);
+            void Run() => ctx.Device.Kernels.Conv2d(x, w, null, null, y, Conv3x3);
             int ns = VerifyUnits(n, 18.0 * k * h * h * c);
             return new BenchInstance(Run, () =>
             {

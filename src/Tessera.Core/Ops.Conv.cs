@@ -4,13 +4,15 @@ namespace Tessera;
 
 public static partial class Ops
 {
-    /// <summary>2-D convolution: y [N, O, OH, OW] = conv(x [N, C, H, W], w [O, C/Groups, KH, KW]) + bias [O].</summary>
-    public static Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, Conv2dParams p)
+    /// <summary>2-D convolution: y [N, O, OH, OW] = conv(x [N, C, H, W], w [O, C/Groups, KH, KW]) + bias [O], with the
+    /// fused epilogue of <see cref="Conv2dParams.Epilogue"/>: y = act(conv + bias + residual), the residual (null, or of
+    /// y's shape) added before the activation.</summary>
+    public static Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, Conv2dParams p, Tensor? residual = null)
     {
         const string op = nameof(Conv2d);
-        var device = Check.SameDevice(op, [(nameof(x), x), (nameof(w), w)], (nameof(bias), bias));
-        var y = Tensor.Empty(device, DType.Float32, ShapeRules.Conv2d(op, x.Spec, w.Spec, bias?.Spec, p));
-        device.Kernels.Conv2d(x, w, bias, y, p);
+        var device = Check.SameDevice(op, [(nameof(x), x), (nameof(w), w)], (nameof(bias), bias), (nameof(residual), residual));
+        var y = Tensor.Empty(device, DType.Float32, ShapeRules.Conv2d(op, x.Spec, w.Spec, bias?.Spec, p, residual?.Spec));
+        device.Kernels.Conv2d(x, w, bias, residual, y, p);
         return y;
     }
 

@@ -4,7 +4,8 @@ namespace Tessera;
 
 public static partial class Ops
 {
-    /// <summary>c = Alpha·op(a)·op(b) + Beta·c + bias, batched over broadcast leading dimensions (see
+    /// <summary>c = act(Alpha·op(a)·op(b) + Beta·c + bias), act the fused activation of <see cref="GemmParams.Epilogue"/>
+    /// (none by default), batched over broadcast leading dimensions (see
     /// <see cref="ShapeRules.Gemm(string, TensorSpec, TensorSpec, TensorSpec?, GemmParams)"/>). a and b may be strided views. bias is null or broadcastable to c (usually [N]).
     /// When <paramref name="c"/> is given it must be contiguous with the result's shape and is updated in place and
     /// returned; when it is null a new tensor is returned and Beta is ignored.</summary>

@@ -10,12 +10,17 @@ public sealed partial class CudaKernels
     /// whatever device or stream it used: a per-thread diagnostic for tests and tools.</summary>
     public static string LastConvPathOnThisThread => _lastConvPath ?? "";
 
-    /// <summary>Forward convolution on cuDNN (<see cref="CudaDnn"/>) on <see cref="CudaStream"/>, else the portable kernel
-    /// (no cuDNN, asymmetric padding, empty tensors, no algorithm). UNTESTED ON A GPU.</summary>
-    public override void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dParams p)
+    /// <summary>Forward convolution on cuDNN (<see cref="CudaDnn"/>) on <see cref="CudaStream"/>, its fused epilogue
+    /// (residual, activation) then applied by one element-wise pass; else the portable kernel, which fuses it (no cuDNN,
+    /// asymmetric padding, empty tensors, no algorithm). UNTESTED ON A GPU.</summary>
+    public override void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor? residual, Tensor y, Conv2dParams p)
     {
-        if (Route(dnn => dnn.TryConv2d(this, x, w, bias, y, p))) return;
-        base.Conv2d(x, w, bias, y, p);
+        if (Route(dnn => dnn.TryConv2d(this, x, w, bias, y, p with { Epilogue = Epilogue.None })))
+        {
+            ApplyEpilogue(y, residual, p.Epilogue);
+            return;
+        }
+        base.Conv2d(x, w, bias, residual, y, p);
     }
 
     /// <summary>Data gradient on cuDNN, else the portable kernel. UNTESTED ON A GPU.</summary>

@@ -62,8 +62,9 @@ public sealed partial class GraphBuilder
     /// <summary>y = x·wᵀ + bias: x [..., In], w [Out, In], bias null or [Out] → y [..., Out].</summary>
     public Value Linear(Value x, Value w, Value? bias = null, string? name = null) =>
         bias is null ? Apply1(new LinearGraphOp(), name, x, w) : Apply1(new LinearGraphOp(), name, x, w, bias);
-    /// <summary>c = Alpha·op(a)·op(b) + bias, batched over broadcast leading dimensions, as <see cref="Ops.Gemm"/> returning
-    /// a new value (its Beta, which scales a given output, is not used). bias is null or broadcasts to c.</summary>
+    /// <summary>c = act(Alpha·op(a)·op(b) + bias), batched over broadcast leading dimensions, as <see cref="Ops.Gemm"/>
+    /// returning a new value (its Beta, which scales a given output, is not used). bias is null or broadcasts to c; act is
+    /// <see cref="GemmParams.Epilogue"/>'s activation.</summary>
     public Value Gemm(Value a, Value b, Value? bias, GemmParams p, string? name = null) =>
         bias is null ? Apply1(new GemmGraphOp(p), name, a, b) : Apply1(new GemmGraphOp(p), name, a, b, bias);
     /// <summary>NumPy matmul, as <see cref="Ops.MatMul"/>: batched over broadcast leading dimensions; a rank-1 a is
@@ -81,8 +82,15 @@ public sealed partial class GraphBuilder
     }
 
     // Convolution and pooling
-    public Value Conv2d(Value x, Value w, Value? bias, Conv2dParams p, string? name = null) =>
-        bias is null ? Apply1(new Conv2dGraphOp(p), name, x, w) : Apply1(new Conv2dGraphOp(p), name, x, w, bias);
+    /// <summary>y = act(conv2d(x, w) + bias + residual), as <see cref="Ops.Conv2d"/>: the activation is
+    /// <see cref="Conv2dParams.Epilogue"/>'s, bias and residual are optional.</summary>
+    public Value Conv2d(Value x, Value w, Value? bias, Conv2dParams p, Value? residual = null, string? name = null)
+    {
+        var inputs = new List<Value> { x, w };
+        if (bias is not null) inputs.Add(bias);
+        if (residual is not null) inputs.Add(residual);
+        return Apply1(new Conv2dGraphOp(p, residual is not null), name, inputs.ToArray());
+    }
     public Value MaxPool2d(Value x, Pool2dParams p, string? name = null) => Apply(new Pool2dGraphOp(true, p), name, x)[0];
     public Value AvgPool2d(Value x, Pool2dParams p, string? name = null) => Apply1(new Pool2dGraphOp(false, p), name, x);
     /// <summary>Mean over the spatial axes of NCHW: [N, C, H, W] → [N, C, 1, 1].</summary>

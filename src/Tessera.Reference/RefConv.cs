@@ -15,8 +15,9 @@ public static class RefConv
         return o;
     }
 
-    /// <summary>y[n, o, oh, ow] = bias[o] + Σ_{c in o's group, kh, kw} w[o, c, kh, kw]·x[n, g·Cg + c, oh·s − pad + kh·d, ...].</summary>
-    public static RefTensor Conv2d(RefTensor x, RefTensor w, RefTensor? bias, Conv2dParams p)
+    /// <summary>y[n, o, oh, ow] = act(bias[o] + Σ_{c in o's group, kh, kw} w[o, c, kh, kw]·x[n, g·Cg + c, oh·s − pad + kh·d, ...]
+    /// + residual[n, o, oh, ow]), act the activation of <see cref="Conv2dParams.Epilogue"/>.</summary>
+    public static RefTensor Conv2d(RefTensor x, RefTensor w, RefTensor? bias, Conv2dParams p, RefTensor? residual = null)
     {
         int oh = OutSize(x.Shape[2], w.Shape[2], p.StrideH, p.PadTop, p.PadBottom, p.DilationH);
         int ow = OutSize(x.Shape[3], w.Shape[3], p.StrideW, p.PadLeft, p.PadRight, p.DilationW);
@@ -25,6 +26,13 @@ public static class RefConv
             for (long f = 0; f < y.Length; f++) y.Data[f] = bias.Data[y.Unravel(f)[1]];
         Taps(x.Shape, w.Shape, y.Shape, p, (b, oc, i, j, ci, u, v, xc, ih, iw) =>
             y[b, oc, i, j] += w[oc, ci, u, v] * x[b, xc, ih, iw]);
+        var e = p.Epilogue;
+        for (long f = 0; f < y.Length; f++)
+        {
+            double v = y.Data[f];
+            if (residual is not null) v += residual.Data[f];
+            y.Data[f] = ScalarMath.Unary(e.Activation, v, e.Params);
+        }
         return y;
     }
 

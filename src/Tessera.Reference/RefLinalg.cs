@@ -5,7 +5,8 @@ namespace Tessera.Reference;
 /// <summary>Reference matrix products: plain loops, double accumulation, NumPy broadcasting of batch dimensions.</summary>
 public static class RefLinalg
 {
-    /// <summary>c = Alpha·op(a)·op(b) + Beta·c + bias (c may be null: then the Beta term is absent).</summary>
+    /// <summary>c = act(Alpha·op(a)·op(b) + Beta·c + bias), act the activation of <see cref="GemmParams.Epilogue"/>
+    /// (c may be null: then the Beta term is absent).</summary>
     public static RefTensor Gemm(RefTensor a, RefTensor b, RefTensor? bias, GemmParams p, RefTensor? c = null)
     {
         int m = p.TransA ? a.Shape[^1] : a.Shape[^2];
@@ -31,7 +32,7 @@ public static class RefLinalg
             double v = p.Alpha * s;
             if (c is not null && p.Beta != 0) v += p.Beta * c.Data[flat];
             if (bias is not null) v += bias[Broadcast(idx, bias.Shape)];
-            y.Data[flat] = v;
+            y.Data[flat] = ScalarMath.Unary(p.Epilogue.Activation, v, p.Epilogue.Params);
         }
         return y;
     }

@@ -3,8 +3,10 @@ namespace Tessera.Kernels;
 /// <summary>Convolution and pooling on NCHW float32.</summary>
 public interface IConvKernels
 {
-    /// <summary>y [N, O, OH, OW] = conv(x [N, C, H, W], w [O, C/G, KH, KW]) + bias [O].</summary>
-    void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dParams p);
+    /// <summary>y [N, O, OH, OW] = act(conv(x [N, C, H, W], w [O, C/G, KH, KW]) + bias [O] + residual [N, O, OH, OW]),
+    /// act the activation of <see cref="Conv2dParams.Epilogue"/> (none by default); bias and residual may be null. The
+    /// residual must not overlap y.</summary>
+    void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor? residual, Tensor y, Conv2dParams p);
 
     /// <summary>dx from dy and w (dx is overwritten).</summary>
     void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dParams p);

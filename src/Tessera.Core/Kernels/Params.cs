@@ -23,6 +23,10 @@ public enum UnaryOp
     Clamp,
     /// <summary>y = Alpha·x + Beta (scalar add and multiply).</summary>
     Affine,
+    /// <summary>SiLU (swish): y = x·sigmoid(x) = x / (1 + e^−x).</summary>
+    Silu,
+    /// <summary>y = x·clamp(x + 3, 0, 6) / 6 (MobileNetV3's hard swish; ONNX HardSwish).</summary>
+    HardSwish,
 }
 
 /// <summary>Scalars of a unary op (meaning per <see cref="UnaryOp"/>).</summary>
@@ -62,18 +66,23 @@ public readonly record struct CrossEntropyParams(LossReduction Reduction = LossR
     public CrossEntropyParams() : this(LossReduction.Mean, -100, 0f) { }
 }
 
-/// <summary>C = Alpha·op(A)·op(B) + Beta·C (+ bias broadcast over rows). Batched over leading dimensions with broadcasting.</summary>
-public readonly record struct GemmParams(bool TransA = false, bool TransB = false, float Alpha = 1f, float Beta = 0f)
+/// <summary>C = act(Alpha·op(A)·op(B) + Beta·C + bias), bias broadcast to C (usually a row vector [N], broadcast over
+/// rows) and act the <see cref="Kernels.Epilogue"/>'s activation (none by default). Batched over leading dimensions with
+/// broadcasting.</summary>
+public readonly record struct GemmParams(bool TransA = false, bool TransB = false, float Alpha = 1f, float Beta = 0f,
+    Epilogue Epilogue = default)
 {
     /// <summary>A plain product (Alpha = 1, Beta = 0). Note that <c>default(GemmParams)</c> has Alpha = 0.</summary>
     public GemmParams() : this(false, false, 1f, 0f) { }
 }
 
-/// <summary>2-D convolution on NCHW input with OIHW weights (I = C/Groups). Padding may be asymmetric.</summary>
+/// <summary>2-D convolution on NCHW input with OIHW weights (I = C/Groups). Padding may be asymmetric. The forward
+/// convolution computes y = act(conv(x, w) + bias + residual) with act the <see cref="Kernels.Epilogue"/>'s activation
+/// (none by default) and the residual optional; the gradient kernels take no epilogue.</summary>
 public readonly record struct Conv2dParams(
     int StrideH = 1, int StrideW = 1,
     int PadTop = 0, int PadLeft = 0, int PadBottom = 0, int PadRight = 0,
-    int DilationH = 1, int DilationW = 1, int Groups = 1)
+    int DilationH = 1, int DilationW = 1, int Groups = 1, Epilogue Epilogue = default)
 {
     /// <summary>Symmetric stride/padding/dilation in both directions.</summary>
     public static Conv2dParams Square(int stride = 1, int pad = 0, int dilation = 1, int groups = 1) =>

@@ -47,6 +47,8 @@ public static class ScalarMath
             case UnaryOp.PowScalar: return Math.Pow(x, a);
             case UnaryOp.Clamp: return Math.Min(Math.Max(x, a), b);
             case UnaryOp.Affine: return a * x + b;
+            case UnaryOp.Silu: return x / (1 + Math.Exp(-x));
+            case UnaryOp.HardSwish: return x * Math.Min(Math.Max(x + 3, 0), 6) / 6;
             default: throw Unknown("Unary", op);
         }
     }
@@ -81,6 +83,8 @@ public static class ScalarMath
             case UnaryOp.PowScalar: return a == 0 ? 0 : a * Math.Pow(x, a - 1);
             case UnaryOp.Clamp: return x >= a && x <= b ? 1 : 0;
             case UnaryOp.Affine: return a;
+            case UnaryOp.Silu: { double s = 1 / (1 + Math.Exp(-x)); return s * (1 + x * (1 - s)); }
+            case UnaryOp.HardSwish: return x < -3 ? 0 : x > 3 ? 1 : (2 * x + 3) / 6;
             default: throw Unknown("UnaryDerivative", op);
         }
     }

@@ -59,9 +59,10 @@ public static partial class ShapeRules
         return Shape.Create(op, [x[0], x[1], oh, ow]);
     }
 
-    /// <summary>y = conv2d(x, w) + bias: Float32 x, w and bias, shapes and parameters per
-    /// <see cref="Conv2d(Shape, Shape, Conv2dParams, string)"/>, bias [O]. Returns y's shape.</summary>
-    public static Shape Conv2d(string op, TensorSpec x, TensorSpec w, TensorSpec? bias, Conv2dParams p)
+    /// <summary>y = act(conv2d(x, w) + bias + residual): Float32 x, w, bias and residual, shapes and parameters per
+    /// <see cref="Conv2d(Shape, Shape, Conv2dParams, string)"/>, bias [O], residual of y's shape, and the epilogue's
+    /// activation one of <see cref="Epilogue.Activations"/>. Returns y's shape.</summary>
+    public static Shape Conv2d(string op, TensorSpec x, TensorSpec w, TensorSpec? bias, Conv2dParams p, TensorSpec? residual = null)
     {
         Check.Float32(op, "x", x);
         Check.Float32(op, "w", w);
@@ -71,6 +72,12 @@ public static partial class ShapeRules
             Check.Float32(op, "bias", b);
             Check.Shape(op, "bias", b, new Shape(w.Shape[0]));
         }
+        if (residual is { } r)
+        {
+            Check.Float32(op, "residual", r);
+            Check.Shape(op, "residual", r, y);
+        }
+        CheckEpilogue(op, p.Epilogue);
         return y;
     }
 
@@ -79,6 +86,7 @@ public static partial class ShapeRules
     {
         Check.Float32(op, "dy", dy);
         Check.Float32(op, "w", w);
+        CheckNoEpilogue(op, p.Epilogue);
         Check.Shape(op, "dy", dy, Conv2d(xShape, w.Shape, p, op));
         return xShape;
     }
@@ -88,6 +96,7 @@ public static partial class ShapeRules
     {
         Check.Float32(op, "x", x);
         Check.Float32(op, "dy", dy);
+        CheckNoEpilogue(op, p.Epilogue);
         Check.Shape(op, "dy", dy, Conv2d(x.Shape, wShape, p, op));
         return wShape;
     }

@@ -43,8 +43,8 @@ public static partial class ShapeRules
         return Shape.Create(op, dims);
     }
 
-    /// <summary>c = Alpha·op(a)·op(b) + bias: Float32 a, b and bias; the shapes per <see cref="Gemm(Shape, Shape, GemmParams, string)"/>
-    /// and the bias broadcasting to c. Returns c's shape.</summary>
+    /// <summary>c = act(Alpha·op(a)·op(b) + bias): Float32 a, b and bias; the shapes per <see cref="Gemm(Shape, Shape, GemmParams, string)"/>,
+    /// the bias broadcasting to c, and the epilogue's activation one of <see cref="Epilogue.Activations"/>. Returns c's shape.</summary>
     public static Shape Gemm(string op, TensorSpec a, TensorSpec b, TensorSpec? bias, GemmParams p)
     {
         Check.Float32(op, "a", a);
@@ -55,6 +55,7 @@ public static partial class ShapeRules
             Check.Float32(op, "bias", bs);
             ExpandsTo(op, "bias", bs.Shape, c);
         }
+        CheckEpilogue(op, p.Epilogue);
         return c;
     }
 

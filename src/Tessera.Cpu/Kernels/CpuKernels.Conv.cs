@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using Tessera.Cpu.Kernels.Conv;
 using Tessera.Cpu.Kernels.Linalg;
+using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 
 namespace Tessera.Cpu.Kernels;
@@ -10,39 +11,54 @@ namespace Tessera.Cpu.Kernels;
 /// convolutions read the input directly as the GEMM operand; depthwise convolutions run direct loops.</summary>
 internal sealed unsafe partial class CpuKernels : IConvKernels
 {
+    /// <summary>Depth (C/G·KH·KW) from which a fused convolution adds its bias in the epilogue instead of a prefill pass.</summary>
+    private const int FusedBiasMinDepth = 256;
+
     /// <summary>Upper bound on the column scratch, in floats (16 MiB).</summary>
     private const long ConvColumnBudget = 4L << 20;
 
-    public void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dParams p)
+    public void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor? residual, Tensor y, Conv2dParams p)
     {
         if (y.ElementCount == 0) return;
         using var xc = x.Contiguous();
         using var wc = w.Contiguous();
+        using var rc = residual?.Contiguous();
         int n = x.Shape[0], c = x.Shape[1], o = w.Shape[0], groups = p.Groups;
         int cg = c / groups, og = o / groups;
         var g = ConvGeometry.Of(x, y, w.Shape[2], w.Shape[3], p);
-        float* px = xc.F32(), pw = wc.F32(), py = y.F32();
+        float* px = xc.F32(), pw = wc.F32(), py = y.F32(), pr = rc is null ? null : rc.F32();
+        var e = p.Epilogue;
         if (DirectConv.Applies(g, c, o, groups))
         {
             using var bc = bias?.Contiguous();
-            DirectConv.Forward(Device.Memory, Threads, g, n, c, o, px, pw, bc is null ? null : bc.F32(), py);
+            var direct = new DirectConvRun(Device.Memory, Threads, g, n, c, o, px, pw, bc is null ? null : bc.F32(), py, pr);
+            UnaryDispatch.Visit(e.Activation, e.Params, ref direct);
             return;
         }
-        FillConvPlanes(py, n, o, g.P, bias);
+        bool fused = !e.IsNone || pr != null;
+        int kdim = cg * g.KK;
+        // The output starts at the bias and the products accumulate onto it (β = 1), unless the product is deep enough
+        // to hide the scattered first touch of the output's lines: a fused convolution then stores (β = 0) and its
+        // epilogue adds the bias (with the residual) to each finished tile, which saves the prefill pass.
+        bool prefill = !fused || (cg == 1 && og == 1) || kdim < FusedBiasMinDepth;
+        if (prefill) FillConvPlanes(py, n, o, g.P, bias);
         if (cg == 1 && og == 1)
         {
-            DepthwiseForward(g, px, pw, py, n * o, o);
+            var depthwise = new DepthwiseRun(this, g, px, pw, py, pr, n * o, o);
+            UnaryDispatch.Visit(e.Activation, e.Params, ref depthwise);
             return;
         }
-        // One GEMM per (sample, group): y_g [og × P] += W_g [og × kdim] · col [kdim × P]. Small products run one per
+        using var bc2 = prefill ? null : bias?.Contiguous();
+        float* pb = bc2 is null ? null : bc2.F32();
+        // One GEMM per (sample, group): y_g [og × P] (+)= W_g [og × kdim] · col [kdim × P]. Small products run one per
         // thread; large ones use every thread inside the GEMM.
-        int kdim = cg * g.KK;
         long products = (long)n * groups, work = (long)og * g.P * kdim;
         bool spread = products > 1 && work < Sgemm.SmallProduct;
         long grain = Math.Max(1, Sgemm.SmallProduct / Math.Max(1, work));
         int slotCount = CpuParallel.Slots(products, spread ? Threads : 1, grain);
         using var slots = new SgemmSlots(Device.Memory, slotCount, og, g.P, kdim);
-        var st = (g, px: (nint)px, pw: (nint)pw, py: (nint)py, c, o, cg, og, groups, kdim, threads: spread ? 1 : Threads, slots);
+        var st = (g, px: (nint)px, pw: (nint)pw, py: (nint)py, pb: (nint)pb, pr: (nint)pr, e, fused, prefill, c, o, cg, og, groups, kdim,
+            threads: spread ? 1 : Threads, slots);
         CpuParallel.ForSlots(products, spread ? Threads : 1, grain, st, static (s, q0, q1, slot) =>
         {
             for (long q = q0; q < q1; q++)
@@ -51,10 +67,15 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
                 int gi = (int)(q % s.groups);
                 float* xg = (float*)s.px + (b * s.c + gi * s.cg) * s.g.HW;
                 float* wg = (float*)s.pw + (long)gi * s.og * s.kdim;
-                float* yg = (float*)s.py + (b * s.o + gi * s.og) * s.g.P;
+                long yOff = (b * s.o + gi * s.og) * s.g.P;
+                float* yg = (float*)s.py + yOff;
+                var epilogue = s.fused
+                    ? new GemmEpilogue(s.e, s.pb == 0 ? null : (float*)s.pb + gi * s.og, true, s.pr == 0 ? null : (float*)s.pr + yOff, yg)
+                    : default;
+                float beta = s.prefill ? 1f : 0f;
                 var pool = s.slots[slot];
-                if (IsPointwiseConv(s.g)) Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, xg, s.g.HW, 1, 1f, yg, s.g.P);
-                else Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, new Im2ColPanels(s.g, xg), 1f, yg, s.g.P);
+                if (IsPointwiseConv(s.g)) Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, xg, s.g.HW, 1, beta, yg, s.g.P, epilogue);
+                else Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, new Im2ColPanels(s.g, xg), beta, yg, s.g.P, epilogue);
             }
         });
     }

@@ -1,31 +1,43 @@
 using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
 using Tessera.Cpu.Kernels.Conv;
+using Tessera.Cpu.Simd;
 
 namespace Tessera.Cpu.Kernels;
 
 /// <summary>Depthwise convolution (one input and one output channel per group) as direct loops over kernel taps:
 /// each tap is a scaled row update (<see cref="DepthwiseTaps"/>), or, forward with unit stride along W, a register
-/// accumulation over a zero-padded copy of the plane.</summary>
+/// accumulation over a zero-padded copy of the plane. Forward, y holds the bias on entry and a fused epilogue
+/// (residual, activation) is applied to each output row, or plane, once its taps are done (in L1).</summary>
 internal sealed unsafe partial class CpuKernels
 {
-    private void DepthwiseForward(in ConvGeometry g, float* x, float* w, float* y, int planes, int channels)
+    private void DepthwiseForward<TAct>(in ConvGeometry g, float* x, float* w, float* y, int planes, int channels,
+        EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
     {
         if (g.SW == 1 && Vector256.IsHardwareAccelerated)
         {
-            DepthwiseForwardPadded(g, x, w, y, planes, channels);
+            DepthwiseForwardPadded(g, x, w, y, planes, channels, epilogue);
             return;
         }
-        DepthwiseTaps(g, x, w, y, planes, channels, backward: false);
+        DepthwiseTaps(g, x, w, y, planes, channels, backward: false, epilogue);
+    }
+
+    /// <summary>Runs <see cref="DepthwiseForward"/> with the activation functor <see cref="UnaryDispatch"/> picks.</summary>
+    private readonly struct DepthwiseRun(CpuKernels k, ConvGeometry g, float* x, float* w, float* y, float* residual, int planes, int channels)
+        : IUnaryMathVisitor
+    {
+        public void Visit<TMath>(TMath math) where TMath : struct, IUnaryMath =>
+            k.DepthwiseForward(g, x, w, y, planes, channels, new EpilogueMath<TMath>(math, residual, y));
     }
 
     /// <summary>Unit stride along W: each plane is copied into a zero-padded buffer so every tap is in bounds, then
     /// each run of 8 outputs accumulates all KH·KW taps in one register (y holds the bias on entry).</summary>
-    private void DepthwiseForwardPadded(in ConvGeometry g, float* x, float* w, float* y, int planes, int channels)
+    private void DepthwiseForwardPadded<TAct>(in ConvGeometry g, float* x, float* w, float* y, int planes, int channels,
+        EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
     {
         int pw = (g.OW + 7) / 8 * 8 + (g.KW - 1) * g.DW;       // every 8-wide load of every tap stays inside a row
         int ph = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1;    // rows any tap reads
-        var st = (g, x: (nint)x, w: (nint)w, y: (nint)y, channels, pw, ph, pool: Device.Memory);
+        var st = (g, x: (nint)x, w: (nint)w, y: (nint)y, channels, pw, ph, pool: Device.Memory, epilogue);
         CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
         {
             var g = s.g;
@@ -61,6 +73,7 @@ internal sealed unsafe partial class CpuKernels
                             for (int i = 0; ow + i < g.OW; i++) yrow[ow + i] += tail[i];
                         }
                     }
+                    if (s.epilogue.IsActive) s.epilogue.ApplyInPlace(yrow, g.OW);
                 }
             }
         });
@@ -68,14 +81,16 @@ internal sealed unsafe partial class CpuKernels
 
     /// <summary>dx (cleared by the caller) += taps of dy.</summary>
     private void DepthwiseBackwardData(in ConvGeometry g, float* dy, float* w, float* dx, int planes, int channels) =>
-        DepthwiseTaps(g, dx, w, dy, planes, channels, backward: true);
+        DepthwiseTaps(g, dx, w, dy, planes, channels, backward: true, default(EpilogueMath<IdentityMath>));
 
     /// <summary>Every tap of every output row of every plane as a scaled row update between an input-shaped plane
     /// (<paramref name="image"/>: x, or dx) and an output-shaped one (<paramref name="output"/>: y, or dy): forward
-    /// y += w·x at the tap, backward dx at the tap += w·dy. A vector multiply-add when the stride along W is 1.</summary>
-    private void DepthwiseTaps(in ConvGeometry g, float* image, float* w, float* output, int planes, int channels, bool backward)
+    /// y += w·x at the tap, backward dx at the tap += w·dy. A vector multiply-add when the stride along W is 1. Forward,
+    /// the epilogue then runs over each finished output plane.</summary>
+    private void DepthwiseTaps<TAct>(in ConvGeometry g, float* image, float* w, float* output, int planes, int channels, bool backward,
+        EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
     {
-        var st = (g, image: (nint)image, w: (nint)w, output: (nint)output, channels, backward);
+        var st = (g, image: (nint)image, w: (nint)w, output: (nint)output, channels, backward, epilogue);
         CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
         {
             var g = s.g;
@@ -106,6 +121,7 @@ internal sealed unsafe partial class CpuKernels
                         }
                     }
                 }
+                if (!s.backward && s.epilogue.IsActive) s.epilogue.ApplyInPlace(op, g.P);
             }
         });
     }

@@ -17,29 +17,14 @@ internal sealed unsafe partial class CpuKernels : IElementwiseKernels
             LogPrimitives(x.F32(), y.F32(), y.ElementCount);
             return;
         }
-        int t = Threads;
-        switch (op)
-        {
-            case UnaryOp.Identity: Drivers.Unary(new IdentityMath(), x, y, t); break;
-            case UnaryOp.Neg: Drivers.Unary(new NegMath(), x, y, t); break;
-            case UnaryOp.Abs: Drivers.Unary(new AbsMath(), x, y, t); break;
-            case UnaryOp.Exp: Drivers.Unary(new ExpMath(), x, y, t); break;
-            case UnaryOp.Log: Drivers.Unary(new LogMath(), x, y, t); break;
-            case UnaryOp.Sqrt: Drivers.Unary(new SqrtMath(), x, y, t); break;
-            case UnaryOp.Reciprocal: Drivers.Unary(new ReciprocalMath(), x, y, t); break;
-            case UnaryOp.Relu: Drivers.Unary(new ReluMath(), x, y, t); break;
-            case UnaryOp.LeakyRelu: Drivers.Unary(new LeakyReluMath(p.Alpha), x, y, t); break;
-            case UnaryOp.Sigmoid: Drivers.Unary(new SigmoidMath(), x, y, t); break;
-            case UnaryOp.HardSigmoid: Drivers.Unary(new HardSigmoidMath(p.Alpha, p.Beta), x, y, t); break;
-            case UnaryOp.Tanh: Drivers.Unary(new TanhMath(), x, y, t); break;
-            case UnaryOp.Erf: Drivers.Unary(new ErfMath(), x, y, t); break;
-            case UnaryOp.GeluErf: Drivers.Unary(new GeluErfMath(), x, y, t); break;
-            case UnaryOp.GeluTanh: Drivers.Unary(new GeluTanhMath(), x, y, t); break;
-            case UnaryOp.PowScalar: Drivers.Unary(new PowScalarMath(p.Alpha), x, y, t); break;
-            case UnaryOp.Clamp: Drivers.Unary(new ClampMath(p.Alpha, p.Beta), x, y, t); break;
-            case UnaryOp.Affine: Drivers.Unary(new AffineMath(p.Alpha, p.Beta), x, y, t); break;
-            default: throw new TesseraArgumentException("Unary", nameof(op), $"unknown unary op {op}");
-        }
+        var run = new UnaryRun(x, y, Threads);
+        UnaryDispatch.Visit(op, p, ref run);
+    }
+
+    /// <summary>The element-wise driver over x → y with the functor <see cref="UnaryDispatch"/> picks.</summary>
+    private readonly struct UnaryRun(Tensor x, Tensor y, int threads) : IUnaryMathVisitor
+    {
+        public void Visit<TMath>(TMath math) where TMath : struct, IUnaryMath => Drivers.Unary(math, x, y, threads);
     }
 
     public void UnaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, UnaryParams p)
@@ -66,6 +51,8 @@ internal sealed unsafe partial class CpuKernels : IElementwiseKernels
             case UnaryOp.PowScalar: Drivers.Binary(new PowScalarGradMath(p.Alpha), u, dy, dx, t); break;
             case UnaryOp.Clamp: Drivers.Binary(new ClampGradMath(p.Alpha, p.Beta), u, dy, dx, t); break;
             case UnaryOp.Affine: Drivers.Binary(new AffineGradMath(p.Alpha), u, dy, dx, t); break;
+            case UnaryOp.Silu: Drivers.Binary(new SiluGradMath(), u, dy, dx, t); break;
+            case UnaryOp.HardSwish: Drivers.Binary(new HardSwishGradMath(), u, dy, dx, t); break;
             default: throw new TesseraArgumentException("UnaryBackward", nameof(op), $"unknown unary op {op}");
         }
     }

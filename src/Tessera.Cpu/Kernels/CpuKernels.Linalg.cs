@@ -17,8 +17,13 @@ internal sealed unsafe partial class CpuKernels : ILinalgKernels
         long ars = p.TransA ? aCol : aRow, acs = p.TransA ? aRow : aCol;
         long brs = p.TransB ? bCol : bRow, bcs = p.TransB ? bRow : bCol;
 
+        // With an epilogue, a bias along the rows of c ([N], [1, N], ...) joins it, added to each finished tile;
+        // otherwise c starts as β·c + bias and the products accumulate onto it.
         float beta = p.Beta;
-        if (bias is not null)
+        var e = p.Epilogue;
+        bool columnBias = !e.IsNone && bias is not null && bias.Rank >= 1 && bias.ElementCount == n && bias.Shape[bias.Rank - 1] == n;
+        using var bc = columnBias ? bias!.Contiguous() : null;
+        if (bias is not null && !columnBias)
         {
             GemmAddScaledBias(c, beta, bias);
             beta = 1f;
@@ -30,7 +35,7 @@ internal sealed unsafe partial class CpuKernels : ILinalgKernels
         var bBatch = GemmBatchStrides(b, batchRank);
         var cDims = c.Shape.ToArray();
         var job = new GemmJob(m, n, k, p.Alpha, beta, a.Address, ars, acs, aBatch, b.Address, brs, bcs, bBatch,
-            c.Address, cDims, batchRank);
+            c.Address, cDims, batchRank, e, bc is null ? 0 : bc.Address);
 
         if (batches > 1 && (long)m * n * Math.Max(k, 1) < Sgemm.SmallProduct)
         {
@@ -71,8 +76,10 @@ internal sealed unsafe partial class CpuKernels : ILinalgKernels
         });
     }
 
+    /// <summary>The product of one batch; the epilogue's activation (and column bias, when given) applies per tile.</summary>
     private sealed class GemmJob(int m, int n, int k, float alpha, float beta,
-        nint a, long ars, long acs, long[] aBatch, nint b, long brs, long bcs, long[] bBatch, nint c, int[] cDims, int batchRank)
+        nint a, long ars, long acs, long[] aBatch, nint b, long brs, long bcs, long[] bBatch, nint c, int[] cDims, int batchRank,
+        Epilogue epilogue, nint columnBias)
     {
         public void RunBatch(long bi, int threads, SgemmWorkspace workspace)
         {
@@ -84,8 +91,9 @@ internal sealed unsafe partial class CpuKernels : ILinalgKernels
                 aOff += idx * aBatch[d];
                 bOff += idx * bBatch[d];
             }
-            Sgemm.Run(workspace, threads, m, n, k, alpha,
-                (float*)a + aOff, ars, acs, (float*)b + bOff, brs, bcs, beta, (float*)c + bi * m * n, n);
+            float* cb = (float*)c + bi * m * n;
+            var e = epilogue.IsNone && columnBias == 0 ? default : new GemmEpilogue(epilogue, (float*)columnBias, false, null, cb);
+            Sgemm.Run(workspace, threads, m, n, k, alpha, (float*)a + aOff, ars, acs, (float*)b + bOff, brs, bcs, beta, cb, n, e);
         }
     }
 }

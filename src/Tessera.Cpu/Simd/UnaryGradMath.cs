@@ -209,3 +209,28 @@ internal readonly struct AffineGradMath(float Alpha) : IBinaryMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Create(_Alpha) * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Create(_Alpha) * b;
 }
+
+/// <summary>dx = dy·σ(x)·(1 + x·(1 − σ(x))); a = x.</summary>
+internal readonly struct SiluGradMath : IBinaryMath
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) { float s = 1f / (1f + MathF.Exp(-a)); return b * s * (1f + a * (1f - s)); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) { var s = Vector128<float>.One / (Vector128<float>.One + Vector128.Exp(-a)); return b * s * (Vector128<float>.One + a * (Vector128<float>.One - s)); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) { var s = Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-a)); return b * s * (Vector256<float>.One + a * (Vector256<float>.One - s)); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) { var s = Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-a)); return b * s * (Vector512<float>.One + a * (Vector512<float>.One - s)); }
+}
+
+/// <summary>dx = dy·(2x + 3)/6 for −3 ≤ x ≤ 3, dy above, 0 below; a = x.</summary>
+internal readonly struct HardSwishGradMath : IBinaryMath
+{
+    private const float Third = 1f / 3f;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) => a < -3f ? 0f : a > 3f ? b : b * (a * Third + 0.5f);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) =>
+        Vector128.ConditionalSelect(Vector128.LessThan(a, Vector128.Create(-3f)), Vector128<float>.Zero,
+            Vector128.ConditionalSelect(Vector128.GreaterThan(a, Vector128.Create(3f)), b, b * (a * Vector128.Create(Third) + Vector128.Create(0.5f))));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) =>
+        Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(-3f)), Vector256<float>.Zero,
+            Vector256.ConditionalSelect(Vector256.GreaterThan(a, Vector256.Create(3f)), b, b * (a * Vector256.Create(Third) + Vector256.Create(0.5f))));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) =>
+        Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512.Create(-3f)), Vector512<float>.Zero,
+            Vector512.ConditionalSelect(Vector512.GreaterThan(a, Vector512.Create(3f)), b, b * (a * Vector512.Create(Third) + Vector512.Create(0.5f))));
+}

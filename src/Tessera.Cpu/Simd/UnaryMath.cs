@@ -186,6 +186,25 @@ internal readonly struct AffineMath(float Alpha, float Beta) : IUnaryMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(_Alpha) * x + Vector512.Create(_Beta);
 }
 
+/// <summary>y = x·sigmoid(x) = x / (1 + e^−x).</summary>
+internal readonly struct SiluMath : IUnaryMath
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x / (1f + MathF.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => x / (Vector128<float>.One + Vector128.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + Vector256.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + Vector512.Exp(-x));
+}
+
+/// <summary>y = x·clamp(x/6 + 1/2, 0, 1) (hard swish: exactly x from 3 on, 0 up to −3).</summary>
+internal readonly struct HardSwishMath : IUnaryMath
+{
+    private const float Sixth = 1f / 6f;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x * MathF.Min(MathF.Max(x * Sixth + 0.5f, 0f), 1f);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => x * Vector128.Min(Vector128.Max(x * Vector128.Create(Sixth) + Vector128.Create(0.5f), Vector128<float>.Zero), Vector128<float>.One);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => x * Vector256.Min(Vector256.Max(x * Vector256.Create(Sixth) + Vector256.Create(0.5f), Vector256<float>.Zero), Vector256<float>.One);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => x * Vector512.Min(Vector512.Max(x * Vector512.Create(Sixth) + Vector512.Create(0.5f), Vector512<float>.Zero), Vector512<float>.One);
+}
+
 /// <summary>y = e^(x − m) (softmax's numerator).</summary>
 internal readonly struct ExpShiftMath(float M) : IUnaryMath
 {

@@ -5,10 +5,11 @@ namespace Tessera.Gpu.Kernels;
 /// <summary>Convolution as implicit GEMM on the tiled engine of kernels/portable/linalg.h (operands gathered from x, w
 /// and dy as tiles load: no column buffer), or as direct loops there when few channels per group would leave the tiles
 /// mostly empty (depthwise); pooling and the bias gradient in kernels/portable/conv.h. Inputs are read through their
-/// strides; backward passes gather (no atomics), so every result is deterministic.</summary>
+/// strides; backward passes gather (no atomics), so every result is deterministic. The forward convolution applies its
+/// fused epilogue (residual, activation) as each output is stored.</summary>
 public partial class GpuKernels : IConvKernels
 {
-    public virtual void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dParams p)
+    public virtual void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor? residual, Tensor y, Conv2dParams p)
     {
         const string op = "Conv2d";
         if (y.ElementCount == 0) return;
@@ -19,8 +20,11 @@ public partial class GpuKernels : IConvKernels
         var ws = w.Strides;
         using var wc = direct || (ws[3] == 1 && ws[2] == w.Shape[3] && ws[1] == (long)w.Shape[2] * w.Shape[3]) ? null : Contiguous(w);
         var wr = wc ?? w;
+        // The residual is read densely, at y's element offsets (y stands in when there is none).
+        using var rc = residual is null ? null : Contiguous(residual);
         GpuArg[] args = [GpuArg.Viewed(x, op), GpuArg.Viewed(wr, op),
-            bias is null ? GpuArg.Viewed(wr, op) : GpuArg.Viewed(bias, op), GpuArg.I32(bias is null ? 0 : 1), GpuArg.Dense(y, op),
+            bias is null ? GpuArg.Viewed(wr, op) : GpuArg.Viewed(bias, op), GpuArg.I32(bias is null ? 0 : 1),
+            GpuArg.Dense(rc ?? y, op), GpuArg.I32(rc is null ? 0 : 1), .. EpilogueArgs(p.Epilogue), GpuArg.Dense(y, op),
             .. ConvSizes(x, wr, y, p)];
         if (direct) LaunchElements("linalg", "conv2d_fwd_direct_f32", y.ElementCount, args);
         else Launch("linalg", "conv2d_fwd_f32", ConvGrid(op, Tiles(og) * tilesN, (long)n * p.Groups, 1), [.. args, GpuArg.I64(tilesN)]);

@@ -4,7 +4,8 @@ namespace Tessera.Gpu.Kernels;
 
 /// <summary>GEMM through the tiled engine of kernels/portable/linalg.h: one block of <see cref="Block"/> threads per
 /// <see cref="GemmTile"/>² output tile, batches along grid Y, slices of a split K (few tiles, long K) along grid Z summed
-/// in a fixed order afterwards; small matrices take one thread per output. Operands are read through their strides
+/// in a fixed order afterwards; small matrices take one thread per output. The epilogue's activation is applied as each
+/// output is stored. Operands are read through their strides
 /// (transposition and views need no copy); broadcast batch dimensions get stride 0.</summary>
 public partial class GpuKernels : ILinalgKernels
 {
@@ -28,17 +29,18 @@ public partial class GpuKernels : ILinalgKernels
         var bv = GemmOperand(b, p.TransB, batch, op);
         var biasArg = bias is null ? GpuArg.Viewed(c, op) : GpuArg.Viewed(bias, c.Shape, op);
         var hasBias = GpuArg.I32(bias is null ? 0 : 1);
+        GpuArg[] act = EpilogueArgs(p.Epilogue);
         // Matrices that would fill less than an eighth of their tiles take one thread per output instead.
         if (m * n * 8 < tiles * GemmTile * GemmTile)
         {
-            LaunchElements("linalg", "gemm_small_f32", c.ElementCount, av, bv, GpuArg.Dense(c, op), biasArg, hasBias,
-                GpuArg.I64(m), GpuArg.I64(n), GpuArg.I64(k), GpuArg.I64(batches), GpuArg.F32(p.Alpha), GpuArg.F32(p.Beta));
+            LaunchElements("linalg", "gemm_small_f32", c.ElementCount, [av, bv, GpuArg.Dense(c, op), biasArg, hasBias,
+                GpuArg.I64(m), GpuArg.I64(n), GpuArg.I64(k), GpuArg.I64(batches), GpuArg.F32(p.Alpha), GpuArg.F32(p.Beta), .. act]);
             return;
         }
         if (tiles > int.MaxValue) throw new TesseraArgumentException(op, "c", $"{m}×{n} is too large for one launch");
         var grid = new GpuDim(tiles, Math.Min(batches, MaxGridYZ));
         GpuArg[] args = [av, bv, GpuArg.Dense(c, op), biasArg, hasBias, GpuArg.I64(m), GpuArg.I64(n), GpuArg.I64(k),
-            GpuArg.I64(batches), GpuArg.I64(tilesN), GpuArg.F32(p.Alpha), GpuArg.F32(p.Beta)];
+            GpuArg.I64(batches), GpuArg.I64(tilesN), GpuArg.F32(p.Alpha), GpuArg.F32(p.Beta), .. act];
         var (slices, kSlice) = SplitK(grid.X * grid.Y, k);
         if (slices == 1)
         {
@@ -48,8 +50,23 @@ public partial class GpuKernels : ILinalgKernels
         }
         using var part = Scratch(DType.Float32, (int)slices, checked((int)c.ElementCount));
         Launch("linalg", "gemm_f32", grid with { Z = slices }, [.. args, GpuArg.Dense(part, op), GpuArg.I32(1), GpuArg.I64(kSlice)]);
-        LaunchElements("linalg", "gemm_reduce_f32", c.ElementCount, GpuArg.Dense(part, op), GpuArg.I64(slices), GpuArg.Dense(c, op),
-            biasArg, hasBias, GpuArg.I64(m), GpuArg.I64(n), GpuArg.I64(batches), GpuArg.F32(p.Alpha), GpuArg.F32(p.Beta));
+        LaunchElements("linalg", "gemm_reduce_f32", c.ElementCount, [GpuArg.Dense(part, op), GpuArg.I64(slices), GpuArg.Dense(c, op),
+            biasArg, hasBias, GpuArg.I64(m), GpuArg.I64(n), GpuArg.I64(batches), GpuArg.F32(p.Alpha), GpuArg.F32(p.Beta), .. act]);
+    }
+
+    /// <summary>act, ea, eb of the portable kernels' fused epilogue (the UnaryOp code and its scalars).</summary>
+    protected internal static GpuArg[] EpilogueArgs(Epilogue e) =>
+        [GpuArg.I32((int)e.Activation), GpuArg.F32(e.Params.Alpha), GpuArg.F32(e.Params.Beta)];
+
+    /// <summary>y ← act(y + residual) in place (residual null, or dense of y's shape): the fused epilogue of a product or
+    /// convolution a vendor library computed without it. Nothing to do for no activation and no residual.</summary>
+    protected internal void ApplyEpilogue(Tensor y, Tensor? residual, Epilogue e)
+    {
+        const string op = "Epilogue";
+        if ((e.IsNone && residual is null) || y.ElementCount == 0) return;
+        using var rc = residual is null ? null : Contiguous(residual);
+        LaunchElements("elementwise", "epilogue_f32", y.ElementCount,
+            [GpuArg.Dense(y, op), GpuArg.Dense(rc ?? y, op), GpuArg.I32(rc is null ? 0 : 1), .. EpilogueArgs(e), GpuArg.I64(y.ElementCount)]);
     }
 
     /// <summary>A launch of fewer blocks than this splits its reduction (split K) to reach about as many.</summary>

@@ -2,25 +2,54 @@ using Tessera.Kernels;
 
 namespace Tessera.Graph.Operators;
 
-/// <summary>2-D convolution x [N, C, H, W] * w [O, C/G, KH, KW] (+ b [O]).</summary>
-public sealed class Conv2dGraphOp(Conv2dParams p) : GraphOp
+/// <summary>2-D convolution x [N, C, H, W] * w [O, C/G, KH, KW] (+ b [O]), with the fused epilogue of its parameters:
+/// y = act(conv + b + residual). Inputs x, w, then b when the node has 3 inputs without a residual or 4 with one, then
+/// the residual (of y's shape) when <paramref name="residual"/> is set. A fused convolution (activation or residual)
+/// has no gradient rule: fused operators are for inference graphs.</summary>
+public sealed class Conv2dGraphOp(Conv2dParams p, bool residual = false) : GraphOp
 {
     public Conv2dParams Params => p;
+
+    /// <summary>Whether the last input is a residual added before the activation.</summary>
+    public bool HasResidual => residual;
+
     public override string Kind => "Conv2d";
-    public override string Describe() => $"Conv2d[s{p.StrideH}x{p.StrideW} p{p.PadTop},{p.PadLeft},{p.PadBottom},{p.PadRight} d{p.DilationH}x{p.DilationW} g{p.Groups}]";
+    public override string Describe() =>
+        $"Conv2d[s{p.StrideH}x{p.StrideW} p{p.PadTop},{p.PadLeft},{p.PadBottom},{p.PadRight} d{p.DilationH}x{p.DilationW} g{p.Groups}" +
+        $"{(residual ? " +residual" : "")}{(p.Epilogue.IsNone ? "" : $" {p.Epilogue}")}]";
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
-        Check.InputCount(node, inputs.Count, 2, 3);
-        var y = ShapeRules.Conv2d(node, inputs[0].Spec, inputs[1].Spec, inputs.Count > 2 ? inputs[2].Spec : null, p);
+        int extra = residual ? 1 : 0;
+        Check.InputCount(node, inputs.Count, 2 + extra, 3 + extra);
+        var (bias, res) = Optional(inputs);
+        var y = ShapeRules.Conv2d(node, inputs[0].Spec, inputs[1].Spec, bias?.Spec, p, res?.Spec);
         return new[] { new TensorSpec(y, DType.Float32) };
     }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
-        ctx.Kernels.Conv2d(inputs[0]!, inputs[1]!, inputs.Count > 2 ? inputs[2] : null, outputs[0], p);
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        var (bias, res) = Optional(inputs);
+        ctx.Kernels.Conv2d(inputs[0]!, inputs[1]!, bias, res, outputs[0], p);
+    }
+
+    /// <summary>The bias and residual among the inputs (null where absent).</summary>
+    private (T? Bias, T? Residual) Optional<T>(IReadOnlyList<T> inputs) where T : class?
+    {
+        int n = inputs.Count;
+        T? res = residual ? inputs[n - 1] : null;
+        T? bias = n - (residual ? 1 : 0) > 2 ? inputs[2] : null;
+        return (bias, res);
+    }
 
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
     {
+        if (residual || !p.Epilogue.IsNone)
+        {
+            string fused = string.Join(", ", new[] { residual ? "residual" : null, p.Epilogue.IsNone ? null : p.Epilogue.ToString() }.OfType<string>());
+            throw new TesseraArgumentException($"Autodiff ({node.Name})", "epilogue",
+                $"a convolution with a fused epilogue ({fused}) has no gradient: fused operators are for inference graphs");
+        }
         var dy = outputGrads[0]!;
         Value x = node.Inputs[0], w = node.Inputs[1];
         var dx = g.RequiresGrad(x) ? g.Apply1(new Conv2dBackwardDataOp(p, x.Shape), $"d_{node.Name}_x", dy, w) : null;

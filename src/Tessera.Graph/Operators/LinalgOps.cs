@@ -65,14 +65,16 @@ public sealed class LinearBackwardOp(bool hasBias, bool needInput) : GraphOp
     public override double Flops(Node node) => (needInput ? 4.0 : 2.0) * node.Inputs[2].Shape.ElementCount * node.Inputs[1].Shape[1];
 }
 
-/// <summary>c = Alpha·op(a)·op(b) + bias (inputs a, b and an optional bias broadcasting to c), batched over broadcast
-/// leading dimensions: <see cref="Ops.Gemm"/> writing a new value, so Beta is not used.</summary>
+/// <summary>c = act(Alpha·op(a)·op(b) + bias) (inputs a, b and an optional bias broadcasting to c), batched over
+/// broadcast leading dimensions, act the activation of <see cref="GemmParams.Epilogue"/>: <see cref="Ops.Gemm"/> writing a
+/// new value, so Beta is not used. A product with a fused activation has no gradient rule (inference graphs).</summary>
 public sealed class GemmGraphOp(GemmParams p) : GraphOp
 {
     private readonly GemmParams _p = p with { Beta = 0f };
 
     public override string Kind => "Gemm";
-    public override string Describe() => $"Gemm[{(_p.TransA ? "T" : "N")}{(_p.TransB ? "T" : "N")}{(_p.Alpha != 1 ? $", {_p.Alpha}" : "")}]";
+    public override string Describe() =>
+        $"Gemm[{(_p.TransA ? "T" : "N")}{(_p.TransB ? "T" : "N")}{(_p.Alpha != 1 ? $", {_p.Alpha}" : "")}{(_p.Epilogue.IsNone ? "" : $" {_p.Epilogue}")}]";
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
@@ -89,6 +91,9 @@ public sealed class GemmGraphOp(GemmParams p) : GraphOp
     /// and b are refused at build time.</summary>
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
     {
+        if (!_p.Epilogue.IsNone)
+            throw new TesseraArgumentException($"Autodiff ({node.Name})", "epilogue",
+                $"a product with a fused epilogue ({_p.Epilogue}) has no gradient: fused operators are for inference graphs");
         Value a = node.Inputs[0], b = node.Inputs[1], dc = outputGrads[0]!;
         bool transA = _p.TransA, transB = _p.TransB;
         float alpha = _p.Alpha;

@@ -87,7 +87,7 @@ public sealed partial class OnnxImporter
         var b2 = Pad1(b, 0);
         var e2 = Pad1(e, 0);
         var p = new Conv2dParams(s2[0], s2[1], b2[0], b2[1], e2[0], e2[1], d2[0], d2[1], group);
-        var y = _g.Conv2d(x4, w4, Has(2) ? F32(2, "B") : null, p, sp == 2 ? OutName() : null);
+        var y = _g.Conv2d(x4, w4, Has(2) ? F32(2, "B") : null, p, name: sp == 2 ? OutName() : null);
         if (sp == 1) y = _g.Reshape(y, y.Shape[0], y.Shape[1], y.Shape[3]);
         Set(0, y);
     }

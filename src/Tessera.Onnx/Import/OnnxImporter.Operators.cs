@@ -26,6 +26,7 @@ public sealed partial class OnnxImporter
         UnaryEntry("Sigmoid", UnaryOp.Sigmoid), UnaryEntry("Tanh", UnaryOp.Tanh), UnaryEntry("Erf", UnaryOp.Erf),
         Op("LeakyRelu", i => i.LeakyRelu(), UnaryOp.LeakyRelu),
         Op("HardSigmoid", i => i.HardSigmoid(), UnaryOp.HardSigmoid),
+        UnaryEntry("HardSwish", UnaryOp.HardSwish),
         Op("PRelu", i => i.PRelu(), BinaryOp.PRelu),
         Op("Clip", i => i.Clip(), UnaryOp.Clamp),
         Op("Identity", i => i.Identity()) with { KeepsFloat64 = true },
@@ -94,6 +95,7 @@ public sealed partial class OnnxImporter
         [UnaryOp.Identity] = "ONNX Identity imports as its input value (no kernel)",
         [UnaryOp.GeluErf] = "ONNX Gelu is opset 20; the importer reads opsets up to 17",
         [UnaryOp.GeluTanh] = "ONNX Gelu is opset 20; the importer reads opsets up to 17",
+        [UnaryOp.Silu] = "ONNX has no SiLU operator up to opset 17: exporters write Mul(x, Sigmoid(x))",
         [CompareOp.LessOrEqual] = "LessOrEqual (opset 12) is outside the importer's operators",
         [CompareOp.GreaterOrEqual] = "GreaterOrEqual (opset 12) is outside the importer's operators",
     };

@@ -50,6 +50,31 @@ public class ConvBadInputTests
         Throws<TesseraShapeException>("Conv2d", () => Ops.Conv2d(x, w, bias, Conv2dParams.Square()));
     }
 
+    /// <summary>A fused epilogue: the activation must be one of <see cref="Epilogue.Activations"/> with valid scalars, the
+    /// residual Float32 of y's shape, and the gradient kernels take none.</summary>
+    [Fact]
+    public void ConvBadEpilogue()
+    {
+        using var x = Tensor.Zeros(Dev, DType.Float32, 1, 1, 5, 5);
+        using var w = Tensor.Zeros(Dev, DType.Float32, 2, 1, 3, 3);
+        using var r = Tensor.Zeros(Dev, DType.Float32, 1, 2, 3, 3);
+        using var rWrong = Tensor.Zeros(Dev, DType.Float32, 1, 2, 3, 4);
+        using var rInt = Tensor.Zeros(Dev, DType.Int32, 1, 2, 3, 3);
+        var p = Conv2dParams.Square();
+        var e = Assert.Throws<TesseraArgumentException>(() => Ops.Conv2d(x, w, null, p with { Epilogue = new(UnaryOp.Log) }));
+        Assert.Equal("Conv2d: argument 'epilogue': Log is not an epilogue activation (one of Identity, Relu, Clamp, LeakyRelu, Sigmoid, Silu, HardSwish, GeluErf, GeluTanh)", e.Message);
+        Throws<TesseraArgumentException>("Conv2d", () => Ops.Conv2d(x, w, null, p with { Epilogue = Epilogue.Clip(6f, 0f) }));
+        Throws<TesseraArgumentException>("Conv2d", () => Ops.Conv2d(x, w, null, p with { Epilogue = Epilogue.LeakyRelu(float.PositiveInfinity) }));
+        Throws<TesseraShapeException>("Conv2d", () => Ops.Conv2d(x, w, null, p, rWrong));
+        Throws<TesseraDTypeException>("Conv2d", () => Ops.Conv2d(x, w, null, p, rInt));
+        using var ok = Ops.Conv2d(x, w, null, p with { Epilogue = Epilogue.Relu }, r);
+        var noGradient = Assert.Throws<TesseraArgumentException>(() =>
+            Ops.Conv2dBackwardData(ok, w, new Shape(1, 1, 5, 5), p with { Epilogue = Epilogue.Relu }));
+        Assert.Equal("Conv2dBackwardData: argument 'epilogue': a fused epilogue (relu) has no gradient: fused operators are for inference", noGradient.Message);
+        Throws<TesseraArgumentException>("Conv2dBackwardWeight", () =>
+            Ops.Conv2dBackwardWeight(x, ok, new Shape(2, 1, 3, 3), p with { Epilogue = Epilogue.Silu }));
+    }
+
     [Fact]
     public void ConvWrongRankAndDType()
     {

@@ -35,7 +35,7 @@ public class OutOfBoundsTests
             case "cross-entropy": k.CrossEntropy(T([5, 17]), I64([5], new float[] { 0, 16, 3, 2, 9 }), O(), new CrossEntropyParams()); break;
             case "gemm": k.Gemm(T([17, 33]), T([33, 19], 2), T([19], 3), O(17, 19), new GemmParams()); break;
             case "gemm-transposed": k.Gemm(T([33, 17]), T([19, 33], 2), null, O(17, 19), new GemmParams(true, true, 0.5f, 0f)); break;
-            case "conv2d": k.Conv2d(T([2, 3, 9, 11]), T([5, 3, 3, 3], 2), T([5], 3), O(2, 5, 9, 11), Conv2dParams.Square(1, 1)); break;
+            case "conv2d": k.Conv2d(T([2, 3, 9, 11]), T([5, 3, 3, 3], 2), T([5], 3), null, O(2, 5, 9, 11), Conv2dParams.Square(1, 1)); break;
             case "conv2d-backward":
                 k.Conv2dBackwardData(T([2, 5, 5, 6]), T([5, 3, 3, 3], 2), O(2, 3, 9, 11), Conv2dParams.Square(2, 1));
                 k.Conv2dBackwardWeight(T([2, 3, 9, 11]), T([2, 5, 5, 6], 2), O(5, 3, 3, 3), Conv2dParams.Square(2, 1));

@@ -31,6 +31,7 @@ public class ElementwiseTests
             [UnaryOp.Sigmoid] = (default, -8, 8), [UnaryOp.HardSigmoid] = (new(1f / 6, 0.5f), -5, 5), [UnaryOp.Tanh] = (default, -4, 4),
             [UnaryOp.Erf] = (default, -4, 4), [UnaryOp.GeluErf] = (default, -5, 5), [UnaryOp.GeluTanh] = (default, -5, 5),
             [UnaryOp.PowScalar] = (new(2.5f), 0.1, 3), [UnaryOp.Clamp] = (new(-0.5f, 0.7f), -2, 2), [UnaryOp.Affine] = (new(1.5f, -0.25f), -3, 3),
+            [UnaryOp.Silu] = (default, -8, 8), [UnaryOp.HardSwish] = (default, -5, 5),
         };
 
     public static TheoryData<UnaryOp, int[], bool> UnaryCases()

@@ -11,7 +11,8 @@ namespace Tessera.Tests.Coverage;
 
 /// <summary>What every op must have, checked for each value of <see cref="OpKind"/> and of the op enums: a reference, a
 /// CPU kernel, a GPU kernel, a gradient rule (reference backward, finite-difference case, graph gradient) where the op
-/// is differentiable, a conformance case, a bench case or a reason, and an ONNX mapping or a reason. Each problem is
+/// is differentiable, a conformance case (one per fused-epilogue activation where the kind has one), a bench case or a
+/// reason, and an ONNX mapping or a reason. Each problem is
 /// one line naming the op and everything it lacks.</summary>
 internal sealed class OpCoverage(IDevice cpu, IDevice? gpu)
 {
@@ -21,6 +22,9 @@ internal sealed class OpCoverage(IDevice cpu, IDevice? gpu)
     private readonly ILookup<OpKind, MethodInfo> _gradients = TheoryRows.Marked<ChecksGradientAttribute>(a => a.Kinds);
     private readonly IReadOnlyList<BenchCase> _bench = BenchCatalog.Cases(BenchSize.Small);
     private readonly HashSet<Enum> _lowered = OnnxImporter.Operators.SelectMany(o => o.Lowers).ToHashSet();
+
+    /// <summary>The kinds whose parameters carry a fused <see cref="Epilogue"/>: each activation needs a conformance row.</summary>
+    private static readonly OpKind[] FusedEpilogueKinds = [OpKind.Conv2d, OpKind.Gemm];
 
     /// <summary>The op enums whose values are operations with an ONNX counterpart (the others are modes of a kind).</summary>
     private static bool IsOperation(Enum v) => v is OpKind or UnaryOp or BinaryOp or CompareOp or ReduceOp;
@@ -85,6 +89,9 @@ internal sealed class OpCoverage(IDevice cpu, IDevice? gpu)
         else if (grad.IsBackward && Enum.TryParse<OpKind>(grad.Of, out var fwd) && !OpTable.Get(fwd).Gradient.Kernels.Contains(kind))
             yield return $"a gradient of {fwd} that is not among {fwd}'s gradient kernels";
         if (!_covers[kind].Any()) yield return $"no conformance test ([Covers] in {ConformanceNs})";
+        if (FusedEpilogueKinds.Contains(kind))
+            foreach (var act in Epilogue.Activations.Where(a => !TheoryRows.Mention(_covers[kind], a)))
+                yield return $"no conformance case of its fused epilogue {act}";
         bool benched = _bench.Any(c => c.Kind == kind), exempt = BenchCatalog.NotBenched.ContainsKey(kind);
         if (!benched && !exempt) yield return "no bench case (nor a reason in BenchCatalog.NotBenched)";
         if (benched && exempt) yield return "a bench case and a reason in BenchCatalog.NotBenched";
@@ -102,7 +109,7 @@ internal sealed class OpCoverage(IDevice cpu, IDevice? gpu)
         {
             if (PortableSource.CodeOf(value) != Convert.ToInt32(value))
                 yield return $"GPU kernel: no '#define {PortableSource.CodeName(value)} {Convert.ToInt32(value)}' in {source.File}";
-            foreach (var s in PortableSource.SwitchesWithoutCase(value)) yield return $"GPU kernel: no case in {s} ({source.File})";
+            foreach (var s in PortableSource.SwitchesWithoutCase(value)) yield return $"GPU kernel: no case in {s}";
         }
         if (gpu is not null && OnDevice(d => EnumProbes.Kernel(value, d), gpu) is { } g) yield return $"GPU kernel: {g}";
         foreach (var k in kinds.Where(k => OpTable.Get(k).Gradient.IsDifferentiable))

@@ -6,9 +6,10 @@ using Tessera.Tests.Support;
 namespace Tessera.Tests.Cpu;
 
 /// <summary>CPU results do not depend on the SIMD width: the row kernels (norms, softmax, reductions), the optimizer
-/// steps, element-wise kernels and attention run with the drivers limited to Vector256 and to Vector128 give the same
-/// bits as with every width the machine has. Row lengths cover full 64-element blocks, 16-, 8- and 4-element remainders, the
-/// scalar tail, rows shorter than one vector, and rows of 16 to 64 (which take a shorter way with Vector512).</summary>
+/// steps, element-wise kernels, the fused epilogues of GEMM and convolution, and attention run with the drivers limited
+/// to Vector256 and to Vector128 give the same bits as with every width the machine has. Row lengths cover full
+/// 64-element blocks, 16-, 8- and 4-element remainders, the scalar tail, rows shorter than one vector, and rows of 16 to
+/// 64 (which take a shorter way with Vector512).</summary>
 [Collection(nameof(VectorWidthCollection))]
 public class VectorWidthTests
 {
@@ -17,7 +18,7 @@ public class VectorWidthTests
     public static TheoryData<string> Kernels => new()
     {
         "layernorm", "layernorm-backward", "batchnorm", "batchnorm-backward", "batchnorm-inference", "softmax",
-        "reduce", "adam", "momentum", "sgd", "elementwise", "attention",
+        "reduce", "adam", "momentum", "sgd", "elementwise", "attention", "epilogue",
     };
 
     [Theory]
@@ -166,6 +167,20 @@ public class VectorWidthTests
                     var (dq, dk, dv) = Ops.AttentionBackward(q, k, v, mask, o, lse, dO, p);
                     r.Keep(o, lse, dq, dk, dv);
                 }
+                break;
+            }
+            case "epilogue":
+            {
+                // Fused epilogues over GEMM tiles (full 32-wide panels and ragged edges): a layer's bias [c] with
+                // HardSwish, and an implicit-GEMM convolution (c input channels) with bias, residual and GELU tanh.
+                var w = r.T(c, c);
+                r.Keep(Ops.Gemm(x, w, gamma, new GemmParams(Epilogue: Epilogue.HardSwish)));
+                var p = Conv2dParams.Square(1, 1) with { Epilogue = Epilogue.Gelu(approximate: true) };
+                var img = r.T(1, 20, n + 2, 9);
+                var filters = r.T(c % 7 + 3, 20, 3, 3);
+                var bias = r.T(c % 7 + 3);
+                var residual = r.T(1, c % 7 + 3, n + 2, 9);
+                r.Keep(Ops.Conv2d(img, filters, bias, p, residual));
                 break;
             }
             default:

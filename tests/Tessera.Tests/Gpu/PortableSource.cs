@@ -11,7 +11,7 @@ public static class PortableSource
     /// <summary>Where each op enum's codes are defined: file and prefix.</summary>
     public static readonly IReadOnlyDictionary<Type, (string File, string Prefix)> Codes = new Dictionary<Type, (string, string)>
     {
-        [typeof(Kernels.UnaryOp)] = ("portable/elementwise.h", "U_"),
+        [typeof(Kernels.UnaryOp)] = ("portable/common.h", "U_"),
         [typeof(Kernels.BinaryOp)] = ("portable/elementwise.h", "B_"),
         [typeof(Kernels.CompareOp)] = ("portable/elementwise.h", "C_"),
         [typeof(Kernels.ReduceOp)] = ("portable/reduction.h", "R_"),
@@ -19,13 +19,12 @@ public static class PortableSource
         [typeof(Kernels.PadMode)] = ("portable/shape.h", "PAD_"),
     };
 
-    /// <summary>The switches that must have a case per value of an element-wise enum (in the enum's file), by the text
-    /// that opens them.</summary>
-    public static readonly IReadOnlyDictionary<Type, string[]> Switches = new Dictionary<Type, string[]>
+    /// <summary>The switches that must have a case per value of an element-wise enum, by file and the text that opens them.</summary>
+    public static readonly IReadOnlyDictionary<Type, (string File, string Opening)[]> Switches = new Dictionary<Type, (string, string)[]>
     {
-        [typeof(Kernels.UnaryOp)] = new[] { "float unary_apply(", "float unary_grad(" },
-        [typeof(Kernels.BinaryOp)] = new[] { "float binary_apply(", "float binary_grad(" },
-        [typeof(Kernels.CompareOp)] = new[] { "#define COMPARE_KERNEL(" },
+        [typeof(Kernels.UnaryOp)] = new[] { ("portable/common.h", "float unary_apply("), ("portable/elementwise.h", "float unary_grad(") },
+        [typeof(Kernels.BinaryOp)] = new[] { ("portable/elementwise.h", "float binary_apply("), ("portable/elementwise.h", "float binary_grad(") },
+        [typeof(Kernels.CompareOp)] = new[] { ("portable/elementwise.h", "#define COMPARE_KERNEL(") },
     };
 
     private static string Key(string name) => name.Replace("_", "").ToUpperInvariant();
@@ -62,13 +61,13 @@ public static class PortableSource
         return Regex.Matches(text[open..end], $@"case {prefix}([A-Z_]+):").Select(m => Key(m.Groups[1].Value)).ToHashSet();
     }
 
-    /// <summary>The switches of <paramref name="value"/>'s enum that have no case for it (none for enums without
-    /// per-element switches).</summary>
+    /// <summary>The switches of <paramref name="value"/>'s enum that have no case for it, as "name (file)" (none for
+    /// enums without per-element switches).</summary>
     public static IEnumerable<string> SwitchesWithoutCase(Enum value)
     {
-        if (!Switches.TryGetValue(value.GetType(), out var openings)) yield break;
-        var (file, prefix) = Codes[value.GetType()];
-        foreach (var o in openings)
-            if (!CaseLabels(file, prefix, o).Contains(Key(value.ToString()))) yield return o.TrimEnd('(').Split(' ')[^1];
+        if (!Switches.TryGetValue(value.GetType(), out var switches)) yield break;
+        string prefix = Codes[value.GetType()].Prefix;
+        foreach (var (file, o) in switches)
+            if (!CaseLabels(file, prefix, o).Contains(Key(value.ToString()))) yield return $"{o.TrimEnd('(').Split(' ')[^1]} ({file})";
     }
 }

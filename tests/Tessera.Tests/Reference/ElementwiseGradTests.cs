@@ -20,7 +20,7 @@ public class ElementwiseGradTests
             [UnaryOp.Sigmoid] = [(0, 0, -4, 4)], [UnaryOp.HardSigmoid] = [(0.2f, 0.5f, -4, 4)], [UnaryOp.Tanh] = [(0, 0, -3, 3)],
             [UnaryOp.Erf] = [(0, 0, -3, 3)], [UnaryOp.GeluErf] = [(0, 0, -4, 4)], [UnaryOp.GeluTanh] = [(0, 0, -4, 4)],
             [UnaryOp.PowScalar] = [(2.5f, 0, 0.2, 3), (-1.5f, 0, 0.2, 3)], [UnaryOp.Clamp] = [(-0.5f, 0.8f, -2, 2)],
-            [UnaryOp.Affine] = [(1.5f, -0.3f, -2, 2)],
+            [UnaryOp.Affine] = [(1.5f, -0.3f, -2, 2)], [UnaryOp.Silu] = [(0, 0, -5, 5)], [UnaryOp.HardSwish] = [(0, 0, -5, 5)],
         };
 
     public static TheoryData<UnaryOp, float, float, double, double> UnaryCases()

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Tessera.Cpu.Simd;
 using Tessera.Devices;
 
 namespace Tessera.Cpu.Kernels.Conv;
@@ -12,7 +13,8 @@ namespace Tessera.Cpu.Kernels.Conv;
 /// started at the bias): per tap, three (two) unaligned input loads and four (six) weight broadcasts feed twelve FMAs,
 /// read straight from the (padded, if needed) input planes. With o a multiple of 16 and rows not a multiple of 8 wide,
 /// the tile is instead 16 channels (vectors across channels) × 6 output positions, which wastes no lanes on overlap.
-/// Chunks are grouped across rows too, so narrow rows (OW = 8) still fill the tile.</summary>
+/// Chunks are grouped across rows too, so narrow rows (OW = 8) still fill the tile. A fused epilogue (residual,
+/// activation) is applied to the accumulators as they are stored; overlapping chunks store the same values.</summary>
 internal static unsafe class DirectConv
 {
     private const int V = 8;
@@ -24,9 +26,9 @@ internal static unsafe class DirectConv
         // Tap and position offsets are ints.
         && (long)c * Math.Max(g.HW, (long)(g.OH + g.KH) * (g.OW + g.KW)) < int.MaxValue / 2;
 
-    /// <summary>y[n, o, OH, OW] = bias + conv(x, w). x and w are contiguous; y is fully written.</summary>
-    public static void Forward(CpuMemoryPool memory, int threads, in ConvGeometry g, int n, int c, int o,
-        float* x, float* w, float* bias, float* y)
+    /// <summary>y[n, o, OH, OW] = epilogue(bias + conv(x, w)). x and w are contiguous; y is fully written.</summary>
+    public static void Forward<TAct>(CpuMemoryPool memory, int threads, in ConvGeometry g, int n, int c, int o,
+        float* x, float* w, float* bias, float* y, EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
     {
         // Tile shape: 4 channels × 3 chunks, or 6 channels × 2 chunks when that wastes fewer channel slots (o = 6, 12, …).
         // Sixteen-channel tiles over arbitrary output positions when rows are not a multiple of 8 wide (the shifted last
@@ -67,7 +69,7 @@ internal static unsafe class DirectConv
         try
         {
             for (int s = 0; s < slotCount; s++) pads[s] = padded ? memory.Rent(padFloats * sizeof(float) + 64) : null;
-            var st = (g, c, o, kdim, oBlocks, tileO, ph, pw, padded, x: (nint)x, y: (nint)y, w: (nint)wpk, b: (nint)bp, offs: (nint)offs, pads);
+            var st = (g, c, o, kdim, oBlocks, tileO, ph, pw, padded, x: (nint)x, y: (nint)y, w: (nint)wpk, b: (nint)bp, offs: (nint)offs, pads, epilogue);
             CpuParallel.ForSlots(n, threads, grain, st, static (s, b0, b1, slot) =>
             {
                 var g = s.g;
@@ -92,7 +94,7 @@ internal static unsafe class DirectConv
                             for (int q = 0; q < g.P; q += 6)
                             {
                                 int cnt = Math.Min(6, g.P - q);
-                                TileC16(s.kdim, (int*)s.offs, wb, bb, xs, g, s.pw, q, cnt, yb, g.P);
+                                TileC16(s.kdim, (int*)s.offs, wb, bb, xs, g, s.pw, q, cnt, yb, g.P, s.epilogue);
                             }
                             continue;
                         }
@@ -101,7 +103,7 @@ internal static unsafe class DirectConv
                             for (int q = 0; q < chunks; q += 2)
                             {
                                 int i0 = ChunkOut(g, q, chunksPerRow), i1 = ChunkOut(g, Math.Min(q + 1, chunks - 1), chunksPerRow);
-                                Tile6x2(s.kdim, (int*)s.offs, wb, bb, xs + In(g, i0, s.pw), xs + In(g, i1, s.pw), yb + i0, yb + i1, g.P, live);
+                                Tile6x2(s.kdim, (int*)s.offs, wb, bb, xs + In(g, i0, s.pw), xs + In(g, i1, s.pw), yb + i0, yb + i1, g.P, live, s.epilogue);
                             }
                             continue;
                         }
@@ -111,7 +113,7 @@ internal static unsafe class DirectConv
                             int i0 = ChunkOut(g, q, chunksPerRow), i1 = ChunkOut(g, q1, chunksPerRow), i2 = ChunkOut(g, q2, chunksPerRow);
                             Tile(s.kdim, (int*)s.offs, wb, bb,
                                 xs + In(g, i0, s.pw), xs + In(g, i1, s.pw), xs + In(g, i2, s.pw),
-                                yb + i0, yb + i1, yb + i2, g.P, live);
+                                yb + i0, yb + i1, yb + i2, g.P, live, s.epilogue);
                         }
                     }
                 }
@@ -154,8 +156,9 @@ internal static unsafe class DirectConv
 
     /// <summary>Four output channels (rows plane apart; only the first <paramref name="live"/> stored) × three 8-wide chunks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(int kdim, int* offs, float* w, float* bias, float* x0, float* x1, float* x2,
-        float* y0, float* y1, float* y2, int plane, int live)
+    [SkipLocalsInit]
+    private static void Tile<TAct>(int kdim, int* offs, float* w, float* bias, float* x0, float* x1, float* x2,
+        float* y0, float* y1, float* y2, int plane, int live, in EpilogueMath<TAct> e) where TAct : struct, IUnaryMath
     {
         var c00 = Vector256.Create(bias[0]); var c01 = c00; var c02 = c00;
         var c10 = Vector256.Create(bias[1]); var c11 = c10; var c12 = c10;
@@ -176,6 +179,14 @@ internal static unsafe class DirectConv
             k = Vector256.Create(w[3]);
             c30 = Vector256.FusedMultiplyAdd(k, v0, c30); c31 = Vector256.FusedMultiplyAdd(k, v1, c31); c32 = Vector256.FusedMultiplyAdd(k, v2, c32);
         }
+        if (e.IsActive)
+        {
+            float* t = stackalloc float[4 * 3 * 8];
+            c00.Store(t); c01.Store(t + 8); c02.Store(t + 16); c10.Store(t + 24); c11.Store(t + 32); c12.Store(t + 40);
+            c20.Store(t + 48); c21.Store(t + 56); c22.Store(t + 64); c30.Store(t + 72); c31.Store(t + 80); c32.Store(t + 88);
+            Flush(e, t, 3, y0, y1, y2, plane, live);
+            return;
+        }
         // Trailing chunks that repeat the last one hold identical values, so the duplicate stores are harmless.
         c00.Store(y0); c01.Store(y1); c02.Store(y2);
         if (live < 2) return;
@@ -185,10 +196,27 @@ internal static unsafe class DirectConv
         if (live < 4) return;
         c30.Store(y0 + 3 * plane); c31.Store(y1 + 3 * plane); c32.Store(y2 + 3 * plane);
     }
+
+    /// <summary>Stores a tile's accumulators, parked as t[channel][chunk] (8 floats each), through the epilogue: the
+    /// accumulators are dead by then, so an activation that calls out (exp) does not make the register allocator spill
+    /// them inside the tap loop. Chunks that repeat the last one store the same values again, which is harmless.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Flush<TAct>(in EpilogueMath<TAct> e, float* t, int chunks, float* y0, float* y1, float* y2, int plane, int live)
+        where TAct : struct, IUnaryMath
+    {
+        for (int ch = 0; ch < live; ch++)
+            for (int q = 0; q < chunks; q++)
+            {
+                float* y = (q == 0 ? y0 : q == 1 ? y1 : y2) + (long)ch * plane;
+                e.Apply(Vector256.Load(t + (ch * chunks + q) * 8), y).Store(y);
+            }
+    }
+
     /// <summary>Six output channels × two 8-wide chunks (same contract as <see cref="Tile"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile6x2(int kdim, int* offs, float* w, float* bias, float* x0, float* x1,
-        float* y0, float* y1, int plane, int live)
+    [SkipLocalsInit]
+    private static void Tile6x2<TAct>(int kdim, int* offs, float* w, float* bias, float* x0, float* x1,
+        float* y0, float* y1, int plane, int live, in EpilogueMath<TAct> e) where TAct : struct, IUnaryMath
     {
         var c00 = Vector256.Create(bias[0]); var c01 = c00;
         var c10 = Vector256.Create(bias[1]); var c11 = c10;
@@ -214,6 +242,14 @@ internal static unsafe class DirectConv
             k = Vector256.Create(w[5]);
             c50 = Vector256.FusedMultiplyAdd(k, v0, c50); c51 = Vector256.FusedMultiplyAdd(k, v1, c51);
         }
+        if (e.IsActive)
+        {
+            float* t = stackalloc float[6 * 2 * 8];
+            c00.Store(t); c01.Store(t + 8); c10.Store(t + 16); c11.Store(t + 24); c20.Store(t + 32); c21.Store(t + 40);
+            c30.Store(t + 48); c31.Store(t + 56); c40.Store(t + 64); c41.Store(t + 72); c50.Store(t + 80); c51.Store(t + 88);
+            Flush(e, t, 2, y0, y1, null, plane, live);
+            return;
+        }
         c00.Store(y0); c01.Store(y1);
         if (live < 2) return;
         c10.Store(y0 + plane); c11.Store(y1 + plane);
@@ -229,9 +265,12 @@ internal static unsafe class DirectConv
     /// <summary>Sixteen output channels (two 8-wide vectors across channels) × six output positions (any positions,
     /// so rows of any width are covered without overlap): per tap, two weight loads and six input broadcasts feed
     /// twelve FMAs. The first <paramref name="count"/> positions from flat output index q0 are stored.</summary>
+    /// <remarks>The stack tile is not zeroed (every element is written before it is read): zeroing it through a helper
+    /// call would make the register allocator spill the accumulators inside the loop.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileC16(int kdim, int* offs, float* w, float* bias, float* xs, in ConvGeometry g, int pw, int q0, int count,
-        float* y, int plane)
+    [SkipLocalsInit]
+    private static void TileC16<TAct>(int kdim, int* offs, float* w, float* bias, float* xs, in ConvGeometry g, int pw, int q0, int count,
+        float* y, int plane, in EpilogueMath<TAct> e) where TAct : struct, IUnaryMath
     {
         int last = q0 + count - 1;
         float* x0 = xs + In(g, q0, pw), x1 = xs + In(g, Math.Min(q0 + 1, last), pw), x2 = xs + In(g, Math.Min(q0 + 2, last), pw);
@@ -250,15 +289,40 @@ internal static unsafe class DirectConv
             v = Vector256.Create(x4[off]); a4l = Vector256.FusedMultiplyAdd(v, wl, a4l); a4h = Vector256.FusedMultiplyAdd(v, wh, a4h);
             v = Vector256.Create(x5[off]); a5l = Vector256.FusedMultiplyAdd(v, wl, a5l); a5h = Vector256.FusedMultiplyAdd(v, wh, a5h);
         }
-        // Transpose out: tile[r·16 + ch] → y[ch·plane + q0 + r].
-        float* tile = stackalloc float[6 * 16];
+        // Transpose out: tile[r·16 + ch] → y[ch·plane + q0 + r]. The epilogue runs on the tile in vectors first, the
+        // residual gathered into the tile's layout.
+        float* tile = stackalloc float[2 * 6 * 16];
         a0l.Store(tile); a0h.Store(tile + 8); a1l.Store(tile + 16); a1h.Store(tile + 24);
         a2l.Store(tile + 32); a2h.Store(tile + 40); a3l.Store(tile + 48); a3h.Store(tile + 56);
         a4l.Store(tile + 64); a4h.Store(tile + 72); a5l.Store(tile + 80); a5h.Store(tile + 88);
+        if (e.IsActive)
+        {
+            float* res = tile + 6 * 16;
+            if (e.HasResidual)
+                for (int ch = 0; ch < 16; ch++)
+                {
+                    float* rc = e.ResidualOf(y + (long)ch * plane + q0);
+                    for (int r = 0; r < 6; r++) res[r * 16 + ch] = r < count ? rc[r] : 0f;
+                }
+            for (int k = 0; k < 6 * 16; k += 8)
+            {
+                var v = Vector256.Load(tile + k);
+                if (e.HasResidual) v += Vector256.Load(res + k);
+                e.Activate(v).Store(tile + k);
+            }
+        }
         for (int ch = 0; ch < 16; ch++)
         {
             float* yc = y + (long)ch * plane + q0;
             for (int r = 0; r < count; r++) yc[r] = tile[r * 16 + ch];
         }
     }
+}
+
+/// <summary>Runs <see cref="DirectConv.Forward"/> with the activation functor <see cref="UnaryDispatch"/> picks.</summary>
+internal readonly unsafe struct DirectConvRun(CpuMemoryPool memory, int threads, ConvGeometry g, int n, int c, int o,
+    float* x, float* w, float* bias, float* y, float* residual) : IUnaryMathVisitor
+{
+    public void Visit<TMath>(TMath math) where TMath : struct, IUnaryMath =>
+        DirectConv.Forward(memory, threads, g, n, c, o, x, w, bias, y, new EpilogueMath<TMath>(math, residual, y));
 }

@@ -14,8 +14,10 @@ internal enum GemmIsa { Scalar, Vector256, Vector512 }
 /// routines read the strides. C is row-major with row stride ldc (unit column stride).
 /// Loops: jc (NC columns) → pc (KC depth: pack a KC×NC slab of B into NR-column panels) → ic (MSlab rows: pack them
 /// into MR-row panels; both packs in pooled scratch) → parallel tiles of (MC rows × a few NR panels) → MR×NR micro-kernel.
-/// Edge tiles are computed into a local tile and only their valid part is written back. β = 0 never reads C.</summary>
-internal static unsafe class Sgemm
+/// Edge tiles are computed into a local tile and only their valid part is written back. β = 0 never reads C. A
+/// <see cref="GemmEpilogue"/> (bias, residual, activation) is applied to each micro-tile after its last depth block,
+/// while it is in cache.</summary>
+internal static unsafe partial class Sgemm
 {
     public const int MR = 6, NR = 32;
     internal const int KC = 512;
@@ -46,23 +48,24 @@ internal static unsafe class Sgemm
     /// <summary>Multiply-adds below which a batch of products is better spread over threads one product each.</summary>
     internal const long SmallProduct = 64 * 64 * 64;
 
-    /// <summary>C (m×n) = α·A·B + β·C. Runs over up to <paramref name="threads"/> threads; scratch comes from <paramref name="pool"/>.</summary>
+    /// <summary>C (m×n) = epilogue(α·A·B + β·C). Runs over up to <paramref name="threads"/> threads; scratch comes from <paramref name="pool"/>.</summary>
     public static void Run(SgemmWorkspace pool, int threads, int m, int n, int k, float alpha,
-        float* a, long ars, long acs, float* b, long brs, long bcs, float beta, float* c, long ldc)
+        float* a, long ars, long acs, float* b, long brs, long bcs, float beta, float* c, long ldc, in GemmEpilogue epilogue = default)
     {
         if (m == 1 && k > 0 && alpha != 0f && (long)n * k > SmallWork && (bcs == 1 || (brs == 1 && acs == 1)))
-            Gemv(threads, n, k, alpha, a, acs, b, brs, bcs, beta, c);
+            Gemv(threads, n, k, alpha, a, acs, b, brs, bcs, beta, c, epilogue);
         else
-            Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, new StridedPanels(b, brs, bcs), beta, c, ldc);
+            Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, new StridedPanels(b, brs, bcs), beta, c, ldc, epilogue);
     }
 
     /// <summary>One row of C (m = 1: a vector times a matrix), which packing would waste MR-fold work on. With B's rows
     /// contiguous, c accumulates scaled rows of B; with B's columns (and a) contiguous, each c[j] is a dot product.
     /// Parallel over column blocks.</summary>
-    private static void Gemv(int threads, int n, int k, float alpha, float* a, long acs, float* b, long brs, long bcs, float beta, float* c)
+    private static void Gemv(int threads, int n, int k, float alpha, float* a, long acs, float* b, long brs, long bcs, float beta, float* c,
+        GemmEpilogue epilogue)
     {
         const int Block = 512;
-        var st = (a: (nint)a, acs, b: (nint)b, brs, bcs, c: (nint)c, n, k, alpha, beta);
+        var st = (a: (nint)a, acs, b: (nint)b, brs, bcs, c: (nint)c, n, k, alpha, beta, epilogue);
         CpuParallel.For((n + Block - 1) / Block, threads, Math.Max(1, 65536 / ((long)k * Block)), st, static (s, q0, q1) =>
         {
             float* a = (float*)s.a, b = (float*)s.b, c = (float*)s.c;
@@ -74,36 +77,41 @@ internal static unsafe class Sgemm
                 else if (s.beta != 1f) TensorPrimitives.Multiply(cs, s.beta, cs);
                 for (int p = 0; p < s.k; p++)
                     TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(b + p * s.brs + j0, j1 - j0), s.alpha * a[p * s.acs], cs, cs);
-                return;
             }
-            var av = new ReadOnlySpan<float>(a, s.k);
-            for (int j = j0; j < j1; j++)
+            else
             {
-                float dot = s.alpha * TensorPrimitives.Dot(av, new ReadOnlySpan<float>(b + j * s.bcs, s.k));
-                c[j] = s.beta == 0f ? dot : dot + s.beta * c[j];
+                var av = new ReadOnlySpan<float>(a, s.k);
+                for (int j = j0; j < j1; j++)
+                {
+                    float dot = s.alpha * TensorPrimitives.Dot(av, new ReadOnlySpan<float>(b + j * s.bcs, s.k));
+                    c[j] = s.beta == 0f ? dot : dot + s.beta * c[j];
+                }
             }
+            s.epilogue.Apply(c + j0, 0, 0, j0, 1, j1 - j0);
         });
     }
 
     /// <summary>As above with B supplied by a panel source (e.g. an implicit im2col of an image).</summary>
     public static void Run<TB>(SgemmWorkspace pool, int threads, int m, int n, int k, float alpha,
-        float* a, long ars, long acs, TB b, float beta, float* c, long ldc) where TB : struct, IPanelSource =>
-        Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, b, beta, c, ldc);
+        float* a, long ars, long acs, TB b, float beta, float* c, long ldc, in GemmEpilogue epilogue = default) where TB : struct, IPanelSource =>
+        Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, b, beta, c, ldc, epilogue);
 
     /// <summary>The general entry with a chosen micro-kernel (tests use it to cover the fallbacks; the ISA must be
     /// supported by the machine). Products small enough for the direct loop take it whatever the ISA.</summary>
     internal static void Run<TB>(GemmIsa isa, SgemmWorkspace pool, int threads, int m, int n, int k, float alpha,
-        float* a, long ars, long acs, TB b, float beta, float* c, long ldc) where TB : struct, IPanelSource
+        float* a, long ars, long acs, TB b, float beta, float* c, long ldc, in GemmEpilogue epilogue = default) where TB : struct, IPanelSource
     {
         if (m <= 0 || n <= 0) return;
         if (k == 0 || alpha == 0f)
         {
             ScaleC(m, n, beta, c, ldc);
+            epilogue.Apply(c, ldc, 0, 0, m, n);
             return;
         }
         if ((long)m * n * k <= SmallWork)
         {
             Direct(m, n, k, alpha, a, ars, acs, b, beta, c, ldc);
+            epilogue.Apply(c, ldc, 0, 0, m, n);
             return;
         }
 
@@ -152,7 +160,8 @@ internal static unsafe class Sgemm
                     int nb = nPanels;
                     while (nb > 1 && (long)mBlocks * ((nPanels + nb - 1) / nb) < 4L * threads) nb = (nb + 1) / 2;
                     int nBlocks = (nPanels + nb - 1) / nb;
-                    var tiles = new TileState(mc, nc, kc, nb, nBlocks, (nint)ap, (nint)bp, (nint)(c + ic * ldc + jc), ldc, alpha, betaNow, isa);
+                    var tiles = new TileState(mc, nc, kc, nb, nBlocks, (nint)ap, (nint)bp, (nint)(c + ic * ldc + jc), ldc, alpha, betaNow, isa,
+                        pc + kc >= k && epilogue.IsActive ? epilogue : default, ic, jc);
                     CpuParallel.For((long)mBlocks * nBlocks, threads, 1, tiles, static (s, t0, t1) =>
                     {
                         for (long t = t0; t < t1; t++) ComputeTile(s, (int)(t / s.NBlocks), (int)(t % s.NBlocks));
@@ -163,41 +172,6 @@ internal static unsafe class Sgemm
     }
 
     private readonly record struct PackState(nint Src, long RowStride, long ColStride, int Extent, int Kc, nint Dst);
-
-    private readonly record struct TileState(int M, int Nc, int Kc, int PanelsPerBlock, int NBlocks, nint Ap, nint Bp, nint C,
-        long Ldc, float Alpha, float Beta, GemmIsa Isa);
-
-    private static void ComputeTile(in TileState s, int mb, int nbIdx)
-    {
-        int i0 = mb * MC, i1 = Math.Min(s.M, i0 + MC);
-        int p0 = nbIdx * s.PanelsPerBlock, p1 = Math.Min((s.Nc + NR - 1) / NR, p0 + s.PanelsPerBlock);
-        float* ap = (float*)s.Ap, bp = (float*)s.Bp, c = (float*)s.C;
-        float* tile = stackalloc float[MR * NR];
-        for (int jp = p0; jp < p1; jp++)
-        {
-            int j0 = jp * NR, nr = Math.Min(NR, s.Nc - j0);
-            float* bPanel = bp + (long)jp * NR * s.Kc;
-            for (int i = i0; i < i1; i += MR)
-            {
-                int mr = Math.Min(MR, s.M - i);
-                float* aPanel = ap + (long)(i / MR) * MR * s.Kc;
-                float* cTile = c + i * s.Ldc + j0;
-                if (mr == MR && nr == NR)
-                {
-                    MicroKernel(s.Isa, s.Kc, aPanel, bPanel, cTile, s.Ldc, s.Alpha, s.Beta);
-                    continue;
-                }
-                MicroKernel(s.Isa, s.Kc, aPanel, bPanel, tile, NR, s.Alpha, 0f);
-                for (int r = 0; r < mr; r++)
-                {
-                    float* dst = cTile + r * s.Ldc;
-                    float* src = tile + r * NR;
-                    if (s.Beta == 0f) for (int j = 0; j < nr; j++) dst[j] = src[j];
-                    else for (int j = 0; j < nr; j++) dst[j] = src[j] + s.Beta * dst[j];
-                }
-            }
-        }
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MicroKernel(GemmIsa isa, int kc, float* a, float* b, float* c, long ldc, float alpha, float beta)

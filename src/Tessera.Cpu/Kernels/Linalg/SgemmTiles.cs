@@ -1,0 +1,75 @@
+namespace Tessera.Cpu.Kernels.Linalg;
+
+// Sgemm's tile loop: the micro-tiles of one block of C, each finished by the block's tile store (plain, or the fused
+// epilogue).
+internal static unsafe partial class Sgemm
+{
+    /// <summary>One (slab × column block) pass of the tile loop; <see cref="Epilogue"/> is set on the last depth block
+    /// only, and C there is C(<see cref="Row0"/>, <see cref="Col0"/>) of the whole product.</summary>
+    private readonly record struct TileState(int M, int Nc, int Kc, int PanelsPerBlock, int NBlocks, nint Ap, nint Bp, nint C,
+        long Ldc, float Alpha, float Beta, GemmIsa Isa, GemmEpilogue Epilogue, int Row0, int Col0);
+
+    private static void ComputeTile(in TileState s, int mb, int nbIdx)
+    {
+        if (!s.Epilogue.IsActive)
+        {
+            ComputeTile(s, mb, nbIdx, new PlainStore());
+            return;
+        }
+        var visit = new TileVisit(s, mb, nbIdx);
+        s.Epilogue.WithStore(ref visit);
+    }
+
+    /// <summary>Runs <see cref="ComputeTile{TStore}"/> with the epilogue's store.</summary>
+    private readonly struct TileVisit(TileState s, int mb, int nbIdx) : ITileStoreVisitor
+    {
+        public void Visit<TStore>(TStore store) where TStore : struct, ITileStore<TStore> => ComputeTile(s, mb, nbIdx, store);
+    }
+
+    /// <summary>The micro-tiles of one block (edge tiles through a local tile), each finished by <paramref name="store"/>
+    /// right after the micro-kernel wrote it, while it is in L1. The epilogue is not applied to the accumulators in
+    /// the micro-kernel itself: an activation that calls out (exp) would make the register allocator spill the
+    /// accumulators inside the depth loop.</summary>
+    private static void ComputeTile<TStore>(in TileState s, int mb, int nbIdx, TStore store) where TStore : struct, ITileStore<TStore>
+    {
+        int i0 = mb * MC, i1 = Math.Min(s.M, i0 + MC);
+        int p0 = nbIdx * s.PanelsPerBlock, p1 = Math.Min((s.Nc + NR - 1) / NR, p0 + s.PanelsPerBlock);
+        float* ap = (float*)s.Ap, bp = (float*)s.Bp, c = (float*)s.C;
+        float* tile = stackalloc float[MR * NR];
+        int ahead = s.Kc >= 256 ? 1 : s.Kc >= 96 ? 2 : 4;
+        for (int jp = p0; jp < p1; jp++)
+        {
+            int j0 = jp * NR, nr = Math.Min(NR, s.Nc - j0);
+            float* bPanel = bp + (long)jp * NR * s.Kc;
+            for (int i = i0; i < i1; i += MR)
+            {
+                int mr = Math.Min(MR, s.M - i);
+                float* aPanel = ap + (long)(i / MR) * MR * s.Kc;
+                float* cTile = c + i * s.Ldc + j0;
+                var at = store.At(s.Row0 + i, s.Col0 + j0);
+                if (store.Reads)
+                {
+                    // What the epilogue reads, `ahead` tiles early (the first ones at the strip's start): more for
+                    // shallow products, whose tiles take too little time to cover a miss.
+                    if (i == i0)
+                        for (int t = 1; t < ahead && i0 + t * MR < i1; t++)
+                            store.Prefetch(c + (i0 + t * MR) * s.Ldc + j0, s.Ldc, Math.Min(MR, i1 - i0 - t * MR), nr);
+                    if (i + ahead * MR < i1) store.Prefetch(cTile + ahead * MR * s.Ldc, s.Ldc, Math.Min(MR, i1 - i - ahead * MR), nr);
+                }
+                if (mr == MR && nr == NR) MicroKernel(s.Isa, s.Kc, aPanel, bPanel, cTile, s.Ldc, s.Alpha, s.Beta);
+                else
+                {
+                    MicroKernel(s.Isa, s.Kc, aPanel, bPanel, tile, NR, s.Alpha, 0f);
+                    for (int r = 0; r < mr; r++)
+                    {
+                        float* dst = cTile + r * s.Ldc;
+                        float* src = tile + r * NR;
+                        if (s.Beta == 0f) for (int j = 0; j < nr; j++) dst[j] = src[j];
+                        else for (int j = 0; j < nr; j++) dst[j] = src[j] + s.Beta * dst[j];
+                    }
+                }
+                at.Finish(cTile, s.Ldc, mr, nr);
+            }
+        }
+    }
+}
