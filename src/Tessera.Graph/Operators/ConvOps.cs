@@ -7,6 +7,7 @@ public sealed class Conv2dGraphOp(Conv2dParams p) : GraphOp
 {
     public Conv2dParams Params => p;
     public override string Kind => "Conv2d";
+    public override string Signature => OpSignature.Of(Kind, p);
     public override string Describe() => $"Conv2d[s{p.StrideH}x{p.StrideW} p{p.PadTop},{p.PadLeft},{p.PadBottom},{p.PadRight} d{p.DilationH}x{p.DilationW} g{p.Groups}]";
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
@@ -94,6 +95,7 @@ public sealed class Conv2dBackwardBiasOp : GraphOp
 public sealed class Pool2dGraphOp(bool max, Pool2dParams p) : GraphOp
 {
     public override string Kind => max ? "MaxPool2d" : "AvgPool2d";
+    public override string Signature => OpSignature.Of(Kind, p);
     public override string Describe() => $"{Kind}[k{p.KernelH}x{p.KernelW} s{p.StrideH}x{p.StrideW}{(p.CeilMode ? " ceil" : "")}]";
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
