@@ -9,6 +9,7 @@ public static class GraphOptimizer
     /// <summary>Every pass, in the order a round runs them.</summary>
     public static IReadOnlyList<GraphPass> AllPasses { get; } = new GraphPass[]
     {
+        new IdentityElimination(),
         new DeadNodeElimination(),
     };
 
