@@ -11,6 +11,7 @@ public static class GraphOptimizer
     {
         new IdentityElimination(),
         new ConstantFolding(),
+        new CommonSubexpressionElimination(),
         new DeadNodeElimination(),
     };
 
