@@ -10,6 +10,7 @@ public static class GraphOptimizer
     public static IReadOnlyList<GraphPass> AllPasses { get; } = new GraphPass[]
     {
         new IdentityElimination(),
+        new TransposeReshapeElimination(),
         new ConstantFolding(),
         new CommonSubexpressionElimination(),
         new DeadNodeElimination(),
