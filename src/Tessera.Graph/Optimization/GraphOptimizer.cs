@@ -13,6 +13,7 @@ public static class GraphOptimizer
         new TransposeReshapeElimination(),
         new ConstantFolding(),
         new CommonSubexpressionElimination(),
+        new BatchNormFolding(),
         new DeadNodeElimination(),
     };
 
