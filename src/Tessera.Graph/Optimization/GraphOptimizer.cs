@@ -14,6 +14,7 @@ public static class GraphOptimizer
         new ConstantFolding(),
         new CommonSubexpressionElimination(),
         new BatchNormFolding(),
+        new LayerNormFusion(),
         new DeadNodeElimination(),
     };
 
