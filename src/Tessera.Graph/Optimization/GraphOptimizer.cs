@@ -15,6 +15,7 @@ public static class GraphOptimizer
         new CommonSubexpressionElimination(),
         new BatchNormFolding(),
         new LayerNormFusion(),
+        new GeluFusion(),
         new DeadNodeElimination(),
     };
 
