@@ -16,6 +16,7 @@ public static class GraphOptimizer
         new BatchNormFolding(),
         new LayerNormFusion(),
         new GeluFusion(),
+        new AttentionFusion(),
         new DeadNodeElimination(),
     };
 
