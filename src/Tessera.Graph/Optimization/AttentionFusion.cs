@@ -70,12 +70,8 @@ public sealed class AttentionFusion : GraphPass
                 if (Permutation.IsIdentity(kPerm)) kPerm = null;
             }
         }
-        if (!r.AreFree(nodes)) return;
-        var set = nodes.ToHashSet();
         var y = pv.Outputs[0];
-        foreach (var n in nodes)
-            foreach (var o in n.Outputs)
-                if (o != y && !r.UsedOnlyBy(o, set)) return;
+        if (!r.CanFuse(nodes, y)) return;
         var zeroDevice = mask.Fill is null ? null : r.ConstantTensor(mask.Fill)?.Device;
         if (mask.Condition is not null && !mask.Causal && zeroDevice is null) return;
         var p = new AttentionParams((float)scale, mask.Causal);

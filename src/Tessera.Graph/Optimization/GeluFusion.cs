@@ -45,11 +45,7 @@ public sealed class GeluFusion : GraphPass
             y = product.Outputs[0];
         }
         else return;
-        if (y.Shape != x.Shape || !r.AreFree(nodes)) return;
-        var set = nodes.ToHashSet();
-        foreach (var n in nodes)
-            foreach (var o in n.Outputs)
-                if (o != y && !r.UsedOnlyBy(o, set)) return;
+        if (y.Shape != x.Shape || !r.CanFuse(nodes, y)) return;
         r.Replace(nodes, new[] { y }, e => new[] { e.Builder.Gelu(e[x], approximate: !exact, e.Anchor.Name) },
             exact ? "fused into GeluErf" : "fused into GeluTanh");
     }

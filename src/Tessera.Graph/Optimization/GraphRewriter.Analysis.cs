@@ -26,6 +26,15 @@ public sealed partial class GraphRewriter
     /// <summary>True when only nodes of <paramref name="nodes"/> read <paramref name="v"/> and it is not a graph output.</summary>
     public bool UsedOnlyBy(Value v, IReadOnlySet<Node> nodes) => !IsGraphOutput(v) && _uses[v.Id].All(u => nodes.Contains(u.Node));
 
+    /// <summary>True when <paramref name="nodes"/> may become one node computing <paramref name="result"/>: no edit has
+    /// taken any of them, and every other value they compute is read only among them (and is no graph output).</summary>
+    public bool CanFuse(IReadOnlyCollection<Node> nodes, Value result)
+    {
+        if (!AreFree(nodes)) return false;
+        var set = nodes.ToHashSet();
+        return nodes.SelectMany(n => n.Outputs).All(o => o == result || UsedOnlyBy(o, set));
+    }
+
     /// <summary>True when <paramref name="v"/> is output 0 of a node running a <typeparamref name="TOp"/>.</summary>
     public static bool Computes<TOp>(Value v, out Node node, out TOp op) where TOp : GraphOp
     {

@@ -62,11 +62,7 @@ public sealed class LayerNormFusion : GraphPass
             nodes.Add(addNode);
             y = addNode.Outputs[0];
         }
-        if (!r.AreFree(nodes)) return;
-        var set = nodes.ToHashSet();
-        foreach (var n in nodes)
-            foreach (var o in n.Outputs)
-                if (o != y && !r.UsedOnlyBy(o, set)) return;
+        if (!r.CanFuse(nodes, y)) return;
         r.Replace(nodes, new[] { y }, e =>
         {
             var gb = e.Builder;
