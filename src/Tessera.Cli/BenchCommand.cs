@@ -26,19 +26,20 @@ internal static class BenchCommand
             Description = "instead of the kernel suite: time a chain of N small element-wise nodes run node by node against its " +
                           "device-graph replay (CUDA graphs; other devices report node-by-node time only)",
         };
+        var opt = OptimizationOption.Create();
         var cmd = new Command("bench", "Benchmark kernels against baselines measured in the same run (verified against the reference first).")
-            { device, ops, size, threads, cold, format, output, plot, noBaselines, graphReplay };
+            { device, ops, size, threads, cold, format, output, plot, noBaselines, graphReplay, opt };
         cmd.SetAction(r => Cli.Guard(() => r.GetValue(graphReplay) > 0
-            ? RunGraphReplay(r.GetValue(device)!, r.GetValue(graphReplay), r.GetValue(threads), r.GetValue(output))
+            ? RunGraphReplay(r.GetValue(device)!, r.GetValue(graphReplay), r.GetValue(threads), r.GetValue(output), OptimizationOption.Parse(r.GetValue(opt)))
             : Run(r.GetValue(device)!, r.GetValue(ops) ?? Array.Empty<string>(), r.GetValue(size)!,
                 r.GetValue(threads), r.GetValue(cold), r.GetValue(format)!, r.GetValue(output), r.GetValue(plot), !r.GetValue(noBaselines))));
         return cmd;
     }
 
-    private static int RunGraphReplay(string deviceArg, int nodes, int threads, string? outPath)
+    private static int RunGraphReplay(string deviceArg, int nodes, int threads, string? outPath, Tessera.Graph.Optimization.OptimizationLevel optimization)
     {
         if (nodes < 2 || nodes > 100_000) throw new TesseraArgumentException("bench", "--graph-replay", $"node count must be in [2, 100000], got {nodes}");
-        var result = GraphReplayResult.Run(Cli.OpenDevice(deviceArg, threads), nodes);
+        var result = GraphReplayResult.Run(Cli.OpenDevice(deviceArg, threads), nodes, optimization: optimization);
         Console.WriteLine(result);
         if (outPath is not null) File.WriteAllText(outPath, result.ToJson());
         return result.OutputsAgree == false ? 1 : 0;

@@ -3,24 +3,29 @@ using Tessera.Bench;
 using Tessera.Devices;
 using Tessera.Graph;
 using Tessera.Graph.Execution;
+using Tessera.Graph.Optimization;
 
 namespace Tessera.Cli;
 
 /// <summary>Launch overhead of the executor: a chain of <c>nodes</c> element-wise nodes on small tensors, run node by node
 /// (<see cref="ExecutionPlan.Run"/>) against one replay of the same plan captured as a device graph. Both timed with
 /// <see cref="BenchTimer.Measure(IDevice, Action, BenchOptions?, Action?)"/>; the replayed output is checked against
-/// the node-by-node output.</summary>
+/// the node-by-node output. The chain goes through the graph optimizer at the level given first (it has nothing to fold:
+/// the level shows in the node count).</summary>
 public sealed record GraphReplayResult(string Device, int Nodes, int Elements, double NodeByNodeMs, double? ReplayMs, double? Speedup,
     bool? OutputsAgree, string? Unavailable)
 {
-    public static GraphReplayResult Run(IDevice device, int nodes = 200, int elements = 1024, BenchOptions? options = null)
+    public static GraphReplayResult Run(IDevice device, int nodes = 200, int elements = 1024, BenchOptions? options = null,
+        OptimizationLevel optimization = OptimizationLevel.All)
     {
         var g = new GraphBuilder();
         var x = g.Input("x", DType.Float32, elements);
         Value h = x;
         for (int i = 0; i < nodes / 2; i++) h = g.Tanh(g.Affine(h, 0.9f, 0.05f, $"scale{i}"), $"tanh{i}");
         g.Output(h);
-        using var plan = ExecutionPlan.Compile(g.Graph, device);
+        using var optimized = GraphOptimizer.Optimize(g.Graph, optimization);
+        h = optimized.Map(h);
+        using var plan = ExecutionPlan.Compile(optimized.Graph, device);
         var data = new float[elements];
         for (int i = 0; i < elements; i++) data[i] = MathF.Sin(i);
         plan.Input("x").CopyFrom<float>(data);

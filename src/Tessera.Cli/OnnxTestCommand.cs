@@ -4,7 +4,7 @@ using Tessera.Onnx.Testing;
 
 namespace Tessera.Cli;
 
-/// <summary>`tessera onnx-test PATH... [--device D] [--format table|json]`: runs ONNX backend test cases (a case folder or a
+/// <summary>`tessera onnx-test PATH... [--device D] [--format table|json] [--opt none|basic|all]`: runs ONNX backend test cases (a case folder or a
 /// folder of cases) whose every operator is in scope (and whose casts stay within float, int32, int64, bool), compares outputs like the ONNX backend tests (rtol 1e-3, atol 1e-7)
 /// and prints one line per case, the selected/excluded counts and `N passed, N failed, N skipped`. Exit code 1 when a
 /// case failed or errored.</summary>
@@ -17,16 +17,17 @@ internal static class OnnxTestCommand
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var format = new Option<string>("--format") { Description = "table | json", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "json");
-        var cmd = new Command("onnx-test", "Run ONNX backend test cases through the importer and the graph executor.") { paths, device, threads, format };
-        cmd.SetAction(r => Cli.Guard(() => Run(r.GetValue(paths)!, r.GetValue(device)!, r.GetValue(threads), r.GetValue(format)!)));
+        var opt = OptimizationOption.Create();
+        var cmd = new Command("onnx-test", "Run ONNX backend test cases through the importer and the graph executor.") { paths, device, threads, format, opt };
+        cmd.SetAction(r => Cli.Guard(() => Run(r.GetValue(paths)!, r.GetValue(device)!, r.GetValue(threads), r.GetValue(format)!, r.GetValue(opt))));
         return cmd;
     }
 
-    private static int Run(string[] paths, string deviceId, int threads, string format)
+    private static int Run(string[] paths, string deviceId, int threads, string format, string? opt)
     {
         var device = Cli.OpenDevice(deviceId, threads);
         bool json = format == "json";
-        var result = OnnxTestRunner.Run(paths, device, json ? null : c => Console.WriteLine(Line(c)));
+        var result = OnnxTestRunner.Run(paths, device, json ? null : c => Console.WriteLine(Line(c)), OptimizationOption.Parse(opt));
         if (json)
         {
             var doc = new

@@ -21,20 +21,22 @@ internal static class ProfileCommand
         var steps = new Option<int>("--steps") { Description = "profiled steps (the median per node is shown)", DefaultValueFactory = _ => 5 };
         var trace = new Option<string?>("--trace") { Description = "write a Chrome trace-event JSON of the last profiled step" };
         var top = new Option<int>("--top") { DefaultValueFactory = _ => 25 };
-        var cmd = new Command("profile", "Profile one training step of a model node by node.") { model, device, batch, threads, steps, trace, top };
+        var opt = OptimizationOption.Create();
+        var cmd = new Command("profile", "Profile one training step of a model node by node.") { model, device, batch, threads, steps, trace, top, opt };
         cmd.SetAction(r => Cli.Guard(() => Run(r.GetValue(model)!, r.GetValue(device)!, r.GetValue(batch), r.GetValue(threads),
-            r.GetValue(steps), r.GetValue(trace), r.GetValue(top))));
+            r.GetValue(steps), r.GetValue(trace), r.GetValue(top), OptimizationOption.Parse(r.GetValue(opt)))));
         return cmd;
     }
 
-    private static int Run(string modelName, string deviceId, int batch, int threads, int steps, string? tracePath, int top)
+    private static int Run(string modelName, string deviceId, int batch, int threads, int steps, string? tracePath, int top,
+        Tessera.Graph.Optimization.OptimizationLevel optimization)
     {
         if (batch < 1) throw new TesseraArgumentException("profile", "--batch", $"must be at least 1, got {batch}");
         if (steps < 1) throw new TesseraArgumentException("profile", "--steps", $"must be at least 1, got {steps}");
         var device = Cli.OpenDevice(deviceId, threads);
         using var model = Models.Create(modelName, device, 0);
         using var optimizer = new AdamOptimizer(new LearningRateSchedule.Constant(1e-3));
-        using var trainer = new Trainer(model, device, batch, FashionMnist.SampleShape, optimizer);
+        using var trainer = new Trainer(model, device, batch, FashionMnist.SampleShape, optimizer, optimization: optimization);
         var rng = new Initializer(1);
         var x = rng.Uniform(batch * 784, 1).Select(v => Math.Abs(v)).ToArray();
         var y = Enumerable.Range(0, batch).Select(i => (long)(i % 10)).ToArray();
@@ -62,7 +64,7 @@ internal static class ProfileCommand
             table.AddRow(Markup.Escape(n.Name), Markup.Escape(n.Op.Describe()), Markup.Escape(string.Join(" ", n.Outputs.Select(o => o.Shape.ToString()))),
                 $"{ms:F3}", $"{100 * ms / total:F1}%", flops > 0 && ms > 0 ? $"{flops / (ms * 1e6):F1}" : "");
         }
-        AnsiConsole.MarkupLine($"[bold]tessera profile[/] {modelName}, batch {batch}, {device.Id} ({Markup.Escape(device.Name)}), {threads} threads");
+        AnsiConsole.MarkupLine($"[bold]tessera profile[/] {modelName}, batch {batch}, {device.Id} ({Markup.Escape(device.Name)}), {threads} threads, --opt {optimization.ToString().ToLowerInvariant()}");
         AnsiConsole.Write(table);
         var stats = device.Memory.Stats;
         AnsiConsole.MarkupLine($"step: median {Median(stepMs):F2} ms including the optimizer; the {plan.Schedule.Count} nodes take {total:F2} ms (medians per node, {(device.Kind == Tessera.Devices.DeviceKind.Cpu ? "synchronised after each" : "device timing events")})");

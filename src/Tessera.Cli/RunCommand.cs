@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Tessera.Graph.Optimization;
 using Tessera.Onnx;
 using Tessera.Onnx.Import;
 
@@ -7,7 +8,8 @@ namespace Tessera.Cli;
 
 /// <summary>`tessera run MODEL.onnx [--input NAME=FILE.npy|FILE.pb]... [--output DIR] [--device D] [--repeat N] [--threads N]`:
 /// imports and runs a model, writes each output as DIR/NAME.npy, and with --repeat times N runs (median, p90, throughput).
-/// Inputs not given are filled deterministically (uniform [0, 1) floats, zeros otherwise) when their shape is concrete.</summary>
+/// Inputs not given are filled deterministically (uniform [0, 1) floats, zeros otherwise) when their shape is concrete.
+/// <c>--opt</c> sets the graph optimizer's level, <c>--verbose</c> prints what it changed, <c>--dump</c> the optimized graph.</summary>
 internal static class RunCommand
 {
     public static Command Create()
@@ -18,18 +20,25 @@ internal static class RunCommand
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
         var repeat = new Option<int>("--repeat") { Description = "timed runs after one warm-up run (0: run once)", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
-        var cmd = new Command("run", "Run an ONNX model through the graph executor.") { model, inputs, output, device, repeat, threads };
+        var opt = OptimizationOption.Create();
+        var verbose = new Option<bool>("--verbose") { Description = "print what the graph optimizer changed, node by node" };
+        var dump = new Option<bool>("--dump") { Description = "print the graph as it runs (after optimization)" };
+        var cmd = new Command("run", "Run an ONNX model through the graph executor.") { model, inputs, output, device, repeat, threads, opt, verbose, dump };
         cmd.SetAction(r => Cli.Guard(() => Run(r.GetValue(model)!, r.GetValue(inputs) ?? Array.Empty<string>(), r.GetValue(output),
-            r.GetValue(device)!, r.GetValue(repeat), r.GetValue(threads))));
+            r.GetValue(device)!, r.GetValue(repeat), r.GetValue(threads),
+            new GraphOutput(OptimizationOption.Parse(r.GetValue(opt)), r.GetValue(verbose), r.GetValue(dump)))));
         return cmd;
     }
 
-    private static int Run(string modelPath, string[] inputSpecs, string? outDir, string deviceId, int repeat, int threads)
+    /// <summary>The optimizer level and what to print about the graph.</summary>
+    private sealed record GraphOutput(OptimizationLevel Level, bool Verbose, bool Dump);
+
+    private static int Run(string modelPath, string[] inputSpecs, string? outDir, string deviceId, int repeat, int threads, GraphOutput graph)
     {
         if (repeat < 0) throw new TesseraArgumentException("run", "--repeat", $"must be at least 0, got {repeat}");
         var model = OnnxReader.ReadModel(modelPath);
         var device = Cli.OpenDevice(deviceId, threads);
-        using var program = new OnnxProgram(model, device);
+        using var program = new OnnxProgram(model, device, graph.Level);
         var feeds = new Dictionary<string, OnnxTensor>();
         foreach (var spec in inputSpecs)
         {
@@ -48,6 +57,8 @@ internal static class RunCommand
             Console.Error.WriteLine($"note: input '{vi.Name}' {vi.ElemType}[{string.Join(", ", vi.Dims)}] not given; filled deterministically");
         }
         program.Prepare(feeds);
+        if (graph.Verbose) Console.Write(program.OptimizationReport!.Describe(details: true));
+        if (graph.Dump) Console.Write(program.Plan!.Graph.Dump());
         program.RunPrepared();
         var outputs = program.Outputs();
         for (int k = 0; k < outputs.Count; k++)

@@ -20,6 +20,7 @@ public static class Autodiff
                 throw new TesseraDTypeException(op, nameof(wrt), $"cannot differentiate with respect to {t} (not float32)");
 
         var forward = g.Graph.Nodes.ToArray();
+        g.Graph.HasBackward = true;
         // Values that depend on a target (forward reachability).
         var depends = new HashSet<Value>(targets);
         foreach (var n in forward)

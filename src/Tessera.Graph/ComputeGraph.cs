@@ -18,6 +18,9 @@ public sealed class ComputeGraph
     public IEnumerable<Value> Outputs => _values.Where(v => v.IsOutput);
     public Value? Loss => _values.FirstOrDefault(v => v.IsLoss);
 
+    /// <summary>True once <see cref="Autodiff.AppendBackward"/> has appended a backward pass.</summary>
+    public bool HasBackward { get; internal set; }
+
     internal Value AddValue(string name, Shape shape, DType dtype, ValueKind kind, Node? producer = null, int output = 0)
     {
         var v = new Value(_values.Count, name, shape, dtype, kind, producer, output);

@@ -1,6 +1,7 @@
 using Tessera.Devices;
 using Tessera.Graph;
 using Tessera.Graph.Execution;
+using Tessera.Graph.Optimization;
 using Tessera.Onnx.Import;
 
 namespace Tessera.Onnx;
@@ -8,26 +9,41 @@ namespace Tessera.Onnx;
 /// <summary>An ONNX model imported and compiled into an <see cref="ExecutionPlan"/> for one device. Inputs are fed by
 /// name; outputs come back in the order of the model's graph outputs. The plan is compiled for the shapes of the fed
 /// inputs (symbolic dimensions take the fed sizes) and for the values of inputs the importer needs as constants (shape
-/// arguments, learning rates fed as inputs); feeding other shapes or values compiles again.</summary>
+/// arguments, learning rates fed as inputs); feeding other shapes or values compiles again. Between import and planning
+/// the graph goes through the <see cref="GraphOptimizer"/> at <see cref="Optimization"/> (All by default, as ONNX Runtime
+/// does).</summary>
 public sealed class OnnxProgram : IDisposable
 {
     private readonly IDevice _device;
     private readonly HashSet<string> _valueInputs = new();
     private Compiled? _compiled;
 
-    private sealed record Compiled(string Key, OnnxImportResult Import, ExecutionPlan Plan);
+    private sealed record Compiled(string Key, OnnxImportResult Import, OptimizationResult Optimized, ExecutionPlan Plan);
 
-    public OnnxProgram(OnnxModel model, IDevice device)
+    /// <param name="model">The model.</param>
+    /// <param name="device">The device the plan runs on (constants are placed there).</param>
+    /// <param name="optimization">How much the graph optimizer rewrites the imported graph before planning.</param>
+    public OnnxProgram(OnnxModel model, IDevice device, OptimizationLevel optimization = OptimizationLevel.All)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(device);
         Model = model;
         _device = device;
+        Optimization = optimization;
         var initializers = model.Graph.Initializers.Select(i => i.Name).ToHashSet();
         Inputs = model.Graph.Inputs.Where(i => !initializers.Contains(i.Name)).ToArray();
     }
 
     public OnnxModel Model { get; }
+
+    /// <summary>The level the graph optimizer runs at on each compile.</summary>
+    public OptimizationLevel Optimization { get; }
+
+    /// <summary>What the optimizer did at the last compile (null before the first <see cref="Prepare"/> or <see cref="Run"/>).</summary>
+    public OptimizationReport? OptimizationReport => _compiled?.Optimized.Report;
+
+    /// <summary>The graph as imported at the last compile, before optimization (the plan runs <see cref="Plan"/>'s graph).</summary>
+    public ComputeGraph? ImportedGraph => _compiled?.Import.Graph;
 
     /// <summary>Refuse to compile a model whose intermediates (summed before memory planning) exceed this many bytes.</summary>
     public long MaxIntermediateBytes { get; init; } = 64L << 30;
@@ -62,7 +78,7 @@ public sealed class OnnxProgram : IDisposable
             var host = HostTensor.FromOnnx(inputs[v.Name], $"input '{v.Name}'");
             if (!host.Dims.SequenceEqual(v.Shape.ToArray()))
                 throw new TesseraShapeException("OnnxProgram", v.Name, $"fed [{string.Join(", ", host.Dims)}], compiled for {v.Shape}");
-            var t = c.Plan[v];
+            var t = c.Plan[c.Optimized.Map(v)];
             using var src = host.ToTensor(_device, "OnnxProgram", v.Name, keepFloat64: t.DType == DType.Float64);
             if (src.DType != t.DType) throw new TesseraDTypeException("OnnxProgram", v.Name, $"fed {src.DType}, the model declares {t.DType}");
             _device.Kernels.Copy(src, t);
@@ -83,7 +99,7 @@ public sealed class OnnxProgram : IDisposable
         var c = _compiled ?? throw new TesseraException("OnnxProgram", "nothing has run");
         return c.Import.Outputs.Select(o =>
         {
-            var host = o.Constant ?? HostTensor.FromTensor(c.Plan[o.Value!]);
+            var host = o.Constant ?? HostTensor.FromTensor(c.Plan[c.Optimized.Map(o.Value!)]);
             var declared = Model.Graph.Outputs.First(x => x.Name == o.Name).ElemType;
             if (declared != OnnxDataType.Undefined && declared != host.Type) host = host.CastTo(declared);
             return host.ToOnnx(o.Name);
@@ -123,20 +139,23 @@ public sealed class OnnxProgram : IDisposable
                 _valueInputs.Add(e.Input);
                 continue;
             }
+            OptimizationResult? optimized = null;
             ExecutionPlan plan;
             try
             {
                 long bytes = import.Graph.Values.Where(v => v.Kind == ValueKind.Intermediate).Sum(v => v.Shape.ElementCount * v.DType.SizeOf());
                 if (bytes > MaxIntermediateBytes)
                     throw new TesseraOutOfMemoryException("OnnxProgram", $"the model's intermediates take {bytes} bytes before planning, over the limit of {MaxIntermediateBytes} (OnnxProgram.MaxIntermediateBytes)");
-                plan = ExecutionPlan.Compile(import.Graph, _device);
+                optimized = GraphOptimizer.Optimize(import.Graph, Optimization);
+                plan = ExecutionPlan.Compile(optimized.Graph, _device);
             }
             catch
             {
+                optimized?.Dispose();
                 foreach (var t in import.OwnedTensors) t.Dispose();
                 throw;
             }
-            _compiled = new Compiled(Key(inputs), import, plan);
+            _compiled = new Compiled(Key(inputs), import, optimized, plan);
             return;
         }
     }
@@ -145,6 +164,7 @@ public sealed class OnnxProgram : IDisposable
     {
         if (_compiled is null) return;
         _compiled.Plan.Dispose();
+        _compiled.Optimized.Dispose();
         foreach (var t in _compiled.Import.OwnedTensors) t.Dispose();
         _compiled = null;
     }

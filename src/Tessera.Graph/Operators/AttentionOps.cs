@@ -5,7 +5,9 @@ namespace Tessera.Graph.Operators;
 /// <summary>Fused scaled dot-product attention (inputs q, k, v and an optional additive mask; outputs o and lse).</summary>
 public sealed class AttentionGraphOp(AttentionParams p) : GraphOp
 {
+    public AttentionParams Params => p;
     public override string Kind => "Attention";
+    public override string Signature => OpSignature.Of(Kind, p.Scale, p.Causal);
     public override string Describe() => $"Attention[{(p.Causal ? "causal" : "full")}]";
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)

@@ -9,6 +9,7 @@ public sealed class CastGraphOp(DType dtype) : GraphOp
     public DType To => dtype;
     public override string Kind => "Cast";
     public override string Describe() => $"Cast[{dtype}]";
+    public override string Signature => OpSignature.Of(Kind, dtype);
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {

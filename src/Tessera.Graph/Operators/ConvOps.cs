@@ -14,6 +14,8 @@ public sealed class Conv2dGraphOp(Conv2dParams p, bool residual = false) : Graph
     public bool HasResidual => residual;
 
     public override string Kind => "Conv2d";
+    // The epilogue's parameters go in separately: Epilogue.ToString rounds them for display.
+    public override string Signature => OpSignature.Of(Kind, p, p.Epilogue.Params, residual);
     public override string Describe() =>
         $"Conv2d[s{p.StrideH}x{p.StrideW} p{p.PadTop},{p.PadLeft},{p.PadBottom},{p.PadRight} d{p.DilationH}x{p.DilationW} g{p.Groups}" +
         $"{(residual ? " +residual" : "")}{(p.Epilogue.IsNone ? "" : $" {p.Epilogue}")}]";
@@ -123,6 +125,7 @@ public sealed class Conv2dBackwardBiasOp : GraphOp
 public sealed class Pool2dGraphOp(bool max, Pool2dParams p) : GraphOp
 {
     public override string Kind => max ? "MaxPool2d" : "AvgPool2d";
+    public override string Signature => OpSignature.Of(Kind, p);
     public override string Describe() => $"{Kind}[k{p.KernelH}x{p.KernelW} s{p.StrideH}x{p.StrideW}{(p.CeilMode ? " ceil" : "")}]";
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)

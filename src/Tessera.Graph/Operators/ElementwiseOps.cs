@@ -6,8 +6,10 @@ namespace Tessera.Graph.Operators;
 public sealed class UnaryGraphOp(UnaryOp op, UnaryParams p = default) : GraphOp
 {
     public UnaryOp Op => op;
+    public UnaryParams Params => p;
     public override string Kind => op.ToString();
     public override string Describe() => p == default ? Kind : $"{Kind}[{p.Alpha}, {p.Beta}]";
+    public override string Signature => OpSignature.Of(Kind, p.Alpha, p.Beta);
     public override int InPlaceInput => 0;
 
     /// <summary>ReLU and LeakyReLU (α &gt; 0) have the sign of their input, so their gradient can read the output instead:
@@ -53,6 +55,7 @@ public sealed class BinaryGraphOp(BinaryOp op) : GraphOp
 {
     public BinaryOp Op => op;
     public override string Kind => op.ToString();
+    public override string Signature => Kind;
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
@@ -84,6 +87,7 @@ public sealed class BinaryGraphOp(BinaryOp op) : GraphOp
 public sealed class PReluGraphOp : GraphOp
 {
     public override string Kind => "PRelu";
+    public override string Signature => Kind;
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {

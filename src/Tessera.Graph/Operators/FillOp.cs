@@ -7,6 +7,7 @@ public sealed class FillOp(Shape shape, DType dtype, double value) : GraphOp
 {
     public override string Kind => "Fill";
     public override string Describe() => $"Fill[{value}]";
+    public override string Signature => OpSignature.Of(Kind, shape, dtype, value);
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {

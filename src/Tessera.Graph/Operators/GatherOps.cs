@@ -7,6 +7,7 @@ namespace Tessera.Graph.Operators;
 public sealed class GatherGraphOp(int axis) : GraphOp
 {
     public override string Kind => "Gather";
+    public override string Signature => OpSignature.Of(Kind, axis);
 
     private (int Axis, Shape Y) Rule(string node, IReadOnlyList<Value> inputs)
     {

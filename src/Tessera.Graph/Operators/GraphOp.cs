@@ -69,4 +69,17 @@ public abstract class GraphOp
 
     /// <summary>Floating-point operations of one run of <paramref name="node"/> (for profiles).</summary>
     public virtual double Flops(Node node) => 0;
+
+    /// <summary>The op's kind and every parameter, equal for two ops that compute the same function of their inputs, or
+    /// null for an op whose result depends on more than its inputs (randomness, the run's mode, state it keeps) or that
+    /// does not say. The graph optimizer merges nodes of equal signature on equal inputs and runs a node of all-constant
+    /// inputs once, at optimization time, only when its op has a signature.</summary>
+    public virtual string? Signature => null;
+
+    /// <summary>True when a run changes something besides the op's outputs (batch norm in training mode updates its
+    /// running statistics in place): such a node is kept when nothing reads its outputs.</summary>
+    public virtual bool HasSideEffects => false;
+
+    /// <summary>True for an optimizer step (its outputs are updated parameters): a graph holding one trains.</summary>
+    public virtual bool IsOptimizerStep => false;
 }

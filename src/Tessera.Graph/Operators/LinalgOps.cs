@@ -7,6 +7,7 @@ public sealed class LinearGraphOp : GraphOp
 {
     private readonly ViewCache _views = new();
     public override string Kind => "Linear";
+    public override string Signature => Kind;
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
@@ -72,7 +73,10 @@ public sealed class GemmGraphOp(GemmParams p) : GraphOp
 {
     private readonly GemmParams _p = p with { Beta = 0f };
 
+    /// <summary>Transpositions and Alpha (Beta is not used: the op writes a new value).</summary>
+    public GemmParams Params => _p;
     public override string Kind => "Gemm";
+    public override string Signature => OpSignature.Of(Kind, _p, _p.Epilogue.Params);
     public override string Describe() =>
         $"Gemm[{(_p.TransA ? "T" : "N")}{(_p.TransB ? "T" : "N")}{(_p.Alpha != 1 ? $", {_p.Alpha}" : "")}{(_p.Epilogue.IsNone ? "" : $" {_p.Epilogue}")}]";
 

@@ -7,6 +7,7 @@ public sealed class CompareGraphOp(CompareOp op) : GraphOp
 {
     public CompareOp Op => op;
     public override string Kind => op.ToString();
+    public override string Signature => Kind;
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
@@ -27,6 +28,7 @@ public sealed class CompareGraphOp(CompareOp op) : GraphOp
 public sealed class WhereGraphOp : GraphOp
 {
     public override string Kind => "Where";
+    public override string Signature => Kind;
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
@@ -55,6 +57,7 @@ public sealed class WhereGraphOp : GraphOp
 public sealed class LogicalNotGraphOp : GraphOp
 {
     public override string Kind => "LogicalNot";
+    public override string Signature => Kind;
     public override int InPlaceInput => 0;
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)

@@ -6,7 +6,11 @@ namespace Tessera.Graph.Operators;
 /// Training runs use batch statistics and update the running statistics in place; inference runs use the running ones.</summary>
 public sealed class BatchNormGraphOp(BatchNormParams p) : GraphOp
 {
+    public BatchNormParams Params => p;
     public override string Kind => "BatchNorm";
+
+    /// <summary>In training mode the node updates the running statistics it is given.</summary>
+    public override bool HasSideEffects => true;
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
@@ -64,6 +68,7 @@ public sealed class LayerNormGraphOp(LayerNormParams p) : GraphOp
     /// <summary>Axis and epsilon (the axis resolved once the op is a node's).</summary>
     public LayerNormParams Params => p;
     public override string Kind => "LayerNorm";
+    public override string Signature => OpSignature.Of(Kind, p);
 
     private (LayerNormParams P, Shape Y, Shape Stat) Rule(string node, IReadOnlyList<Value> inputs)
     {
@@ -118,6 +123,8 @@ public sealed class LayerNormBackwardOp(LayerNormParams p) : GraphOp
 /// different at every step. Identity when the context is not training.</summary>
 public sealed class DropoutGraphOp(float ratio, ulong seed) : GraphOp
 {
+    /// <summary>The drop probability.</summary>
+    public float Ratio => ratio;
     public override string Kind => "Dropout";
     public override string Describe() => $"Dropout[{ratio}]";
 

@@ -62,6 +62,7 @@ public sealed class AdamStepGraphOp(AdamParams p) : GraphOp
     private static readonly string[] Groups = { "X", "G", "V", "H" };
 
     public override string Kind => "AdamStep";
+    public override bool IsOptimizerStep => true;
     public override string Describe() => $"AdamStep[alpha {p.Beta1}, beta {p.Beta2}, eps {p.Epsilon}, norm {p.WeightDecay}, post {p.NormCoefficientPost}]";
 
     private AdamParams With(float r, long t) => p with { LearningRate = r, Step = t, Mode = OptimizerMode.DecayedRate };
@@ -105,6 +106,7 @@ public sealed class MomentumStepGraphOp(MomentumParams p) : GraphOp
     private static readonly string[] Groups = { "X", "G", "V" };
 
     public override string Kind => "MomentumStep";
+    public override bool IsOptimizerStep => true;
     public override string Describe() => $"MomentumStep[alpha {p.Momentum}, beta {1 - p.Dampening}, norm {p.WeightDecay}{(p.Nesterov ? ", nesterov" : "")}]";
 
     private MomentumParams With(float r, long t) => p with { LearningRate = r, Step = t, Mode = OptimizerMode.DecayedRate };

@@ -18,7 +18,13 @@ public sealed class ReduceGraphOp : GraphOp
         _p = p;
     }
 
+    /// <summary>The reduction.</summary>
+    public ReduceOp Op => _op;
+
+    /// <summary>Axes (resolved once the op is a node's) and whether they are kept.</summary>
+    public ReduceParams Params => _p;
     public override string Kind => "Reduce" + _op;
+    public override string Signature => OpSignature.Of(Kind, _p.Axes, _p.KeepDims);
     public override string Describe() => $"{Kind}[axes {string.Join(",", _p.Axes)}{(_p.KeepDims ? ", keep" : "")}]";
 
     private (ReduceParams P, Shape Y) Rule(string node, IReadOnlyList<Value> inputs)
@@ -70,6 +76,7 @@ public sealed class ArgMaxGraphOp(ArgReduceParams p) : GraphOp
     public ArgMaxGraphOp(int axis, bool keepDims = false, bool selectLastIndex = false) : this(new ArgReduceParams(axis, keepDims, selectLastIndex)) { }
 
     public override string Kind => "ArgMax";
+    public override string Signature => OpSignature.Of(Kind, p);
     public override string Describe() => $"ArgMax[axis {p.Axis}{(p.KeepDims ? ", keepdims" : "")}{(p.SelectLastIndex ? ", last" : "")}]";
 
     private (ArgReduceParams P, Shape Y) Rule(string node, IReadOnlyList<Value> inputs)
@@ -99,7 +106,10 @@ public sealed class SoftmaxGraphOp(SoftmaxParams p) : GraphOp
     /// <summary>Softmax (or, with <paramref name="log"/>, log-softmax) along <paramref name="axis"/> (negative counts from the end).</summary>
     public SoftmaxGraphOp(int axis, bool log) : this(new SoftmaxParams(axis, log)) { }
 
+    /// <summary>Axis (resolved once the op is a node's) and whether the log is taken.</summary>
+    public SoftmaxParams Params => p;
     public override string Kind => p.Log ? "LogSoftmax" : "Softmax";
+    public override string Signature => OpSignature.Of(Kind, p);
 
     private SoftmaxParams Rule(string node, IReadOnlyList<Value> inputs)
     {

@@ -7,6 +7,7 @@ public sealed class ReshapeGraphOp(int[] shape) : GraphOp
 {
     public override string Kind => "Reshape";
     public override string Describe() => $"Reshape[{string.Join(",", shape)}]";
+    public override string Signature => OpSignature.Of(Kind, shape);
     public override int AliasInput => 0;
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
@@ -44,8 +45,11 @@ public sealed class StopGradientOp : GraphOp
 public sealed class PermuteGraphOp(int[] perm) : GraphOp
 {
     private readonly Dictionary<Tensor, Tensor> _views = new(ReferenceEqualityComparer.Instance);
+    /// <summary>Output axis i is input axis Perm[i] (resolved once the op is a node's).</summary>
+    public IReadOnlyList<int> Perm => perm;
     public override string Kind => "Permute";
     public override string Describe() => $"Permute[{string.Join(",", perm)}]";
+    public override string Signature => OpSignature.Of(Kind, perm);
 
     private (int[] Perm, Shape Y) Rule(string node, IReadOnlyList<Value> inputs)
     {
@@ -79,6 +83,7 @@ public sealed class ExpandGraphOp(int[] shape) : GraphOp
 {
     private readonly Dictionary<Tensor, Tensor> _views = new(ReferenceEqualityComparer.Instance);
     public override string Kind => "Expand";
+    public override string Signature => OpSignature.Of(Kind, shape);
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
@@ -104,6 +109,7 @@ public sealed class PadGraphOp(PadParams p) : GraphOp
 {
     public PadParams Params => p;
     public override string Kind => "Pad";
+    public override string Signature => OpSignature.Of(Kind, p.Pads, p.Mode, p.Value);
     public override string Describe() => $"Pad[{p.Mode}, [{string.Join(",", p.Pads)}]{(p.Mode == PadMode.Constant ? $", {p.Value}" : "")}]";
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)

@@ -8,6 +8,10 @@ public sealed class SliceGraphOp(int axis, int start, int end, int step = 1) : G
     private readonly Dictionary<Tensor, Tensor> _views = new(ReferenceEqualityComparer.Instance);
     public override string Kind => "Slice";
     public override string Describe() => $"Slice[axis {axis}, {start}:{end}:{step}]";
+    public override string Signature => OpSignature.Of(Kind, axis, start, end, step);
+
+    /// <summary>The step (negative steps walk backwards).</summary>
+    public int Step => step;
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
@@ -61,6 +65,7 @@ public sealed class ConcatGraphOp(int axis) : GraphOp
 {
     public override string Kind => "Concat";
     public override string Describe() => $"Concat[axis {axis}]";
+    public override string Signature => OpSignature.Of(Kind, axis);
 
     private static (int Axis, Shape Y) Rule(string node, IReadOnlyList<Value> inputs, int axis) =>
         ShapeRules.Concat(node, inputs.Select(v => v.Spec).ToArray(), axis);
@@ -109,6 +114,7 @@ public sealed class SplitGraphOp : GraphOp
 
     public override string Kind => "Split";
     public override string Describe() => $"Split[axis {_axis}, {string.Join(",", _sizes)}]";
+    public override string Signature => OpSignature.Of(Kind, _axis, _sizes);
 
     private (int Axis, Shape[] Pieces) Rule(string node, IReadOnlyList<Value> inputs)
     {

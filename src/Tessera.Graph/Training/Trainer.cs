@@ -2,12 +2,15 @@ using Tessera.Devices;
 
 using Tessera.Graph.Execution;
 using Tessera.Graph.Nn;
+using Tessera.Graph.Optimization;
 using Tessera.Kernels;
 
 namespace Tessera.Graph.Training;
 
 /// <summary>Classification training of a module: a training plan (forward, cross-entropy, backward) and an inference
-/// plan share the module's tensors; each step feeds a batch, runs the plan, clips and applies the optimizer.</summary>
+/// plan share the module's tensors; each step feeds a batch, runs the plan, clips and applies the optimizer. Both plans
+/// run their graphs through the <see cref="GraphOptimizer"/> at the level given (a graph that trains gets the exact
+/// passes only, so training is the same bit for bit).</summary>
 public sealed class Trainer : IDisposable
 {
     private readonly Module _model;
@@ -17,9 +20,12 @@ public sealed class Trainer : IDisposable
     private readonly (string Name, Tensor Param, Tensor Grad)[] _steps;
     private readonly Value _loss, _trainLogits;
     private readonly Dictionary<int, (ExecutionPlan Plan, Value Logits)> _eval = new();
+    private readonly List<OptimizationResult> _optimized = new();
 
-    public Trainer(Module model, IDevice device, int batch, int[] sampleShape, Optimizer optimizer, float clipNorm = 0)
+    public Trainer(Module model, IDevice device, int batch, int[] sampleShape, Optimizer optimizer, float clipNorm = 0,
+        OptimizationLevel optimization = OptimizationLevel.None)
     {
+        Optimization = optimization;
         _model = model;
         _device = device;
         _sampleShape = sampleShape;
@@ -35,12 +41,20 @@ public sealed class Trainer : IDisposable
         _loss = g.Loss(g.CrossEntropy(_trainLogits, y, name: "loss"));
         g.Output(_trainLogits);
         var grads = Autodiff.AppendBackward(g, _loss, parameters.Select(p => p.Value));
-        Graph = g.Graph;
-        _train = ExecutionPlan.Compile(g.Graph, device);
-        _steps = parameters.Select(p => (p.Name, p.Tensor, _train[grads[p.Value]])).ToArray();
+        var optimized = GraphOptimizer.Optimize(g.Graph, optimization);
+        _optimized.Add(optimized);
+        Graph = optimized.Graph;
+        _train = ExecutionPlan.Compile(Graph, device);
+        _loss = optimized.Map(_loss);
+        _trainLogits = optimized.Map(_trainLogits);
+        _steps = parameters.Select(p => (p.Name, p.Tensor, _train[optimized.Map(grads[p.Value])])).ToArray();
     }
 
+    /// <summary>The training graph as it runs (after optimization).</summary>
     public ComputeGraph Graph { get; }
+
+    /// <summary>The graph optimizer's level for the training and inference plans.</summary>
+    public OptimizationLevel Optimization { get; }
     public ExecutionPlan TrainPlan => _train;
     public Optimizer Optimizer { get; }
     public float ClipNorm { get; }
@@ -89,9 +103,11 @@ public sealed class Trainer : IDisposable
             var input = g.Input("x", DType.Float32, [n, .. _sampleShape]);
             var logits = _model.Forward(g, input);
             g.Output(logits);
-            var plan = ExecutionPlan.Compile(g.Graph, _device);
+            var optimized = GraphOptimizer.Optimize(g.Graph, Optimization, new OptimizationOptions { Inference = true });
+            _optimized.Add(optimized);
+            var plan = ExecutionPlan.Compile(optimized.Graph, _device);
             plan.Context.Training = false;
-            _eval[n] = e = (plan, logits);
+            _eval[n] = e = (plan, optimized.Map(logits));
         }
         e.Plan.Input("x").CopyFrom(x);
         e.Plan.Run();
@@ -103,5 +119,7 @@ public sealed class Trainer : IDisposable
         _train.Dispose();
         foreach (var (p, _) in _eval.Values) p.Dispose();
         _eval.Clear();
+        foreach (var o in _optimized) o.Dispose();
+        _optimized.Clear();
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Tessera.Devices;
+using Tessera.Graph.Optimization;
 using Tessera.Onnx.Import;
 
 namespace Tessera.Onnx.Testing;
@@ -79,8 +80,10 @@ public static class OnnxTestRunner
     public static bool IsCastTypeReason(string reason) => reason.StartsWith("Cast to ", StringComparison.Ordinal)
         || reason.StartsWith("Cast from ", StringComparison.Ordinal) || reason.StartsWith("CastLike ", StringComparison.Ordinal);
 
-    /// <summary>Runs the selected cases under <paramref name="paths"/>; <paramref name="onCase"/> sees each result as it comes.</summary>
-    public static OnnxSuiteResult Run(IEnumerable<string> paths, IDevice device, Action<OnnxCaseResult>? onCase = null)
+    /// <summary>Runs the selected cases under <paramref name="paths"/>, with the graph optimizer at <paramref name="optimization"/>;
+    /// <paramref name="onCase"/> sees each result as it comes.</summary>
+    public static OnnxSuiteResult Run(IEnumerable<string> paths, IDevice device, Action<OnnxCaseResult>? onCase = null,
+        OptimizationLevel optimization = OptimizationLevel.All)
     {
         var results = new List<OnnxCaseResult>();
         var excluded = new List<string>();
@@ -98,7 +101,7 @@ public static class OnnxTestRunner
                 reasons[name] = string.Join("; ", why);
                 continue;
             }
-            var r = RunCase(dir, device);
+            var r = RunCase(dir, device, optimization);
             results.Add(r);
             onCase?.Invoke(r);
         }
@@ -106,7 +109,7 @@ public static class OnnxTestRunner
     }
 
     /// <summary>Runs one case folder: every test_data_set_N, compared output by output.</summary>
-    public static OnnxCaseResult RunCase(string dir, IDevice device)
+    public static OnnxCaseResult RunCase(string dir, IDevice device, OptimizationLevel optimization = OptimizationLevel.All)
     {
         string name = Path.GetFileName(Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar));
         var tol = CaseTolerances.TryGetValue(name, out var t) ? t.Tolerance : new OnnxTolerance();
@@ -118,7 +121,7 @@ public static class OnnxTestRunner
             var nonTensor = model.Graph.Inputs.Concat(model.Graph.Outputs).FirstOrDefault(v => !v.IsTensor);
             if (nonTensor is not null)
                 return new(name, dir, OnnxCaseStatus.Unsupported, $"value '{nonTensor.Name}': sequence, map or optional types (tensors only)", 0, 0, -1, sw.Elapsed.TotalSeconds);
-            using var program = new OnnxProgram(model, device);
+            using var program = new OnnxProgram(model, device, optimization);
             var sets = Directory.GetDirectories(dir, "test_data_set_*").OrderBy(d => d, StringComparer.Ordinal).ToArray();
             if (sets.Length == 0) return new(name, dir, OnnxCaseStatus.Error, "no test_data_set_N folder", 0, 0, -1, sw.Elapsed.TotalSeconds);
             foreach (var set in sets)

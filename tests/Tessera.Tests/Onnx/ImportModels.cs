@@ -43,6 +43,12 @@ internal sealed class ImportModels
         return this;
     }
 
+    public ImportModels InitTensor(OnnxTensor tensor)
+    {
+        _inits.Add(tensor);
+        return this;
+    }
+
     public ImportModels InitInts(string name, long[] data, params long[] dims)
     {
         _inits.Add(Int64s(name, data, dims));
