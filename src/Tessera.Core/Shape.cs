@@ -21,7 +21,7 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
         {
             if (dims[i] < 0)
                 throw new TesseraShapeException(op, "dims", $"dimension {i} is negative ({dims[i]}) in {Format(dims)}");
-            n *= dims[i];
+            n = SizeMath.Multiply(op, "dims", n, dims[i]);
             if (n > MaxElements)
                 throw new TesseraShapeException(op, "dims", $"{Format(dims)} has more than {MaxElements} elements");
         }

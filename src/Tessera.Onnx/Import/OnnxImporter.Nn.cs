@@ -30,8 +30,10 @@ public sealed partial class OnnxImporter
             case "SAME_LOWER":
                 for (int i = 0; i < n; i++)
                 {
-                    int outSize = (input[i] + stride[i] - 1) / stride[i];
-                    int total = Math.Max((outSize - 1) * stride[i] + (kernel[i] - 1) * dilation[i] + 1 - input[i], 0);
+                    long outSize = ((long)input[i] + stride[i] - 1) / stride[i];
+                    long extent = SizeMath.Add(Here, "dilations", SizeMath.Multiply(Here, "dilations", kernel[i] - 1L, dilation[i]), 1);
+                    long span = SizeMath.Add(Here, "strides", SizeMath.Multiply(Here, "strides", outSize - 1, stride[i]), extent);
+                    int total = SizeMath.Dim(Here, "pads", Math.Max(span - input[i], 0), $"the {autoPad} padding of spatial axis {i}");
                     int small = total / 2, large = total - small;
                     (begin[i], end[i]) = autoPad == "SAME_UPPER" ? (small, large) : (large, small);
                 }
