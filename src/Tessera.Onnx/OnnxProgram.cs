@@ -6,7 +6,8 @@ using Tessera.Onnx.Import;
 namespace Tessera.Onnx;
 
 /// <summary>An ONNX model imported and compiled into an <see cref="ExecutionPlan"/> for one device. Inputs are fed by
-/// name; outputs come back in the order of the model's graph outputs. The plan is compiled for the shapes of the fed
+/// name, each of the element type the model declares and of its declared rank and concrete dimensions (symbolic
+/// dimensions take any size); outputs come back in the order of the model's graph outputs. The plan is compiled for the shapes of the fed
 /// inputs (symbolic dimensions take the fed sizes) and for the values of inputs the importer needs as constants (shape
 /// arguments, learning rates fed as inputs); feeding other shapes or values compiles again.</summary>
 public sealed class OnnxProgram : IDisposable
@@ -29,9 +30,6 @@ public sealed class OnnxProgram : IDisposable
 
     public OnnxModel Model { get; }
 
-    /// <summary>Refuse to compile a model whose intermediates (summed before memory planning) exceed this many bytes.</summary>
-    public long MaxIntermediateBytes { get; init; } = 64L << 30;
-
     /// <summary>The inputs a caller feeds (graph inputs that are not initializers), in model order.</summary>
     public IReadOnlyList<OnnxValueInfo> Inputs { get; }
 
@@ -51,9 +49,12 @@ public sealed class OnnxProgram : IDisposable
         foreach (var vi in Inputs)
             if (!inputs.ContainsKey(vi.Name))
                 throw new TesseraArgumentException("OnnxProgram", vi.Name, "input was not fed");
-        foreach (var name in inputs.Keys)
-            if (!Model.Graph.Inputs.Any(i => i.Name == name))
-                throw new TesseraArgumentException("OnnxProgram", name, "is not an input of the model");
+        foreach (var (name, value) in inputs)
+        {
+            var declared = Model.Graph.Inputs.FirstOrDefault(i => i.Name == name)
+                ?? throw new TesseraArgumentException("OnnxProgram", name, "is not an input of the model");
+            CheckDeclared(declared, value);
+        }
         string key = Key(inputs);
         if (_compiled?.Key != key) Compile(inputs);
         var c = _compiled!;
@@ -67,6 +68,23 @@ public sealed class OnnxProgram : IDisposable
             if (src.DType != t.DType) throw new TesseraDTypeException("OnnxProgram", v.Name, $"fed {src.DType}, the model declares {t.DType}");
             _device.Kernels.Copy(src, t);
         }
+    }
+
+    /// <summary>A fed value must have the element type the model declares for the input, and its rank and every
+    /// concrete dimension (symbolic ones take any size).</summary>
+    private static void CheckDeclared(OnnxValueInfo declared, OnnxTensor fed)
+    {
+        ArgumentNullException.ThrowIfNull(fed);
+        string fedShape = $"[{string.Join(", ", fed.Dims)}]";
+        if (declared.ElemType != OnnxDataType.Undefined && fed.DataType != declared.ElemType)
+            throw new TesseraDTypeException("OnnxProgram", declared.Name, $"fed {fed.DataType} {fedShape}, the model declares {declared.ElemType}");
+        if (declared.Dims is not { } dims) return;
+        string want = "[" + string.Join(", ", dims.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
+        if (fed.Dims.Length != dims.Length)
+            throw new TesseraShapeException("OnnxProgram", declared.Name, $"fed {fedShape} (rank {fed.Dims.Length}), the model declares {want} (rank {dims.Length})");
+        for (int i = 0; i < dims.Length; i++)
+            if (dims[i] >= 0 && fed.Dims[i] != dims[i])
+                throw new TesseraShapeException("OnnxProgram", declared.Name, $"fed {fedShape}, the model declares {want} (dimension {i}: {fed.Dims[i]} vs {dims[i]})");
     }
 
     /// <summary>Runs the prepared plan once (the inputs written by <see cref="Prepare"/> stay in place).</summary>
@@ -126,9 +144,6 @@ public sealed class OnnxProgram : IDisposable
             ExecutionPlan plan;
             try
             {
-                long bytes = import.Graph.Values.Where(v => v.Kind == ValueKind.Intermediate).Sum(v => v.Shape.ElementCount * v.DType.SizeOf());
-                if (bytes > MaxIntermediateBytes)
-                    throw new TesseraOutOfMemoryException("OnnxProgram", $"the model's intermediates take {bytes} bytes before planning, over the limit of {MaxIntermediateBytes} (OnnxProgram.MaxIntermediateBytes)");
                 plan = ExecutionPlan.Compile(import.Graph, _device);
             }
             catch

@@ -237,7 +237,7 @@ public sealed partial class OnnxImporter
         var x = ShapeOf(0);
         var dims = HostOps.Broadcast(Here, x, shape);
         long n = SizeMath.Product(Here, "shape", dims);
-        CheckSize(n, "shape");
+        CheckSize(dims, DTypeOf(0), "shape");
         if (ConstIn(0) is { } c && n <= _options.MaxFoldedElements)
         {
             SetConst(0, HostOps.Take(c, HostOps.BroadcastIndex(c.Dims, dims), dims));
@@ -281,13 +281,13 @@ public sealed partial class OnnxImporter
         var value = Attr("value")?.T is { } t ? HostTensor.FromOnnx(t, Here) : HostTensor.Of(OnnxDataType.Float, [1], [0.0]);
         if (value.Count != 1) throw new TesseraArgumentException(Here, "value", "must hold one element");
         long n = SizeMath.Product(Here, "input", dims);
-        CheckSize(n, "input");
+        var dtype = HostTensor.ToDType(value.Type) ?? throw Unsupported($"element type {value.Type} of 'value'");
+        CheckSize(dims, dtype, "input");
         if (n > _options.MaxFoldedElements)
         {
-            var dtype = HostTensor.ToDType(value.Type) ?? throw Unsupported($"element type {value.Type} of 'value'");
             var full = Tensor.Empty(_device, dtype, Shape.Create(Here, dims));
-            _device.Kernels.Fill(full, value.Get(0));
             _owned.Add(full);
+            _device.Kernels.Fill(full, value.Get(0));
             Set(0, _g.Constant(OutName(), full));
             return;
         }
