@@ -96,13 +96,13 @@ internal static class RunCommand
 
     private static OnnxTensor Filler(OnnxValueInfo vi)
     {
-        string what = $"input '{vi.Name}'";
-        var dims = vi.Dims!.Select(d => SizeMath.Dim("run", what, d, "a declared dimension")).ToArray();
-        var shape = Shape.Create("run", dims);
-        var dtype = HostTensor.ComputeDType(vi.ElemType) ?? throw new TesseraDTypeException("run", what, $"element type {vi.ElemType} cannot be filled");
+        const string op = "run (filling an input not given)";
+        var dims = vi.Dims!.Select(d => SizeMath.Dim(op, vi.Name, d, "a declared dimension")).ToArray();
+        var shape = Shape.Create(op, dims);
+        var dtype = HostTensor.ComputeDType(vi.ElemType) ?? throw new TesseraDTypeException(op, vi.Name, $"element type {vi.ElemType} cannot be filled");
         // Refused before anything is allocated: beyond the memory limits, or beyond what one host array holds.
-        MemoryLimits.Current.CheckTensor("run", what, shape, dtype);
-        int n = SizeMath.HostArrayLength("run", what, shape.ElementCount, Math.Max(sizeof(double), HostTensor.ElementSize(vi.ElemType, "run", vi.Name)));
+        MemoryLimits.Current.CheckTensor(op, vi.Name, shape, dtype);
+        int n = SizeMath.HostArrayLength(op, vi.Name, shape.ElementCount, Math.Max(sizeof(double), HostTensor.ElementSize(vi.ElemType, op, vi.Name)));
         var rng = new Random(1234);
         var host = HostTensor.IsFloatType(vi.ElemType)
             ? HostTensor.Of(vi.ElemType, dims, Enumerable.Range(0, n).Select(_ => rng.NextDouble()).ToArray())

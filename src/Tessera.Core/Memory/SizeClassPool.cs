@@ -25,6 +25,7 @@ public sealed class SizeClassPool : IDisposable
     private readonly TimeProvider _time;
     private readonly object _gate = new();
     private readonly Dictionary<(long Stream, long Size), LinkedList<CachedBlock>> _free = new();
+    private readonly Stack<LinkedListNode<CachedBlock>> _spareNodes = new();   // reused: a steady loop allocates nothing
     private long _current, _peak, _reserved, _cached, _allocations, _rents, _hits, _releases, _trims, _trimmedBytes, _lastIdleScan;
     private PoolTrimPolicy _policy = PoolTrimPolicy.Default;
     private long? _maxBytes;
@@ -98,15 +99,17 @@ public sealed class SizeClassPool : IDisposable
         ulong address = 0;
         bool hit = false, refused = true;
         long limit = 0;
-        List<CachedBlock> victims;
+        List<CachedBlock>? victims = null;
         lock (_gate)
         {
             _rents++;
-            victims = TakeIdle();
+            TakeIdle(ref victims);
             if (_free.TryGetValue((stream, size), out var list) && list.Count > 0)
             {
-                address = list.Last!.Value.Address;
+                var node = list.Last!;
+                address = node.Value.Address;
                 list.RemoveLast();
+                _spareNodes.Push(node);
                 _cached -= size;
                 _hits++;
                 hit = true;
@@ -121,7 +124,7 @@ public sealed class SizeClassPool : IDisposable
                     // Make room under the pool limit and the high-water mark, oldest cached blocks first; then reserve
                     // the new block's bytes, so that concurrent misses see them.
                     long mark = Math.Min(limit, _policy.HighWater(Math.Max(_peak, _current + size)));
-                    TakeOldest(victims, _reserved + size - mark);
+                    TakeOldest(ref victims, _reserved + size - mark);
                     _reserved += size;
                 }
             }
@@ -166,41 +169,41 @@ public sealed class SizeClassPool : IDisposable
     /// policy finds idle blocks).</summary>
     public void Return(PooledBlock block)
     {
-        List<CachedBlock> victims;
+        List<CachedBlock>? victims = null;
         lock (_gate)
         {
             _current -= block.Size;
             var key = (block.Stream, block.Size);
             if (!_free.TryGetValue(key, out var list)) _free[key] = list = new LinkedList<CachedBlock>();
-            list.AddLast(new CachedBlock(block.Address, block.Size, _time.GetTimestamp()));
+            var cached = new CachedBlock(block.Address, block.Size, _time.GetTimestamp());
+            if (_spareNodes.TryPop(out var node)) { node.Value = cached; list.AddLast(node); }
+            else list.AddLast(cached);
             _cached += block.Size;
-            victims = TakeIdle();
+            TakeIdle(ref victims);
         }
         Free(victims);
     }
 
     /// <summary>Under the lock: removes from the cache the blocks idle for longer than the policy's idle time (scanning
-    /// at most four times per idle time).</summary>
-    private List<CachedBlock> TakeIdle()
+    /// at most four times per idle time). <paramref name="victims"/> is created when there is one.</summary>
+    private void TakeIdle(ref List<CachedBlock>? victims)
     {
-        var victims = new List<CachedBlock>();
-        if (_policy.IdleTime is not { } idle || _cached == 0) return victims;
+        if (_policy.IdleTime is not { } idle || _cached == 0) return;
         long now = _time.GetTimestamp();
-        if (_time.GetElapsedTime(_lastIdleScan, now) < idle / 4) return victims;
+        if (_time.GetElapsedTime(_lastIdleScan, now) < idle / 4) return;
         _lastIdleScan = now;
         foreach (var list in _free.Values)
             while (list.First is { } first && _time.GetElapsedTime(first.Value.ReturnedAt, now) >= idle)
             {
-                victims.Add(first.Value);
+                (victims ??= new List<CachedBlock>()).Add(first.Value);
                 list.RemoveFirst();
                 _cached -= first.Value.Size;
             }
-        return victims;
     }
 
     /// <summary>Under the lock: removes the least recently returned cached blocks until <paramref name="bytes"/> are
     /// taken or the cache is empty.</summary>
-    private void TakeOldest(List<CachedBlock> victims, long bytes)
+    private void TakeOldest(ref List<CachedBlock>? victims, long bytes)
     {
         while (bytes > 0 && _cached > 0)
         {
@@ -210,15 +213,15 @@ public sealed class SizeClassPool : IDisposable
             var block = oldest!.First!.Value;
             oldest.RemoveFirst();
             _cached -= block.Size;
-            victims.Add(block);
+            (victims ??= new List<CachedBlock>()).Add(block);
             bytes -= block.Size;
         }
     }
 
     /// <summary>Gives trimmed blocks back to the raw allocator (outside the lock) and counts them.</summary>
-    private void Free(List<CachedBlock> victims)
+    private void Free(List<CachedBlock>? victims)
     {
-        if (victims.Count == 0) return;
+        if (victims is null) return;
         _beforeRelease?.Invoke();
         foreach (var b in victims) _raw.Free(b.Address);
         lock (_gate)

@@ -16,7 +16,7 @@ public class CliBadInputTests
     {
         string dir = TempDir();
         var model = WriteModel(dir, new ImportModels().Input("x", side, side).Output("y").Node("Relu", ["x"], ["y"]).Build());
-        AssertBadInput(Run("run", model), "input 'x'");
+        AssertBadInput(Run("run", model), "argument 'x'");
     }
 
     [Fact]
