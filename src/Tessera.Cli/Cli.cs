@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Tessera.Cpu;
 using Tessera.Devices;
+using Tessera.Memory;
 
 namespace Tessera.Cli;
 
@@ -10,17 +11,67 @@ internal static class Cli
     /// <summary>The options of the JSON documents the subcommands write: indented for people to read.</summary>
     public static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
-    /// <summary>Runs a command body: Tessera errors become one clear line on stderr and exit code 2.</summary>
+    /// <summary>Exit code of a run refused for bad input (arguments, files, models, sizes, memory).</summary>
+    public const int BadInput = 2;
+
+    /// <summary>Exit code of an internal error (a bug in Tessera).</summary>
+    public const int InternalError = 1;
+
+    /// <summary>Runs a command body and maps every exception to one line on stderr: bad input — a Tessera error, a file
+    /// that cannot be read or written, memory that runs out — exits with <see cref="BadInput"/>; anything else is a bug
+    /// in Tessera and exits with <see cref="InternalError"/>, with a request to report it.</summary>
     public static int Guard(Func<int> body)
     {
         try
         {
             return body();
         }
-        catch (TesseraException e)
+        catch (Exception e) when (e is TesseraException)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
+            return Fail(BadInput, $"error: {e.Message}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Fail(BadInput, $"error: {e.Message}");
+        }
+        catch (OutOfMemoryException)
+        {
+            return Fail(BadInput, "error: out of memory: the inputs or the model need more memory than the process has " +
+                $"(--max-memory or {MemoryLimits.MemoryVariable} bounds what Tessera asks for)");
+        }
+        catch (Exception e)
+        {
+            return Fail(InternalError, $"internal error: {e.GetType().Name}: {e.Message} (a bug in Tessera: please report it with the command line " +
+                $"and the inputs; the stack trace: {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()})");
+        }
+    }
+
+    private static int Fail(int code, string line)
+    {
+        Console.Error.WriteLine(line.ReplaceLineEndings(" "));
+        return code;
+    }
+
+    /// <summary>Applies <c>--max-memory</c> (a byte count such as 4G) to <see cref="MemoryLimits.Current"/> when given.</summary>
+    public static void ApplyMaxMemory(string? value)
+    {
+        if (value is not null) MemoryLimits.Current = MemoryLimits.ForMemory(MemoryLimits.ParseBytes(value, "tessera", "--max-memory"));
+    }
+
+    /// <summary>Creates the folder an option names for output, before any work: a path that cannot be a writable folder
+    /// (under /proc, an existing file, a name too long) is bad input naming the option.</summary>
+    public static void OutputDirectory(string command, string option, string path)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+            string probe = Path.Combine(path, $".tessera-write-test-{Environment.ProcessId}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new TesseraArgumentException(command, option, $"cannot write to '{path}': {e.Message}");
         }
     }
 

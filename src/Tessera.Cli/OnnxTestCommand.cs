@@ -7,7 +7,7 @@ namespace Tessera.Cli;
 /// <summary>`tessera onnx-test PATH... [--device D] [--format table|json] [--opt none|basic|all]`: runs ONNX backend test cases (a case folder or a
 /// folder of cases) whose every operator is in scope (and whose casts stay within float, int32, int64, bool), compares outputs like the ONNX backend tests (rtol 1e-3, atol 1e-7)
 /// and prints one line per case, the selected/excluded counts and `N passed, N failed, N skipped`. Exit code 1 when a
-/// case failed or errored.</summary>
+/// case failed or errored, 2 when a case named on the command line is out of scope (it is listed as EXCLUDED).</summary>
 internal static class OnnxTestCommand
 {
     public static Command Create()
@@ -45,17 +45,26 @@ internal static class OnnxTestCommand
                     maxAbsError = Finite(c.MaxAbsError), maxRelError = Finite(c.MaxRelError), firstMismatch = c.FirstMismatch, seconds = c.Seconds,
                 }),
                 excludedCases = result.ExcludedNames.Select(n => new { name = n, reason = result.ExclusionReasons.GetValueOrDefault(n, "") }),
+                namedExcluded = result.NamedExcluded,
             };
             Console.WriteLine(JsonSerializer.Serialize(doc, Cli.IndentedJson));
         }
         else
         {
+            foreach (var n in result.NamedExcluded)
+                Console.WriteLine($"EXCLUDED    {n}: not run, out of scope ({result.ExclusionReasons.GetValueOrDefault(n, "")})");
             Console.WriteLine($"selected {result.Selected} case(s) whose every operator is in scope; excluded {result.Excluded} " +
                 $"({result.Excluded - result.ExcludedByCastType} with operators out of scope, {result.ExcludedByCastType} only for Cast/CastLike " +
                 "types outside float, int32, int64, bool; --format json lists each with its reason)");
             Console.WriteLine(result.Summary);
         }
-        return result.Failed > 0 ? 1 : 0;
+        if (result.Failed > 0) return 1;
+        if (result.NamedExcluded.Count > 0)
+        {
+            Console.Error.WriteLine($"error: onnx-test: {string.Join(", ", result.NamedExcluded)} named on the command line but out of scope ({result.ExclusionReasons.GetValueOrDefault(result.NamedExcluded[0], "")}); nothing of it was run");
+            return 2;
+        }
+        return 0;
     }
 
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;

@@ -8,4 +8,21 @@ root.Subcommands.Add(ProfileCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(OnnxTestCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
-return root.Parse(args).Invoke();
+// --max-memory applies to every command; a command line that does not parse is bad input (exit 2, one line).
+var maxMemory = new Option<string?>("--max-memory")
+{
+    Description = "most memory Tessera asks for (bytes, K/M/G/T suffixes; default: half of physical memory or TESSERA_MAX_MEMORY)",
+    Recursive = true,
+};
+root.Options.Add(maxMemory);
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    Console.Error.WriteLine($"error: {parsed.Errors[0].Message.ReplaceLineEndings(" ")} (tessera --help lists the commands and options)");
+    return Cli.BadInput;
+}
+return Cli.Guard(() =>
+{
+    Cli.ApplyMaxMemory(parsed.GetValue(maxMemory));
+    return parsed.Invoke();
+});

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Tessera.Graph.Optimization;
+using Tessera.Memory;
 using Tessera.Onnx;
 using Tessera.Onnx.Import;
 
@@ -36,6 +37,7 @@ internal static class RunCommand
     private static int Run(string modelPath, string[] inputSpecs, string? outDir, string deviceId, int repeat, int threads, GraphOutput graph)
     {
         if (repeat < 0) throw new TesseraArgumentException("run", "--repeat", $"must be at least 0, got {repeat}");
+        if (outDir is not null) Cli.OutputDirectory("run", "--output", outDir);
         var model = OnnxReader.ReadModel(modelPath);
         var device = Cli.OpenDevice(deviceId, threads);
         using var program = new OnnxProgram(model, device, graph.Level);
@@ -67,7 +69,6 @@ internal static class RunCommand
             Console.WriteLine($"output {k} '{o.Name}': {o.DataType}[{string.Join(", ", o.Dims)}]");
             if (outDir is not null)
             {
-                Directory.CreateDirectory(outDir);
                 var host = HostTensor.FromOnnx(o, o.Name);
                 if (HostTensor.ToDType(host.Type) is null) host = host.CastTo(host.IsFloat ? OnnxDataType.Float : OnnxDataType.Int64);
                 var bytes = host.ToOnnx(o.Name).RawData;
@@ -106,11 +107,16 @@ internal static class RunCommand
 
     private static OnnxTensor Filler(OnnxValueInfo vi)
     {
-        var dims = vi.Dims!.Select(d => d > int.MaxValue ? throw new TesseraShapeException("run", vi.Name, "dimension too large") : (int)d).ToArray();
-        long n = dims.Aggregate(1L, (a, d) => a * d);
+        const string op = "run (filling an input not given)";
+        var dims = vi.Dims!.Select(d => SizeMath.Dim(op, vi.Name, d, "a declared dimension")).ToArray();
+        var shape = Shape.Create(op, dims);
+        var dtype = HostTensor.ComputeDType(vi.ElemType) ?? throw new TesseraDTypeException(op, vi.Name, $"element type {vi.ElemType} cannot be filled");
+        // Refused before anything is allocated: beyond the memory limits, or beyond what one host array holds.
+        MemoryLimits.Current.CheckTensor(op, vi.Name, shape, dtype);
+        int n = SizeMath.HostArrayLength(op, vi.Name, shape.ElementCount, Math.Max(sizeof(double), HostTensor.ElementSize(vi.ElemType, op, vi.Name)));
         var rng = new Random(1234);
         var host = HostTensor.IsFloatType(vi.ElemType)
-            ? HostTensor.Of(vi.ElemType, dims, Enumerable.Range(0, (int)n).Select(_ => rng.NextDouble()).ToArray())
+            ? HostTensor.Of(vi.ElemType, dims, Enumerable.Range(0, n).Select(_ => rng.NextDouble()).ToArray())
             : HostTensor.Of(vi.ElemType, dims, new long[n]);
         return host.ToOnnx(vi.Name);
     }

@@ -42,6 +42,7 @@ internal static class TrainCommand
 
     private static int Run(TrainOptions o, string deviceId, int threads)
     {
+        Cli.OutputDirectory("train", "--out", o.OutDir);
         var device = Cli.OpenDevice(deviceId, threads);
         var data = FashionMnist.Load(o.DataDir);
         AnsiConsole.MarkupLine($"[bold]tessera train[/] model [cyan]{o.Model}[/] on {Markup.Escape(device.Id)} ({Markup.Escape(device.Name)}), " +

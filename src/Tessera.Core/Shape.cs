@@ -21,9 +21,9 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
         {
             if (dims[i] < 0)
                 throw new TesseraShapeException(op, "dims", $"dimension {i} is negative ({dims[i]}) in {Format(dims)}");
-            n *= dims[i];
+            n = SizeMath.Multiply(op, "dims", n, dims[i]);
             if (n > MaxElements)
-                throw new TesseraShapeException(op, "dims", $"{Format(dims)} has more than {MaxElements} elements");
+                throw new TesseraShapeException(op, "dims", $"{Format(dims)} would exceed the limit of {MaxElements} elements (Shape.MaxElements)");
         }
         _dims = (int[])dims.Clone();
         ElementCount = n;

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Tessera.Devices;
+using Tessera.Memory;
 
 namespace Tessera;
 
@@ -23,7 +24,8 @@ public sealed partial class Tensor : IDisposable
         Scope = TensorScope.Track(this);
     }
 
-    /// <summary>A new contiguous tensor with uninitialised contents, leased from the device's pool.</summary>
+    /// <summary>A new contiguous tensor with uninitialised contents, leased from the device's pool. A size beyond
+    /// <see cref="MemoryLimits.Current"/> is refused before anything is allocated.</summary>
     public static Tensor Empty(IDevice device, DType dtype, Shape shape) => Empty(device, dtype, shape, null);
 
     /// <summary>A new contiguous tensor with uninitialised contents, leased from the device's pool for work ordered on
@@ -31,7 +33,8 @@ public sealed partial class Tensor : IDisposable
     public static Tensor Empty(IDevice device, DType dtype, Shape shape, IStream? stream)
     {
         ArgumentNullException.ThrowIfNull(device);
-        long bytes = checked(shape.ElementCount * dtype.SizeOf());
+        MemoryLimits.Current.CheckTensor("Tensor.Empty", nameof(shape), shape, dtype);
+        long bytes = shape.ElementCount * dtype.SizeOf();
         var buffer = device.Memory.Rent(Math.Max(bytes, 1), stream ?? device.DefaultStream);
         return new Tensor(new TensorStorage(device, buffer), dtype, shape, shape.ContiguousStrides(), 0);
     }

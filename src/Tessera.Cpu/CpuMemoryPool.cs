@@ -36,6 +36,13 @@ public sealed class CpuMemoryPool : IMemoryPool, IDisposable
 
     public void Return(DeviceBuffer buffer) => _pool.Return(new PooledBlock((ulong)buffer.Handle, buffer.ReservedBytes, 0, Fresh: false));
 
+    /// <summary>When cached blocks go back to the system (high water, idle time; see <see cref="PoolTrimPolicy"/>).</summary>
+    public PoolTrimPolicy TrimPolicy { get => _pool.TrimPolicy; set => _pool.TrimPolicy = value; }
+
+    /// <summary>This pool's limit on reserved bytes; null (the default): <see cref="MemoryLimits.MaxPoolBytes"/> of
+    /// <see cref="MemoryLimits.Current"/>.</summary>
+    public long? MaxBytes { get => _pool.MaxBytes; set => _pool.MaxBytes = value; }
+
     public MemoryPoolStats Stats => _pool.Stats;
 
     /// <summary>Resets the peak to the current usage (for measuring one phase).</summary>

@@ -1,4 +1,5 @@
 using Tessera.Graph.Operators;
+using Tessera.Memory;
 
 namespace Tessera.Graph;
 
@@ -15,8 +16,13 @@ public sealed partial class GraphBuilder
     public ComputeGraph Graph { get; }
 
     /// <summary>A value fed at every run.</summary>
-    public Value Input(string name, DType dtype, params int[] shape) =>
-        Graph.AddValue(name, Shape.Create($"Input '{name}'", shape), dtype, ValueKind.Input);
+    public Value Input(string name, DType dtype, params int[] shape)
+    {
+        string op = $"Input '{name}'";
+        var s = Shape.Create(op, shape);
+        MemoryLimits.Current.CheckTensor(op, nameof(shape), s, dtype);
+        return Graph.AddValue(name, s, dtype, ValueKind.Input);
+    }
 
     /// <summary>A trainable tensor, bound now and kept across runs (the graph does not own it).</summary>
     public Value Parameter(string name, Tensor value) => Bind(name, value, ValueKind.Parameter);
@@ -50,13 +56,16 @@ public sealed partial class GraphBuilder
 
     /// <summary>Adds a node running <paramref name="op"/> on <paramref name="inputs"/> (null for absent optional
     /// inputs is not allowed here: ops with optional inputs take fewer inputs) and returns its outputs. The node keeps
-    /// the op resolved for its inputs (<see cref="GraphOp.Resolve"/>); a mistake is reported here, naming the node.</summary>
+    /// the op resolved for its inputs (<see cref="GraphOp.Resolve"/>); a mistake, or an output beyond
+    /// <see cref="MemoryLimits.Current"/>, is reported here, naming the node.</summary>
     public Value[] Apply(GraphOp op, string? name, params Value[] inputs)
     {
         string nodeName = UniqueName(name ?? op.Kind);
         CheckInputs(nodeName, inputs);
         op = op.Resolve(nodeName, inputs);
         var specs = op.Infer(nodeName, inputs);
+        var limits = MemoryLimits.Current;
+        for (int i = 0; i < specs.Length; i++) limits.CheckTensor(nodeName, specs.Length == 1 ? "output" : $"output {i}", specs[i].Shape, specs[i].DType);
         var node = Graph.AddNode(nodeName, op, inputs);
         node.Outputs = specs.Select((s, i) => Graph.AddValue(specs.Length == 1 ? nodeName : $"{nodeName}:{i}", s.Shape, s.DType, ValueKind.Intermediate, node, i)).ToArray();
         return node.Outputs.ToArray();

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Tessera.Devices;
+using Tessera.IO;
 
 namespace Tessera.Onnx;
 
@@ -15,20 +16,12 @@ public static class NpyFile
     /// <summary>Largest element count accepted (2^31).</summary>
     public const long MaxElements = 1L << 31;
 
-    /// <summary>Reads the .npy file at <paramref name="path"/>.</summary>
+    /// <summary>Reads the .npy file at <paramref name="path"/> (a regular file, read at most to its size: see
+    /// <see cref="InputFile"/>).</summary>
     public static NpyArray Read(string path)
     {
         const string op = "NpyFile.Read";
-        ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes;
-        try
-        {
-            if (!File.Exists(path)) throw new TesseraArgumentException(op, nameof(path), $"file '{path}' does not exist");
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (IOException e) { throw new TesseraArgumentException(op, nameof(path), $"cannot read '{path}': {e.Message}"); }
-        catch (UnauthorizedAccessException e) { throw new TesseraArgumentException(op, nameof(path), $"cannot read '{path}': {e.Message}"); }
-        return Read(bytes);
+        return Read(InputFile.ReadAll(path, op, Array.MaxLength));
     }
 
     /// <summary>Reads a .npy file's bytes.</summary>

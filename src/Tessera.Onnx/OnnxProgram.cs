@@ -7,7 +7,8 @@ using Tessera.Onnx.Import;
 namespace Tessera.Onnx;
 
 /// <summary>An ONNX model imported and compiled into an <see cref="ExecutionPlan"/> for one device. Inputs are fed by
-/// name; outputs come back in the order of the model's graph outputs. The plan is compiled for the shapes of the fed
+/// name, each of the element type the model declares and of its declared rank and concrete dimensions (symbolic
+/// dimensions take any size); outputs come back in the order of the model's graph outputs. The plan is compiled for the shapes of the fed
 /// inputs (symbolic dimensions take the fed sizes) and for the values of inputs the importer needs as constants (shape
 /// arguments, learning rates fed as inputs); feeding other shapes or values compiles again. Between import and planning
 /// the graph goes through the <see cref="GraphOptimizer"/> at <see cref="Optimization"/> (All by default, as ONNX Runtime
@@ -45,9 +46,6 @@ public sealed class OnnxProgram : IDisposable
     /// <summary>The graph as imported at the last compile, before optimization (the plan runs <see cref="Plan"/>'s graph).</summary>
     public ComputeGraph? ImportedGraph => _compiled?.Import.Graph;
 
-    /// <summary>Refuse to compile a model whose intermediates (summed before memory planning) exceed this many bytes.</summary>
-    public long MaxIntermediateBytes { get; init; } = 64L << 30;
-
     /// <summary>The inputs a caller feeds (graph inputs that are not initializers), in model order.</summary>
     public IReadOnlyList<OnnxValueInfo> Inputs { get; }
 
@@ -67,9 +65,12 @@ public sealed class OnnxProgram : IDisposable
         foreach (var vi in Inputs)
             if (!inputs.ContainsKey(vi.Name))
                 throw new TesseraArgumentException("OnnxProgram", vi.Name, "input was not fed");
-        foreach (var name in inputs.Keys)
-            if (!Model.Graph.Inputs.Any(i => i.Name == name))
-                throw new TesseraArgumentException("OnnxProgram", name, "is not an input of the model");
+        foreach (var (name, value) in inputs)
+        {
+            var declared = Model.Graph.Inputs.FirstOrDefault(i => i.Name == name)
+                ?? throw new TesseraArgumentException("OnnxProgram", name, "is not an input of the model");
+            CheckDeclared(declared, value);
+        }
         string key = Key(inputs);
         if (_compiled?.Key != key) Compile(inputs);
         var c = _compiled!;
@@ -83,6 +84,23 @@ public sealed class OnnxProgram : IDisposable
             if (src.DType != t.DType) throw new TesseraDTypeException("OnnxProgram", v.Name, $"fed {src.DType}, the model declares {t.DType}");
             _device.Kernels.Copy(src, t);
         }
+    }
+
+    /// <summary>A fed value must have the element type the model declares for the input, and its rank and every
+    /// concrete dimension (symbolic ones take any size).</summary>
+    private static void CheckDeclared(OnnxValueInfo declared, OnnxTensor fed)
+    {
+        ArgumentNullException.ThrowIfNull(fed);
+        string fedShape = $"[{string.Join(", ", fed.Dims)}]";
+        if (declared.ElemType != OnnxDataType.Undefined && fed.DataType != declared.ElemType)
+            throw new TesseraDTypeException("OnnxProgram", declared.Name, $"fed {fed.DataType} {fedShape}, the model declares {declared.ElemType}");
+        if (declared.Dims is not { } dims) return;
+        string want = "[" + string.Join(", ", dims.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
+        if (fed.Dims.Length != dims.Length)
+            throw new TesseraShapeException("OnnxProgram", declared.Name, $"fed {fedShape} (rank {fed.Dims.Length}), the model declares {want} (rank {dims.Length})");
+        for (int i = 0; i < dims.Length; i++)
+            if (dims[i] >= 0 && fed.Dims[i] != dims[i])
+                throw new TesseraShapeException("OnnxProgram", declared.Name, $"fed {fedShape}, the model declares {want} (dimension {i}: {fed.Dims[i]} vs {dims[i]})");
     }
 
     /// <summary>Runs the prepared plan once (the inputs written by <see cref="Prepare"/> stay in place).</summary>
@@ -143,9 +161,6 @@ public sealed class OnnxProgram : IDisposable
             ExecutionPlan plan;
             try
             {
-                long bytes = import.Graph.Values.Where(v => v.Kind == ValueKind.Intermediate).Sum(v => v.Shape.ElementCount * v.DType.SizeOf());
-                if (bytes > MaxIntermediateBytes)
-                    throw new TesseraOutOfMemoryException("OnnxProgram", $"the model's intermediates take {bytes} bytes before planning, over the limit of {MaxIntermediateBytes} (OnnxProgram.MaxIntermediateBytes)");
                 optimized = GraphOptimizer.Optimize(import.Graph, Optimization);
                 plan = ExecutionPlan.Compile(optimized.Graph, _device);
             }

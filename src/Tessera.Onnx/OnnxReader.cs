@@ -1,3 +1,4 @@
+using Tessera.IO;
 using Tessera.Onnx.Protobuf;
 
 namespace Tessera.Onnx;
@@ -5,7 +6,8 @@ namespace Tessera.Onnx;
 /// <summary>Reads .onnx ModelProto files and TensorProto (.pb) files into the <see cref="OnnxModel"/> types. The
 /// protobuf is decoded by a hand-written, bounds-checked wire reader (<see cref="ProtoReader"/>): malformed, truncated
 /// or hostile input raises <see cref="OnnxFormatException"/>, never another exception, and allocations are bounded by
-/// the input's size. Unknown fields are skipped; a known field with the wrong wire type is an error.</summary>
+/// the input's size. Unknown fields are skipped; a known field with the wrong wire type is an error. Files are read
+/// through <see cref="InputFile"/>: regular files only, at most their size and <see cref="MaxFileBytes"/>.</summary>
 public static class OnnxReader
 {
     /// <summary>Largest file read (2 GiB − 1: protobuf's own limit for one message).</summary>
@@ -31,19 +33,7 @@ public static class OnnxReader
         return TensorProtoParser.Parse(ref r);
     }
 
-    private static byte[] ReadFile(string path, string op)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        try
-        {
-            var info = new FileInfo(path);
-            if (!info.Exists) throw new TesseraArgumentException(op, nameof(path), $"file '{path}' does not exist");
-            if (info.Length > MaxFileBytes) throw new OnnxFormatException(op, $"file '{path}' is {info.Length} bytes, over the {MaxFileBytes}-byte protobuf limit");
-            return File.ReadAllBytes(path);
-        }
-        catch (IOException e) { throw new TesseraArgumentException(op, nameof(path), $"cannot read '{path}': {e.Message}"); }
-        catch (UnauthorizedAccessException e) { throw new TesseraArgumentException(op, nameof(path), $"cannot read '{path}': {e.Message}"); }
-    }
+    private static byte[] ReadFile(string path, string op) => InputFile.ReadAll(path, op, MaxFileBytes);
 
     private static OnnxModel ParseModel(ref ProtoReader r)
     {

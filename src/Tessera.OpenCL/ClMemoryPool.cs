@@ -112,6 +112,13 @@ public sealed unsafe class ClMemoryPool : IMemoryPool, IDisposable
         return $"byte {bad} past the end of a {at}-byte buffer was overwritten (0x{band[bad]:x2})";
     }
 
+    /// <summary>When cached blocks go back to the system (high water, idle time; see <see cref="PoolTrimPolicy"/>).</summary>
+    public PoolTrimPolicy TrimPolicy { get => _pool.TrimPolicy; set => _pool.TrimPolicy = value; }
+
+    /// <summary>This pool's limit on reserved bytes; null (the default): <see cref="MemoryLimits.MaxPoolBytes"/> of
+    /// <see cref="MemoryLimits.Current"/>.</summary>
+    public long? MaxBytes { get => _pool.MaxBytes; set => _pool.MaxBytes = value; }
+
     public MemoryPoolStats Stats => _pool.Stats;
 
     public void ReleaseCached() => _pool.ReleaseCached();

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Tessera.IO;
 
 namespace Tessera.Cli.Training;
 
@@ -23,8 +24,7 @@ public sealed class IdxFile
     public static IdxFile Read(string path)
     {
         const string op = "IdxFile.Read";
-        if (!File.Exists(path)) throw new TesseraArgumentException(op, nameof(path), $"file not found: {path}");
-        using var file = File.OpenRead(path);
+        using var file = InputFile.OpenRead(path, op, long.MaxValue, out _);
         using Stream s = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
         Span<byte> header = stackalloc byte[4];
         ReadExactly(s, header, op, path);
@@ -48,7 +48,7 @@ public sealed class IdxFile
         }
         if (!path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) && file.Length - file.Position < count)
             throw new TesseraArgumentException(op, nameof(path), $"{path}: declares {count} bytes of data but holds {file.Length - file.Position}");
-        var data = new byte[count];
+        var data = new byte[SizeMath.HostArrayLength(op, nameof(path), count, 1)];
         ReadExactly(s, data, op, path);
         return new IdxFile(shape, data);
     }

@@ -138,11 +138,21 @@ public sealed class TrainingRun
 
     private int Restore(string path, Module model, Optimizer optimizer)
     {
-        var (entries, meta) = Checkpoint.Load(path);
-        if (meta.GetValueOrDefault("model") != Options.Model)
-            throw new TesseraArgumentException("train", "--resume", $"checkpoint is for model '{meta.GetValueOrDefault("model")}', not '{Options.Model}'");
-        if (meta.GetValueOrDefault("batch") != Options.Batch.ToString())
-            throw new TesseraArgumentException("train", "--resume", $"checkpoint used batch {meta.GetValueOrDefault("batch")}, not {Options.Batch} (exact resumption needs the same batch)");
+        var (entries, values) = Checkpoint.Load(path);
+        // The metadata is read typed and range-checked before anything is restored (a bad value names its key).
+        var meta = new CheckpointMetadata(values, "train --resume");
+        string savedModel = meta.Required("model");
+        int batch = (int)meta.Whole("batch", 1, int.MaxValue);
+        int epochsDone = (int)meta.Whole("epochs_done", 0, int.MaxValue);
+        long steps = meta.Whole("optimizer_steps", 0, long.MaxValue);
+        meta.Natural("seed");
+        var history = meta.Has("history") ? meta.Json<List<EpochMetrics>>("history") : new List<EpochMetrics>();
+        if (history.Count != epochsDone || history.Select((m, i) => m is null || m.Epoch != i + 1).Any(bad => bad))
+            throw new TesseraArgumentException("train", "--resume", $"checkpoint history lists epochs [{string.Join(", ", history.Select(m => m?.Epoch))}], not 1..{epochsDone}");
+        if (savedModel != Options.Model)
+            throw new TesseraArgumentException("train", "--resume", $"checkpoint is for model '{savedModel}', not '{Options.Model}'");
+        if (batch != Options.Batch)
+            throw new TesseraArgumentException("train", "--resume", $"checkpoint used batch {batch}, not {Options.Batch} (exact resumption needs the same batch)");
         foreach (var (prefix, list) in new[] { ("param/", model.Parameters()), ("state/", model.State()) })
             foreach (var (name, t) in list)
             {
@@ -150,10 +160,9 @@ public sealed class TrainingRun
                 if (!e.Shape.SequenceEqual(t.Shape.ToArray())) throw new TesseraShapeException("train", prefix + name, $"checkpoint shape [{string.Join(", ", e.Shape)}] differs from {t.Shape}");
                 t.CopyFrom<float>(e.Data);
             }
-        long steps = long.Parse(meta["optimizer_steps"]);
         optimizer.ImportState(entries, steps, model.Parameters());
-        if (meta.TryGetValue("history", out var h)) History.AddRange(JsonSerializer.Deserialize<List<EpochMetrics>>(h) ?? new());
-        return int.Parse(meta["epochs_done"]);
+        History.AddRange(history);
+        return epochsDone;
     }
 
     private void WriteMetrics()

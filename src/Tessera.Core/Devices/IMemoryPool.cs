@@ -26,5 +26,12 @@ public interface IMemoryPool
 /// <param name="Rents">Leases handed out.</param>
 /// <param name="CacheHits">Leases served from the cache.</param>
 /// <param name="Releases">Blocks freed back to the system.</param>
+/// <param name="Trims">Blocks of those the pool's trim policy freed (high water, idle time; see <see cref="Memory.PoolTrimPolicy"/>).</param>
+/// <param name="TrimmedBytes">Bytes those trimmed blocks held.</param>
 public readonly record struct MemoryPoolStats(
-    long CurrentBytes, long PeakBytes, long ReservedBytes, long Allocations, long Rents, long CacheHits, long Releases);
+    long CurrentBytes, long PeakBytes, long ReservedBytes, long Allocations, long Rents, long CacheHits, long Releases,
+    long Trims = 0, long TrimmedBytes = 0)
+{
+    /// <summary>Bytes held from the system but not leased: the cache.</summary>
+    public long CachedBytes => ReservedBytes - CurrentBytes;
+}

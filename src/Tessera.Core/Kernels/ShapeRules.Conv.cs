@@ -9,7 +9,7 @@ public static partial class ShapeRules
         long span = (long)input + padBegin + padEnd - ((long)dilation * (kernel - 1) + 1);
         if (span < 0)
             throw new TesseraShapeException(op, "x", $"along {axis} the input ({input}, padded {padBegin}+{padEnd}) is smaller than the dilated kernel ({(long)dilation * (kernel - 1) + 1}): the output would be empty");
-        return checked((int)(span / stride + 1));
+        return SizeMath.Dim(op, "x", span / stride + 1, $"the output length along {axis}");
     }
 
     /// <summary>Output length of pooling along one axis. Floor mode as <see cref="ConvOutputSize"/>; ceil mode rounds up
@@ -23,7 +23,7 @@ public static partial class ShapeRules
         long outSize = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1;
         if (ceilMode && (outSize - 1) * stride >= (long)input + padBegin) outSize--;
         if (outSize <= 0) throw new TesseraShapeException(op, "x", $"along {axis} the output would be empty");
-        return checked((int)outSize);
+        return SizeMath.Dim(op, "x", outSize, $"the output length along {axis}");
     }
 
     /// <summary>y [N, O, OH, OW] of conv2d(x [N, C, H, W], w [O, C/Groups, KH, KW]); validates the parameters.</summary>

@@ -17,7 +17,7 @@ public static partial class ShapeRules
                 infer = i;
             }
             else if (dims[i] < 0) throw new TesseraShapeException(op, "shape", $"dimension {i} is {dims[i]} in [{string.Join(", ", dims)}]");
-            else known *= dims[i];
+            else known = SizeMath.Multiply(op, "shape", known, dims[i]);
         }
         if (infer >= 0)
         {

@@ -21,8 +21,7 @@ public static partial class ShapeRules
                     throw new TesseraShapeException(op, $"inputs[{i}]", $"shape {s} differs from inputs[0] {first} in dimension {d} (concat axis {normalizedAxis})");
             total += s[normalizedAxis];
         }
-        if (total > int.MaxValue) throw new TesseraShapeException(op, "inputs", $"concatenated axis would have {total} elements");
-        dims[normalizedAxis] = (int)total;
+        dims[normalizedAxis] = SizeMath.Dim(op, "inputs", total, $"the concatenated axis {normalizedAxis}");
         return Shape.Create(op, dims);
     }
 
@@ -164,9 +163,8 @@ public static partial class ShapeRules
         for (int d = 0; d < r; d++)
         {
             long b = p.Pads[d], e = p.Pads[d + r];
-            long n = x[d] + b + e;
-            if (n < 0 || n > int.MaxValue)
-                throw new TesseraShapeException(op, "pads", $"axis {d} of {x} with pads ({b}, {e}) would have {n} elements");
+            long n = (long)x[d] + b + e;
+            SizeMath.Dim(op, "pads", n, $"axis {d} of {x} with pads ({b}, {e})");
             long cropped = x[d] - Math.Max(0, -b) - Math.Max(0, -e);
             if (p.Mode != PadMode.Constant && (b > 0 || e > 0) && cropped <= 0)
                 throw new TesseraShapeException(op, "pads", $"{p.Mode} padding of axis {d} of {x} needs at least one element left after cropping (pads ({b}, {e}))");

@@ -3,6 +3,7 @@ using Tessera.Devices;
 using Tessera.Kernels;
 using Tessera.Graph.Operators;
 using Tessera.Graph.Planning;
+using Tessera.Memory;
 
 namespace Tessera.Graph.Execution;
 
@@ -132,9 +133,28 @@ public sealed class ExecutionPlan : IDisposable
         // The naive sum gives every computed value its own buffer (views such as reshape excepted: they are free anywhere).
         long naive = graph.Values.Where(v => v.Kind == ValueKind.Intermediate && aliasOf[v.Id] < 0 && v.Producer!.Op.AliasInput < 0)
             .Sum(v => ArenaPlanner.Align(v.Shape.ElementCount * v.DType.SizeOf(), ArenaPlanner.DefaultAlignment));
+        MemoryLimits.Current.CheckIntermediates("ExecutionPlan.Compile", plan.ArenaBytes);
         DeviceBuffer? arena = plan.ArenaBytes > 0 ? device.Memory.Rent(plan.ArenaBytes, stream) : null;
         var tensors = new Tensor?[nv];
         var owned = new List<Tensor>();
+        try
+        {
+            BindTensors(graph, device, stream, arena, plan, bufferOf, aliasOf, tensors, owned);
+        }
+        catch
+        {
+            foreach (var t in owned) t.Dispose();
+            arena?.Dispose();
+            throw;
+        }
+        return new ExecutionPlan(graph, device, stream, schedule, tensors, arena, plan.ArenaBytes, naive, owned);
+    }
+
+    /// <summary>A tensor for every value: views of the arena for intermediates, new tensors for inputs, the bound
+    /// tensors of parameters, state and constants.</summary>
+    private static void BindTensors(ComputeGraph graph, IDevice device, IStream stream, DeviceBuffer? arena, ArenaPlan plan,
+        int[] bufferOf, int[] aliasOf, Tensor?[] tensors, List<Tensor> owned)
+    {
         foreach (var v in graph.Values)
         {
             switch (v.Kind)
@@ -161,7 +181,6 @@ public sealed class ExecutionPlan : IDisposable
                     break;
             }
         }
-        return new ExecutionPlan(graph, device, stream, schedule, tensors, arena, plan.ArenaBytes, naive, owned);
     }
 
     /// <summary>The tensor behind a value: write inputs into it before <see cref="Run"/>, read outputs after.</summary>

@@ -1,20 +1,30 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using Tessera.IO;
 
 namespace Tessera.Graph.Training;
 
 /// <summary>Checkpoints in the safetensors layout: an 8-byte little-endian header length, a JSON header mapping each
 /// tensor name to {dtype, shape, data_offsets} plus "__metadata__" (string to string), then the raw little-endian data.
-/// Tessera adds metadata "format" = "tessera-checkpoint/1" and "sha256" of the data section, which <see cref="Load"/>
-/// verifies. Files are written atomically: to a temporary file in the same folder, flushed to disk, then renamed over
-/// the target, so a crash leaves either the old or the new checkpoint, never a torn one.</summary>
+/// Tessera adds metadata "format" = <see cref="Format"/> and "sha256", the SHA-256 of the whole file with the 64 hex
+/// digits of that value read as '0' — so the hash covers the header (names, shapes, offsets, metadata) as well as the
+/// data. <see cref="Load"/> verifies it, requires the tensors to tile the data section exactly (contiguous, in bounds,
+/// no overlap), and rejects duplicate JSON keys and non-string metadata; <see cref="CheckpointMetadata"/> reads the
+/// metadata typed. Checkpoints of the previous format (<see cref="FormatV1"/>, whose sha256 covers
+/// the data only) still load. Files are written atomically: to a temporary file in the same folder, flushed to disk,
+/// then renamed over the target, so a crash leaves either the old or the new checkpoint, never a torn one.</summary>
 public static class Checkpoint
 {
-    public const string Format = "tessera-checkpoint/1";
+    /// <summary>The format written: sha256 over the whole file.</summary>
+    public const string Format = "tessera-checkpoint/2";
+
+    /// <summary>The first format: sha256 over the data section only (read, not written).</summary>
+    public const string FormatV1 = "tessera-checkpoint/1";
+
     private const long MaxHeaderBytes = 100L << 20;
+    private const int HashChars = 64;
 
     /// <summary>One named float32 array of a checkpoint.</summary>
     public sealed record Entry(string Name, int[] Shape, float[] Data);
@@ -50,85 +60,82 @@ public static class Checkpoint
             span.CopyTo(data.AsSpan((int)pos));
             pos += span.Length;
         }
-        var meta = new JsonObject { ["format"] = Format, ["sha256"] = Convert.ToHexString(SHA256.HashData(data)).ToLowerInvariant() };
+        var meta = new JsonObject { ["format"] = Format, ["sha256"] = new string('0', HashChars) };
         if (metadata is not null)
             foreach (var (k, v) in metadata)
                 if (k is not ("format" or "sha256")) meta[k] = v;
         header["__metadata__"] = meta;
-        var headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
         // Pad the header with spaces to 8 bytes, as safetensors writers do.
-        int padded = (headerBytes.Length + 7) / 8 * 8;
+        var json = header.ToJsonString();
+        var headerBytes = Encoding.UTF8.GetBytes(json + new string(' ', (8 - Encoding.UTF8.GetByteCount(json) % 8) % 8));
+        int padded = headerBytes.Length;
+        // The hash covers the whole file with its own digits read as '0'; written into the placeholder afterwards.
+        int hashAt = IndexOf(headerBytes, Encoding.UTF8.GetBytes($"\"sha256\":\"{new string('0', HashChars)}\"")) + "\"sha256\":\"".Length;
+        Span<byte> len = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
+        using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+        {
+            sha.AppendData(len);
+            sha.AppendData(headerBytes);
+            sha.AppendData(data);
+            Encoding.ASCII.GetBytes(Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant(), headerBytes.AsSpan(hashAt, HashChars));
+        }
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
         string tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
         {
-            Span<byte> len = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
             f.Write(len);
             f.Write(headerBytes);
-            for (int i = headerBytes.Length; i < padded; i++) f.WriteByte((byte)' ');
             f.Write(data);
             f.Flush(flushToDisk: true);
         }
         File.Move(tmp, path, overwrite: true);
     }
 
-    /// <summary>Reads and verifies a checkpoint: header structure, offsets inside the file and contiguous, dtype F32,
-    /// shapes matching sizes, and the sha256 of the data.</summary>
+    /// <summary>Reads and verifies a checkpoint (see the class summary); every problem is a Tessera error naming the
+    /// path.</summary>
     public static (IReadOnlyDictionary<string, Entry> Tensors, IReadOnlyDictionary<string, string> Metadata) Load(string path)
     {
         const string op = "Checkpoint.Load";
-        if (!File.Exists(path)) throw new TesseraArgumentException(op, nameof(path), $"file not found: {path}");
-        var bytes = File.ReadAllBytes(path);
+        var bytes = InputFile.ReadAll(path, op, Array.MaxLength);
+        string where = $"{op} ({path})";
         if (bytes.Length < 8) throw new TesseraArgumentException(op, nameof(path), $"{path} is truncated ({bytes.Length} bytes)");
         ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (headerLen > MaxHeaderBytes || (long)headerLen > bytes.Length - 8)
             throw new TesseraArgumentException(op, nameof(path), $"{path}: header length {headerLen} is impossible for a {bytes.Length}-byte file");
-        JsonObject header;
-        try
-        {
-            header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)headerLen))?.AsObject()
-                ?? throw new TesseraArgumentException(op, nameof(path), $"{path}: empty header");
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            throw new TesseraArgumentException(op, nameof(path), $"{path}: header is not valid JSON ({e.Message})");
-        }
         int dataStart = 8 + (int)headerLen;
-        long dataLen = bytes.Length - dataStart;
-        var meta = new Dictionary<string, string>();
-        if (header["__metadata__"] is JsonObject m)
-            foreach (var (k, v) in m) meta[k] = v?.GetValue<string>() ?? "";
-        if (meta.TryGetValue("sha256", out var sha))
-        {
-            var actual = Convert.ToHexString(SHA256.HashData(bytes.AsSpan(dataStart))).ToLowerInvariant();
-            if (actual != sha) throw new TesseraArgumentException(op, nameof(path), $"{path}: data checksum mismatch (corrupt or torn file)");
-        }
-        var result = new Dictionary<string, Entry>();
-        foreach (var (name, node) in header)
-        {
-            if (name == "__metadata__") continue;
-            try
-            {
-                var o = node as JsonObject ?? throw new TesseraArgumentException(op, name, "entry is not an object");
-                JsonNode Field(string key) => o[key] ?? throw new TesseraArgumentException(op, name, $"entry lacks '{key}'");
-                if (Field("dtype").GetValue<string>() != "F32")
-                    throw new TesseraDTypeException(op, name, $"dtype {o["dtype"]} is not supported (F32 only)");
-                var shape = Field("shape").AsArray().Select(d => d?.GetValue<int>() ?? -1).ToArray();
-                var offs = Field("data_offsets").AsArray().Select(d => d?.GetValue<long>() ?? -1).ToArray();
-                long count = shape.Aggregate(1L, (a, d) => d < 0 ? -1 : a * d);
-                if (count < 0 || offs.Length != 2 || offs[0] < 0 || offs[1] < offs[0] || offs[1] > dataLen || offs[1] - offs[0] != count * 4)
-                    throw new TesseraArgumentException(op, name, $"offsets [{string.Join(", ", offs)}] do not fit shape [{string.Join(", ", shape)}] in {dataLen} data bytes");
-                var data = new float[count];
-                Buffer.BlockCopy(bytes, dataStart + (int)offs[0], data, 0, (int)(count * 4));
-                result[name] = new Entry(name, shape, data);
-            }
-            catch (Exception e) when (e is InvalidOperationException or FormatException)
-            {
-                throw new TesseraArgumentException(op, name, $"malformed header entry ({e.Message})");
-            }
-        }
+        var (header, hashAt) = CheckpointHeader.Parse(bytes.AsSpan(8, (int)headerLen), where);
+        var meta = CheckpointHeader.Metadata(header, where);
+        VerifyHash(bytes, dataStart, hashAt, meta, path, op);
+        var result = CheckpointHeader.Entries(header, bytes.AsSpan(dataStart), where);
         return (result, meta);
     }
+
+    /// <summary>The sha256 of the format the file declares: over the whole file (its digits read as '0') for
+    /// <see cref="Format"/>, over the data for <see cref="FormatV1"/>.</summary>
+    private static void VerifyHash(byte[] bytes, int dataStart, int hashAt, Dictionary<string, string> meta, string path, string op)
+    {
+        string format = meta.GetValueOrDefault("format", "");
+        if (format is not (Format or FormatV1))
+            throw new TesseraArgumentException(op, nameof(path), $"{path}: metadata format '{format}' is not a Tessera checkpoint ({Format} or {FormatV1})");
+        if (!meta.TryGetValue("sha256", out var expected) || hashAt < 0)
+            throw new TesseraArgumentException(op, nameof(path), $"{path}: the metadata has no sha256 (a Tessera checkpoint always carries one)");
+        string actual;
+        if (format == FormatV1)
+            actual = Convert.ToHexString(SHA256.HashData(bytes.AsSpan(dataStart))).ToLowerInvariant();
+        else
+        {
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            int at = 8 + hashAt;
+            sha.AppendData(bytes, 0, at);
+            sha.AppendData(Encoding.ASCII.GetBytes(new string('0', HashChars)));
+            sha.AppendData(bytes, at + HashChars, bytes.Length - at - HashChars);
+            actual = Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
+        }
+        if (actual != expected)
+            throw new TesseraArgumentException(op, nameof(path), $"{path}: checksum mismatch (corrupt, torn or edited file; format {format})");
+    }
+
+    private static int IndexOf(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle);
 }

@@ -113,12 +113,10 @@ internal static class HostOps
         return src;
     }
 
-    /// <summary>Concatenation along an axis.</summary>
+    /// <summary>Concatenation along an axis (shapes per <see cref="Kernels.ShapeRules.Concat(string, IReadOnlyList{Shape}, int, out int)"/>).</summary>
     public static HostTensor Concat(string node, IReadOnlyList<HostTensor> xs, int axis)
     {
-        var first = xs[0];
-        var dims = (int[])first.Dims.Clone();
-        dims[axis] = xs.Sum(x => x.Dims[axis]);
+        var dims = Kernels.ShapeRules.Concat(node, xs.Select(x => Shape.Create(node, x.Dims)).ToArray(), axis, out axis).ToArray();
         long outer = 1;
         for (int i = 0; i < axis; i++) outer *= dims[i];
         bool f = xs.Any(x => x.IsFloat);
@@ -127,7 +125,6 @@ internal static class HostOps
         for (long o = 0; o < outer; o++)
             foreach (var x in xs)
             {
-                if (x.Rank != first.Rank) throw new TesseraShapeException(node, "inputs", "Concat inputs differ in rank");
                 long block = x.Count / Math.Max(outer, 1);
                 for (long i = 0; i < block; i++)
                 {
@@ -135,6 +132,6 @@ internal static class HostOps
                     else outL.Add(x.GetLong(o * block + i));
                 }
             }
-        return f ? HostTensor.Of(first.Type, dims, outF.ToArray()) : HostTensor.Of(first.Type, dims, outL.ToArray());
+        return f ? HostTensor.Of(xs[0].Type, dims, outF.ToArray()) : HostTensor.Of(xs[0].Type, dims, outL.ToArray());
     }
 }

@@ -94,16 +94,17 @@ public sealed class HostTensor
     {
         var dims = t.Dims.Select(d => d is < 0 or > int.MaxValue
             ? throw new TesseraShapeException(node, t.Name, $"dimension {d} is out of range") : (int)d).ToArray();
-        long n = t.ElementCount;
+        long n = SizeMath.Product(node, t.Name, t.Dims);
         int size = ElementSize(t.DataType, node, t.Name);
-        if (t.RawData.LongLength != n * size)
-            throw new TesseraShapeException(node, t.Name, $"holds {t.RawData.LongLength} bytes, its dims [{string.Join(", ", t.Dims)}] of {t.DataType} need {n * size}");
+        long need = SizeMath.Bytes(node, t.Name, n, size);
+        if (t.RawData.LongLength != need)
+            throw new TesseraShapeException(node, t.Name, $"holds {t.RawData.LongLength} bytes, its dims [{string.Join(", ", t.Dims)}] of {t.DataType} need {need}");
         return new HostTensor(t.DataType, dims, null, null, t);
     }
 
     private static double[] DecodeFloats(OnnxTensor t)
     {
-        long n = t.ElementCount;
+        int n = SizeMath.HostArrayLength("HostTensor", t.Name, t.ElementCount, sizeof(double));
         var b = t.RawData.AsSpan();
         var f = new double[n];
         switch (t.DataType)
@@ -126,7 +127,7 @@ public sealed class HostTensor
 
     private static long[] DecodeInts(OnnxTensor t)
     {
-        long n = t.ElementCount;
+        int n = SizeMath.HostArrayLength("HostTensor", t.Name, t.ElementCount, sizeof(long));
         var b = t.RawData.AsSpan();
         var l = new long[n];
         for (int i = 0; i < n; i++)
@@ -199,6 +200,21 @@ public sealed class HostTensor
     {
         var dtype = ComputeDType(Type, keepFloat64) ?? throw new OnnxUnsupportedException(node, "tensor", $"element type {Type} of '{what}'");
         var t = Tensor.Empty(device, dtype, Shape.Create(node, Dims));
+        try
+        {
+            Upload(t, node, what);
+            return t;
+        }
+        catch
+        {
+            t.Dispose();
+            throw;
+        }
+    }
+
+    private void Upload(Tensor t, string node, string what)
+    {
+        var dtype = t.DType;
         if (_source is not null && _floats is null && _ints is null && ToDType(Type) == dtype && BitConverter.IsLittleEndian && Type != OnnxDataType.Bool)
         {
             // Same element type on both sides: upload the little-endian bytes as they are.
@@ -212,18 +228,12 @@ public sealed class HostTensor
                 case DType.Int64: t.CopyFrom<long>(MemoryMarshal.Cast<byte, long>(raw)); break;
                 default: t.CopyFrom<byte>(raw); break;
             }
-            return t;
+            return;
         }
         if (Type == OnnxDataType.Double && dtype == DType.Float32 && Floats!.FirstOrDefault(v => double.IsFinite(v) && Math.Abs(v) > float.MaxValue) is var big && big != 0)
-        {
-            t.Dispose();
             throw new OnnxUnsupportedException(node, "tensor", $"float64 value {big:G6} of '{what}' exceeds the float32 range (float64 is computed in float32)");
-        }
         if (Type == OnnxDataType.Uint64 && Ints!.Any(v => v < 0))
-        {
-            t.Dispose();
             throw new OnnxUnsupportedException(node, "tensor", $"uint64 value of '{what}' at or above 2^63 (uint64 is computed in int64)");
-        }
         switch (dtype)
         {
             case DType.Float32: t.CopyFrom<float>(AsDoubles().Select(v => (float)v).ToArray()); break;
@@ -234,7 +244,6 @@ public sealed class HostTensor
             case DType.Int64: t.CopyFrom<long>(AsLongs()); break;
             default: t.CopyFrom<byte>(AsLongs().Select(v => (byte)v).ToArray()); break;
         }
-        return t;
     }
 
     /// <summary>Reads a device tensor back (contiguous copies).</summary>
@@ -261,7 +270,7 @@ public sealed class HostTensor
     {
         if (_source is not null && _floats is null && _ints is null && Type != OnnxDataType.Bool) return _source with { Name = name };
         int size = ElementSize(Type, name, name);
-        long n = Count;
+        int n = SizeMath.HostArrayLength("HostTensor.ToOnnx", name, Count, size);
         var raw = new byte[n * size];
         var b = raw.AsSpan();
         for (int i = 0; i < n; i++)

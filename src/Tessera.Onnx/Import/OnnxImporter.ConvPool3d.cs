@@ -18,10 +18,22 @@ public sealed partial class OnnxImporter
         return v;
     }
 
+    /// <summary>The most 2-D operations one 3-D node is decomposed into: beyond it a (hostile) depth padding or kernel
+    /// would build a graph of billions of nodes, so the node is refused before any is added.</summary>
+    private const long MaxDepthPlanes = 1 << 16;
+
+    private void CheckDepthPlanes(int outDepth, int kernelDepth)
+    {
+        long planes = SizeMath.Multiply(Here, "kernel_shape", outDepth, kernelDepth);
+        if (planes > MaxDepthPlanes)
+            throw Unsupported($"3-D window of {outDepth} output depths × {kernelDepth} kernel depths ({planes} 2-D operations; at most {MaxDepthPlanes})");
+    }
+
     private Value Conv3d(Value x, Value w, Value? bias, int[] strides, int[] dil, int[] b, int[] e, int group)
     {
         int depth = x.Shape[2], kd = w.Shape[2];
         int outD = ShapeRules.ConvOutputSize(depth, kd, strides[0], b[0], e[0], dil[0], Here, "depth");
+        CheckDepthPlanes(outD, kd);
         var p = new Conv2dParams(strides[1], strides[2], b[1], b[2], e[1], e[2], dil[1], dil[2], group);
         var xs = new Dictionary<int, Value>();
         var ws = Enumerable.Range(0, kd).Select(k => _g.Reshape(_g.Slice(w, 2, k, k + 1), w.Shape[0], w.Shape[1], w.Shape[3], w.Shape[4])).ToArray();
@@ -31,9 +43,9 @@ public sealed partial class OnnxImporter
             Value? acc = null;
             for (int k = 0; k < kd; k++)
             {
-                int i = od * strides[0] + k * dil[0] - b[0];
+                long i = (long)od * strides[0] + (long)k * dil[0] - b[0];
                 if (i < 0 || i >= depth) continue;
-                var y = _g.Conv2d(DepthSlice(xs, x, i), ws[k], null, p);
+                var y = _g.Conv2d(DepthSlice(xs, x, (int)i), ws[k], null, p);
                 acc = acc is null ? y : _g.Add(acc, y);
             }
             if (acc is null)
@@ -52,6 +64,7 @@ public sealed partial class OnnxImporter
     {
         int depth = x.Shape[2];
         int outD = ShapeRules.PoolOutputSize(depth, kernel[0], strides[0], b[0], e[0], dil[0], ceil, Here, "depth");
+        CheckDepthPlanes(outD, kernel[0]);
         var p = new Pool2dParams(kernel[1], kernel[2], strides[1], strides[2], b[1], b[2], e[1], e[2], dil[1], dil[2], ceil, includePad);
         var xs = new Dictionary<int, Value>();
         var planes = new Value[outD];
@@ -61,11 +74,11 @@ public sealed partial class OnnxImporter
             int valid = 0, covered = 0;
             for (int k = 0; k < kernel[0]; k++)
             {
-                int i = od * strides[0] + k * dil[0] - b[0];
+                long i = (long)od * strides[0] + (long)k * dil[0] - b[0];
                 if (i < depth + e[0]) covered++;       // count_include_pad counts padding, not the region past it
                 if (i < 0 || i >= depth) continue;
                 valid++;
-                var y = max ? _g.MaxPool2d(DepthSlice(xs, x, i), p) : _g.AvgPool2d(DepthSlice(xs, x, i), p);
+                var y = max ? _g.MaxPool2d(DepthSlice(xs, x, (int)i), p) : _g.AvgPool2d(DepthSlice(xs, x, (int)i), p);
                 acc = acc is null ? y : _g.Binary(max ? BinaryOp.Max : BinaryOp.Add, acc, y);
             }
             if (acc is null) throw new TesseraShapeException(Here, "pads", $"output depth {od} has a window entirely in the padding");

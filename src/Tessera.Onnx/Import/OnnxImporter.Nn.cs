@@ -30,8 +30,10 @@ public sealed partial class OnnxImporter
             case "SAME_LOWER":
                 for (int i = 0; i < n; i++)
                 {
-                    int outSize = (input[i] + stride[i] - 1) / stride[i];
-                    int total = Math.Max((outSize - 1) * stride[i] + (kernel[i] - 1) * dilation[i] + 1 - input[i], 0);
+                    long outSize = ((long)input[i] + stride[i] - 1) / stride[i];
+                    long extent = SizeMath.Add(Here, "dilations", SizeMath.Multiply(Here, "dilations", kernel[i] - 1L, dilation[i]), 1);
+                    long span = SizeMath.Add(Here, "strides", SizeMath.Multiply(Here, "strides", outSize - 1, stride[i]), extent);
+                    int total = SizeMath.Dim(Here, "pads", Math.Max(span - input[i], 0), $"the {autoPad} padding of spatial axis {i}");
                     int small = total / 2, large = total - small;
                     (begin[i], end[i]) = autoPad == "SAME_UPPER" ? (small, large) : (large, small);
                 }
@@ -273,7 +275,7 @@ public sealed partial class OnnxImporter
         {
             Set(0, _g.Affine(x, 1f, 0f, OutName()));
             if (Wants(1)) SetConst(1, HostTensor.Of(_opset < 10 ? OnnxDataType.Float : OnnxDataType.Bool, x.Shape.ToArray(),
-                Enumerable.Repeat(1L, (int)x.Shape.ElementCount).ToArray()));
+                Enumerable.Repeat(1L, SizeMath.HostArrayLength(Here, "mask", x.Shape.ElementCount, sizeof(long))).ToArray()));
             return;
         }
         if (Attr("seed") is not null)
@@ -284,8 +286,7 @@ public sealed partial class OnnxImporter
             long seedValue = Int("seed", 0);
             if (seedValue is < 0 or > uint.MaxValue) throw new TesseraArgumentException(Here, "seed", $"{seedValue} is outside [0, 2^32) (NumPy's seed range)");
             if (ratio is < 0 or >= 1) throw new TesseraArgumentException(Here, "ratio", $"{ratio} is outside [0, 1)");
-            long n = x.Shape.ElementCount;
-            CheckSize(n, "mask");
+            int n = SizeMath.HostArrayLength(Here, "mask", x.Shape.ElementCount, sizeof(double));
             var rng = new Mt19937((uint)seedValue);
             var keep = new long[n];
             var scaled = new double[n];

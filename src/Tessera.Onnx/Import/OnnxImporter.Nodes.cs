@@ -311,8 +311,8 @@ public sealed partial class OnnxImporter
         }
         // Opsets < 13 coerce the input to 2-D [prod(dims[:axis]), prod(dims[axis:])] and normalise the rows.
         int axis = Axis(Int("axis", 1), r);
-        int outer = x.Shape.ToArray()[..axis].Aggregate(1, (p, d) => p * d);
-        int inner = x.Shape.ToArray()[axis..].Aggregate(1, (p, d) => p * d);
+        int outer = SizeMath.Dim(Here, "input", SizeMath.Product(Here, "input", x.Shape.Dims[..axis]), "the outer size of the 2-D view");
+        int inner = SizeMath.Dim(Here, "input", SizeMath.Product(Here, "input", x.Shape.Dims[axis..]), "the inner size of the 2-D view");
         var y = _g.Apply1(new SoftmaxGraphOp(1, log), null, _g.Reshape(x, outer, inner));
         Set(0, _g.Reshape(y, x.Shape.ToArray()));
     }

@@ -15,27 +15,28 @@ public sealed partial class OnnxImporter
 
     private static OnnxOperator UnaryEntry(string opType, UnaryOp op) => Op(opType, i => i.Unary(op), op);
 
-    private static OnnxOperator BinaryEntry(string opType, BinaryOp op) => Op(opType, i => i.Binary(op), op) with { KeepsFloat64 = true };
+    private static OnnxOperator BinaryEntry(string opType, BinaryOp op) =>
+        Op(opType, i => i.Binary(op), op) with { KeepsFloat64 = true, RequiredInputs = 2 };
 
     private static readonly OnnxOperator[] Entries =
     {
         BinaryEntry("Add", BinaryOp.Add), BinaryEntry("Sub", BinaryOp.Sub), BinaryEntry("Mul", BinaryOp.Mul), BinaryEntry("Div", BinaryOp.Div),
-        Op("Pow", i => i.Pow(), BinaryOp.Pow, UnaryOp.PowScalar) with { KeepsFloat64 = true },
+        Op("Pow", i => i.Pow(), BinaryOp.Pow, UnaryOp.PowScalar) with { KeepsFloat64 = true, RequiredInputs = 2 },
         UnaryEntry("Neg", UnaryOp.Neg), UnaryEntry("Abs", UnaryOp.Abs), UnaryEntry("Exp", UnaryOp.Exp), UnaryEntry("Log", UnaryOp.Log),
         UnaryEntry("Sqrt", UnaryOp.Sqrt), UnaryEntry("Reciprocal", UnaryOp.Reciprocal), UnaryEntry("Relu", UnaryOp.Relu),
         UnaryEntry("Sigmoid", UnaryOp.Sigmoid), UnaryEntry("Tanh", UnaryOp.Tanh), UnaryEntry("Erf", UnaryOp.Erf),
         Op("LeakyRelu", i => i.LeakyRelu(), UnaryOp.LeakyRelu),
         Op("HardSigmoid", i => i.HardSigmoid(), UnaryOp.HardSigmoid),
         UnaryEntry("HardSwish", UnaryOp.HardSwish),
-        Op("PRelu", i => i.PRelu(), BinaryOp.PRelu),
+        Op("PRelu", i => i.PRelu(), BinaryOp.PRelu) with { RequiredInputs = 2 },
         Op("Clip", i => i.Clip(), UnaryOp.Clamp),
         Op("Identity", i => i.Identity()) with { KeepsFloat64 = true },
         Op("Sum", i => i.Variadic(BinaryOp.Add, mean: false), BinaryOp.Add, UnaryOp.Affine),
         Op("Mean", i => i.Variadic(BinaryOp.Add, mean: true), BinaryOp.Add, UnaryOp.Affine),
         Op("Max", i => i.Variadic(BinaryOp.Max, mean: false), BinaryOp.Max, UnaryOp.Affine),
         Op("Min", i => i.Variadic(BinaryOp.Min, mean: false), BinaryOp.Min, UnaryOp.Affine),
-        Op("Gemm", i => i.Gemm(), OpKind.Gemm, UnaryOp.Affine, BinaryOp.Add),
-        Op("MatMul", i => i.MatMul(), OpKind.Gemm),
+        Op("Gemm", i => i.Gemm(), OpKind.Gemm, UnaryOp.Affine, BinaryOp.Add) with { RequiredInputs = 2 },
+        Op("MatMul", i => i.MatMul(), OpKind.Gemm) with { RequiredInputs = 2 },
         Op("Softmax", i => i.Softmax(log: false), OpKind.Softmax),
         Op("LogSoftmax", i => i.Softmax(log: true), OpKind.Softmax),
         Op("ReduceSum", i => i.Reduce(ReduceOp.Sum), ReduceOp.Sum),
@@ -43,14 +44,14 @@ public sealed partial class OnnxImporter
         Op("ReduceMax", i => i.Reduce(ReduceOp.Max), ReduceOp.Max),
         Op("ReduceMin", i => i.Reduce(ReduceOp.Min), ReduceOp.Min),
         Op("ArgMax", i => i.ArgMax(), OpKind.ArgMax),
-        Op("Conv", i => i.Conv(), OpKind.Conv2d, BinaryOp.Add, UnaryOp.Affine, OpKind.Concat),
+        Op("Conv", i => i.Conv(), OpKind.Conv2d, BinaryOp.Add, UnaryOp.Affine, OpKind.Concat) with { RequiredInputs = 2 },
         Op("MaxPool", i => i.Pool(max: true), OpKind.MaxPool2d, BinaryOp.Max, OpKind.Concat, OpKind.Cast),
         Op("AveragePool", i => i.Pool(max: false), OpKind.AvgPool2d, BinaryOp.Add, UnaryOp.Affine, OpKind.Concat),
         Op("GlobalAveragePool", i => i.GlobalPool(ReduceOp.Mean), ReduceOp.Mean),
         Op("GlobalMaxPool", i => i.GlobalPool(ReduceOp.Max), ReduceOp.Max),
         Op("BatchNormalization", i => i.BatchNormalization(),
-            BinaryOp.Mul, BinaryOp.Sub, BinaryOp.Add, UnaryOp.PowScalar, UnaryOp.Affine, ReduceOp.Mean),
-        Op("LayerNormalization", i => i.LayerNormalization(), OpKind.LayerNorm, OpKind.Copy),
+            BinaryOp.Mul, BinaryOp.Sub, BinaryOp.Add, UnaryOp.PowScalar, UnaryOp.Affine, ReduceOp.Mean) with { RequiredInputs = 5 },
+        Op("LayerNormalization", i => i.LayerNormalization(), OpKind.LayerNorm, OpKind.Copy) with { RequiredInputs = 2 },
         Op("Dropout", i => i.Dropout(), OpKind.Dropout, BinaryOp.Mul, UnaryOp.Affine, OpKind.Cast),
         Op("Reshape", i => i.Reshape()), Op("Flatten", i => i.Flatten()),
         Op("Squeeze", i => i.Squeeze()), Op("Unsqueeze", i => i.Unsqueeze()),
@@ -58,22 +59,22 @@ public sealed partial class OnnxImporter
         Op("Concat", i => i.Concat(), OpKind.Concat),
         Op("Split", i => i.Split(), OpKind.Copy),
         Op("Slice", i => i.Slice(), OpKind.Copy),
-        Op("Gather", i => i.Gather(), OpKind.Gather),
+        Op("Gather", i => i.Gather(), OpKind.Gather) with { RequiredInputs = 2 },
         Op("Pad", i => i.Pad(), OpKind.Pad),
-        Op("Expand", i => i.Expand(), OpKind.Copy),
+        Op("Expand", i => i.Expand(), OpKind.Copy) with { RequiredInputs = 2 },
         Op("Shape", i => i.ShapeOp()),
-        Op("Constant", i => i.Constant()) with { KeepsFloat64 = true },
+        Op("Constant", i => i.Constant()) with { KeepsFloat64 = true, RequiredInputs = 0 },
         Op("ConstantOfShape", i => i.ConstantOfShape(), OpKind.Fill),
         Op("Cast", i => i.Cast(), OpKind.Cast) with { KeepsFloat64 = true },
-        Op("Where", i => i.Where(), OpKind.Where),
-        Op("Equal", i => i.Compare(CompareOp.Equal), CompareOp.Equal),
-        Op("Less", i => i.Compare(CompareOp.Less), CompareOp.Less),
-        Op("Greater", i => i.Compare(CompareOp.Greater), CompareOp.Greater),
+        Op("Where", i => i.Where(), OpKind.Where) with { RequiredInputs = 3 },
+        Op("Equal", i => i.Compare(CompareOp.Equal), CompareOp.Equal) with { RequiredInputs = 2 },
+        Op("Less", i => i.Compare(CompareOp.Less), CompareOp.Less) with { RequiredInputs = 2 },
+        Op("Greater", i => i.Compare(CompareOp.Greater), CompareOp.Greater) with { RequiredInputs = 2 },
         Op("Not", i => i.Not(), OpKind.LogicalNot),
         // The training domain: Gradient appends the graph's backward pass, so it reaches every gradient kernel.
-        Training("Gradient", i => i.Gradient()),
-        Training("Adam", i => i.Adam(), OpKind.AdamStep, OpKind.Copy),
-        Training("Momentum", i => i.Momentum(), OpKind.MomentumStep, OpKind.Copy),
+        Training("Gradient", i => i.Gradient()) with { RequiredInputs = 0 },
+        Training("Adam", i => i.Adam(), OpKind.AdamStep, OpKind.Copy) with { RequiredInputs = 2 },
+        Training("Momentum", i => i.Momentum(), OpKind.MomentumStep, OpKind.Copy) with { RequiredInputs = 2 },
     };
 
     private static readonly Dictionary<(string Domain, string OpType), OnnxOperator> Table =
@@ -106,6 +107,9 @@ public sealed partial class OnnxImporter
     private void ImportNode(OnnxNode n)
     {
         var op = Find(n) ?? throw Unsupported(n.Domain is "" or "ai.onnx" or TrainingDomain ? "operator not implemented" : $"domain '{n.Domain}'");
+        for (int i = 0; i < op.RequiredInputs; i++)
+            if (!Has(i))
+                throw new TesseraArgumentException(Here, $"input {i}", $"is required: {n.OpType} takes {op.RequiredInputs} operand(s), the node gives [{string.Join(", ", n.Inputs.Select(s => s.Length == 0 ? "\"\"" : s))}]");
         op.Import(this);
     }
 }

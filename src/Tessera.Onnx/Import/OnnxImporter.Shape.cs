@@ -1,5 +1,6 @@
 using Tessera.Graph;
 using Tessera.Graph.Operators;
+using Tessera.Kernels;
 
 namespace Tessera.Onnx.Import;
 
@@ -35,14 +36,14 @@ public sealed partial class OnnxImporter
             throw new TesseraShapeException(Here, "shape", "allowzero with both 0 and -1 is invalid");
         int infer = Array.IndexOf(dims, -1L);
         if (dims.Count(d => d == -1) > 1 || dims.Any(d => d < -1)) throw new TesseraShapeException(Here, "shape", $"bad target shape [{string.Join(", ", target)}]");
-        long total = x.Aggregate(1L, (a, d) => a * d);
+        long total = SizeMath.Product(Here, "data", x);
         if (infer >= 0)
         {
-            long known = dims.Where(d => d != -1).Aggregate(1L, (a, d) => a * d);
+            long known = SizeMath.Product(Here, "shape", dims.Where(d => d != -1).ToArray());
             if (known == 0 || total % known != 0) throw new TesseraShapeException(Here, "shape", $"cannot infer -1 reshaping [{string.Join(", ", x)}] to [{string.Join(", ", target)}]");
             dims[infer] = total / known;
         }
-        if (dims.Aggregate(1L, (a, d) => a * d) != total)
+        if (SizeMath.Product(Here, "shape", dims) != total)
             throw new TesseraShapeException(Here, "shape", $"cannot reshape [{string.Join(", ", x)}] to [{string.Join(", ", dims)}]");
         SetReshaped(dims.Select(d => ToInt(d, "shape")).ToArray());
     }
@@ -54,7 +55,8 @@ public sealed partial class OnnxImporter
         long a = Int("axis", 1);   // in [-r, r]; negative counts from the end (axis + r)
         if (a < -x.Length || a > x.Length) throw new TesseraAxisException(Here, "axis", $"axis {a} is out of range [-{x.Length}, {x.Length}]");
         int axis = (int)(a < 0 ? a + x.Length : a);
-        int outer = x[..axis].Aggregate(1, (a, d) => a * d), inner = x[axis..].Aggregate(1, (a, d) => a * d);
+        int outer = SizeMath.Dim(Here, "input", SizeMath.Product(Here, "input", x.AsSpan(0, axis)), "the flattened outer size");
+        int inner = SizeMath.Dim(Here, "input", SizeMath.Product(Here, "input", x.AsSpan(axis)), "the flattened inner size");
         SetReshaped(new[] { outer, inner });
     }
 
@@ -108,8 +110,9 @@ public sealed partial class OnnxImporter
         KnownAttributes("axis");
         var present = Enumerable.Range(0, InputCount).Where(Has).ToArray();
         if (present.Length == 0) throw new TesseraArgumentException(Here, "inputs", "Concat needs at least one input");
-        int rank = ShapeOf(present[0]).Length;
-        int axis = Axis(_opset < 4 ? Int("axis", 1) : RequiredInt("axis"), rank);
+        // The shape rule of Concat (equal ranks of at least 1, equal dimensions off the axis) for both paths below.
+        var shapes = present.Select(i => Shape.Create(Here, ShapeOf(i))).ToArray();
+        ShapeRules.Concat(Here, shapes, SizeMath.ToInt(Here, "axis", _opset < 4 ? Int("axis", 1) : RequiredInt("axis")), out int axis);
         if (AllConst())
         {
             SetConst(0, HostOps.Concat(Here, present.Select(i => ConstIn(i)!).ToArray(), axis));
@@ -233,8 +236,9 @@ public sealed partial class OnnxImporter
         var shape = RequireConst(1, "shape").AsInts(Here, "shape");
         var x = ShapeOf(0);
         var dims = HostOps.Broadcast(Here, x, shape);
-        CheckSize(dims.Aggregate(1L, (a, d) => a * d), "shape");
-        if (ConstIn(0) is { } c && dims.Aggregate(1L, (a, d) => a * d) <= _options.MaxFoldedElements)
+        long n = SizeMath.Product(Here, "shape", dims);
+        CheckSize(dims, DTypeOf(0), "shape");
+        if (ConstIn(0) is { } c && n <= _options.MaxFoldedElements)
         {
             SetConst(0, HostOps.Take(c, HostOps.BroadcastIndex(c.Dims, dims), dims));
             return;
@@ -276,14 +280,14 @@ public sealed partial class OnnxImporter
         if (dims.Any(d => d < 0)) throw new TesseraShapeException(Here, "input", $"negative dimension in [{string.Join(", ", dims)}]");
         var value = Attr("value")?.T is { } t ? HostTensor.FromOnnx(t, Here) : HostTensor.Of(OnnxDataType.Float, [1], [0.0]);
         if (value.Count != 1) throw new TesseraArgumentException(Here, "value", "must hold one element");
-        long n = dims.Aggregate(1L, (a, d) => a * d);
-        CheckSize(n, "input");
+        long n = SizeMath.Product(Here, "input", dims);
+        var dtype = HostTensor.ToDType(value.Type) ?? throw Unsupported($"element type {value.Type} of 'value'");
+        CheckSize(dims, dtype, "input");
         if (n > _options.MaxFoldedElements)
         {
-            var dtype = HostTensor.ToDType(value.Type) ?? throw Unsupported($"element type {value.Type} of 'value'");
             var full = Tensor.Empty(_device, dtype, Shape.Create(Here, dims));
-            _device.Kernels.Fill(full, value.Get(0));
             _owned.Add(full);
+            _device.Kernels.Fill(full, value.Get(0));
             Set(0, _g.Constant(OutName(), full));
             return;
         }

@@ -1,5 +1,6 @@
 using Tessera.Devices;
 using Tessera.Graph;
+using Tessera.Memory;
 
 namespace Tessera.Onnx.Import;
 
@@ -7,7 +8,8 @@ namespace Tessera.Onnx.Import;
 /// onto a <see cref="GraphBuilder"/>. Initializers become constants; shape-computing subgraphs on values known at import
 /// time are folded on the host, so that Reshape, Expand, Slice, Pad, Split... receive their parameters as constants.
 /// Unsupported operators or attribute values raise <see cref="OnnxUnsupportedException"/>; malformed graphs (undefined
-/// inputs, cycles, bad axes) raise Tessera exceptions naming the node.
+/// inputs, cycles, bad axes) raise Tessera exceptions naming the node; a size beyond <see cref="MemoryLimits.Current"/>
+/// is refused before it is computed or allocated, and a failed import disposes the device tensors it created.
 /// Float64: Tessera's kernels compute float32, but element-wise arithmetic, Cast and Identity are also computed on the
 /// host (<see cref="HostElementwiseOp"/>), in double. A model whose float64 values meet only those operators (or are
 /// folded at import) keeps them as <see cref="DType.Float64"/> end to end; when any other operator would receive a
@@ -45,18 +47,32 @@ public sealed partial class OnnxImporter
         options ??= new OnnxImportOptions();
         if (options.KeepFloat64)
         {
-            var first = new OnnxImporter(model, device, options);
             try
             {
-                return first.Run();
+                return new OnnxImporter(model, device, options).RunOrDispose();
             }
             catch (Float64NotCoveredException)
             {
-                foreach (var t in first._owned) t.Dispose();
                 options = options with { KeepFloat64 = false };
             }
         }
-        return new OnnxImporter(model, device, options).Run();
+        return new OnnxImporter(model, device, options).RunOrDispose();
+    }
+
+    /// <summary>Runs the import; when it fails, the device tensors it created for constants are disposed before the
+    /// exception goes on (a failed import leaves nothing leased).</summary>
+    private OnnxImportResult RunOrDispose()
+    {
+        try
+        {
+            return Run();
+        }
+        catch
+        {
+            foreach (var t in _owned) t.Dispose();
+            _owned.Clear();
+            throw;
+        }
     }
 
     private bool CoversFloat64 => Find(_node)?.KeepsFloat64 == true;
@@ -108,7 +124,6 @@ public sealed partial class OnnxImporter
                 throw new OnnxUnsupportedException($"input '{vi.Name}'", "graph input", $"symbolic dimension in [{string.Join(", ", dims)}] (give the input's shape)");
             if (dims.Any(d => d > int.MaxValue))
                 throw new TesseraShapeException($"input '{vi.Name}'", "dims", $"dimension out of range in [{string.Join(", ", dims)}]");
-            CheckSize(dims.Aggregate(1L, (a, d) => a * d), $"input '{vi.Name}'");
             var v = _g.Input(vi.Name, dtype, dims.Select(d => (int)d).ToArray());
             _values[vi.Name] = v;
             _graphInputs.Add(vi.Name);
@@ -175,12 +190,14 @@ public sealed partial class OnnxImporter
         return order;
     }
 
-    /// <summary>Refuses a tensor larger than <see cref="OnnxImportOptions.MaxTensorElements"/> before anything is allocated.</summary>
-    private void CheckSize(long elements, string what)
-    {
-        if (elements > _options.MaxTensorElements)
-            throw new TesseraShapeException(_node is null ? "ONNX import" : Here, what, $"{elements} elements exceed the limit of {_options.MaxTensorElements} (OnnxImportOptions.MaxTensorElements)");
-    }
+    /// <summary>Refuses a tensor of <paramref name="dims"/> beyond <see cref="MemoryLimits.Current"/> before anything is
+    /// computed or allocated for it, naming the node.</summary>
+    private void CheckSize(int[] dims, DType dtype, string what) =>
+        MemoryLimits.Current.CheckTensor(Here, what, Shape.Create(Here, dims), dtype);
+
+    /// <summary>The dtype input <paramref name="i"/> is computed in.</summary>
+    private DType DTypeOf(int i) =>
+        ConstIn(i) is { } c ? HostTensor.ComputeDType(c.Type, _keepF64) ?? throw Unsupported($"element type {c.Type} of '{InName(i)}'") : In(i).DType;
 
     private static string NodeName(OnnxNode n, int index) => n.Name.Length > 0 ? n.Name : $"#{index} {n.OpType}";
 
@@ -276,10 +293,6 @@ public sealed record OnnxImportOptions
 
     /// <summary>Largest tensor (elements) the importer computes on the host when all of a node's inputs are known.</summary>
     public long MaxFoldedElements { get; init; } = 1 << 16;
-
-    /// <summary>Largest tensor (elements) an input or a generated constant may have: a declared absurd size is refused
-    /// before any allocation (2^32 elements, 16 GiB of float32, by default).</summary>
-    public long MaxTensorElements { get; init; } = 1L << 32;
 
     /// <summary>Keep float64 values as <see cref="DType.Float64"/> when only host-computed operators (element-wise
     /// arithmetic, Cast, Identity, Constant) receive them; otherwise, or when false, float64 is computed in float32.</summary>

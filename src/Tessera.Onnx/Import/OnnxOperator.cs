@@ -31,6 +31,11 @@ public sealed record OnnxOperator
     /// import keeps float64.</summary>
     public bool KeepsFloat64 { get; init; }
 
+    /// <summary>How many leading inputs every node of the operator must give (the operands ONNX requires in every opset
+    /// the importer reads; later inputs are optional or read by the import method). A node that leaves one of them out,
+    /// or names it "", is refused before the import method sees it.</summary>
+    public int RequiredInputs { get; init; } = 1;
+
     /// <summary>Adds the operator's nodes for the importer's current ONNX node.</summary>
     internal Action<OnnxImporter> Import { get; }
 }

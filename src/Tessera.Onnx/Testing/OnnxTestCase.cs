@@ -15,6 +15,9 @@ public sealed record OnnxSuiteResult(IReadOnlyList<OnnxCaseResult> Cases, int Ex
     /// types, "; "-separated (see <see cref="OnnxTestRunner.OutOfScope"/>).</summary>
     public IReadOnlyDictionary<string, string> ExclusionReasons { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Excluded cases that were named directly (a case folder given as a path, not found in a folder of cases).</summary>
+    public IReadOnlyList<string> NamedExcluded { get; init; } = Array.Empty<string>();
+
     /// <summary>Excluded cases whose every reason is a Cast/CastLike element type (all their operators are in scope).</summary>
     public int ExcludedByCastType => ExclusionReasons.Values.Count(r => r.Split("; ").All(OnnxTestRunner.IsCastTypeReason));
 

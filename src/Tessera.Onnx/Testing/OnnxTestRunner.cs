@@ -81,14 +81,20 @@ public static class OnnxTestRunner
         || reason.StartsWith("Cast from ", StringComparison.Ordinal) || reason.StartsWith("CastLike ", StringComparison.Ordinal);
 
     /// <summary>Runs the selected cases under <paramref name="paths"/>, with the graph optimizer at <paramref name="optimization"/>;
-    /// <paramref name="onCase"/> sees each result as it comes.</summary>
+    /// <paramref name="onCase"/> sees each result as it comes. A case named directly (a path holding model.onnx) that the
+    /// rule excludes is listed in <see cref="OnnxSuiteResult.NamedExcluded"/>: the caller asked for it and must be told it
+    /// did not run.</summary>
     public static OnnxSuiteResult Run(IEnumerable<string> paths, IDevice device, Action<OnnxCaseResult>? onCase = null,
         OptimizationLevel optimization = OptimizationLevel.All)
     {
         var results = new List<OnnxCaseResult>();
         var excluded = new List<string>();
+        var named = new List<string>();
         var reasons = new Dictionary<string, string>();
-        foreach (var dir in FindCases(paths))
+        var list = paths.ToList();
+        // Cases named on the command line (not found in a folder of cases): excluding one is reported, not silent.
+        var namedDirs = list.Where(p => File.Exists(Path.Combine(p, "model.onnx"))).Select(Path.GetFullPath).ToHashSet(StringComparer.Ordinal);
+        foreach (var dir in FindCases(list))
         {
             OnnxModel? model = null;
             try { model = OnnxReader.ReadModel(Path.Combine(dir, "model.onnx")); }
@@ -99,13 +105,14 @@ public static class OnnxTestRunner
                 string name = Path.GetFileName(dir);
                 excluded.Add(name);
                 reasons[name] = string.Join("; ", why);
+                if (namedDirs.Contains(Path.GetFullPath(dir))) named.Add(name);
                 continue;
             }
             var r = RunCase(dir, device, optimization);
             results.Add(r);
             onCase?.Invoke(r);
         }
-        return new OnnxSuiteResult(results, excluded.Count, excluded) { ExclusionReasons = reasons };
+        return new OnnxSuiteResult(results, excluded.Count, excluded) { ExclusionReasons = reasons, NamedExcluded = named };
     }
 
     /// <summary>Runs one case folder: every test_data_set_N, compared output by output.</summary>
