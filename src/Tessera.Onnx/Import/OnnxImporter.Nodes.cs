@@ -63,6 +63,21 @@ public sealed partial class OnnxImporter
         Unary(UnaryOp.HardSigmoid, new UnaryParams(Float("alpha", 0.2f), Float("beta", 0.5f)));
     }
 
+    /// <summary>HardSwish (opset 14): x · HardSigmoid(x) with alpha 1/6 and beta 0.5, the operator's own definition;
+    /// constants fold on the host.</summary>
+    private void HardSwish()
+    {
+        KnownAttributes();
+        var p = new UnaryParams(1f / 6, 0.5f);
+        if (AllConst() && ConstIn(0)!.IsFloat)
+        {
+            SetConst(0, HostOps.Map(Here, ConstIn(0)!.Type, new[] { ConstIn(0)! }, a => a[0] * ScalarMath.Unary(UnaryOp.HardSigmoid, a[0], p)));
+            return;
+        }
+        var x = F32(0, "X");
+        Set(0, _g.Mul(x, _g.Unary(UnaryOp.HardSigmoid, x, p, $"{OutName()}:hardsigmoid"), OutName()));
+    }
+
     /// <summary>Integer semantics of the binary ops on the host (C arithmetic: division truncates; a negative integer
     /// exponent gives 1 for base 1, else 0).</summary>
     private static long IntegerBinary(string node, BinaryOp op, long a, long b) => op switch

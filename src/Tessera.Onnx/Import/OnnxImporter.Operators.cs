@@ -26,6 +26,7 @@ public sealed partial class OnnxImporter
         UnaryEntry("Sigmoid", UnaryOp.Sigmoid), UnaryEntry("Tanh", UnaryOp.Tanh), UnaryEntry("Erf", UnaryOp.Erf),
         Op("LeakyRelu", i => i.LeakyRelu(), UnaryOp.LeakyRelu),
         Op("HardSigmoid", i => i.HardSigmoid(), UnaryOp.HardSigmoid),
+        Op("HardSwish", i => i.HardSwish(), UnaryOp.HardSigmoid, BinaryOp.Mul),
         Op("PRelu", i => i.PRelu(), BinaryOp.PRelu),
         Op("Clip", i => i.Clip(), UnaryOp.Clamp),
         Op("Identity", i => i.Identity()) with { KeepsFloat64 = true },
