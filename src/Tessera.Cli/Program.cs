@@ -8,4 +8,13 @@ root.Subcommands.Add(ProfileCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(OnnxTestCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
-return root.Parse(args).Invoke();
+root.Subcommands.Add(CompareCommand.Create());
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // A bad command line is one clear line and exit code 2, like every other bad argument (Cli.Guard).
+    string command = parsed.CommandResult.Command == root ? "tessera" : $"tessera {parsed.CommandResult.Command.Name}";
+    Console.Error.WriteLine($"error: {parsed.Errors[0].Message} (see {command} --help)");
+    return 2;
+}
+return parsed.Invoke();
