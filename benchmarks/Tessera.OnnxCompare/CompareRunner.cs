@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Tessera.Bench;
+using Tessera.Bench.Models;
 using Tessera.Onnx;
 
 namespace Tessera.OnnxCompare;
@@ -7,12 +8,9 @@ namespace Tessera.OnnxCompare;
 /// <summary>The result of one engine on one model.</summary>
 public sealed record EngineResult(string Model, string Engine, Measurement Time, double Gflops, IReadOnlyList<OnnxTensor> Outputs);
 
-/// <summary>How far two engines' outputs are apart (max |a−b| and max |a−b| / (1 + |b|) over all float outputs).</summary>
-public sealed record OutputDiff(double MaxAbs, double MaxRel);
-
 /// <summary>Runs a <see cref="BenchCase"/> on an <see cref="IOnnxEngine"/> and compares engines. This is the entry point
-/// for adding Tessera: implement <see cref="IOnnxEngine"/> over <c>OnnxProgram</c> and pass it to
-/// <see cref="Measure"/> with the same case; <see cref="Diff"/> then checks its outputs against ONNX Runtime's.</summary>
+/// for adding an engine: implement <see cref="IOnnxEngine"/> and pass it to <see cref="Measure"/> with the same case;
+/// <see cref="OutputDiff.Between"/> then checks its outputs against ONNX Runtime's.</summary>
 public static class CompareRunner
 {
     /// <summary>Loads the case's bytes, feeds its inputs, times <see cref="IOnnxSession.Run"/> and returns the outputs of
@@ -34,31 +32,6 @@ public static class CompareRunner
         return session.Outputs();
     }
 
-    /// <summary>Element-wise distance between two engines' float outputs (same count, shapes and types required).</summary>
-    public static OutputDiff Diff(IReadOnlyList<OnnxTensor> a, IReadOnlyList<OnnxTensor> b)
-    {
-        const string op = "CompareRunner.Diff";
-        if (a.Count != b.Count) throw new TesseraArgumentException(op, nameof(b), $"{a.Count} outputs vs {b.Count}");
-        double maxAbs = 0, maxRel = 0;
-        for (int i = 0; i < a.Count; i++)
-        {
-            if (a[i].DataType != OnnxDataType.Float || b[i].DataType != OnnxDataType.Float)
-                throw new TesseraDTypeException(op, a[i].Name, $"{a[i].DataType} vs {b[i].DataType}: only float outputs are compared");
-            if (!a[i].Dims.SequenceEqual(b[i].Dims))
-                throw new TesseraShapeException(op, a[i].Name, $"[{string.Join(", ", a[i].Dims)}] vs [{string.Join(", ", b[i].Dims)}]");
-            var x = MemoryMarshal.Cast<byte, float>(a[i].RawData);
-            var y = MemoryMarshal.Cast<byte, float>(b[i].RawData);
-            for (int j = 0; j < x.Length; j++)
-            {
-                double d = Math.Abs((double)x[j] - y[j]);
-                if (double.IsNaN(d)) d = double.PositiveInfinity;
-                maxAbs = Math.Max(maxAbs, d);
-                maxRel = Math.Max(maxRel, d / (1 + Math.Abs((double)y[j])));
-            }
-        }
-        return new OutputDiff(maxAbs, maxRel);
-    }
-
     /// <summary>The outputs of the case <paramref name="name"/> built for its first <paramref name="batch"/> batch items,
     /// evaluated by <see cref="ReferenceEvaluator"/> (double precision).</summary>
     public static IReadOnlyList<OnnxTensor> ReferenceOutputs(string name, int batch = 1, int seed = 1234)
@@ -74,7 +47,7 @@ public static class CompareRunner
         if (outputs.Count != reference.Count)
             throw new TesseraArgumentException("CompareRunner.VerifyAgainstReference", nameof(outputs), $"{outputs.Count} outputs vs {reference.Count}");
         var leading = outputs.Select((t, i) => LeadingItems(t, reference[i].Dims[0])).ToArray();
-        return Diff(leading, reference);
+        return OutputDiff.Between(leading, reference);
     }
 
     /// <summary>The first <paramref name="items"/> entries of <paramref name="t"/> along axis 0.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Tessera.Bench;
+using Tessera.Bench.Models;
 using Tessera.Cpu;
 using Tessera.OnnxCompare;
 
@@ -38,7 +39,8 @@ if (threads < 1)
     return 2;
 }
 
-IOnnxEngine[] engines = [new OrtEngine(), new TesseraEngine()];
+CpuBackend.Device.Threads = threads;
+IOnnxEngine[] engines = [new OrtEngine(), new TesseraEngine(CpuBackend.Device)];
 var options = quick ? BenchOptions.Quick : new BenchOptions();
 Console.WriteLine($"# Tessera.OnnxCompare  machine {Environment.MachineName}, {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.OSDescription}");
 Console.WriteLine($"# .NET {Environment.Version}, ONNX Runtime {OrtEngine.Version} (CPU EP), intra-op threads {threads}, {(quick ? "quick" : "full")} timing");
@@ -65,7 +67,7 @@ foreach (string name in models)
         if (first is null) first = r;
         else
         {
-            var d = CompareRunner.Diff(r.Outputs, first.Outputs);
+            var d = OutputDiff.Between(r.Outputs, first.Outputs);
             diff = $"  vs {first.Engine}: max abs {d.MaxAbs:G3}, max rel {d.MaxRel:G3}";
         }
         string refErr = "-";

@@ -52,12 +52,18 @@ public static class BenchRunner
             rows.Add(RunCase(device, c, s));
             GC.Collect();
         }
-        var ce = s.Ceilings;
+        return new BenchReport(Header(device, s.Threads, s.Size.ToString().ToLowerInvariant(), s.Cold, s.Ceilings, unavailable), rows);
+    }
+
+    /// <summary>The machine header of a report: device, backend, versions, threads, what was run (<paramref name="size"/>),
+    /// the ceilings the roofline uses at this thread count, the date and the backends that were not available.</summary>
+    public static BenchHeader Header(IDevice device, int threads, string size, bool cold, MachineCeilings? ce, IReadOnlyList<string>? unavailable = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
         var ceilings = ce is null ? null : new CeilingsInfo(ce.PeakGflops, ce.PeakGflopsOneThread, ce.CopyGBps, ce.CopyNonTemporalGBps,
-            s.Threads == 1 ? ce.PeakGflopsOneThread : ce.PeakGflops, ce.BandwidthGBps);
-        var header = new BenchHeader(device.Name, device.Kind.ToString().ToLowerInvariant(), Versions(), s.Threads,
-            s.Size.ToString().ToLowerInvariant(), s.Cold, ceilings, DateTime.UtcNow, unavailable ?? Array.Empty<string>());
-        return new BenchReport(header, rows);
+            threads == 1 ? ce.PeakGflopsOneThread : ce.PeakGflops, ce.BandwidthGBps);
+        return new BenchHeader(device.Name, device.Kind.ToString().ToLowerInvariant(), Versions(), threads,
+            size, cold, ceilings, DateTime.UtcNow, unavailable ?? Array.Empty<string>());
     }
 
     /// <summary>Sets up, verifies and (when asked) times one case and its baselines.</summary>

@@ -3,12 +3,26 @@ using System.Diagnostics;
 namespace Tessera.Bench;
 
 /// <summary>How long to warm up and measure. Budgets are in milliseconds, as in triton's do_bench; warm-up also runs at
-/// least <see cref="MinWarmupCalls"/> calls so that .NET's tiered JIT has promoted the code before timing.</summary>
+/// least <see cref="MinWarmupCalls"/> calls so that .NET's tiered JIT has promoted the code before timing, unless it has
+/// already lasted <see cref="MaxWarmupMs"/> (no limit by default) or made <see cref="MaxWarmupCalls"/> calls (0: a
+/// thousand times the minimum).</summary>
 public sealed record BenchOptions(
     double WarmupMs = 200, double RepeatMs = 500, int MinWarmupCalls = 60, int MinSamples = 7, int MaxSamples = 2000,
-    double MinSampleMs = 0.05)
+    double MinSampleMs = 0.05, double MaxWarmupMs = double.PositiveInfinity, int MaxWarmupCalls = 0)
 {
     public static BenchOptions Quick { get; } = new(WarmupMs: 50, RepeatMs: 100, MinSamples: 5);
+
+    /// <summary>Warm-up of whole models (<c>tessera run --repeat</c>, <c>tessera compare</c>): at least 60 calls and 1 s,
+    /// so that the tiered JIT has settled (it promotes methods only after 100 ms without new tier-0 code, and OSR-compiles
+    /// hot loops), but no more than 5 s for a slow model, whose every call already runs each kernel many times.</summary>
+    public static BenchOptions Model { get; } = new(WarmupMs: 1000, MinWarmupCalls: 60, MaxWarmupMs: 5000, MaxWarmupCalls: int.MaxValue);
+}
+
+/// <summary>What a warm-up did: the calls made and how long they took in all.</summary>
+public readonly record struct Warmup(int Calls, double Ms)
+{
+    /// <summary>Mean milliseconds per warm-up call.</summary>
+    public double MsPerCall => Ms / Math.Max(Calls, 1);
 }
 
 /// <summary>Timing statistics of one benchmarked function (per call).</summary>
@@ -60,17 +74,8 @@ public static class BenchTimer
     private static Measurement Run(Action run, BenchOptions o, Action? beforeEach, int minWarmCalls, Action? afterWarmCall,
         Func<int, double> timeCalls)
     {
-        var sw = Stopwatch.StartNew();
-        int warm = 0;
-        while (warm < minWarmCalls || sw.Elapsed.TotalMilliseconds < o.WarmupMs)
-        {
-            beforeEach?.Invoke();
-            run();
-            afterWarmCall?.Invoke();
-            warm++;
-            if (warm >= o.MinWarmupCalls * 1000) break;
-        }
-        var (callsPerSample, samples) = Plan(o, sw.Elapsed.TotalMilliseconds / warm, beforeEach != null);
+        var warm = WarmUp(run, o, minWarmCalls, beforeEach, afterWarmCall);
+        var (callsPerSample, samples) = Plan(o, warm.MsPerCall, beforeEach != null);
         var times = new double[samples];
         for (int s = 0; s < samples; s++)
         {
@@ -78,6 +83,30 @@ public static class BenchTimer
             times[s] = timeCalls(callsPerSample) / callsPerSample;
         }
         return Summarise(times, callsPerSample);
+    }
+
+    /// <summary>Calls <paramref name="run"/> until it has run at least <paramref name="minCalls"/> times (default
+    /// <see cref="BenchOptions.MinWarmupCalls"/>) and for at least <see cref="BenchOptions.WarmupMs"/>, or for
+    /// <see cref="BenchOptions.MaxWarmupMs"/>, or <see cref="BenchOptions.MaxWarmupCalls"/>, whichever comes first;
+    /// <paramref name="beforeEach"/> and <paramref name="afterEach"/> run around every call.</summary>
+    public static Warmup WarmUp(Action run, BenchOptions o, int? minCalls = null, Action? beforeEach = null, Action? afterEach = null)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(o);
+        int min = minCalls ?? o.MinWarmupCalls;
+        long max = o.MaxWarmupCalls > 0 ? o.MaxWarmupCalls : o.MinWarmupCalls * 1000L;
+        var sw = Stopwatch.StartNew();
+        int warm = 0;
+        while (warm < min || sw.Elapsed.TotalMilliseconds < o.WarmupMs)
+        {
+            if (warm > 0 && sw.Elapsed.TotalMilliseconds >= o.MaxWarmupMs) break;
+            beforeEach?.Invoke();
+            run();
+            afterEach?.Invoke();
+            warm++;
+            if (warm >= max) break;
+        }
+        return new Warmup(warm, sw.Elapsed.TotalMilliseconds);
     }
 
     /// <summary>From the warm-up's cost of one call: how many calls make one sample (enough to last MinSampleMs, one when

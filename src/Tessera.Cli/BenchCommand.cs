@@ -114,14 +114,21 @@ internal static class BenchCommand
 
     private static string F(double? v, string fmt) => v is double d ? d.ToString(fmt, CultureInfo.InvariantCulture) : "-";
 
+    /// <summary>The machine header as the bench prints it above its table (device, threads, size; ceilings; versions).</summary>
+    public static IEnumerable<string> HeaderLines(BenchHeader h)
+    {
+        yield return $"{h.Device} ({h.Backend}), threads {h.Threads}, size {h.Size}{(h.Cold ? ", cold" : "")}";
+        if (h.Ceilings is { } c)
+            yield return FormattableString.Invariant($"ceilings: {c.RooflineGflops:0.#} GFLOP/s, {c.RooflineGBps:0.#} GB/s (copy {c.CopyGBps:0.#}, non-temporal {c.CopyNonTemporalGBps:0.#})");
+        yield return string.Join(", ", h.Versions.Where(kv => kv.Key != "os").Select(kv => $"{kv.Key} {kv.Value}"));
+    }
+
     private static void WriteTable(BenchReport report)
     {
-        var h = report.Header;
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 220);
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(h.Device)}[/] ({h.Backend}), threads {h.Threads}, size {h.Size}{(h.Cold ? ", cold" : "")}");
-        if (h.Ceilings is { } c)
-            AnsiConsole.MarkupLine($"ceilings: {c.RooflineGflops:0.#} GFLOP/s, {c.RooflineGBps:0.#} GB/s (copy {c.CopyGBps:0.#}, non-temporal {c.CopyNonTemporalGBps:0.#})");
-        AnsiConsole.MarkupLine(Markup.Escape(string.Join(", ", h.Versions.Where(kv => kv.Key != "os").Select(kv => $"{kv.Key} {kv.Value}"))));
+        var header = HeaderLines(report.Header).ToArray();
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(header[0])}[/]");
+        foreach (var line in header.Skip(1)) AnsiConsole.WriteLine(line);
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumns("op", "pass", "shape", "median ms", "noise %", "GFLOP/s", "GB/s", "roofline %", "baseline", "base ms", "ratio", "verified");
         foreach (var col in table.Columns.Skip(3).Take(5)) col.RightAligned();

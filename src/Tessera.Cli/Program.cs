@@ -8,6 +8,7 @@ root.Subcommands.Add(ProfileCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(OnnxTestCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(CompareCommand.Create());
 // --max-memory applies to every command; a command line that does not parse is bad input (exit 2, one line).
 var maxMemory = new Option<string?>("--max-memory")
 {
@@ -18,7 +19,8 @@ root.Options.Add(maxMemory);
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
-    Console.Error.WriteLine($"error: {parsed.Errors[0].Message.ReplaceLineEndings(" ")} (tessera --help lists the commands and options)");
+    string command = parsed.CommandResult.Command == root ? "tessera" : $"tessera {parsed.CommandResult.Command.Name}";
+    Console.Error.WriteLine($"error: {parsed.Errors[0].Message.ReplaceLineEndings(" ")} (see {command} --help)");
     return Cli.BadInput;
 }
 return Cli.Guard(() =>

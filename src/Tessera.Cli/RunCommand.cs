@@ -1,16 +1,17 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Tessera.Bench;
 using Tessera.Graph.Optimization;
-using Tessera.Memory;
 using Tessera.Onnx;
 using Tessera.Onnx.Import;
 
 namespace Tessera.Cli;
 
 /// <summary>`tessera run MODEL.onnx [--input NAME=FILE.npy|FILE.pb]... [--output DIR] [--device D] [--repeat N] [--threads N]`:
-/// imports and runs a model, writes each output as DIR/NAME.npy, and with --repeat times N runs (median, p90, throughput).
-/// Inputs not given are filled deterministically (uniform [0, 1) floats, zeros otherwise) when their shape is concrete.
-/// <c>--opt</c> sets the graph optimizer's level, <c>--verbose</c> prints what it changed, <c>--dump</c> the optimized graph.</summary>
+/// imports and runs a model, writes each output as DIR/NAME.npy, and with --repeat warms up like the bench
+/// (<see cref="BenchOptions.Model"/>) and times N runs (median, p10, p90, throughput). Inputs not given are filled
+/// deterministically (<see cref="ModelInputs"/>) when their shape is concrete. <c>--opt</c> sets the graph optimizer's
+/// level, <c>--verbose</c> prints what it changed, <c>--dump</c> the optimized graph.</summary>
 internal static class RunCommand
 {
     public static Command Create()
@@ -19,7 +20,7 @@ internal static class RunCommand
         var inputs = new Option<string[]>("--input") { Description = "NAME=FILE.npy or NAME=FILE.pb (repeatable)", AllowMultipleArgumentsPerToken = false };
         var output = new Option<string?>("--output") { Description = "folder for the outputs (NAME.npy)" };
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
-        var repeat = new Option<int>("--repeat") { Description = "timed runs after one warm-up run (0: run once)", DefaultValueFactory = _ => 0 };
+        var repeat = new Option<int>("--repeat") { Description = "timed runs after a warm-up of at least 60 runs and 1 s (at most 5 s) (0: run once)", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var opt = OptimizationOption.Create();
         var verbose = new Option<bool>("--verbose") { Description = "print what the graph optimizer changed, node by node" };
@@ -41,23 +42,7 @@ internal static class RunCommand
         var model = OnnxReader.ReadModel(modelPath);
         var device = Cli.OpenDevice(deviceId, threads);
         using var program = new OnnxProgram(model, device, graph.Level);
-        var feeds = new Dictionary<string, OnnxTensor>();
-        foreach (var spec in inputSpecs)
-        {
-            int eq = spec.IndexOf('=');
-            if (eq <= 0) throw new TesseraArgumentException("run", "--input", $"'{spec}' is not NAME=FILE");
-            string name = spec[..eq], file = spec[(eq + 1)..];
-            if (!program.Inputs.Any(i => i.Name == name) && !model.Graph.Inputs.Any(i => i.Name == name))
-                throw new TesseraArgumentException("run", "--input", $"the model has no input '{name}' (inputs: {string.Join(", ", program.Inputs.Select(i => i.Name))})");
-            feeds[name] = ReadInput(name, file);
-        }
-        foreach (var vi in program.Inputs.Where(i => !feeds.ContainsKey(i.Name)))
-        {
-            if (vi.Dims is null || vi.Dims.Any(d => d < 0))
-                throw new TesseraArgumentException("run", "--input", $"input '{vi.Name}' has no concrete shape; give it with --input {vi.Name}=FILE");
-            feeds[vi.Name] = Filler(vi);
-            Console.Error.WriteLine($"note: input '{vi.Name}' {vi.ElemType}[{string.Join(", ", vi.Dims)}] not given; filled deterministically");
-        }
+        var feeds = ModelInputs.Resolve("run", model, program.Inputs, inputSpecs, [], testCase: null, m => Console.Error.WriteLine($"note: {m}"));
         program.Prepare(feeds);
         if (graph.Verbose) Console.Write(program.OptimizationReport!.Describe(details: true));
         if (graph.Dump) Console.Write(program.Plan!.Graph.Dump());
@@ -79,6 +64,7 @@ internal static class RunCommand
         }
         if (repeat > 0)
         {
+            var warm = BenchTimer.WarmUp(program.RunPrepared, BenchOptions.Model);
             var ms = new double[repeat];
             for (int i = 0; i < repeat; i++)
             {
@@ -86,39 +72,11 @@ internal static class RunCommand
                 program.RunPrepared();
                 ms[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
             }
-            Array.Sort(ms);
-            double median = ms[repeat / 2], p90 = ms[Math.Min(repeat - 1, (int)Math.Ceiling(0.9 * repeat) - 1)];
-            Console.WriteLine($"latency over {repeat} runs on {device.Id} ({threads} threads): median {median:F3} ms, p90 {p90:F3} ms, " +
-                              $"min {ms[0]:F3} ms; throughput {1000.0 / median:F1} runs/s");
+            var t = TimeStats.Of(ms);
+            Console.WriteLine($"latency over {repeat} runs on {device.Id} ({threads} threads) after {warm.Calls} warm-up runs ({warm.Ms / 1000:F1} s): " +
+                              $"median {t.MedianMs:F3} ms, p10 {t.P10Ms:F3} ms, p90 {t.P90Ms:F3} ms, min {t.MinMs:F3} ms; throughput {1000.0 / t.MedianMs:F1} runs/s");
         }
         return 0;
-    }
-
-    private static OnnxTensor ReadInput(string name, string file)
-    {
-        if (file.EndsWith(".pb", StringComparison.OrdinalIgnoreCase)) return OnnxReader.ReadTensor(file) with { Name = name };
-        if (file.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
-        {
-            var a = NpyFile.Read(file);
-            return new OnnxTensor(name, HostTensor.ToOnnx(a.DType), a.Shape.Select(d => (long)d).ToArray(), a.Data);
-        }
-        throw new TesseraArgumentException("run", "--input", $"'{file}' is neither .npy nor .pb");
-    }
-
-    private static OnnxTensor Filler(OnnxValueInfo vi)
-    {
-        const string op = "run (filling an input not given)";
-        var dims = vi.Dims!.Select(d => SizeMath.Dim(op, vi.Name, d, "a declared dimension")).ToArray();
-        var shape = Shape.Create(op, dims);
-        var dtype = HostTensor.ComputeDType(vi.ElemType) ?? throw new TesseraDTypeException(op, vi.Name, $"element type {vi.ElemType} cannot be filled");
-        // Refused before anything is allocated: beyond the memory limits, or beyond what one host array holds.
-        MemoryLimits.Current.CheckTensor(op, vi.Name, shape, dtype);
-        int n = SizeMath.HostArrayLength(op, vi.Name, shape.ElementCount, Math.Max(sizeof(double), HostTensor.ElementSize(vi.ElemType, op, vi.Name)));
-        var rng = new Random(1234);
-        var host = HostTensor.IsFloatType(vi.ElemType)
-            ? HostTensor.Of(vi.ElemType, dims, Enumerable.Range(0, n).Select(_ => rng.NextDouble()).ToArray())
-            : HostTensor.Of(vi.ElemType, dims, new long[n]);
-        return host.ToOnnx(vi.Name);
     }
 
     private static string SafeName(string name) =>

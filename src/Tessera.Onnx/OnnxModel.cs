@@ -57,6 +57,10 @@ public sealed record OnnxValueInfo(string Name, OnnxDataType ElemType, long[]? D
     /// <see cref="ElemType"/> is Undefined and <see cref="Dims"/> null, and a test_data_set file for this value is not a
     /// TensorProto.</summary>
     public bool IsTensor { get; init; } = true;
+
+    /// <summary>The name (dim_param) of each symbolic dimension, by axis: null where the dimension is a number or
+    /// unnamed; null when the shape is absent.</summary>
+    public IReadOnlyList<string?>? DimParams { get; init; }
 }
 
 /// <summary>A TensorProto with its data normalised to little-endian bytes in <see cref="RawData"/>, whether the file used

@@ -143,23 +143,25 @@ public static class OnnxReader
         string name = "";
         var elem = OnnxDataType.Undefined;
         long[]? dims = null;
+        string?[]? dimParams = null;
         bool isTensor = true;
         while (r.TryReadTag(out int field, out var wt))
         {
             switch (field)
             {
                 case 1: name = r.ReadString(wt, "ValueInfoProto.name"); break;
-                case 2: { var m = r.ReadMessage(wt, "TypeProto"); (elem, dims, isTensor) = ParseType(ref m); break; }
+                case 2: { var m = r.ReadMessage(wt, "TypeProto"); (elem, dims, dimParams, isTensor) = ParseType(ref m); break; }
                 default: r.Skip(wt); break;
             }
         }
-        return new OnnxValueInfo(name, elem, dims) { IsTensor = isTensor };
+        return new OnnxValueInfo(name, elem, dims) { IsTensor = isTensor, DimParams = dimParams };
     }
 
-    private static (OnnxDataType, long[]?, bool) ParseType(ref ProtoReader r)
+    private static (OnnxDataType, long[]?, string?[]?, bool) ParseType(ref ProtoReader r)
     {
         var elem = OnnxDataType.Undefined;
         long[]? dims = null;
+        string?[]? dimParams = null;
         bool isTensor = false;
         while (r.TryReadTag(out int field, out var wt))
         {
@@ -171,33 +173,36 @@ public static class OnnxReader
                 switch (tf)
                 {
                     case 1: elem = (OnnxDataType)t.ReadInt32(twt, "TypeProto.Tensor.elem_type"); break;
-                    case 2: { var s = t.ReadMessage(twt, "TensorShapeProto"); dims = ParseShape(ref s); break; }
+                    case 2: { var s = t.ReadMessage(twt, "TensorShapeProto"); (dims, dimParams) = ParseShape(ref s); break; }
                     default: t.Skip(twt); break;
                 }
             }
         }
-        return (elem, dims, isTensor);
+        return (elem, dims, dimParams, isTensor);
     }
 
-    private static long[] ParseShape(ref ProtoReader r)
+    private static (long[] Dims, string?[] Params) ParseShape(ref ProtoReader r)
     {
         var dims = new List<long>();
+        var names = new List<string?>();
         while (r.TryReadTag(out int field, out var wt))
         {
             if (field != 1) { r.Skip(wt); continue; }
             var d = r.ReadMessage(wt, "TensorShapeProto.Dimension");
             long value = -1;
+            string? param = null;
             while (d.TryReadTag(out int df, out var dwt))
             {
                 switch (df)
                 {
-                    case 1: { long v = d.ReadInt64(dwt, "Dimension.dim_value"); value = v >= 0 ? v : -1; break; }
-                    case 2: d.ReadString(dwt, "Dimension.dim_param"); value = -1; break;
+                    case 1: { long v = d.ReadInt64(dwt, "Dimension.dim_value"); value = v >= 0 ? v : -1; param = null; break; }
+                    case 2: { string p = d.ReadString(dwt, "Dimension.dim_param"); value = -1; param = p.Length > 0 ? p : null; break; }
                     default: d.Skip(dwt); break;
                 }
             }
             dims.Add(value);
+            names.Add(param);
         }
-        return [.. dims];
+        return ([.. dims], [.. names]);
     }
 }

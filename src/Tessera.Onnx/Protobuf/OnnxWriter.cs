@@ -2,8 +2,8 @@ namespace Tessera.Onnx.Protobuf;
 
 /// <summary>Serialises the <see cref="OnnxModel"/> types as ONNX protobuf: a ModelProto (.onnx) or a TensorProto
 /// (.pb). Field numbers are those of onnx.proto, the ones <see cref="OnnxReader"/> reads. Tensor data is written as
-/// raw_data (strings as string_data); unknown dimensions (−1) are written as dimensions with neither dim_value nor
-/// dim_param; a value whose <see cref="OnnxValueInfo.IsTensor"/> is false is written with an empty TypeProto (its sequence/map/optional
+/// raw_data (strings as string_data); unknown dimensions (−1) are written with their dim_param when
+/// <see cref="OnnxValueInfo.DimParams"/> names them, otherwise with neither dim_value nor dim_param; a value whose <see cref="OnnxValueInfo.IsTensor"/> is false is written with an empty TypeProto (its sequence/map/optional
 /// structure is not kept by the reader, so it cannot be written back).</summary>
 public static class OnnxWriter
 {
@@ -97,8 +97,16 @@ public static class OnnxWriter
             if (v.Dims is { } dims)
                 tt.Message(2, shape =>
                 {
-                    foreach (long d in dims)
-                        shape.Message(1, dim => { if (d >= 0) dim.Varint(1, d); });
+                    for (int i = 0; i < dims.Length; i++)
+                    {
+                        long d = dims[i];
+                        string? param = v.DimParams is { } ps && i < ps.Count ? ps[i] : null;
+                        shape.Message(1, dim =>
+                        {
+                            if (d >= 0) dim.Varint(1, d);
+                            else if (param is not null) dim.String(2, param);
+                        });
+                    }
                 });
         }));
     }

@@ -133,13 +133,7 @@ public static class OnnxTestRunner
             if (sets.Length == 0) return new(name, dir, OnnxCaseStatus.Error, "no test_data_set_N folder", 0, 0, -1, sw.Elapsed.TotalSeconds);
             foreach (var set in sets)
             {
-                var inputs = new Dictionary<string, OnnxTensor>();
-                for (int k = 0; File.Exists(Path.Combine(set, $"input_{k}.pb")); k++)
-                {
-                    if (k >= program.Inputs.Count) throw new TesseraArgumentException("onnx-test", $"input_{k}.pb", $"the model has {program.Inputs.Count} inputs");
-                    inputs[program.Inputs[k].Name] = AsDeclared(OnnxReader.ReadTensor(Path.Combine(set, $"input_{k}.pb")), program.Inputs[k].ElemType);
-                }
-                var outputs = program.Run(inputs);
+                var outputs = program.Run(ReadInputs(set, program.Inputs));
                 for (int k = 0; k < outputs.Count; k++)
                 {
                     string file = Path.Combine(set, $"output_{k}.pb");
@@ -163,6 +157,32 @@ public static class OnnxTestRunner
         {
             return new(name, dir, OnnxCaseStatus.Error, e.Message, 0, 0, -1, sw.Elapsed.TotalSeconds);
         }
+    }
+
+    /// <summary>The inputs of a test_data_set_N folder: input_K.pb is fed to the K-th of <paramref name="inputs"/> (the
+    /// inputs to feed, in model order), read as that input declares (<see cref="AsDeclared"/>). More files than inputs is
+    /// an error; fewer leaves the rest out.</summary>
+    public static Dictionary<string, OnnxTensor> ReadInputs(string set, IReadOnlyList<OnnxValueInfo> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var feeds = new Dictionary<string, OnnxTensor>();
+        for (int k = 0; File.Exists(Path.Combine(set, $"input_{k}.pb")); k++)
+        {
+            if (k >= inputs.Count) throw new TesseraArgumentException("onnx-test", $"input_{k}.pb", $"the model has {inputs.Count} inputs");
+            feeds[inputs[k].Name] = AsDeclared(OnnxReader.ReadTensor(Path.Combine(set, $"input_{k}.pb")), inputs[k].ElemType);
+        }
+        return feeds;
+    }
+
+    /// <summary>The expected outputs of a test_data_set_N folder (output_K.pb for each of <paramref name="outputs"/>, read
+    /// as declared), or null when any is missing.</summary>
+    public static IReadOnlyList<OnnxTensor>? ReadOutputs(string set, IReadOnlyList<OnnxValueInfo> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(outputs);
+        var files = outputs.Select((_, k) => Path.Combine(set, $"output_{k}.pb")).ToArray();
+        return files.All(File.Exists) ? files.Select((f, k) => AsDeclared(OnnxReader.ReadTensor(f), outputs[k].ElemType)).ToArray() : null;
     }
 
     /// <summary>Older ONNX releases wrote bfloat16 test tensors as uint16 bit patterns; such data is read as the bfloat16

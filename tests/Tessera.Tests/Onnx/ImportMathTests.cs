@@ -76,6 +76,16 @@ public class ImportMathTests
     }
 
     [Fact]
+    public void HardSwish_is_x_times_hard_sigmoid_with_alpha_one_sixth()
+    {
+        float[] x = Data(40, 2 * 4, -5f, 5f);
+        x[0] = -3f; x[1] = 3f; x[2] = 0f;   // the kinks of HardSigmoid(x / 6 + 0.5)
+        var m = new ImportModels(14).Input("x", 2, 4).Output("y").Node("HardSwish", new[] { "x" }, new[] { "y" });
+        var y = ToFloats(m.Run(("x", Floats("x", x, 2, 4)))[0]);
+        Close(x.Select(v => v * Math.Clamp(v / 6.0 + 0.5, 0, 1)).ToArray(), y);
+    }
+
+    [Fact]
     public void Variadic_mean_max_and_sum()
     {
         float[] a = Data(8, 6), b = Data(9, 3), c = Data(10, 6);

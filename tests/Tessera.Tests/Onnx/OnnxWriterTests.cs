@@ -139,6 +139,16 @@ public class OnnxWriterTests
     }
 
     [Fact]
+    public void Symbolic_dimension_names_round_trip()
+    {
+        var x = new OnnxValueInfo("x", OnnxDataType.Float, [-1, 3, -1]) { DimParams = ["batch", null, null] };
+        var g = new OnnxGraph("g", [], [], [x], []);
+        var back = OnnxReader.ReadModel(OnnxWriter.WriteModel(new OnnxModel(8, "t", new Dictionary<string, long> { [""] = 13 }, g)));
+        Assert.Equal(new long[] { -1, 3, -1 }, back.Graph.Inputs[0].Dims);
+        Assert.Equal(new string?[] { "batch", null, null }, back.Graph.Inputs[0].DimParams);
+    }
+
+    [Fact]
     public void Inconsistent_tensors_are_refused()
     {
         Assert.Throws<TesseraShapeException>(() => OnnxWriter.WriteTensor(new OnnxTensor("x", OnnxDataType.Float, [3], new byte[8])));

@@ -15,19 +15,22 @@ public class ScopeThreadTests
         using var source = Tensor.Empty(TestDevices.Cpu, DType.Float32, 4);
         var batches = new System.Collections.Concurrent.BlockingCollection<Tensor[]>();
         int remaining = -1;
+        using var allDisposed = new ManualResetEventSlim();
         var creator = Task.Factory.StartNew(() =>
         {
             using var scope = TensorScope.Begin();
             for (int r = 0; r < rounds; r++)
                 batches.Add(Enumerable.Range(0, n).Select(_ => source.Reshape(2, 2)).ToArray());   // views: no pool lock
             batches.CompleteAdding();
-            SpinWait.SpinUntil(() => batches.IsCompleted);
+            // The scope is read only after the disposer has finished its last batch (not merely taken it).
+            allDisposed.Wait(TimeSpan.FromSeconds(60));
             remaining = scope.Count;
         }, TaskCreationOptions.LongRunning);
         var disposer = Task.Factory.StartNew(() =>
         {
             foreach (var batch in batches.GetConsumingEnumerable())
                 foreach (var t in batch) t.Dispose();
+            allDisposed.Set();
         }, TaskCreationOptions.LongRunning);
         await Task.WhenAll(creator, disposer).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
         Assert.Equal(0, remaining);
