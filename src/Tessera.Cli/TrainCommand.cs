@@ -78,7 +78,7 @@ internal static class TrainCommand
                 Report);
         }
         var plot = Path.Combine(o.OutDir, "curves.png");
-        Plots.TrainingCurves(run.History, plot, $"tessera train --model {o.Model}");
+        Plots.TrainingCurves(run.History, run.StepLosses, run.StartEpoch, run.StepsPerEpoch, plot, $"tessera train --model {o.Model}");
         AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(o.OutDir, "metrics.json"))}, {Markup.Escape(plot)}, {Markup.Escape(Path.Combine(o.OutDir, TrainingRun.CheckpointName))}");
         return 0;
     }
