@@ -21,6 +21,15 @@ public sealed partial record BenchReport
         $"rows whose interval is wider than ±{N(Header.NoiseLimitPct, "0.#")} % are noisy; ratio = baseline time / Tessera time " +
         "(above 1: Tessera faster), ≈ when its interval holds 1, ? when either side is noisy (no winner claimed)";
 
+    /// <summary>A warning when the machine's load exceeded its cores during the run, else null.</summary>
+    public static string? Busy(BenchHeader h)
+    {
+        double load = Math.Max(h.LoadStart ?? 0, h.LoadEnd ?? 0);
+        if (h.Cores <= 0 || load <= h.Cores) return null;
+        return $"Busy machine: load average {N(h.LoadStart, "0.#")} at the start, {N(h.LoadEnd, "0.#")} at the end, on {h.Cores} logical cores: " +
+               "other work competed for the cores (multi-threaded kernels wait for descheduled threads), so timings are noisy and rows are flagged where it shows";
+    }
+
     public string ToCsv()
     {
         var sb = new StringBuilder("op,shape,dtype,pass,time_ms,min_ms,max_ms,p10_ms,p90_ms,ci_low_ms,ci_high_ms,samples,noise_pct,noisy," +
@@ -51,6 +60,7 @@ public sealed partial record BenchReport
         if (h.Ceilings is { } c)
             yield return $"Ceilings: peak {N(c.PeakGflops, "0.#")} GFLOP/s ({N(c.PeakGflopsOneThread, "0.#")} one thread), copy {N(c.CopyGBps, "0.#")} GB/s, non-temporal copy {N(c.CopyNonTemporalGBps, "0.#")} GB/s; roofline uses {N(c.RooflineGflops, "0.#")} GFLOP/s and {N(c.RooflineGBps, "0.#")} GB/s";
         foreach (var u in h.Unavailable) yield return $"Unavailable: {u}";
+        if (Busy(h) is { } busy) yield return busy;
         int noisy = Rows.Count(r => r.Noisy);
         if (noisy > 0) yield return $"Noisy: {noisy} of {Rows.Count} rows (Tessera's median known only to within ±{N(h.NoiseLimitPct, "0.#")} % or worse): the machine is busy, and their ratios claim no winner";
     }

@@ -100,6 +100,12 @@ public sealed record BenchHeader(
     /// <summary>The machine: host name, processor and core count (bench compare says when two runs differ in it).</summary>
     [JsonPropertyName("machine")] public string Machine { get; init; } = "";
 
+    /// <summary>The 1-minute load average when the run started and ended, and the logical cores: a load above the cores
+    /// means other work competed for them (and multi-threaded kernels wait for descheduled threads).</summary>
+    [JsonPropertyName("load_start")] public double? LoadStart { get; init; }
+    [JsonPropertyName("load_end")] public double? LoadEnd { get; init; }
+    [JsonPropertyName("cores")] public int Cores { get; init; }
+
     /// <summary>Sampling stops when the median's 95 % interval is within ± this percentage.</summary>
     [JsonPropertyName("target_ci_pct")] public double TargetCiPct { get; init; }
 

@@ -59,6 +59,7 @@ public static class BenchRunner
     {
         var cases = BenchCatalog.Filter(s.Cases ?? BenchCatalog.Cases(s.Size), s.Ops ?? Array.Empty<string>());
         var rows = new List<BenchRow>();
+        double? loadStart = BuildInfo.LoadAverage();
         foreach (var c in cases)
         {
             log?.Invoke($"{c.Op} {c.Pass} {c.Shape}");
@@ -73,7 +74,7 @@ public static class BenchRunner
             s.Cases is null ? s.Size.ToString().ToLowerInvariant() : "sweep", s.Cold, ceilings, DateTime.UtcNow, unavailable ?? Array.Empty<string>())
         {
             Commit = BuildInfo.Commit, Machine = BuildInfo.Machine, TargetCiPct = timing.TargetCiPct, NoiseLimitPct = s.NoiseLimitPct,
-            BudgetMs = timing.RepeatMs,
+            BudgetMs = timing.RepeatMs, LoadStart = loadStart, LoadEnd = BuildInfo.LoadAverage(), Cores = Environment.ProcessorCount,
         };
         return new BenchReport(header, rows);
     }

@@ -26,6 +26,17 @@ public static class BuildInfo
     /// <summary>Host name, processor model and logical cores.</summary>
     public static string Machine { get; } = $"{Environment.MachineName}, {CpuModel()}, {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSArchitecture}";
 
+    /// <summary>The 1-minute load average (runnable threads, from /proc/loadavg), or null where unknown.</summary>
+    public static double? LoadAverage()
+    {
+        try
+        {
+            var first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            return double.TryParse(first, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) ? v : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
     private static string CpuModel()
     {
         try

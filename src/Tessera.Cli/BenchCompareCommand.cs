@@ -43,6 +43,8 @@ internal static class BenchCompareCommand
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 200);
         AnsiConsole.MarkupLine($"[bold]A[/] {Markup.Escape(pathA)} ({Markup.Escape(ra.Header.Device)}, {ra.Header.Date:yyyy-MM-dd HH:mm} UTC, commit {Markup.Escape(Short(ra.Header.Commit))})");
         AnsiConsole.MarkupLine($"[bold]B[/] {Markup.Escape(pathB)} ({Markup.Escape(rb.Header.Device)}, {rb.Header.Date:yyyy-MM-dd HH:mm} UTC, commit {Markup.Escape(Short(rb.Header.Commit))})");
+        foreach (var (name, h) in new[] { ("A", ra.Header), ("B", rb.Header) })
+            if (BenchReport.Busy(h) is { } busy) AnsiConsole.MarkupLine($"[yellow]{name}: {Markup.Escape(busy)}[/]");
         if (cmp.Differences.Count == 0) AnsiConsole.MarkupLine("A and B ran on the same machine, device, settings and library versions.");
         else
         {
@@ -54,7 +56,7 @@ internal static class BenchCompareCommand
         foreach (var c in table.Columns.Skip(2)) c.NoWrap();
         foreach (var c in cmp.Changes.Where(c => all || c.IsTessera))
         {
-            string color = c.Verdict switch { BenchComparison.Slower => "red", BenchComparison.Faster => "green", _ => "grey" };
+            string color = c.Verdict switch { BenchComparison.Slower => "red", BenchComparison.Faster => "green", BenchComparison.Noisy => "yellow", _ => "grey" };
             table.AddRow(Markup.Escape(c.Row), Markup.Escape(c.Series), F(c.MedianA), F(c.MedianB), Pct(c.Change),
                 $"{Pct(c.ChangeLow)} … {Pct(c.ChangeHigh)}", double.IsNaN(c.PValue) ? "-" : c.PValue.ToString("0.####", CultureInfo.InvariantCulture),
                 $"[{color}]{c.Verdict}[/]");
@@ -65,6 +67,7 @@ internal static class BenchCompareCommand
         var ours = cmp.Changes.Where(c => c.IsTessera).ToList();
         AnsiConsole.MarkupLine($"Tessera rows: [green]{ours.Count(c => c.Verdict == BenchComparison.Faster)} faster[/], " +
             $"[red]{ours.Count(c => c.Verdict == BenchComparison.Slower)} slower[/], {ours.Count(c => c.Verdict == BenchComparison.Same)} same" +
+            (ours.Any(c => c.Verdict == BenchComparison.Noisy) ? $", [yellow]{ours.Count(c => c.Verdict == BenchComparison.Noisy)} noisy[/] (not compared: a run could not pin the median down)" : "") +
             (ours.Any(c => c.Verdict == BenchComparison.NoSamples) ? $", {ours.Count(c => c.Verdict == BenchComparison.NoSamples)} without samples (an older report)" : "") +
             $" (B against A; a change counts when a Mann–Whitney rank test finds it beyond ±{thresholdPct:0.##} % at level {alpha:0.###})");
         var baselines = cmp.Changes.Where(c => !c.IsTessera && c.Verdict is BenchComparison.Slower or BenchComparison.Faster).ToList();

@@ -26,7 +26,7 @@ internal static class CompareChart
             double y = n - 1 - i, v = 100 * c.Change;
             var color = c.Verdict switch
             {
-                BenchComparison.Slower => Colors.IndianRed, BenchComparison.Faster => Colors.SeaGreen, _ => Colors.Gray,
+                BenchComparison.Slower => Colors.IndianRed, BenchComparison.Faster => Colors.SeaGreen, BenchComparison.Noisy => Colors.Orange, _ => Colors.Gray,
             };
             plt.Add.Bar(new Bar { Position = y, Value = v, ValueBase = 0, FillColor = color, Orientation = Orientation.Horizontal, Size = 0.7 });
             var err = new ScottPlot.Plottables.ErrorBar([v], [y], [v - 100 * c.ChangeLow], [100 * c.ChangeHigh - v], [0.0], [0.0]);
@@ -45,6 +45,7 @@ internal static class CompareChart
         plt.Legend.ManualItems.Add(Plots.Item($"slower beyond {t:0.##} % (rank test, level {cmp.Alpha:0.###})", Colors.IndianRed, MarkerShape.FilledSquare));
         plt.Legend.ManualItems.Add(Plots.Item($"faster beyond {t:0.##} %", Colors.SeaGreen, MarkerShape.FilledSquare));
         plt.Legend.ManualItems.Add(Plots.Item("no significant change", Colors.Gray, MarkerShape.FilledSquare));
+        plt.Legend.ManualItems.Add(Plots.Item("noisy: not compared (a run could not pin its median down)", Colors.Orange, MarkerShape.FilledSquare));
         plt.Legend.ManualItems.Add(Plots.Item($"shaded: ±{t:0.##} % threshold", Colors.Gray.WithAlpha(0.3), MarkerShape.FilledSquare));
         plt.ShowLegend(Edge.Bottom);
         if (cmp.Differences.Count > 0)

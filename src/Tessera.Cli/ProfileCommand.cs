@@ -15,12 +15,12 @@ internal static class ProfileCommand
     {
         var model = new Option<string>("--model") { Description = "mlp | cnn | vit", DefaultValueFactory = _ => "cnn" };
         model.AcceptOnlyFromAmong(Models.Names);
-        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 128 };
-        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+        var device = Cli.DeviceOption();
+        var batch = new Option<int>("--batch") { Description = "images per training step", DefaultValueFactory = _ => 128 };
+        var threads = Cli.ThreadsOption();
         var steps = new Option<int>("--steps") { Description = "profiled steps (the median per node is shown)", DefaultValueFactory = _ => 5 };
         var trace = new Option<string?>("--trace") { Description = "write a Chrome trace-event JSON of the last profiled step" };
-        var top = new Option<int>("--top") { DefaultValueFactory = _ => 25 };
+        var top = new Option<int>("--top") { Description = "show the N slowest nodes", DefaultValueFactory = _ => 25 };
         var cmd = new Command("profile", "Profile one training step of a model node by node.") { model, device, batch, threads, steps, trace, top };
         cmd.SetAction(r => Cli.Guard(() => Run(r.GetValue(model)!, r.GetValue(device)!, r.GetValue(batch), r.GetValue(threads),
             r.GetValue(steps), r.GetValue(trace), r.GetValue(top))));

@@ -15,9 +15,9 @@ internal static class RunCommand
         var model = new Argument<string>("MODEL") { Description = "an .onnx model file" };
         var inputs = new Option<string[]>("--input") { Description = "NAME=FILE.npy or NAME=FILE.pb (repeatable)", AllowMultipleArgumentsPerToken = false };
         var output = new Option<string?>("--output") { Description = "folder for the outputs (NAME.npy)" };
-        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
+        var device = Cli.DeviceOption();
         var repeat = new Option<int>("--repeat") { Description = "timed runs after one warm-up run (0: run once)", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = Cli.ThreadsOption();
         var cmd = new Command("run", "Run an ONNX model through the graph executor.") { model, inputs, output, device, repeat, threads };
         cmd.SetAction(r => Cli.Guard(() => Run(r.GetValue(model)!, r.GetValue(inputs) ?? Array.Empty<string>(), r.GetValue(output),
             r.GetValue(device)!, r.GetValue(repeat), r.GetValue(threads))));

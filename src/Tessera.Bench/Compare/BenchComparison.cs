@@ -12,7 +12,8 @@ namespace Tessera.Bench.Compare;
 /// <param name="Change">Median of B / median of A − 1 (positive: B is slower).</param>
 /// <param name="ChangeLow">Lower end of the change's interval, from the two medians' 95 % intervals.</param>
 /// <param name="PValue">Two-sided Mann–Whitney p-value of "A and B have the same distribution".</param>
-/// <param name="Verdict">slower | faster | same (beyond the threshold, by the rank test), or "no samples".</param>
+/// <param name="Verdict">slower | faster | same (beyond the threshold, by the rank test); noisy when either run's median
+/// is wider than that run's noise limit (no change is claimed), or "no samples".</param>
 public sealed record SeriesChange(string Row, string Series, double MedianA, double MedianB, double Change, double ChangeLow,
     double ChangeHigh, double PValue, string Verdict)
 {
@@ -33,6 +34,7 @@ public sealed record BenchComparison(IReadOnlyList<string> Differences, IReadOnl
     public const string Slower = "slower";
     public const string Faster = "faster";
     public const string Same = "same";
+    public const string Noisy = "noisy";
     public const string NoSamples = "no samples";
 
     /// <summary>Tessera rows significantly slower in B than in A by more than the threshold.</summary>
@@ -53,17 +55,18 @@ public sealed record BenchComparison(IReadOnlyList<string> Differences, IReadOnl
             if (!rowsA.TryGetValue(rb.Key, out var ra)) continue;
             string row = $"{rb.Op} {rb.Pass} {rb.Shape}";
             if (ra.Time is not null && rb.Time is not null)
-                changes.Add(Judge(row, TesseraSeries, ra.Time, rb.Time, test, threshold, alpha));
+                changes.Add(Judge(row, TesseraSeries, ra.Time, rb.Time, test, threshold, alpha, a.Header, b.Header));
             foreach (var bb in rb.Baselines)
                 if (ra.Baselines.FirstOrDefault(x => x.Name == bb.Name) is { Stats: { } sa } && bb.Stats is { } sb)
-                    changes.Add(Judge(row, bb.Name, sa, sb, test, threshold, alpha));
+                    changes.Add(Judge(row, bb.Name, sa, sb, test, threshold, alpha, a.Header, b.Header));
         }
         return new BenchComparison(HeaderDifferences(a.Header, b.Header), changes,
             a.Rows.Where(r => !rowsB.ContainsKey(r.Key)).Select(r => r.Key).ToList(),
             b.Rows.Where(r => !rowsA.ContainsKey(r.Key)).Select(r => r.Key).ToList(), thresholdPct, alpha);
     }
 
-    private static SeriesChange Judge(string row, string series, TimeStats a, TimeStats b, SimpleEquivalenceTest test, Threshold threshold, double alpha)
+    private static SeriesChange Judge(string row, string series, TimeStats a, TimeStats b, SimpleEquivalenceTest test, Threshold threshold,
+        double alpha, BenchHeader ha, BenchHeader hb)
     {
         double change = b.Median / a.Median - 1;
         double low = b.CiLow / a.CiHigh - 1, high = b.CiHigh / a.CiLow - 1;
@@ -72,7 +75,10 @@ public sealed record BenchComparison(IReadOnlyList<string> Differences, IReadOnl
         var sampleA = new Sample(xa);
         var sampleB = new Sample(xb);
         double p = MannWhitneyTest.Instance.Perform(sampleB, sampleA, AlternativeHypothesis.TwoSides, Threshold.Zero).PValue;
-        string verdict = test.Perform(sampleB, sampleA, threshold, alpha) switch
+        // A median its own run could not pin down is not compared (the rank test assumes independent samples; a busy
+        // machine's samples come in bursts that it would take for a change).
+        bool noisy = (ha.NoiseLimitPct > 0 && a.CiPct > ha.NoiseLimitPct) || (hb.NoiseLimitPct > 0 && b.CiPct > hb.NoiseLimitPct);
+        string verdict = noisy ? Noisy : test.Perform(sampleB, sampleA, threshold, alpha) switch
         {
             ComparisonResult.Greater => Slower,
             ComparisonResult.Lesser => Faster,

@@ -74,6 +74,21 @@ public class BenchCompareTests
     }
 
     [Fact]
+    public void AMedianItsRunCouldNotPinDownIsNotCompared()
+    {
+        // B's samples alternate between 1 and 3 ms (a busy machine): its median's interval is far wider than ±5 %.
+        var bursty = Enumerable.Range(0, 40).Select(i => i % 2 == 0 ? 1.0 : 3.0).ToArray();
+        var a = Report("m", "c", ("add", Noisy(1, 40, 1), Noisy(2, 40, 2)));
+        var b = Report("m", "c", ("add", bursty, Noisy(2, 40, 3)));
+        a = a with { Header = a.Header with { NoiseLimitPct = 5 } };
+        b = b with { Header = b.Header with { NoiseLimitPct = 5 } };
+        var cmp = BenchComparison.Compare(a, b);
+        Assert.Equal(BenchComparison.Noisy, cmp.Changes.Single(c => c.IsTessera).Verdict);
+        Assert.Empty(cmp.Regressions);
+        Assert.Equal(BenchComparison.Same, cmp.Changes.Single(c => !c.IsTessera).Verdict);
+    }
+
+    [Fact]
     public void SamplesSurviveTheJsonReport()
     {
         var a = Report("m", "c", ("add", Noisy(1, 30, 1), Noisy(2, 30, 2)));
