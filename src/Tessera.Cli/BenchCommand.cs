@@ -55,6 +55,7 @@ internal static class BenchCommand
         var cmd = new Command("bench", "Benchmark kernels against baselines measured in the same run (verified against the reference first).")
             { device, ops, size, shape, threads, cold, format, output, plot, noBaselines, targetCi, noiseLimit, budget, graphReplay };
         cmd.Subcommands.Add(BenchCompareCommand.Create());
+        cmd.Subcommands.Add(BenchPlotCommand.Create());
         cmd.SetAction(r => Cli.Guard(() => r.GetValue(graphReplay) > 0
             ? RunGraphReplay(r.GetValue(device)!, r.GetValue(graphReplay), r.GetValue(threads), r.GetValue(output))
             : Run(new Request(r.GetValue(device)!, r.GetValue(ops) ?? Array.Empty<string>(), r.GetValue(size)!, r.GetValue(shape),
@@ -137,18 +138,19 @@ internal static class BenchCommand
             else { File.WriteAllText(outPath, text); Console.Error.WriteLine($"report: {outPath}"); }
         }
         if (plotPath is not null)
-        {
-            var written = new List<string>();
-            if (sweep is not null) written.AddRange(SweepPlot.Write(main, plotPath));
-            else
-            {
-                written.Add(plotPath);
-                BenchPlots.Roofline(main, plotPath);
-                string ratios = Path.ChangeExtension(plotPath, null) + "-ratios" + Path.GetExtension(plotPath);
-                if (BenchPlots.Ratios(main, ratios)) written.Add(ratios);
-            }
-            (screen ? Console.Out : Console.Error).WriteLine($"plots: {string.Join(", ", written)}");
-        }
+            (screen ? Console.Out : Console.Error).WriteLine($"plots: {string.Join(", ", Plot(main, plotPath, sweep is not null))}");
         return main.Rows.All(r => r.Verified) ? 0 : 1;
+    }
+
+    /// <summary>Draws a report's charts: a sweep's line chart, or the roofline with the ratio chart beside it
+    /// (FILE-ratios.ext, when a row has a ratio); returns the files written.</summary>
+    public static IReadOnlyList<string> Plot(BenchReport report, string plotPath, bool sweep)
+    {
+        if (sweep) return SweepPlot.Write(report, plotPath);
+        var written = new List<string> { plotPath };
+        BenchPlots.Roofline(report, plotPath);
+        string ratios = Path.ChangeExtension(plotPath, null) + "-ratios" + Path.GetExtension(plotPath);
+        if (BenchPlots.Ratios(report, ratios)) written.Add(ratios);
+        return written;
     }
 }

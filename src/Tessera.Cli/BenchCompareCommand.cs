@@ -28,17 +28,10 @@ internal static class BenchCompareCommand
         return cmd;
     }
 
-    private static BenchReport Read(string path, string which)
-    {
-        if (!File.Exists(path)) throw new TesseraArgumentException("bench compare", which, $"no such file '{path}'");
-        try { return BenchReport.FromJson(File.ReadAllText(path)); }
-        catch (System.Text.Json.JsonException e) { throw new TesseraArgumentException("bench compare", which, $"'{path}' is not a bench JSON report ({e.Message.Split('\n')[0]})"); }
-    }
-
     private static int Run(string pathA, string pathB, double thresholdPct, double alpha, string? plotPath, bool all)
     {
-        var ra = Read(pathA, "A");
-        var rb = Read(pathB, "B");
+        var ra = BenchReportFile.Read(pathA, "bench compare", "A");
+        var rb = BenchReportFile.Read(pathB, "bench compare", "B");
         var cmp = BenchComparison.Compare(ra, rb, thresholdPct, alpha);
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 200);
         AnsiConsole.MarkupLine($"[bold]A[/] {Markup.Escape(pathA)} ({Markup.Escape(ra.Header.Device)}, {ra.Header.Date:yyyy-MM-dd HH:mm} UTC, commit {Markup.Escape(Short(ra.Header.Commit))})");

@@ -55,11 +55,11 @@ internal static class BenchPlots
         plt.Legend.ManualItems.Add(Plots.Item("forward pass", Colors.DimGray, MarkerShape.FilledCircle));
         plt.Legend.ManualItems.Add(Plots.Item("backward pass", Colors.DimGray, MarkerShape.FilledTriangleUp));
         if (rows.Any(r => !r.Verified)) plt.Legend.ManualItems.Add(Plots.Item("not verified against the reference", Colors.Red, MarkerShape.FilledCircle));
-        plt.ShowLegend(Edge.Right);
+        plt.ShowLegend(Edge.Bottom);
         if (above > 0)
         {
-            var note = plt.Add.Annotation($"{above} point{(above == 1 ? " is" : "s are")} above the roof: warm-cache runs whose data stays in cache are not " +
-                "bound by the DRAM bandwidth the roof uses (--cold rotates inputs larger than the cache)", Alignment.UpperLeft);
+            var note = plt.Add.Annotation($"{above} point{(above == 1 ? " is" : "s are")} above the roof: in a warm-cache run, data that stays in cache\n" +
+                "is not bound by the DRAM bandwidth the roof uses (--cold rotates inputs larger than the cache)", Alignment.UpperLeft);
             note.LabelFontSize = 12; note.LabelBackgroundColor = Colors.White; note.LabelShadowColor = Colors.Transparent;
         }
         placer.Place();
@@ -91,7 +91,7 @@ internal static class BenchPlots
             double eLo = Math.Log2(b.RatioLow ?? b.Ratio.Value), eHi = Math.Log2(b.RatioHigh ?? b.Ratio.Value);
             var color = colors.GetValueOrDefault(b.Verdict ?? RatioVerdict.Same, Colors.Gray);
             plt.Add.Bar(new Bar { Position = y, Value = v, ValueBase = 0, FillColor = color, Orientation = Orientation.Horizontal, Size = 0.7 });
-            var err = new ScottPlot.Plottables.ErrorBar([v], [y], [v - eLo], [eHi - v], [0.0], [0.0]);
+            var err = new ScottPlot.Plottables.ErrorBar([v], [y], xErrorsPositive: [eHi - v], xErrorsNegative: [v - eLo], [0.0], [0.0]);
             plt.Add.Plottable(err);
             err.Color = Colors.Black; err.LineWidth = 1.5f; err.CapSize = 5;
             // The value beside the whisker's outer end, away from the 1× line.

@@ -17,7 +17,9 @@ internal static class CompareChart
         double t = cmp.ThresholdPct;
         double lo = -t * 2, hi = t * 2;
         foreach (var c in rows) { lo = Math.Min(lo, 100 * c.ChangeLow); hi = Math.Max(hi, 100 * c.ChangeHigh); }
-        lo -= 0.08 * (hi - lo); hi += 0.15 * (hi - lo);
+        // Room for the value labels beside the outermost whiskers.
+        double span = hi - lo;
+        lo -= 0.2 * span; hi += 0.2 * span;
         var band = plt.Add.Rectangle(-t, t, -0.7, n - 0.3);
         band.FillColor = Colors.Gray.WithAlpha(0.15); band.LineWidth = 0;
         for (int i = 0; i < n; i++)
@@ -29,7 +31,7 @@ internal static class CompareChart
                 BenchComparison.Slower => Colors.IndianRed, BenchComparison.Faster => Colors.SeaGreen, BenchComparison.Noisy => Colors.Orange, _ => Colors.Gray,
             };
             plt.Add.Bar(new Bar { Position = y, Value = v, ValueBase = 0, FillColor = color, Orientation = Orientation.Horizontal, Size = 0.7 });
-            var err = new ScottPlot.Plottables.ErrorBar([v], [y], [v - 100 * c.ChangeLow], [100 * c.ChangeHigh - v], [0.0], [0.0]);
+            var err = new ScottPlot.Plottables.ErrorBar([v], [y], xErrorsPositive: [100 * c.ChangeHigh - v], xErrorsNegative: [v - 100 * c.ChangeLow], [0.0], [0.0]);
             err.Color = Colors.Black; err.LineWidth = 1.5f; err.CapSize = 5;
             plt.Add.Plottable(err);
             var label = plt.Add.Text($"{(v >= 0 ? "+" : "")}{v.ToString("0.0", CultureInfo.InvariantCulture)} % {c.Verdict}",

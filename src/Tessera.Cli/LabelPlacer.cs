@@ -9,28 +9,36 @@ internal sealed class LabelPlacer(Plot plot, int width, int height, float fontSi
 {
     private readonly List<(string Text, Coordinates At, Color Color)> _labels = new();
 
+    /// <summary>A screen rectangle (y grows downwards: Top &lt; Bottom).</summary>
+    private readonly record struct Box(float Left, float Right, float Top, float Bottom)
+    {
+        public float Width => Right - Left;
+        public float Height => Bottom - Top;
+    }
+
     public void Add(string text, Coordinates at, Color color) => _labels.Add((text, at, color));
 
     /// <summary>Lays the plot out at its final size and adds every label (and leader line) to it.</summary>
     public void Place()
     {
         plot.GetImage(width, height);  // lays out the axes so that coordinates map to pixels
-        var data = plot.RenderManager.LastRender.DataRect;
+        var rect = plot.RenderManager.LastRender.DataRect;
+        var data = new Box(rect.Left, rect.Right, Math.Min(rect.Top, rect.Bottom), Math.Max(rect.Top, rect.Bottom));
         var points = _labels.Select(l => plot.GetPixel(l.At)).ToList();
-        var taken = points.Select(p => new PixelRect(p.X - 6, p.X + 6, p.Y - 6, p.Y + 6)).ToList();
+        var taken = points.Select(p => new Box(p.X - 6, p.X + 6, p.Y - 6, p.Y + 6)).ToList();
         float lineHeight = fontSize * 1.35f;
         foreach (var ((text, at, color), p) in _labels.Zip(points))
         {
             float w = fontSize * 0.6f * text.Length + 4, h = lineHeight;
-            PixelRect best = default;
+            Box best = default;
             double bestCover = double.MaxValue;
             float bestDistance = 0;
             foreach (var (dx, dy, dist) in Candidates(w, h))
             {
-                var r = new PixelRect(p.X + dx, p.X + dx + w, p.Y + dy, p.Y + dy + h);
+                var r = new Box(p.X + dx, p.X + dx + w, p.Y + dy, p.Y + dy + h);
                 double cover = taken.Sum(t => Overlap(r, t)) + Outside(r, data) * 4;
                 if (cover < bestCover) { best = r; bestCover = cover; bestDistance = dist; }
-                if (cover == 0) break;
+                if (cover < 1) break;  // less than a pixel covered: free
             }
             taken.Add(best);
             var anchor = plot.GetCoordinates(new Pixel(best.Left, best.Top));
@@ -64,13 +72,13 @@ internal sealed class LabelPlacer(Plot plot, int width, int height, float fontSi
         }
     }
 
-    private static double Overlap(PixelRect a, PixelRect b)
+    private static double Overlap(Box a, Box b)
     {
         double x = Math.Min(a.Right, b.Right) - Math.Max(a.Left, b.Left);
         double y = Math.Min(a.Bottom, b.Bottom) - Math.Max(a.Top, b.Top);
         return x > 0 && y > 0 ? x * y : 0;
     }
 
-    private static double Outside(PixelRect r, PixelRect area) =>
-        r.Width * r.Height - Overlap(r, area);
+    private static double Outside(Box r, Box area) =>
+        Math.Max(0, r.Width * r.Height - Overlap(r, area));
 }

@@ -60,7 +60,8 @@ internal static class Plots
         plt.Axes.Left.Label.Text = "cross-entropy loss";
         plt.Axes.Bottom.Label.Text = "epoch";
         plt.Title(title);
-        plt.ShowLegend(Alignment.MiddleRight);
+        // Upper middle: the loss starts high on the left and the accuracy sits high on the right.
+        plt.ShowLegend(Alignment.UpperCenter);
         Save(plt, path, 900, 520);
     }
 

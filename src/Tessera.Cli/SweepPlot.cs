@@ -5,7 +5,7 @@ using Tessera.Bench;
 namespace Tessera.Cli;
 
 /// <summary>The line chart of a <c>--shape</c> sweep: throughput against the swept size, one line per op and pass for
-/// Tessera (bold, filled markers) and one per baseline (thin, open markers, same colour family), with the 95 % interval
+/// Tessera (bold, filled circles) and one per baseline (thin, open squares), each in its own colour, with the 95 % interval
 /// of each point as error bars. Compute-bound ops (more than 4 FLOP per byte) are shown in GFLOP/s, the others in GB/s;
 /// a sweep of both kinds gets one chart of each.</summary>
 internal static class SweepPlot
@@ -38,14 +38,13 @@ internal static class SweepPlot
         var xsAll = new SortedSet<double>();
         foreach (var series in rows.GroupBy(r => (r.Op, r.Pass)))
         {
-            var c = palette.GetColor(color++);
             var pts = series.OrderBy(r => r.SweepValue).ToList();
-            Line(plt, pts.Select(r => (r.SweepValue!.Value, r.Time!)).ToList(), pts, Rate, c, bold: true, $"Tessera {series.Key.Op} {series.Key.Pass}");
+            Line(plt, pts.Select(r => (r.SweepValue!.Value, r.Time!)).ToList(), pts, Rate, palette.GetColor(color++), bold: true, $"Tessera {series.Key.Op} {series.Key.Pass}");
             foreach (var name in pts.SelectMany(r => r.Baselines).Where(b => b.Stats is not null).Select(b => b.Name).Distinct())
             {
                 var bpts = pts.Where(r => r.Baselines.Any(b => b.Name == name && b.Stats is not null)).ToList();
                 Line(plt, bpts.Select(r => (r.SweepValue!.Value, r.Baselines.First(b => b.Name == name).Stats!)).ToList(), bpts, Rate,
-                    c.WithAlpha(0.8), bold: false, $"{name} ({series.Key.Op} {series.Key.Pass})");
+                    palette.GetColor(color++), bold: false, $"{name} ({series.Key.Op} {series.Key.Pass})");
             }
             foreach (var r in pts) xsAll.Add(Math.Log2(r.SweepValue!.Value));
         }
@@ -53,7 +52,10 @@ internal static class SweepPlot
         plt.Axes.Bottom.SetTicks(ticks, ticks.Select(t => Math.Pow(2, t).ToString("#,0.##", CultureInfo.InvariantCulture)).ToArray());
         double pad = ticks.Length > 1 ? 0.04 * (ticks[^1] - ticks[0]) : 0.5;
         plt.Axes.SetLimitsX(ticks[0] - pad, ticks[^1] + pad);
-        plt.Axes.Margins(left: 0, right: 0, bottom: 0.05, top: 0.1);
+        // From zero to a little above the highest whisker (the fastest end of any interval).
+        double top = rows.SelectMany(r => new[] { r.Time!.CiLow }.Concat(r.Baselines.Where(b => b.Stats is not null).Select(b => b.Stats!.CiLow))
+            .Where(ms => ms > 0).Select(ms => Rate(r, ms))).DefaultIfEmpty(1).Max();
+        plt.Axes.SetLimitsY(0, 1.1 * top);
         var axes = rows.Select(r => r.SweepAxis).Distinct().ToList();
         plt.Axes.Bottom.Label.Text = (axes.Count == 1 ? axes[0] : "size") + " (log scale)";
         plt.Axes.Left.Label.Text = unit + (compute ? " (higher is better)" : " moved (higher is better)");
@@ -74,7 +76,8 @@ internal static class SweepPlot
         s.LegendText = legend;
         // Throughput is inverse to time: the interval's high time is the low rate.
         var err = new ScottPlot.Plottables.ErrorBar(xs, ys, xs.Select(_ => 0.0).ToArray(), xs.Select(_ => 0.0).ToArray(),
-            pts.Select((p, i) => ys[i] - rate(rows[i], p.T.CiHigh)).ToArray(), pts.Select((p, i) => rate(rows[i], p.T.CiLow) - ys[i]).ToArray());
+            yErrorsPositive: pts.Select((p, i) => rate(rows[i], p.T.CiLow) - ys[i]).ToArray(),
+            yErrorsNegative: pts.Select((p, i) => ys[i] - rate(rows[i], p.T.CiHigh)).ToArray());
         err.Color = color; err.LineWidth = 1; err.CapSize = 4;
         plt.Add.Plottable(err);
     }
