@@ -54,9 +54,15 @@ public sealed record BaselineSpec(string Name, Func<BenchInstance, int, Baseline
 /// <summary>A bound baseline: the call to time and what to release afterwards.</summary>
 /// <param name="output">The host array the baseline writes its (first) output into.</param>
 /// <param name="readOutput">For a device baseline: reads its (first) output back to the host.</param>
-public sealed class BaselineRun(Action run, IDisposable? owner = null, float[]? output = null, Func<float[]>? readOutput = null) : IDisposable
+/// <param name="measure">For a baseline that times itself (in another process): its measurement under the given
+/// options; <paramref name="run"/> is then not timed.</param>
+public sealed class BaselineRun(Action run, IDisposable? owner = null, float[]? output = null, Func<float[]>? readOutput = null,
+    Func<BenchOptions, Measurement>? measure = null) : IDisposable
 {
     public Action Run { get; } = run;
+
+    /// <summary>Non-null for a baseline that times itself.</summary>
+    public Func<BenchOptions, Measurement>? Measure { get; } = measure;
 
     /// <summary>The baseline's (first) output after a run, for the agreement check; null when it has none to compare.</summary>
     public float[]? Output => readOutput is not null ? readOutput() : output;

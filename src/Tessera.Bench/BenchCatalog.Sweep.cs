@@ -50,7 +50,7 @@ public static partial class BenchCatalog
                 if (size.Any(d => d < 1)) throw new TesseraArgumentException(op, "--shape", $"sizes must be positive, got {string.Join("x", size)}");
                 double value = size.Length == 3 ? Math.Cbrt((double)size[0] * size[1] * size[2]) : size[0];
                 string axis = size.Length == 3 ? "(M·N·K)^(1/3)" : spec.Axis;
-                cases.AddRange(spec.At(size).Where(c => c.Op == name).Select(c => c with { SweepAxis = axis, SweepValue = value }));
+                cases.AddRange(WithDeviceBaselines(spec.At(size).Where(c => c.Op == name)).Select(c => c with { SweepAxis = axis, SweepValue = value }));
             }
         }
         return cases;

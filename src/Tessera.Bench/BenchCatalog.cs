@@ -55,7 +55,7 @@ public static partial class BenchCatalog
         list.Add(Sigmoid(e));
         list.Add(Gelu(e));
         list.Add(Add(e));
-        return list;
+        return WithDeviceBaselines(list);
     }
 
     private static BenchCase Relu(int e) =>
@@ -66,6 +66,10 @@ public static partial class BenchCatalog
 
     private static BenchCase Gelu(int e) =>
         Unary("gelu", UnaryOp.GeluErf, e, 8, 1e-5, OnnxRuntimeBaseline.Node("Gelu", ["x"], [("y", [e])], opset: 20));
+
+    /// <summary>Adds the baselines every row has on a device: PyTorch on CUDA.</summary>
+    private static List<BenchCase> WithDeviceBaselines(IEnumerable<BenchCase> cases) =>
+        cases.Select(c => c with { Baselines = [.. c.Baselines, TorchBaseline.Row(c.Op, c.Pass)] }).ToList();
 
     private const string ElementPass = "one element-wise pass over its data: the relu, sigmoid, gelu and add rows time that loop";
     private const string DataMovement = "moves data without arithmetic, memory-bound like the add row";

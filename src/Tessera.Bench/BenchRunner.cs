@@ -147,7 +147,7 @@ public static class BenchRunner
             }
             int cur = 0;
             Action? rotate = runs.Count > 1 ? () => cur = (cur + 1) % runs.Count : null;
-            var m = BenchTimer.Measure(device, () => runs[cur].Run(), opts, rotate);
+            var m = runs[0].Measure is { } selfTimed ? selfTimed(opts) : BenchTimer.Measure(device, () => runs[cur].Run(), opts, rotate);
             var judged = ours is null ? null : RatioVerdict.Judge(ours, m, s.NoiseLimitPct);
             return new BaselineResult(spec.Name, m.MedianMs, judged?.Ratio, null)
             {

@@ -15,5 +15,6 @@ public static class DeviceBaselines
             foreach (var (key, value) in backend.Describe())
                 yield return new(key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? key : $"{prefix} {key}", value);
         if (device.Kind == DeviceKind.OpenCL) yield return new("clblast", ClBlast.Version ?? $"missing: {ClBlast.Unavailable}");
+        if (device.Kind == DeviceKind.Cuda) yield return new("pytorch", TorchBaseline.Version ?? "missing");
     }
 }
