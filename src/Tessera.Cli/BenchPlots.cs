@@ -110,7 +110,8 @@ internal static class BenchPlots
         plt.Axes.Bottom.SetTicks(ticks, ticks.Select(e => e < 0 ? $"1/{Math.Pow(2, -e).ToString("0", CultureInfo.InvariantCulture)}×"
             : Math.Pow(2, e).ToString("0", CultureInfo.InvariantCulture) + "×").ToArray());
         plt.Axes.SetLimits(lo, hi, -0.7, n - 0.3);
-        plt.Axes.Bottom.Label.Text = "baseline time / Tessera time (log scale; right of 1×: Tessera faster), bars: median, whiskers: 95 % interval";
+        plt.Axes.Bottom.Label.Text = "baseline time / Tessera time (log scale; right of 1×: Tessera faster; whiskers: 95 % interval)";
+        plt.Axes.Bottom.Label.FontSize = 14;
         var h = report.Header;
         plt.Title($"Tessera against each baseline: {h.Device}, {h.Threads} thread{(h.Threads == 1 ? "" : "s")}, size {h.Size}");
         plt.Legend.ManualItems.Add(Plots.Item("Tessera faster (whole interval above 1×)", colors[RatioVerdict.Faster], MarkerShape.FilledSquare));
