@@ -18,7 +18,7 @@ internal static class Cli
     /// <summary>The <c>--threads</c> option, the same in every command.</summary>
     public static Option<int> ThreadsOption() => new("--threads")
     {
-        Description = $"CPU threads for the kernels (and the bench's baselines); default: every logical core ({DefaultThreads} here)",
+        Description = "CPU threads for the kernels and the bench's baselines (the default is every logical core of this machine)",
         DefaultValueFactory = _ => DefaultThreads,
     };
 
