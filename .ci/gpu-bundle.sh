@@ -27,7 +27,7 @@ rm -rf "$app"/Microsoft.CodeCoverage* "$app"/CodeCoverage
 XZ_OPT=-9T0 tar -C "$app" -cJf "$out/app.txz" .
 rm -rf "$app"
 cp .ci/gpu-run.sh "$out/run.sh"
-cp native/tessera_native_bench.c benchmarks/gpu/torch_baseline.py "$out/"
+cp native/tessera_native_bench.c benchmarks/gpu/torch_baseline.py benchmarks/gpu/torch_rows.py "$out/"
 if [ -d /usr/share/libonnx-testdata/data ]; then
   XZ_OPT=-9T0 tar -C /usr/share/libonnx-testdata -cJf "$out/onnx-testdata.txz" data
 fi

@@ -12,7 +12,14 @@ namespace Tessera.Bench;
 /// <param name="Setup">Builds inputs (seeded), outputs, the timed call and its verification on a device.</param>
 public sealed record BenchCase(
     string Op, OpKind Kind, string Shape, string Pass, Work.Amount Work,
-    Func<BenchContext, BenchInstance> Setup, IReadOnlyList<BaselineSpec> Baselines, string DType = "f32");
+    Func<BenchContext, BenchInstance> Setup, IReadOnlyList<BaselineSpec> Baselines, string DType = "f32")
+{
+    /// <summary>In a sweep: the dimension that varies ("M=N=K", "sequence length", ...), else null.</summary>
+    public string? SweepAxis { get; init; }
+
+    /// <summary>In a sweep: that dimension's value for this case.</summary>
+    public double? SweepValue { get; init; }
+}
 
 /// <summary>A set-up case: the timed call, a verification against the reference (run once, before timing) and the
 /// host copies of the inputs that baselines consume.</summary>
@@ -38,17 +45,27 @@ public sealed record Verification(bool Ok, double WorstError, string Note)
 /// <summary>A named host array with its shape (what a baseline is fed).</summary>
 public sealed record HostArray(string Name, float[] Data, int[] Shape);
 
-/// <summary>A baseline for a case: <see cref="Create"/> binds it to a set-up instance (its host inputs) and may throw
-/// <see cref="BaselineUnavailableException"/> (or any load error) to mark it missing with the reason.</summary>
-public sealed record BaselineSpec(string Name, Func<BenchInstance, int, BaselineRun> Create);
+/// <summary>A baseline for a case: <see cref="Create"/> binds it to a set-up instance (its host inputs, or its device
+/// tensors for a device library) and may throw <see cref="BaselineUnavailableException"/> (or any load error) to mark it
+/// missing with the reason. It runs on the kind of device it is for: host libraries beside the CPU backend (the
+/// default), device libraries on the device our kernels ran on.</summary>
+public sealed record BaselineSpec(string Name, Func<BenchInstance, int, BaselineRun> Create, DeviceKind Device = DeviceKind.Cpu);
 
 /// <summary>A bound baseline: the call to time and what to release afterwards.</summary>
-public sealed class BaselineRun(Action run, IDisposable? owner = null, float[]? output = null) : IDisposable
+/// <param name="output">The host array the baseline writes its (first) output into.</param>
+/// <param name="readOutput">For a device baseline: reads its (first) output back to the host.</param>
+/// <param name="measure">For a baseline that times itself (in another process): its measurement under the given
+/// options; <paramref name="run"/> is then not timed.</param>
+public sealed class BaselineRun(Action run, IDisposable? owner = null, float[]? output = null, Func<float[]>? readOutput = null,
+    Func<BenchOptions, Measurement>? measure = null) : IDisposable
 {
     public Action Run { get; } = run;
 
-    /// <summary>The host array the baseline writes its (first) output into, for the agreement check.</summary>
-    public float[]? Output { get; } = output;
+    /// <summary>Non-null for a baseline that times itself.</summary>
+    public Func<BenchOptions, Measurement>? Measure { get; } = measure;
+
+    /// <summary>The baseline's (first) output after a run, for the agreement check; null when it has none to compare.</summary>
+    public float[]? Output => readOutput is not null ? readOutput() : output;
     public void Dispose() => owner?.Dispose();
 }
 
@@ -60,12 +77,16 @@ public sealed class BenchContext(IDevice device, int seed) : IDisposable
 {
     private readonly List<IDisposable> _owned = new();
     private readonly Dictionary<string, HostArray> _host = new();
+    private readonly Dictionary<string, Tensor> _tensors = new();
     private ulong _state = 0x9E3779B97F4A7C15UL ^ (ulong)(seed + 1) * 0xBF58476D1CE4E5B9UL;
 
     public IDevice Device { get; } = device;
 
     /// <summary>Host copies of the inputs, by name.</summary>
     public IReadOnlyDictionary<string, HostArray> Host => _host;
+
+    /// <summary>The inputs on the device, by name (what device baselines read).</summary>
+    public IReadOnlyDictionary<string, Tensor> Tensors => _tensors;
 
     /// <summary>Takes ownership of a disposable (disposed with the context).</summary>
     public T Own<T>(T d) where T : IDisposable { _owned.Add(d); return d; }
@@ -89,7 +110,7 @@ public sealed class BenchContext(IDevice device, int seed) : IDisposable
     {
         var data = Uniform(Tessera.Reference.RefTensor.Count(shape), lo, hi);
         _host[name] = new HostArray(name, data, shape);
-        return Own(Tensor.FromArray(Device, data, shape));
+        return _tensors[name] = Own(Tensor.FromArray(Device, data, shape));
     }
 
     /// <summary>Random int64 class indices in [0, classes).</summary>

@@ -53,14 +53,30 @@ public static partial class BenchCatalog
         list.Add(Momentum(p));
 
         int e = Pick(1 << 20, 1 << 24, 1 << 26);
-        list.Add(Unary("relu", UnaryOp.Relu, e, 1, 1e-6, TensorPrimitivesBaseline.Relu(), OnnxRuntimeBaseline.Node("Relu", ["x"], [("y", [e])])));
-        list.Add(Unary("sigmoid", UnaryOp.Sigmoid, e, 4, 1e-5, TensorPrimitivesBaseline.Sigmoid(), OnnxRuntimeBaseline.Node("Sigmoid", ["x"], [("y", [e])])));
-        list.Add(Unary("gelu", UnaryOp.GeluErf, e, 8, 1e-5, OnnxRuntimeBaseline.Node("Gelu", ["x"], [("y", [e])], opset: 20)));
-        list.Add(Unary("gelu_tanh", UnaryOp.GeluTanh, e, 8, 1e-5, OnnxRuntimeBaseline.Node("Gelu", ["x"], [("y", [e])],
-            [new OnnxModelWriter.AttributeSpec("approximate", S: "tanh")], opset: 20)));
+        list.Add(Relu(e));
+        list.Add(Sigmoid(e));
+        list.Add(Gelu(e));
+        list.Add(GeluTanh(e));
         list.Add(Add(e));
-        return list;
+        return WithDeviceBaselines(list);
     }
+
+    private static BenchCase Relu(int e) =>
+        Unary("relu", UnaryOp.Relu, e, 1, 1e-6, TensorPrimitivesBaseline.Relu(), OnnxRuntimeBaseline.Node("Relu", ["x"], [("y", [e])]));
+
+    private static BenchCase Sigmoid(int e) =>
+        Unary("sigmoid", UnaryOp.Sigmoid, e, 4, 1e-5, TensorPrimitivesBaseline.Sigmoid(), OnnxRuntimeBaseline.Node("Sigmoid", ["x"], [("y", [e])]));
+
+    private static BenchCase Gelu(int e) =>
+        Unary("gelu", UnaryOp.GeluErf, e, 8, 1e-5, OnnxRuntimeBaseline.Node("Gelu", ["x"], [("y", [e])], opset: 20));
+
+    private static BenchCase GeluTanh(int e) =>
+        Unary("gelu_tanh", UnaryOp.GeluTanh, e, 8, 1e-5, OnnxRuntimeBaseline.Node("Gelu", ["x"], [("y", [e])],
+            [new OnnxModelWriter.AttributeSpec("approximate", S: "tanh")], opset: 20));
+
+    /// <summary>Adds the baselines every row has on a device: PyTorch on CUDA.</summary>
+    private static List<BenchCase> WithDeviceBaselines(IEnumerable<BenchCase> cases) =>
+        cases.Select(c => c with { Baselines = [.. c.Baselines, TorchBaseline.Row(c.Op, c.Pass)] }).ToList();
 
     private const string ElementPass = "one element-wise pass over its data: the relu, sigmoid, gelu, gelu_tanh and add rows time that loop";
     private const string DataMovement = "moves data without arithmetic, memory-bound like the add row";

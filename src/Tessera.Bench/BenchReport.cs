@@ -1,23 +1,50 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Tessera.Bench;
 
-/// <summary>Median, min and max time per call in milliseconds.</summary>
-public sealed record TimeMs(
+/// <summary>Time per call in milliseconds: the median with its 95 % confidence interval, p10/p90, extremes, the number
+/// of samples and the samples themselves (what <c>tessera bench compare</c> runs its rank test on).</summary>
+public sealed record TimeStats(
     [property: JsonPropertyName("median")] double Median,
     [property: JsonPropertyName("min")] double Min,
-    [property: JsonPropertyName("max")] double Max);
+    [property: JsonPropertyName("max")] double Max,
+    [property: JsonPropertyName("p10")] double P10,
+    [property: JsonPropertyName("p90")] double P90,
+    [property: JsonPropertyName("ci_low")] double CiLow,
+    [property: JsonPropertyName("ci_high")] double CiHigh,
+    [property: JsonPropertyName("ci_pct")] double CiPct,
+    [property: JsonPropertyName("noise_pct")] double NoisePct,
+    [property: JsonPropertyName("samples")] int Samples,
+    [property: JsonPropertyName("calls_per_sample")] int CallsPerSample,
+    [property: JsonPropertyName("samples_ms"), JsonConverter(typeof(OneLineArrayConverter))] IReadOnlyList<double> SamplesMs)
+{
+    /// <summary>The statistics of per-call timings <paramref name="ms"/> (at least one), as <see cref="BenchTimer.Summarise"/>
+    /// computes them.</summary>
+    public static TimeStats Of(IEnumerable<double> ms) => From(BenchTimer.Summarise(ms.ToArray()));
 
-/// <summary>A baseline's result for a row: its time and our ratio (baseline time / our time: above 1 means Tessera is
-/// faster), or why it is missing.</summary>
+    /// <summary>The report's form of a measurement (samples rounded to 6 significant digits).</summary>
+    public static TimeStats From(Measurement m) => new(m.MedianMs, m.MinMs, m.MaxMs, m.P10Ms, m.P90Ms, m.CiLowMs, m.CiHighMs,
+        Math.Round(m.CiPct, 3), Math.Round(m.NoisePct, 3), m.Samples, m.CallsPerSample,
+        m.SamplesMs.Select(s => double.Parse(s.ToString("G6", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+}
+
+/// <summary>A baseline's result for a row: its median time and full statistics, the ratio (baseline time / our time:
+/// above 1 means Tessera is faster) with its interval and verdict (<see cref="Statistics.RatioVerdict"/>), or why it is
+/// missing.</summary>
 public sealed record BaselineResult(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("time_ms")] double? TimeMs,
     [property: JsonPropertyName("ratio")] double? Ratio,
-    [property: JsonPropertyName("missing")] string? Missing);
+    [property: JsonPropertyName("missing")] string? Missing)
+{
+    [JsonPropertyName("stats")] public TimeStats? Stats { get; init; }
+    [JsonPropertyName("ratio_low")] public double? RatioLow { get; init; }
+    [JsonPropertyName("ratio_high")] public double? RatioHigh { get; init; }
+
+    /// <summary>faster | slower | same | noisy (Tessera against this baseline), null without a ratio.</summary>
+    [JsonPropertyName("verdict")] public string? Verdict { get; init; }
+}
 
 /// <summary>One measured row.</summary>
 public sealed record BenchRow(
@@ -25,7 +52,7 @@ public sealed record BenchRow(
     [property: JsonPropertyName("shape")] string Shape,
     [property: JsonPropertyName("dtype")] string DType,
     [property: JsonPropertyName("pass")] string Pass,
-    [property: JsonPropertyName("time_ms")] TimeMs? Time,
+    [property: JsonPropertyName("time_ms")] TimeStats? Time,
     [property: JsonPropertyName("noise_pct")] double? NoisePct,
     [property: JsonPropertyName("flops")] double Flops,
     [property: JsonPropertyName("bytes")] double Bytes,
@@ -35,7 +62,20 @@ public sealed record BenchRow(
     [property: JsonPropertyName("baseline")] BaselineResult? Baseline,
     [property: JsonPropertyName("baselines")] IReadOnlyList<BaselineResult> Baselines,
     [property: JsonPropertyName("verified")] bool Verified,
-    [property: JsonPropertyName("verify_note")] string VerifyNote);
+    [property: JsonPropertyName("verify_note")] string VerifyNote)
+{
+    /// <summary>True when Tessera's median is less precise than the run's noise limit (its ratios claim no winner).</summary>
+    [JsonPropertyName("noisy")] public bool Noisy { get; init; }
+
+    /// <summary>In a sweep: the dimension that varies, else null.</summary>
+    [JsonPropertyName("sweep_axis")] public string? SweepAxis { get; init; }
+
+    /// <summary>In a sweep: that dimension's value.</summary>
+    [JsonPropertyName("sweep_value")] public double? SweepValue { get; init; }
+
+    /// <summary>The row's identity across runs (what <c>bench compare</c> matches rows by).</summary>
+    [JsonIgnore] public string Key => $"{Op} {Pass} {Shape} {DType}";
+}
 
 /// <summary>The measured ceilings the roofline uses.</summary>
 public sealed record CeilingsInfo(
@@ -46,7 +86,7 @@ public sealed record CeilingsInfo(
     [property: JsonPropertyName("roofline_gflops")] double RooflineGflops,
     [property: JsonPropertyName("roofline_gbps")] double RooflineGBps);
 
-/// <summary>Report header: what ran where.</summary>
+/// <summary>Report header: what ran where, built from which commit, with which libraries and statistics.</summary>
 public sealed record BenchHeader(
     [property: JsonPropertyName("device")] string Device,
     [property: JsonPropertyName("backend")] string Backend,
@@ -56,10 +96,32 @@ public sealed record BenchHeader(
     [property: JsonPropertyName("cold")] bool Cold,
     [property: JsonPropertyName("ceilings")] CeilingsInfo? Ceilings,
     [property: JsonPropertyName("date")] DateTime Date,
-    [property: JsonPropertyName("unavailable")] IReadOnlyList<string> Unavailable);
+    [property: JsonPropertyName("unavailable")] IReadOnlyList<string> Unavailable)
+{
+    /// <summary>The git commit Tessera was built from ("+dirty" when the tree had changes), or "unknown".</summary>
+    [JsonPropertyName("commit")] public string Commit { get; init; } = "unknown";
 
-/// <summary>A bench report: one header, many rows.</summary>
-public sealed record BenchReport(
+    /// <summary>The machine: host name, processor and core count (bench compare says when two runs differ in it).</summary>
+    [JsonPropertyName("machine")] public string Machine { get; init; } = "";
+
+    /// <summary>The 1-minute load average when the run started and ended, and the logical cores: a load above the cores
+    /// means other work competed for them (and multi-threaded kernels wait for descheduled threads).</summary>
+    [JsonPropertyName("load_start")] public double? LoadStart { get; init; }
+    [JsonPropertyName("load_end")] public double? LoadEnd { get; init; }
+    [JsonPropertyName("cores")] public int Cores { get; init; }
+
+    /// <summary>Sampling stops when the median's 95 % interval is within ± this percentage.</summary>
+    [JsonPropertyName("target_ci_pct")] public double TargetCiPct { get; init; }
+
+    /// <summary>A median whose 95 % interval is wider than ± this percentage is flagged noisy.</summary>
+    [JsonPropertyName("noise_limit_pct")] public double NoiseLimitPct { get; init; }
+
+    /// <summary>The sampling time budget per measured series.</summary>
+    [JsonPropertyName("budget_ms")] public double BudgetMs { get; init; }
+}
+
+/// <summary>A bench report: one header, many rows (text forms in BenchReport.Text.cs).</summary>
+public sealed partial record BenchReport(
     [property: JsonPropertyName("header")] BenchHeader Header,
     [property: JsonPropertyName("rows")] IReadOnlyList<BenchRow> Rows)
 {
@@ -69,54 +131,4 @@ public sealed record BenchReport(
 
     public static BenchReport FromJson(string json) =>
         JsonSerializer.Deserialize<BenchReport>(json, Json) ?? throw new TesseraArgumentException(nameof(BenchReport), nameof(json), "empty report");
-
-    private static string N(double? v, string fmt = "0.###") => v is double d ? d.ToString(fmt, CultureInfo.InvariantCulture) : "";
-
-    /// <summary>Text of a baseline cell: "name t ms (×ratio)" or "name: missing (reason)".</summary>
-    public static string BaselineCell(BaselineResult? b) => b is null ? "none" :
-        b.TimeMs is double t ? $"{b.Name} {N(t, "0.###")} ms" : $"{b.Name}: missing ({b.Missing})";
-
-    public string ToCsv()
-    {
-        var sb = new StringBuilder("op,shape,dtype,pass,time_ms,min_ms,max_ms,noise_pct,gflops,gbps,roofline_pct,baseline,baseline_ms,ratio,verified,baseline_missing\n");
-        foreach (var r in Rows)
-        {
-            string Q(string s) => "\"" + s.Replace("\"", "\"\"") + "\"";
-            sb.AppendJoin(',', r.Op, Q(r.Shape), r.DType, r.Pass, N(r.Time?.Median, "0.#####"), N(r.Time?.Min, "0.#####"),
-                N(r.Time?.Max, "0.#####"), N(r.NoisePct, "0.##"), N(r.Gflops, "0.##"), N(r.Gbps, "0.##"), N(r.RooflinePct, "0.#"),
-                Q(r.Baseline?.Name ?? ""), N(r.Baseline?.TimeMs, "0.#####"), N(r.Baseline?.Ratio, "0.###"), r.Verified ? "true" : "false",
-                Q(string.Join("; ", r.Baselines.Where(b => b.Missing is not null).Select(b => $"{b.Name}: {b.Missing}"))));
-            sb.Append('\n');
-        }
-        return sb.ToString();
-    }
-
-    public string ToMarkdown()
-    {
-        var h = Header;
-        var sb = new StringBuilder();
-        sb.AppendLine($"Device: {h.Device} ({h.Backend}), threads {h.Threads}, size {h.Size}{(h.Cold ? ", cold caches" : "")}, {h.Date:yyyy-MM-dd HH:mm} UTC");
-        sb.AppendLine();
-        sb.AppendLine("Versions: " + string.Join(", ", h.Versions.Select(kv => $"{kv.Key} {kv.Value}")));
-        if (h.Ceilings is { } c)
-            sb.AppendLine($"\nCeilings: peak {N(c.PeakGflops, "0.#")} GFLOP/s ({N(c.PeakGflopsOneThread, "0.#")} one thread), copy {N(c.CopyGBps, "0.#")} GB/s, non-temporal copy {N(c.CopyNonTemporalGBps, "0.#")} GB/s; roofline uses {N(c.RooflineGflops, "0.#")} GFLOP/s and {N(c.RooflineGBps, "0.#")} GB/s");
-        foreach (var u in h.Unavailable) sb.AppendLine($"\nUnavailable: {u}");
-        sb.AppendLine();
-        sb.AppendLine("| op | pass | shape | median ms | min–max ms | noise % | GFLOP/s | GB/s | roofline % | baseline | baseline ms | ratio | verified |");
-        sb.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|");
-        foreach (var r in Rows)
-        {
-            foreach (var (b, i) in (r.Baselines.Count == 0 ? new BaselineResult?[] { null } : r.Baselines.Cast<BaselineResult?>().ToArray()).Select((b, i) => (b, i)))
-            {
-                bool first = i == 0;
-                string baseName = b is null ? "none" : b.Missing is null ? b.Name : $"{b.Name}: missing ({b.Missing})";
-                sb.AppendLine(first
-                    ? $"| {r.Op} | {r.Pass} | {r.Shape} | {N(r.Time?.Median, "0.###")} | {N(r.Time?.Min, "0.###")}–{N(r.Time?.Max, "0.###")} | {N(r.NoisePct, "0.#")} | {N(r.Gflops, "0.#")} | {N(r.Gbps, "0.#")} | {N(r.RooflinePct, "0.#")} | {baseName} | {N(b?.TimeMs, "0.###")} | {N(b?.Ratio, "0.00")} | {(r.Verified ? "yes" : "NO: " + r.VerifyNote)} |"
-                    : $"| | | | | | | | | | {baseName} | {N(b?.TimeMs, "0.###")} | {N(b?.Ratio, "0.00")} | |");
-            }
-        }
-        sb.AppendLine();
-        sb.AppendLine("ratio = baseline time / Tessera time (above 1: Tessera is faster). Rows not verified have no ratio.");
-        return sb.ToString();
-    }
 }

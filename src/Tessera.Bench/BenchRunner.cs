@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Tessera.Bench.Baselines;
+using Tessera.Bench.Statistics;
 using Tessera.Devices;
 
 namespace Tessera.Bench;
@@ -8,9 +9,13 @@ namespace Tessera.Bench;
 /// <param name="Threads">Threads of our kernels and of the multi-threaded baselines (OpenBLAS, ONNX Runtime).</param>
 /// <param name="Cold">Rotate through copies of the inputs whose total exceeds twice the last-level cache.</param>
 /// <param name="Time">False: set up and verify only (no timing, no baselines).</param>
+/// <param name="NoiseLimitPct">A median whose 95 % interval is wider than ± this percentage is noisy: the row is flagged
+/// and its ratios claim no winner.</param>
+/// <param name="Cases">The cases to run instead of the catalog's at <paramref name="Size"/> (a shape sweep).</param>
 public sealed record BenchSettings(
     BenchSize Size = BenchSize.Medium, int Threads = 1, bool Cold = false, IReadOnlyList<string>? Ops = null,
-    bool Baselines = true, bool Time = true, BenchOptions? Timing = null, MachineCeilings? Ceilings = null);
+    bool Baselines = true, bool Time = true, BenchOptions? Timing = null, MachineCeilings? Ceilings = null,
+    double NoiseLimitPct = 5, IReadOnlyList<BenchCase>? Cases = null);
 
 /// <summary>Runs catalog cases on a device: verify first, then time ours and each baseline in the same run.</summary>
 public static class BenchRunner
@@ -31,39 +36,58 @@ public static class BenchRunner
         return 32L << 20;
     }
 
-    /// <summary>Versions of the runtime and of each baseline library ("missing: why" when absent).</summary>
-    public static Dictionary<string, string> Versions() => new()
+    /// <summary>Versions of the runtime, of Tessera (with its commit), of the statistics library and of each baseline
+    /// library ("missing: why" when absent); <paramref name="device"/> adds its driver and device libraries.</summary>
+    public static Dictionary<string, string> Versions(IDevice? device = null)
     {
-        [".net"] = RuntimeInformation.FrameworkDescription,
-        ["tessera"] = typeof(BenchRunner).Assembly.GetName().Version?.ToString() ?? "?",
-        ["os"] = RuntimeInformation.OSDescription,
-        ["openblas"] = OpenBlas.Version ?? $"missing: {OpenBlas.Unavailable}",
-        ["onnxruntime"] = OnnxRuntimeBaseline.Version ?? "missing",
-        ["system.numerics.tensors"] = TensorPrimitivesBaseline.Version,
-    };
+        var v = new Dictionary<string, string>
+        {
+            [".net"] = RuntimeInformation.FrameworkDescription,
+            ["tessera"] = BuildInfo.Version,
+            ["os"] = RuntimeInformation.OSDescription,
+            ["openblas"] = OpenBlas.Version ?? $"missing: {OpenBlas.Unavailable}",
+            ["onnxruntime"] = OnnxRuntimeBaseline.Version ?? "missing",
+            ["system.numerics.tensors"] = TensorPrimitivesBaseline.Version,
+            ["perfolizer"] = BuildInfo.AssemblyVersion(typeof(Perfolizer.Mathematics.QuantileEstimators.SimpleQuantileEstimator)),
+        };
+        if (device is not null)
+            foreach (var (name, version) in DeviceBaselines.Versions(device)) v[name] = version;
+        return v;
+    }
 
     public static BenchReport Run(IDevice device, BenchSettings s, Action<string>? log = null, IReadOnlyList<string>? unavailable = null)
     {
-        var cases = BenchCatalog.Filter(BenchCatalog.Cases(s.Size), s.Ops ?? Array.Empty<string>());
+        var cases = BenchCatalog.Filter(s.Cases ?? BenchCatalog.Cases(s.Size), s.Ops ?? Array.Empty<string>());
         var rows = new List<BenchRow>();
+        double? loadStart = BuildInfo.LoadAverage();
         foreach (var c in cases)
         {
             log?.Invoke($"{c.Op} {c.Pass} {c.Shape}");
             rows.Add(RunCase(device, c, s));
             GC.Collect();
         }
-        return new BenchReport(Header(device, s.Threads, s.Size.ToString().ToLowerInvariant(), s.Cold, s.Ceilings, unavailable), rows);
+        var timing = s.Timing ?? DefaultTiming(s.Size);
+        var header = Header(device, s.Threads, s.Cases is null ? s.Size.ToString().ToLowerInvariant() : "sweep", s.Cold, s.Ceilings, unavailable) with
+        {
+            TargetCiPct = timing.TargetCiPct, NoiseLimitPct = s.NoiseLimitPct, BudgetMs = timing.RepeatMs,
+            LoadStart = loadStart, LoadEnd = BuildInfo.LoadAverage(),
+        };
+        return new BenchReport(header, rows);
     }
 
     /// <summary>The machine header of a report: device, backend, versions, threads, what was run (<paramref name="size"/>),
-    /// the ceilings the roofline uses at this thread count, the date and the backends that were not available.</summary>
+    /// the ceilings the roofline uses at this thread count, the date, the build's commit, the machine and the backends that
+    /// were not available.</summary>
     public static BenchHeader Header(IDevice device, int threads, string size, bool cold, MachineCeilings? ce, IReadOnlyList<string>? unavailable = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         var ceilings = ce is null ? null : new CeilingsInfo(ce.PeakGflops, ce.PeakGflopsOneThread, ce.CopyGBps, ce.CopyNonTemporalGBps,
             threads == 1 ? ce.PeakGflopsOneThread : ce.PeakGflops, ce.BandwidthGBps);
-        return new BenchHeader(device.Name, device.Kind.ToString().ToLowerInvariant(), Versions(), threads,
-            size, cold, ceilings, DateTime.UtcNow, unavailable ?? Array.Empty<string>());
+        return new BenchHeader(device.Name, device.Kind.ToString().ToLowerInvariant(), Versions(device), threads,
+            size, cold, ceilings, DateTime.UtcNow, unavailable ?? Array.Empty<string>())
+        {
+            Commit = BuildInfo.Commit, Machine = BuildInfo.Machine, Cores = Environment.ProcessorCount,
+        };
     }
 
     /// <summary>Sets up, verifies and (when asked) times one case and its baselines.</summary>
@@ -98,10 +122,11 @@ public static class BenchRunner
             var ours = BenchTimer.Measure(device, () => instances[cur].Run(), opts, rotate);
 
             var baselines = new List<BaselineResult>();
-            // The catalog's baselines run on the host: they compare with the CPU backend only (GPU baselines are the
-            // native cuBLASLt/cuDNN program and PyTorch, run beside the bench on the GPU machine).
-            if (s.Baselines && device.Kind == Devices.DeviceKind.Cpu)
-                foreach (var b in c.Baselines) baselines.Add(TimeBaseline(b, instances, s.Threads, opts, verification.Ok ? ours.MedianMs : null));
+            // A baseline runs where it computes: host libraries beside the CPU backend, device libraries (CLBlast on
+            // OpenCL) on the same device and queue as our kernels.
+            if (s.Baselines)
+                foreach (var b in c.Baselines.Where(b => b.Device == device.Kind))
+                    baselines.Add(TimeBaseline(device, b, instances, s, opts, verification.Ok ? ours : null));
             return Row(c, ours, verification, baselines, s);
         }
         finally
@@ -110,28 +135,35 @@ public static class BenchRunner
         }
     }
 
-    /// <summary>Budgets per size: short for small (CI), triton-like for medium and large.</summary>
+    /// <summary>Budgets per size: short for small (CI), longer for medium and large; every series stops earlier once its
+    /// median is within ±2 % (95 % confidence).</summary>
     public static BenchOptions DefaultTiming(BenchSize size) => size == BenchSize.Small
-        ? new BenchOptions(WarmupMs: 40, RepeatMs: 80, MinSamples: 5)
-        : new BenchOptions(WarmupMs: 200, RepeatMs: 500, MinSamples: 7);
+        ? new BenchOptions(WarmupMs: 40, RepeatMs: 200, MinSamples: 10)
+        : new BenchOptions(WarmupMs: 200, RepeatMs: 1000, MinSamples: 10);
 
-    private static BaselineResult TimeBaseline(BaselineSpec spec, List<BenchInstance> instances, int threads, BenchOptions opts, double? oursMs)
+    private static BaselineResult TimeBaseline(IDevice device, BaselineSpec spec, List<BenchInstance> instances, BenchSettings s,
+        BenchOptions opts, Measurement? ours)
     {
         var runs = new List<BaselineRun>();
         try
         {
-            foreach (var inst in instances) runs.Add(spec.Create(inst, threads));
-            if (instances[0].Primary is { } ours && runs[0].Output is { } theirs)
+            foreach (var inst in instances) runs.Add(spec.Create(inst, s.Threads));
+            if (instances[0].Primary is { } primary)
             {
                 // The baseline must compute the same thing as our (verified) kernel: compare its output once.
                 runs[0].Run();
-                var agree = Verify.Close("baseline output", Array.ConvertAll(ours.ToArray<float>(), x => (double)x), theirs, 1e-3);
-                if (!agree.Ok) return new BaselineResult(spec.Name, null, null, $"disagrees with Tessera's verified output ({agree.Note})");
+                var theirs = runs[0].Output;
+                var agree = theirs is null ? null : Verify.Close("baseline output", Array.ConvertAll(primary.ToArray<float>(), x => (double)x), theirs, 1e-3);
+                if (agree is { Ok: false }) return new BaselineResult(spec.Name, null, null, $"disagrees with Tessera's verified output ({agree.Note})");
             }
             int cur = 0;
             Action? rotate = runs.Count > 1 ? () => cur = (cur + 1) % runs.Count : null;
-            var m = BenchTimer.Measure(() => runs[cur].Run(), opts, rotate);
-            return new BaselineResult(spec.Name, m.MedianMs, oursMs is double o ? m.MedianMs / o : null, null);
+            var m = runs[0].Measure is { } selfTimed ? selfTimed(opts) : BenchTimer.Measure(device, () => runs[cur].Run(), opts, rotate);
+            var judged = ours is null ? null : RatioVerdict.Judge(ours, m, s.NoiseLimitPct);
+            return new BaselineResult(spec.Name, m.MedianMs, judged?.Ratio, null)
+            {
+                Stats = TimeStats.From(m), RatioLow = judged?.Low, RatioHigh = judged?.High, Verdict = judged?.Verdict,
+            };
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -154,7 +186,8 @@ public static class BenchRunner
             if (s.Ceilings is { } ce) roof = 100 * ce.FloorMs(c.Work.Flops, c.Work.Bytes, singleThread: s.Threads == 1) / m.MedianMs;
         }
         var best = baselines.Where(b => b.TimeMs is not null).MinBy(b => b.TimeMs) ?? (baselines.Count > 0 ? baselines[0] : null);
-        return new BenchRow(c.Op, c.Shape, c.DType, c.Pass, m is null ? null : new TimeMs(m.MedianMs, m.MinMs, m.MaxMs), m?.NoisePct,
-            c.Work.Flops, c.Work.Bytes, gflops, gbps, roof, best, baselines, v.Ok, v.Note);
+        return new BenchRow(c.Op, c.Shape, c.DType, c.Pass, m is null ? null : TimeStats.From(m), m?.NoisePct,
+            c.Work.Flops, c.Work.Bytes, gflops, gbps, roof, best, baselines, v.Ok, v.Note)
+        { Noisy = m is not null && m.CiPct > s.NoiseLimitPct, SweepAxis = c.SweepAxis, SweepValue = c.SweepValue };
     }
 }

@@ -1,14 +1,18 @@
 using System.Diagnostics;
+using Tessera.Bench.Statistics;
 
 namespace Tessera.Bench;
 
-/// <summary>How long to warm up and measure. Budgets are in milliseconds, as in triton's do_bench; warm-up also runs at
-/// least <see cref="MinWarmupCalls"/> calls so that .NET's tiered JIT has promoted the code before timing, unless it has
-/// already lasted <see cref="MaxWarmupMs"/> (no limit by default) or made <see cref="MaxWarmupCalls"/> calls (0: a
-/// thousand times the minimum).</summary>
+/// <summary>How long to warm up and when to stop sampling. Warm-up runs at least <see cref="MinWarmupCalls"/> calls and
+/// <see cref="WarmupMs"/> (so that .NET's tiered JIT has promoted the code before timing), unless it has already lasted
+/// <see cref="MaxWarmupMs"/> (no limit by default) or made <see cref="MaxWarmupCalls"/> calls (0: a thousand times the
+/// minimum). Sampling then stops as nvbench does, on noise: once there are <see cref="MinSamples"/> samples and the 95 %
+/// confidence interval of the median is within ±<see cref="TargetCiPct"/> % of it, or when <see cref="RepeatMs"/> of
+/// sampling (the time budget) or <see cref="MaxSamples"/> is reached, whichever comes first.</summary>
+/// <param name="MinSampleMs">Calls per sample are chosen so that one sample lasts at least this long.</param>
 public sealed record BenchOptions(
-    double WarmupMs = 200, double RepeatMs = 500, int MinWarmupCalls = 60, int MinSamples = 7, int MaxSamples = 2000,
-    double MinSampleMs = 0.05, double MaxWarmupMs = double.PositiveInfinity, int MaxWarmupCalls = 0)
+    double WarmupMs = 200, double RepeatMs = 1000, int MinWarmupCalls = 60, int MinSamples = 10, int MaxSamples = 2000,
+    double MinSampleMs = 0.05, double TargetCiPct = 2, double MaxWarmupMs = double.PositiveInfinity, int MaxWarmupCalls = 0)
 {
     public static BenchOptions Quick { get; } = new(WarmupMs: 50, RepeatMs: 100, MinSamples: 5);
 
@@ -29,9 +33,20 @@ public readonly record struct Warmup(int Calls, double Ms)
 /// <param name="MedianMs">Median time per call.</param>
 /// <param name="NoisePct">Relative standard deviation of the samples, in percent.</param>
 /// <param name="Samples">Number of timed samples (each of <paramref name="CallsPerSample"/> calls).</param>
-public sealed record Measurement(double MedianMs, double MinMs, double MaxMs, double NoisePct, int Samples, int CallsPerSample);
+/// <param name="P10Ms">10th percentile.</param>
+/// <param name="P90Ms">90th percentile.</param>
+/// <param name="CiLowMs">Lower end of the 95 % confidence interval of the median.</param>
+/// <param name="CiHighMs">Upper end of that interval.</param>
+/// <param name="SamplesMs">Every sample (time per call), in the order taken.</param>
+public sealed record Measurement(double MedianMs, double MinMs, double MaxMs, double NoisePct, int Samples, int CallsPerSample,
+    double P10Ms, double P90Ms, double CiLowMs, double CiHighMs, IReadOnlyList<double> SamplesMs)
+{
+    /// <summary>Half the width of the median's confidence interval, in percent of the median.</summary>
+    public double CiPct => SampleStatistics.RelativeHalfWidthPct(MedianMs, CiLowMs, CiHighMs);
+}
 
-/// <summary>Warm-up and repetition with wall-clock timing (the CPU's timer; GPU backends time with device events).</summary>
+/// <summary>Warm-up and noise-based sampling with wall-clock timing (the CPU's timer; GPU backends time with device
+/// events).</summary>
 public static class BenchTimer
 {
     /// <summary>Times <paramref name="run"/>. <paramref name="beforeEach"/> (untimed) runs before every sample, e.g. to
@@ -69,20 +84,34 @@ public static class BenchTimer
     }
 
     /// <summary>The measurement both timers share: warm-up (at least <paramref name="minWarmCalls"/> calls and WarmupMs,
-    /// <paramref name="afterWarmCall"/> after each), then samples of <see cref="Plan"/>'s size, each timed by
-    /// <paramref name="timeCalls"/> (milliseconds for the given number of calls).</summary>
+    /// <paramref name="afterWarmCall"/> after each), then samples of a size fixed from the warm-up's cost per call, each
+    /// timed by <paramref name="timeCalls"/> (milliseconds for the given number of calls), until the median is precise
+    /// enough or the budget is spent.</summary>
     private static Measurement Run(Action run, BenchOptions o, Action? beforeEach, int minWarmCalls, Action? afterWarmCall,
         Func<int, double> timeCalls)
     {
         var warm = WarmUp(run, o, minWarmCalls, beforeEach, afterWarmCall);
-        var (callsPerSample, samples) = Plan(o, warm.MsPerCall, beforeEach != null);
-        var times = new double[samples];
-        for (int s = 0; s < samples; s++)
+        double perCall = Math.Max(warm.MsPerCall, 1e-6);
+        // One call per sample when each sample needs its own set-up; otherwise enough calls to last MinSampleMs.
+        int callsPerSample = beforeEach != null ? 1 : Math.Max(1, (int)Math.Ceiling(o.MinSampleMs / perCall));
+        int minSamples = Math.Max(1, o.MinSamples), maxSamples = Math.Max(minSamples, o.MaxSamples);
+        var times = new List<double>(Math.Min(maxSamples, 256));
+        var sw = Stopwatch.StartNew();
+        int nextCheck = minSamples;
+        while (times.Count < maxSamples)
         {
             beforeEach?.Invoke();
-            times[s] = timeCalls(callsPerSample) / callsPerSample;
+            times.Add(timeCalls(callsPerSample) / callsPerSample);
+            if (times.Count < minSamples) continue;
+            if (sw.Elapsed.TotalMilliseconds >= o.RepeatMs) break;
+            if (times.Count >= nextCheck)
+            {
+                // The interval is recomputed as the sample grows by an eighth: sorting stays a small share of the time.
+                if (Precision(times) <= o.TargetCiPct) break;
+                nextCheck = times.Count + Math.Max(2, times.Count / 8);
+            }
         }
-        return Summarise(times, callsPerSample);
+        return Summarise(times.ToArray(), callsPerSample);
     }
 
     /// <summary>Calls <paramref name="run"/> until it has run at least <paramref name="minCalls"/> times (default
@@ -109,27 +138,27 @@ public static class BenchTimer
         return new Warmup(warm, sw.Elapsed.TotalMilliseconds);
     }
 
-    /// <summary>From the warm-up's cost of one call: how many calls make one sample (enough to last MinSampleMs, one when
-    /// each sample needs its own set-up) and how many samples fill RepeatMs.</summary>
-    private static (int CallsPerSample, int Samples) Plan(BenchOptions o, double warmMsPerCall, bool setupPerSample)
+    private static double Precision(List<double> times)
     {
-        double perCall = Math.Max(warmMsPerCall, 1e-6);
-        int callsPerSample = setupPerSample ? 1 : Math.Max(1, (int)Math.Ceiling(o.MinSampleMs / perCall));
-        int samples = (int)Math.Clamp(o.RepeatMs / (perCall * callsPerSample), o.MinSamples, o.MaxSamples);
-        return (callsPerSample, samples);
+        var sorted = times.ToArray();
+        Array.Sort(sorted);
+        var (lo, hi) = SampleStatistics.MedianInterval(sorted);
+        return SampleStatistics.RelativeHalfWidthPct(SampleStatistics.Quantile(sorted, 0.5), lo, hi);
     }
 
-    /// <summary>Median, extremes and relative standard deviation of per-call times.</summary>
+    /// <summary>Median, p10/p90, extremes, the median's 95 % confidence interval and the relative standard deviation of
+    /// per-call times.</summary>
     public static Measurement Summarise(double[] perCallMs, int callsPerSample = 1)
     {
         if (perCallMs.Length == 0) throw new TesseraArgumentException("BenchTimer.Summarise", nameof(perCallMs), "no samples");
         var sorted = (double[])perCallMs.Clone();
         Array.Sort(sorted);
         int n = sorted.Length;
-        double median = n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
         double mean = sorted.Average();
         double var = n > 1 ? sorted.Sum(x => (x - mean) * (x - mean)) / (n - 1) : 0;
         double noise = mean > 0 ? 100 * Math.Sqrt(var) / mean : 0;
-        return new Measurement(median, sorted[0], sorted[^1], noise, n, callsPerSample);
+        var (lo, hi) = SampleStatistics.MedianInterval(sorted);
+        return new Measurement(SampleStatistics.Quantile(sorted, 0.5), sorted[0], sorted[^1], noise, n, callsPerSample,
+            SampleStatistics.Quantile(sorted, 0.1), SampleStatistics.Quantile(sorted, 0.9), lo, hi, (double[])perCallMs.Clone());
     }
 }

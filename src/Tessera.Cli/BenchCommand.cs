@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Spectre.Console;
 using Tessera.Bench;
 using Tessera.Devices;
@@ -7,20 +6,47 @@ using Tessera.Devices;
 namespace Tessera.Cli;
 
 /// <summary><c>tessera bench</c>: the kernel catalog timed against baselines measured in the same run, with % of
-/// roofline, as a table, Markdown, CSV or JSON, and roofline / ratio charts.</summary>
+/// roofline and statistics in every row, as a table, Markdown, CSV or JSON, with roofline / ratio charts (or, for a
+/// <c>--shape</c> sweep, a line chart); <c>tessera bench compare</c> compares two reports.</summary>
 internal static class BenchCommand
 {
+    /// <summary>What one bench invocation asked for.</summary>
+    private sealed record Request(string Device, string[] Ops, string Size, string? Shape, int Threads, bool Cold, string Format,
+        string? Out, string? Plot, bool Baselines, double TargetCi, double NoiseLimit, double? BudgetMs);
+
     public static Command Create()
     {
-        var device = new Option<string>("--device") { Description = "cpu | opencl | cuda | all", DefaultValueFactory = _ => "cpu" };
+        var device = new Option<string>("--device") { Description = "cpu | opencl | cuda | all (every device in one run)", DefaultValueFactory = _ => "cpu" };
         var ops = new Option<string[]>("--op") { Description = "op name or prefix (repeatable): " + string.Join(", ", BenchCatalog.OpNames), AllowMultipleArgumentsPerToken = false };
-        var size = new Option<string>("--size") { Description = "small | medium | large", DefaultValueFactory = _ => "medium" };
-        var threads = new Option<int>("--threads") { Description = "threads for our kernels and the baselines (1: judge kernels on one core)", DefaultValueFactory = _ => 1 };
-        var cold = new Option<bool>("--cold") { Description = "rotate input copies larger than the last-level cache" };
+        var size = new Option<string>("--size") { Description = "small | medium | large: the catalog's shapes", DefaultValueFactory = _ => "medium" };
+        var shape = new Option<string?>("--shape")
+        {
+            Description = "sweep instead of --size: sizes as a list (256,512,1k), a doubling range (128:4096), a stepped range " +
+                          "(128:1024:128), or MxNxK for gemm; each op sweeps one dimension (gemm M=N=K, attention the sequence " +
+                          "length, conv2d/pooling the image side, element-wise ops the element count); writes a line chart",
+        };
+        var threads = Cli.ThreadsOption();
+        var cold = new Option<bool>("--cold") { Description = "rotate input copies larger than the last-level cache (cold caches)" };
         var format = new Option<string>("--format") { Description = "table | md | csv | json", DefaultValueFactory = _ => "table" };
         var output = new Option<string?>("--out") { Description = "report file (table format: the JSON report; default tessera-bench-<date>.json)" };
-        var plot = new Option<string?>("--plot") { Description = "roofline chart FILE.png or FILE.svg (ratios chart written beside it as FILE-ratios.ext)" };
+        var plot = new Option<string?>("--plot")
+        {
+            Description = "chart FILE.png or FILE.svg: the roofline, with the ratio chart beside it as FILE-ratios.ext (a sweep: " +
+                          "its line chart); the table format writes them beside the report by default",
+        };
         var noBaselines = new Option<bool>("--no-baselines") { Description = "time Tessera only" };
+        var targetCi = new Option<double>("--target-ci")
+        {
+            Description = "stop sampling a series once its median's 95 % confidence interval is within ± this %", DefaultValueFactory = _ => 2,
+        };
+        var noiseLimit = new Option<double>("--noise-limit")
+        {
+            Description = "flag a row as noisy (no winner claimed) when a median's 95 % interval is wider than ± this %", DefaultValueFactory = _ => 5,
+        };
+        var budget = new Option<double?>("--budget-ms")
+        {
+            Description = "sampling time budget per series in ms (default: 200 for --size small, 1000 otherwise)",
+        };
         var graphReplay = new Option<int>("--graph-replay")
         {
             Description = "instead of the kernel suite: time a chain of N small element-wise nodes run node by node against its " +
@@ -28,11 +54,14 @@ internal static class BenchCommand
         };
         var opt = OptimizationOption.Create();
         var cmd = new Command("bench", "Benchmark kernels against baselines measured in the same run (verified against the reference first).")
-            { device, ops, size, threads, cold, format, output, plot, noBaselines, graphReplay, opt };
+            { device, ops, size, shape, threads, cold, format, output, plot, noBaselines, targetCi, noiseLimit, budget, graphReplay, opt };
+        cmd.Subcommands.Add(BenchCompareCommand.Create());
+        cmd.Subcommands.Add(BenchPlotCommand.Create());
         cmd.SetAction(r => Cli.Guard(() => r.GetValue(graphReplay) > 0
             ? RunGraphReplay(r.GetValue(device)!, r.GetValue(graphReplay), r.GetValue(threads), r.GetValue(output), OptimizationOption.Parse(r.GetValue(opt)))
-            : Run(r.GetValue(device)!, r.GetValue(ops) ?? Array.Empty<string>(), r.GetValue(size)!,
-                r.GetValue(threads), r.GetValue(cold), r.GetValue(format)!, r.GetValue(output), r.GetValue(plot), !r.GetValue(noBaselines))));
+            : Run(new Request(r.GetValue(device)!, r.GetValue(ops) ?? Array.Empty<string>(), r.GetValue(size)!, r.GetValue(shape),
+                r.GetValue(threads), r.GetValue(cold), r.GetValue(format)!, r.GetValue(output), r.GetValue(plot), !r.GetValue(noBaselines),
+                r.GetValue(targetCi), r.GetValue(noiseLimit), r.GetValue(budget)))));
         return cmd;
     }
 
@@ -45,25 +74,28 @@ internal static class BenchCommand
         return result.OutputsAgree == false ? 1 : 0;
     }
 
-    private static int Run(string deviceArg, string[] ops, string sizeArg, int threads, bool cold, string format, string? outPath,
-        string? plotPath, bool baselines)
+    private static int Run(Request q)
     {
-        if (!Enum.TryParse<BenchSize>(sizeArg, ignoreCase: true, out var size))
-            throw new TesseraArgumentException("bench", "--size", $"expected small, medium or large, got '{sizeArg}'");
-        format = format.ToLowerInvariant();
+        if (!Enum.TryParse<BenchSize>(q.Size, ignoreCase: true, out var size))
+            throw new TesseraArgumentException("bench", "--size", $"expected small, medium or large, got '{q.Size}'");
+        string format = q.Format.ToLowerInvariant();
         if (format is not ("table" or "md" or "csv" or "json"))
-            throw new TesseraArgumentException("bench", "--format", $"expected table, md, csv or json, got '{format}'");
-        if (threads < 1) throw new TesseraArgumentException("bench", "--threads", $"must be ≥ 1, got {threads}");
-        var unknown = ops.Where(o => !BenchCatalog.OpNames.Any(n => n.StartsWith(o, StringComparison.OrdinalIgnoreCase))).ToArray();
+            throw new TesseraArgumentException("bench", "--format", $"expected table, md, csv or json, got '{q.Format}'");
+        if (q.Threads < 1) throw new TesseraArgumentException("bench", "--threads", $"must be ≥ 1, got {q.Threads}");
+        if (q.TargetCi <= 0) throw new TesseraArgumentException("bench", "--target-ci", $"must be above 0, got {q.TargetCi}");
+        if (q.NoiseLimit <= 0) throw new TesseraArgumentException("bench", "--noise-limit", $"must be above 0, got {q.NoiseLimit}");
+        if (q.BudgetMs is <= 0) throw new TesseraArgumentException("bench", "--budget-ms", $"must be above 0, got {q.BudgetMs}");
+        var unknown = q.Ops.Where(o => !BenchCatalog.OpNames.Any(n => n.StartsWith(o, StringComparison.OrdinalIgnoreCase))).ToArray();
         if (unknown.Length > 0)
             throw new TesseraArgumentException("bench", "--op", $"no op matches '{string.Join("', '", unknown)}' (ops: {string.Join(", ", BenchCatalog.OpNames)})");
+        var sweep = q.Shape is null ? null : BenchCatalog.Sweep(q.Ops, BenchCatalog.ParseSizes(q.Shape));
 
-        var ids = deviceArg.Equals("all", StringComparison.OrdinalIgnoreCase) ? new[] { "cpu", "opencl", "cuda" } : new[] { deviceArg.ToLowerInvariant() };
+        var ids = q.Device.Equals("all", StringComparison.OrdinalIgnoreCase) ? new[] { "cpu", "opencl", "cuda" } : new[] { q.Device.ToLowerInvariant() };
         var unavailable = new List<string>();
         var devices = new List<IDevice>();
         foreach (var id in ids)
         {
-            try { devices.Add(Cli.OpenDevice(id, threads)); }
+            try { devices.Add(Cli.OpenDevice(id, q.Threads)); }
             catch (TesseraException e)
             {
                 string baseline = id.StartsWith("opencl") ? "CLBlast CLBlastSgemm" : id.StartsWith("cuda") ? "cuBLAS/cuDNN, PyTorch" : "";
@@ -73,12 +105,15 @@ internal static class BenchCommand
         foreach (var u in unavailable) Console.Error.WriteLine($"unavailable: {u}");
         if (devices.Count == 0) return 2;
 
+        var defaults = BenchRunner.DefaultTiming(size);
+        var timing = defaults with { TargetCiPct = q.TargetCi, RepeatMs = q.BudgetMs ?? defaults.RepeatMs };
         bool screen = format == "table";
         var reports = new List<BenchReport>();
         foreach (var dev in devices)
         {
-            var ceilings = MachineCeilings.LoadOrMeasure(threads, dev.Name);
-            var settings = new BenchSettings(size, threads, cold, ops, baselines, Time: true, Ceilings: ceilings);
+            var ceilings = MachineCeilings.LoadOrMeasure(q.Threads, dev.Name);
+            var settings = new BenchSettings(size, q.Threads, q.Cold, q.Ops, q.Baselines, Time: true, Timing: timing, Ceilings: ceilings,
+                NoiseLimitPct: q.NoiseLimit, Cases: sweep);
             BenchReport report = null!;
             if (screen && !Console.IsOutputRedirected)
                 AnsiConsole.Status().Start($"bench on {dev.Name}", ctx => report = BenchRunner.Run(dev, settings, s => ctx.Status($"{dev.Name}: {Markup.Escape(s)}"), unavailable));
@@ -88,11 +123,12 @@ internal static class BenchCommand
         }
 
         var main = reports[0];
+        string? outPath = q.Out, plotPath = q.Plot;
         if (screen)
         {
-            foreach (var r in reports) WriteTable(r);
+            foreach (var r in reports) BenchTable.Write(r);
             outPath ??= $"tessera-bench-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json";
-            plotPath ??= Path.ChangeExtension(outPath, null) + "-roofline.png";
+            plotPath ??= Path.ChangeExtension(outPath, null) + (sweep is null ? "-roofline.png" : "-sweep.png");
             File.WriteAllText(outPath, main.ToJson());
             Console.WriteLine($"report: {outPath}");
         }
@@ -103,52 +139,19 @@ internal static class BenchCommand
             else { File.WriteAllText(outPath, text); Console.Error.WriteLine($"report: {outPath}"); }
         }
         if (plotPath is not null)
-        {
-            BenchPlots.Roofline(main, plotPath);
-            string ratios = Path.ChangeExtension(plotPath, null) + "-ratios" + Path.GetExtension(plotPath);
-            BenchPlots.Ratios(main, ratios);
-            (screen ? Console.Out : Console.Error).WriteLine($"plots: {plotPath}, {ratios}");
-        }
+            (screen ? Console.Out : Console.Error).WriteLine($"plots: {string.Join(", ", Plot(main, plotPath, sweep is not null))}");
         return main.Rows.All(r => r.Verified) ? 0 : 1;
     }
 
-    private static string F(double? v, string fmt) => v is double d ? d.ToString(fmt, CultureInfo.InvariantCulture) : "-";
-
-    /// <summary>The machine header as the bench prints it above its table (device, threads, size; ceilings; versions).</summary>
-    public static IEnumerable<string> HeaderLines(BenchHeader h)
+    /// <summary>Draws a report's charts: a sweep's line chart, or the roofline with the ratio chart beside it
+    /// (FILE-ratios.ext, when a row has a ratio); returns the files written.</summary>
+    public static IReadOnlyList<string> Plot(BenchReport report, string plotPath, bool sweep)
     {
-        yield return $"{h.Device} ({h.Backend}), threads {h.Threads}, size {h.Size}{(h.Cold ? ", cold" : "")}";
-        if (h.Ceilings is { } c)
-            yield return FormattableString.Invariant($"ceilings: {c.RooflineGflops:0.#} GFLOP/s, {c.RooflineGBps:0.#} GB/s (copy {c.CopyGBps:0.#}, non-temporal {c.CopyNonTemporalGBps:0.#})");
-        yield return string.Join(", ", h.Versions.Where(kv => kv.Key != "os").Select(kv => $"{kv.Key} {kv.Value}"));
-    }
-
-    private static void WriteTable(BenchReport report)
-    {
-        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 220);
-        var header = HeaderLines(report.Header).ToArray();
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(header[0])}[/]");
-        foreach (var line in header.Skip(1)) AnsiConsole.WriteLine(line);
-        var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("op", "pass", "shape", "median ms", "noise %", "GFLOP/s", "GB/s", "roofline %", "baseline", "base ms", "ratio", "verified");
-        foreach (var col in table.Columns.Skip(3).Take(5)) col.RightAligned();
-        foreach (var r in report.Rows)
-        {
-            var bs = r.Baselines.Count == 0 ? new BaselineResult?[] { null } : r.Baselines.Cast<BaselineResult?>().ToArray();
-            for (int i = 0; i < bs.Length; i++)
-            {
-                var b = bs[i];
-                string baseName = b is null ? "[grey]none[/]" : b.Missing is null ? Markup.Escape(b.Name) : $"[yellow]{Markup.Escape(b.Name)}: missing ({Markup.Escape(b.Missing)})[/]";
-                string ratio = b?.Ratio is double q ? (q >= 1 ? $"[green]{q:0.00}[/]" : $"[red]{q:0.00}[/]") : "-";
-                if (i == 0)
-                    table.AddRow(Markup.Escape(r.Op), r.Pass, Markup.Escape(r.Shape), F(r.Time?.Median, "0.###"), F(r.NoisePct, "0.#"), F(r.Gflops, "0.#"),
-                        F(r.Gbps, "0.#"), F(r.RooflinePct, "0.#"), baseName, F(b?.TimeMs, "0.###"), ratio,
-                        r.Verified ? "[green]yes[/]" : $"[red]NO[/] {Markup.Escape(r.VerifyNote)}");
-                else
-                    table.AddRow("", "", "", "", "", "", "", "", baseName, F(b?.TimeMs, "0.###"), ratio, "");
-            }
-        }
-        AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine("ratio = baseline time / Tessera time (> 1: Tessera faster)");
+        if (sweep) return SweepPlot.Write(report, plotPath);
+        var written = new List<string> { plotPath };
+        BenchPlots.Roofline(report, plotPath);
+        string ratios = Path.ChangeExtension(plotPath, null) + "-ratios" + Path.GetExtension(plotPath);
+        if (BenchPlots.Ratios(report, ratios)) written.Add(ratios);
+        return written;
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using Tessera.Cpu;
 using Tessera.Devices;
@@ -16,6 +17,24 @@ internal static class Cli
 
     /// <summary>Exit code of an internal error (a bug in Tessera).</summary>
     public const int InternalError = 1;
+
+    /// <summary>The one thread policy of every command: kernels (and the bench's multi-threaded baselines, which get the
+    /// same count) use every logical core unless <c>--threads</c> says otherwise.</summary>
+    public static int DefaultThreads => Environment.ProcessorCount;
+
+    /// <summary>The <c>--threads</c> option, the same in every command.</summary>
+    public static Option<int> ThreadsOption() => new("--threads")
+    {
+        Description = "CPU threads for the kernels and the bench's baselines (the default is every logical core of this machine)",
+        DefaultValueFactory = _ => DefaultThreads,
+    };
+
+    /// <summary>The <c>--device</c> option, the same in every command.</summary>
+    public static Option<string> DeviceOption() => new("--device")
+    {
+        Description = "device to run on: cpu, opencl[:N] or cuda[:N] (tessera devices lists them)",
+        DefaultValueFactory = _ => "cpu",
+    };
 
     /// <summary>Runs a command body and maps every exception to one line on stderr: bad input — a Tessera error, a file
     /// that cannot be read or written, memory that runs out — exits with <see cref="BadInput"/>; anything else is a bug

@@ -37,15 +37,15 @@ internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds
     public string ToText()
     {
         var sb = new StringBuilder();
-        foreach (var line in BenchCommand.HeaderLines(Header)) sb.AppendLine(line);
+        foreach (var line in new BenchReport(Header, []).HeaderLines()) sb.AppendLine(line);
         if (Rows.Count == 1 && Rows[0].Result is { } c)
         {
             var r = Rows[0];
             sb.AppendLine($"model {r.Model} ({r.Path}), inputs {r.Inputs}; {Rounds} interleaved rounds, {Threads} thread(s)");
             sb.AppendLine($"{"engine",-12} {"median ms",10} {"p10 ms",10} {"p90 ms",10} {"min ms",10} {"calls/round",12}  warm-up");
             foreach (var e in new[] { c.OnnxRuntime, c.Tessera })
-                sb.AppendLine($"{e.Engine,-12} {F(e.Time.MedianMs, "0.000"),10} {F(e.Time.P10Ms, "0.000"),10} {F(e.Time.P90Ms, "0.000"),10} " +
-                              $"{F(e.Time.MinMs, "0.000"),10} {e.CallsPerRound,12}  {e.Warmup.Calls} calls, {F(e.Warmup.Ms / 1000, "0.0")} s");
+                sb.AppendLine($"{e.Engine,-12} {F(e.Time.Median, "0.000"),10} {F(e.Time.P10, "0.000"),10} {F(e.Time.P90, "0.000"),10} " +
+                              $"{F(e.Time.Min, "0.000"),10} {e.CallsPerRound,12}  {e.Warmup.Calls} calls, {F(e.Warmup.Ms / 1000, "0.0")} s");
             sb.AppendLine($"ratio ORT ms / Tessera ms: {F(c.Ratio, "0.00")}");
             sb.AppendLine($"outputs, Tessera vs ONNX Runtime: max abs {F(c.Diff.MaxAbs, "0.0E+0")}, rel err {Err(c.Diff)}" +
                           (c.TesseraVsReference is null ? "" : $"; vs the reference: Tessera rel err {Err(c.TesseraVsReference)}, ONNX Runtime {Err(c.OnnxRuntimeVsReference)}") +
@@ -58,7 +58,7 @@ internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds
         foreach (var r in Rows)
         {
             if (r.Result is not { } m) { sb.AppendLine($"{r.Model,-22} error: {r.Error}"); continue; }
-            sb.AppendLine($"{r.Model,-22} {F(m.OnnxRuntime.Time.MedianMs, "0.000"),10} {F(m.Tessera.Time.MedianMs, "0.000"),11} {F(m.Ratio, "0.00"),7} " +
+            sb.AppendLine($"{r.Model,-22} {F(m.OnnxRuntime.Time.Median, "0.000"),10} {F(m.Tessera.Time.Median, "0.000"),11} {F(m.Ratio, "0.00"),7} " +
                           $"{F(m.Diff.MaxAbs, "0.0E+0"),9} {Err(m.Diff),9} {Err(m.TesseraVsReference),9}  {Status(r)}");
         }
         if (GeometricMean is double g) sb.AppendLine($"geometric mean of the ratio over {Rows.Count(r => r.Result is not null)} model(s): {F(g, "0.00")}");
@@ -72,7 +72,7 @@ internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds
     {
         var sb = new StringBuilder();
         sb.AppendLine("```");
-        foreach (var line in BenchCommand.HeaderLines(Header)) sb.AppendLine(line);
+        foreach (var line in new BenchReport(Header, []).HeaderLines()) sb.AppendLine(line);
         sb.AppendLine($"{Rounds} interleaved rounds, {Threads} thread(s), {Header.Date:yyyy-MM-dd HH:mm} UTC");
         sb.AppendLine("```");
         sb.AppendLine();
@@ -81,7 +81,7 @@ internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds
         foreach (var r in Rows)
         {
             if (r.Result is not { } m) { sb.AppendLine($"| {r.Model} | | | | | | | error: {r.Error?.Replace("|", "\\|", StringComparison.Ordinal)} |"); continue; }
-            static string T(EngineTiming e) => $"{F(e.Time.MedianMs, "0.000")} ({F(e.Time.P10Ms, "0.00")}–{F(e.Time.P90Ms, "0.00")})";
+            static string T(EngineTiming e) => $"{F(e.Time.Median, "0.000")} ({F(e.Time.P10, "0.00")}–{F(e.Time.P90, "0.00")})";
             sb.AppendLine($"| {r.Model} | {T(m.OnnxRuntime)} | {T(m.Tessera)} | {F(m.Ratio, "0.00")} | {F(m.Diff.MaxAbs, "0.0E+0")} | {Err(m.Diff)} | " +
                           $"{Err(m.TesseraVsReference)} | {Status(r)} |");
         }
@@ -96,7 +96,7 @@ internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds
     {
         static object Timing(EngineTiming e) => new
         {
-            median_ms = e.Time.MedianMs, p10_ms = e.Time.P10Ms, p90_ms = e.Time.P90Ms, min_ms = e.Time.MinMs, max_ms = e.Time.MaxMs,
+            median_ms = e.Time.Median, p10_ms = e.Time.P10, p90_ms = e.Time.P90, min_ms = e.Time.Min, max_ms = e.Time.Max,
             rounds = e.Time.Samples, calls_per_round = e.CallsPerRound, warmup_calls = e.Warmup.Calls, warmup_ms = e.Warmup.Ms,
         };
         static object? Diff(OutputDiff? d) => d is null ? null : new { max_abs = Finite(d.MaxAbs), max_rel = Finite(d.MaxRel), rel_err = Finite(d.Normalized) };

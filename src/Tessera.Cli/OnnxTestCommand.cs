@@ -13,8 +13,8 @@ internal static class OnnxTestCommand
     public static Command Create()
     {
         var paths = new Argument<string[]>("PATH") { Description = "an ONNX test case folder (model.onnx + test_data_set_N) or a folder of them", Arity = ArgumentArity.OneOrMore };
-        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
-        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+        var device = Cli.DeviceOption();
+        var threads = Cli.ThreadsOption();
         var format = new Option<string>("--format") { Description = "table | json", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "json");
         var opt = OptimizationOption.Create();

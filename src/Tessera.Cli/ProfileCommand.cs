@@ -15,12 +15,12 @@ internal static class ProfileCommand
     {
         var model = new Option<string>("--model") { Description = "mlp | cnn | vit", DefaultValueFactory = _ => "cnn" };
         model.AcceptOnlyFromAmong(Models.Names);
-        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 128 };
-        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+        var device = Cli.DeviceOption();
+        var batch = new Option<int>("--batch") { Description = "images per training step", DefaultValueFactory = _ => 128 };
+        var threads = Cli.ThreadsOption();
         var steps = new Option<int>("--steps") { Description = "profiled steps (the median per node is shown)", DefaultValueFactory = _ => 5 };
         var trace = new Option<string?>("--trace") { Description = "write a Chrome trace-event JSON of the last profiled step" };
-        var top = new Option<int>("--top") { DefaultValueFactory = _ => 25 };
+        var top = new Option<int>("--top") { Description = "show the N slowest nodes", DefaultValueFactory = _ => 25 };
         var opt = OptimizationOption.Create();
         var cmd = new Command("profile", "Profile one training step of a model node by node.") { model, device, batch, threads, steps, trace, top, opt };
         cmd.SetAction(r => Cli.Guard(() => Run(r.GetValue(model)!, r.GetValue(device)!, r.GetValue(batch), r.GetValue(threads),
@@ -46,28 +46,36 @@ internal static class ProfileCommand
         var samples = new double[plan.Schedule.Count][];
         for (int i = 0; i < plan.Schedule.Count; i++) samples[i] = new double[steps];
         var stepMs = new double[steps];
+        var spanMs = new Dictionary<string, double[]>();
         for (int s = 0; s < steps; s++)
         {
             var sw = System.Diagnostics.Stopwatch.StartNew();
             trainer.Step(x, y);
             stepMs[s] = sw.Elapsed.TotalMilliseconds;
             for (int i = 0; i < plan.Schedule.Count; i++) samples[i][s] = plan.NodeMilliseconds[i];
+            foreach (var span in trainer.LastStepSpans)
+            {
+                if (!spanMs.TryGetValue(span.Name, out var a)) spanMs[span.Name] = a = new double[steps];
+                a[s] = span.Milliseconds;
+            }
         }
         plan.Profile = false;
         double Median(double[] a) { var b = (double[])a.Clone(); Array.Sort(b); return b[b.Length / 2]; }
-        var rows = plan.Schedule.Select((n, i) => (Node: n, Ms: Median(samples[i]))).ToList();
+        // The plan's nodes and, as rows of their own, the work of the step outside the plan (the optimizer step).
+        var rows = plan.Schedule.Select((n, i) => (Name: n.Name, Op: n.Op.Describe(), Output: string.Join(" ", n.Outputs.Select(o => o.Shape.ToString())),
+            Ms: Median(samples[i]), Flops: n.Op.Flops(n)))
+            .Concat(spanMs.Select(kv => (Name: kv.Key, Op: "after the plan: every parameter", Output: "", Ms: Median(kv.Value), Flops: 0.0))).ToList();
         double total = rows.Sum(r => r.Ms);
         var table = new Table().Border(TableBorder.Rounded).AddColumns("node", "op", "output", "ms", "share", "GFLOP/s");
-        foreach (var (n, ms) in rows.OrderByDescending(r => r.Ms).Take(top))
-        {
-            double flops = n.Op.Flops(n);
-            table.AddRow(Markup.Escape(n.Name), Markup.Escape(n.Op.Describe()), Markup.Escape(string.Join(" ", n.Outputs.Select(o => o.Shape.ToString()))),
-                $"{ms:F3}", $"{100 * ms / total:F1}%", flops > 0 && ms > 0 ? $"{flops / (ms * 1e6):F1}" : "");
-        }
+        foreach (var r in rows.OrderByDescending(r => r.Ms).Take(top))
+            table.AddRow(Markup.Escape(r.Name), Markup.Escape(r.Op), Markup.Escape(r.Output),
+                $"{r.Ms:F3}", $"{100 * r.Ms / total:F1}%", r.Flops > 0 && r.Ms > 0 ? $"{r.Flops / (r.Ms * 1e6):F1}" : "");
         AnsiConsole.MarkupLine($"[bold]tessera profile[/] {modelName}, batch {batch}, {device.Id} ({Markup.Escape(device.Name)}), {threads} threads, --opt {optimization.ToString().ToLowerInvariant()}");
         AnsiConsole.Write(table);
         var stats = device.Memory.Stats;
-        AnsiConsole.MarkupLine($"step: median {Median(stepMs):F2} ms including the optimizer; the {plan.Schedule.Count} nodes take {total:F2} ms (medians per node, {(device.Kind == Tessera.Devices.DeviceKind.Cpu ? "synchronised after each" : "device timing events")})");
+        double nodesMs = rows.Take(plan.Schedule.Count).Sum(r => r.Ms);
+        AnsiConsole.MarkupLine($"step: median {Median(stepMs):F2} ms; the {plan.Schedule.Count} nodes take {nodesMs:F2} ms and the work after them " +
+            $"({Markup.Escape(string.Join(", ", spanMs.Keys))}) {total - nodesMs:F2} ms (medians, {(device.Kind == Tessera.Devices.DeviceKind.Cpu ? "synchronised after each" : "device timing events")})");
         AnsiConsole.MarkupLine($"memory: planned arena {Mb(plan.ArenaBytes)} vs naive {Mb(plan.NaiveBytes)} ({100.0 * plan.ArenaBytes / Math.Max(1, plan.NaiveBytes):F0}%)");
         AnsiConsole.MarkupLine($"pool: in use {Mb(stats.CurrentBytes)}, peak {Mb(stats.PeakBytes)}, reserved {Mb(stats.ReservedBytes)}, " +
                                $"{stats.Allocations} allocations, {stats.Rents} rents, {stats.CacheHits} cache hits, {stats.Releases} releases");
@@ -76,7 +84,7 @@ internal static class ProfileCommand
             trainer.TrainPlan.Profile = true;
             trainer.Step(x, y);
             trainer.TrainPlan.Profile = false;
-            using (var f = File.Create(tracePath)) ChromeTrace.Write(plan, f, $"tessera {modelName} training step");
+            using (var f = File.Create(tracePath)) ChromeTrace.Write(plan, f, $"tessera {modelName} training step", trainer.LastStepSpans);
             AnsiConsole.MarkupLine($"wrote {Markup.Escape(tracePath)} (open in Perfetto or chrome://tracing)");
         }
         return 0;

@@ -19,9 +19,9 @@ internal static class RunCommand
         var model = new Argument<string>("MODEL") { Description = "an .onnx model file" };
         var inputs = new Option<string[]>("--input") { Description = "NAME=FILE.npy or NAME=FILE.pb (repeatable)", AllowMultipleArgumentsPerToken = false };
         var output = new Option<string?>("--output") { Description = "folder for the outputs (NAME.npy)" };
-        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
+        var device = Cli.DeviceOption();
         var repeat = new Option<int>("--repeat") { Description = "timed runs after a warm-up of at least 60 runs and 1 s (at most 5 s) (0: run once)", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = Cli.ThreadsOption();
         var opt = OptimizationOption.Create();
         var verbose = new Option<bool>("--verbose") { Description = "print what the graph optimizer changed, node by node" };
         var dump = new Option<bool>("--dump") { Description = "print the graph as it runs (after optimization)" };
@@ -74,7 +74,7 @@ internal static class RunCommand
             }
             var t = TimeStats.Of(ms);
             Console.WriteLine($"latency over {repeat} runs on {device.Id} ({threads} threads) after {warm.Calls} warm-up runs ({warm.Ms / 1000:F1} s): " +
-                              $"median {t.MedianMs:F3} ms, p10 {t.P10Ms:F3} ms, p90 {t.P90Ms:F3} ms, min {t.MinMs:F3} ms; throughput {1000.0 / t.MedianMs:F1} runs/s");
+                              $"median {t.Median:F3} ms, p10 {t.P10:F3} ms, p90 {t.P90:F3} ms, min {t.Min:F3} ms; throughput {1000.0 / t.Median:F1} runs/s");
         }
         return 0;
     }

@@ -15,15 +15,15 @@ internal static class TrainCommand
         var model = new Option<string>("--model") { Description = "mlp | cnn | vit", DefaultValueFactory = _ => "mlp" };
         model.AcceptOnlyFromAmong("mlp", "cnn", "vit");
         var data = new Option<string>("--data") { Description = "folder with the Fashion-MNIST IDX files", DefaultValueFactory = _ => FashionMnist.DefaultDirectory };
-        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 2 };
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 128 };
-        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 1e-3 };
-        var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
-        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0UL };
-        var output = new Option<string>("--out") { DefaultValueFactory = _ => "train-out" };
+        var epochs = new Option<int>("--epochs") { Description = "passes over the training set (a resumed run continues up to this count)", DefaultValueFactory = _ => 2 };
+        var batch = new Option<int>("--batch") { Description = "images per training step", DefaultValueFactory = _ => 128 };
+        var lr = new Option<double>("--lr") { Description = "learning rate (constant)", DefaultValueFactory = _ => 1e-3 };
+        var threads = Cli.ThreadsOption();
+        var device = Cli.DeviceOption();
+        var seed = new Option<ulong>("--seed") { Description = "seed of the initial weights and of the shuffling", DefaultValueFactory = _ => 0UL };
+        var output = new Option<string>("--out") { Description = "folder for metrics.json, curves.png and the checkpoint", DefaultValueFactory = _ => "train-out" };
         var resume = new Option<string?>("--resume") { Description = "checkpoint to continue from" };
-        var optimizer = new Option<string>("--optimizer") { DefaultValueFactory = _ => "adam" };
+        var optimizer = new Option<string>("--optimizer") { Description = "adam | adamw | sgd | momentum", DefaultValueFactory = _ => "adam" };
         optimizer.AcceptOnlyFromAmong("adam", "adamw", "sgd", "momentum");
         var clip = new Option<float>("--clip-norm") { Description = "clip gradients to this global L2 norm (0: off)", DefaultValueFactory = _ => 0f };
         var limit = new Option<int?>("--limit") { Description = "use only the first N training images (quick runs)" };
@@ -79,7 +79,7 @@ internal static class TrainCommand
                 Report);
         }
         var plot = Path.Combine(o.OutDir, "curves.png");
-        Plots.TrainingCurves(run.History, plot, $"tessera train --model {o.Model}");
+        Plots.TrainingCurves(run.History, run.StepLosses, run.StartEpoch, run.StepsPerEpoch, plot, $"tessera train --model {o.Model}");
         AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(o.OutDir, "metrics.json"))}, {Markup.Escape(plot)}, {Markup.Escape(Path.Combine(o.OutDir, TrainingRun.CheckpointName))}");
         return 0;
     }

@@ -23,7 +23,7 @@ public static class OnnxRuntimeBaseline
     /// names become the graph's input names).</summary>
     public static BaselineSpec Node(string opType, string[] inputs, (string Name, int[] Shape)[] outputs,
         OnnxModelWriter.AttributeSpec[]? attributes = null, int opset = 17) =>
-        new($"onnxruntime {opType}", (inst, threads) =>
+        new($"ONNX Runtime {opType}", (inst, threads) =>
         {
             if (Probe.Value.Error is { } why) throw new BaselineUnavailableException(why);
             var host = inputs.Select(n => inst.Context.Host[n]).ToArray();
@@ -52,9 +52,12 @@ public static class OnnxRuntimeBaseline
             catch (OnnxRuntimeException e)
             {
                 owned.Dispose();
-                throw new BaselineUnavailableException($"onnxruntime rejected the {opType} model: {e.Message.Split('\n')[0]}");
+                throw new BaselineUnavailableException($"ONNX Runtime rejected the {opType} model: {e.Message.Split('\n')[0]}");
             }
         });
+
+    /// <summary>The ONNX Runtime baseline of an op it has no operator for: always missing, with the reason.</summary>
+    public static BaselineSpec NoOperator(string reason) => new("ONNX Runtime", (_, _) => throw new BaselineUnavailableException(reason));
 
     private sealed class Owned : IDisposable
     {

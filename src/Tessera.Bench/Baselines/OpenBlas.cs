@@ -36,7 +36,7 @@ public static unsafe partial class OpenBlas
 
     /// <summary>A baseline: row-major C = A·B for host arrays "a" [batch?, M, K] and "b" [batch?, K, N], one
     /// <c>cblas_sgemm</c> per batch entry.</summary>
-    public static BaselineSpec Sgemm() => new("openblas cblas_sgemm", (inst, threads) =>
+    public static BaselineSpec Sgemm() => new("OpenBLAS cblas_sgemm", (inst, threads) =>
     {
         if (Unavailable is { } why) throw new BaselineUnavailableException(why);
         openblas_set_num_threads(threads);

@@ -11,7 +11,7 @@ public sealed record ModelComparison(
     EngineTiming OnnxRuntime, EngineTiming Tessera, int Rounds, OutputDiff Diff, OutputDiff? TesseraVsReference, OutputDiff? OnnxRuntimeVsReference)
 {
     /// <summary>ORT's median time per call over Tessera's.</summary>
-    public double Ratio => OnnxRuntime.Time.MedianMs / Tessera.Time.MedianMs;
+    public double Ratio => OnnxRuntime.Time.Median / Tessera.Time.Median;
 
     /// <summary>Tessera's outputs agree with ONNX Runtime's, and with the reference when there is one, within
     /// <see cref="ModelComparer.Tolerance"/>.</summary>

@@ -24,6 +24,15 @@ public sealed class TrainingRun
     public IDevice Device { get; }
     public List<EpochMetrics> History { get; } = new();
 
+    /// <summary>The loss of every step this run trained (for the curves; a resumed run starts at its first new epoch).</summary>
+    public List<double> StepLosses { get; } = new();
+
+    /// <summary>The epochs finished before this run's first step (0, or the resumed checkpoint's).</summary>
+    public int StartEpoch { get; private set; }
+
+    /// <summary>Training steps per epoch.</summary>
+    public int StepsPerEpoch { get; private set; }
+
     /// <summary>Runs the remaining epochs; <paramref name="onStep"/> sees every step. Returns the metrics of all epochs.</summary>
     public IReadOnlyList<EpochMetrics> Run(FashionMnist data, Action<StepProgress>? onStep = null, Action<EpochMetrics>? onEpoch = null)
     {
@@ -51,6 +60,8 @@ public sealed class TrainingRun
 
         using var trainer = new Trainer(model, Device, o.Batch, FashionMnist.SampleShape, optimizer, o.ClipNorm);
         int steps = trainN / o.Batch;
+        StartEpoch = startEpoch;
+        StepsPerEpoch = steps;
         var xb = new float[o.Batch * FashionMnist.ImageSize];
         var yb = new long[o.Batch];
         for (int epoch = startEpoch; epoch < o.Epochs; epoch++)
@@ -69,6 +80,7 @@ public sealed class TrainingRun
                 float loss = trainer.Step(xb, yb);
                 if (!float.IsFinite(loss)) throw new TesseraException("train", $"loss became {loss} at epoch {epoch + 1}, step {s + 1}");
                 lossSum += loss;
+                StepLosses.Add(loss);
                 onStep?.Invoke(new StepProgress(epoch + 1, s + 1, steps, lossSum / (s + 1), (s + 1) * o.Batch / sw.Elapsed.TotalSeconds));
             }
             double seconds = sw.Elapsed.TotalSeconds;

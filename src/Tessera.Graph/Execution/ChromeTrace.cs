@@ -6,7 +6,9 @@ namespace Tessera.Graph.Execution;
 /// complete event ("ph":"X") per node with its start and duration in microseconds.</summary>
 public static class ChromeTrace
 {
-    public static void Write(ExecutionPlan plan, Stream stream, string processName = "tessera")
+    /// <summary>Writes the last profiled run of <paramref name="plan"/>, one complete event per node, followed by
+    /// <paramref name="spans"/> (work of the same step outside the plan, such as the optimizer step).</summary>
+    public static void Write(ExecutionPlan plan, Stream stream, string processName = "tessera", IReadOnlyList<TraceSpan>? spans = null)
     {
         if (plan.NodeStartMilliseconds.Count != plan.Schedule.Count)
             throw new TesseraArgumentException("ChromeTrace.Write", nameof(plan), "the plan has no profiled run (set Profile = true and Run it first)");
@@ -40,6 +42,18 @@ public static class ChromeTrace
             double flops = n.Op.Flops(n);
             if (flops > 0 && plan.NodeMilliseconds[i] > 0) w.WriteNumber("gflops", Math.Round(flops / (plan.NodeMilliseconds[i] * 1e6), 3));
             w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        foreach (var span in spans ?? Array.Empty<TraceSpan>())
+        {
+            w.WriteStartObject();
+            w.WriteString("name", span.Name);
+            w.WriteString("cat", span.Category);
+            w.WriteString("ph", "X");
+            w.WriteNumber("ts", Math.Round(span.StartMilliseconds * 1000, 3));
+            w.WriteNumber("dur", Math.Round(span.Milliseconds * 1000, 3));
+            w.WriteNumber("pid", 1);
+            w.WriteNumber("tid", 1);
             w.WriteEndObject();
         }
         w.WriteEndArray();

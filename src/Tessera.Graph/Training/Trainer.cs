@@ -60,6 +60,11 @@ public sealed class Trainer : IDisposable
     public float ClipNorm { get; }
     public int Batch { get; }
 
+    /// <summary>When the training plan profiles (<see cref="ExecutionPlan.Profile"/>), the work of the last step after
+    /// the plan's nodes — gradient clipping and the optimizer step — timed to completion, for the trace.</summary>
+    public IReadOnlyList<TraceSpan> LastStepSpans => _spans;
+    private readonly List<TraceSpan> _spans = new();
+
     /// <summary>One optimisation step on a batch; returns the mean loss.</summary>
     public float Step(ReadOnlySpan<float> x, ReadOnlySpan<long> y)
     {
@@ -67,10 +72,33 @@ public sealed class Trainer : IDisposable
         _train.Input("y").CopyFrom(y);
         _train.Context.Training = true;
         _train.Context.Step = Optimizer.StepCount;
+        _spans.Clear();
         _train.Run();
-        if (ClipNorm > 0) ClipGradients(ClipNorm);
-        Optimizer.Step(_steps);
+        if (!_train.Profile)
+        {
+            if (ClipNorm > 0) ClipGradients(ClipNorm);
+            Optimizer.Step(_steps);
+            return _train[_loss].Item<float>();
+        }
+        // Profiled: the spans continue the plan's timeline from the end of its last node.
+        int last = _train.Schedule.Count - 1;
+        double at = last < 0 ? 0 : _train.NodeStartMilliseconds[last] + _train.NodeMilliseconds[last];
+        if (ClipNorm > 0) at = Timed("clip gradients", "optimizer", at, () => ClipGradients(ClipNorm));
+        string name = Optimizer.GetType().Name.Replace("Optimizer", "", StringComparison.Ordinal).ToLowerInvariant();
+        Timed($"optimizer step ({name})", "optimizer", at, () => Optimizer.Step(_steps));
         return _train[_loss].Item<float>();
+    }
+
+    /// <summary>Runs <paramref name="work"/> to completion on the plan's stream and records it as a span starting at
+    /// <paramref name="startMs"/>; returns where the next span starts.</summary>
+    private double Timed(string name, string category, double startMs, Action work)
+    {
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        work();
+        _train.Stream.Synchronize();
+        double ms = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        _spans.Add(new TraceSpan(name, category, startMs, ms));
+        return startMs + ms;
     }
 
     /// <summary>Scales all gradients so that their global L2 norm is at most <paramref name="maxNorm"/>; returns the norm.</summary>

@@ -67,4 +67,23 @@ public class BaselineTests
     public void ModelWriterRejectsAnAttributeWithoutValue() =>
         Assert.Throws<TesseraArgumentException>(() =>
             OnnxModelWriter.SingleNode("Relu", [("x", [1])], [("y", [1])], [new OnnxModelWriter.AttributeSpec("alpha")]));
+
+    [Fact]
+    public void PyTorchRowsAreCudaBaselinesFoundInTheRepository()
+    {
+        var spec = TorchBaseline.Row("gemm", "fwd");
+        Assert.Equal(Tessera.Devices.DeviceKind.Cuda, spec.Device);
+        Assert.Equal("PyTorch gemm", spec.Name);
+        // The script is found from the test's folder (the repository's benchmarks/gpu/).
+        Assert.EndsWith(Path.Combine("benchmarks", "gpu", "torch_rows.py"), TorchBaseline.Script);
+        // Every row of the catalog carries it (shown on CUDA devices only).
+        Assert.All(BenchCatalog.Cases(BenchSize.Small), c => Assert.Contains(c.Baselines, b => b.Name == $"PyTorch {c.Op}"));
+        if (TorchBaseline.Version is null)
+        {
+            // Without Python and CUDA-enabled torch the row is missing, with the reason.
+            using var inst = Instance(("a", [2, 2]), ("b", [2, 2]));
+            var e = Assert.Throws<BaselineUnavailableException>(() => spec.Create(inst, 1));
+            Assert.Matches("torch|python|CUDA", e.Message);
+        }
+    }
 }

@@ -45,6 +45,13 @@ public class BenchSuiteTests
         Assert.Equal(100, header.GetProperty("ceilings").GetProperty("roofline_gflops").GetDouble());
         Assert.Equal(30, header.GetProperty("ceilings").GetProperty("roofline_gbps").GetDouble());
         Assert.True(header.GetProperty("date").TryGetDateTime(out _));
+        // The build's commit (a 40-digit hash, "+dirty" when the tree differed; "unknown" only outside git) and every
+        // library's version, the statistics library included.
+        Assert.Matches("^([0-9a-f]{40}(\\+dirty)?|unknown)$", header.GetProperty("commit").GetString());
+        Assert.True(header.GetProperty("versions").TryGetProperty("perfolizer", out _));
+        Assert.True(header.GetProperty("versions").TryGetProperty("onnxruntime", out _));
+        Assert.False(string.IsNullOrEmpty(header.GetProperty("machine").GetString()));
+        Assert.Equal(5, header.GetProperty("noise_limit_pct").GetDouble());
 
         var rows = doc.RootElement.GetProperty("rows").EnumerateArray().ToList();
         Assert.Equal(2, rows.Count);
@@ -54,6 +61,16 @@ public class BenchSuiteTests
             var t = row.GetProperty("time_ms");
             double median = t.GetProperty("median").GetDouble(), min = t.GetProperty("min").GetDouble(), max = t.GetProperty("max").GetDouble();
             Assert.True(min > 0 && min <= median && median <= max);
+            // Statistics in every row: quantiles, the median's 95 % interval, the samples themselves.
+            double p10 = t.GetProperty("p10").GetDouble(), p90 = t.GetProperty("p90").GetDouble();
+            double ciLow = t.GetProperty("ci_low").GetDouble(), ciHigh = t.GetProperty("ci_high").GetDouble();
+            Assert.True(min <= p10 && p10 <= median && median <= p90 && p90 <= max);
+            Assert.True(min <= ciLow && ciLow <= median && median <= ciHigh && ciHigh <= max);
+            int samples = t.GetProperty("samples").GetInt32();
+            Assert.True(samples >= 3);
+            Assert.Equal(samples, t.GetProperty("samples_ms").GetArrayLength());
+            // A row is flagged noisy exactly when its median's interval is wider than the noise limit.
+            Assert.Equal(t.GetProperty("ci_pct").GetDouble() > 5, row.GetProperty("noisy").GetBoolean());
             foreach (var field in new[] { "noise_pct", "gflops", "gbps", "roofline_pct", "flops", "bytes" })
                 Assert.Equal(JsonValueKind.Number, row.GetProperty(field).ValueKind);
             Assert.True(row.GetProperty("verified").GetBoolean());
@@ -67,7 +84,16 @@ public class BenchSuiteTests
             {
                 // Either timed with a ratio, or missing with a reason: never silently dropped.
                 if (b.GetProperty("time_ms").ValueKind == JsonValueKind.Number)
+                {
                     Assert.Equal(b.GetProperty("time_ms").GetDouble() / median, b.GetProperty("ratio").GetDouble(), 6);
+                    // The baseline has the same statistics as our row, and a verdict from the two intervals.
+                    var bs = b.GetProperty("stats");
+                    Assert.Equal(b.GetProperty("time_ms").GetDouble(), bs.GetProperty("median").GetDouble());
+                    Assert.Equal(bs.GetProperty("samples").GetInt32(), bs.GetProperty("samples_ms").GetArrayLength());
+                    Assert.True(b.GetProperty("ratio_low").GetDouble() <= b.GetProperty("ratio").GetDouble());
+                    Assert.True(b.GetProperty("ratio").GetDouble() <= b.GetProperty("ratio_high").GetDouble());
+                    Assert.Contains(b.GetProperty("verdict").GetString(), new[] { "faster", "slower", "same", "noisy" });
+                }
                 else
                     Assert.False(string.IsNullOrEmpty(b.GetProperty("missing").GetString()));
             }

@@ -30,6 +30,11 @@ public class ProfileCommandTests
         Assert.Contains("BatchNorm", names);
         Assert.Contains("d_Conv2d_1_w", names);
         Assert.Contains("loss", names);
+        // The optimizer step is a span of its own, after the last node of the plan.
+        var opt = Assert.Single(events, e => e.GetProperty("name").GetString() == "optimizer step (adam)");
+        Assert.Equal("optimizer", opt.GetProperty("cat").GetString());
+        Assert.True(opt.GetProperty("dur").GetDouble() > 0);
+        Assert.Contains("optimizer step (adam)", stdout);
         double last = -1;
         foreach (var e in events)
         {

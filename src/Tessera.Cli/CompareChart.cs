@@ -1,0 +1,60 @@
+using System.Globalization;
+using ScottPlot;
+using Tessera.Bench.Compare;
+
+namespace Tessera.Cli;
+
+/// <summary>The chart of <c>tessera bench compare</c>: the change of each Tessera row (B against A) as a horizontal bar
+/// with its 95 % interval, coloured by the rank test's verdict, the ±threshold band shaded.</summary>
+internal static class CompareChart
+{
+    public static void Write(BenchComparison cmp, string nameA, string nameB, string path)
+    {
+        var rows = cmp.Changes.Where(c => c.IsTessera).ToList();
+        if (rows.Count == 0) throw new TesseraArgumentException("bench compare", "--plot", "no row is in both reports");
+        var plt = new Plot();
+        int n = rows.Count;
+        double t = cmp.ThresholdPct;
+        double lo = -t * 2, hi = t * 2;
+        foreach (var c in rows) { lo = Math.Min(lo, 100 * c.ChangeLow); hi = Math.Max(hi, 100 * c.ChangeHigh); }
+        // Room for the value labels beside the outermost whiskers.
+        double span = hi - lo;
+        lo -= 0.2 * span; hi += 0.2 * span;
+        var band = plt.Add.Rectangle(-t, t, -0.7, n - 0.3);
+        band.FillColor = Colors.Gray.WithAlpha(0.15); band.LineWidth = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var c = rows[i];
+            double y = n - 1 - i, v = 100 * c.Change;
+            var color = c.Verdict switch
+            {
+                BenchComparison.Slower => Colors.IndianRed, BenchComparison.Faster => Colors.SeaGreen, BenchComparison.Noisy => Colors.Orange, _ => Colors.Gray,
+            };
+            plt.Add.Bar(new Bar { Position = y, Value = v, ValueBase = 0, FillColor = color, Orientation = Orientation.Horizontal, Size = 0.7 });
+            var err = new ScottPlot.Plottables.ErrorBar([v], [y], xErrorsPositive: [100 * c.ChangeHigh - v], xErrorsNegative: [v - 100 * c.ChangeLow], [0.0], [0.0]);
+            err.Color = Colors.Black; err.LineWidth = 1.5f; err.CapSize = 5;
+            plt.Add.Plottable(err);
+            var label = plt.Add.Text($"{(v >= 0 ? "+" : "")}{v.ToString("0.0", CultureInfo.InvariantCulture)} % {c.Verdict}",
+                v >= 0 ? 100 * c.ChangeHigh : 100 * c.ChangeLow, y);
+            label.LabelFontSize = 11; label.LabelAlignment = v >= 0 ? Alignment.MiddleLeft : Alignment.MiddleRight; label.OffsetX = v >= 0 ? 6 : -6;
+        }
+        plt.Add.VerticalLine(0, 1.5f, Colors.Black);
+        plt.Axes.Left.SetTicks(Enumerable.Range(0, n).Select(i => (double)(n - 1 - i)).ToArray(), rows.Select(r => r.Row).ToArray());
+        plt.Axes.Left.TickLabelStyle.FontSize = 12;
+        plt.Axes.SetLimits(lo, hi, -0.7, n - 0.3);
+        plt.Axes.Bottom.Label.Text = "change of the median time, B against A (%; right: B slower), whiskers: 95 % interval";
+        plt.Title($"bench compare: {Path.GetFileName(nameB)} against {Path.GetFileName(nameA)}");
+        plt.Legend.ManualItems.Add(Plots.Item($"slower beyond {t:0.##} % (rank test, level {cmp.Alpha:0.###})", Colors.IndianRed, MarkerShape.FilledSquare));
+        plt.Legend.ManualItems.Add(Plots.Item($"faster beyond {t:0.##} %", Colors.SeaGreen, MarkerShape.FilledSquare));
+        plt.Legend.ManualItems.Add(Plots.Item("no significant change", Colors.Gray, MarkerShape.FilledSquare));
+        plt.Legend.ManualItems.Add(Plots.Item("noisy: not compared (a run could not pin its median down)", Colors.Orange, MarkerShape.FilledSquare));
+        plt.Legend.ManualItems.Add(Plots.Item($"shaded: ±{t:0.##} % threshold", Colors.Gray.WithAlpha(0.3), MarkerShape.FilledSquare));
+        plt.ShowLegend(Edge.Bottom);
+        if (cmp.Differences.Count > 0)
+        {
+            var note = plt.Add.Annotation("A and B differ in: " + string.Join("; ", cmp.Differences.Select(d => d.Split(':')[0])), Alignment.UpperLeft);
+            note.LabelFontSize = 11;
+        }
+        Plots.Save(plt, path, 1300, Math.Max(450, 30 * n + 220));
+    }
+}
