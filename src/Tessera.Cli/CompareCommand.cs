@@ -2,17 +2,19 @@ using System.CommandLine;
 using Tessera.Bench;
 using Tessera.Bench.Models;
 using Tessera.Devices;
+using Tessera.Graph.Optimization;
 using Tessera.Onnx;
 using Tessera.Onnx.Testing;
 
 namespace Tessera.Cli;
 
 /// <summary><c>tessera compare MODEL [--input NAME=FILE]... [--dim NAME=SIZE]... [--threads N] [--rounds N]
-/// [--format table|md|json]</c> and <c>tessera compare --all DIR</c>: Tessera and ONNX Runtime (CPU provider,
+/// [--opt none|basic|all] [--format table|md|json]</c> and <c>tessera compare --all DIR</c>: Tessera and ONNX Runtime (CPU provider,
 /// IntraOpNumThreads = threads, sequential) in one process on the same inputs, both warmed up, then timed in interleaved
 /// rounds (<see cref="ModelComparer"/>). Prints both medians with p10/p90, the ratio ORT ms / Tessera ms, the
 /// difference between their outputs and, for an ONNX test case (a folder with model.onnx and test_data_set_0, as the
-/// model set's cache holds), each engine's difference from the case's reference outputs. Exit code 1 when a model failed
+/// model set's cache holds), each engine's difference from the case's reference outputs. <c>--opt</c> sets Tessera's
+/// graph optimizer level (all by default, as <c>run</c>). Exit code 1 when a model failed
 /// or its outputs disagree beyond <see cref="ModelComparer.Tolerance"/>; 2 for bad arguments.</summary>
 internal static class CompareCommand
 {
@@ -24,15 +26,17 @@ internal static class CompareCommand
         var threads = new Option<int>("--threads") { Description = "Tessera's CPU threads and ONNX Runtime's intra-op threads", DefaultValueFactory = _ => 1 };
         var rounds = new Option<int>("--rounds") { Description = "interleaved timing rounds (each engine ~25 ms a round)", DefaultValueFactory = _ => 15 };
         var format = new Option<string>("--format") { Description = "table | md | json", DefaultValueFactory = _ => "table" };
+        var opt = OptimizationOption.Create();
         var all = new Option<string?>("--all") { Description = "compare every model of a folder of ONNX test cases (e.g. benchmarks/models/cache): the table and the geometric mean of the ratios" };
         var cmd = new Command("compare", "Time a model in Tessera and ONNX Runtime side by side (same process, same inputs, interleaved rounds).")
-            { model, inputs, dims, threads, rounds, format, all };
+            { model, inputs, dims, threads, rounds, opt, format, all };
         cmd.SetAction(r => Cli.Guard(() => Run(r.GetValue(model), r.GetValue(inputs) ?? [], r.GetValue(dims) ?? [],
-            r.GetValue(threads), r.GetValue(rounds), r.GetValue(format)!, r.GetValue(all))));
+            r.GetValue(threads), r.GetValue(rounds), OptimizationOption.Parse(r.GetValue(opt)), r.GetValue(format)!, r.GetValue(all))));
         return cmd;
     }
 
-    private static int Run(string? modelPath, string[] inputSpecs, string[] dimSpecs, int threads, int rounds, string format, string? allDir)
+    private static int Run(string? modelPath, string[] inputSpecs, string[] dimSpecs, int threads, int rounds, OptimizationLevel level,
+        string format, string? allDir)
     {
         const string op = "compare";
         format = format.ToLowerInvariant();
@@ -62,16 +66,16 @@ internal static class CompareCommand
             Console.Error.WriteLine($"compare: {name}");
             if (allDir is null)
             {
-                rows.Add(CompareOne(name, onnx, testCase, inputSpecs, dimSpecs, device, threads, settings));
+                rows.Add(CompareOne(name, onnx, testCase, inputSpecs, dimSpecs, device, threads, level, settings));
                 continue;
             }
-            try { rows.Add(CompareOne(name, onnx, testCase, [], [], device, threads, settings)); }
+            try { rows.Add(CompareOne(name, onnx, testCase, [], [], device, threads, level, settings)); }
             catch (TesseraException e) { rows.Add(new CompareRow(name, onnx, "", null, e.Message)); }
             GC.Collect();
         }
 
         var header = BenchRunner.Header(device, threads, "models", cold: false, MachineCeilings.LoadOrMeasure(threads, device.Name));
-        var report = new CompareReport(header, threads, rounds, rows);
+        var report = new CompareReport(header, threads, rounds, level, rows);
         Console.WriteLine(format switch
         {
             "json" => report.ToJson(),
@@ -96,13 +100,13 @@ internal static class CompareCommand
     }
 
     private static CompareRow CompareOne(string name, string onnx, string? testCase, string[] inputSpecs, string[] dimSpecs,
-        IDevice device, int threads, CompareSettings settings)
+        IDevice device, int threads, OptimizationLevel level, CompareSettings settings)
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(onnx); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new TesseraArgumentException("compare", "MODEL", $"cannot read '{onnx}': {e.Message}"); }
         var model = OnnxReader.ReadModel(bytes);
-        var tessera = new TesseraEngine(device).Load(model);
+        var tessera = new TesseraEngine(device, level).Load(model);
         try
         {
             using var ort = new OrtEngine().Load(bytes, threads);

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Tessera.Bench;
 using Tessera.Bench.Models;
+using Tessera.Graph.Optimization;
 
 namespace Tessera.Cli;
 
@@ -11,8 +12,8 @@ namespace Tessera.Cli;
 internal sealed record CompareRow(string Model, string Path, string Inputs, ModelComparison? Result, string? Error);
 
 /// <summary>What <c>tessera compare</c> prints: the machine header as <c>tessera bench</c> prints it, one row per model,
-/// and the geometric mean of the ratios; as text, Markdown or JSON.</summary>
-internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds, IReadOnlyList<CompareRow> Rows)
+/// and the geometric mean of the ratios, with Tessera's graph optimizer level; as text, Markdown or JSON.</summary>
+internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds, OptimizationLevel Optimization, IReadOnlyList<CompareRow> Rows)
 {
     private const string Legend = "ratio = ONNX Runtime ms / Tessera ms (above 1: Tessera is faster); medians over interleaved rounds. " +
         "rel err = max |Δ| / (|ref| + rms(ref)), against ONNX Runtime's outputs, and against the reference outputs of the test case where it has them.";
@@ -31,6 +32,8 @@ internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds
 
     private static string Err(OutputDiff? d) => d is null ? "-" : F(d.Normalized, "0.0E+0");
 
+    private string Level => Optimization.ToString().ToLowerInvariant();
+
     private static string Status(CompareRow r) => r.Error is not null ? "error" : r.Result!.Agrees ? "ok" : "MISMATCH";
 
     /// <summary>Plain text: a block per model when there is one, a table otherwise.</summary>
@@ -41,7 +44,7 @@ internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds
         if (Rows.Count == 1 && Rows[0].Result is { } c)
         {
             var r = Rows[0];
-            sb.AppendLine($"model {r.Model} ({r.Path}), inputs {r.Inputs}; {Rounds} interleaved rounds, {Threads} thread(s)");
+            sb.AppendLine($"model {r.Model} ({r.Path}), inputs {r.Inputs}; {Rounds} interleaved rounds, {Threads} thread(s), --opt {Level}");
             sb.AppendLine($"{"engine",-12} {"median ms",10} {"p10 ms",10} {"p90 ms",10} {"min ms",10} {"calls/round",12}  warm-up");
             foreach (var e in new[] { c.OnnxRuntime, c.Tessera })
                 sb.AppendLine($"{e.Engine,-12} {F(e.Time.Median, "0.000"),10} {F(e.Time.P10, "0.000"),10} {F(e.Time.P90, "0.000"),10} " +
@@ -53,7 +56,7 @@ internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds
             sb.AppendLine(Legend);
             return sb.ToString().TrimEnd();
         }
-        sb.AppendLine($"{Rounds} interleaved rounds, {Threads} thread(s)");
+        sb.AppendLine($"{Rounds} interleaved rounds, {Threads} thread(s), --opt {Level}");
         sb.AppendLine($"{"model",-22} {"ORT ms",10} {"Tessera ms",11} {"ratio",7} {"max abs",9} {"rel err",9} {"vs ref",9}  status");
         foreach (var r in Rows)
         {
@@ -73,7 +76,7 @@ internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds
         var sb = new StringBuilder();
         sb.AppendLine("```");
         foreach (var line in new BenchReport(Header, []).HeaderLines()) sb.AppendLine(line);
-        sb.AppendLine($"{Rounds} interleaved rounds, {Threads} thread(s), {Header.Date:yyyy-MM-dd HH:mm} UTC");
+        sb.AppendLine($"{Rounds} interleaved rounds, {Threads} thread(s), --opt {Level}, {Header.Date:yyyy-MM-dd HH:mm} UTC");
         sb.AppendLine("```");
         sb.AppendLine();
         sb.AppendLine("| model | ORT ms (p10–p90) | Tessera ms (p10–p90) | ratio | max abs diff | rel err vs ORT | rel err vs reference | status |");
@@ -105,6 +108,7 @@ internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds
             header = Header,
             threads = Threads,
             rounds = Rounds,
+            optimization = Level,
             tolerance = ModelComparer.Tolerance,
             models = Rows.Select(r => new
             {

@@ -17,6 +17,12 @@ public static class GraphOptimizer
         new LayerNormFusion(),
         new GeluFusion(),
         new AttentionFusion(),
+        // Epilogue fusion comes after batch norm folding (a convolution with an epilogue folds nothing more) and after
+        // the patterns that make the activations it absorbs (SiLU, GELU); the residual joins before the activation.
+        new SiluFusion(),
+        new ConvResidualFusion(),
+        new ConvActivationFusion(),
+        new GemmActivationFusion(),
         new DeadNodeElimination(),
     };
 

@@ -31,6 +31,7 @@ public class CompareCommandTests
         TesseraCli.AssertArgumentError("--rounds", "compare", model, "--rounds", "0");
         TesseraCli.AssertArgumentError("--threads", "compare", model, "--threads", "0");
         TesseraCli.AssertArgumentError("expected table, md or json", "compare", model, "--format", "xml");
+        TesseraCli.AssertArgumentError("fast", "compare", model, "--opt", "fast");
         TesseraCli.AssertArgumentError("--rounds", "compare", model, "--rounds", "many");   // a parse error, also one line
         TesseraCli.AssertArgumentError("is not NAME=FILE", "compare", model, "--input", "x");
         TesseraCli.AssertArgumentError("the model has no input 'z'", "compare", model, "--input", "z=z.npy");
@@ -64,7 +65,24 @@ public class CompareCommandTests
         Assert.True(m.GetProperty("diff").GetProperty("rel_err").GetDouble() < 1e-6);
         Assert.Equal(JsonValueKind.Null, m.GetProperty("reference").ValueKind);
         Assert.Equal(1, doc.RootElement.GetProperty("header").GetProperty("threads").GetInt32());
+        Assert.Equal("all", doc.RootElement.GetProperty("optimization").GetString());   // the default, as run's
         Assert.Contains("input 'x'", stderr);   // the note that it was filled
+    }
+
+    [Theory]
+    [InlineData("none")]
+    [InlineData("basic")]
+    public void Opt_sets_the_graph_optimizer_level_of_tessera(string level)
+    {
+        Requirement.Require(OnnxRuntimeBaseline.Version is not null, "onnxruntime native library");
+        var (exit, stdout, stderr) = TesseraCli.Run("compare", SymbolicModel(), "--dim", "N=2", "--rounds", "1", "--opt", level, "--format", "json");
+        Assert.True(exit == 0, stderr + stdout);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal(level, doc.RootElement.GetProperty("optimization").GetString());
+        Assert.Equal("ok", doc.RootElement.GetProperty("models")[0].GetProperty("status").GetString());
+        (exit, stdout, stderr) = TesseraCli.Run("compare", SymbolicModel(), "--dim", "N=2", "--rounds", "1", "--opt", level);
+        Assert.True(exit == 0, stderr + stdout);
+        Assert.Contains($"--opt {level}", stdout);
     }
 
     [Fact]

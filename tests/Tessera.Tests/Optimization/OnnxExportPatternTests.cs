@@ -1,4 +1,7 @@
+using Tessera.Graph;
+using Tessera.Graph.Operators;
 using Tessera.Graph.Optimization;
+using Tessera.Kernels;
 using Tessera.Onnx;
 using Tessera.Tests.Onnx;
 using Tessera.Tests.Support;
@@ -13,11 +16,11 @@ public class OnnxExportPatternTests
 {
     private static readonly OptimizationLevel[] Levels = [OptimizationLevel.None, OptimizationLevel.Basic, OptimizationLevel.All];
 
-    /// <summary>Runs the model at each level; returns the programs' optimized graphs' op kinds at All.</summary>
-    private static string[] RunAtEveryLevel(OnnxModel model, params (string Name, OnnxTensor Value)[] inputs)
+    /// <summary>Runs the model at each level; returns the nodes of the program's optimized graph at All.</summary>
+    private static Node[] RunAtEveryLevel(OnnxModel model, params (string Name, OnnxTensor Value)[] inputs)
     {
         float[][]? reference = null;
-        string[] kinds = [];
+        Node[] nodes = [];
         foreach (var level in Levels)
         {
             using var p = new OnnxProgram(model, TestDevices.Cpu, level);
@@ -26,10 +29,20 @@ public class OnnxExportPatternTests
             else
                 for (int k = 0; k < outs.Length; k++) OptimizerHarness.AssertClose(reference[k], outs[k], 1e-4, $"{level} output {k}");
             Assert.Equal(level, p.Optimization);
-            kinds = p.Plan!.Graph.Nodes.Select(n => n.Op.Kind).ToArray();
+            nodes = p.Plan!.Graph.Nodes.ToArray();
         }
-        return kinds;
+        return nodes;
     }
+
+    private static string[] Kinds(Node[] nodes) => nodes.Select(n => n.Op.Kind).ToArray();
+
+    /// <summary>The activation of the fused epilogue of a Gemm or Conv2d node (Identity for none).</summary>
+    private static UnaryOp EpilogueOf(Node n) => n.Op switch
+    {
+        GemmGraphOp gemm => gemm.Params.Epilogue.Activation,
+        Conv2dGraphOp conv => conv.Params.Epilogue.Activation,
+        _ => UnaryOp.Identity,
+    };
 
     /// <summary>Adds nn.LayerNorm over the last axis as written below opset 17.</summary>
     private static void LayerNorm(ImportModels m, string x, string y, int d, int seed)
@@ -86,10 +99,11 @@ public class OnnxExportPatternTests
             .Node("Mul", ["up", "g2"], ["g3"]).Node("Mul", ["g3", "half"], ["y"]);
         var mask = Enumerable.Repeat(0f, b * t).ToArray();
         mask[^1] = mask[^2] = -10000f;   // the second sequence is padded
-        var kinds = RunAtEveryLevel(m.Build(), ("x", Floats("x", Data(7, b * t * d), b, t, d)), ("mask", Floats("mask", mask, b, 1, 1, t)));
+        var nodes = RunAtEveryLevel(m.Build(), ("x", Floats("x", Data(7, b * t * d), b, t, d)), ("mask", Floats("mask", mask, b, 1, 1, t)));
+        var kinds = Kinds(nodes);
         Assert.Contains("LayerNorm", kinds);
         Assert.Contains("Attention", kinds);
-        Assert.Contains("GeluErf", kinds);
+        Assert.Contains(nodes, n => n.Op.Kind == "Gemm" && EpilogueOf(n) == UnaryOp.GeluErf);   // the GELU, fused into its product
         Assert.DoesNotContain("Softmax", kinds);
         Assert.DoesNotContain("Erf", kinds);
         Assert.DoesNotContain("Add", kinds);   // every bias went into its product
@@ -122,7 +136,7 @@ public class OnnxExportPatternTests
             .Node("Mul", ["a", "half"], ["h0"]).Node("Pow", ["a", "three"], ["h1"]).Node("Mul", ["h1", "c"], ["h2"])
             .Node("Add", ["a", "h2"], ["h3"]).Node("Mul", ["h3", "k2pi"], ["h4"]).Node("Tanh", ["h4"], ["h5"])
             .Node("Add", ["h5", "one"], ["h6"]).Node("Mul", ["h0", "h6"], ["y"]);
-        var kinds = RunAtEveryLevel(m.Build(), ("x", Floats("x", Data(3, t * d), 1, t, d)));
+        var kinds = Kinds(RunAtEveryLevel(m.Build(), ("x", Floats("x", Data(3, t * d), 1, t, d))));
         Assert.Contains("Attention", kinds);
         Assert.Contains("GeluTanh", kinds);
         Assert.DoesNotContain("Where", kinds);
@@ -138,7 +152,8 @@ public class OnnxExportPatternTests
             .Node("Conv", ["x", "W", "B"], ["conv"], Is("pads", 1, 1))
             .Node("BatchNormalization", ["conv", "scale", "bias", "mean", "var"], ["bn"], F("epsilon", 1e-3f))
             .Node("Relu", ["bn"], ["y"]);
-        var kinds = RunAtEveryLevel(m.Build(), ("x", Floats("x", Data(7, 2 * c * w), 2, c, w)));
-        Assert.Equal(["Reshape", "Conv2d", "Reshape", "Relu"], kinds);
+        var nodes = RunAtEveryLevel(m.Build(), ("x", Floats("x", Data(7, 2 * c * w), 2, c, w)));
+        Assert.Equal(["Reshape", "Conv2d", "Reshape"], Kinds(nodes));   // the ReLU, fused into the convolution
+        Assert.Equal(UnaryOp.Relu, EpilogueOf(nodes[1]));
     }
 }
