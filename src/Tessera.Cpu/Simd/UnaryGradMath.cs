@@ -213,10 +213,10 @@ internal readonly struct AffineGradMath(float Alpha) : IBinaryMath
 /// <summary>dx = dy·σ(x)·(1 + x·(1 − σ(x))); a = x.</summary>
 internal readonly struct SiluGradMath : IBinaryMath
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) { float s = 1f / (1f + MathF.Exp(-a)); return b * s * (1f + a * (1f - s)); }
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) { var s = Vector128<float>.One / (Vector128<float>.One + Vector128.Exp(-a)); return b * s * (Vector128<float>.One + a * (Vector128<float>.One - s)); }
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) { var s = Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-a)); return b * s * (Vector256<float>.One + a * (Vector256<float>.One - s)); }
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) { var s = Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-a)); return b * s * (Vector512<float>.One + a * (Vector512<float>.One - s)); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float a, float b) { float s = 1f / (1f + FastMath.Exp(-a)); return b * s * (1f + a * (1f - s)); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) { var s = Vector128<float>.One / (Vector128<float>.One + FastMath.Exp(-a)); return b * s * (Vector128<float>.One + a * (Vector128<float>.One - s)); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) { var s = Vector256<float>.One / (Vector256<float>.One + FastMath.Exp(-a)); return b * s * (Vector256<float>.One + a * (Vector256<float>.One - s)); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) { var s = Vector512<float>.One / (Vector512<float>.One + FastMath.Exp(-a)); return b * s * (Vector512<float>.One + a * (Vector512<float>.One - s)); }
 }
 
 /// <summary>dx = dy·(2x + 3)/6 for −3 ≤ x ≤ 3, dy above, 0 below; a = x.</summary>

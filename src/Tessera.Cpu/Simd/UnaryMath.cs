@@ -189,10 +189,11 @@ internal readonly struct AffineMath(float Alpha, float Beta) : IUnaryMath
 /// <summary>y = x·sigmoid(x) = x / (1 + e^−x).</summary>
 internal readonly struct SiluMath : IUnaryMath
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x / (1f + MathF.Exp(-x));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => x / (Vector128<float>.One + Vector128.Exp(-x));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + Vector256.Exp(-x));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + Vector512.Exp(-x));
+    public static bool ComputeBound => true;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x / (1f + FastMath.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => x / (Vector128<float>.One + FastMath.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + FastMath.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + FastMath.Exp(-x));
 }
 
 /// <summary>y = x·clamp(x/6 + 1/2, 0, 1) (hard swish: exactly x from 3 on, 0 up to −3).</summary>
