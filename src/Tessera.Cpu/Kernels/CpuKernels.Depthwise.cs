@@ -32,7 +32,8 @@ internal sealed unsafe partial class CpuKernels
 
     /// <summary>Stride 1 or 2 along W: each plane is copied into a zero-padded buffer so every tap is in bounds, then
     /// each run of 8 outputs accumulates all KH·KW taps in one register (y holds the bias on entry); a tap's 8 inputs
-    /// are one load, or with stride 2 the even half of two (<see cref="StridedVector"/>).</summary>
+    /// are one load, or with stride 2 the even half of two (<see cref="StridedVector"/>). 3×3 and 5×5 windows keep their
+    /// weights in registers (<see cref="DepthwiseRows"/>); other windows, and rows those leave, take the general loop.</summary>
     private void DepthwiseForwardPadded<TAct>(in ConvGeometry g, float* x, float* w, float* y, int planes, int channels,
         EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
     {
@@ -53,7 +54,8 @@ internal sealed unsafe partial class CpuKernels
                 int copyW = Math.Min(g.W, pw - g.PL);
                 for (int ih = 0; ih < g.H && ih + g.PT < ph; ih++)
                     if (copyW > 0) new ReadOnlySpan<float>(xp + (long)ih * g.W, copyW).CopyTo(new Span<float>(pad + (long)(ih + g.PT) * pw + g.PL, copyW));
-                for (int oh = 0; oh < g.OH; oh++)
+                int oh = DepthwiseRows.Run(g, pad, pw, wp, yp, tail, s.epilogue);
+                for (; oh < g.OH; oh++)
                 {
                     float* yrow = yp + oh * g.OW;
                     for (int ow = 0; ow < g.OW; ow += 8)
