@@ -25,9 +25,11 @@ public static partial class BenchCatalog
         list.Add(ConvForward(conv.N, conv.C, conv.H, conv.K));
         list.Add(ConvBackwardData(conv.N, conv.C, conv.H, conv.K));
         list.Add(ConvBackwardWeight(conv.N, conv.C, conv.H, conv.K));
+        list.AddRange(ConvShapeRows(Pick(1, 1, 8), Pick(28, 56, 56)));
 
         var img = (N: Pick(4, 8, 32), C: Pick(32, 64, 64), H: Pick(32, 56, 56));
         list.Add(MaxPool(img.N, img.C, img.H));
+        list.Add(MaxPool3x3(Pick(1, 1, 8), 64, Pick(56, 112, 112)));
         list.Add(AvgPool(img.N, img.C, img.H));
         // Global average pooling as classifiers end it: many channels of 7×7 (the shape of ResNet's last stage).
         list.Add(GlobalAvgPool(Pick(4, 32, 64), Pick(64, 512, 2048), 7));

@@ -14,7 +14,7 @@ internal sealed unsafe partial class CpuKernels
     private void DepthwiseForward<TAct>(in ConvGeometry g, float* x, float* w, float* y, int planes, int channels,
         EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
     {
-        if (g.SW == 1 && Vector256.IsHardwareAccelerated)
+        if (StridedVector.Supports(g.SW))
         {
             DepthwiseForwardPadded(g, x, w, y, planes, channels, epilogue);
             return;
@@ -30,12 +30,14 @@ internal sealed unsafe partial class CpuKernels
             k.DepthwiseForward(g, x, w, y, planes, channels, new EpilogueMath<TMath>(math, residual, y));
     }
 
-    /// <summary>Unit stride along W: each plane is copied into a zero-padded buffer so every tap is in bounds, then
-    /// each run of 8 outputs accumulates all KH·KW taps in one register (y holds the bias on entry).</summary>
+    /// <summary>Stride 1 or 2 along W: each plane is copied into a zero-padded buffer so every tap is in bounds, then
+    /// each run of 8 outputs accumulates all KH·KW taps in one register (y holds the bias on entry); a tap's 8 inputs
+    /// are one load, or with stride 2 the even half of two (<see cref="StridedVector"/>). 3×3 and 5×5 windows keep their
+    /// weights in registers (<see cref="DepthwiseRows"/>); other windows, and rows those leave, take the general loop.</summary>
     private void DepthwiseForwardPadded<TAct>(in ConvGeometry g, float* x, float* w, float* y, int planes, int channels,
         EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
     {
-        int pw = (g.OW + 7) / 8 * 8 + (g.KW - 1) * g.DW;       // every 8-wide load of every tap stays inside a row
+        int pw = (g.OW + 7) / 8 * 8 * g.SW + (g.KW - 1) * g.DW; // every load of every tap stays inside a row
         int ph = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1;    // rows any tap reads
         var st = (g, x: (nint)x, w: (nint)w, y: (nint)y, channels, pw, ph, pool: Device.Memory, epilogue);
         CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
@@ -52,7 +54,8 @@ internal sealed unsafe partial class CpuKernels
                 int copyW = Math.Min(g.W, pw - g.PL);
                 for (int ih = 0; ih < g.H && ih + g.PT < ph; ih++)
                     if (copyW > 0) new ReadOnlySpan<float>(xp + (long)ih * g.W, copyW).CopyTo(new Span<float>(pad + (long)(ih + g.PT) * pw + g.PL, copyW));
-                for (int oh = 0; oh < g.OH; oh++)
+                int oh = DepthwiseRows.Run(g, pad, pw, wp, yp, tail, s.epilogue);
+                for (; oh < g.OH; oh++)
                 {
                     float* yrow = yp + oh * g.OW;
                     for (int ow = 0; ow < g.OW; ow += 8)
@@ -61,10 +64,10 @@ internal sealed unsafe partial class CpuKernels
                         var acc = full ? Vector256.Load(yrow + ow) : Vector256<float>.Zero;
                         for (int kh = 0; kh < g.KH; kh++)
                         {
-                            float* prow = pad + (long)(oh * g.SH + kh * g.DH) * pw + ow;
+                            float* prow = pad + (long)(oh * g.SH + kh * g.DH) * pw + ow * g.SW;
                             float* wk = wp + kh * g.KW;
                             for (int kw = 0; kw < g.KW; kw++)
-                                acc = Vector256.FusedMultiplyAdd(Vector256.Create(wk[kw]), Vector256.Load(prow + kw * g.DW), acc);
+                                acc = Vector256.FusedMultiplyAdd(Vector256.Create(wk[kw]), StridedVector.Load(prow + kw * g.DW, g.SW), acc);
                         }
                         if (full) acc.Store(yrow + ow);
                         else

@@ -4,8 +4,8 @@ using Tessera.Kernels;
 namespace Tessera.Cpu.Kernels;
 
 /// <summary>Max and average pooling: direct window loops, parallel over the N·C planes (each plane is independent,
-/// so backward scatters need no synchronisation); average pooling with stride 1 or 2 runs vectors along W over the
-/// columns whose windows are inside the input (<see cref="AvgPoolRows"/>).</summary>
+/// so backward scatters need no synchronisation); pooling with stride 1 or 2 runs vectors along W over the columns
+/// whose windows are inside the input (<see cref="MaxPoolRows"/>, <see cref="AvgPoolRows"/>).</summary>
 internal sealed unsafe partial class CpuKernels
 {
     public void MaxPool2d(Tensor x, Tensor y, Tensor? indices, Pool2dParams p)
@@ -59,7 +59,9 @@ internal sealed unsafe partial class CpuKernels
     private static void MaxPoolPlaneUndilated(in ConvGeometry g, float* xp, float* yp, long* ip)
     {
         int h = g.H, w = g.W, kh = g.KH, kw = g.KW, ow = g.OW;
-        bool vector2x2 = MaxPool2x2.Applies(g);
+        bool vector2x2 = MaxPool2x2.Applies(g), rows = !vector2x2 && MaxPoolRows.Applies(g);
+        int lo = 0, hi = 0;
+        if (rows) MaxPoolRows.Columns(g, out lo, out hi);
         for (int oh = 0; oh < g.OH; oh++)
         {
             int hs = oh * g.SH - g.PT;
@@ -67,28 +69,42 @@ internal sealed unsafe partial class CpuKernels
             float* yRow = yp + (long)oh * ow;
             long* iRow = ip == null ? null : ip + (long)oh * ow;
             int start = vector2x2 ? MaxPool2x2.Row(g, xp, yRow, iRow, oh) : 0;
-            for (int o = start; o < ow; o++)
+            if (hi > lo)
             {
-                int ws = o * g.SW - g.PL;
-                int c0 = Math.Max(0, ws), c1 = Math.Min(w, ws + kw);
-                // Padding is smaller than the window, so the clipped window is never empty: start from its first
-                // element and update with selects rather than branches (random data would mispredict them).
-                long bi = (long)r0 * w + c0;
-                float best = xp[bi];
-                for (int r = r0; r < r1; r++)
-                {
-                    float* row = xp + (long)r * w;
-                    for (int c = c0; c < c1; c++)
-                    {
-                        float v = row[c];
-                        bool take = v > best | float.IsNaN(v);
-                        best = take ? v : best;
-                        bi = take ? (long)r * w + c : bi;
-                    }
-                }
-                yRow[o] = best;
-                if (iRow != null) iRow[o] = bi;
+                MaxPoolRows.Row(g, xp, r0, r1, lo, hi, yRow, iRow);
+                MaxPoolOutputs(g, xp, r0, r1, 0, lo, yRow, iRow);
+                MaxPoolOutputs(g, xp, r0, r1, hi, ow, yRow, iRow);
+                continue;
             }
+            MaxPoolOutputs(g, xp, r0, r1, start, ow, yRow, iRow);
+        }
+    }
+
+    /// <summary>Outputs [o0, o1) of one output row read from input rows [r0, r1), each window on its own.</summary>
+    private static void MaxPoolOutputs(in ConvGeometry g, float* xp, int r0, int r1, int o0, int o1, float* yRow, long* iRow)
+    {
+        int w = g.W, kw = g.KW;
+        for (int o = o0; o < o1; o++)
+        {
+            int ws = o * g.SW - g.PL;
+            int c0 = Math.Max(0, ws), c1 = Math.Min(w, ws + kw);
+            // Padding is smaller than the window, so the clipped window is never empty: start from its first
+            // element and update with selects rather than branches (random data would mispredict them).
+            long bi = (long)r0 * w + c0;
+            float best = xp[bi];
+            for (int r = r0; r < r1; r++)
+            {
+                float* row = xp + (long)r * w;
+                for (int c = c0; c < c1; c++)
+                {
+                    float v = row[c];
+                    bool take = v > best | float.IsNaN(v);
+                    best = take ? v : best;
+                    bi = take ? (long)r * w + c : bi;
+                }
+            }
+            yRow[o] = best;
+            if (iRow != null) iRow[o] = bi;
         }
     }
 

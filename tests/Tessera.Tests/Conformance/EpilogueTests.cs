@@ -44,7 +44,8 @@ public class EpilogueTests
         ["tiny product, no bias"] = new(1, 17, 2, 2, 3, 1, 1, Conv2dParams.Square(), Bias: false),
         ["grouped 3x3"] = new(2, 20, 8, 9, 12, 3, 3, Conv2dParams.Square(1, 1, 1, 2)),
         ["depthwise padded rows"] = new(2, 8, 9, 13, 8, 3, 3, Conv2dParams.Square(1, 1, 1, 8)),
-        ["depthwise stride 2 taps"] = new(1, 6, 11, 12, 6, 5, 5, Conv2dParams.Square(2, 2, 1, 6)),
+        ["depthwise stride 2 padded rows"] = new(1, 6, 11, 12, 6, 5, 5, Conv2dParams.Square(2, 2, 1, 6)),
+        ["depthwise stride 3 taps"] = new(1, 6, 11, 14, 6, 3, 3, Conv2dParams.Square(3, 1, 1, 6)),
     };
 
     public static TheoryData<string, UnaryOp, bool> ConvCases()

@@ -5,8 +5,9 @@ using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Conformance;
 
-/// <summary>The vectorised 2×2 / stride-2 max pooling (rows of ≥ 16 outputs, last block overlapping) against the
-/// reference: values and argmax indices, with ties (first wins) and NaNs (a NaN takes the place).</summary>
+/// <summary>The vectorised max poolings against the reference: 2×2 / stride 2 (rows of ≥ 16 outputs, last block
+/// overlapping) and any undilated window with stride 1 or 2 along W (8 outputs a vector, border columns scalar):
+/// values and argmax indices, with ties (first wins), NaNs (a NaN takes the place) and −∞ next to the padding.</summary>
 public class MaxPoolFastPathTests
 {
     public static TheoryData<int, int, bool> Shapes => new()
@@ -19,22 +20,42 @@ public class MaxPoolFastPathTests
     [Covers(OpKind.MaxPool2d)]
     public void MatchesTheReferenceWithTiesAndNaNs(int h, int w, bool ceil)
     {
+        var p = new Pool2dParams(2, 2, 2, 2, CeilMode: ceil);
+        AssertMatches(h, w, p);
+    }
+
+    public static TheoryData<int, int, int, int, int, int, int, bool> Windows => new()
+    {
+        // h, w, kh, kw, sh, sw, pad, ceil: ResNet's stem pooling, SqueezeNet's ceil-mode ones, stride 1, odd windows.
+        { 112, 112, 3, 3, 2, 2, 1, false }, { 111, 111, 3, 3, 2, 2, 0, true }, { 27, 27, 3, 3, 2, 2, 0, true },
+        { 13, 13, 3, 3, 2, 2, 0, true }, { 20, 33, 3, 3, 1, 1, 1, false }, { 12, 40, 5, 5, 1, 1, 2, false },
+        { 9, 45, 2, 3, 1, 2, 0, false }, { 10, 24, 3, 3, 2, 2, 1, true }, { 6, 17, 3, 2, 2, 1, 1, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Windows))]
+    [Covers(OpKind.MaxPool2d)]
+    public void VectorRowsMatchTheReference(int h, int w, int kh, int kw, int sh, int sw, int pad, bool ceil) =>
+        AssertMatches(h, w, new Pool2dParams(kh, kw, sh, sw, pad, pad, pad, pad, CeilMode: ceil));
+
+    private static void AssertMatches(int h, int w, Pool2dParams p)
+    {
         var rx = Rand.Uniform(h * 31 + w, new[] { 2, 3, h, w });
         var rng = new Random(h + w);
         for (int i = 0; i < rx.Length; i++)
         {
             int r = rng.Next(20);
             if (r == 0) rx.Data[i] = double.NaN;
-            else if (r < 6) rx.Data[i] = 0.5; // ties
+            else if (r == 1) rx.Data[i] = double.NegativeInfinity;
+            else if (r < 7) rx.Data[i] = 0.5; // ties
         }
-        var p = new Pool2dParams(2, 2, 2, 2, CeilMode: ceil);
         var (ey, ei) = RefConv.MaxPool2d(rx, p);
         using var x = rx.ToDevice(TestDevices.Cpu);
         var (y, idx) = Ops.MaxPool2d(x, p);
         using (y)
         using (idx)
         {
-            Approx.Equal(ey, y, 0, 0, "maxpool 2x2 values");
+            Approx.Equal(ey, y, 0, 0, $"maxpool {p} values");
             Assert.Equal(ei.Data.Select(v => (long)v).ToArray(), idx.ToArray<long>());
         }
     }

@@ -319,6 +319,16 @@ internal static unsafe partial class Sgemm
             }
             return;
         }
+        if (acs == 1 && rows == MR)
+        {
+            // Rows contiguous (a weight matrix): walk the six rows together so the panel is written in order.
+            float* s0 = a, s1 = a + ars, s2 = a + 2 * ars, s3 = a + 3 * ars, s4 = a + 4 * ars, s5 = a + 5 * ars;
+            for (int p = 0; p < kc; p++, dst += MR)
+            {
+                dst[0] = s0[p]; dst[1] = s1[p]; dst[2] = s2[p]; dst[3] = s3[p]; dst[4] = s4[p]; dst[5] = s5[p];
+            }
+            return;
+        }
         for (int r = 0; r < rows; r++)
         {
             float* src = a + r * ars;
