@@ -121,28 +121,42 @@ public sealed class Conv2dBackwardBiasOp : GraphOp
         ctx.Kernels.Conv2dBackwardBias(inputs[0]!, outputs[0]);
 }
 
-/// <summary>Max or average pooling over NCHW. Max pooling also outputs the int64 argmax indices for its gradient.</summary>
-public sealed class Pool2dGraphOp(bool max, Pool2dParams p) : GraphOp
+/// <summary>Max or average pooling over NCHW. Max pooling also outputs the int64 argmax indices for its gradient,
+/// unless <paramref name="indices"/> is false (an inference graph whose indices nobody reads: see
+/// <see cref="Optimization.MaxPoolIndicesElimination"/>); such a node has no gradient.</summary>
+public sealed class Pool2dGraphOp(bool max, Pool2dParams p, bool indices = true) : GraphOp
 {
+    /// <summary>Whether this is max pooling (else average pooling).</summary>
+    public bool IsMax => max;
+
+    /// <summary>Whether a max pooling node also outputs its argmax indices.</summary>
+    public bool HasIndices => max && indices;
+
+    /// <summary>The pooling parameters.</summary>
+    public Pool2dParams Params => p;
+
     public override string Kind => max ? "MaxPool2d" : "AvgPool2d";
-    public override string Signature => OpSignature.Of(Kind, p);
-    public override string Describe() => $"{Kind}[k{p.KernelH}x{p.KernelW} s{p.StrideH}x{p.StrideW}{(p.CeilMode ? " ceil" : "")}]";
+    public override string Signature => OpSignature.Of(Kind, p, HasIndices);
+    public override string Describe() => $"{Kind}[k{p.KernelH}x{p.KernelW} s{p.StrideH}x{p.StrideW}{(p.CeilMode ? " ceil" : "")}{(max && !indices ? " no indices" : "")}]";
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 1);
         if (!max) return new[] { new TensorSpec(ShapeRules.AvgPool2d(node, inputs[0].Spec, p), DType.Float32) };
         var y = ShapeRules.MaxPool2d(node, inputs[0].Spec, p);
-        return new[] { new TensorSpec(y, DType.Float32), new TensorSpec(y, DType.Int64) };
+        return indices ? new[] { new TensorSpec(y, DType.Float32), new TensorSpec(y, DType.Int64) } : new[] { new TensorSpec(y, DType.Float32) };
     }
 
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
-        if (max) ctx.Kernels.MaxPool2d(inputs[0]!, outputs[0], outputs[1], p);
+        if (max) ctx.Kernels.MaxPool2d(inputs[0]!, outputs[0], indices ? outputs[1] : null, p);
         else ctx.Kernels.AvgPool2d(inputs[0]!, outputs[0], p);
     }
 
-    public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => new Value?[]
+    public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => max && !indices
+        ? throw new TesseraArgumentException($"Autodiff ({node.Name})", "indices",
+            "a max pooling without its indices has no gradient: it is for inference graphs")
+        : new Value?[]
     {
         max
             ? g.Apply1(new Pool2dBackwardOp(true, p, node.Inputs[0].Shape), $"d_{node.Name}", outputGrads[0]!, node.Outputs[1])

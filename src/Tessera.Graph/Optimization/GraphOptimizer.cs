@@ -13,6 +13,7 @@ public static class GraphOptimizer
         new TransposeReshapeElimination(),
         new ConstantFolding(),
         new CommonSubexpressionElimination(),
+        new MaxPoolIndicesElimination(),
         new BatchNormFolding(),
         new LayerNormFusion(),
         new GeluFusion(),

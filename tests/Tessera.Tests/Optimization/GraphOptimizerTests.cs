@@ -17,7 +17,7 @@ public class GraphOptimizerTests
     {
         Assert.Empty(GraphOptimizer.Passes(OptimizationLevel.None));
         var basic = GraphOptimizer.Passes(OptimizationLevel.Basic);
-        Assert.Equal(["identity", "constant-folding", "cse", "dead-nodes"], basic.Select(p => p.Name).ToArray());
+        Assert.Equal(["identity", "constant-folding", "cse", "maxpool-indices", "dead-nodes"], basic.Select(p => p.Name).ToArray());
         Assert.All(basic, p => Assert.True(p.Exact));
         var all = GraphOptimizer.Passes(OptimizationLevel.All);
         Assert.Equal(GraphOptimizer.AllPasses.Count, all.Count);
