@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Tessera.Devices;
 using Tessera.Graph.Optimization;
@@ -84,6 +86,31 @@ public sealed class InferenceSession : IDisposable
         SetFeed(name, new MemoryFeed<T>(staging, dims) { Staging = staging });
     }
 
+    /// <summary>Feeds a <see cref="ReadOnlyTensorSpan{T}"/> (System.Numerics.Tensors) to input <paramref name="name"/>, its
+    /// lengths the shape. Like a span, its elements are copied once into memory the session reuses (a strided one is
+    /// gathered first).</summary>
+    public void SetInput<T>(string name, in ReadOnlyTensorSpan<T> data) where T : unmanaged
+    {
+        var shape = Dims(name, data.Lengths);
+        int count = checked((int)data.FlattenedLength);
+        if (data.IsDense)
+        {
+            SetInput(name, MemoryMarshal.CreateReadOnlySpan(ref Unsafe.AsRef(in data.GetPinnableReference()), count), shape);
+            return;
+        }
+        var dense = new T[count];
+        data.FlattenTo(dense);
+        SetInput(name, (ReadOnlyMemory<T>)dense, shape);
+    }
+
+    /// <summary>Feeds a <see cref="Tensor{T}"/> (System.Numerics.Tensors) to input <paramref name="name"/>, as
+    /// <see cref="SetInput{T}(string, in ReadOnlyTensorSpan{T})"/>.</summary>
+    public void SetInput<T>(string name, System.Numerics.Tensors.Tensor<T> data) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        SetInput(name, data.AsReadOnlyTensorSpan());
+    }
+
     /// <summary>Runs the model on the inputs set (all of them must be), compiling a plan first when none was compiled for
     /// their shapes. The outputs stay readable until the next run.</summary>
     public void Run()
@@ -133,6 +160,25 @@ public sealed class InferenceSession : IDisposable
     /// which must hold exactly its elements.</summary>
     public void CopyOutput<T>(string name, Span<T> destination) where T : unmanaged => Output(name).CopyTo(destination);
 
+    /// <summary>Copies output <paramref name="name"/> of the last run into <paramref name="destination"/>
+    /// (System.Numerics.Tensors), whose lengths must be the output's shape: straight in when it is dense, through one
+    /// gathered copy when it is strided.</summary>
+    public void CopyOutput<T>(string name, in TensorSpan<T> destination) where T : unmanaged
+    {
+        var t = Output(name);
+        var want = Dims(name, destination.Lengths);
+        if (!want.SequenceEqual(t.Shape.ToArray()))
+            throw new TesseraShapeException("InferenceSession", name, $"destination lengths [{string.Join(", ", want)}] differ from the output's shape {t.Shape}");
+        int count = checked((int)destination.FlattenedLength);
+        if (destination.IsDense)
+        {
+            t.CopyTo(MemoryMarshal.CreateSpan(ref destination.GetPinnableReference(), count));
+            return;
+        }
+        var dense = t.ToArray<T>();
+        new ReadOnlyTensorSpan<T>(dense, destination.Lengths).CopyTo(destination);
+    }
+
     /// <summary>Output <paramref name="name"/> of the last run as a new array.</summary>
     public T[] GetOutput<T>(string name) where T : unmanaged => Output(name).ToArray<T>();
 
@@ -152,6 +198,14 @@ public sealed class InferenceSession : IDisposable
         if (!_program.Model.Graph.Inputs.Any(i => i.Name == name))
             throw new TesseraArgumentException("InferenceSession", name, $"is not an input of the model (inputs: {string.Join(", ", Inputs.Select(i => i.Name))})");
         _feeds[name] = feed;
+    }
+
+    private static int[] Dims(string name, ReadOnlySpan<nint> lengths)
+    {
+        var dims = new int[lengths.Length];
+        for (int i = 0; i < dims.Length; i++)
+            dims[i] = lengths[i] <= int.MaxValue ? (int)lengths[i] : throw new TesseraShapeException("InferenceSession", name, $"dimension {i} is {lengths[i]}, over {int.MaxValue}");
+        return dims;
     }
 
     private static long[] CheckShape(string name, DType dtype, int length, ReadOnlySpan<int> shape)

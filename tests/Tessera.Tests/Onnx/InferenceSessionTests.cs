@@ -93,6 +93,33 @@ public sealed class InferenceSessionTests : IDisposable
     }
 
     [Fact]
+    public void System_numerics_tensors_feed_and_receive()
+    {
+        using var s = new InferenceSession(WriteModel(), Dev);
+        var x = Enumerable.Range(0, 8).Select(i => i * 0.3f - 1).ToArray();
+        var expected = Expected(x, 2);
+        var input = System.Numerics.Tensors.Tensor.Create(x, [2, 4]);
+        s.SetInput("x", input);
+        s.Run();
+        var y = new float[6];
+        s.CopyOutput("y", new System.Numerics.Tensors.TensorSpan<float>(y, [2, 3]));
+        Assert.Equal(expected, y, new FloatTolerance(1e-5f));
+        // A strided destination: the transpose of a [3, 2] buffer receives [2, 3].
+        var yt = new float[6];
+        s.CopyOutput("y", new System.Numerics.Tensors.TensorSpan<float>(yt, [2, 3], [1, 2]));
+        for (int r = 0; r < 2; r++)
+            for (int c = 0; c < 3; c++) Assert.Equal(expected[r * 3 + c], yt[c * 2 + r], 1e-5f);
+        Assert.Throws<TesseraShapeException>(() => s.CopyOutput("y", new System.Numerics.Tensors.TensorSpan<float>(y, [3, 2])));
+        // A strided input: the transpose of a [4, 2] buffer is x [2, 4].
+        var xt = new float[8];
+        for (int r = 0; r < 2; r++)
+            for (int c = 0; c < 4; c++) xt[c * 2 + r] = x[r * 4 + c];
+        s.SetInput("x", new System.Numerics.Tensors.ReadOnlyTensorSpan<float>(xt, [2, 4], [1, 2]));
+        s.Run();
+        Assert.Equal(expected, s.GetOutput<float>("y"), new FloatTolerance(1e-5f));
+    }
+
+    [Fact]
     public void Inputs_are_checked_against_the_declaration()
     {
         using var s = new InferenceSession(WriteModel(), Dev);
