@@ -35,7 +35,7 @@ internal static class ProfileCommand
         if (steps < 1) throw new TesseraArgumentException("profile", "--steps", $"must be at least 1, got {steps}");
         var device = Cli.OpenDevice(deviceId, threads);
         using var model = Models.Create(modelName, device, 0);
-        using var optimizer = new AdamOptimizer(new LearningRateSchedule.Constant(1e-3));
+        using var optimizer = new Adam(new LearningRateSchedule.Constant(1e-3));
         using var trainer = new Trainer(model, device, batch, FashionMnist.SampleShape, optimizer, optimization: optimization);
         var rng = new Initializer(1);
         var x = rng.Uniform(batch * 784, 1).Select(v => Math.Abs(v)).ToArray();

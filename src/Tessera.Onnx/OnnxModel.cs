@@ -73,4 +73,13 @@ public sealed record OnnxTensor(string Name, OnnxDataType DataType, long[] Dims,
     /// <summary>The elements of a <see cref="OnnxDataType.String"/> tensor (then <see cref="RawData"/> is empty);
     /// null for every other type.</summary>
     public IReadOnlyList<string>? Strings { get; init; }
+
+    /// <summary>Where the data lies when the file keeps it outside the model (data_location = EXTERNAL) and it has not
+    /// been read yet (then <see cref="RawData"/> is empty); null otherwise. <see cref="OnnxReader.ReadModel(string)"/>
+    /// reads it, so the tensors of a model read from its path never have one.</summary>
+    public OnnxExternalData? External { get; init; }
 }
+
+/// <summary>TensorProto.external_data: the data of a tensor in the file <paramref name="Location"/>, relative to the
+/// model's folder, <paramref name="Length"/> bytes from <paramref name="Offset"/>.</summary>
+public sealed record OnnxExternalData(string Location, long Offset, long Length);

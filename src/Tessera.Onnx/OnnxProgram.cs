@@ -8,15 +8,17 @@ namespace Tessera.Onnx;
 
 /// <summary>An ONNX model imported and compiled into an <see cref="ExecutionPlan"/> for one device. Inputs are fed by
 /// name, each of the element type the model declares and of its declared rank and concrete dimensions (symbolic
-/// dimensions take any size); outputs come back in the order of the model's graph outputs. The plan is compiled for the shapes of the fed
-/// inputs (symbolic dimensions take the fed sizes) and for the values of inputs the importer needs as constants (shape
-/// arguments, learning rates fed as inputs); feeding other shapes or values compiles again. Between import and planning
-/// the graph goes through the <see cref="GraphOptimizer"/> at <see cref="Optimization"/> (All by default, as ONNX Runtime
-/// does).</summary>
+/// dimensions take any size); outputs come back in the order of the model's graph outputs. A plan is compiled for the
+/// shapes of the fed inputs (symbolic dimensions take the fed sizes) and for the values of inputs the importer needs as
+/// constants (shape arguments, learning rates fed as inputs); the last <see cref="MaxCachedPlans"/> plans are kept, so
+/// feeding shapes seen before (a last partial batch, alternating sequence lengths) does not import again. Between import
+/// and planning the graph goes through the <see cref="GraphOptimizer"/> at <see cref="Optimization"/> (All by default,
+/// as ONNX Runtime does).</summary>
 public sealed class OnnxProgram : IDisposable
 {
     private readonly IDevice _device;
     private readonly HashSet<string> _valueInputs = new();
+    private readonly List<Compiled> _plans = new();   // most recently used first
     private Compiled? _compiled;
 
     private sealed record Compiled(string Key, OnnxImportResult Import, OptimizationResult Optimized, ExecutionPlan Plan);
@@ -24,21 +26,35 @@ public sealed class OnnxProgram : IDisposable
     /// <param name="model">The model.</param>
     /// <param name="device">The device the plan runs on (constants are placed there).</param>
     /// <param name="optimization">How much the graph optimizer rewrites the imported graph before planning.</param>
-    public OnnxProgram(OnnxModel model, IDevice device, OptimizationLevel optimization = OptimizationLevel.All)
+    /// <param name="maxCachedPlans">How many compiled plans (one per set of fed shapes) are kept; at least 1.</param>
+    public OnnxProgram(OnnxModel model, IDevice device, OptimizationLevel optimization = OptimizationLevel.All, int maxCachedPlans = 4)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(device);
+        if (maxCachedPlans < 1) throw new TesseraArgumentException("OnnxProgram", nameof(maxCachedPlans), $"must be at least 1, got {maxCachedPlans}");
         Model = model;
         _device = device;
         Optimization = optimization;
+        MaxCachedPlans = maxCachedPlans;
         var initializers = model.Graph.Initializers.Select(i => i.Name).ToHashSet();
         Inputs = model.Graph.Inputs.Where(i => !initializers.Contains(i.Name)).ToArray();
     }
 
+    /// <summary>The model the program runs.</summary>
     public OnnxModel Model { get; }
+
+    /// <summary>The device the plans run on.</summary>
+    public IDevice Device => _device;
 
     /// <summary>The level the graph optimizer runs at on each compile.</summary>
     public OptimizationLevel Optimization { get; }
+
+    /// <summary>How many compiled plans are kept (the least recently used is released first).</summary>
+    public int MaxCachedPlans { get; }
+
+    /// <summary>How many times the model has been imported and compiled (once per new set of fed shapes or constant
+    /// input values that no kept plan matches).</summary>
+    public int CompileCount { get; private set; }
 
     /// <summary>What the optimizer did at the last compile (null before the first <see cref="Prepare"/> or <see cref="Run"/>).</summary>
     public OptimizationReport? OptimizationReport => _compiled?.Optimized.Report;
@@ -52,55 +68,82 @@ public sealed class OnnxProgram : IDisposable
     /// <summary>Names of the outputs, in model order.</summary>
     public IReadOnlyList<string> OutputNames => Model.Graph.Outputs.Select(o => o.Name).ToArray();
 
-    /// <summary>The plan of the last compile (null before the first <see cref="Prepare"/> or <see cref="Run"/>).</summary>
+    /// <summary>The plan of the last <see cref="Prepare"/> (null before the first <see cref="Prepare"/> or <see cref="Run"/>).</summary>
     public ExecutionPlan? Plan => _compiled?.Plan;
 
     /// <summary>Inputs whose values were bound as constants at import time.</summary>
     public IReadOnlyCollection<string> ValueInputs => _valueInputs;
 
-    /// <summary>Imports and compiles (when the shapes or constant inputs changed) and writes the fed inputs into the plan.</summary>
+    /// <summary>Imports and compiles (when no kept plan was compiled for these shapes and constant inputs) and writes the
+    /// fed inputs into the plan.</summary>
     public void Prepare(IReadOnlyDictionary<string, OnnxTensor> inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        foreach (var vi in Inputs)
-            if (!inputs.ContainsKey(vi.Name))
-                throw new TesseraArgumentException("OnnxProgram", vi.Name, "input was not fed");
-        foreach (var (name, value) in inputs)
+        foreach (var value in inputs.Values) ArgumentNullException.ThrowIfNull(value);
+        PrepareFed(inputs.Select(kv => new FedInput(kv.Key, kv.Value.DataType, kv.Value.Dims, () => kv.Value, (t, name) =>
         {
-            var declared = Model.Graph.Inputs.FirstOrDefault(i => i.Name == name)
-                ?? throw new TesseraArgumentException("OnnxProgram", name, "is not an input of the model");
-            CheckDeclared(declared, value);
+            var host = HostTensor.FromOnnx(kv.Value, $"input '{name}'");
+            using var src = host.ToTensor(_device, "OnnxProgram", name, keepFloat64: t.DType == DType.Float64);
+            if (src.DType != t.DType) throw new TesseraDTypeException("OnnxProgram", name, $"fed {src.DType}, the model declares {t.DType}");
+            _device.Kernels.Copy(src, t);
+        })).ToArray());
+    }
+
+    /// <summary>One fed input: its element type and dimensions, its value as an ONNX tensor (asked for only where the
+    /// importer binds the input as a constant) and how to write it into the plan's input tensor.</summary>
+    internal sealed record FedInput(string Name, OnnxDataType Type, long[] Dims, Func<OnnxTensor> Value, Action<Tensor, string> Write);
+
+    /// <summary><see cref="Prepare(IReadOnlyDictionary{string, OnnxTensor})"/> over fed inputs of any source.</summary>
+    internal void PrepareFed(IReadOnlyList<FedInput> inputs)
+    {
+        foreach (var vi in Inputs)
+            if (!inputs.Any(i => i.Name == vi.Name))
+                throw new TesseraArgumentException("OnnxProgram", vi.Name, "input was not fed");
+        foreach (var fed in inputs)
+        {
+            var declared = Model.Graph.Inputs.FirstOrDefault(i => i.Name == fed.Name)
+                ?? throw new TesseraArgumentException("OnnxProgram", fed.Name, "is not an input of the model");
+            CheckDeclared(declared, fed.Type, fed.Dims);
         }
         string key = Key(inputs);
-        if (_compiled?.Key != key) Compile(inputs);
-        var c = _compiled!;
+        var c = _plans.FirstOrDefault(p => p.Key == key) ?? Compile(inputs);
+        _plans.Remove(c);
+        _plans.Insert(0, c);
+        _compiled = c;
         foreach (var v in c.Import.Inputs)
         {
-            var host = HostTensor.FromOnnx(inputs[v.Name], $"input '{v.Name}'");
-            if (!host.Dims.SequenceEqual(v.Shape.ToArray()))
-                throw new TesseraShapeException("OnnxProgram", v.Name, $"fed [{string.Join(", ", host.Dims)}], compiled for {v.Shape}");
-            var t = c.Plan[c.Optimized.Map(v)];
-            using var src = host.ToTensor(_device, "OnnxProgram", v.Name, keepFloat64: t.DType == DType.Float64);
-            if (src.DType != t.DType) throw new TesseraDTypeException("OnnxProgram", v.Name, $"fed {src.DType}, the model declares {t.DType}");
-            _device.Kernels.Copy(src, t);
+            var fed = inputs.First(i => i.Name == v.Name);
+            if (!fed.Dims.SequenceEqual(v.Shape.ToArray().Select(d => (long)d)))
+                throw new TesseraShapeException("OnnxProgram", v.Name, $"fed [{string.Join(", ", fed.Dims)}], compiled for {v.Shape}");
+            fed.Write(c.Plan[c.Optimized.Map(v)], v.Name);
         }
+    }
+
+    /// <summary>The plan tensor the graph output <paramref name="name"/> is read from after a run, or null where the output
+    /// is a constant of the model (then <see cref="Outputs"/> has it).</summary>
+    internal Tensor? OutputTensor(string name)
+    {
+        var c = _compiled ?? throw new TesseraException("OnnxProgram", "nothing has run");
+        var o = c.Import.Outputs.FirstOrDefault(x => x.Name == name)
+            ?? throw new TesseraArgumentException("OnnxProgram", name, "is not an output of the model");
+        return o.Constant is null ? c.Plan[c.Optimized.Map(o.Value!)] : null;
     }
 
     /// <summary>A fed value must have the element type the model declares for the input, and its rank and every
     /// concrete dimension (symbolic ones take any size).</summary>
-    private static void CheckDeclared(OnnxValueInfo declared, OnnxTensor fed)
+    private static void CheckDeclared(OnnxValueInfo declared, OnnxDataType type, long[] fedDims)
     {
-        ArgumentNullException.ThrowIfNull(fed);
-        string fedShape = $"[{string.Join(", ", fed.Dims)}]";
-        if (declared.ElemType != OnnxDataType.Undefined && fed.DataType != declared.ElemType)
-            throw new TesseraDTypeException("OnnxProgram", declared.Name, $"fed {fed.DataType} {fedShape}, the model declares {declared.ElemType}");
+        string fedShape = $"[{string.Join(", ", fedDims)}]";
+        if (declared.ElemType != OnnxDataType.Undefined && type != declared.ElemType)
+            throw new TesseraDTypeException("OnnxProgram", declared.Name, $"fed {type} {fedShape}, the model declares {declared.ElemType}");
         if (declared.Dims is not { } dims) return;
-        string want = "[" + string.Join(", ", dims.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
-        if (fed.Dims.Length != dims.Length)
-            throw new TesseraShapeException("OnnxProgram", declared.Name, $"fed {fedShape} (rank {fed.Dims.Length}), the model declares {want} (rank {dims.Length})");
+        string want = "[" + string.Join(", ", dims.Select((d, i) => d >= 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : declared.DimParams?[i] ?? "?")) + "]";
+        if (fedDims.Length != dims.Length)
+            throw new TesseraShapeException("OnnxProgram", declared.Name, $"fed {fedShape} (rank {fedDims.Length}), the model declares {want} (rank {dims.Length})");
         for (int i = 0; i < dims.Length; i++)
-            if (dims[i] >= 0 && fed.Dims[i] != dims[i])
-                throw new TesseraShapeException("OnnxProgram", declared.Name, $"fed {fedShape}, the model declares {want} (dimension {i}: {fed.Dims[i]} vs {dims[i]})");
+            if (dims[i] >= 0 && fedDims[i] != dims[i])
+                throw new TesseraShapeException("OnnxProgram", declared.Name, $"fed {fedShape}, the model declares {want} (dimension {i}: {fedDims[i]} vs {dims[i]})");
     }
 
     /// <summary>Runs the prepared plan once (the inputs written by <see cref="Prepare"/> stay in place).</summary>
@@ -132,27 +175,26 @@ public sealed class OnnxProgram : IDisposable
         return Outputs();
     }
 
-    private string Key(IReadOnlyDictionary<string, OnnxTensor> inputs) =>
-        string.Join(";", inputs.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv =>
-            $"{kv.Key}:{kv.Value.DataType}[{string.Join(",", kv.Value.Dims)}]" + (_valueInputs.Contains(kv.Key) ? "=" + Convert.ToBase64String(kv.Value.RawData) : "")));
+    private string Key(IReadOnlyList<FedInput> inputs) =>
+        string.Join(";", inputs.OrderBy(i => i.Name, StringComparer.Ordinal).Select(i =>
+            $"{i.Name}:{i.Type}[{string.Join(",", i.Dims)}]" + (_valueInputs.Contains(i.Name) ? "=" + Convert.ToBase64String(i.Value().RawData) : "")));
 
-    private void Compile(IReadOnlyDictionary<string, OnnxTensor> inputs)
+    private Compiled Compile(IReadOnlyList<FedInput> inputs)
     {
-        Release();
-        var shapes = inputs.ToDictionary(kv => kv.Key, kv => kv.Value.Dims);
+        var shapes = inputs.ToDictionary(i => i.Name, i => i.Dims);
         for (int attempt = 0; ; attempt++)
         {
             var options = new OnnxImportOptions
             {
                 InputShapes = shapes,
-                InputValues = inputs.Where(kv => _valueInputs.Contains(kv.Key) || !Inputs.Any(i => i.Name == kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value),
+                InputValues = inputs.Where(i => _valueInputs.Contains(i.Name) || !Inputs.Any(x => x.Name == i.Name)).ToDictionary(i => i.Name, i => i.Value()),
             };
             OnnxImportResult import;
             try
             {
                 import = OnnxImporter.Import(Model, _device, options);
             }
-            catch (OnnxInputValueRequiredException e) when (inputs.ContainsKey(e.Input) && !_valueInputs.Contains(e.Input) && attempt <= inputs.Count)
+            catch (OnnxInputValueRequiredException e) when (shapes.ContainsKey(e.Input) && !_valueInputs.Contains(e.Input) && attempt <= inputs.Count)
             {
                 _valueInputs.Add(e.Input);
                 continue;
@@ -170,19 +212,31 @@ public sealed class OnnxProgram : IDisposable
                 foreach (var t in import.OwnedTensors) t.Dispose();
                 throw;
             }
-            _compiled = new Compiled(Key(inputs), import, optimized, plan);
-            return;
+            CompileCount++;
+            var c = new Compiled(Key(inputs), import, optimized, plan);
+            while (_plans.Count >= MaxCachedPlans)
+            {
+                var old = _plans[^1];
+                _plans.RemoveAt(_plans.Count - 1);
+                if (ReferenceEquals(old, _compiled)) _compiled = null;
+                Release(old);
+            }
+            return c;
         }
     }
 
-    private void Release()
+    private static void Release(Compiled c)
     {
-        if (_compiled is null) return;
-        _compiled.Plan.Dispose();
-        _compiled.Optimized.Dispose();
-        foreach (var t in _compiled.Import.OwnedTensors) t.Dispose();
-        _compiled = null;
+        c.Plan.Dispose();
+        c.Optimized.Dispose();
+        foreach (var t in c.Import.OwnedTensors) t.Dispose();
     }
 
-    public void Dispose() => Release();
+    /// <summary>Releases every kept plan and the constants it placed on the device.</summary>
+    public void Dispose()
+    {
+        foreach (var c in _plans) Release(c);
+        _plans.Clear();
+        _compiled = null;
+    }
 }

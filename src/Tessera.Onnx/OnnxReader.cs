@@ -13,11 +13,28 @@ public static class OnnxReader
     /// <summary>Largest file read (2 GiB − 1: protobuf's own limit for one message).</summary>
     public const long MaxFileBytes = int.MaxValue;
 
-    /// <summary>Reads the ModelProto in the file at <paramref name="path"/>.</summary>
-    public static OnnxModel ReadModel(string path) => ReadModel(ReadFile(path, "OnnxReader.ReadModel"));
+    /// <summary>Reads the ModelProto in the file at <paramref name="path"/>, and the data of tensors it keeps in external
+    /// files (onnx's save_as_external_data) from the model's folder: a location outside that folder is refused.</summary>
+    public static OnnxModel ReadModel(string path)
+    {
+        var model = Parse(ReadFile(path, "OnnxReader.ReadModel"));
+        if (ExternalData.FirstExternal(model.Graph) is null) return model;
+        string folder = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+        return model with { Graph = ExternalData.Resolve(model.Graph, folder) };
+    }
 
-    /// <summary>Reads a ModelProto from its serialized bytes.</summary>
+    /// <summary>Reads a ModelProto from its serialized bytes. A model that keeps tensor data in external files is refused
+    /// here (there is no folder to read them from): read it with <see cref="ReadModel(string)"/>.</summary>
     public static OnnxModel ReadModel(ReadOnlySpan<byte> bytes)
+    {
+        var model = Parse(bytes);
+        if (ExternalData.FirstExternal(model.Graph) is { } t)
+            throw new OnnxFormatException("OnnxReader.ReadModel",
+                $"tensor '{t.Name}' keeps its data in the external file '{t.External!.Location}': read the model from its path (OnnxReader.ReadModel(path)) so the file is found next to it");
+        return model;
+    }
+
+    private static OnnxModel Parse(ReadOnlySpan<byte> bytes)
     {
         var r = new ProtoReader(bytes, "OnnxReader.ReadModel", "ModelProto");
         return ParseModel(ref r);
@@ -26,11 +43,14 @@ public static class OnnxReader
     /// <summary>Reads the TensorProto in the file at <paramref name="path"/> (the test_data_set_N/*.pb files).</summary>
     public static OnnxTensor ReadTensor(string path) => ReadTensor(ReadFile(path, "OnnxReader.ReadTensor"));
 
-    /// <summary>Reads a TensorProto from its serialized bytes.</summary>
+    /// <summary>Reads a TensorProto from its serialized bytes (its data must be inside it, not in an external file).</summary>
     public static OnnxTensor ReadTensor(ReadOnlySpan<byte> bytes)
     {
         var r = new ProtoReader(bytes, "OnnxReader.ReadTensor", "TensorProto");
-        return TensorProtoParser.Parse(ref r);
+        var t = TensorProtoParser.Parse(ref r);
+        if (t.External is { } e)
+            throw new OnnxFormatException("OnnxReader.ReadTensor", $"tensor '{t.Name}' keeps its data in the external file '{e.Location}'; a lone tensor file must hold its data");
+        return t;
     }
 
     private static byte[] ReadFile(string path, string op) => InputFile.ReadAll(path, op, MaxFileBytes);

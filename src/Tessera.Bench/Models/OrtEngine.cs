@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Tessera.Onnx;
+using InferenceSession = Microsoft.ML.OnnxRuntime.InferenceSession;
 
 namespace Tessera.Bench.Models;
 

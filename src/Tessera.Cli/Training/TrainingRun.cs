@@ -49,10 +49,10 @@ public sealed class TrainingRun
         var schedule = new LearningRateSchedule.Constant(o.LearningRate);
         using var optimizer = o.Optimizer switch
         {
-            "adam" => (Optimizer)new AdamOptimizer(schedule),
-            "adamw" => new AdamOptimizer(schedule, weightDecay: 0.01f, decoupled: true),
-            "sgd" => new SgdOptimizer(schedule),
-            "momentum" => new MomentumOptimizer(schedule, 0.9f),
+            "adam" => (Optimizer)new Adam(schedule),
+            "adamw" => new Adam(schedule, weightDecay: 0.01f, decoupled: true),
+            "sgd" => new Sgd(schedule),
+            "momentum" => new Momentum(schedule, 0.9f),
             _ => throw new TesseraArgumentException("train", "--optimizer", $"unknown optimizer '{o.Optimizer}' (adam, adamw, sgd, momentum)"),
         };
         int startEpoch = 0;
@@ -133,19 +133,15 @@ public sealed class TrainingRun
 
     private void SaveCheckpoint(string path, Module model, Optimizer optimizer, int epochsDone)
     {
-        var entries = model.Parameters().Select(p => new Checkpoint.Entry("param/" + p.Name, p.Tensor.Shape.ToArray(), p.Tensor.ToArray<float>()))
-            .Concat(model.State().Select(p => new Checkpoint.Entry("state/" + p.Name, p.Tensor.Shape.ToArray(), p.Tensor.ToArray<float>())))
-            .Concat(optimizer.ExportState());
         var meta = new Dictionary<string, string>
         {
             ["model"] = Options.Model,
             ["epochs_done"] = epochsDone.ToString(),
-            ["optimizer_steps"] = optimizer.StepCount.ToString(),
             ["seed"] = Options.Seed.ToString(),
             ["batch"] = Options.Batch.ToString(),
             ["history"] = JsonSerializer.Serialize(History),
         };
-        Checkpoint.Save(path, entries, meta);
+        model.SaveCheckpoint(path, optimizer, meta);
     }
 
     private int Restore(string path, Module model, Optimizer optimizer)
@@ -165,14 +161,7 @@ public sealed class TrainingRun
             throw new TesseraArgumentException("train", "--resume", $"checkpoint is for model '{savedModel}', not '{Options.Model}'");
         if (batch != Options.Batch)
             throw new TesseraArgumentException("train", "--resume", $"checkpoint used batch {batch}, not {Options.Batch} (exact resumption needs the same batch)");
-        foreach (var (prefix, list) in new[] { ("param/", model.Parameters()), ("state/", model.State()) })
-            foreach (var (name, t) in list)
-            {
-                if (!entries.TryGetValue(prefix + name, out var e)) throw new TesseraArgumentException("train", "--resume", $"checkpoint lacks {prefix}{name}");
-                if (!e.Shape.SequenceEqual(t.Shape.ToArray())) throw new TesseraShapeException("train", prefix + name, $"checkpoint shape [{string.Join(", ", e.Shape)}] differs from {t.Shape}");
-                t.CopyFrom<float>(e.Data);
-            }
-        optimizer.ImportState(entries, steps, model.Parameters());
+        model.Restore(entries, optimizer, steps, "train", "--resume");
         History.AddRange(history);
         return epochsDone;
     }

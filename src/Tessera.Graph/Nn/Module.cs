@@ -6,7 +6,7 @@ namespace Tessera.Graph.Nn;
 /// <summary>A building block of a network: it owns its parameters (and persistent state such as running statistics) as
 /// tensors on a device, and adds its computation to a graph with <see cref="Forward"/>. Modules compose: a module's
 /// parameters include its children's, named by path ("block0.attn.wq").</summary>
-public abstract class Module : IDisposable
+public abstract partial class Module : IDisposable
 {
     private readonly List<(string Name, Tensor Tensor)> _parameters = new();
     private readonly List<(string Name, Tensor Tensor)> _state = new();

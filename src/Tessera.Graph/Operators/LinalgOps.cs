@@ -90,9 +90,10 @@ public sealed class GemmGraphOp(GemmParams p) : GraphOp
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
         ctx.Kernels.Gemm(inputs[0]!, inputs[1]!, inputs.Count > 2 ? inputs[2] : null, outputs[0], _p);
 
-    /// <summary>Gradients for equal batch dimensions (the common case): da = α·dc·op(b)ᵀ, db = α·op(a)ᵀ·dc, arranged for
-    /// the transposition flags; the bias gradient is dc summed down to the bias's shape. Broadcast batch dimensions of a
-    /// and b are refused at build time.</summary>
+    /// <summary>Gradients: da = α·dc·op(b)ᵀ, db = α·op(a)ᵀ·dc, arranged for the transposition flags, each summed over the
+    /// batch dimensions its operand was broadcast along; the bias gradient is dc summed down to the bias's shape. An
+    /// unbatched b under a batched, untransposed a (x [B, T, C] · W [C, C]) gets its gradient from one product over the
+    /// flattened rows; other broadcasts compute the product at c's batch shape and sum it down.</summary>
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
     {
         if (!_p.Epilogue.IsNone)
@@ -101,18 +102,37 @@ public sealed class GemmGraphOp(GemmParams p) : GraphOp
         Value a = node.Inputs[0], b = node.Inputs[1], dc = outputGrads[0]!;
         bool transA = _p.TransA, transB = _p.TransB;
         float alpha = _p.Alpha;
-        if (a.Shape.Rank != b.Shape.Rank || !a.Shape.Dims[..^2].SequenceEqual(b.Shape.Dims[..^2]))
-            throw new TesseraShapeException($"Autodiff ({node.Name})", "b", $"Gemm gradient needs equal batch dimensions, got {a.Shape} and {b.Shape}");
         // c = op(a)·op(b). d op(a) = dc·op(b)ᵀ ; d op(b) = op(a)ᵀ·dc.
         var grads = new Value?[node.Inputs.Count];
         if (g.RequiresGrad(a))
-            grads[0] = transA
+        {
+            var da = transA
                 ? g.Gemm(b, dc, null, new GemmParams(transB, true, alpha), $"d_{node.Name}_a")   // a = d op(a)ᵀ = op(b)·dcᵀ
                 : g.Gemm(dc, b, null, new GemmParams(false, !transB, alpha), $"d_{node.Name}_a");
+            grads[0] = g.ExpandBackward(da, a.Shape, $"d_{node.Name}_a_sum");
+        }
         if (g.RequiresGrad(b))
-            grads[1] = transB
-                ? g.Gemm(dc, a, null, new GemmParams(true, transA, alpha), $"d_{node.Name}_b")   // b = d op(b)ᵀ = dcᵀ·op(a)
-                : g.Gemm(a, dc, null, new GemmParams(!transA, false, alpha), $"d_{node.Name}_b");
+        {
+            bool equalBatch = a.Shape.Rank == b.Shape.Rank && a.Shape.Dims[..^2].SequenceEqual(b.Shape.Dims[..^2]);
+            if (!equalBatch && !transA && a.Shape.Dims[..^2].SequenceEqual(dc.Shape.Dims[..^2])
+                && b.Shape.ElementCount == b.Shape[^2] * (long)b.Shape[^1])
+            {
+                // b is one matrix shared by every batch of a: db sums the batches, which one product over the rows does.
+                var a2 = g.Reshape(a, -1, a.Shape[^1]);
+                var dc2 = g.Reshape(dc, -1, dc.Shape[^1]);
+                var db = transB
+                    ? g.Gemm(dc2, a2, null, new GemmParams(true, false, alpha), $"d_{node.Name}_b")
+                    : g.Gemm(a2, dc2, null, new GemmParams(true, false, alpha), $"d_{node.Name}_b");
+                grads[1] = g.Reshape(db, b.Shape.ToArray());
+            }
+            else
+            {
+                var db = transB
+                    ? g.Gemm(dc, a, null, new GemmParams(true, transA, alpha), $"d_{node.Name}_b")   // b = d op(b)ᵀ = dcᵀ·op(a)
+                    : g.Gemm(a, dc, null, new GemmParams(!transA, false, alpha), $"d_{node.Name}_b");
+                grads[1] = g.ExpandBackward(db, b.Shape, $"d_{node.Name}_b_sum");
+            }
+        }
         if (node.Inputs.Count > 2 && g.RequiresGrad(node.Inputs[2]))
             grads[2] = g.ExpandBackward(dc, node.Inputs[2].Shape, $"d_{node.Name}_bias");
         return grads;

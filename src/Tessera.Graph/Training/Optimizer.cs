@@ -3,14 +3,43 @@ using Tessera.Kernels;
 namespace Tessera.Graph.Training;
 
 /// <summary>Updates parameters from their gradients with one fused kernel per parameter. State (momentum buffers,
-/// Adam moments) is created on the parameter's device at the first step and can be saved and restored.</summary>
+/// Adam moments) is created on the parameter's device at the first step and can be saved and restored. An optimizer
+/// built over a module's parameters (<c>new Adam(model.Parameters(), lr: 1e-3)</c>) knows what it trains, so a
+/// <see cref="TrainStep"/> can differentiate a loss with respect to them and step it; one built over a schedule alone is
+/// stepped with explicit (name, parameter, gradient) triples.</summary>
 public abstract class Optimizer : IDisposable
 {
     private readonly Dictionary<string, Tensor[]> _state = new();
+    private (string Name, Tensor Tensor)[] _parameters = [];
 
-    protected Optimizer(LearningRateSchedule schedule) => Schedule = schedule;
+    /// <param name="schedule">The learning rate per step.</param>
+    protected Optimizer(LearningRateSchedule schedule)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        Schedule = schedule;
+    }
 
+    /// <summary>The learning rate per step.</summary>
     public LearningRateSchedule Schedule { get; }
+
+    /// <summary>The parameters the optimizer trains (empty when it was built over a schedule alone).</summary>
+    public IReadOnlyList<(string Name, Tensor Tensor)> Parameters => _parameters;
+
+    /// <summary>Makes <paramref name="parameters"/> the ones this optimizer trains (names must be distinct, tensors Float32).</summary>
+    protected void Bind(IEnumerable<(string Name, Tensor Tensor)> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        string op = $"{GetType().Name}";
+        var list = parameters.ToArray();
+        if (list.Length == 0) throw new TesseraArgumentException(op, nameof(parameters), "no parameters to train");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, t) in list)
+        {
+            if (!seen.Add(name)) throw new TesseraArgumentException(op, nameof(parameters), $"parameter '{name}' is listed twice");
+            if (t.DType != DType.Float32) throw new TesseraDTypeException(op, name, $"parameters must be Float32, got {t.DType}");
+        }
+        _parameters = list;
+    }
 
     /// <summary>Steps taken so far.</summary>
     public long StepCount { get; private set; }
@@ -74,8 +103,12 @@ public abstract class Optimizer : IDisposable
 }
 
 /// <summary>Plain SGD with optional weight decay.</summary>
-public sealed class SgdOptimizer(LearningRateSchedule schedule, float weightDecay = 0) : Optimizer(schedule)
+public sealed class Sgd(LearningRateSchedule schedule, float weightDecay = 0) : Optimizer(schedule)
 {
+    /// <summary>SGD over <paramref name="parameters"/> at rate <paramref name="lr"/>, or at <paramref name="schedule"/>'s rates when given.</summary>
+    public Sgd(IEnumerable<(string Name, Tensor Tensor)> parameters, double lr = 1e-2, float weightDecay = 0, LearningRateSchedule? schedule = null)
+        : this(schedule ?? new LearningRateSchedule.Constant(lr), weightDecay) => Bind(parameters);
+
     protected override string[] StateNames => Array.Empty<string>();
 
     protected override void Update(IKernels kernels, Tensor param, Tensor grad, Tensor[] state, float lr, long step) =>
@@ -83,9 +116,14 @@ public sealed class SgdOptimizer(LearningRateSchedule schedule, float weightDeca
 }
 
 /// <summary>SGD with momentum (classic or Nesterov).</summary>
-public sealed class MomentumOptimizer(LearningRateSchedule schedule, float momentum = 0.9f, bool nesterov = false, float weightDecay = 0, float dampening = 0)
+public sealed class Momentum(LearningRateSchedule schedule, float momentum = 0.9f, bool nesterov = false, float weightDecay = 0, float dampening = 0)
     : Optimizer(schedule)
 {
+    /// <summary>Momentum SGD over <paramref name="parameters"/> at rate <paramref name="lr"/>, or at <paramref name="schedule"/>'s rates when given.</summary>
+    public Momentum(IEnumerable<(string Name, Tensor Tensor)> parameters, double lr = 1e-2, float momentum = 0.9f, bool nesterov = false,
+        float weightDecay = 0, float dampening = 0, LearningRateSchedule? schedule = null)
+        : this(schedule ?? new LearningRateSchedule.Constant(lr), momentum, nesterov, weightDecay, dampening) => Bind(parameters);
+
     protected override string[] StateNames => new[] { "velocity" };
 
     protected override void Update(IKernels kernels, Tensor param, Tensor grad, Tensor[] state, float lr, long step) =>
@@ -93,9 +131,14 @@ public sealed class MomentumOptimizer(LearningRateSchedule schedule, float momen
 }
 
 /// <summary>Adam (L2 weight decay) or AdamW (decoupled weight decay).</summary>
-public sealed class AdamOptimizer(LearningRateSchedule schedule, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f,
+public sealed class Adam(LearningRateSchedule schedule, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f,
     float weightDecay = 0, bool decoupled = false) : Optimizer(schedule)
 {
+    /// <summary>Adam over <paramref name="parameters"/> at rate <paramref name="lr"/>, or at <paramref name="schedule"/>'s rates when given.</summary>
+    public Adam(IEnumerable<(string Name, Tensor Tensor)> parameters, double lr = 1e-3, float beta1 = 0.9f, float beta2 = 0.999f,
+        float epsilon = 1e-8f, float weightDecay = 0, bool decoupled = false, LearningRateSchedule? schedule = null)
+        : this(schedule ?? new LearningRateSchedule.Constant(lr), beta1, beta2, epsilon, weightDecay, decoupled) => Bind(parameters);
+
     protected override string[] StateNames => new[] { "m", "v" };
 
     protected override void Update(IKernels kernels, Tensor param, Tensor grad, Tensor[] state, float lr, long step) =>

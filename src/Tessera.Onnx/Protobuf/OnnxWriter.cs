@@ -2,7 +2,8 @@ namespace Tessera.Onnx.Protobuf;
 
 /// <summary>Serialises the <see cref="OnnxModel"/> types as ONNX protobuf: a ModelProto (.onnx) or a TensorProto
 /// (.pb). Field numbers are those of onnx.proto, the ones <see cref="OnnxReader"/> reads. Tensor data is written as
-/// raw_data (strings as string_data); unknown dimensions (−1) are written with their dim_param when
+/// raw_data (strings as string_data), or as a reference to an external file where <see cref="OnnxTensor.External"/> says so
+/// (the file itself is the caller's to write); unknown dimensions (−1) are written with their dim_param when
 /// <see cref="OnnxValueInfo.DimParams"/> names them, otherwise with neither dim_value nor dim_param; a value whose <see cref="OnnxValueInfo.IsTensor"/> is false is written with an empty TypeProto (its sequence/map/optional
 /// structure is not kept by the reader, so it cannot be written back).</summary>
 public static class OnnxWriter
@@ -126,8 +127,18 @@ public static class OnnxWriter
         }
         long size = TensorProtoParser.ElementSize(t.DataType);
         if (size == 0) throw new TesseraDTypeException(op, t.Name, $"data type {t.DataType} cannot be written");
+        if (t.External is { } e)
+        {
+            Entry(w, "location", e.Location);
+            Entry(w, "offset", e.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Entry(w, "length", e.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            w.Varint(14, 1);   // data_location = EXTERNAL
+            return;
+        }
         if (t.RawData.LongLength != t.ElementCount * size)
             throw new TesseraShapeException(op, t.Name, $"{t.RawData.LongLength} bytes for dims [{string.Join(", ", t.Dims)}] of {t.DataType} ({t.ElementCount * size} needed)");
         w.Bytes(9, t.RawData);
     }
+
+    private static void Entry(ProtoWriter w, string key, string value) => w.Message(13, m => { m.String(1, key); m.String(2, value); });
 }

@@ -11,7 +11,7 @@ internal static class TensorProtoParser
     public const long MaxElements = 1L << 31;
 
     private const int FDims = 1, FDataType = 2, FSegment = 3, FFloatData = 4, FInt32Data = 5, FStringData = 6,
-        FInt64Data = 7, FName = 8, FRawData = 9, FDoubleData = 10, FUint64Data = 11, FDataLocation = 14;
+        FInt64Data = 7, FName = 8, FRawData = 9, FDoubleData = 10, FUint64Data = 11, FExternalData = 13, FDataLocation = 14;
 
     /// <summary>Bytes per element, or 0 for types without a fixed width (string, undefined, unknown).</summary>
     public static int ElementSize(OnnxDataType t) => t switch
@@ -34,6 +34,8 @@ internal static class TensorProtoParser
         List<long>? int32s = null, int64s = null, uint64s = null;
         List<string>? strings = null;
         bool external = false;
+        string? location = null;
+        long offset = 0, length = -1;
         while (r.TryReadTag(out int field, out var wt))
         {
             switch (field)
@@ -50,17 +52,28 @@ internal static class TensorProtoParser
                 case FDoubleData: r.ReadRepeatedFixed(wt, "TensorProto.double_data", 8, doubles ??= []); break;
                 case FUint64Data: r.ReadRepeatedVarint(wt, "TensorProto.uint64_data", uint64s ??= []); break;
                 case FDataLocation: external = r.ReadInt64(wt, "TensorProto.data_location") == 1; break;
+                case FExternalData:
+                    {
+                        var e = r.ReadMessage(wt, "TensorProto.external_data");
+                        var (key, value) = ReadEntry(ref e);
+                        switch (key)
+                        {
+                            case "location": location = value; break;
+                            case "offset": offset = ParseCount(ref r, name, key, value); break;
+                            case "length": length = ParseCount(ref r, name, key, value); break;
+                        }
+                        break;
+                    }
                 default: r.Skip(wt); break;
             }
         }
 
         string what = name.Length > 0 ? $"tensor '{name}'" : "tensor";
-        if (external)
-            throw r.Error($"{what} keeps its data in an external file (data_location = EXTERNAL); external data is not supported");
         var type = (OnnxDataType)dataType;
         var shape = CheckDims(ref r, what, dims);
         long count = 1;
         foreach (long d in shape) count *= d;   // bounded by CheckDims
+        if (external) return External(ref r, what, name, type, shape, count, location, offset, length);
 
         if (type == OnnxDataType.String)
         {
@@ -95,6 +108,41 @@ internal static class TensorProtoParser
         }
         return new OnnxTensor(name, type, shape, data);
     }
+
+    /// <summary>A tensor whose data lies in a file next to the model: its <see cref="OnnxTensor.External"/> says where;
+    /// the data is read when the model is read from its path (<see cref="OnnxReader.ReadModel(string)"/>).</summary>
+    private static OnnxTensor External(ref ProtoReader r, string what, string name, OnnxDataType type, long[] shape, long count,
+        string? location, long offset, long length)
+    {
+        if (string.IsNullOrEmpty(location)) throw r.Error($"{what} has data_location = EXTERNAL but no 'location' in external_data");
+        int size = ElementSize(type);
+        if (size == 0 || type == OnnxDataType.String) throw r.Error($"{what} has unsupported data_type {(int)type} for external data");
+        long expected = count * size;
+        if (expected > Array.MaxLength) throw r.Error($"{what} needs {expected} bytes, more than one array can hold");
+        if (length >= 0 && length != expected)
+            throw r.Error($"{what} external_data length is {length} bytes, dims [{string.Join(", ", shape)}] of {type} need {expected}");
+        return new OnnxTensor(name, type, shape, []) { External = new OnnxExternalData(location, offset, expected) };
+    }
+
+    private static (string Key, string Value) ReadEntry(ref ProtoReader r)
+    {
+        string key = "", value = "";
+        while (r.TryReadTag(out int field, out var wt))
+        {
+            switch (field)
+            {
+                case 1: key = r.ReadString(wt, "StringStringEntryProto.key"); break;
+                case 2: value = r.ReadString(wt, "StringStringEntryProto.value"); break;
+                default: r.Skip(wt); break;
+            }
+        }
+        return (key, value);
+    }
+
+    private static long ParseCount(ref ProtoReader r, string name, string key, string value) =>
+        long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long v)
+            ? v
+            : throw r.Error($"tensor '{name}' external_data '{key}' is '{value}', not a non-negative integer");
 
     private static long[] CheckDims(ref ProtoReader r, string what, List<long> dims)
     {

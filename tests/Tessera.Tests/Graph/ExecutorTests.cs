@@ -73,7 +73,7 @@ public class ExecutorTests
     internal static void AssertSteadyStateStepsAllocateNothing(Tessera.Devices.IDevice dev)
     {
         var model = Models.Cnn(dev, 1);
-        using var opt = new AdamOptimizer(new LearningRateSchedule.Constant(1e-3));
+        using var opt = new Adam(new LearningRateSchedule.Constant(1e-3));
         using var trainer = new Trainer(model, dev, 8, new[] { 1, 28, 28 }, opt);
         var x = Rand.Uniform(1, new[] { 8, 1, 28, 28 }, 0, 1).ToFloats();
         var y = new long[] { 0, 1, 2, 3, 4, 5, 6, 7 };
@@ -89,7 +89,7 @@ public class ExecutorTests
     public void CnnPlanPeakIsAtMostHalfTheNaiveSum()
     {
         var model = Models.Cnn(Dev, 1);
-        using var opt = new AdamOptimizer(new LearningRateSchedule.Constant(1e-3));
+        using var opt = new Adam(new LearningRateSchedule.Constant(1e-3));
         using var trainer = new Trainer(model, Dev, 128, new[] { 1, 28, 28 }, opt);
         var plan = trainer.TrainPlan;
         Assert.True(plan.ArenaBytes <= plan.NaiveBytes / 2, $"planned {plan.ArenaBytes} vs naive {plan.NaiveBytes}");

@@ -52,7 +52,7 @@ public class TrainingUtilityTests
         using var dev = new Tessera.Cpu.CpuDevice();
         var init = new Initializer(1);
         using var model = new Sequential(new Linear(dev, init, 4, 3));
-        using var opt = new SgdOptimizer(new LearningRateSchedule.Constant(0.0));
+        using var opt = new Sgd(new LearningRateSchedule.Constant(0.0));
         using var trainer = new Trainer(model, dev, 2, new[] { 4 }, opt);
         var x = new float[] { 100, -200, 300, 400, 50, 60, -70, 80 };
         var y = new long[] { 0, 2 };
@@ -88,11 +88,11 @@ public class TrainingUtilityTests
         using var dev = new Tessera.Cpu.CpuDevice();
         using var p = Tensor.FromArray(dev, new float[] { 1, 2, 3 }, 3);
         using var grad = Tensor.FromArray(dev, new float[] { 0.5f, -1, 2 }, 3);
-        using var a = new AdamOptimizer(new LearningRateSchedule.Constant(0.1));
+        using var a = new Adam(new LearningRateSchedule.Constant(0.1));
         a.Step(new[] { ("p", p, grad) });
         var state = a.ExportState().ToDictionary(e => e.Name);
         Assert.Equal(new[] { "optim.m/p", "optim.v/p" }, state.Keys.OrderBy(k => k));
-        using var b = new AdamOptimizer(new LearningRateSchedule.Constant(0.1));
+        using var b = new Adam(new LearningRateSchedule.Constant(0.1));
         b.ImportState(state, a.StepCount, new[] { ("p", p) });
         using var p2 = p.Clone();
         a.Step(new[] { ("p", p, grad) });

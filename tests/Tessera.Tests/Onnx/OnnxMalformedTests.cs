@@ -22,13 +22,14 @@ public class OnnxMalformedTests
     }
 
     [Fact]
-    public void External_data_is_rejected_with_a_clear_message()
+    public void External_data_without_a_folder_is_rejected_with_a_clear_message()
     {
+        // A lone tensor or a model read from bytes has no folder to find the file in (ExternalDataTests reads one from its path).
         var t = Pb.Tensor("w", 1, [4]).Msg(13, new Pb().Str(1, "location").Str(2, "w.bin")).Varint(14, 1);
         var e = Tensor(t, "external");
         Assert.Contains("'w'", e.Message);
         var model = Pb.Model(new Pb().Msg(5, t)).ToArray();
-        Model(model, "external data is not supported");
+        Assert.Contains("'w.bin'", Model(model, "read the model from its path").Message);
     }
 
     [Fact]

@@ -139,8 +139,8 @@ public class GraphOptimizerTests
         var owned = new List<Tensor>();
         using var modelA = Model(dev, owned);
         using var modelB = Model(dev, owned);
-        using var optA = new AdamOptimizer(new LearningRateSchedule.Constant(1e-2));
-        using var optB = new AdamOptimizer(new LearningRateSchedule.Constant(1e-2));
+        using var optA = new Adam(new LearningRateSchedule.Constant(1e-2));
+        using var optB = new Adam(new LearningRateSchedule.Constant(1e-2));
         using var plain = new Trainer(modelA, dev, 8, [1, 8, 8], optA);
         using var optimized = new Trainer(modelB, dev, 8, [1, 8, 8], optB, optimization: OptimizationLevel.All);
         Assert.True(optimized.Graph.Nodes.Count < plain.Graph.Nodes.Count, $"{optimized.Graph.Nodes.Count} vs {plain.Graph.Nodes.Count} nodes");
