@@ -71,7 +71,7 @@ public static class MpiLibrary
             if (missing.Length > 0)
                 return (BackendStatus.Unavailable($"{c} loaded but lacks {string.Join(", ", missing)} (not Open MPI?)", attempts), 0);
             lock (Exports) foreach (var n in RequiredExports) Exports[n] = NativeLibrary.GetExport(h, n);
-            return (BackendStatus.Ok, h);
+            return (new BackendStatus(true, "", attempts), h);
         }
         return (BackendStatus.Unavailable(
             $"Open MPI's {MpiNative.Library} was not found (install libopenmpi-dev / openmpi-bin, or set {OverrideVariable})", attempts), 0);

@@ -52,9 +52,10 @@ internal sealed unsafe class MpiRequest : CollectiveHandle
                 throw new TesseraCollectiveException("MPI." + _description.Split(' ')[0], _comm.Rank,
                     $"{_description} did not complete within {timeout.TotalSeconds:0.###} s (another rank died, hangs, or called a different collective)");
             }
-            // Busy polling at first (short collectives), then yield the core: ranks may share cores (oversubscribed).
-            if (spins > 1000) Thread.Sleep(1);
-            else if (spins > 50) Thread.Yield();
+            // Poll, yielding the core to other runnable threads (ranks may share cores); after 50 ms of waiting,
+            // sleep between polls (a long wait is another rank's computation, not the network).
+            if (spins > 64 && Stopwatch.GetElapsedTime(start).TotalMilliseconds > 50) Thread.Sleep(1);
+            else Thread.Yield();
         }
         _done = true;
         try
