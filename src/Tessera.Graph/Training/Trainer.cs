@@ -64,9 +64,6 @@ public sealed class Trainer : IDisposable
     /// <summary>Combines each step's gradients across processes before clipping and the optimizer (null: none).</summary>
     public IGradientReducer? Reducer { get; }
 
-    /// <summary>Every trained (name, parameter, gradient), in the model's parameter order.</summary>
-    public IReadOnlyList<(string Name, Tensor Param, Tensor Grad)> Gradients => _steps;
-
     /// <summary>When the training plan profiles (<see cref="ExecutionPlan.Profile"/>), the work of the last step after
     /// the plan's nodes — gradient clipping and the optimizer step — timed to completion, for the trace.</summary>
     public IReadOnlyList<TraceSpan> LastStepSpans => _spans;

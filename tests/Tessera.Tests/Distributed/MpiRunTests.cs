@@ -23,11 +23,17 @@ public class MpiRunTests
     /// <summary>Runs <c>mpirun -np <paramref name="ranks"/> tessera args</c> (or tessera alone when ranks is 0).</summary>
     private static (int Exit, string Output) Run(int ranks, params string[] args)
     {
-        var psi = ranks > 0 ? new ProcessStartInfo(RequireMpi()) : new ProcessStartInfo("dotnet");
-        if (ranks > 0)
-            foreach (var a in new[] { "--oversubscribe", "--allow-run-as-root", "-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture), "dotnet" })
-                psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "tessera.dll"));
+        string cli = Path.Combine(AppContext.BaseDirectory, "tessera.dll");
+        if (ranks > 0) return RunMpirun(["-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture), "dotnet", cli, .. args]);
+        return Start(new ProcessStartInfo("dotnet"), [cli, .. args]);
+    }
+
+    /// <summary>Runs <c>mpirun --oversubscribe --allow-run-as-root args</c>.</summary>
+    private static (int Exit, string Output) RunMpirun(string[] args) =>
+        Start(new ProcessStartInfo(RequireMpi()), ["--oversubscribe", "--allow-run-as-root", .. args]);
+
+    private static (int Exit, string Output) Start(ProcessStartInfo psi, string[] args)
+    {
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.RedirectStandardOutput = psi.RedirectStandardError = true;
         psi.Environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none";
@@ -38,7 +44,7 @@ public class MpiRunTests
         if (!p.WaitForExit(240_000))
         {
             p.Kill(entireProcessTree: true);
-            Assert.Fail($"tessera {string.Join(' ', args)} on {ranks} ranks did not finish in 240 s");
+            Assert.Fail($"{psi.FileName} {string.Join(' ', args)} did not finish in 240 s");
         }
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
@@ -77,6 +83,22 @@ public class MpiRunTests
         foreach (var key in new[] { "train_loss", "test_loss", "test_accuracy" })
             Assert.True(Math.Abs(a.GetProperty(key).GetDouble() - b.GetProperty(key).GetDouble()) <= 1e-4,
                 $"{key}: one process {a.GetProperty(key).GetDouble()}, {ranks} ranks {b.GetProperty(key).GetDouble()}");
+    }
+
+    [Fact]
+    public void ARankLeftWaitingTimesOutNamingTheRankAndTheCollective()
+    {
+        Requirement.Require(Directory.Exists(FashionMnist.DefaultDirectory), $"Fashion-MNIST not installed at {FashionMnist.DefaultDirectory}");
+        // Two programs (MPMD): rank 1 trains on fewer images, so it stops after 8 steps while rank 0 waits in the 9th
+        // step's all-reduce until the timeout; the job must end with rank 0's error instead of hanging.
+        string[] Rank(int limit) => ["train", "--model", "mlp", "--epochs", "1", "--data-parallel", "--batch", "32", "--threads", "1",
+            "--limit", limit.ToString(System.Globalization.CultureInfo.InvariantCulture), "--timeout", "15", "--out", TempDir()];
+        string cli = Path.Combine(AppContext.BaseDirectory, "tessera.dll");
+        var sw = Stopwatch.StartNew();
+        var (exit, output) = RunMpirun(["-np", "1", "dotnet", cli, .. Rank(1024), ":", "-np", "1", "dotnet", cli, .. Rank(512)]);
+        Assert.NotEqual(0, exit);
+        Assert.Matches(@"rank 0: AllReduce of \d+ floats did not complete within 15 s", output);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(150), $"took {sw.Elapsed}");
     }
 
     [Fact]
