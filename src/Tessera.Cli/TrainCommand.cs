@@ -71,7 +71,8 @@ internal static class TrainCommand
         AnsiConsole.MarkupLine($"[bold]tessera train[/] model [cyan]{o.Model}[/] on {Markup.Escape(device.Id)} ({Markup.Escape(device.Name)}), " +
                                $"{data.TrainCount} train / {data.TestCount} test images, batch {o.Batch}, lr {o.LearningRate}, seed {o.Seed}");
         void Report(EpochMetrics m) => AnsiConsole.MarkupLine(
-            $"epoch {m.Epoch}: train loss {m.TrainLoss:F4}  test loss {m.TestLoss:F4}  test accuracy [green]{m.TestAccuracy:P2}[/]  {m.ImagesPerSec:F0} img/s  {m.Seconds:F1} s");
+            $"epoch {m.Epoch}: train loss {m.TrainLoss:F4}  test loss {m.TestLoss:F4}  test accuracy [green]{m.TestAccuracy:P2}[/]  {m.ImagesPerSec:F0} img/s{PerRank(m)}  {m.Seconds:F1} s");
+        string PerRank(EpochMetrics m) => comm is null ? "" : $" ({m.ImagesPerSec / comm.Size:F0} per rank)";
         if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
         {
             AnsiConsole.Progress()
