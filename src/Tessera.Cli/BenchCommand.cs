@@ -17,7 +17,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var device = new Option<string>("--device") { Description = "cpu | opencl | cuda | all (every device in one run)", DefaultValueFactory = _ => "cpu" };
-        var ops = new Option<string[]>("--op") { Description = "op name or prefix (repeatable): " + string.Join(", ", BenchCatalog.OpNames), AllowMultipleArgumentsPerToken = false };
+        var ops = new Option<string[]>("--op") { Description = "op name or prefix (repeatable): " + string.Join(", ", BenchCatalog.OpNames) + "; or, under mpirun, the collectives " + string.Join(", ", CollectiveBench.OpNames), AllowMultipleArgumentsPerToken = false };
         var size = new Option<string>("--size") { Description = "small | medium | large: the catalog's shapes", DefaultValueFactory = _ => "medium" };
         var shape = new Option<string?>("--shape")
         {
@@ -57,13 +57,23 @@ internal static class BenchCommand
             { device, ops, size, shape, threads, cold, format, output, plot, noBaselines, targetCi, noiseLimit, budget, graphReplay, opt };
         cmd.Subcommands.Add(BenchCompareCommand.Create());
         cmd.Subcommands.Add(BenchPlotCommand.Create());
-        cmd.SetAction(r => Cli.Guard(() => r.GetValue(graphReplay) > 0
+        var timeout = new Option<double>("--timeout")
+        {
+            Description = "collectives (--op allreduce|reducescatter|allgather|broadcast under mpirun): seconds one may take", DefaultValueFactory = _ => 300,
+        };
+        cmd.Options.Add(timeout);
+        cmd.SetAction(r => Cli.Guard(() => IsCollective(r.GetValue(ops))
+            ? CollectiveBench.Run(r.GetValue(ops)!, r.GetValue(device)!, r.GetValue(threads), r.GetValue(size)!, r.GetValue(output), r.GetValue(timeout))
+            : r.GetValue(graphReplay) > 0
             ? RunGraphReplay(r.GetValue(device)!, r.GetValue(graphReplay), r.GetValue(threads), r.GetValue(output), OptimizationOption.Parse(r.GetValue(opt)))
             : Run(new Request(r.GetValue(device)!, r.GetValue(ops) ?? Array.Empty<string>(), r.GetValue(size)!, r.GetValue(shape),
                 r.GetValue(threads), r.GetValue(cold), r.GetValue(format)!, r.GetValue(output), r.GetValue(plot), !r.GetValue(noBaselines),
                 r.GetValue(targetCi), r.GetValue(noiseLimit), r.GetValue(budget)))));
         return cmd;
     }
+
+    private static bool IsCollective(string[]? ops) =>
+        ops is { Length: > 0 } && ops.Any(o => CollectiveBench.OpNames.Contains(o.ToLowerInvariant()));
 
     private static int RunGraphReplay(string deviceArg, int nodes, int threads, string? outPath, Tessera.Graph.Optimization.OptimizationLevel optimization)
     {

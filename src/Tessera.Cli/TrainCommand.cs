@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using Tessera.Devices;
+using Tessera.Distributed;
 using Tessera.Cli.Training;
 using Tessera.Graph.Training;
 
@@ -27,29 +28,51 @@ internal static class TrainCommand
         optimizer.AcceptOnlyFromAmong("adam", "adamw", "sgd", "momentum");
         var clip = new Option<float>("--clip-norm") { Description = "clip gradients to this global L2 norm (0: off)", DefaultValueFactory = _ => 0f };
         var limit = new Option<int?>("--limit") { Description = "use only the first N training images (quick runs)" };
+        var dataParallel = new Option<bool>("--data-parallel")
+        {
+            Description = "train data-parallel over the ranks of `mpirun -np N` (--batch images per rank; gradients averaged over MPI)",
+        };
+        var timeout = new Option<double>("--timeout")
+        {
+            Description = "seconds a collective may take before the rank stops with an error (--data-parallel)", DefaultValueFactory = _ => 300,
+        };
         var cmd = new Command("train", "Train a model on Fashion-MNIST.")
         {
-            model, data, epochs, batch, lr, threads, device, seed, output, resume, optimizer, clip, limit,
+            model, data, epochs, batch, lr, threads, device, seed, output, resume, optimizer, clip, limit, dataParallel, timeout,
         };
         cmd.SetAction(r =>
         {
             var o = new TrainOptions(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(epochs), r.GetValue(batch), r.GetValue(lr),
                 r.GetValue(seed), r.GetValue(output)!, r.GetValue(resume), r.GetValue(optimizer)!, r.GetValue(clip), r.GetValue(limit));
-            return Cli.Guard(() => Run(o, r.GetValue(device)!, r.GetValue(threads)));
+            bool parallel = r.GetValue(dataParallel);
+            double seconds = r.GetValue(timeout);
+            return Cli.Guard(() =>
+            {
+                using var comm = parallel ? MpiLaunch.Open("train", "--data-parallel", seconds) : null;
+                return Run(o, r.GetValue(device)!, comm is null ? r.GetValue(threads) : MpiLaunch.Threads(r.GetValue(threads)), comm);
+            });
         });
         return cmd;
     }
 
-    private static int Run(TrainOptions o, string deviceId, int threads)
+    private static int Run(TrainOptions o, string deviceId, int threads, ICommunicator? comm)
     {
-        Cli.OutputDirectory("train", "--out", o.OutDir);
+        if (comm is null || comm.Rank == 0) Cli.OutputDirectory("train", "--out", o.OutDir);
         var device = Cli.OpenDevice(deviceId, threads);
         var data = FashionMnist.Load(o.DataDir);
+        var run = new TrainingRun(o, device, comm);
+        if (comm is { Rank: > 0 })
+        {
+            run.Run(data); // rank 0 reports and writes the files
+            return 0;
+        }
+        if (comm is not null)
+            AnsiConsole.MarkupLine($"data-parallel over {comm.Size} ranks ({Markup.Escape(comm.Name)}), global batch {comm.Size * o.Batch}, {threads} threads per rank");
         AnsiConsole.MarkupLine($"[bold]tessera train[/] model [cyan]{o.Model}[/] on {Markup.Escape(device.Id)} ({Markup.Escape(device.Name)}), " +
                                $"{data.TrainCount} train / {data.TestCount} test images, batch {o.Batch}, lr {o.LearningRate}, seed {o.Seed}");
-        var run = new TrainingRun(o, device);
         void Report(EpochMetrics m) => AnsiConsole.MarkupLine(
-            $"epoch {m.Epoch}: train loss {m.TrainLoss:F4}  test loss {m.TestLoss:F4}  test accuracy [green]{m.TestAccuracy:P2}[/]  {m.ImagesPerSec:F0} img/s  {m.Seconds:F1} s");
+            $"epoch {m.Epoch}: train loss {m.TrainLoss:F4}  test loss {m.TestLoss:F4}  test accuracy [green]{m.TestAccuracy:P2}[/]  {m.ImagesPerSec:F0} img/s{PerRank(m)}  {m.Seconds:F1} s");
+        string PerRank(EpochMetrics m) => comm is null ? "" : $" ({m.ImagesPerSec / comm.Size:F0} per rank)";
         if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
         {
             AnsiConsole.Progress()

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Tessera.Devices;
+using Tessera.Distributed;
 using Tessera.Graph;
 using Tessera.Graph.Nn;
 using Tessera.Graph.Training;
@@ -9,16 +10,23 @@ namespace Tessera.Cli.Training;
 
 /// <summary>A whole training run: data, model, optimizer, per-epoch evaluation, metrics.json and a checkpoint per
 /// epoch (written atomically), and exact resumption from a checkpoint: the shuffle of epoch e depends only on
-/// (seed, e), dropout on the optimizer step, so a resumed run continues with the same numbers.</summary>
+/// (seed, e), dropout on the optimizer step, so a resumed run continues with the same numbers. With a communicator
+/// of N ranks the run is data-parallel: each global batch of N × batch images is the same on every rank, rank r trains
+/// on its r-th shard (its dropout drawn as for that part of the global batch), the gradients are averaged
+/// (<see cref="DataParallel"/>) and the reported losses are the global batch's; rank 0 writes the files.</summary>
 public sealed class TrainingRun
 {
     public const string CheckpointName = "checkpoint.safetensors";
 
-    public TrainingRun(TrainOptions options, IDevice device)
+    public TrainingRun(TrainOptions options, IDevice device, ICommunicator? communicator = null)
     {
         Options = options;
         Device = device;
+        Communicator = communicator;
     }
+
+    /// <summary>The ranks that train together (null: this process alone).</summary>
+    public ICommunicator? Communicator { get; }
 
     public TrainOptions Options { get; }
     public IDevice Device { get; }
@@ -42,8 +50,11 @@ public sealed class TrainingRun
         if (!(o.LearningRate > 0) || !double.IsFinite(o.LearningRate)) throw new TesseraArgumentException("train", "--lr", $"must be a positive number, got {o.LearningRate}");
         int trainN = Math.Min(o.LimitTrain ?? data.TrainCount, data.TrainCount);
         int testN = Math.Min(o.LimitTest ?? data.TestCount, data.TestCount);
-        if (trainN < o.Batch) throw new TesseraArgumentException("train", "--batch", $"batch {o.Batch} is larger than the {trainN} training images");
-        Directory.CreateDirectory(o.OutDir);
+        int rank = Communicator?.Rank ?? 0, ranks = Communicator?.Size ?? 1;
+        int global = checked(o.Batch * ranks);
+        if (trainN < global) throw new TesseraArgumentException("train", "--batch", $"global batch {global} ({ranks} × {o.Batch}) is larger than the {trainN} training images");
+        bool writer = rank == 0;
+        if (writer) Directory.CreateDirectory(o.OutDir);
 
         using var model = Models.Create(o.Model, Device, o.Seed);
         var schedule = new LearningRateSchedule.Constant(o.LearningRate);
@@ -58,8 +69,12 @@ public sealed class TrainingRun
         int startEpoch = 0;
         if (o.Resume is not null) startEpoch = Restore(o.Resume, model, optimizer);
 
-        using var trainer = new Trainer(model, Device, o.Batch, FashionMnist.SampleShape, optimizer, o.ClipNorm);
-        int steps = trainN / o.Batch;
+        using var dataParallel = Communicator is null ? null : new DataParallel(Communicator, model.State());
+        dataParallel?.BroadcastParameters(model.Parameters().Concat(model.State()));
+        using var trainer = new Trainer(model, Device, o.Batch, FashionMnist.SampleShape, optimizer, o.ClipNorm, reducer: dataParallel);
+        trainer.TrainPlan.Context.SampleOffset = (long)rank * o.Batch;
+        using var globalLoss = dataParallel is null ? null : Tensor.Zeros(Device, DType.Float32, 1);
+        int steps = trainN / global;
         StartEpoch = startEpoch;
         StepsPerEpoch = steps;
         var xb = new float[o.Batch * FashionMnist.ImageSize];
@@ -73,22 +88,31 @@ public sealed class TrainingRun
             {
                 for (int i = 0; i < o.Batch; i++)
                 {
-                    int idx = order[s * o.Batch + i];
+                    int idx = order[s * global + rank * o.Batch + i];
                     data.TrainImages.AsSpan(idx * FashionMnist.ImageSize, FashionMnist.ImageSize).CopyTo(xb.AsSpan(i * FashionMnist.ImageSize));
                     yb[i] = data.TrainLabels[idx];
                 }
                 float loss = trainer.Step(xb, yb);
+                if (globalLoss is not null)
+                {
+                    globalLoss.CopyFrom<float>([loss]);
+                    Communicator!.AllReduce(globalLoss, ReduceOp.Average);
+                    loss = globalLoss.Item<float>();
+                }
                 if (!float.IsFinite(loss)) throw new TesseraException("train", $"loss became {loss} at epoch {epoch + 1}, step {s + 1}");
                 lossSum += loss;
                 StepLosses.Add(loss);
-                onStep?.Invoke(new StepProgress(epoch + 1, s + 1, steps, lossSum / (s + 1), (s + 1) * o.Batch / sw.Elapsed.TotalSeconds));
+                onStep?.Invoke(new StepProgress(epoch + 1, s + 1, steps, lossSum / (s + 1), (s + 1) * global / sw.Elapsed.TotalSeconds));
             }
             double seconds = sw.Elapsed.TotalSeconds;
             var (testLoss, acc) = Evaluate(trainer, data, testN, o.Batch);
-            var m = new EpochMetrics(epoch + 1, lossSum / steps, testLoss, acc, steps * o.Batch / seconds, seconds);
+            var m = new EpochMetrics(epoch + 1, lossSum / steps, testLoss, acc, steps * global / seconds, seconds);
             History.Add(m);
-            SaveCheckpoint(Path.Combine(o.OutDir, CheckpointName), model, optimizer, epoch + 1);
-            WriteMetrics();
+            if (writer)
+            {
+                SaveCheckpoint(Path.Combine(o.OutDir, CheckpointName), model, optimizer, epoch + 1);
+                WriteMetrics();
+            }
             onEpoch?.Invoke(m);
         }
         return History;
@@ -175,6 +199,7 @@ public sealed class TrainingRun
             device = Device.Id,
             seed = Options.Seed,
             batch = Options.Batch,
+            ranks = Communicator?.Size ?? 1,
             lr = Options.LearningRate,
             epochs = History.Select(m => new
             {

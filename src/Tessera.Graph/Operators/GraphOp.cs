@@ -24,6 +24,11 @@ public sealed class ExecContext
     /// <summary>Runs so far (0-based); ops derive per-step randomness from it.</summary>
     public long Step { get; set; }
 
+    /// <summary>The index of this run's first sample within the global batch (0 unless the batch is one rank's shard of
+    /// a data-parallel global batch). Per-element randomness (dropout) is drawn as if for the global batch, so that the
+    /// ranks together draw what one process on the whole batch would.</summary>
+    public long SampleOffset { get; set; }
+
     /// <summary>The node whose op is running (null outside a plan's run).</summary>
     public Node? Node { get; internal set; }
 

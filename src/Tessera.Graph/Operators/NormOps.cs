@@ -135,7 +135,16 @@ public sealed class DropoutGraphOp(float ratio, ulong seed) : GraphOp
         return new[] { new TensorSpec(y, DType.Float32), new TensorSpec(y, DType.UInt8) };
     }
 
-    private DropoutParams At(ExecContext ctx) => new(ratio, StepSeed(seed, ctx.Step), ctx.Training);
+    private DropoutParams At(ExecContext ctx, Tensor x) => new(ratio, OffsetSeed(StepSeed(seed, ctx.Step), ctx.SampleOffset, x), ctx.Training);
+
+    /// <summary>The kernels draw element i from splitmix64 at seed + (i+1)·golden, so starting <paramref name="samples"/>
+    /// samples into the global batch is the seed advanced by that many elements times golden (0 samples: the seed).</summary>
+    private static ulong OffsetSeed(ulong stepSeed, long samples, Tensor x)
+    {
+        if (samples == 0 || x.Rank == 0 || x.Shape[0] == 0) return stepSeed;
+        ulong perSample = (ulong)(x.ElementCount / x.Shape[0]);
+        return unchecked(stepSeed + (ulong)samples * perSample * 0x9E3779B97F4A7C15UL);
+    }
 
     /// <summary>The seed of one step: a splitmix64 mix of the op's seed and the step.</summary>
     public static ulong StepSeed(ulong seed, long step)
@@ -147,7 +156,7 @@ public sealed class DropoutGraphOp(float ratio, ulong seed) : GraphOp
     }
 
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
-        ctx.Kernels.Dropout(inputs[0]!, outputs[0], outputs[1], At(ctx));
+        ctx.Kernels.Dropout(inputs[0]!, outputs[0], outputs[1], At(ctx, inputs[0]!));
 
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) =>
         new Value?[] { g.Apply1(new DropoutBackwardOp(ratio), $"d_{node.Name}", outputGrads[0]!, node.Outputs[1]) };

@@ -23,8 +23,9 @@ public sealed class Trainer : IDisposable
     private readonly List<OptimizationResult> _optimized = new();
 
     public Trainer(Module model, IDevice device, int batch, int[] sampleShape, Optimizer optimizer, float clipNorm = 0,
-        OptimizationLevel optimization = OptimizationLevel.None)
+        OptimizationLevel optimization = OptimizationLevel.None, IGradientReducer? reducer = null)
     {
+        Reducer = reducer;
         Optimization = optimization;
         _model = model;
         _device = device;
@@ -60,6 +61,9 @@ public sealed class Trainer : IDisposable
     public float ClipNorm { get; }
     public int Batch { get; }
 
+    /// <summary>Combines each step's gradients across processes before clipping and the optimizer (null: none).</summary>
+    public IGradientReducer? Reducer { get; }
+
     /// <summary>When the training plan profiles (<see cref="ExecutionPlan.Profile"/>), the work of the last step after
     /// the plan's nodes — gradient clipping and the optimizer step — timed to completion, for the trace.</summary>
     public IReadOnlyList<TraceSpan> LastStepSpans => _spans;
@@ -76,6 +80,7 @@ public sealed class Trainer : IDisposable
         _train.Run();
         if (!_train.Profile)
         {
+            Reducer?.Reduce(_steps);
             if (ClipNorm > 0) ClipGradients(ClipNorm);
             Optimizer.Step(_steps);
             return _train[_loss].Item<float>();
@@ -83,6 +88,7 @@ public sealed class Trainer : IDisposable
         // Profiled: the spans continue the plan's timeline from the end of its last node.
         int last = _train.Schedule.Count - 1;
         double at = last < 0 ? 0 : _train.NodeStartMilliseconds[last] + _train.NodeMilliseconds[last];
+        if (Reducer is { } reducer) at = Timed("reduce gradients", "communication", at, () => reducer.Reduce(_steps));
         if (ClipNorm > 0) at = Timed("clip gradients", "optimizer", at, () => ClipGradients(ClipNorm));
         string name = Optimizer.GetType().Name.Replace("Optimizer", "", StringComparison.Ordinal).ToLowerInvariant();
         Timed($"optimizer step ({name})", "optimizer", at, () => Optimizer.Step(_steps));

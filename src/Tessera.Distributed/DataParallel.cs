@@ -1,0 +1,152 @@
+using Tessera.Graph.Training;
+
+namespace Tessera.Distributed;
+
+/// <summary>Data-parallel training over a communicator (as PyTorch's DistributedDataParallel does): every rank holds
+/// the whole model and trains on its shard of each global batch. <see cref="BroadcastParameters"/> makes the ranks
+/// start from rank 0's weights; after each backward pass <see cref="Reduce"/> averages the gradients over the ranks in
+/// buckets — the parameters in reverse order (the order the backward pass produces their gradients), packed into flat
+/// buckets of at most <see cref="BucketBytes"/> (the first at most <see cref="FirstBucketBytes"/>, so communication
+/// starts early); each bucket's all-reduce starts as soon as it is packed, and all are waited for before the gradients
+/// are unpacked. The model's buffers (batch-norm running statistics) are then broadcast from rank 0, so every rank
+/// evaluates the same model. With equal shards the averaged gradient is the gradient of the global batch's mean loss,
+/// so training matches one process on the global batch up to the order of floating-point summation.</summary>
+public sealed class DataParallel : IGradientReducer, IDisposable
+{
+    /// <summary>PyTorch DDP's default bucket capacity, 25 MiB.</summary>
+    public const long DefaultBucketBytes = 25L << 20;
+
+    /// <summary>PyTorch DDP's first bucket, 1 MiB.</summary>
+    public const long DefaultFirstBucketBytes = 1L << 20;
+
+    private readonly (string Name, Tensor Tensor)[] _buffers;
+    private Bucket[]? _buckets;
+
+    /// <param name="communicator">The ranks that train together.</param>
+    /// <param name="buffers">Tensors that are not trained but must agree across ranks (the model's state).</param>
+    public DataParallel(ICommunicator communicator, IEnumerable<(string Name, Tensor Tensor)>? buffers = null,
+        long bucketBytes = DefaultBucketBytes, long firstBucketBytes = DefaultFirstBucketBytes)
+    {
+        ArgumentNullException.ThrowIfNull(communicator);
+        if (bucketBytes < sizeof(float)) throw new TesseraArgumentException("DataParallel", nameof(bucketBytes), $"must be at least 4 bytes, got {bucketBytes}");
+        if (firstBucketBytes < sizeof(float)) throw new TesseraArgumentException("DataParallel", nameof(firstBucketBytes), $"must be at least 4 bytes, got {firstBucketBytes}");
+        Communicator = communicator;
+        BucketBytes = bucketBytes;
+        FirstBucketBytes = firstBucketBytes;
+        _buffers = buffers?.ToArray() ?? [];
+    }
+
+    public ICommunicator Communicator { get; }
+    public long BucketBytes { get; }
+    public long FirstBucketBytes { get; }
+
+    /// <summary>The gradients' names in each bucket, in all-reduce order (empty before the first <see cref="Reduce"/>).</summary>
+    public IReadOnlyList<IReadOnlyList<string>> Buckets => _buckets?.Select(b => (IReadOnlyList<string>)b.Names).ToArray() ?? [];
+
+    /// <summary>Copies rank <paramref name="root"/>'s tensors into every rank's (all broadcasts in flight together).</summary>
+    public void BroadcastParameters(IEnumerable<(string Name, Tensor Tensor)> tensors, int root = 0)
+    {
+        var handles = tensors.Select(t => Communicator.BroadcastAsync(t.Tensor, root)).ToList();
+        foreach (var h in handles) h.Wait();
+    }
+
+    /// <summary>Splits tensors of the given byte sizes, taken last to first, into buckets: a tensor joins the current
+    /// bucket while the bucket stays within its capacity (the first <paramref name="firstCap"/>, the others
+    /// <paramref name="cap"/>); a tensor larger than a capacity gets a bucket of its own. Returns the indices per bucket.</summary>
+    public static IReadOnlyList<int[]> PlanBuckets(IReadOnlyList<long> bytes, long cap, long firstCap)
+    {
+        var buckets = new List<int[]>();
+        var current = new List<int>();
+        long size = 0;
+        for (int i = bytes.Count - 1; i >= 0; i--)
+        {
+            long limit = buckets.Count == 0 ? firstCap : cap;
+            if (current.Count > 0 && size + bytes[i] > limit)
+            {
+                buckets.Add(current.ToArray());
+                current.Clear();
+                size = 0;
+            }
+            current.Add(i);
+            size += bytes[i];
+        }
+        if (current.Count > 0) buckets.Add(current.ToArray());
+        return buckets;
+    }
+
+    /// <summary>Averages every gradient over the ranks, bucket by bucket, then broadcasts the buffers from rank 0.</summary>
+    public void Reduce(IReadOnlyList<(string Name, Tensor Param, Tensor Grad)> gradients)
+    {
+        ArgumentNullException.ThrowIfNull(gradients);
+        _buckets ??= CreateBuckets(gradients);
+        if (_buckets.Sum(b => b.Indices.Length) != gradients.Count)
+            throw new TesseraArgumentException("DataParallel.Reduce", nameof(gradients), "the gradients differ from the first step's");
+        var handles = new CollectiveHandle[_buckets.Length];
+        for (int b = 0; b < _buckets.Length; b++)
+        {
+            _buckets[b].Pack(gradients);
+            handles[b] = Communicator.AllReduceAsync(_buckets[b].Flat, ReduceOp.Average);
+        }
+        for (int b = 0; b < _buckets.Length; b++)
+        {
+            handles[b].Wait();
+            _buckets[b].Unpack(gradients);
+        }
+        if (_buffers.Length > 0) BroadcastParameters(_buffers);
+    }
+
+    private Bucket[] CreateBuckets(IReadOnlyList<(string Name, Tensor Param, Tensor Grad)> gradients)
+    {
+        foreach (var (name, _, grad) in gradients)
+            CollectiveChecks.Tensor("DataParallel.Reduce", name, grad);
+        var plan = PlanBuckets(gradients.Select(g => g.Grad.ElementCount * sizeof(float)).ToArray(), BucketBytes, FirstBucketBytes);
+        return plan.Select(ix => new Bucket(ix, gradients)).ToArray();
+    }
+
+    public void Dispose()
+    {
+        if (_buckets is null) return;
+        foreach (var b in _buckets) b.Flat.Dispose();
+        _buckets = null;
+    }
+
+    /// <summary>One bucket: a flat tensor on the gradients' device and where each gradient lies in it.</summary>
+    private sealed class Bucket
+    {
+        public Bucket(int[] indices, IReadOnlyList<(string Name, Tensor Param, Tensor Grad)> gradients)
+        {
+            Indices = indices;
+            Names = indices.Select(i => gradients[i].Name).ToArray();
+            Offsets = new int[indices.Length];
+            long total = 0;
+            for (int k = 0; k < indices.Length; k++)
+            {
+                Offsets[k] = checked((int)total);
+                total += gradients[indices[k]].Grad.ElementCount;
+            }
+            Flat = Tensor.Zeros(gradients[indices[0]].Grad.Device, DType.Float32, checked((int)total));
+        }
+
+        public int[] Indices { get; }
+        public string[] Names { get; }
+        public int[] Offsets { get; }
+        public Tensor Flat { get; }
+
+        public void Pack(IReadOnlyList<(string Name, Tensor Param, Tensor Grad)> gradients) => Move(gradients, toFlat: true);
+
+        public void Unpack(IReadOnlyList<(string Name, Tensor Param, Tensor Grad)> gradients) => Move(gradients, toFlat: false);
+
+        private void Move(IReadOnlyList<(string Name, Tensor Param, Tensor Grad)> gradients, bool toFlat)
+        {
+            for (int k = 0; k < Indices.Length; k++)
+            {
+                var grad = gradients[Indices[k]].Grad;
+                int n = (int)grad.ElementCount;
+                using var slice = Flat.Slice(0, Offsets[k], Offsets[k] + n);
+                using var flatGrad = grad.Reshape(n);
+                if (toFlat) Flat.Device.Kernels.Copy(flatGrad, slice);
+                else Flat.Device.Kernels.Copy(slice, flatGrad);
+            }
+        }
+    }
+}
