@@ -151,16 +151,7 @@ public sealed class TrainingRun
     private int Restore(string path, Module model, Optimizer optimizer)
     {
         var (entries, values) = Checkpoint.Load(path);
-        // The metadata is read typed and range-checked before anything is restored (a bad value names its key).
-        var meta = new CheckpointMetadata(values, "train --resume");
-        string savedModel = meta.Required("model");
-        int batch = (int)meta.Whole("batch", 1, int.MaxValue);
-        int epochsDone = (int)meta.Whole("epochs_done", 0, int.MaxValue);
-        long steps = meta.Whole("optimizer_steps", 0, long.MaxValue);
-        meta.Natural("seed");
-        var history = meta.Has("history") ? meta.Json<List<EpochMetrics>>("history") : new List<EpochMetrics>();
-        if (history.Count != epochsDone || history.Select((m, i) => m is null || m.Epoch != i + 1).Any(bad => bad))
-            throw new TesseraArgumentException("train", "--resume", $"checkpoint history lists epochs [{string.Join(", ", history.Select(m => m?.Epoch))}], not 1..{epochsDone}");
+        var (savedModel, batch, epochsDone, steps, history) = ReadMetadata(values);
         if (savedModel != Options.Model)
             throw new TesseraArgumentException("train", "--resume", $"checkpoint is for model '{savedModel}', not '{Options.Model}'");
         if (batch != Options.Batch)
@@ -175,6 +166,23 @@ public sealed class TrainingRun
         optimizer.ImportState(entries, steps, model.Parameters());
         History.AddRange(history);
         return epochsDone;
+    }
+
+    /// <summary>The metadata <c>train --resume</c> needs, read typed and range-checked before anything is restored (a
+    /// bad value names its key): the model, the batch, the epochs done, the optimizer's steps and the history of those
+    /// epochs.</summary>
+    internal static (string Model, int Batch, int EpochsDone, long Steps, List<EpochMetrics> History) ReadMetadata(IReadOnlyDictionary<string, string> values)
+    {
+        var meta = new CheckpointMetadata(values, "train --resume");
+        string savedModel = meta.Required("model");
+        int batch = (int)meta.Whole("batch", 1, int.MaxValue);
+        int epochsDone = (int)meta.Whole("epochs_done", 0, int.MaxValue);
+        long steps = meta.Whole("optimizer_steps", 0, long.MaxValue);
+        meta.Natural("seed");
+        var history = meta.Has("history") ? meta.Json<List<EpochMetrics>>("history") : new List<EpochMetrics>();
+        if (history.Count != epochsDone || history.Select((m, i) => m is null || m.Epoch != i + 1).Any(bad => bad))
+            throw new TesseraArgumentException("train", "--resume", $"checkpoint history lists epochs [{string.Join(", ", history.Select(m => m?.Epoch))}], not 1..{epochsDone}");
+        return (savedModel, batch, epochsDone, steps, history);
     }
 
     private void WriteMetrics()
