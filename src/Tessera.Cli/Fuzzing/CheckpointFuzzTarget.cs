@@ -10,13 +10,11 @@ namespace Tessera.Cli.Fuzzing;
 /// (<see cref="TextHeaderMutator"/>: dtypes, shapes, data offsets, metadata values and keys) or the data, and then
 /// mostly re-seal the hash (<see cref="Checkpoint.Reseal"/>) so that the checks behind it are reached; the rest keep
 /// the stale hash or get byte-level damage.</summary>
-internal sealed class CheckpointFuzzTarget(IReadOnlyList<byte[]> seeds) : FuzzTarget
+internal sealed class CheckpointFuzzTarget(IReadOnlyList<byte[]> seeds) : FuzzTarget(seeds)
 {
     public override string Name => "checkpoint";
 
     public override string Description => "Checkpoint.Load → the typed metadata train --resume reads";
-
-    public override IReadOnlyList<byte[]> Seeds => seeds;
 
     public override string Execute(byte[] input)
     {
@@ -32,8 +30,7 @@ internal sealed class CheckpointFuzzTarget(IReadOnlyList<byte[]> seeds) : FuzzTa
         if (headerLen > (ulong)(input.Length - 8)) return ByteMutations.Mutate(input, rng);
         string header = Encoding.UTF8.GetString(input, 8, (int)headerLen);
         byte[] data = input[(8 + (int)headerLen)..];
-        if (rng.Next(4) > 0) header = TextHeaderMutator.Mutate(header, rng);
-        else data = rng.Next(2) == 0 ? data[..rng.Next(data.Length + 1)] : [.. data, .. new byte[4 * (1 + rng.Next(8))]];
+        (header, data) = TextHeaderMutator.MutateParts(header, data, rng, unit: sizeof(float));
         byte[] h = Encoding.UTF8.GetBytes(header);
         var output = new byte[8 + h.Length + data.Length];
         ulong declared = rng.Next(10) == 0 ? (ulong)ByteMutations.Number(rng, h.Length) : (ulong)h.Length;

@@ -5,7 +5,8 @@ namespace Tessera.Cli.Fuzzing;
 /// <summary>A reader the <see cref="Fuzzer"/> drives: its seeds (valid inputs), its structure-aware mutator, and
 /// <see cref="Execute"/>, which feeds one input through the reader and everything behind it. The property checked: an
 /// input is either accepted or refused with a <see cref="TesseraException"/>; any other exception is a defect.</summary>
-internal abstract class FuzzTarget : IDisposable
+/// <param name="seeds">Valid inputs the mutations start from.</param>
+internal abstract class FuzzTarget(IReadOnlyList<byte[]> seeds) : IDisposable
 {
     /// <summary>The name the command and the reports use ("onnx", "tensor", "npy", "checkpoint").</summary>
     public abstract string Name { get; }
@@ -14,7 +15,7 @@ internal abstract class FuzzTarget : IDisposable
     public abstract string Description { get; }
 
     /// <summary>Valid inputs the mutations start from.</summary>
-    public abstract IReadOnlyList<byte[]> Seeds { get; }
+    public IReadOnlyList<byte[]> Seeds => seeds;
 
     /// <summary>A mutant of <paramref name="input"/> (which is not changed).</summary>
     public abstract byte[] Mutate(byte[] input, Random rng);

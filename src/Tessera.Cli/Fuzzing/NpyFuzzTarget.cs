@@ -7,14 +7,12 @@ namespace Tessera.Cli.Fuzzing;
 /// <summary>.npy arrays: read (<see cref="NpyFile.Read(ReadOnlySpan{byte})"/>) and placed on the CPU. Mutations edit the
 /// header dict (<see cref="TextHeaderMutator"/>: descr, fortran_order, shape), the data (truncated, grown) and the
 /// header length field, or damage bytes.</summary>
-internal sealed class NpyFuzzTarget(IReadOnlyList<byte[]> seeds) : FuzzTarget
+internal sealed class NpyFuzzTarget(IReadOnlyList<byte[]> seeds) : FuzzTarget(seeds)
 {
 
     public override string Name => "npy";
 
     public override string Description => "NpyFile.Read → NpyFile.ToTensor on the CPU";
-
-    public override IReadOnlyList<byte[]> Seeds => seeds;
 
     public override string Execute(byte[] input)
     {
@@ -34,8 +32,7 @@ internal sealed class NpyFuzzTarget(IReadOnlyList<byte[]> seeds) : FuzzTarget
         if (headerLen > input.Length - start) return ByteMutations.Mutate(input, rng);
         string header = Encoding.Latin1.GetString(input, start, (int)headerLen);
         byte[] data = input[(start + (int)headerLen)..];
-        if (rng.Next(3) > 0) header = TextHeaderMutator.Mutate(header, rng);
-        else data = rng.Next(2) == 0 ? data[..rng.Next(data.Length + 1)] : [.. data, .. new byte[1 + rng.Next(64)]];
+        (header, data) = TextHeaderMutator.MutateParts(header, data, rng, unit: 1);
         byte[] h = Encoding.Latin1.GetBytes(header);
         long declared = rng.Next(8) == 0 ? ByteMutations.Number(rng, h.Length) : h.Length;
         var output = new byte[start + h.Length + data.Length];

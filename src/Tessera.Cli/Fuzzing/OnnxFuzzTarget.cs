@@ -8,7 +8,7 @@ namespace Tessera.Cli.Fuzzing;
 /// symbolic dimensions at 2; a model with an input of more than <see cref="MaxFedElements"/> elements is read but not
 /// run). Mutations are protobuf-structured (<see cref="ProtoMutator"/>): operator types, attribute
 /// values, dimensions, data types, initializer payloads, value names (dangling references, cycles).</summary>
-internal sealed class OnnxFuzzTarget(IReadOnlyList<byte[]> seeds) : FuzzTarget
+internal sealed class OnnxFuzzTarget(IReadOnlyList<byte[]> seeds) : FuzzTarget(seeds)
 {
     private readonly ProtoMutator _mutator = new(seeds);
 
@@ -18,8 +18,6 @@ internal sealed class OnnxFuzzTarget(IReadOnlyList<byte[]> seeds) : FuzzTarget
     public override string Name => "onnx";
 
     public override string Description => "OnnxReader.ReadModel → OnnxProgram (import, optimize, plan) → run on the CPU";
-
-    public override IReadOnlyList<byte[]> Seeds => seeds;
 
     public override byte[] Mutate(byte[] input, Random rng) => _mutator.Mutate(input, rng);
 

@@ -63,6 +63,14 @@ internal static partial class TextHeaderMutator
         return string.Concat(tokens);
     }
 
+    /// <summary>A file of a text header and binary data mutated: mostly the header (<see cref="Mutate"/>), else the data
+    /// truncated or grown by a multiple of <paramref name="unit"/> bytes.</summary>
+    public static (string Header, byte[] Data) MutateParts(string header, byte[] data, Random rng, int unit)
+    {
+        if (rng.Next(3) > 0) return (Mutate(header, rng), data);
+        return (header, rng.Next(2) == 0 ? data[..rng.Next(data.Length + 1)] : [.. data, .. new byte[unit * (1 + rng.Next(16))]]);
+    }
+
     private static bool IsNumber(string t) => t.Length > 0 && (char.IsAsciiDigit(t[0]) || (t[0] == '-' && t.Length > 1));
 
     private static bool IsQuoted(string t) => t.Length >= 2 && t[0] is '"' or '\'';
