@@ -74,7 +74,14 @@ public static class NpyFile
     public static Tensor ReadTensor(string path, IDevice device)
     {
         ArgumentNullException.ThrowIfNull(device);
-        var a = Read(path);
+        return ToTensor(Read(path), device);
+    }
+
+    /// <summary>A new tensor on <paramref name="device"/> holding <paramref name="a"/>.</summary>
+    public static Tensor ToTensor(NpyArray a, IDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(device);
         var t = Tensor.Empty(device, a.DType, Shape.Create("NpyFile.ReadTensor", a.Shape));
         if (a.Data.Length > 0) device.CopyFromHost(a.Data, t.Storage.Buffer, 0);
         return t;

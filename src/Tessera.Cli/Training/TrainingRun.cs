@@ -171,7 +171,21 @@ public sealed class TrainingRun
     private int Restore(string path, Module model, Optimizer optimizer)
     {
         var (entries, values) = Checkpoint.Load(path);
-        // The metadata is read typed and range-checked before anything is restored (a bad value names its key).
+        var (savedModel, batch, epochsDone, steps, history) = ReadMetadata(values);
+        if (savedModel != Options.Model)
+            throw new TesseraArgumentException("train", "--resume", $"checkpoint is for model '{savedModel}', not '{Options.Model}'");
+        if (batch != Options.Batch)
+            throw new TesseraArgumentException("train", "--resume", $"checkpoint used batch {batch}, not {Options.Batch} (exact resumption needs the same batch)");
+        model.Restore(entries, optimizer, steps, "train", "--resume");
+        History.AddRange(history);
+        return epochsDone;
+    }
+
+    /// <summary>The metadata <c>train --resume</c> needs, read typed and range-checked before anything is restored (a
+    /// bad value names its key): the model, the batch, the epochs done, the optimizer's steps and the history of those
+    /// epochs.</summary>
+    internal static (string Model, int Batch, int EpochsDone, long Steps, List<EpochMetrics> History) ReadMetadata(IReadOnlyDictionary<string, string> values)
+    {
         var meta = new CheckpointMetadata(values, "train --resume");
         string savedModel = meta.Required("model");
         int batch = (int)meta.Whole("batch", 1, int.MaxValue);
@@ -181,13 +195,7 @@ public sealed class TrainingRun
         var history = meta.Has("history") ? meta.Json<List<EpochMetrics>>("history") : new List<EpochMetrics>();
         if (history.Count != epochsDone || history.Select((m, i) => m is null || m.Epoch != i + 1).Any(bad => bad))
             throw new TesseraArgumentException("train", "--resume", $"checkpoint history lists epochs [{string.Join(", ", history.Select(m => m?.Epoch))}], not 1..{epochsDone}");
-        if (savedModel != Options.Model)
-            throw new TesseraArgumentException("train", "--resume", $"checkpoint is for model '{savedModel}', not '{Options.Model}'");
-        if (batch != Options.Batch)
-            throw new TesseraArgumentException("train", "--resume", $"checkpoint used batch {batch}, not {Options.Batch} (exact resumption needs the same batch)");
-        model.Restore(entries, optimizer, steps, "train", "--resume");
-        History.AddRange(history);
-        return epochsDone;
+        return (savedModel, batch, epochsDone, steps, history);
     }
 
     private void WriteMetrics()

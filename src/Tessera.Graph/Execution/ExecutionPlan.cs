@@ -317,6 +317,7 @@ public sealed class ExecutionPlan : IDisposable
     {
         foreach (var e in _events) e.Dispose();
         _events = Array.Empty<IEvent>();
+        Context.Dispose();
         foreach (var t in _owned) t.Dispose();
         _owned.Clear();
         _arena?.Dispose();

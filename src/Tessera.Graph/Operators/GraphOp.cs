@@ -4,8 +4,9 @@ using Tessera.Kernels;
 namespace Tessera.Graph.Operators;
 
 /// <summary>What a running node sees: the device's kernels (bound to the stream the run goes to), whether the run
-/// trains, the step counter (seeds) and the node being run (errors raised at run time name it).</summary>
-public sealed class ExecContext
+/// trains, the step counter (seeds), the node being run (errors raised at run time name it) and the cache of views its
+/// ops reuse from run to run (<see cref="Views"/>, disposed with the context).</summary>
+public sealed class ExecContext : IDisposable
 {
     /// <param name="device">The device the nodes run on.</param>
     /// <param name="kernels">Its kernels bound to the run's stream (null: <see cref="IDevice.Kernels"/>, the default stream).</param>
@@ -34,6 +35,12 @@ public sealed class ExecContext
 
     /// <summary>The running node's name, for errors raised at run time (<paramref name="fallback"/> outside a plan).</summary>
     public string NodeName(string fallback) => Node?.Name ?? fallback;
+
+    /// <summary>Views of the run's tensors that ops keep between runs.</summary>
+    public ViewCache Views { get; } = new();
+
+    /// <summary>Disposes the cached views (the owner of the run's tensors calls it when it lets them go).</summary>
+    public void Dispose() => Views.Dispose();
 }
 
 /// <summary>An operation of the graph: shape inference at build time, the kernel call at run time, and the gradient

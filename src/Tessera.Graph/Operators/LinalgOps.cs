@@ -5,7 +5,6 @@ namespace Tessera.Graph.Operators;
 /// <summary>y = x·wᵀ + b with x [..., In], w [Out, In], optional b [Out]. Runs as one GEMM over the flattened rows.</summary>
 public sealed class LinearGraphOp : GraphOp
 {
-    private readonly ViewCache _views = new();
     public override string Kind => "Linear";
     public override string Signature => Kind;
 
@@ -19,7 +18,7 @@ public sealed class LinearGraphOp : GraphOp
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         var w = inputs[1]!;
-        ctx.Kernels.Gemm(_views.Rows(inputs[0]!, w.Shape[1]), w, inputs.Count > 2 ? inputs[2] : null, _views.Rows(outputs[0], w.Shape[0]),
+        ctx.Kernels.Gemm(ctx.Views.Rows(this, inputs[0]!, w.Shape[1]), w, inputs.Count > 2 ? inputs[2] : null, ctx.Views.Rows(this, outputs[0], w.Shape[0]),
             new GemmParams(TransB: true));
     }
 
@@ -37,7 +36,6 @@ public sealed class LinearGraphOp : GraphOp
 /// <summary>Gradients of <see cref="LinearGraphOp"/> (inputs x, w, dy): dx = dy·w (when needed), dw = dyᵀ·x, db = Σ dy.</summary>
 public sealed class LinearBackwardOp(bool hasBias, bool needInput) : GraphOp
 {
-    private readonly ViewCache _views = new();
     public override string Kind => "LinearBackward";
 
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
@@ -54,9 +52,9 @@ public sealed class LinearBackwardOp(bool hasBias, bool needInput) : GraphOp
         var k = ctx.Kernels;
         var w = inputs[1]!;
         int outF = w.Shape[0], inF = w.Shape[1];
-        var x2 = _views.Rows(inputs[0]!, inF);
-        var dy2 = _views.Rows(inputs[2]!, outF);
-        if (needInput) k.Gemm(dy2, w, null, _views.Rows(outputs[0], inF), new GemmParams());
+        var x2 = ctx.Views.Rows(this, inputs[0]!, inF);
+        var dy2 = ctx.Views.Rows(this, inputs[2]!, outF);
+        if (needInput) k.Gemm(dy2, w, null, ctx.Views.Rows(this, outputs[0], inF), new GemmParams());
         k.Gemm(dy2, x2, null, outputs[1], new GemmParams(TransA: true));
         if (hasBias) k.Reduce(ReduceOp.Sum, dy2, outputs[2], BiasAxes);
     }
@@ -142,30 +140,5 @@ public sealed class GemmGraphOp(GemmParams p) : GraphOp
     {
         var a = node.Inputs[0].Shape;
         return 2.0 * node.Outputs[0].Shape.ElementCount * (_p.TransA ? a[^2] : a[^1]);
-    }
-}
-
-/// <summary>Cached reshaped views of plan tensors (created on the first run, reused after: no per-run allocation).</summary>
-internal sealed class ViewCache
-{
-    private readonly Dictionary<(Tensor, int), Tensor> _rows = new(ReferenceTupleComparer.Instance);
-
-    /// <summary>t viewed as [rows, cols] (t is contiguous with last dimension cols).</summary>
-    public Tensor Rows(Tensor t, int cols)
-    {
-        if (t.Rank == 2 && t.Shape[1] == cols) return t;
-        if (!_rows.TryGetValue((t, cols), out var v))
-        {
-            v = t.Reshape(-1, cols);
-            _rows[(t, cols)] = v;
-        }
-        return v;
-    }
-
-    private sealed class ReferenceTupleComparer : IEqualityComparer<(Tensor, int)>
-    {
-        public static readonly ReferenceTupleComparer Instance = new();
-        public bool Equals((Tensor, int) x, (Tensor, int) y) => ReferenceEquals(x.Item1, y.Item1) && x.Item2 == y.Item2;
-        public int GetHashCode((Tensor, int) obj) => HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Item1), obj.Item2);
     }
 }

@@ -44,7 +44,6 @@ public sealed class StopGradientOp : GraphOp
 /// (negative entries counted from the end, <see cref="GraphOp.Resolve"/>).</summary>
 public sealed class PermuteGraphOp(int[] perm) : GraphOp
 {
-    private readonly Dictionary<Tensor, Tensor> _views = new(ReferenceEqualityComparer.Instance);
     /// <summary>Output axis i is input axis Perm[i] (resolved once the op is a node's).</summary>
     public IReadOnlyList<int> Perm => perm;
     public override string Kind => "Permute";
@@ -68,8 +67,7 @@ public sealed class PermuteGraphOp(int[] perm) : GraphOp
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         var x = inputs[0]!;
-        if (!_views.TryGetValue(x, out var view)) _views[x] = view = x.Permute(perm);
-        ctx.Kernels.Copy(view, outputs[0]);
+        ctx.Kernels.Copy(ctx.Views.Get(this, x) ?? ctx.Views.Add(this, x, 0, x.Permute(perm)), outputs[0]);
     }
 
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => new Value?[]
@@ -81,7 +79,6 @@ public sealed class PermuteGraphOp(int[] perm) : GraphOp
 /// <summary>Broadcast to a larger shape (a contiguous copy); gradient sums over the broadcast dimensions.</summary>
 public sealed class ExpandGraphOp(int[] shape) : GraphOp
 {
-    private readonly Dictionary<Tensor, Tensor> _views = new(ReferenceEqualityComparer.Instance);
     public override string Kind => "Expand";
     public override string Signature => OpSignature.Of(Kind, shape);
 
@@ -94,8 +91,7 @@ public sealed class ExpandGraphOp(int[] shape) : GraphOp
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         var x = inputs[0]!;
-        if (!_views.TryGetValue(x, out var v)) _views[x] = v = x.Expand(shape);
-        ctx.Kernels.Copy(v, outputs[0]);
+        ctx.Kernels.Copy(ctx.Views.Get(this, x) ?? ctx.Views.Add(this, x, 0, x.Expand(shape)), outputs[0]);
     }
 
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => new Value?[]

@@ -5,7 +5,6 @@ namespace Tessera.Graph.Operators;
 /// <summary>A contiguous copy of x[start:end:step] along one axis (Python rules); gradient scatters back into zeros.</summary>
 public sealed class SliceGraphOp(int axis, int start, int end, int step = 1) : GraphOp
 {
-    private readonly Dictionary<Tensor, Tensor> _views = new(ReferenceEqualityComparer.Instance);
     public override string Kind => "Slice";
     public override string Describe() => $"Slice[axis {axis}, {start}:{end}:{step}]";
     public override string Signature => OpSignature.Of(Kind, axis, start, end, step);
@@ -26,14 +25,11 @@ public sealed class SliceGraphOp(int axis, int start, int end, int step = 1) : G
         return xShape;
     }
 
-    internal Tensor View(Tensor t)
-    {
-        if (!_views.TryGetValue(t, out var v)) _views[t] = v = t.Slice(axis, start, end, step);
-        return v;
-    }
+    /// <summary>The slice of <paramref name="t"/>, cached in the run's views.</summary>
+    internal Tensor View(ExecContext ctx, Tensor t) => ctx.Views.Get(this, t) ?? ctx.Views.Add(this, t, 0, t.Slice(axis, start, end, step));
 
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
-        ctx.Kernels.Copy(View(inputs[0]!), outputs[0]);
+        ctx.Kernels.Copy(View(ctx, inputs[0]!), outputs[0]);
 
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => new Value?[]
     {
@@ -55,7 +51,7 @@ public sealed class SliceBackwardOp(SliceGraphOp slice, Shape xShape) : GraphOp
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         ctx.Kernels.Fill(outputs[0], 0);
-        ctx.Kernels.Copy(inputs[0]!, slice.View(outputs[0]));   // Copy accepts a strided destination
+        ctx.Kernels.Copy(inputs[0]!, slice.View(ctx, outputs[0]));   // Copy accepts a strided destination
     }
 }
 
@@ -104,7 +100,6 @@ public sealed class SplitGraphOp : GraphOp
 {
     private readonly int _axis;
     private readonly int[] _sizes;
-    private readonly Dictionary<Tensor, Tensor[]> _views = new(ReferenceEqualityComparer.Instance);
 
     public SplitGraphOp(int axis, int[] sizes)
     {
@@ -134,18 +129,13 @@ public sealed class SplitGraphOp : GraphOp
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         var x = inputs[0]!;
-        if (!_views.TryGetValue(x, out var views))
+        int offset = 0;
+        for (int k = 0; k < _sizes.Length; k++)
         {
-            views = new Tensor[_sizes.Length];
-            int offset = 0;
-            for (int k = 0; k < _sizes.Length; k++)
-            {
-                views[k] = x.Slice(_axis, offset, offset + _sizes[k]);
-                offset += _sizes[k];
-            }
-            _views[x] = views;
+            var view = ctx.Views.Get(this, x, k) ?? ctx.Views.Add(this, x, k, x.Slice(_axis, offset, offset + _sizes[k]));
+            offset += _sizes[k];
+            ctx.Kernels.Copy(view, outputs[k]);
         }
-        for (int k = 0; k < views.Length; k++) ctx.Kernels.Copy(views[k], outputs[k]);
     }
 
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)

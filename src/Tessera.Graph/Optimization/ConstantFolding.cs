@@ -39,7 +39,8 @@ public sealed class ConstantFolding : GraphPass
                 outputs = node.Outputs.Select(o => rewriter.Own(Tensor.Empty(device, o.DType, o.Shape))).ToArray();
                 try
                 {
-                    node.Op.Run(new ExecContext(device) { Training = false }, inputs, outputs);
+                    using var ctx = new ExecContext(device) { Training = false };
+                    node.Op.Run(ctx, inputs, outputs);
                 }
                 catch (TesseraException)
                 {

@@ -10,7 +10,7 @@ namespace Tessera.Graph.Training;
 /// tensor name to {dtype, shape, data_offsets} plus "__metadata__" (string to string), then the raw little-endian data.
 /// Tessera adds metadata "format" = <see cref="Format"/> and "sha256", the SHA-256 of the whole file with the 64 hex
 /// digits of that value read as '0' — so the hash covers the header (names, shapes, offsets, metadata) as well as the
-/// data. <see cref="Load"/> verifies it, requires the tensors to tile the data section exactly (contiguous, in bounds,
+/// data. <see cref="Load(byte[], string)"/> verifies it, requires the tensors to tile the data section exactly (contiguous, in bounds,
 /// no overlap), and rejects duplicate JSON keys and non-string metadata; <see cref="CheckpointMetadata"/> reads the
 /// metadata typed. Checkpoints of the previous format (<see cref="FormatV1"/>, whose sha256 covers
 /// the data only) still load. Files are written atomically: to a temporary file in the same folder, flushed to disk,
@@ -98,7 +98,16 @@ public static class Checkpoint
     public static (IReadOnlyDictionary<string, Entry> Tensors, IReadOnlyDictionary<string, string> Metadata) Load(string path)
     {
         const string op = "Checkpoint.Load";
-        var bytes = InputFile.ReadAll(path, op, Array.MaxLength);
+        return Load(InputFile.ReadAll(path, op, Array.MaxLength), path);
+    }
+
+    /// <summary>Reads and verifies the checkpoint file image <paramref name="bytes"/>; errors name <paramref name="path"/>
+    /// (where the bytes came from).</summary>
+    public static (IReadOnlyDictionary<string, Entry> Tensors, IReadOnlyDictionary<string, string> Metadata) Load(byte[] bytes, string path)
+    {
+        const string op = "Checkpoint.Load";
+        ArgumentNullException.ThrowIfNull(bytes);
+        ArgumentNullException.ThrowIfNull(path);
         string where = $"{op} ({path})";
         if (bytes.Length < 8) throw new TesseraArgumentException(op, nameof(path), $"{path} is truncated ({bytes.Length} bytes)");
         ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
@@ -125,16 +134,44 @@ public static class Checkpoint
         if (format == FormatV1)
             actual = Convert.ToHexString(SHA256.HashData(bytes.AsSpan(dataStart))).ToLowerInvariant();
         else
-        {
-            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            int at = 8 + hashAt;
-            sha.AppendData(bytes, 0, at);
-            sha.AppendData(Encoding.ASCII.GetBytes(new string('0', HashChars)));
-            sha.AppendData(bytes, at + HashChars, bytes.Length - at - HashChars);
-            actual = Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
-        }
+            actual = WholeFileHash(bytes, 8 + hashAt);
         if (actual != expected)
             throw new TesseraArgumentException(op, nameof(path), $"{path}: checksum mismatch (corrupt, torn or edited file; format {format})");
+    }
+
+    /// <summary>Rewrites the sha256 digits of the <see cref="Format"/> checkpoint image <paramref name="bytes"/> so that
+    /// they match its contents again (for tools that edit a checkpoint on purpose, such as the fuzzer, which must get past
+    /// the hash to reach the checks behind it). Returns false, changing nothing, when the header has no sha256 value of 64
+    /// characters where <see cref="Load(byte[], string)"/> looks for one.</summary>
+    public static bool Reseal(byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        if (bytes.Length < 8) return false;
+        ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        if (headerLen > MaxHeaderBytes || (long)headerLen > bytes.Length - 8) return false;
+        int hashAt;
+        try
+        {
+            hashAt = CheckpointHeader.Parse(bytes.AsSpan(8, (int)headerLen), nameof(Reseal)).HashAt;
+        }
+        catch (TesseraException)
+        {
+            return false;
+        }
+        if (hashAt < 0) return false;
+        Encoding.ASCII.GetBytes(WholeFileHash(bytes, 8 + hashAt), bytes.AsSpan(8 + hashAt, HashChars));
+        return true;
+    }
+
+    /// <summary>The SHA-256 of <paramref name="bytes"/> with the <see cref="HashChars"/> characters at
+    /// <paramref name="at"/> read as '0', in lower-case hex.</summary>
+    private static string WholeFileHash(byte[] bytes, int at)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(bytes, 0, at);
+        sha.AppendData(Encoding.ASCII.GetBytes(new string('0', HashChars)));
+        sha.AppendData(bytes, at + HashChars, bytes.Length - at - HashChars);
+        return Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
     }
 
     private static int IndexOf(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle);

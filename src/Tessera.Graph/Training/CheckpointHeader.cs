@@ -9,9 +9,12 @@ namespace Tessera.Graph.Training;
 internal static class CheckpointHeader
 {
     /// <summary>The header as a JSON object, and where the metadata's sha256 digits start in it (−1 when absent). Any
-    /// object with a key twice, a sha256 that is not 64 plain characters, or invalid JSON is refused.</summary>
+    /// object with a key twice, a sha256 that is not 64 plain characters, invalid UTF-8 or invalid JSON is refused.</summary>
     public static (JsonObject Header, int HashAt) Parse(ReadOnlySpan<byte> json, string where)
     {
+        // JSON text is UTF-8; the reader checks the structure as it goes but a string's bytes only when the string is
+        // read, so an invalid sequence inside a value would surface later as a non-Tessera error.
+        if (!System.Text.Unicode.Utf8.IsValid(json)) throw new TesseraArgumentException(where, "header", "is not valid UTF-8");
         int hashAt = -1;
         try
         {

@@ -11,7 +11,7 @@ public sealed class CheckpointMetadata
     private readonly IReadOnlyDictionary<string, string> _values;
     private readonly string _op;
 
-    /// <param name="values">The metadata as <see cref="Checkpoint.Load"/> returns it.</param>
+    /// <param name="values">The metadata as <see cref="Checkpoint.Load(string)"/> returns it.</param>
     /// <param name="op">The name errors begin with ("train --resume").</param>
     public CheckpointMetadata(IReadOnlyDictionary<string, string> values, string op)
     {
