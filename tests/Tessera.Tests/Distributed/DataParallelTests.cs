@@ -39,7 +39,7 @@ public class DataParallelTests
         {
             var init = new Initializer(11);
             using var model = new Sequential(new Linear(Dev, init, 12, 16), Lambda.Relu(), new Dropout(0.25f, 5), new Linear(Dev, init, 16, 4));
-            using var optimizer = new AdamOptimizer(new LearningRateSchedule.Constant(0.01));
+            using var optimizer = new Adam(new LearningRateSchedule.Constant(0.01));
             // Buckets of 300 bytes (first 100): the four gradients (16×12, 16, 4×16, 4 floats) fall into several.
             using var dp = parallel ? new DataParallel(new LocalCommunicator(), model.State(), bucketBytes: 300, firstBucketBytes: 100) : null;
             dp?.BroadcastParameters(model.Parameters());
