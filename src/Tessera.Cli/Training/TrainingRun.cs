@@ -181,9 +181,8 @@ public sealed class TrainingRun
     {
         var path = Path.Combine(Options.OutDir, "metrics.json");
         var json = JsonSerializer.Serialize(
-            new TrainingMetricsFile(Options.Model, Device.Id, Options.Seed, Options.Batch, Options.LearningRate,
-                History.Select(m => new TrainingMetricsFile.Epoch(m.Epoch, m.TrainLoss, m.TestLoss, m.TestAccuracy, m.ImagesPerSec, m.Seconds)).ToList()),
-            TrainingJson.Indented.TrainingMetricsFile);
+            new TrainingMetricsFile(Options.Model, Device.Id, Options.Seed, Options.Batch, Options.LearningRate, History),
+            TrainingMetricsJson.Default.TrainingMetricsFile);
         var tmp = path + ".tmp";
         File.WriteAllText(tmp, json);
         File.Move(tmp, path, overwrite: true);
