@@ -17,7 +17,11 @@ public sealed class CpuBackend : IBackend
 
 #pragma warning disable CA2255 // a library registering its backend on load is the intended use here
     [ModuleInitializer]
-    internal static void RegisterOnLoad() => BackendRegistry.Register(Instance);
+    internal static void RegisterOnLoad()
+    {
+        BackendRegistry.Register(Instance);
+        SimdSupport.WarnOnce();
+    }
 #pragma warning restore CA2255
 
     public DeviceKind Kind => DeviceKind.Cpu;
@@ -46,6 +50,7 @@ public sealed class CpuBackend : IBackend
             P("AVX-512F", Avx512F.IsSupported ? "yes" : "no"),
             P("FMA", Fma.IsSupported ? "yes" : "no"),
             P("memory pool", "64-byte aligned, size-class cache"),
+            P("SIMD", SimdSupport.Warning is { } w ? $"warning: {w}" : "uses the processor's widest vector extension"),
         };
     }
 }

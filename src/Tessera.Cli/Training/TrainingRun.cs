@@ -163,7 +163,7 @@ public sealed class TrainingRun
             ["epochs_done"] = epochsDone.ToString(),
             ["seed"] = Options.Seed.ToString(),
             ["batch"] = Options.Batch.ToString(),
-            ["history"] = JsonSerializer.Serialize(History),
+            ["history"] = JsonSerializer.Serialize(History, TrainingJson.Default.ListEpochMetrics),
         };
         model.SaveCheckpoint(path, optimizer, meta);
     }
@@ -192,7 +192,7 @@ public sealed class TrainingRun
         int epochsDone = (int)meta.Whole("epochs_done", 0, int.MaxValue);
         long steps = meta.Whole("optimizer_steps", 0, long.MaxValue);
         meta.Natural("seed");
-        var history = meta.Has("history") ? meta.Json<List<EpochMetrics>>("history") : new List<EpochMetrics>();
+        var history = meta.Has("history") ? meta.Json("history", TrainingJson.Default.ListEpochMetrics) : new List<EpochMetrics>();
         if (history.Count != epochsDone || history.Select((m, i) => m is null || m.Epoch != i + 1).Any(bad => bad))
             throw new TesseraArgumentException("train", "--resume", $"checkpoint history lists epochs [{string.Join(", ", history.Select(m => m?.Epoch))}], not 1..{epochsDone}");
         return (savedModel, batch, epochsDone, steps, history);
@@ -201,20 +201,9 @@ public sealed class TrainingRun
     private void WriteMetrics()
     {
         var path = Path.Combine(Options.OutDir, "metrics.json");
-        var json = JsonSerializer.Serialize(new
-        {
-            model = Options.Model,
-            device = Device.Id,
-            seed = Options.Seed,
-            batch = Options.Batch,
-            ranks = Communicator?.Size ?? 1,
-            lr = Options.LearningRate,
-            epochs = History.Select(m => new
-            {
-                epoch = m.Epoch, train_loss = m.TrainLoss, test_loss = m.TestLoss, test_accuracy = m.TestAccuracy,
-                images_per_sec = m.ImagesPerSec, seconds = m.Seconds,
-            }),
-        }, Cli.IndentedJson);
+        var json = JsonSerializer.Serialize(
+            new TrainingMetricsFile(Options.Model, Device.Id, Options.Seed, Options.Batch, Communicator?.Size ?? 1, Options.LearningRate, History),
+            TrainingMetricsJson.Default.TrainingMetricsFile);
         var tmp = path + ".tmp";
         File.WriteAllText(tmp, json);
         File.Move(tmp, path, overwrite: true);

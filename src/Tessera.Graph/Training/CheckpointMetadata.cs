@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Tessera.Graph.Training;
 
@@ -42,13 +43,15 @@ public sealed class CheckpointMetadata
         return n;
     }
 
-    /// <summary>A JSON document of type <typeparamref name="T"/> (null JSON is refused).</summary>
-    public T Json<T>(string key) where T : class
+    /// <summary>A JSON document of type <typeparamref name="T"/> (null JSON is refused), read with source-generated
+    /// metadata (<paramref name="type"/>, from a <see cref="System.Text.Json.Serialization.JsonSerializerContext"/>) so
+    /// that trimmed and Native AOT applications read it too.</summary>
+    public T Json<T>(string key, JsonTypeInfo<T> type) where T : class
     {
         string v = Required(key);
         try
         {
-            return JsonSerializer.Deserialize<T>(v) ?? throw new TesseraArgumentException(_op, key, "is null");
+            return JsonSerializer.Deserialize(v, type) ?? throw new TesseraArgumentException(_op, key, "is null");
         }
         catch (JsonException e)
         {

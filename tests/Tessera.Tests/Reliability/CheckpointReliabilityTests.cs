@@ -140,7 +140,7 @@ public class CheckpointReliabilityTests
         Assert.Contains("outside", Assert.Throws<TesseraArgumentException>(() => meta.Whole("big", 0, int.MaxValue)).Message);
         Assert.Contains("seed", Assert.Throws<TesseraArgumentException>(() => meta.Natural("seed")).Message);
         Assert.Contains("missing", Assert.Throws<TesseraArgumentException>(() => meta.Required("optimizer_steps")).Message);
-        Assert.Contains("not valid JSON", Assert.Throws<TesseraArgumentException>(() => meta.Json<List<EpochMetrics>>("history")).Message);
+        Assert.Contains("not valid JSON", Assert.Throws<TesseraArgumentException>(() => meta.Json("history", TrainingJson.Default.ListEpochMetrics)).Message);
     }
 
     private static FashionMnist Data()
