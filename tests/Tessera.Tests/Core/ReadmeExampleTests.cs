@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using Tessera.Tests.Coverage;
 using Tessera.Cpu;
 using Tessera.Graph;
 using Tessera.Graph.Execution;
@@ -141,8 +141,10 @@ public class ReadmeExampleTests
     [Fact]
     public void EveryReadmeExampleIsHereVerbatim()
     {
-        string self = ThisFile();
-        string readme = File.ReadAllText(Path.Combine(Path.GetDirectoryName(self)!, "..", "..", "..", "README.md"));
+        // Found from the test assembly, not from [CallerFilePath]: deterministic CI builds map source paths to /_/.
+        string root = SourceLayoutTests.RepositoryRoot();
+        string self = Path.Combine(root, "tests", "Tessera.Tests", "Core", "ReadmeExampleTests.cs");
+        string readme = File.ReadAllText(Path.Combine(root, "README.md"));
         var source = File.ReadAllLines(self).Select(l => l.Trim()).ToArray();
         var bodies = new List<string[]>();
         for (int i = 0; i < source.Length; i++)
@@ -162,6 +164,4 @@ public class ReadmeExampleTests
             Assert.True(bodies.Any(b => b.SequenceEqual(body)), $"README example starting '{body[0]}' is not verbatim in a test of {Path.GetFileName(self)}");
         }
     }
-
-    private static string ThisFile([CallerFilePath] string path = "") => path;
 }
