@@ -29,6 +29,12 @@ internal static class Cli
         DefaultValueFactory = _ => DefaultThreads,
     };
 
+    /// <summary>The <c>--check-numerics</c> option of <c>run</c> and <c>train</c>.</summary>
+    public static Option<bool> CheckNumericsOption() => new("--check-numerics")
+    {
+        Description = "stop at the first node that writes NaN or ±inf, naming it (reads every output back: slow)",
+    };
+
     /// <summary>The <c>--device</c> option, the same in every command.</summary>
     public static Option<string> DeviceOption() => new("--device")
     {

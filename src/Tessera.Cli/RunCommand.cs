@@ -25,15 +25,16 @@ internal static class RunCommand
         var opt = OptimizationOption.Create();
         var verbose = new Option<bool>("--verbose") { Description = "print what the graph optimizer changed, node by node" };
         var dump = new Option<bool>("--dump") { Description = "print the graph as it runs (after optimization)" };
-        var cmd = new Command("run", "Run an ONNX model through the graph executor.") { model, inputs, output, device, repeat, threads, opt, verbose, dump };
+        var checkNumerics = Cli.CheckNumericsOption();
+        var cmd = new Command("run", "Run an ONNX model through the graph executor.") { model, inputs, output, device, repeat, threads, opt, verbose, dump, checkNumerics };
         cmd.SetAction(r => Cli.Guard(() => Run(r.GetValue(model)!, r.GetValue(inputs) ?? Array.Empty<string>(), r.GetValue(output),
             r.GetValue(device)!, r.GetValue(repeat), r.GetValue(threads),
-            new GraphOutput(OptimizationOption.Parse(r.GetValue(opt)), r.GetValue(verbose), r.GetValue(dump)))));
+            new GraphOutput(OptimizationOption.Parse(r.GetValue(opt)), r.GetValue(verbose), r.GetValue(dump), r.GetValue(checkNumerics)))));
         return cmd;
     }
 
-    /// <summary>The optimizer level and what to print about the graph.</summary>
-    private sealed record GraphOutput(OptimizationLevel Level, bool Verbose, bool Dump);
+    /// <summary>The optimizer level, what to print about the graph, and whether to check every output for NaN/±∞.</summary>
+    private sealed record GraphOutput(OptimizationLevel Level, bool Verbose, bool Dump, bool CheckNumerics);
 
     private static int Run(string modelPath, string[] inputSpecs, string? outDir, string deviceId, int repeat, int threads, GraphOutput graph)
     {
@@ -44,6 +45,7 @@ internal static class RunCommand
         using var program = new OnnxProgram(model, device, graph.Level);
         var feeds = ModelInputs.Resolve("run", model, program.Inputs, inputSpecs, [], testCase: null, m => Console.Error.WriteLine($"note: {m}"));
         program.Prepare(feeds);
+        program.Plan!.CheckNumerics = graph.CheckNumerics;
         if (graph.Verbose) Console.Write(program.OptimizationReport!.Describe(details: true));
         if (graph.Dump) Console.Write(program.Plan!.Graph.Dump());
         program.RunPrepared();

@@ -36,14 +36,15 @@ internal static class TrainCommand
         {
             Description = "seconds a collective may take before the rank stops with an error (--data-parallel)", DefaultValueFactory = _ => 300,
         };
+        var checkNumerics = Cli.CheckNumericsOption();
         var cmd = new Command("train", "Train a model on Fashion-MNIST.")
         {
-            model, data, epochs, batch, lr, threads, device, seed, output, resume, optimizer, clip, limit, dataParallel, timeout,
+            model, data, epochs, batch, lr, threads, device, seed, output, resume, optimizer, clip, limit, dataParallel, timeout, checkNumerics,
         };
         cmd.SetAction(r =>
         {
             var o = new TrainOptions(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(epochs), r.GetValue(batch), r.GetValue(lr),
-                r.GetValue(seed), r.GetValue(output)!, r.GetValue(resume), r.GetValue(optimizer)!, r.GetValue(clip), r.GetValue(limit));
+                r.GetValue(seed), r.GetValue(output)!, r.GetValue(resume), r.GetValue(optimizer)!, r.GetValue(clip), r.GetValue(limit), CheckNumerics: r.GetValue(checkNumerics));
             bool parallel = r.GetValue(dataParallel);
             double seconds = r.GetValue(timeout);
             return Cli.Guard(() =>

@@ -60,3 +60,9 @@ public sealed class TesseraBackendException : TesseraException
 {
     public TesseraBackendException(string op, string message, Exception? inner = null) : base(op, message, inner) { }
 }
+
+/// <summary>A value that should be finite holds NaN or ±∞ (the numerics check of the graph executor).</summary>
+public sealed class TesseraNumericsException : TesseraException
+{
+    public TesseraNumericsException(string op, string message) : base(op, message) { }
+}

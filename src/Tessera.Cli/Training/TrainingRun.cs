@@ -73,6 +73,7 @@ public sealed class TrainingRun
         dataParallel?.BroadcastParameters(model.Parameters().Concat(model.State()));
         using var trainer = new Trainer(model, Device, o.Batch, FashionMnist.SampleShape, optimizer, o.ClipNorm, reducer: dataParallel);
         trainer.TrainPlan.Context.SampleOffset = (long)rank * o.Batch;
+        trainer.TrainPlan.CheckNumerics = o.CheckNumerics;
         using var globalLoss = dataParallel is null ? null : Tensor.Zeros(Device, DType.Float32, 1);
         int steps = trainN / global;
         StartEpoch = startEpoch;

@@ -57,6 +57,12 @@ public sealed class ExecutionPlan : IDisposable
     /// timing events around each node on other devices (one synchronisation at the end of the run).</summary>
     public bool Profile { get; set; }
 
+    /// <summary>When true, <see cref="Run"/> checks the fed inputs and parameters before the first node and every
+    /// floating-point output after each node, and stops at the first NaN or ±∞ with a
+    /// <see cref="TesseraNumericsException"/> naming the node (or the input) and the value. It reads every output back to
+    /// the host: a debugging mode, as slow as that.</summary>
+    public bool CheckNumerics { get; set; }
+
     /// <summary>Per-node time of the last profiled run, in schedule order (milliseconds).</summary>
     public IReadOnlyList<double> NodeMilliseconds => _nodeMs;
 
@@ -199,6 +205,7 @@ public sealed class ExecutionPlan : IDisposable
         var ranges = Device is IRangeAnnotator { RangesEnabled: true } r ? r : null;
         // Index checks that would stop the device per node report at the caller's next read instead.
         using var deferral = new CheckDeferral(ctx.Kernels);
+        if (CheckNumerics) NumericsCheck.Inputs(this, Graph);
         if (!Profile)
         {
             for (int s = 0; s < _schedule.Length; s++)
@@ -219,6 +226,7 @@ public sealed class ExecutionPlan : IDisposable
     {
         ctx.Node = _schedule[s];
         _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
+        if (CheckNumerics) NumericsCheck.Outputs(_schedule[s], _nodeOutputs[s]);
     }
 
     private void EnsureTimingArrays()
@@ -283,6 +291,7 @@ public sealed class ExecutionPlan : IDisposable
         if (Device is not IGraphCapture capture)
             throw new TesseraDeviceException(op, "device", $"{Device.Id} ({Device.Kind}) cannot capture device graphs; only CUDA devices can");
         if (Profile) throw new TesseraArgumentException(op, nameof(Profile), "a profiled run synchronises per node and cannot be captured; set Profile = false");
+        if (CheckNumerics) throw new TesseraArgumentException(op, nameof(CheckNumerics), "a numerics check reads every output back and cannot be captured; set CheckNumerics = false");
         var ctx = Context;
         using var deferral = new CheckDeferral(ctx.Kernels); // nothing may read the device during capture
         var work = capture.Capture(Stream, () =>
