@@ -1,10 +1,10 @@
-using Tessera.Tests.Coverage;
 using Tessera.Cpu;
 using Tessera.Graph;
 using Tessera.Graph.Execution;
 using Tessera.Graph.Nn;
 using Tessera.Graph.Training;
 using Tessera.Kernels;
+using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Core;
 
@@ -141,8 +141,7 @@ public class ReadmeExampleTests
     [Fact]
     public void EveryReadmeExampleIsHereVerbatim()
     {
-        // Found from the test assembly, not from [CallerFilePath]: deterministic CI builds map source paths to /_/.
-        string root = SourceLayoutTests.RepositoryRoot();
+        string root = Repository.Root();
         string self = Path.Combine(root, "tests", "Tessera.Tests", "Core", "ReadmeExampleTests.cs");
         string readme = File.ReadAllText(Path.Combine(root, "README.md"));
         var source = File.ReadAllLines(self).Select(l => l.Trim()).ToArray();

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Coverage;
 
@@ -10,7 +11,7 @@ public partial class SourceLayoutTests
     [Fact]
     public void NamespacesFollowFolders()
     {
-        string root = RepositoryRoot();
+        string root = Repository.Root();
         var problems = new List<string>();
         var projects = new[] { "src", "tests", "benchmarks" }
             .SelectMany(d => Directory.GetFiles(Path.Combine(root, d), "*.csproj", SearchOption.AllDirectories));
@@ -37,14 +38,6 @@ public partial class SourceLayoutTests
             }
         }
         Assert.True(problems.Count == 0, $"{problems.Count} files declare another namespace than their folder's:\n{string.Join("\n", problems)}");
-    }
-
-    /// <summary>The folder holding Runtime.sln, found upwards from the test assembly.</summary>
-    internal static string RepositoryRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "Runtime.sln"))) return d.FullName;
-        throw new InvalidOperationException($"Runtime.sln not found above {AppContext.BaseDirectory}");
     }
 
     [GeneratedRegex(@"^namespace ([\w.]+)\s*[;{]", RegexOptions.Multiline)]

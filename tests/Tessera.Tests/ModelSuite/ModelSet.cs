@@ -1,4 +1,4 @@
-using Tessera.Tests.Coverage;
+using Tessera.Tests.Support;
 
 namespace Tessera.Tests.ModelSuite;
 
@@ -8,11 +8,11 @@ internal static class ModelSet
 {
     public static string CacheDir => Environment.GetEnvironmentVariable("TESSERA_MODELS") is { Length: > 0 } dir
         ? dir
-        : Path.Combine(SourceLayoutTests.RepositoryRoot(), "benchmarks", "models", "cache");
+        : Path.Combine(Repository.Root(), "benchmarks", "models", "cache");
 
     /// <summary>The names in benchmarks/models/ci-subset.txt (the list export.py reads too).</summary>
     public static IReadOnlyList<string> CiSubset() =>
-        File.ReadAllLines(Path.Combine(SourceLayoutTests.RepositoryRoot(), "benchmarks", "models", "ci-subset.txt"))
+        File.ReadAllLines(Path.Combine(Repository.Root(), "benchmarks", "models", "ci-subset.txt"))
             .Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToArray();
 
     /// <summary>The case folder of <paramref name="name"/>, after requiring that it was exported (a skip on a developer's
