@@ -3,12 +3,14 @@
 # the stages named on the command line (default: all, in this order), writing everything under ${OUT:-./gpu-results}:
 #   info         nvidia-smi, `tessera devices`                                   → nvidia-smi.txt, devices.txt
 #   cuda         the CUDA tests (namespace Tessera.Tests.Cuda)                   → cuda-tests.txt, cuda-tests.xml
+#   nccl         the NCCL tests (one rank) and `bench --op allreduce... --backend nccl`, under mpirun too when the
+#                machine has Open MPI                                              → nccl-tests.txt/.xml, nccl-bench*.txt/.csv
 #   conformance  the conformance suite on the CUDA device (TESSERA_TEST_DEVICE=cuda) → conformance-cuda.txt/.xml
 #   sanitizer    compute-sanitizer memcheck on a conformance subset + the CUDA device tests → sanitizer.txt
 #   native       builds and runs native/tessera_native_bench.c (nvcc)            → native-bench.jsonl, native-build.txt
 #   tests        the whole test assembly on the default device                   → tests.txt
 #   onnx         the in-scope ONNX cases on cpu and cuda                          → onnx-<dev>-<suite>.json
-#   bench        `tessera bench --device all`                                     → bench.json, bench.txt
+#   bench        `tessera bench --device ${BENCH_DEVICE:-all}`                                   → bench.json, bench.txt
 #   replay       a 200-node plan node by node against its CUDA-graph replay      → graph-replay.json
 #   torch        PyTorch baselines (benchmarks/gpu/torch_baseline.py)            → torch-baseline.jsonl
 #   train        `tessera train --model cnn --device cuda` (needs .gpu-data/)    → train-cuda/, train.txt
@@ -60,6 +62,26 @@ stage_info() {
 }
 
 stage_cuda() { run_tests cuda-tests -namespace Tessera.Tests.Cuda; }
+
+stage_nccl() {
+  run_tests nccl-tests -class Tessera.Tests.Distributed.NcclProbeTests -class Tessera.Tests.Distributed.NcclCommunicatorDeviceTests
+  timeout "$stage_timeout" dotnet "$app/tessera.dll" bench --device cuda --backend nccl --op allreduce --op reducescatter \
+    --op allgather --op broadcast --size large --out "$out/nccl-bench.csv" > "$out/nccl-bench.txt" 2>&1
+  echo "nccl bench exit $?" >> "$out/nccl-bench.txt"
+  cat "$out/nccl-bench.txt"
+  local mpirun lib
+  mpirun=$(command -v mpirun || true)
+  lib=$(ldconfig -p 2>/dev/null | awk '/libmpi\.so\.40 /{print $NF; exit}')
+  [ -z "$lib" ] && lib=$(find / -xdev -name 'libmpi.so.40' 2>/dev/null | head -n 1)
+  if [ -n "$mpirun" ] && [ -n "$lib" ]; then
+    TESSERA_LIBMPI=$lib timeout 120 "$mpirun" --allow-run-as-root -np 1 dotnet "$app/tessera.dll" bench --device cuda --backend nccl \
+      --op allreduce --size small > "$out/nccl-bench-mpirun.txt" 2>&1
+    echo "mpirun nccl bench exit $?" >> "$out/nccl-bench-mpirun.txt"
+    tail -n 4 "$out/nccl-bench-mpirun.txt"
+  else
+    echo "no Open MPI here (mpirun: ${mpirun:-none}, libmpi.so.40: ${lib:-none}): the NCCL id over MPI is unverified" | tee "$out/nccl-bench-mpirun.txt"
+  fi
+}
 
 stage_conformance() { ( export TESSERA_TEST_DEVICE=cuda; run_tests conformance-cuda -namespace Tessera.Tests.Conformance ); }
 
@@ -143,7 +165,7 @@ stage_onnx() {
 }
 
 stage_bench() {
-  timeout "$stage_timeout" dotnet "$app/tessera.dll" bench --device all --size medium --format json --out "$out/bench.json" > "$out/bench.txt" 2>&1
+  timeout "$stage_timeout" dotnet "$app/tessera.dll" bench --device ${BENCH_DEVICE:-all} --size ${BENCH_SIZE:-medium} --format json --out "$out/bench.json" > "$out/bench.txt" 2>&1
   tail -n 3 "$out/bench.txt"
 }
 

@@ -62,8 +62,15 @@ internal static class BenchCommand
             Description = "collectives (--op allreduce|reducescatter|allgather|broadcast under mpirun): seconds one may take", DefaultValueFactory = _ => 300,
         };
         cmd.Options.Add(timeout);
+        var backend = new Option<string?>("--backend")
+        {
+            Description = "collectives: mpi (host buffers, any device; needs mpirun) | nccl (CUDA device memory; outside mpirun one " +
+                          "rank); default nccl on a cuda device, mpi otherwise",
+        };
+        cmd.Options.Add(backend);
         cmd.SetAction(r => Cli.Guard(() => IsCollective(r.GetValue(ops))
-            ? CollectiveBench.Run(r.GetValue(ops)!, r.GetValue(device)!, r.GetValue(threads), r.GetValue(size)!, r.GetValue(output), r.GetValue(timeout))
+            ? CollectiveBench.Run(r.GetValue(ops)!, r.GetValue(device)!, r.GetValue(threads), r.GetValue(size)!, r.GetValue(output), r.GetValue(timeout),
+                r.GetValue(backend))
             : r.GetValue(graphReplay) > 0
             ? RunGraphReplay(r.GetValue(device)!, r.GetValue(graphReplay), r.GetValue(threads), r.GetValue(output), OptimizationOption.Parse(r.GetValue(opt)))
             : Run(new Request(r.GetValue(device)!, r.GetValue(ops) ?? Array.Empty<string>(), r.GetValue(size)!, r.GetValue(shape),

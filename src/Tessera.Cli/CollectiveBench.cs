@@ -1,16 +1,20 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Tessera.Cuda;
 using Tessera.Devices;
 using Tessera.Distributed;
+using Tessera.Distributed.Nccl;
 
 namespace Tessera.Cli;
 
-/// <summary>`tessera bench --op allreduce|reducescatter|allgather|broadcast` under mpirun: each collective's result is
+/// <summary>`tessera bench --op allreduce|reducescatter|allgather|broadcast` over MPI (under mpirun) or NCCL (a CUDA
+/// device; MPI carries NCCL's id under mpirun, a single process is a group of one): each collective's result is
 /// checked first (every rank contributes exactly representable values whose reduction is known), then timed over a
 /// range of message sizes and reported as nccl-tests does: time, algorithm bandwidth (bytes / time) and bus bandwidth
 /// (algbw × 2(n−1)/n for all-reduce, × (n−1)/n for reduce-scatter and all-gather, × 1 for broadcast), where bytes is
-/// the larger of the input and output. The collectives include the copies between the device and MPI's host buffers.</summary>
+/// the larger of the input and output. Over MPI the collectives include the copies between the device and MPI's host
+/// buffers; NCCL works on the device memory itself.</summary>
 internal static class CollectiveBench
 {
     public static readonly string[] OpNames = ["allreduce", "reducescatter", "allgather", "broadcast"];
@@ -24,14 +28,25 @@ internal static class CollectiveBench
         _ => throw new TesseraArgumentException("bench", "--size", $"expected small, medium or large, got '{size}'"),
     };
 
-    public static int Run(string[] ops, string deviceId, int threads, string size, string? outPath, double timeoutSeconds)
+    public static int Run(string[] ops, string deviceId, int threads, string size, string? outPath, double timeoutSeconds, string? backend)
     {
         var unknown = ops.Where(o => !OpNames.Contains(o.ToLowerInvariant())).ToArray();
         if (unknown.Length > 0)
             throw new TesseraArgumentException("bench", "--op", $"collectives cannot be mixed with other ops: '{string.Join("', '", unknown)}'");
         long max = MaxBytes(size);
-        using var comm = MpiLaunch.Open("bench", "--op", timeoutSeconds);
+        var timeout = MpiLaunch.Timeout("bench", timeoutSeconds);
+        // Under mpirun each rank takes the GPU of its local rank when the device is plain "cuda".
+        if (MpiLaunch.IsLaunched && deviceId.Equals("cuda", StringComparison.OrdinalIgnoreCase)) deviceId = $"cuda:{MpiLaunch.LocalRank}";
         var device = Cli.OpenDevice(deviceId, MpiLaunch.Threads(threads));
+        backend = (backend ?? (device is CudaDevice ? "nccl" : "mpi")).ToLowerInvariant();
+        if (backend is not ("mpi" or "nccl"))
+            throw new TesseraArgumentException("bench", "--backend", $"expected mpi or nccl, got '{backend}'");
+        if (backend == "nccl" && device is not CudaDevice)
+            throw new TesseraArgumentException("bench", "--backend", $"NCCL runs on CUDA devices, not {device.Id}");
+        using var host = backend == "mpi" || MpiLaunch.IsLaunched ? MpiLaunch.Open("bench", "--op", timeoutSeconds) : new LocalCommunicator();
+        using var nccl = backend == "nccl" ? NcclCommunicator.Create((CudaDevice)device, host) : null;
+        ICommunicator comm = nccl ?? host;
+        comm.Timeout = timeout;
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture, $"# {comm.Name}, {comm.Size} ranks, device {device.Id}");
         report.AppendLine("op,bytes,time_us,algbw_GBps,busbw_GBps,verified");

@@ -10,12 +10,17 @@ internal static class MpiLaunch
     /// <summary>The ranks of this machine (1 outside mpirun).</summary>
     public static int LocalSize => Variable("OMPI_COMM_WORLD_LOCAL_SIZE") ?? 1;
 
+    /// <summary>This rank's index among the ranks of its machine (0 outside mpirun).</summary>
+    public static int LocalRank => Variable("OMPI_COMM_WORLD_LOCAL_RANK") ?? 0;
+
+    /// <summary>Whether this process was started by Open MPI's mpirun.</summary>
+    public static bool IsLaunched => Variable("OMPI_COMM_WORLD_SIZE") is not null && Variable("OMPI_COMM_WORLD_RANK") is not null;
+
     /// <summary>The world communicator of the <c>mpirun</c> job this process belongs to; <paramref name="option"/>
     /// names the option that asked for it in errors.</summary>
     public static ICommunicator Open(string command, string option, double timeoutSeconds)
     {
-        if (!(timeoutSeconds > 0) || !double.IsFinite(timeoutSeconds))
-            throw new TesseraArgumentException(command, "--timeout", $"must be a positive number of seconds, got {timeoutSeconds}");
+        var timeout = Timeout(command, timeoutSeconds);
         int? size = Variable("OMPI_COMM_WORLD_SIZE"), rank = Variable("OMPI_COMM_WORLD_RANK");
         if (size is null || rank is null)
             throw new TesseraArgumentException(command, option, "needs an Open MPI launch (mpirun -np N tessera ...); OMPI_COMM_WORLD_SIZE/_RANK are not set");
@@ -25,8 +30,16 @@ internal static class MpiLaunch
             comm.Dispose();
             throw new TesseraBackendException(command, $"MPI reports rank {comm.Rank} of {comm.Size}, the environment rank {rank} of {size}");
         }
-        comm.Timeout = TimeSpan.FromSeconds(timeoutSeconds);
+        comm.Timeout = timeout;
         return comm;
+    }
+
+    /// <summary>The --timeout of a collective: a positive, finite number of seconds.</summary>
+    public static TimeSpan Timeout(string command, double seconds)
+    {
+        if (!(seconds > 0) || !double.IsFinite(seconds) || seconds > TimeSpan.MaxValue.TotalSeconds)
+            throw new TesseraArgumentException(command, "--timeout", $"must be a positive number of seconds, got {seconds}");
+        return TimeSpan.FromSeconds(seconds);
     }
 
     /// <summary>The CPU threads of one rank: <paramref name="requested"/> when the user gave it, else the machine's

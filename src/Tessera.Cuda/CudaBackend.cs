@@ -101,6 +101,12 @@ public sealed class CudaBackend : IBackend
         })));
         list.Add(P("cuBLASLt", LibraryVersion(CudaLibrary.CublasLt, () => CublasLt.cublasLtGetVersion().ToString())));
         list.Add(P("cuDNN", LibraryVersion(CudaLibrary.Cudnn, () => Cudnn.cudnnGetVersion().ToString())));
+        list.Add(P("NCCL", LibraryVersion(CudaLibrary.Nccl, () =>
+        {
+            int code = 0;
+            Nccl.ncclGetVersion(&code).Check();
+            return Nccl.VersionText(code);
+        })));
         list.Add(P("memory pool", "caching allocator (small ≤ 1 MiB from 2 MiB segments, large from 20 MiB+ segments)"));
         list.Add(P("kernels", $"portable GPU kernels via NVRTC ({LibraryVersion(CudaLibrary.Nvrtc, () => NvrtcCompiler.Toolchain)}), " +
             "GEMM on cuBLASLt and convolution on cuDNN where they load"));

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Tessera.Cuda.Interop;
 
 /// <summary>The native libraries the CUDA backend binds.</summary>
-internal enum CudaLibrary { Driver, Nvrtc, CublasLt, Cudnn }
+internal enum CudaLibrary { Driver, Nvrtc, CublasLt, Cudnn, Nccl }
 
 /// <summary>What is probed for one library: file names per OS, the override variable, and the wheel folders it ships in.</summary>
 internal sealed record CudaLibrarySpec(CudaLibrary Library, string Display, string OverrideVariable, string[] LinuxNames, string[] WindowsNames);
@@ -33,7 +33,7 @@ internal sealed class CudaProbeEnvironment
 
 /// <summary>
 /// Finds the CUDA libraries: an override variable per library (TESSERA_LIBCUDA, TESSERA_LIBNVRTC, TESSERA_LIBCUBLASLT,
-/// TESSERA_LIBCUDNN: a file path or a folder), then each versioned name through the loader's search path, then
+/// TESSERA_LIBCUDNN, TESSERA_LIBNCCL: a file path or a folder), then each versioned name through the loader's search path, then
 /// CUDA_HOME / CUDA_PATH, /usr/local/cuda, and the nvidia/*/lib folders of installed Python wheels. Every attempt is
 /// recorded with its outcome. The DllImport resolver of this assembly routes the bindings' logical names here.
 /// </summary>
@@ -43,6 +43,7 @@ internal static class CudaLibraries
     public const string NvrtcName = "tessera-nvrtc";
     public const string CublasLtName = "tessera-cublaslt";
     public const string CudnnName = "tessera-cudnn";
+    public const string NcclName = "tessera-nccl";
 
     private static readonly object Gate = new();
     private static readonly Dictionary<CudaLibrary, CudaLibraryLoad> Loaded = new();
@@ -59,6 +60,9 @@ internal static class CudaLibraries
             new[] { "libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so" }, new[] { "cublasLt64_13.dll", "cublasLt64_12.dll" }),
         new CudaLibrarySpec(CudaLibrary.Cudnn, "cuDNN 9", "TESSERA_LIBCUDNN",
             new[] { "libcudnn.so.9", "libcudnn.so" }, new[] { "cudnn64_9.dll" }),
+        // NCCL ships for Linux only (Debian has none; PyTorch's wheels bring nvidia/nccl/lib/libnccl.so.2).
+        new CudaLibrarySpec(CudaLibrary.Nccl, "NCCL", "TESSERA_LIBNCCL",
+            new[] { "libnccl.so.2", "libnccl.so" }, Array.Empty<string>()),
     };
 
     public static CudaLibrarySpec Spec(CudaLibrary library) => Specs[(int)library];
@@ -78,6 +82,7 @@ internal static class CudaLibraries
             NvrtcName => CudaLibrary.Nvrtc,
             CublasLtName => CudaLibrary.CublasLt,
             CudnnName => CudaLibrary.Cudnn,
+            NcclName => CudaLibrary.Nccl,
             _ => null,
         };
         if (library is null) return 0;

@@ -133,6 +133,14 @@ internal static class CudaCheck
         if (status != cudnnStatus_t.CUDNN_STATUS_SUCCESS) throw Error(status, call);
     }
 
+    public static void Check(this ncclResult_t status, [CallerArgumentExpression(nameof(status))] string call = "")
+    {
+        if (status != ncclResult_t.ncclSuccess) throw Error(status, call);
+    }
+
+    public static TesseraBackendException Error(ncclResult_t status, string call) =>
+        Build("NCCL", StatusName(status), (int)status, VendorText(CudaLibrary.Nccl, () => NcclText(status)), call);
+
     public static TesseraBackendException Error(CUresult status, string call) =>
         Build("CUDA driver", StatusName(status), (int)status, VendorText(CudaLibrary.Driver, () => DriverText(status)), call);
 
@@ -170,4 +178,5 @@ internal static class CudaCheck
     private static unsafe string? CublasText(cublasStatus_t status) => Marshal.PtrToStringUTF8((nint)CublasLt.cublasLtGetStatusString(status));
 
     private static unsafe string? CudnnText(cudnnStatus_t status) => Marshal.PtrToStringUTF8((nint)Cudnn.cudnnGetErrorString(status));
+    private static unsafe string? NcclText(ncclResult_t status) => Marshal.PtrToStringUTF8((nint)Nccl.ncclGetErrorString(status));
 }
