@@ -35,18 +35,11 @@ internal static class CollectiveBench
             throw new TesseraArgumentException("bench", "--op", $"collectives cannot be mixed with other ops: '{string.Join("', '", unknown)}'");
         long max = MaxBytes(size);
         var timeout = MpiLaunch.Timeout("bench", timeoutSeconds);
-        // Under mpirun each rank takes the GPU of its local rank when the device is plain "cuda".
-        if (MpiLaunch.IsLaunched && deviceId.Equals("cuda", StringComparison.OrdinalIgnoreCase)) deviceId = $"cuda:{MpiLaunch.LocalRank}";
-        var device = Cli.OpenDevice(deviceId, MpiLaunch.Threads(threads));
-        backend = (backend ?? (device is CudaDevice ? "nccl" : "mpi")).ToLowerInvariant();
-        if (backend is not ("mpi" or "nccl"))
-            throw new TesseraArgumentException("bench", "--backend", $"expected mpi or nccl, got '{backend}'");
-        if (backend == "nccl" && device is not CudaDevice)
-            throw new TesseraArgumentException("bench", "--backend", $"NCCL runs on CUDA devices, not {device.Id}");
-        using var host = backend == "mpi" || MpiLaunch.IsLaunched ? MpiLaunch.Open("bench", "--op", timeoutSeconds) : new LocalCommunicator();
-        using var nccl = backend == "nccl" ? NcclCommunicator.Create((CudaDevice)device, host) : null;
+        var device = Cli.OpenDevice(MpiLaunch.RankDevice(deviceId), MpiLaunch.Threads(threads));
+        // MPI needs mpirun; NCCL outside mpirun is a group of one.
+        using var host = MpiLaunch.IsLaunched || !MpiLaunch.UsesNccl("bench", device, backend) ? MpiLaunch.Open("bench", "--op", timeoutSeconds) : new LocalCommunicator();
+        using var nccl = MpiLaunch.Nccl("bench", device, host, backend, timeout);
         ICommunicator comm = nccl ?? host;
-        comm.Timeout = timeout;
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture, $"# {comm.Name}, {comm.Size} ranks, device {device.Id}");
         report.AppendLine("op,bytes,time_us,algbw_GBps,busbw_GBps,verified");

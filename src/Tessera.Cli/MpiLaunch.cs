@@ -1,5 +1,8 @@
+using Tessera.Cuda;
+using Tessera.Devices;
 using Tessera.Distributed;
 using Tessera.Distributed.Mpi;
+using Tessera.Distributed.Nccl;
 
 namespace Tessera.Cli;
 
@@ -32,6 +35,33 @@ internal static class MpiLaunch
         }
         comm.Timeout = timeout;
         return comm;
+    }
+
+    /// <summary>The device a rank opens: under mpirun, a plain "cuda" is the GPU of the rank's local index.</summary>
+    public static string RankDevice(string id) =>
+        IsLaunched && id.Equals("cuda", StringComparison.OrdinalIgnoreCase) ? $"cuda:{LocalRank}" : id;
+
+    /// <summary>Which library carries a rank's collectives: <paramref name="backend"/> ("mpi" or "nccl") when given,
+    /// else NCCL on a CUDA device and MPI elsewhere.</summary>
+    public static bool UsesNccl(string command, IDevice device, string? backend)
+    {
+        string choice = (backend ?? (device is CudaDevice ? "nccl" : "mpi")).ToLowerInvariant();
+        if (choice is not ("mpi" or "nccl"))
+            throw new TesseraArgumentException(command, "--backend", $"expected mpi or nccl, got '{backend}'");
+        if (choice == "nccl" && device is not CudaDevice)
+            throw new TesseraArgumentException(command, "--backend", $"NCCL runs on CUDA devices, not {device.Id}");
+        return choice == "nccl";
+    }
+
+    /// <summary>NCCL on <paramref name="device"/> over <paramref name="host"/> (which carries NCCL's id) when
+    /// <see cref="UsesNccl"/> says so, else null (the collectives stay on <paramref name="host"/>). Every rank must
+    /// call this together.</summary>
+    public static NcclCommunicator? Nccl(string command, IDevice device, ICommunicator host, string? backend, TimeSpan timeout)
+    {
+        if (!UsesNccl(command, device, backend)) return null;
+        var nccl = NcclCommunicator.Create((CudaDevice)device, host);
+        nccl.Timeout = timeout;
+        return nccl;
     }
 
     /// <summary>The --timeout of a collective: a positive, finite number of seconds.</summary>

@@ -59,7 +59,10 @@ internal static class TrainCommand
     private static int Run(TrainOptions o, string deviceId, int threads, ICommunicator? comm)
     {
         if (comm is null || comm.Rank == 0) Cli.OutputDirectory("train", "--out", o.OutDir);
-        var device = Cli.OpenDevice(deviceId, threads);
+        var device = Cli.OpenDevice(comm is null ? deviceId : MpiLaunch.RankDevice(deviceId), threads);
+        // On CUDA devices the gradients are all-reduced by NCCL, which MPI introduces.
+        using var nccl = comm is null ? null : MpiLaunch.Nccl("train", device, comm, backend: null, comm.Timeout);
+        comm = nccl ?? comm;
         var data = FashionMnist.Load(o.DataDir);
         var run = new TrainingRun(o, device, comm);
         if (comm is { Rank: > 0 })

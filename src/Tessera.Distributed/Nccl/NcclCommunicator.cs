@@ -12,7 +12,8 @@ namespace Tessera.Distributed.Nccl;
 /// the communicator's own stream, after the work already queued on the device's default stream (an event orders them),
 /// so they overlap with compute queued later on other streams. The handle's Wait polls the collective's completion event
 /// and NCCL's asynchronous error state; past <see cref="Timeout"/> it aborts the NCCL communicator and throws naming the
-/// rank and the collective. Average is NCCL's ncclAvg (NCCL 2.10 or later is required).</summary>
+/// rank and the collective. Average is NCCL's ncclAvg (NCCL 2.10 or later is required). UNTESTED ON A GPU: written and compile-checked on a
+/// machine without one.</summary>
 public sealed unsafe class NcclCommunicator : ICommunicator
 {
     private static readonly Lazy<(BackendStatus Status, string Version)> Probed = new(Probe, LazyThreadSafetyMode.ExecutionAndPublication);
