@@ -60,20 +60,9 @@ internal static class ProfileCommand
             }
         }
         plan.Profile = false;
-        double Median(double[] a) { var b = (double[])a.Clone(); Array.Sort(b); return b[b.Length / 2]; }
-        // The plan's nodes and, as rows of their own, the work of the step outside the plan (the optimizer step).
-        var rows = plan.Schedule.Select((n, i) => (Name: n.Name, Op: n.Op.Describe(), Output: string.Join(" ", n.Outputs.Select(o => o.Shape.ToString())),
-            Ms: Median(samples[i]), Flops: n.Op.Flops(n)))
-            .Concat(spanMs.Select(kv => (Name: kv.Key, Op: "after the plan: every parameter", Output: "", Ms: Median(kv.Value), Flops: 0.0))).ToList();
-        double total = rows.Sum(r => r.Ms);
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("node", "op", "output", "ms", "share", "GFLOP/s");
-        foreach (var r in rows.OrderByDescending(r => r.Ms).Take(top))
-            table.AddRow(Markup.Escape(r.Name), Markup.Escape(r.Op), Markup.Escape(r.Output),
-                $"{r.Ms:F3}", $"{100 * r.Ms / total:F1}%", r.Flops > 0 && r.Ms > 0 ? $"{r.Flops / (r.Ms * 1e6):F1}" : "");
         AnsiConsole.MarkupLine($"[bold]tessera profile[/] {modelName}, batch {batch}, {device.Id} ({Markup.Escape(device.Name)}), {threads} threads, --opt {optimization.ToString().ToLowerInvariant()}");
-        AnsiConsole.Write(table);
+        var (nodesMs, total) = WriteTable(plan, samples, spanMs, top);
         var stats = device.Memory.Stats;
-        double nodesMs = rows.Take(plan.Schedule.Count).Sum(r => r.Ms);
         AnsiConsole.MarkupLine($"step: median {Median(stepMs):F2} ms; the {plan.Schedule.Count} nodes take {nodesMs:F2} ms and the work after them " +
             $"({Markup.Escape(string.Join(", ", spanMs.Keys))}) {total - nodesMs:F2} ms (medians, {(device.Kind == Tessera.Devices.DeviceKind.Cpu ? "synchronised after each" : "device timing events")})");
         AnsiConsole.MarkupLine($"memory: planned arena {Mb(plan.ArenaBytes)} vs naive {Mb(plan.NaiveBytes)} ({100.0 * plan.ArenaBytes / Math.Max(1, plan.NaiveBytes):F0}%)");
@@ -88,6 +77,30 @@ internal static class ProfileCommand
             AnsiConsole.MarkupLine($"wrote {Markup.Escape(tracePath)} (open in Perfetto or chrome://tracing)");
         }
         return 0;
+    }
+
+    /// <summary>Writes the <paramref name="top"/> slowest rows — the plan's nodes (median of each node's
+    /// <paramref name="samples"/>) and the named <paramref name="spans"/> of work after the plan — with their share and
+    /// GFLOP/s; returns the nodes' and all rows' total milliseconds.</summary>
+    internal static (double NodesMs, double TotalMs) WriteTable(ExecutionPlan plan, double[][] samples, IReadOnlyDictionary<string, double[]> spans, int top)
+    {
+        var rows = plan.Schedule.Select((n, i) => (Name: n.Name, Op: n.Op.Describe(), Output: string.Join(" ", n.Outputs.Select(o => o.Shape.ToString())),
+            Ms: Median(samples[i]), Flops: n.Op.Flops(n)))
+            .Concat(spans.Select(kv => (Name: kv.Key, Op: "after the plan: every parameter", Output: "", Ms: Median(kv.Value), Flops: 0.0))).ToList();
+        double total = rows.Sum(r => r.Ms);
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("node", "op", "output", "ms", "share", "GFLOP/s");
+        foreach (var r in rows.OrderByDescending(r => r.Ms).Take(top))
+            table.AddRow(Markup.Escape(r.Name), Markup.Escape(r.Op), Markup.Escape(r.Output),
+                $"{r.Ms:F3}", $"{100 * r.Ms / total:F1}%", r.Flops > 0 && r.Ms > 0 ? $"{r.Flops / (r.Ms * 1e6):F1}" : "");
+        AnsiConsole.Write(table);
+        return (rows.Take(plan.Schedule.Count).Sum(r => r.Ms), total);
+    }
+
+    internal static double Median(double[] a)
+    {
+        var b = (double[])a.Clone();
+        Array.Sort(b);
+        return b[b.Length / 2];
     }
 
     private static string Mb(long bytes) => $"{bytes / 1048576.0:F1} MiB";

@@ -4,7 +4,7 @@ using Tessera.Kernels;
 namespace Tessera.Cpu.Kernels;
 
 /// <summary>Max and average pooling: direct window loops, parallel over the N·C planes (each plane is independent,
-/// so backward scatters need no synchronisation); pooling with stride 1 or 2 runs vectors along W over the columns
+/// so backward scatters need no synchronisation); undilated max pooling runs vectors along W over the columns
 /// whose windows are inside the input (<see cref="MaxPoolRows"/>, <see cref="AvgPoolRows"/>).</summary>
 internal sealed unsafe partial class CpuKernels
 {

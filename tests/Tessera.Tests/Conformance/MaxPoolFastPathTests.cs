@@ -6,7 +6,7 @@ using Tessera.Tests.Support;
 namespace Tessera.Tests.Conformance;
 
 /// <summary>The vectorised max poolings against the reference: 2×2 / stride 2 (rows of ≥ 16 outputs, last block
-/// overlapping) and any undilated window with stride 1 or 2 along W (8 outputs a vector, border columns scalar):
+/// overlapping) and any undilated window and stride along W (8 outputs a vector, border columns scalar):
 /// values and argmax indices, with ties (first wins), NaNs (a NaN takes the place) and −∞ next to the padding.</summary>
 public class MaxPoolFastPathTests
 {
@@ -30,6 +30,9 @@ public class MaxPoolFastPathTests
         { 112, 112, 3, 3, 2, 2, 1, false }, { 111, 111, 3, 3, 2, 2, 0, true }, { 27, 27, 3, 3, 2, 2, 0, true },
         { 13, 13, 3, 3, 2, 2, 0, true }, { 20, 33, 3, 3, 1, 1, 1, false }, { 12, 40, 5, 5, 1, 1, 2, false },
         { 9, 45, 2, 3, 1, 2, 0, false }, { 10, 24, 3, 3, 2, 2, 1, true }, { 6, 17, 3, 2, 2, 1, 1, false },
+        // Strides above 2 (gathered taps): 1-D audio networks' 1×4 / 4 pooling, 3×3 / 3, ceil mode, a padded 2×5 / 5.
+        { 1, 996, 1, 4, 1, 4, 0, false }, { 1, 62, 1, 4, 1, 4, 0, false }, { 9, 50, 3, 3, 3, 3, 0, true },
+        { 5, 64, 1, 3, 1, 3, 0, true }, { 7, 90, 2, 5, 2, 5, 1, false },
     };
 
     [Theory]

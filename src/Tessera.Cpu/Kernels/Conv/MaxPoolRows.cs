@@ -3,21 +3,21 @@ using System.Runtime.Intrinsics;
 
 namespace Tessera.Cpu.Kernels.Conv;
 
-/// <summary>Max pooling of one output row, 8 outputs at a time (AVX2), for any undilated window with stride 1 or 2
-/// along W (the 3×3 stride-2 pooling after a network's stem, the ceil-mode poolings of SqueezeNet): over the columns
-/// whose windows lie inside the input horizontally, each tap is one vector of 8 candidates (stride 2: two loads split
-/// into even columns), scanned in the scalar loop's order (row-major, the first maximum wins, a NaN takes the place)
+/// <summary>Max pooling of one output row, 8 outputs at a time (AVX2), for any undilated window and stride along W
+/// (the 3×3 stride-2 pooling after a network's stem, the ceil-mode poolings of SqueezeNet, the 1×4 stride-4 poolings of
+/// 1-D audio networks): over the columns whose windows lie inside the input horizontally, each tap is one vector of 8
+/// candidates (<see cref="StridedVector"/>: stride 2 splits two loads into even columns, larger strides gather), scanned in the scalar loop's order (row-major, the first maximum wins, a NaN takes the place)
 /// with compare-and-select, so values and indices equal the general loop's. Rows are clipped by the caller.</summary>
 internal static unsafe class MaxPoolRows
 {
     private const int V = 8;
     private static readonly Vector256<int> Lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
 
-    /// <summary>True when this path applies to the geometry (undilated, stride 1 or 2 along W, AVX2).</summary>
-    public static bool Applies(in ConvGeometry g) => g.DH == 1 && g.DW == 1 && g.SW is 1 or 2 && StridedVector.Supports(g.SW);
+    /// <summary>True when this path applies to the geometry (undilated, AVX2).</summary>
+    public static bool Applies(in ConvGeometry g) => g.DH == 1 && g.DW == 1 && g.SW >= 1 && StridedVector.Supports(g.SW);
 
     /// <summary>The output columns [lo, hi) this path computes: their windows are inside the input horizontally and
-    /// every vector load of every tap stays inside the row (stride 2 reads 16 columns per tap). Empty when fewer than
+    /// every vector load of every tap stays inside the row (<see cref="StridedVector.Span"/> columns per tap). Empty when fewer than
     /// 8 columns qualify.</summary>
     public static void Columns(in ConvGeometry g, out int lo, out int hi)
     {
