@@ -38,6 +38,7 @@ public sealed class ZeroOptimizer : Optimizer
     /// <summary>The optimizer that updates this rank's block.</summary>
     public Optimizer Inner { get; }
 
+    /// <summary>The ranks the state is sharded over.</summary>
     public ICommunicator Communicator => _group.Communicator;
 
     /// <summary>Elements of this rank's block of the flat parameters (0 before the first step or import).</summary>

@@ -13,7 +13,10 @@ namespace Tessera.Cli.Training;
 /// (seed, e), dropout on the optimizer step, so a resumed run continues with the same numbers. With a communicator
 /// of N ranks the run is data-parallel: each global batch of N × batch images is the same on every rank, rank r trains
 /// on its r-th shard (its dropout drawn as for that part of the global batch), the gradients are averaged
-/// (<see cref="DataParallel"/>) and the reported losses are the global batch's; rank 0 writes the files.</summary>
+/// (<see cref="DataParallel"/>; batch norm uses the global batch's statistics) and the reported losses are the global
+/// batch's; rank 0 writes the files. With <see cref="TrainOptions.Zero"/> = 1 the optimizer state is sharded over the
+/// ranks (<see cref="ZeroOptimizer"/>) and gathered for the checkpoint, which resumes on any number of ranks with the
+/// same global batch.</summary>
 public sealed class TrainingRun
 {
     public const string CheckpointName = "checkpoint.safetensors";
