@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Tessera.Cuda;
 using Tessera.Devices;
 using Tessera.Distributed;
@@ -7,9 +8,12 @@ using Tessera.Distributed.Nccl;
 namespace Tessera.Cli;
 
 /// <summary>The commands' view of an <c>mpirun</c> launch: rank and size from Open MPI's environment
-/// (OMPI_COMM_WORLD_RANK/_SIZE/_LOCAL_SIZE), the world communicator, and the CPU threads a rank gets.</summary>
+/// (OMPI_COMM_WORLD_RANK/_SIZE/_LOCAL_SIZE), the world communicator, and the CPU threads a rank gets. When a rank
+/// dies, mpirun ends the others with SIGTERM: each then prints which collective it was waiting in.</summary>
 internal static class MpiLaunch
 {
+    private static PosixSignalRegistration? _terminate;
+
     /// <summary>The ranks of this machine (1 outside mpirun).</summary>
     public static int LocalSize => Variable("OMPI_COMM_WORLD_LOCAL_SIZE") ?? 1;
 
@@ -34,6 +38,10 @@ internal static class MpiLaunch
             throw new TesseraBackendException(command, $"MPI reports rank {comm.Rank} of {comm.Size}, the environment rank {rank} of {size}");
         }
         comm.Timeout = timeout;
+        _terminate?.Dispose();
+        _terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => Console.Error.WriteLine(
+            $"error: {command}: rank {comm.Rank}: ended by the launcher (SIGTERM)" +
+            (comm.Waiting is { } w ? $" while waiting in {w}" : "") + ": another rank failed or the job was aborted"));
         return comm;
     }
 

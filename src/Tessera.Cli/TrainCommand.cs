@@ -28,6 +28,7 @@ internal static class TrainCommand
         optimizer.AcceptOnlyFromAmong("adam", "adamw", "sgd", "momentum");
         var clip = new Option<float>("--clip-norm") { Description = "clip gradients to this global L2 norm (0: off)", DefaultValueFactory = _ => 0f };
         var limit = new Option<int?>("--limit") { Description = "use only the first N training images (quick runs)" };
+        var limitTest = new Option<int?>("--limit-test") { Description = "evaluate on the first N test images only (quick runs)" };
         var dataParallel = new Option<bool>("--data-parallel")
         {
             Description = "train data-parallel over the ranks of `mpirun -np N` (--batch images per rank; gradients averaged over MPI)",
@@ -36,15 +37,21 @@ internal static class TrainCommand
         {
             Description = "seconds a collective may take before the rank stops with an error (--data-parallel)", DefaultValueFactory = _ => 300,
         };
+        var zero = new Option<int>("--zero")
+        {
+            Description = "ZeRO stage with --data-parallel: 1 shards the optimizer state over the ranks (reduce-scatter, step the block, all-gather)",
+            DefaultValueFactory = _ => 0,
+        };
+        zero.AcceptOnlyFromAmong("0", "1");
         var checkNumerics = Cli.CheckNumericsOption();
         var cmd = new Command("train", "Train a model on Fashion-MNIST.")
         {
-            model, data, epochs, batch, lr, threads, device, seed, output, resume, optimizer, clip, limit, dataParallel, timeout, checkNumerics,
+            model, data, epochs, batch, lr, threads, device, seed, output, resume, optimizer, clip, limit, limitTest, dataParallel, timeout, zero, checkNumerics,
         };
         cmd.SetAction(r =>
         {
             var o = new TrainOptions(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(epochs), r.GetValue(batch), r.GetValue(lr),
-                r.GetValue(seed), r.GetValue(output)!, r.GetValue(resume), r.GetValue(optimizer)!, r.GetValue(clip), r.GetValue(limit), CheckNumerics: r.GetValue(checkNumerics));
+                r.GetValue(seed), r.GetValue(output)!, r.GetValue(resume), r.GetValue(optimizer)!, r.GetValue(clip), r.GetValue(limit), r.GetValue(limitTest), CheckNumerics: r.GetValue(checkNumerics), Zero: r.GetValue(zero));
             bool parallel = r.GetValue(dataParallel);
             double seconds = r.GetValue(timeout);
             return Cli.Guard(() =>
@@ -105,6 +112,8 @@ internal static class TrainCommand
                 p => { if (p.Step % Math.Max(1, p.StepsPerEpoch / 10) == 0) Console.WriteLine($"  epoch {p.Epoch} step {p.Step}/{p.StepsPerEpoch} loss {p.Loss:F4} {p.ImagesPerSec:F0} img/s"); },
                 Report);
         }
+        if (comm is not null)
+            AnsiConsole.MarkupLine($"optimizer state per rank: {run.OptimizerStateBytes} bytes{(o.Zero == 1 ? $" (ZeRO-1 block, 1/{comm.Size} of the model's)" : "")}");
         var plot = Path.Combine(o.OutDir, "curves.png");
         Plots.TrainingCurves(run.History, run.StepLosses, run.StartEpoch, run.StepsPerEpoch, plot, $"tessera train --model {o.Model}");
         AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(o.OutDir, "metrics.json"))}, {Markup.Escape(plot)}, {Markup.Escape(Path.Combine(o.OutDir, TrainingRun.CheckpointName))}");

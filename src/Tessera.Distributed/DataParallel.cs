@@ -1,3 +1,4 @@
+using Tessera.Graph.Operators;
 using Tessera.Graph.Training;
 
 namespace Tessera.Distributed;
@@ -10,8 +11,10 @@ namespace Tessera.Distributed;
 /// starts early); each bucket's all-reduce starts as soon as it is packed, and all are waited for before the gradients
 /// are unpacked. The model's buffers (batch-norm running statistics) are then broadcast from rank 0, so every rank
 /// evaluates the same model. With equal shards the averaged gradient is the gradient of the global batch's mean loss,
-/// so training matches one process on the global batch up to the order of floating-point summation.</summary>
-public sealed class DataParallel : IGradientReducer, IDisposable
+/// so training matches one process on the global batch up to the order of floating-point summation. As the plan's
+/// <see cref="IReplicaGroup"/> (<see cref="ExecContext.Replicas"/>) it makes batch norm use the global batch's
+/// statistics (SyncBatchNorm), without which a model with batch norm would normalise each shard on its own.</summary>
+public sealed class DataParallel : IGradientReducer, IReplicaGroup, IDisposable
 {
     /// <summary>PyTorch DDP's default bucket capacity, 25 MiB.</summary>
     public const long DefaultBucketBytes = 25L << 20;
@@ -20,7 +23,8 @@ public sealed class DataParallel : IGradientReducer, IDisposable
     public const long DefaultFirstBucketBytes = 1L << 20;
 
     private readonly (string Name, Tensor Tensor)[] _buffers;
-    private Bucket[]? _buckets;
+    private FlatTensors[]? _buckets;
+    private string[][] _bucketNames = [];
 
     /// <param name="communicator">The ranks that train together.</param>
     /// <param name="buffers">Tensors that are not trained but must agree across ranks (the model's state).</param>
@@ -40,8 +44,14 @@ public sealed class DataParallel : IGradientReducer, IDisposable
     public long BucketBytes { get; }
     public long FirstBucketBytes { get; }
 
+    /// <summary>The number of ranks (<see cref="IReplicaGroup"/>).</summary>
+    public int Count => Communicator.Size;
+
+    /// <summary>Sums <paramref name="tensor"/> over the ranks (<see cref="IReplicaGroup"/>: batch-norm statistics).</summary>
+    public void SumAcross(Tensor tensor) => Communicator.AllReduce(tensor, ReduceOp.Sum);
+
     /// <summary>The gradients' names in each bucket, in all-reduce order (empty before the first <see cref="Reduce"/>).</summary>
-    public IReadOnlyList<IReadOnlyList<string>> Buckets => _buckets?.Select(b => (IReadOnlyList<string>)b.Names).ToArray() ?? [];
+    public IReadOnlyList<IReadOnlyList<string>> Buckets => _bucketNames;
 
     /// <summary>Copies rank <paramref name="root"/>'s tensors into every rank's (all broadcasts in flight together).</summary>
     public void BroadcastParameters(IEnumerable<(string Name, Tensor Tensor)> tensors, int root = 0)
@@ -81,72 +91,41 @@ public sealed class DataParallel : IGradientReducer, IDisposable
         _buckets ??= CreateBuckets(gradients);
         if (_buckets.Sum(b => b.Indices.Length) != gradients.Count)
             throw new TesseraArgumentException("DataParallel.Reduce", nameof(gradients), "the gradients differ from the first step's");
+        var grads = gradients.Select(g => g.Grad).ToArray();
         var handles = new CollectiveHandle[_buckets.Length];
         for (int b = 0; b < _buckets.Length; b++)
         {
-            _buckets[b].Pack(gradients);
+            _buckets[b].Pack(grads);
             handles[b] = Communicator.AllReduceAsync(_buckets[b].Flat, ReduceOp.Average);
         }
         for (int b = 0; b < _buckets.Length; b++)
         {
             handles[b].Wait();
-            _buckets[b].Unpack(gradients);
+            _buckets[b].Unpack(grads);
         }
+        SyncBuffers();
+    }
+
+    /// <summary>Broadcasts the buffers (the model's state) from rank 0, so that every rank evaluates the same model.</summary>
+    public void SyncBuffers()
+    {
         if (_buffers.Length > 0) BroadcastParameters(_buffers);
     }
 
-    private Bucket[] CreateBuckets(IReadOnlyList<(string Name, Tensor Param, Tensor Grad)> gradients)
+    private FlatTensors[] CreateBuckets(IReadOnlyList<(string Name, Tensor Param, Tensor Grad)> gradients)
     {
         foreach (var (name, _, grad) in gradients)
             CollectiveChecks.Tensor("DataParallel.Reduce", name, grad);
         var plan = PlanBuckets(gradients.Select(g => g.Grad.ElementCount * sizeof(float)).ToArray(), BucketBytes, FirstBucketBytes);
-        return plan.Select(ix => new Bucket(ix, gradients)).ToArray();
+        var grads = gradients.Select(g => g.Grad).ToArray();
+        _bucketNames = plan.Select(ix => ix.Select(i => gradients[i].Name).ToArray()).ToArray();
+        return plan.Select(ix => new FlatTensors(ix, grads)).ToArray();
     }
 
     public void Dispose()
     {
         if (_buckets is null) return;
-        foreach (var b in _buckets) b.Flat.Dispose();
+        foreach (var b in _buckets) b.Dispose();
         _buckets = null;
-    }
-
-    /// <summary>One bucket: a flat tensor on the gradients' device and where each gradient lies in it.</summary>
-    private sealed class Bucket
-    {
-        public Bucket(int[] indices, IReadOnlyList<(string Name, Tensor Param, Tensor Grad)> gradients)
-        {
-            Indices = indices;
-            Names = indices.Select(i => gradients[i].Name).ToArray();
-            Offsets = new int[indices.Length];
-            long total = 0;
-            for (int k = 0; k < indices.Length; k++)
-            {
-                Offsets[k] = checked((int)total);
-                total += gradients[indices[k]].Grad.ElementCount;
-            }
-            Flat = Tensor.Zeros(gradients[indices[0]].Grad.Device, DType.Float32, checked((int)total));
-        }
-
-        public int[] Indices { get; }
-        public string[] Names { get; }
-        public int[] Offsets { get; }
-        public Tensor Flat { get; }
-
-        public void Pack(IReadOnlyList<(string Name, Tensor Param, Tensor Grad)> gradients) => Move(gradients, toFlat: true);
-
-        public void Unpack(IReadOnlyList<(string Name, Tensor Param, Tensor Grad)> gradients) => Move(gradients, toFlat: false);
-
-        private void Move(IReadOnlyList<(string Name, Tensor Param, Tensor Grad)> gradients, bool toFlat)
-        {
-            for (int k = 0; k < Indices.Length; k++)
-            {
-                var grad = gradients[Indices[k]].Grad;
-                int n = (int)grad.ElementCount;
-                using var slice = Flat.Slice(0, Offsets[k], Offsets[k] + n);
-                using var flatGrad = grad.Reshape(n);
-                if (toFlat) Flat.Device.Kernels.Copy(flatGrad, slice);
-                else Flat.Device.Kernels.Copy(slice, flatGrad);
-            }
-        }
     }
 }

@@ -13,7 +13,10 @@ namespace Tessera.Cli.Training;
 /// (seed, e), dropout on the optimizer step, so a resumed run continues with the same numbers. With a communicator
 /// of N ranks the run is data-parallel: each global batch of N × batch images is the same on every rank, rank r trains
 /// on its r-th shard (its dropout drawn as for that part of the global batch), the gradients are averaged
-/// (<see cref="DataParallel"/>) and the reported losses are the global batch's; rank 0 writes the files.</summary>
+/// (<see cref="DataParallel"/>; batch norm uses the global batch's statistics) and the reported losses are the global
+/// batch's; rank 0 writes the files. With <see cref="TrainOptions.Zero"/> = 1 the optimizer state is sharded over the
+/// ranks (<see cref="ZeroOptimizer"/>) and gathered for the checkpoint, which resumes on any number of ranks with the
+/// same global batch.</summary>
 public sealed class TrainingRun
 {
     public const string CheckpointName = "checkpoint.safetensors";
@@ -38,6 +41,9 @@ public sealed class TrainingRun
     /// <summary>The epochs finished before this run's first step (0, or the resumed checkpoint's).</summary>
     public int StartEpoch { get; private set; }
 
+    /// <summary>Bytes of optimizer state this rank holds after the last epoch (with ZeRO-1 its block's alone).</summary>
+    public long OptimizerStateBytes { get; private set; }
+
     /// <summary>Training steps per epoch.</summary>
     public int StepsPerEpoch { get; private set; }
 
@@ -48,6 +54,7 @@ public sealed class TrainingRun
         if (o.Epochs < 1) throw new TesseraArgumentException("train", "--epochs", $"must be at least 1, got {o.Epochs}");
         if (o.Batch < 1) throw new TesseraArgumentException("train", "--batch", $"must be at least 1, got {o.Batch}");
         if (!(o.LearningRate > 0) || !double.IsFinite(o.LearningRate)) throw new TesseraArgumentException("train", "--lr", $"must be a positive number, got {o.LearningRate}");
+        if (o.LimitTest is < 1) throw new TesseraArgumentException("train", "--limit-test", $"must be at least 1, got {o.LimitTest}");
         int trainN = Math.Min(o.LimitTrain ?? data.TrainCount, data.TrainCount);
         int testN = Math.Min(o.LimitTest ?? data.TestCount, data.TestCount);
         int rank = Communicator?.Rank ?? 0, ranks = Communicator?.Size ?? 1;
@@ -56,9 +63,13 @@ public sealed class TrainingRun
         bool writer = rank == 0;
         if (writer) Directory.CreateDirectory(o.OutDir);
 
+        if (o.Zero is not (0 or 1)) throw new TesseraArgumentException("train", "--zero", $"ZeRO stage {o.Zero} is not supported (0: off, 1: sharded optimizer state)");
+        if (o.Zero == 1 && Communicator is null) throw new TesseraArgumentException("train", "--zero", "needs --data-parallel (ZeRO-1 shards the optimizer state over the ranks)");
+        if (o.Zero == 1 && o.ClipNorm > 0) throw new TesseraArgumentException("train", "--clip-norm", "is not supported with --zero 1 (each rank holds a block of the gradients)");
+
         using var model = Models.Create(o.Model, Device, o.Seed);
         var schedule = new LearningRateSchedule.Constant(o.LearningRate);
-        using var optimizer = o.Optimizer switch
+        var plain = o.Optimizer switch
         {
             "adam" => (Optimizer)new Adam(schedule),
             "adamw" => new Adam(schedule, weightDecay: 0.01f, decoupled: true),
@@ -66,13 +77,16 @@ public sealed class TrainingRun
             "momentum" => new Momentum(schedule, 0.9f),
             _ => throw new TesseraArgumentException("train", "--optimizer", $"unknown optimizer '{o.Optimizer}' (adam, adamw, sgd, momentum)"),
         };
+        using var dataParallel = Communicator is null ? null : new DataParallel(Communicator, model.State());
+        using var optimizer = o.Zero == 1 ? new ZeroOptimizer(dataParallel!, plain) : plain;
         int startEpoch = 0;
         if (o.Resume is not null) startEpoch = Restore(o.Resume, model, optimizer);
 
-        using var dataParallel = Communicator is null ? null : new DataParallel(Communicator, model.State());
         dataParallel?.BroadcastParameters(model.Parameters().Concat(model.State()));
-        using var trainer = new Trainer(model, Device, o.Batch, FashionMnist.SampleShape, optimizer, o.ClipNorm, reducer: dataParallel);
+        using var trainer = new Trainer(model, Device, o.Batch, FashionMnist.SampleShape, optimizer, o.ClipNorm,
+            reducer: optimizer is ZeroOptimizer ? null : dataParallel);
         trainer.TrainPlan.Context.SampleOffset = (long)rank * o.Batch;
+        trainer.TrainPlan.Context.Replicas = dataParallel;
         trainer.TrainPlan.CheckNumerics = o.CheckNumerics;
         using var globalLoss = dataParallel is null ? null : Tensor.Zeros(Device, DType.Float32, 1);
         int steps = trainN / global;
@@ -109,11 +123,13 @@ public sealed class TrainingRun
             var (testLoss, acc) = Evaluate(trainer, data, testN, o.Batch);
             var m = new EpochMetrics(epoch + 1, lossSum / steps, testLoss, acc, steps * global / seconds, seconds);
             History.Add(m);
+            OptimizerStateBytes = optimizer.StateBytes;
             if (writer)
             {
                 SaveCheckpoint(Path.Combine(o.OutDir, CheckpointName), model, optimizer, epoch + 1);
                 WriteMetrics();
             }
+            else if (optimizer is ZeroOptimizer) _ = optimizer.ExportState(); // gathering the state is a collective
             onEpoch?.Invoke(m);
         }
         return History;
@@ -164,6 +180,7 @@ public sealed class TrainingRun
             ["epochs_done"] = epochsDone.ToString(),
             ["seed"] = Options.Seed.ToString(),
             ["batch"] = Options.Batch.ToString(),
+            ["ranks"] = (Communicator?.Size ?? 1).ToString(),
             ["history"] = JsonSerializer.Serialize(History, TrainingJson.Default.ListEpochMetrics),
         };
         model.SaveCheckpoint(path, optimizer, meta);
@@ -175,8 +192,11 @@ public sealed class TrainingRun
         var (savedModel, batch, epochsDone, steps, history) = ReadMetadata(values);
         if (savedModel != Options.Model)
             throw new TesseraArgumentException("train", "--resume", $"checkpoint is for model '{savedModel}', not '{Options.Model}'");
-        if (batch != Options.Batch)
-            throw new TesseraArgumentException("train", "--resume", $"checkpoint used batch {batch}, not {Options.Batch} (exact resumption needs the same batch)");
+        int savedRanks = values.ContainsKey("ranks") ? (int)new CheckpointMetadata(values, "train --resume").Whole("ranks", 1, int.MaxValue) : 1;
+        int ranks = Communicator?.Size ?? 1;
+        if ((long)batch * savedRanks != (long)Options.Batch * ranks)
+            throw new TesseraArgumentException("train", "--resume",
+                $"checkpoint used a global batch of {(long)batch * savedRanks} ({savedRanks} × {batch}), not {(long)Options.Batch * ranks} ({ranks} × {Options.Batch}); exact resumption needs the same global batch");
         model.Restore(entries, optimizer, steps, "train", "--resume");
         History.AddRange(history);
         return epochsDone;

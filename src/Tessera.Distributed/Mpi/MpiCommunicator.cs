@@ -15,6 +15,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     private readonly bool _initializedHere;
     private TimeSpan _timeout = TimeSpan.FromMinutes(5);
     private bool _failed, _disposed;
+    private int _sequence;
 
     private MpiCommunicator(nint comm, int rank, int size, bool initializedHere)
     {
@@ -23,6 +24,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         Size = size;
         _initializedHere = initializedHere;
         Name = $"MPI ({MpiLibrary.Version()})";
+        CheckCollectives = CollectiveFingerprint.FromEnvironment("MpiCommunicator.Create");
     }
 
     /// <summary>Initialises MPI (when not yet) and returns MPI_COMM_WORLD. Throws <see cref="TesseraBackendException"/>
@@ -61,11 +63,46 @@ public sealed unsafe class MpiCommunicator : ICommunicator
 
     internal void MarkFailed() => _failed = true;
 
+    /// <summary>Whether each collective is preceded by an exchange of the ranks' <see cref="CollectiveFingerprint"/>s,
+    /// so that ranks calling different collectives fail with an error naming both sides instead of hanging (set from
+    /// <see cref="CollectiveFingerprint.DebugVariable"/>=DETAIL at creation; costs a small all-gather per collective).</summary>
+    public bool CheckCollectives { get; set; }
+
+    /// <summary>The collective a <see cref="CollectiveHandle.Wait"/> is blocked in ("AllReduce of 1024 floats"), or
+    /// null: what a signal handler reports when the launcher ends the process (another rank died).</summary>
+    public string? Waiting { get => Volatile.Read(ref _waiting); internal set => Volatile.Write(ref _waiting, value); }
+    private string? _waiting;
+
+    /// <summary>Counts the collective and, in the debug mode, checks that every rank calls the same one.</summary>
+    private void Verify(string op, CollectiveKind kind, ReduceOp reduce, int count, int root)
+    {
+        int sequence = _sequence++;
+        if (!CheckCollectives) return;
+        var mine = new CollectiveFingerprint(kind, reduce, count, root, sequence);
+        const int n = CollectiveFingerprint.Length;
+        int* buf = (int*)NativeMemory.Alloc((nuint)(n * Size), sizeof(int));
+        mine.ToInts().CopyTo(new Span<int>(buf + n * Rank, n));
+        nint request = 0;
+        Start(op, buf, MpiNative.MPI_Iallgather(MpiNative.InPlace, 0, 0, buf, n, MpiLibrary.Int, _comm, &request));
+        var all = new CollectiveFingerprint[Size];
+        new MpiRequest(this, $"fingerprint exchange before {mine}", request, buf, p =>
+        {
+            var ints = new ReadOnlySpan<int>((int*)p, n * Size);
+            for (int r = 0; r < Size; r++) all[r] = CollectiveFingerprint.FromInts(ints, r * n);
+        }).Wait();
+        if (CollectiveFingerprint.Mismatch(Rank, all) is { } error)
+        {
+            _failed = true;
+            throw new TesseraCollectiveException(op, Rank, error);
+        }
+    }
+
     public CollectiveHandle AllReduceAsync(Tensor tensor, ReduceOp op = ReduceOp.Sum)
     {
         const string name = "MpiCommunicator.AllReduce";
         CollectiveChecks.Tensor(name, nameof(tensor), tensor);
         int n = Count(name, tensor);
+        Verify(name, CollectiveKind.AllReduce, op, n, 0);
         float* buf = Stage(tensor, n);
         nint request = 0;
         Start(name, buf, MpiNative.MPI_Iallreduce(MpiNative.InPlace, buf, n, MpiLibrary.Float, MpiLibrary.Sum, _comm, &request));
@@ -78,7 +115,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         const string name = "MpiCommunicator.ReduceScatter";
         CollectiveChecks.ReduceScatter(name, input, output, Size);
         int k = Count(name, output);
-        Count(name, input);
+        Verify(name, CollectiveKind.ReduceScatter, op, Count(name, input), 0);
         float* buf = Stage(input, (int)input.ElementCount);
         nint request = 0;
         // In place: the rank's block lands at the start of the buffer.
@@ -93,6 +130,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         CollectiveChecks.AllGather(name, input, output, Size);
         int k = Count(name, input);
         int total = Count(name, output);
+        Verify(name, CollectiveKind.AllGather, ReduceOp.Sum, k, 0);
         float* buf = (float*)NativeMemory.Alloc((nuint)total, sizeof(float));
         input.CopyTo(new Span<float>(buf + (long)k * Rank, k));
         nint request = 0;
@@ -106,6 +144,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         CollectiveChecks.Tensor(name, nameof(tensor), tensor);
         CollectiveChecks.Root(name, root, Size);
         int n = Count(name, tensor);
+        Verify(name, CollectiveKind.Broadcast, ReduceOp.Sum, n, root);
         float* buf = Rank == root ? Stage(tensor, n) : (float*)NativeMemory.Alloc((nuint)Math.Max(n, 1), sizeof(float));
         nint request = 0;
         Start(name, buf, MpiNative.MPI_Ibcast(buf, n, MpiLibrary.Float, root, _comm, &request));
@@ -116,6 +155,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     public CollectiveHandle BarrierAsync()
     {
         ThrowIfDisposed("MpiCommunicator.Barrier");
+        Verify("MpiCommunicator.Barrier", CollectiveKind.Barrier, ReduceOp.Sum, 0, 0);
         nint request = 0;
         void* buf = NativeMemory.Alloc(1);
         Start("MpiCommunicator.Barrier", buf, MpiNative.MPI_Ibarrier(_comm, &request));

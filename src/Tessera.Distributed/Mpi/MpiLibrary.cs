@@ -28,13 +28,16 @@ public static class MpiLibrary
     /// <summary><c>MPI_FLOAT</c>.</summary>
     internal static nint Float => Export("ompi_mpi_float");
 
+    /// <summary><c>MPI_INT</c>.</summary>
+    internal static nint Int => Export("ompi_mpi_int");
+
     /// <summary><c>MPI_SUM</c>.</summary>
     internal static nint Sum => Export("ompi_mpi_op_sum");
 
     /// <summary><c>MPI_ERRORS_RETURN</c>.</summary>
     internal static nint ErrorsReturn => Export("ompi_mpi_errors_return");
 
-    private static readonly string[] RequiredExports = ["ompi_mpi_comm_world", "ompi_mpi_float", "ompi_mpi_op_sum", "ompi_mpi_errors_return"];
+    private static readonly string[] RequiredExports = ["ompi_mpi_comm_world", "ompi_mpi_float", "ompi_mpi_int", "ompi_mpi_op_sum", "ompi_mpi_errors_return"];
 
     /// <summary>Throws <see cref="TesseraBackendException"/> with the probe's reason when MPI is unavailable.</summary>
     internal static void Require(string op)

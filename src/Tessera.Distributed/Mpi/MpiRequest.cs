@@ -33,6 +33,30 @@ internal sealed unsafe class MpiRequest : CollectiveHandle
         if (_done) return;
         var timeout = _comm.Timeout;
         long start = Stopwatch.GetTimestamp();
+        _comm.Waiting = _description;
+        try
+        {
+            Poll(timeout, start);
+        }
+        finally
+        {
+            _comm.Waiting = null;
+        }
+        _done = true;
+        try
+        {
+            _complete?.Invoke((nint)_buffer);
+        }
+        finally
+        {
+            NativeMemory.Free(_buffer);
+            _buffer = null;
+            _complete = null;
+        }
+    }
+
+    private void Poll(TimeSpan timeout, long start)
+    {
         for (int spins = 0; ; spins++)
         {
             int flag = 0;
@@ -56,17 +80,6 @@ internal sealed unsafe class MpiRequest : CollectiveHandle
             // sleep between polls (a long wait is another rank's computation, not the network).
             if (spins > 64 && Stopwatch.GetElapsedTime(start).TotalMilliseconds > 50) Thread.Sleep(1);
             else Thread.Yield();
-        }
-        _done = true;
-        try
-        {
-            _complete?.Invoke((nint)_buffer);
-        }
-        finally
-        {
-            NativeMemory.Free(_buffer);
-            _buffer = null;
-            _complete = null;
         }
     }
 }

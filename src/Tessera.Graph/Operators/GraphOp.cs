@@ -30,6 +30,10 @@ public sealed class ExecContext : IDisposable
     /// ranks together draw what one process on the whole batch would.</summary>
     public long SampleOffset { get; set; }
 
+    /// <summary>The replicas this run is one shard of (null: none). When set with more than one replica, batch norm in
+    /// training mode uses the statistics of the global batch (<see cref="IReplicaGroup"/>).</summary>
+    public IReplicaGroup? Replicas { get; set; }
+
     /// <summary>The node whose op is running (null outside a plan's run).</summary>
     public Node? Node { get; internal set; }
 

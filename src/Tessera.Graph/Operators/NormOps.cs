@@ -3,7 +3,9 @@ using Tessera.Kernels;
 namespace Tessera.Graph.Operators;
 
 /// <summary>Batch normalisation (inputs x [N, C, ...], gamma, beta, runningMean, runningVar; outputs y, saveMean, saveInvStd).
-/// Training runs use batch statistics and update the running statistics in place; inference runs use the running ones.</summary>
+/// Training runs use batch statistics and update the running statistics in place; inference runs use the running ones.
+/// When the run is one of a group of replicas (<see cref="ExecContext.Replicas"/>), training uses the global batch's
+/// statistics (<see cref="ReplicaBatchNorm"/>).</summary>
 public sealed class BatchNormGraphOp(BatchNormParams p) : GraphOp
 {
     public BatchNormParams Params => p;
@@ -26,7 +28,9 @@ public sealed class BatchNormGraphOp(BatchNormParams p) : GraphOp
         if (ctx.Training)
         {
             ShapeRules.BatchNormTrainingCount(ctx.NodeName(Kind), x.Shape);
-            ctx.Kernels.BatchNormTraining(x, inputs[1]!, inputs[2]!, outputs[0], inputs[3]!, inputs[4]!, outputs[1], outputs[2], p);
+            if (ctx.Replicas is { Count: > 1 } group)
+                ReplicaBatchNorm.Forward(ctx, group, p, x, inputs[1]!, inputs[2]!, inputs[3]!, inputs[4]!, outputs[0], outputs[1], outputs[2]);
+            else ctx.Kernels.BatchNormTraining(x, inputs[1]!, inputs[2]!, outputs[0], inputs[3]!, inputs[4]!, outputs[1], outputs[2], p);
         }
         else ctx.Kernels.BatchNormInference(x, inputs[1]!, inputs[2]!, inputs[3]!, inputs[4]!, outputs[0], p);
     }
@@ -52,8 +56,12 @@ public sealed class BatchNormBackwardOp(BatchNormParams p) : GraphOp
         return new[] { inputs[0].Spec, new TensorSpec(c, DType.Float32), new TensorSpec(c, DType.Float32) };
     }
 
-    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
-        ctx.Kernels.BatchNormBackward(inputs[0]!, inputs[1]!, inputs[2]!, inputs[3]!, inputs[4]!, outputs[0], outputs[1], outputs[2], p);
+    public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        if (ctx.Training && ctx.Replicas is { Count: > 1 } group)
+            ReplicaBatchNorm.Backward(ctx, group, p, inputs[0]!, inputs[1]!, inputs[2]!, inputs[3]!, inputs[4]!, outputs[0], outputs[1], outputs[2]);
+        else ctx.Kernels.BatchNormBackward(inputs[0]!, inputs[1]!, inputs[2]!, inputs[3]!, inputs[4]!, outputs[0], outputs[1], outputs[2], p);
+    }
 
     public override double Flops(Node node) => 10.0 * node.Inputs[0].Shape.ElementCount;
 }

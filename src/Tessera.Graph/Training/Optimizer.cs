@@ -42,7 +42,7 @@ public abstract class Optimizer : IDisposable
     }
 
     /// <summary>Steps taken so far.</summary>
-    public long StepCount { get; private set; }
+    public long StepCount { get; protected set; }
 
     /// <summary>Learning rate of the next step.</summary>
     public double CurrentRate => Schedule.At(StepCount);
@@ -50,10 +50,17 @@ public abstract class Optimizer : IDisposable
     /// <summary>Names of the state tensors kept per parameter ("m", "v", "velocity").</summary>
     protected abstract string[] StateNames { get; }
 
+    /// <summary>Names of the state tensors kept per parameter ("m", "v", "velocity"), as checkpoints name them
+    /// ("optim.{state}/{parameter}").</summary>
+    public IReadOnlyList<string> StateKinds => StateNames;
+
+    /// <summary>Bytes of optimizer state this process holds (the moments and buffers created so far).</summary>
+    public virtual long StateBytes => _state.Values.Sum(st => st.Sum(t => t.ElementCount * sizeof(float)));
+
     protected abstract void Update(IKernels kernels, Tensor param, Tensor grad, Tensor[] state, float lr, long step);
 
     /// <summary>One step over every (name, parameter, gradient).</summary>
-    public void Step(IEnumerable<(string Name, Tensor Param, Tensor Grad)> parameters)
+    public virtual void Step(IEnumerable<(string Name, Tensor Param, Tensor Grad)> parameters)
     {
         float lr = (float)CurrentRate;
         foreach (var (name, p, g) in parameters)
@@ -70,11 +77,11 @@ public abstract class Optimizer : IDisposable
     }
 
     /// <summary>State as checkpoint entries named "optim.{state}/{param}", plus the step count in metadata.</summary>
-    public IEnumerable<Checkpoint.Entry> ExportState() =>
+    public virtual IEnumerable<Checkpoint.Entry> ExportState() =>
         _state.SelectMany(kv => StateNames.Select((s, i) => new Checkpoint.Entry($"optim.{s}/{kv.Key}", kv.Value[i].Shape.ToArray(), kv.Value[i].ToArray<float>())));
 
     /// <summary>Restores state exported by <see cref="ExportState"/>; parameters give the device and shapes.</summary>
-    public void ImportState(IReadOnlyDictionary<string, Checkpoint.Entry> entries, long stepCount, IEnumerable<(string Name, Tensor Param)> parameters)
+    public virtual void ImportState(IReadOnlyDictionary<string, Checkpoint.Entry> entries, long stepCount, IEnumerable<(string Name, Tensor Param)> parameters)
     {
         foreach (var (name, p) in parameters)
         {
@@ -96,9 +103,15 @@ public abstract class Optimizer : IDisposable
 
     public void Dispose()
     {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the state tensors; a subclass that owns more frees it too.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
         foreach (var st in _state.Values) foreach (var t in st) t.Dispose();
         _state.Clear();
-        GC.SuppressFinalize(this);
     }
 }
 

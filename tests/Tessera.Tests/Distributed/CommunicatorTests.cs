@@ -64,4 +64,34 @@ public class CommunicatorTests
         if (status.Available) Assert.NotEmpty(status.Attempts);
         else Assert.Contains("libmpi", status.Reason);
     }
+
+    [Fact]
+    public void FingerprintsThatDifferNameBothSides()
+    {
+        var allReduce = new CollectiveFingerprint(CollectiveKind.AllReduce, ReduceOp.Average, 1024, 0, 7);
+        var ints = allReduce.ToInts();
+        Assert.Equal(CollectiveFingerprint.Length, ints.Length);
+        Assert.Equal(allReduce, CollectiveFingerprint.FromInts(ints));
+        Assert.Null(CollectiveFingerprint.Mismatch(1, [allReduce, allReduce, allReduce]));
+        var broadcast = new CollectiveFingerprint(CollectiveKind.Broadcast, ReduceOp.Sum, 1024, 0, 7);
+        Assert.Equal("mismatched collectives (collective #7): rank 0 calls AllReduce (Average) of 1024 floats, rank 2 calls Broadcast of 1024 floats from rank 0",
+            CollectiveFingerprint.Mismatch(0, [allReduce, allReduce, broadcast]));
+        Assert.Equal("mismatched collectives (collective #7): rank 2 calls Broadcast of 1024 floats from rank 0, rank 0 calls AllReduce (Average) of 1024 floats",
+            CollectiveFingerprint.Mismatch(2, [allReduce, allReduce, broadcast]));
+        // Same kind, other size or sequence number.
+        Assert.Contains("rank 1 calls AllReduce (Average) of 512 floats", CollectiveFingerprint.Mismatch(0, [allReduce, allReduce with { Count = 512 }]));
+        Assert.Contains("collective #7 here, #8 there", CollectiveFingerprint.Mismatch(0, [allReduce, allReduce with { Sequence = 8 }]));
+    }
+
+    [Fact]
+    public void TheDebugVariableTakesDetailOrOff()
+    {
+        Assert.True(CollectiveFingerprint.DebugEnabled("detail", "test"));
+        Assert.True(CollectiveFingerprint.DebugEnabled("DETAIL", "test"));
+        Assert.False(CollectiveFingerprint.DebugEnabled("OFF", "test"));
+        Assert.False(CollectiveFingerprint.DebugEnabled(null, "test"));
+        var e = Assert.ThrowsAny<TesseraArgumentException>(() => CollectiveFingerprint.DebugEnabled("verbose", "test"));
+        Assert.Contains(CollectiveFingerprint.DebugVariable, e.Message);
+        Assert.Contains("expected DETAIL or OFF", e.Message);
+    }
 }
