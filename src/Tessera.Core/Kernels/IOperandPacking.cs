@@ -16,4 +16,14 @@ public interface IOperandPacking
     /// <see cref="PackConv2dWeight"/> for <paramref name="w"/> (unchanged since), tensors of x's and y's shapes and the
     /// same parameters.</summary>
     void Conv2dPacked(Tensor x, Tensor w, IPackedOperand packedW, Tensor? bias, Tensor? residual, Tensor y, Conv2dParams p);
+
+    /// <summary>The packed form of <paramref name="b"/> for <see cref="ILinalgKernels.Gemm"/> of tensors of
+    /// <paramref name="a"/>'s and <paramref name="c"/>'s shapes with <paramref name="p"/>, or null where that product reads
+    /// b as it is.</summary>
+    IPackedOperand? PackGemmB(Tensor a, Tensor b, Tensor c, GemmParams p);
+
+    /// <summary><see cref="ILinalgKernels.Gemm"/> reading b's packed form <paramref name="packedB"/>, made by
+    /// <see cref="PackGemmB"/> for <paramref name="b"/> (unchanged since), tensors of a's and c's shapes and the same
+    /// parameters.</summary>
+    void GemmPacked(Tensor a, Tensor b, IPackedOperand packedB, Tensor? bias, Tensor c, GemmParams p);
 }

@@ -138,4 +138,46 @@ public class ConstantPackingTests
             }
         }
     }
+
+    /// <summary>Products whose B operand is a constant weight, named after what they cover.</summary>
+    public static TheoryData<string> Products() => new() { "linear", "gemm NN deep", "matmul batched", "gemm NT gelu" };
+
+    private static (Tensor A, Tensor B, Tensor? Bias, Func<GraphBuilder, Value, Value, Value?, Value> Build, Func<Tensor> Eager) Product(string name)
+    {
+        var a = name switch { "linear" => T(30, 12, 33), "gemm NN deep" => T(31, 20, 600), "matmul batched" => T(32, 3, 7, 33), _ => T(33, 9, 40) };
+        var b = name switch { "linear" => T(34, 45, 33), "gemm NN deep" => T(35, 600, 70), "matmul batched" => T(36, 33, 50), _ => T(37, 70, 40) };
+        var bias = name switch { "linear" => T(38, 45), "gemm NT gelu" => T(39, 70), _ => null };
+        var gelu = new GemmParams(TransB: true, Epilogue: Epilogue.Gelu(approximate: false));
+        return name switch
+        {
+            "linear" => (a, b, bias, (g, av, bv, cv) => g.Linear(av, bv, cv, "fc"), () => Ops.Gemm(a, b, bias, new GemmParams(TransB: true))),
+            "gemm NN deep" => (a, b, bias, (g, av, bv, _) => g.Gemm(av, bv, null, new GemmParams(), "fc"), () => Ops.Gemm(a, b, null, new GemmParams())),
+            "matmul batched" => (a, b, bias, (g, av, bv, _) => g.MatMul(av, bv, "fc"), () => Ops.MatMul(a, b)),
+            _ => (a, b, bias, (g, av, bv, cv) => g.Gemm(av, bv, cv, gelu, "fc"), () => Ops.Gemm(a, b, bias, gelu)),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Products))]
+    public void PackedConstantLayerWeightGivesTheUnpackedBits(string name)
+    {
+        using var scope = TensorScope.Begin();
+        var (a, b, bias, build, eager) = Product(name);
+        var expected = eager().ToArray<float>();
+        foreach (var kind in new[] { ValueKind.Constant, ValueKind.Parameter })
+        {
+            var g = new GraphBuilder();
+            var av = g.Input("a", DType.Float32, a.Shape.ToArray());
+            var bv = kind == ValueKind.Constant ? g.Constant("b", b) : g.Parameter("b", b);
+            var y = build(g, av, bv, bias is null ? null : g.Constant("bias", bias));
+            g.Output(y);
+            using var plan = ExecutionPlan.Compile(g.Graph, Dev);
+            plan.Input("a").CopyFrom<float>(a.ToArray<float>());
+            plan.Run();
+            plan.Run();
+            Assert.Equal(expected, plan[y].ToArray<float>());
+            if (kind == ValueKind.Constant) Assert.True(plan.PackedBytes >= b.ElementCount * sizeof(float), $"{name}: the weight was not packed");
+            else Assert.Equal(0, plan.PackedBytes);
+        }
+    }
 }
