@@ -30,7 +30,9 @@ public sealed partial class GraphBuilder
     /// <summary>Persistent state the graph updates in place (BatchNorm running statistics).</summary>
     public Value State(string name, Tensor value) => Bind(name, value, ValueKind.State);
 
-    /// <summary>A fixed tensor.</summary>
+    /// <summary>A fixed tensor: its contents must not change once the graph is built (the optimizer may fold it, and a
+    /// plan's kernels may keep it packed in their own layout, <see cref="Execution.ExecutionPlan.PackConstants"/>). Bind a
+    /// tensor that changes between runs as a <see cref="Parameter"/>.</summary>
     public Value Constant(string name, Tensor value) => Bind(name, value, ValueKind.Constant);
 
     private readonly Dictionary<Tensor, Value> _bound = new(ReferenceEqualityComparer.Instance);

@@ -17,7 +17,11 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
     /// <summary>Upper bound on the column scratch, in floats (16 MiB).</summary>
     private const long ConvColumnBudget = 4L << 20;
 
-    public void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor? residual, Tensor y, Conv2dParams p)
+    public void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor? residual, Tensor y, Conv2dParams p) => Conv2d(x, w, null, bias, residual, y, p);
+
+    /// <summary>The forward convolution; the GEMM path reads the weight from <paramref name="packedW"/> when given
+    /// (<see cref="PackConv2dWeight"/>).</summary>
+    private void Conv2d(Tensor x, Tensor w, PackedMatrices? packedW, Tensor? bias, Tensor? residual, Tensor y, Conv2dParams p)
     {
         if (y.ElementCount == 0) return;
         using var xc = x.Contiguous();
@@ -28,7 +32,8 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
         var g = ConvGeometry.Of(x, y, w.Shape[2], w.Shape[3], p);
         float* px = xc.F32(), pw = wc.F32(), py = y.F32(), pr = rc is null ? null : rc.F32();
         var e = p.Epilogue;
-        if (DirectConv.Applies(g, c, o, groups))
+        var path = ConvPath(g, c, o, groups);
+        if (path == ConvForwardPath.Direct)
         {
             using var bc = bias?.Contiguous();
             var direct = new DirectConvRun(Device.Memory, Threads, g, n, c, o, px, pw, bc is null ? null : bc.F32(), py, pr);
@@ -40,9 +45,9 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
         // The output starts at the bias and the products accumulate onto it (β = 1), unless the product is deep enough
         // to hide the scattered first touch of the output's lines: a fused convolution then stores (β = 0) and its
         // epilogue adds the bias (with the residual) to each finished tile, which saves the prefill pass.
-        bool prefill = !fused || (cg == 1 && og == 1) || kdim < FusedBiasMinDepth;
+        bool prefill = !fused || path == ConvForwardPath.Depthwise || kdim < FusedBiasMinDepth;
         if (prefill) FillConvPlanes(py, n, o, g.P, bias);
-        if (cg == 1 && og == 1)
+        if (path == ConvForwardPath.Depthwise)
         {
             var depthwise = new DepthwiseRun(this, g, px, pw, py, pr, n * o, o);
             UnaryDispatch.Visit(e.Activation, e.Params, ref depthwise);
@@ -58,7 +63,7 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
         int slotCount = CpuParallel.Slots(products, spread ? Threads : 1, grain);
         using var slots = new SgemmSlots(Device.Memory, slotCount, og, g.P, kdim);
         var st = (g, px: (nint)px, pw: (nint)pw, py: (nint)py, pb: (nint)pb, pr: (nint)pr, e, fused, prefill, c, o, cg, og, groups, kdim,
-            threads: spread ? 1 : Threads, slots);
+            threads: spread ? 1 : Threads, slots, packedW);
         CpuParallel.ForSlots(products, spread ? Threads : 1, grain, st, static (s, q0, q1, slot) =>
         {
             for (long q = q0; q < q1; q++)
@@ -74,8 +79,10 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
                     : default;
                 float beta = s.prefill ? 1f : 0f;
                 var pool = s.slots[slot];
-                if (IsPointwiseConv(s.g)) Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, xg, s.g.HW, 1, beta, yg, s.g.P, epilogue);
-                else Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, new Im2ColPanels(s.g, xg), beta, yg, s.g.P, epilogue);
+                var packed = new Prepacked(s.packedW is null ? null : s.packedW[gi], null);
+                if (IsPointwiseConv(s.g))
+                    Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, xg, s.g.HW, 1, beta, yg, s.g.P, epilogue, packed);
+                else Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, new Im2ColPanels(s.g, xg), beta, yg, s.g.P, epilogue, packed);
             }
         });
     }

@@ -5,7 +5,10 @@ namespace Tessera.Cpu.Kernels;
 
 internal sealed unsafe partial class CpuKernels : ILinalgKernels
 {
-    public void Gemm(Tensor a, Tensor b, Tensor? bias, Tensor c, GemmParams p)
+    public void Gemm(Tensor a, Tensor b, Tensor? bias, Tensor c, GemmParams p) => Gemm(a, b, null, bias, c, p);
+
+    /// <summary>The product; every batch reads B from <paramref name="packedB"/> when given (<see cref="PackGemmB"/>).</summary>
+    private void Gemm(Tensor a, Tensor b, PackedMatrices? packedB, Tensor? bias, Tensor c, GemmParams p)
     {
         int ra = a.Rank, rb = b.Rank, rc = c.Rank;
         int m = c.Shape[rc - 2], n = c.Shape[rc - 1];
@@ -35,7 +38,7 @@ internal sealed unsafe partial class CpuKernels : ILinalgKernels
         var bBatch = GemmBatchStrides(b, batchRank);
         var cDims = c.Shape.ToArray();
         var job = new GemmJob(m, n, k, p.Alpha, beta, a.Address, ars, acs, aBatch, b.Address, brs, bcs, bBatch,
-            c.Address, cDims, batchRank, e, bc is null ? 0 : bc.Address);
+            c.Address, cDims, batchRank, e, bc is null ? 0 : bc.Address, packedB is null ? 0 : (nint)packedB[0]);
 
         if (batches > 1 && (long)m * n * Math.Max(k, 1) < Sgemm.SmallProduct)
         {
@@ -79,7 +82,7 @@ internal sealed unsafe partial class CpuKernels : ILinalgKernels
     /// <summary>The product of one batch; the epilogue's activation (and column bias, when given) applies per tile.</summary>
     private sealed class GemmJob(int m, int n, int k, float alpha, float beta,
         nint a, long ars, long acs, long[] aBatch, nint b, long brs, long bcs, long[] bBatch, nint c, int[] cDims, int batchRank,
-        Epilogue epilogue, nint columnBias)
+        Epilogue epilogue, nint columnBias, nint packedB)
     {
         public void RunBatch(long bi, int threads, SgemmWorkspace workspace)
         {
@@ -93,7 +96,8 @@ internal sealed unsafe partial class CpuKernels : ILinalgKernels
             }
             float* cb = (float*)c + bi * m * n;
             var e = epilogue.IsNone && columnBias == 0 ? default : new GemmEpilogue(epilogue, (float*)columnBias, false, null, cb);
-            Sgemm.Run(workspace, threads, m, n, k, alpha, (float*)a + aOff, ars, acs, (float*)b + bOff, brs, bcs, beta, cb, n, e);
+            Sgemm.Run(workspace, threads, m, n, k, alpha, (float*)a + aOff, ars, acs, (float*)b + bOff, brs, bcs, beta, cb, n, e,
+                new Prepacked(null, (float*)packedB));
         }
     }
 }

@@ -63,6 +63,20 @@ public sealed class ExecutionPlan : IDisposable
     /// the host: a debugging mode, as slow as that.</summary>
     public bool CheckNumerics { get; set; }
 
+    /// <summary>Whether the kernels keep the graph's constant operands (convolution weights) packed in their own layout
+    /// from the first run on, instead of packing them on every run (on by default; kernels that do not pack ignore it).
+    /// The packs live as long as the plan and cost the memory of a second copy of those weights (<see cref="PackedBytes"/>);
+    /// turning this off frees them. A constant's tensor must not change after the plan has run (a parameter may: it
+    /// is never packed).</summary>
+    public bool PackConstants
+    {
+        get => Context.Packs.Enabled;
+        set => Context.Packs.Enabled = value;
+    }
+
+    /// <summary>Bytes of the constant operands packed so far (<see cref="PackConstants"/>).</summary>
+    public long PackedBytes => Context.Packs.Bytes;
+
     /// <summary>Per-node time of the last profiled run, in schedule order (milliseconds).</summary>
     public IReadOnlyList<double> NodeMilliseconds => _nodeMs;
 

@@ -32,7 +32,10 @@ public sealed class Conv2dGraphOp(Conv2dParams p, bool residual = false) : Graph
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         var (bias, res) = Optional(inputs);
-        ctx.Kernels.Conv2d(inputs[0]!, inputs[1]!, bias, res, outputs[0], p);
+        Tensor x = inputs[0]!, w = inputs[1]!, y = outputs[0];
+        var packed = ctx.Packs.Get(ctx, 1, w, (x, w, y, p), static (k, s) => k.PackConv2dWeight(s.x, s.w, s.y, s.p));
+        if (packed is not null) ((IOperandPacking)ctx.Kernels).Conv2dPacked(x, w, packed, bias, res, y, p);
+        else ctx.Kernels.Conv2d(x, w, bias, res, y, p);
     }
 
     /// <summary>The bias and residual among the inputs (null where absent).</summary>

@@ -4,8 +4,9 @@ using Tessera.Kernels;
 namespace Tessera.Graph.Operators;
 
 /// <summary>What a running node sees: the device's kernels (bound to the stream the run goes to), whether the run
-/// trains, the step counter (seeds), the node being run (errors raised at run time name it) and the cache of views its
-/// ops reuse from run to run (<see cref="Views"/>, disposed with the context).</summary>
+/// trains, the step counter (seeds), the node being run (errors raised at run time name it), the cache of views its
+/// ops reuse from run to run (<see cref="Views"/>) and the constant operands packed once (<see cref="Packs"/>), both
+/// disposed with the context.</summary>
 public sealed class ExecContext : IDisposable
 {
     /// <param name="device">The device the nodes run on.</param>
@@ -43,8 +44,15 @@ public sealed class ExecContext : IDisposable
     /// <summary>Views of the run's tensors that ops keep between runs.</summary>
     public ViewCache Views { get; } = new();
 
-    /// <summary>Disposes the cached views (the owner of the run's tensors calls it when it lets them go).</summary>
-    public void Dispose() => Views.Dispose();
+    /// <summary>Constant operands the kernels packed once for this context's plan (<see cref="IOperandPacking"/>).</summary>
+    public OperandPacks Packs { get; } = new();
+
+    /// <summary>Disposes the cached views and the packed operands (the owner of the run's tensors calls it when it lets them go).</summary>
+    public void Dispose()
+    {
+        Views.Dispose();
+        Packs.Dispose();
+    }
 }
 
 /// <summary>An operation of the graph: shape inference at build time, the kernel call at run time, and the gradient

@@ -18,9 +18,11 @@ public sealed class LinearGraphOp : GraphOp
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         var w = inputs[1]!;
-        ctx.Kernels.Gemm(ctx.Views.Rows(this, inputs[0]!, w.Shape[1]), w, inputs.Count > 2 ? inputs[2] : null, ctx.Views.Rows(this, outputs[0], w.Shape[0]),
-            new GemmParams(TransB: true));
+        GemmGraphOp.RunGemm(ctx, ctx.Views.Rows(this, inputs[0]!, w.Shape[1]), w, inputs.Count > 2 ? inputs[2] : null,
+            ctx.Views.Rows(this, outputs[0], w.Shape[0]), Transposed);
     }
+
+    private static readonly GemmParams Transposed = new(TransB: true);
 
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
     {
@@ -86,7 +88,16 @@ public sealed class GemmGraphOp(GemmParams p) : GraphOp
     }
 
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
-        ctx.Kernels.Gemm(inputs[0]!, inputs[1]!, inputs.Count > 2 ? inputs[2] : null, outputs[0], _p);
+        RunGemm(ctx, inputs[0]!, inputs[1]!, inputs.Count > 2 ? inputs[2] : null, outputs[0], _p);
+
+    /// <summary>The Gemm kernel for a node whose input 1 is b, reading b's packed form when it is a constant
+    /// (<see cref="OperandPacks"/>).</summary>
+    internal static void RunGemm(ExecContext ctx, Tensor a, Tensor b, Tensor? bias, Tensor c, GemmParams p)
+    {
+        var packed = ctx.Packs.Get(ctx, 1, b, (a, b, c, p), static (k, s) => k.PackGemmB(s.a, s.b, s.c, s.p));
+        if (packed is not null) ((IOperandPacking)ctx.Kernels).GemmPacked(a, b, packed, bias, c, p);
+        else ctx.Kernels.Gemm(a, b, bias, c, p);
+    }
 
     /// <summary>Gradients: da = α·dc·op(b)ᵀ, db = α·op(a)ᵀ·dc, arranged for the transposition flags, each summed over the
     /// batch dimensions its operand was broadcast along; the bias gradient is dc summed down to the bias's shape. An

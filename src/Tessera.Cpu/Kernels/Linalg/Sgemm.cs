@@ -48,14 +48,18 @@ internal static unsafe partial class Sgemm
     /// <summary>Multiply-adds below which a batch of products is better spread over threads one product each.</summary>
     internal const long SmallProduct = 64 * 64 * 64;
 
-    /// <summary>C (m×n) = epilogue(α·A·B + β·C). Runs over up to <paramref name="threads"/> threads; scratch comes from <paramref name="pool"/>.</summary>
+    /// <summary>C (m×n) = epilogue(α·A·B + β·C). Runs over up to <paramref name="threads"/> threads; scratch comes from <paramref name="pool"/>.
+    /// <paramref name="packed"/> optionally gives A and/or B already packed for this product's m, n and k
+    /// (<see cref="PackWholeA"/>, <see cref="PackWholeB"/>): those operands are read from there instead of packed again,
+    /// with the same values in the same places, so the result is the same bit for bit.</summary>
     public static void Run(SgemmWorkspace pool, int threads, int m, int n, int k, float alpha,
-        float* a, long ars, long acs, float* b, long brs, long bcs, float beta, float* c, long ldc, in GemmEpilogue epilogue = default)
+        float* a, long ars, long acs, float* b, long brs, long bcs, float beta, float* c, long ldc, in GemmEpilogue epilogue = default,
+        in Prepacked packed = default)
     {
         if (m == 1 && k > 0 && alpha != 0f && (long)n * k > SmallWork && (bcs == 1 || (brs == 1 && acs == 1)))
             Gemv(threads, n, k, alpha, a, acs, b, brs, bcs, beta, c, epilogue);
         else
-            Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, new StridedPanels(b, brs, bcs), beta, c, ldc, epilogue);
+            Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, new StridedPanels(b, brs, bcs), beta, c, ldc, epilogue, packed);
     }
 
     /// <summary>One row of C (m = 1: a vector times a matrix), which packing would waste MR-fold work on. With B's rows
@@ -93,13 +97,15 @@ internal static unsafe partial class Sgemm
 
     /// <summary>As above with B supplied by a panel source (e.g. an implicit im2col of an image).</summary>
     public static void Run<TB>(SgemmWorkspace pool, int threads, int m, int n, int k, float alpha,
-        float* a, long ars, long acs, TB b, float beta, float* c, long ldc, in GemmEpilogue epilogue = default) where TB : struct, IPanelSource =>
-        Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, b, beta, c, ldc, epilogue);
+        float* a, long ars, long acs, TB b, float beta, float* c, long ldc, in GemmEpilogue epilogue = default,
+        in Prepacked packed = default) where TB : struct, IPanelSource =>
+        Run(Isa, pool, threads, m, n, k, alpha, a, ars, acs, b, beta, c, ldc, epilogue, packed);
 
     /// <summary>The general entry with a chosen micro-kernel (tests use it to cover the fallbacks; the ISA must be
     /// supported by the machine). Products small enough for the direct loop take it whatever the ISA.</summary>
     internal static void Run<TB>(GemmIsa isa, SgemmWorkspace pool, int threads, int m, int n, int k, float alpha,
-        float* a, long ars, long acs, TB b, float beta, float* c, long ldc, in GemmEpilogue epilogue = default) where TB : struct, IPanelSource
+        float* a, long ars, long acs, TB b, float beta, float* c, long ldc, in GemmEpilogue epilogue = default,
+        in Prepacked packed = default) where TB : struct, IPanelSource
     {
         if (m <= 0 || n <= 0) return;
         if (k == 0 || alpha == 0f)
@@ -116,6 +122,8 @@ internal static unsafe partial class Sgemm
         }
 
         var (aBytes, bBytes) = PackBytes(m, n, k);
+        if (packed.A != null) aBytes = 64;
+        if (packed.B != null) bBytes = 64;
         var (aHandle, bHandle, aLease, bLease) = pool.Take(aBytes, bBytes);
         using var aBuf = aLease;
         using var bBuf = bLease;
@@ -130,37 +138,45 @@ internal static unsafe partial class Sgemm
                 int kc = Math.Min(KC, k - pc);
                 float betaNow = pc == 0 ? beta : 1f;
 
-                var packB = (src: b, pc, kc, jc, nc, dst: (nint)bp);
-                CpuParallel.For(nPanels, threads, Math.Max(1, 16384 / kc / NR), packB, static (s, p0, p1) =>
+                float* bBlock = packed.B != null ? packed.B + PackedBOffset(k, jc, nc, pc) : bp;
+                if (packed.B == null)
                 {
-                    for (long p = p0; p < p1; p++)
+                    var packB = (src: b, pc, kc, jc, nc, dst: (nint)bp);
+                    CpuParallel.For(nPanels, threads, Math.Max(1, 16384 / kc / NR), packB, static (s, p0, p1) =>
                     {
-                        int j0 = (int)p * NR;
-                        s.src.Pack(s.pc, s.kc, s.jc + j0, Math.Min(NR, s.nc - j0), (float*)s.dst + p * NR * s.kc);
-                    }
-                });
+                        for (long p = p0; p < p1; p++)
+                        {
+                            int j0 = (int)p * NR;
+                            s.src.Pack(s.pc, s.kc, s.jc + j0, Math.Min(NR, s.nc - j0), (float*)s.dst + p * NR * s.kc);
+                        }
+                    });
+                }
 
                 // Rows in slabs of at most MSlab, so the packed-A scratch stays bounded whatever M is.
                 for (int ic = 0; ic < m; ic += MSlab)
                 {
                     int mc = Math.Min(MSlab, m - ic);
-                    var packA = new PackState((nint)(a + ic * ars + pc * acs), ars, acs, mc, kc, (nint)ap);
-                    CpuParallel.For((mc + MR - 1) / MR, threads, Math.Max(1, 16384 / kc / MR), packA, static (s, p0, p1) =>
+                    float* aBlock = packed.A != null ? packed.A + PackedAOffset(m, kc, ic, pc) : ap;
+                    if (packed.A == null)
                     {
-                        for (long p = p0; p < p1; p++)
+                        var packA = new PackState((nint)(a + ic * ars + pc * acs), ars, acs, mc, kc, (nint)ap);
+                        CpuParallel.For((mc + MR - 1) / MR, threads, Math.Max(1, 16384 / kc / MR), packA, static (s, p0, p1) =>
                         {
-                            int i0 = (int)p * MR;
-                            PackA((float*)s.Src + i0 * s.RowStride, s.RowStride, s.ColStride, Math.Min(MR, s.Extent - i0), s.Kc,
-                                (float*)s.Dst + p * MR * s.Kc);
-                        }
-                    });
+                            for (long p = p0; p < p1; p++)
+                            {
+                                int i0 = (int)p * MR;
+                                PackA((float*)s.Src + i0 * s.RowStride, s.RowStride, s.ColStride, Math.Min(MR, s.Extent - i0), s.Kc,
+                                    (float*)s.Dst + p * MR * s.Kc);
+                            }
+                        });
+                    }
 
                     // Tiles: MC rows × nb panels. Enough tiles to keep every thread busy, big enough to reuse packed A in L2.
                     int mBlocks = (mc + MC - 1) / MC;
                     int nb = nPanels;
                     while (nb > 1 && (long)mBlocks * ((nPanels + nb - 1) / nb) < 4L * threads) nb = (nb + 1) / 2;
                     int nBlocks = (nPanels + nb - 1) / nb;
-                    var tiles = new TileState(mc, nc, kc, nb, nBlocks, (nint)ap, (nint)bp, (nint)(c + ic * ldc + jc), ldc, alpha, betaNow, isa,
+                    var tiles = new TileState(mc, nc, kc, nb, nBlocks, (nint)aBlock, (nint)bBlock, (nint)(c + ic * ldc + jc), ldc, alpha, betaNow, isa,
                         pc + kc >= k && epilogue.IsActive ? epilogue : default, ic, jc);
                     CpuParallel.For((long)mBlocks * nBlocks, threads, 1, tiles, static (s, t0, t1) =>
                     {
