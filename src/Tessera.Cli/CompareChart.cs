@@ -16,7 +16,7 @@ internal static class CompareChart
         int n = rows.Count;
         double t = cmp.ThresholdPct;
         double lo = -t * 2, hi = t * 2;
-        foreach (var c in rows) { lo = Math.Min(lo, 100 * c.ChangeLow); hi = Math.Max(hi, 100 * c.ChangeHigh); }
+        foreach (var c in rows) { lo = Math.Min(lo, 100 * c.ChangeLow - c.SpreadPct); hi = Math.Max(hi, 100 * c.ChangeHigh + c.SpreadPct); }
         // Room for the value labels beside the outermost whiskers.
         double span = hi - lo;
         lo -= 0.2 * span; hi += 0.2 * span;
@@ -28,12 +28,19 @@ internal static class CompareChart
             double y = n - 1 - i, v = 100 * c.Change;
             var color = c.Verdict switch
             {
-                BenchComparison.Slower => Colors.IndianRed, BenchComparison.Faster => Colors.SeaGreen, BenchComparison.Noisy => Colors.Orange, _ => Colors.Gray,
+                BenchComparison.Slower => Colors.IndianRed, BenchComparison.Faster => Colors.SeaGreen, BenchComparison.Noisy => Colors.Orange,
+                BenchComparison.Unclear => Colors.GoldenRod, _ => Colors.Gray,
             };
             plt.Add.Bar(new Bar { Position = y, Value = v, ValueBase = 0, FillColor = color, Orientation = Orientation.Horizontal, Size = 0.7 });
             var err = new ScottPlot.Plottables.ErrorBar([v], [y], xErrorsPositive: [100 * c.ChangeHigh - v], xErrorsNegative: [v - 100 * c.ChangeLow], [0.0], [0.0]);
             err.Color = Colors.Black; err.LineWidth = 1.5f; err.CapSize = 5;
             plt.Add.Plottable(err);
+            if (c.SpreadPct > 0)
+            {
+                // The interval widened by the between-pass spread: what the verdict is judged on.
+                var wide = plt.Add.Line(100 * c.ChangeLow - c.SpreadPct, y - 0.3, 100 * c.ChangeHigh + c.SpreadPct, y - 0.3);
+                wide.LineWidth = 1.5f; wide.Color = Colors.DimGray; wide.LinePattern = LinePattern.Dotted;
+            }
             var label = plt.Add.Text($"{(v >= 0 ? "+" : "")}{v.ToString("0.0", CultureInfo.InvariantCulture)} % {c.Verdict}",
                 v >= 0 ? 100 * c.ChangeHigh : 100 * c.ChangeLow, y);
             label.LabelFontSize = 11; label.LabelAlignment = v >= 0 ? Alignment.MiddleLeft : Alignment.MiddleRight; label.OffsetX = v >= 0 ? 6 : -6;
@@ -43,11 +50,14 @@ internal static class CompareChart
         plt.Axes.Left.TickLabelStyle.FontSize = 12;
         plt.Axes.SetLimits(lo, hi, -0.7, n - 0.3);
         plt.Axes.Bottom.Label.Text = "change of the median time, B against A (%; right: B slower), whiskers: 95 % interval";
-        plt.Title($"bench compare: {Path.GetFileName(nameB)} against {Path.GetFileName(nameA)}");
-        plt.Legend.ManualItems.Add(Plots.Item($"slower beyond {t:0.##} % (rank test, level {cmp.Alpha:0.###})", Colors.IndianRed, MarkerShape.FilledSquare));
+        plt.Title($"bench compare: {Path.GetFileName(nameB)} against {Path.GetFileName(nameA)}" +
+            (cmp.Normalized && cmp.MachineDrift is double g ? $" (B divided by the baselines' drift {g.ToString("0.###", CultureInfo.InvariantCulture)})" : ""));
+        plt.Legend.ManualItems.Add(Plots.Item($"slower beyond {t:0.##} % (interval widened by the between-pass spread, and the rank test at level {cmp.Alpha:0.###})", Colors.IndianRed, MarkerShape.FilledSquare));
         plt.Legend.ManualItems.Add(Plots.Item($"faster beyond {t:0.##} %", Colors.SeaGreen, MarkerShape.FilledSquare));
         plt.Legend.ManualItems.Add(Plots.Item("no significant change", Colors.Gray, MarkerShape.FilledSquare));
+        plt.Legend.ManualItems.Add(Plots.Item($"unclear: interval beyond {t:0.##} %, but within the between-pass spread or not confirmed by the rank test", Colors.GoldenRod, MarkerShape.FilledSquare));
         plt.Legend.ManualItems.Add(Plots.Item("noisy: not compared (a run could not pin its median down)", Colors.Orange, MarkerShape.FilledSquare));
+        plt.Legend.ManualItems.Add(Plots.Item("dotted: the interval widened by the two runs' between-pass spread", Colors.DimGray, MarkerShape.None, 1.5f));
         plt.Legend.ManualItems.Add(Plots.Item($"shaded: ±{t:0.##} % threshold", Colors.Gray.WithAlpha(0.3), MarkerShape.FilledSquare));
         plt.ShowLegend(Edge.Bottom);
         if (cmp.Differences.Count > 0)
