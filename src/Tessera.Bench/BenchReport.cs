@@ -27,11 +27,6 @@ public sealed record TimeStats(
     /// single pass.</summary>
     [JsonPropertyName("pass_medians"), JsonConverter(typeof(OneLineArrayConverter))] public IReadOnlyList<double>? PassMedians { get; init; }
 
-    /// <summary>Half the range of the pass medians in percent of the median: how far the series moved between passes
-    /// (0 for a single pass).</summary>
-    [JsonIgnore]
-    public double PassSpreadPct => PassMedians is { Count: > 1 } pm && Median > 0 ? 100 * (pm.Max() - pm.Min()) / 2 / Median : 0;
-
     /// <summary>The report's form of a measurement (samples rounded to 6 significant digits).</summary>
     public static TimeStats From(Measurement m) => new(m.MedianMs, m.MinMs, m.MaxMs, m.P10Ms, m.P90Ms, m.CiLowMs, m.CiHighMs,
         Math.Round(m.CiPct, 3), Math.Round(m.NoisePct, 3), m.Samples, m.CallsPerSample,

@@ -50,7 +50,7 @@ internal static class BenchCommand
         var passes = new Option<int>("--passes")
         {
             Description = "passes over all rows (pass 1 every row, then pass 2, …), each row's samples pooled from all of them and the " +
-                          "spread of its pass medians recorded, which bench compare allows for; each pass has the full --budget-ms",
+                          "median of each pass recorded, whose range bench compare allows for; each pass has the full --budget-ms",
             DefaultValueFactory = _ => 3,
         };
         var graphReplay = new Option<int>("--graph-replay")

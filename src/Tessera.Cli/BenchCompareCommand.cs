@@ -53,7 +53,7 @@ internal static class BenchCompareCommand
             AnsiConsole.MarkupLine("[yellow]A and B differ in:[/]");
             foreach (var d in cmp.Differences) AnsiConsole.MarkupLine($"  [yellow]{Markup.Escape(d)}[/]");
         }
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("row", "series", "A median ms", "B median ms", "change", "95 % interval", "pass spread", "p", "verdict");
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("row", "series", "A median ms", "B median ms", "change", "95 % interval", "pass range", "p", "verdict");
         foreach (var c in table.Columns.Skip(2).Take(6)) c.RightAligned();
         foreach (var c in table.Columns.Skip(2)) c.NoWrap();
         foreach (var c in cmp.Changes.Where(c => all || c.IsTessera))
@@ -63,7 +63,7 @@ internal static class BenchCompareCommand
                 BenchComparison.Slower => "red", BenchComparison.Faster => "green", BenchComparison.Noisy => "yellow", BenchComparison.Unclear => "olive", _ => "grey",
             };
             table.AddRow(Markup.Escape(c.Row), Markup.Escape(c.Series), F(c.MedianA), F(c.MedianB), Pct(c.Change),
-                $"{Pct(c.ChangeLow)} … {Pct(c.ChangeHigh)}", "±" + c.SpreadPct.ToString("0.0", CultureInfo.InvariantCulture) + " %", double.IsNaN(c.PValue) ? "-" : c.PValue.ToString("0.####", CultureInfo.InvariantCulture),
+                $"{Pct(c.ChangeLow)} … {Pct(c.ChangeHigh)}", $"{Pct(c.PassLow)} … {Pct(c.PassHigh)}", double.IsNaN(c.PValue) ? "-" : c.PValue.ToString("0.####", CultureInfo.InvariantCulture),
                 $"[{color}]{c.Verdict}[/]");
         }
         AnsiConsole.Write(table);
@@ -72,13 +72,13 @@ internal static class BenchCompareCommand
         var ours = cmp.Changes.Where(c => c.IsTessera).ToList();
         AnsiConsole.MarkupLine($"Tessera rows: [green]{ours.Count(c => c.Verdict == BenchComparison.Faster)} faster[/], " +
             $"[red]{ours.Count(c => c.Verdict == BenchComparison.Slower)} slower[/], {ours.Count(c => c.Verdict == BenchComparison.Same)} same" +
-            (ours.Any(c => c.Verdict == BenchComparison.Unclear) ? $", [olive]{ours.Count(c => c.Verdict == BenchComparison.Unclear)} unclear[/] (beyond the threshold but within the between-pass spread or not confirmed by the rank test: not claimed)" : "") +
+            (ours.Any(c => c.Verdict == BenchComparison.Unclear) ? $", [olive]{ours.Count(c => c.Verdict == BenchComparison.Unclear)} unclear[/] (interval beyond the threshold, but the passes overlap or the rank test disagrees: not claimed)" : "") +
             (ours.Any(c => c.Verdict == BenchComparison.Noisy) ? $", [yellow]{ours.Count(c => c.Verdict == BenchComparison.Noisy)} noisy[/] (not compared: a run could not pin the median down)" : "") +
             (ours.Any(c => c.Verdict == BenchComparison.NoSamples) ? $", {ours.Count(c => c.Verdict == BenchComparison.NoSamples)} without samples (an older report)" : "") +
             " (B against A)");
         AnsiConsole.MarkupLine($"[grey]Rule: {Markup.Escape(BenchComparison.Rule(thresholdPct, alpha))}.[/]");
         if (ra.Header.Passes <= 1 || rb.Header.Passes <= 1)
-            AnsiConsole.MarkupLine("[yellow]A run with one pass has no between-pass spread: drift of the machine between the runs is not allowed for " +
+            AnsiConsole.MarkupLine("[yellow]A run with one pass has no pass range: drift of the machine between the runs is not allowed for " +
                 "(tessera bench --passes 3 measures it).[/]");
         if (cmp.MachineDrift is double g)
             AnsiConsole.MarkupLine($"Machine drift: the {cmp.DriftSeries} baseline series ran at {Pct(g - 1)} in B (median B/A ratio {g.ToString("0.###", CultureInfo.InvariantCulture)})" +

@@ -16,7 +16,7 @@ internal static class CompareChart
         int n = rows.Count;
         double t = cmp.ThresholdPct;
         double lo = -t * 2, hi = t * 2;
-        foreach (var c in rows) { lo = Math.Min(lo, 100 * c.ChangeLow - c.SpreadPct); hi = Math.Max(hi, 100 * c.ChangeHigh + c.SpreadPct); }
+        foreach (var c in rows) { lo = Math.Min(lo, 100 * Math.Min(c.ChangeLow, c.PassLow)); hi = Math.Max(hi, 100 * Math.Max(c.ChangeHigh, c.PassHigh)); }
         // Room for the value labels beside the outermost whiskers.
         double span = hi - lo;
         lo -= 0.2 * span; hi += 0.2 * span;
@@ -35,10 +35,10 @@ internal static class CompareChart
             var err = new ScottPlot.Plottables.ErrorBar([v], [y], xErrorsPositive: [100 * c.ChangeHigh - v], xErrorsNegative: [v - 100 * c.ChangeLow], [0.0], [0.0]);
             err.Color = Colors.Black; err.LineWidth = 1.5f; err.CapSize = 5;
             plt.Add.Plottable(err);
-            if (c.SpreadPct > 0)
+            if (c.PassHigh > c.PassLow)
             {
-                // The interval widened by the between-pass spread: what the verdict is judged on.
-                var wide = plt.Add.Line(100 * c.ChangeLow - c.SpreadPct, y - 0.3, 100 * c.ChangeHigh + c.SpreadPct, y - 0.3);
+                // The pass range (every pass of B against every pass of A): the verdict needs it beyond the threshold too.
+                var wide = plt.Add.Line(100 * c.PassLow, y - 0.3, 100 * c.PassHigh, y - 0.3);
                 wide.LineWidth = 1.5f; wide.Color = Colors.DimGray; wide.LinePattern = LinePattern.Dotted;
             }
             var label = plt.Add.Text($"{(v >= 0 ? "+" : "")}{v.ToString("0.0", CultureInfo.InvariantCulture)} % {c.Verdict}",
@@ -52,12 +52,12 @@ internal static class CompareChart
         plt.Axes.Bottom.Label.Text = "change of the median time, B against A (%; right: B slower), whiskers: 95 % interval";
         plt.Title($"bench compare: {Path.GetFileName(nameB)} against {Path.GetFileName(nameA)}" +
             (cmp.Normalized && cmp.MachineDrift is double g ? $" (B divided by the baselines' drift {g.ToString("0.###", CultureInfo.InvariantCulture)})" : ""));
-        plt.Legend.ManualItems.Add(Plots.Item($"slower beyond {t:0.##} % (interval widened by the between-pass spread, and the rank test at level {cmp.Alpha:0.###})", Colors.IndianRed, MarkerShape.FilledSquare));
+        plt.Legend.ManualItems.Add(Plots.Item($"slower beyond {t:0.##} % (interval and pass range, and the rank test at level {cmp.Alpha:0.###})", Colors.IndianRed, MarkerShape.FilledSquare));
         plt.Legend.ManualItems.Add(Plots.Item($"faster beyond {t:0.##} %", Colors.SeaGreen, MarkerShape.FilledSquare));
         plt.Legend.ManualItems.Add(Plots.Item("no significant change", Colors.Gray, MarkerShape.FilledSquare));
-        plt.Legend.ManualItems.Add(Plots.Item($"unclear: interval beyond {t:0.##} %, but within the between-pass spread or not confirmed by the rank test", Colors.GoldenRod, MarkerShape.FilledSquare));
+        plt.Legend.ManualItems.Add(Plots.Item($"unclear: interval beyond {t:0.##} %, but the passes overlap or the rank test disagrees", Colors.GoldenRod, MarkerShape.FilledSquare));
         plt.Legend.ManualItems.Add(Plots.Item("noisy: not compared (a run could not pin its median down)", Colors.Orange, MarkerShape.FilledSquare));
-        plt.Legend.ManualItems.Add(Plots.Item("dotted: the interval widened by the two runs' between-pass spread", Colors.DimGray, MarkerShape.None, 1.5f));
+        plt.Legend.ManualItems.Add(Plots.Item("dotted: the pass range, every pass of B against every pass of A", Colors.DimGray, MarkerShape.None, 1.5f));
         plt.Legend.ManualItems.Add(Plots.Item($"shaded: ±{t:0.##} % threshold", Colors.Gray.WithAlpha(0.3), MarkerShape.FilledSquare));
         plt.ShowLegend(Edge.Bottom);
         if (cmp.Differences.Count > 0)

@@ -10,26 +10,29 @@ namespace Tessera.Bench.Compare;
 /// <summary>One measured series (Tessera's kernel or one baseline) of a row present in both reports.</summary>
 /// <param name="Change">Median of B / median of A − 1 (positive: B is slower), after the drift normalisation when asked.</param>
 /// <param name="ChangeLow">Lower end of the change's 95 % interval, from the two medians' 95 % intervals.</param>
-/// <param name="SpreadPct">The between-pass allowance in %: the sum of the two runs' pass spreads (half the range of a
-/// series' pass medians, in % of its median; 0 for single-pass reports).</param>
+/// <param name="PassLow">The smallest change between passes: the fastest pass median of B / the slowest of A − 1 (with
+/// single-pass reports, the change itself).</param>
+/// <param name="PassHigh">The largest: the slowest pass median of B / the fastest of A − 1.</param>
 /// <param name="PValue">Two-sided Mann–Whitney p-value of "A and B have the same distribution".</param>
 /// <param name="Verdict">See <see cref="BenchComparison"/>'s rule: slower | faster | same | unclear | noisy | no samples.</param>
 public sealed record SeriesChange(string Row, string Series, double MedianA, double MedianB, double Change, double ChangeLow,
-    double ChangeHigh, double SpreadPct, double PValue, string Verdict)
+    double ChangeHigh, double PassLow, double PassHigh, double PValue, string Verdict)
 {
     /// <summary>True for Tessera's own kernels (what a regression is judged on).</summary>
     public bool IsTessera => Series == BenchComparison.TesseraSeries;
 }
 
 /// <summary>Two bench reports compared row by row, for each series in both (Tessera and every baseline), by one rule.
-/// Let the change be median B / median A − 1, I its 95 % interval (from the two medians' intervals), s the between-pass
-/// allowance (the two runs' pass spreads added) and T the threshold. Then:
+/// Let the change be median B / median A − 1 (the pooled medians), I its 95 % interval (from the two medians' intervals),
+/// P the pass range [fastest pass of B / slowest pass of A − 1, slowest pass of B / fastest pass of A − 1] (the changes
+/// between any pass of A and any pass of B, by pass medians) and T the threshold. Then:
 /// <list type="bullet">
-/// <item><b>slower</b> when I widened by s on both sides lies wholly above +T, and Perfolizer's equivalence test over
-/// one-sided Mann–Whitney rank tests finds B slower than A by more than T at level <see cref="Alpha"/> (BenchmarkDotNet's
-/// way); <b>faster</b> likewise below −T;</item>
-/// <item><b>unclear</b> when I alone lies wholly beyond ±T but the widened interval or the rank test does not confirm it
-/// (a change as large as the between-pass spread, or a shift of the median the distributions do not show): not claimed;</item>
+/// <item><b>slower</b> when I and P both lie wholly above +T — the change exceeds the threshold, the medians'
+/// uncertainty, and the drift between passes: every pass of B is slower than every pass of A by more than T — and
+/// Perfolizer's equivalence test over one-sided Mann–Whitney rank tests finds B slower than A by more than T at level
+/// <see cref="Alpha"/> (BenchmarkDotNet's way); <b>faster</b> likewise below −T;</item>
+/// <item><b>unclear</b> when I lies wholly beyond ±T but P or the rank test does not confirm it (a change no larger than
+/// the drift between passes, or a shift of the median the distributions do not show): not claimed;</item>
 /// <item><b>same</b> otherwise (I reaches into [−T, +T]);</item>
 /// <item><b>noisy</b>, before all this, when either run's median is wider than that run's noise limit (not compared).</item>
 /// </list>
@@ -61,9 +64,9 @@ public sealed record BenchComparison(IReadOnlyList<string> Differences, IReadOnl
 
     /// <summary>The rule in one sentence (the CLI's help and summary state it).</summary>
     public static string Rule(double thresholdPct, double alpha) =>
-        $"slower/faster: the change's 95 % interval, widened by the runs' between-pass spread, lies wholly beyond ±{thresholdPct:0.##} % " +
-        $"and a Mann–Whitney rank test agrees at level {alpha:0.###}; unclear: the interval alone lies beyond ±{thresholdPct:0.##} % " +
-        "but that is not confirmed (not claimed); same: otherwise";
+        $"slower/faster: the change's 95 % interval and its pass range (every pass of B against every pass of A) both lie wholly " +
+        $"beyond ±{thresholdPct:0.##} %, and a Mann–Whitney rank test agrees at level {alpha:0.###}; unclear: the interval lies beyond " +
+        $"±{thresholdPct:0.##} % but that is not confirmed (not claimed); same: otherwise";
 
     /// <summary>Tessera rows significantly slower in B than in A by more than the threshold.</summary>
     public IReadOnlyList<SeriesChange> Regressions => Changes.Where(c => c.IsTessera && c.Verdict == Slower).ToList();
@@ -105,29 +108,32 @@ public sealed record BenchComparison(IReadOnlyList<string> Differences, IReadOnl
     {
         double change = scale * b.Median / a.Median - 1;
         double low = scale * b.CiLow / a.CiHigh - 1, high = scale * b.CiHigh / a.CiLow - 1;
-        double spread = a.PassSpreadPct + b.PassSpreadPct;
+        var (passesA, passesB) = (PassMedians(a), PassMedians(b));
+        double passLow = scale * passesB.Min() / passesA.Max() - 1, passHigh = scale * passesB.Max() / passesA.Min() - 1;
         if (a.SamplesMs is not { Count: > 1 } xa || b.SamplesMs is not { Count: > 1 } xb)
-            return new SeriesChange(row, series, a.Median, b.Median, change, low, high, spread, double.NaN, NoSamples);
+            return new SeriesChange(row, series, a.Median, b.Median, change, low, high, passLow, passHigh, double.NaN, NoSamples);
         var sampleA = new Sample(xa);
         var sampleB = new Sample(scale == 1 ? xb : xb.Select(x => x * scale).ToArray());
         double p = MannWhitneyTest.Instance.Perform(sampleB, sampleA, AlternativeHypothesis.TwoSides, Threshold.Zero).PValue;
         // A median its own run could not pin down is not compared (the rank test assumes independent samples; a busy
         // machine's samples come in bursts that it would take for a change).
         bool noisy = (ha.NoiseLimitPct > 0 && a.CiPct > ha.NoiseLimitPct) || (hb.NoiseLimitPct > 0 && b.CiPct > hb.NoiseLimitPct);
-        string verdict = noisy ? Noisy : Verdict(low, high, spread, thresholdPct, () => RankTest(sampleA, sampleB, thresholdPct, alpha));
-        return new SeriesChange(row, series, a.Median, b.Median, change, low, high, spread, p, verdict);
+        string verdict = noisy ? Noisy : Verdict(low, high, passLow, passHigh, thresholdPct, () => RankTest(sampleA, sampleB, thresholdPct, alpha));
+        return new SeriesChange(row, series, a.Median, b.Median, change, low, high, passLow, passHigh, p, verdict);
     }
 
+    private static IReadOnlyList<double> PassMedians(TimeStats t) => t.PassMedians is { Count: > 0 } pm ? pm : [t.Median];
+
     /// <summary>The rule (see the type's summary) on a change's interval [<paramref name="low"/>, <paramref name="high"/>]
-    /// (fractions), the between-pass allowance and threshold (in %), and the rank test's verdict (asked for only when the
-    /// widened interval lies beyond the threshold; +1: B slower than A beyond the threshold, −1: faster, 0: neither):
-    /// slower, faster, unclear or same.</summary>
-    public static string Verdict(double low, double high, double spreadPct, double thresholdPct, Func<int> rankTest)
+    /// and pass range [<paramref name="passLow"/>, <paramref name="passHigh"/>] (fractions), the threshold (in %), and the
+    /// rank test's verdict (asked for only when both lie beyond the threshold; +1: B slower than A beyond the threshold,
+    /// −1: faster, 0: neither): slower, faster, unclear or same.</summary>
+    public static string Verdict(double low, double high, double passLow, double passHigh, double thresholdPct, Func<int> rankTest)
     {
         ArgumentNullException.ThrowIfNull(rankTest);
-        double t = thresholdPct / 100, s = spreadPct / 100;
-        if (low - s > t && rankTest() > 0) return Slower;
-        if (high + s < -t && rankTest() < 0) return Faster;
+        double t = thresholdPct / 100;
+        if (low > t && passLow > t && rankTest() > 0) return Slower;
+        if (high < -t && passHigh < -t && rankTest() < 0) return Faster;
         return low > t || high < -t ? Unclear : Same;
     }
 
