@@ -120,8 +120,12 @@ public sealed record BenchHeader(
     /// <summary>A median whose 95 % interval is wider than ± this percentage is flagged noisy.</summary>
     [JsonPropertyName("noise_limit_pct")] public double NoiseLimitPct { get; init; }
 
-    /// <summary>How many passes over all rows the run made (each row's samples pooled from all of them).</summary>
+    /// <summary>How many passes over all rows the run made, in all its launches (each row's samples pooled from all).</summary>
     [JsonPropertyName("passes")] public int Passes { get; init; } = 1;
+
+    /// <summary>How many processes the run was made by (<c>tessera bench --launches</c>; <see cref="Passes"/> counts the
+    /// passes of all of them).</summary>
+    [JsonPropertyName("launches")] public int Launches { get; init; } = 1;
 
     /// <summary>The sampling time budget per measured series (per pass).</summary>
     [JsonPropertyName("budget_ms")] public double BudgetMs { get; init; }

@@ -163,6 +163,7 @@ public sealed record BenchComparison(IReadOnlyList<string> Differences, IReadOnl
         Check("size", a.Size, b.Size);
         Check("cold caches", a.Cold.ToString(), b.Cold.ToString());
         Check("target interval ±%", a.TargetCiPct.ToString(System.Globalization.CultureInfo.InvariantCulture), b.TargetCiPct.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Check("launches", a.Launches.ToString(System.Globalization.CultureInfo.InvariantCulture), b.Launches.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Check("passes", a.Passes.ToString(System.Globalization.CultureInfo.InvariantCulture), b.Passes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Check("budget ms", a.BudgetMs.ToString(System.Globalization.CultureInfo.InvariantCulture), b.BudgetMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (var key in a.Versions.Keys.Union(b.Versions.Keys).Order(StringComparer.Ordinal))
