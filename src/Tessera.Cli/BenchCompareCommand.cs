@@ -18,7 +18,7 @@ internal static class BenchCompareCommand
         var b = new Argument<string>("B") { Description = "the report compared with it" };
         var threshold = new Option<double>("--threshold")
         {
-            Description = "a change counts only beyond this many % (and when the rank test is significant)", DefaultValueFactory = _ => 5,
+            Description = "a change counts only beyond this many %, by the rule above", DefaultValueFactory = _ => 5,
         };
         var alpha = new Option<double>("--alpha") { Description = "significance level of the rank test", DefaultValueFactory = _ => 0.01 };
         var plot = new Option<string?>("--plot") { Description = "chart of the changes, FILE.png or FILE.svg" };
@@ -29,7 +29,7 @@ internal static class BenchCompareCommand
                           "runs) before judging; helps when the whole machine got uniformly faster or slower, not when rows drift apart",
         };
         var cmd = new Command("compare", "Compare two bench reports (A: before, B: after): per row the change and whether it is significant. " +
-            "Rule: " + BenchComparison.Rule(5, 0.01).Replace("5 %", "--threshold", StringComparison.Ordinal).Replace("0.01", "--alpha", StringComparison.Ordinal) +
+            "Rule: " + BenchComparison.Rule(5, 0.01).Replace("±5 %", "± --threshold %", StringComparison.Ordinal).Replace("level 0.01", "level --alpha", StringComparison.Ordinal) +
             ". Exit code 1 when a Tessera row is slower.")
             { a, b, threshold, alpha, plot, all, normalize };
         cmd.SetAction(r => Cli.Guard(() => Run(r.GetValue(a)!, r.GetValue(b)!, r.GetValue(threshold), r.GetValue(alpha), r.GetValue(plot),
@@ -60,7 +60,7 @@ internal static class BenchCompareCommand
         {
             string color = c.Verdict switch
             {
-                BenchComparison.Slower => "red", BenchComparison.Faster => "green", BenchComparison.Noisy => "yellow", BenchComparison.Unclear => "olive", _ => "grey",
+                BenchComparison.Slower => "red", BenchComparison.Faster => "green", BenchComparison.Noisy => "yellow", BenchComparison.Unclear => "blue", _ => "grey",
             };
             table.AddRow(Markup.Escape(c.Row), Markup.Escape(c.Series), F(c.MedianA), F(c.MedianB), Pct(c.Change),
                 $"{Pct(c.ChangeLow)} … {Pct(c.ChangeHigh)}", $"{Pct(c.PassLow)} … {Pct(c.PassHigh)}", double.IsNaN(c.PValue) ? "-" : c.PValue.ToString("0.####", CultureInfo.InvariantCulture),
@@ -72,7 +72,7 @@ internal static class BenchCompareCommand
         var ours = cmp.Changes.Where(c => c.IsTessera).ToList();
         AnsiConsole.MarkupLine($"Tessera rows: [green]{ours.Count(c => c.Verdict == BenchComparison.Faster)} faster[/], " +
             $"[red]{ours.Count(c => c.Verdict == BenchComparison.Slower)} slower[/], {ours.Count(c => c.Verdict == BenchComparison.Same)} same" +
-            (ours.Any(c => c.Verdict == BenchComparison.Unclear) ? $", [olive]{ours.Count(c => c.Verdict == BenchComparison.Unclear)} unclear[/] (interval beyond the threshold, but the passes overlap or the rank test disagrees: not claimed)" : "") +
+            (ours.Any(c => c.Verdict == BenchComparison.Unclear) ? $", [blue]{ours.Count(c => c.Verdict == BenchComparison.Unclear)} unclear[/] (interval beyond the threshold, but the passes overlap or the rank test disagrees: not claimed)" : "") +
             (ours.Any(c => c.Verdict == BenchComparison.Noisy) ? $", [yellow]{ours.Count(c => c.Verdict == BenchComparison.Noisy)} noisy[/] (not compared: a run could not pin the median down)" : "") +
             (ours.Any(c => c.Verdict == BenchComparison.NoSamples) ? $", {ours.Count(c => c.Verdict == BenchComparison.NoSamples)} without samples (an older report)" : "") +
             " (B against A)");
