@@ -23,6 +23,10 @@ public sealed record TimeStats(
     /// computes them.</summary>
     public static TimeStats Of(IEnumerable<double> ms) => From(BenchTimer.Summarise(ms.ToArray()));
 
+    /// <summary>With several passes (<c>tessera bench --passes</c>): the median of each pass, in the order run; null for a
+    /// single pass.</summary>
+    [JsonPropertyName("pass_medians"), JsonConverter(typeof(OneLineArrayConverter))] public IReadOnlyList<double>? PassMedians { get; init; }
+
     /// <summary>The report's form of a measurement (samples rounded to 6 significant digits).</summary>
     public static TimeStats From(Measurement m) => new(m.MedianMs, m.MinMs, m.MaxMs, m.P10Ms, m.P90Ms, m.CiLowMs, m.CiHighMs,
         Math.Round(m.CiPct, 3), Math.Round(m.NoisePct, 3), m.Samples, m.CallsPerSample,
@@ -116,7 +120,14 @@ public sealed record BenchHeader(
     /// <summary>A median whose 95 % interval is wider than ± this percentage is flagged noisy.</summary>
     [JsonPropertyName("noise_limit_pct")] public double NoiseLimitPct { get; init; }
 
-    /// <summary>The sampling time budget per measured series.</summary>
+    /// <summary>How many passes over all rows the run made, in all its launches (each row's samples pooled from all).</summary>
+    [JsonPropertyName("passes")] public int Passes { get; init; } = 1;
+
+    /// <summary>How many processes the run was made by (<c>tessera bench --launches</c>; <see cref="Passes"/> counts the
+    /// passes of all of them).</summary>
+    [JsonPropertyName("launches")] public int Launches { get; init; } = 1;
+
+    /// <summary>The sampling time budget per measured series (per pass).</summary>
     [JsonPropertyName("budget_ms")] public double BudgetMs { get; init; }
 }
 

@@ -12,10 +12,12 @@ namespace Tessera.Bench;
 /// <param name="NoiseLimitPct">A median whose 95 % interval is wider than ± this percentage is noisy: the row is flagged
 /// and its ratios claim no winner.</param>
 /// <param name="Cases">The cases to run instead of the catalog's at <paramref name="Size"/> (a shape sweep).</param>
+/// <param name="Passes">Passes over all rows (pass 1 every row, pass 2 every row, …), pooled by <see cref="BenchPasses"/>:
+/// each row's samples come from every pass, and the spread of its pass medians is measured.</param>
 public sealed record BenchSettings(
     BenchSize Size = BenchSize.Medium, int Threads = 1, bool Cold = false, IReadOnlyList<string>? Ops = null,
     bool Baselines = true, bool Time = true, BenchOptions? Timing = null, MachineCeilings? Ceilings = null,
-    double NoiseLimitPct = 5, IReadOnlyList<BenchCase>? Cases = null);
+    double NoiseLimitPct = 5, IReadOnlyList<BenchCase>? Cases = null, int Passes = 1);
 
 /// <summary>Runs catalog cases on a device: verify first, then time ours and each baseline in the same run.</summary>
 public static class BenchRunner
@@ -57,14 +59,22 @@ public static class BenchRunner
 
     public static BenchReport Run(IDevice device, BenchSettings s, Action<string>? log = null, IReadOnlyList<string>? unavailable = null)
     {
+        if (s.Passes < 1) throw new TesseraArgumentException("bench", "--passes", $"must be at least 1, got {s.Passes}");
         var cases = BenchCatalog.Filter(s.Cases ?? BenchCatalog.Cases(s.Size), s.Ops ?? Array.Empty<string>());
-        var rows = new List<BenchRow>();
         double? loadStart = BuildInfo.LoadAverage();
-        foreach (var c in cases)
+        var passes = new List<List<BenchRow>>();
+        for (int pass = 0; pass < (s.Time ? s.Passes : 1); pass++)
         {
-            log?.Invoke($"{c.Op} {c.Pass} {c.Shape}");
-            rows.Add(RunCase(device, c, s));
-            GC.Collect();
+            var rows = new List<BenchRow>();
+            for (int i = 0; i < cases.Count; i++)
+            {
+                var c = cases[i];
+                log?.Invoke((s.Passes > 1 ? $"pass {pass + 1}/{s.Passes}: " : "") + $"{c.Op} {c.Pass} {c.Shape}");
+                // Later passes reuse the first pass's verification (the kernel and its inputs are the same).
+                rows.Add(RunCase(device, c, s, pass == 0 ? null : new Verification(passes[0][i].Verified, 0, passes[0][i].VerifyNote)));
+                GC.Collect();
+            }
+            passes.Add(rows);
         }
         var timing = s.Timing ?? DefaultTiming(s.Size);
         var header = Header(device, s.Threads, s.Cases is null ? s.Size.ToString().ToLowerInvariant() : "sweep", s.Cold, s.Ceilings, unavailable) with
@@ -72,7 +82,7 @@ public static class BenchRunner
             TargetCiPct = timing.TargetCiPct, NoiseLimitPct = s.NoiseLimitPct, BudgetMs = timing.RepeatMs,
             LoadStart = loadStart, LoadEnd = BuildInfo.LoadAverage(),
         };
-        return new BenchReport(header, rows);
+        return BenchPasses.Merge(passes.Select(rows => new BenchReport(header, rows)).ToList(), s.NoiseLimitPct);
     }
 
     /// <summary>The machine header of a report: device, backend, versions, threads, what was run (<paramref name="size"/>),
@@ -90,8 +100,9 @@ public static class BenchRunner
         };
     }
 
-    /// <summary>Sets up, verifies and (when asked) times one case and its baselines.</summary>
-    public static BenchRow RunCase(IDevice device, BenchCase c, BenchSettings s)
+    /// <summary>Sets up, verifies (unless <paramref name="verified"/> is given: a later pass) and (when asked) times one
+    /// case and its baselines.</summary>
+    public static BenchRow RunCase(IDevice device, BenchCase c, BenchSettings s, Verification? verified = null)
     {
         var instances = new List<BenchInstance>();
         try
@@ -100,7 +111,7 @@ public static class BenchRunner
             try
             {
                 instances.Add(c.Setup(new BenchContext(device, 1)));
-                verification = instances[0].Verify();
+                verification = verified ?? instances[0].Verify();
             }
             catch (TesseraException e)
             {

@@ -12,7 +12,7 @@ internal static class BenchCommand
 {
     /// <summary>What one bench invocation asked for.</summary>
     private sealed record Request(string Device, string[] Ops, string Size, string? Shape, int Threads, bool Cold, string Format,
-        string? Out, string? Plot, bool Baselines, double TargetCi, double NoiseLimit, double? BudgetMs);
+        string? Out, string? Plot, bool Baselines, double TargetCi, double NoiseLimit, double? BudgetMs, int Passes, int Launches);
 
     public static Command Create()
     {
@@ -47,6 +47,18 @@ internal static class BenchCommand
         {
             Description = "sampling time budget per series in ms (default: 200 for --size small, 1000 otherwise)",
         };
+        var passes = new Option<int>("--passes")
+        {
+            Description = "passes over all rows (pass 1 every row, then pass 2, …), each row's samples pooled from all of them and the " +
+                          "median of each pass recorded, whose range bench compare allows for; each pass has the full --budget-ms",
+            DefaultValueFactory = _ => 3,
+        };
+        var launches = new Option<int>("--launches")
+        {
+            Description = "processes the run is made by, one after the other (each with its --passes), pooled as more passes: what a " +
+                          "process decides once (code and buffer placement) then varies between passes too; one device only",
+            DefaultValueFactory = _ => 1,
+        };
         var graphReplay = new Option<int>("--graph-replay")
         {
             Description = "instead of the kernel suite: time a chain of N small element-wise nodes run node by node against its " +
@@ -54,7 +66,7 @@ internal static class BenchCommand
         };
         var opt = OptimizationOption.Create();
         var cmd = new Command("bench", "Benchmark kernels against baselines measured in the same run (verified against the reference first).")
-            { device, ops, size, shape, threads, cold, format, output, plot, noBaselines, targetCi, noiseLimit, budget, graphReplay, opt };
+            { device, ops, size, shape, threads, cold, format, output, plot, noBaselines, targetCi, noiseLimit, budget, passes, launches, graphReplay, opt };
         cmd.Subcommands.Add(BenchCompareCommand.Create());
         cmd.Subcommands.Add(BenchPlotCommand.Create());
         var timeout = new Option<double>("--timeout")
@@ -75,7 +87,7 @@ internal static class BenchCommand
             ? RunGraphReplay(r.GetValue(device)!, r.GetValue(graphReplay), r.GetValue(threads), r.GetValue(output), OptimizationOption.Parse(r.GetValue(opt)))
             : Run(new Request(r.GetValue(device)!, r.GetValue(ops) ?? Array.Empty<string>(), r.GetValue(size)!, r.GetValue(shape),
                 r.GetValue(threads), r.GetValue(cold), r.GetValue(format)!, r.GetValue(output), r.GetValue(plot), !r.GetValue(noBaselines),
-                r.GetValue(targetCi), r.GetValue(noiseLimit), r.GetValue(budget)))));
+                r.GetValue(targetCi), r.GetValue(noiseLimit), r.GetValue(budget), r.GetValue(passes), r.GetValue(launches)))));
         return cmd;
     }
 
@@ -101,6 +113,10 @@ internal static class BenchCommand
         if (q.Threads < 1) throw new TesseraArgumentException("bench", "--threads", $"must be ≥ 1, got {q.Threads}");
         if (q.TargetCi <= 0) throw new TesseraArgumentException("bench", "--target-ci", $"must be above 0, got {q.TargetCi}");
         if (q.NoiseLimit <= 0) throw new TesseraArgumentException("bench", "--noise-limit", $"must be above 0, got {q.NoiseLimit}");
+        if (q.Passes < 1) throw new TesseraArgumentException("bench", "--passes", $"must be at least 1, got {q.Passes}");
+        if (q.Launches < 1) throw new TesseraArgumentException("bench", "--launches", $"must be at least 1, got {q.Launches}");
+        if (q.Launches > 1 && q.Device.Equals("all", StringComparison.OrdinalIgnoreCase))
+            throw new TesseraArgumentException("bench", "--launches", "takes one device, not --device all");
         if (q.BudgetMs is <= 0) throw new TesseraArgumentException("bench", "--budget-ms", $"must be above 0, got {q.BudgetMs}");
         var unknown = q.Ops.Where(o => !BenchCatalog.OpNames.Any(n => n.StartsWith(o, StringComparison.OrdinalIgnoreCase))).ToArray();
         if (unknown.Length > 0)
@@ -130,9 +146,11 @@ internal static class BenchCommand
         {
             var ceilings = MachineCeilings.LoadOrMeasure(q.Threads, dev.Name);
             var settings = new BenchSettings(size, q.Threads, q.Cold, q.Ops, q.Baselines, Time: true, Timing: timing, Ceilings: ceilings,
-                NoiseLimitPct: q.NoiseLimit, Cases: sweep);
+                NoiseLimitPct: q.NoiseLimit, Cases: sweep, Passes: q.Passes);
             BenchReport report = null!;
-            if (screen && !Console.IsOutputRedirected)
+            if (q.Launches > 1)
+                report = BenchLaunches.Run(q.Launches, q.NoiseLimit, s => Console.Error.WriteLine($"bench: {s}"));
+            else if (screen && !Console.IsOutputRedirected)
                 AnsiConsole.Status().Start($"bench on {dev.Name}", ctx => report = BenchRunner.Run(dev, settings, s => ctx.Status($"{dev.Name}: {Markup.Escape(s)}"), unavailable));
             else
                 report = BenchRunner.Run(dev, settings, s => Console.Error.WriteLine($"bench: {s}"), unavailable);
