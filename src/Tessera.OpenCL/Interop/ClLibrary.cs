@@ -12,11 +12,11 @@ internal static class ClLibrary
     public const string OverrideVariable = "TESSERA_LIBOPENCL";
     private static readonly string[] LoaderNames = OperatingSystem.IsWindows() ? ["OpenCL.dll"] : ["libOpenCL.so.1", "libOpenCL.so"];
     private static readonly object Gate = new();
-    private static readonly NativeLibraryProbe Probe = new("the OpenCL ICD loader");
+    private static NativeLibraryProbe? _probe; // created by the probe itself, so it logs to the factory set by then
     private static nint _handle;
     private static bool _probed;
 
-    public static IReadOnlyList<string> Attempts { get { lock (Gate) return Probe.Attempts.ToArray(); } }
+    public static IReadOnlyList<string> Attempts { get { lock (Gate) return _probe?.Attempts.ToArray() ?? []; } }
     public static string? Path { get; private set; }
 
     public static void InstallResolver() =>
@@ -29,6 +29,7 @@ internal static class ClLibrary
         {
             if (_probed) return _handle;
             _probed = true;
+            var probe = _probe = new NativeLibraryProbe("the OpenCL ICD loader");
             var candidates = new List<string>();
             string? env = Environment.GetEnvironmentVariable(OverrideVariable);
             if (!string.IsNullOrWhiteSpace(env)) candidates.Add(env);
@@ -38,15 +39,15 @@ internal static class ClLibrary
                 bool requested = c == env;
                 if (NativeLibrary.TryLoad(c, Assembly.GetExecutingAssembly(), DllImportSearchPath.SafeDirectories | DllImportSearchPath.AssemblyDirectory, out var h))
                 {
-                    Probe.Attempt(c, NativeLibraryProbe.Loaded, requested);
-                    Probe.Finish(c);
+                    probe.Attempt(c, NativeLibraryProbe.Loaded, requested);
+                    probe.Finish(c);
                     _handle = h;
                     Path = c;
                     return h;
                 }
-                Probe.Attempt(c, "not found", requested);
+                probe.Attempt(c, "not found", requested);
             }
-            Probe.Finish(null);
+            probe.Finish(null);
             return 0;
         }
     }
