@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 using Tessera.Cli;
+using Tessera.Diagnostics;
 
 var root = new RootCommand("tessera: a compute runtime for deep learning in .NET");
 root.Subcommands.Add(DevicesCommand.Create());
@@ -17,6 +19,13 @@ var maxMemory = new Option<string?>("--max-memory")
     Recursive = true,
 };
 root.Options.Add(maxMemory);
+// --log-level shows the library's diagnostics (backend discovery, native library probing, pool trims, compile caches).
+var logLevel = new Option<LogLevel?>("--log-level")
+{
+    Description = "log Tessera's diagnostics on standard error from this level up (Trace, Debug, Information, Warning, Error)",
+    Recursive = true,
+};
+root.Options.Add(logLevel);
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
@@ -24,6 +33,10 @@ if (parsed.Errors.Count > 0)
     Console.Error.WriteLine($"error: {parsed.Errors[0].Message.ReplaceLineEndings(" ")} (see {command} --help)");
     return Cli.BadInput;
 }
+using var loggerFactory = parsed.GetValue(logLevel) is { } level
+    ? LoggerFactory.Create(b => b.SetMinimumLevel(level).AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace))
+    : null;
+if (loggerFactory is not null) TesseraLogging.LoggerFactory = loggerFactory;
 return Cli.Guard(() =>
 {
     Cli.ApplyMaxMemory(parsed.GetValue(maxMemory));

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using Tessera.Cuda.Interop;
+using Tessera.Diagnostics;
 using Tessera.Gpu;
 
 namespace Tessera.Cuda;
@@ -143,7 +144,11 @@ internal static unsafe class NvrtcCompiler
         string? dir = cacheDirectory ?? DefaultCacheDirectory;
         string? path = string.IsNullOrEmpty(dir) ? null : Path.Combine(dir, $"{SafeName(name)}-{key}.ptx");
         if (path != null && TryReadCache(path, key) is { } cached)
+        {
+            CompileCacheLog.Hit("NVRTC", name, path);
             return new PtxImage(name, cached, key, options, path, FromCache: true);
+        }
+        CompileCacheLog.Miss("NVRTC", name, path is null ? "cache disabled" : $"not in the cache ({path})");
 
         byte[] ptx = CompileUncached(name, program, options);
         if (path != null) TryWriteCache(path, key, ptx);

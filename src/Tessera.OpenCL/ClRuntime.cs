@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Tessera.Devices;
+using Tessera.Diagnostics;
 using Tessera.Gpu;
 using Tessera.OpenCL.Interop;
 
@@ -71,12 +72,18 @@ internal sealed unsafe class ClRuntime : IGpuRuntime, IDisposable
                     byte* pb = b;
                     program = Cl.clCreateProgramWithBinary(_device.Context, 1, &id, &len, &pb, &status, &err);
                 }
-                if (err == Cl.CL_SUCCESS && status == Cl.CL_SUCCESS && BuildProgram(program, id) == Cl.CL_SUCCESS) return program;
+                if (err == Cl.CL_SUCCESS && status == Cl.CL_SUCCESS && BuildProgram(program, id) == Cl.CL_SUCCESS)
+                {
+                    CompileCacheLog.Hit("OpenCL", family, cached);
+                    return program;
+                }
                 if (program != 0) _ = Cl.clReleaseProgram(program); // cleanup before the rebuild: status dropped (see ClCheck)
             }
             catch (IOException) { }
             TryDelete(cached); // unreadable or rejected by the driver: rebuild from source
+            CompileCacheLog.Miss("OpenCL", family, $"the cached binary {cached} was unreadable or rejected by the driver");
         }
+        else CompileCacheLog.Miss("OpenCL", family, $"not in the cache ({cached})");
 
         nint prog;
         var text = Encoding.UTF8.GetBytes(source);

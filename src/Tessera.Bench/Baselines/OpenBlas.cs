@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Tessera.Diagnostics;
 
 namespace Tessera.Bench.Baselines;
 
@@ -21,10 +22,20 @@ public static unsafe partial class OpenBlas
 
     private static readonly Lazy<string?> LoadError = new(() =>
     {
-        try { _ = openblas_get_config(); return null; }
+        var probe = new NativeLibraryProbe("OpenBLAS");
+        try
+        {
+            _ = openblas_get_config();
+            probe.Attempt($"{Lib} (loader search path)", NativeLibraryProbe.Loaded);
+            probe.Finish(Lib);
+            return null;
+        }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            return $"{Lib} not loadable ({e.GetType().Name}: {e.Message.Split('\n')[0]}); install Debian libopenblas0-pthread";
+            probe.Attempt($"{Lib} (loader search path)", $"{e.GetType().Name}: {e.Message.Split('\n')[0]}");
+            string why = $"{Lib} not loadable ({e.GetType().Name}: {e.Message.Split('\n')[0]}); install Debian libopenblas0-pthread";
+            probe.Finish(null, why);
+            return why;
         }
     });
 

@@ -1,13 +1,20 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Tessera.Diagnostics;
 
 namespace Tessera.Devices;
 
 /// <summary>The backends known to this process. Backends register themselves when their assembly loads; a device asked
 /// for by id ("cpu", "cuda:0", "opencl:1") loads its backend's assembly (Tessera.Cpu, Tessera.Cuda, Tessera.OpenCL)
-/// when it is deployed beside the application and not loaded yet.</summary>
-public static class BackendRegistry
+/// when it is deployed beside the application and not loaded yet. Discovery is logged through <see cref="TesseraLogging"/>
+/// (category "Tessera.Devices.BackendRegistry"): registrations and assembly loads at Debug, a backend not deployed or
+/// unavailable and a fallback at Information.</summary>
+public static partial class BackendRegistry
 {
+    /// <summary>The logger, taken from the current factory at each use (discovery is rare; the factory caches loggers).</summary>
+    private static ILogger Log => TesseraLogging.CreateLogger("Tessera.Devices.BackendRegistry");
+
     private const string Op = "BackendRegistry.GetDevice";
     private static readonly object Gate = new();
     private static readonly List<IBackend> Backends = new();
@@ -21,6 +28,7 @@ public static class BackendRegistry
             Backends.RemoveAll(b => b.Kind == backend.Kind);
             Backends.Add(backend);
         }
+        LogRegistered(Log, backend.Kind, backend.GetType().FullName);
     }
 
     /// <summary>The backends registered so far (those whose assembly has loaded).</summary>
@@ -42,6 +50,7 @@ public static class BackendRegistry
         reason = null;
         if (Find(kind) is { } found) return found;
         string name = AssemblyOf(kind);
+        LogLoading(Log, kind, name);
         try
         {
             var assembly = Assembly.Load(new AssemblyName(name));
@@ -51,10 +60,15 @@ public static class BackendRegistry
         catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException or PlatformNotSupportedException)
         {
             reason = $"no {kind} backend: the assembly {name} is not deployed with the application (add the {name} package): {e.Message.Split('\n')[0]}";
+            LogNotLoaded(Log, kind, reason);
             return null;
         }
         var backend = Find(kind);
-        if (backend is null) reason = $"no {kind} backend: the assembly {name} loaded but registered no {kind} backend";
+        if (backend is null)
+        {
+            reason = $"no {kind} backend: the assembly {name} loaded but registered no {kind} backend";
+            LogNotLoaded(Log, kind, reason);
+        }
         return backend;
     }
 
@@ -74,6 +88,7 @@ public static class BackendRegistry
         ArgumentNullException.ThrowIfNull(fallback);
         if (TryGetDevice(id, out var device, out var reason)) { fallbackReason = null; return device; }
         fallbackReason = reason;
+        LogFallback(Log, id, fallback.Name, reason);
         return fallback;
     }
 
@@ -87,7 +102,12 @@ public static class BackendRegistry
         var backend = Load(kind, out var loadReason);
         if (backend is null) { reason = loadReason ?? $"no {kind} backend"; return false; }
         var status = backend.Status;
-        if (!status.Available) { reason = $"{kind} backend unavailable: {status.Reason}"; return false; }
+        if (!status.Available)
+        {
+            reason = $"{kind} backend unavailable: {status.Reason}";
+            LogUnavailable(Log, kind, status.Reason);
+            return false;
+        }
         if (ordinal >= backend.DeviceCount)
         {
             reason = $"{kind} device {ordinal} does not exist ({backend.DeviceCount} present)";
@@ -122,4 +142,19 @@ public static class BackendRegistry
         DeviceKind.OpenCL => "Tessera.OpenCL",
         _ => throw new TesseraArgumentException(Op, nameof(kind), $"no backend assembly is known for {kind}"),
     };
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Registered the {Kind} backend ({Type})")]
+    private static partial void LogRegistered(ILogger logger, DeviceKind kind, string? type);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Loading the {Kind} backend's assembly {Assembly}")]
+    private static partial void LogLoading(ILogger logger, DeviceKind kind, string assembly);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "No {Kind} backend: {Reason}")]
+    private static partial void LogNotLoaded(ILogger logger, DeviceKind kind, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The {Kind} backend is unavailable: {Reason}")]
+    private static partial void LogUnavailable(ILogger logger, DeviceKind kind, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Device '{Id}' cannot be had, falling back to {Fallback}: {Reason}")]
+    private static partial void LogFallback(ILogger logger, string id, string fallback, string reason);
 }

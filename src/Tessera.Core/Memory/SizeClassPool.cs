@@ -1,5 +1,7 @@
 using System.Numerics;
+using Microsoft.Extensions.Logging;
 using Tessera.Devices;
+using Tessera.Diagnostics;
 
 namespace Tessera.Memory;
 
@@ -16,7 +18,7 @@ namespace Tessera.Memory;
 /// once before a <see cref="TesseraOutOfMemoryException"/>. Thread-safe; the raw allocator is called outside the pool's
 /// lock when allocating and trimming and inside it when releasing the whole cache.
 /// </summary>
-public sealed class SizeClassPool : IDisposable
+public sealed partial class SizeClassPool : IDisposable
 {
     private readonly IRawAllocator _raw;
     private readonly string _owner;
@@ -150,6 +152,7 @@ public sealed class SizeClassPool : IDisposable
     {
         if (!_raw.TryAllocate(size, out ulong address))
         {
+            LogReleasingForRetry(Log, _owner, size, _memory);
             ReleaseCached();
             if (!_raw.TryAllocate(size, out address))
             {
@@ -223,7 +226,9 @@ public sealed class SizeClassPool : IDisposable
     {
         if (victims is null) return;
         _beforeRelease?.Invoke();
-        foreach (var b in victims) _raw.Free(b.Address);
+        long bytes = 0;
+        foreach (var b in victims) { _raw.Free(b.Address); bytes += b.Size; }
+        LogTrimmed(Log, _owner, victims.Count, bytes, _memory);
         lock (_gate)
         {
             foreach (var b in victims)
@@ -270,8 +275,10 @@ public sealed class SizeClassPool : IDisposable
     public void ReleaseCached()
     {
         _beforeRelease?.Invoke();
+        long bytes;
         lock (_gate)
         {
+            bytes = _cached;
             foreach (var list in _free.Values)
                 foreach (var b in list)
                 {
@@ -282,7 +289,21 @@ public sealed class SizeClassPool : IDisposable
             _free.Clear();
             _cached = 0;
         }
+        if (bytes > 0) LogReleased(Log, _owner, bytes, _memory);
     }
+
+    /// <summary>The logger (category "Tessera.Memory.SizeClassPool"), from the current factory at each use: trims and
+    /// releases are rare.</summary>
+    private static ILogger Log => TesseraLogging.CreateLogger("Tessera.Memory.SizeClassPool");
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Owner}: the trim policy gave {Blocks} cached blocks ({Bytes} bytes) back to {Memory}")]
+    private static partial void LogTrimmed(ILogger logger, string owner, int blocks, long bytes, string memory);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Owner}: released {Bytes} cached bytes of {Memory}")]
+    private static partial void LogReleased(ILogger logger, string owner, long bytes, string memory);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Owner}: {Memory} refused {Bytes} bytes; releasing the cache and retrying")]
+    private static partial void LogReleasingForRetry(ILogger logger, string owner, long bytes, string memory);
 
     public void Dispose() => ReleaseCached();
 }

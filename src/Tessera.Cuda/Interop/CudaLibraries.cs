@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
+using Tessera.Diagnostics;
 
 namespace Tessera.Cuda.Interop;
 
@@ -106,51 +107,57 @@ internal static class CudaLibraries
     /// <summary>Probes for a library in the given environment and records each attempt ("what: outcome").</summary>
     public static CudaLibraryLoad Probe(CudaLibrarySpec spec, CudaProbeEnvironment env)
     {
-        var attempts = new List<string>();
+        var probe = new NativeLibraryProbe(spec.Display);
         var names = env.IsWindows ? spec.WindowsNames : spec.LinuxNames;
+        CudaLibraryLoad Found(nint h, string path)
+        {
+            probe.Finish(path);
+            return new(spec.Library, h, path, probe.Attempts);
+        }
 
         string? overridePath = env.GetVariable(spec.OverrideVariable);
         if (!string.IsNullOrWhiteSpace(overridePath))
         {
             var candidates = Directory.Exists(overridePath) ? names.Select(n => Path.Combine(overridePath, n)) : new[] { overridePath };
             foreach (var c in candidates)
-                if (TryLoadFile(c, $"{spec.OverrideVariable}={c}", attempts) is { } h) return new(spec.Library, h, c, attempts);
+                if (TryLoadFile(c, $"{spec.OverrideVariable}={c}", probe, requested: true) is { } h) return Found(h, c);
         }
 
         if (env.UseLoaderPath)
         {
             foreach (var n in names)
             {
-                if (NativeLibrary.TryLoad(n, out nint h)) { attempts.Add($"{n} (loader search path): loaded"); return new(spec.Library, h, n, attempts); }
-                attempts.Add($"{n} (loader search path): not found");
+                if (NativeLibrary.TryLoad(n, out nint h)) { probe.Attempt($"{n} (loader search path)", NativeLibraryProbe.Loaded); return Found(h, n); }
+                probe.Attempt($"{n} (loader search path)", "not found");
             }
         }
 
         foreach (var folder in Folders(env))
         {
-            if (!Directory.Exists(folder)) { attempts.Add($"{folder}: folder absent"); continue; }
+            if (!Directory.Exists(folder)) { probe.Attempt(folder, "folder absent"); continue; }
             foreach (var n in names)
             {
                 string path = Path.Combine(folder, n);
-                if (!File.Exists(path)) { attempts.Add($"{path}: no such file"); continue; }
-                if (TryLoadFile(path, path, attempts) is { } h) return new(spec.Library, h, path, attempts);
+                if (!File.Exists(path)) { probe.Attempt(path, "no such file"); continue; }
+                if (TryLoadFile(path, path, probe, requested: false) is { } h) return Found(h, path);
             }
         }
-        return new(spec.Library, 0, null, attempts);
+        probe.Finish(null);
+        return new(spec.Library, 0, null, probe.Attempts);
     }
 
-    private static nint? TryLoadFile(string path, string label, List<string> attempts)
+    private static nint? TryLoadFile(string path, string label, NativeLibraryProbe probe, bool requested)
     {
-        if (!File.Exists(path)) { attempts.Add($"{label}: no such file"); return null; }
+        if (!File.Exists(path)) { probe.Attempt(label, "no such file", requested); return null; }
         try
         {
             nint h = NativeLibrary.Load(path);
-            attempts.Add($"{label}: loaded");
+            probe.Attempt(label, NativeLibraryProbe.Loaded, requested);
             return h;
         }
         catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
         {
-            attempts.Add($"{label}: failed to load ({e.Message.Split('\n')[0]})");
+            probe.Attempt(label, $"failed to load ({e.Message.Split('\n')[0]})", requested);
             return null;
         }
     }

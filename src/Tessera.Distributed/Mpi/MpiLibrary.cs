@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Tessera.Devices;
+using Tessera.Diagnostics;
 
 namespace Tessera.Distributed.Mpi;
 
@@ -52,32 +53,36 @@ public static class MpiLibrary
 
     private static (BackendStatus, nint) Probe()
     {
-        var attempts = new List<string>();
+        var probe = new NativeLibraryProbe("Open MPI (libmpi)");
         var candidates = new List<string>();
         string? env = Environment.GetEnvironmentVariable(OverrideVariable);
         if (!string.IsNullOrWhiteSpace(env)) candidates.Add(env);
         candidates.Add(MpiNative.Library);
-        if (!OperatingSystem.IsLinux())
-            return (BackendStatus.Unavailable("Open MPI's libmpi.so.40 is a Linux library; this is not Linux", attempts), 0);
+        (BackendStatus, nint) Unavailable(string reason)
+        {
+            probe.Finish(null, reason);
+            return (BackendStatus.Unavailable(reason, probe.Attempts), 0);
+        }
+        if (!OperatingSystem.IsLinux()) return Unavailable("Open MPI's libmpi.so.40 is a Linux library; this is not Linux");
         foreach (var c in candidates)
         {
+            bool requested = c == env;
             nint h;
             try { h = MpiNative.DlOpen(c, MpiNative.RtldNow | MpiNative.RtldGlobal); }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
             {
-                attempts.Add($"{c}: dlopen unavailable ({e.Message})");
+                probe.Attempt(c, $"dlopen unavailable ({e.Message})", requested);
                 break;
             }
-            if (h == 0) { attempts.Add($"{c}: not found"); continue; }
-            attempts.Add($"{c}: loaded");
+            if (h == 0) { probe.Attempt(c, "not found", requested); continue; }
+            probe.Attempt(c, NativeLibraryProbe.Loaded, requested);
             var missing = RequiredExports.Where(n => !NativeLibrary.TryGetExport(h, n, out _)).ToArray();
-            if (missing.Length > 0)
-                return (BackendStatus.Unavailable($"{c} loaded but lacks {string.Join(", ", missing)} (not Open MPI?)", attempts), 0);
+            if (missing.Length > 0) return Unavailable($"{c} loaded but lacks {string.Join(", ", missing)} (not Open MPI?)");
             lock (Exports) foreach (var n in RequiredExports) Exports[n] = NativeLibrary.GetExport(h, n);
-            return (new BackendStatus(true, "", attempts), h);
+            probe.Finish(c);
+            return (new BackendStatus(true, "", probe.Attempts), h);
         }
-        return (BackendStatus.Unavailable(
-            $"Open MPI's {MpiNative.Library} was not found (install libopenmpi-dev / openmpi-bin, or set {OverrideVariable})", attempts), 0);
+        return Unavailable($"Open MPI's {MpiNative.Library} was not found (install libopenmpi-dev / openmpi-bin, or set {OverrideVariable})");
     }
 
     /// <summary>The library's version string (MPI_Get_library_version), e.g. "Open MPI v4.1.4, ...".</summary>

@@ -26,6 +26,7 @@ public sealed partial class OnnxImporter
     private readonly Dictionary<string, Value> _values = new();
     private readonly Dictionary<string, HostTensor> _consts = new();
     private readonly HashSet<string> _graphInputs = new();
+    private readonly HashSet<string> _initializers = new();
     private readonly long _opset;
     private readonly bool _keepF64;
     private OnnxNode _node = null!;
@@ -100,11 +101,10 @@ public sealed partial class OnnxImporter
         foreach (var (domain, version) in _model.OpsetImports)
             if (domain is not ("" or "ai.onnx" or TrainingDomain) && graph.Nodes.Any(n => n.Domain == domain))
                 throw new OnnxUnsupportedException("model", "opset", $"domain '{domain}' (version {version})");
-        var initializerNames = new HashSet<string>();
         foreach (var init in graph.Initializers)
         {
             _consts[init.Name] = HostTensor.FromOnnx(init, $"initializer '{init.Name}'");
-            initializerNames.Add(init.Name);
+            _initializers.Add(init.Name);
         }
         var inputs = new List<Value>();
         foreach (var vi in graph.Inputs)
@@ -112,9 +112,10 @@ public sealed partial class OnnxImporter
             if (_options.InputValues.TryGetValue(vi.Name, out var known))
             {
                 _consts[vi.Name] = HostTensor.FromOnnx(known, $"input '{vi.Name}'");
+                _initializers.Remove(vi.Name);
                 continue;
             }
-            if (initializerNames.Contains(vi.Name) && !_options.InitializersAsInputs) continue;
+            if (_initializers.Contains(vi.Name) && !_options.InitializersAsInputs) continue;
             _consts.Remove(vi.Name);
             var dtype = HostTensor.ComputeDType(vi.ElemType, _keepF64)
                 ?? throw new OnnxUnsupportedException($"input '{vi.Name}'", "graph input", $"element type {vi.ElemType}");
@@ -232,7 +233,9 @@ public sealed partial class OnnxImporter
             if (_keepF64 && c.Type == OnnxDataType.Double && !CoversFloat64) throw new Float64NotCoveredException();
             var t = c.ToTensor(_device, Here, name, _keepF64);
             _owned.Add(t);
-            v = _options.TrainableInitializers || _model.Opset(TrainingDomain) > 0 ? _g.Parameter(name, t) : _g.Constant(name, t);
+            // Only initializers train: a Constant operator's value or a value folded at import stays a constant.
+            bool trainable = _initializers.Contains(name) && (_options.TrainableInitializers || _model.Opset(TrainingDomain) > 0);
+            v = trainable ? _g.Parameter(name, t) : _g.Constant(name, t);
             _values[name] = v;
             return v;
         }
@@ -284,7 +287,7 @@ public sealed record OnnxImportOptions
     public IReadOnlyDictionary<string, long[]> InputShapes { get; init; } = new Dictionary<string, long[]>();
 
     /// <summary>Initializers become trainable parameters instead of constants (always so in models that import the
-    /// training domain).</summary>
+    /// training domain). Values of Constant operators and values folded at import stay constants.</summary>
     public bool TrainableInitializers { get; init; }
 
     /// <summary>Initializers that are also listed as graph inputs are fed at run time (IR &lt; 4 defaults) instead of
