@@ -38,6 +38,7 @@ public sealed record BaselineResult(
     [property: JsonPropertyName("ratio")] double? Ratio,
     [property: JsonPropertyName("missing")] string? Missing)
 {
+    /// <summary>The baseline's timing statistics, when it was timed.</summary>
     [JsonPropertyName("stats")] public TimeStats? Stats { get; init; }
     [JsonPropertyName("ratio_low")] public double? RatioLow { get; init; }
     [JsonPropertyName("ratio_high")] public double? RatioHigh { get; init; }
@@ -127,8 +128,10 @@ public sealed partial record BenchReport(
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never };
 
+    /// <summary>The report as JSON (the layout of tessera-bench-*.json).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
+    /// <summary>A report read back from its JSON.</summary>
     public static BenchReport FromJson(string json) =>
         JsonSerializer.Deserialize<BenchReport>(json, Json) ?? throw new TesseraArgumentException(nameof(BenchReport), nameof(json), "empty report");
 }

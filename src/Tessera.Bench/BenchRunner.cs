@@ -55,6 +55,7 @@ public static class BenchRunner
         return v;
     }
 
+    /// <summary>Runs the catalog's cases selected by <paramref name="s"/> on <paramref name="device"/>: each verified, then timed with its baselines; progress goes to <paramref name="log"/>, <paramref name="unavailable"/> names baselines that could not be loaded.</summary>
     public static BenchReport Run(IDevice device, BenchSettings s, Action<string>? log = null, IReadOnlyList<string>? unavailable = null)
     {
         var cases = BenchCatalog.Filter(s.Cases ?? BenchCatalog.Cases(s.Size), s.Ops ?? Array.Empty<string>());

@@ -36,8 +36,11 @@ public sealed class DataParallel : IGradientReducer, IDisposable
         _buffers = buffers?.ToArray() ?? [];
     }
 
+    /// <summary>The group of ranks gradients are averaged over.</summary>
     public ICommunicator Communicator { get; }
+    /// <summary>The size of a gradient bucket, in bytes (25 MiB by default).</summary>
     public long BucketBytes { get; }
+    /// <summary>The size of the first bucket, smaller so that its all-reduce starts early (1 MiB by default).</summary>
     public long FirstBucketBytes { get; }
 
     /// <summary>The gradients' names in each bucket, in all-reduce order (empty before the first <see cref="Reduce"/>).</summary>
@@ -103,6 +106,7 @@ public sealed class DataParallel : IGradientReducer, IDisposable
         return plan.Select(ix => new Bucket(ix, gradients)).ToArray();
     }
 
+    /// <inheritdoc/>
     public void Dispose()
     {
         if (_buckets is null) return;

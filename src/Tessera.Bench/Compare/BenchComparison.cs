@@ -31,10 +31,15 @@ public sealed record BenchComparison(IReadOnlyList<string> Differences, IReadOnl
     /// <summary>The series name of Tessera's own kernel.</summary>
     public const string TesseraSeries = "Tessera";
 
+    /// <summary>Verdict: B is slower than A beyond the threshold.</summary>
     public const string Slower = "slower";
+    /// <summary>Verdict: B is faster than A beyond the threshold.</summary>
     public const string Faster = "faster";
+    /// <summary>Verdict: no difference beyond the threshold.</summary>
     public const string Same = "same";
+    /// <summary>Verdict: the samples are too noisy to decide.</summary>
     public const string Noisy = "noisy";
+    /// <summary>Verdict: one side has no samples.</summary>
     public const string NoSamples = "no samples";
 
     /// <summary>Tessera rows significantly slower in B than in A by more than the threshold.</summary>

@@ -284,6 +284,7 @@ public sealed class SizeClassPool : IDisposable
         }
     }
 
+    /// <summary>Releases the cached blocks (leased ones return later, when their buffers are disposed).</summary>
     public void Dispose() => ReleaseCached();
 }
 
