@@ -167,6 +167,7 @@ public sealed class BenchContext(IDevice device, int seed) : IDisposable
         return Tessera.Reference.RefTensor.FromFloats(data, shape);
     }
 
+    /// <summary>Disposes every tensor the context created.</summary>
     public void Dispose()
     {
         for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
