@@ -4,7 +4,8 @@
 #   2. dotnet tool install of the CLI from ./feed, then `tessera devices`;
 #   3. tests/Tessera.Consumer restored from ./feed and run under the JIT (a kernel on the CPU, a backend by name with
 #      fallback, an ONNX model from the ONNX test data);
-#   4. the same project published with Native AOT and run (Vector512 must stay accelerated where the CPU has it).
+#   4. every ```csharp block of README.md built in a fresh project on ./feed and run (.ci/readme-examples.sh);
+#   5. tests/Tessera.Consumer published with Native AOT and run (Vector512 must stay accelerated where the CPU has it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -28,6 +29,8 @@ model=/usr/share/libonnx-testdata/data/pytorch-converted/test_Conv2d
 [ -d "$model" ] || model=""
 echo "== consumer (JIT)"
 dotnet run -c Release -p:RestoreAdditionalProjectSources="$feed" --project tests/Tessera.Consumer -- $model
+
+bash .ci/readme-examples.sh "$feed"
 
 echo "== consumer (Native AOT)"
 dotnet publish tests/Tessera.Consumer -c Release -r linux-x64 -p:PublishAot=true -p:RestoreAdditionalProjectSources="$feed" \

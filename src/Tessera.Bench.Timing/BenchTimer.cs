@@ -14,6 +14,7 @@ public sealed record BenchOptions(
     double WarmupMs = 200, double RepeatMs = 1000, int MinWarmupCalls = 60, int MinSamples = 10, int MaxSamples = 2000,
     double MinSampleMs = 0.05, double TargetCiPct = 2, double MaxWarmupMs = double.PositiveInfinity, int MaxWarmupCalls = 0)
 {
+    /// <summary>Short warm-up and sampling (50 ms, 100 ms, at least 5 samples): for tests and smoke runs, not for measurements.</summary>
     public static BenchOptions Quick { get; } = new(WarmupMs: 50, RepeatMs: 100, MinSamples: 5);
 
     /// <summary>Warm-up of whole models (<c>tessera run --repeat</c>, <c>tessera compare</c>): at least 60 calls and 1 s,

@@ -25,12 +25,16 @@ public sealed record BenchCase(
 /// host copies of the inputs that baselines consume.</summary>
 public sealed class BenchInstance(Action run, Func<Verification> verify, BenchContext context, Tensor? primary = null) : IDisposable
 {
+    /// <summary>The timed call.</summary>
     public Action Run { get; } = run;
 
     /// <summary>The output baselines also produce (compared with theirs after verification), or null.</summary>
     public Tensor? Primary { get; } = primary;
+    /// <summary>Checks the output against the reference (run once, before timing).</summary>
     public Func<Verification> Verify { get; } = verify;
+    /// <summary>The case's tensors and the host copies of its inputs.</summary>
     public BenchContext Context { get; } = context;
+    /// <summary>Disposes the case's tensors.</summary>
     public void Dispose() => Context.Dispose();
 }
 
@@ -38,6 +42,7 @@ public sealed class BenchInstance(Action run, Func<Verification> verify, BenchCo
 /// max |a − r| / (|r| + rms(r)) over every output compared, against the case's tolerance.</summary>
 public sealed record Verification(bool Ok, double WorstError, string Note)
 {
+    /// <summary>One verification of several outputs: ok when all are, the worst error of all, the notes joined.</summary>
     public static Verification Combine(params Verification[] parts) =>
         new(parts.All(p => p.Ok), parts.Max(p => p.WorstError), string.Join("; ", parts.Select(p => p.Note)));
 }
@@ -59,6 +64,7 @@ public sealed record BaselineSpec(string Name, Func<BenchInstance, int, Baseline
 public sealed class BaselineRun(Action run, IDisposable? owner = null, float[]? output = null, Func<float[]>? readOutput = null,
     Func<BenchOptions, Measurement>? measure = null) : IDisposable
 {
+    /// <summary>The baseline's call, timed unless it times itself.</summary>
     public Action Run { get; } = run;
 
     /// <summary>Non-null for a baseline that times itself.</summary>
@@ -66,6 +72,7 @@ public sealed class BaselineRun(Action run, IDisposable? owner = null, float[]? 
 
     /// <summary>The baseline's (first) output after a run, for the agreement check; null when it has none to compare.</summary>
     public float[]? Output => readOutput is not null ? readOutput() : output;
+    /// <summary>Disposes what the baseline holds (sessions, native buffers).</summary>
     public void Dispose() => owner?.Dispose();
 }
 
@@ -80,6 +87,7 @@ public sealed class BenchContext(IDevice device, int seed) : IDisposable
     private readonly Dictionary<string, Tensor> _tensors = new();
     private ulong _state = 0x9E3779B97F4A7C15UL ^ (ulong)(seed + 1) * 0xBF58476D1CE4E5B9UL;
 
+    /// <summary>The device the case runs on.</summary>
     public IDevice Device { get; } = device;
 
     /// <summary>Host copies of the inputs, by name.</summary>
@@ -125,6 +133,7 @@ public sealed class BenchContext(IDevice device, int seed) : IDisposable
     /// <summary>An output poisoned with NaN (so an unwritten element fails verification).</summary>
     public Tensor Out(params int[] shape) => Out(DType.Float32, shape);
 
+    /// <summary>An output of <paramref name="dtype"/> poisoned with NaN where the type has one (so an unwritten element fails verification).</summary>
     public Tensor Out(DType dtype, params int[] shape)
     {
         var t = Own(Tensor.Empty(Device, dtype, shape));
@@ -158,6 +167,7 @@ public sealed class BenchContext(IDevice device, int seed) : IDisposable
         return Tessera.Reference.RefTensor.FromFloats(data, shape);
     }
 
+    /// <summary>Disposes every tensor the context created.</summary>
     public void Dispose()
     {
         for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();

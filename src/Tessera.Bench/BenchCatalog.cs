@@ -4,7 +4,15 @@ using Tessera.Kernels;
 namespace Tessera.Bench;
 
 /// <summary>Bench sizes: small (seconds, for CI and tests), medium (the shapes of PERFORMANCE.md's baselines), large.</summary>
-public enum BenchSize { Small, Medium, Large }
+public enum BenchSize
+{
+    /// <summary>Shapes that run in milliseconds: for tests and smoke runs.</summary>
+    Small,
+    /// <summary>The default shapes: typical layer sizes.</summary>
+    Medium,
+    /// <summary>Large shapes that stress memory bandwidth and caches.</summary>
+    Large,
+}
 
 /// <summary>The catalog of bench cases. Every case verifies its kernel against <c>Tessera.Reference</c> before it is
 /// timed; baselines compute the same op on the same host inputs.</summary>

@@ -30,6 +30,7 @@ public sealed partial record BenchReport
                "other work competed for the cores (multi-threaded kernels wait for descheduled threads), so timings are noisy and rows are flagged where it shows";
     }
 
+    /// <summary>The rows as CSV, one line per op, shape and series.</summary>
     public string ToCsv()
     {
         var sb = new StringBuilder("op,shape,dtype,pass,time_ms,min_ms,max_ms,p10_ms,p90_ms,ci_low_ms,ci_high_ms,samples,noise_pct,noisy," +
@@ -65,6 +66,7 @@ public sealed partial record BenchReport
         if (noisy > 0) yield return $"Noisy: {noisy} of {Rows.Count} rows (Tessera's median known only to within ±{N(h.NoiseLimitPct, "0.#")} % or worse): the machine is busy, and their ratios claim no winner";
     }
 
+    /// <summary>The rows as a Markdown table.</summary>
     public string ToMarkdown()
     {
         var sb = new StringBuilder();

@@ -42,8 +42,11 @@ public sealed record BaselineResult(
     [property: JsonPropertyName("ratio")] double? Ratio,
     [property: JsonPropertyName("missing")] string? Missing)
 {
+    /// <summary>The baseline's timing statistics, when it was timed.</summary>
     [JsonPropertyName("stats")] public TimeStats? Stats { get; init; }
+    /// <summary>The lower end of the ratio's confidence interval.</summary>
     [JsonPropertyName("ratio_low")] public double? RatioLow { get; init; }
+    /// <summary>The upper end of the ratio's confidence interval.</summary>
     [JsonPropertyName("ratio_high")] public double? RatioHigh { get; init; }
 
     /// <summary>faster | slower | same | noisy (Tessera against this baseline), null without a ratio.</summary>
@@ -111,7 +114,9 @@ public sealed record BenchHeader(
     /// <summary>The 1-minute load average when the run started and ended, and the logical cores: a load above the cores
     /// means other work competed for them (and multi-threaded kernels wait for descheduled threads).</summary>
     [JsonPropertyName("load_start")] public double? LoadStart { get; init; }
+    /// <summary>The 1-minute load average when the run ended.</summary>
     [JsonPropertyName("load_end")] public double? LoadEnd { get; init; }
+    /// <summary>The logical cores of the machine.</summary>
     [JsonPropertyName("cores")] public int Cores { get; init; }
 
     /// <summary>Sampling stops when the median's 95 % interval is within ± this percentage.</summary>
@@ -138,8 +143,10 @@ public sealed partial record BenchReport(
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never };
 
+    /// <summary>The report as JSON (the layout of tessera-bench-*.json).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
+    /// <summary>A report read back from its JSON.</summary>
     public static BenchReport FromJson(string json) =>
         JsonSerializer.Deserialize<BenchReport>(json, Json) ?? throw new TesseraArgumentException(nameof(BenchReport), nameof(json), "empty report");
 }

@@ -57,6 +57,7 @@ public static class BenchRunner
         return v;
     }
 
+    /// <summary>Runs the catalog's cases selected by <paramref name="s"/> on <paramref name="device"/>: each verified, then timed with its baselines; progress goes to <paramref name="log"/>, <paramref name="unavailable"/> names baselines that could not be loaded.</summary>
     public static BenchReport Run(IDevice device, BenchSettings s, Action<string>? log = null, IReadOnlyList<string>? unavailable = null)
     {
         if (s.Passes < 1) throw new TesseraArgumentException("bench", "--passes", $"must be at least 1, got {s.Passes}");

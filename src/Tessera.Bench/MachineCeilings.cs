@@ -56,6 +56,7 @@ public sealed record MachineCeilings(
         return h;
     }
 
+    /// <summary>Measures the machine's peak compute and memory bandwidth with <paramref name="threads"/> threads, now (<see cref="LoadOrMeasure"/> caches the result); <paramref name="machine"/> names the machine in the result.</summary>
     public static MachineCeilings Measure(int threads, string machine)
     {
         double one = MeasurePeakGflops(1);

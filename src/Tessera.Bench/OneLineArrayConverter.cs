@@ -9,6 +9,7 @@ namespace Tessera.Bench;
 /// any JSON array of numbers back.</summary>
 public sealed class OneLineArrayConverter : JsonConverter<IReadOnlyList<double>>
 {
+    /// <inheritdoc/>
     public override IReadOnlyList<double> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         if (reader.TokenType == JsonTokenType.Null) return Array.Empty<double>();
@@ -18,6 +19,7 @@ public sealed class OneLineArrayConverter : JsonConverter<IReadOnlyList<double>>
         return values;
     }
 
+    /// <inheritdoc/>
     public override void Write(Utf8JsonWriter writer, IReadOnlyList<double> value, JsonSerializerOptions options)
     {
         var sb = new StringBuilder("[");

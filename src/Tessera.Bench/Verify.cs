@@ -25,6 +25,7 @@ public static class Verify
         return expected.Length == a.Length ? v : v with { Note = v.Note + $" (leading {expected.Length} of {a.Length} checked)" };
     }
 
+    /// <summary>Compares <paramref name="a"/> with the reference <paramref name="r"/>: the worst |a − r| / (|r| + rms(r)) against <paramref name="tol"/>; NaN anywhere fails.</summary>
     public static Verification Close(string what, double[] r, float[] a, double tol)
     {
         double ss = 0;

@@ -5,13 +5,21 @@ namespace Tessera;
 /// the ONNX importer computes float64 element-wise arithmetic on the host).</summary>
 public enum DType
 {
+    /// <summary>32-bit IEEE 754 float: the type every kernel runs for.</summary>
     Float32,
+    /// <summary>16-bit IEEE 754 half float.</summary>
     Float16,
+    /// <summary>bfloat16: the upper 16 bits of a float32.</summary>
     BFloat16,
+    /// <summary>32-bit signed integer.</summary>
     Int32,
+    /// <summary>64-bit signed integer (indices, labels).</summary>
     Int64,
+    /// <summary>8-bit unsigned integer.</summary>
     UInt8,
+    /// <summary>Boolean, one byte per element (0 or 1).</summary>
     Bool,
+    /// <summary>64-bit IEEE 754 double: a storage type (fill, cast, copy, upload and download).</summary>
     Float64,
 }
 

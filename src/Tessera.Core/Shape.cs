@@ -10,8 +10,12 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
 
     private readonly int[]? _dims;
 
+    /// <summary>A shape of the given dimensions, each in [0, int.MaxValue], their product at most <see cref="MaxElements"/>.</summary>
+    /// <exception cref="TesseraShapeException">A dimension is negative or the product is too large.</exception>
     public Shape(params int[] dims) : this(dims, "Shape") { }
 
+    /// <summary>A shape of the given dimensions (copied).</summary>
+    /// <exception cref="TesseraShapeException">A dimension is negative or the product is too large.</exception>
     public Shape(ReadOnlySpan<int> dims) : this(dims.ToArray(), "Shape") { }
 
     private Shape(int[] dims, string op)
@@ -35,10 +39,15 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
     /// <summary>The scalar shape [].</summary>
     public static Shape Scalar => new(Array.Empty<int>());
 
+    /// <summary>The number of dimensions (0 for a scalar).</summary>
     public int Rank => _dims?.Length ?? 0;
+    /// <summary>The number of elements: the product of the dimensions (1 for a scalar).</summary>
     public long ElementCount { get; } = 1;
+    /// <summary>The dimension at <paramref name="index"/> (0-based, not negative).</summary>
     public int this[int index] => (_dims ?? Array.Empty<int>())[index];
+    /// <summary>The number of dimensions, as a collection (<see cref="Rank"/>).</summary>
     public int Count => Rank;
+    /// <summary>The dimensions, without a copy.</summary>
     public ReadOnlySpan<int> Dims => _dims;
 
     /// <summary>Copy of the dimensions.</summary>
@@ -47,6 +56,8 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
     /// <summary>Normalises an axis in [-rank, rank) to [0, rank), naming the op on failure.</summary>
     public int Axis(int axis, string op, string argument = "axis") => NormalizeAxis(axis, Rank, op, argument);
 
+    /// <summary>Normalises <paramref name="axis"/> in [-rank, rank) to [0, rank) for a tensor of rank <paramref name="rank"/>.</summary>
+    /// <exception cref="TesseraAxisException">The axis is out of range; the message names <paramref name="op"/> and <paramref name="argument"/>.</exception>
     public static int NormalizeAxis(int axis, int rank, string op, string argument = "axis")
     {
         int a = axis < 0 ? axis + rank : axis;
@@ -80,21 +91,29 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
         return new Shape(d, op);
     }
 
+    /// <summary>Whether both shapes have the same dimensions.</summary>
     public bool Equals(Shape other) => Dims.SequenceEqual(other.Dims);
+    /// <summary>Whether <paramref name="obj"/> is a shape with the same dimensions.</summary>
     public override bool Equals(object? obj) => obj is Shape s && Equals(s);
+    /// <summary>A hash of the dimensions.</summary>
     public override int GetHashCode()
     {
         var h = new HashCode();
         foreach (var d in Dims) h.Add(d);
         return h.ToHashCode();
     }
+    /// <summary>Whether both shapes have the same dimensions.</summary>
     public static bool operator ==(Shape a, Shape b) => a.Equals(b);
+    /// <summary>Whether the shapes differ in rank or in a dimension.</summary>
     public static bool operator !=(Shape a, Shape b) => !a.Equals(b);
+    /// <summary>The shape of the given dimensions.</summary>
     public static implicit operator Shape(int[] dims) => new(dims);
 
+    /// <summary>The dimensions as "[2, 3]".</summary>
     public override string ToString() => Format(_dims ?? Array.Empty<int>());
     private static string Format(IEnumerable<int> dims) => "[" + string.Join(", ", dims) + "]";
 
+    /// <summary>The dimensions in order.</summary>
     public IEnumerator<int> GetEnumerator() => ((IEnumerable<int>)(_dims ?? Array.Empty<int>())).GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -84,13 +84,17 @@ public sealed partial class Tensor : IDisposable
         return new Tensor(new TensorStorage(device, buffer, owns: false), dtype, shape, shape.ContiguousStrides(), byteOffset / size);
     }
 
+    /// <summary>The element type.</summary>
     public DType DType { get; }
+    /// <summary>The dimensions.</summary>
     public Shape Shape { get; }
 
     /// <summary>Shape and dtype, as the argument rules (<see cref="Kernels.ShapeRules"/>) take them.</summary>
     public TensorSpec Spec => new(Shape, DType);
 
+    /// <summary>The number of dimensions.</summary>
     public int Rank => Shape.Rank;
+    /// <summary>The number of elements.</summary>
     public long ElementCount => Shape.ElementCount;
 
     /// <summary>Strides in elements, one per dimension (0 for broadcast dimensions).</summary>
@@ -102,6 +106,8 @@ public sealed partial class Tensor : IDisposable
     /// <summary>True when the elements are dense and row-major.</summary>
     public bool IsContiguous { get; }
 
+    /// <summary>The device that holds the tensor's memory.</summary>
+    /// <exception cref="TesseraDisposedException">The tensor was disposed.</exception>
     public IDevice Device { get { ThrowIfDisposed("Tensor.Device"); return _storage.Device; } }
 
     /// <summary>The storage (shared by views).</summary>
@@ -110,11 +116,13 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Byte address of element [0,...,0]: storage handle plus offset.</summary>
     public nint Address { get { ThrowIfDisposed("Tensor.Address"); return _storage.Buffer.Handle + (nint)(Offset * DType.SizeOf()); } }
 
+    /// <summary>Whether the tensor was disposed (its storage is released when the last view of it is disposed).</summary>
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>The scope that will dispose this tensor, if any.</summary>
     internal TensorScope? Scope { get; set; }
 
+    /// <summary>The size of one dimension; <paramref name="axis"/> may be negative (from the last).</summary>
     public int Dim(int axis) => Shape[Shape.Axis(axis, "Tensor.Dim")];
 
     /// <summary>Copies <paramref name="source"/> (row-major) into this contiguous tensor.</summary>
@@ -181,6 +189,7 @@ public sealed partial class Tensor : IDisposable
         if (IsDisposed) throw new TesseraDisposedException(op, $"tensor {Shape} {DType}");
     }
 
+    /// <summary>Releases this view's hold on the storage; the memory returns to the device's pool with the last view. Idempotent and thread-safe.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
@@ -189,6 +198,7 @@ public sealed partial class Tensor : IDisposable
         _storage.Release();
     }
 
+    /// <summary>The dtype, shape and state, as "Tensor(f32 [2, 3])".</summary>
     public override string ToString() => $"Tensor({DType.ShortName()} {Shape}{(IsContiguous ? "" : " strided")}{(IsDisposed ? " disposed" : "")})";
 
     private static bool ComputeContiguous(Shape shape, long[] strides)

@@ -96,6 +96,7 @@ public sealed class TensorScope : IDisposable
         return t;
     }
 
+    /// <summary>Ends the scope: disposes every tensor it still owns and makes the enclosing scope current again.</summary>
     public void Dispose()
     {
         Tensor[] owned;

@@ -10,6 +10,7 @@ public sealed class TensorStorage
     private int _refs = 1;
     private readonly bool _owns;
 
+    /// <summary>Storage over <paramref name="buffer"/> on <paramref name="device"/>, with one reference held; when <paramref name="owns"/> is true the buffer is disposed with the last reference.</summary>
     public TensorStorage(IDevice device, DeviceBuffer buffer, bool owns = true)
     {
         Device = device;
@@ -17,9 +18,13 @@ public sealed class TensorStorage
         _owns = owns;
     }
 
+    /// <summary>The device that holds the buffer.</summary>
     public IDevice Device { get; }
+    /// <summary>The device memory.</summary>
     public DeviceBuffer Buffer { get; }
+    /// <summary>The buffer's size in bytes.</summary>
     public long Bytes => Buffer.Bytes;
+    /// <summary>Whether a reference is held and the buffer is not disposed.</summary>
     public bool IsAlive => Volatile.Read(ref _refs) > 0 && !Buffer.IsDisposed;
 
     internal void AddRef()

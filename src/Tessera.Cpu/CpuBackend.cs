@@ -10,6 +10,7 @@ public sealed class CpuBackend : IBackend
 {
     private static readonly Lazy<CpuDevice> SharedDevice = new(() => new CpuDevice());
 
+    /// <summary>The CPU backend (one per process).</summary>
     public static CpuBackend Instance { get; } = new();
 
     /// <summary>The process-wide CPU device.</summary>
@@ -24,17 +25,23 @@ public sealed class CpuBackend : IBackend
     }
 #pragma warning restore CA2255
 
+    /// <inheritdoc/>
     public DeviceKind Kind => DeviceKind.Cpu;
+    /// <inheritdoc/>
     public string Name => "CPU";
+    /// <inheritdoc/>
     public BackendStatus Status => BackendStatus.Ok;
+    /// <inheritdoc/>
     public int DeviceCount => 1;
 
+    /// <inheritdoc/>
     public IDevice GetDevice(int ordinal = 0)
     {
         if (ordinal != 0) throw new TesseraDeviceException("CpuBackend.GetDevice", nameof(ordinal), $"the CPU backend has one device, not {ordinal + 1}");
         return Device;
     }
 
+    /// <inheritdoc/>
     public IReadOnlyList<KeyValuePair<string, string>> Describe()
     {
         var d = Device;

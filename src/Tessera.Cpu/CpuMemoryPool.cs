@@ -20,6 +20,7 @@ public sealed class CpuMemoryPool : IMemoryPool, IDisposable
     /// <summary>The size class of a request in bytes.</summary>
     public static long SizeClass(long bytes) => SizeClassPool.SizeClass(bytes, Alignment);
 
+    /// <inheritdoc/>
     public DeviceBuffer Rent(long bytes, IStream? stream = null)
     {
         const string op = "CpuMemoryPool.Rent";
@@ -29,11 +30,13 @@ public sealed class CpuMemoryPool : IMemoryPool, IDisposable
         return new DeviceBuffer(this, (nint)block.Address, bytes, block.Size, stream);
     }
 
+    /// <inheritdoc/>
     public void RecordUse(DeviceBuffer buffer, IStream stream)
     {
         // CPU streams run in line: every use has completed when the call returns.
     }
 
+    /// <inheritdoc/>
     public void Return(DeviceBuffer buffer) => _pool.Return(new PooledBlock((ulong)buffer.Handle, buffer.ReservedBytes, 0, Fresh: false));
 
     /// <summary>When cached blocks go back to the system (high water, idle time; see <see cref="PoolTrimPolicy"/>).</summary>
@@ -43,13 +46,16 @@ public sealed class CpuMemoryPool : IMemoryPool, IDisposable
     /// <see cref="MemoryLimits.Current"/>.</summary>
     public long? MaxBytes { get => _pool.MaxBytes; set => _pool.MaxBytes = value; }
 
+    /// <inheritdoc/>
     public MemoryPoolStats Stats => _pool.Stats;
 
     /// <summary>Resets the peak to the current usage (for measuring one phase).</summary>
     public void ResetPeak() => _pool.ResetPeak();
 
+    /// <inheritdoc/>
     public void ReleaseCached() => _pool.ReleaseCached();
 
+    /// <inheritdoc/>
     public void Dispose() => _pool.Dispose();
 
     /// <summary>Native memory aligned to <see cref="Alignment"/>.</summary>

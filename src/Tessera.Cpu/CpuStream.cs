@@ -9,15 +9,19 @@ public sealed class CpuStream : IStream
 {
     internal CpuStream(CpuDevice device) => Device = device;
 
+    /// <inheritdoc/>
     public IDevice Device { get; }
 
+    /// <inheritdoc/>
     public void Synchronize() { }
 
+    /// <inheritdoc/>
     public void Wait(IEvent evt)
     {
         if (evt is not CpuEvent) throw new TesseraDeviceException("CpuStream.Wait", nameof(evt), $"{evt.GetType().Name} is not a CPU event");
     }
 
+    /// <inheritdoc/>
     public void Dispose() { }
 }
 
@@ -29,12 +33,16 @@ public sealed class CpuEvent : IEvent
     /// <summary>Stopwatch timestamp of the last <see cref="Record"/>, or −1.</summary>
     public long Timestamp => _timestamp;
 
+    /// <inheritdoc/>
     public void Record(IStream stream) => _timestamp = Stopwatch.GetTimestamp();
 
+    /// <inheritdoc/>
     public void Synchronize() { }
 
+    /// <inheritdoc/>
     public bool IsCompleted => _timestamp >= 0;
 
+    /// <inheritdoc/>
     public double ElapsedMillisecondsSince(IEvent start)
     {
         const string op = "CpuEvent.ElapsedMillisecondsSince";
@@ -43,5 +51,6 @@ public sealed class CpuEvent : IEvent
         return (_timestamp - s._timestamp) * 1000.0 / Stopwatch.Frequency;
     }
 
+    /// <inheritdoc/>
     public void Dispose() { }
 }

@@ -15,6 +15,7 @@ public sealed class CudaBackend : IBackend
     private readonly Lazy<(BackendStatus Status, int Count)> _probe;
     private readonly Dictionary<int, CudaDevice> _devices = new();
 
+    /// <summary>The CUDA backend (one per process).</summary>
     public static CudaBackend Instance { get; } = new();
 
 #pragma warning disable CA2255 // a library registering its backend on load is the intended use here
@@ -28,11 +29,16 @@ public sealed class CudaBackend : IBackend
 
     private CudaBackend() => _probe = new(Probe, LazyThreadSafetyMode.ExecutionAndPublication);
 
+    /// <inheritdoc/>
     public DeviceKind Kind => DeviceKind.Cuda;
+    /// <inheritdoc/>
     public string Name => "CUDA";
+    /// <inheritdoc/>
     public BackendStatus Status => _probe.Value.Status;
+    /// <inheritdoc/>
     public int DeviceCount => _probe.Value.Count;
 
+    /// <inheritdoc/>
     public IDevice GetDevice(int ordinal = 0)
     {
         const string op = "CudaBackend.GetDevice";
@@ -79,6 +85,7 @@ public sealed class CudaBackend : IBackend
         }
     }
 
+    /// <inheritdoc/>
     public unsafe IReadOnlyList<KeyValuePair<string, string>> Describe()
     {
         static KeyValuePair<string, string> P(string k, string v) => new(k, v);
@@ -126,6 +133,7 @@ public sealed class CudaBackend : IBackend
 /// <summary>Facts about one device, read through the driver API.</summary>
 public sealed record CudaDeviceInfo(int Ordinal, string Name, int Major, int Minor, long TotalMemory, int Multiprocessors, int L2CacheBytes, int MaxSharedPerBlockOptin)
 {
+    /// <summary>The properties of CUDA device <paramref name="ordinal"/>, read from the driver.</summary>
     public static unsafe CudaDeviceInfo Query(int ordinal)
     {
         CuDevice found;

@@ -234,6 +234,7 @@ public sealed unsafe class CudaBlas : IDisposable
         _ => throw new TesseraDTypeException("CudaBlas", "dtype", $"no cuBLASLt type for {t}"),
     };
 
+    /// <inheritdoc/>
     public void Dispose() => _lib.Dispose();
 
     /// <summary>Everything the heuristic depends on (cuBLASLt's m, n, k: m = Tessera's N, n = Tessera's M).</summary>

@@ -33,9 +33,13 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IRangeAnnotator
         Kernels = new CudaKernels(Runtime, DefaultStream);
     }
 
+    /// <inheritdoc/>
     public DeviceKind Kind => DeviceKind.Cuda;
+    /// <inheritdoc/>
     public string Name => Info.Name;
+    /// <inheritdoc/>
     public string Id => $"cuda:{Context.Ordinal}";
+    /// <summary>The device's CUDA ordinal.</summary>
     public int Ordinal => Context.Ordinal;
 
     /// <summary>The context (driver handles, the caching allocator).</summary>
@@ -44,9 +48,11 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IRangeAnnotator
     /// <summary>Name, compute capability, memory, SM count.</summary>
     public CudaDeviceInfo Info { get; }
 
+    /// <inheritdoc/>
     public CudaStream DefaultStream { get; }
     IStream IDevice.DefaultStream => DefaultStream;
 
+    /// <inheritdoc/>
     public CudaMemoryPool Memory { get; }
     IMemoryPool IDevice.Memory => Memory;
 
@@ -88,6 +94,7 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IRangeAnnotator
         }
     }
 
+    /// <inheritdoc/>
     public CudaEvent CreateEvent(bool timing = false) => new(this, timing);
     IEvent IDevice.CreateEvent(bool timing) => CreateEvent(timing);
 
@@ -138,6 +145,7 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IRangeAnnotator
             throw new TesseraArgumentException(op, "range", $"bytes [{offset}, {offset + length}) are outside a buffer of {buffer.Bytes} bytes");
     }
 
+    /// <inheritdoc/>
     public bool Supports(OpKind op, DType dtype) => Kernels.Supports(op, dtype);
 
     /// <summary>Captures the work <paramref name="body"/> enqueues on <paramref name="stream"/> (null: the default stream)
@@ -151,8 +159,10 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IRangeAnnotator
     /// <summary>True when the NVTX library loaded (<see cref="Nvtx"/>); ranges are then visible to Nsight Systems.</summary>
     public bool RangesEnabled => Nvtx.IsAvailable;
 
+    /// <inheritdoc/>
     public void PushRange(string name) => Nvtx.Push(name);
 
+    /// <inheritdoc/>
     public void PopRange() => Nvtx.PopRange();
 
     /// <summary>Blocks until all work on every stream of the device has finished (default stream and created ones).</summary>
@@ -170,5 +180,6 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IRangeAnnotator
         Memory.ReleaseCached();
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"{Id} ({Name}, sm_{Info.Major}{Info.Minor})";
 }

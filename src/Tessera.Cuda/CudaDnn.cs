@@ -193,6 +193,7 @@ public sealed unsafe class CudaDnn : IDisposable
 
     private static CuDevicePtr Ptr(Tensor t) => new((ulong)t.Storage.Buffer.Handle + (ulong)(t.Offset * t.DType.SizeOf()));
 
+    /// <inheritdoc/>
     public void Dispose() => _lib.Dispose();
 
     /// <summary>x/y tensor descriptors (their strides), the filter descriptor and the convolution descriptor of one call.</summary>

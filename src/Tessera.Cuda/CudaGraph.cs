@@ -34,6 +34,7 @@ public sealed unsafe class CudaGraph : IReplayableWork
         NodeCount = CuDriver.cuGraphGetNodes(graph, null, &n) == CUresult.CUDA_SUCCESS ? (int)n : -1;
     }
 
+    /// <inheritdoc/>
     public CudaDevice Device { get; }
 
     /// <summary>The stream the work was captured on (replays go there by default).</summary>

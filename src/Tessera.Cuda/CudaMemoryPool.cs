@@ -18,6 +18,7 @@ public sealed class CudaMemoryPool : IMemoryPool
     /// <summary>The allocator underneath (segment snapshots, detailed statistics).</summary>
     public CachingAllocator Allocator => _device.Context.Memory;
 
+    /// <inheritdoc/>
     public DeviceBuffer Rent(long bytes, IStream? stream = null)
     {
         const string op = "CudaMemoryPool.Rent";
@@ -27,12 +28,14 @@ public sealed class CudaMemoryPool : IMemoryPool
         return new DeviceBuffer(this, (nint)block.Address, bytes, block.Size, s);
     }
 
+    /// <inheritdoc/>
     public void RecordUse(DeviceBuffer buffer, IStream stream)
     {
         var s = CudaStream.Of(stream, _device, "CudaMemoryPool.RecordUse");
         Allocator.RecordStream(BlockOf(buffer), s.AllocatorId);
     }
 
+    /// <inheritdoc/>
     public void Return(DeviceBuffer buffer)
     {
         if (_holding != null && _holding.TryGetValue(this, out var held)) { held.Add(buffer); return; }
@@ -75,6 +78,7 @@ public sealed class CudaMemoryPool : IMemoryPool
         return new CachedBlock((ulong)buffer.Handle, buffer.ReservedBytes, buffer.Bytes, stream);
     }
 
+    /// <inheritdoc/>
     public MemoryPoolStats Stats
     {
         get
@@ -84,6 +88,7 @@ public sealed class CudaMemoryPool : IMemoryPool
         }
     }
 
+    /// <inheritdoc/>
     public void ReleaseCached() => Allocator.ReleaseCached();
 }
 

@@ -19,6 +19,7 @@ public sealed class CudaStream : IStream
         _owned = owned;
     }
 
+    /// <inheritdoc/>
     public CudaDevice Device { get; }
     IDevice IStream.Device => Device;
 
@@ -28,6 +29,7 @@ public sealed class CudaStream : IStream
     /// <summary>The stream id the caching allocator keys blocks by (the CUstream value).</summary>
     internal long AllocatorId => Handle.Value;
 
+    /// <inheritdoc/>
     public void Synchronize()
     {
         ThrowIfDisposed("CudaStream.Synchronize");
@@ -70,6 +72,7 @@ public sealed class CudaStream : IStream
         Device.Retire(this);
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"CudaStream({Device.Id}, 0x{Handle.Value:x})";
 }
 
@@ -90,10 +93,13 @@ public sealed unsafe class CudaEvent : IEvent
         Handle = device.Context.CreateEvent(timing);
     }
 
+    /// <inheritdoc/>
     public CudaDevice Device { get; }
     internal CuEvent Handle { get; }
+    /// <summary>Whether the event records a timestamp (for <see cref="ElapsedMillisecondsSince"/>).</summary>
     public bool Timing { get; }
 
+    /// <inheritdoc/>
     public void Record(IStream stream)
     {
         var s = CudaStream.Of(stream, Device, "CudaEvent.Record");
@@ -103,12 +109,14 @@ public sealed unsafe class CudaEvent : IEvent
         _recorded = true;
     }
 
+    /// <inheritdoc/>
     public void Synchronize()
     {
         ThrowIfDisposed("CudaEvent.Synchronize");
         CuDriver.cuEventSynchronize(Handle).Check();
     }
 
+    /// <inheritdoc/>
     public bool IsCompleted
     {
         get
@@ -121,6 +129,7 @@ public sealed unsafe class CudaEvent : IEvent
         }
     }
 
+    /// <inheritdoc/>
     public double ElapsedMillisecondsSince(IEvent start)
     {
         const string op = "CudaEvent.ElapsedMillisecondsSince";
@@ -148,6 +157,7 @@ public sealed unsafe class CudaEvent : IEvent
         if (Volatile.Read(ref _disposed) != 0) throw new TesseraDisposedException(op, "CUDA event");
     }
 
+    /// <inheritdoc/>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;

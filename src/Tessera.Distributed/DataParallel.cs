@@ -40,8 +40,11 @@ public sealed class DataParallel : IGradientReducer, IReplicaGroup, IDisposable
         _buffers = buffers?.ToArray() ?? [];
     }
 
+    /// <summary>The group of ranks gradients are averaged over.</summary>
     public ICommunicator Communicator { get; }
+    /// <summary>The size of a gradient bucket, in bytes (25 MiB by default).</summary>
     public long BucketBytes { get; }
+    /// <summary>The size of the first bucket, smaller so that its all-reduce starts early (1 MiB by default).</summary>
     public long FirstBucketBytes { get; }
 
     /// <summary>The number of ranks (<see cref="IReplicaGroup"/>).</summary>
@@ -122,6 +125,7 @@ public sealed class DataParallel : IGradientReducer, IReplicaGroup, IDisposable
         return plan.Select(ix => new FlatTensors(ix, grads)).ToArray();
     }
 
+    /// <inheritdoc/>
     public void Dispose()
     {
         if (_buckets is null) return;

@@ -7,10 +7,14 @@ public sealed class LocalCommunicator : ICommunicator
 {
     private TimeSpan _timeout = TimeSpan.FromMinutes(5);
 
+    /// <inheritdoc/>
     public int Rank => 0;
+    /// <inheritdoc/>
     public int Size => 1;
+    /// <inheritdoc/>
     public string Name => "single process";
 
+    /// <inheritdoc/>
     public TimeSpan Timeout
     {
         get => _timeout;
@@ -21,12 +25,14 @@ public sealed class LocalCommunicator : ICommunicator
         }
     }
 
+    /// <inheritdoc/>
     public CollectiveHandle AllReduceAsync(Tensor tensor, ReduceOp op = ReduceOp.Sum)
     {
         CollectiveChecks.Tensor("LocalCommunicator.AllReduce", nameof(tensor), tensor);
         return CollectiveHandle.Completed($"AllReduce of {tensor.ElementCount} floats");
     }
 
+    /// <inheritdoc/>
     public CollectiveHandle ReduceScatterAsync(Tensor input, Tensor output, ReduceOp op = ReduceOp.Sum)
     {
         CollectiveChecks.ReduceScatter("LocalCommunicator.ReduceScatter", input, output, Size);
@@ -34,6 +40,7 @@ public sealed class LocalCommunicator : ICommunicator
         return CollectiveHandle.Completed($"ReduceScatter of {input.ElementCount} floats");
     }
 
+    /// <inheritdoc/>
     public CollectiveHandle AllGatherAsync(Tensor input, Tensor output)
     {
         CollectiveChecks.AllGather("LocalCommunicator.AllGather", input, output, Size);
@@ -41,6 +48,7 @@ public sealed class LocalCommunicator : ICommunicator
         return CollectiveHandle.Completed($"AllGather of {input.ElementCount} floats");
     }
 
+    /// <inheritdoc/>
     public CollectiveHandle BroadcastAsync(Tensor tensor, int root = 0)
     {
         CollectiveChecks.Tensor("LocalCommunicator.Broadcast", nameof(tensor), tensor);
@@ -48,7 +56,9 @@ public sealed class LocalCommunicator : ICommunicator
         return CollectiveHandle.Completed($"Broadcast of {tensor.ElementCount} floats from rank {root}");
     }
 
+    /// <inheritdoc/>
     public CollectiveHandle BarrierAsync() => CollectiveHandle.Completed("Barrier");
 
+    /// <inheritdoc/>
     public void Dispose() { }
 }

@@ -47,6 +47,7 @@ public sealed class ZeroOptimizer : Optimizer
     /// <summary>Elements of every parameter together (0 before the first step or import).</summary>
     public long ParameterElements => _params?.Used ?? 0;
 
+    /// <inheritdoc/>
     protected override string[] StateNames => [.. Inner.StateKinds];
 
     /// <summary>This rank's share: the inner optimizer's state for its block.</summary>
@@ -159,6 +160,7 @@ public sealed class ZeroOptimizer : Optimizer
         _shapes = tensors.Select(t => t.Shape.ToArray()).ToArray();
     }
 
+    /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
         if (disposing)

@@ -11,8 +11,11 @@ public enum GpuArgKind : byte
     View,
     /// <summary>A buffer alone (device pointer or cl_mem), for scratch memory.</summary>
     Buffer,
+    /// <summary>A 32-bit integer parameter.</summary>
     Int32,
+    /// <summary>A 64-bit integer parameter.</summary>
     Int64,
+    /// <summary>A 32-bit float parameter.</summary>
     Float32,
 }
 
@@ -21,10 +24,15 @@ public enum GpuArgKind : byte
 [StructLayout(LayoutKind.Sequential)]
 public struct GpuArg
 {
+    /// <summary>What the argument holds.</summary>
     public GpuArgKind Kind;
+    /// <summary>The buffer (device pointer or cl_mem) of a tensor, view or buffer argument.</summary>
     public nint Buffer;
+    /// <summary>The element offset of a tensor, or the value of an integer argument.</summary>
     public long Int;
+    /// <summary>The value of a float argument.</summary>
     public float Real;
+    /// <summary>The layout of a view argument.</summary>
     public Strided View;
 
     /// <summary>A tensor, which must be contiguous (the kernel indexes it densely from its offset).</summary>
@@ -45,7 +53,10 @@ public struct GpuArg
     /// <summary>A raw device buffer (scratch).</summary>
     public static GpuArg Raw(Devices.DeviceBuffer b) => new() { Kind = GpuArgKind.Buffer, Buffer = b.Handle };
 
+    /// <summary>A 32-bit integer argument.</summary>
     public static GpuArg I32(int v) => new() { Kind = GpuArgKind.Int32, Int = v };
+    /// <summary>A 64-bit integer argument.</summary>
     public static GpuArg I64(long v) => new() { Kind = GpuArgKind.Int64, Int = v };
+    /// <summary>A 32-bit float argument.</summary>
     public static GpuArg F32(float v) => new() { Kind = GpuArgKind.Float32, Real = v };
 }

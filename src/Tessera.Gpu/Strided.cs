@@ -7,12 +7,18 @@ namespace Tessera.Gpu;
 [StructLayout(LayoutKind.Sequential)]
 public unsafe struct Strided
 {
+    /// <summary>The largest rank a view may have.</summary>
     public const int MaxRank = 8;
 
+    /// <summary>The dimensions; the first <see cref="Rank"/> are used.</summary>
     public fixed long Shape[MaxRank];
+    /// <summary>The stride of each dimension, in elements.</summary>
     public fixed long Stride[MaxRank];
+    /// <summary>The offset of the first element, in elements.</summary>
     public long Offset;
+    /// <summary>The number of dimensions.</summary>
     public int Rank;
+    /// <summary>Padding to an 8-byte multiple (the kernels' struct layout).</summary>
     public int Pad;
 
     /// <summary>The view of <paramref name="t"/> itself.</summary>

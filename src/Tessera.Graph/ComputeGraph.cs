@@ -10,12 +10,18 @@ public sealed class ComputeGraph
     private readonly List<Value> _values = new();
     private readonly List<Node> _nodes = new();
 
+    /// <summary>Every value of the graph, in the order it was added.</summary>
     public IReadOnlyList<Value> Values => _values;
+    /// <summary>Every node of the graph, in the order it was added (a topological order).</summary>
     public IReadOnlyList<Node> Nodes => _nodes;
 
+    /// <summary>The values fed at run time.</summary>
     public IEnumerable<Value> Inputs => _values.Where(v => v.Kind == ValueKind.Input);
+    /// <summary>The trainable values bound to parameter tensors.</summary>
     public IEnumerable<Value> Parameters => _values.Where(v => v.Kind == ValueKind.Parameter);
+    /// <summary>The values marked as outputs.</summary>
     public IEnumerable<Value> Outputs => _values.Where(v => v.IsOutput);
+    /// <summary>The value marked as the loss, if any.</summary>
     public Value? Loss => _values.FirstOrDefault(v => v.IsLoss);
 
     /// <summary>True once <see cref="Autodiff.AppendBackward"/> has appended a backward pass.</summary>
@@ -48,5 +54,6 @@ public sealed class ComputeGraph
         return sb.ToString();
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"ComputeGraph({_nodes.Count} nodes, {_values.Count} values)";
 }

@@ -14,18 +14,29 @@ public sealed partial class GraphBuilder
     public Value Cast(Value x, DType dtype, string? name = null) => Apply1(new CastGraphOp(dtype), name, x);
 
     // Element-wise
+    /// <summary>The element-wise function <paramref name="op"/> of <paramref name="x"/> with the scalars <paramref name="p"/>.</summary>
     public Value Unary(UnaryOp op, Value x, UnaryParams p = default, string? name = null) => Apply1(new UnaryGraphOp(op, p), name, x);
+    /// <summary>max(x, 0), element-wise.</summary>
     public Value Relu(Value x, string? name = null) => Unary(UnaryOp.Relu, x, default, name);
+    /// <summary>x where x ≥ 0, alpha·x elsewhere.</summary>
     public Value LeakyRelu(Value x, float alpha = 0.01f, string? name = null) => Unary(UnaryOp.LeakyRelu, x, new(alpha), name);
+    /// <summary>1 / (1 + e^−x), element-wise.</summary>
     public Value Sigmoid(Value x, string? name = null) => Unary(UnaryOp.Sigmoid, x, default, name);
+    /// <summary>tanh x, element-wise.</summary>
     public Value Tanh(Value x, string? name = null) => Unary(UnaryOp.Tanh, x, default, name);
+    /// <summary>GELU, exact (erf) or with the tanh approximation when <paramref name="approximate"/>.</summary>
     public Value Gelu(Value x, bool approximate = false, string? name = null) => Unary(approximate ? UnaryOp.GeluTanh : UnaryOp.GeluErf, x, default, name);
     /// <summary>scale·x + shift.</summary>
     public Value Affine(Value x, float scale, float shift = 0, string? name = null) => Unary(UnaryOp.Affine, x, new(scale, shift), name);
+    /// <summary>The element-wise function <paramref name="op"/> of <paramref name="a"/> and <paramref name="b"/> with NumPy broadcasting.</summary>
     public Value Binary(BinaryOp op, Value a, Value b, string? name = null) => Apply1(new BinaryGraphOp(op), name, a, b);
+    /// <summary>a + b with broadcasting.</summary>
     public Value Add(Value a, Value b, string? name = null) => Binary(BinaryOp.Add, a, b, name);
+    /// <summary>a − b with broadcasting.</summary>
     public Value Sub(Value a, Value b, string? name = null) => Binary(BinaryOp.Sub, a, b, name);
+    /// <summary>a·b with broadcasting.</summary>
     public Value Mul(Value a, Value b, string? name = null) => Binary(BinaryOp.Mul, a, b, name);
+    /// <summary>a / b with broadcasting.</summary>
     public Value Div(Value a, Value b, string? name = null) => Binary(BinaryOp.Div, a, b, name);
     /// <summary>ONNX PRelu: x ≥ 0 ? x : slope·x, the slope broadcast to x (unidirectionally).</summary>
     public Value PRelu(Value x, Value slope, string? name = null) => Apply1(new PReluGraphOp(), name, x, slope);
@@ -33,8 +44,11 @@ public sealed partial class GraphBuilder
     // Comparisons, selection, logic
     /// <summary>a op b with broadcasting → Bool.</summary>
     public Value Compare(CompareOp op, Value a, Value b, string? name = null) => Apply1(new CompareGraphOp(op), name, a, b);
+    /// <summary>a = b with broadcasting, as booleans.</summary>
     public Value Equal(Value a, Value b, string? name = null) => Compare(CompareOp.Equal, a, b, name);
+    /// <summary>a &lt; b with broadcasting, as booleans.</summary>
     public Value Less(Value a, Value b, string? name = null) => Compare(CompareOp.Less, a, b, name);
+    /// <summary>a &gt; b with broadcasting, as booleans.</summary>
     public Value Greater(Value a, Value b, string? name = null) => Compare(CompareOp.Greater, a, b, name);
     /// <summary>cond ? a : b, broadcasting all three (cond Bool; a, b of one dtype).</summary>
     public Value Where(Value cond, Value a, Value b, string? name = null) => Apply1(new WhereGraphOp(), name, cond, a, b);
@@ -45,17 +59,22 @@ public sealed partial class GraphBuilder
     /// <summary>Reduces x over <paramref name="axes"/> (null or empty: every axis).</summary>
     public Value Reduce(ReduceOp op, Value x, int[]? axes = null, bool keepDims = false, string? name = null) =>
         Apply1(new ReduceGraphOp(op, axes ?? Array.Empty<int>(), keepDims), name, x);
+    /// <summary>The sum over <paramref name="axes"/> (all when null), keeping them as size 1 when <paramref name="keepDims"/>.</summary>
     public Value Sum(Value x, int[]? axes = null, bool keepDims = false, string? name = null) => Reduce(ReduceOp.Sum, x, axes, keepDims, name);
+    /// <summary>The mean over <paramref name="axes"/> (all when null), keeping them as size 1 when <paramref name="keepDims"/>.</summary>
     public Value Mean(Value x, int[]? axes = null, bool keepDims = false, string? name = null) => Reduce(ReduceOp.Mean, x, axes, keepDims, name);
     /// <summary>Int64 index of the maximum along <paramref name="axis"/>.</summary>
     public Value ArgMax(Value x, int axis = -1, bool keepDims = false, bool selectLastIndex = false, string? name = null) =>
         Apply1(new ArgMaxGraphOp(axis, keepDims, selectLastIndex), name, x);
+    /// <summary>Softmax along <paramref name="axis"/>.</summary>
     public Value Softmax(Value x, int axis = -1, string? name = null) => Apply1(new SoftmaxGraphOp(axis, false), name, x);
+    /// <summary>Log-softmax along <paramref name="axis"/>.</summary>
     public Value LogSoftmax(Value x, int axis = -1, string? name = null) => Apply1(new SoftmaxGraphOp(axis, true), name, x);
     /// <summary>Cross-entropy of logits [N, C] against Int64 class indices or Float32 probabilities (null
     /// <paramref name="p"/>: Mean, IgnoreIndex −100, no label smoothing).</summary>
     public Value CrossEntropy(Value logits, Value target, CrossEntropyParams? p = null, string? name = null) =>
         Apply1(new CrossEntropyGraphOp(p ?? new CrossEntropyParams(LossReduction.Mean)), name, logits, target);
+    /// <summary>The squared differences of <paramref name="a"/> and <paramref name="b"/>, combined by <paramref name="reduction"/>.</summary>
     public Value MseLoss(Value a, Value b, LossReduction reduction = LossReduction.Mean, string? name = null) => Apply1(new MseGraphOp(reduction), name, a, b);
 
     // Linear algebra
@@ -91,7 +110,9 @@ public sealed partial class GraphBuilder
         if (residual is not null) inputs.Add(residual);
         return Apply1(new Conv2dGraphOp(p, residual is not null), name, inputs.ToArray());
     }
+    /// <summary>2-D max pooling of <paramref name="x"/> (NCHW).</summary>
     public Value MaxPool2d(Value x, Pool2dParams p, string? name = null) => Apply(new Pool2dGraphOp(true, p), name, x)[0];
+    /// <summary>2-D average pooling of <paramref name="x"/> (NCHW).</summary>
     public Value AvgPool2d(Value x, Pool2dParams p, string? name = null) => Apply1(new Pool2dGraphOp(false, p), name, x);
     /// <summary>Mean over the spatial axes of NCHW: [N, C, H, W] → [N, C, 1, 1].</summary>
     public Value GlobalAvgPool2d(Value x, string? name = null)
@@ -114,6 +135,7 @@ public sealed partial class GraphBuilder
     /// <summary>Inverted dropout with drop probability <paramref name="ratio"/>; identity when the plan runs in inference
     /// mode. The mask of each run comes from <paramref name="seed"/> and the step (<see cref="DropoutGraphOp.StepSeed"/>).</summary>
     public Value Dropout(Value x, float ratio, ulong seed, string? name = null) => Apply(new DropoutGraphOp(ratio, seed), name, x)[0];
+    /// <summary>Scaled dot-product attention of <paramref name="q"/>, <paramref name="k"/> and <paramref name="v"/> with an optional additive or boolean <paramref name="mask"/> (<see cref="AttentionParams"/>: scale, causal).</summary>
     public Value Attention(Value q, Value k, Value v, Value? mask, AttentionParams p, string? name = null) =>
         mask is null ? Apply(new AttentionGraphOp(p), name, q, k, v)[0] : Apply(new AttentionGraphOp(p), name, q, k, v, mask)[0];
 
@@ -131,15 +153,20 @@ public sealed partial class GraphBuilder
         Apply(new MomentumStepGraphOp(p), name, new[] { learningRate, step }.Concat(tensors).ToArray());
 
     // Shape
+    /// <summary><paramref name="x"/> with another shape of the same element count (one dimension may be -1, 0 keeps the input's); a view.</summary>
     public Value Reshape(Value x, params int[] shape) => Apply1(new ReshapeGraphOp(shape), null, x);
+    /// <summary><paramref name="x"/> with its axes in the order <paramref name="perm"/>.</summary>
     public Value Permute(Value x, params int[] perm) => Apply1(new PermuteGraphOp(perm), null, x);
+    /// <summary>Elements [start, end) of <paramref name="x"/> along <paramref name="axis"/>, every <paramref name="step"/>-th (negative indices count from the end).</summary>
     public Value Slice(Value x, int axis, int start, int end, int step = 1, string? name = null) => Apply1(new SliceGraphOp(axis, start, end, step), name, x);
     /// <summary>Joins values of one dtype along <paramref name="axis"/> (other dimensions must agree).</summary>
     public Value Concat(IReadOnlyList<Value> inputs, int axis = 0, string? name = null) =>
         Apply1(new ConcatGraphOp(axis), name, inputs?.ToArray() ?? Array.Empty<Value>());
     /// <summary>Pieces of x along <paramref name="axis"/> with the given sizes, one value per piece.</summary>
     public Value[] Split(Value x, int axis, int[] sizes, string? name = null) => Apply(new SplitGraphOp(axis, sizes), name, x);
+    /// <summary><paramref name="x"/> broadcast to <paramref name="shape"/> (NumPy rules).</summary>
     public Value Expand(Value x, params int[] shape) => Apply1(new ExpandGraphOp(shape), null, x);
+    /// <summary>The slices of <paramref name="data"/> along <paramref name="axis"/> named by the integer <paramref name="indices"/>.</summary>
     public Value Gather(Value data, Value indices, int axis = 0, string? name = null) => Apply1(new GatherGraphOp(axis), name, data, indices);
     /// <summary>Padding (pads = [begins..., ends...], negative crops).</summary>
     public Value Pad(Value x, PadParams p, string? name = null) => Apply1(new PadGraphOp(p), name, x);

@@ -9,10 +9,13 @@ public sealed partial class GraphBuilder
 {
     private readonly Dictionary<string, int> _nameCounts = new();
 
+    /// <summary>A builder of a new, empty graph.</summary>
     public GraphBuilder() : this(new ComputeGraph()) { }
 
+    /// <summary>A builder that adds to <paramref name="graph"/>.</summary>
     public GraphBuilder(ComputeGraph graph) => Graph = graph;
 
+    /// <summary>The graph being built.</summary>
     public ComputeGraph Graph { get; }
 
     /// <summary>A value fed at every run.</summary>

@@ -29,14 +29,19 @@ public sealed class Value
         ProducerOutput = producerOutput;
     }
 
+    /// <summary>The value's index in <see cref="ComputeGraph.Values"/>.</summary>
     public int Id { get; }
+    /// <summary>The value's unique name.</summary>
     public string Name { get; }
+    /// <summary>The value's dimensions.</summary>
     public Shape Shape { get; }
+    /// <summary>The value's element type.</summary>
     public DType DType { get; }
 
     /// <summary>Shape and dtype, as the argument rules (<see cref="Kernels.ShapeRules"/>) take them.</summary>
     public TensorSpec Spec => new(Shape, DType);
 
+    /// <summary>What the value is: an input, parameter, state, constant or an intermediate.</summary>
     public ValueKind Kind { get; }
 
     /// <summary>The node that computes this value (null for inputs, parameters, state and constants).</summary>
@@ -57,5 +62,6 @@ public sealed class Value
     /// <summary>Tensor bound to a constant, parameter or state value.</summary>
     internal Tensor? Bound { get; set; }
 
+    /// <inheritdoc/>
     public override string ToString() => $"%{Id} {Name} {DType.ShortName()}{Shape}";
 }

@@ -5,5 +5,6 @@ namespace Tessera.Onnx;
 /// and the message names the message/field where reading stopped.</summary>
 public sealed class OnnxFormatException : TesseraException
 {
+    /// <summary><paramref name="op"/> found a malformed model or tensor file, as <paramref name="message"/> says.</summary>
     public OnnxFormatException(string op, string message, Exception? inner = null) : base(op, message, inner) { }
 }

@@ -3,15 +3,75 @@ namespace Tessera.Onnx;
 /// <summary>ONNX TensorProto.DataType values (field numbers are facts of the format).</summary>
 public enum OnnxDataType
 {
-    Undefined = 0, Float = 1, Uint8 = 2, Int8 = 3, Uint16 = 4, Int16 = 5, Int32 = 6, Int64 = 7, String = 8, Bool = 9,
-    Float16 = 10, Double = 11, Uint32 = 12, Uint64 = 13, Complex64 = 14, Complex128 = 15, BFloat16 = 16,
+    /// <summary>No type (not set).</summary>
+    Undefined = 0,
+    /// <summary>32-bit float.</summary>
+    Float = 1,
+    /// <summary>8-bit unsigned integer.</summary>
+    Uint8 = 2,
+    /// <summary>8-bit signed integer.</summary>
+    Int8 = 3,
+    /// <summary>16-bit unsigned integer.</summary>
+    Uint16 = 4,
+    /// <summary>16-bit signed integer.</summary>
+    Int16 = 5,
+    /// <summary>32-bit signed integer.</summary>
+    Int32 = 6,
+    /// <summary>64-bit signed integer.</summary>
+    Int64 = 7,
+    /// <summary>A string (bytes).</summary>
+    String = 8,
+    /// <summary>Boolean.</summary>
+    Bool = 9,
+    /// <summary>16-bit IEEE half float.</summary>
+    Float16 = 10,
+    /// <summary>64-bit float.</summary>
+    Double = 11,
+    /// <summary>32-bit unsigned integer.</summary>
+    Uint32 = 12,
+    /// <summary>64-bit unsigned integer.</summary>
+    Uint64 = 13,
+    /// <summary>A complex number of two 32-bit floats.</summary>
+    Complex64 = 14,
+    /// <summary>A complex number of two 64-bit floats.</summary>
+    Complex128 = 15,
+    /// <summary>bfloat16 (the upper half of a 32-bit float).</summary>
+    BFloat16 = 16,
 }
 
 /// <summary>AttributeProto.AttributeType values.</summary>
 public enum OnnxAttributeType
 {
-    Undefined = 0, Float = 1, Int = 2, String = 3, Tensor = 4, Graph = 5, Floats = 6, Ints = 7, Strings = 8, Tensors = 9, Graphs = 10,
-    SparseTensor = 11, SparseTensors = 12, TypeProto = 13, TypeProtos = 14,
+    /// <summary>No type (not set).</summary>
+    Undefined = 0,
+    /// <summary>One float.</summary>
+    Float = 1,
+    /// <summary>One 64-bit integer.</summary>
+    Int = 2,
+    /// <summary>One string.</summary>
+    String = 3,
+    /// <summary>One tensor.</summary>
+    Tensor = 4,
+    /// <summary>One graph (a subgraph of a control-flow operator).</summary>
+    Graph = 5,
+    /// <summary>A list of floats.</summary>
+    Floats = 6,
+    /// <summary>A list of 64-bit integers.</summary>
+    Ints = 7,
+    /// <summary>A list of strings.</summary>
+    Strings = 8,
+    /// <summary>A list of tensors.</summary>
+    Tensors = 9,
+    /// <summary>A list of graphs.</summary>
+    Graphs = 10,
+    /// <summary>One sparse tensor.</summary>
+    SparseTensor = 11,
+    /// <summary>A list of sparse tensors.</summary>
+    SparseTensors = 12,
+    /// <summary>One type description.</summary>
+    TypeProto = 13,
+    /// <summary>A list of type descriptions.</summary>
+    TypeProtos = 14,
 }
 
 /// <summary>A parsed .onnx ModelProto (the parts Tessera reads).</summary>
@@ -68,6 +128,7 @@ public sealed record OnnxValueInfo(string Name, OnnxDataType ElemType, long[]? D
 /// each, float16/bfloat16 two bytes.</summary>
 public sealed record OnnxTensor(string Name, OnnxDataType DataType, long[] Dims, byte[] RawData)
 {
+    /// <summary>The number of elements.</summary>
     public long ElementCount => Dims.Aggregate(1L, (a, d) => a * d);
 
     /// <summary>The elements of a <see cref="OnnxDataType.String"/> tensor (then <see cref="RawData"/> is empty);

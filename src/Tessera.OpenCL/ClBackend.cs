@@ -16,6 +16,7 @@ public sealed class ClBackend : IBackend
     private readonly ClDevice?[] _open = new ClDevice?[64];
     private readonly object _gate = new();
 
+    /// <summary>The OpenCL backend (one per process).</summary>
     public static ClBackend Instance { get; } = new();
 
 #pragma warning disable CA2255 // a library registering its backend on load is the intended use here
@@ -29,14 +30,19 @@ public sealed class ClBackend : IBackend
 
     private ClBackend() => _probe = new(Probe, LazyThreadSafetyMode.ExecutionAndPublication);
 
+    /// <inheritdoc/>
     public DeviceKind Kind => DeviceKind.OpenCL;
+    /// <inheritdoc/>
     public string Name => "OpenCL";
+    /// <inheritdoc/>
     public BackendStatus Status => _probe.Value.Status;
+    /// <inheritdoc/>
     public int DeviceCount => _probe.Value.Devices.Length;
 
     /// <summary>The devices found (empty when unavailable).</summary>
     public IReadOnlyList<ClDeviceInfo> Devices => _probe.Value.Devices;
 
+    /// <inheritdoc/>
     public IDevice GetDevice(int ordinal = 0)
     {
         const string op = "ClBackend.GetDevice";
@@ -84,6 +90,7 @@ public sealed class ClBackend : IBackend
         }
     }
 
+    /// <inheritdoc/>
     public IReadOnlyList<KeyValuePair<string, string>> Describe()
     {
         var list = new List<KeyValuePair<string, string>>();

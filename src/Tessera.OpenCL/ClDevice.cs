@@ -31,15 +31,22 @@ public sealed unsafe class ClDevice : IDevice
         Kernels = new GpuKernels(_runtime, _queue);
     }
 
+    /// <summary>The device's index among the OpenCL devices of every platform.</summary>
     public int Ordinal { get; }
+    /// <summary>The device's properties as the OpenCL driver reports them.</summary>
     public ClDeviceInfo Info { get; }
     internal nint Context => _context != 0 ? _context : throw new TesseraDisposedException("ClDevice", Id);
     internal ClRuntime Runtime => _runtime;
 
+    /// <inheritdoc/>
     public DeviceKind Kind => DeviceKind.OpenCL;
+    /// <inheritdoc/>
     public string Name => Info.Name;
+    /// <inheritdoc/>
     public string Id => $"opencl:{Ordinal}";
+    /// <inheritdoc/>
     public IStream DefaultStream => _queue;
+    /// <inheritdoc/>
     public ClMemoryPool Memory { get; }
     IMemoryPool IDevice.Memory => Memory;
 
@@ -49,6 +56,7 @@ public sealed unsafe class ClDevice : IDevice
 
     /// <summary>A new in-order queue of this device (dispose it when done: it finishes its work first).</summary>
     public IStream CreateStream() => new ClQueue(this);
+    /// <inheritdoc/>
     public IEvent CreateEvent(bool timing = false) => new ClEvent();
 
     /// <summary>The kernels that launch on <paramref name="stream"/> (a queue of this device); the same object for the
@@ -127,8 +135,10 @@ public sealed unsafe class ClDevice : IDevice
             throw new TesseraArgumentException(op, "range", $"bytes [{offset}, {offset + length}) are outside a buffer of {buffer.Bytes} bytes");
     }
 
+    /// <inheritdoc/>
     public bool Supports(OpKind op, DType dtype) => Kernels.Supports(op, dtype);
 
+    /// <inheritdoc/>
     public void Dispose()
     {
         if (_context == 0) return;

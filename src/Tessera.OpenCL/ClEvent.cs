@@ -8,6 +8,7 @@ public sealed unsafe class ClEvent : IEvent
 {
     internal nint Handle;
 
+    /// <inheritdoc/>
     public void Record(IStream stream)
     {
         if (stream is not ClQueue q) throw new TesseraDeviceException("ClEvent.Record", nameof(stream), "the stream is not an OpenCL queue");
@@ -17,6 +18,7 @@ public sealed unsafe class ClEvent : IEvent
         Handle = e;
     }
 
+    /// <inheritdoc/>
     public void Synchronize()
     {
         if (Handle == 0) return;
@@ -24,6 +26,7 @@ public sealed unsafe class ClEvent : IEvent
         Cl.clWaitForEvents(1, &e).Check("clWaitForEvents");
     }
 
+    /// <inheritdoc/>
     public bool IsCompleted
     {
         get
@@ -35,6 +38,7 @@ public sealed unsafe class ClEvent : IEvent
         }
     }
 
+    /// <inheritdoc/>
     public double ElapsedMillisecondsSince(IEvent start)
     {
         if (start is not ClEvent s || s.Handle == 0 || Handle == 0)
@@ -57,5 +61,6 @@ public sealed unsafe class ClEvent : IEvent
         Handle = 0;
     }
 
+    /// <inheritdoc/>
     public void Dispose() => Release();
 }

@@ -46,6 +46,7 @@ public sealed unsafe class ClMemoryPool : IMemoryPool, IDisposable
     /// <summary>The size class of a request in bytes.</summary>
     public static long SizeClass(long bytes) => SizeClassPool.SizeClass(bytes, MinClass);
 
+    /// <inheritdoc/>
     public DeviceBuffer Rent(long bytes, IStream? stream = null)
     {
         if (bytes > _device.Info.MaxAllocation)
@@ -57,6 +58,7 @@ public sealed unsafe class ClMemoryPool : IMemoryPool, IDisposable
         return new DeviceBuffer(this, mem, bytes, block.Size, queue);
     }
 
+    /// <inheritdoc/>
     public void RecordUse(DeviceBuffer buffer, IStream stream)
     {
         if (stream is not ClQueue q || ReferenceEquals(stream, buffer.Stream)) return;
@@ -67,6 +69,7 @@ public sealed unsafe class ClMemoryPool : IMemoryPool, IDisposable
         }
     }
 
+    /// <inheritdoc/>
     public void Return(DeviceBuffer buffer)
     {
         List<ClQueue>? others;
@@ -119,8 +122,10 @@ public sealed unsafe class ClMemoryPool : IMemoryPool, IDisposable
     /// <see cref="MemoryLimits.Current"/>.</summary>
     public long? MaxBytes { get => _pool.MaxBytes; set => _pool.MaxBytes = value; }
 
+    /// <inheritdoc/>
     public MemoryPoolStats Stats => _pool.Stats;
 
+    /// <inheritdoc/>
     public void ReleaseCached() => _pool.ReleaseCached();
 
     /// <summary>Frees every cached buffer (the device's Dispose; buffers still leased go back to the driver on return).</summary>

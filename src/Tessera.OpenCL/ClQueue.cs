@@ -19,6 +19,7 @@ public sealed unsafe class ClQueue : IStream
         err.Check("clCreateCommandQueue");
     }
 
+    /// <inheritdoc/>
     public IDevice Device => _device;
 
     /// <summary>The cl_command_queue.</summary>
@@ -30,8 +31,10 @@ public sealed unsafe class ClQueue : IStream
     /// <summary>True once <see cref="Dispose"/> has run.</summary>
     public bool IsDisposed => Volatile.Read(ref _queue) == 0;
 
+    /// <inheritdoc/>
     public void Synchronize() => Cl.clFinish(Handle).Check("clFinish");
 
+    /// <inheritdoc/>
     public void Wait(IEvent evt)
     {
         if (evt is not ClEvent e) throw new TesseraDeviceException("ClQueue.Wait", nameof(evt), "the event is not an OpenCL event");

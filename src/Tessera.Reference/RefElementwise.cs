@@ -6,6 +6,7 @@ namespace Tessera.Reference;
 /// element. Broadcasting follows NumPy: shapes are right-aligned, size-1 dimensions stretch.</summary>
 public static class RefElementwise
 {
+    /// <summary><paramref name="op"/> of every element of <paramref name="x"/>, with the scalars in <paramref name="p"/>.</summary>
     public static RefTensor Unary(UnaryOp op, RefTensor x, UnaryParams p = default)
     {
         var y = new RefTensor(x.Shape);
@@ -46,6 +47,7 @@ public static class RefElementwise
         return flat;
     }
 
+    /// <summary><paramref name="op"/> of <paramref name="a"/> and <paramref name="b"/>, element by element with NumPy broadcasting.</summary>
     public static RefTensor Binary(BinaryOp op, RefTensor a, RefTensor b)
     {
         var c = new RefTensor(BroadcastShape(a.Shape, b.Shape));

@@ -6,6 +6,7 @@ namespace Tessera.Reference;
 /// Broadcasting follows NumPy (see <see cref="RefElementwise.BroadcastShape"/>).</summary>
 public static class RefLogical
 {
+    /// <summary>The comparison <paramref name="op"/> of <paramref name="a"/> and <paramref name="b"/> with broadcasting: 1 where it holds, 0 elsewhere.</summary>
     public static RefTensor Compare(CompareOp op, RefTensor a, RefTensor b)
     {
         var c = new RefTensor(RefElementwise.BroadcastShape(a.Shape, b.Shape));

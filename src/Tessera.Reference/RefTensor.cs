@@ -4,6 +4,7 @@ namespace Tessera.Reference;
 /// SIMD. Every reference op takes and returns these.</summary>
 public sealed class RefTensor
 {
+    /// <summary>A tensor of the given shape over <paramref name="data"/> (not copied; its length must match the shape).</summary>
     public RefTensor(int[] shape, double[] data)
     {
         long n = 1;
@@ -17,13 +18,19 @@ public sealed class RefTensor
         Data = data;
     }
 
+    /// <summary>A tensor of zeros of the given shape.</summary>
     public RefTensor(params int[] shape) : this(shape, new double[Count(shape)]) { }
 
+    /// <summary>The dimensions.</summary>
     public int[] Shape { get; }
+    /// <summary>The elements in row-major order.</summary>
     public double[] Data { get; }
+    /// <summary>The number of dimensions.</summary>
     public int Rank => Shape.Length;
+    /// <summary>The number of elements.</summary>
     public int Length => Data.Length;
 
+    /// <summary>The number of elements of <paramref name="shape"/> (the product of its dimensions).</summary>
     public static long Count(int[] shape)
     {
         long n = 1;
@@ -31,13 +38,17 @@ public sealed class RefTensor
         return n;
     }
 
+    /// <summary>A tensor of the given shape holding <paramref name="data"/> widened to double.</summary>
     public static RefTensor FromFloats(float[] data, params int[] shape) =>
         new(shape, Array.ConvertAll(data, x => (double)x));
 
+    /// <summary>A rank-0 tensor holding <paramref name="v"/>.</summary>
     public static RefTensor Scalar(double v) => new(Array.Empty<int>(), new[] { v });
 
+    /// <summary>The elements narrowed to float.</summary>
     public float[] ToFloats() => Array.ConvertAll(Data, x => (float)x);
 
+    /// <summary>A copy with its own data.</summary>
     public RefTensor Clone() => new(Shape, (double[])Data.Clone());
 
     /// <summary>Row-major strides in elements.</summary>
@@ -57,6 +68,7 @@ public sealed class RefTensor
         return flat;
     }
 
+    /// <summary>The element at the given index (one per dimension).</summary>
     public double this[params int[] idx]
     {
         get => Data[Index(idx)];
@@ -75,5 +87,6 @@ public sealed class RefTensor
         return idx;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"RefTensor[{string.Join(", ", Shape)}]";
 }

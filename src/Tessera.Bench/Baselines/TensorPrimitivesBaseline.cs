@@ -11,6 +11,7 @@ public static class TensorPrimitivesBaseline
     /// <summary>y = max(x, 0) (TensorPrimitives has no Relu; Max with a scalar is the same op).</summary>
     public static BaselineSpec Relu() => Unary("TensorPrimitives.Max(x, 0)", (x, y) => TensorPrimitives.Max(x, 0f, y));
 
+    /// <summary>Sigmoid by <c>TensorPrimitives.Sigmoid</c>.</summary>
     public static BaselineSpec Sigmoid() => Unary("TensorPrimitives.Sigmoid", (x, y) => TensorPrimitives.Sigmoid(x, y));
 
     /// <summary>c = a + b on host inputs "a" and "b".</summary>

@@ -52,11 +52,18 @@ public sealed record BenchComparison(IReadOnlyList<string> Differences, IReadOnl
     /// <summary>The series name of Tessera's own kernel.</summary>
     public const string TesseraSeries = "Tessera";
 
+    /// <summary>Verdict: B is slower than A beyond the threshold.</summary>
     public const string Slower = "slower";
+    /// <summary>Verdict: B is faster than A beyond the threshold.</summary>
     public const string Faster = "faster";
+    /// <summary>Verdict: no difference beyond the threshold.</summary>
     public const string Same = "same";
+    /// <summary>Verdict: beyond the threshold by the interval of the change, but not confirmed by the pass range or the
+    /// equivalence test: no change is claimed.</summary>
     public const string Unclear = "unclear";
+    /// <summary>Verdict: the samples are too noisy to decide.</summary>
     public const string Noisy = "noisy";
+    /// <summary>Verdict: one side has no samples.</summary>
     public const string NoSamples = "no samples";
 
     /// <summary>The fewest baseline series the machine drift is measured on.</summary>

@@ -12,11 +12,13 @@ namespace Tessera.Bench.Models;
 /// allocates no tensors (ONNX Runtime's best case, as in <see cref="Baselines.OnnxRuntimeBaseline"/>).</summary>
 public sealed class OrtEngine : IOnnxEngine
 {
+    /// <inheritdoc/>
     public string Name => "onnxruntime";
 
     /// <summary>The runtime's version (throws when the native library does not load).</summary>
     public static string Version => OrtEnv.Instance().GetVersionString();
 
+    /// <inheritdoc/>
     public IOnnxSession Load(byte[] modelBytes, int threads)
     {
         var options = new SessionOptions

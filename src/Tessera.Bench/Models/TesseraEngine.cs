@@ -9,8 +9,10 @@ namespace Tessera.Bench.Models;
 /// <see cref="Load(byte[], int)"/> is not used: a device is shared by everything that runs on it).</summary>
 public sealed class TesseraEngine(IDevice device, OptimizationLevel optimization = OptimizationLevel.All) : IOnnxEngine
 {
+    /// <inheritdoc/>
     public string Name => "tessera";
 
+    /// <inheritdoc/>
     public IOnnxSession Load(byte[] modelBytes, int threads) => Load(OnnxReader.ReadModel(modelBytes));
 
     /// <summary>Loads an already parsed model.</summary>

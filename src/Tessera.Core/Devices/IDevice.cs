@@ -5,6 +5,7 @@ namespace Tessera.Devices;
 /// <summary>One compute device: where memory lives, where kernels run, and how work is ordered.</summary>
 public interface IDevice : IDisposable
 {
+    /// <summary>The kind of backend the device belongs to.</summary>
     DeviceKind Kind { get; }
 
     /// <summary>Human-readable name (CPU model, GPU name).</summary>
@@ -13,9 +14,13 @@ public interface IDevice : IDisposable
     /// <summary>Short identifier such as "cpu" or "cuda:0".</summary>
     string Id { get; }
 
+    /// <summary>The stream work goes to when no other is named.</summary>
     IStream DefaultStream { get; }
+    /// <summary>A new stream of this device (dispose it when done).</summary>
     IStream CreateStream();
+    /// <summary>A new event; with <paramref name="timing"/> it records a timestamp for <see cref="IEvent"/>'s elapsed time.</summary>
     IEvent CreateEvent(bool timing = false);
+    /// <summary>The memory pool tensors of this device are allocated from.</summary>
     IMemoryPool Memory { get; }
 
     /// <summary>The kernels of this device (every op of the catalog), launching on <see cref="DefaultStream"/>.</summary>

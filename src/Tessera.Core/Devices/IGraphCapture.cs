@@ -28,7 +28,9 @@ public interface IRangeAnnotator
     /// <summary>True when a profiler library is loaded and ranges are recorded.</summary>
     bool RangesEnabled { get; }
 
+    /// <summary>Opens a named range on the device's timeline.</summary>
     void PushRange(string name);
 
+    /// <summary>Closes the innermost open range.</summary>
     void PopRange();
 }

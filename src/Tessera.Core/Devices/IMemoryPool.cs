@@ -12,6 +12,7 @@ public interface IMemoryPool
     /// <summary>Called by <see cref="DeviceBuffer.Dispose"/>; not for direct use.</summary>
     void Return(DeviceBuffer buffer);
 
+    /// <summary>The pool's figures now (bytes in use and reserved, counters).</summary>
     MemoryPoolStats Stats { get; }
 
     /// <summary>Frees every cached block back to the system.</summary>

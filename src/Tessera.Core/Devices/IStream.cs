@@ -3,6 +3,7 @@ namespace Tessera.Devices;
 /// <summary>An ordered queue of work on a device.</summary>
 public interface IStream : IDisposable
 {
+    /// <summary>The device the stream belongs to.</summary>
     IDevice Device { get; }
 
     /// <summary>Blocks until everything enqueued so far has finished.</summary>

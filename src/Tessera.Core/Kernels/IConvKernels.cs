@@ -24,6 +24,7 @@ public interface IConvKernels
     /// <summary>dx (overwritten) from dy and the indices of the forward pass.</summary>
     void MaxPool2dBackward(Tensor dy, Tensor indices, Tensor dx, Pool2dParams p);
 
+    /// <summary>2-D average pooling of <paramref name="x"/> (NCHW) into <paramref name="y"/>.</summary>
     void AvgPool2d(Tensor x, Tensor y, Pool2dParams p);
 
     /// <summary>dx (overwritten) from dy.</summary>

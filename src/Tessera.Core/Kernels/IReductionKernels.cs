@@ -3,6 +3,7 @@ namespace Tessera.Kernels;
 /// <summary>Reductions, softmax and losses (float32; indices int64).</summary>
 public interface IReductionKernels
 {
+    /// <summary>Reduces <paramref name="x"/> over <see cref="ReduceParams.Axes"/> with <paramref name="op"/> into <paramref name="y"/>.</summary>
     void Reduce(ReduceOp op, Tensor x, Tensor y, ReduceParams p);
 
     /// <summary>dx from dy for y = reduce(x). For Max/Min the gradient goes to the first extreme element.</summary>
@@ -11,6 +12,7 @@ public interface IReductionKernels
     /// <summary>Indices (int64) of the maximum along an axis (first occurrence unless SelectLastIndex).</summary>
     void ArgMax(Tensor x, Tensor indices, ArgReduceParams p);
 
+    /// <summary>Softmax or log-softmax of <paramref name="x"/> along one axis into <paramref name="y"/>.</summary>
     void Softmax(Tensor x, Tensor y, SoftmaxParams p);
 
     /// <summary>dx from the forward output y and dy (softmax or log-softmax per p.Log).</summary>

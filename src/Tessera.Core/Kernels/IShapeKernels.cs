@@ -13,6 +13,7 @@ public interface IShapeKernels
     /// <summary>dData (overwritten) = scatter-add of dOutput by indices.</summary>
     void GatherBackward(Tensor indices, Tensor dOutput, Tensor dData, int axis);
 
+    /// <summary>Pads <paramref name="x"/> into <paramref name="y"/> (<see cref="PadParams"/>; negative pads crop).</summary>
     void Pad(Tensor x, Tensor y, PadParams p);
 
     /// <summary>dx (overwritten) from dy: the inverse of padding (reflect/edge accumulate into the source elements).</summary>

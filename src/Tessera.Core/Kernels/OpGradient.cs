@@ -22,7 +22,9 @@ public sealed record OpGradient
     /// such as Expand that needs no forward kernel); null otherwise.</summary>
     public string? Of { get; }
 
+    /// <summary>Whether the op has a gradient (its backward runs <see cref="Kernels"/>).</summary>
     public bool IsDifferentiable => Kernels.Count > 0;
+    /// <summary>Whether this op is itself the gradient of another (<see cref="Of"/>).</summary>
     public bool IsBackward => Of is not null;
 
     /// <summary>Differentiable: the backward pass runs <paramref name="kernels"/>.</summary>
@@ -35,6 +37,7 @@ public sealed record OpGradient
     /// <summary>A gradient kernel of <paramref name="forward"/>.</summary>
     public static OpGradient GradientOf(string forward) => new(Array.Empty<OpKind>(), null, forward);
 
+    /// <summary>What the gradient is, as one line.</summary>
     public override string ToString() =>
         IsDifferentiable ? $"gradient by {string.Join(", ", Kernels)}" : IsBackward ? $"gradient of {Of}" : $"no gradient: {Reason}";
 }

@@ -5,14 +5,30 @@ public enum UnaryOp
 {
     /// <summary>y = x (a copy).</summary>
     Identity,
-    Neg, Abs, Exp, Log, Sqrt, Reciprocal,
+    /// <summary>y = −x.</summary>
+    Neg,
+    /// <summary>y = |x|.</summary>
+    Abs,
+    /// <summary>y = eˣ.</summary>
+    Exp,
+    /// <summary>y = ln x (natural logarithm).</summary>
+    Log,
+    /// <summary>y = √x.</summary>
+    Sqrt,
+    /// <summary>y = 1 / x.</summary>
+    Reciprocal,
+    /// <summary>y = max(x, 0).</summary>
     Relu,
     /// <summary>y = x ≥ 0 ? x : Alpha·x.</summary>
     LeakyRelu,
+    /// <summary>y = 1 / (1 + e^−x).</summary>
     Sigmoid,
     /// <summary>y = clamp(Alpha·x + Beta, 0, 1).</summary>
     HardSigmoid,
-    Tanh, Erf,
+    /// <summary>y = tanh x.</summary>
+    Tanh,
+    /// <summary>y = erf x (the Gauss error function).</summary>
+    Erf,
     /// <summary>GELU, exact: x·Φ(x) = 0.5·x·(1 + erf(x/√2)).</summary>
     GeluErf,
     /// <summary>GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
@@ -35,16 +51,51 @@ public readonly record struct UnaryParams(float Alpha = 0f, float Beta = 0f);
 /// <summary>Element-wise functions of two inputs with NumPy broadcasting.</summary>
 public enum BinaryOp
 {
-    Add, Sub, Mul, Div, Pow, Max, Min,
+    /// <summary>c = a + b.</summary>
+    Add,
+    /// <summary>c = a − b.</summary>
+    Sub,
+    /// <summary>c = a·b.</summary>
+    Mul,
+    /// <summary>c = a / b.</summary>
+    Div,
+    /// <summary>c = a^b.</summary>
+    Pow,
+    /// <summary>c = max(a, b).</summary>
+    Max,
+    /// <summary>c = min(a, b).</summary>
+    Min,
     /// <summary>ONNX PRelu: c = a ≥ 0 ? a : b·a (b is the slope).</summary>
     PRelu,
 }
 
 /// <summary>Element-wise comparisons with NumPy broadcasting; the result is Bool.</summary>
-public enum CompareOp { Equal, Less, LessOrEqual, Greater, GreaterOrEqual }
+public enum CompareOp
+{
+    /// <summary>a = b.</summary>
+    Equal,
+    /// <summary>a &lt; b.</summary>
+    Less,
+    /// <summary>a ≤ b.</summary>
+    LessOrEqual,
+    /// <summary>a &gt; b.</summary>
+    Greater,
+    /// <summary>a ≥ b.</summary>
+    GreaterOrEqual,
+}
 
 /// <summary>Reductions.</summary>
-public enum ReduceOp { Sum, Mean, Max, Min }
+public enum ReduceOp
+{
+    /// <summary>The sum of the elements.</summary>
+    Sum,
+    /// <summary>The arithmetic mean of the elements.</summary>
+    Mean,
+    /// <summary>The largest element.</summary>
+    Max,
+    /// <summary>The smallest element.</summary>
+    Min,
+}
 
 /// <summary>Reduction over <paramref name="Axes"/> (normalised, ascending, distinct; empty means all axes).</summary>
 public sealed record ReduceParams(int[] Axes, bool KeepDims);
@@ -56,7 +107,15 @@ public readonly record struct ArgReduceParams(int Axis, bool KeepDims, bool Sele
 public readonly record struct SoftmaxParams(int Axis, bool Log = false);
 
 /// <summary>How per-sample losses are combined.</summary>
-public enum LossReduction { None, Mean, Sum }
+public enum LossReduction
+{
+    /// <summary>One loss per sample, not combined.</summary>
+    None,
+    /// <summary>The mean of the per-sample losses.</summary>
+    Mean,
+    /// <summary>The sum of the per-sample losses.</summary>
+    Sum,
+}
 
 /// <summary>Cross-entropy from logits [N, C]. Targets are class indices (int64 [N]) or probabilities (float32 [N, C]).
 /// With indices, samples whose target equals <paramref name="IgnoreIndex"/> contribute nothing and, for Mean, are not counted.</summary>
@@ -100,6 +159,8 @@ public readonly record struct Pool2dParams(
     int DilationH = 1, int DilationW = 1,
     bool CeilMode = false, bool CountIncludePad = false)
 {
+    /// <summary>A square window: <paramref name="kernel"/>×<paramref name="kernel"/>, the same stride along both
+    /// axes and the same padding on all four sides.</summary>
     public static Pool2dParams Square(int kernel, int stride, int pad = 0) =>
         new(kernel, kernel, stride, stride, pad, pad, pad, pad);
 }
@@ -159,7 +220,15 @@ public readonly record struct AdamParams(
     float DecayFactor = 0f, float NormCoefficientPost = 0f);
 
 /// <summary>Padding modes.</summary>
-public enum PadMode { Constant, Reflect, Edge }
+public enum PadMode
+{
+    /// <summary>Pads with one constant value (<see cref="PadParams.Value"/>).</summary>
+    Constant,
+    /// <summary>Pads with the input mirrored about its edge, the edge element not repeated.</summary>
+    Reflect,
+    /// <summary>Pads by repeating the edge element.</summary>
+    Edge,
+}
 
 /// <summary>Padding in ONNX layout: Pads = [begin_0, ..., begin_{r-1}, end_0, ..., end_{r-1}] (negative crops).</summary>
 public sealed record PadParams(int[] Pads, PadMode Mode = PadMode.Constant, float Value = 0f);

@@ -13,12 +13,18 @@ namespace Tessera.Memory;
 /// </summary>
 public sealed class CachingAllocator : IDisposable
 {
+    /// <summary>Every request is rounded up to a multiple of this many bytes (512).</summary>
     public const long MinBlockSize = 512;
-    public const long SmallSize = 1L << 20;          // requests ≤ 1 MiB use the small pool
-    public const long SmallBuffer = 2L << 20;        // small-pool segment size
-    public const long MinLargeAlloc = 10L << 20;     // large requests below this share a 20 MiB segment
+    /// <summary>Requests up to this size (1 MiB) use the small pool.</summary>
+    public const long SmallSize = 1L << 20;
+    /// <summary>The size of a small-pool segment (2 MiB).</summary>
+    public const long SmallBuffer = 2L << 20;
+    /// <summary>Large requests below this size (10 MiB) share a segment of <see cref="LargeBuffer"/> bytes.</summary>
+    public const long MinLargeAlloc = 10L << 20;
+    /// <summary>The size of a shared large-pool segment (20 MiB).</summary>
     public const long LargeBuffer = 20L << 20;
-    public const long RoundLarge = 2L << 20;         // larger segments are rounded to 2 MiB
+    /// <summary>Larger requests get a segment of their own, rounded up to a multiple of this size (2 MiB).</summary>
+    public const long RoundLarge = 2L << 20;
 
     private const string Op = "CachingAllocator";
 
@@ -34,6 +40,9 @@ public sealed class CachingAllocator : IDisposable
     private long _rawAllocations, _cacheHits, _releases, _allocations, _frees, _oomRetries;
     private bool _disposed;
 
+    /// <summary>An allocator that takes its segments from <paramref name="raw"/>; with <paramref name="events"/>, blocks used
+    /// on several streams (<see cref="RecordStream"/>) are reused only after the events recorded at free time complete.</summary>
+    /// <exception cref="TesseraArgumentException"><paramref name="raw"/> is null.</exception>
     public CachingAllocator(IRawAllocator raw, IAllocatorEventSource? events = null)
     {
         _raw = raw ?? throw new TesseraArgumentException(Op, nameof(raw), "a raw allocator is required");
@@ -169,6 +178,7 @@ public sealed class CachingAllocator : IDisposable
         }
     }
 
+    /// <summary>The allocator's figures now: bytes allocated and reserved with their peaks, segments, counters.</summary>
     public AllocatorStats Stats
     {
         get
@@ -207,6 +217,7 @@ public sealed class CachingAllocator : IDisposable
         }
     }
 
+    /// <summary>Waits for pending events and returns every segment to the raw allocator.</summary>
     public void Dispose()
     {
         lock (_gate)
@@ -338,10 +349,30 @@ public sealed class CachingAllocator : IDisposable
 /// <summary>A block handed out by a <see cref="CachingAllocator"/>: its device address, served size, requested size and stream.</summary>
 public readonly record struct CachedBlock(ulong Address, long Size, long Requested, long Stream);
 
-public enum BlockState { Free, Allocated, PendingFree }
+/// <summary>The state of a block in a <see cref="CachingAllocator.Snapshot"/>.</summary>
+public enum BlockState
+{
+    /// <summary>Free and reusable on its stream.</summary>
+    Free,
+    /// <summary>Handed out and not freed yet.</summary>
+    Allocated,
+    /// <summary>Freed, but waiting for events on other streams that used it before it can be reused.</summary>
+    PendingFree,
+}
 
+/// <summary>One block of a segment in a <see cref="CachingAllocator.Snapshot"/>.</summary>
+/// <param name="Address">The block's device address.</param>
+/// <param name="Size">The bytes the block spans (a multiple of <see cref="CachingAllocator.MinBlockSize"/>).</param>
+/// <param name="Requested">The bytes requested for it when allocated, 0 otherwise.</param>
+/// <param name="State">Free, allocated or waiting for events.</param>
 public sealed record BlockSnapshot(ulong Address, long Size, long Requested, BlockState State);
 
+/// <summary>One segment held from the raw allocator, with its blocks in address order.</summary>
+/// <param name="Address">The segment's device address.</param>
+/// <param name="Size">The segment's size in bytes.</param>
+/// <param name="Stream">The stream its blocks are reused on.</param>
+/// <param name="Pool">"small" or "large".</param>
+/// <param name="Blocks">The blocks that tile the segment, in address order.</param>
 public sealed record SegmentSnapshot(ulong Address, long Size, long Stream, string Pool, IReadOnlyList<BlockSnapshot> Blocks);
 
 /// <summary>Pool figures. Allocated counts served (rounded) sizes; Reserved counts segments held from the raw allocator.</summary>

@@ -305,6 +305,7 @@ public sealed partial class SizeClassPool : IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "{Owner}: {Memory} refused {Bytes} bytes; releasing the cache and retrying")]
     private static partial void LogReleasingForRetry(ILogger logger, string owner, long bytes, string memory);
 
+    /// <summary>Releases the cached blocks (leased ones return later, when their buffers are disposed).</summary>
     public void Dispose() => ReleaseCached();
 }
 

@@ -47,10 +47,14 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         return new MpiCommunicator(world, rank, size, init);
     }
 
+    /// <inheritdoc/>
     public int Rank { get; }
+    /// <inheritdoc/>
     public int Size { get; }
+    /// <inheritdoc/>
     public string Name { get; }
 
+    /// <inheritdoc/>
     public TimeSpan Timeout
     {
         get => _timeout;
@@ -97,6 +101,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         }
     }
 
+    /// <inheritdoc/>
     public CollectiveHandle AllReduceAsync(Tensor tensor, ReduceOp op = ReduceOp.Sum)
     {
         const string name = "MpiCommunicator.AllReduce";
@@ -110,6 +115,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         return new MpiRequest(this, $"AllReduce of {n} floats", request, buf, p => Unstage(tensor, (float*)p, n, scale));
     }
 
+    /// <inheritdoc/>
     public CollectiveHandle ReduceScatterAsync(Tensor input, Tensor output, ReduceOp op = ReduceOp.Sum)
     {
         const string name = "MpiCommunicator.ReduceScatter";
@@ -124,6 +130,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         return new MpiRequest(this, $"ReduceScatter of {input.ElementCount} floats", request, buf, p => Unstage(output, (float*)p, k, scale));
     }
 
+    /// <inheritdoc/>
     public CollectiveHandle AllGatherAsync(Tensor input, Tensor output)
     {
         const string name = "MpiCommunicator.AllGather";
@@ -138,6 +145,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         return new MpiRequest(this, $"AllGather of {k} floats", request, buf, p => Unstage(output, (float*)p, total, 1f));
     }
 
+    /// <inheritdoc/>
     public CollectiveHandle BroadcastAsync(Tensor tensor, int root = 0)
     {
         const string name = "MpiCommunicator.Broadcast";
@@ -152,6 +160,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         return new MpiRequest(this, $"Broadcast of {n} floats from rank {root}", request, buf, p => { if (receive) Unstage(tensor, (float*)p, n, 1f); });
     }
 
+    /// <inheritdoc/>
     public CollectiveHandle BarrierAsync()
     {
         ThrowIfDisposed("MpiCommunicator.Barrier");

@@ -67,13 +67,17 @@ public sealed unsafe class NcclCommunicator : ICommunicator
         return new NcclCommunicator(device, comm, bootstrap.Rank, bootstrap.Size);
     }
 
+    /// <inheritdoc/>
     public int Rank { get; }
+    /// <inheritdoc/>
     public int Size { get; }
+    /// <inheritdoc/>
     public string Name { get; }
 
     /// <summary>The device whose memory the collectives run on.</summary>
     public CudaDevice Device => _device;
 
+    /// <inheritdoc/>
     public TimeSpan Timeout
     {
         get => _timeout;
@@ -84,6 +88,7 @@ public sealed unsafe class NcclCommunicator : ICommunicator
         }
     }
 
+    /// <inheritdoc/>
     public CollectiveHandle AllReduceAsync(Tensor tensor, ReduceOp op = ReduceOp.Sum)
     {
         const string name = "NcclCommunicator.AllReduce";
@@ -94,6 +99,7 @@ public sealed unsafe class NcclCommunicator : ICommunicator
             () => Native.ncclAllReduce(p, p, count, ncclDataType_t.ncclFloat32, RedOp(op), _comm, _stream.Handle));
     }
 
+    /// <inheritdoc/>
     public CollectiveHandle ReduceScatterAsync(Tensor input, Tensor output, ReduceOp op = ReduceOp.Sum)
     {
         const string name = "NcclCommunicator.ReduceScatter";
@@ -104,6 +110,7 @@ public sealed unsafe class NcclCommunicator : ICommunicator
             () => Native.ncclReduceScatter(src, dst, count, ncclDataType_t.ncclFloat32, RedOp(op), _comm, _stream.Handle));
     }
 
+    /// <inheritdoc/>
     public CollectiveHandle AllGatherAsync(Tensor input, Tensor output)
     {
         const string name = "NcclCommunicator.AllGather";
@@ -114,6 +121,7 @@ public sealed unsafe class NcclCommunicator : ICommunicator
             () => Native.ncclAllGather(src, dst, count, ncclDataType_t.ncclFloat32, _comm, _stream.Handle));
     }
 
+    /// <inheritdoc/>
     public CollectiveHandle BroadcastAsync(Tensor tensor, int root = 0)
     {
         const string name = "NcclCommunicator.Broadcast";

@@ -17,6 +17,7 @@ public partial class GpuKernels : IAttentionKernels
         ? (GpuArg.Viewed(q, op), GpuArg.I32(0))
         : (GpuArg.Viewed(mask, new Shape(q.Shape[0], q.Shape[1], q.Shape[2], tk), op), GpuArg.I32(1));
 
+    /// <inheritdoc/>
     public void Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor o, Tensor? lse, AttentionParams p)
     {
         const string op = "Attention";
@@ -31,6 +32,7 @@ public partial class GpuKernels : IAttentionKernels
             GpuArg.F32(AttentionScale(p, d)), GpuArg.I32(p.Causal ? 1 : 0));
     }
 
+    /// <inheritdoc/>
     public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor o, Tensor lse, Tensor dO,
         Tensor dq, Tensor dk, Tensor dv, AttentionParams p)
     {

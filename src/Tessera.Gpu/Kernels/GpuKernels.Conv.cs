@@ -9,6 +9,7 @@ namespace Tessera.Gpu.Kernels;
 /// fused epilogue (residual, activation) as each output is stored.</summary>
 public partial class GpuKernels : IConvKernels
 {
+    /// <inheritdoc/>
     public virtual void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor? residual, Tensor y, Conv2dParams p)
     {
         const string op = "Conv2d";
@@ -30,6 +31,7 @@ public partial class GpuKernels : IConvKernels
         else Launch("linalg", "conv2d_fwd_f32", ConvGrid(op, Tiles(og) * tilesN, (long)n * p.Groups, 1), [.. args, GpuArg.I64(tilesN)]);
     }
 
+    /// <inheritdoc/>
     public virtual void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dParams p)
     {
         const string op = "Conv2dBackwardData";
@@ -41,6 +43,7 @@ public partial class GpuKernels : IConvKernels
         else Launch("linalg", "conv2d_bwd_data_f32", ConvGrid(op, Tiles(cg) * tilesN, (long)n * p.Groups, 1), [.. args, GpuArg.I64(tilesN)]);
     }
 
+    /// <inheritdoc/>
     public virtual void Conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Conv2dParams p)
     {
         const string op = "Conv2dBackwardWeight";
@@ -71,6 +74,7 @@ public partial class GpuKernels : IConvKernels
             GpuArg.Dense(part, op), GpuArg.Dense(dw, op), GpuArg.I64(dw.ElementCount), GpuArg.I64(slices));
     }
 
+    /// <inheritdoc/>
     public void Conv2dBackwardBias(Tensor dy, Tensor db)
     {
         const string op = "Conv2dBackwardBias";
@@ -78,6 +82,7 @@ public partial class GpuKernels : IConvKernels
             GpuArg.Viewed(dy, op), GpuArg.Dense(db, op), GpuArg.I32(dy.Shape[0]), GpuArg.I32(dy.Shape[2]), GpuArg.I32(dy.Shape[3]));
     }
 
+    /// <inheritdoc/>
     public void MaxPool2d(Tensor x, Tensor y, Tensor? indices, Pool2dParams p)
     {
         const string op = "MaxPool2d";
@@ -97,6 +102,7 @@ public partial class GpuKernels : IConvKernels
              .. PoolSizes(dx, dy, p), GpuArg.I32(p.DilationH), GpuArg.I32(p.DilationW), GpuArg.I64(dx.ElementCount)]);
     }
 
+    /// <inheritdoc/>
     public void AvgPool2d(Tensor x, Tensor y, Pool2dParams p)
     {
         const string op = "AvgPool2d";
@@ -104,6 +110,7 @@ public partial class GpuKernels : IConvKernels
             [GpuArg.Viewed(x, op), GpuArg.Dense(y, op), .. PoolSizes(x, y, p), .. AvgPoolTail(p, y.ElementCount)]);
     }
 
+    /// <inheritdoc/>
     public void AvgPool2dBackward(Tensor dy, Tensor dx, Pool2dParams p)
     {
         const string op = "AvgPool2dBackward";

@@ -4,6 +4,7 @@ namespace Tessera.Gpu.Kernels;
 
 public partial class GpuKernels : ICoreKernels
 {
+    /// <inheritdoc/>
     public void Copy(Tensor src, Tensor dst)
     {
         const string op = "Copy";
@@ -13,6 +14,7 @@ public partial class GpuKernels : ICoreKernels
             GpuArg.Viewed(src, dst.Shape, op), GpuArg.Viewed(dst, op), GpuArg.I64(dst.ElementCount));
     }
 
+    /// <inheritdoc/>
     public void Fill(Tensor dst, double value)
     {
         const string op = "Fill";
@@ -33,6 +35,7 @@ public partial class GpuKernels : ICoreKernels
         LaunchElements("core", "fill_strided_" + width, dst.ElementCount, GpuArg.Viewed(dst, op), GpuArg.I64(bits), GpuArg.I64(dst.ElementCount));
     }
 
+    /// <inheritdoc/>
     public void Cast(Tensor src, Tensor dst)
     {
         const string op = "Cast";

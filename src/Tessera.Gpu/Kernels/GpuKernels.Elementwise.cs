@@ -10,6 +10,7 @@ public partial class GpuKernels : IElementwiseKernels
 {
     private const string Elementwise = "elementwise";
 
+    /// <inheritdoc/>
     public void Unary(UnaryOp op, Tensor x, Tensor y, UnaryParams p)
     {
         const string name = "Unary";
@@ -19,6 +20,7 @@ public partial class GpuKernels : IElementwiseKernels
             GpuArg.I64(y.ElementCount));
     }
 
+    /// <inheritdoc/>
     public void UnaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, UnaryParams p)
     {
         const string name = "UnaryBackward";
@@ -29,6 +31,7 @@ public partial class GpuKernels : IElementwiseKernels
             GpuArg.I32((int)op), GpuArg.F32(p.Alpha), GpuArg.F32(p.Beta), GpuArg.I64(dx.ElementCount));
     }
 
+    /// <inheritdoc/>
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor c)
     {
         const string name = "Binary";
@@ -37,6 +40,7 @@ public partial class GpuKernels : IElementwiseKernels
             Flat(a, c.Shape, name), Flat(b, c.Shape, name), GpuArg.Dense(c, name), GpuArg.I32((int)op), GpuArg.I64(c.ElementCount));
     }
 
+    /// <inheritdoc/>
     public void BinaryBackward(BinaryOp op, Tensor a, Tensor b, Tensor dc, Tensor? da, Tensor? db)
     {
         CheckDefined("BinaryBackward", op);
@@ -53,6 +57,7 @@ public partial class GpuKernels : IElementwiseKernels
             GpuArg.I32((int)op), GpuArg.I32(side), GpuArg.I64(g.ElementCount));
     }
 
+    /// <inheritdoc/>
     public void Compare(CompareOp op, Tensor a, Tensor b, Tensor c)
     {
         const string name = "Compare";
@@ -66,6 +71,7 @@ public partial class GpuKernels : IElementwiseKernels
             Flat(a, c.Shape, name), Flat(b, c.Shape, name), GpuArg.Dense(c, name), GpuArg.I32((int)op), GpuArg.I64(c.ElementCount));
     }
 
+    /// <inheritdoc/>
     public void Where(Tensor cond, Tensor a, Tensor b, Tensor c)
     {
         const string name = "Where";
@@ -78,6 +84,7 @@ public partial class GpuKernels : IElementwiseKernels
             Flat(cond, c.Shape, name), Flat(a, c.Shape, name), Flat(b, c.Shape, name), GpuArg.Dense(c, name), GpuArg.I64(c.ElementCount));
     }
 
+    /// <inheritdoc/>
     public void LogicalNot(Tensor x, Tensor y)
     {
         const string name = "LogicalNot";

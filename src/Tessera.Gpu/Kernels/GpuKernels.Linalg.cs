@@ -15,6 +15,7 @@ public partial class GpuKernels : ILinalgKernels
     /// <summary>Most blocks along grid Y or Z; kernels loop over the rest.</summary>
     protected internal const int MaxGridYZ = 65535;
 
+    /// <inheritdoc/>
     public virtual void Gemm(Tensor a, Tensor b, Tensor? bias, Tensor c, GemmParams p)
     {
         const string op = "Gemm";

@@ -29,6 +29,7 @@ public partial class GpuKernels : INormKernels
         return (x.Shape[1], s, m, Math.Clamp((m + BatchNormChunk - 1) / BatchNormChunk, 1, BatchNormMaxChunks));
     }
 
+    /// <inheritdoc/>
     public void BatchNormTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
         Tensor saveMean, Tensor saveInvStd, BatchNormParams p)
     {
@@ -48,6 +49,7 @@ public partial class GpuKernels : INormKernels
             xa, GpuArg.Dense(coef, op), GpuArg.Dense(y, op), GpuArg.I64(c), GpuArg.I64(s), GpuArg.I64(x.ElementCount));
     }
 
+    /// <inheritdoc/>
     public void BatchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, Tensor y, BatchNormParams p)
     {
         const string op = "BatchNormInference";
@@ -62,6 +64,7 @@ public partial class GpuKernels : INormKernels
             Flat(x, x.Shape, op), GpuArg.Dense(coef, op), GpuArg.Dense(y, op), GpuArg.I64(c), GpuArg.I64(s), GpuArg.I64(x.ElementCount));
     }
 
+    /// <inheritdoc/>
     public void BatchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
         Tensor dx, Tensor dgamma, Tensor dbeta, BatchNormParams p)
     {
@@ -90,6 +93,7 @@ public partial class GpuKernels : INormKernels
         return (rows, inner);
     }
 
+    /// <inheritdoc/>
     public void LayerNorm(Tensor x, Tensor? gamma, Tensor? beta, Tensor y, Tensor? mean, Tensor? invStd, LayerNormParams p)
     {
         const string op = "LayerNorm";
@@ -104,6 +108,7 @@ public partial class GpuKernels : INormKernels
             GpuArg.I32((mean is null ? 0 : 1) | (invStd is null ? 0 : 2)), GpuArg.I64(inner), GpuArg.F32(p.Epsilon));
     }
 
+    /// <inheritdoc/>
     public void LayerNormBackward(Tensor x, Tensor dy, Tensor? gamma, Tensor mean, Tensor invStd,
         Tensor dx, Tensor? dgamma, Tensor? dbeta, LayerNormParams p)
     {
@@ -148,6 +153,7 @@ public partial class GpuKernels : INormKernels
             GpuArg.I64(rows), GpuArg.I64(inner), GpuArg.I64(rpc), GpuArg.I64(chunks));
     }
 
+    /// <inheritdoc/>
     public void Dropout(Tensor x, Tensor y, Tensor mask, DropoutParams p)
     {
         const string op = "Dropout";
@@ -160,6 +166,7 @@ public partial class GpuKernels : INormKernels
             GpuArg.I64(unchecked((long)p.Seed)), GpuArg.I64(threshold), GpuArg.F32(scale), GpuArg.I64(n));
     }
 
+    /// <inheritdoc/>
     public void DropoutBackward(Tensor dy, Tensor mask, Tensor dx, DropoutParams p)
     {
         const string op = "DropoutBackward";

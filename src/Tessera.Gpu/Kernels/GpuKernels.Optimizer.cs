@@ -10,6 +10,7 @@ public partial class GpuKernels : IOptimizerKernels
 {
     private const string Optimizer = "optimizer";
 
+    /// <inheritdoc/>
     public void SgdStep(Tensor param, Tensor grad, SgdParams p)
     {
         const string op = "SgdStep";
@@ -18,6 +19,7 @@ public partial class GpuKernels : IOptimizerKernels
             GpuArg.F32(p.LearningRate), GpuArg.F32(p.WeightDecay), GpuArg.I64(n));
     }
 
+    /// <inheritdoc/>
     public void MomentumStep(Tensor param, Tensor grad, Tensor velocity, MomentumParams p)
     {
         const string op = "MomentumStep";
@@ -44,6 +46,7 @@ public partial class GpuKernels : IOptimizerKernels
             GpuArg.F32((float)mu), GpuArg.I32(p.Nesterov ? 1 : 0), GpuArg.I64(n));
     }
 
+    /// <inheritdoc/>
     public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, AdamParams p)
     {
         const string op = "AdamStep";

@@ -23,6 +23,7 @@ public partial class GpuKernels : IReductionKernels
     /// <summary>Elements of a row per block in the first of two passes.</summary>
     private const long SplitChunk = 1 << 13;
 
+    /// <inheritdoc/>
     public void Reduce(ReduceOp op, Tensor x, Tensor y, ReduceParams p)
     {
         const string name = "Reduce";
@@ -63,6 +64,7 @@ public partial class GpuKernels : IReductionKernels
             GpuArg.I32((int)op), GpuArg.F32(scale));
     }
 
+    /// <inheritdoc/>
     public unsafe void ReduceBackward(ReduceOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, ReduceParams p)
     {
         const string name = "ReduceBackward";
@@ -97,6 +99,7 @@ public partial class GpuKernels : IReductionKernels
             GpuArg.I64(outputs), GpuArg.I64(count));
     }
 
+    /// <inheritdoc/>
     public void ArgMax(Tensor x, Tensor indices, ArgReduceParams p)
     {
         const string name = "ArgMax";
@@ -111,6 +114,7 @@ public partial class GpuKernels : IReductionKernels
             GpuArg.I32(p.SelectLastIndex ? 1 : 0));
     }
 
+    /// <inheritdoc/>
     public void Softmax(Tensor x, Tensor y, SoftmaxParams p)
     {
         const string name = "Softmax";
@@ -123,6 +127,7 @@ public partial class GpuKernels : IReductionKernels
             views[0], views[1], GpuArg.I32(nk), GpuArg.I64(rows), GpuArg.I64(len), GpuArg.I32(p.Log ? 1 : 0));
     }
 
+    /// <inheritdoc/>
     public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, SoftmaxParams p)
     {
         const string name = "SoftmaxBackward";
@@ -136,6 +141,7 @@ public partial class GpuKernels : IReductionKernels
             GpuArg.I32(p.Log ? 1 : 0));
     }
 
+    /// <inheritdoc/>
     public void CrossEntropy(Tensor logits, Tensor target, Tensor loss, CrossEntropyParams p)
     {
         const string name = "CrossEntropy";
@@ -164,6 +170,7 @@ public partial class GpuKernels : IReductionKernels
             GpuArg.I32(p.Reduction == LossReduction.Mean ? 1 : 0), GpuArg.Dense(loss, name));
     }
 
+    /// <inheritdoc/>
     public void CrossEntropyBackward(Tensor logits, Tensor target, Tensor dloss, Tensor dlogits, CrossEntropyParams p)
     {
         const string name = "CrossEntropyBackward";
@@ -218,6 +225,7 @@ public partial class GpuKernels : IReductionKernels
         }
     }
 
+    /// <inheritdoc/>
     public void MseLoss(Tensor a, Tensor b, Tensor loss, LossReduction reduction)
     {
         const string name = "MseLoss";
@@ -237,6 +245,7 @@ public partial class GpuKernels : IReductionKernels
         ReduceRows(reduction == LossReduction.Mean ? ReduceOp.Mean : ReduceOp.Sum, GpuArg.Viewed(sq, name), 0, loss, 1, n);
     }
 
+    /// <inheritdoc/>
     public void MseLossBackward(Tensor a, Tensor b, Tensor dloss, Tensor da, LossReduction reduction)
     {
         const string name = "MseLossBackward";

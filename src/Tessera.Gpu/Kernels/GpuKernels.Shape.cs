@@ -13,6 +13,7 @@ public partial class GpuKernels : IShapeKernels
     /// <summary>Sums longer than this many terms per element take a block each (expand backward).</summary>
     private const long BlockSumTerms = 64;
 
+    /// <inheritdoc/>
     public void Concat(IReadOnlyList<Tensor> inputs, Tensor output, int axis)
     {
         int offset = 0;
@@ -28,6 +29,7 @@ public partial class GpuKernels : IShapeKernels
         }
     }
 
+    /// <inheritdoc/>
     public void Gather(Tensor data, Tensor indices, Tensor output, int axis)
     {
         const string op = "Gather";
@@ -39,6 +41,7 @@ public partial class GpuKernels : IShapeKernels
             GpuArg.I64(n), GpuArg.I64(k), GpuArg.I64(inner), GpuArg.I64(total));
     }
 
+    /// <inheritdoc/>
     public void GatherBackward(Tensor indices, Tensor dOutput, Tensor dData, int axis)
     {
         const string op = "GatherBackward";
@@ -82,6 +85,7 @@ public partial class GpuKernels : IShapeKernels
         throw new TesseraBackendException(op, "the device flagged an out-of-range index that the host copy does not show");
     }
 
+    /// <inheritdoc/>
     public void Pad(Tensor x, Tensor y, PadParams p)
     {
         const string op = "Pad";

@@ -29,8 +29,10 @@ public partial class GpuKernels : IKernels, IDeferredChecks, IDisposable
         Stream = stream;
     }
 
+    /// <summary>The runtime the kernels compile and launch through.</summary>
     public IGpuRuntime Runtime { get; }
 
+    /// <summary>The device the kernels run on.</summary>
     public IDevice Device => Runtime.Device;
 
     /// <summary>The stream every launch, scratch lease and host read of these kernels is ordered on.</summary>
@@ -92,6 +94,7 @@ public partial class GpuKernels : IKernels, IDeferredChecks, IDisposable
     private volatile bool _faultPending;
     private readonly object _faultGate = new();
 
+    /// <inheritdoc/>
     public bool DeferChecks { get; set; }
 
     /// <summary>Deferred check: records on the device the first index of <paramref name="indices"/> outside [lo, hi)
@@ -116,6 +119,7 @@ public partial class GpuKernels : IKernels, IDeferredChecks, IDisposable
         _faultPending = true;
     }
 
+    /// <inheritdoc/>
     public void RaiseDeferredErrors()
     {
         if (!_faultPending) return;

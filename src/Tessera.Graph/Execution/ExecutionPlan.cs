@@ -38,13 +38,17 @@ public sealed class ExecutionPlan : IDisposable
         _nodeMs = new double[schedule.Length];
     }
 
+    /// <summary>The graph the plan runs.</summary>
     public ComputeGraph Graph { get; }
+    /// <summary>The device the plan runs on.</summary>
     public IDevice Device { get; }
 
     /// <summary>The stream the plan's work is ordered on: its launches, its memory, its timing events and captures.</summary>
     public IStream Stream { get; }
 
+    /// <summary>The context the plan's operators run with (device, kernels, step, mode).</summary>
     public ExecContext Context { get; }
+    /// <summary>The nodes in the order they run.</summary>
     public IReadOnlyList<Node> Schedule => _schedule;
 
     /// <summary>Bytes of the arena holding every intermediate.</summary>
@@ -336,6 +340,7 @@ public sealed class ExecutionPlan : IDisposable
         }
     }
 
+    /// <summary>Returns the arena and every tensor the plan owns to the device's pool.</summary>
     public void Dispose()
     {
         foreach (var e in _events) e.Dispose();

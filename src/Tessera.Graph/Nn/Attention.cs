@@ -11,6 +11,7 @@ public sealed class MultiHeadAttention : Module
     private readonly int _heads;
     private readonly bool _causal;
 
+    /// <summary>Multi-head attention over <paramref name="embed"/> features split into <paramref name="heads"/> heads, causal when asked, with its four projections initialised by <paramref name="init"/> on <paramref name="device"/>.</summary>
     public MultiHeadAttention(IDevice device, Initializer init, int embed, int heads, bool causal = false)
     {
         if (heads <= 0 || embed % heads != 0)
@@ -23,11 +24,16 @@ public sealed class MultiHeadAttention : Module
         Out = AddChild("out", new Linear(device, init, embed, embed));
     }
 
+    /// <summary>The query projection.</summary>
     public Linear Q { get; }
+    /// <summary>The key projection.</summary>
     public Linear K { get; }
+    /// <summary>The value projection.</summary>
     public Linear V { get; }
+    /// <summary>The output projection.</summary>
     public Linear Out { get; }
 
+    /// <inheritdoc/>
     public override Value Forward(GraphBuilder g, Value x)
     {
         if (x.Shape.Rank != 3) throw new TesseraShapeException("MultiHeadAttention", "x", $"expected [B, T, E], got {x}");
@@ -47,6 +53,7 @@ public sealed class TransformerEncoderBlock : Module
 {
     private readonly Dropout _drop1, _drop2;
 
+    /// <summary>A block of width <paramref name="embed"/> with <paramref name="heads"/> heads and an MLP of <paramref name="mlpDim"/> hidden features; dropout of <paramref name="dropout"/> after attention and MLP, its masks seeded by <paramref name="seed"/>.</summary>
     public TransformerEncoderBlock(IDevice device, Initializer init, int embed, int heads, int mlpDim, float dropout = 0f, ulong seed = 0)
     {
         Norm1 = AddChild("ln1", new LayerNorm(device, embed));
@@ -58,12 +65,18 @@ public sealed class TransformerEncoderBlock : Module
         _drop2 = new Dropout(dropout, seed * 2 + 2);
     }
 
+    /// <summary>The layer norm before attention.</summary>
     public LayerNorm Norm1 { get; }
+    /// <summary>The self-attention.</summary>
     public MultiHeadAttention Attn { get; }
+    /// <summary>The layer norm before the MLP.</summary>
     public LayerNorm Norm2 { get; }
+    /// <summary>The MLP's first layer (embed → mlpDim).</summary>
     public Linear Fc1 { get; }
+    /// <summary>The MLP's second layer (mlpDim → embed).</summary>
     public Linear Fc2 { get; }
 
+    /// <inheritdoc/>
     public override Value Forward(GraphBuilder g, Value x)
     {
         x = g.Add(x, _drop1.Forward(g, Attn.Forward(g, Norm1.Forward(g, x))));

@@ -15,6 +15,7 @@ public abstract partial class Module : IDisposable
     /// <summary>Adds this module's computation on <paramref name="x"/> to the graph.</summary>
     public abstract Value Forward(GraphBuilder g, Value x);
 
+    /// <summary>Registers a trainable parameter <paramref name="name"/> of the given shape and values on <paramref name="device"/>.</summary>
     protected Tensor AddParameter(string name, IDevice device, float[] values, params int[] shape)
     {
         var t = Tensor.FromArray(device, values, shape);
@@ -22,6 +23,7 @@ public abstract partial class Module : IDisposable
         return t;
     }
 
+    /// <summary>Registers a non-trainable state tensor (running statistics) filled with <paramref name="value"/>.</summary>
     protected Tensor AddState(string name, IDevice device, float value, params int[] shape)
     {
         var t = Tensor.Full(device, value, shape);
@@ -29,6 +31,7 @@ public abstract partial class Module : IDisposable
         return t;
     }
 
+    /// <summary>Registers <paramref name="module"/> as a child: its parameters and state are this module's, under <paramref name="name"/>.</summary>
     protected T AddChild<T>(string name, T module) where T : Module
     {
         _children.Add((name, module));
@@ -54,10 +57,13 @@ public abstract partial class Module : IDisposable
     /// <summary>The graph value of a parameter or state tensor (bound once per builder).</summary>
     protected static Value P(GraphBuilder g, Tensor t, string name) => g.Parameter(name, t);
 
+    /// <summary>The graph value of state tensor <paramref name="t"/>, named <paramref name="name"/>.</summary>
     protected static Value S(GraphBuilder g, Tensor t, string name) => g.State(name, t);
 
+    /// <summary>The number of trainable scalars.</summary>
     public long ParameterCount => Parameters().Sum(p => p.Tensor.ElementCount);
 
+    /// <summary>Disposes the module's parameters, state and children.</summary>
     public virtual void Dispose()
     {
         foreach (var (_, t) in _parameters) t.Dispose();
@@ -72,17 +78,20 @@ public sealed class Sequential : Module
 {
     private readonly List<Module> _layers = new();
 
+    /// <summary>The layers, applied in order.</summary>
     public Sequential(params Module[] layers)
     {
         for (int i = 0; i < layers.Length; i++) Add(layers[i]);
     }
 
+    /// <summary>Appends <paramref name="m"/> and returns this module.</summary>
     public Sequential Add(Module m)
     {
         _layers.Add(AddChild(_layers.Count.ToString(), m));
         return this;
     }
 
+    /// <inheritdoc/>
     public override Value Forward(GraphBuilder g, Value x)
     {
         foreach (var l in _layers) x = l.Forward(g, x);
@@ -93,9 +102,13 @@ public sealed class Sequential : Module
 /// <summary>A parameter-free function as a module (activations, flatten, reshape).</summary>
 public sealed class Lambda(Func<GraphBuilder, Value, Value> f) : Module
 {
+    /// <inheritdoc/>
     public override Value Forward(GraphBuilder g, Value x) => f(g, x);
 
+    /// <summary>ReLU as a module.</summary>
     public static Lambda Relu() => new((g, x) => g.Relu(x));
+    /// <summary>GELU (exact) as a module.</summary>
     public static Lambda Gelu() => new((g, x) => g.Gelu(x));
+    /// <summary>Flattens every axis but the first (the batch).</summary>
     public static Lambda Flatten() => new((g, x) => g.Reshape(x, x.Shape[0], -1));
 }

@@ -5,11 +5,16 @@ namespace Tessera.Graph.Operators;
 /// <summary>Fused scaled dot-product attention (inputs q, k, v and an optional additive mask; outputs o and lse).</summary>
 public sealed class AttentionGraphOp(AttentionParams p) : GraphOp
 {
+    /// <summary>The attention's settings.</summary>
     public AttentionParams Params => p;
+    /// <inheritdoc/>
     public override string Kind => "Attention";
+    /// <inheritdoc/>
     public override string Signature => OpSignature.Of(Kind, p.Scale, p.Causal);
+    /// <inheritdoc/>
     public override string Describe() => $"Attention[{(p.Causal ? "causal" : "full")}]";
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 3, 4);
@@ -17,9 +22,11 @@ public sealed class AttentionGraphOp(AttentionParams p) : GraphOp
         return new[] { new TensorSpec(o, DType.Float32), new TensorSpec(lse, DType.Float32) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
         ctx.Kernels.Attention(inputs[0]!, inputs[1]!, inputs[2]!, inputs.Count > 3 ? inputs[3] : null, outputs[0], outputs[1], p);
 
+    /// <inheritdoc/>
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
     {
         var ins = new List<Value>(node.Inputs) { node.Outputs[0], node.Outputs[1], outputGrads[0]! };
@@ -27,6 +34,7 @@ public sealed class AttentionGraphOp(AttentionParams p) : GraphOp
         return node.Inputs.Count > 3 ? new Value?[] { d[0], d[1], d[2], null } : new Value?[] { d[0], d[1], d[2] };
     }
 
+    /// <inheritdoc/>
     public override double Flops(Node node)
     {
         var q = node.Inputs[0].Shape;
@@ -40,8 +48,10 @@ public sealed class AttentionGraphOp(AttentionParams p) : GraphOp
 /// <summary>Attention backward (inputs q, k, v, [mask], o, lse, dO; outputs dq, dk, dv).</summary>
 public sealed class AttentionBackwardOp(AttentionParams p, bool hasMask) : GraphOp
 {
+    /// <inheritdoc/>
     public override string Kind => "AttentionBackward";
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         int b = hasMask ? 4 : 3;
@@ -51,6 +61,7 @@ public sealed class AttentionBackwardOp(AttentionParams p, bool hasMask) : Graph
         return new[] { inputs[0].Spec, inputs[1].Spec, inputs[2].Spec };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         int b = hasMask ? 4 : 3;
@@ -58,6 +69,7 @@ public sealed class AttentionBackwardOp(AttentionParams p, bool hasMask) : Graph
             outputs[0], outputs[1], outputs[2], p);
     }
 
+    /// <inheritdoc/>
     public override double Flops(Node node)
     {
         var q = node.Inputs[0].Shape;

@@ -8,18 +8,23 @@ namespace Tessera.Graph.Operators;
 /// has no gradient rule: fused operators are for inference graphs.</summary>
 public sealed class Conv2dGraphOp(Conv2dParams p, bool residual = false) : GraphOp
 {
+    /// <summary>The convolution's geometry.</summary>
     public Conv2dParams Params => p;
 
     /// <summary>Whether the last input is a residual added before the activation.</summary>
     public bool HasResidual => residual;
 
+    /// <inheritdoc/>
     public override string Kind => "Conv2d";
     // The epilogue's parameters go in separately: Epilogue.ToString rounds them for display.
+    /// <inheritdoc/>
     public override string Signature => OpSignature.Of(Kind, p, p.Epilogue.Params, residual);
+    /// <inheritdoc/>
     public override string Describe() =>
         $"Conv2d[s{p.StrideH}x{p.StrideW} p{p.PadTop},{p.PadLeft},{p.PadBottom},{p.PadRight} d{p.DilationH}x{p.DilationW} g{p.Groups}" +
         $"{(residual ? " +residual" : "")}{(p.Epilogue.IsNone ? "" : $" {p.Epilogue}")}]";
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         int extra = residual ? 1 : 0;
@@ -29,6 +34,7 @@ public sealed class Conv2dGraphOp(Conv2dParams p, bool residual = false) : Graph
         return new[] { new TensorSpec(y, DType.Float32) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         var (bias, res) = Optional(inputs);
@@ -47,6 +53,7 @@ public sealed class Conv2dGraphOp(Conv2dParams p, bool residual = false) : Graph
         return (bias, res);
     }
 
+    /// <inheritdoc/>
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
     {
         if (residual || !p.Epilogue.IsNone)
@@ -64,6 +71,7 @@ public sealed class Conv2dGraphOp(Conv2dParams p, bool residual = false) : Graph
         return new[] { dx, dw, db };
     }
 
+    /// <inheritdoc/>
     public override double Flops(Node node)
     {
         var w = node.Inputs[1].Shape;
@@ -74,17 +82,21 @@ public sealed class Conv2dGraphOp(Conv2dParams p, bool residual = false) : Graph
 /// <summary>dx of a convolution (inputs dy, w).</summary>
 public sealed class Conv2dBackwardDataOp(Conv2dParams p, Shape xShape) : GraphOp
 {
+    /// <inheritdoc/>
     public override string Kind => "Conv2dBackwardData";
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 2);
         return new[] { new TensorSpec(ShapeRules.Conv2dBackwardData(node, inputs[0].Spec, inputs[1].Spec, xShape, p), DType.Float32) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
         ctx.Kernels.Conv2dBackwardData(inputs[0]!, inputs[1]!, outputs[0], p);
 
+    /// <inheritdoc/>
     public override double Flops(Node node)
     {
         var w = node.Inputs[1].Shape;
@@ -95,31 +107,38 @@ public sealed class Conv2dBackwardDataOp(Conv2dParams p, Shape xShape) : GraphOp
 /// <summary>dw of a convolution (inputs x, dy).</summary>
 public sealed class Conv2dBackwardWeightOp(Conv2dParams p, Shape wShape) : GraphOp
 {
+    /// <inheritdoc/>
     public override string Kind => "Conv2dBackwardWeight";
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 2);
         return new[] { new TensorSpec(ShapeRules.Conv2dBackwardWeight(node, inputs[0].Spec, inputs[1].Spec, wShape, p), DType.Float32) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
         ctx.Kernels.Conv2dBackwardWeight(inputs[0]!, inputs[1]!, outputs[0], p);
 
+    /// <inheritdoc/>
     public override double Flops(Node node) => 2.0 * node.Inputs[1].Shape.ElementCount * wShape[1] * wShape[2] * wShape[3];
 }
 
 /// <summary>db of a convolution (input dy).</summary>
 public sealed class Conv2dBackwardBiasOp : GraphOp
 {
+    /// <inheritdoc/>
     public override string Kind => "Conv2dBackwardBias";
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 1);
         return new[] { new TensorSpec(ShapeRules.Conv2dBackwardBias(node, inputs[0].Spec), DType.Float32) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
         ctx.Kernels.Conv2dBackwardBias(inputs[0]!, outputs[0]);
 }
@@ -138,10 +157,14 @@ public sealed class Pool2dGraphOp(bool max, Pool2dParams p, bool indices = true)
     /// <summary>The pooling parameters.</summary>
     public Pool2dParams Params => p;
 
+    /// <inheritdoc/>
     public override string Kind => max ? "MaxPool2d" : "AvgPool2d";
+    /// <inheritdoc/>
     public override string Signature => OpSignature.Of(Kind, p, HasIndices);
+    /// <inheritdoc/>
     public override string Describe() => $"{Kind}[k{p.KernelH}x{p.KernelW} s{p.StrideH}x{p.StrideW}{(p.CeilMode ? " ceil" : "")}{(max && !indices ? " no indices" : "")}]";
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 1);
@@ -150,12 +173,14 @@ public sealed class Pool2dGraphOp(bool max, Pool2dParams p, bool indices = true)
         return indices ? new[] { new TensorSpec(y, DType.Float32), new TensorSpec(y, DType.Int64) } : new[] { new TensorSpec(y, DType.Float32) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         if (max) ctx.Kernels.MaxPool2d(inputs[0]!, outputs[0], indices ? outputs[1] : null, p);
         else ctx.Kernels.AvgPool2d(inputs[0]!, outputs[0], p);
     }
 
+    /// <inheritdoc/>
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => max && !indices
         ? throw new TesseraArgumentException($"Autodiff ({node.Name})", "indices",
             "a max pooling without its indices has no gradient: it is for inference graphs")
@@ -166,14 +191,17 @@ public sealed class Pool2dGraphOp(bool max, Pool2dParams p, bool indices = true)
             : g.Apply1(new Pool2dBackwardOp(false, p, node.Inputs[0].Shape), $"d_{node.Name}", outputGrads[0]!),
     };
 
+    /// <inheritdoc/>
     public override double Flops(Node node) => (double)node.Outputs[0].Shape.ElementCount * p.KernelH * p.KernelW;
 }
 
 /// <summary>dx of pooling (inputs dy and, for max pooling, the indices).</summary>
 public sealed class Pool2dBackwardOp(bool max, Pool2dParams p, Shape xShape) : GraphOp
 {
+    /// <inheritdoc/>
     public override string Kind => max ? "MaxPool2dBackward" : "AvgPool2dBackward";
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, max ? 2 : 1);
@@ -183,6 +211,7 @@ public sealed class Pool2dBackwardOp(bool max, Pool2dParams p, Shape xShape) : G
         return new[] { new TensorSpec(dx, DType.Float32) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         if (max) ctx.Kernels.MaxPool2dBackward(inputs[0]!, inputs[1]!, outputs[0], p);

@@ -17,7 +17,9 @@ public sealed class ExecContext : IDisposable
         Kernels = kernels ?? device.Kernels;
     }
 
+    /// <summary>The device the plan runs on.</summary>
     public IDevice Device { get; }
+    /// <summary>The kernels operators launch (the device's, on the plan's stream).</summary>
     public IKernels Kernels { get; }
 
     /// <summary>Training mode (dropout active, batch norm on batch statistics).</summary>

@@ -5,9 +5,12 @@ namespace Tessera.Graph.Operators;
 /// <summary>y = x·wᵀ + b with x [..., In], w [Out, In], optional b [Out]. Runs as one GEMM over the flattened rows.</summary>
 public sealed class LinearGraphOp : GraphOp
 {
+    /// <inheritdoc/>
     public override string Kind => "Linear";
+    /// <inheritdoc/>
     public override string Signature => Kind;
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 2, 3);
@@ -15,6 +18,7 @@ public sealed class LinearGraphOp : GraphOp
         return new[] { new TensorSpec(y, DType.Float32) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         var w = inputs[1]!;
@@ -24,6 +28,7 @@ public sealed class LinearGraphOp : GraphOp
 
     private static readonly GemmParams Transposed = new(TransB: true);
 
+    /// <inheritdoc/>
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
     {
         var inputs = node.Inputs;
@@ -32,14 +37,17 @@ public sealed class LinearGraphOp : GraphOp
         return g.Apply(new LinearBackwardOp(hasBias, g.RequiresGrad(inputs[0])), $"d_{node.Name}", inputs[0], inputs[1], outputGrads[0]!);
     }
 
+    /// <inheritdoc/>
     public override double Flops(Node node) => 2.0 * node.Outputs[0].Shape.ElementCount * node.Inputs[1].Shape[1];
 }
 
 /// <summary>Gradients of <see cref="LinearGraphOp"/> (inputs x, w, dy): dx = dy·w (when needed), dw = dyᵀ·x, db = Σ dy.</summary>
 public sealed class LinearBackwardOp(bool hasBias, bool needInput) : GraphOp
 {
+    /// <inheritdoc/>
     public override string Kind => "LinearBackward";
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 3);
@@ -49,6 +57,7 @@ public sealed class LinearBackwardOp(bool hasBias, bool needInput) : GraphOp
         return specs.ToArray();
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         var k = ctx.Kernels;
@@ -63,6 +72,7 @@ public sealed class LinearBackwardOp(bool hasBias, bool needInput) : GraphOp
 
     private static readonly ReduceParams BiasAxes = new(new[] { 0 }, false);
 
+    /// <inheritdoc/>
     public override double Flops(Node node) => (needInput ? 4.0 : 2.0) * node.Inputs[2].Shape.ElementCount * node.Inputs[1].Shape[1];
 }
 
@@ -75,11 +85,15 @@ public sealed class GemmGraphOp(GemmParams p) : GraphOp
 
     /// <summary>Transpositions and Alpha (Beta is not used: the op writes a new value).</summary>
     public GemmParams Params => _p;
+    /// <inheritdoc/>
     public override string Kind => "Gemm";
+    /// <inheritdoc/>
     public override string Signature => OpSignature.Of(Kind, _p, _p.Epilogue.Params);
+    /// <inheritdoc/>
     public override string Describe() =>
         $"Gemm[{(_p.TransA ? "T" : "N")}{(_p.TransB ? "T" : "N")}{(_p.Alpha != 1 ? $", {_p.Alpha}" : "")}{(_p.Epilogue.IsNone ? "" : $" {_p.Epilogue}")}]";
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 2, 3);
@@ -87,6 +101,7 @@ public sealed class GemmGraphOp(GemmParams p) : GraphOp
         return new[] { new TensorSpec(c, DType.Float32) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
         RunGemm(ctx, inputs[0]!, inputs[1]!, inputs.Count > 2 ? inputs[2] : null, outputs[0], _p);
 
@@ -147,6 +162,7 @@ public sealed class GemmGraphOp(GemmParams p) : GraphOp
         return grads;
     }
 
+    /// <inheritdoc/>
     public override double Flops(Node node)
     {
         var a = node.Inputs[0].Shape;

@@ -5,21 +5,28 @@ namespace Tessera.Graph.Operators;
 /// <summary>c = a op b with broadcasting → Bool (no gradient).</summary>
 public sealed class CompareGraphOp(CompareOp op) : GraphOp
 {
+    /// <summary>The comparison.</summary>
     public CompareOp Op => op;
+    /// <inheritdoc/>
     public override string Kind => op.ToString();
+    /// <inheritdoc/>
     public override string Signature => Kind;
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 2);
         return new[] { new TensorSpec(ShapeRules.Compare(node, op, inputs[0].Spec, inputs[1].Spec), DType.Bool) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
         ctx.Kernels.Compare(op, inputs[0]!, inputs[1]!, outputs[0]);
 
+    /// <inheritdoc/>
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => new Value?[] { null, null };
 
+    /// <inheritdoc/>
     public override double Flops(Node node) => node.Outputs[0].Shape.ElementCount;
 }
 
@@ -27,18 +34,23 @@ public sealed class CompareGraphOp(CompareOp op) : GraphOp
 /// da = where(cond, dc, 0), db = where(cond, 0, dc), each summed to its input's shape.</summary>
 public sealed class WhereGraphOp : GraphOp
 {
+    /// <inheritdoc/>
     public override string Kind => "Where";
+    /// <inheritdoc/>
     public override string Signature => Kind;
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 3);
         return new[] { new TensorSpec(ShapeRules.Where(node, inputs[0].Spec, inputs[1].Spec, inputs[2].Spec), inputs[1].DType) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
         ctx.Kernels.Where(inputs[0]!, inputs[1]!, inputs[2]!, outputs[0]);
 
+    /// <inheritdoc/>
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
     {
         var grads = new Value?[3];
@@ -56,18 +68,24 @@ public sealed class WhereGraphOp : GraphOp
 /// <summary>y = !x for a Bool tensor (no gradient).</summary>
 public sealed class LogicalNotGraphOp : GraphOp
 {
+    /// <inheritdoc/>
     public override string Kind => "LogicalNot";
+    /// <inheritdoc/>
     public override string Signature => Kind;
+    /// <inheritdoc/>
     public override int InPlaceInput => 0;
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 1);
         return new[] { new TensorSpec(ShapeRules.LogicalNot(node, inputs[0].Spec), DType.Bool) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
         ctx.Kernels.LogicalNot(inputs[0]!, outputs[0]);
 
+    /// <inheritdoc/>
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => new Value?[] { null };
 }

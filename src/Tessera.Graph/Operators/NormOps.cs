@@ -8,12 +8,15 @@ namespace Tessera.Graph.Operators;
 /// statistics (<see cref="ReplicaBatchNorm"/>).</summary>
 public sealed class BatchNormGraphOp(BatchNormParams p) : GraphOp
 {
+    /// <summary>The normalisation's settings.</summary>
     public BatchNormParams Params => p;
+    /// <inheritdoc/>
     public override string Kind => "BatchNorm";
 
     /// <summary>In training mode the node updates the running statistics it is given.</summary>
     public override bool HasSideEffects => true;
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 5);
@@ -22,6 +25,7 @@ public sealed class BatchNormGraphOp(BatchNormParams p) : GraphOp
         return new[] { inputs[0].Spec, new TensorSpec(c, DType.Float32), new TensorSpec(c, DType.Float32) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         var x = inputs[0]!;
@@ -35,20 +39,24 @@ public sealed class BatchNormGraphOp(BatchNormParams p) : GraphOp
         else ctx.Kernels.BatchNormInference(x, inputs[1]!, inputs[2]!, inputs[3]!, inputs[4]!, outputs[0], p);
     }
 
+    /// <inheritdoc/>
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
     {
         var d = g.Apply(new BatchNormBackwardOp(p), $"d_{node.Name}", node.Inputs[0], outputGrads[0]!, node.Inputs[1], node.Outputs[1], node.Outputs[2]);
         return new Value?[] { d[0], d[1], d[2], null, null };
     }
 
+    /// <inheritdoc/>
     public override double Flops(Node node) => 8.0 * node.Inputs[0].Shape.ElementCount;
 }
 
 /// <summary>Fused batch-norm backward (inputs x, dy, gamma, saveMean, saveInvStd; outputs dx, dgamma, dbeta).</summary>
 public sealed class BatchNormBackwardOp(BatchNormParams p) : GraphOp
 {
+    /// <inheritdoc/>
     public override string Kind => "BatchNormBackward";
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 5);
@@ -56,6 +64,7 @@ public sealed class BatchNormBackwardOp(BatchNormParams p) : GraphOp
         return new[] { inputs[0].Spec, new TensorSpec(c, DType.Float32), new TensorSpec(c, DType.Float32) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         if (ctx.Training && ctx.Replicas is { Count: > 1 } group)
@@ -63,6 +72,7 @@ public sealed class BatchNormBackwardOp(BatchNormParams p) : GraphOp
         else ctx.Kernels.BatchNormBackward(inputs[0]!, inputs[1]!, inputs[2]!, inputs[3]!, inputs[4]!, outputs[0], outputs[1], outputs[2], p);
     }
 
+    /// <inheritdoc/>
     public override double Flops(Node node) => 10.0 * node.Inputs[0].Shape.ElementCount;
 }
 
@@ -75,7 +85,9 @@ public sealed class LayerNormGraphOp(LayerNormParams p) : GraphOp
 
     /// <summary>Axis and epsilon (the axis resolved once the op is a node's).</summary>
     public LayerNormParams Params => p;
+    /// <inheritdoc/>
     public override string Kind => "LayerNorm";
+    /// <inheritdoc/>
     public override string Signature => OpSignature.Of(Kind, p);
 
     private (LayerNormParams P, Shape Y, Shape Stat) Rule(string node, IReadOnlyList<Value> inputs)
@@ -84,35 +96,42 @@ public sealed class LayerNormGraphOp(LayerNormParams p) : GraphOp
         return ShapeRules.LayerNorm(node, inputs[0].Spec, inputs[1].Spec, inputs[2].Spec, p.Axis, p.Epsilon);
     }
 
+    /// <inheritdoc/>
     public override GraphOp Resolve(string node, IReadOnlyList<Value> inputs)
     {
         var r = Rule(node, inputs).P;
         return r == p ? this : new LayerNormGraphOp(r);
     }
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         var (_, y, stat) = Rule(node, inputs);
         return new[] { new TensorSpec(y, DType.Float32), new TensorSpec(stat, DType.Float32), new TensorSpec(stat, DType.Float32) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
         ctx.Kernels.LayerNorm(inputs[0]!, inputs[1], inputs[2], outputs[0], outputs[1], outputs[2], p);
 
+    /// <inheritdoc/>
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads)
     {
         var d = g.Apply(new LayerNormBackwardOp(p), $"d_{node.Name}", node.Inputs[0], outputGrads[0]!, node.Inputs[1], node.Outputs[1], node.Outputs[2]);
         return new Value?[] { d[0], d[1], d[2] };
     }
 
+    /// <inheritdoc/>
     public override double Flops(Node node) => 8.0 * node.Inputs[0].Shape.ElementCount;
 }
 
 /// <summary>Fused layer-norm backward (inputs x, dy, gamma, mean, invStd; outputs dx, dgamma, dbeta).</summary>
 public sealed class LayerNormBackwardOp(LayerNormParams p) : GraphOp
 {
+    /// <inheritdoc/>
     public override string Kind => "LayerNormBackward";
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 5);
@@ -121,9 +140,11 @@ public sealed class LayerNormBackwardOp(LayerNormParams p) : GraphOp
         return new[] { inputs[0].Spec, new TensorSpec(affine, DType.Float32), new TensorSpec(affine, DType.Float32) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
         ctx.Kernels.LayerNormBackward(inputs[0]!, inputs[1]!, inputs[2], inputs[3]!, inputs[4]!, outputs[0], outputs[1], outputs[2], p);
 
+    /// <inheritdoc/>
     public override double Flops(Node node) => 10.0 * node.Inputs[0].Shape.ElementCount;
 }
 
@@ -133,9 +154,12 @@ public sealed class DropoutGraphOp(float ratio, ulong seed) : GraphOp
 {
     /// <summary>The drop probability.</summary>
     public float Ratio => ratio;
+    /// <inheritdoc/>
     public override string Kind => "Dropout";
+    /// <inheritdoc/>
     public override string Describe() => $"Dropout[{ratio}]";
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 1);
@@ -163,9 +187,11 @@ public sealed class DropoutGraphOp(float ratio, ulong seed) : GraphOp
         return z ^ (z >> 31);
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
         ctx.Kernels.Dropout(inputs[0]!, outputs[0], outputs[1], At(ctx, inputs[0]!));
 
+    /// <inheritdoc/>
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) =>
         new Value?[] { g.Apply1(new DropoutBackwardOp(ratio), $"d_{node.Name}", outputGrads[0]!, node.Outputs[1]) };
 }
@@ -173,14 +199,17 @@ public sealed class DropoutGraphOp(float ratio, ulong seed) : GraphOp
 /// <summary>dx = dy·mask/(1−ratio) (inputs dy, mask).</summary>
 public sealed class DropoutBackwardOp(float ratio) : GraphOp
 {
+    /// <inheritdoc/>
     public override string Kind => "DropoutBackward";
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         Check.InputCount(node, inputs.Count, 2);
         return new[] { new TensorSpec(ShapeRules.DropoutBackward(node, inputs[0].Spec, inputs[1].Spec, ratio), DType.Float32) };
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs) =>
         ctx.Kernels.DropoutBackward(inputs[0]!, inputs[1]!, outputs[0], new DropoutParams(ratio, 0, ctx.Training));
 }

@@ -61,12 +61,16 @@ public sealed class AdamStepGraphOp(AdamParams p) : GraphOp
 {
     private static readonly string[] Groups = { "X", "G", "V", "H" };
 
+    /// <inheritdoc/>
     public override string Kind => "AdamStep";
+    /// <inheritdoc/>
     public override bool IsOptimizerStep => true;
+    /// <inheritdoc/>
     public override string Describe() => $"AdamStep[alpha {p.Beta1}, beta {p.Beta2}, eps {p.Epsilon}, norm {p.WeightDecay}, post {p.NormCoefficientPost}]";
 
     private AdamParams With(float r, long t) => p with { LearningRate = r, Step = t, Mode = OptimizerMode.DecayedRate };
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         int n = OptimizerStepLayout.Validate(node, inputs, Groups);
@@ -74,6 +78,7 @@ public sealed class AdamStepGraphOp(AdamParams p) : GraphOp
         return OptimizerStepLayout.Outputs(inputs, Groups.Length, n);
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         var (r, t) = OptimizerStepLayout.Scalars(inputs);
@@ -90,8 +95,10 @@ public sealed class AdamStepGraphOp(AdamParams p) : GraphOp
         }
     }
 
+    /// <inheritdoc/>
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => new Value?[node.Inputs.Count];
 
+    /// <inheritdoc/>
     public override double Flops(Node node) => 12.0 * OptimizerStepLayout.Elements(node, Groups.Length);
 }
 
@@ -105,12 +112,16 @@ public sealed class MomentumStepGraphOp(MomentumParams p) : GraphOp
 {
     private static readonly string[] Groups = { "X", "G", "V" };
 
+    /// <inheritdoc/>
     public override string Kind => "MomentumStep";
+    /// <inheritdoc/>
     public override bool IsOptimizerStep => true;
+    /// <inheritdoc/>
     public override string Describe() => $"MomentumStep[alpha {p.Momentum}, beta {1 - p.Dampening}, norm {p.WeightDecay}{(p.Nesterov ? ", nesterov" : "")}]";
 
     private MomentumParams With(float r, long t) => p with { LearningRate = r, Step = t, Mode = OptimizerMode.DecayedRate };
 
+    /// <inheritdoc/>
     public override TensorSpec[] Infer(string node, IReadOnlyList<Value> inputs)
     {
         int n = OptimizerStepLayout.Validate(node, inputs, Groups);
@@ -118,6 +129,7 @@ public sealed class MomentumStepGraphOp(MomentumParams p) : GraphOp
         return OptimizerStepLayout.Outputs(inputs, Groups.Length, n);
     }
 
+    /// <inheritdoc/>
     public override void Run(ExecContext ctx, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs)
     {
         var (r, t) = OptimizerStepLayout.Scalars(inputs);
@@ -133,7 +145,9 @@ public sealed class MomentumStepGraphOp(MomentumParams p) : GraphOp
         }
     }
 
+    /// <inheritdoc/>
     public override Value?[] Backward(GraphBuilder g, Node node, IReadOnlyList<Value?> outputGrads) => new Value?[node.Inputs.Count];
 
+    /// <inheritdoc/>
     public override double Flops(Node node) => 5.0 * OptimizerStepLayout.Elements(node, Groups.Length);
 }

@@ -11,12 +11,15 @@ namespace Tessera.Graph.Optimization;
 /// j ≤ i becomes the op's causal flag; other boolean masks become the additive mask Where(condition, 0, fill).</summary>
 public sealed class AttentionFusion : GraphPass
 {
+    /// <inheritdoc/>
     public override string Name => "attention";
+    /// <inheritdoc/>
     public override OptimizationLevel Level => OptimizationLevel.All;
 
     /// <summary>The mask between the scaled scores and the softmax.</summary>
     private sealed record Mask(Value? Additive, Value? Condition, Value? Fill, bool FillWhereTrue, bool Causal);
 
+    /// <inheritdoc/>
     public override void Run(GraphRewriter rewriter)
     {
         foreach (var node in rewriter.Graph.Nodes)

@@ -10,12 +10,15 @@ namespace Tessera.Graph.Optimization;
 /// a bias-only chain (MatMul followed by Add of a bias) moves the bias into the product and leaves the weight as it is.</summary>
 public sealed class BatchNormFolding : GraphPass
 {
+    /// <inheritdoc/>
     public override string Name => "batchnorm-folding";
+    /// <inheritdoc/>
     public override OptimizationLevel Level => OptimizationLevel.All;
 
     /// <summary>The product being folded into: where its channels are and how its weight is laid out.</summary>
     private sealed record Target(Node Node, Value Weight, Value? Bias, int Channels, int ChannelAxis, bool ChannelsAreWeightRows);
 
+    /// <inheritdoc/>
     public override void Run(GraphRewriter rewriter)
     {
         foreach (var node in rewriter.Graph.Nodes)

@@ -5,10 +5,14 @@ namespace Tessera.Graph.Optimization;
 /// are never merged.</summary>
 public sealed class CommonSubexpressionElimination : GraphPass
 {
+    /// <inheritdoc/>
     public override string Name => "cse";
+    /// <inheritdoc/>
     public override OptimizationLevel Level => OptimizationLevel.Basic;
+    /// <inheritdoc/>
     public override bool Exact => true;
 
+    /// <inheritdoc/>
     public override void Run(GraphRewriter rewriter)
     {
         var first = new Dictionary<string, Node>();

@@ -11,10 +11,14 @@ namespace Tessera.Graph.Optimization;
 /// constants (an index out of range is reported when the graph runs, as without optimization).</summary>
 public sealed class ConstantFolding : GraphPass
 {
+    /// <inheritdoc/>
     public override string Name => "constant-folding";
+    /// <inheritdoc/>
     public override OptimizationLevel Level => OptimizationLevel.Basic;
+    /// <inheritdoc/>
     public override bool Exact => true;
 
+    /// <inheritdoc/>
     public override void Run(GraphRewriter rewriter)
     {
         var folded = new Dictionary<Value, Tensor>();

@@ -9,9 +9,12 @@ namespace Tessera.Graph.Optimization;
 /// a convolution that already applies an activation is left as it is.</summary>
 public sealed class ConvActivationFusion : GraphPass
 {
+    /// <inheritdoc/>
     public override string Name => "conv-activation";
+    /// <inheritdoc/>
     public override OptimizationLevel Level => OptimizationLevel.All;
 
+    /// <inheritdoc/>
     public override void Run(GraphRewriter rewriter)
     {
         foreach (var node in rewriter.Graph.Nodes)

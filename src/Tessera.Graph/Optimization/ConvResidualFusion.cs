@@ -11,9 +11,12 @@ namespace Tessera.Graph.Optimization;
 /// When both operands are such convolutions, the first one takes the other as its residual.</summary>
 public sealed class ConvResidualFusion : GraphPass
 {
+    /// <inheritdoc/>
     public override string Name => "conv-residual";
+    /// <inheritdoc/>
     public override OptimizationLevel Level => OptimizationLevel.All;
 
+    /// <inheritdoc/>
     public override void Run(GraphRewriter rewriter)
     {
         foreach (var node in rewriter.Graph.Nodes)

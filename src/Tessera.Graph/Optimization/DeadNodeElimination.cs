@@ -4,10 +4,14 @@ namespace Tessera.Graph.Optimization;
 /// (batch norm in training mode updates its running statistics), unless the plan runs in inference mode.</summary>
 public sealed class DeadNodeElimination : GraphPass
 {
+    /// <inheritdoc/>
     public override string Name => "dead-nodes";
+    /// <inheritdoc/>
     public override OptimizationLevel Level => OptimizationLevel.Basic;
+    /// <inheritdoc/>
     public override bool Exact => true;
 
+    /// <inheritdoc/>
     public override void Run(GraphRewriter rewriter)
     {
         var live = new HashSet<Node>();

@@ -9,9 +9,12 @@ namespace Tessera.Graph.Optimization;
 /// x/√2 as a division or a multiplication, x³ as Pow 3 or x·x·x).</summary>
 public sealed class GeluFusion : GraphPass
 {
+    /// <inheritdoc/>
     public override string Name => "gelu";
+    /// <inheritdoc/>
     public override OptimizationLevel Level => OptimizationLevel.All;
 
+    /// <inheritdoc/>
     public override void Run(GraphRewriter rewriter)
     {
         foreach (var node in rewriter.Graph.Nodes)

@@ -12,9 +12,12 @@ namespace Tessera.Graph.Optimization;
 /// through a reshape) and be no output of the graph.</summary>
 public sealed class GemmActivationFusion : GraphPass
 {
+    /// <inheritdoc/>
     public override string Name => "gemm-activation";
+    /// <inheritdoc/>
     public override OptimizationLevel Level => OptimizationLevel.All;
 
+    /// <inheritdoc/>
     public override void Run(GraphRewriter rewriter)
     {
         foreach (var node in rewriter.Graph.Nodes)

@@ -18,5 +18,6 @@ public abstract class GraphPass
     /// <summary>Records the pass's edits on <paramref name="rewriter"/>.</summary>
     public abstract void Run(GraphRewriter rewriter);
 
+    /// <inheritdoc/>
     public override string ToString() => Name;
 }

@@ -32,6 +32,7 @@ public sealed partial class GraphRewriter
     /// <summary>The graph being rewritten (not modified).</summary>
     public ComputeGraph Graph { get; }
 
+    /// <summary>The options the passes run with.</summary>
     public OptimizationOptions Options { get; }
 
     /// <summary>The graph trains: only rewrites that keep every value bit for bit are allowed.</summary>

@@ -10,10 +10,14 @@ namespace Tessera.Graph.Optimization;
 /// bypassed only when its source is an intermediate that is no output itself (an output stays a value of its own).</summary>
 public sealed class IdentityElimination : GraphPass
 {
+    /// <inheritdoc/>
     public override string Name => "identity";
+    /// <inheritdoc/>
     public override OptimizationLevel Level => OptimizationLevel.Basic;
+    /// <inheritdoc/>
     public override bool Exact => true;
 
+    /// <inheritdoc/>
     public override void Run(GraphRewriter rewriter)
     {
         var bypassed = new Dictionary<Value, Value>();

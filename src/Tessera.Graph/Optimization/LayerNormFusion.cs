@@ -10,9 +10,12 @@ namespace Tessera.Graph.Optimization;
 /// ones allowed).</summary>
 public sealed class LayerNormFusion : GraphPass
 {
+    /// <inheritdoc/>
     public override string Name => "layernorm";
+    /// <inheritdoc/>
     public override OptimizationLevel Level => OptimizationLevel.All;
 
+    /// <inheritdoc/>
     public override void Run(GraphRewriter rewriter)
     {
         foreach (var node in rewriter.Graph.Nodes)

@@ -7,10 +7,14 @@ namespace Tessera.Graph.Optimization;
 /// values are the same bits.</summary>
 public sealed class MaxPoolIndicesElimination : GraphPass
 {
+    /// <inheritdoc/>
     public override string Name => "maxpool-indices";
+    /// <inheritdoc/>
     public override OptimizationLevel Level => OptimizationLevel.Basic;
+    /// <inheritdoc/>
     public override bool Exact => true;
 
+    /// <inheritdoc/>
     public override void Run(GraphRewriter rewriter)
     {
         foreach (var node in rewriter.Graph.Nodes)

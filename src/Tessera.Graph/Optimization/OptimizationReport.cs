@@ -25,12 +25,15 @@ public sealed class OptimizationReport
         NotRun = notRun;
     }
 
+    /// <summary>The level the optimizer ran at.</summary>
     public OptimizationLevel Level { get; }
 
     /// <summary>The graph trains (a loss, a backward pass, optimizer steps or state updates): exact passes only.</summary>
     public bool Training { get; }
 
+    /// <summary>The number of nodes before the passes.</summary>
     public int NodesBefore { get; }
+    /// <summary>The number of nodes after the passes.</summary>
     public int NodesAfter { get; }
 
     /// <summary>Rounds of the pass list that ran (the last one changed nothing, unless the limit was reached).</summary>
@@ -65,5 +68,6 @@ public sealed class OptimizationReport
         return sb.ToString();
     }
 
+    /// <inheritdoc/>
     public override string ToString() => Describe(details: false);
 }

@@ -21,6 +21,7 @@ public sealed class OptimizationResult : IDisposable
     /// <summary>The optimized graph (the graph given when nothing changed).</summary>
     public ComputeGraph Graph { get; }
 
+    /// <summary>What each pass changed.</summary>
     public OptimizationReport Report { get; }
 
     /// <summary>Tensors the passes created for <see cref="Graph"/>; disposed with the result.</summary>
@@ -48,6 +49,7 @@ public sealed class OptimizationResult : IDisposable
         TryMap(original) ?? throw new TesseraArgumentException("OptimizationResult.Map", nameof(original),
             $"{original} was removed by the optimizer (mark it as an output to keep it)");
 
+    /// <summary>Disposes the tensors the passes created (folded constants).</summary>
     public void Dispose()
     {
         foreach (var t in _owned) t.Dispose();

@@ -8,9 +8,12 @@ namespace Tessera.Graph.Optimization;
 /// (nn.Hardswish below opset 14), the product's operands in either order. The gate must be read by the product only.</summary>
 public sealed class SiluFusion : GraphPass
 {
+    /// <inheritdoc/>
     public override string Name => "silu";
+    /// <inheritdoc/>
     public override OptimizationLevel Level => OptimizationLevel.All;
 
+    /// <inheritdoc/>
     public override void Run(GraphRewriter rewriter)
     {
         foreach (var node in rewriter.Graph.Nodes)

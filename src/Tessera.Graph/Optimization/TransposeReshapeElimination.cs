@@ -8,9 +8,12 @@ namespace Tessera.Graph.Optimization;
 /// untransposed operand with its transposition flag flipped (the transpose's copy disappears).</summary>
 public sealed class TransposeReshapeElimination : GraphPass
 {
+    /// <inheritdoc/>
     public override string Name => "transpose-reshape";
+    /// <inheritdoc/>
     public override OptimizationLevel Level => OptimizationLevel.All;
 
+    /// <inheritdoc/>
     public override void Run(GraphRewriter rewriter)
     {
         foreach (var node in rewriter.Graph.Nodes)

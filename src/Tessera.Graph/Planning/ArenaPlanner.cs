@@ -16,8 +16,10 @@ public sealed record ArenaPlan(long[] Offsets, long ArenaBytes, long NaiveBytes)
 /// buffers alive at the same time that holds it (best fit), or after the highest of them when no gap does.</summary>
 public static class ArenaPlanner
 {
+    /// <summary>The default alignment of every offset, in bytes (a cache line, and every vector width).</summary>
     public const int DefaultAlignment = 64;
 
+    /// <summary>Places <paramref name="buffers"/> in one arena so that buffers alive at the same time do not overlap, each offset a multiple of <paramref name="alignment"/>.</summary>
     public static ArenaPlan Plan(IReadOnlyList<BufferLifetime> buffers, int alignment = DefaultAlignment)
     {
         const string op = "ArenaPlanner.Plan";
@@ -68,5 +70,6 @@ public static class ArenaPlanner
         return new ArenaPlan(offsets, arena, naive);
     }
 
+    /// <summary><paramref name="bytes"/> rounded up to a multiple of <paramref name="alignment"/>.</summary>
     public static long Align(long bytes, int alignment) => (bytes + alignment - 1) / alignment * alignment;
 }

@@ -29,6 +29,7 @@ public static class Checkpoint
     /// <summary>One named float32 array of a checkpoint.</summary>
     public sealed record Entry(string Name, int[] Shape, float[] Data);
 
+    /// <summary>Writes <paramref name="tensors"/> and <paramref name="metadata"/> to <paramref name="path"/> in the safetensors layout with the whole file's sha256, through a temporary file renamed into place.</summary>
     public static void Save(string path, IEnumerable<Entry> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         const string op = "Checkpoint.Save";

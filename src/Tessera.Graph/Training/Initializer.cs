@@ -6,6 +6,7 @@ public sealed class Initializer
 {
     private ulong _state;
 
+    /// <summary>A generator seeded by <paramref name="seed"/>: the same seed gives the same parameters.</summary>
     public Initializer(ulong seed) => _state = seed ^ 0x9E3779B97F4A7C15UL;
 
     /// <summary>splitmix64: next 64 random bits.</summary>
@@ -20,12 +21,14 @@ public sealed class Initializer
     /// <summary>Uniform in [0, 1).</summary>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
 
+    /// <summary>A draw from the standard normal distribution.</summary>
     public double NextGaussian()
     {
         double u1 = 1.0 - NextDouble(), u2 = NextDouble();
         return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
     }
 
+    /// <summary>Fan-in and fan-out of a weight of <paramref name="shape"/>, as PyTorch computes them.</summary>
     public static (int FanIn, int FanOut) Fans(int[] shape)
     {
         if (shape.Length < 2) throw new TesseraShapeException("Initializer.Fans", nameof(shape), $"a weight needs rank ≥ 2, got [{string.Join(", ", shape)}]");
@@ -34,6 +37,7 @@ public sealed class Initializer
         return (shape[1] * receptive, shape[0] * receptive);
     }
 
+    /// <summary><paramref name="count"/> draws, uniform in [−bound, bound).</summary>
     public float[] Uniform(int count, double bound)
     {
         var a = new float[count];
@@ -41,6 +45,7 @@ public sealed class Initializer
         return a;
     }
 
+    /// <summary><paramref name="count"/> draws from N(0, std²).</summary>
     public float[] Normal(int count, double std)
     {
         var a = new float[count];

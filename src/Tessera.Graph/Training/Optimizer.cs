@@ -57,6 +57,7 @@ public abstract class Optimizer : IDisposable
     /// <summary>Bytes of optimizer state this process holds (the moments and buffers created so far).</summary>
     public virtual long StateBytes => _state.Values.Sum(st => st.Sum(t => t.ElementCount * sizeof(float)));
 
+    /// <summary>Updates <paramref name="param"/> in place from <paramref name="grad"/> and its <paramref name="state"/> (one tensor per <see cref="StateNames"/>) at learning rate <paramref name="lr"/>; <paramref name="step"/> is the number of steps taken before this one.</summary>
     protected abstract void Update(IKernels kernels, Tensor param, Tensor grad, Tensor[] state, float lr, long step);
 
     /// <summary>One step over every (name, parameter, gradient).</summary>
@@ -101,6 +102,7 @@ public abstract class Optimizer : IDisposable
         StepCount = stepCount;
     }
 
+    /// <summary>Disposes the optimizer's state tensors.</summary>
     public void Dispose()
     {
         Dispose(true);
@@ -122,8 +124,10 @@ public sealed class Sgd(LearningRateSchedule schedule, float weightDecay = 0) : 
     public Sgd(IEnumerable<(string Name, Tensor Tensor)> parameters, double lr = 1e-2, float weightDecay = 0, LearningRateSchedule? schedule = null)
         : this(schedule ?? new LearningRateSchedule.Constant(lr), weightDecay) => Bind(parameters);
 
+    /// <inheritdoc/>
     protected override string[] StateNames => Array.Empty<string>();
 
+    /// <inheritdoc/>
     protected override void Update(IKernels kernels, Tensor param, Tensor grad, Tensor[] state, float lr, long step) =>
         kernels.SgdStep(param, grad, new SgdParams(lr, weightDecay));
 }
@@ -137,8 +141,10 @@ public sealed class Momentum(LearningRateSchedule schedule, float momentum = 0.9
         float weightDecay = 0, float dampening = 0, LearningRateSchedule? schedule = null)
         : this(schedule ?? new LearningRateSchedule.Constant(lr), momentum, nesterov, weightDecay, dampening) => Bind(parameters);
 
+    /// <inheritdoc/>
     protected override string[] StateNames => new[] { "velocity" };
 
+    /// <inheritdoc/>
     protected override void Update(IKernels kernels, Tensor param, Tensor grad, Tensor[] state, float lr, long step) =>
         kernels.MomentumStep(param, grad, state[0], new MomentumParams(lr, momentum, dampening, weightDecay, nesterov, step + 1));
 }
@@ -152,8 +158,10 @@ public sealed class Adam(LearningRateSchedule schedule, float beta1 = 0.9f, floa
         float epsilon = 1e-8f, float weightDecay = 0, bool decoupled = false, LearningRateSchedule? schedule = null)
         : this(schedule ?? new LearningRateSchedule.Constant(lr), beta1, beta2, epsilon, weightDecay, decoupled) => Bind(parameters);
 
+    /// <inheritdoc/>
     protected override string[] StateNames => new[] { "m", "v" };
 
+    /// <inheritdoc/>
     protected override void Update(IKernels kernels, Tensor param, Tensor grad, Tensor[] state, float lr, long step) =>
         kernels.AdamStep(param, grad, state[0], state[1], new AdamParams(lr, beta1, beta2, epsilon, weightDecay, decoupled, step + 1));
 }

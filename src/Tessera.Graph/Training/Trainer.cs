@@ -22,6 +22,7 @@ public sealed class Trainer : IDisposable
     private readonly Dictionary<int, (ExecutionPlan Plan, Value Logits)> _eval = new();
     private readonly List<OptimizationResult> _optimized = new();
 
+    /// <summary>A trainer of <paramref name="model"/> on <paramref name="device"/> for batches of <paramref name="batch"/> samples of <paramref name="sampleShape"/>: cross-entropy loss, gradients clipped to a global norm of <paramref name="clipNorm"/> (0: none), reduced by <paramref name="reducer"/> across ranks when given, then <paramref name="optimizer"/>'s step.</summary>
     public Trainer(Module model, IDevice device, int batch, int[] sampleShape, Optimizer optimizer, float clipNorm = 0,
         OptimizationLevel optimization = OptimizationLevel.None, IGradientReducer? reducer = null)
     {
@@ -56,9 +57,13 @@ public sealed class Trainer : IDisposable
 
     /// <summary>The graph optimizer's level for the training and inference plans.</summary>
     public OptimizationLevel Optimization { get; }
+    /// <summary>The plan of the training step (forward, backward, loss).</summary>
     public ExecutionPlan TrainPlan => _train;
+    /// <summary>The optimizer that steps the parameters.</summary>
     public Optimizer Optimizer { get; }
+    /// <summary>The global gradient-norm bound (0: no clipping).</summary>
     public float ClipNorm { get; }
+    /// <summary>The batch size the training plan is compiled for.</summary>
     public int Batch { get; }
 
     /// <summary>Combines each step's gradients across processes before clipping and the optimizer (null: none).</summary>
@@ -148,6 +153,7 @@ public sealed class Trainer : IDisposable
         return e.Plan[e.Logits];
     }
 
+    /// <summary>Disposes the plans and what the graph optimizer created.</summary>
     public void Dispose()
     {
         _train.Dispose();

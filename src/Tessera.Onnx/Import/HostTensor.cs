@@ -22,8 +22,11 @@ public sealed class HostTensor
         _source = source;
     }
 
+    /// <summary>The ONNX element type.</summary>
     public OnnxDataType Type { get; }
+    /// <summary>The dimensions.</summary>
     public int[] Dims { get; }
+    /// <summary>The number of dimensions.</summary>
     public int Rank => Dims.Length;
 
     /// <summary>The elements of an integer or boolean tensor (null for floating types), decoded on first use.</summary>
@@ -32,17 +35,23 @@ public sealed class HostTensor
     /// <summary>The elements of a floating tensor (null for the others), decoded on first use.</summary>
     public double[]? Floats => IsFloat ? _floats ??= DecodeFloats(_source!) : null;
 
+    /// <summary>The number of elements.</summary>
     public long Count => Dims.Aggregate(1L, (a, d) => a * d);
+    /// <summary>Whether the element type is a floating-point one.</summary>
     public bool IsFloat => IsFloatType(Type);
 
+    /// <summary>Whether <paramref name="t"/> is a floating-point type.</summary>
     public static bool IsFloatType(OnnxDataType t) => t is OnnxDataType.Float or OnnxDataType.Double or OnnxDataType.Float16 or OnnxDataType.BFloat16;
 
+    /// <summary>A host tensor of integer <paramref name="values"/> of the given type and dimensions.</summary>
     public static HostTensor Of(OnnxDataType type, int[] dims, long[] values) =>
         IsFloatType(type) ? new HostTensor(type, dims, null, values.Select(v => (double)v).ToArray()) : new HostTensor(type, dims, Normalize(type, values), null);
 
+    /// <summary>A host tensor of floating-point <paramref name="values"/> of the given type and dimensions.</summary>
     public static HostTensor Of(OnnxDataType type, int[] dims, double[] values) =>
         IsFloatType(type) ? new HostTensor(type, dims, null, RoundTo(type, values)) : new HostTensor(type, dims, Normalize(type, values.Select(v => (long)v).ToArray()), null);
 
+    /// <summary>A 1-D int64 host tensor of <paramref name="values"/>.</summary>
     public static HostTensor Int64s(params long[] values) => new(OnnxDataType.Int64, new[] { values.Length }, values, null);
 
     /// <summary>Element <paramref name="i"/> as a double.</summary>
@@ -51,7 +60,9 @@ public sealed class HostTensor
     /// <summary>Element <paramref name="i"/> as a long (floats truncate toward zero, as a cast does).</summary>
     public long GetLong(long i) => Ints is not null ? Ints[i] : (long)Floats![i];
 
+    /// <summary>The elements as 64-bit integers (floats truncated).</summary>
     public long[] AsLongs() => Ints ?? Floats!.Select(f => (long)f).ToArray();
+    /// <summary>The elements as doubles.</summary>
     public double[] AsDoubles() => Floats ?? Ints!.Select(v => (double)v).ToArray();
 
     /// <summary>Elements as int32 values (shape arguments), checked.</summary>
@@ -300,5 +311,6 @@ public sealed class HostTensor
         return (ushort)(u >> 16);
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"{Type}[{string.Join(", ", Dims)}]";
 }

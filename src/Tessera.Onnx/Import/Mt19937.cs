@@ -4,7 +4,7 @@ namespace Tessera.Onnx.Import;
 /// 624 32-bit words seeded by <c>init_genrand</c>, tempered 32-bit outputs, and <c>genrand_res53</c> doubles in [0, 1)
 /// from two successive outputs. With an integer seed this is the generator behind NumPy's legacy
 /// <c>np.random.seed(seed); np.random.random_sample(...)</c>, which the ONNX reference uses for seeded Dropout.</summary>
-public sealed class Mt19937
+internal sealed class Mt19937
 {
     private const int N = 624, M = 397;
     private const uint MatrixA = 0x9908B0DFu, UpperMask = 0x80000000u, LowerMask = 0x7FFFFFFFu;

@@ -310,5 +310,6 @@ public sealed record OnnxImportedOutput(string Name, Value? Value, HostTensor? C
 /// <param name="OwnedTensors">Device tensors the import created for constants: the caller disposes them with the plan.</param>
 public sealed record OnnxImportResult(GraphBuilder Builder, IReadOnlyList<Value> Inputs, IReadOnlyList<OnnxImportedOutput> Outputs, IReadOnlyList<Tensor> OwnedTensors)
 {
+    /// <summary>The imported graph.</summary>
     public ComputeGraph Graph => Builder.Graph;
 }

@@ -4,6 +4,7 @@ namespace Tessera.Onnx.Import;
 /// the node, the operator and the attribute (or the reason, such as a shape that depends on data).</summary>
 public class OnnxUnsupportedException : TesseraException
 {
+    /// <summary>Node <paramref name="node"/> of operator <paramref name="opType"/> uses <paramref name="what"/>, which Tessera does not implement.</summary>
     public OnnxUnsupportedException(string node, string opType, string what)
         : base($"ONNX import ({node})", $"unsupported: {opType}: {what}")
     {
@@ -22,6 +23,7 @@ public class OnnxUnsupportedException : TesseraException
 /// <see cref="OnnxProgram"/> answers by importing again with that input's value bound as a constant.</summary>
 public sealed class OnnxInputValueRequiredException : OnnxUnsupportedException
 {
+    /// <summary>Node <paramref name="node"/> of operator <paramref name="opType"/> needs the value of graph input <paramref name="input"/> at import time.</summary>
     public OnnxInputValueRequiredException(string node, string opType, string input)
         : base(node, opType, $"input '{input}' must be known at import time (it parametrises a shape or a step)") => Input = input;
 

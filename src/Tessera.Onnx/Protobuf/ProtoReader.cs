@@ -7,7 +7,7 @@ namespace Tessera.Onnx.Protobuf;
 /// against the bytes that remain before it is used, nested messages carry a depth that is limited to
 /// <see cref="MaxDepth"/>, and nothing is allocated from a number that was not checked against the input first.
 /// Errors are <see cref="OnnxFormatException"/>s naming <see cref="Context"/> (the message being read).</summary>
-public ref struct ProtoReader
+internal ref struct ProtoReader
 {
     /// <summary>Deepest message nesting accepted (a model's graph, node, attribute, sub-graph... each count one).</summary>
     public const int MaxDepth = 64;

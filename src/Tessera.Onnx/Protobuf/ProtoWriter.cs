@@ -5,7 +5,7 @@ namespace Tessera.Onnx.Protobuf;
 
 /// <summary>Writes protobuf wire format into a growable buffer. Embedded messages are written by a nested writer and
 /// copied in behind their length (<see cref="Message"/>).</summary>
-public sealed class ProtoWriter
+internal sealed class ProtoWriter
 {
     private byte[] _buf = new byte[256];
     private int _len;

@@ -1,7 +1,7 @@
 namespace Tessera.Onnx.Protobuf;
 
 /// <summary>Protobuf wire types (the low three bits of a field tag). Groups (3, 4) are deprecated and refused.</summary>
-public enum WireType
+internal enum WireType
 {
     Varint = 0,
     Fixed64 = 1,
