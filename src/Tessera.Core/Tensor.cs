@@ -21,7 +21,8 @@ public sealed partial class Tensor : IDisposable
         _strides = strides;
         Offset = offset;
         IsContiguous = ComputeContiguous(shape, strides);
-        Scope = TensorScope.Track(this);
+        _scope = TensorScope.Track(this);
+        if (_scope is null) _watch = TensorLeaks.Begin(this);
     }
 
     /// <summary>A new contiguous tensor with uninitialised contents, leased from the device's pool. A size beyond
@@ -113,7 +114,23 @@ public sealed partial class Tensor : IDisposable
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>The scope that will dispose this tensor, if any.</summary>
-    internal TensorScope? Scope { get; set; }
+    internal TensorScope? Scope
+    {
+        get => _scope;
+        set
+        {
+            _scope = value;
+            if (value is not null)
+            {
+                _watch?.Dispose();
+                _watch = null;
+            }
+            else if (_watch is null && !IsDisposed) _watch = TensorLeaks.Begin(this);   // detached: the caller disposes it
+        }
+    }
+
+    private TensorScope? _scope;
+    private TensorLeaks.Watch? _watch;   // set while TensorLeaks watches this tensor (created or left outside any scope)
 
     public int Dim(int axis) => Shape[Shape.Axis(axis, "Tensor.Dim")];
 
@@ -184,8 +201,9 @@ public sealed partial class Tensor : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        Scope?.Forget(this);
-        Scope = null;
+        _scope?.Forget(this);
+        _scope = null;
+        _watch?.Dispose();
         _storage.Release();
     }
 
