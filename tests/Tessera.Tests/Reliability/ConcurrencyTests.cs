@@ -40,23 +40,10 @@ public class ConcurrencyTests
     {
         var before = dev.Memory.Stats;
         var handOff = Enumerable.Range(0, Threads).Select(_ => new ConcurrentQueue<Tensor>()).ToArray();
-        var errors = new ConcurrentQueue<Exception>();
-        using var start = new Barrier(Threads);
-        var workers = Enumerable.Range(0, Threads).Select(id => new Thread(() =>
+        Together(Threads, id =>
         {
-            try
-            {
-                start.SignalAndWait();
-                for (int r = 0; r < rounds; r++) Round(dev, id, r, handOff);
-            }
-            catch (Exception e)
-            {
-                errors.Enqueue(e);
-            }
-        })).ToList();
-        foreach (var w in workers) w.Start();
-        foreach (var w in workers) w.Join();
-        Assert.Empty(errors);
+            for (int r = 0; r < rounds; r++) Round(dev, id, r, handOff);
+        });
         // What the threads handed off and nobody took yet is disposed here, on the test's thread.
         foreach (var q in handOff)
             while (q.TryDequeue(out var t)) t.Dispose();
@@ -70,6 +57,28 @@ public class ConcurrencyTests
         var released = dev.Memory.Stats;
         Assert.Equal(released.CurrentBytes, released.ReservedBytes);
         Assert.Equal(released.Allocations - before.Allocations, released.Releases - before.Releases);
+    }
+
+    /// <summary>Runs <paramref name="body"/>(0..n−1) on n threads released together by a barrier; fails with what any threw.</summary>
+    private static void Together(int n, Action<int> body)
+    {
+        var errors = new ConcurrentQueue<Exception>();
+        using var start = new Barrier(n);
+        var workers = Enumerable.Range(0, n).Select(id => new Thread(() =>
+        {
+            try
+            {
+                start.SignalAndWait();
+                body(id);
+            }
+            catch (Exception e)
+            {
+                errors.Enqueue(e);
+            }
+        })).ToList();
+        foreach (var w in workers) w.Start();
+        foreach (var w in workers) w.Join();
+        Assert.Empty(errors);
     }
 
     private static readonly int[] Sizes = [16, 100, 1000, 4096, 30_000];
@@ -135,29 +144,16 @@ public class ConcurrencyTests
             Assert.NotEqual(serial[0], serial[1]);
             // Concurrent: the same again, each plan on its own thread, 20 times, all four threads started together.
             var concurrent = new float[4][][];
-            using var start = new Barrier(4);
-            var errors = new ConcurrentQueue<Exception>();
-            var workers = Enumerable.Range(0, 4).Select(i => new Thread(() =>
+            Together(4, i =>
             {
-                try
+                concurrent[i] = new float[20][];
+                for (int k = 0; k < 20; k++)
                 {
-                    start.SignalAndWait();
-                    concurrent[i] = new float[20][];
-                    for (int k = 0; k < 20; k++)
-                    {
-                        plans[i][input].CopyFrom<float>(inputs[i]);
-                        plans[i].Run();
-                        concurrent[i][k] = plans[i][output].ToArray<float>();
-                    }
+                    plans[i][input].CopyFrom<float>(inputs[i]);
+                    plans[i].Run();
+                    concurrent[i][k] = plans[i][output].ToArray<float>();
                 }
-                catch (Exception e)
-                {
-                    errors.Enqueue(e);
-                }
-            })).ToList();
-            foreach (var w in workers) w.Start();
-            foreach (var w in workers) w.Join();
-            Assert.Empty(errors);
+            });
             for (int i = 0; i < 4; i++)
                 for (int k = 0; k < 20; k++)
                     Assert.True(Bits(serial[i]).SequenceEqual(Bits(concurrent[i][k])), $"plan {i}, run {k} differs from the serial run");
