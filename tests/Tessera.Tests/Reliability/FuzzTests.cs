@@ -105,8 +105,7 @@ public class FuzzTests(ITestOutputHelper output)
         var bytes = File.ReadAllBytes(Path.Combine(Corpus, file));
         if (refusal is null)
         {
-            try { target.Execute(bytes); }
-            catch (TesseraException) { }
+            Assert.Contains("MaxPool", target.Execute(bytes));   // imports and runs, computing nothing for the omitted output
             return;
         }
         var e = Assert.ThrowsAny<TesseraException>(() => target.Execute(bytes));
