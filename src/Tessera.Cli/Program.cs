@@ -12,6 +12,7 @@ root.Subcommands.Add(OnnxTestCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(FuzzCommand.Create());
+root.Subcommands.Add(SoakCommand.Create());
 // --max-memory applies to every command; a command line that does not parse is bad input (exit 2, one line).
 var maxMemory = new Option<string?>("--max-memory")
 {

@@ -21,7 +21,8 @@ public sealed partial class Tensor : IDisposable
         _strides = strides;
         Offset = offset;
         IsContiguous = ComputeContiguous(shape, strides);
-        Scope = TensorScope.Track(this);
+        _scope = TensorScope.Track(this);
+        if (_scope is null) _watch = TensorLeaks.Begin(this);
     }
 
     /// <summary>A new contiguous tensor with uninitialised contents, leased from the device's pool. A size beyond
@@ -120,7 +121,23 @@ public sealed partial class Tensor : IDisposable
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>The scope that will dispose this tensor, if any.</summary>
-    internal TensorScope? Scope { get; set; }
+    internal TensorScope? Scope
+    {
+        get => _scope;
+        set
+        {
+            _scope = value;
+            if (value is not null)
+            {
+                _watch?.Dispose();
+                _watch = null;
+            }
+            else if (_watch is null && !IsDisposed) _watch = TensorLeaks.Begin(this);   // detached: the caller disposes it
+        }
+    }
+
+    private TensorScope? _scope;
+    private TensorLeaks.Watch? _watch;   // set while TensorLeaks watches this tensor (created or left outside any scope)
 
     /// <summary>The size of one dimension; <paramref name="axis"/> may be negative (from the last).</summary>
     public int Dim(int axis) => Shape[Shape.Axis(axis, "Tensor.Dim")];
@@ -193,8 +210,9 @@ public sealed partial class Tensor : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        Scope?.Forget(this);
-        Scope = null;
+        _scope?.Forget(this);
+        _scope = null;
+        _watch?.Dispose();
         _storage.Release();
     }
 

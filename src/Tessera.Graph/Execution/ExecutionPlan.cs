@@ -19,6 +19,7 @@ public sealed class ExecutionPlan : IDisposable
     private readonly DeviceBuffer? _arena;
     private readonly List<Tensor> _owned = new();
     private readonly double[] _nodeMs;
+    private int _running;   // 1 while a Run or a capture is under way (on any thread)
 
     private ExecutionPlan(ComputeGraph graph, IDevice device, IStream stream, Node[] schedule, Tensor?[] tensors, DeviceBuffer? arena,
         long arenaBytes, long naiveBytes, List<Tensor> owned)
@@ -216,8 +217,33 @@ public sealed class ExecutionPlan : IDisposable
              ?? throw new TesseraArgumentException("ExecutionPlan.Input", nameof(name), $"no input named '{name}'")];
 
     /// <summary>Runs every node once, in order, on <see cref="Stream"/>. Where the device names ranges for a
-    /// profiler (<see cref="IRangeAnnotator"/>, NVTX on CUDA), each node is a range named after the node.</summary>
+    /// profiler (<see cref="IRangeAnnotator"/>, NVTX on CUDA), each node is a range named after the node. A plan runs on
+    /// one thread at a time: a call while another thread's run is under way throws a <see cref="TesseraException"/>
+    /// (compile one plan per thread; plans of one graph share its parameters, not their intermediates).</summary>
     public void Run()
+    {
+        Enter("ExecutionPlan.Run");
+        try
+        {
+            RunOnce();
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    /// <summary>Marks the plan running, or refuses: a plan's intermediates live in one arena and its context counts
+    /// steps, so two threads running it at once would overwrite each other's values and give wrong answers.</summary>
+    private void Enter(string op)
+    {
+        if (Interlocked.CompareExchange(ref _running, 1, 0) == 0) return;
+        string node = Context.Node is { } n ? $" (at node '{n.Name}')" : "";
+        throw new TesseraException(op, $"this plan ({_schedule.Length} nodes on {Device.Id}) is already running on another thread{node}; " +
+            "a plan holds its intermediates in one arena and runs on one thread at a time: compile one plan per thread");
+    }
+
+    private void RunOnce()
     {
         var ctx = Context;
         var ranges = Device is IRangeAnnotator { RangesEnabled: true } r ? r : null;
@@ -310,15 +336,23 @@ public sealed class ExecutionPlan : IDisposable
             throw new TesseraDeviceException(op, "device", $"{Device.Id} ({Device.Kind}) cannot capture device graphs; only CUDA devices can");
         if (Profile) throw new TesseraArgumentException(op, nameof(Profile), "a profiled run synchronises per node and cannot be captured; set Profile = false");
         if (CheckNumerics) throw new TesseraArgumentException(op, nameof(CheckNumerics), "a numerics check reads every output back and cannot be captured; set CheckNumerics = false");
-        var ctx = Context;
-        using var deferral = new CheckDeferral(ctx.Kernels); // nothing may read the device during capture
-        var work = capture.Capture(Stream, () =>
+        Enter(op);
+        try
         {
-            for (int s = 0; s < _schedule.Length; s++) RunNode(ctx, s);
-        });
-        ctx.Node = null;
-        ctx.Step++;
-        return work;
+            var ctx = Context;
+            using var deferral = new CheckDeferral(ctx.Kernels); // nothing may read the device during capture
+            var work = capture.Capture(Stream, () =>
+            {
+                for (int s = 0; s < _schedule.Length; s++) RunNode(ctx, s);
+            });
+            ctx.Node = null;
+            ctx.Step++;
+            return work;
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
     }
 
     /// <summary>Turns <see cref="IDeferredChecks.DeferChecks"/> on for a scope and restores it.</summary>

@@ -88,6 +88,7 @@ public sealed partial class OnnxImporter
         long[]? split;
         if (_opset >= 13) { KnownAttributes("axis"); split = Has(1) ? RequireConst(1, "split").AsLongs() : null; }
         else { KnownAttributes("axis", "split"); split = Ints("split"); }
+        if (x.Length == 0) throw new TesseraShapeException(Here, "input", "is a scalar: Split needs at least one dimension");
         int axis = Axis(Int("axis", 0), x.Length);
         int parts = _node.Outputs.Count;
         if (parts == 0) throw new TesseraArgumentException(Here, "outputs", "Split needs at least one output");
@@ -138,7 +139,7 @@ public sealed partial class OnnxImporter
             KnownAttributes("mode");
             modeName = Str("mode", "constant");
             pads = RequireConst(1, "pads").AsLongs();
-            if (Has(2)) value = (float)RequireConst(2, "constant_value").Get(0);
+            if (Has(2)) value = (float)RequireScalar(2, "constant_value").Get(0);
             if (Has(3)) throw Unsupported("input 'axes' (opset 18)");
         }
         if (pads.Length != 2 * x.Length) throw new TesseraArgumentException(Here, "pads", $"needs {2 * x.Length} values for rank {x.Length}, got {pads.Length}");

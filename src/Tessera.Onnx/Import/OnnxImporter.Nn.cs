@@ -107,7 +107,7 @@ public sealed partial class OnnxImporter
             _values[InName(0)] = _g.Cast(x, DType.Float32);
             try { Pool(max); }
             finally { _values[InName(0)] = saved; }
-            Set(0, _g.Cast(_values[OutName()], DType.UInt8, OutName()));
+            if (Wants(0)) Set(0, _g.Cast(_values[OutName()], DType.UInt8, OutName()));   // an omitted output is not computed
             return;
         }
         x = F32(0, "X");
@@ -267,8 +267,8 @@ public sealed partial class OnnxImporter
         else
         {
             KnownAttributes("seed");
-            ratio = Has(1) ? (float)RequireConst(1, "ratio").Get(0) : 0.5f;
-            training = Has(2) && RequireConst(2, "training_mode").GetLong(0) != 0;
+            ratio = Has(1) ? (float)RequireScalar(1, "ratio").Get(0) : 0.5f;
+            training = Has(2) && RequireScalar(2, "training_mode").GetLong(0) != 0;
         }
         var x = F32(0, "data");
         if (!training || ratio == 0)

@@ -186,8 +186,8 @@ public sealed partial class OnnxImporter
         else
         {
             KnownAttributes();
-            if (Has(1)) lo = (float)RequireConst(1, "min").Get(0);
-            if (Has(2)) hi = (float)RequireConst(2, "max").Get(0);
+            if (Has(1)) lo = (float)RequireScalar(1, "min").Get(0);
+            if (Has(2)) hi = (float)RequireScalar(2, "max").Get(0);
         }
         if (AllConst() && ConstIn(0)!.IsFloat)
         {
@@ -199,8 +199,8 @@ public sealed partial class OnnxImporter
         if (x.DType is DType.Int32 or DType.Int64 or DType.UInt8)
         {
             // Integer clipping, exactly on the host; bounds come from tensors of the input's type.
-            long ilo = Has(1) && _opset >= 11 ? RequireConst(1, "min").GetLong(0) : long.MinValue;
-            long ihi = Has(2) && _opset >= 11 ? RequireConst(2, "max").GetLong(0) : long.MaxValue;
+            long ilo = Has(1) && _opset >= 11 ? RequireScalar(1, "min").GetLong(0) : long.MinValue;
+            long ihi = Has(2) && _opset >= 11 ? RequireScalar(2, "max").GetLong(0) : long.MaxValue;
             var t = HostTensor.ToOnnx(x.DType);
             Set(0, _g.Apply1(new HostElementwiseOp("Clip", t, xs => HostOps.MapLong(Here, t, xs, v => Math.Clamp(v[0], ilo, ihi))), OutName(), x));
             return;

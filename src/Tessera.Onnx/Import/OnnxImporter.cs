@@ -257,6 +257,15 @@ public sealed partial class OnnxImporter
         throw Unsupported($"input '{what}' ({InName(i)}) is computed from data at run time (data-dependent shapes are not supported)");
     }
 
+    /// <summary>Input <paramref name="i"/>, known at import time and holding exactly one element (a scalar operand such
+    /// as Clip's bounds or Dropout's ratio; a one-element tensor of any rank is taken too).</summary>
+    private HostTensor RequireScalar(int i, string what)
+    {
+        var c = RequireConst(i, what);
+        if (c.Count != 1) throw new TesseraShapeException(Here, what, $"must be a scalar, got [{string.Join(", ", c.Dims)}] ({c.Count} elements)");
+        return c;
+    }
+
     /// <summary>Shape of input <paramref name="i"/> (graph value or constant).</summary>
     private int[] ShapeOf(int i) => ConstIn(i)?.Dims ?? In(i).Shape.ToArray();
 

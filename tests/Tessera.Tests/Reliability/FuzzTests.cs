@@ -91,6 +91,27 @@ public class FuzzTests(ITestOutputHelper output)
         Assert.Equal(before, device.Memory.Stats.CurrentBytes);
     }
 
+    [Theory]
+    [InlineData("onnx-clip-empty-bound.bin", "must be a scalar")]
+    [InlineData("onnx-split-scalar.bin", "Split needs at least one dimension")]
+    [InlineData("onnx-maxpool-uint8-omitted-output.bin", null)]
+    public void F3_inputs_of_the_long_onnx_run_are_answered_with_Tessera_errors(string file, string? refusal)
+    {
+        // Found by the run of 1,000,000 ONNX inputs (benchmarks/results/fuzz-2026-12-04): Clip with an empty min or max
+        // tensor (IndexOutOfRangeException reading element 0), Split of a rank-0 input (IndexOutOfRangeException reading
+        // its dimension) and uint8 MaxPool whose only output is omitted (KeyNotFoundException on the unnamed output).
+        using var limits = new LimitsScope(MemoryLimits.ForMemory(FuzzCommand.DefaultBudget));
+        using var target = FuzzTarget.Create("onnx", seedDir: null);
+        var bytes = File.ReadAllBytes(Path.Combine(Corpus, file));
+        if (refusal is null)
+        {
+            Assert.Contains("MaxPool", target.Execute(bytes));   // imports and runs, computing nothing for the omitted output
+            return;
+        }
+        var e = Assert.ThrowsAny<TesseraException>(() => target.Execute(bytes));
+        Assert.Contains(refusal, e.Message);
+    }
+
     [Fact]
     public void Reseal_makes_an_edited_checkpoint_verify_and_a_stale_one_does_not()
     {
