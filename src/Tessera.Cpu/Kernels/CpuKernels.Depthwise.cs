@@ -14,7 +14,7 @@ internal sealed unsafe partial class CpuKernels
     private void DepthwiseForward<TAct>(in ConvGeometry g, float* x, float* w, float* y, int planes, int channels,
         EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
     {
-        if (g.SW <= 2 && StridedVector.Supports(g.SW))
+        if (StridedVector.Supports(g.SW))
         {
             DepthwiseForwardPadded(g, x, w, y, planes, channels, epilogue);
             return;

@@ -14,7 +14,7 @@ internal static unsafe class MaxPoolRows
     private static readonly Vector256<int> Lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
 
     /// <summary>True when this path applies to the geometry (undilated, AVX2).</summary>
-    public static bool Applies(in ConvGeometry g) => g.DH == 1 && g.DW == 1 && g.SW >= 1 && StridedVector.Supports(g.SW);
+    public static bool Applies(in ConvGeometry g) => g.DH == 1 && g.DW == 1 && (g.SW <= 2 ? StridedVector.Supports(g.SW) : StridedVector.SupportsGather);
 
     /// <summary>The output columns [lo, hi) this path computes: their windows are inside the input horizontally and
     /// every vector load of every tap stays inside the row (<see cref="StridedVector.Span"/> columns per tap). Empty when fewer than
@@ -42,7 +42,7 @@ internal static unsafe class MaxPoolRows
         {
             int o = Math.Min(next, hi - V);
             int c = o * sw - g.PL;
-            var best = StridedVector.Load(xp + (long)r0 * w + c, sw);
+            var best = Tap(xp + (long)r0 * w + c, sw);
             var code = Vector256<int>.Zero;      // offset of the winning tap from the block's first window corner
             for (int r = r0; r < r1; r++)
             {
@@ -50,7 +50,7 @@ internal static unsafe class MaxPoolRows
                 int rowOff = (r - r0) * w;
                 for (int k = r == r0 ? 1 : 0; k < kw; k++)
                 {
-                    var v = StridedVector.Load(row + k, sw);
+                    var v = Tap(row + k, sw);
                     var take = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v);
                     best = Vector256.ConditionalSelect(take, v, best);
                     code = Vector256.ConditionalSelect(take.AsInt32(), Vector256.Create(rowOff + k), code);
@@ -68,4 +68,7 @@ internal static unsafe class MaxPoolRows
             if (o == hi - V) break;
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Tap(float* p, int stride) => stride <= 2 ? StridedVector.Load(p, stride) : StridedVector.Gather(p, stride);
 }

@@ -5,24 +5,32 @@ using System.Runtime.Intrinsics.X86;
 namespace Tessera.Cpu.Kernels.Conv;
 
 /// <summary>Eight floats of a row read with a stride (AVX2), for window operations vectorised along W: stride 1 is one
-/// load, stride 2 reads 16 consecutive floats and keeps the even ones, a larger stride is one gather.</summary>
+/// load, stride 2 reads 16 consecutive floats and keeps the even ones (<see cref="Load"/>); any stride is one gather
+/// (<see cref="Gather"/>, kept apart: the depthwise kernels inline <see cref="Load"/> beside 25 weights in registers,
+/// and a third path there costs them registers).</summary>
 internal static unsafe class StridedVector
 {
     private static readonly Vector256<int> Lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
 
-    /// <summary>Whether <see cref="Load"/> runs on this machine for <paramref name="stride"/> (≥ 1).</summary>
-    public static bool Supports(int stride) => stride == 1 ? Vector256.IsHardwareAccelerated : stride >= 2 && Avx2.IsSupported;
+    /// <summary>Whether <see cref="Load"/> runs on this machine for <paramref name="stride"/> (1 or 2).</summary>
+    public static bool Supports(int stride) => stride == 1 ? Vector256.IsHardwareAccelerated : stride == 2 && Avx2.IsSupported;
 
-    /// <summary>Floats a load at <paramref name="stride"/> reads from its start: 8, 16, or 7·stride + 1 (a gather reads
-    /// only the eight it returns).</summary>
+    /// <summary>Whether <see cref="Gather"/> runs on this machine.</summary>
+    public static bool SupportsGather => Avx2.IsSupported;
+
+    /// <summary>Floats a load at <paramref name="stride"/> reads from its start: 8 or 16 (<see cref="Load"/>), or
+    /// 7·stride + 1 for larger strides (<see cref="Gather"/> reads only the eight it returns).</summary>
     public static int Span(int stride) => stride <= 2 ? 8 * stride : 7 * stride + 1;
 
-    /// <summary>p[0], p[stride], …, p[7·stride].</summary>
+    /// <summary>p[0], p[stride], …, p[7·stride] for any stride ≥ 1, one gather.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Gather(float* p, int stride) => Avx2.GatherVector256(p, Lane * stride, 4);
+
+    /// <summary>p[0..7], or, stride 2, p[0], p[2], …, p[14].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load(float* p, int stride)
     {
         if (stride == 1) return Vector256.Load(p);
-        if (stride > 2) return Avx2.GatherVector256(p, Lane * stride, 4);
         var a = Vector256.Load(p);
         var b = Vector256.Load(p + 8);
         // [a0 a2 b0 b2 | a4 a6 b4 b6] → [a0 a2 a4 a6 b0 b2 b4 b6]
