@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Tessera.Cuda;
 using Tessera.Devices;
 using Tessera.Distributed;
-using Tessera.Distributed.Nccl;
 
 namespace Tessera.Cli;
 
