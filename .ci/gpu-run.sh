@@ -12,6 +12,8 @@
 #   onnx         the in-scope ONNX cases on cpu and cuda                          → onnx-<dev>-<suite>.json
 #   bench        `tessera bench --device ${BENCH_DEVICE:-all}`                                   → bench.json, bench.txt
 #   replay       a 200-node plan node by node against its CUDA-graph replay      → graph-replay.json
+#   train_dp     `train --data-parallel` (NCCL, one rank, plain and --zero 1) against one process, cnn and vit
+#                                                                                  → train-<model>-*.txt
 #   torch        PyTorch baselines (benchmarks/gpu/torch_baseline.py)            → torch-baseline.jsonl
 #   train        `tessera train --model cnn --device cuda` (needs .gpu-data/)    → train-cuda/, train.txt
 # Each stage runs under `timeout ${STAGE_TIMEOUT:-540}` so that one call of the device tool (10 minutes) can hold it;
@@ -62,6 +64,32 @@ stage_info() {
 }
 
 stage_cuda() { run_tests cuda-tests -namespace Tessera.Tests.Cuda; }
+
+# Where the CUDA tests die (a native crash takes the runner with it): each class in its own process, then each
+# method of a class that crashed, the crashing method under gdb when the machine has it → cuda-each.txt
+stage_cuda_each() {
+  local log=$out/cuda-each.txt classes methods rc
+  : > "$log"
+  classes=$(dotnet "$app/Tessera.Tests.dll" -list classes -namespace Tessera.Tests.Cuda 2>/dev/null | grep '^Tessera\.')
+  for c in $classes; do
+    timeout 120 dotnet "$app/Tessera.Tests.dll" -noColor -class "$c" > "$out/each.tmp" 2>&1; rc=$?
+    echo "class $c exit $rc $(grep -o 'Total: .*' "$out/each.tmp")" | tee -a "$log"
+    [ "$rc" -ge 128 ] || continue
+    methods=$(dotnet "$app/Tessera.Tests.dll" -list methods -class "$c" 2>/dev/null | grep '^Tessera\.')
+    for m in $methods; do
+      timeout 60 dotnet "$app/Tessera.Tests.dll" -noColor -showLiveOutput -method "$m" > "$out/each.tmp" 2>&1; rc=$?
+      echo "  method $m exit $rc" | tee -a "$log"
+      if [ "$rc" -ge 128 ]; then
+        sed 's/^/    | /' "$out/each.tmp" | tail -n 30 >> "$log"
+        if command -v gdb >/dev/null; then
+          timeout 90 gdb -q -batch -ex 'handle SIG34 nostop noprint pass' -ex 'handle SIG35 nostop noprint pass' -ex 'handle SIGPIPE nostop noprint pass' -ex run -ex bt --args \
+            "$DOTNET_ROOT/dotnet" "$app/Tessera.Tests.dll" -noColor -method "$m" 2>&1 | tail -n 40 | sed 's/^/    gdb| /' >> "$log"
+        fi
+      fi
+    done
+  done
+  rm -f "$out/each.tmp"
+}
 
 stage_nccl() {
   run_tests nccl-tests -class Tessera.Tests.Distributed.NcclProbeTests -class Tessera.Tests.Distributed.NcclCommunicatorDeviceTests
@@ -165,6 +193,7 @@ stage_onnx() {
 }
 
 stage_bench() {
+  [ -z "${TESSERA_TORCH_ROWS:-}" ] && [ -f "$here/torch_rows.py" ] && export TESSERA_TORCH_ROWS=$here/torch_rows.py
   timeout "$stage_timeout" dotnet "$app/tessera.dll" bench --device ${BENCH_DEVICE:-all} --size ${BENCH_SIZE:-medium} --format json --out "$out/bench.json" > "$out/bench.txt" 2>&1
   tail -n 3 "$out/bench.txt"
 }
@@ -179,6 +208,29 @@ stage_train() {
     --data "$fashion" --out "$out/train-cuda" > "$out/train.txt" 2>&1
   echo "train exit $?" >> "$out/train.txt"
   tail -n 8 "$out/train.txt"
+}
+
+# Data-parallel training through NCCL with one rank (the GPU machine has one GPU) against the single-process run on
+# the same global batch, for each model of TRAIN_MODELS: the losses must agree → train-<model>-{single,dp,zero}.txt
+# and their metrics.json
+stage_train_dp() {
+  [ -d "$fashion" ] || { echo "no Fashion-MNIST (build .gpu-data with .ci/gpu-bundle.sh --data and carry it)"; return; }
+  local dev=${TRAIN_DEVICE:-cuda} mpirun lib model z name
+  mpirun=$(command -v mpirun || true)
+  lib=${TESSERA_LIBMPI:-$(ldconfig -p 2>/dev/null | awk '/libmpi\.so\.40 /{print $NF; exit}')}
+  [ -z "$lib" ] && lib=$(find / -xdev -name 'libmpi.so.40' 2>/dev/null | head -n 1)
+  for model in ${TRAIN_MODELS:-cnn vit}; do
+    local args=(train --model "$model" --device "$dev" --epochs 1 --batch 128 --data "$fashion" --limit-test 2000)
+    timeout 100 dotnet "$app/tessera.dll" "${args[@]}" --out "$out/train-$model-single" > "$out/train-$model-single.txt" 2>&1
+    echo "train $model single exit $?" >> "$out/train-$model-single.txt"; tail -n 2 "$out/train-$model-single.txt"
+    [ -n "$mpirun" ] && [ -n "$lib" ] || { echo "no Open MPI here: data-parallel training unverified"; continue; }
+    for z in 0 1; do
+      name=train-$model-dp; [ $z = 1 ] && name=train-$model-zero
+      TESSERA_LIBMPI=$lib timeout 100 "$mpirun" --allow-run-as-root --oversubscribe -np 1 dotnet "$app/tessera.dll" "${args[@]}" \
+        --data-parallel --zero $z --out "$out/$name" > "$out/$name.txt" 2>&1
+      echo "$name exit $?" >> "$out/$name.txt"; tail -n 2 "$out/$name.txt"
+    done
+  done
 }
 
 stage_torch() {

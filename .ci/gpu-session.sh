@@ -11,7 +11,7 @@ res=/tmp/tessera-gpu-results
 rm -rf "$res" && mkdir -p "$res"
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(info cuda nccl conformance replay bench)
-declare -A budget=([info]=40 [cuda]=150 [nccl]=100 [conformance]=200 [replay]=60 [bench]=150 [torch]=90 [native]=90 [onnx]=200 [train]=120 [sanitizer]=200 [tests]=300)
+declare -A budget=([info]=40 [cuda]=150 [cuda_each]=200 [nccl]=100 [conformance]=200 [replay]=60 [bench]=150 [torch]=90 [native]=90 [onnx]=200 [train]=120 [train_dp]=330 [sanitizer]=200 [tests]=300)
 for s in "${stages[@]}"; do
   left=$(( deadline - ($(date +%s) - start) ))
   want=${budget[$s]:-120}

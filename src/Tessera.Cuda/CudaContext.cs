@@ -64,10 +64,15 @@ internal sealed unsafe class CudaContext : IDisposable
         return s;
     }
 
-    public void DestroyStream(CuStream stream)
+    public void SynchronizeStream(CuStream stream)
     {
         MakeCurrent();
         CuDriver.cuStreamSynchronize(stream).Check();
+    }
+
+    public void DestroyStream(CuStream stream)
+    {
+        SynchronizeStream(stream);
         CuDriver.cuStreamDestroy_v2(stream).Check();
     }
 

@@ -68,6 +68,10 @@ public sealed class CudaStream : IStream
     {
         if (!_owned) return;
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        // Buffers used on this stream may be freed after it is gone: once its work is done they no longer wait for it
+        // (an event recorded on a destroyed stream is undefined behaviour: it crashed the process on an H200).
+        Device.Context.SynchronizeStream(Handle);
+        Device.Context.Memory.ForgetStream(AllocatorId);
         Device.Context.DestroyStream(Handle);
         Device.Retire(this);
     }

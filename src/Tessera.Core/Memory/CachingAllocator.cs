@@ -142,6 +142,19 @@ public sealed class CachingAllocator : IDisposable
         }
     }
 
+    /// <summary>
+    /// The stream <paramref name="streamId"/> is about to be destroyed and the caller has waited for its work: live blocks
+    /// stop tracking uses on it, so that freeing them later records no event on a stream that no longer exists.
+    /// </summary>
+    public void ForgetStream(long streamId)
+    {
+        lock (_gate)
+        {
+            foreach (var b in _allocated.Values)
+                if (b.StreamUses != null && b.StreamUses.Remove(streamId) && b.StreamUses.Count == 0) b.StreamUses = null;
+        }
+    }
+
     /// <summary>Returns a block to the cache (the memory stays reserved until <see cref="ReleaseCached"/> or out-of-memory).</summary>
     public void Free(CachedBlock block)
     {

@@ -3,6 +3,7 @@ using Tessera.Cuda;
 using Tessera.Devices;
 using Tessera.Gpu;
 using Tessera.Kernels;
+using Tessera.Memory;
 
 namespace Tessera.Tests.Cuda;
 
@@ -138,6 +139,23 @@ public sealed class CudaRuntimeDeviceTests
         var got = y.ToArray<float>();
         Assert.Equal(7f, got[0]);
         Assert.Equal(7f, got[^1]);
+    }
+
+    [Fact]
+    public void Buffer_UsedOnADisposedStream_FreesWithoutTouchingIt()
+    {
+        // The order `using` gives when the stream is declared after the buffer: the stream goes first.
+        var d = Device();
+        var x = Tensor.Empty(d, DType.Float32, new Shape(1 << 20));
+        var other = d.CreateStream();
+        d.KernelsOn(other).Fill(x, 5f);
+        d.Memory.RecordUse(x.Storage.Buffer, other);
+        other.Dispose();
+        ulong address = (ulong)x.Storage.Buffer.Handle;
+        x.Dispose();                                                // recorded no event on the destroyed stream
+        var block = d.Memory.Allocator.Snapshot().SelectMany(s => s.Blocks)
+            .Single(b => b.Address <= address && address < b.Address + (ulong)b.Size);
+        Assert.Equal(BlockState.Free, block.State);                 // reusable at once, not pending
     }
 
     [Fact]

@@ -278,6 +278,29 @@ public sealed class CachingAllocatorTests
     }
 
     [Fact]
+    public void ForgetStream_FreeAfterTheStreamIsGone_RecordsOnlyOnLiveStreams()
+    {
+        var ev = new FakeEvents();
+        using var a = new CachingAllocator(new FakeRaw(), ev);
+        var b = a.Allocate(1 << 16, streamId: 1);
+        a.RecordStream(b, 2);
+        a.RecordStream(b, 3);
+        a.ForgetStream(2);                                // stream 2 synchronised and destroyed
+        a.Free(b);
+        var e = Assert.Single(ev.Recorded);
+        Assert.Equal(3, e.Stream);
+        e.Done = true;
+        Assert.Equal(b.Address, a.Allocate(1 << 16, streamId: 1).Address);
+
+        var c = a.Allocate(100, streamId: 1);
+        a.RecordStream(c, 4);
+        a.ForgetStream(4);                                // the only other stream: the free is immediate
+        a.Free(c);
+        Assert.Single(ev.Recorded);
+        Assert.Equal(c.Address, a.Allocate(100, streamId: 1).Address);
+    }
+
+    [Fact]
     public void RecordStream_OnOwnStream_RecordsNoEvent()
     {
         var ev = new FakeEvents();
