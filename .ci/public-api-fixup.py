@@ -17,7 +17,7 @@ for proj in set(add)|set(rem):
     lines=open(f).read().splitlines()
     lines=[l for l in lines if l not in rem[proj]]
     head=[l for l in lines if l.startswith('#')]; body=[l for l in lines if not l.startswith('#')]
-    body=sorted(set(body)|add[proj], key=lambda s: s)
+    body=sorted(set(body)|add[proj], key=str.lower)  # the order the files keep (case-insensitive)
     open(f,'w').write('\n'.join(head+body)+'\n')
     print(proj, len(add[proj]), 'added', len(rem[proj]), 'removed')
 for l in sorted({l for l in out.splitlines() if ' error ' in l and 'RS001' not in l})[:20]:

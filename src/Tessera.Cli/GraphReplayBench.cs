@@ -8,7 +8,7 @@ using Tessera.Graph.Optimization;
 namespace Tessera.Cli;
 
 /// <summary>Launch overhead of the executor: a chain of <c>nodes</c> element-wise nodes on small tensors, run node by node
-/// (<see cref="ExecutionPlan.Run"/>) against one replay of the same plan captured as a device graph. Both timed with
+/// (<see cref="ExecutionPlan.Run()"/>) against one replay of the same plan captured as a device graph. Both timed with
 /// <see cref="BenchTimer.Measure(IDevice, Action, BenchOptions?, Action?)"/>; the replayed output is checked against
 /// the node-by-node output. The chain goes through the graph optimizer at the level given first (it has nothing to fold:
 /// the level shows in the node count).</summary>

@@ -9,7 +9,10 @@ namespace Tessera.Distributed;
 /// buckets — the parameters in reverse order (the order the backward pass produces their gradients), packed into flat
 /// buckets of at most <see cref="BucketBytes"/> (the first at most <see cref="FirstBucketBytes"/>, so communication
 /// starts early); each bucket's all-reduce starts as soon as it is packed, and all are waited for before the gradients
-/// are unpacked. The model's buffers (batch-norm running statistics) are then broadcast from rank 0, so every rank
+/// are unpacked. Driven by the <see cref="Trainer"/> (<see cref="BeginStep"/>, <see cref="GradientReady"/>), a bucket
+/// is packed and its all-reduce started as soon as the backward pass has issued the last node producing one of its
+/// gradients, so communication overlaps the rest of the backward pass (on CUDA, NCCL runs on its own stream after an
+/// event on the plan's); <see cref="Reduce"/> then starts whatever is left and waits. The model's buffers (batch-norm running statistics) are then broadcast from rank 0, so every rank
 /// evaluates the same model. With equal shards the averaged gradient is the gradient of the global batch's mean loss,
 /// so training matches one process on the global batch up to the order of floating-point summation. As the plan's
 /// <see cref="IReplicaGroup"/> (<see cref="ExecContext.Replicas"/>) it makes batch norm use the global batch's
@@ -25,6 +28,11 @@ public sealed class DataParallel : IGradientReducer, IReplicaGroup, IDisposable
     private readonly (string Name, Tensor Tensor)[] _buffers;
     private FlatTensors[]? _buckets;
     private string[][] _bucketNames = [];
+    private int[] _bucketOf = [];                 // gradient index → its bucket
+    private int[] _waiting = [];                  // per bucket, gradients not yet produced in this step
+    private CollectiveHandle?[] _handles = [];    // per bucket, its all-reduce once started in this step
+    private Tensor[] _grads = [];
+    private bool _inStep;
 
     /// <param name="communicator">The ranks that train together.</param>
     /// <param name="buffers">Tensors that are not trained but must agree across ranks (the model's state).</param>
@@ -87,26 +95,62 @@ public sealed class DataParallel : IGradientReducer, IReplicaGroup, IDisposable
         return buckets;
     }
 
-    /// <summary>Averages every gradient over the ranks, bucket by bucket, then broadcasts the buffers from rank 0.</summary>
+    /// <summary>Averages every gradient over the ranks, bucket by bucket, then broadcasts the buffers from rank 0. After
+    /// <see cref="BeginStep"/>, starts the buckets <see cref="GradientReady"/> has not, waits for all and unpacks.</summary>
     public void Reduce(IReadOnlyList<(string Name, Tensor Param, Tensor Grad)> gradients)
+    {
+        if (!_inStep) BeginStep(gradients);
+        else if (gradients.Count != _grads.Length)
+            throw new TesseraArgumentException("DataParallel.Reduce", nameof(gradients), "the gradients differ from the step's");
+        try
+        {
+            for (int b = 0; b < _buckets!.Length; b++)
+                if (_handles[b] is null) Start(b);
+            for (int b = 0; b < _buckets.Length; b++)
+            {
+                _handles[b]!.Wait();
+                _buckets[b].Unpack(_grads);
+            }
+        }
+        finally
+        {
+            _inStep = false;
+            Array.Clear(_handles);
+        }
+        SyncBuffers();
+    }
+
+    /// <summary>A training step begins (<see cref="IGradientReducer.BeginStep"/>): buckets are made on the first step, and
+    /// every bucket waits for all of its gradients again.</summary>
+    public void BeginStep(IReadOnlyList<(string Name, Tensor Param, Tensor Grad)> gradients)
     {
         ArgumentNullException.ThrowIfNull(gradients);
         _buckets ??= CreateBuckets(gradients);
-        if (_buckets.Sum(b => b.Indices.Length) != gradients.Count)
+        if (_bucketOf.Length != gradients.Count)
             throw new TesseraArgumentException("DataParallel.Reduce", nameof(gradients), "the gradients differ from the first step's");
-        var grads = gradients.Select(g => g.Grad).ToArray();
-        var handles = new CollectiveHandle[_buckets.Length];
-        for (int b = 0; b < _buckets.Length; b++)
-        {
-            _buckets[b].Pack(grads);
-            handles[b] = Communicator.AllReduceAsync(_buckets[b].Flat, ReduceOp.Average);
-        }
-        for (int b = 0; b < _buckets.Length; b++)
-        {
-            handles[b].Wait();
-            _buckets[b].Unpack(grads);
-        }
-        SyncBuffers();
+        for (int i = 0; i < gradients.Count; i++) _grads[i] = gradients[i].Grad;
+        for (int b = 0; b < _buckets.Length; b++) _waiting[b] = _buckets[b].Indices.Length;
+        Array.Clear(_handles);
+        _inStep = true;
+    }
+
+    /// <summary>Gradient <paramref name="index"/> is produced (<see cref="IGradientReducer.GradientReady"/>): when it was
+    /// the last of its bucket, the bucket is packed and its all-reduce started; the others in flight are given a chance
+    /// to progress (MPI advances non-blocking collectives inside its calls).</summary>
+    public void GradientReady(int index)
+    {
+        if (!_inStep || (uint)index >= (uint)_bucketOf.Length) return;
+        int b = _bucketOf[index];
+        if (--_waiting[b] == 0 && _handles[b] is null) Start(b);
+        else
+            foreach (var h in _handles)
+                if (h is not null && !h.IsCompleted) break;
+    }
+
+    private void Start(int b)
+    {
+        _buckets![b].Pack(_grads);
+        _handles[b] = Communicator.AllReduceAsync(_buckets[b].Flat, ReduceOp.Average);
     }
 
     /// <summary>Broadcasts the buffers (the model's state) from rank 0, so that every rank evaluates the same model.</summary>
@@ -122,6 +166,12 @@ public sealed class DataParallel : IGradientReducer, IReplicaGroup, IDisposable
         var plan = PlanBuckets(gradients.Select(g => g.Grad.ElementCount * sizeof(float)).ToArray(), BucketBytes, FirstBucketBytes);
         var grads = gradients.Select(g => g.Grad).ToArray();
         _bucketNames = plan.Select(ix => ix.Select(i => gradients[i].Name).ToArray()).ToArray();
+        _bucketOf = new int[gradients.Count];
+        for (int b = 0; b < plan.Count; b++)
+            foreach (int i in plan[b]) _bucketOf[i] = b;
+        _grads = new Tensor[gradients.Count];
+        _waiting = new int[plan.Count];
+        _handles = new CollectiveHandle?[plan.Count];
         return plan.Select(ix => new FlatTensors(ix, grads)).ToArray();
     }
 

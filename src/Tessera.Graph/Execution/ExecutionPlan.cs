@@ -9,7 +9,7 @@ namespace Tessera.Graph.Execution;
 
 /// <summary>A graph compiled for one device: a schedule, one arena holding every intermediate (offsets assigned by
 /// liveness, in place where an op allows), persistent input tensors, and views for every value. Compiling allocates;
-/// <see cref="Run"/> only launches kernels, with the device's kernels bound to the plan's <see cref="Stream"/>.</summary>
+/// <see cref="Run()"/> only launches kernels, with the device's kernels bound to the plan's <see cref="Stream"/>.</summary>
 public sealed class ExecutionPlan : IDisposable
 {
     private readonly Tensor?[] _tensors;       // by value id
@@ -58,11 +58,11 @@ public sealed class ExecutionPlan : IDisposable
     /// <summary>Bytes the intermediates would take each in its own buffer.</summary>
     public long NaiveBytes { get; }
 
-    /// <summary>When true, <see cref="Run"/> records each node's time: wall time after synchronising on the CPU,
+    /// <summary>When true, <see cref="Run()"/> records each node's time: wall time after synchronising on the CPU,
     /// timing events around each node on other devices (one synchronisation at the end of the run).</summary>
     public bool Profile { get; set; }
 
-    /// <summary>When true, <see cref="Run"/> checks the fed inputs and parameters before the first node and every
+    /// <summary>When true, <see cref="Run()"/> checks the fed inputs and parameters before the first node and every
     /// floating-point output after each node, and stops at the first NaN or ±∞ with a
     /// <see cref="TesseraNumericsException"/> naming the node (or the input) and the value. It reads every output back to
     /// the host: a debugging mode, as slow as that.</summary>
@@ -94,7 +94,7 @@ public sealed class ExecutionPlan : IDisposable
     /// the default stream). With <paramref name="reuseMemory"/> false every intermediate gets its own bytes (no liveness
     /// sharing, no in-place): a debugging aid and a check of the planner. <see cref="Tensor.CopyFrom{T}"/> and
     /// <see cref="Tensor.ToArray{T}"/> go through the default stream: on another stream, order them against the run
-    /// (synchronise the default stream before <see cref="Run"/> where host copies are asynchronous, as on CUDA, and
+    /// (synchronise the default stream before <see cref="Run()"/> where host copies are asynchronous, as on CUDA, and
     /// <see cref="Stream"/> before reading outputs).</summary>
     public static ExecutionPlan Compile(ComputeGraph graph, IDevice device, bool reuseMemory = true, IStream? stream = null)
     {
@@ -208,7 +208,7 @@ public sealed class ExecutionPlan : IDisposable
         }
     }
 
-    /// <summary>The tensor behind a value: write inputs into it before <see cref="Run"/>, read outputs after.</summary>
+    /// <summary>The tensor behind a value: write inputs into it before <see cref="Run()"/>, read outputs after.</summary>
     public Tensor this[Value v] => _tensors[v.Id] ?? throw new TesseraArgumentException("ExecutionPlan", nameof(v), $"{v} has no tensor");
 
     /// <summary>The input value named <paramref name="name"/>.</summary>
@@ -220,12 +220,18 @@ public sealed class ExecutionPlan : IDisposable
     /// profiler (<see cref="IRangeAnnotator"/>, NVTX on CUDA), each node is a range named after the node. A plan runs on
     /// one thread at a time: a call while another thread's run is under way throws a <see cref="TesseraException"/>
     /// (compile one plan per thread; plans of one graph share its parameters, not their intermediates).</summary>
-    public void Run()
+    public void Run() => Run(null);
+
+    /// <summary>Runs every node once, as <see cref="Run()"/> does, calling <paramref name="afterNode"/> with each node's
+    /// schedule position (<see cref="Schedule"/>) once the node has been issued on <see cref="Stream"/> (on the CPU: has
+    /// run). Work the callback queues on the stream is ordered after that node: a data-parallel trainer starts the
+    /// all-reduce of a gradient bucket there while the rest of the backward pass runs.</summary>
+    public void Run(Action<int>? afterNode)
     {
         Enter("ExecutionPlan.Run");
         try
         {
-            RunOnce();
+            RunOnce(afterNode);
         }
         finally
         {
@@ -243,7 +249,7 @@ public sealed class ExecutionPlan : IDisposable
             "a plan holds its intermediates in one arena and runs on one thread at a time: compile one plan per thread");
     }
 
-    private void RunOnce()
+    private void RunOnce(Action<int>? afterNode)
     {
         var ctx = Context;
         var ranges = Device is IRangeAnnotator { RangesEnabled: true } r ? r : null;
@@ -257,10 +263,11 @@ public sealed class ExecutionPlan : IDisposable
                 ranges?.PushRange(_schedule[s].Name);
                 RunNode(ctx, s);
                 ranges?.PopRange();
+                afterNode?.Invoke(s);
             }
         }
-        else if (Device.Kind == DeviceKind.Cpu) RunTimedOnHost(ctx, ranges);
-        else RunTimedWithEvents(ctx, ranges);
+        else if (Device.Kind == DeviceKind.Cpu) RunTimedOnHost(ctx, ranges, afterNode);
+        else RunTimedWithEvents(ctx, ranges, afterNode);
         ctx.Node = null;
         ctx.Step++;
     }
@@ -278,7 +285,7 @@ public sealed class ExecutionPlan : IDisposable
         if (_nodeStartMs.Length != _schedule.Length) _nodeStartMs = new double[_schedule.Length];
     }
 
-    private void RunTimedOnHost(ExecContext ctx, IRangeAnnotator? ranges)
+    private void RunTimedOnHost(ExecContext ctx, IRangeAnnotator? ranges, Action<int>? afterNode)
     {
         EnsureTimingArrays();
         var stream = Stream;
@@ -293,12 +300,13 @@ public sealed class ExecutionPlan : IDisposable
             long b = Stopwatch.GetTimestamp();
             _nodeStartMs[s] = (a - t0) * 1000.0 / Stopwatch.Frequency;
             _nodeMs[s] = (b - a) * 1000.0 / Stopwatch.Frequency;
+            afterNode?.Invoke(s);
         }
     }
 
     /// <summary>Events before the first node and after each node, read after one synchronisation: device time per node
     /// without serialising the host against the device.</summary>
-    private void RunTimedWithEvents(ExecContext ctx, IRangeAnnotator? ranges)
+    private void RunTimedWithEvents(ExecContext ctx, IRangeAnnotator? ranges, Action<int>? afterNode)
     {
         EnsureTimingArrays();
         if (_events.Length != _schedule.Length + 1)
@@ -315,6 +323,7 @@ public sealed class ExecutionPlan : IDisposable
             RunNode(ctx, s);
             ranges?.PopRange();
             _events[s + 1].Record(stream);
+            afterNode?.Invoke(s);
         }
         _events[^1].Synchronize();
         for (int s = 0; s < _schedule.Length; s++)
@@ -324,11 +333,11 @@ public sealed class ExecutionPlan : IDisposable
         }
     }
 
-    /// <summary>Records one <see cref="Run"/> on <see cref="Stream"/> as device work that replays with one launch (a CUDA
+    /// <summary>Records one <see cref="Run()"/> on <see cref="Stream"/> as device work that replays with one launch (a CUDA
     /// graph); the nodes launch with the kernels bound to that stream, so the capture records them. Run the plan
     /// once before capturing so that kernels are compiled and scratch memory is cached. Everything the run computes from
     /// the step counter (dropout masks, optimizer bias corrections) is frozen at its capture-time value: capture
-    /// inference or fixed-step work, and rerun <see cref="Run"/> for training steps whose scalars change.</summary>
+    /// inference or fixed-step work, and rerun <see cref="Run()"/> for training steps whose scalars change.</summary>
     public IReplayableWork CaptureGraph()
     {
         const string op = "ExecutionPlan.CaptureGraph";

@@ -50,7 +50,23 @@ public sealed class Trainer : IDisposable
         _loss = optimized.Map(_loss);
         _trainLogits = optimized.Map(_trainLogits);
         _steps = parameters.Select(p => (p.Name, p.Tensor, _train[optimized.Map(grads[p.Value])])).ToArray();
+        if (reducer is not null)
+        {
+            // Which gradients each node completes: the reducer hears of them as the backward pass issues that node.
+            var position = new Dictionary<Value, int>();
+            for (int s = 0; s < _train.Schedule.Count; s++)
+                foreach (var o in _train.Schedule[s].Outputs) position[o] = s;
+            _readyAfter = new int[_train.Schedule.Count][];
+            var lists = new List<int>?[_train.Schedule.Count];
+            for (int i = 0; i < parameters.Length; i++)
+                if (position.TryGetValue(optimized.Map(grads[parameters[i].Value]), out int s)) (lists[s] ??= new List<int>()).Add(i);
+            for (int s = 0; s < lists.Length; s++) _readyAfter[s] = lists[s]?.ToArray() ?? [];
+            _afterNode = s => { foreach (int i in _readyAfter[s]) reducer.GradientReady(i); };
+        }
     }
+
+    private readonly int[][] _readyAfter = [];
+    private readonly Action<int>? _afterNode;
 
     /// <summary>The training graph as it runs (after optimization).</summary>
     public ComputeGraph Graph { get; }
@@ -82,7 +98,8 @@ public sealed class Trainer : IDisposable
         _train.Context.Training = true;
         _train.Context.Step = Optimizer.StepCount;
         _spans.Clear();
-        _train.Run();
+        Reducer?.BeginStep(_steps);
+        _train.Run(_afterNode);
         if (!_train.Profile)
         {
             Reducer?.Reduce(_steps);

@@ -59,6 +59,62 @@ public class DataParallelTests
     }
 
     [Fact]
+    public void BucketsStartDuringTheBackwardPassLastLayerFirst()
+    {
+        const int batch = 8;
+        var rng = new Random(4);
+        var x = Enumerable.Range(0, batch * 12).Select(_ => (float)rng.NextDouble()).ToArray();
+        var y = Enumerable.Range(0, batch).Select(i => (long)(i % 4)).ToArray();
+        var init = new Initializer(2);
+        using var model = new Sequential(new Linear(Dev, init, 12, 16), Lambda.Relu(), new Linear(Dev, init, 16, 16),
+            Lambda.Relu(), new Linear(Dev, init, 16, 4));
+        using var optimizer = new Sgd(new LearningRateSchedule.Constant(0.01));
+        var comm = new RecordingCommunicator();
+        // One gradient per bucket: each all-reduce starts when the node producing its gradient has run.
+        using var dp = new DataParallel(comm, model.State(), bucketBytes: 4, firstBucketBytes: 4);
+        using var trainer = new Trainer(model, Dev, batch, [12], optimizer, reducer: dp);
+        comm.Plan = trainer.TrainPlan;
+        for (int step = 0; step < 2; step++)
+        {
+            comm.Started.Clear();
+            trainer.Step(x, y);
+            Assert.Equal(6, comm.Started.Count);                       // 3 weights, 3 biases
+            Assert.All(comm.Started, s => Assert.True(s.Position >= 0, "an all-reduce started after the plan's run"));
+            // Started as the backward pass went, with backward work still to run after the first.
+            Assert.Equal(comm.Started.Select(s => s.Position).Order(), comm.Started.Select(s => s.Position));
+            Assert.True(comm.Started[0].Position < trainer.TrainPlan.Schedule.Count - 1);
+            // The last layer's gradients come first (the order the backward pass produces them).
+            Assert.Equal([4L, 4 * 16], comm.Started.Take(2).Select(s => s.Elements).Order());
+        }
+    }
+
+    /// <summary>A group of one that records, for each all-reduce, where the plan it serves was (the schedule position
+    /// of the node being run; -1 outside a run) and how many elements it moved.</summary>
+    private sealed class RecordingCommunicator : ICommunicator
+    {
+        private readonly LocalCommunicator _inner = new();
+        public ExecutionPlan? Plan;
+        public readonly List<(int Position, long Elements)> Started = new();
+        public int Rank => 0;
+        public int Size => 1;
+        public string Name => "recording";
+        public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(1);
+
+        public CollectiveHandle AllReduceAsync(Tensor tensor, ReduceOp op = ReduceOp.Sum)
+        {
+            int position = Plan?.Context.Node is { } n ? Plan.Schedule.ToList().IndexOf(n) : -1;
+            Started.Add((position, tensor.ElementCount));
+            return _inner.AllReduceAsync(tensor, op);
+        }
+
+        public CollectiveHandle ReduceScatterAsync(Tensor input, Tensor output, ReduceOp op = ReduceOp.Sum) => _inner.ReduceScatterAsync(input, output, op);
+        public CollectiveHandle AllGatherAsync(Tensor input, Tensor output) => _inner.AllGatherAsync(input, output);
+        public CollectiveHandle BroadcastAsync(Tensor tensor, int root = 0) => _inner.BroadcastAsync(tensor, root);
+        public CollectiveHandle BarrierAsync() => _inner.BarrierAsync();
+        public void Dispose() => _inner.Dispose();
+    }
+
+    [Fact]
     public void DropoutOfAShardIsThatPartOfTheGlobalBatch()
     {
         const int shard = 3, features = 5;
