@@ -14,6 +14,11 @@ public abstract class CollectiveHandle
     /// <summary>Blocks until the collective has completed and its results are written.</summary>
     public abstract void Wait();
 
+    /// <summary>Lets the collective advance without blocking and says whether it has finished; its results are written
+    /// by <see cref="Wait"/>. MPI advances nonblocking collectives only inside MPI calls, so a caller that computes while
+    /// collectives are in flight (gradient buckets during the backward pass) tests them now and then.</summary>
+    public virtual bool Test() => IsCompleted;
+
     /// <summary>A handle of a collective that finished when it was issued.</summary>
     public static CollectiveHandle Completed(string description) => new CompletedHandle(description);
 

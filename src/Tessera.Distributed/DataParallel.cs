@@ -144,7 +144,7 @@ public sealed class DataParallel : IGradientReducer, IReplicaGroup, IDisposable
         if (--_waiting[b] == 0 && _handles[b] is null) Start(b);
         else
             foreach (var h in _handles)
-                if (h is not null && !h.IsCompleted) break;
+                if (h is not null && !h.Test()) break;
     }
 
     private void Start(int b)

@@ -38,6 +38,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         if (flag != 0) throw new TesseraBackendException(op, "MPI was already finalised in this process (it cannot start twice)");
         Check(op, MpiNative.MPI_Initialized(&flag), "MPI_Initialized");
         bool init = flag == 0;
+        GlibcMalloc.KeepFreedMemory();
         if (init) Check(op, MpiNative.MPI_Init(0, 0), "MPI_Init");
         var world = MpiLibrary.CommWorld;
         Check(op, MpiNative.MPI_Comm_set_errhandler(world, MpiLibrary.ErrorsReturn), "MPI_Comm_set_errhandler");

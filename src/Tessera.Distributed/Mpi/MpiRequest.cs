@@ -5,7 +5,8 @@ namespace Tessera.Distributed.Mpi;
 
 /// <summary>A nonblocking MPI collective and its host staging buffer. <see cref="Wait"/> drives MPI's progress with
 /// MPI_Test until the request completes, then runs the completion (copy the result back into the tensor) and frees the
-/// buffer. When the communicator's timeout passes first it throws a <see cref="TesseraCollectiveException"/> naming
+/// buffer.  <see cref="Test"/> calls MPI_Test once, which is how MPI advances a
+/// nonblocking collective while the caller computes. When the communicator's timeout passes first it throws a <see cref="TesseraCollectiveException"/> naming
 /// the rank and the collective, and leaves the buffer allocated (MPI may still write into it).</summary>
 internal sealed unsafe class MpiRequest : CollectiveHandle
 {
@@ -14,7 +15,7 @@ internal sealed unsafe class MpiRequest : CollectiveHandle
     private nint _request;
     private void* _buffer;
     private Action<nint>? _complete;
-    private bool _done;
+    private bool _done, _finished;
 
     public MpiRequest(MpiCommunicator comm, string description, nint request, void* buffer, Action<nint>? complete)
     {
@@ -28,6 +29,18 @@ internal sealed unsafe class MpiRequest : CollectiveHandle
     public override string Description => _description;
     public override bool IsCompleted => _done;
 
+    public override bool Test()
+    {
+        if (_done || _finished) return true;
+        int flag = 0;
+        nint request = _request;
+        int rc = MpiNative.MPI_Test(&request, &flag, 0);
+        _request = request;
+        if (rc != 0) Fail(rc);
+        _finished = flag != 0;
+        return _finished;
+    }
+
     public override void Wait()
     {
         if (_done) return;
@@ -36,7 +49,7 @@ internal sealed unsafe class MpiRequest : CollectiveHandle
         _comm.Waiting = _description;
         try
         {
-            Poll(timeout, start);
+            if (!_finished) Poll(timeout, start);
         }
         finally
         {
@@ -63,12 +76,7 @@ internal sealed unsafe class MpiRequest : CollectiveHandle
             nint request = _request;
             int rc = MpiNative.MPI_Test(&request, &flag, 0);
             _request = request;
-            if (rc != 0)
-            {
-                _comm.MarkFailed();
-                throw new TesseraCollectiveException("MPI." + _description.Split(' ')[0], _comm.Rank,
-                    $"{_description} failed: {MpiLibrary.ErrorText(rc)}");
-            }
+            if (rc != 0) Fail(rc);
             if (flag != 0) break;
             if (Stopwatch.GetElapsedTime(start) > timeout)
             {
@@ -81,5 +89,11 @@ internal sealed unsafe class MpiRequest : CollectiveHandle
             if (spins > 64 && Stopwatch.GetElapsedTime(start).TotalMilliseconds > 50) Thread.Sleep(1);
             else Thread.Yield();
         }
+    }
+
+    private void Fail(int rc)
+    {
+        _comm.MarkFailed();
+        throw new TesseraCollectiveException("MPI." + _description.Split(' ')[0], _comm.Rank, $"{_description} failed: {MpiLibrary.ErrorText(rc)}");
     }
 }

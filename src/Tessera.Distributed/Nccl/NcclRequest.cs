@@ -12,6 +12,8 @@ internal sealed class NcclRequest(NcclCommunicator comm, string description, Cud
     public override string Description => description;
     public override bool IsCompleted => _done;
 
+    public override bool Test() => _done || done.IsCompleted;
+
     public override void Wait()
     {
         if (_done) return;
