@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Full-epoch data-parallel acceptance (issue 16), 2026-12-04, quiet 2-core machine.
 set -u
-cd /work/accept
-T="dotnet /work/main/src/Tessera.Cli/bin/Release/net10.0/linux-x64/tessera.dll"
+cd /work/accept2
+T="dotnet /work/main/src/Tessera.Cli/bin/Release/net10.0/tessera.dll"
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 MPI="mpirun --allow-run-as-root --oversubscribe -np 2"
 for M in cnn mlp vit; do
