@@ -46,7 +46,6 @@ internal sealed unsafe partial class CpuKernels
             int pw = s.pw, ph = s.ph;
             using var buf = s.pool.Rent((long)pw * ph * sizeof(float));
             float* pad = (float*)buf.Handle;
-            float* tail = stackalloc float[8];
             for (long pl = p0; pl < p1; pl++)
             {
                 float* xp = (float*)s.x + pl * g.HW, yp = (float*)s.y + pl * g.P, wp = (float*)s.w + (pl % s.channels) * g.KK;
@@ -54,14 +53,13 @@ internal sealed unsafe partial class CpuKernels
                 int copyW = Math.Min(g.W, pw - g.PL);
                 for (int ih = 0; ih < g.H && ih + g.PT < ph; ih++)
                     if (copyW > 0) new ReadOnlySpan<float>(xp + (long)ih * g.W, copyW).CopyTo(new Span<float>(pad + (long)(ih + g.PT) * pw + g.PL, copyW));
-                int oh = DepthwiseRows.Run(g, pad, pw, wp, yp, tail, s.epilogue);
+                int oh = DepthwiseRows.Run(g, pad, pw, wp, yp, s.epilogue);
                 for (; oh < g.OH; oh++)
                 {
                     float* yrow = yp + oh * g.OW;
                     for (int ow = 0; ow < g.OW; ow += 8)
                     {
-                        bool full = ow + 8 <= g.OW;
-                        var acc = full ? Vector256.Load(yrow + ow) : Vector256<float>.Zero;
+                        var acc = DepthwiseRows.Load(yrow + ow, g.OW - ow);
                         for (int kh = 0; kh < g.KH; kh++)
                         {
                             float* prow = pad + (long)(oh * g.SH + kh * g.DH) * pw + ow * g.SW;
@@ -69,12 +67,7 @@ internal sealed unsafe partial class CpuKernels
                             for (int kw = 0; kw < g.KW; kw++)
                                 acc = Vector256.FusedMultiplyAdd(Vector256.Create(wk[kw]), StridedVector.Load(prow + kw * g.DW, g.SW), acc);
                         }
-                        if (full) acc.Store(yrow + ow);
-                        else
-                        {
-                            acc.Store(tail);
-                            for (int i = 0; ow + i < g.OW; i++) yrow[ow + i] += tail[i];
-                        }
+                        DepthwiseRows.Store(acc, yrow + ow, g.OW - ow);
                     }
                     if (s.epilogue.IsActive) s.epilogue.ApplyInPlace(yrow, g.OW);
                 }
