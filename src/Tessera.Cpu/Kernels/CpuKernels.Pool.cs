@@ -5,7 +5,8 @@ namespace Tessera.Cpu.Kernels;
 
 /// <summary>Max and average pooling: direct window loops, parallel over the N·C planes (each plane is independent,
 /// so backward scatters need no synchronisation); undilated max pooling runs vectors along W over the columns
-/// whose windows are inside the input (<see cref="MaxPoolRows"/>, <see cref="AvgPoolRows"/>).</summary>
+/// whose windows are inside the input (<see cref="MaxPoolRows"/>, <see cref="AvgPoolRows"/>); without indices, stride 1
+/// or 2, a plane is reduced along rows once and then across them (<see cref="MaxPoolSeparable"/>).</summary>
 internal sealed unsafe partial class CpuKernels
 {
     public void MaxPool2d(Tensor x, Tensor y, Tensor? indices, Pool2dParams p)
@@ -14,14 +15,17 @@ internal sealed unsafe partial class CpuKernels
         using var xc = x.Contiguous();
         var g = ConvGeometry.Of(x, y, p);
         long planes = (long)x.Shape[0] * x.Shape[1];
-        var st = (g, x: (nint)xc.F32(), y: (nint)y.F32(), idx: indices is null ? 0 : (nint)indices.I64());
+        bool separable = indices is null && MaxPoolSeparable.Applies(g) && !MaxPool2x2.Applies(g);   // 2×2 / 2 has its own
+        var st = (g, x: (nint)xc.F32(), y: (nint)y.F32(), idx: indices is null ? 0 : (nint)indices.I64(), separable, pool: Device.Memory);
         CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
         {
             var g = s.g;
+            using var scratch = s.separable ? s.pool.Rent(MaxPoolSeparable.Scratch(g) * sizeof(float)) : null;
             for (long pl = p0; pl < p1; pl++)
             {
                 float* xp = (float*)s.x + pl * g.HW, yp = (float*)s.y + pl * g.P;
                 long* ip = s.idx == 0 ? null : (long*)s.idx + pl * g.P;
+                if (scratch != null && MaxPoolSeparable.Plane(g, xp, yp, (float*)scratch.Handle)) continue;
                 if (g.DH == 1 && g.DW == 1)
                 {
                     MaxPoolPlaneUndilated(g, xp, yp, ip);

@@ -41,17 +41,43 @@ public class MaxPoolFastPathTests
     public void VectorRowsMatchTheReference(int h, int w, int kh, int kw, int sh, int sw, int pad, bool ceil) =>
         AssertMatches(h, w, new Pool2dParams(kh, kw, sh, sw, pad, pad, pad, pad, CeilMode: ceil));
 
-    private static void AssertMatches(int h, int w, Pool2dParams p)
+    /// <summary>Without indices (inference) stride 1 and 2 reduce rows then columns (<c>MaxPoolSeparable</c>): planes
+    /// without NaNs take that path, planes with one the exact loop; both must give the reference's values.</summary>
+    [Theory]
+    [MemberData(nameof(Windows))]
+    [Covers(OpKind.MaxPool2d)]
+    public void ValuesWithoutIndicesMatchTheReference(int h, int w, int kh, int kw, int sh, int sw, int pad, bool ceil)
+    {
+        var p = new Pool2dParams(kh, kw, sh, sw, pad, pad, pad, pad, CeilMode: ceil);
+        foreach (bool nans in new[] { false, true })
+        {
+            var rx = Input(h, w, nans);
+            var (ey, _) = RefConv.MaxPool2d(rx, p);
+            using var x = rx.ToDevice(TestDevices.Cpu);
+            using var y = Tensor.Empty(TestDevices.Cpu, DType.Float32, new Shape(ey.Shape));
+            TestDevices.Cpu.Kernels.MaxPool2d(x, y, null, p);
+            Approx.Equal(ey, y, 0, 0, $"maxpool {p} values without indices, NaNs {nans}");
+        }
+    }
+
+    /// <summary>Uniform values with ties (0.5), −∞ and, optionally, NaNs.</summary>
+    private static RefTensor Input(int h, int w, bool nans)
     {
         var rx = Rand.Uniform(h * 31 + w, new[] { 2, 3, h, w });
         var rng = new Random(h + w);
         for (int i = 0; i < rx.Length; i++)
         {
             int r = rng.Next(20);
-            if (r == 0) rx.Data[i] = double.NaN;
+            if (r == 0) rx.Data[i] = nans ? double.NaN : 0.5;
             else if (r == 1) rx.Data[i] = double.NegativeInfinity;
             else if (r < 7) rx.Data[i] = 0.5; // ties
         }
+        return rx;
+    }
+
+    private static void AssertMatches(int h, int w, Pool2dParams p)
+    {
+        var rx = Input(h, w, nans: true);
         var (ey, ei) = RefConv.MaxPool2d(rx, p);
         using var x = rx.ToDevice(TestDevices.Cpu);
         var (y, idx) = Ops.MaxPool2d(x, p);
