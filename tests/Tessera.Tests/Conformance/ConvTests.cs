@@ -67,6 +67,12 @@ public class ConvTests
         new ConvCase("direct 16-channel tile, pad 2, OW = 9", 3, 2, 7, 9, 16, 5, 5, Conv2dParams.Square(1, 2)),
         new ConvCase("direct asymmetric pad, rect kernel", 4, 2, 9, 17, 9, 2, 4, new(1, 1, 1, 2, 0, 1)),
         new ConvCase("direct strided x, no bias", 3, 4, 10, 19, 3, 3, 5, Conv2dParams.Square(1, 1), Bias: false, Strided: true),
+        // Stride 2 with a multiple of 16 outputs (network stems) takes the 16-channel tile: even and odd sizes, a
+        // 7x7 / 2 stem, a stride of 2 along one axis only.
+        new ConvCase("direct stride 2 stem, o = 16, pad 1", 2, 3, 17, 22, 16, 3, 3, Conv2dParams.Square(2, 1)),
+        new ConvCase("direct stride 2, o = 32, no pad, odd sizes", 1, 3, 15, 13, 32, 3, 3, Conv2dParams.Square(2)),
+        new ConvCase("direct 7x7 / 2 stem pad 3, o = 16", 1, 3, 23, 19, 16, 7, 7, Conv2dParams.Square(2, 3)),
+        new ConvCase("direct stride (2, 1), o = 16, strided x", 2, 2, 12, 11, 16, 3, 3, new(2, 1, 1, 1, 1, 1), Strided: true),
     };
 
     private static (Tensor X, Tensor W) Upload(ConvCase t, RefTensor x, RefTensor w) =>

@@ -6,7 +6,8 @@ using Tessera.Devices;
 namespace Tessera.Cpu.Kernels.Conv;
 
 /// <summary>Direct forward convolution for small channel counts (LeNet-style layers), where the GEMM path spends more
-/// time packing B panels and on per-call overhead than multiplying: unit stride and dilation, one group.
+/// time packing B panels and on per-call overhead than multiplying: unit dilation, one group, unit stride (or stride 2
+/// with a multiple of 16 outputs: network stems).
 /// Output "chunks" are 8 consecutive outputs of one output row (the last chunk of a row is shifted left to end at
 /// the row's end, so rows need OW ≥ 8; overlapping outputs are simply written twice with the same value). A register
 /// tile is 4 output channels × 3 chunks, or 6 × 2 when o is better covered by sixes (twelve 256-bit accumulators,
@@ -21,7 +22,10 @@ internal static unsafe class DirectConv
 
     /// <summary>Whether the direct path handles this convolution.</summary>
     public static bool Applies(in ConvGeometry g, int c, int o, int groups) =>
-        Vector256.IsHardwareAccelerated && groups == 1 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1
+        Vector256.IsHardwareAccelerated && groups == 1 && g.DH == 1 && g.DW == 1
+        // Unit stride: every tile shape; stride 2 (network stems: 3 input channels, 16 or 32 outputs): the 16-channel
+        // tile, which reads its positions one by one.
+        && (g.SH == 1 && g.SW == 1 || g.SH <= 2 && g.SW <= 2 && o % 16 == 0)
         && g.OW >= V && c <= 16 && o <= 32 && (long)c * g.KK <= 1024 && g.OH > 0
         // Tap and position offsets are ints.
         && (long)c * Math.Max(g.HW, (long)(g.OH + g.KH) * (g.OW + g.KW)) < int.MaxValue / 2;
@@ -33,11 +37,11 @@ internal static unsafe class DirectConv
         // Tile shape: 4 channels × 3 chunks, or 6 channels × 2 chunks when that wastes fewer channel slots (o = 6, 12, …).
         // Sixteen-channel tiles over arbitrary output positions when rows are not a multiple of 8 wide (the shifted last
         // chunk would recompute up to 7 outputs per row); measured ~33% faster for 16 channels on 10-wide rows.
-        bool wideO = o % 16 == 0 && g.OW % V != 0;
+        bool wideO = o % 16 == 0 && (g.OW % V != 0 || g.SH != 1 || g.SW != 1);
         int tileO = wideO ? 16 : (o + 5) / 6 * 6 < (o + 3) / 4 * 4 ? 6 : 4;
         int kdim = c * g.KK, oBlocks = (o + tileO - 1) / tileO;
         // Padded plane sizes: the input as the convolution sees it (zero border), so every tap read is in bounds.
-        int hp = g.OH + g.KH - 1, wp = g.OW + g.KW - 1;
+        int hp = (g.OH - 1) * g.SH + g.KH, wp = (g.OW - 1) * g.SW + g.KW;
         bool padded = g.PT != 0 || g.PL != 0 || hp != g.H || wp != g.W;
         int ph = padded ? hp : g.H, pw = padded ? wp : g.W;
         // Weights as [oBlock][tap][tileO] (zero rows for channels past o), tap offsets into the (padded) input.
@@ -133,9 +137,9 @@ internal static unsafe class DirectConv
         return oh * g.OW + ow0;
     }
 
-    /// <summary>Offset in the (padded) input plane of output index i's top-left tap (unit stride).</summary>
+    /// <summary>Offset in the (padded) input plane of output index i's top-left tap.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int In(in ConvGeometry g, int i, int pw) => i / g.OW * pw + i % g.OW;
+    private static int In(in ConvGeometry g, int i, int pw) => i / g.OW * g.SH * pw + i % g.OW * g.SW;
 
     /// <summary>Copies one sample's planes into a zero-bordered [c, ph, pw] buffer.</summary>
     private static void PadSample(in ConvGeometry g, float* x, int c, int ph, int pw, float* dst)
