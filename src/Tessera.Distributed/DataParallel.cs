@@ -12,9 +12,10 @@ namespace Tessera.Distributed;
 /// are unpacked. Driven by the <see cref="Trainer"/> (<see cref="BeginStep"/>, <see cref="GradientReady"/>), a bucket
 /// is packed and its all-reduce started as soon as the backward pass has issued the last node producing one of its
 /// gradients, so communication overlaps the rest of the backward pass (on CUDA, NCCL runs on its own stream after an
-/// event on the plan's); <see cref="Reduce"/> then starts whatever is left and waits. The model's buffers (batch-norm running statistics) are then broadcast from rank 0, so every rank
-/// evaluates the same model. With equal shards the averaged gradient is the gradient of the global batch's mean loss,
-/// so training matches one process on the global batch up to the order of floating-point summation. As the plan's
+/// event on the plan's); <see cref="Reduce"/> then starts whatever is left and waits. The model's buffers (batch-norm
+/// running statistics) are then broadcast from rank 0, so every rank evaluates the same model. With equal shards the
+/// averaged gradient is the gradient of the global batch's mean loss, so training matches one process on the global
+/// batch up to the order of floating-point summation. As the plan's
 /// <see cref="IReplicaGroup"/> (<see cref="ExecContext.Replicas"/>) it makes batch norm use the global batch's
 /// statistics (SyncBatchNorm), without which a model with batch norm would normalise each shard on its own.</summary>
 public sealed class DataParallel : IGradientReducer, IReplicaGroup, IDisposable
@@ -127,7 +128,7 @@ public sealed class DataParallel : IGradientReducer, IReplicaGroup, IDisposable
         ArgumentNullException.ThrowIfNull(gradients);
         _buckets ??= CreateBuckets(gradients);
         if (_bucketOf.Length != gradients.Count)
-            throw new TesseraArgumentException("DataParallel.Reduce", nameof(gradients), "the gradients differ from the first step's");
+            throw new TesseraArgumentException("DataParallel.BeginStep", nameof(gradients), "the gradients differ from the first step's");
         for (int i = 0; i < gradients.Count; i++) _grads[i] = gradients[i].Grad;
         for (int b = 0; b < _buckets.Length; b++) _waiting[b] = _buckets[b].Indices.Length;
         Array.Clear(_handles);

@@ -5,8 +5,8 @@ namespace Tessera.Distributed.Mpi;
 
 /// <summary>A nonblocking MPI collective and its host staging buffer. <see cref="Wait"/> drives MPI's progress with
 /// MPI_Test until the request completes, then runs the completion (copy the result back into the tensor) and frees the
-/// buffer.  <see cref="Test"/> calls MPI_Test once, which is how MPI advances a
-/// nonblocking collective while the caller computes. When the communicator's timeout passes first it throws a <see cref="TesseraCollectiveException"/> naming
+/// buffer; <see cref="Test"/> calls MPI_Test once, which is how MPI advances a nonblocking collective while the caller
+/// computes. When the communicator's timeout passes first it throws a <see cref="TesseraCollectiveException"/> naming
 /// the rank and the collective, and leaves the buffer allocated (MPI may still write into it).</summary>
 internal sealed unsafe class MpiRequest : CollectiveHandle
 {

@@ -21,6 +21,8 @@ public sealed class Trainer : IDisposable
     private readonly Value _loss, _trainLogits;
     private readonly Dictionary<int, (ExecutionPlan Plan, Value Logits)> _eval = new();
     private readonly List<OptimizationResult> _optimized = new();
+    private readonly int[][] _readyAfter = [];          // per schedule position, the gradients that node completes
+    private readonly Action<int>? _afterNode;           // tells the reducer, after each node (null: no reducer)
 
     /// <summary>A trainer of <paramref name="model"/> on <paramref name="device"/> for batches of <paramref name="batch"/> samples of <paramref name="sampleShape"/>: cross-entropy loss, gradients clipped to a global norm of <paramref name="clipNorm"/> (0: none), reduced by <paramref name="reducer"/> across ranks when given, then <paramref name="optimizer"/>'s step.</summary>
     public Trainer(Module model, IDevice device, int batch, int[] sampleShape, Optimizer optimizer, float clipNorm = 0,
@@ -64,9 +66,6 @@ public sealed class Trainer : IDisposable
             _afterNode = s => { foreach (int i in _readyAfter[s]) reducer.GradientReady(i); };
         }
     }
-
-    private readonly int[][] _readyAfter = [];
-    private readonly Action<int>? _afterNode;
 
     /// <summary>The training graph as it runs (after optimization).</summary>
     public ComputeGraph Graph { get; }
