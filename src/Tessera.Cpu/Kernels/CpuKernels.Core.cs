@@ -19,6 +19,15 @@ internal sealed unsafe partial class CpuKernels : ICoreKernels
         {
             var (plan, s, d, size) = st;
             long ss = plan.InnerStride[0] * size, ds = plan.InnerStride[1] * size;
+            if (ss == size && ds == size)
+            {
+                // Rows contiguous on both sides (a transpose of whole planes: channel shuffles, head splits): one block
+                // copy per row instead of an element loop.
+                long bytes = (long)plan.Inner * size;
+                for (long r = r0; r < r1; r++)
+                    Buffer.MemoryCopy((byte*)s + plan.RowOffset(0, r) * size, (byte*)d + plan.RowOffset(1, r) * size, bytes, bytes);
+                return;
+            }
             for (long r = r0; r < r1; r++)
             {
                 byte* ps = (byte*)s + plan.RowOffset(0, r) * size;
