@@ -70,9 +70,10 @@ internal sealed unsafe class CudaContext : IDisposable
         CuDriver.cuStreamSynchronize(stream).Check();
     }
 
+    /// <summary>Destroys a stream the caller has synchronised (<see cref="SynchronizeStream"/>).</summary>
     public void DestroyStream(CuStream stream)
     {
-        SynchronizeStream(stream);
+        MakeCurrent();
         CuDriver.cuStreamDestroy_v2(stream).Check();
     }
 

@@ -15,7 +15,7 @@ internal sealed unsafe partial class CpuKernels
         using var xc = x.Contiguous();
         var g = ConvGeometry.Of(x, y, p);
         long planes = (long)x.Shape[0] * x.Shape[1];
-        bool separable = indices is null && MaxPoolSeparable.Applies(g) && !MaxPool2x2.Applies(g);   // 2×2 / 2 has its own
+        bool separable = indices is null && MaxPoolSeparable.Applies(g);
         var st = (g, x: (nint)xc.F32(), y: (nint)y.F32(), idx: indices is null ? 0 : (nint)indices.I64(), separable, pool: Device.Memory);
         CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
         {

@@ -40,7 +40,10 @@ internal static unsafe class DepthwiseRows
             }
         }
         else if (g.KH == 5 && g.KW == 5)
-            oh = Rows5x5(g, pad, pw, w, y, rowEpilogue, e);
+        {
+            Rows5x5(g, pad, pw, w, y, rowEpilogue, e);
+            oh = g.OH;
+        }
         if (e.IsActive && !rowEpilogue && oh > 0) e.ApplyInPlace(y, (long)oh * g.OW);
         return oh;
     }
@@ -96,10 +99,10 @@ internal static unsafe class DepthwiseRows
     }
 
     /// <summary>Every output row of a 5×5 window: the 25 weights as vectors in a stack array the loop reads, broadcast
-    /// once per plane (no broadcast per tap or per row); returns the rows done (all).</summary>
+    /// once per plane (no broadcast per tap or per row).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    private static int Rows5x5<TAct>(in ConvGeometry g, float* pad, int pw, float* w, float* y, bool rowEpilogue, in EpilogueMath<TAct> e)
+    private static void Rows5x5<TAct>(in ConvGeometry g, float* pad, int pw, float* w, float* y, bool rowEpilogue, in EpilogueMath<TAct> e)
         where TAct : struct, IUnaryMath
     {
         var wv = stackalloc Vector256<float>[25];
@@ -126,7 +129,6 @@ internal static unsafe class DepthwiseRows
             }
             if (rowEpilogue) e.ApplyInPlace(yr, ow);
         }
-        return g.OH;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -136,7 +138,7 @@ internal static unsafe class DepthwiseRows
     /// a masked load of its lanes (nothing read past the row).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load(float* y, int left) =>
-        left >= 8 ? Vector256.Load(y) : Avx.MaskLoad(y, Vector256.LessThan(Lane, Vector256.Create(left)).AsSingle());
+        left >= 8 ? Vector256.Load(y) : Avx.MaskLoad(y, Vector256.LessThan(StridedVector.Lane, Vector256.Create(left)).AsSingle());
 
     /// <summary>Writes the block's lanes: a full block is one store; a partial one goes lane by lane (the masked store
     /// instruction is microcoded and slow on AMD cores), leaving the outputs after it untouched.</summary>
@@ -150,6 +152,4 @@ internal static unsafe class DepthwiseRows
         }
         for (int i = 0; i < left; i++) y[i] = acc.GetElement(i);
     }
-
-    private static readonly Vector256<int> Lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
 }

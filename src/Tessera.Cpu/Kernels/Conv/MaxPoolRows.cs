@@ -11,7 +11,6 @@ namespace Tessera.Cpu.Kernels.Conv;
 internal static unsafe class MaxPoolRows
 {
     private const int V = 8;
-    private static readonly Vector256<int> Lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
 
     /// <summary>True when this path applies to the geometry (undilated, AVX2).</summary>
     public static bool Applies(in ConvGeometry g) => g.DH == 1 && g.DW == 1 && (g.SW <= 2 ? StridedVector.Supports(g.SW) : StridedVector.SupportsGather);
@@ -59,7 +58,7 @@ internal static unsafe class MaxPoolRows
             best.Store(yRow + o);
             if (iRow != null)
             {
-                var idx = code + Lane * sw;
+                var idx = code + StridedVector.Lane * sw;
                 var (a, b) = Vector256.Widen(idx);
                 var start = Vector256.Create((long)r0 * w + c);
                 (a + start).Store(iRow + o);

@@ -17,8 +17,9 @@ internal static unsafe class MaxPoolSeparable
 {
     private const int V = 8;
 
-    /// <summary>Whether this path runs the geometry on this machine.</summary>
-    public static bool Applies(in ConvGeometry g) => g.DH == 1 && g.DW == 1 && StridedVector.Supports(g.SW) && Avx.IsSupported;
+    /// <summary>Whether this path runs the geometry on this machine (2×2 / 2 has its own kernel, <see cref="MaxPool2x2"/>).</summary>
+    public static bool Applies(in ConvGeometry g) =>
+        g.DH == 1 && g.DW == 1 && StridedVector.Supports(g.SW) && Avx.IsSupported && !MaxPool2x2.Applies(g);
 
     /// <summary>Floats of scratch <see cref="Plane"/> needs: the padded row and the plane's reduced rows.</summary>
     public static long Scratch(in ConvGeometry g) => PaddedWidth(g) + (long)g.H * RowStride(g);

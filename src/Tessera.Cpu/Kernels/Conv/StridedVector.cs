@@ -10,7 +10,8 @@ namespace Tessera.Cpu.Kernels.Conv;
 /// and a third path there costs them registers).</summary>
 internal static unsafe class StridedVector
 {
-    private static readonly Vector256<int> Lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+    /// <summary>The lane numbers 0 … 7 (gather offsets, masks of the first n lanes, argmax columns).</summary>
+    public static readonly Vector256<int> Lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
 
     /// <summary>Whether <see cref="Load"/> runs on this machine for <paramref name="stride"/> (1 or 2).</summary>
     public static bool Supports(int stride) => stride == 1 ? Vector256.IsHardwareAccelerated : stride == 2 && Avx2.IsSupported;
