@@ -40,6 +40,15 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
             UnaryDispatch.Visit(e.Activation, e.Params, ref direct);
             return;
         }
+        if (path == ConvForwardPath.Rows)
+        {
+            using var bc = bias?.Contiguous();
+            int kd = c / groups * g.KK;
+            using var own = packedW is null ? PackConvWeight(pw, groups, o / groups, kd) : null;
+            var rows = new RowConvRun(Device.Memory, Threads, g, n, c, o, groups, px, packedW ?? own!, bc is null ? null : bc.F32(), py, pr);
+            UnaryDispatch.Visit(e.Activation, e.Params, ref rows);
+            return;
+        }
         bool fused = !e.IsNone || pr != null;
         int kdim = cg * g.KK;
         // The output starts at the bias and the products accumulate onto it (β = 1), unless the product is deep enough

@@ -13,6 +13,8 @@ internal enum ConvForwardPath
     Depthwise,
     /// <summary>One SGEMM per sample and group, the weight its A operand.</summary>
     Gemm,
+    /// <summary>The GEMM's packed A against the input read in place from padded phase planes (<see cref="RowConv"/>).</summary>
+    Rows,
 }
 
 /// <summary>Pre-packing of constant operands (<see cref="IOperandPacking"/>): a convolution's weight is SGEMM's A
@@ -24,6 +26,7 @@ internal sealed unsafe partial class CpuKernels : IOperandPacking
     private static ConvForwardPath ConvPath(in ConvGeometry g, int c, int o, int groups) =>
         DirectConv.Applies(g, c, o, groups) ? ConvForwardPath.Direct
         : c == groups && o == groups ? ConvForwardPath.Depthwise
+        : RowConv.Applies(g, c, o, groups) ? ConvForwardPath.Rows
         : ConvForwardPath.Gemm;
 
     public IPackedOperand? PackConv2dWeight(Tensor x, Tensor w, Tensor y, Conv2dParams p)
@@ -31,13 +34,18 @@ internal sealed unsafe partial class CpuKernels : IOperandPacking
         int c = x.Shape[1], o = w.Shape[0], groups = p.Groups, og = o / groups;
         var g = ConvGeometry.Of(x, y, w.Shape[2], w.Shape[3], p);
         // A one-row product (og = 1) may run as a GEMV, which reads the weight as it is.
-        if (y.ElementCount == 0 || og == 1 || ConvPath(g, c, o, groups) != ConvForwardPath.Gemm) return null;
-        int kdim = c / groups * g.KK;
+        var path = ConvPath(g, c, o, groups);
+        if (y.ElementCount == 0 || og == 1 || path is not (ConvForwardPath.Gemm or ConvForwardPath.Rows)) return null;
         using var wc = w.Contiguous();
+        return PackConvWeight(wc.F32(), groups, og, c / groups * g.KK);
+    }
+
+    /// <summary>Each group's og × kdim weight matrix packed whole as SGEMM's A operand.</summary>
+    private PackedMatrices PackConvWeight(float* w, int groups, int og, int kdim)
+    {
         var packed = new PackedMatrices(Device.Memory, GemmOperand.A, groups, og, kdim);
-        float* pw = wc.F32();
         for (int gi = 0; gi < groups; gi++)
-            Sgemm.PackWholeA(og, kdim, pw + (long)gi * og * kdim, kdim, 1, packed[gi]);
+            Sgemm.PackWholeA(og, kdim, w + (long)gi * og * kdim, kdim, 1, packed[gi]);
         return packed;
     }
 

@@ -138,7 +138,7 @@ internal readonly unsafe struct Im2ColPanels(ConvGeometry g, float* x) : IPanelS
                     int a = Math.Clamp(vlo, ow0, ow1), b = Math.Clamp(vhi, a, ow1);
                     for (int ow = ow0; ow < a; ow++) dr[ow] = 0f;
                     if (g.SW == 1) Copy(src + a, dr + a, b - a);
-                    else StridedCopy(src, dr, a, b, g.SW, g.W - offW);
+                    else StridedVector.Copy(src, dr, a, b, g.SW, g.W - offW);
                     for (int ow = b; ow < ow1; ow++) dr[ow] = 0f;
                 }
                 d += runLen[r];
@@ -155,19 +155,6 @@ internal readonly unsafe struct Im2ColPanels(ConvGeometry g, float* x) : IPanelS
         if (Vector256.IsHardwareAccelerated)
             for (; i + 8 <= n; i += 8) Vector256.Store(Vector256.Load(src + i), dst + i);
         for (; i < n; i++) dst[i] = src[i];
-    }
-
-    /// <summary>dr[ow] = src[ow·stride] for ow in [a, b): 8 at a time (stride 2: two loads, the even lanes kept;
-    /// larger strides: one gather), then a scalar tail. <paramref name="rowLeft"/> floats of the input row lie from
-    /// src on: a stride-2 load also reads the odd float after its last, which must stay inside the row.</summary>
-    private static void StridedCopy(float* src, float* dr, int a, int b, int stride, int rowLeft)
-    {
-        int ow = a;
-        if (stride == 2 && StridedVector.Supports(2))
-            for (; ow + 8 <= b && 2 * ow + 16 <= rowLeft; ow += 8) Vector256.Store(StridedVector.Load(src + 2 * ow, 2), dr + ow);
-        else if (stride > 2 && StridedVector.SupportsGather)
-            for (; ow + 8 <= b; ow += 8) Vector256.Store(StridedVector.Gather(src + ow * stride, stride), dr + ow);
-        for (; ow < b; ow++) dr[ow] = src[ow * stride];
     }
 
     public float At(int p, int j)

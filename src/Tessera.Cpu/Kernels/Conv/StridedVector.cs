@@ -38,4 +38,17 @@ internal static unsafe class StridedVector
         var s = Avx.Shuffle(a, b, 0b10_00_10_00);
         return Avx2.Permute4x64(s.AsDouble(), 0b11_01_10_00).AsSingle();
     }
+
+    /// <summary>dr[ow] = src[ow·stride] for ow in [a, b): 8 at a time (stride 2: two loads, the even lanes kept;
+    /// larger strides: one gather), then a scalar tail. <paramref name="rowLeft"/> floats of the input row lie from
+    /// src on: a stride-2 load also reads the odd float after its last, which must stay inside the row.</summary>
+    public static void Copy(float* src, float* dr, int a, int b, int stride, int rowLeft)
+    {
+        int ow = a;
+        if (stride == 2 && Supports(2))
+            for (; ow + 8 <= b && 2 * ow + 16 <= rowLeft; ow += 8) Vector256.Store(Load(src + 2 * ow, 2), dr + ow);
+        else if (stride > 2 && SupportsGather)
+            for (; ow + 8 <= b; ow += 8) Vector256.Store(Gather(src + ow * stride, stride), dr + ow);
+        for (; ow < b; ow++) dr[ow] = src[ow * stride];
+    }
 }

@@ -1,0 +1,277 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Tessera.Cpu.Kernels.Linalg;
+using Tessera.Cpu.Simd;
+using Tessera.Devices;
+
+namespace Tessera.Cpu.Kernels.Conv;
+
+/// <summary>Direct forward convolution over padded rows: a GEMM whose B operand is read in place, never packed.
+/// Each sample's input is copied once into zero-bordered "phase planes" (one plane per channel at unit stride;
+/// SH·SW planes per channel, the input's rows and columns split by their remainder modulo the stride, otherwise).
+/// Output positions are numbered along rows of the plane's width pw (oh·pw + ow, the last pw − OW of each row being
+/// positions no output needs), and tap t = (c, kh, kw) of position j then reads plane element off[t] + j: every B row
+/// is a contiguous run of the planes, so a vector of 16 positions is one unaligned load whatever the tap, stride or
+/// padding. The weights are the GEMM's packed A (MR-row panels per depth block, packed once per graph when constant).
+/// A tile is MR output channels × <see cref="NT"/> positions (twelve 512-bit accumulators: per tap two loads, six
+/// weight broadcasts, twelve FMAs); positions come in blocks whose input slab stays in L2 while every channel block
+/// sweeps it. The bias starts the accumulators and the epilogue (residual, activation) is applied as the valid
+/// positions are copied out.</summary>
+internal static unsafe class RowConv
+{
+    private const int MR = Sgemm.MR;
+
+    /// <summary>Positions per tile: four 512-bit vectors.</summary>
+    public const int NT = 64;
+
+    /// <summary>Floats of input slab a position block aims to keep in L2 (256 KiB).</summary>
+    private const int SlabFloats = 64 * 1024;
+
+    /// <summary>The plane layout of a convolution: phase planes of ph × pw per channel, SH·SW of them.</summary>
+    private readonly record struct Layout(int Phases, int Ph, int Pw)
+    {
+        public long Plane => (long)Ph * Pw;
+        public long PerChannel => Phases * Plane;
+    }
+
+    private static Layout LayoutOf(in ConvGeometry g)
+    {
+        // The padded extent the outputs read, split into SH (SW) phases of ⌈extent / stride⌉ rows (columns).
+        long hp = (long)(g.OH - 1) * g.SH + (long)(g.KH - 1) * g.DH + 1, wp = (long)(g.OW - 1) * g.SW + (long)(g.KW - 1) * g.DW + 1;
+        return new Layout(g.SH * g.SW, (int)((hp + g.SH - 1) / g.SH), (int)((wp + g.SW - 1) / g.SW));
+    }
+
+    /// <summary>Whether this path handles the convolution: the 512-bit GEMM kernel's machine, a real product per group
+    /// (not depthwise), and output rows that fill at least 60 % of the tiles' positions.</summary>
+    public static bool Applies(in ConvGeometry g, int c, int o, int groups)
+    {
+        if (Sgemm.Isa != GemmIsa.Vector512 || g.OH <= 0 || g.OW <= 0 || g.SH <= 0 || g.SW <= 0 || g.SH > 4 || g.SW > 4) return false;
+        int cg = c / groups, og = o / groups;
+        // 1×1 windows take the GEMM: no tap reuses another's input lines, so the packed panels' sequential reads win.
+        if (og < MR || g.KK < 2 || (long)cg * g.KK < 16) return false;
+        var l = LayoutOf(g);
+        long positions = (long)g.OH * l.Pw, tiles = (positions + NT - 1) / NT;
+        if ((long)g.P * 10 < tiles * NT * 6) return false;
+        // Tap and position offsets are ints.
+        return (long)c * l.PerChannel + l.Pw + 2 * NT < int.MaxValue / 2;
+    }
+
+    /// <summary>y[n, o, OH, OW] = epilogue(bias + conv(x, w)) with the weights of each group packed as
+    /// <see cref="Sgemm.PackWholeA"/> packs an og × (cg·KK) matrix. x is contiguous; y is fully written.</summary>
+    public static void Forward<TAct>(CpuMemoryPool memory, int threads, in ConvGeometry g, int n, int c, int o, int groups,
+        float* x, PackedMatrices packedW, float* bias, float* y, EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
+    {
+        int cg = c / groups, og = o / groups, kdim = cg * g.KK;
+        var l = LayoutOf(g);
+        // Tap offsets within one group's planes: channel, phase of the tap's row and column, then the shift in the plane.
+        using var offBuf = memory.Rent((long)kdim * sizeof(int) + 64);
+        int* offs = (int*)offBuf.Handle;
+        for (int t = 0; t < kdim; t++)
+        {
+            int ci = t / g.KK, r = t % g.KK;
+            int dh = r / g.KW * g.DH, dw = r % g.KW * g.DW;
+            long phase = dh % g.SH * g.SW + dw % g.SW;
+            offs[t] = (int)(ci * l.PerChannel + phase * l.Plane + dh / g.SH * l.Pw + dw / g.SW);
+        }
+        int positions = g.OH * l.Pw, tiles = (positions + NT - 1) / NT;
+        // Position blocks: as many tiles as keep the block's input slab (its rows plus the window's extra rows, over
+        // the group's planes) near SlabFloats.
+        long slabRow = (long)cg * l.Phases * l.Pw;
+        int extraRows = l.Ph - g.OH + 1;
+        int blockTiles = (int)Math.Clamp((SlabFloats / Math.Max(1, slabRow) - extraRows) * l.Pw / NT, 1, tiles);
+        int posBlocks = (tiles + blockTiles - 1) / blockTiles, oBlocks = (og + MR - 1) / MR;
+        using var pad = memory.Rent(((long)c * l.PerChannel + l.Pw + 2 * NT + 16) * sizeof(float));
+        float* xp = (float*)pad.Handle;
+        long items = (long)groups * posBlocks * oBlocks;
+        long grain = Math.Max(1, 4096 * 64 / Math.Max(1, (long)blockTiles * NT * MR * kdim / 64));
+        for (int b = 0; b < n; b++)
+        {
+            Pad(g, l, x + (long)b * c * g.HW, c, xp, threads);
+            var st = (g, l, cg, og, o, kdim, tiles, blockTiles, posBlocks, oBlocks, positions, xp: (nint)xp, offs: (nint)offs, packedW,
+                bias: (nint)bias, y: (nint)(y + (long)b * o * g.P), epilogue);
+            CpuParallel.For(items, threads, grain, st, static (s, i0, i1) =>
+            {
+                float* acc = stackalloc float[MR * NT];
+                for (long i = i0; i < i1; i++)
+                {
+                    int ob = (int)(i % s.oBlocks);
+                    long rest = i / s.oBlocks;
+                    int pb = (int)(rest % s.posBlocks), gi = (int)(rest / s.posBlocks);
+                    int oc0 = gi * s.og + ob * MR, live = Math.Min(MR, s.og - ob * MR);
+                    float* xg = (float*)s.xp + gi * s.cg * s.l.PerChannel;
+                    float* wg = s.packedW[gi];
+                    int t1 = Math.Min(s.tiles, (pb + 1) * s.blockTiles);
+                    for (int t = pb * s.blockTiles; t < t1; t++)
+                    {
+                        int j0 = t * NT;
+                        for (int r = 0; r < MR; r++)
+                        {
+                            var v = Vector512.Create(s.bias != 0 && r < live ? ((float*)s.bias)[oc0 + r] : 0f);
+                            v.Store(acc + r * NT); v.Store(acc + r * NT + 16);
+                            v.Store(acc + r * NT + 32); v.Store(acc + r * NT + 48);
+                        }
+                        // Depth blocks as Sgemm.PackWholeA laid them out: block pc holds every panel at depth kc.
+                        int mPad = (s.og + MR - 1) / MR * MR;
+                        for (int pc = 0; pc < s.kdim; pc += Sgemm.KC)
+                        {
+                            int kc = Math.Min(Sgemm.KC, s.kdim - pc);
+                            float* wb = wg + (long)mPad * pc + (long)ob * MR * kc;
+                            if (s.positions - j0 <= NT / 2) KernelHalf(kc, (int*)s.offs + pc, wb, xg + j0, acc);
+                            else Kernel(kc, (int*)s.offs + pc, wb, xg + j0, acc);
+                        }
+                        Store(s.g, s.l.Pw, j0, s.positions, acc, (float*)s.y + (long)oc0 * s.g.P, live, s.epilogue);
+                    }
+                }
+            });
+        }
+    }
+
+    /// <summary>acc[r·NT + j] += Σ_p w[p·MR + r] · x[offs[p] + j] for the tile's MR channels and NT positions:
+    /// twenty-four 512-bit accumulators, per tap four input loads and six weight broadcasts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel(int kc, int* offs, float* w, float* x, float* acc)
+    {
+        Vector512<float> c00 = Vector512.Load(acc), c01 = Vector512.Load(acc + 16), c02 = Vector512.Load(acc + 32), c03 = Vector512.Load(acc + 48);
+        Vector512<float> c10 = Vector512.Load(acc + NT), c11 = Vector512.Load(acc + NT + 16), c12 = Vector512.Load(acc + NT + 32), c13 = Vector512.Load(acc + NT + 48);
+        Vector512<float> c20 = Vector512.Load(acc + 2 * NT), c21 = Vector512.Load(acc + 2 * NT + 16), c22 = Vector512.Load(acc + 2 * NT + 32), c23 = Vector512.Load(acc + 2 * NT + 48);
+        Vector512<float> c30 = Vector512.Load(acc + 3 * NT), c31 = Vector512.Load(acc + 3 * NT + 16), c32 = Vector512.Load(acc + 3 * NT + 32), c33 = Vector512.Load(acc + 3 * NT + 48);
+        Vector512<float> c40 = Vector512.Load(acc + 4 * NT), c41 = Vector512.Load(acc + 4 * NT + 16), c42 = Vector512.Load(acc + 4 * NT + 32), c43 = Vector512.Load(acc + 4 * NT + 48);
+        Vector512<float> c50 = Vector512.Load(acc + 5 * NT), c51 = Vector512.Load(acc + 5 * NT + 16), c52 = Vector512.Load(acc + 5 * NT + 32), c53 = Vector512.Load(acc + 5 * NT + 48);
+        for (int p = 0; p < kc; p++)
+        {
+            float* xs = x + offs[p];
+            var b0 = Vector512.Load(xs);
+            var b1 = Vector512.Load(xs + 16);
+            var b2 = Vector512.Load(xs + 32);
+            var b3 = Vector512.Load(xs + 48);
+            var a = Vector512.Create(w[0]);
+            c00 = Vector512.FusedMultiplyAdd(a, b0, c00); c01 = Vector512.FusedMultiplyAdd(a, b1, c01); c02 = Vector512.FusedMultiplyAdd(a, b2, c02); c03 = Vector512.FusedMultiplyAdd(a, b3, c03);
+            a = Vector512.Create(w[1]);
+            c10 = Vector512.FusedMultiplyAdd(a, b0, c10); c11 = Vector512.FusedMultiplyAdd(a, b1, c11); c12 = Vector512.FusedMultiplyAdd(a, b2, c12); c13 = Vector512.FusedMultiplyAdd(a, b3, c13);
+            a = Vector512.Create(w[2]);
+            c20 = Vector512.FusedMultiplyAdd(a, b0, c20); c21 = Vector512.FusedMultiplyAdd(a, b1, c21); c22 = Vector512.FusedMultiplyAdd(a, b2, c22); c23 = Vector512.FusedMultiplyAdd(a, b3, c23);
+            a = Vector512.Create(w[3]);
+            c30 = Vector512.FusedMultiplyAdd(a, b0, c30); c31 = Vector512.FusedMultiplyAdd(a, b1, c31); c32 = Vector512.FusedMultiplyAdd(a, b2, c32); c33 = Vector512.FusedMultiplyAdd(a, b3, c33);
+            a = Vector512.Create(w[4]);
+            c40 = Vector512.FusedMultiplyAdd(a, b0, c40); c41 = Vector512.FusedMultiplyAdd(a, b1, c41); c42 = Vector512.FusedMultiplyAdd(a, b2, c42); c43 = Vector512.FusedMultiplyAdd(a, b3, c43);
+            a = Vector512.Create(w[5]);
+            c50 = Vector512.FusedMultiplyAdd(a, b0, c50); c51 = Vector512.FusedMultiplyAdd(a, b1, c51); c52 = Vector512.FusedMultiplyAdd(a, b2, c52); c53 = Vector512.FusedMultiplyAdd(a, b3, c53);
+            w += MR;
+        }
+        c00.Store(acc); c01.Store(acc + 16); c02.Store(acc + 32); c03.Store(acc + 48);
+        c10.Store(acc + NT); c11.Store(acc + NT + 16); c12.Store(acc + NT + 32); c13.Store(acc + NT + 48);
+        c20.Store(acc + 2 * NT); c21.Store(acc + 2 * NT + 16); c22.Store(acc + 2 * NT + 32); c23.Store(acc + 2 * NT + 48);
+        c30.Store(acc + 3 * NT); c31.Store(acc + 3 * NT + 16); c32.Store(acc + 3 * NT + 32); c33.Store(acc + 3 * NT + 48);
+        c40.Store(acc + 4 * NT); c41.Store(acc + 4 * NT + 16); c42.Store(acc + 4 * NT + 32); c43.Store(acc + 4 * NT + 48);
+        c50.Store(acc + 5 * NT); c51.Store(acc + 5 * NT + 16); c52.Store(acc + 5 * NT + 32); c53.Store(acc + 5 * NT + 48);
+    }
+
+    /// <summary>The first half of <see cref="Kernel"/>'s positions (a tile's last 32 or fewer).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void KernelHalf(int kc, int* offs, float* w, float* x, float* acc)
+    {
+        Vector512<float> c00 = Vector512.Load(acc), c01 = Vector512.Load(acc + 16);
+        Vector512<float> c10 = Vector512.Load(acc + NT), c11 = Vector512.Load(acc + NT + 16);
+        Vector512<float> c20 = Vector512.Load(acc + 2 * NT), c21 = Vector512.Load(acc + 2 * NT + 16);
+        Vector512<float> c30 = Vector512.Load(acc + 3 * NT), c31 = Vector512.Load(acc + 3 * NT + 16);
+        Vector512<float> c40 = Vector512.Load(acc + 4 * NT), c41 = Vector512.Load(acc + 4 * NT + 16);
+        Vector512<float> c50 = Vector512.Load(acc + 5 * NT), c51 = Vector512.Load(acc + 5 * NT + 16);
+        for (int p = 0; p < kc; p++)
+        {
+            float* xs = x + offs[p];
+            var b0 = Vector512.Load(xs);
+            var b1 = Vector512.Load(xs + 16);
+            var a = Vector512.Create(w[0]);
+            c00 = Vector512.FusedMultiplyAdd(a, b0, c00); c01 = Vector512.FusedMultiplyAdd(a, b1, c01);
+            a = Vector512.Create(w[1]);
+            c10 = Vector512.FusedMultiplyAdd(a, b0, c10); c11 = Vector512.FusedMultiplyAdd(a, b1, c11);
+            a = Vector512.Create(w[2]);
+            c20 = Vector512.FusedMultiplyAdd(a, b0, c20); c21 = Vector512.FusedMultiplyAdd(a, b1, c21);
+            a = Vector512.Create(w[3]);
+            c30 = Vector512.FusedMultiplyAdd(a, b0, c30); c31 = Vector512.FusedMultiplyAdd(a, b1, c31);
+            a = Vector512.Create(w[4]);
+            c40 = Vector512.FusedMultiplyAdd(a, b0, c40); c41 = Vector512.FusedMultiplyAdd(a, b1, c41);
+            a = Vector512.Create(w[5]);
+            c50 = Vector512.FusedMultiplyAdd(a, b0, c50); c51 = Vector512.FusedMultiplyAdd(a, b1, c51);
+            w += MR;
+        }
+        c00.Store(acc); c01.Store(acc + 16);
+        c10.Store(acc + NT); c11.Store(acc + NT + 16);
+        c20.Store(acc + 2 * NT); c21.Store(acc + 2 * NT + 16);
+        c30.Store(acc + 3 * NT); c31.Store(acc + 3 * NT + 16);
+        c40.Store(acc + 4 * NT); c41.Store(acc + 4 * NT + 16);
+        c50.Store(acc + 5 * NT); c51.Store(acc + 5 * NT + 16);
+    }
+
+    /// <summary>Copies the tile's valid positions (below <paramref name="positions"/>, column below OW) of its first
+    /// <paramref name="live"/> channels to y (channel planes P apart), through the epilogue.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Store<TAct>(in ConvGeometry g, int pw, int j0, int positions, float* acc, float* y, int live,
+        in EpilogueMath<TAct> e) where TAct : struct, IUnaryMath
+    {
+        int end = Math.Min(positions, j0 + NT);
+        for (int j = j0; j < end;)
+        {
+            int oh = j / pw, ow = j % pw, run = Math.Min(pw - ow, end - j);
+            int len = Math.Min(run, g.OW - ow);
+            if (len > 0)
+            {
+                long dst = (long)oh * g.OW + ow;
+                for (int r = 0; r < live; r++)
+                {
+                    float* yr = y + (long)r * g.P + dst;
+                    new ReadOnlySpan<float>(acc + r * NT + (j - j0), len).CopyTo(new Span<float>(yr, len));
+                    if (e.IsActive) e.ApplyInPlace(yr, len);
+                }
+            }
+            j += run;
+        }
+    }
+
+    /// <summary>Fills the phase planes of one sample: plane (a, b) of channel ci holds padded element (a + SH·i,
+    /// b + SW·j), that is input (a + SH·i − PT, b + SW·j − PL) or zero outside the input; the slack after the last
+    /// plane (read by the last tiles' unused positions) is zeroed.</summary>
+    private static void Pad(in ConvGeometry g, Layout l, float* x, int c, float* xp, int threads)
+    {
+        var st = (g, l, x: (nint)x, xp: (nint)xp);
+        CpuParallel.For(c, threads, Math.Max(1, 16384 / Math.Max(1, l.PerChannel)), st, static (s, c0, c1) =>
+        {
+            var g = s.g;
+            for (long ci = c0; ci < c1; ci++)
+            {
+                float* src = (float*)s.x + ci * g.HW;
+                for (int a = 0; a < g.SH; a++)
+                    for (int bph = 0; bph < g.SW; bph++)
+                    {
+                        float* plane = (float*)s.xp + ci * s.l.PerChannel + (a * g.SW + bph) * s.l.Plane;
+                        // Plane columns jj whose input column bph + SW·jj − PL lies in [0, W).
+                        ConvGeometry.ValidRange(s.l.Pw, g.SW, bph - g.PL, g.W, out int lo, out int hi);
+                        for (int i = 0; i < s.l.Ph; i++)
+                        {
+                            float* d = plane + (long)i * s.l.Pw;
+                            int ih = a + g.SH * i - g.PT;
+                            if ((uint)ih >= (uint)g.H)
+                            {
+                                new Span<float>(d, s.l.Pw).Clear();
+                                continue;
+                            }
+                            float* row = src + (long)ih * g.W + bph - g.PL;
+                            new Span<float>(d, lo).Clear();
+                            if (g.SW == 1) new ReadOnlySpan<float>(row + lo, hi - lo).CopyTo(new Span<float>(d + lo, hi - lo));
+                            else StridedVector.Copy(row, d, lo, hi, g.SW, g.W - (bph - g.PL));
+                            new Span<float>(d + hi, s.l.Pw - hi).Clear();
+                        }
+                    }
+            }
+        });
+        new Span<float>(xp + c * l.PerChannel, l.Pw + 2 * NT + 16).Clear();
+    }
+}
+
+/// <summary>Runs <see cref="RowConv.Forward"/> with the activation functor <see cref="UnaryDispatch"/> picks.</summary>
+internal readonly unsafe struct RowConvRun(CpuMemoryPool memory, int threads, ConvGeometry g, int n, int c, int o, int groups,
+    float* x, PackedMatrices packedW, float* bias, float* y, float* residual) : IUnaryMathVisitor
+{
+    public void Visit<TMath>(TMath math) where TMath : struct, IUnaryMath =>
+        RowConv.Forward(memory, threads, g, n, c, o, groups, x, packedW, bias, y, new EpilogueMath<TMath>(math, residual, y));
+}

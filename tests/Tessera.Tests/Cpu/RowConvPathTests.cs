@@ -1,0 +1,44 @@
+using Tessera.Cpu.Kernels.Conv;
+using Tessera.Cpu.Kernels.Linalg;
+using Tessera.Kernels;
+using Tessera.Tests.Conformance;
+using Tessera.Tests.Support;
+
+namespace Tessera.Tests.Cpu;
+
+/// <summary>The conformance cases named "rows" do run the padded-row convolution (<see cref="RowConv"/>), so that the
+/// conformance suite covers it; and the shapes it leaves to other paths stay there.</summary>
+public class RowConvPathTests
+{
+    private static ConvGeometry Geometry(ConvTests.ConvCase t)
+    {
+        var p = t.P;
+        int oh = (t.H + p.PadTop + p.PadBottom - p.DilationH * (t.KH - 1) - 1) / p.StrideH + 1;
+        int ow = (t.W + p.PadLeft + p.PadRight - p.DilationW * (t.KW - 1) - 1) / p.StrideW + 1;
+        return new ConvGeometry(t.H, t.W, t.KH, t.KW, oh, ow, p.StrideH, p.StrideW, p.PadTop, p.PadLeft, p.DilationH, p.DilationW);
+    }
+
+    [Fact]
+    public void RowsCasesTakeThePaddedRowPath()
+    {
+        Requirement.Require(Sgemm.Isa == GemmIsa.Vector512, "the padded-row convolution needs the AVX-512 GEMM kernel");
+        var rows = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("rows ")).ToList();
+        Assert.Equal(6, rows.Count);
+        foreach (var t in rows)
+        {
+            var g = Geometry(t);
+            Assert.True(RowConv.Applies(g, t.C, t.O, t.P.Groups), t.Name);
+            Assert.False(DirectConv.Applies(g, t.C, t.O, t.P.Groups), t.Name);
+        }
+    }
+
+    [Theory]
+    [InlineData(16, 16, 8, 8, 1, 1, 1)]     // 1×1: the GEMM reads its panels sequentially
+    [InlineData(32, 32, 1, 1, 3, 3, 1)]     // 1×1 output map: 1 valid position of 64
+    [InlineData(30, 30, 8, 8, 3, 3, 15)]    // depthwise-like groups: 2 input channels per group, 18 taps, og = 2
+    public void OtherShapesStayOnTheirPaths(int c, int o, int oh, int ow, int kh, int kw, int groups)
+    {
+        var g = new ConvGeometry(oh + kh - 1, ow + kw - 1, kh, kw, oh, ow, 1, 1, 0, 0, 1, 1);
+        Assert.False(RowConv.Applies(g, c, o, groups));
+    }
+}
