@@ -75,13 +75,15 @@ public class ConvTests
         new ConvCase("direct stride (2, 1), o = 16, strided x", 2, 2, 12, 11, 16, 3, 3, new(2, 1, 1, 1, 1, 1), Strided: true),
         // Padded-row path (RowConv: 6 output channels × 64 positions read in place from phase planes): a partial channel
         // block and a short last tile, two depth blocks, strides 2 and (3, 2) with odd sizes and asymmetric padding,
-        // dilation with groups, dilation with stride.
+        // dilation with groups, dilation with stride; pointwise convolutions read x itself and accumulate in y.
         new ConvCase("rows 3x3 pad 1, o = 20, short last tile", 2, 18, 11, 11, 20, 3, 3, Conv2dParams.Square(1, 1)),
         new ConvCase("rows two depth blocks on a 7x7 map", 1, 64, 7, 7, 12, 3, 3, Conv2dParams.Square(1, 1)),
         new ConvCase("rows stride 2, odd sizes", 2, 20, 15, 33, 8, 3, 3, Conv2dParams.Square(2, 1)),
         new ConvCase("rows stride (3, 2), rect kernel, asymmetric pad", 1, 8, 20, 40, 7, 4, 3, new(3, 2, 2, 1, 0, 2)),
         new ConvCase("rows dilation 2, groups 2, strided x", 2, 24, 20, 20, 16, 3, 3, Conv2dParams.Square(1, 2, 2, 2), Strided: true),
         new ConvCase("rows stride 2 with dilation 2", 1, 16, 21, 40, 6, 3, 3, Conv2dParams.Square(2, 2, 2)),
+        new ConvCase("rows pointwise in place, short last tile, partial channel block", 2, 20, 23, 23, 14, 1, 1, Conv2dParams.Square()),
+        new ConvCase("rows pointwise grouped, whole tiles, strided x", 1, 40, 16, 32, 12, 1, 1, Conv2dParams.Square(1, 0, 1, 2), Strided: true),
     };
 
     private static (Tensor X, Tensor W) Upload(ConvCase t, RefTensor x, RefTensor w) =>

@@ -45,6 +45,7 @@ public class EpilogueTests
         ["grouped 3x3"] = new(2, 20, 8, 9, 12, 3, 3, Conv2dParams.Square(1, 1, 1, 2)),
         ["padded rows stride 2, partial channel block"] = new(2, 20, 15, 33, 10, 3, 3, Conv2dParams.Square(2, 1)),
         ["padded rows grouped, dilation 2"] = new(1, 24, 20, 20, 16, 3, 3, Conv2dParams.Square(1, 2, 2, 2)),
+        ["pointwise rows in place, short last tile"] = new(1, 20, 23, 23, 14, 1, 1, Conv2dParams.Square()),
         ["depthwise padded rows"] = new(2, 8, 9, 13, 8, 3, 3, Conv2dParams.Square(1, 1, 1, 8)),
         ["depthwise stride 2 padded rows"] = new(1, 6, 11, 12, 6, 5, 5, Conv2dParams.Square(2, 2, 1, 6)),
         ["depthwise stride 3 taps"] = new(1, 6, 11, 14, 6, 3, 3, Conv2dParams.Square(3, 1, 1, 6)),

@@ -27,6 +27,10 @@ internal static unsafe class RowConv
     /// <summary>Floats of input slab a position block aims to keep in L2 (256 KiB).</summary>
     private const int SlabFloats = 64 * 1024;
 
+    /// <summary>Output positions from which a pointwise convolution takes this path: below, the GEMM's packed panels win
+    /// (measured: 7×7 maps 0.6-0.8× the GEMM, 14×14 even, 28×28 and larger 1.1-1.4× faster).</summary>
+    private const int PointwiseMinPositions = 512;
+
     /// <summary>The plane layout of a convolution: phase planes of ph × pw per channel, SH·SW of them.</summary>
     private readonly record struct Layout(int Phases, int Ph, int Pw)
     {
@@ -47,14 +51,19 @@ internal static unsafe class RowConv
     {
         if (Sgemm.Isa != GemmIsa.Vector512 || g.OH <= 0 || g.OW <= 0 || g.SH <= 0 || g.SW <= 0 || g.SH > 4 || g.SW > 4) return false;
         int cg = c / groups, og = o / groups;
-        // 1×1 windows take the GEMM: no tap reuses another's input lines, so the packed panels' sequential reads win.
-        if (og < MR || g.KK < 2 || (long)cg * g.KK < 16) return false;
+        // 1×1 windows other than pointwise ones take the GEMM (their phase planes would copy unused input).
+        if (IsPointwise(g) ? g.P < PointwiseMinPositions : g.KK < 2) return false;
+        if (og < MR || (long)cg * g.KK < 16) return false;
         var l = LayoutOf(g);
         long positions = (long)g.OH * l.Pw, tiles = (positions + NT - 1) / NT;
         if ((long)g.P * 10 < tiles * NT * 6) return false;
         // Tap and position offsets are ints.
         return (long)c * l.PerChannel + l.Pw + 2 * NT < int.MaxValue / 2;
     }
+
+    /// <summary>1×1 window, unit stride, no padding: the input planes are the phase planes already, read in place.</summary>
+    private static bool IsPointwise(in ConvGeometry g) =>
+        g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PT == 0 && g.PL == 0 && g.OH == g.H && g.OW == g.W;
 
     /// <summary>y[n, o, OH, OW] = epilogue(bias + conv(x, w)) with the weights of each group packed as
     /// <see cref="Sgemm.PackWholeA"/> packs an og × (cg·KK) matrix. x is contiguous; y is fully written.</summary>
@@ -80,63 +89,89 @@ internal static unsafe class RowConv
         int extraRows = l.Ph - g.OH + 1;
         int blockTiles = (int)Math.Clamp((SlabFloats / Math.Max(1, slabRow) - extraRows) * l.Pw / NT, 1, tiles);
         int posBlocks = (tiles + blockTiles - 1) / blockTiles, oBlocks = (og + MR - 1) / MR;
-        using var pad = memory.Rent(((long)c * l.PerChannel + l.Pw + 2 * NT + 16) * sizeof(float));
+        // A pointwise convolution reads x in place, and its tiles are whole output runs: full channel blocks accumulate
+        // straight in y. Only its last tile, when short, reads a zero-padded copy ([c][NT]: reads past x could fault).
+        bool inPlace = IsPointwise(g);
+        int tail = inPlace && g.P % NT != 0 ? g.P / NT * NT : -1;
+        using var pad = memory.Rent((inPlace ? (long)c * NT : (long)c * l.PerChannel + l.Pw + 2 * NT + 16) * sizeof(float));
+        using var tailOffBuf = tail >= 0 ? memory.Rent((long)cg * sizeof(int) + 64) : null;
+        int* tailOffs = tailOffBuf is null ? null : (int*)tailOffBuf.Handle;
+        for (int t = 0; tailOffs != null && t < cg; t++) tailOffs[t] = t * NT;
         float* xp = (float*)pad.Handle;
         long items = (long)groups * posBlocks * oBlocks;
         long grain = Math.Max(1, 4096 * 64 / Math.Max(1, (long)blockTiles * NT * MR * kdim / 64));
         for (int b = 0; b < n; b++)
         {
-            Pad(g, l, x + (long)b * c * g.HW, c, xp, threads);
-            var st = (g, l, cg, og, o, kdim, tiles, blockTiles, posBlocks, oBlocks, positions, xp: (nint)xp, offs: (nint)offs, packedW,
+            float* xb = x + (long)b * c * g.HW;
+            if (!inPlace) Pad(g, l, xb, c, xp, threads);
+            else if (tail >= 0)
+            {
+                new Span<float>(xp, c * NT).Clear();
+                for (int ci = 0; ci < c; ci++)
+                    new ReadOnlySpan<float>(xb + (long)ci * g.HW + tail, g.P - tail).CopyTo(new Span<float>(xp + ci * NT, g.P - tail));
+            }
+            var st = (g, l, cg, og, o, kdim, tiles, blockTiles, posBlocks, oBlocks, positions, inPlace, tail,
+                x: (nint)(inPlace ? xb : xp), xt: (nint)xp, offs: (nint)offs, tailOffs: (nint)tailOffs, packedW,
                 bias: (nint)bias, y: (nint)(y + (long)b * o * g.P), epilogue);
             CpuParallel.For(items, threads, grain, st, static (s, i0, i1) =>
             {
-                float* acc = stackalloc float[MR * NT];
+                float* tileAcc = stackalloc float[MR * NT];
+                int mPad = (s.og + MR - 1) / MR * MR;
                 for (long i = i0; i < i1; i++)
                 {
                     int ob = (int)(i % s.oBlocks);
                     long rest = i / s.oBlocks;
                     int pb = (int)(rest % s.posBlocks), gi = (int)(rest / s.posBlocks);
                     int oc0 = gi * s.og + ob * MR, live = Math.Min(MR, s.og - ob * MR);
-                    float* xg = (float*)s.xp + gi * s.cg * s.l.PerChannel;
+                    float* yb = (float*)s.y + (long)oc0 * s.g.P;
                     float* wg = s.packedW[gi];
-                    int t1 = Math.Min(s.tiles, (pb + 1) * s.blockTiles);
-                    for (int t = pb * s.blockTiles; t < t1; t++)
+                    int tBegin = pb * s.blockTiles, tEnd = Math.Min(s.tiles, (pb + 1) * s.blockTiles);
+                    int direct = 0;   // positions of this block accumulated in y (their epilogue still to apply)
+                    for (int t = tBegin; t < tEnd; t++)
                     {
                         int j0 = t * NT;
+                        bool isTail = j0 == s.tail;
+                        float* xs = isTail ? (float*)s.xt + gi * s.cg * NT : (float*)s.x + gi * s.cg * s.l.PerChannel + j0;
+                        int* offs = isTail ? (int*)s.tailOffs : (int*)s.offs;
+                        bool inY = s.inPlace && !isTail && live == MR;
+                        float* acc = inY ? yb + j0 : tileAcc;
+                        long ld = inY ? s.g.P : NT;
                         for (int r = 0; r < MR; r++)
                         {
                             var v = Vector512.Create(s.bias != 0 && r < live ? ((float*)s.bias)[oc0 + r] : 0f);
-                            v.Store(acc + r * NT); v.Store(acc + r * NT + 16);
-                            v.Store(acc + r * NT + 32); v.Store(acc + r * NT + 48);
+                            float* a = acc + r * ld;
+                            v.Store(a); v.Store(a + 16); v.Store(a + 32); v.Store(a + 48);
                         }
                         // Depth blocks as Sgemm.PackWholeA laid them out: block pc holds every panel at depth kc.
-                        int mPad = (s.og + MR - 1) / MR * MR;
+                        bool half = s.positions - j0 <= NT / 2;
                         for (int pc = 0; pc < s.kdim; pc += Sgemm.KC)
                         {
                             int kc = Math.Min(Sgemm.KC, s.kdim - pc);
                             float* wb = wg + (long)mPad * pc + (long)ob * MR * kc;
-                            if (s.positions - j0 <= NT / 2) KernelHalf(kc, (int*)s.offs + pc, wb, xg + j0, acc);
-                            else Kernel(kc, (int*)s.offs + pc, wb, xg + j0, acc);
+                            if (half) KernelHalf(kc, offs + pc, wb, xs, acc, ld);
+                            else Kernel(kc, offs + pc, wb, xs, acc, ld);
                         }
-                        Store(s.g, s.l.Pw, j0, s.positions, acc, (float*)s.y + (long)oc0 * s.g.P, live, s.epilogue);
+                        if (inY) direct += NT;
+                        else Store(s.g, s.l.Pw, j0, s.positions, tileAcc, yb, live, s.epilogue);
                     }
+                    if (direct > 0 && s.epilogue.IsActive)
+                        for (int r = 0; r < MR; r++) s.epilogue.ApplyInPlace(yb + (long)r * s.g.P + tBegin * NT, direct);
                 }
             });
         }
     }
 
-    /// <summary>acc[r·NT + j] += Σ_p w[p·MR + r] · x[offs[p] + j] for the tile's MR channels and NT positions:
+    /// <summary>acc[r·ld + j] += Σ_p w[p·MR + r] · x[offs[p] + j] for the tile's MR channels and NT positions:
     /// twenty-four 512-bit accumulators, per tap four input loads and six weight broadcasts.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel(int kc, int* offs, float* w, float* x, float* acc)
+    private static void Kernel(int kc, int* offs, float* w, float* x, float* acc, long ld)
     {
         Vector512<float> c00 = Vector512.Load(acc), c01 = Vector512.Load(acc + 16), c02 = Vector512.Load(acc + 32), c03 = Vector512.Load(acc + 48);
-        Vector512<float> c10 = Vector512.Load(acc + NT), c11 = Vector512.Load(acc + NT + 16), c12 = Vector512.Load(acc + NT + 32), c13 = Vector512.Load(acc + NT + 48);
-        Vector512<float> c20 = Vector512.Load(acc + 2 * NT), c21 = Vector512.Load(acc + 2 * NT + 16), c22 = Vector512.Load(acc + 2 * NT + 32), c23 = Vector512.Load(acc + 2 * NT + 48);
-        Vector512<float> c30 = Vector512.Load(acc + 3 * NT), c31 = Vector512.Load(acc + 3 * NT + 16), c32 = Vector512.Load(acc + 3 * NT + 32), c33 = Vector512.Load(acc + 3 * NT + 48);
-        Vector512<float> c40 = Vector512.Load(acc + 4 * NT), c41 = Vector512.Load(acc + 4 * NT + 16), c42 = Vector512.Load(acc + 4 * NT + 32), c43 = Vector512.Load(acc + 4 * NT + 48);
-        Vector512<float> c50 = Vector512.Load(acc + 5 * NT), c51 = Vector512.Load(acc + 5 * NT + 16), c52 = Vector512.Load(acc + 5 * NT + 32), c53 = Vector512.Load(acc + 5 * NT + 48);
+        Vector512<float> c10 = Vector512.Load(acc + ld), c11 = Vector512.Load(acc + ld + 16), c12 = Vector512.Load(acc + ld + 32), c13 = Vector512.Load(acc + ld + 48);
+        Vector512<float> c20 = Vector512.Load(acc + 2 * ld), c21 = Vector512.Load(acc + 2 * ld + 16), c22 = Vector512.Load(acc + 2 * ld + 32), c23 = Vector512.Load(acc + 2 * ld + 48);
+        Vector512<float> c30 = Vector512.Load(acc + 3 * ld), c31 = Vector512.Load(acc + 3 * ld + 16), c32 = Vector512.Load(acc + 3 * ld + 32), c33 = Vector512.Load(acc + 3 * ld + 48);
+        Vector512<float> c40 = Vector512.Load(acc + 4 * ld), c41 = Vector512.Load(acc + 4 * ld + 16), c42 = Vector512.Load(acc + 4 * ld + 32), c43 = Vector512.Load(acc + 4 * ld + 48);
+        Vector512<float> c50 = Vector512.Load(acc + 5 * ld), c51 = Vector512.Load(acc + 5 * ld + 16), c52 = Vector512.Load(acc + 5 * ld + 32), c53 = Vector512.Load(acc + 5 * ld + 48);
         for (int p = 0; p < kc; p++)
         {
             float* xs = x + offs[p];
@@ -159,23 +194,23 @@ internal static unsafe class RowConv
             w += MR;
         }
         c00.Store(acc); c01.Store(acc + 16); c02.Store(acc + 32); c03.Store(acc + 48);
-        c10.Store(acc + NT); c11.Store(acc + NT + 16); c12.Store(acc + NT + 32); c13.Store(acc + NT + 48);
-        c20.Store(acc + 2 * NT); c21.Store(acc + 2 * NT + 16); c22.Store(acc + 2 * NT + 32); c23.Store(acc + 2 * NT + 48);
-        c30.Store(acc + 3 * NT); c31.Store(acc + 3 * NT + 16); c32.Store(acc + 3 * NT + 32); c33.Store(acc + 3 * NT + 48);
-        c40.Store(acc + 4 * NT); c41.Store(acc + 4 * NT + 16); c42.Store(acc + 4 * NT + 32); c43.Store(acc + 4 * NT + 48);
-        c50.Store(acc + 5 * NT); c51.Store(acc + 5 * NT + 16); c52.Store(acc + 5 * NT + 32); c53.Store(acc + 5 * NT + 48);
+        c10.Store(acc + ld); c11.Store(acc + ld + 16); c12.Store(acc + ld + 32); c13.Store(acc + ld + 48);
+        c20.Store(acc + 2 * ld); c21.Store(acc + 2 * ld + 16); c22.Store(acc + 2 * ld + 32); c23.Store(acc + 2 * ld + 48);
+        c30.Store(acc + 3 * ld); c31.Store(acc + 3 * ld + 16); c32.Store(acc + 3 * ld + 32); c33.Store(acc + 3 * ld + 48);
+        c40.Store(acc + 4 * ld); c41.Store(acc + 4 * ld + 16); c42.Store(acc + 4 * ld + 32); c43.Store(acc + 4 * ld + 48);
+        c50.Store(acc + 5 * ld); c51.Store(acc + 5 * ld + 16); c52.Store(acc + 5 * ld + 32); c53.Store(acc + 5 * ld + 48);
     }
 
     /// <summary>The first half of <see cref="Kernel"/>'s positions (a tile's last 32 or fewer).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void KernelHalf(int kc, int* offs, float* w, float* x, float* acc)
+    private static void KernelHalf(int kc, int* offs, float* w, float* x, float* acc, long ld)
     {
         Vector512<float> c00 = Vector512.Load(acc), c01 = Vector512.Load(acc + 16);
-        Vector512<float> c10 = Vector512.Load(acc + NT), c11 = Vector512.Load(acc + NT + 16);
-        Vector512<float> c20 = Vector512.Load(acc + 2 * NT), c21 = Vector512.Load(acc + 2 * NT + 16);
-        Vector512<float> c30 = Vector512.Load(acc + 3 * NT), c31 = Vector512.Load(acc + 3 * NT + 16);
-        Vector512<float> c40 = Vector512.Load(acc + 4 * NT), c41 = Vector512.Load(acc + 4 * NT + 16);
-        Vector512<float> c50 = Vector512.Load(acc + 5 * NT), c51 = Vector512.Load(acc + 5 * NT + 16);
+        Vector512<float> c10 = Vector512.Load(acc + ld), c11 = Vector512.Load(acc + ld + 16);
+        Vector512<float> c20 = Vector512.Load(acc + 2 * ld), c21 = Vector512.Load(acc + 2 * ld + 16);
+        Vector512<float> c30 = Vector512.Load(acc + 3 * ld), c31 = Vector512.Load(acc + 3 * ld + 16);
+        Vector512<float> c40 = Vector512.Load(acc + 4 * ld), c41 = Vector512.Load(acc + 4 * ld + 16);
+        Vector512<float> c50 = Vector512.Load(acc + 5 * ld), c51 = Vector512.Load(acc + 5 * ld + 16);
         for (int p = 0; p < kc; p++)
         {
             float* xs = x + offs[p];
@@ -196,11 +231,11 @@ internal static unsafe class RowConv
             w += MR;
         }
         c00.Store(acc); c01.Store(acc + 16);
-        c10.Store(acc + NT); c11.Store(acc + NT + 16);
-        c20.Store(acc + 2 * NT); c21.Store(acc + 2 * NT + 16);
-        c30.Store(acc + 3 * NT); c31.Store(acc + 3 * NT + 16);
-        c40.Store(acc + 4 * NT); c41.Store(acc + 4 * NT + 16);
-        c50.Store(acc + 5 * NT); c51.Store(acc + 5 * NT + 16);
+        c10.Store(acc + ld); c11.Store(acc + ld + 16);
+        c20.Store(acc + 2 * ld); c21.Store(acc + 2 * ld + 16);
+        c30.Store(acc + 3 * ld); c31.Store(acc + 3 * ld + 16);
+        c40.Store(acc + 4 * ld); c41.Store(acc + 4 * ld + 16);
+        c50.Store(acc + 5 * ld); c51.Store(acc + 5 * ld + 16);
     }
 
     /// <summary>Copies the tile's valid positions (below <paramref name="positions"/>, column below OW) of its first
