@@ -54,24 +54,25 @@ public class ConvTests
         new ConvCase("empty batch", 0, 2, 5, 5, 3, 3, 3, Conv2dParams.Square(1, 1)),
         new ConvCase("wide 65", 1, 2, 3, 65, 3, 3, 3, Conv2dParams.Square(1, 1)),
         new ConvCase("column chunks (K = 4608)", 1, 512, 32, 32, 2, 3, 3, Conv2dParams.Square(1, 1)),
-        // Direct small-channel path (groups 1, unit stride/dilation, OW ≥ 8): batch sizes, odd widths (overlapping last
-        // chunk), channel counts not a multiple of the 4-channel tile, chunk counts not a multiple of 3, padding.
-        new ConvCase("direct LeNet conv1 pad 2", 3, 1, 28, 28, 6, 5, 5, Conv2dParams.Square(1, 2)),
+        // Small-channel layers: the direct tiles (groups 1, unit stride/dilation, OW ≥ 8: batch sizes, odd widths
+        // (overlapping last chunk), channel counts not a multiple of the 4-channel tile, chunk counts not a multiple of
+        // 3, padding), or the padded-row path where its rows are full enough (names "small-channel rows").
+        new ConvCase("small-channel rows: LeNet conv1 pad 2", 3, 1, 28, 28, 6, 5, 5, Conv2dParams.Square(1, 2)),
         new ConvCase("direct LeNet conv2 14x14", 5, 6, 14, 14, 16, 5, 5, Conv2dParams.Square()),
         new ConvCase("direct LeNet conv2 12x12 batch 17", 17, 6, 12, 12, 16, 5, 5, Conv2dParams.Square()),
         new ConvCase("direct odd 11x13 o=5", 2, 3, 13, 15, 5, 3, 3, Conv2dParams.Square()),
         new ConvCase("direct OW = 8, 7 rows", 1, 2, 9, 10, 7, 3, 3, Conv2dParams.Square()),
         new ConvCase("direct 6-channel tile, odd chunk count", 2, 3, 9, 10, 6, 3, 3, Conv2dParams.Square()),
-        new ConvCase("direct 6-channel tiles, o = 12, pad 1", 3, 2, 11, 9, 12, 3, 3, Conv2dParams.Square(1, 1)),
-        new ConvCase("direct 16-channel tiles, o = 32, 77 positions", 2, 3, 9, 13, 32, 3, 3, Conv2dParams.Square()),
+        new ConvCase("small-channel rows: o = 12, pad 1", 3, 2, 11, 9, 12, 3, 3, Conv2dParams.Square(1, 1)),
+        new ConvCase("small-channel rows: o = 32, 77 positions", 2, 3, 9, 13, 32, 3, 3, Conv2dParams.Square()),
         new ConvCase("direct 16-channel tile, pad 2, OW = 9", 3, 2, 7, 9, 16, 5, 5, Conv2dParams.Square(1, 2)),
-        new ConvCase("direct asymmetric pad, rect kernel", 4, 2, 9, 17, 9, 2, 4, new(1, 1, 1, 2, 0, 1)),
+        new ConvCase("small-channel rows: asymmetric pad, rect kernel", 4, 2, 9, 17, 9, 2, 4, new(1, 1, 1, 2, 0, 1)),
         new ConvCase("direct strided x, no bias", 3, 4, 10, 19, 3, 3, 5, Conv2dParams.Square(1, 1), Bias: false, Strided: true),
-        // Stride 2 with a multiple of 16 outputs (network stems) takes the 16-channel tile: even and odd sizes, a
-        // 7x7 / 2 stem, a stride of 2 along one axis only.
-        new ConvCase("direct stride 2 stem, o = 16, pad 1", 2, 3, 17, 22, 16, 3, 3, Conv2dParams.Square(2, 1)),
-        new ConvCase("direct stride 2, o = 32, no pad, odd sizes", 1, 3, 15, 13, 32, 3, 3, Conv2dParams.Square(2)),
-        new ConvCase("direct 7x7 / 2 stem pad 3, o = 16", 1, 3, 23, 19, 16, 7, 7, Conv2dParams.Square(2, 3)),
+        // Stride 2 with a multiple of 16 outputs (network stems): the padded-row path on even and odd sizes and a
+        // 7x7 / 2 stem; the direct 16-channel tile where rows are too sparse for it (a stride of 2 along one axis only).
+        new ConvCase("small-channel rows: stride 2 stem, o = 16, pad 1", 2, 3, 17, 22, 16, 3, 3, Conv2dParams.Square(2, 1)),
+        new ConvCase("small-channel rows: stride 2, o = 32, no pad, odd sizes", 1, 3, 15, 13, 32, 3, 3, Conv2dParams.Square(2)),
+        new ConvCase("small-channel rows: 7x7 / 2 stem pad 3, o = 16", 1, 3, 23, 19, 16, 7, 7, Conv2dParams.Square(2, 3)),
         new ConvCase("direct stride (2, 1), o = 16, strided x", 2, 2, 12, 11, 16, 3, 3, new(2, 1, 1, 1, 1, 1), Strided: true),
         // Padded-row path (RowConv: 6 output channels × 64 positions read in place from phase planes): a partial channel
         // block and a short last tile, two depth blocks, strides 2 and (3, 2) with odd sizes and asymmetric padding,
