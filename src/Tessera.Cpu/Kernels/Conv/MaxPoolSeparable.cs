@@ -21,61 +21,75 @@ internal static unsafe class MaxPoolSeparable
     public static bool Applies(in ConvGeometry g) =>
         g.DH == 1 && g.DW == 1 && StridedVector.Supports(g.SW) && Avx.IsSupported && !MaxPool2x2.Applies(g);
 
-    /// <summary>Floats of scratch <see cref="Plane"/> needs: the padded row and the plane's reduced rows.</summary>
-    public static long Scratch(in ConvGeometry g) => PaddedWidth(g) + (long)g.H * RowStride(g);
+    /// <summary>Floats of scratch <see cref="Plane"/> needs: the padded plane and its reduced rows.</summary>
+    public static long Scratch(in ConvGeometry g) => (long)g.H * PaddedWidth(g) + (long)g.H * RowStride(g);
 
-    private static int RowStride(in ConvGeometry g) => (g.OW + V - 1) / V * V;
+    /// <summary>Reduced rows are 16-float blocks (a 512-bit or two 256-bit vectors).</summary>
+    private static int RowStride(in ConvGeometry g) => (g.OW + 2 * V - 1) / (2 * V) * 2 * V;
 
-    /// <summary>The padded row: every tap of every block of 8 (stride 2: 16 floats per load) stays inside it.</summary>
-    private static int PaddedWidth(in ConvGeometry g) => RowStride(g) * g.SW + g.KW + 2 * V;
+    /// <summary>A padded row: every tap of every block (stride 2: 32 floats per 16 outputs, plus the window) stays inside it.</summary>
+    private static int PaddedWidth(in ConvGeometry g) => RowStride(g) * g.SW + g.KW + 4 * V;
 
     /// <summary>Pools one plane into <paramref name="y"/>; false (nothing useful written) when the plane holds a NaN.</summary>
+    /// <remarks>The whole plane is copied before any row is reduced, so no reduction loads what a copy's store still
+    /// holds in flight at another offset. 3-wide windows (the common 3×3 / 1 and 3×3 / 2) reduce 16 outputs per step
+    /// with 512-bit vectors, stride 2 splitting even and odd lanes with two-source permutes.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool Plane(in ConvGeometry g, float* x, float* y, float* scratch)
     {
-        int pw = PaddedWidth(g), stride = RowStride(g), sw = g.SW, kw = g.KW;
-        float* row = scratch, rows = scratch + pw;
-        var nan = Vector256<float>.Zero;
-        new Span<float>(row, pw).Fill(float.NegativeInfinity);
-        for (int ih = 0; ih < g.H; ih++)
+        int pw = PaddedWidth(g), stride = RowStride(g), sw = g.SW, kw = g.KW, h = g.H, w = g.W, pl = g.PL, ow = g.OW;
+        float* padded = scratch, rows = scratch + (long)h * pw;
+        float* tail = stackalloc float[2 * V];
+        for (int ih = 0; ih < h; ih++)
         {
-            // The row at offset PL; the padding on both sides stays −∞ from the fill (the copy covers [PL, PL + W)).
-            float* src = x + (long)ih * g.W, dst = row + g.PL;
-            int i = 0;
-            for (; i + V <= g.W; i += V)
-            {
-                var v = Vector256.Load(src + i);
-                nan = Avx.Or(nan, Avx.CompareUnordered(v, v));
-                v.Store(dst + i);
-            }
-            for (; i < g.W; i++)
-            {
-                float v = src[i];
-                if (float.IsNaN(v)) return false;
-                dst[i] = v;
-            }
-            float* h = rows + (long)ih * stride;
-            for (int o = 0; o < g.OW; o += V)
-            {
-                float* p = row + o * sw;
-                var top = StridedVector.Load(p, sw);
-                for (int k = 1; k < kw; k++) top = Avx.Max(StridedVector.Load(p + k, sw), top);
-                top.Store(h + o);
-            }
+            // The row at offset PL; the padding on both sides is −∞.
+            float* src = x + (long)ih * w, row = padded + (long)ih * pw, dst = row + pl;
+            new Span<float>(row, pl).Fill(float.NegativeInfinity);
+            new Span<float>(dst + w, pw - pl - w).Fill(float.NegativeInfinity);
+            if (!CopyRow(src, dst, w)) return false;
         }
-        if (!Avx.TestZ(nan, nan)) return false;
+        if (kw == 3 && Avx512F.IsSupported && sw <= 2) ReduceRows3(padded, pw, rows, stride, h, ow, sw);
+        else
+            for (int ih = 0; ih < h; ih++)
+            {
+                float* row = padded + (long)ih * pw, hr = rows + (long)ih * stride;
+                for (int o = 0; o < ow; o += V)
+                {
+                    float* p = row + o * sw;
+                    var top = StridedVector.Load(p, sw);
+                    for (int k = 1; k < kw; k++) top = Avx.Max(StridedVector.Load(p + k, sw), top);
+                    top.Store(hr + o);
+                }
+            }
         for (int oh = 0; oh < g.OH; oh++)
         {
-            int r0 = Math.Max(0, oh * g.SH - g.PT), r1 = Math.Min(g.H, oh * g.SH - g.PT + g.KH);
-            float* yr = y + (long)oh * g.OW, first = rows + (long)r0 * stride;
+            int r0 = Math.Max(0, oh * g.SH - g.PT), r1 = Math.Min(h, oh * g.SH - g.PT + g.KH);
+            float* yr = y + (long)oh * ow, first = rows + (long)r0 * stride;
             int o = 0;
-            for (; o + V <= g.OW; o += V)
+            if (Avx512F.IsSupported)
+            {
+                // Whole 16-blocks (the reduced rows are 16-float blocks, so the last block's extra lanes are readable;
+                // only its first OW − o are stored).
+                for (; o < ow; o += 2 * V)
+                {
+                    var top = Vector512.Load(first + o);
+                    for (int r = r0 + 1; r < r1; r++) top = Avx512F.Max(Vector512.Load(rows + (long)r * stride + o), top);
+                    if (o + 2 * V <= ow) top.Store(yr + o);
+                    else
+                    {
+                        top.Store(tail);
+                        for (int i = 0; o + i < ow; i++) yr[o + i] = tail[i];
+                    }
+                }
+                continue;
+            }
+            for (; o + V <= ow; o += V)
             {
                 var top = Vector256.Load(first + o);
                 for (int r = r0 + 1; r < r1; r++) top = Avx.Max(Vector256.Load(rows + (long)r * stride + o), top);
                 top.Store(yr + o);
             }
-            for (; o < g.OW; o++)
+            for (; o < ow; o++)
             {
                 float top = first[o];
                 for (int r = r0 + 1; r < r1; r++) { float v = rows[(long)r * stride + o]; if (v > top) top = v; }
@@ -83,5 +97,60 @@ internal static unsafe class MaxPoolSeparable
             }
         }
         return true;
+    }
+
+    /// <summary>Copies a row of n floats; false when it holds a NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool CopyRow(float* src, float* dst, int n)
+    {
+        var nan = Vector256<float>.Zero;
+        int i = 0;
+        for (; i + V <= n; i += V)
+        {
+            var v = Vector256.Load(src + i);
+            nan = Avx.Or(nan, Avx.CompareUnordered(v, v));
+            v.Store(dst + i);
+        }
+        for (; i < n; i++)
+        {
+            float v = src[i];
+            if (float.IsNaN(v)) return false;
+            dst[i] = v;
+        }
+        return Avx.TestZ(nan, nan);
+    }
+
+    private static readonly Vector512<int> Even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    private static readonly Vector512<int> Odd = Even + Vector512<int>.One;
+
+    /// <summary>Each padded row's 3-wide window maxima at stride 1 or 2, 16 outputs per step: taps k = 0, 1, 2 of
+    /// outputs o … o + 15 are the floats at 2·o + k (stride 2: the even, odd and shifted-even lanes of 32 floats).
+    /// Taps are combined in order, new value first, so ties keep the earlier one as the general loop does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ReduceRows3(float* padded, int pw, float* rows, int stride, int h, int ow, int sw)
+    {
+        var even = Even;
+        var odd = Odd;
+        for (int ih = 0; ih < h; ih++)
+        {
+            float* row = padded + (long)ih * pw, hr = rows + (long)ih * stride;
+            if (sw == 1)
+                for (int o = 0; o < ow; o += 2 * V)
+                {
+                    var top = Vector512.Load(row + o);
+                    top = Avx512F.Max(Vector512.Load(row + o + 1), top);
+                    Avx512F.Max(Vector512.Load(row + o + 2), top).Store(hr + o);
+                }
+            else
+                for (int o = 0; o < ow; o += 2 * V)
+                {
+                    float* p = row + 2 * o;
+                    Vector512<float> a = Vector512.Load(p), b = Vector512.Load(p + 16);
+                    var top = Avx512F.PermuteVar16x32x2(a, even, b);
+                    top = Avx512F.Max(Avx512F.PermuteVar16x32x2(a, odd, b), top);
+                    var c = Avx512F.PermuteVar16x32x2(Vector512.Load(p + 2), even, Vector512.Load(p + 18));
+                    Avx512F.Max(c, top).Store(hr + o);
+                }
+        }
     }
 }
