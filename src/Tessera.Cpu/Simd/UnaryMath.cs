@@ -99,15 +99,15 @@ internal readonly struct SigmoidMath : IUnaryMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + FastMath.Exp(-x));
 }
 
-/// <summary>y = clamp(α·x + β, 0, 1).</summary>
+/// <summary>y = clamp(α·x + β, 0, 1) (the machine min/max, NaN kept, as <see cref="ClampMath"/>).</summary>
 internal readonly struct HardSigmoidMath(float Alpha, float Beta) : IUnaryMath
 {
     private readonly float _Alpha = Alpha;
     private readonly float _Beta = Beta;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Min(MathF.Max(_Alpha * x + _Beta, 0f), 1f);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Min(Vector128.Max(Vector128.Create(_Alpha) * x + Vector128.Create(_Beta), Vector128<float>.Zero), Vector128<float>.One);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Min(Vector256.Max(Vector256.Create(_Alpha) * x + Vector256.Create(_Beta), Vector256<float>.Zero), Vector256<float>.One);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Min(Vector512.Max(Vector512.Create(_Alpha) * x + Vector512.Create(_Beta), Vector512<float>.Zero), Vector512<float>.One);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.MinNative(Vector128<float>.One, Vector128.MaxNative(Vector128<float>.Zero, Vector128.Create(_Alpha) * x + Vector128.Create(_Beta)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.MinNative(Vector256<float>.One, Vector256.MaxNative(Vector256<float>.Zero, Vector256.Create(_Alpha) * x + Vector256.Create(_Beta)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.MinNative(Vector512<float>.One, Vector512.MaxNative(Vector512<float>.Zero, Vector512.Create(_Alpha) * x + Vector512.Create(_Beta)));
 }
 
 /// <summary>y = tanh x.</summary>
@@ -164,15 +164,17 @@ internal readonly struct PowScalarMath(float Alpha) : IUnaryMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => _Alpha == 2f ? x * x : FastMath.Pow(x, Vector512.Create(_Alpha));
 }
 
-/// <summary>y = min(max(x, lo), hi).</summary>
+/// <summary>y = min(max(x, lo), hi). The vector forms use the machine's min/max (vminps/vmaxps, one instruction;
+/// Vector*.Min/Max are IEEE 754:2019's, three on x86) with the constant first: x86 returns the second operand when
+/// either is NaN, so a NaN still comes out NaN.</summary>
 internal readonly struct ClampMath(float Lo, float Hi) : IUnaryMath
 {
     private readonly float _Lo = Lo;
     private readonly float _Hi = Hi;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Min(MathF.Max(x, _Lo), _Hi);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Min(Vector128.Max(x, Vector128.Create(_Lo)), Vector128.Create(_Hi));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Min(Vector256.Max(x, Vector256.Create(_Lo)), Vector256.Create(_Hi));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Min(Vector512.Max(x, Vector512.Create(_Lo)), Vector512.Create(_Hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.MinNative(Vector128.Create(_Hi), Vector128.MaxNative(Vector128.Create(_Lo), x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.MinNative(Vector256.Create(_Hi), Vector256.MaxNative(Vector256.Create(_Lo), x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.MinNative(Vector512.Create(_Hi), Vector512.MaxNative(Vector512.Create(_Lo), x));
 }
 
 /// <summary>y = α·x + β.</summary>
@@ -196,14 +198,14 @@ internal readonly struct SiluMath : IUnaryMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + FastMath.Exp(-x));
 }
 
-/// <summary>y = x·clamp(x/6 + 1/2, 0, 1) (hard swish: exactly x from 3 on, 0 up to −3).</summary>
+/// <summary>y = x·clamp(x/6 + 1/2, 0, 1) (hard swish: exactly x from 3 on, 0 up to −3; the clamp as <see cref="ClampMath"/>).</summary>
 internal readonly struct HardSwishMath : IUnaryMath
 {
     private const float Sixth = 1f / 6f;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x * MathF.Min(MathF.Max(x * Sixth + 0.5f, 0f), 1f);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => x * Vector128.Min(Vector128.Max(x * Vector128.Create(Sixth) + Vector128.Create(0.5f), Vector128<float>.Zero), Vector128<float>.One);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => x * Vector256.Min(Vector256.Max(x * Vector256.Create(Sixth) + Vector256.Create(0.5f), Vector256<float>.Zero), Vector256<float>.One);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => x * Vector512.Min(Vector512.Max(x * Vector512.Create(Sixth) + Vector512.Create(0.5f), Vector512<float>.Zero), Vector512<float>.One);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => x * Vector128.MinNative(Vector128<float>.One, Vector128.MaxNative(Vector128<float>.Zero, x * Vector128.Create(Sixth) + Vector128.Create(0.5f)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => x * Vector256.MinNative(Vector256<float>.One, Vector256.MaxNative(Vector256<float>.Zero, x * Vector256.Create(Sixth) + Vector256.Create(0.5f)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => x * Vector512.MinNative(Vector512<float>.One, Vector512.MaxNative(Vector512<float>.Zero, x * Vector512.Create(Sixth) + Vector512.Create(0.5f)));
 }
 
 /// <summary>y = e^(x − m) (softmax's numerator).</summary>
