@@ -13,10 +13,11 @@ namespace Tessera.Cpu.Kernels.Conv;
 /// positions no output needs), and tap t = (c, kh, kw) of position j then reads plane element off[t] + j: every B row
 /// is a contiguous run of the planes, so a vector of 16 positions is one unaligned load whatever the tap, stride or
 /// padding. The weights are the GEMM's packed A (MR-row panels per depth block, packed once per graph when constant).
-/// A tile is MR output channels × <see cref="NT"/> positions (twelve 512-bit accumulators: per tap two loads, six
-/// weight broadcasts, twelve FMAs); positions come in blocks whose input slab stays in L2 while every channel block
-/// sweeps it. The bias starts the accumulators and the epilogue (residual, activation) is applied as the valid
-/// positions are copied out.</summary>
+/// A tile is MR output channels × <see cref="NT"/> positions (twenty-four 512-bit accumulators: per tap four loads,
+/// six weight broadcasts, twenty-four FMAs; a last tile of at most 32 positions runs the half kernel); positions come
+/// in blocks whose input slab stays in L2 while every channel block sweeps it. The bias starts the accumulators and
+/// the epilogue (residual, activation) is applied as the valid positions are copied out. A pointwise convolution
+/// (1×1, unit stride, no padding) needs no planes: it reads x itself and full channel blocks accumulate in y.</summary>
 internal static unsafe class RowConv
 {
     private const int MR = Sgemm.MR;
