@@ -36,6 +36,10 @@ internal readonly unsafe struct EpilogueMath<TAct> where TAct : struct, IUnaryMa
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Activate(Vector256<float> v) => _act.Invoke(v);
 
+    /// <summary>The activation alone, 16 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Activate(Vector512<float> v) => _act.Invoke(v);
+
     /// <summary>y[i] ← act(y[i] + residual[i]) for i in [0, n), in place (a row or plane just computed). Not inlined,
     /// so that an activation that calls out (exp) does not weigh on the register allocation of the caller's loops.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

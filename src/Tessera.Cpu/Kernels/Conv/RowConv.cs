@@ -240,28 +240,47 @@ internal static unsafe class RowConv
     }
 
     /// <summary>Copies the tile's valid positions (below <paramref name="positions"/>, column below OW) of its first
-    /// <paramref name="live"/> channels to y (channel planes P apart), through the epilogue.</summary>
+    /// <paramref name="live"/> channels to y (channel planes P apart), through the epilogue: the residual is added into
+    /// the tile run by run, the activation runs over the whole tile in vectors, then the runs are copied out.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Store<TAct>(in ConvGeometry g, int pw, int j0, int positions, float* acc, float* y, int live,
         in EpilogueMath<TAct> e) where TAct : struct, IUnaryMath
     {
         int end = Math.Min(positions, j0 + NT);
-        for (int j = j0; j < end;)
-        {
-            int oh = j / pw, ow = j % pw, run = Math.Min(pw - ow, end - j);
-            int len = Math.Min(run, g.OW - ow);
-            if (len > 0)
+        if (e.HasResidual)
+            for (int j = j0; j < end; j += pw - j % pw)
             {
-                long dst = (long)oh * g.OW + ow;
-                for (int r = 0; r < live; r++)
+                int ow = j % pw, len = Math.Min(Math.Min(pw - ow, end - j), g.OW - ow);
+                long dst = (long)(j / pw) * g.OW + ow;
+                for (int r = 0; len > 0 && r < live; r++)
                 {
-                    float* yr = y + (long)r * g.P + dst;
-                    new ReadOnlySpan<float>(acc + r * NT + (j - j0), len).CopyTo(new Span<float>(yr, len));
-                    if (e.IsActive) e.ApplyInPlace(yr, len);
+                    float* t = acc + r * NT + (j - j0), res = e.ResidualOf(y + r * (long)g.P + dst);
+                    int i = 0;
+                    for (; i + 16 <= len; i += 16) (Vector512.Load(t + i) + Vector512.Load(res + i)).Store(t + i);
+                    for (; i < len; i++) t[i] += res[i];
                 }
             }
-            j += run;
+        if (typeof(TAct) != typeof(IdentityMath))
+            for (int k = 0; k < live * NT; k += 16) e.Activate(Vector512.Load(acc + k)).Store(acc + k);
+        for (int j = j0; j < end; j += pw - j % pw)
+        {
+            int ow = j % pw, len = Math.Min(Math.Min(pw - ow, end - j), g.OW - ow);
+            long dst = (long)(j / pw) * g.OW + ow;
+            for (int r = 0; len > 0 && r < live; r++) CopyRun(acc + r * NT + (j - j0), y + r * (long)g.P + dst, len);
         }
+    }
+
+    /// <summary>dst[0..n) = src[0..n) (n ≤ NT): 16 floats at a time, the last vector overlapping the one before.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRun(float* src, float* dst, int n)
+    {
+        if (n < 16)
+        {
+            for (int i = 0; i < n; i++) dst[i] = src[i];
+            return;
+        }
+        for (int i = 0; i + 16 < n; i += 16) Vector512.Load(src + i).Store(dst + i);
+        Vector512.Load(src + n - 16).Store(dst + n - 16);
     }
 
     /// <summary>Fills the phase planes of one sample: plane (a, b) of channel ci holds padded element (a + SH·i,
