@@ -49,6 +49,13 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
             UnaryDispatch.Visit(e.Activation, e.Params, ref rows);
             return;
         }
+        if (path == ConvForwardPath.Depthwise && RowConv.AppliesDepthwise(g))
+        {
+            using var bc = bias?.Contiguous();
+            var rows = new RowDepthwiseRun(Device.Memory, Threads, g, n, c, px, pw, bc is null ? null : bc.F32(), py, pr);
+            UnaryDispatch.Visit(e.Activation, e.Params, ref rows);
+            return;
+        }
         bool fused = !e.IsNone || pr != null;
         int kdim = cg * g.KK;
         // The output starts at the bias and the products accumulate onto it (β = 1), unless the product is deep enough

@@ -85,6 +85,8 @@ public class ConvTests
         new ConvCase("rows stride 2 with dilation 2", 1, 16, 21, 40, 6, 3, 3, Conv2dParams.Square(2, 2, 2)),
         new ConvCase("rows pointwise in place, short last tile, partial channel block", 2, 20, 23, 23, 14, 1, 1, Conv2dParams.Square()),
         new ConvCase("rows pointwise grouped, whole tiles, strided x", 1, 40, 16, 32, 12, 1, 1, Conv2dParams.Square(1, 0, 1, 2), Strided: true),
+        new ConvCase("rows depthwise 3x3 on 14x14", 2, 6, 14, 14, 6, 3, 3, Conv2dParams.Square(1, 1, 1, 6)),
+        new ConvCase("rows depthwise 5x5 dilation 2, asymmetric pad", 1, 4, 20, 21, 4, 5, 5, new(1, 1, 4, 3, 2, 5, 2, 2, 4)),
     };
 
     private static (Tensor X, Tensor W) Upload(ConvCase t, RefTensor x, RefTensor w) =>

@@ -6,8 +6,9 @@ using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Cpu;
 
-/// <summary>The conformance cases named "rows" do run the padded-row convolution (<see cref="RowConv"/>), so that the
-/// conformance suite covers it; and the shapes it leaves to other paths stay there.</summary>
+/// <summary>The conformance cases named "rows" do run the padded-row convolution (<see cref="RowConv"/>; "rows
+/// depthwise": its depthwise loop), so that the conformance suite covers it; and the shapes it leaves to other paths
+/// stay there.</summary>
 public class RowConvPathTests
 {
     private static ConvGeometry Geometry(ConvTests.ConvCase t)
@@ -23,10 +24,16 @@ public class RowConvPathTests
     {
         Requirement.Require(Sgemm.Isa == GemmIsa.Vector512, "the padded-row convolution needs the AVX-512 GEMM kernel");
         var rows = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("rows ")).ToList();
-        Assert.Equal(8, rows.Count);
+        Assert.Equal(10, rows.Count);
         foreach (var t in rows)
         {
             var g = Geometry(t);
+            if (t.Name.StartsWith("rows depthwise "))
+            {
+                Assert.True(t.C == t.P.Groups && t.O == t.P.Groups, t.Name);
+                Assert.True(RowConv.AppliesDepthwise(g), t.Name);
+                continue;
+            }
             Assert.True(RowConv.Applies(g, t.C, t.O, t.P.Groups), t.Name);
             Assert.False(DirectConv.Applies(g, t.C, t.O, t.P.Groups), t.Name);
         }
