@@ -40,6 +40,13 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
             UnaryDispatch.Visit(e.Activation, e.Params, ref direct);
             return;
         }
+        if (path == ConvForwardPath.TransposedGemm)
+        {
+            using var bc = bias?.Contiguous();
+            var tg = new TransposedGemmConvRun(Device.Memory, Threads, g, n, c, o, px, pw, packedW, bc is null ? null : bc.F32(), py, pr);
+            UnaryDispatch.Visit(e.Activation, e.Params, ref tg);
+            return;
+        }
         if (path == ConvForwardPath.Rows)
         {
             using var bc = bias?.Contiguous();

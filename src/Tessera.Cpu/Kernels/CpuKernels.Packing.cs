@@ -15,6 +15,8 @@ internal enum ConvForwardPath
     Gemm,
     /// <summary>The GEMM's packed A against the input read in place from padded phase planes (<see cref="RowConv"/>).</summary>
     Rows,
+    /// <summary>Small output maps: the transposed product, positions as rows and the weight as B (<see cref="TransposedGemmConv"/>).</summary>
+    TransposedGemm,
 }
 
 /// <summary>Pre-packing of constant operands (<see cref="IOperandPacking"/>): a convolution's weight is SGEMM's A
@@ -24,9 +26,11 @@ internal enum ConvForwardPath
 internal sealed unsafe partial class CpuKernels : IOperandPacking
 {
     private static ConvForwardPath ConvPath(in ConvGeometry g, int c, int o, int groups) =>
-        // The padded-row path first: where both apply it beats the small-channel direct tiles (stride-2 stems 1.5×, a
-        // 3 → 32 3×3 layer 2×), which keep the layers whose rows it would fill too sparsely (LeNet's 10×10 maps).
-        RowConv.Applies(g, c, o, groups) ? ConvForwardPath.Rows
+        // Maps of at most 100 outputs take the transposed product; then the padded-row path: where both apply it beats
+        // the small-channel direct tiles (stride-2 stems 1.5×, a 3 → 32 3×3 layer 2×), which keep the layers whose rows
+        // it would fill too sparsely (LeNet's 10×10 maps).
+        TransposedGemmConv.Applies(g, c, o, groups) ? ConvForwardPath.TransposedGemm
+        : RowConv.Applies(g, c, o, groups) ? ConvForwardPath.Rows
         : DirectConv.Applies(g, c, o, groups) ? ConvForwardPath.Direct
         : c == groups && o == groups ? ConvForwardPath.Depthwise
         : ConvForwardPath.Gemm;
@@ -37,9 +41,18 @@ internal sealed unsafe partial class CpuKernels : IOperandPacking
         var g = ConvGeometry.Of(x, y, w.Shape[2], w.Shape[3], p);
         // A one-row product (og = 1) may run as a GEMV, which reads the weight as it is.
         var path = ConvPath(g, c, o, groups);
-        if (y.ElementCount == 0 || og == 1 || path is not (ConvForwardPath.Gemm or ConvForwardPath.Rows)) return null;
+        if (y.ElementCount == 0 || og == 1 || path is not (ConvForwardPath.Gemm or ConvForwardPath.Rows or ConvForwardPath.TransposedGemm)) return null;
         using var wc = w.Contiguous();
+        if (path == ConvForwardPath.TransposedGemm) return PackConvWeightB(wc.F32(), o, c * g.KK);
         return PackConvWeight(wc.F32(), groups, og, c / groups * g.KK);
+    }
+
+    /// <summary>The o × kdim weight packed whole as SGEMM's B operand read transposed (B(p, oc) = w[oc·kdim + p]).</summary>
+    private PackedMatrices PackConvWeightB(float* w, int o, int kdim)
+    {
+        var packed = new PackedMatrices(Device.Memory, GemmOperand.B, 1, o, kdim);
+        Sgemm.PackWholeB(o, kdim, new StridedPanels(w, 1, kdim), packed[0]);
+        return packed;
     }
 
     /// <summary>Each group's og × kdim weight matrix packed whole as SGEMM's A operand.</summary>
@@ -56,7 +69,9 @@ internal sealed unsafe partial class CpuKernels : IOperandPacking
         ArgumentNullException.ThrowIfNull(packedW);
         int groups = p.Groups;
         int kdim = w.Shape[1] * w.Shape[2] * w.Shape[3];
-        Conv2d(x, w, PackedMatrices.Check("Conv2d", packedW, GemmOperand.A, groups, w.Shape[0] / groups, kdim), bias, residual, y, p);
+        var g = ConvGeometry.Of(x, y, w.Shape[2], w.Shape[3], p);
+        var operand = ConvPath(g, x.Shape[1], w.Shape[0], groups) == ConvForwardPath.TransposedGemm ? GemmOperand.B : GemmOperand.A;
+        Conv2d(x, w, PackedMatrices.Check("Conv2d", packedW, operand, groups, w.Shape[0] / groups, kdim), bias, residual, y, p);
     }
 
     public IPackedOperand? PackGemmB(Tensor a, Tensor b, Tensor c, GemmParams p)

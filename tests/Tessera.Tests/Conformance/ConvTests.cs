@@ -87,6 +87,11 @@ public class ConvTests
         new ConvCase("rows pointwise grouped, whole tiles, strided x", 1, 40, 16, 32, 12, 1, 1, Conv2dParams.Square(1, 0, 1, 2), Strided: true),
         new ConvCase("rows depthwise 3x3 on 14x14", 2, 6, 14, 14, 6, 3, 3, Conv2dParams.Square(1, 1, 1, 6)),
         new ConvCase("rows depthwise 5x5 dilation 2, asymmetric pad", 1, 4, 20, 21, 4, 5, 5, new(1, 1, 4, 3, 2, 5, 2, 2, 4)),
+        // Small maps, transposed product (positions as GEMM rows): edge rows and columns of the 8×8 transposes, a
+        // pointwise layer read in place, two depth blocks.
+        new ConvCase("tgemm 3x3 on 7x7, o = 37", 2, 20, 7, 7, 37, 3, 3, Conv2dParams.Square(1, 1)),
+        new ConvCase("tgemm pointwise 9x9, o = 48", 1, 24, 9, 9, 48, 1, 1, Conv2dParams.Square()),
+        new ConvCase("tgemm stride 2 to 5x6, two depth blocks", 1, 64, 10, 12, 33, 3, 3, Conv2dParams.Square(2, 1)),
     };
 
     private static (Tensor X, Tensor W) Upload(ConvCase t, RefTensor x, RefTensor w) =>

@@ -9,7 +9,7 @@ namespace Tessera.Tests.Conformance;
 /// <summary>Fused epilogues against the reference: y = act(conv(x, w) + bias + residual) for every activation of
 /// <see cref="Epilogue.Activations"/>, with and without a residual, on every convolution path of the CPU backend (direct
 /// small-channel tiles of each shape, implicit-GEMM im2col with one and two depth blocks, padded rows (strided,
-/// grouped, two depth blocks, pointwise in place, depthwise), 1×1 direct operand, a one-row product, the tiny direct loop,
+/// grouped, two depth blocks, pointwise in place, depthwise), the transposed product of small maps, 1×1 direct operand, a one-row product, the tiny direct loop,
 /// grouped, depthwise padded and tap-by-tap) — on OpenCL they exercise its
 /// implicit GEMM and direct loops — and c = act(α·op(a)·op(b) + β·c + bias) for GEMM (transposes, odd sizes, the
 /// one-row, tiny, zero-depth and two-depth-block paths, row and general biases, batches). Tolerances as the unfused
@@ -40,7 +40,8 @@ public class EpilogueTests
         ["direct 16-channel tiles, no bias"] = new(1, 3, 7, 9, 16, 3, 3, Conv2dParams.Square(1, 1), Bias: false),
         ["im2col stride 2"] = new(2, 20, 9, 11, 7, 3, 3, Conv2dParams.Square(2, 1)),
         ["padded rows two depth blocks, threaded"] = new(1, 64, 10, 10, 40, 3, 3, Conv2dParams.Square(1, 1)),
-        ["im2col two depth blocks, sparse rows"] = new(1, 64, 3, 5, 40, 3, 3, Conv2dParams.Square(1, 1)),
+        ["im2col two depth blocks, sparse rows"] = new(1, 64, 3, 5, 20, 3, 3, Conv2dParams.Square(1, 1)),
+        ["transposed gemm on 7x7, o = 37"] = new(2, 20, 7, 7, 37, 3, 3, Conv2dParams.Square(1, 1)),
         ["1x1 direct operand"] = new(2, 24, 7, 9, 16, 1, 1, Conv2dParams.Square()),
         ["1x1 one output per group (gemv)"] = new(1, 8, 40, 40, 4, 1, 1, Conv2dParams.Square(1, 0, 1, 4)),
         ["tiny product, no bias"] = new(1, 17, 2, 2, 3, 1, 1, Conv2dParams.Square(), Bias: false),

@@ -7,9 +7,9 @@ using Tessera.Tests.Support;
 namespace Tessera.Tests.Cpu;
 
 /// <summary>The conformance cases named "rows" do run the padded-row convolution (<see cref="RowConv"/>; "rows
-/// depthwise": its depthwise loop), so that the conformance suite covers it; and the shapes it leaves to other paths
-/// stay there.</summary>
-public class RowConvPathTests
+/// depthwise": its depthwise loop) and those named "tgemm" the transposed product (<see cref="TransposedGemmConv"/>),
+/// so that the conformance suite covers them; and the shapes they leave to other paths stay there.</summary>
+public class ConvPathTests
 {
     private static ConvGeometry Geometry(ConvTests.ConvCase t)
     {
@@ -37,6 +37,18 @@ public class RowConvPathTests
             Assert.True(RowConv.Applies(g, t.C, t.O, t.P.Groups), t.Name);
             Assert.False(DirectConv.Applies(g, t.C, t.O, t.P.Groups), t.Name);
         }
+    }
+
+    [Fact]
+    public void TgemmCasesTakeTheTransposedProduct()
+    {
+        var cases = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("tgemm ")).ToList();
+        Assert.Equal(3, cases.Count);
+        foreach (var t in cases) Assert.True(TransposedGemmConv.Applies(Geometry(t), t.C, t.O, t.P.Groups), t.Name);
+        // 14×14 maps measured slower there: they stay on the padded-row path.
+        var g14 = new ConvGeometry(14, 14, 3, 3, 14, 14, 1, 1, 1, 1, 1, 1);
+        Assert.False(TransposedGemmConv.Applies(g14, 256, 256, 1));
+        Assert.True(RowConv.Applies(g14, 256, 256, 1));
     }
 
     [Theory]
