@@ -56,6 +56,13 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
             UnaryDispatch.Visit(e.Activation, e.Params, ref rows);
             return;
         }
+        if (path == ConvForwardPath.Depthwise && DepthwiseChannels.Applies(g, pr != null))
+        {
+            using var bc = bias?.Contiguous();
+            var blocks = new DepthwiseChannelsRun(Device.Memory, Threads, g, n, c, px, pw, bc is null ? null : bc.F32(), py);
+            UnaryDispatch.Visit(e.Activation, e.Params, ref blocks);
+            return;
+        }
         if (path == ConvForwardPath.Depthwise && RowConv.AppliesDepthwise(g))
         {
             using var bc = bias?.Contiguous();

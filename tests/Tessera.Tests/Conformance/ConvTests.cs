@@ -92,6 +92,11 @@ public class ConvTests
         new ConvCase("tgemm 3x3 on 7x7, o = 37", 2, 20, 7, 7, 37, 3, 3, Conv2dParams.Square(1, 1)),
         new ConvCase("tgemm pointwise 9x9, o = 48", 1, 24, 9, 9, 48, 1, 1, Conv2dParams.Square()),
         new ConvCase("tgemm stride 2 to 5x6, two depth blocks", 1, 64, 10, 12, 33, 3, 3, Conv2dParams.Square(2, 1)),
+        // Small-map depthwise with 16 channels a vector: a partial last block, stride 2 with a 5x5 window, a rectangular
+        // window with asymmetric padding.
+        new ConvCase("dwc 3x3 on 7x7, 20 channels", 2, 20, 7, 7, 20, 3, 3, Conv2dParams.Square(1, 1, 1, 20)),
+        new ConvCase("dwc 5x5 stride 2 on 13x13", 2, 16, 13, 13, 16, 5, 5, Conv2dParams.Square(2, 2, 1, 16)),
+        new ConvCase("dwc 3x2 asymmetric pad, 33 channels", 1, 33, 6, 9, 33, 3, 2, new(1, 1, 2, 0, 1, 1, 1, 1, 33)),
     };
 
     private static (Tensor X, Tensor W) Upload(ConvCase t, RefTensor x, RefTensor w) =>

@@ -7,7 +7,8 @@ using Tessera.Tests.Support;
 namespace Tessera.Tests.Cpu;
 
 /// <summary>The conformance cases named "rows" do run the padded-row convolution (<see cref="RowConv"/>; "rows
-/// depthwise": its depthwise loop) and those named "tgemm" the transposed product (<see cref="TransposedGemmConv"/>),
+/// depthwise": its depthwise loop), those named "tgemm" the transposed product (<see cref="TransposedGemmConv"/>) and
+/// those named "dwc" the depthwise channel blocks (<see cref="DepthwiseChannels"/>),
 /// so that the conformance suite covers them; and the shapes they leave to other paths stay there.</summary>
 public class ConvPathTests
 {
@@ -49,6 +50,19 @@ public class ConvPathTests
         var g14 = new ConvGeometry(14, 14, 3, 3, 14, 14, 1, 1, 1, 1, 1, 1);
         Assert.False(TransposedGemmConv.Applies(g14, 256, 256, 1));
         Assert.True(RowConv.Applies(g14, 256, 256, 1));
+    }
+
+    [Fact]
+    public void DwcCasesTakeTheChannelBlocks()
+    {
+        var cases = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("dwc ")).ToList();
+        Assert.Equal(3, cases.Count);
+        foreach (var t in cases)
+        {
+            Assert.True(t.C == t.P.Groups && t.O == t.P.Groups, t.Name);
+            Assert.True(DepthwiseChannels.Applies(Geometry(t), residual: false), t.Name);
+            Assert.False(DepthwiseChannels.Applies(Geometry(t), residual: true), t.Name);
+        }
     }
 
     [Theory]
