@@ -64,7 +64,7 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
                     if (Avx.IsSupported && st.S3 == 1)
                         for (; j + 8 <= keys; j += 8)
                             for (int d = 0; d + 8 <= st.D; d += 8)
-                                Transpose8x8(tileSrc + j * st.S2 + d, st.S2, dst + d * AttnBc + j, AttnBc);
+                                Transpose8x8.Block(tileSrc + j * st.S2 + d, st.S2, dst + d * AttnBc + j, AttnBc);
                     // The rest: keys past the last 8, and features past the last 8 of the keys done above.
                     for (int jj = 0; jj < keys; jj++)
                     {
@@ -80,32 +80,6 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
 
     /// <summary>Packed tiles of B·H heads of T keys with D features (see <see cref="AttentionPackKV"/>).</summary>
     private Tensor AttentionPacked(long bh, int t, int d) => Scratch(DType.Float32, checked((int)bh), (t + AttnBc - 1) / AttnBc * AttnBc, d);
-
-    /// <summary>dst[c, r] = src[r, c] for an 8×8 block (row strides lds and ldd), by the unpack/shuffle/permute
-    /// sequence of AVX.</summary>
-    private static void Transpose8x8(float* src, long lds, float* dst, long ldd)
-    {
-        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
-        var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
-        var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
-        var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
-        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
-    }
 
     /// <summary>The packed tile holding key j0 (a multiple of Bc) of one head's packed keys.</summary>
     private static float* AttentionTile(float* head, int d, int j0) => head + (long)j0 * d;
