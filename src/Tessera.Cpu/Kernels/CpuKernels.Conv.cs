@@ -6,9 +6,12 @@ using Tessera.Kernels;
 
 namespace Tessera.Cpu.Kernels;
 
-/// <summary>Convolution as GEMM. Forward unfolds the input straight into the GEMM's packed B panels (implicit im2col);
-/// the backward passes use an explicit column buffer, chunked so the scratch stays bounded. 1×1 stride-1 unpadded
-/// convolutions read the input directly as the GEMM operand; depthwise convolutions run direct loops.</summary>
+/// <summary>Convolution as GEMM. Forward picks a path per shape (<see cref="ConvForwardPath"/>): small maps run the
+/// transposed product (<see cref="TransposedGemmConv"/>), most others the packed weight against input rows read in
+/// place (<see cref="RowConv"/>), small-channel layers direct tiles, depthwise layers their own loops, and the rest the
+/// GEMM with the input unfolded straight into its packed B panels (implicit im2col). The backward passes use an
+/// explicit column buffer, chunked so the scratch stays bounded; 1×1 stride-1 unpadded convolutions read the input
+/// directly as the GEMM operand.</summary>
 internal sealed unsafe partial class CpuKernels : IConvKernels
 {
     /// <summary>Depth (C/G·KH·KW) from which a fused convolution adds its bias in the epilogue instead of a prefill pass.</summary>
@@ -110,7 +113,7 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
                 float beta = s.prefill ? 1f : 0f;
                 var pool = s.slots[slot];
                 var packed = new Prepacked(s.packedW is null ? null : s.packedW[gi], null);
-                if (IsPointwiseConv(s.g))
+                if (s.g.IsPointwise)
                     Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, xg, s.g.HW, 1, beta, yg, s.g.P, epilogue, packed);
                 else Sgemm.Run(pool, s.threads, s.og, s.g.P, s.kdim, 1f, wg, s.kdim, 1, new Im2ColPanels(s.g, xg), beta, yg, s.g.P, epilogue, packed);
             }
@@ -133,7 +136,7 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
             DepthwiseBackwardData(g, pdy, pw, pdx, n * c, c);
             return;
         }
-        bool direct = IsPointwiseConv(g);
+        bool direct = g.IsPointwise;
         if (!direct) ConvZero(pdx, dx.ElementCount);
         int chunk = ConvColumnChunk(kdim, g.P);
         using var col = direct ? null : Device.Memory.Rent((long)kdim * chunk * sizeof(float));
@@ -179,7 +182,7 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
             DepthwiseBackwardWeight(g, px, pdy, pdw, n, c);
             return;
         }
-        bool direct = IsPointwiseConv(g);
+        bool direct = g.IsPointwise;
         for (int gi = 0; gi < groups; gi++)
         {
             float* dwg = pdw + (long)gi * og * kdim;
@@ -211,10 +214,6 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
             }
         });
     }
-
-    /// <summary>1×1 kernel, unit stride, no padding: the input planes are already the GEMM's column matrix.</summary>
-    private static bool IsPointwiseConv(in ConvGeometry g) =>
-        g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PT == 0 && g.PL == 0 && g.OH == g.H && g.OW == g.W;
 
     private static int ConvColumnChunk(int kdim, int p) => (int)Math.Max(1, Math.Min(p, Math.Max(Sgemm.NR, ConvColumnBudget / Math.Max(1, kdim))));
 

@@ -10,6 +10,9 @@ internal readonly record struct ConvGeometry(int H, int W, int KH, int KW, int O
     public int P => OH * OW;
     public int HW => H * W;
 
+    /// <summary>1×1 window, unit stride, no padding: the input planes are the convolution's column matrix as they are.</summary>
+    public bool IsPointwise => KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0 && OH == H && OW == W;
+
     public static ConvGeometry Of(Tensor x, Tensor y, int kh, int kw, Conv2dParams p) =>
         new(x.Shape[2], x.Shape[3], kh, kw, y.Shape[2], y.Shape[3], p.StrideH, p.StrideW, p.PadTop, p.PadLeft, p.DilationH, p.DilationW);
 

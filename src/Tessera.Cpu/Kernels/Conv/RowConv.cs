@@ -54,7 +54,7 @@ internal static unsafe class RowConv
         if (Sgemm.Isa != GemmIsa.Vector512 || g.OH <= 0 || g.OW <= 0 || g.SH <= 0 || g.SW <= 0 || g.SH > 4 || g.SW > 4) return false;
         int cg = c / groups, og = o / groups;
         // 1×1 windows other than pointwise ones take the GEMM (their phase planes would copy unused input).
-        if (IsPointwise(g) ? g.P < PointwiseMinPositions : g.KK < 2) return false;
+        if (g.IsPointwise ? g.P < PointwiseMinPositions : g.KK < 2) return false;
         if (og < MR || (long)cg * g.KK < 16) return false;
         var l = LayoutOf(g);
         long positions = (long)g.OH * l.Pw, tiles = (positions + NT - 1) / NT;
@@ -62,10 +62,6 @@ internal static unsafe class RowConv
         // Tap and position offsets are ints.
         return (long)c * l.PerChannel + l.Pw + 2 * NT < int.MaxValue / 2;
     }
-
-    /// <summary>1×1 window, unit stride, no padding: the input planes are the phase planes already, read in place.</summary>
-    private static bool IsPointwise(in ConvGeometry g) =>
-        g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PT == 0 && g.PL == 0 && g.OH == g.H && g.OW == g.W;
 
     /// <summary>y[n, o, OH, OW] = epilogue(bias + conv(x, w)) with the weights of each group packed as
     /// <see cref="Sgemm.PackWholeA"/> packs an og × (cg·KK) matrix. x is contiguous; y is fully written.</summary>
@@ -93,7 +89,7 @@ internal static unsafe class RowConv
         int posBlocks = (tiles + blockTiles - 1) / blockTiles, oBlocks = (og + MR - 1) / MR;
         // A pointwise convolution reads x in place, and its tiles are whole output runs: full channel blocks accumulate
         // straight in y. Only its last tile, when short, reads a zero-padded copy ([c][NT]: reads past x could fault).
-        bool inPlace = IsPointwise(g);
+        bool inPlace = g.IsPointwise;
         int tail = inPlace && g.P % NT != 0 ? g.P / NT * NT : -1;
         using var pad = memory.Rent((inPlace ? (long)c * NT : (long)c * l.PerChannel + l.Pw + 2 * NT + 16) * sizeof(float));
         using var tailOffBuf = tail >= 0 ? memory.Rent((long)cg * sizeof(int) + 64) : null;

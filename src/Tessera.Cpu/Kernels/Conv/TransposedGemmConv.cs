@@ -25,17 +25,13 @@ internal static unsafe class TransposedGemmConv
     public static bool Applies(in ConvGeometry g, int c, int o, int groups) =>
         Avx.IsSupported && groups == 1 && o >= MinChannels && g.P <= MaxPositions && g.P > 0 && (long)c * g.KK >= 16;
 
-    /// <summary>Whether the input planes are the column matrix already (1×1, unit stride, no padding).</summary>
-    public static bool IsPointwise(in ConvGeometry g) =>
-        g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PT == 0 && g.PL == 0 && g.OH == g.H && g.OW == g.W;
-
     /// <summary>y[n, o, OH, OW] = epilogue(bias + conv(x, w)); w [o × K] is read as B(p, oc) = w[oc·K + p], or from
     /// <paramref name="packedB"/> (<see cref="Sgemm.PackWholeB"/> of that operand).</summary>
     public static void Forward<TAct>(CpuMemoryPool memory, int threads, in ConvGeometry g, int n, int c, int o,
         float* x, float* w, PackedMatrices? packedB, float* bias, float* y, EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
     {
         int kdim = c * g.KK, p = g.P;
-        bool pointwise = IsPointwise(g);
+        bool pointwise = g.IsPointwise;
         using var col = pointwise ? null : memory.Rent((long)kdim * p * sizeof(float));
         using var tmp = memory.Rent((long)p * o * sizeof(float));
         float* t = (float*)tmp.Handle;
