@@ -7,7 +7,8 @@ namespace Tessera.Cpu.Kernels.Conv;
 /// <summary>
 /// Max pooling without indices (inference), undilated, stride 1 or 2 along W, as two passes over a plane: each input
 /// row is copied into a row padded with −∞ and reduced horizontally over the window's columns into a row of OW
-/// maxima, 8 at a time; then each output row is the element-wise maximum of the KH reduced rows its window covers.
+/// maxima (16 at a time for 3-wide windows with AVX-512, 8 otherwise); then each output row is the element-wise
+/// maximum of the KH reduced rows its window covers.
 /// An input row is reduced once however many windows overlap it (a 3×3 stride-1 window reads each row three times
 /// otherwise, stride 2 one and a half), and the padded row needs no edge cases. Ties keep the earlier value
 /// (<c>vmaxps(new, old)</c> returns old), row by row then within the row, which is the general loop's row-major
