@@ -15,9 +15,9 @@ namespace Tessera.Distributed;
 /// event on the plan's); <see cref="Reduce"/> then starts whatever is left and waits. The model's buffers (batch-norm
 /// running statistics) are then broadcast from rank 0, so every rank evaluates the same model. With equal shards the
 /// averaged gradient is the gradient of the global batch's mean loss, so training matches one process on the global
-/// batch up to the order of floating-point summation. As the plan's
-/// <see cref="IReplicaGroup"/> (<see cref="ExecContext.Replicas"/>) it makes batch norm use the global batch's
-/// statistics (SyncBatchNorm), without which a model with batch norm would normalise each shard on its own.</summary>
+/// batch up to the order of floating-point summation. As the plan's <see cref="IReplicaGroup"/>
+/// (<see cref="ExecContext.Replicas"/>) it makes batch norm use the global batch's statistics (SyncBatchNorm), without
+/// which a model with batch norm would normalise each shard on its own.</summary>
 public sealed class DataParallel : IGradientReducer, IReplicaGroup, IDisposable
 {
     /// <summary>PyTorch DDP's default bucket capacity, 25 MiB.</summary>

@@ -21,6 +21,7 @@ internal sealed unsafe partial class CpuKernels
         {
             var g = s.g;
             using var scratch = s.separable ? s.pool.Rent(MaxPoolSeparable.Scratch(g) * sizeof(float)) : null;
+            if (scratch != null) MaxPoolSeparable.Prepare(g, (float*)scratch.Handle);
             for (long pl = p0; pl < p1; pl++)
             {
                 float* xp = (float*)s.x + pl * g.HW, yp = (float*)s.y + pl * g.P;

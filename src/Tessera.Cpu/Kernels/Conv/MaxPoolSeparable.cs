@@ -31,7 +31,21 @@ internal static unsafe class MaxPoolSeparable
     /// <summary>A padded row: every tap of every block (stride 2: 32 floats per 16 outputs, plus the window) stays inside it.</summary>
     private static int PaddedWidth(in ConvGeometry g) => RowStride(g) * g.SW + g.KW + 4 * V;
 
-    /// <summary>Pools one plane into <paramref name="y"/>; false (nothing useful written) when the plane holds a NaN.</summary>
+    /// <summary>Readies a scratch of <see cref="Scratch"/> floats for any number of <see cref="Plane"/> calls: the padding
+    /// columns of every row are −∞ (planes then write only the columns their input covers).</summary>
+    public static void Prepare(in ConvGeometry g, float* scratch)
+    {
+        int pw = PaddedWidth(g);
+        for (int ih = 0; ih < g.H; ih++)
+        {
+            float* row = scratch + (long)ih * pw;
+            new Span<float>(row, g.PL).Fill(float.NegativeInfinity);
+            new Span<float>(row + g.PL + g.W, pw - g.PL - g.W).Fill(float.NegativeInfinity);
+        }
+    }
+
+    /// <summary>Pools one plane into <paramref name="y"/> with a scratch <see cref="Prepare"/> readied; false (nothing
+    /// useful written) when the plane holds a NaN.</summary>
     /// <remarks>The whole plane is copied before any row is reduced, so no reduction loads what a copy's store still
     /// holds in flight at another offset. 3-wide windows (the common 3×3 / 1 and 3×3 / 2) reduce 16 outputs per step
     /// with 512-bit vectors, stride 2 splitting even and odd lanes with two-source permutes.</remarks>
@@ -41,14 +55,9 @@ internal static unsafe class MaxPoolSeparable
         int pw = PaddedWidth(g), stride = RowStride(g), sw = g.SW, kw = g.KW, h = g.H, w = g.W, pl = g.PL, ow = g.OW;
         float* padded = scratch, rows = scratch + (long)h * pw;
         float* tail = stackalloc float[2 * V];
+        // Each row at offset PL; the padding on both sides stays −∞ from Prepare.
         for (int ih = 0; ih < h; ih++)
-        {
-            // The row at offset PL; the padding on both sides is −∞.
-            float* src = x + (long)ih * w, row = padded + (long)ih * pw, dst = row + pl;
-            new Span<float>(row, pl).Fill(float.NegativeInfinity);
-            new Span<float>(dst + w, pw - pl - w).Fill(float.NegativeInfinity);
-            if (!CopyRow(src, dst, w)) return false;
-        }
+            if (!CopyRow(x + (long)ih * w, padded + (long)ih * pw + pl, w)) return false;
         if (kw == 3 && Avx512F.IsSupported && sw <= 2) ReduceRows3(padded, pw, rows, stride, h, ow, sw);
         else
             for (int ih = 0; ih < h; ih++)

@@ -96,6 +96,9 @@ internal static unsafe class RowConv
         int* tailOffs = tailOffBuf is null ? null : (int*)tailOffBuf.Handle;
         for (int t = 0; tailOffs != null && t < cg; t++) tailOffs[t] = t * NT;
         float* xp = (float*)pad.Handle;
+        // The planes' zero border, the slack after them and the short tile's unused columns are the same for every
+        // sample: zeroed once here, then each sample writes only what its input covers.
+        new Span<float>(xp, (int)(pad.Bytes / sizeof(float))).Clear();   // Applies keeps it below int.MaxValue / 2
         long items = (long)groups * posBlocks * oBlocks;
         long grain = Math.Max(1, 4096 * 64 / Math.Max(1, (long)blockTiles * NT * MR * kdim / 64));
         for (int b = 0; b < n; b++)
@@ -104,7 +107,6 @@ internal static unsafe class RowConv
             if (!inPlace) Pad(g, l, xb, c, xp, threads);
             else if (tail >= 0)
             {
-                new Span<float>(xp, c * NT).Clear();
                 for (int ci = 0; ci < c; ci++)
                     new ReadOnlySpan<float>(xb + (long)ci * g.HW + tail, g.P - tail).CopyTo(new Span<float>(xp + ci * NT, g.P - tail));
             }
@@ -347,18 +349,16 @@ internal static unsafe class RowConv
         Vector512.Load(src + n - 16).Store(dst + n - 16);
     }
 
-    /// <summary>Fills the phase planes of one sample: plane (a, b) of channel ci holds padded element (a + SH·i,
-    /// b + SW·j), that is input (a + SH·i − PT, b + SW·j − PL) or zero outside the input; the slack after the last
-    /// plane (read by the last tiles' unused positions) is zeroed.</summary>
+    /// <summary>Fills the phase planes of one sample, which the caller zeroed once for all samples: plane (a, b) of
+    /// channel ci holds padded element (a + SH·i, b + SW·j), that is input (a + SH·i − PT, b + SW·j − PL), or zero
+    /// outside the input (and in the slack after the last plane, read by the last tiles' unused positions).</summary>
     private static void Pad(in ConvGeometry g, Layout l, float* x, int c, float* xp, int threads)
     {
-        new Span<float>(xp, (int)(c * l.PerChannel)).Clear();   // Applies keeps it below int.MaxValue / 2
         var st = (g, l, x: (nint)x, xp: (nint)xp);
         CpuParallel.For(c, threads, Math.Max(1, 16384 / Math.Max(1, l.PerChannel)), st, static (s, c0, c1) =>
         {
             for (long ci = c0; ci < c1; ci++) PadInterior(s.g, s.l, (float*)s.x + ci * s.g.HW, (float*)s.xp + ci * s.l.PerChannel);
         });
-        new Span<float>(xp + c * l.PerChannel, l.Pw + 2 * NT + 16).Clear();
     }
 
     /// <summary>Copies one input plane into its (already zeroed) phase planes: only the places the input covers are
