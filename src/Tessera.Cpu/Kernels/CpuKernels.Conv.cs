@@ -46,8 +46,7 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
         if (path == ConvForwardPath.TransposedGemm)
         {
             using var bc = bias?.Contiguous();
-            var tg = new TransposedGemmConvRun(Device.Memory, Threads, g, n, c, o, px, pw, packedW, bc is null ? null : bc.F32(), py, pr);
-            UnaryDispatch.Visit(e.Activation, e.Params, ref tg);
+            TransposedGemmConv.Forward(Device.Memory, Threads, g, n, c, o, px, pw, packedW, bc is null ? null : bc.F32(), pr, e, py);
             return;
         }
         if (path == ConvForwardPath.Rows)
@@ -59,18 +58,26 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
             UnaryDispatch.Visit(e.Activation, e.Params, ref rows);
             return;
         }
-        if (path == ConvForwardPath.Depthwise && DepthwiseChannels.Applies(g, pr != null))
+        var dwPath = path == ConvForwardPath.Depthwise ? DepthwisePath(g, pr != null) : DepthwiseForwardPath.Padded;
+        if (dwPath != DepthwiseForwardPath.Padded)
         {
             using var bc = bias?.Contiguous();
-            var blocks = new DepthwiseChannelsRun(Device.Memory, Threads, g, n, c, px, pw, bc is null ? null : bc.F32(), py);
-            UnaryDispatch.Visit(e.Activation, e.Params, ref blocks);
-            return;
-        }
-        if (path == ConvForwardPath.Depthwise && RowConv.AppliesDepthwise(g))
-        {
-            using var bc = bias?.Contiguous();
-            var rows = new RowDepthwiseRun(Device.Memory, Threads, g, n, c, px, pw, bc is null ? null : bc.F32(), py, pr);
-            UnaryDispatch.Visit(e.Activation, e.Params, ref rows);
+            float* dwBias = bc is null ? null : bc.F32();
+            if (dwPath == DepthwiseForwardPath.Channels)
+            {
+                var blocks = new DepthwiseChannelsRun(Device.Memory, Threads, g, n, c, px, pw, dwBias, py);
+                UnaryDispatch.Visit(e.Activation, e.Params, ref blocks);
+            }
+            else if (dwPath == DepthwiseForwardPath.Planes)
+            {
+                var planes = new DepthwisePlanesRun(Device.Memory, Threads, g, (long)n * o, o, px, pw, dwBias, py, pr);
+                UnaryDispatch.Visit(e.Activation, e.Params, ref planes);
+            }
+            else
+            {
+                var rows = new RowDepthwiseRun(Device.Memory, Threads, g, n, c, px, pw, dwBias, py, pr);
+                UnaryDispatch.Visit(e.Activation, e.Params, ref rows);
+            }
             return;
         }
         bool fused = !e.IsNone || pr != null;

@@ -85,7 +85,7 @@ public class ConvTests
         new ConvCase("rows stride 2 with dilation 2", 1, 16, 21, 40, 6, 3, 3, Conv2dParams.Square(2, 2, 2)),
         new ConvCase("rows pointwise in place, short last tile, partial channel block", 2, 20, 23, 23, 14, 1, 1, Conv2dParams.Square()),
         new ConvCase("rows pointwise grouped, whole tiles, strided x", 1, 40, 16, 32, 12, 1, 1, Conv2dParams.Square(1, 0, 1, 2), Strided: true),
-        new ConvCase("rows depthwise 3x3 on 14x14", 2, 6, 14, 14, 6, 3, 3, Conv2dParams.Square(1, 1, 1, 6)),
+        new ConvCase("rows depthwise 5x5 on 14x14", 2, 6, 14, 14, 6, 5, 5, Conv2dParams.Square(1, 2, 1, 6)),
         new ConvCase("rows depthwise 5x5 dilation 2, asymmetric pad", 1, 4, 20, 21, 4, 5, 5, new(1, 1, 4, 3, 2, 5, 2, 2, 4)),
         // Small maps, transposed product (positions as GEMM rows): edge rows and columns of the 8×8 transposes, a
         // pointwise layer read in place, two depth blocks.
@@ -97,6 +97,13 @@ public class ConvTests
         new ConvCase("dwc 3x3 on 7x7, 20 channels", 2, 20, 7, 7, 20, 3, 3, Conv2dParams.Square(1, 1, 1, 20)),
         new ConvCase("dwc 5x5 stride 2 on 13x13", 2, 16, 13, 13, 16, 5, 5, Conv2dParams.Square(2, 2, 1, 16)),
         new ConvCase("dwc 3x2 asymmetric pad, 33 channels", 1, 33, 6, 9, 33, 3, 2, new(1, 1, 2, 0, 1, 1, 1, 1, 33)),
+        // Depthwise planes in 512-bit rows: an odd number of output rows (a last single row) and a partial last vector,
+        // stride 2 from an odd left pad (the even/odd column split shifted) with masked row tails, 5x5 at stride 2,
+        // a strided input without bias.
+        new ConvCase("dwp 3x3 on 37x23", 2, 3, 37, 23, 3, 3, 3, Conv2dParams.Square(1, 1, 1, 3)),
+        new ConvCase("dwp 3x3 stride 2 on 41x70", 1, 4, 41, 70, 4, 3, 3, Conv2dParams.Square(2, 1, 1, 4)),
+        new ConvCase("dwp 5x5 stride 2 on 33x45", 2, 3, 33, 45, 3, 5, 5, Conv2dParams.Square(2, 2, 1, 3)),
+        new ConvCase("dwp 3x3 stride 2 unpadded, strided x, no bias", 2, 5, 30, 33, 5, 3, 3, Conv2dParams.Square(2, 0, 1, 5), Bias: false, Strided: true),
     };
 
     private static (Tensor X, Tensor W) Upload(ConvCase t, RefTensor x, RefTensor w) =>

@@ -9,7 +9,7 @@ namespace Tessera.Tests.Conformance;
 /// <summary>Fused epilogues against the reference: y = act(conv(x, w) + bias + residual) for every activation of
 /// <see cref="Epilogue.Activations"/>, with and without a residual, on every convolution path of the CPU backend (direct
 /// small-channel tiles of each shape, implicit-GEMM im2col with one and two depth blocks, padded rows (strided,
-/// grouped, two depth blocks, pointwise in place, depthwise), depthwise channel blocks, the transposed product of small maps, 1×1 direct operand, a one-row product, the tiny direct loop,
+/// grouped, two depth blocks, pointwise in place, depthwise), depthwise channel blocks and planes, the transposed product of small maps, 1×1 direct operand, a one-row product, the tiny direct loop,
 /// grouped, depthwise padded and tap-by-tap) — on OpenCL they exercise its
 /// implicit GEMM and direct loops — and c = act(α·op(a)·op(b) + β·c + bias) for GEMM (transposes, odd sizes, the
 /// one-row, tiny, zero-depth and two-depth-block paths, row and general biases, batches). Tolerances as the unfused
@@ -49,10 +49,13 @@ public class EpilogueTests
         ["padded rows stride 2, partial channel block"] = new(2, 20, 15, 33, 10, 3, 3, Conv2dParams.Square(2, 1)),
         ["padded rows grouped, dilation 2"] = new(1, 24, 20, 20, 16, 3, 3, Conv2dParams.Square(1, 2, 2, 2)),
         ["pointwise rows in place, short last tile"] = new(1, 20, 23, 23, 14, 1, 1, Conv2dParams.Square()),
-        ["depthwise padded rows, 512-bit tiles"] = new(1, 6, 14, 14, 6, 3, 3, Conv2dParams.Square(1, 1, 1, 6)),
+        ["depthwise padded-row tiles 5x5"] = new(1, 6, 14, 14, 6, 5, 5, Conv2dParams.Square(1, 2, 1, 6)),
         ["depthwise channel blocks on 7x7, 20 channels"] = new(1, 20, 7, 7, 20, 3, 3, Conv2dParams.Square(1, 1, 1, 20)),
-        ["depthwise padded rows"] = new(2, 8, 9, 13, 8, 3, 3, Conv2dParams.Square(1, 1, 1, 8)),
-        ["depthwise stride 2 padded rows"] = new(1, 6, 11, 12, 6, 5, 5, Conv2dParams.Square(2, 2, 1, 6)),
+        ["depthwise planes 3x3 on 14x14"] = new(1, 6, 14, 14, 6, 3, 3, Conv2dParams.Square(1, 1, 1, 6)),
+        ["depthwise planes 3x3 stride 2, odd width"] = new(2, 5, 23, 37, 5, 3, 3, Conv2dParams.Square(2, 1, 1, 5)),
+        ["depthwise planes 5x5 stride 2"] = new(1, 4, 27, 41, 4, 5, 5, Conv2dParams.Square(2, 2, 1, 4)),
+        ["depthwise padded rows, stride 2 dilation 2"] = new(2, 8, 15, 17, 8, 3, 3, Conv2dParams.Square(2, 2, 2, 8)),
+        ["depthwise small map 5x5 stride 2"] = new(1, 6, 11, 12, 6, 5, 5, Conv2dParams.Square(2, 2, 1, 6)),
         ["depthwise stride 3 taps"] = new(1, 6, 11, 14, 6, 3, 3, Conv2dParams.Square(3, 1, 1, 6)),
     };
 

@@ -1,4 +1,7 @@
+using System.Runtime.Intrinsics.X86;
+using Tessera.Cpu.Kernels;
 using Tessera.Cpu.Kernels.Conv;
+using Tessera.Cpu.Simd;
 using Tessera.Cpu.Kernels.Linalg;
 using Tessera.Kernels;
 using Tessera.Tests.Conformance;
@@ -8,7 +11,8 @@ namespace Tessera.Tests.Cpu;
 
 /// <summary>The conformance cases named "rows" do run the padded-row convolution (<see cref="RowConv"/>; "rows
 /// depthwise": its depthwise loop), those named "tgemm" the transposed product (<see cref="TransposedGemmConv"/>) and
-/// those named "dwc" the depthwise channel blocks (<see cref="DepthwiseChannels"/>),
+/// those named "dwc" the depthwise channel blocks (<see cref="DepthwiseChannels"/>) and those named "dwp" the depthwise
+/// planes (<see cref="DepthwisePlanes"/>),
 /// so that the conformance suite covers them; and the shapes they leave to other paths stay there.</summary>
 public class ConvPathTests
 {
@@ -32,7 +36,7 @@ public class ConvPathTests
             if (t.Name.StartsWith("rows depthwise "))
             {
                 Assert.True(t.C == t.P.Groups && t.O == t.P.Groups, t.Name);
-                Assert.True(RowConv.AppliesDepthwise(g), t.Name);
+                Assert.Equal(DepthwiseForwardPath.Rows, CpuKernels.DepthwisePath(g, residual: false));
                 continue;
             }
             Assert.True(RowConv.Applies(g, t.C, t.O, t.P.Groups), t.Name);
@@ -60,9 +64,26 @@ public class ConvPathTests
         foreach (var t in cases)
         {
             Assert.True(t.C == t.P.Groups && t.O == t.P.Groups, t.Name);
-            Assert.True(DepthwiseChannels.Applies(Geometry(t), residual: false), t.Name);
-            Assert.False(DepthwiseChannels.Applies(Geometry(t), residual: true), t.Name);
+            Assert.Equal(DepthwiseForwardPath.Channels, CpuKernels.DepthwisePath(Geometry(t), residual: false));
+            Assert.NotEqual(DepthwiseForwardPath.Channels, CpuKernels.DepthwisePath(Geometry(t), residual: true));
         }
+    }
+
+    [Fact]
+    public void DwpCasesTakeThePlanes()
+    {
+        Requirement.Require(Avx512F.IsSupported && VectorWidth.Use512, "the depthwise planes need 512-bit vectors");
+        var cases = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("dwp ")).ToList();
+        Assert.Equal(4, cases.Count);
+        foreach (var t in cases)
+        {
+            Assert.True(t.C == t.P.Groups && t.O == t.P.Groups, t.Name);
+            Assert.Equal(DepthwiseForwardPath.Planes, CpuKernels.DepthwisePath(Geometry(t), residual: false));
+            Assert.Equal(DepthwiseForwardPath.Planes, CpuKernels.DepthwisePath(Geometry(t), residual: true));
+        }
+        // Dilated windows and 7x7 ones are not its shapes.
+        Assert.False(DepthwisePlanes.Applies(new ConvGeometry(15, 17, 3, 3, 8, 9, 2, 2, 2, 2, 2, 2)));
+        Assert.False(DepthwisePlanes.Applies(new ConvGeometry(20, 20, 7, 7, 20, 20, 1, 1, 3, 3, 1, 1)));
     }
 
     [Theory]

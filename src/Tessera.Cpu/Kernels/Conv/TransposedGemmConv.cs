@@ -1,6 +1,7 @@
 using System.Runtime.Intrinsics.X86;
 using Tessera.Cpu.Kernels.Linalg;
 using Tessera.Cpu.Simd;
+using Tessera.Kernels;
 
 namespace Tessera.Cpu.Kernels.Conv;
 
@@ -8,8 +9,9 @@ namespace Tessera.Cpu.Kernels.Conv;
 /// With the positions as the GEMM's rows (6-row panels) and the output channels as its columns (32-column panels), a
 /// 7×7 map fills 49 of 54 rows instead of 49 of the 64 columns the direct product (or a padded-row tile) computes.
 /// The column matrix is the input itself for pointwise layers and an explicit im2col otherwise (small at these map
-/// sizes); the weight is the GEMM's B operand (packed once per graph when constant). The result is transposed into y
-/// 8×8 blocks at a time (<see cref="Transpose8x8"/>), then the bias and the epilogue run over each output plane.</summary>
+/// sizes); the weight is the GEMM's B operand (packed once per graph when constant). The bias (a column bias of yᵀ)
+/// and, without a residual, the activation run in the GEMM's tile store; the result is transposed into y 8×8 blocks at
+/// a time (<see cref="Transpose8x8"/>), then a residual and its activation run over y as one contiguous pass.</summary>
 internal static unsafe class TransposedGemmConv
 {
     /// <summary>Output positions up to which this path is taken (with at least <see cref="MinChannels"/> outputs).
@@ -27,8 +29,8 @@ internal static unsafe class TransposedGemmConv
 
     /// <summary>y[n, o, OH, OW] = epilogue(bias + conv(x, w)); w [o × K] is read as B(p, oc) = w[oc·K + p], or from
     /// <paramref name="packedB"/> (<see cref="Sgemm.PackWholeB"/> of that operand).</summary>
-    public static void Forward<TAct>(CpuMemoryPool memory, int threads, in ConvGeometry g, int n, int c, int o,
-        float* x, float* w, PackedMatrices? packedB, float* bias, float* y, EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
+    public static void Forward(CpuMemoryPool memory, int threads, in ConvGeometry g, int n, int c, int o,
+        float* x, float* w, PackedMatrices? packedB, float* bias, float* residual, Epilogue epilogue, float* y)
     {
         int kdim = c * g.KK, p = g.P;
         bool pointwise = g.IsPointwise;
@@ -45,16 +47,18 @@ internal static unsafe class TransposedGemmConv
                 a = (float*)col!.Handle;
                 Im2Col.Unfold(g, xb, c, 0, p, a, threads);
             }
-            // tᵀ: t[j·o + oc] = Σ_k col[k·P + j] · w[oc·K + k]
-            Sgemm.Run(memory, threads, p, o, kdim, 1f, a, 1, p, w, 1, kdim, 0f, t, o, default, packed);
+            // tᵀ: t[j·o + oc] = act(Σ_k col[k·P + j] · w[oc·K + k] + bias[oc]), the activation here only without a
+            // residual (which is laid out as y, so it is added after the transpose).
+            var tileEpilogue = bias == null && (residual != null || epilogue.IsNone)
+                ? default
+                : new GemmEpilogue(residual == null ? epilogue : default, bias, false, null, t);
+            Sgemm.Run(memory, threads, p, o, kdim, 1f, a, 1, p, w, 1, kdim, 0f, t, o, tileEpilogue, packed);
             TransposeOut(t, p, o, yb);
-            // The bias and the epilogue, plane by plane.
-            if (bias != null || epilogue.IsActive)
-                for (int oc = 0; oc < o; oc++)
-                {
-                    var body = new EpilogueBody<TAct>(epilogue, yb + (long)oc * p, bias != null, bias == null ? 0f : bias[oc], null);
-                    ElementLoop.Run(ref body, 0, p);
-                }
+            if (residual != null)
+            {
+                var rb = residual + (long)b * o * p;
+                new GemmEpilogue(epilogue, null, false, rb, yb).Apply(yb, (long)o * p, 0, 0, 1, o * p);
+            }
         }
     }
 
@@ -72,12 +76,4 @@ internal static unsafe class TransposedGemmConv
         for (int oc = c0; oc < cols; oc++)
             for (int r = 0; r < rows; r++) y[(long)oc * rows + r] = t[(long)r * cols + oc];
     }
-}
-
-/// <summary>Runs <see cref="TransposedGemmConv.Forward"/> with the activation functor <see cref="UnaryDispatch"/> picks.</summary>
-internal readonly unsafe struct TransposedGemmConvRun(CpuMemoryPool memory, int threads, ConvGeometry g, int n, int c, int o,
-    float* x, float* w, PackedMatrices? packedB, float* bias, float* y, float* residual) : IUnaryMathVisitor
-{
-    public void Visit<TMath>(TMath math) where TMath : struct, IUnaryMath =>
-        TransposedGemmConv.Forward(memory, threads, g, n, c, o, x, w, packedB, bias, y, new EpilogueMath<TMath>(math, residual, y));
 }

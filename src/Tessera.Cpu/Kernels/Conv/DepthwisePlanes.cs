@@ -1,0 +1,257 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Tessera.Cpu.Simd;
+
+namespace Tessera.Cpu.Kernels.Conv;
+
+/// <summary>Depthwise forward, 3×3 and 5×5 windows at stride 1 or 2, plane by plane with 512-bit rows and one pass over
+/// the output. Each plane is copied into a zero-bordered buffer (its border zeroed once per work chunk), split at
+/// stride 2 into the even and odd columns of each row, so that every tap of 16 consecutive outputs is one contiguous
+/// load: tap (kh, kw) of output (oh, ow) reads padded row oh·S + kh, column phase kw mod S, column ow + kw div S. The
+/// accumulators start at the bias, the window's weights stay in registers (3×3: two output rows share their loaded
+/// input rows), and the epilogue (residual, activation) runs on the registers before the single store; a row's last
+/// partial vector is stored masked. The plane-at-a-time paths before it filled y with the bias, accumulated into y
+/// and ran the epilogue as a third pass: on 112×112 and 56×56 maps that traffic, not the FMAs, set their speed.</summary>
+internal static unsafe class DepthwisePlanes
+{
+    private const int L = 16;
+
+    /// <summary>Whether this path runs the depthwise convolution: AVX-512, an undilated square 3×3 or 5×5 window,
+    /// equal strides of 1 or 2.</summary>
+    public static bool Applies(in ConvGeometry g) =>
+        Avx512F.IsSupported && VectorWidth.Use512 && g.KH == g.KW && (g.KH == 3 || g.KH == 5) && g.DH == 1 && g.DW == 1
+        && g.SH == g.SW && (g.SH == 1 || g.SH == 2) && g.OH > 0 && g.OW > 0 && g.PT >= 0 && g.PL >= 0;
+
+    /// <summary>y[plane] = epilogue(bias[channel] + depthwise(x[plane], w[channel])) for every plane (n·c of them;
+    /// channel = plane mod c). x, w contiguous, w [c, 1, K, K]; y fully written.</summary>
+    public static void Forward<TAct>(CpuMemoryPool memory, int threads, in ConvGeometry g, long planes, int channels,
+        float* x, float* w, float* bias, float* y, EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
+    {
+        int s = g.SW, k = g.KW;
+        // Per row and phase: every 16-wide load of every tap stays inside (the last vector reads past OW).
+        int cols = (g.OW + L - 1) / L * L + (k - 1) / s;
+        int rows = (g.OH - 1) * s + k;
+        long planeFloats = (long)rows * s * cols;
+        var st = (g, x: (nint)x, w: (nint)w, bias: (nint)bias, y: (nint)y, channels, cols, rows, planeFloats, memory, epilogue);
+        CpuParallel.For(planes, threads, Math.Max(1, 16384 / Math.Max(1, (long)g.P * g.KK)), st, static (s, p0, p1) =>
+        {
+            var g = s.g;
+            using var buf = s.memory.Rent(s.planeFloats * sizeof(float) + 64);
+            float* pad = (float*)buf.Handle;
+            new Span<float>(pad, (int)s.planeFloats).Clear();   // the border; each plane writes the same interior
+            for (long pl = p0; pl < p1; pl++)
+            {
+                int ch = (int)(pl % s.channels);
+                Fill(g, (float*)s.x + pl * g.HW, pad, s.cols, s.rows);
+                float b = s.bias == 0 ? 0f : ((float*)s.bias)[ch];
+                float* wc = (float*)s.w + (long)ch * g.KK, yp = (float*)s.y + pl * g.P;
+                if (g.KH == 3) Plane3x3(g, pad, s.cols, wc, b, yp, s.epilogue);
+                else Plane5x5(g, pad, s.cols, wc, b, yp, s.epilogue);
+            }
+        });
+    }
+
+    /// <summary>Copies one input plane into the buffer's interior: padded element (r, c) at
+    /// pad[(r·S + c mod S)·cols + c div S]. At stride 2 each 32 inputs split into their even and odd lanes; a row's
+    /// last partial vectors are read and written masked.</summary>
+    private static void Fill(in ConvGeometry g, float* x, float* pad, int cols, int rows)
+    {
+        int s = g.SW;
+        // Input columns that land inside the buffer (the rest no output reads).
+        int w = Math.Min(g.W, s * cols - g.PL);
+        for (int ih = 0; ih < g.H && ih + g.PT < rows; ih++)
+        {
+            float* src = x + (long)ih * g.W, dst = pad + (long)(ih + g.PT) * s * cols;
+            if (s == 1)
+            {
+                float* d = dst + g.PL;
+                int iw = 0;
+                for (; iw + L <= w; iw += L) Vector512.Load(src + iw).Store(d + iw);
+                if (iw < w)
+                {
+                    var keep = Mask(w - iw);
+                    Avx512F.MaskStore(d + iw, keep, Avx512F.MaskLoad(src + iw, keep, Vector512<float>.Zero));
+                }
+                continue;
+            }
+            // Input column iw sits at padded column PL + iw: phase (PL + iw) & 1, column (PL + iw) >> 1. Taken 32 at a
+            // time from an even iw, the even lanes go to phase PL & 1 and the odd ones to the other.
+            int first = g.PL & 1;
+            float* even = dst + first * cols + (g.PL >> 1), odd = dst + (1 - first) * cols + ((g.PL + 1) >> 1);
+            for (int iw = 0; iw < w; iw += 2 * L)
+            {
+                int left = w - iw;
+                Vector512<float> a, c;
+                if (left >= 2 * L)
+                {
+                    a = Vector512.Load(src + iw);
+                    c = Vector512.Load(src + iw + L);
+                }
+                else
+                {
+                    a = Avx512F.MaskLoad(src + iw, Mask(left), Vector512<float>.Zero);
+                    c = Avx512F.MaskLoad(src + iw + L, Mask(left - L), Vector512<float>.Zero);
+                }
+                int ne = (left + 1) >> 1, no = left >> 1, j = iw >> 1;
+                var ev = Avx512F.PermuteVar16x32x2(a, EvenLanes, c);
+                var od = Avx512F.PermuteVar16x32x2(a, OddLanes, c);
+                if (ne >= L) ev.Store(even + j); else Avx512F.MaskStore(even + j, Mask(ne), ev);
+                if (no >= L) od.Store(odd + j); else Avx512F.MaskStore(odd + j, Mask(no), od);
+            }
+        }
+    }
+
+    /// <summary>The first <paramref name="n"/> lanes (none for n ≤ 0, all for n ≥ 16).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Mask(int n) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
+
+    private static readonly Vector512<int> EvenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    private static readonly Vector512<int> OddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+
+    /// <summary>3×3: output rows in pairs (stride 1 reads 4 padded rows for 2 outputs, stride 2 reads 5), then a last
+    /// single row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Plane3x3<TAct>(in ConvGeometry g, float* pad, int cols, float* w, float bias, float* y, in EpilogueMath<TAct> e)
+        where TAct : struct, IUnaryMath
+    {
+        int s = g.SW, ow = g.OW;
+        long rs = (long)s * cols;   // floats per padded row
+        // Tap kw's column offset: phase (kw mod S) and shift (kw div S).
+        long c1 = s == 1 ? 1 : cols, c2 = s == 1 ? 2 : 1;
+        Vector512<float> w00 = Vector512.Create(w[0]), w01 = Vector512.Create(w[1]), w02 = Vector512.Create(w[2]);
+        Vector512<float> w10 = Vector512.Create(w[3]), w11 = Vector512.Create(w[4]), w12 = Vector512.Create(w[5]);
+        Vector512<float> w20 = Vector512.Create(w[6]), w21 = Vector512.Create(w[7]), w22 = Vector512.Create(w[8]);
+        var bv = Vector512.Create(bias);
+        int oh = 0;
+        for (; oh + 2 <= g.OH; oh += 2)
+        {
+            float* r0 = pad + oh * s * rs;
+            float* y0 = y + (long)oh * ow, y1 = y0 + ow;
+            for (int o = 0; o < ow; o += L)
+            {
+                float* r = r0 + o;
+                var a = bv;
+                a = Vector512.FusedMultiplyAdd(w00, Vector512.Load(r), a);
+                a = Vector512.FusedMultiplyAdd(w01, Vector512.Load(r + c1), a);
+                a = Vector512.FusedMultiplyAdd(w02, Vector512.Load(r + c2), a);
+                r += rs;
+                var x0 = Vector512.Load(r); var x1 = Vector512.Load(r + c1); var x2 = Vector512.Load(r + c2);
+                a = Vector512.FusedMultiplyAdd(w10, x0, a); a = Vector512.FusedMultiplyAdd(w11, x1, a); a = Vector512.FusedMultiplyAdd(w12, x2, a);
+                var b = bv;
+                if (s == 1)
+                {
+                    b = Vector512.FusedMultiplyAdd(w00, x0, b); b = Vector512.FusedMultiplyAdd(w01, x1, b); b = Vector512.FusedMultiplyAdd(w02, x2, b);
+                }
+                r += rs;
+                x0 = Vector512.Load(r); x1 = Vector512.Load(r + c1); x2 = Vector512.Load(r + c2);
+                a = Vector512.FusedMultiplyAdd(w20, x0, a); a = Vector512.FusedMultiplyAdd(w21, x1, a); a = Vector512.FusedMultiplyAdd(w22, x2, a);
+                if (s == 1)
+                {
+                    b = Vector512.FusedMultiplyAdd(w10, x0, b); b = Vector512.FusedMultiplyAdd(w11, x1, b); b = Vector512.FusedMultiplyAdd(w12, x2, b);
+                }
+                else
+                {
+                    b = Vector512.FusedMultiplyAdd(w00, x0, b); b = Vector512.FusedMultiplyAdd(w01, x1, b); b = Vector512.FusedMultiplyAdd(w02, x2, b);
+                    r += rs;
+                    x0 = Vector512.Load(r); x1 = Vector512.Load(r + c1); x2 = Vector512.Load(r + c2);
+                    b = Vector512.FusedMultiplyAdd(w10, x0, b); b = Vector512.FusedMultiplyAdd(w11, x1, b); b = Vector512.FusedMultiplyAdd(w12, x2, b);
+                }
+                r += rs;
+                x0 = Vector512.Load(r); x1 = Vector512.Load(r + c1); x2 = Vector512.Load(r + c2);
+                b = Vector512.FusedMultiplyAdd(w20, x0, b); b = Vector512.FusedMultiplyAdd(w21, x1, b); b = Vector512.FusedMultiplyAdd(w22, x2, b);
+                Store(a, y0 + o, ow - o, e);
+                Store(b, y1 + o, ow - o, e);
+            }
+        }
+        for (; oh < g.OH; oh++)
+        {
+            float* r0 = pad + oh * s * rs, y0 = y + (long)oh * ow;
+            for (int o = 0; o < ow; o += L)
+            {
+                float* r = r0 + o;
+                var a = bv;
+                a = Vector512.FusedMultiplyAdd(w00, Vector512.Load(r), a);
+                a = Vector512.FusedMultiplyAdd(w01, Vector512.Load(r + c1), a);
+                a = Vector512.FusedMultiplyAdd(w02, Vector512.Load(r + c2), a);
+                r += rs;
+                a = Vector512.FusedMultiplyAdd(w10, Vector512.Load(r), a);
+                a = Vector512.FusedMultiplyAdd(w11, Vector512.Load(r + c1), a);
+                a = Vector512.FusedMultiplyAdd(w12, Vector512.Load(r + c2), a);
+                r += rs;
+                a = Vector512.FusedMultiplyAdd(w20, Vector512.Load(r), a);
+                a = Vector512.FusedMultiplyAdd(w21, Vector512.Load(r + c1), a);
+                a = Vector512.FusedMultiplyAdd(w22, Vector512.Load(r + c2), a);
+                Store(a, y0 + o, ow - o, e);
+            }
+        }
+    }
+
+    /// <summary>5×5: one output row at a time, the 25 weights as vectors in a stack array and the taps' offsets in a
+    /// table; two accumulators (even and odd window rows) halve the FMA chain.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
+    private static void Plane5x5<TAct>(in ConvGeometry g, float* pad, int cols, float* w, float bias, float* y, in EpilogueMath<TAct> e)
+        where TAct : struct, IUnaryMath
+    {
+        int s = g.SW, ow = g.OW;
+        long rs = (long)s * cols;
+        var wv = stackalloc Vector512<float>[25];
+        for (int t = 0; t < 25; t++) wv[t] = Vector512.Create(w[t]);
+        long* off = stackalloc long[5];
+        for (int kw = 0; kw < 5; kw++) off[kw] = kw % s * cols + kw / s;
+        long o0 = off[0], o1 = off[1], o2 = off[2], o3 = off[3], o4 = off[4];
+        var bv = Vector512.Create(bias);
+        for (int oh = 0; oh < g.OH; oh++)
+        {
+            float* r0 = pad + oh * s * rs, y0 = y + (long)oh * ow;
+            for (int o = 0; o < ow; o += L)
+            {
+                var a = bv;
+                var a2 = Vector512<float>.Zero;
+                float* r = r0 + o;
+                for (int kh = 0; kh < 5; kh += 2, r += 2 * rs)
+                {
+                    Vector512<float>* wk = wv + kh * 5;
+                    a = Vector512.FusedMultiplyAdd(wk[0], Vector512.Load(r + o0), a);
+                    a = Vector512.FusedMultiplyAdd(wk[1], Vector512.Load(r + o1), a);
+                    a = Vector512.FusedMultiplyAdd(wk[2], Vector512.Load(r + o2), a);
+                    a = Vector512.FusedMultiplyAdd(wk[3], Vector512.Load(r + o3), a);
+                    a = Vector512.FusedMultiplyAdd(wk[4], Vector512.Load(r + o4), a);
+                    if (kh == 4) break;
+                    float* q = r + rs;
+                    wk += 5;
+                    a2 = Vector512.FusedMultiplyAdd(wk[0], Vector512.Load(q + o0), a2);
+                    a2 = Vector512.FusedMultiplyAdd(wk[1], Vector512.Load(q + o1), a2);
+                    a2 = Vector512.FusedMultiplyAdd(wk[2], Vector512.Load(q + o2), a2);
+                    a2 = Vector512.FusedMultiplyAdd(wk[3], Vector512.Load(q + o3), a2);
+                    a2 = Vector512.FusedMultiplyAdd(wk[4], Vector512.Load(q + o4), a2);
+                }
+                Store(a + a2, y0 + o, ow - o, e);
+            }
+        }
+    }
+
+    /// <summary>Stores epilogue(acc) at y: a full vector, or the first <paramref name="left"/> lanes masked (the
+    /// residual read masked too).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<TAct>(Vector512<float> acc, float* y, int left, in EpilogueMath<TAct> e) where TAct : struct, IUnaryMath
+    {
+        if (left >= L)
+        {
+            (e.IsActive ? e.Apply(acc, y) : acc).Store(y);
+            return;
+        }
+        var keep = Mask(left);
+        if (e.HasResidual) acc += Avx512F.MaskLoad(e.ResidualOf(y), keep, Vector512<float>.Zero);
+        Avx512F.MaskStore(y, keep, e.Activate(acc));
+    }
+}
+
+/// <summary>Runs <see cref="DepthwisePlanes.Forward"/> with the activation functor <see cref="UnaryDispatch"/> picks.</summary>
+internal readonly unsafe struct DepthwisePlanesRun(CpuMemoryPool memory, int threads, ConvGeometry g, long planes, int channels,
+    float* x, float* w, float* bias, float* y, float* residual) : IUnaryMathVisitor
+{
+    public void Visit<TMath>(TMath math) where TMath : struct, IUnaryMath =>
+        DepthwisePlanes.Forward(memory, threads, g, planes, channels, x, w, bias, y, new EpilogueMath<TMath>(math, residual, y));
+}
