@@ -22,11 +22,11 @@ internal enum ConvForwardPath
 /// <summary>Which loop a depthwise forward convolution (<see cref="ConvForwardPath.Depthwise"/>) runs.</summary>
 internal enum DepthwiseForwardPath
 {
-    /// <summary>Small maps, 16 channels a vector (<see cref="DepthwiseChannels"/>).</summary>
+    /// <summary>Small maps, 16 channels a vector (<see cref="DepthwiseChannels"/>): other windows, and stride 2.</summary>
     Channels,
     /// <summary>3×3 and 5×5 at stride 1 or 2, plane by plane in 512-bit rows (<see cref="DepthwisePlanes"/>).</summary>
     Planes,
-    /// <summary>Unit stride on narrow maps, padded-row tiles (<see cref="RowConv.ForwardDepthwise"/>).</summary>
+    /// <summary>Unit stride on narrow maps, padded-row tiles (<see cref="RowConv.ForwardDepthwise"/>): other windows.</summary>
     Rows,
     /// <summary>Any other window: 256-bit rows over a padded plane, the output prefilled with the bias.</summary>
     Padded,
@@ -48,15 +48,15 @@ internal sealed unsafe partial class CpuKernels : IOperandPacking
         : c == groups && o == groups ? ConvForwardPath.Depthwise
         : ConvForwardPath.Gemm;
 
-    /// <summary>The depthwise loop for a shape. Measured on single layers, ratio to ONNX Runtime in one run: 3×3 takes
-    /// <see cref="DepthwisePlanes"/> over the padded-row tiles (28×28 0.84 → 1.41, 14×14 0.70 → 1.37) and over the
-    /// bias-prefilled rows (112×112 0.78 → 1.49-1.73, 56×56 0.86 → 1.72, stride 2 0.54-0.65 → 0.68-0.79); 5×5 at unit
-    /// stride keeps the padded-row tiles (28×28 0.68 against 0.51); maps of at most 100 outputs keep the channel blocks
-    /// (7×7 0.43 against 0.32).</summary>
+    /// <summary>The depthwise loop for a shape. Measured on single layers, ratio to ONNX Runtime in one run (two runs
+    /// where a range is given): <see cref="DepthwisePlanes"/> against the padded-row tiles 3×3 28×28 0.84 → 1.41-1.50,
+    /// 14×14 0.70 → 1.32-1.38, 5×5 28×28 0.64-0.69 → 1.10-1.14, 14×14 0.60 → 1.17-1.29; against the bias-prefilled
+    /// rows 112×112 0.78 → 1.49-1.73, 56×56 0.86 → 1.65-1.72, stride 2 0.54-0.65 → 0.68-0.79; against the channel
+    /// blocks on 7×7 maps 3×3 0.49-0.50 → 0.57-0.58, 5×5 0.42-0.47 → 0.48-0.56. Stride 2 onto maps of at most 100
+    /// outputs keeps the channel blocks (14×14 → 7×7: 0.41-0.49 against 0.27-0.30 there).</summary>
     internal static DepthwiseForwardPath DepthwisePath(in ConvGeometry g, bool residual) =>
-        DepthwiseChannels.Applies(g, residual) ? DepthwiseForwardPath.Channels
-        : g.KH == 5 && RowConv.AppliesDepthwise(g) ? DepthwiseForwardPath.Rows
-        : DepthwisePlanes.Applies(g) ? DepthwiseForwardPath.Planes
+        DepthwisePlanes.Applies(g) && !(g.SH > 1 && DepthwiseChannels.Applies(g, residual)) ? DepthwiseForwardPath.Planes
+        : DepthwiseChannels.Applies(g, residual) ? DepthwiseForwardPath.Channels
         : RowConv.AppliesDepthwise(g) ? DepthwiseForwardPath.Rows
         : DepthwiseForwardPath.Padded;
 

@@ -85,7 +85,7 @@ public class ConvTests
         new ConvCase("rows stride 2 with dilation 2", 1, 16, 21, 40, 6, 3, 3, Conv2dParams.Square(2, 2, 2)),
         new ConvCase("rows pointwise in place, short last tile, partial channel block", 2, 20, 23, 23, 14, 1, 1, Conv2dParams.Square()),
         new ConvCase("rows pointwise grouped, whole tiles, strided x", 1, 40, 16, 32, 12, 1, 1, Conv2dParams.Square(1, 0, 1, 2), Strided: true),
-        new ConvCase("rows depthwise 5x5 on 14x14", 2, 6, 14, 14, 6, 5, 5, Conv2dParams.Square(1, 2, 1, 6)),
+        new ConvCase("rows depthwise 7x7 on 14x14", 2, 6, 14, 14, 6, 7, 7, Conv2dParams.Square(1, 3, 1, 6)),
         new ConvCase("rows depthwise 5x5 dilation 2, asymmetric pad", 1, 4, 20, 21, 4, 5, 5, new(1, 1, 4, 3, 2, 5, 2, 2, 4)),
         // Small maps, transposed product (positions as GEMM rows): edge rows and columns of the 8×8 transposes, a
         // pointwise layer read in place, two depth blocks.
@@ -94,7 +94,7 @@ public class ConvTests
         new ConvCase("tgemm stride 2 to 5x6, two depth blocks", 1, 64, 10, 12, 33, 3, 3, Conv2dParams.Square(2, 1)),
         // Small-map depthwise with 16 channels a vector: a partial last block, stride 2 with a 5x5 window, a rectangular
         // window with asymmetric padding.
-        new ConvCase("dwc 3x3 on 7x7, 20 channels", 2, 20, 7, 7, 20, 3, 3, Conv2dParams.Square(1, 1, 1, 20)),
+        new ConvCase("dwc 3x3 stride 2 to 7x7, 20 channels", 2, 20, 13, 13, 20, 3, 3, Conv2dParams.Square(2, 1, 1, 20)),
         new ConvCase("dwc 5x5 stride 2 on 13x13", 2, 16, 13, 13, 16, 5, 5, Conv2dParams.Square(2, 2, 1, 16)),
         new ConvCase("dwc 3x2 asymmetric pad, 33 channels", 1, 33, 6, 9, 33, 3, 2, new(1, 1, 2, 0, 1, 1, 1, 1, 33)),
         // Depthwise planes in 512-bit rows: an odd number of output rows (a last single row) and a partial last vector,

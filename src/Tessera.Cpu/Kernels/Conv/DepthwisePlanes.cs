@@ -187,48 +187,94 @@ internal static unsafe class DepthwisePlanes
         }
     }
 
-    /// <summary>5×5: one output row at a time, the 25 weights as vectors in a stack array and the taps' offsets in a
-    /// table; two accumulators (even and odd window rows) halve the FMA chain.</summary>
+    /// <summary>5×5: output rows in pairs with the 25 weights in registers (stride 1 reads 6 padded rows for 2 outputs,
+    /// stride 2 reads 7), then a last single row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    [SkipLocalsInit]
     private static void Plane5x5<TAct>(in ConvGeometry g, float* pad, int cols, float* w, float bias, float* y, in EpilogueMath<TAct> e)
         where TAct : struct, IUnaryMath
     {
         int s = g.SW, ow = g.OW;
         long rs = (long)s * cols;
-        var wv = stackalloc Vector512<float>[25];
-        for (int t = 0; t < 25; t++) wv[t] = Vector512.Create(w[t]);
-        long* off = stackalloc long[5];
-        for (int kw = 0; kw < 5; kw++) off[kw] = kw % s * cols + kw / s;
-        long o0 = off[0], o1 = off[1], o2 = off[2], o3 = off[3], o4 = off[4];
+        // Tap kw's column offset: phase (kw mod S) and shift (kw div S).
+        long o1 = s == 1 ? 1 : cols, o2 = s == 1 ? 2 : 1, o3 = s == 1 ? 3 : cols + 1, o4 = s == 1 ? 4 : 2;
+        var r0w = new Row5(w); var r1w = new Row5(w + 5); var r2w = new Row5(w + 10); var r3w = new Row5(w + 15); var r4w = new Row5(w + 20);
         var bv = Vector512.Create(bias);
-        for (int oh = 0; oh < g.OH; oh++)
+        int oh = 0;
+        for (; oh + 2 <= g.OH; oh += 2)
         {
-            float* r0 = pad + oh * s * rs, y0 = y + (long)oh * ow;
+            float* p0 = pad + oh * s * rs;
+            float* y0 = y + (long)oh * ow, y1 = y0 + ow;
             for (int o = 0; o < ow; o += L)
             {
-                var a = bv;
-                var a2 = Vector512<float>.Zero;
-                float* r = r0 + o;
-                for (int kh = 0; kh < 5; kh += 2, r += 2 * rs)
+                float* r = p0 + o;
+                Vector512<float> a = bv, b = bv;
+                // Padded rows of the first output's window (0 … 4) and of the second's (S … S + 4).
+                a = r0w.Fma(a, r, o1, o2, o3, o4);
+                if (s == 1)
                 {
-                    Vector512<float>* wk = wv + kh * 5;
-                    a = Vector512.FusedMultiplyAdd(wk[0], Vector512.Load(r + o0), a);
-                    a = Vector512.FusedMultiplyAdd(wk[1], Vector512.Load(r + o1), a);
-                    a = Vector512.FusedMultiplyAdd(wk[2], Vector512.Load(r + o2), a);
-                    a = Vector512.FusedMultiplyAdd(wk[3], Vector512.Load(r + o3), a);
-                    a = Vector512.FusedMultiplyAdd(wk[4], Vector512.Load(r + o4), a);
-                    if (kh == 4) break;
-                    float* q = r + rs;
-                    wk += 5;
-                    a2 = Vector512.FusedMultiplyAdd(wk[0], Vector512.Load(q + o0), a2);
-                    a2 = Vector512.FusedMultiplyAdd(wk[1], Vector512.Load(q + o1), a2);
-                    a2 = Vector512.FusedMultiplyAdd(wk[2], Vector512.Load(q + o2), a2);
-                    a2 = Vector512.FusedMultiplyAdd(wk[3], Vector512.Load(q + o3), a2);
-                    a2 = Vector512.FusedMultiplyAdd(wk[4], Vector512.Load(q + o4), a2);
+                    r += rs; Both(ref a, r1w, ref b, r0w, r, o1, o2, o3, o4);
+                    r += rs; Both(ref a, r2w, ref b, r1w, r, o1, o2, o3, o4);
+                    r += rs; Both(ref a, r3w, ref b, r2w, r, o1, o2, o3, o4);
+                    r += rs; Both(ref a, r4w, ref b, r3w, r, o1, o2, o3, o4);
+                    r += rs; b = r4w.Fma(b, r, o1, o2, o3, o4);
                 }
-                Store(a + a2, y0 + o, ow - o, e);
+                else
+                {
+                    r += rs; a = r1w.Fma(a, r, o1, o2, o3, o4);
+                    r += rs; Both(ref a, r2w, ref b, r0w, r, o1, o2, o3, o4);
+                    r += rs; Both(ref a, r3w, ref b, r1w, r, o1, o2, o3, o4);
+                    r += rs; Both(ref a, r4w, ref b, r2w, r, o1, o2, o3, o4);
+                    r += rs; b = r3w.Fma(b, r, o1, o2, o3, o4);
+                    r += rs; b = r4w.Fma(b, r, o1, o2, o3, o4);
+                }
+                Store(a, y0 + o, ow - o, e);
+                Store(b, y1 + o, ow - o, e);
             }
+        }
+        for (; oh < g.OH; oh++)
+        {
+            float* p0 = pad + oh * s * rs, y0 = y + (long)oh * ow;
+            for (int o = 0; o < ow; o += L)
+            {
+                float* r = p0 + o;
+                var a = r0w.Fma(bv, r, o1, o2, o3, o4);
+                r += rs; a = r1w.Fma(a, r, o1, o2, o3, o4);
+                r += rs; a = r2w.Fma(a, r, o1, o2, o3, o4);
+                r += rs; a = r3w.Fma(a, r, o1, o2, o3, o4);
+                r += rs; a = r4w.Fma(a, r, o1, o2, o3, o4);
+                Store(a, y0 + o, ow - o, e);
+            }
+        }
+    }
+
+    /// <summary>One padded row's five loads feeding two accumulators (window rows of two output rows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Both(ref Vector512<float> a, in Row5 wa, ref Vector512<float> b, in Row5 wb, float* r, long o1, long o2, long o3, long o4)
+    {
+        var x0 = Vector512.Load(r); var x1 = Vector512.Load(r + o1); var x2 = Vector512.Load(r + o2);
+        var x3 = Vector512.Load(r + o3); var x4 = Vector512.Load(r + o4);
+        a = Vector512.FusedMultiplyAdd(wa.W0, x0, a); b = Vector512.FusedMultiplyAdd(wb.W0, x0, b);
+        a = Vector512.FusedMultiplyAdd(wa.W1, x1, a); b = Vector512.FusedMultiplyAdd(wb.W1, x1, b);
+        a = Vector512.FusedMultiplyAdd(wa.W2, x2, a); b = Vector512.FusedMultiplyAdd(wb.W2, x2, b);
+        a = Vector512.FusedMultiplyAdd(wa.W3, x3, a); b = Vector512.FusedMultiplyAdd(wb.W3, x3, b);
+        a = Vector512.FusedMultiplyAdd(wa.W4, x4, a); b = Vector512.FusedMultiplyAdd(wb.W4, x4, b);
+    }
+
+    /// <summary>A window row's five weights, broadcast.</summary>
+    private readonly struct Row5(float* w)
+    {
+        public readonly Vector512<float> W0 = Vector512.Create(w[0]), W1 = Vector512.Create(w[1]), W2 = Vector512.Create(w[2]),
+            W3 = Vector512.Create(w[3]), W4 = Vector512.Create(w[4]);
+
+        /// <summary>acc + this row's taps over the padded row at r.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Fma(Vector512<float> acc, float* r, long o1, long o2, long o3, long o4)
+        {
+            acc = Vector512.FusedMultiplyAdd(W0, Vector512.Load(r), acc);
+            acc = Vector512.FusedMultiplyAdd(W1, Vector512.Load(r + o1), acc);
+            acc = Vector512.FusedMultiplyAdd(W2, Vector512.Load(r + o2), acc);
+            acc = Vector512.FusedMultiplyAdd(W3, Vector512.Load(r + o3), acc);
+            return Vector512.FusedMultiplyAdd(W4, Vector512.Load(r + o4), acc);
         }
     }
 
