@@ -49,6 +49,7 @@ public class EpilogueTests
         ["padded rows stride 2, partial channel block"] = new(2, 20, 15, 33, 10, 3, 3, Conv2dParams.Square(2, 1)),
         ["padded rows grouped, dilation 2"] = new(1, 24, 20, 20, 16, 3, 3, Conv2dParams.Square(1, 2, 2, 2)),
         ["pointwise rows in place, short last tile"] = new(1, 20, 23, 23, 14, 1, 1, Conv2dParams.Square()),
+        ["pointwise rows in place, two depth blocks"] = new(1, 520, 24, 24, 12, 1, 1, Conv2dParams.Square()),
         ["depthwise padded-row tiles 7x7"] = new(1, 6, 14, 14, 6, 7, 7, Conv2dParams.Square(1, 3, 1, 6)),
         ["depthwise channel blocks, stride 2 to 7x7, 20 channels"] = new(1, 20, 13, 13, 20, 3, 3, Conv2dParams.Square(2, 1, 1, 20)),
         ["depthwise planes 3x3 on 14x14"] = new(1, 6, 14, 14, 6, 3, 3, Conv2dParams.Square(1, 1, 1, 6)),
