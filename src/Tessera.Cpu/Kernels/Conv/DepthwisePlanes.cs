@@ -53,9 +53,9 @@ internal static unsafe class DepthwisePlanes
     }
 
     /// <summary>Copies one input plane into the buffer's interior: padded element (r, c) at
-    /// pad[(r·S + c mod S)·cols + c div S]. At stride 2 each 32 inputs split into their even and odd lanes; a row's
+    /// pad[(r·S + c mod S)·cols + c div S], S = SW (1 or 2; <see cref="Im2Col"/> unfolds from it too). At stride 2 each 32 inputs split into their even and odd lanes; a row's
     /// last partial vectors are read and written masked.</summary>
-    private static void Fill(in ConvGeometry g, float* x, float* pad, int cols, int rows)
+    internal static void Fill(in ConvGeometry g, float* x, float* pad, int cols, int rows)
     {
         int s = g.SW;
         // Input columns that land inside the buffer (the rest no output reads).
@@ -104,7 +104,7 @@ internal static unsafe class DepthwisePlanes
 
     /// <summary>The first <paramref name="n"/> lanes (none for n ≤ 0, all for n ≥ 16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Mask(int n) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
+    internal static Vector512<float> Mask(int n) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
 
     private static readonly Vector512<int> EvenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     private static readonly Vector512<int> OddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);

@@ -1,4 +1,6 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Tessera.Cpu.Simd;
 using Tessera.Cpu.Kernels.Linalg;
 
 namespace Tessera.Cpu.Kernels.Conv;
@@ -38,6 +40,11 @@ internal static unsafe class Im2Col
     /// <summary>col[r·cols + (j − j0)] for r in [0, channels·KK).</summary>
     public static void Unfold(in ConvGeometry g, float* x, int channels, int j0, int cols, float* col, int threads)
     {
+        if (j0 == 0 && cols == g.P && UnfoldsPlanes(g))
+        {
+            UnfoldPlanes(g, x, channels, col, threads);
+            return;
+        }
         var st = (g, x: (nint)x, j0, cols, col: (nint)col);
         CpuParallel.For((long)channels * g.KK, threads, Math.Max(1, 8192 / Math.Max(1, cols)), st, static (s, r0, r1) =>
         {
@@ -45,6 +52,55 @@ internal static unsafe class Im2Col
             {
                 int c = (int)(r / s.g.KK), t = (int)(r % s.g.KK);
                 UnfoldRow(s.g, (float*)s.x + (long)c * s.g.HW, t / s.g.KW, t % s.g.KW, s.j0, s.cols, (float*)s.col + r * s.cols);
+            }
+        });
+    }
+
+    /// <summary>Floats of the padded plane <see cref="UnfoldPlanes"/> keeps on the stack (16 KiB).</summary>
+    private const int MaxPlaneFloats = 4096;
+
+    /// <summary>Whether <see cref="UnfoldPlanes"/> takes the whole column matrix: 512-bit vectors, horizontal stride 1 or
+    /// 2, no negative padding, output rows of at most 16 and a padded plane of at most <see cref="MaxPlaneFloats"/>.</summary>
+    private static bool UnfoldsPlanes(in ConvGeometry g) =>
+        Avx512F.IsSupported && VectorWidth.Use512 && (g.SW == 1 || g.SW == 2) && g.PT >= 0 && g.PL >= 0 && g.OW <= 16 && g.OH > 0 && g.OW > 0
+        && PlaneLayout(g).Floats <= MaxPlaneFloats;
+
+    /// <summary>The padded plane's columns per phase and rows: every 16-wide load of every tap stays inside.</summary>
+    private static (int Cols, int Rows, long Floats) PlaneLayout(in ConvGeometry g)
+    {
+        int cols = 16 + ((g.KW - 1) * g.DW + g.SW - 1) / g.SW;
+        long rows = (long)(g.OH - 1) * g.SH + (long)(g.KH - 1) * g.DH + 1;
+        return (cols, (int)Math.Min(rows, int.MaxValue), rows * g.SW * cols);
+    }
+
+    /// <summary>The whole column matrix of small output maps: each channel is copied once into a zero-bordered buffer
+    /// (<see cref="DepthwisePlanes.Fill"/>: at stride 2 split into even and odd columns), after which every (tap, output
+    /// row) segment is one masked vector copy — no per-segment bounds, divisions or zero runs (a 512 → 512 3×3 layer on
+    /// 7×7 spent 13 % of its time unfolding 32 K segments of 7 floats one by one).</summary>
+    private static void UnfoldPlanes(in ConvGeometry g, float* x, int channels, float* col, int threads)
+    {
+        var (cols, rows, planeFloats) = PlaneLayout(g);
+        var st = (g, x: (nint)x, col: (nint)col, cols, rows, planeFloats);
+        CpuParallel.For(channels, threads, Math.Max(1, 8192 / Math.Max(1, (long)g.P * g.KK)), st, static (s, c0, c1) =>
+        {
+            var g = s.g;
+            int p = g.P, sw = g.SW;
+            long rs = (long)sw * s.cols;
+            float* pad = stackalloc float[MaxPlaneFloats];
+            new Span<float>(pad, (int)s.planeFloats).Clear();
+            var keep = DepthwisePlanes.Mask(g.OW);
+            for (long c = c0; c < c1; c++)
+            {
+                DepthwisePlanes.Fill(g, (float*)s.x + c * g.HW, pad, s.cols, s.rows);
+                float* dst = (float*)s.col + c * g.KK * p;
+                for (int kh = 0; kh < g.KH; kh++)
+                    for (int kw = 0; kw < g.KW; kw++, dst += p)
+                    {
+                        int dw = kw * g.DW;
+                        float* src = pad + (long)kh * g.DH * rs + dw % sw * s.cols + dw / sw;
+                        for (int oh = 0; oh < g.OH; oh++)
+                            Avx512F.MaskStore(dst + oh * g.OW, keep, Vector512.Load(src + oh * g.SH * rs));
+                    }
             }
         });
     }
