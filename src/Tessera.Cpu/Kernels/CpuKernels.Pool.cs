@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Tessera.Cpu.Kernels.Conv;
 using Tessera.Kernels;
 
@@ -6,7 +7,8 @@ namespace Tessera.Cpu.Kernels;
 /// <summary>Max and average pooling: direct window loops, parallel over the N·C planes (each plane is independent,
 /// so backward scatters need no synchronisation); undilated max pooling runs vectors along W over the columns
 /// whose windows are inside the input (<see cref="MaxPoolRows"/>, <see cref="AvgPoolRows"/>); without indices, stride 1
-/// or 2, a plane is reduced along rows once and then across them (<see cref="MaxPoolSeparable"/>).</summary>
+/// or 2, a plane is reduced along rows once and then across them (<see cref="MaxPoolSeparable"/>), and small planes
+/// in registers (<see cref="MaxPoolSmall"/>).</summary>
 internal sealed unsafe partial class CpuKernels
 {
     public void MaxPool2d(Tensor x, Tensor y, Tensor? indices, Pool2dParams p)
@@ -15,17 +17,22 @@ internal sealed unsafe partial class CpuKernels
         using var xc = x.Contiguous();
         var g = ConvGeometry.Of(x, y, p);
         long planes = (long)x.Shape[0] * x.Shape[1];
-        bool separable = indices is null && MaxPoolSeparable.Applies(g);
-        var st = (g, x: (nint)xc.F32(), y: (nint)y.F32(), idx: indices is null ? 0 : (nint)indices.I64(), separable, pool: Device.Memory);
+        bool small = indices is null && MaxPoolSmall.Applies(g);
+        bool separable = indices is null && !small && MaxPoolSeparable.Applies(g);
+        var st = (g, x: (nint)xc.F32(), y: (nint)y.F32(), idx: indices is null ? 0 : (nint)indices.I64(), small, separable, pool: Device.Memory);
         CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
         {
             var g = s.g;
             using var scratch = s.separable ? s.pool.Rent(MaxPoolSeparable.Scratch(g) * sizeof(float)) : null;
             if (scratch != null) MaxPoolSeparable.Prepare(g, (float*)scratch.Handle);
+            var index = stackalloc Vector512<int>[s.small ? MaxPoolSmall.MaxKW : 0];
+            var inside = stackalloc Vector512<float>[s.small ? MaxPoolSmall.MaxKW : 0];
+            if (s.small) MaxPoolSmall.Prepare(g, index, inside);
             for (long pl = p0; pl < p1; pl++)
             {
                 float* xp = (float*)s.x + pl * g.HW, yp = (float*)s.y + pl * g.P;
                 long* ip = s.idx == 0 ? null : (long*)s.idx + pl * g.P;
+                if (s.small && MaxPoolSmall.Plane(g, xp, yp, index, inside)) continue;
                 if (scratch != null && MaxPoolSeparable.Plane(g, xp, yp, (float*)scratch.Handle)) continue;
                 if (g.DH == 1 && g.DW == 1)
                 {

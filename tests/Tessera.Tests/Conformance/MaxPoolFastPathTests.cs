@@ -33,7 +33,26 @@ public class MaxPoolFastPathTests
         // Strides above 2 (gathered taps): 1-D audio networks' 1×4 / 4 pooling, 3×3 / 3, ceil mode, a padded 2×5 / 5.
         { 1, 996, 1, 4, 1, 4, 0, false }, { 1, 62, 1, 4, 1, 4, 0, false }, { 9, 50, 3, 3, 3, 3, 0, true },
         { 5, 64, 1, 3, 1, 3, 0, true }, { 7, 90, 2, 5, 2, 5, 1, false },
+        // Small planes pooled in registers (MaxPoolSmall): GoogLeNet's 3×3 / 1 on 14×14 and 7×7 and its ceil-mode
+        // 2×2 / 2, a two-register row (31 columns) with stride 3.
+        { 14, 14, 3, 3, 1, 1, 1, false }, { 7, 7, 3, 3, 1, 1, 1, true }, { 14, 14, 2, 2, 2, 2, 0, true },
+        { 30, 31, 5, 4, 2, 3, 2, true },
     };
+
+    /// <summary>The small shapes above do take the register path (so the value tests cover it).</summary>
+    [Fact]
+    public void SmallPlanesTakeTheRegisterPath()
+    {
+        Requirement.Require(System.Runtime.Intrinsics.X86.Avx512F.IsSupported && Tessera.Cpu.Simd.VectorWidth.Use512, "the register path needs 512-bit vectors");
+        foreach (var (h, w, k, s, pad, ceil) in new[] { (14, 14, 3, 1, 1, false), (7, 7, 3, 1, 1, true), (14, 14, 2, 2, 0, true), (27, 27, 3, 2, 0, true) })
+        {
+            var p = new Pool2dParams(k, k, s, s, pad, pad, pad, pad, CeilMode: ceil);
+            var ys = ShapeRules.Pool2d(new Shape(1, 1, h, w), p);
+            var g = new Tessera.Cpu.Kernels.Conv.ConvGeometry(h, w, k, k, ys[2], ys[3], s, s, pad, pad, 1, 1);
+            Assert.True(Tessera.Cpu.Kernels.Conv.MaxPoolSmall.Applies(g), $"{h}x{w} {p}");
+        }
+        Assert.False(Tessera.Cpu.Kernels.Conv.MaxPoolSmall.Applies(new Tessera.Cpu.Kernels.Conv.ConvGeometry(55, 55, 3, 3, 27, 27, 2, 2, 0, 0, 1, 1)));
+    }
 
     [Theory]
     [MemberData(nameof(Windows))]

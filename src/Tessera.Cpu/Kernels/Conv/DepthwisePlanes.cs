@@ -70,7 +70,7 @@ internal static unsafe class DepthwisePlanes
                 for (; iw + L <= w; iw += L) Vector512.Load(src + iw).Store(d + iw);
                 if (iw < w)
                 {
-                    var keep = Mask(w - iw);
+                    var keep = LaneMask.First(w - iw);
                     Avx512F.MaskStore(d + iw, keep, Avx512F.MaskLoad(src + iw, keep, Vector512<float>.Zero));
                 }
                 continue;
@@ -90,21 +90,17 @@ internal static unsafe class DepthwisePlanes
                 }
                 else
                 {
-                    a = Avx512F.MaskLoad(src + iw, Mask(left), Vector512<float>.Zero);
-                    c = Avx512F.MaskLoad(src + iw + L, Mask(left - L), Vector512<float>.Zero);
+                    a = Avx512F.MaskLoad(src + iw, LaneMask.First(left), Vector512<float>.Zero);
+                    c = Avx512F.MaskLoad(src + iw + L, LaneMask.First(left - L), Vector512<float>.Zero);
                 }
                 int ne = (left + 1) >> 1, no = left >> 1, j = iw >> 1;
                 var ev = Avx512F.PermuteVar16x32x2(a, EvenLanes, c);
                 var od = Avx512F.PermuteVar16x32x2(a, OddLanes, c);
-                if (ne >= L) ev.Store(even + j); else Avx512F.MaskStore(even + j, Mask(ne), ev);
-                if (no >= L) od.Store(odd + j); else Avx512F.MaskStore(odd + j, Mask(no), od);
+                if (ne >= L) ev.Store(even + j); else Avx512F.MaskStore(even + j, LaneMask.First(ne), ev);
+                if (no >= L) od.Store(odd + j); else Avx512F.MaskStore(odd + j, LaneMask.First(no), od);
             }
         }
     }
-
-    /// <summary>The first <paramref name="n"/> lanes (none for n ≤ 0, all for n ≥ 16).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Mask(int n) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
 
     private static readonly Vector512<int> EvenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     private static readonly Vector512<int> OddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
@@ -288,7 +284,7 @@ internal static unsafe class DepthwisePlanes
             (e.IsActive ? e.Apply(acc, y) : acc).Store(y);
             return;
         }
-        var keep = Mask(left);
+        var keep = LaneMask.First(left);
         if (e.HasResidual) acc += Avx512F.MaskLoad(e.ResidualOf(y), keep, Vector512<float>.Zero);
         Avx512F.MaskStore(y, keep, e.Activate(acc));
     }

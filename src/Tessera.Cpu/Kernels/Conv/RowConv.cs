@@ -381,7 +381,7 @@ internal static unsafe class RowConv
     {
         if (n < 16)
         {
-            var keep = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
+            var keep = LaneMask.First(n);
             Avx512F.MaskStore(dst, keep, Avx512F.MaskLoad(src, keep, Vector512<float>.Zero));
             return;
         }
