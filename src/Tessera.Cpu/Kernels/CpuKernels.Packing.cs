@@ -24,7 +24,7 @@ internal enum DepthwiseForwardPath
 {
     /// <summary>Small maps, 16 channels a vector (<see cref="DepthwiseChannels"/>): other windows, and stride 2.</summary>
     Channels,
-    /// <summary>3×3 and 5×5 at stride 1 or 2, plane by plane in 512-bit rows (<see cref="DepthwisePlanes"/>).</summary>
+    /// <summary>1×1, and 3×3 and 5×5 at stride 1 or 2, plane by plane in 512-bit rows (<see cref="DepthwisePlanes"/>).</summary>
     Planes,
     /// <summary>Unit stride on narrow maps, padded-row tiles (<see cref="RowConv.ForwardDepthwise"/>): other windows.</summary>
     Rows,

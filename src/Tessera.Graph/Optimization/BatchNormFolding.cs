@@ -41,6 +41,45 @@ public sealed class BatchNormFolding : GraphPass
             if (taken.Count == (reshape is null ? 1 : 2)) continue;
             Fold(rewriter, target, taken, reshape, cur, scale, shift);
         }
+        foreach (var node in rewriter.Graph.Nodes)
+            if (!rewriter.IsEdited(node)) ToDepthwise(rewriter, node);
+    }
+
+    /// <summary>A per-channel affine chain of at least two steps that no product precedes (a batch norm after a
+    /// concatenation, as DenseNet's pre-activation layers have; imported as Mul then Add) on a [N, C, H, W] tensor
+    /// becomes a 1×1 depthwise convolution with weight = scale and bias = shift: one pass over the tensor instead of one
+    /// per step, and an activation after it then fuses into its epilogue (<see cref="ConvActivationFusion"/>).</summary>
+    private static void ToDepthwise(GraphRewriter r, Node first)
+    {
+        if (first.Op is not BinaryGraphOp || first.Inputs.Count != 2 || first.Outputs[0].Shape.Rank != 4) return;
+        // The input is the first step's operand that is not constant; the other one must be (Compose checks its shape).
+        var x = first.Inputs.FirstOrDefault(v => !r.IsConstant(v));
+        var c = first.Inputs.FirstOrDefault(r.IsConstant);
+        if (x is null || c is null || x.DType != DType.Float32 || x.Shape.Rank != 4 || r.ConstantTensor(c) is not { } anyConstant) return;
+        int channels = x.Shape[1];
+        var t = new Target(first, x, null, channels, 1, true);
+        var scale = Enumerable.Repeat(1.0, channels).ToArray();
+        var shift = new double[channels];
+        var taken = new List<Node>();
+        var cur = x;
+        var user = first;
+        while (user is not null && !r.IsEdited(user) && (taken.Count == 0 || r.SingleUser(cur) == user) && Compose(r, user, cur, t, scale, shift))
+        {
+            taken.Add(user);
+            cur = user.Outputs[0];
+            user = r.SingleUser(cur);
+        }
+        if (taken.Count < 2 || !r.CanFuse(taken, cur)) return;
+        var device = anyConstant.Device;
+        var weight = scale.Select(v => (float)v).ToArray();
+        var bias = shift.Select(v => (float)v).ToArray();
+        var name = taken[^1].Name;
+        r.Replace(taken, new[] { cur }, e =>
+        {
+            var w = e.Constant($"{name}:scale", device, weight, channels, 1, 1, 1);
+            var b = e.Constant($"{name}:shift", device, bias, channels);
+            return new[] { e.Builder.Conv2d(e[x], w, b, Conv2dParams.Square(1, 0, 1, channels), name: name) };
+        }, $"per-channel affine of {taken.Count} steps as a 1x1 depthwise Conv2d '{name}'");
     }
 
     /// <summary>The convolution, Linear or Gemm <paramref name="node"/> with a constant weight (and bias, when it has a

@@ -99,11 +99,12 @@ public class ConvTests
         new ConvCase("dwc 3x2 asymmetric pad, 33 channels", 1, 33, 6, 9, 33, 3, 2, new(1, 1, 2, 0, 1, 1, 1, 1, 33)),
         // Depthwise planes in 512-bit rows: an odd number of output rows (a last single row) and a partial last vector,
         // stride 2 from an odd left pad (the even/odd column split shifted) with masked row tails, 5x5 at stride 2,
-        // a strided input without bias.
+        // a strided input without bias, a 1x1 window (63 elements: four vectors, the last masked).
         new ConvCase("dwp 3x3 on 37x23", 2, 3, 37, 23, 3, 3, 3, Conv2dParams.Square(1, 1, 1, 3)),
         new ConvCase("dwp 3x3 stride 2 on 41x70", 1, 4, 41, 70, 4, 3, 3, Conv2dParams.Square(2, 1, 1, 4)),
         new ConvCase("dwp 5x5 stride 2 on 33x45", 2, 3, 33, 45, 3, 5, 5, Conv2dParams.Square(2, 2, 1, 3)),
         new ConvCase("dwp 3x3 stride 2 unpadded, strided x, no bias", 2, 5, 30, 33, 5, 3, 3, Conv2dParams.Square(2, 0, 1, 5), Bias: false, Strided: true),
+        new ConvCase("dwp 1x1 (a per-channel scale and shift) on 9x7", 2, 5, 9, 7, 5, 1, 1, Conv2dParams.Square(1, 0, 1, 5)),
     };
 
     private static (Tensor X, Tensor W) Upload(ConvCase t, RefTensor x, RefTensor w) =>

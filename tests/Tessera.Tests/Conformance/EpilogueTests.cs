@@ -55,6 +55,7 @@ public class EpilogueTests
         ["depthwise planes 3x3 on 14x14"] = new(1, 6, 14, 14, 6, 3, 3, Conv2dParams.Square(1, 1, 1, 6)),
         ["depthwise planes 3x3 stride 2, odd width"] = new(2, 5, 23, 37, 5, 3, 3, Conv2dParams.Square(2, 1, 1, 5)),
         ["depthwise planes 5x5 stride 2"] = new(1, 4, 27, 41, 4, 5, 5, Conv2dParams.Square(2, 2, 1, 4)),
+        ["depthwise planes 1x1"] = new(2, 6, 9, 13, 6, 1, 1, Conv2dParams.Square(1, 0, 1, 6)),
         ["depthwise padded rows, stride 2 dilation 2"] = new(2, 8, 15, 17, 8, 3, 3, Conv2dParams.Square(2, 2, 2, 8)),
         ["depthwise small map 5x5 stride 2"] = new(1, 6, 11, 12, 6, 5, 5, Conv2dParams.Square(2, 2, 1, 6)),
         ["depthwise stride 3 taps"] = new(1, 6, 11, 14, 6, 3, 3, Conv2dParams.Square(3, 1, 1, 6)),

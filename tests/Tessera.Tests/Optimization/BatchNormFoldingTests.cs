@@ -80,6 +80,29 @@ public class BatchNormFoldingTests
     }
 
     [Fact]
+    public void An_affine_after_a_concatenation_becomes_a_1x1_depthwise_convolution()
+    {
+        // DenseNet's pre-activation batch norm: Concat, then Mul and Add by per-channel constants, then ReLU.
+        using var scope = TensorScope.Begin();
+        var g = new GraphBuilder();
+        var a = g.Input("a", DType.Float32, 2, 3, 5, 7);
+        var b = g.Input("b", DType.Float32, 2, 2, 5, 7);
+        var cat = g.Concat([a, b], 1, "cat");
+        var scaled = g.Mul(cat, Const(g, "s", Data(1, 5, 0.5f, 2), 5, 1, 1), "scale");
+        var shifted = g.Add(Const(g, "t", Data(2, 5), 1, 5, 1, 1), scaled, "shift");
+        var y = g.Relu(shifted, "y");
+        // A single step (a scale alone) is left as it is.
+        var z = g.Mul(b, Const(g, "s2", Data(3, 2), 2, 1, 1), "z");
+        g.Output(y, z);
+        using var r = Check(g.Graph, [y, z], [new BatchNormFolding(), new ConvActivationFusion()]);
+        Assert.Equal(["Concat", "Conv2d", "Mul"], r.Graph.Nodes.Select(n => n.Op.Kind).ToArray());
+        var conv = (Conv2dGraphOp)r.Graph.Nodes[1].Op;
+        Assert.Equal(5, conv.Params.Groups);
+        Assert.Equal(UnaryOp.Relu, conv.Params.Epilogue.Activation);
+        Assert.Equal([5, 1, 1, 1], r.Graph.Nodes[1].Inputs[1].Shape.ToArray());
+    }
+
+    [Fact]
     public void An_affine_that_is_not_per_output_channel_is_left_alone()
     {
         using var scope = TensorScope.Begin();
@@ -90,8 +113,9 @@ public class BatchNormFoldingTests
         var z = g.Add(g.Relu(conv, "also_read"), y, "z");                       // and the conv output has two readers anyway
         var conv2 = g.Conv2d(x, Const(g, "w2", Data(3, 3 * 2 * 9), 3, 2, 3, 3), null, new Conv2dParams(), name: "conv2");
         var u = g.Sub(Const(g, "c", Data(4, 3), 3, 1, 1), conv2, "c_minus_conv");  // c − y is not y − c
-        g.Output(z, u);
-        using var r = Check(g.Graph, [z, u], [new BatchNormFolding()], exact: true);
+        var sq = g.Add(g.Mul(x, x, "square"), Const(g, "k", Data(5, 2), 2, 1, 1), "square_plus");   // x·x is no affine map
+        g.Output(z, u, sq);
+        using var r = Check(g.Graph, [z, u, sq], [new BatchNormFolding()], exact: true);
         Assert.Equal(g.Graph.Nodes.Count, r.Graph.Nodes.Count);
     }
 }

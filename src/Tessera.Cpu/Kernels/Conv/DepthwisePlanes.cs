@@ -12,16 +12,19 @@ namespace Tessera.Cpu.Kernels.Conv;
 /// accumulators start at the bias, the window's weights stay in registers (3×3: two output rows share their loaded
 /// input rows), and the epilogue (residual, activation) runs on the registers before the single store; a row's last
 /// partial vector is stored masked. The plane-at-a-time paths before it filled y with the bias, accumulated into y
-/// and ran the epilogue as a third pass: on 112×112 and 56×56 maps that traffic, not the FMAs, set their speed.</summary>
+/// and ran the epilogue as a third pass: on 112×112 and 56×56 maps that traffic, not the FMAs, set their speed.
+/// A 1×1 window (a per-channel scale and shift, as a batch norm no convolution precedes becomes) reads the plane in
+/// place.</summary>
 internal static unsafe class DepthwisePlanes
 {
     private const int L = 16;
 
-    /// <summary>Whether this path runs the depthwise convolution: AVX-512, an undilated square 3×3 or 5×5 window,
-    /// equal strides of 1 or 2.</summary>
+    /// <summary>Whether this path runs the depthwise convolution: AVX-512, and a pointwise window or an undilated square
+    /// 3×3 or 5×5 one at equal strides of 1 or 2.</summary>
     public static bool Applies(in ConvGeometry g) =>
-        Avx512F.IsSupported && VectorWidth.Use512 && g.KH == g.KW && (g.KH == 3 || g.KH == 5) && g.DH == 1 && g.DW == 1
-        && g.SH == g.SW && (g.SH == 1 || g.SH == 2) && g.OH > 0 && g.OW > 0 && g.PT >= 0 && g.PL >= 0;
+        Avx512F.IsSupported && VectorWidth.Use512 && g.OH > 0 && g.OW > 0
+        && (g.IsPointwise || g.KH == g.KW && (g.KH == 3 || g.KH == 5) && g.DH == 1 && g.DW == 1
+            && g.SH == g.SW && (g.SH == 1 || g.SH == 2) && g.PT >= 0 && g.PL >= 0);
 
     /// <summary>y[plane] = epilogue(bias[channel] + depthwise(x[plane], w[channel])) for every plane (n·c of them;
     /// channel = plane mod c). x, w contiguous, w [c, 1, K, K]; y fully written.</summary>
@@ -32,7 +35,7 @@ internal static unsafe class DepthwisePlanes
         // Per row and phase: every 16-wide load of every tap stays inside (the last vector reads past OW).
         int cols = (g.OW + L - 1) / L * L + (k - 1) / s;
         int rows = (g.OH - 1) * s + k;
-        long planeFloats = (long)rows * s * cols;
+        long planeFloats = g.IsPointwise ? 0 : (long)rows * s * cols;   // a 1×1 window reads x in place
         var st = (g, x: (nint)x, w: (nint)w, bias: (nint)bias, y: (nint)y, channels, cols, rows, planeFloats, memory, epilogue);
         CpuParallel.For(planes, threads, Math.Max(1, 16384 / Math.Max(1, (long)g.P * g.KK)), st, static (s, p0, p1) =>
         {
@@ -43,6 +46,12 @@ internal static unsafe class DepthwisePlanes
             for (long pl = p0; pl < p1; pl++)
             {
                 int ch = (int)(pl % s.channels);
+                if (g.IsPointwise)
+                {
+                    // A per-channel scale and shift: the plane itself is the only row.
+                    Plane1x1(g.P, (float*)s.x + pl * g.HW, ((float*)s.w)[ch], s.bias == 0 ? 0f : ((float*)s.bias)[ch], (float*)s.y + pl * g.P, s.epilogue);
+                    continue;
+                }
                 Fill(g, (float*)s.x + pl * g.HW, pad, s.cols, s.rows);
                 float b = s.bias == 0 ? 0f : ((float*)s.bias)[ch];
                 float* wc = (float*)s.w + (long)ch * g.KK, yp = (float*)s.y + pl * g.P;
@@ -104,6 +113,26 @@ internal static unsafe class DepthwisePlanes
 
     private static readonly Vector512<int> EvenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     private static readonly Vector512<int> OddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+
+    /// <summary>1×1: y = epilogue(w·x + bias) over the plane's n elements, four vectors a step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Plane1x1<TAct>(int n, float* x, float w, float bias, float* y, in EpilogueMath<TAct> e) where TAct : struct, IUnaryMath
+    {
+        Vector512<float> wv = Vector512.Create(w), bv = Vector512.Create(bias);
+        int i = 0;
+        for (; i + 4 * L <= n; i += 4 * L)
+        {
+            Store(Vector512.FusedMultiplyAdd(wv, Vector512.Load(x + i), bv), y + i, L, e);
+            Store(Vector512.FusedMultiplyAdd(wv, Vector512.Load(x + i + L), bv), y + i + L, L, e);
+            Store(Vector512.FusedMultiplyAdd(wv, Vector512.Load(x + i + 2 * L), bv), y + i + 2 * L, L, e);
+            Store(Vector512.FusedMultiplyAdd(wv, Vector512.Load(x + i + 3 * L), bv), y + i + 3 * L, L, e);
+        }
+        for (; i < n; i += L)
+        {
+            var v = Avx512F.MaskLoad(x + i, LaneMask.First(n - i), Vector512<float>.Zero);
+            Store(Vector512.FusedMultiplyAdd(wv, v, bv), y + i, n - i, e);
+        }
+    }
 
     /// <summary>3×3: output rows in pairs (stride 1 reads 4 padded rows for 2 outputs, stride 2 reads 5), then a last
     /// single row.</summary>
