@@ -7,7 +7,8 @@ namespace Tessera.Graph.Optimization;
 /// followed by ·s, /s, +t, −t with constants per channel (the form ONNX BatchNormalization imports as) or by a batch norm
 /// in inference mode on constant statistics becomes conv(x, W·s) + (b·s + t). Covers Conv2d (channels on axis 1, also
 /// through the reshape a 1-D convolution ends with), Linear and Gemm with a constant weight (channels on the last axis);
-/// a bias-only chain (MatMul followed by Add of a bias) moves the bias into the product and leaves the weight as it is.</summary>
+/// a bias-only chain (MatMul followed by Add of a bias) moves the bias into the product and leaves the weight as it is.
+/// A chain of such steps on a [N, C, H, W] tensor that no product precedes becomes a 1×1 depthwise convolution.</summary>
 public sealed class BatchNormFolding : GraphPass
 {
     /// <inheritdoc/>

@@ -88,7 +88,8 @@ internal static unsafe class RowConv
         int blockTiles = (int)Math.Clamp((SlabFloats / Math.Max(1, slabRow) - extraRows) * l.Pw / NT, 1, tiles);
         int posBlocks = (tiles + blockTiles - 1) / blockTiles, oBlocks = (og + MR - 1) / MR;
         // A pointwise convolution reads x in place, and its tiles are whole output runs: full channel blocks accumulate
-        // in registers started at the bias and are stored straight to y. Only its last tile, when short, reads a zero-padded copy ([c][NT]: reads past x could fault).
+        // in registers started at the bias and are stored straight to y. Only its last tile, when short, reads a
+        // zero-padded copy ([c][NT]: reads past x could fault).
         bool inPlace = g.IsPointwise;
         int tail = inPlace && g.P % NT != 0 ? g.P / NT * NT : -1;
         using var pad = memory.Rent((inPlace ? (long)c * NT : (long)c * l.PerChannel + l.Pw + 2 * NT + 16) * sizeof(float));
