@@ -62,26 +62,21 @@ internal static unsafe class DepthwisePlanes
     }
 
     /// <summary>Copies one input plane into the buffer's interior: padded element (r, c) at
-    /// pad[(r·S + c mod S)·cols + c div S], S = SW (1 or 2; <see cref="Im2Col"/> unfolds from it too). At stride 2 each 32 inputs split into their even and odd lanes; a row's
-    /// last partial vectors are read and written masked.</summary>
+    /// pad[(r·S + c mod S)·cols + c div S], S = SW (1 or 2; <see cref="Im2Col"/> unfolds from it too). At stride 2
+    /// each 32 inputs split into their even and odd lanes; a row's last partial vectors are read and written masked.</summary>
     internal static void Fill(in ConvGeometry g, float* x, float* pad, int cols, int rows)
     {
         int s = g.SW;
         // Input columns that land inside the buffer (the rest no output reads).
         int w = Math.Min(g.W, s * cols - g.PL);
+        // Held in locals: read from the static fields inside the loop they cost 0.29 → 0.47 ms on 96 × 112² / 2.
+        Vector512<int> evenLanes = Lanes.Even, oddLanes = Lanes.Odd;
         for (int ih = 0; ih < g.H && ih + g.PT < rows; ih++)
         {
             float* src = x + (long)ih * g.W, dst = pad + (long)(ih + g.PT) * s * cols;
             if (s == 1)
             {
-                float* d = dst + g.PL;
-                int iw = 0;
-                for (; iw + L <= w; iw += L) Vector512.Load(src + iw).Store(d + iw);
-                if (iw < w)
-                {
-                    var keep = LaneMask.First(w - iw);
-                    Avx512F.MaskStore(d + iw, keep, Avx512F.MaskLoad(src + iw, keep, Vector512<float>.Zero));
-                }
+                if (w > 0) Lanes.Copy(src, dst + g.PL, w);
                 continue;
             }
             // Input column iw sits at padded column PL + iw: phase (PL + iw) & 1, column (PL + iw) >> 1. Taken 32 at a
@@ -99,20 +94,17 @@ internal static unsafe class DepthwisePlanes
                 }
                 else
                 {
-                    a = Avx512F.MaskLoad(src + iw, LaneMask.First(left), Vector512<float>.Zero);
-                    c = Avx512F.MaskLoad(src + iw + L, LaneMask.First(left - L), Vector512<float>.Zero);
+                    a = Avx512F.MaskLoad(src + iw, Lanes.First(left), Vector512<float>.Zero);
+                    c = Avx512F.MaskLoad(src + iw + L, Lanes.First(left - L), Vector512<float>.Zero);
                 }
                 int ne = (left + 1) >> 1, no = left >> 1, j = iw >> 1;
-                var ev = Avx512F.PermuteVar16x32x2(a, EvenLanes, c);
-                var od = Avx512F.PermuteVar16x32x2(a, OddLanes, c);
-                if (ne >= L) ev.Store(even + j); else Avx512F.MaskStore(even + j, LaneMask.First(ne), ev);
-                if (no >= L) od.Store(odd + j); else Avx512F.MaskStore(odd + j, LaneMask.First(no), od);
+                var ev = Avx512F.PermuteVar16x32x2(a, evenLanes, c);
+                var od = Avx512F.PermuteVar16x32x2(a, oddLanes, c);
+                if (ne >= L) ev.Store(even + j); else Avx512F.MaskStore(even + j, Lanes.First(ne), ev);
+                if (no >= L) od.Store(odd + j); else Avx512F.MaskStore(odd + j, Lanes.First(no), od);
             }
         }
     }
-
-    private static readonly Vector512<int> EvenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    private static readonly Vector512<int> OddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
 
     /// <summary>1×1: y = epilogue(w·x + bias) over the plane's n elements, four vectors a step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -129,7 +121,7 @@ internal static unsafe class DepthwisePlanes
         }
         for (; i < n; i += L)
         {
-            var v = Avx512F.MaskLoad(x + i, LaneMask.First(n - i), Vector512<float>.Zero);
+            var v = Avx512F.MaskLoad(x + i, Lanes.First(n - i), Vector512<float>.Zero);
             Store(Vector512.FusedMultiplyAdd(wv, v, bv), y + i, n - i, e);
         }
     }
@@ -313,7 +305,7 @@ internal static unsafe class DepthwisePlanes
             (e.IsActive ? e.Apply(acc, y) : acc).Store(y);
             return;
         }
-        var keep = LaneMask.First(left);
+        var keep = Lanes.First(left);
         if (e.HasResidual) acc += Avx512F.MaskLoad(e.ResidualOf(y), keep, Vector512<float>.Zero);
         Avx512F.MaskStore(y, keep, e.Activate(acc));
     }

@@ -88,7 +88,7 @@ internal static unsafe class Im2Col
             long rs = (long)sw * s.cols;
             float* pad = stackalloc float[MaxPlaneFloats];
             new Span<float>(pad, (int)s.planeFloats).Clear();
-            var keep = LaneMask.First(g.OW);
+            var keep = Lanes.First(g.OW);
             for (long c = c0; c < c1; c++)
             {
                 DepthwisePlanes.Fill(g, (float*)s.x + c * g.HW, pad, s.cols, s.rows);

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Tessera.Cpu.Simd;
 
 namespace Tessera.Cpu.Kernels.Conv;
 
@@ -130,17 +131,14 @@ internal static unsafe class MaxPoolSeparable
         return Avx.TestZ(nan, nan);
     }
 
-    private static readonly Vector512<int> Even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    private static readonly Vector512<int> Odd = Even + Vector512<int>.One;
-
     /// <summary>Each padded row's 3-wide window maxima at stride 1 or 2, 16 outputs per step: taps k = 0, 1, 2 of
     /// outputs o … o + 15 are the floats at 2·o + k (stride 2: the even, odd and shifted-even lanes of 32 floats).
     /// Taps are combined in order, new value first, so ties keep the earlier one as the general loop does.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ReduceRows3(float* padded, int pw, float* rows, int stride, int h, int ow, int sw)
     {
-        var even = Even;
-        var odd = Odd;
+        var even = Lanes.Even;
+        var odd = Lanes.Odd;
         for (int ih = 0; ih < h; ih++)
         {
             float* row = padded + (long)ih * pw, hr = rows + (long)ih * stride;

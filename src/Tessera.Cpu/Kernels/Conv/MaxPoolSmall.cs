@@ -55,8 +55,8 @@ internal static unsafe class MaxPoolSmall
     {
         var rows = stackalloc Vector512<float>[MaxH];
         var ninf = Vector512.Create(float.NegativeInfinity);
-        var loKeep = LaneMask.First(g.W);
-        var hiKeep = LaneMask.First(g.W - L);
+        var loKeep = Lanes.First(g.W);
+        var hiKeep = Lanes.First(g.W - L);
         var nan = Vector512<float>.Zero;
         for (int ih = 0; ih < g.H; ih++)
         {
@@ -70,7 +70,7 @@ internal static unsafe class MaxPoolSmall
             rows[ih] = h;
         }
         if (nan != Vector512<float>.Zero) return false;
-        var outKeep = LaneMask.First(g.OW);
+        var outKeep = Lanes.First(g.OW);
         for (int oh = 0; oh < g.OH; oh++)
         {
             int r0 = oh * g.SH - g.PT;

@@ -177,11 +177,13 @@ internal static unsafe class RowConv
         }
     }
 
-    /// <summary>Whether <see cref="ForwardDepthwise"/> runs this one-filter-per-channel convolution: 512-bit vectors,
-    /// unit stride, rows of at most 32 outputs that fill at least 60 % of the tiles' positions. Measured against the
-    /// row-register kernels (<see cref="DepthwiseRows"/>), ratio to ONNX Runtime in one run: 3×3 on 28×28 0.67 → 0.78,
-    /// 14×14 0.44 → 0.70, 7×7 0.35 → 0.42, 5×5 on 28×28 0.31 → 0.64; but 56×56 0.84 → 0.78, and every stride-2 shape
-    /// slower (its four phase planes cost more than the strided loads they save), so those stay there.</summary>
+    /// <summary>Whether <see cref="ForwardDepthwise"/> can run this one-filter-per-channel convolution: 512-bit vectors,
+    /// unit stride, rows of at most 32 outputs that fill at least 60 % of the tiles' positions. Since
+    /// <see cref="DepthwisePlanes"/> takes the undilated 1×1, 3×3 and 5×5 windows, <see cref="CpuKernels.DepthwisePath"/>
+    /// gives this path the others (dilated, 7×7, rectangular). Measured against the row-register kernels
+    /// (<see cref="DepthwiseRows"/>) when it was added, ratio to ONNX Runtime in one run: 3×3 on 28×28 0.67 → 0.78,
+    /// 14×14 0.44 → 0.70, 5×5 on 28×28 0.31 → 0.64; but 56×56 0.84 → 0.78, and every stride-2 shape slower (its four
+    /// phase planes cost more than the strided loads they save).</summary>
     public static bool AppliesDepthwise(in ConvGeometry g)
     {
         if (!Vector512.IsHardwareAccelerated || g.OH <= 0 || g.OW <= 0 || g.OW > 32 || g.SH != 1 || g.SW != 1) return false;
@@ -371,23 +373,8 @@ internal static unsafe class RowConv
         {
             int ow = j % pw, len = Math.Min(Math.Min(pw - ow, end - j), g.OW - ow);
             long dst = (long)(j / pw) * g.OW + ow;
-            for (int r = 0; len > 0 && r < live; r++) CopyRun(acc + r * NT + (j - j0), y + r * (long)g.P + dst, len);
+            for (int r = 0; len > 0 && r < live; r++) Lanes.Copy(acc + r * NT + (j - j0), y + r * (long)g.P + dst, len);
         }
-    }
-
-    /// <summary>dst[0..n) = src[0..n): 16 floats at a time, the last vector overlapping the one before (or, below 16,
-    /// one masked store).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRun(float* src, float* dst, int n)
-    {
-        if (n < 16)
-        {
-            var keep = LaneMask.First(n);
-            Avx512F.MaskStore(dst, keep, Avx512F.MaskLoad(src, keep, Vector512<float>.Zero));
-            return;
-        }
-        for (int i = 0; i + 16 < n; i += 16) Vector512.Load(src + i).Store(dst + i);
-        Vector512.Load(src + n - 16).Store(dst + n - 16);
     }
 
     /// <summary>Fills the phase planes of one sample, which the caller zeroed once for all samples: plane (a, b) of
@@ -417,7 +404,7 @@ internal static unsafe class RowConv
                 for (int i = i0; i < i1; i++)
                 {
                     float* row = src + (long)(a + g.SH * i - g.PT) * g.W + bph - g.PL, d = plane + (long)i * l.Pw;
-                    if (g.SW == 1) CopyRun(row + lo, d + lo, hi - lo);
+                    if (g.SW == 1) Lanes.Copy(row + lo, d + lo, hi - lo);
                     else StridedVector.Copy(row, d, lo, hi, g.SW, g.W - (bph - g.PL));
                 }
             }
