@@ -6,9 +6,10 @@ using Tessera.Kernels;
 
 namespace Tessera.Cpu.Kernels;
 
-/// <summary>Convolution as GEMM. Forward picks a path per shape (<see cref="ConvForwardPath"/>): small maps run the
-/// transposed product (<see cref="TransposedGemmConv"/>), most others the packed weight against input rows read in
-/// place (<see cref="RowConv"/>), small-channel layers direct tiles, depthwise layers their own loops, and the rest the
+/// <summary>Convolution as GEMM. Forward picks a path per shape (<see cref="ConvForwardPath"/>): 3×3 stride-1 layers
+/// with enough channels run Winograd's F(4×4, 3×3) (<see cref="WinogradConv"/>), small maps the transposed product
+/// (<see cref="TransposedGemmConv"/>), most others the packed weight against input rows read in place
+/// (<see cref="RowConv"/>), small-channel layers direct tiles, depthwise layers their own loops, and the rest the
 /// GEMM with the input unfolded straight into its packed B panels (implicit im2col). The backward passes use an
 /// explicit column buffer, chunked so the scratch stays bounded; 1×1 stride-1 unpadded convolutions read the input
 /// directly as the GEMM operand.</summary>
@@ -41,6 +42,14 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
             using var bc = bias?.Contiguous();
             var direct = new DirectConvRun(Device.Memory, Threads, g, n, c, o, px, pw, bc is null ? null : bc.F32(), py, pr);
             UnaryDispatch.Visit(e.Activation, e.Params, ref direct);
+            return;
+        }
+        if (path == ConvForwardPath.Winograd)
+        {
+            using var bc = bias?.Contiguous();
+            using var own = packedW is null ? PackWinogradWeight(pw, c, o) : null;
+            var wino = new WinogradConvRun(Device.Memory, Threads, g, n, c, o, px, packedW ?? own!, bc is null ? null : bc.F32(), py, pr);
+            UnaryDispatch.Visit(e.Activation, e.Params, ref wino);
             return;
         }
         if (path == ConvForwardPath.TransposedGemm)
@@ -225,7 +234,7 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
     private static int ConvColumnChunk(int kdim, int p) => (int)Math.Max(1, Math.Min(p, Math.Max(Sgemm.NR, ConvColumnBudget / Math.Max(1, kdim))));
 
     /// <summary>Zeroes n floats (any count: spans are limited to int lengths).</summary>
-    private static void ConvZero(float* p, long n)
+    internal static void ConvZero(float* p, long n)
     {
         for (long i = 0; i < n; i += int.MaxValue / 2)
             new Span<float>(p + i, (int)Math.Min(int.MaxValue / 2, n - i)).Clear();

@@ -17,6 +17,8 @@ internal enum ConvForwardPath
     Rows,
     /// <summary>Small output maps: the transposed product, positions as rows and the weight as B (<see cref="TransposedGemmConv"/>).</summary>
     TransposedGemm,
+    /// <summary>3×3 stride 1 by Winograd's F(4×4, 3×3): 36 products of transformed tiles and weights (<see cref="WinogradConv"/>).</summary>
+    Winograd,
 }
 
 /// <summary>Which loop a depthwise forward convolution (<see cref="ConvForwardPath.Depthwise"/>) runs.</summary>
@@ -42,7 +44,8 @@ internal sealed unsafe partial class CpuKernels : IOperandPacking
         // Maps of at most 100 outputs take the transposed product; then the padded-row path: where both apply it beats
         // the small-channel direct tiles (stride-2 stems 1.5×, a 3 → 32 3×3 layer 2×), which keep the layers whose rows
         // it would fill too sparsely (LeNet's 10×10 maps).
-        TransposedGemmConv.Applies(g, c, o, groups) ? ConvForwardPath.TransposedGemm
+        WinogradConv.Applies(g, c, o, groups) ? ConvForwardPath.Winograd
+        : TransposedGemmConv.Applies(g, c, o, groups) ? ConvForwardPath.TransposedGemm
         : RowConv.Applies(g, c, o, groups) ? ConvForwardPath.Rows
         : DirectConv.Applies(g, c, o, groups) ? ConvForwardPath.Direct
         : c == groups && o == groups ? ConvForwardPath.Depthwise
@@ -66,8 +69,9 @@ internal sealed unsafe partial class CpuKernels : IOperandPacking
         var g = ConvGeometry.Of(x, y, w.Shape[2], w.Shape[3], p);
         // A one-row product (og = 1) may run as a GEMV, which reads the weight as it is.
         var path = ConvPath(g, c, o, groups);
-        if (y.ElementCount == 0 || og == 1 || path is not (ConvForwardPath.Gemm or ConvForwardPath.Rows or ConvForwardPath.TransposedGemm)) return null;
+        if (y.ElementCount == 0 || og == 1 || path is not (ConvForwardPath.Gemm or ConvForwardPath.Rows or ConvForwardPath.TransposedGemm or ConvForwardPath.Winograd)) return null;
         using var wc = w.Contiguous();
+        if (path == ConvForwardPath.Winograd) return PackWinogradWeight(wc.F32(), c, o);
         if (path == ConvForwardPath.TransposedGemm) return PackConvWeightB(wc.F32(), o, c * g.KK);
         return PackConvWeight(wc.F32(), groups, og, c / groups * g.KK);
     }
@@ -77,6 +81,14 @@ internal sealed unsafe partial class CpuKernels : IOperandPacking
     {
         var packed = new PackedMatrices(Device.Memory, GemmOperand.B, 1, o, kdim);
         Sgemm.PackWholeB(o, kdim, new StridedPanels(w, 1, kdim), packed[0]);
+        return packed;
+    }
+
+    /// <summary>The weight's Winograd transform (<see cref="WinogradConv.PackWeight"/>).</summary>
+    private PackedMatrices PackWinogradWeight(float* w, int c, int o)
+    {
+        var packed = WinogradConv.NewPack(Device.Memory, c, o);
+        WinogradConv.PackWeight(w, c, o, packed);
         return packed;
     }
 
@@ -95,7 +107,13 @@ internal sealed unsafe partial class CpuKernels : IOperandPacking
         int groups = p.Groups;
         int kdim = w.Shape[1] * w.Shape[2] * w.Shape[3];
         var g = ConvGeometry.Of(x, y, w.Shape[2], w.Shape[3], p);
-        var operand = ConvPath(g, x.Shape[1], w.Shape[0], groups) == ConvForwardPath.TransposedGemm ? GemmOperand.B : GemmOperand.A;
+        var path = ConvPath(g, x.Shape[1], w.Shape[0], groups);
+        if (path == ConvForwardPath.Winograd)
+        {
+            Conv2d(x, w, WinogradConv.Check(packedW, x.Shape[1], w.Shape[0]), bias, residual, y, p);
+            return;
+        }
+        var operand = path == ConvForwardPath.TransposedGemm ? GemmOperand.B : GemmOperand.A;
         Conv2d(x, w, PackedMatrices.Check("Conv2d", packedW, operand, groups, w.Shape[0] / groups, kdim), bias, residual, y, p);
     }
 

@@ -59,6 +59,7 @@ public class EpilogueTests
         ["depthwise padded rows, stride 2 dilation 2"] = new(2, 8, 15, 17, 8, 3, 3, Conv2dParams.Square(2, 2, 2, 8)),
         ["depthwise small map 5x5 stride 2"] = new(1, 6, 11, 12, 6, 5, 5, Conv2dParams.Square(2, 2, 1, 6)),
         ["depthwise stride 3 taps"] = new(1, 6, 11, 14, 6, 3, 3, Conv2dParams.Square(3, 1, 1, 6)),
+        ["winograd 3x3, partial tiles and panel"] = new(2, 18, 11, 13, 40, 3, 3, Conv2dParams.Square(1, 1)),
     };
 
     public static TheoryData<string, UnaryOp, bool> ConvCases()

@@ -11,8 +11,8 @@ namespace Tessera.Tests.Cpu;
 
 /// <summary>The conformance cases named "rows" do run the padded-row convolution (<see cref="RowConv"/>; "rows
 /// depthwise": its depthwise loop), those named "tgemm" the transposed product (<see cref="TransposedGemmConv"/>) and
-/// those named "dwc" the depthwise channel blocks (<see cref="DepthwiseChannels"/>) and those named "dwp" the depthwise
-/// planes (<see cref="DepthwisePlanes"/>),
+/// those named "dwc" the depthwise channel blocks (<see cref="DepthwiseChannels"/>), those named "dwp" the depthwise
+/// planes (<see cref="DepthwisePlanes"/>) and those named "wino" Winograd's F(4×4, 3×3) (<see cref="WinogradConv"/>),
 /// so that the conformance suite covers them; and the shapes they leave to other paths stay there.</summary>
 public class ConvPathTests
 {
@@ -45,6 +45,24 @@ public class ConvPathTests
     }
 
     [Fact]
+    public void WinoCasesTakeWinograd()
+    {
+        Requirement.Require(Sgemm.Isa == GemmIsa.Vector512, "the Winograd convolution needs the AVX-512 GEMM kernel");
+        var cases = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("wino ")).ToList();
+        Assert.Equal(5, cases.Count);
+        foreach (var t in cases) Assert.True(WinogradConv.Applies(Geometry(t), t.C, t.O, t.P.Groups), t.Name);
+        // Every other case keeps the path it covers.
+        foreach (var t in ConvTests.ConvCases().Select(r => r.Data).Where(t => !t.Name.StartsWith("wino ")))
+            Assert.False(WinogradConv.Applies(Geometry(t), t.C, t.O, t.P.Groups), t.Name);
+        // 7x7 maps, stride 2, 5x5 windows and grouped layers stay where they were.
+        Assert.False(WinogradConv.Applies(new ConvGeometry(7, 7, 3, 3, 7, 7, 1, 1, 1, 1, 1, 1), 512, 512, 1));
+        Assert.False(WinogradConv.Applies(new ConvGeometry(28, 28, 3, 3, 14, 14, 2, 2, 1, 1, 1, 1), 64, 64, 1));
+        Assert.False(WinogradConv.Applies(new ConvGeometry(28, 28, 5, 5, 28, 28, 1, 1, 2, 2, 1, 1), 64, 64, 1));
+        Assert.False(WinogradConv.Applies(new ConvGeometry(28, 28, 3, 3, 28, 28, 1, 1, 1, 1, 1, 1), 64, 64, 2));
+        Assert.True(WinogradConv.Applies(new ConvGeometry(14, 14, 3, 3, 14, 14, 1, 1, 1, 1, 1, 1), 256, 256, 1));
+    }
+
+    [Fact]
     public void TgemmCasesTakeTheTransposedProduct()
     {
         var cases = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("tgemm ")).ToList();
@@ -53,7 +71,7 @@ public class ConvPathTests
         // 14×14 maps measured slower there: they stay on the padded-row path.
         var g14 = new ConvGeometry(14, 14, 3, 3, 14, 14, 1, 1, 1, 1, 1, 1);
         Assert.False(TransposedGemmConv.Applies(g14, 256, 256, 1));
-        Assert.True(RowConv.Applies(g14, 256, 256, 1));
+        Assert.True(RowConv.Applies(g14, 256, 256, 1) && WinogradConv.Applies(g14, 256, 256, 1));
     }
 
     [Fact]

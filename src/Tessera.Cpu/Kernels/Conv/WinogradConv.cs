@@ -1,0 +1,413 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Tessera.Cpu.Kernels.Linalg;
+using Tessera.Cpu.Simd;
+using Tessera.Kernels;
+
+namespace Tessera.Cpu.Kernels.Conv;
+
+/// <summary>3×3 stride-1 convolution by Winograd's minimal filtering F(4×4, 3×3) (Lavin and Gray, "Fast Algorithms for
+/// Convolutional Neural Networks", 2016): each 4×4 block of outputs ("tile") is computed from its 6×6 input patch d as
+/// Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, with 36 multiplications per input channel instead of the direct form's 144, so the
+/// product that dominates the layer shrinks fourfold. Over all channels the element-wise products become 36
+/// independent GEMMs, one per transformed position ξ: M_ξ [tiles × K] = V_ξ [tiles × C] · U_ξ [C × K].
+/// <list type="number">
+/// <item>The input is staged channels-last with its zero border (xs [n, 4·TH + 2, 4·TW + 2, C16], 8×8 register
+/// transposes), so every patch row is a run of contiguous 16-channel vectors.</item>
+/// <item>Input transform, 16 channels a vector: V [ξ, tile, C16].</item>
+/// <item>The 36 GEMMs in 6-tile × 64-channel register tiles (24 accumulators: per input channel six tile
+/// broadcasts, four weight loads), into M [ξ, tile, K64]. The weight's transform U (36 × C × K, in 64-column panels)
+/// is made once per graph when the weight is constant (<see cref="PackWeight"/>).</item>
+/// <item>Output transform, 16 channels a vector, bias added: ys [n, 4·TH, 4·TW, K64]; then transposed into y (8×8
+/// blocks), and the epilogue (residual, activation) runs over each output plane.</item>
+/// </list>
+/// In float the transform's ±5, ¼ and ⅙ factors cost accuracy: the error against the direct sum grows to a few 1e-6 of
+/// the output's scale (measured in the conformance tests), well inside the 1e-4 the model checks allow.</summary>
+internal static unsafe class WinogradConv
+{
+    /// <summary>Tiles per register block (rows of the GEMM tile).</summary>
+    private const int MR = 6;
+
+    /// <summary>Output channels per weight panel (columns of the GEMM tile).</summary>
+    private const int NB = 64;
+
+    /// <summary>Transformed positions per tile (6 × 6).</summary>
+    private const int Xi = 36;
+
+    /// <summary>Input channels from which the path is taken: below, the products are too shallow for the transforms'
+    /// cost.</summary>
+    public const int MinChannels = 16;
+
+    /// <summary>Output channels from which the path is taken: the GEMM tile's columns come in 32s.</summary>
+    public const int MinOutputs = 32;
+
+    /// <summary>Output positions above which the path is taken: 7×7 and smaller maps waste up to half of their
+    /// 4×4 tiles, and their layers' weights (512 → 512) would transform into 38 MB.</summary>
+    public const int MinPositions = 100;
+
+    /// <summary>Largest transformed weight, in floats (64 MiB).</summary>
+    private const long MaxWeightFloats = 16L << 20;
+
+    private static int RoundUp(int x, int to) => (x + to - 1) / to * to;
+
+    /// <summary>Whether the convolution takes this path: 512-bit vectors, one group, a 3×3 undilated window at unit
+    /// stride, enough channels and a map that fills its tiles.</summary>
+    public static bool Applies(in ConvGeometry g, int c, int o, int groups)
+    {
+        if (Sgemm.Isa != GemmIsa.Vector512 || groups != 1) return false;
+        if (g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.DH != 1 || g.DW != 1) return false;
+        if (c < MinChannels || o < MinOutputs || g.P <= MinPositions) return false;
+        return (long)Xi * c * RoundUp(o, NB) <= MaxWeightFloats;
+    }
+
+    /// <summary>Floats of one ξ's transformed weight: C rows of every 64-column panel.</summary>
+    private static long PanelFloats(int c, int o) => (long)c * RoundUp(o, NB);
+
+    /// <summary>The pack <see cref="PackWeight"/> makes for these channel counts: 36 matrices of C × K64, held as a
+    /// <see cref="PackedMatrices"/> of the B kind (one matrix per ξ, laid out in 64-column panels).</summary>
+    public static PackedMatrices NewPack(CpuMemoryPool memory, int c, int o) =>
+        new(memory, GemmOperand.B, Xi, RoundUp(o, NB), c);
+
+    /// <summary>Checks that <paramref name="packed"/> was made by <see cref="PackWeight"/> for this convolution.</summary>
+    public static PackedMatrices Check(IPackedOperand packed, int c, int o) =>
+        PackedMatrices.Check("Conv2d", packed, GemmOperand.B, Xi, RoundUp(o, NB), c);
+
+    /// <summary>U_ξ = (G g Gᵀ)_ξ for every output channel k and input channel ci of w [o, c, 3, 3], in double, stored as
+    /// u[ξ][k / 64][ci][k % 64] (zero past o).</summary>
+    public static void PackWeight(float* w, int c, int o, PackedMatrices dst)
+    {
+        // G of F(4, 3) for the interpolation points 0, ±1, ±2 and ∞.
+        ReadOnlySpan<double> G =
+        [
+            1.0 / 4, 0, 0,
+            -1.0 / 6, -1.0 / 6, -1.0 / 6,
+            -1.0 / 6, 1.0 / 6, -1.0 / 6,
+            1.0 / 24, 1.0 / 12, 1.0 / 6,
+            1.0 / 24, -1.0 / 12, 1.0 / 6,
+            0, 0, 1,
+        ];
+        for (int xi = 0; xi < Xi; xi++) CpuKernels.ConvZero(dst[xi], PanelFloats(c, o));
+        Span<double> t = stackalloc double[18];
+        for (int k = 0; k < o; k++)
+            for (int ci = 0; ci < c; ci++)
+            {
+                float* g = w + ((long)k * c + ci) * 9;
+                for (int a = 0; a < 6; a++)
+                    for (int j = 0; j < 3; j++)
+                        t[a * 3 + j] = G[a * 3] * g[j] + G[a * 3 + 1] * g[3 + j] + G[a * 3 + 2] * g[6 + j];
+                long at = ((long)(k / NB) * c + ci) * NB + k % NB;
+                for (int a = 0; a < 6; a++)
+                    for (int b = 0; b < 6; b++)
+                        dst[a * 6 + b][at] = (float)(t[a * 3] * G[b * 3] + t[a * 3 + 1] * G[b * 3 + 1] + t[a * 3 + 2] * G[b * 3 + 2]);
+            }
+    }
+
+    /// <summary>y[n, o, OH, OW] = epilogue(bias + conv(x, w)) with U from <see cref="PackWeight"/>. x is contiguous.</summary>
+    public static void Forward<TAct>(CpuMemoryPool memory, int threads, in ConvGeometry g, int n, int c, int o,
+        float* x, PackedMatrices u, float* bias, float* y, EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
+    {
+        int th = (g.OH + 3) / 4, tw = (g.OW + 3) / 4;
+        int tiles = n * th * tw, tp = RoundUp(tiles, MR);
+        int cp = RoundUp(c, 16), ko = RoundUp(o, NB), k16 = RoundUp(o, 16);
+        int hp = 4 * th + 2, wp = 4 * tw + 2, ohp = 4 * th, owp = 4 * tw;
+        using var xsBuf = memory.Rent((long)n * hp * wp * cp * sizeof(float));
+        using var vBuf = memory.Rent((long)Xi * tp * cp * sizeof(float));
+        using var mBuf = memory.Rent((long)Xi * tp * ko * sizeof(float));
+        using var ysBuf = memory.Rent((long)n * ohp * owp * ko * sizeof(float));
+        float* xs = (float*)xsBuf.Handle, v = (float*)vBuf.Handle, m = (float*)mBuf.Handle, ys = (float*)ysBuf.Handle;
+        var geo = new Geometry(g, n, c, o, th, tw, tiles, tp, cp, ko, k16, hp, wp, ohp, owp);
+
+        Stage(geo, x, xs, threads);
+
+        // Input transform: one (tile, 16 channels) per item. The rows of the last block's padding tiles are zero.
+        for (int xi = 0; xi < Xi; xi++) CpuKernels.ConvZero(v + ((long)xi * tp + tiles) * cp, (long)(tp - tiles) * cp);
+        var st = (geo, xs: (nint)xs, v: (nint)v, m: (nint)m, ys: (nint)ys, u, bias: (nint)bias);
+        CpuParallel.For((long)tiles * (cp / 16), threads, 64, st, static (s, i0, i1) =>
+        {
+            var q = s.geo;
+            Vector512<float>* tmp = stackalloc Vector512<float>[Xi];
+            for (long i = i0; i < i1; i++)
+            {
+                int t = (int)(i / (q.Cp / 16)), cb = (int)(i % (q.Cp / 16));
+                int b = t / (q.Th * q.Tw), r = t % (q.Th * q.Tw), ty = r / q.Tw, tx = r % q.Tw;
+                float* d = (float*)s.xs + (((long)b * q.Hp + 4 * ty) * q.Wp + 4 * tx) * q.Cp + cb * 16;
+                InputTile(d, (long)q.Wp * q.Cp, q.Cp, tmp, (float*)s.v + (long)t * q.Cp + cb * 16, (long)q.Tp * q.Cp);
+            }
+        });
+
+        // The 36 products, a (ξ, 64-channel panel, 6-tile block) per item: consecutive items share the panel.
+        int panels = ko / NB, tBlocks = tp / MR;
+        CpuParallel.For((long)Xi * panels * tBlocks, threads, 8, st, static (s, i0, i1) =>
+        {
+            var q = s.geo;
+            int panels = q.Ko / NB, tBlocks = q.Tp / MR;
+            for (long i = i0; i < i1; i++)
+            {
+                int tb = (int)(i % tBlocks);
+                long rest = i / tBlocks;
+                int pb = (int)(rest % panels), xi = (int)(rest / panels);
+                float* vb = (float*)s.v + ((long)xi * q.Tp + tb * MR) * q.Cp;
+                float* ub = s.u[xi] + (long)pb * q.C * NB;
+                float* mb = (float*)s.m + ((long)xi * q.Tp + tb * MR) * q.Ko + pb * NB;
+                if (q.O - pb * NB > NB / 2) Kernel64(q.C, vb, q.Cp, ub, mb, q.Ko);
+                else Kernel32(q.C, vb, q.Cp, ub, mb, q.Ko);
+            }
+        });
+
+        // Output transform: one (tile, 16 channels) per item, the bias added, into ys.
+        CpuParallel.For((long)tiles * (k16 / 16), threads, 64, st, static (s, i0, i1) =>
+        {
+            var q = s.geo;
+            Vector512<float>* tmp = stackalloc Vector512<float>[24];
+            for (long i = i0; i < i1; i++)
+            {
+                int t = (int)(i / (q.K16 / 16)), kb = (int)(i % (q.K16 / 16));
+                int b = t / (q.Th * q.Tw), r = t % (q.Th * q.Tw), ty = r / q.Tw, tx = r % q.Tw;
+                var bv = Vector512<float>.Zero;
+                if (s.bias != 0)
+                {
+                    int live = Math.Min(16, q.O - kb * 16);
+                    bv = live == 16 ? Vector512.Load((float*)s.bias + kb * 16) : Avx512F.MaskLoad((float*)s.bias + kb * 16, Lanes.First(live), Vector512<float>.Zero);
+                }
+                float* dst = (float*)s.ys + (((long)b * q.Ohp + 4 * ty) * q.Owp + 4 * tx) * q.Ko + kb * 16;
+                OutputTile((float*)s.m + (long)t * q.Ko + kb * 16, (long)q.Tp * q.Ko, tmp, bv, dst, (long)q.Owp * q.Ko, q.Ko);
+            }
+        });
+
+        Unstage(geo, ys, y, threads);
+        if (epilogue.IsActive)
+        {
+            var est = (y: (nint)y, p: (long)g.P, epilogue);
+            CpuParallel.For((long)n * o, threads, Math.Max(1, 16384 / g.P), est, static (s, p0, p1) =>
+            {
+                for (long pl = p0; pl < p1; pl++) s.epilogue.ApplyInPlace((float*)s.y + pl * s.p, s.p);
+            });
+        }
+    }
+
+    /// <summary>The sizes one forward call works with.</summary>
+    private readonly record struct Geometry(ConvGeometry G, int N, int C, int O, int Th, int Tw, int Tiles, int Tp, int Cp,
+        int Ko, int K16, int Hp, int Wp, int Ohp, int Owp);
+
+    /// <summary>xs[b, h + PT, w + PL, c] = x[b, c, h, w] for the input rows and columns the tiles read, zero elsewhere.</summary>
+    private static void Stage(in Geometry q, float* x, float* xs, int threads)
+    {
+        var g = q.G;
+        CpuKernels.ConvZero(xs, (long)q.N * q.Hp * q.Wp * q.Cp);
+        int rows = Math.Min(g.H, q.Hp - g.PT), cols = Math.Min(g.W, q.Wp - g.PL);
+        if (rows <= 0 || cols <= 0) return;
+        var st = (q, x: (nint)x, xs: (nint)xs, rows, cols);
+        CpuParallel.For((long)q.N * rows, threads, 4, st, static (s, i0, i1) =>
+        {
+            var q = s.q;
+            var g = q.G;
+            for (long i = i0; i < i1; i++)
+            {
+                int b = (int)(i / s.rows), h = (int)(i % s.rows);
+                float* src = (float*)s.x + ((long)b * q.C * g.H + h) * g.W;
+                float* dst = (float*)s.xs + (((long)b * q.Hp + h + g.PT) * q.Wp + g.PL) * q.Cp;
+                // dst[w·Cp + c] = src[c·HW + w]
+                int c0 = 0;
+                for (; c0 + 8 <= q.C; c0 += 8)
+                {
+                    int w0 = 0;
+                    for (; w0 + 8 <= s.cols; w0 += 8) Transpose8x8.Block(src + (long)c0 * g.HW + w0, g.HW, dst + (long)w0 * q.Cp + c0, q.Cp);
+                    for (int w = w0; w < s.cols; w++)
+                        for (int c = c0; c < c0 + 8; c++) dst[(long)w * q.Cp + c] = src[(long)c * g.HW + w];
+                }
+                for (int c = c0; c < q.C; c++)
+                    for (int w = 0; w < s.cols; w++) dst[(long)w * q.Cp + c] = src[(long)c * g.HW + w];
+            }
+        });
+    }
+
+    /// <summary>y[b, k, oh, ow] = ys[b, oh, ow, k] over the valid outputs.</summary>
+    private static void Unstage(in Geometry q, float* ys, float* y, int threads)
+    {
+        var st = (q, ys: (nint)ys, y: (nint)y);
+        CpuParallel.For((long)q.N * q.G.OH, threads, 4, st, static (s, i0, i1) =>
+        {
+            var q = s.q;
+            var g = q.G;
+            for (long i = i0; i < i1; i++)
+            {
+                int b = (int)(i / g.OH), oh = (int)(i % g.OH);
+                float* src = (float*)s.ys + ((long)b * q.Ohp + oh) * q.Owp * q.Ko;
+                float* dst = (float*)s.y + (long)b * q.O * g.P + (long)oh * g.OW;
+                // dst[k·P + ow] = src[ow·Ko + k]
+                int k0 = 0;
+                for (; k0 + 8 <= q.O; k0 += 8)
+                {
+                    int w0 = 0;
+                    for (; w0 + 8 <= g.OW; w0 += 8) Transpose8x8.Block(src + (long)w0 * q.Ko + k0, q.Ko, dst + (long)k0 * g.P + w0, g.P);
+                    for (int w = w0; w < g.OW; w++)
+                        for (int k = k0; k < k0 + 8; k++) dst[(long)k * g.P + w] = src[(long)w * q.Ko + k];
+                }
+                for (int k = k0; k < q.O; k++)
+                    for (int w = 0; w < g.OW; w++) dst[(long)k * g.P + w] = src[(long)w * q.Ko + k];
+            }
+        });
+    }
+
+    /// <summary>Bᵀ applied to six vectors (rows or columns of a patch): the input transform in one direction.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputLine(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3,
+        Vector512<float> d4, Vector512<float> d5, Vector512<float>* o, int stride)
+    {
+        var four = Vector512.Create(4f);
+        var minusFour = Vector512.Create(-4f);
+        var minusFive = Vector512.Create(-5f);
+        var t1 = Vector512.FusedMultiplyAdd(minusFour, d2, d4);   // d4 − 4·d2
+        var t2 = Vector512.FusedMultiplyAdd(minusFour, d1, d3);   // d3 − 4·d1
+        var t3 = d4 - d2;
+        var t4 = (d3 - d1) * Vector512.Create(2f);
+        o[0] = Vector512.FusedMultiplyAdd(four, d0, Vector512.FusedMultiplyAdd(minusFive, d2, d4));
+        o[stride] = t1 + t2;
+        o[2 * stride] = t1 - t2;
+        o[3 * stride] = t3 + t4;
+        o[4 * stride] = t3 - t4;
+        o[5 * stride] = Vector512.FusedMultiplyAdd(four, d1, Vector512.FusedMultiplyAdd(minusFive, d3, d5));
+    }
+
+    /// <summary>V[ξ = 6r + j] = (Bᵀ d B)[r, j] for one tile and 16 channels: d's rows are rowStride apart, its columns
+    /// colStride; V's ξ planes are vStride apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InputTile(float* d, long rowStride, long colStride, Vector512<float>* tmp, float* v, long vStride)
+    {
+        // Columns: tmp[r·6 + j] = (Bᵀ d)[r, j].
+        for (int j = 0; j < 6; j++)
+        {
+            float* c = d + j * colStride;
+            InputLine(Vector512.Load(c), Vector512.Load(c + rowStride), Vector512.Load(c + 2 * rowStride), Vector512.Load(c + 3 * rowStride),
+                Vector512.Load(c + 4 * rowStride), Vector512.Load(c + 5 * rowStride), tmp + j, 6);
+        }
+        // Rows: V[6r + j'] = Σ_j (Bᵀ d)[r, j] B[j, j'].
+        Vector512<float>* o = stackalloc Vector512<float>[6];
+        for (int r = 0; r < 6; r++)
+        {
+            var row = tmp + r * 6;
+            InputLine(row[0], row[1], row[2], row[3], row[4], row[5], o, 1);
+            float* vr = v + r * 6 * vStride;
+            for (int j = 0; j < 6; j++) o[j].Store(vr + j * vStride);
+        }
+    }
+
+    /// <summary>Aᵀ applied to six vectors: four outputs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputLine(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3,
+        Vector512<float> m4, Vector512<float> m5, out Vector512<float> o0, out Vector512<float> o1, out Vector512<float> o2,
+        out Vector512<float> o3)
+    {
+        var s12 = m1 + m2;
+        var d12 = m1 - m2;
+        var s34 = m3 + m4;
+        var d34 = m3 - m4;
+        o0 = m0 + s12 + s34;
+        o1 = Vector512.FusedMultiplyAdd(Vector512.Create(2f), d34, d12);
+        o2 = Vector512.FusedMultiplyAdd(Vector512.Create(4f), s34, s12);
+        o3 = Vector512.FusedMultiplyAdd(Vector512.Create(8f), d34, d12) + m5;
+    }
+
+    /// <summary>dst[i, j] = (Aᵀ m A)[i, j] + bias for one tile and 16 channels: m's ξ planes are mStride apart; dst's rows
+    /// are rowStride apart, its columns colStride.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OutputTile(float* m, long mStride, Vector512<float>* tmp, Vector512<float> bias, float* dst, long rowStride, long colStride)
+    {
+        // Columns: tmp[i·6 + j] = (Aᵀ m)[i, j].
+        for (int j = 0; j < 6; j++)
+        {
+            float* c = m + j * mStride;
+            OutputLine(Vector512.Load(c), Vector512.Load(c + 6 * mStride), Vector512.Load(c + 12 * mStride), Vector512.Load(c + 18 * mStride),
+                Vector512.Load(c + 24 * mStride), Vector512.Load(c + 30 * mStride), out tmp[j], out tmp[6 + j], out tmp[12 + j], out tmp[18 + j]);
+        }
+        for (int i = 0; i < 4; i++)
+        {
+            var row = tmp + i * 6;
+            OutputLine(row[0], row[1], row[2], row[3], row[4], row[5], out var o0, out var o1, out var o2, out var o3);
+            float* di = dst + i * rowStride;
+            (o0 + bias).Store(di);
+            (o1 + bias).Store(di + colStride);
+            (o2 + bias).Store(di + 2 * colStride);
+            (o3 + bias).Store(di + 3 * colStride);
+        }
+    }
+
+    /// <summary>m[r·ldm + j] = Σ_p v[r·vs + p] · u[p·64 + j] for six tiles r and 64 channels j: twenty-four accumulators,
+    /// per input channel four panel loads and six broadcasts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel64(int depth, float* v, long vs, float* u, float* m, long ldm)
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default, c50 = default, c51 = default, c52 = default, c53 = default;
+        float* v0 = v, v1 = v + vs, v2 = v + 2 * vs, v3 = v + 3 * vs, v4 = v + 4 * vs, v5 = v + 5 * vs;
+        for (int p = 0; p < depth; p++)
+        {
+            var b0 = Vector512.Load(u);
+            var b1 = Vector512.Load(u + 16);
+            var b2 = Vector512.Load(u + 32);
+            var b3 = Vector512.Load(u + 48);
+            var a = Vector512.Create(v0[p]);
+            c00 = Vector512.FusedMultiplyAdd(a, b0, c00); c01 = Vector512.FusedMultiplyAdd(a, b1, c01); c02 = Vector512.FusedMultiplyAdd(a, b2, c02); c03 = Vector512.FusedMultiplyAdd(a, b3, c03);
+            a = Vector512.Create(v1[p]);
+            c10 = Vector512.FusedMultiplyAdd(a, b0, c10); c11 = Vector512.FusedMultiplyAdd(a, b1, c11); c12 = Vector512.FusedMultiplyAdd(a, b2, c12); c13 = Vector512.FusedMultiplyAdd(a, b3, c13);
+            a = Vector512.Create(v2[p]);
+            c20 = Vector512.FusedMultiplyAdd(a, b0, c20); c21 = Vector512.FusedMultiplyAdd(a, b1, c21); c22 = Vector512.FusedMultiplyAdd(a, b2, c22); c23 = Vector512.FusedMultiplyAdd(a, b3, c23);
+            a = Vector512.Create(v3[p]);
+            c30 = Vector512.FusedMultiplyAdd(a, b0, c30); c31 = Vector512.FusedMultiplyAdd(a, b1, c31); c32 = Vector512.FusedMultiplyAdd(a, b2, c32); c33 = Vector512.FusedMultiplyAdd(a, b3, c33);
+            a = Vector512.Create(v4[p]);
+            c40 = Vector512.FusedMultiplyAdd(a, b0, c40); c41 = Vector512.FusedMultiplyAdd(a, b1, c41); c42 = Vector512.FusedMultiplyAdd(a, b2, c42); c43 = Vector512.FusedMultiplyAdd(a, b3, c43);
+            a = Vector512.Create(v5[p]);
+            c50 = Vector512.FusedMultiplyAdd(a, b0, c50); c51 = Vector512.FusedMultiplyAdd(a, b1, c51); c52 = Vector512.FusedMultiplyAdd(a, b2, c52); c53 = Vector512.FusedMultiplyAdd(a, b3, c53);
+            u += NB;
+        }
+        c00.Store(m); c01.Store(m + 16); c02.Store(m + 32); c03.Store(m + 48); m += ldm;
+        c10.Store(m); c11.Store(m + 16); c12.Store(m + 32); c13.Store(m + 48); m += ldm;
+        c20.Store(m); c21.Store(m + 16); c22.Store(m + 32); c23.Store(m + 48); m += ldm;
+        c30.Store(m); c31.Store(m + 16); c32.Store(m + 32); c33.Store(m + 48); m += ldm;
+        c40.Store(m); c41.Store(m + 16); c42.Store(m + 32); c43.Store(m + 48); m += ldm;
+        c50.Store(m); c51.Store(m + 16); c52.Store(m + 32); c53.Store(m + 48);
+    }
+
+    /// <summary>As <see cref="Kernel64"/> for the first 32 channels of a panel (its last, when at most 32 remain).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel32(int depth, float* v, long vs, float* u, float* m, long ldm)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        float* v0 = v, v1 = v + vs, v2 = v + 2 * vs, v3 = v + 3 * vs, v4 = v + 4 * vs, v5 = v + 5 * vs;
+        for (int p = 0; p < depth; p++)
+        {
+            var b0 = Vector512.Load(u);
+            var b1 = Vector512.Load(u + 16);
+            var a = Vector512.Create(v0[p]);
+            c00 = Vector512.FusedMultiplyAdd(a, b0, c00); c01 = Vector512.FusedMultiplyAdd(a, b1, c01);
+            a = Vector512.Create(v1[p]);
+            c10 = Vector512.FusedMultiplyAdd(a, b0, c10); c11 = Vector512.FusedMultiplyAdd(a, b1, c11);
+            a = Vector512.Create(v2[p]);
+            c20 = Vector512.FusedMultiplyAdd(a, b0, c20); c21 = Vector512.FusedMultiplyAdd(a, b1, c21);
+            a = Vector512.Create(v3[p]);
+            c30 = Vector512.FusedMultiplyAdd(a, b0, c30); c31 = Vector512.FusedMultiplyAdd(a, b1, c31);
+            a = Vector512.Create(v4[p]);
+            c40 = Vector512.FusedMultiplyAdd(a, b0, c40); c41 = Vector512.FusedMultiplyAdd(a, b1, c41);
+            a = Vector512.Create(v5[p]);
+            c50 = Vector512.FusedMultiplyAdd(a, b0, c50); c51 = Vector512.FusedMultiplyAdd(a, b1, c51);
+            u += NB;
+        }
+        c00.Store(m); c01.Store(m + 16); m += ldm;
+        c10.Store(m); c11.Store(m + 16); m += ldm;
+        c20.Store(m); c21.Store(m + 16); m += ldm;
+        c30.Store(m); c31.Store(m + 16); m += ldm;
+        c40.Store(m); c41.Store(m + 16); m += ldm;
+        c50.Store(m); c51.Store(m + 16);
+    }
+}
+
+/// <summary>Visits the activation of a Winograd convolution's epilogue (<see cref="UnaryDispatch"/>).</summary>
+internal readonly unsafe struct WinogradConvRun(CpuMemoryPool memory, int threads, ConvGeometry g, int n, int c, int o,
+    float* x, PackedMatrices u, float* bias, float* y, float* residual) : IUnaryMathVisitor
+{
+    public void Visit<TMath>(TMath math) where TMath : struct, IUnaryMath =>
+        WinogradConv.Forward(memory, threads, g, n, c, o, x, u, bias, y, new EpilogueMath<TMath>(math, residual, y));
+}
