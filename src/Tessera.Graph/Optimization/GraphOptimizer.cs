@@ -15,6 +15,7 @@ public static class GraphOptimizer
         new CommonSubexpressionElimination(),
         new MaxPoolIndicesElimination(),
         new BatchNormFolding(),
+        new PadFolding(),
         new LayerNormFusion(),
         new GeluFusion(),
         new AttentionFusion(),

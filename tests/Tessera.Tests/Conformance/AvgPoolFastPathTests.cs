@@ -1,3 +1,7 @@
+using System.Runtime.Intrinsics.X86;
+using Tessera.Cpu.Kernels;
+using Tessera.Cpu.Kernels.Conv;
+using Tessera.Cpu.Simd;
 using Tessera.Kernels;
 using Tessera.Reference;
 using Tessera.Tests.Coverage;
@@ -6,9 +10,9 @@ using Tessera.Tests.Support;
 namespace Tessera.Tests.Conformance;
 
 /// <summary>The vectorised columns of CPU average pooling (stride 1 or 2 along W, blocks of 16 and 8 outputs, the last
-/// block overlapping, windows of even and odd width, rows clipped by the padding with either divisor) give the window
-/// loop's values bit for bit: the float sum of each window in row-major order from 0, times 1/count. Also against the
-/// reference.</summary>
+/// block overlapping, windows of even and odd width, rows clipped by the padding with either divisor), and the
+/// depthwise planes that square 3×3 and 5×5 windows with one divisor take, give the window loop's values bit for bit:
+/// the float sum of each window in row-major order from 0, times 1/count. Also against the reference.</summary>
 public class AvgPoolFastPathTests
 {
     public static TheoryData<int, int, int, int, int, int, int, bool> Cases => new()
@@ -27,6 +31,24 @@ public class AvgPoolFastPathTests
         { 4, 9, 2, 2, 1, 1, 0, false },     // 8 outputs
         { 4, 7, 2, 2, 1, 1, 0, false },     // 6 outputs: one at a time
     };
+
+    [Fact]
+    public void WindowsWithOneDivisorTakeTheDepthwisePlanes()
+    {
+        Requirement.Require(Avx512F.IsSupported && VectorWidth.Use512, "the depthwise planes need 512-bit vectors");
+        Pool2dParams P(int k, int s, int pad, bool count) => new(k, k, s, s, pad, pad, pad, pad, CountIncludePad: count);
+        ConvGeometry G(int h, int w, Pool2dParams p) => new(h, w, p.KernelH, p.KernelW, (h + 2 * p.PadTop - p.KernelH) / p.StrideH + 1,
+            (w + 2 * p.PadLeft - p.KernelW) / p.StrideW + 1, p.StrideH, p.StrideW, p.PadTop, p.PadLeft, 1, 1);
+        // Three of the cases above: padding that counts at stride 2 and 1, and no padding.
+        Assert.True(CpuKernels.AvgPoolIsDepthwise(G(7, 21, P(3, 2, 1, true)), P(3, 2, 1, true)));
+        Assert.True(CpuKernels.AvgPoolIsDepthwise(G(6, 33, P(3, 1, 1, true)), P(3, 1, 1, true)));
+        Assert.True(CpuKernels.AvgPoolIsDepthwise(G(6, 12, P(3, 1, 0, false)), P(3, 1, 0, false)));
+        // Padding outside the divisor, 2×2 windows, and ceil mode's clipped last window stay with the rows.
+        Assert.False(CpuKernels.AvgPoolIsDepthwise(G(6, 33, P(3, 1, 1, false)), P(3, 1, 1, false)));
+        Assert.False(CpuKernels.AvgPoolIsDepthwise(G(12, 56, P(2, 2, 0, false)), P(2, 2, 0, false)));
+        var ceil = P(3, 2, 0, true) with { CeilMode = true };
+        Assert.False(CpuKernels.AvgPoolIsDepthwise(new ConvGeometry(8, 8, 3, 3, 4, 4, 2, 2, 0, 0, 1, 1), ceil));
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]
