@@ -47,7 +47,7 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
         if (path == ConvForwardPath.Winograd)
         {
             using var bc = bias?.Contiguous();
-            using var own = packedW is null ? PackWinogradWeight(pw, c, o) : null;
+            using var own = packedW is null ? PackWinogradWeight(pw, c, o, WinogradConv.TileOf(g)) : null;
             var wino = new WinogradConvRun(Device.Memory, Threads, g, n, c, o, px, packedW ?? own!, bc is null ? null : bc.F32(), py, pr);
             UnaryDispatch.Visit(e.Activation, e.Params, ref wino);
             return;

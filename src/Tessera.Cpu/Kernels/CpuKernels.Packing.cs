@@ -71,7 +71,7 @@ internal sealed unsafe partial class CpuKernels : IOperandPacking
         var path = ConvPath(g, c, o, groups);
         if (y.ElementCount == 0 || og == 1 || path is not (ConvForwardPath.Gemm or ConvForwardPath.Rows or ConvForwardPath.TransposedGemm or ConvForwardPath.Winograd)) return null;
         using var wc = w.Contiguous();
-        if (path == ConvForwardPath.Winograd) return PackWinogradWeight(wc.F32(), c, o);
+        if (path == ConvForwardPath.Winograd) return PackWinogradWeight(wc.F32(), c, o, WinogradConv.TileOf(g));
         if (path == ConvForwardPath.TransposedGemm) return PackConvWeightB(wc.F32(), o, c * g.KK);
         return PackConvWeight(wc.F32(), groups, og, c / groups * g.KK);
     }
@@ -85,10 +85,10 @@ internal sealed unsafe partial class CpuKernels : IOperandPacking
     }
 
     /// <summary>The weight's Winograd transform (<see cref="WinogradConv.PackWeight"/>).</summary>
-    private PackedMatrices PackWinogradWeight(float* w, int c, int o)
+    private PackedMatrices PackWinogradWeight(float* w, int c, int o, int tile)
     {
-        var packed = WinogradConv.NewPack(Device.Memory, c, o);
-        WinogradConv.PackWeight(w, c, o, packed);
+        var packed = WinogradConv.NewPack(Device.Memory, c, o, tile);
+        WinogradConv.PackWeight(w, c, o, tile, packed);
         return packed;
     }
 
@@ -110,7 +110,7 @@ internal sealed unsafe partial class CpuKernels : IOperandPacking
         var path = ConvPath(g, x.Shape[1], w.Shape[0], groups);
         if (path == ConvForwardPath.Winograd)
         {
-            Conv2d(x, w, WinogradConv.Check(packedW, x.Shape[1], w.Shape[0]), bias, residual, y, p);
+            Conv2d(x, w, WinogradConv.Check(packedW, x.Shape[1], w.Shape[0], WinogradConv.TileOf(g)), bias, residual, y, p);
             return;
         }
         var operand = path == ConvForwardPath.TransposedGemm ? GemmOperand.B : GemmOperand.A;

@@ -89,7 +89,7 @@ public class ConvTests
         new ConvCase("rows depthwise 5x5 dilation 2, asymmetric pad", 1, 4, 20, 21, 4, 5, 5, new(1, 1, 4, 3, 2, 5, 2, 2, 4)),
         // Small maps, transposed product (positions as GEMM rows): edge rows and columns of the 8×8 transposes, a
         // pointwise layer read in place, two depth blocks.
-        new ConvCase("tgemm 3x3 on 7x7, o = 37", 2, 20, 7, 7, 37, 3, 3, Conv2dParams.Square(1, 1)),
+        new ConvCase("tgemm 3x3 on 7x7, o = 37", 2, 12, 7, 7, 37, 3, 3, Conv2dParams.Square(1, 1)),
         new ConvCase("tgemm pointwise 9x9, o = 48", 1, 24, 9, 9, 48, 1, 1, Conv2dParams.Square()),
         new ConvCase("tgemm stride 2 to 5x6, two depth blocks", 1, 64, 10, 12, 33, 3, 3, Conv2dParams.Square(2, 1)),
         // Small-map depthwise with 16 channels a vector: a partial last block, stride 2 with a 5x5 window, a rectangular
@@ -107,12 +107,15 @@ public class ConvTests
         new ConvCase("dwp 1x1 (a per-channel scale and shift) on 9x7", 2, 5, 9, 7, 5, 1, 1, Conv2dParams.Square(1, 0, 1, 5)),
         // Winograd F(4x4, 3x3): maps that are not a multiple of the 4x4 tile (the last tiles partly outside), tile counts
         // not a multiple of the 6-tile block, a partial 16-channel input block, output channels ending in a half panel
-        // (32) or a partial one, depth past 256, no padding, asymmetric padding, a strided input without bias.
+        // (32) or a partial one, depth past 256, no padding, asymmetric padding, a strided input without bias; and
+        // F(2x2, 3x3) on maps of at most 100 outputs (odd and even sides, a batch).
         new ConvCase("wino 3x3 pad 1 on 14x14, batch 2", 2, 16, 14, 14, 32, 3, 3, Conv2dParams.Square(1, 1)),
         new ConvCase("wino 13x11, 20 -> 40 channels", 1, 20, 13, 11, 40, 3, 3, Conv2dParams.Square(1, 1)),
         new ConvCase("wino unpadded 17x19, 70 outputs, strided x, no bias", 1, 24, 17, 19, 70, 3, 3, Conv2dParams.Square(), Bias: false, Strided: true),
         new ConvCase("wino asymmetric pad, 33 -> 96 channels", 2, 33, 12, 15, 96, 3, 3, new(1, 1, 2, 0, 0, 2)),
         new ConvCase("wino depth 300 on 11x12", 1, 300, 11, 12, 64, 3, 3, Conv2dParams.Square(1, 1)),
+        new ConvCase("wino 2x2 tiles on 7x7, 40 -> 96, batch 3", 3, 40, 7, 7, 96, 3, 3, Conv2dParams.Square(1, 1)),
+        new ConvCase("wino 2x2 tiles unpadded 10x9, 16 -> 33", 1, 16, 10, 9, 33, 3, 3, Conv2dParams.Square()),
     };
 
     private static (Tensor X, Tensor W) Upload(ConvCase t, RefTensor x, RefTensor w) =>

@@ -41,7 +41,7 @@ public class EpilogueTests
         ["im2col stride 2"] = new(2, 20, 9, 11, 7, 3, 3, Conv2dParams.Square(2, 1)),
         ["padded rows two depth blocks, threaded"] = new(1, 64, 10, 10, 40, 3, 3, Conv2dParams.Square(1, 1)),
         ["im2col two depth blocks, sparse rows"] = new(1, 64, 3, 5, 20, 3, 3, Conv2dParams.Square(1, 1)),
-        ["transposed gemm on 7x7, o = 37"] = new(2, 20, 7, 7, 37, 3, 3, Conv2dParams.Square(1, 1)),
+        ["transposed gemm on 7x7, o = 37"] = new(2, 12, 7, 7, 37, 3, 3, Conv2dParams.Square(1, 1)),
         ["1x1 direct operand"] = new(2, 24, 7, 9, 16, 1, 1, Conv2dParams.Square()),
         ["1x1 one output per group (gemv)"] = new(1, 8, 40, 40, 4, 1, 1, Conv2dParams.Square(1, 0, 1, 4)),
         ["tiny product, no bias"] = new(1, 17, 2, 2, 3, 1, 1, Conv2dParams.Square(), Bias: false),
@@ -60,6 +60,7 @@ public class EpilogueTests
         ["depthwise small map 5x5 stride 2"] = new(1, 6, 11, 12, 6, 5, 5, Conv2dParams.Square(2, 2, 1, 6)),
         ["depthwise stride 3 taps"] = new(1, 6, 11, 14, 6, 3, 3, Conv2dParams.Square(3, 1, 1, 6)),
         ["winograd 3x3, partial tiles and panel"] = new(2, 18, 11, 13, 40, 3, 3, Conv2dParams.Square(1, 1)),
+        ["winograd 2x2 tiles on 7x7"] = new(1, 20, 7, 7, 36, 3, 3, Conv2dParams.Square(1, 1)),
     };
 
     public static TheoryData<string, UnaryOp, bool> ConvCases()

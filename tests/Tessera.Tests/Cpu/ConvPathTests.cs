@@ -49,13 +49,18 @@ public class ConvPathTests
     {
         Requirement.Require(Sgemm.Isa == GemmIsa.Vector512, "the Winograd convolution needs the AVX-512 GEMM kernel");
         var cases = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("wino ")).ToList();
-        Assert.Equal(5, cases.Count);
-        foreach (var t in cases) Assert.True(WinogradConv.Applies(Geometry(t), t.C, t.O, t.P.Groups), t.Name);
+        Assert.Equal(7, cases.Count);
+        foreach (var t in cases)
+        {
+            Assert.True(WinogradConv.Applies(Geometry(t), t.C, t.O, t.P.Groups), t.Name);
+            Assert.Equal(t.Name.StartsWith("wino 2x2 ") ? 2 : 4, WinogradConv.TileOf(Geometry(t)));
+        }
         // Every other case keeps the path it covers.
         foreach (var t in ConvTests.ConvCases().Select(r => r.Data).Where(t => !t.Name.StartsWith("wino ")))
             Assert.False(WinogradConv.Applies(Geometry(t), t.C, t.O, t.P.Groups), t.Name);
-        // 7x7 maps, stride 2, 5x5 windows and grouped layers stay where they were.
-        Assert.False(WinogradConv.Applies(new ConvGeometry(7, 7, 3, 3, 7, 7, 1, 1, 1, 1, 1, 1), 512, 512, 1));
+        // Stride 2, 5x5 windows and grouped layers stay where they were; 7x7 maps take 2x2 tiles.
+        var g7 = new ConvGeometry(7, 7, 3, 3, 7, 7, 1, 1, 1, 1, 1, 1);
+        Assert.True(WinogradConv.Applies(g7, 512, 512, 1) && WinogradConv.TileOf(g7) == 2);
         Assert.False(WinogradConv.Applies(new ConvGeometry(28, 28, 3, 3, 14, 14, 2, 2, 1, 1, 1, 1), 64, 64, 1));
         Assert.False(WinogradConv.Applies(new ConvGeometry(28, 28, 5, 5, 28, 28, 1, 1, 2, 2, 1, 1), 64, 64, 1));
         Assert.False(WinogradConv.Applies(new ConvGeometry(28, 28, 3, 3, 28, 28, 1, 1, 1, 1, 1, 1), 64, 64, 2));

@@ -7,23 +7,25 @@ using Tessera.Kernels;
 
 namespace Tessera.Cpu.Kernels.Conv;
 
-/// <summary>3×3 stride-1 convolution by Winograd's minimal filtering F(4×4, 3×3) (Lavin and Gray, "Fast Algorithms for
-/// Convolutional Neural Networks", 2016): each 4×4 block of outputs ("tile") is computed from its 6×6 input patch d as
-/// Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, with 36 multiplications per input channel instead of the direct form's 144, so the
-/// product that dominates the layer shrinks fourfold. Over all channels the element-wise products become 36
-/// independent GEMMs, one per transformed position ξ: M_ξ [tiles × K] = V_ξ [tiles × C] · U_ξ [C × K].
+/// <summary>3×3 stride-1 convolution by Winograd's minimal filtering F(m×m, 3×3) (Lavin and Gray, "Fast Algorithms for
+/// Convolutional Neural Networks", 2016): each m×m block of outputs ("tile") is computed from its (m + 2)² input patch
+/// d as Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. F(4×4, 3×3) needs 36 multiplications per input channel instead of the direct
+/// form's 144, so the product that dominates the layer shrinks fourfold; small maps (at most 100 outputs, where 4×4
+/// tiles would waste up to half their outputs and the transformed weights grow large) take F(2×2, 3×3), 16 instead
+/// of 36. Over all channels the element-wise products become (m + 2)² independent GEMMs, one per transformed
+/// position ξ: M_ξ [tiles × K] = V_ξ [tiles × C] · U_ξ [C × K].
 /// <list type="number">
-/// <item>The input is staged channels-last with its zero border (xs [n, 4·TH + 2, 4·TW + 2, C16], 8×8 register
+/// <item>The input is staged channels-last with its zero border (xs [n, m·TH + 2, m·TW + 2, C16], 8×8 register
 /// transposes), so every patch row is a run of contiguous 16-channel vectors.</item>
 /// <item>Input transform, 16 channels a vector: V [ξ, tile, C16].</item>
-/// <item>The 36 GEMMs in 6-tile × 64-channel register tiles (24 accumulators: per input channel six tile
+/// <item>The GEMMs in 6-tile × 64-channel register tiles (24 accumulators: per input channel six tile
 /// broadcasts, four weight loads), into M [ξ, tile, K64]. The weight's transform U (36 × C × K, in 64-column panels)
 /// is made once per graph when the weight is constant (<see cref="PackWeight"/>).</item>
-/// <item>Output transform, 16 channels a vector, bias added: ys [n, 4·TH, 4·TW, K64]; then transposed into y (8×8
+/// <item>Output transform, 16 channels a vector, bias added: ys [n, m·TH, m·TW, K64]; then transposed into y (8×8
 /// blocks), and the epilogue (residual, activation) runs over each output plane.</item>
 /// </list>
-/// In float the transform's ±5, ¼ and ⅙ factors cost accuracy: the error against the direct sum grows to a few 1e-6 of
-/// the output's scale (measured in the conformance tests), well inside the 1e-4 the model checks allow.</summary>
+/// In float the 4×4 transform's ±5, ¼ and ⅙ factors cost accuracy: the error against the direct sum grows with the
+/// depth, to 4.5e-5 of the output's scale at 300 input channels (the conformance tests' Winograd cases).</summary>
 internal static unsafe class WinogradConv
 {
     /// <summary>Tiles per register block (rows of the GEMM tile).</summary>
@@ -32,8 +34,6 @@ internal static unsafe class WinogradConv
     /// <summary>Output channels per weight panel (columns of the GEMM tile).</summary>
     private const int NB = 64;
 
-    /// <summary>Transformed positions per tile (6 × 6).</summary>
-    private const int Xi = 36;
 
     /// <summary>Input channels from which the path is taken: below, the products are too shallow for the transforms'
     /// cost.</summary>
@@ -42,9 +42,10 @@ internal static unsafe class WinogradConv
     /// <summary>Output channels from which the path is taken: the GEMM tile's columns come in 32s.</summary>
     public const int MinOutputs = 32;
 
-    /// <summary>Output positions above which the path is taken: 7×7 and smaller maps waste up to half of their
-    /// 4×4 tiles, and their layers' weights (512 → 512) would transform into 38 MB.</summary>
-    public const int MinPositions = 100;
+    /// <summary>Output positions above which F(4×4, 3×3) is taken; smaller maps (7×7, 8×8, 10×10) take F(2×2, 3×3):
+    /// 4×4 tiles would waste up to half of their outputs there, and their layers' weights (512 → 512) would transform
+    /// into 38 MB.</summary>
+    public const int LargeTileMinPositions = 101;
 
     /// <summary>Largest transformed weight, in floats (64 MiB).</summary>
     private const long MaxWeightFloats = 16L << 20;
@@ -57,49 +58,64 @@ internal static unsafe class WinogradConv
     {
         if (Sgemm.Isa != GemmIsa.Vector512 || groups != 1) return false;
         if (g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.DH != 1 || g.DW != 1) return false;
-        if (c < MinChannels || o < MinOutputs || g.P <= MinPositions) return false;
-        return (long)Xi * c * RoundUp(o, NB) <= MaxWeightFloats;
+        if (c < MinChannels || o < MinOutputs || g.P <= 0) return false;
+        int n = TileOf(g) + 2;
+        return (long)n * n * c * RoundUp(o, NB) <= MaxWeightFloats;
     }
+
+    /// <summary>The output tile side m of F(m×m, 3×3) this convolution runs: 4, or 2 on small maps.</summary>
+    public static int TileOf(in ConvGeometry g) => g.P >= LargeTileMinPositions ? 4 : 2;
 
     /// <summary>Floats of one ξ's transformed weight: C rows of every 64-column panel.</summary>
     private static long PanelFloats(int c, int o) => (long)c * RoundUp(o, NB);
 
-    /// <summary>The pack <see cref="PackWeight"/> makes for these channel counts: 36 matrices of C × K64, held as a
-    /// <see cref="PackedMatrices"/> of the B kind (one matrix per ξ, laid out in 64-column panels).</summary>
-    public static PackedMatrices NewPack(CpuMemoryPool memory, int c, int o) =>
-        new(memory, GemmOperand.B, Xi, RoundUp(o, NB), c);
+    /// <summary>The pack <see cref="PackWeight"/> makes for these channel counts and tile: (m + 2)² matrices of C × K64,
+    /// held as a <see cref="PackedMatrices"/> of the B kind (one matrix per ξ, laid out in 64-column panels).</summary>
+    public static PackedMatrices NewPack(CpuMemoryPool memory, int c, int o, int tile) =>
+        new(memory, GemmOperand.B, (tile + 2) * (tile + 2), RoundUp(o, NB), c);
 
     /// <summary>Checks that <paramref name="packed"/> was made by <see cref="PackWeight"/> for this convolution.</summary>
-    public static PackedMatrices Check(IPackedOperand packed, int c, int o) =>
-        PackedMatrices.Check("Conv2d", packed, GemmOperand.B, Xi, RoundUp(o, NB), c);
+    public static PackedMatrices Check(IPackedOperand packed, int c, int o, int tile) =>
+        PackedMatrices.Check("Conv2d", packed, GemmOperand.B, (tile + 2) * (tile + 2), RoundUp(o, NB), c);
+
+    // G of F(4, 3) for the interpolation points 0, ±1, ±2 and ∞, and of F(2, 3) for 0, ±1 and ∞.
+    private static ReadOnlySpan<double> G4 =>
+    [
+        1.0 / 4, 0, 0,
+        -1.0 / 6, -1.0 / 6, -1.0 / 6,
+        -1.0 / 6, 1.0 / 6, -1.0 / 6,
+        1.0 / 24, 1.0 / 12, 1.0 / 6,
+        1.0 / 24, -1.0 / 12, 1.0 / 6,
+        0, 0, 1,
+    ];
+
+    private static ReadOnlySpan<double> G2 =>
+    [
+        1, 0, 0,
+        0.5, 0.5, 0.5,
+        0.5, -0.5, 0.5,
+        0, 0, 1,
+    ];
 
     /// <summary>U_ξ = (G g Gᵀ)_ξ for every output channel k and input channel ci of w [o, c, 3, 3], in double, stored as
     /// u[ξ][k / 64][ci][k % 64] (zero past o).</summary>
-    public static void PackWeight(float* w, int c, int o, PackedMatrices dst)
+    public static void PackWeight(float* w, int c, int o, int tile, PackedMatrices dst)
     {
-        // G of F(4, 3) for the interpolation points 0, ±1, ±2 and ∞.
-        ReadOnlySpan<double> G =
-        [
-            1.0 / 4, 0, 0,
-            -1.0 / 6, -1.0 / 6, -1.0 / 6,
-            -1.0 / 6, 1.0 / 6, -1.0 / 6,
-            1.0 / 24, 1.0 / 12, 1.0 / 6,
-            1.0 / 24, -1.0 / 12, 1.0 / 6,
-            0, 0, 1,
-        ];
-        for (int xi = 0; xi < Xi; xi++) CpuKernels.ConvZero(dst[xi], PanelFloats(c, o));
+        var G = tile == 4 ? G4 : G2;
+        int n = tile + 2;
+        for (int xi = 0; xi < n * n; xi++) CpuKernels.ConvZero(dst[xi], PanelFloats(c, o));
         Span<double> t = stackalloc double[18];
         for (int k = 0; k < o; k++)
             for (int ci = 0; ci < c; ci++)
             {
                 float* g = w + ((long)k * c + ci) * 9;
-                for (int a = 0; a < 6; a++)
+                for (int a = 0; a < n; a++)
                     for (int j = 0; j < 3; j++)
                         t[a * 3 + j] = G[a * 3] * g[j] + G[a * 3 + 1] * g[3 + j] + G[a * 3 + 2] * g[6 + j];
                 long at = ((long)(k / NB) * c + ci) * NB + k % NB;
-                for (int a = 0; a < 6; a++)
-                    for (int b = 0; b < 6; b++)
-                        dst[a * 6 + b][at] = (float)(t[a * 3] * G[b * 3] + t[a * 3 + 1] * G[b * 3 + 1] + t[a * 3 + 2] * G[b * 3 + 2]);
+                for (int a = 0; a < n; a++)
+                    for (int b = 0; b < n; b++)
+                        dst[a * n + b][at] = (float)(t[a * 3] * G[b * 3] + t[a * 3 + 1] * G[b * 3 + 1] + t[a * 3 + 2] * G[b * 3 + 2]);
             }
     }
 
@@ -107,38 +123,41 @@ internal static unsafe class WinogradConv
     public static void Forward<TAct>(CpuMemoryPool memory, int threads, in ConvGeometry g, int n, int c, int o,
         float* x, PackedMatrices u, float* bias, float* y, EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
     {
-        int th = (g.OH + 3) / 4, tw = (g.OW + 3) / 4;
+        int tile = TileOf(g), xis = (tile + 2) * (tile + 2);
+        int th = (g.OH + tile - 1) / tile, tw = (g.OW + tile - 1) / tile;
         int tiles = n * th * tw, tp = RoundUp(tiles, MR);
         int cp = RoundUp(c, 16), ko = RoundUp(o, NB), k16 = RoundUp(o, 16);
-        int hp = 4 * th + 2, wp = 4 * tw + 2, ohp = 4 * th, owp = 4 * tw;
+        int hp = tile * th + 2, wp = tile * tw + 2, ohp = tile * th, owp = tile * tw;
         using var xsBuf = memory.Rent((long)n * hp * wp * cp * sizeof(float));
-        using var vBuf = memory.Rent((long)Xi * tp * cp * sizeof(float));
-        using var mBuf = memory.Rent((long)Xi * tp * ko * sizeof(float));
+        using var vBuf = memory.Rent((long)xis * tp * cp * sizeof(float));
+        using var mBuf = memory.Rent((long)xis * tp * ko * sizeof(float));
         using var ysBuf = memory.Rent((long)n * ohp * owp * ko * sizeof(float));
         float* xs = (float*)xsBuf.Handle, v = (float*)vBuf.Handle, m = (float*)mBuf.Handle, ys = (float*)ysBuf.Handle;
-        var geo = new Geometry(g, n, c, o, th, tw, tiles, tp, cp, ko, k16, hp, wp, ohp, owp);
+        var geo = new Geometry(g, tile, xis, n, c, o, th, tw, tiles, tp, cp, ko, k16, hp, wp, ohp, owp);
 
         Stage(geo, x, xs, threads);
 
         // Input transform: one (tile, 16 channels) per item. The rows of the last block's padding tiles are zero.
-        for (int xi = 0; xi < Xi; xi++) CpuKernels.ConvZero(v + ((long)xi * tp + tiles) * cp, (long)(tp - tiles) * cp);
+        for (int xi = 0; xi < xis; xi++) CpuKernels.ConvZero(v + ((long)xi * tp + tiles) * cp, (long)(tp - tiles) * cp);
         var st = (geo, xs: (nint)xs, v: (nint)v, m: (nint)m, ys: (nint)ys, u, bias: (nint)bias);
         CpuParallel.For((long)tiles * (cp / 16), threads, 64, st, static (s, i0, i1) =>
         {
             var q = s.geo;
-            Vector512<float>* tmp = stackalloc Vector512<float>[Xi];
+            Vector512<float>* tmp = stackalloc Vector512<float>[36];
             for (long i = i0; i < i1; i++)
             {
                 int t = (int)(i / (q.Cp / 16)), cb = (int)(i % (q.Cp / 16));
                 int b = t / (q.Th * q.Tw), r = t % (q.Th * q.Tw), ty = r / q.Tw, tx = r % q.Tw;
-                float* d = (float*)s.xs + (((long)b * q.Hp + 4 * ty) * q.Wp + 4 * tx) * q.Cp + cb * 16;
-                InputTile(d, (long)q.Wp * q.Cp, q.Cp, tmp, (float*)s.v + (long)t * q.Cp + cb * 16, (long)q.Tp * q.Cp);
+                float* d = (float*)s.xs + (((long)b * q.Hp + q.M * ty) * q.Wp + q.M * tx) * q.Cp + cb * 16;
+                float* v = (float*)s.v + (long)t * q.Cp + cb * 16;
+                if (q.M == 4) InputTile4(d, (long)q.Wp * q.Cp, q.Cp, tmp, v, (long)q.Tp * q.Cp);
+                else InputTile2(d, (long)q.Wp * q.Cp, q.Cp, tmp, v, (long)q.Tp * q.Cp);
             }
         });
 
-        // The 36 products, a (ξ, 64-channel panel, 6-tile block) per item: consecutive items share the panel.
+        // The products, a (ξ, 64-channel panel, 6-tile block) per item: consecutive items share the panel.
         int panels = ko / NB, tBlocks = tp / MR;
-        CpuParallel.For((long)Xi * panels * tBlocks, threads, 8, st, static (s, i0, i1) =>
+        CpuParallel.For((long)xis * panels * tBlocks, threads, 8, st, static (s, i0, i1) =>
         {
             var q = s.geo;
             int panels = q.Ko / NB, tBlocks = q.Tp / MR;
@@ -170,8 +189,10 @@ internal static unsafe class WinogradConv
                     int live = Math.Min(16, q.O - kb * 16);
                     bv = live == 16 ? Vector512.Load((float*)s.bias + kb * 16) : Avx512F.MaskLoad((float*)s.bias + kb * 16, Lanes.First(live), Vector512<float>.Zero);
                 }
-                float* dst = (float*)s.ys + (((long)b * q.Ohp + 4 * ty) * q.Owp + 4 * tx) * q.Ko + kb * 16;
-                OutputTile((float*)s.m + (long)t * q.Ko + kb * 16, (long)q.Tp * q.Ko, tmp, bv, dst, (long)q.Owp * q.Ko, q.Ko);
+                float* dst = (float*)s.ys + (((long)b * q.Ohp + q.M * ty) * q.Owp + q.M * tx) * q.Ko + kb * 16;
+                float* mt = (float*)s.m + (long)t * q.Ko + kb * 16;
+                if (q.M == 4) OutputTile4(mt, (long)q.Tp * q.Ko, tmp, bv, dst, (long)q.Owp * q.Ko, q.Ko);
+                else OutputTile2(mt, (long)q.Tp * q.Ko, tmp, bv, dst, (long)q.Owp * q.Ko, q.Ko);
             }
         });
 
@@ -187,7 +208,7 @@ internal static unsafe class WinogradConv
     }
 
     /// <summary>The sizes one forward call works with.</summary>
-    private readonly record struct Geometry(ConvGeometry G, int N, int C, int O, int Th, int Tw, int Tiles, int Tp, int Cp,
+    private readonly record struct Geometry(ConvGeometry G, int M, int Xis, int N, int C, int O, int Th, int Tw, int Tiles, int Tp, int Cp,
         int Ko, int K16, int Hp, int Wp, int Ohp, int Owp);
 
     /// <summary>xs[b, h + PT, w + PL, c] = x[b, c, h, w] for the input rows and columns the tiles read, zero elsewhere.</summary>
@@ -270,10 +291,10 @@ internal static unsafe class WinogradConv
         o[5 * stride] = Vector512.FusedMultiplyAdd(four, d1, Vector512.FusedMultiplyAdd(minusFive, d3, d5));
     }
 
-    /// <summary>V[ξ = 6r + j] = (Bᵀ d B)[r, j] for one tile and 16 channels: d's rows are rowStride apart, its columns
+    /// <summary>F(4×4, 3×3): V[ξ = 6r + j] = (Bᵀ d B)[r, j] for one tile and 16 channels: d's rows are rowStride apart, its columns
     /// colStride; V's ξ planes are vStride apart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputTile(float* d, long rowStride, long colStride, Vector512<float>* tmp, float* v, long vStride)
+    private static void InputTile4(float* d, long rowStride, long colStride, Vector512<float>* tmp, float* v, long vStride)
     {
         // Columns: tmp[r·6 + j] = (Bᵀ d)[r, j].
         for (int j = 0; j < 6; j++)
@@ -309,10 +330,10 @@ internal static unsafe class WinogradConv
         o3 = Vector512.FusedMultiplyAdd(Vector512.Create(8f), d34, d12) + m5;
     }
 
-    /// <summary>dst[i, j] = (Aᵀ m A)[i, j] + bias for one tile and 16 channels: m's ξ planes are mStride apart; dst's rows
+    /// <summary>F(4×4, 3×3): dst[i, j] = (Aᵀ m A)[i, j] + bias for one tile and 16 channels: m's ξ planes are mStride apart; dst's rows
     /// are rowStride apart, its columns colStride.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OutputTile(float* m, long mStride, Vector512<float>* tmp, Vector512<float> bias, float* dst, long rowStride, long colStride)
+    private static void OutputTile4(float* m, long mStride, Vector512<float>* tmp, Vector512<float> bias, float* dst, long rowStride, long colStride)
     {
         // Columns: tmp[i·6 + j] = (Aᵀ m)[i, j].
         for (int j = 0; j < 6; j++)
@@ -330,6 +351,51 @@ internal static unsafe class WinogradConv
             (o1 + bias).Store(di + colStride);
             (o2 + bias).Store(di + 2 * colStride);
             (o3 + bias).Store(di + 3 * colStride);
+        }
+    }
+
+    /// <summary>F(2×2, 3×3): V[ξ = 4r + j] = (Bᵀ d B)[r, j] for one tile and 16 channels, Bᵀ = [1 0 −1 0; 0 1 1 0;
+    /// 0 −1 1 0; 0 1 0 −1] (strides as in <see cref="InputTile4"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InputTile2(float* d, long rowStride, long colStride, Vector512<float>* tmp, float* v, long vStride)
+    {
+        for (int j = 0; j < 4; j++)
+        {
+            float* c = d + j * colStride;
+            var d0 = Vector512.Load(c); var d1 = Vector512.Load(c + rowStride);
+            var d2 = Vector512.Load(c + 2 * rowStride); var d3 = Vector512.Load(c + 3 * rowStride);
+            tmp[j] = d0 - d2; tmp[4 + j] = d1 + d2; tmp[8 + j] = d2 - d1; tmp[12 + j] = d1 - d3;
+        }
+        for (int r = 0; r < 4; r++)
+        {
+            var row = tmp + r * 4;
+            float* vr = v + r * 4 * vStride;
+            (row[0] - row[2]).Store(vr);
+            (row[1] + row[2]).Store(vr + vStride);
+            (row[2] - row[1]).Store(vr + 2 * vStride);
+            (row[1] - row[3]).Store(vr + 3 * vStride);
+        }
+    }
+
+    /// <summary>F(2×2, 3×3): dst[i, j] = (Aᵀ m A)[i, j] + bias for one tile and 16 channels, Aᵀ = [1 1 1 0; 0 1 −1 −1]
+    /// (strides as in <see cref="OutputTile4"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OutputTile2(float* m, long mStride, Vector512<float>* tmp, Vector512<float> bias, float* dst, long rowStride, long colStride)
+    {
+        for (int j = 0; j < 4; j++)
+        {
+            float* c = m + j * mStride;
+            var m0 = Vector512.Load(c); var m1 = Vector512.Load(c + 4 * mStride);
+            var m2 = Vector512.Load(c + 8 * mStride); var m3 = Vector512.Load(c + 12 * mStride);
+            tmp[j] = m0 + m1 + m2;
+            tmp[4 + j] = m1 - m2 - m3;
+        }
+        for (int i = 0; i < 2; i++)
+        {
+            var row = tmp + i * 4;
+            float* di = dst + i * rowStride;
+            (row[0] + row[1] + row[2] + bias).Store(di);
+            (row[1] - row[2] - row[3] + bias).Store(di + colStride);
         }
     }
 
