@@ -54,12 +54,13 @@ internal sealed unsafe partial class CpuKernels : IOperandPacking
     /// <summary>The depthwise loop for a shape. Measured on single layers, ratio to ONNX Runtime in one run (two runs
     /// where a range is given): <see cref="DepthwisePlanes"/> against the padded-row tiles 3×3 28×28 0.84 → 1.41-1.50,
     /// 14×14 0.70 → 1.32-1.38, 5×5 28×28 0.64-0.69 → 1.10-1.14, 14×14 0.60 → 1.17-1.29; against the bias-prefilled
-    /// rows 112×112 0.78 → 1.49-1.73, 56×56 0.86 → 1.65-1.72, stride 2 0.54-0.65 → 0.68-0.79; against the channel
-    /// blocks on 7×7 maps 3×3 0.49-0.50 → 0.57-0.58, 5×5 0.42-0.47 → 0.48-0.56. Stride 2 onto maps of at most 100
-    /// outputs keeps the channel blocks (14×14 → 7×7: 0.41-0.49 against 0.27-0.30 there).</summary>
+    /// rows 112×112 0.78 → 1.49-1.73, 56×56 0.86 → 1.65-1.72, stride 2 0.54-0.65 → 0.68-0.79. Maps of at most 256
+    /// outputs take the channel blocks (<see cref="DepthwiseChannels"/>, with their weights in registers): against the
+    /// planes 5×5 on 7×7 0.38 → 1.10, 3×3 on 7×7 0.64 → 1.24, 3×3 / 2 from 14×14 0.42 → 1.17, 3×3 on 14×14 1.44 →
+    /// 1.55-1.70, 5×5 on 14×14 1.23 → 1.40-1.43; 1×1 windows stay on the planes (a scale and shift).</summary>
     internal static DepthwiseForwardPath DepthwisePath(in ConvGeometry g, bool residual) =>
-        DepthwisePlanes.Applies(g) && !(g.SH > 1 && DepthwiseChannels.Applies(g, residual)) ? DepthwiseForwardPath.Planes
-        : DepthwiseChannels.Applies(g, residual) ? DepthwiseForwardPath.Channels
+        DepthwiseChannels.Applies(g, residual) && (g.KK > 1 || !DepthwisePlanes.Applies(g)) ? DepthwiseForwardPath.Channels
+        : DepthwisePlanes.Applies(g) ? DepthwiseForwardPath.Planes
         : RowConv.AppliesDepthwise(g) ? DepthwiseForwardPath.Rows
         : DepthwiseForwardPath.Padded;
 

@@ -85,7 +85,7 @@ public class ConvTests
         new ConvCase("rows stride 2 with dilation 2", 1, 16, 21, 40, 6, 3, 3, Conv2dParams.Square(2, 2, 2)),
         new ConvCase("rows pointwise in place, short last tile, partial channel block", 2, 20, 23, 23, 14, 1, 1, Conv2dParams.Square()),
         new ConvCase("rows pointwise grouped, whole tiles, strided x", 1, 40, 16, 32, 12, 1, 1, Conv2dParams.Square(1, 0, 1, 2), Strided: true),
-        new ConvCase("rows depthwise 7x7 on 14x14", 2, 6, 14, 14, 6, 7, 7, Conv2dParams.Square(1, 3, 1, 6)),
+        new ConvCase("rows depthwise 7x7 on 20x20", 2, 6, 20, 20, 6, 7, 7, Conv2dParams.Square(1, 3, 1, 6)),
         new ConvCase("rows depthwise 5x5 dilation 2, asymmetric pad", 1, 4, 20, 21, 4, 5, 5, new(1, 1, 4, 3, 2, 5, 2, 2, 4)),
         // Small maps, transposed product (positions as GEMM rows): edge rows and columns of the 8×8 transposes, a
         // pointwise layer read in place, two depth blocks.
@@ -103,7 +103,7 @@ public class ConvTests
         new ConvCase("dwp 3x3 on 37x23", 2, 3, 37, 23, 3, 3, 3, Conv2dParams.Square(1, 1, 1, 3)),
         new ConvCase("dwp 3x3 stride 2 on 41x70", 1, 4, 41, 70, 4, 3, 3, Conv2dParams.Square(2, 1, 1, 4)),
         new ConvCase("dwp 5x5 stride 2 on 33x45", 2, 3, 33, 45, 3, 5, 5, Conv2dParams.Square(2, 2, 1, 3)),
-        new ConvCase("dwp 3x3 stride 2 unpadded, strided x, no bias", 2, 5, 30, 33, 5, 3, 3, Conv2dParams.Square(2, 0, 1, 5), Bias: false, Strided: true),
+        new ConvCase("dwp 3x3 stride 2 unpadded, strided x, no bias", 2, 5, 40, 33, 5, 3, 3, Conv2dParams.Square(2, 0, 1, 5), Bias: false, Strided: true),
         new ConvCase("dwp 1x1 (a per-channel scale and shift) on 9x7", 2, 5, 9, 7, 5, 1, 1, Conv2dParams.Square(1, 0, 1, 5)),
         // Winograd F(4x4, 3x3): maps that are not a multiple of the 4x4 tile (the last tiles partly outside), tile counts
         // not a multiple of the 6-tile block, a partial 16-channel input block, output channels ending in a half panel
