@@ -108,7 +108,7 @@ public class ConvTests
         // Winograd F(4x4, 3x3): maps that are not a multiple of the 4x4 tile (the last tiles partly outside), tile counts
         // not a multiple of the 6-tile block, a partial 16-channel input block, output channels ending in a half panel
         // (32) or a partial one, depth past 256, no padding, asymmetric padding, a strided input without bias; and
-        // F(2x2, 3x3) on maps of at most 100 outputs (odd and even sides, a batch).
+        // F(2x2, 3x3) on maps of at most 100 outputs (odd and even sides, a batch); tiles in chunks, the last one short.
         new ConvCase("wino 3x3 pad 1 on 14x14, batch 2", 2, 16, 14, 14, 32, 3, 3, Conv2dParams.Square(1, 1)),
         new ConvCase("wino 13x11, 20 -> 40 channels", 1, 20, 13, 11, 40, 3, 3, Conv2dParams.Square(1, 1)),
         new ConvCase("wino unpadded 17x19, 70 outputs, strided x, no bias", 1, 24, 17, 19, 70, 3, 3, Conv2dParams.Square(), Bias: false, Strided: true),
@@ -116,6 +116,7 @@ public class ConvTests
         new ConvCase("wino depth 300 on 11x12", 1, 300, 11, 12, 64, 3, 3, Conv2dParams.Square(1, 1)),
         new ConvCase("wino 2x2 tiles on 7x7, 40 -> 96, batch 3", 3, 40, 7, 7, 96, 3, 3, Conv2dParams.Square(1, 1)),
         new ConvCase("wino 2x2 tiles unpadded 10x9, 16 -> 33", 1, 16, 10, 9, 33, 3, 3, Conv2dParams.Square()),
+        new ConvCase("wino chunks of tiles: batch 3 on 63x64 (V and M past 8 MB)", 3, 16, 63, 64, 32, 3, 3, Conv2dParams.Square(1, 1)),
     };
 
     private static (Tensor X, Tensor W) Upload(ConvCase t, RefTensor x, RefTensor w) =>

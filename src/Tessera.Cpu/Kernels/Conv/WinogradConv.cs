@@ -17,12 +17,14 @@ namespace Tessera.Cpu.Kernels.Conv;
 /// <list type="number">
 /// <item>The input is staged channels-last with its zero border (xs [n, m·TH + 2, m·TW + 2, C16], 8×8 register
 /// transposes), so every patch row is a run of contiguous 16-channel vectors.</item>
-/// <item>Input transform, 16 channels a vector: V [ξ, tile, C16].</item>
-/// <item>The GEMMs in 6-tile × 64-channel register tiles (24 accumulators: per input channel six tile
-/// broadcasts, four weight loads), into M [ξ, tile, K64]. The weight's transform U (36 × C × K, in 64-column panels)
-/// is made once per graph when the weight is constant (<see cref="PackWeight"/>).</item>
-/// <item>Output transform, 16 channels a vector, bias added: ys [n, m·TH, m·TW, K64]; then transposed into y (8×8
-/// blocks), and the epilogue (residual, activation) runs over each output plane.</item>
+/// <item>Then chunks of tiles, each run start to finish by one thread: the input transform, 16 channels a vector, into
+/// V [ξ, tile, C16]; the GEMMs in 6-tile × 64-channel register tiles (24 accumulators: per input channel six tile
+/// broadcasts, four weight loads) into M [ξ, tile, K64]; the output transform, 16 channels a vector, bias added, into
+/// ys [n, m·TH, m·TW, K64]. One chunk per thread takes every tile unless V and M would pass 8 MB (training batches);
+/// then chunks keep them in L2. The weight's transform U (C × K per ξ, in 64-column panels) is made once per graph when the
+/// weight is constant (<see cref="PackWeight"/>).</item>
+/// <item>ys is transposed into y (8×8 blocks), and the epilogue (residual, activation) runs over each output
+/// plane.</item>
 /// </list>
 /// In float the 4×4 transform's ±5, ¼ and ⅙ factors cost accuracy: the error against the direct sum grows with the
 /// depth, to 4.5e-5 of the output's scale at 300 input channels (the conformance tests' Winograd cases).</summary>
@@ -46,6 +48,15 @@ internal static unsafe class WinogradConv
     /// 4×4 tiles would waste up to half of their outputs there, and their layers' weights (512 → 512) would transform
     /// into 38 MB.</summary>
     public const int LargeTileMinPositions = 101;
+
+    /// <summary>Bytes of V and M up to which one chunk takes every tile.</summary>
+    private const long WholeBytes = 8L << 20;
+
+    /// <summary>Bytes of V and M a chunk of tiles aims at otherwise (they stay in L2 while its products run).</summary>
+    private const long ChunkBytes = 768 * 1024;
+
+    /// <summary>Fewest tiles per chunk (a multiple of the 6-tile block).</summary>
+    private const int MinChunkTiles = 48;
 
     /// <summary>Largest transformed weight, in floats (64 MiB).</summary>
     private const long MaxWeightFloats = 16L << 20;
@@ -125,74 +136,80 @@ internal static unsafe class WinogradConv
     {
         int tile = TileOf(g), xis = (tile + 2) * (tile + 2);
         int th = (g.OH + tile - 1) / tile, tw = (g.OW + tile - 1) / tile;
-        int tiles = n * th * tw, tp = RoundUp(tiles, MR);
+        int tiles = n * th * tw;
         int cp = RoundUp(c, 16), ko = RoundUp(o, NB), k16 = RoundUp(o, 16);
         int hp = tile * th + 2, wp = tile * tw + 2, ohp = tile * th, owp = tile * tw;
+        // Tiles go through the transforms and products in chunks when their V and M together would be larger than
+        // the last-level cache holds well (a training batch's are tens of MB): chunks whose V and M stay in L2, of at
+        // least MinChunkTiles, since every chunk reads all of U (512 → 512: 16.8 MB). Below that one chunk takes
+        // every tile: smaller chunks measured 10-15 % slower on single images (U read once per chunk).
+        long whole = (long)xis * RoundUp(tiles, MR) * (cp + ko) * sizeof(float);
+        int chunk = whole <= WholeBytes ? RoundUp(tiles, MR) : (int)Math.Min(RoundUp(tiles, MR),
+            Math.Max(MinChunkTiles, ChunkBytes / ((long)xis * (cp + ko) * sizeof(float)) / MR * MR));
+        // Every thread gets a chunk.
+        chunk = Math.Min(chunk, RoundUp((tiles + threads - 1) / Math.Max(1, threads), MR));
         using var xsBuf = memory.Rent((long)n * hp * wp * cp * sizeof(float));
-        using var vBuf = memory.Rent((long)xis * tp * cp * sizeof(float));
-        using var mBuf = memory.Rent((long)xis * tp * ko * sizeof(float));
         using var ysBuf = memory.Rent((long)n * ohp * owp * ko * sizeof(float));
-        float* xs = (float*)xsBuf.Handle, v = (float*)vBuf.Handle, m = (float*)mBuf.Handle, ys = (float*)ysBuf.Handle;
-        var geo = new Geometry(g, tile, xis, n, c, o, th, tw, tiles, tp, cp, ko, k16, hp, wp, ohp, owp);
+        float* xs = (float*)xsBuf.Handle, ys = (float*)ysBuf.Handle;
+        var geo = new Geometry(g, tile, xis, n, c, o, th, tw, tiles, chunk, cp, ko, k16, hp, wp, ohp, owp);
 
         Stage(geo, x, xs, threads);
-
-        // Input transform: one (tile, 16 channels) per item. The rows of the last block's padding tiles are zero.
-        for (int xi = 0; xi < xis; xi++) CpuKernels.ConvZero(v + ((long)xi * tp + tiles) * cp, (long)(tp - tiles) * cp);
-        var st = (geo, xs: (nint)xs, v: (nint)v, m: (nint)m, ys: (nint)ys, u, bias: (nint)bias);
-        CpuParallel.For((long)tiles * (cp / 16), threads, 64, st, static (s, i0, i1) =>
+        var st = (geo, xs: (nint)xs, ys: (nint)ys, u, bias: (nint)bias, memory);
+        CpuParallel.For((tiles + chunk - 1) / chunk, threads, 1, st, static (s, c0, c1) =>
         {
             var q = s.geo;
+            using var vBuf = s.memory.Rent((long)q.Xis * q.Tp * q.Cp * sizeof(float));
+            using var mBuf = s.memory.Rent((long)q.Xis * q.Tp * q.Ko * sizeof(float));
+            float* v = (float*)vBuf.Handle, m = (float*)mBuf.Handle;
             Vector512<float>* tmp = stackalloc Vector512<float>[36];
-            for (long i = i0; i < i1; i++)
+            for (long ci = c0; ci < c1; ci++)
             {
-                int t = (int)(i / (q.Cp / 16)), cb = (int)(i % (q.Cp / 16));
-                int b = t / (q.Th * q.Tw), r = t % (q.Th * q.Tw), ty = r / q.Tw, tx = r % q.Tw;
-                float* d = (float*)s.xs + (((long)b * q.Hp + q.M * ty) * q.Wp + q.M * tx) * q.Cp + cb * 16;
-                float* v = (float*)s.v + (long)t * q.Cp + cb * 16;
-                if (q.M == 4) InputTile4(d, (long)q.Wp * q.Cp, q.Cp, tmp, v, (long)q.Tp * q.Cp);
-                else InputTile2(d, (long)q.Wp * q.Cp, q.Cp, tmp, v, (long)q.Tp * q.Cp);
-            }
-        });
-
-        // The products, a (ξ, 64-channel panel, 6-tile block) per item: consecutive items share the panel.
-        int panels = ko / NB, tBlocks = tp / MR;
-        CpuParallel.For((long)xis * panels * tBlocks, threads, 8, st, static (s, i0, i1) =>
-        {
-            var q = s.geo;
-            int panels = q.Ko / NB, tBlocks = q.Tp / MR;
-            for (long i = i0; i < i1; i++)
-            {
-                int tb = (int)(i % tBlocks);
-                long rest = i / tBlocks;
-                int pb = (int)(rest % panels), xi = (int)(rest / panels);
-                float* vb = (float*)s.v + ((long)xi * q.Tp + tb * MR) * q.Cp;
-                float* ub = s.u[xi] + (long)pb * q.C * NB;
-                float* mb = (float*)s.m + ((long)xi * q.Tp + tb * MR) * q.Ko + pb * NB;
-                if (q.O - pb * NB > NB / 2) Kernel64(q.C, vb, q.Cp, ub, mb, q.Ko);
-                else Kernel32(q.C, vb, q.Cp, ub, mb, q.Ko);
-            }
-        });
-
-        // Output transform: one (tile, 16 channels) per item, the bias added, into ys.
-        CpuParallel.For((long)tiles * (k16 / 16), threads, 64, st, static (s, i0, i1) =>
-        {
-            var q = s.geo;
-            Vector512<float>* tmp = stackalloc Vector512<float>[24];
-            for (long i = i0; i < i1; i++)
-            {
-                int t = (int)(i / (q.K16 / 16)), kb = (int)(i % (q.K16 / 16));
-                int b = t / (q.Th * q.Tw), r = t % (q.Th * q.Tw), ty = r / q.Tw, tx = r % q.Tw;
-                var bv = Vector512<float>.Zero;
-                if (s.bias != 0)
+                int t0 = (int)ci * q.Tp, nt = Math.Min(q.Tp, q.Tiles - t0), ntp = RoundUp(nt, MR);
+                // Input transform, one (tile, 16 channels) at a time; the last block's padding tiles are zero.
+                for (int xi = 0; xi < q.Xis; xi++) CpuKernels.ConvZero(v + ((long)xi * q.Tp + nt) * q.Cp, (long)(ntp - nt) * q.Cp);
+                for (int t = 0; t < nt; t++)
                 {
-                    int live = Math.Min(16, q.O - kb * 16);
-                    bv = live == 16 ? Vector512.Load((float*)s.bias + kb * 16) : Avx512F.MaskLoad((float*)s.bias + kb * 16, Lanes.First(live), Vector512<float>.Zero);
+                    int tt = t0 + t, b = tt / (q.Th * q.Tw), r = tt % (q.Th * q.Tw), ty = r / q.Tw, tx = r % q.Tw;
+                    float* d = (float*)s.xs + (((long)b * q.Hp + q.M * ty) * q.Wp + q.M * tx) * q.Cp;
+                    for (int cb = 0; cb < q.Cp / 16; cb++)
+                    {
+                        float* vt = v + (long)t * q.Cp + cb * 16;
+                        if (q.M == 4) InputTile4(d + cb * 16, (long)q.Wp * q.Cp, q.Cp, tmp, vt, (long)q.Tp * q.Cp);
+                        else InputTile2(d + cb * 16, (long)q.Wp * q.Cp, q.Cp, tmp, vt, (long)q.Tp * q.Cp);
+                    }
                 }
-                float* dst = (float*)s.ys + (((long)b * q.Ohp + q.M * ty) * q.Owp + q.M * tx) * q.Ko + kb * 16;
-                float* mt = (float*)s.m + (long)t * q.Ko + kb * 16;
-                if (q.M == 4) OutputTile4(mt, (long)q.Tp * q.Ko, tmp, bv, dst, (long)q.Owp * q.Ko, q.Ko);
-                else OutputTile2(mt, (long)q.Tp * q.Ko, tmp, bv, dst, (long)q.Owp * q.Ko, q.Ko);
+                // The products, per ξ and 64-channel panel every 6-tile block (the panel stays in cache across them).
+                for (int xi = 0; xi < q.Xis; xi++)
+                    for (int pb = 0; pb < q.Ko / NB; pb++)
+                    {
+                        float* ub = s.u[xi] + (long)pb * q.C * NB;
+                        bool full = q.O - pb * NB > NB / 2;
+                        for (int tb = 0; tb < ntp; tb += MR)
+                        {
+                            float* vb = v + ((long)xi * q.Tp + tb) * q.Cp;
+                            float* mb = m + ((long)xi * q.Tp + tb) * q.Ko + pb * NB;
+                            if (full) Kernel64(q.C, vb, q.Cp, ub, mb, q.Ko);
+                            else Kernel32(q.C, vb, q.Cp, ub, mb, q.Ko);
+                        }
+                    }
+                // Output transform, one (tile, 16 channels) at a time, the bias added, into ys.
+                for (int t = 0; t < nt; t++)
+                {
+                    int tt = t0 + t, b = tt / (q.Th * q.Tw), r = tt % (q.Th * q.Tw), ty = r / q.Tw, tx = r % q.Tw;
+                    float* dst = (float*)s.ys + (((long)b * q.Ohp + q.M * ty) * q.Owp + q.M * tx) * q.Ko;
+                    for (int kb = 0; kb < q.K16 / 16; kb++)
+                    {
+                        var bv = Vector512<float>.Zero;
+                        if (s.bias != 0)
+                        {
+                            int live = Math.Min(16, q.O - kb * 16);
+                            bv = live == 16 ? Vector512.Load((float*)s.bias + kb * 16) : Avx512F.MaskLoad((float*)s.bias + kb * 16, Lanes.First(live), Vector512<float>.Zero);
+                        }
+                        float* mt = m + (long)t * q.Ko + kb * 16;
+                        if (q.M == 4) OutputTile4(mt, (long)q.Tp * q.Ko, tmp, bv, dst + kb * 16, (long)q.Owp * q.Ko, q.Ko);
+                        else OutputTile2(mt, (long)q.Tp * q.Ko, tmp, bv, dst + kb * 16, (long)q.Owp * q.Ko, q.Ko);
+                    }
+                }
             }
         });
 
@@ -207,7 +224,7 @@ internal static unsafe class WinogradConv
         }
     }
 
-    /// <summary>The sizes one forward call works with.</summary>
+    /// <summary>The sizes one forward call works with (Tp: tiles per chunk, a multiple of the 6-tile block).</summary>
     private readonly record struct Geometry(ConvGeometry G, int M, int Xis, int N, int C, int O, int Th, int Tw, int Tiles, int Tp, int Cp,
         int Ko, int K16, int Hp, int Wp, int Ohp, int Owp);
 
@@ -293,7 +310,7 @@ internal static unsafe class WinogradConv
 
     /// <summary>F(4×4, 3×3): V[ξ = 6r + j] = (Bᵀ d B)[r, j] for one tile and 16 channels: d's rows are rowStride apart, its columns
     /// colStride; V's ξ planes are vStride apart.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void InputTile4(float* d, long rowStride, long colStride, Vector512<float>* tmp, float* v, long vStride)
     {
         // Columns: tmp[r·6 + j] = (Bᵀ d)[r, j].
@@ -332,7 +349,7 @@ internal static unsafe class WinogradConv
 
     /// <summary>F(4×4, 3×3): dst[i, j] = (Aᵀ m A)[i, j] + bias for one tile and 16 channels: m's ξ planes are mStride apart; dst's rows
     /// are rowStride apart, its columns colStride.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void OutputTile4(float* m, long mStride, Vector512<float>* tmp, Vector512<float> bias, float* dst, long rowStride, long colStride)
     {
         // Columns: tmp[i·6 + j] = (Aᵀ m)[i, j].
@@ -356,7 +373,7 @@ internal static unsafe class WinogradConv
 
     /// <summary>F(2×2, 3×3): V[ξ = 4r + j] = (Bᵀ d B)[r, j] for one tile and 16 channels, Bᵀ = [1 0 −1 0; 0 1 1 0;
     /// 0 −1 1 0; 0 1 0 −1] (strides as in <see cref="InputTile4"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void InputTile2(float* d, long rowStride, long colStride, Vector512<float>* tmp, float* v, long vStride)
     {
         for (int j = 0; j < 4; j++)
@@ -379,7 +396,7 @@ internal static unsafe class WinogradConv
 
     /// <summary>F(2×2, 3×3): dst[i, j] = (Aᵀ m A)[i, j] + bias for one tile and 16 channels, Aᵀ = [1 1 1 0; 0 1 −1 −1]
     /// (strides as in <see cref="OutputTile4"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void OutputTile2(float* m, long mStride, Vector512<float>* tmp, Vector512<float> bias, float* dst, long rowStride, long colStride)
     {
         for (int j = 0; j < 4; j++)
@@ -401,7 +418,7 @@ internal static unsafe class WinogradConv
 
     /// <summary>m[r·ldm + j] = Σ_p v[r·vs + p] · u[p·64 + j] for six tiles r and 64 channels j: twenty-four accumulators,
     /// per input channel four panel loads and six broadcasts.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Kernel64(int depth, float* v, long vs, float* u, float* m, long ldm)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
@@ -437,7 +454,7 @@ internal static unsafe class WinogradConv
     }
 
     /// <summary>As <see cref="Kernel64"/> for the first 32 channels of a panel (its last, when at most 32 remain).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Kernel32(int depth, float* v, long vs, float* u, float* m, long ldm)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
