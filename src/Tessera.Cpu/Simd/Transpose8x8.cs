@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Tessera.Cpu.Simd;
 
-/// <summary>8×8 transposes of floats with AVX (attention's packed key tiles, the transposed-product convolution).</summary>
+/// <summary>8×8 transposes of floats with AVX (attention's packed key tiles, the convolutions' layout changes).</summary>
 internal static unsafe class Transpose8x8
 {
     /// <summary>dst[c, r] = src[r, c] for an 8×8 block (row strides lds and ldd), by the unpack/shuffle/permute
@@ -29,5 +29,21 @@ internal static unsafe class Transpose8x8
         Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
         Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
         Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    /// <summary>dst[c·ldd + r] = src[r·lds + c] for a rows × cols matrix: 8×8 blocks in registers, the edges element by
+    /// element.</summary>
+    public static void Matrix(float* src, long lds, int rows, int cols, float* dst, long ldd)
+    {
+        int r0 = 0;
+        for (; r0 + 8 <= rows; r0 += 8)
+        {
+            int c0 = 0;
+            for (; c0 + 8 <= cols; c0 += 8) Block(src + r0 * lds + c0, lds, dst + c0 * ldd + r0, ldd);
+            for (int c = c0; c < cols; c++)
+                for (int r = r0; r < r0 + 8; r++) dst[c * ldd + r] = src[r * lds + c];
+        }
+        for (int r = r0; r < rows; r++)
+            for (int c = 0; c < cols; c++) dst[c * ldd + r] = src[r * lds + c];
     }
 }

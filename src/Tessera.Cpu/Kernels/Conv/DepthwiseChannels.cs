@@ -151,35 +151,17 @@ internal static unsafe class DepthwiseChannels
         }
     }
 
-    /// <summary>dst[j·16 + k] = src[k·lds + j] for j &lt; cols: the live channels' rows into lanes, 8×8 register
-    /// transposes for whole blocks (<see cref="Transpose8x8"/>); lanes past <paramref name="live"/> are zero.</summary>
+    /// <summary>dst[j·16 + k] = src[k·lds + j] for j &lt; cols: the live channels' rows into lanes; lanes past
+    /// <paramref name="live"/> are zero.</summary>
     private static void ToLanes(float* src, long lds, int live, int cols, float* dst)
     {
-        int j0 = 0;
-        if (live == L)
-            for (; j0 + 8 <= cols; j0 += 8)
-            {
-                Transpose8x8.Block(src + j0, lds, dst + (long)j0 * L, L);
-                Transpose8x8.Block(src + 8 * lds + j0, lds, dst + (long)j0 * L + 8, L);
-            }
-        for (int j = j0; j < cols; j++)
-            for (int k = 0; k < L; k++) dst[(long)j * L + k] = k < live ? src[k * lds + j] : 0f;
+        Transpose8x8.Matrix(src, lds, live, cols, dst, L);
+        for (int j = 0; live < L && j < cols; j++) new Span<float>(dst + (long)j * L + live, L - live).Clear();
     }
 
     /// <summary>y[k·P + q] = src[q·16 + k] for the live channels k and the P positions q: the inverse of
     /// <see cref="ToLanes"/>.</summary>
-    private static void FromLanes(float* src, int p, int live, float* y)
-    {
-        int q0 = 0;
-        if (live == L)
-            for (; q0 + 8 <= p; q0 += 8)
-            {
-                Transpose8x8.Block(src + (long)q0 * L, L, y + q0, p);
-                Transpose8x8.Block(src + (long)q0 * L + 8, L, y + 8L * p + q0, p);
-            }
-        for (int k = 0; k < live; k++)
-            for (int q = q0; q < p; q++) y[(long)k * p + q] = src[(long)q * L + k];
-    }
+    private static void FromLanes(float* src, int p, int live, float* y) => Transpose8x8.Matrix(src, L, p, live, y, p);
 }
 
 /// <summary>Runs <see cref="DepthwiseChannels.Forward"/> with the activation functor <see cref="UnaryDispatch"/> picks.</summary>

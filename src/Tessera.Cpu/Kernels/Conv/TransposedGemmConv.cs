@@ -53,7 +53,7 @@ internal static unsafe class TransposedGemmConv
                 ? default
                 : new GemmEpilogue(residual == null ? epilogue : default, bias, false, null, t);
             Sgemm.Run(memory, threads, p, o, kdim, 1f, a, 1, p, w, 1, kdim, 0f, t, o, tileEpilogue, packed);
-            TransposeOut(t, p, o, yb);
+            Transpose8x8.Matrix(t, o, p, o, yb, p);   // yb[oc·P + j] = t[j·o + oc]
             if (residual != null)
             {
                 var rb = residual + (long)b * o * p;
@@ -62,18 +62,4 @@ internal static unsafe class TransposedGemmConv
         }
     }
 
-    /// <summary>y[oc·rows + r] = t[r·cols + oc]: 8×8 blocks transposed in registers, the edges element by element.</summary>
-    private static void TransposeOut(float* t, int rows, int cols, float* y)
-    {
-        int c0 = 0;
-        for (; c0 + 8 <= cols; c0 += 8)
-        {
-            int r0 = 0;
-            for (; r0 + 8 <= rows; r0 += 8) Transpose8x8.Block(t + (long)r0 * cols + c0, cols, y + (long)c0 * rows + r0, rows);
-            for (int oc = c0; oc < c0 + 8; oc++)
-                for (int r = r0; r < rows; r++) y[(long)oc * rows + r] = t[(long)r * cols + oc];
-        }
-        for (int oc = c0; oc < cols; oc++)
-            for (int r = 0; r < rows; r++) y[(long)oc * rows + r] = t[(long)r * cols + oc];
-    }
 }

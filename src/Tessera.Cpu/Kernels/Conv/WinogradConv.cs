@@ -245,17 +245,7 @@ internal static unsafe class WinogradConv
                 int b = (int)(i / s.rows), h = (int)(i % s.rows);
                 float* src = (float*)s.x + ((long)b * q.C * g.H + h) * g.W;
                 float* dst = (float*)s.xs + (((long)b * q.Hp + h + g.PT) * q.Wp + g.PL) * q.Cp;
-                // dst[w·Cp + c] = src[c·HW + w]
-                int c0 = 0;
-                for (; c0 + 8 <= q.C; c0 += 8)
-                {
-                    int w0 = 0;
-                    for (; w0 + 8 <= s.cols; w0 += 8) Transpose8x8.Block(src + (long)c0 * g.HW + w0, g.HW, dst + (long)w0 * q.Cp + c0, q.Cp);
-                    for (int w = w0; w < s.cols; w++)
-                        for (int c = c0; c < c0 + 8; c++) dst[(long)w * q.Cp + c] = src[(long)c * g.HW + w];
-                }
-                for (int c = c0; c < q.C; c++)
-                    for (int w = 0; w < s.cols; w++) dst[(long)w * q.Cp + c] = src[(long)c * g.HW + w];
+                Transpose8x8.Matrix(src, g.HW, q.C, s.cols, dst, q.Cp);   // dst[w·Cp + c] = src[c·HW + w]
             }
         });
     }
@@ -273,17 +263,7 @@ internal static unsafe class WinogradConv
                 int b = (int)(i / g.OH), oh = (int)(i % g.OH);
                 float* src = (float*)s.ys + ((long)b * q.Ohp + oh) * q.Owp * q.Ko;
                 float* dst = (float*)s.y + (long)b * q.O * g.P + (long)oh * g.OW;
-                // dst[k·P + ow] = src[ow·Ko + k]
-                int k0 = 0;
-                for (; k0 + 8 <= q.O; k0 += 8)
-                {
-                    int w0 = 0;
-                    for (; w0 + 8 <= g.OW; w0 += 8) Transpose8x8.Block(src + (long)w0 * q.Ko + k0, q.Ko, dst + (long)k0 * g.P + w0, g.P);
-                    for (int w = w0; w < g.OW; w++)
-                        for (int k = k0; k < k0 + 8; k++) dst[(long)k * g.P + w] = src[(long)w * q.Ko + k];
-                }
-                for (int k = k0; k < q.O; k++)
-                    for (int w = 0; w < g.OW; w++) dst[(long)k * g.P + w] = src[(long)w * q.Ko + k];
+                Transpose8x8.Matrix(src, q.Ko, g.OW, q.O, dst, g.P);   // dst[k·P + ow] = src[ow·Ko + k]
             }
         });
     }
