@@ -7,7 +7,7 @@ using Tessera.Kernels;
 namespace Tessera.Cpu.Kernels;
 
 /// <summary>Convolution as GEMM. Forward picks a path per shape (<see cref="ConvForwardPath"/>): 3×3 stride-1 layers
-/// with enough channels run Winograd's F(4×4, 3×3) (<see cref="WinogradConv"/>), small maps the transposed product
+/// with enough channels run Winograd's minimal filtering (<see cref="WinogradConv"/>), small maps the transposed product
 /// (<see cref="TransposedGemmConv"/>), most others the packed weight against input rows read in place
 /// (<see cref="RowConv"/>), small-channel layers direct tiles, depthwise layers their own loops, and the rest the
 /// GEMM with the input unfolded straight into its packed B panels (implicit im2col). The backward passes use an

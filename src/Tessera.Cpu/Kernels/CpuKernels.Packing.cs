@@ -17,7 +17,8 @@ internal enum ConvForwardPath
     Rows,
     /// <summary>Small output maps: the transposed product, positions as rows and the weight as B (<see cref="TransposedGemmConv"/>).</summary>
     TransposedGemm,
-    /// <summary>3×3 stride 1 by Winograd's F(4×4, 3×3): 36 products of transformed tiles and weights (<see cref="WinogradConv"/>).</summary>
+    /// <summary>3×3 stride 1 by Winograd's F(4×4, 3×3), or F(2×2, 3×3) on small maps: 36 (16) products of transformed
+    /// tiles and weights (<see cref="WinogradConv"/>).</summary>
     Winograd,
 }
 
@@ -41,9 +42,11 @@ internal enum DepthwiseForwardPath
 internal sealed unsafe partial class CpuKernels : IOperandPacking
 {
     private static ConvForwardPath ConvPath(in ConvGeometry g, int c, int o, int groups) =>
-        // Maps of at most 100 outputs take the transposed product; then the padded-row path: where both apply it beats
-        // the small-channel direct tiles (stride-2 stems 1.5×, a 3 → 32 3×3 layer 2×), which keep the layers whose rows
-        // it would fill too sparsely (LeNet's 10×10 maps).
+        // 3×3 stride-1 layers with enough channels take Winograd (single layers 2.4-3.2× the padded rows on 14×14 to
+        // 56×56 maps, 1.8-3.5× the transposed product on 7×7 to 10×10). Other maps of at most 100 outputs take the
+        // transposed product; then the padded-row path: where both apply it beats the small-channel direct tiles
+        // (stride-2 stems 1.5×, a 3 → 32 3×3 layer 2×), which keep the layers whose rows it would fill too sparsely
+        // (LeNet's 10×10 maps).
         WinogradConv.Applies(g, c, o, groups) ? ConvForwardPath.Winograd
         : TransposedGemmConv.Applies(g, c, o, groups) ? ConvForwardPath.TransposedGemm
         : RowConv.Applies(g, c, o, groups) ? ConvForwardPath.Rows
