@@ -71,8 +71,12 @@ public class ConvPathTests
     public void TgemmCasesTakeTheTransposedProduct()
     {
         var cases = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("tgemm ")).ToList();
-        Assert.Equal(3, cases.Count);
-        foreach (var t in cases) Assert.True(TransposedGemmConv.Applies(Geometry(t), t.C, t.O, t.P.Groups), t.Name);
+        Assert.Equal(4, cases.Count);
+        foreach (var t in cases)
+        {
+            Assert.True(TransposedGemmConv.Applies(Geometry(t), t.C, t.O, t.P.Groups), t.Name);
+            Assert.Equal(t.Name.Contains("signal"), TransposedGemmConv.IsSignal(Geometry(t), t.C));
+        }
         // 14×14 maps measured slower there: they stay on the padded-row path.
         var g14 = new ConvGeometry(14, 14, 3, 3, 14, 14, 1, 1, 1, 1, 1, 1);
         Assert.False(TransposedGemmConv.Applies(g14, 256, 256, 1));
