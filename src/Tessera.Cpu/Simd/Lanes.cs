@@ -19,6 +19,11 @@ internal static unsafe class Lanes
     /// <summary>Indices of the odd floats of two concatenated vectors.</summary>
     public static readonly Vector512<int> Odd = Even + Vector512<int>.One;
 
+    /// <summary>The first n floats at p in the first n lanes (all 16 from n = 16 on), zero in the others; reads nothing
+    /// past them (a masked load).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(float* p, int n) => Avx512F.MaskLoad(p, First(n), Vector512<float>.Zero);
+
     /// <summary>dst[0..n) = src[0..n): 16 floats at a time, the last vector overlapping the one before (or, below 16,
     /// one masked load and store, which reads and writes nothing past n).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -27,7 +32,7 @@ internal static unsafe class Lanes
         if (n < 16)
         {
             var keep = First(n);
-            Avx512F.MaskStore(dst, keep, Avx512F.MaskLoad(src, keep, Vector512<float>.Zero));
+            Avx512F.MaskStore(dst, keep, Load(src, n));
             return;
         }
         for (int i = 0; i + 16 < n; i += 16) Vector512.Load(src + i).Store(dst + i);

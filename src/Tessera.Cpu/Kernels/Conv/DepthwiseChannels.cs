@@ -52,8 +52,7 @@ internal static unsafe class DepthwiseChannels
                     new ReadOnlySpan<float>(xT + ((long)ih * g.W + iw0) * L, (iw1 - iw0) * L)
                         .CopyTo(new Span<float>(pad + ((long)(ih + g.PT) * wp + iw0 + g.PL) * L, (iw1 - iw0) * L));
                 ToLanes((float*)s.w + (long)c0 * kk, kk, live, kk, wv);
-                var bv = Vector512<float>.Zero;
-                for (int k = 0; s.bias != 0 && k < live; k++) bv = bv.WithElement(k, ((float*)s.bias)[c0 + k]);
+                var bv = s.bias == 0 ? Vector512<float>.Zero : Lanes.Load((float*)s.bias + c0, live);
                 if (g.KH == 3 && g.KW == 3) Outputs3x3(g, pad, wp, wv, bv, outT, s.epilogue);
                 else if (g.KH == 5 && g.KW == 5) Outputs5x5(g, pad, wp, wv, bv, outT, s.epilogue);
                 else

@@ -94,8 +94,8 @@ internal static unsafe class DepthwisePlanes
                 }
                 else
                 {
-                    a = Avx512F.MaskLoad(src + iw, Lanes.First(left), Vector512<float>.Zero);
-                    c = Avx512F.MaskLoad(src + iw + L, Lanes.First(left - L), Vector512<float>.Zero);
+                    a = Lanes.Load(src + iw, left);
+                    c = Lanes.Load(src + iw + L, left - L);
                 }
                 int ne = (left + 1) >> 1, no = left >> 1, j = iw >> 1;
                 var ev = Avx512F.PermuteVar16x32x2(a, evenLanes, c);
@@ -121,7 +121,7 @@ internal static unsafe class DepthwisePlanes
         }
         for (; i < n; i += L)
         {
-            var v = Avx512F.MaskLoad(x + i, Lanes.First(n - i), Vector512<float>.Zero);
+            var v = Lanes.Load(x + i, n - i);
             Store(Vector512.FusedMultiplyAdd(wv, v, bv), y + i, n - i, e);
         }
     }

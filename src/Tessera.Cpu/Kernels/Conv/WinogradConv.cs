@@ -134,34 +134,24 @@ internal static unsafe class WinogradConv
     public static void Forward<TAct>(CpuMemoryPool memory, int threads, in ConvGeometry g, int n, int c, int o,
         float* x, PackedMatrices u, float* bias, float* y, EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
     {
-        int tile = TileOf(g), xis = (tile + 2) * (tile + 2);
-        int th = (g.OH + tile - 1) / tile, tw = (g.OW + tile - 1) / tile;
-        int tiles = n * th * tw;
-        int cp = RoundUp(c, 16), ko = RoundUp(o, NB), k16 = RoundUp(o, 16);
-        int hp = tile * th + 2, wp = tile * tw + 2, ohp = tile * th, owp = tile * tw;
-        // Tiles go through the transforms and products in chunks when their V and M together would be larger than
-        // the last-level cache holds well (a training batch's are tens of MB): chunks whose V and M stay in L2, of at
-        // least MinChunkTiles, since every chunk reads all of U (512 → 512: 16.8 MB). Below that one chunk takes
-        // every tile: smaller chunks measured 10-15 % slower on single images (U read once per chunk).
-        long whole = (long)xis * RoundUp(tiles, MR) * (cp + ko) * sizeof(float);
-        int chunk = whole <= WholeBytes ? RoundUp(tiles, MR) : (int)Math.Min(RoundUp(tiles, MR),
-            Math.Max(MinChunkTiles, ChunkBytes / ((long)xis * (cp + ko) * sizeof(float)) / MR * MR));
-        // Every thread gets a chunk.
-        chunk = Math.Min(chunk, RoundUp((tiles + threads - 1) / Math.Max(1, threads), MR));
-        using var xsBuf = memory.Rent((long)n * hp * wp * cp * sizeof(float));
-        using var ysBuf = memory.Rent((long)n * ohp * owp * ko * sizeof(float));
+        var geo = new Geometry(g, n, c, o, threads);
+        using var xsBuf = memory.Rent((long)n * geo.Hp * geo.Wp * geo.Cp * sizeof(float));
+        using var ysBuf = memory.Rent((long)n * geo.Ohp * geo.Owp * geo.Ko * sizeof(float));
         float* xs = (float*)xsBuf.Handle, ys = (float*)ysBuf.Handle;
-        var geo = new Geometry(g, tile, xis, n, c, o, th, tw, tiles, chunk, cp, ko, k16, hp, wp, ohp, owp);
 
         Stage(geo, x, xs, threads);
         var st = (geo, xs: (nint)xs, ys: (nint)ys, u, bias: (nint)bias, memory);
-        CpuParallel.For((tiles + chunk - 1) / chunk, threads, 1, st, static (s, c0, c1) =>
+        CpuParallel.For((geo.Tiles + geo.Tp - 1) / geo.Tp, threads, 1, st, static (s, c0, c1) =>
         {
             var q = s.geo;
             using var vBuf = s.memory.Rent((long)q.Xis * q.Tp * q.Cp * sizeof(float));
             using var mBuf = s.memory.Rent((long)q.Xis * q.Tp * q.Ko * sizeof(float));
             float* v = (float*)vBuf.Handle, m = (float*)mBuf.Handle;
             Vector512<float>* tmp = stackalloc Vector512<float>[36];
+            // The bias, 16 output channels a vector (zero past O).
+            Vector512<float>* bias = stackalloc Vector512<float>[q.K16 / 16];
+            for (int kb = 0; kb < q.K16 / 16; kb++)
+                bias[kb] = s.bias == 0 ? Vector512<float>.Zero : Lanes.Load((float*)s.bias + kb * 16, q.O - kb * 16);
             for (long ci = c0; ci < c1; ci++)
             {
                 int t0 = (int)ci * q.Tp, nt = Math.Min(q.Tp, q.Tiles - t0), ntp = RoundUp(nt, MR);
@@ -199,15 +189,9 @@ internal static unsafe class WinogradConv
                     float* dst = (float*)s.ys + (((long)b * q.Ohp + q.M * ty) * q.Owp + q.M * tx) * q.Ko;
                     for (int kb = 0; kb < q.K16 / 16; kb++)
                     {
-                        var bv = Vector512<float>.Zero;
-                        if (s.bias != 0)
-                        {
-                            int live = Math.Min(16, q.O - kb * 16);
-                            bv = live == 16 ? Vector512.Load((float*)s.bias + kb * 16) : Avx512F.MaskLoad((float*)s.bias + kb * 16, Lanes.First(live), Vector512<float>.Zero);
-                        }
                         float* mt = m + (long)t * q.Ko + kb * 16;
-                        if (q.M == 4) OutputTile4(mt, (long)q.Tp * q.Ko, tmp, bv, dst + kb * 16, (long)q.Owp * q.Ko, q.Ko);
-                        else OutputTile2(mt, (long)q.Tp * q.Ko, tmp, bv, dst + kb * 16, (long)q.Owp * q.Ko, q.Ko);
+                        if (q.M == 4) OutputTile4(mt, (long)q.Tp * q.Ko, tmp, bias[kb], dst + kb * 16, (long)q.Owp * q.Ko, q.Ko);
+                        else OutputTile2(mt, (long)q.Tp * q.Ko, tmp, bias[kb], dst + kb * 16, (long)q.Owp * q.Ko, q.Ko);
                     }
                 }
             }
@@ -224,9 +208,36 @@ internal static unsafe class WinogradConv
         }
     }
 
-    /// <summary>The sizes one forward call works with (Tp: tiles per chunk, a multiple of the 6-tile block).</summary>
-    private readonly record struct Geometry(ConvGeometry G, int M, int Xis, int N, int C, int O, int Th, int Tw, int Tiles, int Tp, int Cp,
-        int Ko, int K16, int Hp, int Wp, int Ohp, int Owp);
+    /// <summary>The sizes one forward call works with, all derived from the convolution and the thread count: the tile
+    /// side M and its Xis = (M + 2)² transformed positions, the tiles (Th × Tw per sample) and Tp of them per chunk,
+    /// channels padded to vectors (Cp) and to weight panels (Ko, and K16 for the output transform), and the staged
+    /// input's and output's padded extents.</summary>
+    private readonly struct Geometry
+    {
+        public readonly ConvGeometry G;
+        public readonly int M, Xis, N, C, O, Th, Tw, Tiles, Tp, Cp, Ko, K16, Hp, Wp, Ohp, Owp;
+
+        public Geometry(in ConvGeometry g, int n, int c, int o, int threads)
+        {
+            (G, N, C, O) = (g, n, c, o);
+            M = TileOf(g);
+            Xis = (M + 2) * (M + 2);
+            (Th, Tw) = ((g.OH + M - 1) / M, (g.OW + M - 1) / M);
+            Tiles = n * Th * Tw;
+            (Cp, Ko, K16) = (RoundUp(c, 16), RoundUp(o, NB), RoundUp(o, 16));
+            (Ohp, Owp) = (M * Th, M * Tw);
+            (Hp, Wp) = (Ohp + 2, Owp + 2);
+            // Tiles go through the transforms and products in chunks when their V and M together would be larger than
+            // the last-level cache holds well (a training batch's are tens of MB): chunks whose V and M stay in L2, of
+            // at least MinChunkTiles, since every chunk reads all of U (512 → 512: 16.8 MB). Below that one chunk takes
+            // every tile: smaller chunks measured 10-15 % slower on single images (U read once per chunk). Every thread
+            // gets a chunk.
+            int all = RoundUp(Tiles, MR);
+            long perTile = (long)Xis * (Cp + Ko) * sizeof(float);
+            Tp = perTile * all <= WholeBytes ? all : (int)Math.Min(all, Math.Max(MinChunkTiles, ChunkBytes / perTile / MR * MR));
+            Tp = Math.Min(Tp, RoundUp((Tiles + threads - 1) / Math.Max(1, threads), MR));
+        }
+    }
 
     /// <summary>xs[b, h + PT, w + PL, c] = x[b, c, h, w] for the input rows and columns the tiles read, zero elsewhere.</summary>
     private static void Stage(in Geometry q, float* x, float* xs, int threads)
