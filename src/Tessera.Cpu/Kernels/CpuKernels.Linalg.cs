@@ -20,11 +20,12 @@ internal sealed unsafe partial class CpuKernels : ILinalgKernels
         long ars = p.TransA ? aCol : aRow, acs = p.TransA ? aRow : aCol;
         long brs = p.TransB ? bCol : bRow, bcs = p.TransB ? bRow : bCol;
 
-        // With an epilogue, a bias along the rows of c ([N], [1, N], ...) joins it, added to each finished tile;
-        // otherwise c starts as β·c + bias and the products accumulate onto it.
+        // A bias along the rows of c ([N], [1, N], ...) joins the epilogue, added to each finished tile while it is in
+        // L1 (with β = 0 the same sum α·A·B + bias, rounded the same, as prefilling c); any other bias prefills c as
+        // β·c + bias and the products accumulate onto it.
         float beta = p.Beta;
         var e = p.Epilogue;
-        bool columnBias = !e.IsNone && bias is not null && bias.Rank >= 1 && bias.ElementCount == n && bias.Shape[bias.Rank - 1] == n;
+        bool columnBias = bias is not null && bias.Rank >= 1 && bias.ElementCount == n && bias.Shape[bias.Rank - 1] == n;
         using var bc = columnBias ? bias!.Contiguous() : null;
         if (bias is not null && !columnBias)
         {

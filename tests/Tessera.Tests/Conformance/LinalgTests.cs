@@ -164,6 +164,9 @@ public class LinalgTests
             d.Add(isa, 65, 33, 17, false, true, -0.5f);
             d.Add(isa, 13, 100, 257, true, true, 0f);
         }
+        // B's slab (512 deep × 200 wide) is more than L2 keeps: row blocks grow tall (192 rows), split evenly in three.
+        d.Add("Vector512", 400, 200, 600, false, false, 0.5f);
+        d.Add("Vector256", 400, 200, 600, false, true, 0f);
         return d;
     }
 

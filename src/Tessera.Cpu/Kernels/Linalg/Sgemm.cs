@@ -13,7 +13,7 @@ internal enum GemmIsa { Scalar, Vector256, Vector512 }
 /// B(p,j) = b[p·brs + j·bcs], or an implicit im2col), so transposed and strided views need no copy: the packing
 /// routines read the strides. C is row-major with row stride ldc (unit column stride).
 /// Loops: jc (NC columns) → pc (KC depth: pack a KC×NC slab of B into NR-column panels) → ic (MSlab rows: pack them
-/// into MR-row panels; both packs in pooled scratch) → parallel tiles of (MC rows × a few NR panels) → MR×NR micro-kernel.
+/// into MR-row panels; both packs in pooled scratch) → parallel tiles of (a row block L2 holds × a few NR panels) → MR×NR micro-kernel.
 /// Edge tiles are computed into a local tile and only their valid part is written back. β = 0 never reads C. A
 /// <see cref="GemmEpilogue"/> (bias, residual, activation) is applied to each micro-tile after its last depth block,
 /// while it is in cache.</summary>
@@ -21,7 +21,11 @@ internal static unsafe partial class Sgemm
 {
     public const int MR = 6, NR = 32;
     internal const int KC = 512;
-    private const int MC = 16 * MR, NC = 4096, MSlab = 512 * MR;
+    private const int NC = 4096, MSlab = 512 * MR;
+
+    /// <summary>Bytes of packed A one row block of the tile loop may hold: it stays in L2 (a third of Zen's 1 MB) while
+    /// each B micro-panel streams past it once.</summary>
+    private const int ABlockBytes = 384 << 10;
 
     /// <summary>Below this many multiply-adds a direct loop beats packing.</summary>
     private const long SmallWork = 2048;
@@ -171,12 +175,21 @@ internal static unsafe partial class Sgemm
                         });
                     }
 
-                    // Tiles: MC rows × nb panels. Enough tiles to keep every thread busy, big enough to reuse packed A in L2.
-                    int mBlocks = (mc + MC - 1) / MC;
+                    // Tiles: row blocks × nb panels. Row blocks of 16 panels keep A's block in L1 beside a B panel when
+                    // the depth is small. When B comes from memory (a prepacked weight, or a slab L2 does not keep), each
+                    // row block streams all of it again, so the blocks grow as tall as L2 holds their packed A, split
+                    // evenly. Column blocks then give every thread a few tiles; rows are cut further only when the columns
+                    // cannot.
+                    bool bFromMemory = packed.B != null || (long)kc * nc * sizeof(float) > ABlockBytes;
+                    int maxRows = bFromMemory ? Math.Max(16 * MR, ABlockBytes / (kc * sizeof(float)) / MR * MR) : 16 * MR;
+                    int mBlocks = (mc + maxRows - 1) / maxRows;
                     int nb = nPanels;
                     while (nb > 1 && (long)mBlocks * ((nPanels + nb - 1) / nb) < 4L * threads) nb = (nb + 1) / 2;
                     int nBlocks = (nPanels + nb - 1) / nb;
-                    var tiles = new TileState(mc, nc, kc, nb, nBlocks, (nint)aBlock, (nint)bBlock, (nint)(c + ic * ldc + jc), ldc, alpha, betaNow, isa,
+                    if ((long)mBlocks * nBlocks < 2L * threads) mBlocks = Math.Min((mc + MR - 1) / MR, (2 * threads + nBlocks - 1) / nBlocks);
+                    int blockRows = RoundUp((mc + mBlocks - 1) / mBlocks, MR);
+                    mBlocks = (mc + blockRows - 1) / blockRows;
+                    var tiles = new TileState(mc, blockRows, nc, kc, nb, nBlocks, (nint)aBlock, (nint)bBlock, (nint)(c + ic * ldc + jc), ldc, alpha, betaNow, isa,
                         pc + kc >= k && epilogue.IsActive ? epilogue : default, ic, jc);
                     CpuParallel.For((long)mBlocks * nBlocks, threads, 1, tiles, static (s, t0, t1) =>
                     {

@@ -6,7 +6,7 @@ internal static unsafe partial class Sgemm
 {
     /// <summary>One (slab × column block) pass of the tile loop; <see cref="Epilogue"/> is set on the last depth block
     /// only, and C there is C(<see cref="Row0"/>, <see cref="Col0"/>) of the whole product.</summary>
-    private readonly record struct TileState(int M, int Nc, int Kc, int PanelsPerBlock, int NBlocks, nint Ap, nint Bp, nint C,
+    private readonly record struct TileState(int M, int BlockRows, int Nc, int Kc, int PanelsPerBlock, int NBlocks, nint Ap, nint Bp, nint C,
         long Ldc, float Alpha, float Beta, GemmIsa Isa, GemmEpilogue Epilogue, int Row0, int Col0);
 
     private static void ComputeTile(in TileState s, int mb, int nbIdx)
@@ -32,7 +32,7 @@ internal static unsafe partial class Sgemm
     /// accumulators inside the depth loop.</summary>
     private static void ComputeTile<TStore>(in TileState s, int mb, int nbIdx, TStore store) where TStore : struct, ITileStore<TStore>
     {
-        int i0 = mb * MC, i1 = Math.Min(s.M, i0 + MC);
+        int i0 = mb * s.BlockRows, i1 = Math.Min(s.M, i0 + s.BlockRows);
         int p0 = nbIdx * s.PanelsPerBlock, p1 = Math.Min((s.Nc + NR - 1) / NR, p0 + s.PanelsPerBlock);
         float* ap = (float*)s.Ap, bp = (float*)s.Bp, c = (float*)s.C;
         float* tile = stackalloc float[MR * NR];
