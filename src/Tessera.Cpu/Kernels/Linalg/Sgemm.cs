@@ -13,7 +13,8 @@ internal enum GemmIsa { Scalar, Vector256, Vector512 }
 /// B(p,j) = b[p·brs + j·bcs], or an implicit im2col), so transposed and strided views need no copy: the packing
 /// routines read the strides. C is row-major with row stride ldc (unit column stride).
 /// Loops: jc (NC columns) → pc (KC depth: pack a KC×NC slab of B into NR-column panels) → ic (MSlab rows: pack them
-/// into MR-row panels; both packs in pooled scratch) → parallel tiles of (a row block L2 holds × a few NR panels) → MR×NR micro-kernel.
+/// into MR-row panels, unless the 512-bit kernel reads A's contiguous rows in place; both packs in pooled scratch) →
+/// parallel tiles of (a row block L2 holds × a few NR panels) → MR×NR micro-kernel.
 /// Edge tiles are computed into a local tile and only their valid part is written back. β = 0 never reads C. A
 /// <see cref="GemmEpilogue"/> (bias, residual, activation) is applied to each micro-tile after its last depth block,
 /// while it is in cache.</summary>
@@ -125,8 +126,11 @@ internal static unsafe partial class Sgemm
             return;
         }
 
+        // A with contiguous rows (activations) is read in place by the 512-bit micro-kernel, six row streams broadcast
+        // step by step: packing it cost a scalar pass over A per call, a tenth of a 128 × 256 × 256 product.
+        bool aInPlace = packed.A == null && acs == 1 && isa == GemmIsa.Vector512;
         var (aBytes, bBytes) = PackBytes(m, n, k);
-        if (packed.A != null) aBytes = 64;
+        if (packed.A != null || aInPlace) aBytes = 64;
         if (packed.B != null) bBytes = 64;
         var (aHandle, bHandle, aLease, bLease) = pool.Take(aBytes, bBytes);
         using var aBuf = aLease;
@@ -160,8 +164,8 @@ internal static unsafe partial class Sgemm
                 for (int ic = 0; ic < m; ic += MSlab)
                 {
                     int mc = Math.Min(MSlab, m - ic);
-                    float* aBlock = packed.A != null ? packed.A + PackedAOffset(m, kc, ic, pc) : ap;
-                    if (packed.A == null)
+                    float* aBlock = packed.A != null ? packed.A + PackedAOffset(m, kc, ic, pc) : aInPlace ? a + ic * ars + pc : ap;
+                    if (packed.A == null && !aInPlace)
                     {
                         var packA = new PackState((nint)(a + ic * ars + pc * acs), ars, acs, mc, kc, (nint)ap);
                         CpuParallel.For((mc + MR - 1) / MR, threads, Math.Max(1, 16384 / kc / MR), packA, static (s, p0, p1) =>
@@ -189,7 +193,7 @@ internal static unsafe partial class Sgemm
                     if ((long)mBlocks * nBlocks < 2L * threads) mBlocks = Math.Min((mc + MR - 1) / MR, (2 * threads + nBlocks - 1) / nBlocks);
                     int blockRows = RoundUp((mc + mBlocks - 1) / mBlocks, MR);
                     mBlocks = (mc + blockRows - 1) / blockRows;
-                    var tiles = new TileState(mc, blockRows, nc, kc, nb, nBlocks, (nint)aBlock, (nint)bBlock, (nint)(c + ic * ldc + jc), ldc, alpha, betaNow, isa,
+                    var tiles = new TileState(mc, blockRows, nc, kc, nb, nBlocks, (nint)aBlock, aInPlace ? ars : 0, (nint)bBlock, (nint)(c + ic * ldc + jc), ldc, alpha, betaNow, isa,
                         pc + kc >= k && epilogue.IsActive ? epilogue : default, ic, jc);
                     CpuParallel.For((long)mBlocks * nBlocks, threads, 1, tiles, static (s, t0, t1) =>
                     {
@@ -265,6 +269,40 @@ internal static unsafe partial class Sgemm
         v1.Store(c + 16);
     }
 
+    /// <summary>The 6×32 tile of <see cref="Kernel512"/> with A read in place: rows r0..r5 (element p of each at rN[p]), a
+    /// tile of fewer rows repeating one of them. The same multiply-adds in the same order: the same bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512Rows(int kc, float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, float* b, float* c, long ldc,
+        float alpha, float beta)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var x = Vector512.Create(r0[p]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(r1[p]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(r2[p]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(r3[p]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(r4[p]);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(r5[p]);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            b += NR;
+        }
+        Store512(c, c00, c01, alpha, beta); c += ldc;
+        Store512(c, c10, c11, alpha, beta); c += ldc;
+        Store512(c, c20, c21, alpha, beta); c += ldc;
+        Store512(c, c30, c31, alpha, beta); c += ldc;
+        Store512(c, c40, c41, alpha, beta); c += ldc;
+        Store512(c, c50, c51, alpha, beta);
+    }
+
     /// <summary>6×16 half of a panel with twelve 256-bit accumulators (B rows are NR apart in the packed panel).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel256(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta)
@@ -338,6 +376,15 @@ internal static unsafe partial class Sgemm
     private static void PackA(float* a, long ars, long acs, int rows, int kc, float* dst)
     {
         if (rows < MR) new Span<float>(dst, MR * kc).Clear();
+        if (ars == 1 && rows == MR && kc > 1 && Avx.IsSupported)
+        {
+            // Columns contiguous (an image's planes read as positions × channels): the six floats of each depth step in
+            // one masked load, stored as eight; the next step overwrites the two extra, and the last stores six.
+            var six = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(MR)).AsSingle();
+            for (int p = 0; p < kc - 1; p++) Avx.MaskLoad(a + p * acs, six).Store(dst + p * MR);
+            Avx.MaskStore(dst + (kc - 1) * MR, six, Avx.MaskLoad(a + (kc - 1) * acs, six));
+            return;
+        }
         if (ars == 1)
         {
             for (int p = 0; p < kc; p++)
@@ -350,9 +397,15 @@ internal static unsafe partial class Sgemm
         }
         if (acs == 1 && rows == MR)
         {
-            // Rows contiguous (a weight matrix): walk the six rows together so the panel is written in order.
+            // Rows contiguous (activations, a weight matrix): walk the six rows together so the panel is written in
+            // order, eight depth steps at a time by an 8×8 transpose (two zero rows), each column stored as eight floats
+            // whose two extra the next step overwrites; the steps after the last full eight (at least one) one by one.
             float* s0 = a, s1 = a + ars, s2 = a + 2 * ars, s3 = a + 3 * ars, s4 = a + 4 * ars, s5 = a + 5 * ars;
-            for (int p = 0; p < kc; p++, dst += MR)
+            int p = 0;
+            if (Avx.IsSupported)
+                for (; p + 8 < kc; p += 8, dst += 8 * MR)
+                    SixRowsByEight(s0 + p, s1 + p, s2 + p, s3 + p, s4 + p, s5 + p, dst);
+            for (; p < kc; p++, dst += MR)
             {
                 dst[0] = s0[p]; dst[1] = s1[p]; dst[2] = s2[p]; dst[3] = s3[p]; dst[4] = s4[p]; dst[5] = s5[p];
             }
@@ -365,6 +418,32 @@ internal static unsafe partial class Sgemm
             if (acs == 1) for (int p = 0; p < kc; p++) d[p * MR] = src[p];
             else for (int p = 0; p < kc; p++) d[p * MR] = src[p * acs];
         }
+    }
+
+    /// <summary>dst[p·MR + r] = row r[p] for eight depth steps p of six rows (an 8×8 transpose with two zero rows), each
+    /// step's column stored as eight floats: dst[8·MR, 8·MR + 2) is written too, with zeros.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SixRowsByEight(float* s0, float* s1, float* s2, float* s3, float* s4, float* s5, float* dst)
+    {
+        var r0 = Avx.LoadVector256(s0); var r1 = Avx.LoadVector256(s1);
+        var r2 = Avx.LoadVector256(s2); var r3 = Avx.LoadVector256(s3);
+        var r4 = Avx.LoadVector256(s4); var r5 = Avx.LoadVector256(s5);
+        var z = Vector256<float>.Zero;
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, z, 0x44); var u5 = Avx.Shuffle(t4, z, 0xEE);
+        var u6 = Avx.Shuffle(t5, z, 0x44); var u7 = Avx.Shuffle(t5, z, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + MR, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * MR, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * MR, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * MR, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * MR, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * MR, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * MR, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>C ← β·C (β = 0 writes zeros without reading C).</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Tessera.Cpu.Kernels.Linalg;
 
 // Sgemm's tile loop: the micro-tiles of one block of C, each finished by the block's tile store (plain, or the fused
@@ -5,8 +7,10 @@ namespace Tessera.Cpu.Kernels.Linalg;
 internal static unsafe partial class Sgemm
 {
     /// <summary>One (slab × column block) pass of the tile loop; <see cref="Epilogue"/> is set on the last depth block
-    /// only, and C there is C(<see cref="Row0"/>, <see cref="Col0"/>) of the whole product.</summary>
-    private readonly record struct TileState(int M, int BlockRows, int Nc, int Kc, int PanelsPerBlock, int NBlocks, nint Ap, nint Bp, nint C,
+    /// only, and C there is C(<see cref="Row0"/>, <see cref="Col0"/>) of the whole product. <see cref="Ap"/> is the slab's
+    /// packed A, or with <see cref="Lda"/> ≠ 0 its first row read in place (row stride Lda, depth contiguous); row blocks
+    /// are <see cref="BlockRows"/> tall.</summary>
+    private readonly record struct TileState(int M, int BlockRows, int Nc, int Kc, int PanelsPerBlock, int NBlocks, nint Ap, long Lda, nint Bp, nint C,
         long Ldc, float Alpha, float Beta, GemmIsa Isa, GemmEpilogue Epilogue, int Row0, int Col0);
 
     private static void ComputeTile(in TileState s, int mb, int nbIdx)
@@ -24,6 +28,21 @@ internal static unsafe partial class Sgemm
     private readonly struct TileVisit(TileState s, int mb, int nbIdx) : ITileStoreVisitor
     {
         public void Visit<TStore>(TStore store) where TStore : struct, ITileStore<TStore> => ComputeTile(s, mb, nbIdx, store);
+    }
+
+    /// <summary>The micro-kernel on A's panel, or on its rows read in place (<see cref="TileState.Lda"/> ≠ 0; the rows
+    /// past <paramref name="mr"/> repeat the first, and their results are not kept).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileKernel(in TileState s, int mr, float* a, float* b, float* c, long ldc, float beta)
+    {
+        if (s.Lda == 0)
+        {
+            MicroKernel(s.Isa, s.Kc, a, b, c, ldc, s.Alpha, beta);
+            return;
+        }
+        long l = s.Lda;
+        Kernel512Rows(s.Kc, a, mr > 1 ? a + l : a, mr > 2 ? a + 2 * l : a, mr > 3 ? a + 3 * l : a, mr > 4 ? a + 4 * l : a, mr > 5 ? a + 5 * l : a,
+            b, c, ldc, s.Alpha, beta);
     }
 
     /// <summary>The micro-tiles of one block (edge tiles through a local tile), each finished by <paramref name="store"/>
@@ -44,7 +63,7 @@ internal static unsafe partial class Sgemm
             for (int i = i0; i < i1; i += MR)
             {
                 int mr = Math.Min(MR, s.M - i);
-                float* aPanel = ap + (long)(i / MR) * MR * s.Kc;
+                float* aPanel = s.Lda != 0 ? ap + i * s.Lda : ap + (long)(i / MR) * MR * s.Kc;
                 float* cTile = c + i * s.Ldc + j0;
                 var at = store.At(s.Row0 + i, s.Col0 + j0);
                 if (store.Reads)
@@ -56,10 +75,10 @@ internal static unsafe partial class Sgemm
                             store.Prefetch(c + (i0 + t * MR) * s.Ldc + j0, s.Ldc, Math.Min(MR, i1 - i0 - t * MR), nr);
                     if (i + ahead * MR < i1) store.Prefetch(cTile + ahead * MR * s.Ldc, s.Ldc, Math.Min(MR, i1 - i - ahead * MR), nr);
                 }
-                if (mr == MR && nr == NR) MicroKernel(s.Isa, s.Kc, aPanel, bPanel, cTile, s.Ldc, s.Alpha, s.Beta);
+                if (mr == MR && nr == NR) TileKernel(s, mr, aPanel, bPanel, cTile, s.Ldc, s.Beta);
                 else
                 {
-                    MicroKernel(s.Isa, s.Kc, aPanel, bPanel, tile, NR, s.Alpha, 0f);
+                    TileKernel(s, mr, aPanel, bPanel, tile, NR, 0f);
                     for (int r = 0; r < mr; r++)
                     {
                         float* dst = cTile + r * s.Ldc;
