@@ -44,6 +44,13 @@ internal sealed unsafe partial class CpuKernels : IConvKernels
             UnaryDispatch.Visit(e.Activation, e.Params, ref direct);
             return;
         }
+        if (path == ConvForwardPath.Stem)
+        {
+            using var bc = bias?.Contiguous();
+            var stem = new StemConvRun(Device.Memory, Threads, g, n, c, o, px, pw, bc is null ? null : bc.F32(), py, pr);
+            UnaryDispatch.Visit(e.Activation, e.Params, ref stem);
+            return;
+        }
         if (path == ConvForwardPath.Winograd)
         {
             using var bc = bias?.Contiguous();

@@ -9,6 +9,9 @@ internal enum ConvForwardPath
 {
     /// <summary>Register tiles straight over the input (<see cref="DirectConv"/>; it arranges its weights itself).</summary>
     Direct,
+    /// <summary>Stride-2 stems of a few input channels: 2 rows × 16 positions × 8 channels a register tile over
+    /// zero-padded planes (<see cref="StemConv"/>).</summary>
+    Stem,
     /// <summary>One filter per channel (the loop <see cref="CpuKernels.DepthwisePath"/> picks; the weights are read as they are).</summary>
     Depthwise,
     /// <summary>One SGEMM per sample and group, the weight its A operand.</summary>
@@ -49,6 +52,7 @@ internal sealed unsafe partial class CpuKernels : IOperandPacking
         // (LeNet's 10×10 maps).
         WinogradConv.Applies(g, c, o, groups) ? ConvForwardPath.Winograd
         : TransposedGemmConv.Applies(g, c, o, groups) ? ConvForwardPath.TransposedGemm
+        : StemConv.Applies(g, c, o, groups) ? ConvForwardPath.Stem
         : RowConv.Applies(g, c, o, groups) ? ConvForwardPath.Rows
         : DirectConv.Applies(g, c, o, groups) ? ConvForwardPath.Direct
         : c == groups && o == groups ? ConvForwardPath.Depthwise

@@ -118,6 +118,13 @@ public class ConvTests
         new ConvCase("wino 2x2 tiles on 7x7, 40 -> 96, batch 3", 3, 40, 7, 7, 96, 3, 3, Conv2dParams.Square(1, 1)),
         new ConvCase("wino 2x2 tiles unpadded 10x9, 16 -> 33", 1, 16, 10, 9, 33, 3, 3, Conv2dParams.Square()),
         new ConvCase("wino chunks of tiles: batch 3 on 63x64 (V and M past 8 MB)", 3, 16, 63, 64, 32, 3, 3, Conv2dParams.Square(1, 1)),
+        // Stride-2 stems (2 rows x 16 positions x 8 channels over zero-padded planes): an odd row count (the last row
+        // paired with itself) and a shifted last chunk, a 7x7 window, one channel unpadded with a strided input and no
+        // bias, four channels with asymmetric padding and 64 outputs.
+        new ConvCase("stem 3x3 / 2 pad 1 on 45x37, o = 32, batch 2", 2, 3, 45, 37, 32, 3, 3, Conv2dParams.Square(2, 1)),
+        new ConvCase("stem 7x7 / 2 pad 3 on 40x50, o = 16", 1, 3, 40, 50, 16, 7, 7, Conv2dParams.Square(2, 3)),
+        new ConvCase("stem 3x3 / 2 unpadded, one channel, o = 8, strided x, no bias", 1, 1, 35, 67, 8, 3, 3, Conv2dParams.Square(2), Bias: false, Strided: true),
+        new ConvCase("stem asymmetric pad, 4 channels, o = 64", 1, 4, 33, 38, 64, 3, 3, new(2, 2, 0, 1, 1, 2)),
     };
 
     private static (Tensor X, Tensor W) Upload(ConvCase t, RefTensor x, RefTensor w) =>

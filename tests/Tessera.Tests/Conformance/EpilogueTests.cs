@@ -61,6 +61,7 @@ public class EpilogueTests
         ["depthwise stride 3 taps"] = new(1, 6, 11, 14, 6, 3, 3, Conv2dParams.Square(3, 1, 1, 6)),
         ["winograd 3x3, partial tiles and panel"] = new(2, 18, 11, 13, 40, 3, 3, Conv2dParams.Square(1, 1)),
         ["winograd 2x2 tiles on 7x7"] = new(1, 20, 7, 7, 36, 3, 3, Conv2dParams.Square(1, 1)),
+        ["stem 3x3 / 2, odd rows, shifted chunk"] = new(2, 3, 33, 37, 16, 3, 3, Conv2dParams.Square(2, 1)),
     };
 
     public static TheoryData<string, UnaryOp, bool> ConvCases()

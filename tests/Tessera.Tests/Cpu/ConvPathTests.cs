@@ -12,7 +12,8 @@ namespace Tessera.Tests.Cpu;
 /// <summary>The conformance cases named "rows" do run the padded-row convolution (<see cref="RowConv"/>; "rows
 /// depthwise": its depthwise loop), those named "tgemm" the transposed product (<see cref="TransposedGemmConv"/>) and
 /// those named "dwc" the depthwise channel blocks (<see cref="DepthwiseChannels"/>), those named "dwp" the depthwise
-/// planes (<see cref="DepthwisePlanes"/>) and those named "wino" Winograd's F(4×4, 3×3) (<see cref="WinogradConv"/>),
+/// planes (<see cref="DepthwisePlanes"/>), those named "wino" Winograd's F(4×4, 3×3) (<see cref="WinogradConv"/>) and
+/// those named "stem" the stem tiles (<see cref="StemConv"/>),
 /// so that the conformance suite covers them; and the shapes they leave to other paths stay there.</summary>
 public class ConvPathTests
 {
@@ -42,6 +43,29 @@ public class ConvPathTests
             Assert.True(RowConv.Applies(g, t.C, t.O, t.P.Groups), t.Name);
             Assert.False(DirectConv.Applies(g, t.C, t.O, t.P.Groups), t.Name);
         }
+    }
+
+    [Fact]
+    public void StemCasesTakeTheStemTiles()
+    {
+        Requirement.Require(Avx512F.IsSupported, "the stem tiles need AVX-512");
+        var cases = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("stem ")).ToList();
+        Assert.Equal(4, cases.Count);
+        foreach (var t in cases)
+        {
+            var g = Geometry(t);
+            Assert.True(StemConv.Applies(g, t.C, t.O, t.P.Groups), t.Name);
+            Assert.False(WinogradConv.Applies(g, t.C, t.O, t.P.Groups) || TransposedGemmConv.Applies(g, t.C, t.O, t.P.Groups), t.Name);
+        }
+        // Every other case keeps the path it covers.
+        foreach (var t in ConvTests.ConvCases().Select(r => r.Data).Where(t => !t.Name.StartsWith("stem ")))
+            Assert.False(StemConv.Applies(Geometry(t), t.C, t.O, t.P.Groups), t.Name);
+        // The model set's stems: SqueezeNet's 3 -> 64 3x3 / 2 and ResNet's 7x7 / 2; not 5 channels, 12 outputs or stride 1.
+        Assert.True(StemConv.Applies(new ConvGeometry(224, 224, 3, 3, 111, 111, 2, 2, 0, 0, 1, 1), 3, 64, 1));
+        Assert.True(StemConv.Applies(new ConvGeometry(224, 224, 7, 7, 112, 112, 2, 2, 3, 3, 1, 1), 3, 64, 1));
+        Assert.False(StemConv.Applies(new ConvGeometry(224, 224, 3, 3, 111, 111, 2, 2, 0, 0, 1, 1), 5, 64, 1));
+        Assert.False(StemConv.Applies(new ConvGeometry(224, 224, 3, 3, 111, 111, 2, 2, 0, 0, 1, 1), 3, 12, 1));
+        Assert.False(StemConv.Applies(new ConvGeometry(224, 224, 3, 3, 222, 222, 1, 1, 0, 0, 1, 1), 3, 64, 1));
     }
 
     [Fact]
