@@ -67,3 +67,29 @@ internal static class CpuParallel
         }
     }
 }
+
+/// <summary>One scratch buffer per worker slot of a <see cref="CpuParallel.ForSlots{TState}"/> loop, leased in order
+/// before the loop and returned after it, so the pool sees the same leases whatever the workers' timing: a body that
+/// leased its own buffer took one or two from the pool depending on whether the workers overlapped, and a later step
+/// that overlapped where the warm-up had not allocated anew.</summary>
+internal sealed unsafe class SlotScratch : IDisposable
+{
+    private readonly Tessera.Devices.DeviceBuffer[] _buffers;
+
+    /// <param name="pool">Where the buffers come from.</param>
+    /// <param name="slots">The loop's <see cref="CpuParallel.Slots"/>.</param>
+    /// <param name="bytes">Bytes of each buffer.</param>
+    public SlotScratch(CpuMemoryPool pool, int slots, long bytes)
+    {
+        _buffers = new Tessera.Devices.DeviceBuffer[Math.Max(slots, 1)];
+        for (int s = 0; s < _buffers.Length; s++) _buffers[s] = pool.Rent(Math.Max(bytes, 1));
+    }
+
+    /// <summary>The buffer of worker slot <paramref name="slot"/>.</summary>
+    public float* this[int slot] => (float*)_buffers[slot].Handle;
+
+    public void Dispose()
+    {
+        foreach (var b in _buffers) b.Dispose();
+    }
+}

@@ -39,13 +39,14 @@ internal sealed unsafe partial class CpuKernels
     {
         int pw = (g.OW + 7) / 8 * 8 * g.SW + (g.KW - 1) * g.DW; // every load of every tap stays inside a row
         int ph = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1;    // rows any tap reads
-        var st = (g, x: (nint)x, w: (nint)w, y: (nint)y, channels, pw, ph, pool: Device.Memory, epilogue);
-        CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
+        long grain = Math.Max(1, 16384 / Math.Max(1, g.P * g.KK));
+        using var scratch = new SlotScratch(Device.Memory, CpuParallel.Slots(planes, Threads, grain), (long)pw * ph * sizeof(float));
+        var st = (g, x: (nint)x, w: (nint)w, y: (nint)y, channels, pw, ph, scratch, epilogue);
+        CpuParallel.ForSlots(planes, Threads, grain, st, static (s, p0, p1, slot) =>
         {
             var g = s.g;
             int pw = s.pw, ph = s.ph;
-            using var buf = s.pool.Rent((long)pw * ph * sizeof(float));
-            float* pad = (float*)buf.Handle;
+            float* pad = s.scratch[slot];
             for (long pl = p0; pl < p1; pl++)
             {
                 float* xp = (float*)s.x + pl * g.HW, yp = (float*)s.y + pl * g.P, wp = (float*)s.w + (pl % s.channels) * g.KK;

@@ -20,12 +20,14 @@ internal sealed unsafe partial class CpuKernels
         long planes = (long)x.Shape[0] * x.Shape[1];
         bool small = indices is null && MaxPoolSmall.Applies(g);
         bool separable = indices is null && !small && MaxPoolSeparable.Applies(g);
-        var st = (g, x: (nint)xc.F32(), y: (nint)y.F32(), idx: indices is null ? 0 : (nint)indices.I64(), small, separable, pool: Device.Memory);
-        CpuParallel.For(planes, Threads, Math.Max(1, 16384 / Math.Max(1, g.P * g.KK)), st, static (s, p0, p1) =>
+        long grain = Math.Max(1, 16384 / Math.Max(1, g.P * g.KK));
+        using var scratch = separable ? new SlotScratch(Device.Memory, CpuParallel.Slots(planes, Threads, grain), MaxPoolSeparable.Scratch(g) * sizeof(float)) : null;
+        var st = (g, x: (nint)xc.F32(), y: (nint)y.F32(), idx: indices is null ? 0 : (nint)indices.I64(), small, separable, scratch);
+        CpuParallel.ForSlots(planes, Threads, grain, st, static (s, p0, p1, slot) =>
         {
             var g = s.g;
-            using var scratch = s.separable ? s.pool.Rent(MaxPoolSeparable.Scratch(g) * sizeof(float)) : null;
-            if (scratch != null) MaxPoolSeparable.Prepare(g, (float*)scratch.Handle);
+            float* sep = s.scratch is null ? null : s.scratch[slot];
+            if (sep != null) MaxPoolSeparable.Prepare(g, sep);
             var index = stackalloc Vector512<int>[s.small ? MaxPoolSmall.MaxKW : 0];
             var inside = stackalloc Vector512<float>[s.small ? MaxPoolSmall.MaxKW : 0];
             if (s.small) MaxPoolSmall.Prepare(g, index, inside);
@@ -34,7 +36,7 @@ internal sealed unsafe partial class CpuKernels
                 float* xp = (float*)s.x + pl * g.HW, yp = (float*)s.y + pl * g.P;
                 long* ip = s.idx == 0 ? null : (long*)s.idx + pl * g.P;
                 if (s.small && MaxPoolSmall.Plane(g, xp, yp, index, inside)) continue;
-                if (scratch != null && MaxPoolSeparable.Plane(g, xp, yp, (float*)scratch.Handle)) continue;
+                if (sep != null && MaxPoolSeparable.Plane(g, xp, yp, sep)) continue;
                 if (g.DH == 1 && g.DW == 1)
                 {
                     MaxPoolPlaneUndilated(g, xp, yp, ip);

@@ -32,13 +32,15 @@ internal static unsafe class DepthwiseChannels
     {
         int blocks = (c + L - 1) / L;
         int hp = (g.OH - 1) * g.SH + g.KH, wp = (g.OW - 1) * g.SW + g.KW;
-        var st = (g, c, blocks, hp, wp, x: (nint)x, w: (nint)w, bias: (nint)bias, y: (nint)y, memory, epilogue);
-        CpuParallel.For((long)n * blocks, threads, Math.Max(1, 8192 / Math.Max(1, (long)g.P * g.KK)), st, static (s, i0, i1) =>
+        long grain = Math.Max(1, 8192 / Math.Max(1, (long)g.P * g.KK));
+        using var scratch = new SlotScratch(memory, CpuParallel.Slots((long)n * blocks, threads, grain),
+            ((long)hp * wp + g.P + g.KK + g.HW) * L * sizeof(float) + 64);
+        var st = (g, c, blocks, hp, wp, x: (nint)x, w: (nint)w, bias: (nint)bias, y: (nint)y, scratch, epilogue);
+        CpuParallel.ForSlots((long)n * blocks, threads, grain, st, static (s, i0, i1, slot) =>
         {
             var g = s.g;
             int hp = s.hp, wp = s.wp, kk = g.KK;
-            using var buf = s.memory.Rent(((long)hp * wp + g.P + kk + g.HW) * L * sizeof(float) + 64);
-            float* pad = (float*)buf.Handle, outT = pad + (long)hp * wp * L, wv = outT + (long)g.P * L, xT = wv + (long)kk * L;
+            float* pad = s.scratch[slot], outT = pad + (long)hp * wp * L, wv = outT + (long)g.P * L, xT = wv + (long)kk * L;
             // The border is zero once; each block writes only the positions the input covers.
             new Span<float>(pad, hp * wp * L).Clear();
             int ih0 = Math.Max(0, -g.PT), ih1 = Math.Min(g.H, hp - g.PT), iw0 = Math.Max(0, -g.PL), iw1 = Math.Min(g.W, wp - g.PL);

@@ -36,12 +36,13 @@ internal static unsafe class DepthwisePlanes
         int cols = (g.OW + L - 1) / L * L + (k - 1) / s;
         int rows = (g.OH - 1) * s + k;
         long planeFloats = g.IsPointwise ? 0 : (long)rows * s * cols;   // a 1×1 window reads x in place
-        var st = (g, x: (nint)x, w: (nint)w, bias: (nint)bias, y: (nint)y, channels, cols, rows, planeFloats, memory, epilogue);
-        CpuParallel.For(planes, threads, Math.Max(1, 16384 / Math.Max(1, (long)g.P * g.KK)), st, static (s, p0, p1) =>
+        long grain = Math.Max(1, 16384 / Math.Max(1, (long)g.P * g.KK));
+        using var scratch = new SlotScratch(memory, CpuParallel.Slots(planes, threads, grain), planeFloats * sizeof(float) + 64);
+        var st = (g, x: (nint)x, w: (nint)w, bias: (nint)bias, y: (nint)y, channels, cols, rows, planeFloats, scratch, epilogue);
+        CpuParallel.ForSlots(planes, threads, grain, st, static (s, p0, p1, slot) =>
         {
             var g = s.g;
-            using var buf = s.memory.Rent(s.planeFloats * sizeof(float) + 64);
-            float* pad = (float*)buf.Handle;
+            float* pad = s.scratch[slot];
             new Span<float>(pad, (int)s.planeFloats).Clear();   // the border; each plane writes the same interior
             for (long pl = p0; pl < p1; pl++)
             {

@@ -140,13 +140,15 @@ internal static unsafe class WinogradConv
         float* xs = (float*)xsBuf.Handle, ys = (float*)ysBuf.Handle;
 
         Stage(geo, x, xs, threads);
-        var st = (geo, xs: (nint)xs, ys: (nint)ys, u, bias: (nint)bias, memory);
-        CpuParallel.For((geo.Tiles + geo.Tp - 1) / geo.Tp, threads, 1, st, static (s, c0, c1) =>
+        long chunks = (geo.Tiles + geo.Tp - 1) / geo.Tp;
+        int slots = CpuParallel.Slots(chunks, threads, 1);
+        using var vs = new SlotScratch(memory, slots, (long)geo.Xis * geo.Tp * geo.Cp * sizeof(float));
+        using var ms = new SlotScratch(memory, slots, (long)geo.Xis * geo.Tp * geo.Ko * sizeof(float));
+        var st = (geo, xs: (nint)xs, ys: (nint)ys, u, bias: (nint)bias, vs, ms);
+        CpuParallel.ForSlots(chunks, threads, 1, st, static (s, c0, c1, slot) =>
         {
             var q = s.geo;
-            using var vBuf = s.memory.Rent((long)q.Xis * q.Tp * q.Cp * sizeof(float));
-            using var mBuf = s.memory.Rent((long)q.Xis * q.Tp * q.Ko * sizeof(float));
-            float* v = (float*)vBuf.Handle, m = (float*)mBuf.Handle;
+            float* v = s.vs[slot], m = s.ms[slot];
             Vector512<float>* tmp = stackalloc Vector512<float>[36];
             // The bias, 16 output channels a vector (zero past O).
             Vector512<float>* bias = stackalloc Vector512<float>[q.K16 / 16];
