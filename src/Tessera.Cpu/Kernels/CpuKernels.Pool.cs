@@ -19,10 +19,11 @@ internal sealed unsafe partial class CpuKernels
         var g = ConvGeometry.Of(x, y, p);
         long planes = (long)x.Shape[0] * x.Shape[1];
         bool small = indices is null && MaxPoolSmall.Applies(g);
-        bool separable = indices is null && !small && MaxPoolSeparable.Applies(g);
+        bool threeByTwo = indices is null && !small && MaxPool3x3S2.Applies(g);
+        bool separable = indices is null && !small && !threeByTwo && MaxPoolSeparable.Applies(g);
         long grain = Math.Max(1, 16384 / Math.Max(1, g.P * g.KK));
         using var scratch = separable ? new SlotScratch(Device.Memory, CpuParallel.Slots(planes, Threads, grain), MaxPoolSeparable.Scratch(g) * sizeof(float)) : null;
-        var st = (g, x: (nint)xc.F32(), y: (nint)y.F32(), idx: indices is null ? 0 : (nint)indices.I64(), small, separable, scratch);
+        var st = (g, x: (nint)xc.F32(), y: (nint)y.F32(), idx: indices is null ? 0 : (nint)indices.I64(), small, threeByTwo, scratch);
         CpuParallel.ForSlots(planes, Threads, grain, st, static (s, p0, p1, slot) =>
         {
             var g = s.g;
@@ -36,6 +37,7 @@ internal sealed unsafe partial class CpuKernels
                 float* xp = (float*)s.x + pl * g.HW, yp = (float*)s.y + pl * g.P;
                 long* ip = s.idx == 0 ? null : (long*)s.idx + pl * g.P;
                 if (s.small && MaxPoolSmall.Plane(g, xp, yp, index, inside)) continue;
+                if (s.threeByTwo && MaxPool3x3S2.Plane(g, xp, yp)) continue;
                 if (sep != null && MaxPoolSeparable.Plane(g, xp, yp, sep)) continue;
                 if (g.DH == 1 && g.DW == 1)
                 {

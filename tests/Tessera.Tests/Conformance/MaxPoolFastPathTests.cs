@@ -37,6 +37,9 @@ public class MaxPoolFastPathTests
         // 2×2 / 2, a two-register row (31 columns) with stride 3.
         { 14, 14, 3, 3, 1, 1, 1, false }, { 7, 7, 3, 3, 1, 1, 1, true }, { 14, 14, 2, 2, 2, 2, 0, true },
         { 30, 31, 5, 4, 2, 3, 2, true },
+        // 3×3 / 2 in one pass (MaxPool3x3S2): one vector and a ceil-mode window past the edge, padding 2 with three
+        // overlapping vectors and windows at both edges.
+        { 37, 35, 3, 3, 2, 2, 0, true }, { 40, 77, 3, 3, 2, 2, 2, false },
     };
 
     /// <summary>The small shapes above do take the register path (so the value tests cover it).</summary>
@@ -54,14 +57,33 @@ public class MaxPoolFastPathTests
         Assert.False(Tessera.Cpu.Kernels.Conv.MaxPoolSmall.Applies(new Tessera.Cpu.Kernels.Conv.ConvGeometry(55, 55, 3, 3, 27, 27, 2, 2, 0, 0, 1, 1)));
     }
 
+    /// <summary>3×3 / 2 windows with 16 outputs a row take the one-pass path (values without indices above cover it).</summary>
+    [Fact]
+    public void ThreeByTwoWindowsTakeTheOnePassPath()
+    {
+        Requirement.Require(System.Runtime.Intrinsics.X86.Avx512F.IsSupported, "the one-pass 3x3 / 2 path needs AVX-512");
+        foreach (var (h, w, pad, ceil) in new[] { (112, 112, 1, false), (111, 111, 0, true), (37, 35, 0, true), (40, 77, 2, false) })
+            Assert.True(Tessera.Cpu.Kernels.Conv.MaxPool3x3S2.Applies(Geometry(h, w, 3, 2, pad, ceil)), $"{h}x{w} pad {pad}");
+        // Fewer than 16 outputs a row, or stride 1, stay on the other paths.
+        Assert.False(Tessera.Cpu.Kernels.Conv.MaxPool3x3S2.Applies(Geometry(27, 27, 3, 2, 0, true)));
+        Assert.False(Tessera.Cpu.Kernels.Conv.MaxPool3x3S2.Applies(Geometry(40, 77, 3, 1, 1, false)));
+    }
+
+    private static Tessera.Cpu.Kernels.Conv.ConvGeometry Geometry(int h, int w, int k, int s, int pad, bool ceil)
+    {
+        var ys = ShapeRules.Pool2d(new Shape(1, 1, h, w), new Pool2dParams(k, k, s, s, pad, pad, pad, pad, CeilMode: ceil));
+        return new Tessera.Cpu.Kernels.Conv.ConvGeometry(h, w, k, k, ys[2], ys[3], s, s, pad, pad, 1, 1);
+    }
+
     [Theory]
     [MemberData(nameof(Windows))]
     [Covers(OpKind.MaxPool2d)]
     public void VectorRowsMatchTheReference(int h, int w, int kh, int kw, int sh, int sw, int pad, bool ceil) =>
         AssertMatches(h, w, new Pool2dParams(kh, kw, sh, sw, pad, pad, pad, pad, CeilMode: ceil));
 
-    /// <summary>Without indices (inference) stride 1 and 2 reduce rows then columns (<c>MaxPoolSeparable</c>): planes
-    /// without NaNs take that path, planes with one the exact loop; both must give the reference's values.</summary>
+    /// <summary>Without indices (inference) stride 1 and 2 reduce rows then columns (<c>MaxPoolSeparable</c>; 3×3 / 2 in
+    /// one pass, <c>MaxPool3x3S2</c>): planes without NaNs take those paths, planes with one the exact loop; both must
+    /// give the reference's values.</summary>
     [Theory]
     [MemberData(nameof(Windows))]
     [Covers(OpKind.MaxPool2d)]
