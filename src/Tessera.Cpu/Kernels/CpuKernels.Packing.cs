@@ -44,12 +44,13 @@ internal enum DepthwiseForwardPath
 /// transposed weight (x·wᵀ) packs element by element. Packed once, each call reads the panels in place.</summary>
 internal sealed unsafe partial class CpuKernels : IOperandPacking
 {
-    private static ConvForwardPath ConvPath(in ConvGeometry g, int c, int o, int groups) =>
+    internal static ConvForwardPath ConvPath(in ConvGeometry g, int c, int o, int groups) =>
         // 3×3 stride-1 layers with enough channels take Winograd (single layers 2.4-3.2× the padded rows on 14×14 to
-        // 56×56 maps, 1.8-3.5× the transposed product on 7×7 to 10×10). Other maps of at most 100 outputs take the
-        // transposed product; then the padded-row path: where both apply it beats the small-channel direct tiles
-        // (stride-2 stems 1.5×, a 3 → 32 3×3 layer 2×), which keep the layers whose rows it would fill too sparsely
-        // (LeNet's 10×10 maps).
+        // 56×56 maps, 1.8-3.5× the transposed product on 7×7 to 10×10). Other maps of at most 100 outputs (pointwise
+        // ones up to 256 where it pads less) take the transposed product; stride-2 stems of at most 4 channels their
+        // own tiles (0.70-0.88 → 0.94-1.09 of ONNX Runtime); then the padded-row path (1×k windows padded along W
+        // turned a quarter first, see RowWindow): where both apply it beats the small-channel direct tiles (a 3 → 32
+        // 3×3 layer 2×), which keep the layers whose rows it would fill too sparsely (LeNet's 10×10 maps).
         WinogradConv.Applies(g, c, o, groups) ? ConvForwardPath.Winograd
         : TransposedGemmConv.Applies(g, c, o, groups) ? ConvForwardPath.TransposedGemm
         : StemConv.Applies(g, c, o, groups) ? ConvForwardPath.Stem

@@ -62,6 +62,7 @@ public class EpilogueTests
         ["winograd 3x3, partial tiles and panel"] = new(2, 18, 11, 13, 40, 3, 3, Conv2dParams.Square(1, 1)),
         ["winograd 2x2 tiles on 7x7"] = new(1, 20, 7, 7, 36, 3, 3, Conv2dParams.Square(1, 1)),
         ["stem 3x3 / 2, odd rows, shifted chunk"] = new(2, 3, 33, 37, 16, 3, 3, Conv2dParams.Square(2, 1)),
+        ["1x7 turned a quarter"] = new(1, 24, 17, 17, 20, 1, 7, new(1, 1, 0, 3, 0, 3)),
     };
 
     public static TheoryData<string, UnaryOp, bool> ConvCases()

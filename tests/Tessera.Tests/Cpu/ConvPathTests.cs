@@ -69,6 +69,25 @@ public class ConvPathTests
     }
 
     [Fact]
+    public void TurnedCasesRunAsKByOneWindows()
+    {
+        Requirement.Require(Sgemm.Isa == GemmIsa.Vector512, "the padded-row convolution needs the AVX-512 GEMM kernel");
+        var cases = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("turned ")).ToList();
+        Assert.Equal(2, cases.Count);
+        foreach (var t in cases)
+        {
+            var g = Geometry(t);
+            Assert.Equal(ConvForwardPath.Rows, CpuKernels.ConvPath(g, t.C, t.O, t.P.Groups));
+            var turned = CpuKernels.RowWindow(g, t.P);
+            Assert.True(turned is { KW: 1 } && turned.Value.KH == t.KW && turned.Value.OH == g.OW && turned.Value.OW == g.OH, t.Name);
+            Assert.Equal(ConvForwardPath.Rows, CpuKernels.ConvPath(turned!.Value, t.C, t.O, t.P.Groups));
+        }
+        // Every other case keeps its path: no other 1xk window padded only along W.
+        foreach (var t in ConvTests.ConvCases().Select(r => r.Data).Where(t => !t.Name.StartsWith("turned ")))
+            Assert.Null(CpuKernels.RowWindow(Geometry(t), t.P));
+    }
+
+    [Fact]
     public void WinoCasesTakeWinograd()
     {
         Requirement.Require(Sgemm.Isa == GemmIsa.Vector512, "the Winograd convolution needs the AVX-512 GEMM kernel");
