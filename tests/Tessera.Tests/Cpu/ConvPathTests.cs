@@ -85,6 +85,9 @@ public class ConvPathTests
         // Every other case keeps its path: no other 1xk window padded only along W.
         foreach (var t in ConvTests.ConvCases().Select(r => r.Data).Where(t => !t.Name.StartsWith("turned ")))
             Assert.Null(CpuKernels.RowWindow(Geometry(t), t.P));
+        // A 1-D signal (one row) and wide maps stay as they are.
+        Assert.Null(CpuKernels.RowWindow(new ConvGeometry(1, 1000, 1, 3, 1, 1000, 1, 1, 0, 1, 1, 1), new Conv2dParams(1, 1, 0, 1, 0, 1)));
+        Assert.Null(CpuKernels.RowWindow(new ConvGeometry(56, 56, 1, 7, 56, 56, 1, 1, 0, 3, 1, 1), new Conv2dParams(1, 1, 0, 3, 0, 3)));
     }
 
     [Fact]
