@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Tessera.Cpu.Simd;
 
 namespace Tessera.Cpu.Kernels.Linalg;
 
@@ -220,38 +221,10 @@ internal static unsafe partial class Sgemm
         }
     }
 
-    /// <summary>6×32 tile with twelve 512-bit accumulators: per depth step two B loads, six A broadcasts, twelve FMAs.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta)
-    {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + 16);
-            var x = Vector512.Create(a[0]);
-            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-            x = Vector512.Create(a[1]);
-            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-            x = Vector512.Create(a[2]);
-            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-            x = Vector512.Create(a[3]);
-            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
-            x = Vector512.Create(a[4]);
-            c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
-            x = Vector512.Create(a[5]);
-            c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
-            a += MR;
-            b += NR;
-        }
-        Store512(c, c00, c01, alpha, beta); c += ldc;
-        Store512(c, c10, c11, alpha, beta); c += ldc;
-        Store512(c, c20, c21, alpha, beta); c += ldc;
-        Store512(c, c30, c31, alpha, beta); c += ldc;
-        Store512(c, c40, c41, alpha, beta); c += ldc;
-        Store512(c, c50, c51, alpha, beta);
-    }
+    /// <summary>6×32 tile with twelve 512-bit accumulators on a packed A panel (element (r, p) at a[p·MR + r]).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel512(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta) =>
+        Kernel512Rows(kc, a, a + 1, a + 2, a + 3, a + 4, a + 5, MR, b, c, ldc, alpha, beta);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, float alpha, float beta)
@@ -269,29 +242,30 @@ internal static unsafe partial class Sgemm
         v1.Store(c + 16);
     }
 
-    /// <summary>The 6×32 tile of <see cref="Kernel512"/> with A read in place: rows r0..r5 (element p of each at rN[p]), a
-    /// tile of fewer rows repeating one of them. The same multiply-adds in the same order: the same bits.</summary>
+    /// <summary>6×32 tile with twelve 512-bit accumulators: per depth step two B loads, six A broadcasts, twelve FMAs.
+    /// A's rows r0..r5 hold element p at rN[p·step]: a packed panel (rows one float apart, step MR) or rows read in place
+    /// (step 1; a tile of fewer rows repeats one of them, and its results are not kept).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512Rows(int kc, float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, float* b, float* c, long ldc,
-        float alpha, float beta)
+    private static void Kernel512Rows(int kc, float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, long step, float* b,
+        float* c, long ldc, float alpha, float beta)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++)
+        for (long q = 0, end = kc * step; q < end; q += step)
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
-            var x = Vector512.Create(r0[p]);
+            var x = Vector512.Create(r0[q]);
             c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-            x = Vector512.Create(r1[p]);
+            x = Vector512.Create(r1[q]);
             c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-            x = Vector512.Create(r2[p]);
+            x = Vector512.Create(r2[q]);
             c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-            x = Vector512.Create(r3[p]);
+            x = Vector512.Create(r3[q]);
             c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
-            x = Vector512.Create(r4[p]);
+            x = Vector512.Create(r4[q]);
             c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
-            x = Vector512.Create(r5[p]);
+            x = Vector512.Create(r5[q]);
             c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
             b += NR;
         }
@@ -423,28 +397,9 @@ internal static unsafe partial class Sgemm
     /// <summary>dst[p·MR + r] = row r[p] for eight depth steps p of six rows (an 8×8 transpose with two zero rows), each
     /// step's column stored as eight floats: dst[8·MR, 8·MR + 2) is written too, with zeros.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SixRowsByEight(float* s0, float* s1, float* s2, float* s3, float* s4, float* s5, float* dst)
-    {
-        var r0 = Avx.LoadVector256(s0); var r1 = Avx.LoadVector256(s1);
-        var r2 = Avx.LoadVector256(s2); var r3 = Avx.LoadVector256(s3);
-        var r4 = Avx.LoadVector256(s4); var r5 = Avx.LoadVector256(s5);
-        var z = Vector256<float>.Zero;
-        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, z, 0x44); var u5 = Avx.Shuffle(t4, z, 0xEE);
-        var u6 = Avx.Shuffle(t5, z, 0x44); var u7 = Avx.Shuffle(t5, z, 0xEE);
-        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(dst + MR, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(dst + 2 * MR, Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(dst + 3 * MR, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(dst + 4 * MR, Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(dst + 5 * MR, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(dst + 6 * MR, Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(dst + 7 * MR, Avx.Permute2x128(u3, u7, 0x31));
-    }
+    private static void SixRowsByEight(float* s0, float* s1, float* s2, float* s3, float* s4, float* s5, float* dst) =>
+        Transpose8x8.Rows(Avx.LoadVector256(s0), Avx.LoadVector256(s1), Avx.LoadVector256(s2), Avx.LoadVector256(s3),
+            Avx.LoadVector256(s4), Avx.LoadVector256(s5), Vector256<float>.Zero, Vector256<float>.Zero, dst, MR);
 
     /// <summary>C ← β·C (β = 0 writes zeros without reading C).</summary>
     private static void ScaleC(int m, int n, float beta, float* c, long ldc)

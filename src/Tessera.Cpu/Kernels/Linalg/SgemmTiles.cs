@@ -42,7 +42,7 @@ internal static unsafe partial class Sgemm
         }
         long l = s.Lda;
         Kernel512Rows(s.Kc, a, mr > 1 ? a + l : a, mr > 2 ? a + 2 * l : a, mr > 3 ? a + 3 * l : a, mr > 4 ? a + 4 * l : a, mr > 5 ? a + 5 * l : a,
-            b, c, ldc, s.Alpha, beta);
+            1, b, c, ldc, s.Alpha, beta);
     }
 
     /// <summary>The micro-tiles of one block (edge tiles through a local tile), each finished by <paramref name="store"/>
