@@ -88,6 +88,9 @@ internal sealed unsafe class SlotScratch : IDisposable
     /// <summary>The buffer of worker slot <paramref name="slot"/>.</summary>
     public float* this[int slot] => (float*)_buffers[slot].Handle;
 
+    /// <summary>The buffer of worker slot <paramref name="slot"/> itself.</summary>
+    public Tessera.Devices.DeviceBuffer Buffer(int slot) => _buffers[slot];
+
     public void Dispose()
     {
         foreach (var b in _buffers) b.Dispose();

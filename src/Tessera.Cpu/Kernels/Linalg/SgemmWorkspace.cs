@@ -38,27 +38,24 @@ internal readonly struct SgemmWorkspace
     }
 }
 
-/// <summary>One <see cref="SgemmWorkspace"/> per worker slot of a <see cref="CpuParallel.ForSlots{TState}"/> loop, leased in
-/// order before the loop and returned after it.</summary>
+/// <summary>One <see cref="SgemmWorkspace"/> per worker slot of a <see cref="CpuParallel.ForSlots{TState}"/> loop: the
+/// packing buffers of each slot, leased before the loop (<see cref="SlotScratch"/>) and returned after it.</summary>
 internal sealed class SgemmSlots : IDisposable
 {
-    private readonly DeviceBuffer[] _buffers;
+    private readonly SlotScratch _a, _b;
 
     public SgemmSlots(CpuMemoryPool pool, int slots, int m, int n, int k)
     {
         var (a, b) = Sgemm.PackBytes(m, n, k);
-        _buffers = new DeviceBuffer[2 * slots];
-        for (int s = 0; s < slots; s++)
-        {
-            _buffers[2 * s] = pool.Rent(Math.Max(a, 1));
-            _buffers[2 * s + 1] = pool.Rent(Math.Max(b, 1));
-        }
+        _a = new SlotScratch(pool, slots, a);
+        _b = new SlotScratch(pool, slots, b);
     }
 
-    public SgemmWorkspace this[int slot] => SgemmWorkspace.Fixed(_buffers[2 * slot], _buffers[2 * slot + 1]);
+    public SgemmWorkspace this[int slot] => SgemmWorkspace.Fixed(_a.Buffer(slot), _b.Buffer(slot));
 
     public void Dispose()
     {
-        foreach (var b in _buffers) b.Dispose();
+        _a.Dispose();
+        _b.Dispose();
     }
 }
