@@ -66,9 +66,8 @@ public sealed record MachineCeilings(
     }
 
     /// <summary>GFLOP/s of independent FMA chains (enough accumulators to cover the FMA latency), best of several runs.</summary>
-    public static double MeasurePeakGflops(int threads)
+    public static double MeasurePeakGflops(int threads, long iters = 4_000_000)
     {
-        const long iters = 4_000_000;
         double best = 0;
         for (int rep = 0; rep < 5; rep++)
         {
@@ -123,10 +122,10 @@ public sealed record MachineCeilings(
 
     private static volatile float Sink;
 
-    /// <summary>Copy bandwidth in GB/s (bytes read + bytes written) over 256 MiB, ordinary and non-temporal stores.</summary>
-    public static unsafe (double Copy, double NonTemporal) CopyBandwidth(int threads)
+    /// <summary>Copy bandwidth in GB/s (bytes read + bytes written) over <paramref name="bytes"/> (256 MiB by default),
+    /// ordinary and non-temporal stores.</summary>
+    public static unsafe (double Copy, double NonTemporal) CopyBandwidth(int threads, long bytes = 256L << 20)
     {
-        const long bytes = 256L << 20;
         byte* src = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
         byte* dst = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
         try

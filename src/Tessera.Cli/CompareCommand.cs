@@ -60,6 +60,8 @@ internal static class CompareCommand
         var device = Cli.OpenDevice("cpu", threads);
         var settings = new CompareSettings(Rounds: rounds);
         var rows = new List<CompareRow>();
+        // Several threads: whether the machine gives that many cores is probed before and after the models.
+        var probeBefore = threads > 1 ? ContentionProbe.Measure(threads) : null;
         foreach (var (onnx, testCase) in models)
         {
             string name = testCase is not null ? Path.GetFileName(Path.GetFullPath(testCase).TrimEnd(Path.DirectorySeparatorChar)) : Path.GetFileNameWithoutExtension(onnx);
@@ -75,7 +77,8 @@ internal static class CompareCommand
         }
 
         var header = BenchRunner.Header(device, threads, "models", cold: false, MachineCeilings.LoadOrMeasure(threads, device.Name));
-        var report = new CompareReport(header, threads, rounds, level, rows);
+        var probes = probeBefore is null ? null : new[] { probeBefore, ContentionProbe.Measure(threads) };
+        var report = new CompareReport(header, threads, rounds, level, rows, probes);
         Console.WriteLine(format switch
         {
             "json" => report.ToJson(),

@@ -12,9 +12,13 @@ namespace Tessera.Cli;
 internal sealed record CompareRow(string Model, string Path, string Inputs, ModelComparison? Result, string? Error);
 
 /// <summary>What <c>tessera compare</c> prints: the machine header as <c>tessera bench</c> prints it, one row per model,
-/// and the geometric mean of the ratios, with Tessera's graph optimizer level; as text, Markdown or JSON.</summary>
-internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds, OptimizationLevel Optimization, IReadOnlyList<CompareRow> Rows)
+/// and the geometric mean of the ratios, with Tessera's graph optimizer level, and with several threads the contention
+/// probes taken before and after the models; as text, Markdown or JSON.</summary>
+internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds, OptimizationLevel Optimization, IReadOnlyList<CompareRow> Rows,
+    IReadOnlyList<ContentionProbe>? Probes = null)
 {
+    private string? ProbeLine => Probes is null ? null : $"contention probe (before, after): {string.Join("; ", Probes)}";
+
     private const string Legend = "ratio = ONNX Runtime ms / Tessera ms (above 1: Tessera is faster); medians over interleaved rounds. " +
         "rel err = max |Δ| / (|ref| + rms(ref)), against ONNX Runtime's outputs, and against the reference outputs of the test case where it has them.";
 
@@ -41,6 +45,7 @@ internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds
     {
         var sb = new StringBuilder();
         foreach (var line in new BenchReport(Header, []).HeaderLines()) sb.AppendLine(line);
+        if (ProbeLine is { } probe) sb.AppendLine(probe);
         if (Rows.Count == 1 && Rows[0].Result is { } c)
         {
             var r = Rows[0];
@@ -77,6 +82,7 @@ internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds
         sb.AppendLine("```");
         foreach (var line in new BenchReport(Header, []).HeaderLines()) sb.AppendLine(line);
         sb.AppendLine($"{Rounds} interleaved rounds, {Threads} thread(s), --opt {Level}, {Header.Date:yyyy-MM-dd HH:mm} UTC");
+        if (ProbeLine is { } probe) sb.AppendLine(probe);
         sb.AppendLine("```");
         sb.AppendLine();
         sb.AppendLine("| model | ORT ms (p10–p90) | Tessera ms (p10–p90) | ratio | max abs diff | rel err vs ORT | rel err vs reference | status |");
@@ -109,6 +115,7 @@ internal sealed record CompareReport(BenchHeader Header, int Threads, int Rounds
             threads = Threads,
             rounds = Rounds,
             optimization = Level,
+            contention_probes = Probes?.Select(p => new { threads = p.Threads, fma_scaling = p.FmaScaling, copy_scaling = p.CopyScaling }),
             tolerance = ModelComparer.Tolerance,
             models = Rows.Select(r => new
             {

@@ -35,36 +35,62 @@ internal static class CpuParallel
         }
         grain = Math.Max(1, grain);
         // More chunks than threads evens out uneven work; each chunk is still at least `grain` items.
-        long tasks = Math.Min((long)slots * 4, (count + grain - 1) / grain);
-        var work = new ChunkedWork<TState>(count, tasks, slots, state, body);
-        Parallel.For(0, (int)tasks, new ParallelOptions { MaxDegreeOfParallelism = slots }, work.Run);
-    }
-
-    private sealed class ChunkedWork<TState>(long count, long tasks, int slots, TState state, Action<TState, long, long, int> body)
-    {
-        private readonly int[] _busy = new int[slots];
-
-        public void Run(int i)
+        long chunks = Math.Min((long)slots * 4, (count + grain - 1) / grain);
+        var job = ChunkedJob<TState>.ForThisThread();
+        job.Set(count, chunks, state, body);
+        try
         {
-            long begin = count * i / tasks, end = count * (i + 1) / tasks;
-            int slot = Acquire();
-            bool outer = _inWorker;
             _inWorker = true;
-            try { body(state, begin, end, slot); }
-            finally
+            if (!CpuThreadTeam.TryRun(job, Math.Min(slots, CpuThreadTeam.MaxParticipants)))
             {
-                _inWorker = outer;
-                Volatile.Write(ref _busy[slot], 0);
+                // Another thread's loop holds the team: run the same chunks here, as slot 0.
+                job.Participants = 1;
+                job.Work(0);
+                job.ThrowIfFailed();
             }
         }
-
-        private int Acquire()
+        finally
         {
-            // At most `slots` bodies run at once (MaxDegreeOfParallelism), so a free slot always exists.
-            while (true)
-                for (int s = 0; s < _busy.Length; s++)
-                    if (Interlocked.CompareExchange(ref _busy[s], 1, 0) == 0) return s;
+            _inWorker = false;
+            job.Clear();
         }
+    }
+
+    /// <summary>Stops the worker threads' spinning until the next parallel loop (see <see cref="CpuThreadTeam"/>).</summary>
+    public static void Rest() => CpuThreadTeam.Rest();
+
+    /// <summary>Marks the calling thread as a worker: loops it starts run in line.</summary>
+    internal static void MarkWorkerThread() => _inWorker = true;
+
+    /// <summary>A loop over [0, count) in `chunks` equal ranges. One instance per calling thread and state type is
+    /// reused (a loop's bodies run in line on workers, so a thread has at most one loop of a state type running),
+    /// and a loop allocates nothing.</summary>
+    private sealed class ChunkedJob<TState> : CpuThreadTeam.Job
+    {
+        [ThreadStatic] private static ChunkedJob<TState>? _mine;
+        private long _count, _chunks;
+        private TState _state = default!;
+        private Action<TState, long, long, int> _body = null!;
+
+        public static ChunkedJob<TState> ForThisThread() => _mine ??= new ChunkedJob<TState>();
+
+        public void Set(long count, long chunks, TState state, Action<TState, long, long, int> body)
+        {
+            _count = count;
+            _chunks = chunks;
+            _state = state;
+            _body = body;
+            Reset(chunks);
+        }
+
+        public void Clear()
+        {
+            _state = default!;
+            _body = null!;
+        }
+
+        protected override void RunChunk(long chunk, int slot) =>
+            _body(_state, _count * chunk / _chunks, _count * (chunk + 1) / _chunks, slot);
     }
 }
 

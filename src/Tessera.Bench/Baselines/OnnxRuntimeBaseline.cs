@@ -28,13 +28,7 @@ public static class OnnxRuntimeBaseline
             if (Probe.Value.Error is { } why) throw new BaselineUnavailableException(why);
             var host = inputs.Select(n => inst.Context.Host[n]).ToArray();
             var model = OnnxModelWriter.SingleNode(opType, host.Select(h => (h.Name, h.Shape)).ToArray(), outputs, attributes, opset);
-            var options = new SessionOptions
-            {
-                IntraOpNumThreads = threads,
-                InterOpNumThreads = 1,
-                ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            };
+            var options = OrtSessionOptions.Create(threads);
             var owned = new Owned();
             owned.Add(options);
             try

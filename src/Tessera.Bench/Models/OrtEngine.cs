@@ -6,8 +6,7 @@ using InferenceSession = Microsoft.ML.OnnxRuntime.InferenceSession;
 
 namespace Tessera.Bench.Models;
 
-/// <summary>ONNX Runtime on the CPU execution provider: sequential execution, one inter-op thread,
-/// <c>threads</c> intra-op threads, all graph optimisations. After the first run the outputs are bound to buffers of
+/// <summary>ONNX Runtime on the CPU execution provider with <see cref="OrtSessionOptions"/>. After the first run the outputs are bound to buffers of
 /// the shapes that run produced, so a timed <see cref="IOnnxSession.Run"/> is one <c>InferenceSession.Run</c> that
 /// allocates no tensors (ONNX Runtime's best case, as in <see cref="Baselines.OnnxRuntimeBaseline"/>).</summary>
 public sealed class OrtEngine : IOnnxEngine
@@ -21,13 +20,7 @@ public sealed class OrtEngine : IOnnxEngine
     /// <inheritdoc/>
     public IOnnxSession Load(byte[] modelBytes, int threads)
     {
-        var options = new SessionOptions
-        {
-            IntraOpNumThreads = threads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        };
+        var options = OrtSessionOptions.Create(threads);
         try { return new Session(new InferenceSession(modelBytes, options)); }
         catch (OnnxRuntimeException e) { throw new TesseraBackendException("onnxruntime", $"rejected the model: {e.Message.Split('\n')[0]}", e); }
         finally { options.Dispose(); }

@@ -236,6 +236,7 @@ public sealed class ExecutionPlan : IDisposable
         finally
         {
             Volatile.Write(ref _running, 0);
+            (Context.Kernels as IWorkerThreads)?.Rest();
         }
     }
 

@@ -140,65 +140,8 @@ internal static unsafe class WinogradConv
         float* xs = (float*)xsBuf.Handle, ys = (float*)ysBuf.Handle;
 
         Stage(geo, x, xs, threads);
-        long chunks = (geo.Tiles + geo.Tp - 1) / geo.Tp;
-        int slots = CpuParallel.Slots(chunks, threads, 1);
-        using var vs = new SlotScratch(memory, slots, (long)geo.Xis * geo.Tp * geo.Cp * sizeof(float));
-        using var ms = new SlotScratch(memory, slots, (long)geo.Xis * geo.Tp * geo.Ko * sizeof(float));
-        var st = (geo, xs: (nint)xs, ys: (nint)ys, u, bias: (nint)bias, vs, ms);
-        CpuParallel.ForSlots(chunks, threads, 1, st, static (s, c0, c1, slot) =>
-        {
-            var q = s.geo;
-            float* v = s.vs[slot], m = s.ms[slot];
-            Vector512<float>* tmp = stackalloc Vector512<float>[36];
-            // The bias, 16 output channels a vector (zero past O).
-            Vector512<float>* bias = stackalloc Vector512<float>[q.K16 / 16];
-            for (int kb = 0; kb < q.K16 / 16; kb++)
-                bias[kb] = s.bias == 0 ? Vector512<float>.Zero : Lanes.Load((float*)s.bias + kb * 16, q.O - kb * 16);
-            for (long ci = c0; ci < c1; ci++)
-            {
-                int t0 = (int)ci * q.Tp, nt = Math.Min(q.Tp, q.Tiles - t0), ntp = RoundUp(nt, MR);
-                // Input transform, one (tile, 16 channels) at a time; the last block's padding tiles are zero.
-                for (int xi = 0; xi < q.Xis; xi++) CpuKernels.ConvZero(v + ((long)xi * q.Tp + nt) * q.Cp, (long)(ntp - nt) * q.Cp);
-                for (int t = 0; t < nt; t++)
-                {
-                    int tt = t0 + t, b = tt / (q.Th * q.Tw), r = tt % (q.Th * q.Tw), ty = r / q.Tw, tx = r % q.Tw;
-                    float* d = (float*)s.xs + (((long)b * q.Hp + q.M * ty) * q.Wp + q.M * tx) * q.Cp;
-                    for (int cb = 0; cb < q.Cp / 16; cb++)
-                    {
-                        float* vt = v + (long)t * q.Cp + cb * 16;
-                        if (q.M == 4) InputTile4(d + cb * 16, (long)q.Wp * q.Cp, q.Cp, tmp, vt, (long)q.Tp * q.Cp);
-                        else InputTile2(d + cb * 16, (long)q.Wp * q.Cp, q.Cp, tmp, vt, (long)q.Tp * q.Cp);
-                    }
-                }
-                // The products, per ξ and 64-channel panel every 6-tile block (the panel stays in cache across them).
-                for (int xi = 0; xi < q.Xis; xi++)
-                    for (int pb = 0; pb < q.Ko / NB; pb++)
-                    {
-                        float* ub = s.u[xi] + (long)pb * q.C * NB;
-                        bool full = q.O - pb * NB > NB / 2;
-                        for (int tb = 0; tb < ntp; tb += MR)
-                        {
-                            float* vb = v + ((long)xi * q.Tp + tb) * q.Cp;
-                            float* mb = m + ((long)xi * q.Tp + tb) * q.Ko + pb * NB;
-                            if (full) Kernel64(q.C, vb, q.Cp, ub, mb, q.Ko);
-                            else Kernel32(q.C, vb, q.Cp, ub, mb, q.Ko);
-                        }
-                    }
-                // Output transform, one (tile, 16 channels) at a time, the bias added, into ys.
-                for (int t = 0; t < nt; t++)
-                {
-                    int tt = t0 + t, b = tt / (q.Th * q.Tw), r = tt % (q.Th * q.Tw), ty = r / q.Tw, tx = r % q.Tw;
-                    float* dst = (float*)s.ys + (((long)b * q.Ohp + q.M * ty) * q.Owp + q.M * tx) * q.Ko;
-                    for (int kb = 0; kb < q.K16 / 16; kb++)
-                    {
-                        float* mt = m + (long)t * q.Ko + kb * 16;
-                        if (q.M == 4) OutputTile4(mt, (long)q.Tp * q.Ko, tmp, bias[kb], dst + kb * 16, (long)q.Owp * q.Ko, q.Ko);
-                        else OutputTile2(mt, (long)q.Tp * q.Ko, tmp, bias[kb], dst + kb * 16, (long)q.Owp * q.Ko, q.Ko);
-                    }
-                }
-            }
-        });
-
+        if (geo.Phased) Phases(memory, threads, geo, xs, u, bias, ys);
+        else Chunks(memory, threads, geo, xs, u, bias, ys);
         Unstage(geo, ys, y, threads);
         if (epilogue.IsActive)
         {
@@ -210,6 +153,109 @@ internal static unsafe class WinogradConv
         }
     }
 
+    /// <summary>Chunks of <see cref="Geometry.Tp"/> tiles, each taken start to finish (input transform, products, output
+    /// transform) by one thread while its V and M are in cache.</summary>
+    private static void Chunks(CpuMemoryPool memory, int threads, in Geometry geo, float* xs, PackedMatrices u, float* bias, float* ys)
+    {
+        long chunks = (geo.Tiles + geo.Tp - 1) / geo.Tp;
+        int slots = CpuParallel.Slots(chunks, threads, 1);
+        using var vs = new SlotScratch(memory, slots, (long)geo.Xis * geo.Tp * geo.Cp * sizeof(float));
+        using var ms = new SlotScratch(memory, slots, (long)geo.Xis * geo.Tp * geo.Ko * sizeof(float));
+        var st = (geo, xs: (nint)xs, ys: (nint)ys, u, bias: (nint)bias, vs, ms);
+        CpuParallel.ForSlots(chunks, threads, 1, st, static (s, c0, c1, slot) =>
+        {
+            var q = s.geo;
+            float* v = s.vs[slot], m = s.ms[slot];
+            for (long ci = c0; ci < c1; ci++)
+            {
+                int t0 = (int)ci * q.Tp, nt = Math.Min(q.Tp, q.Tiles - t0), ntp = RoundUp(nt, MR);
+                for (int xi = 0; xi < q.Xis; xi++) CpuKernels.ConvZero(v + ((long)xi * q.Tp + nt) * q.Cp, (long)(ntp - nt) * q.Cp);
+                TransformInput(q, (float*)s.xs, v, t0, 0, nt);
+                for (int item = 0; item < q.Xis * (q.Ko / NB); item++) Products(q, s.u, v, m, item, ntp);
+                TransformOutput(q, m, (float*)s.bias, (float*)s.ys, t0, 0, nt);
+            }
+        });
+    }
+
+    /// <summary>Every tile in three parallel loops, for single images on several threads: the input transform split by
+    /// tiles, the products split by (weight panel, ξ) with panel-major order, so each thread reads only its share of
+    /// U (the weights dominate the traffic of deep layers on small maps), and the output transform by tiles.</summary>
+    private static void Phases(CpuMemoryPool memory, int threads, in Geometry geo, float* xs, PackedMatrices u, float* bias, float* ys)
+    {
+        int ntp = RoundUp(geo.Tiles, MR);
+        using var vBuf = memory.Rent((long)geo.Xis * geo.Tp * geo.Cp * sizeof(float));
+        using var mBuf = memory.Rent((long)geo.Xis * geo.Tp * geo.Ko * sizeof(float));
+        float* v = (float*)vBuf.Handle, m = (float*)mBuf.Handle;
+        for (int xi = 0; xi < geo.Xis; xi++) CpuKernels.ConvZero(v + ((long)xi * geo.Tp + geo.Tiles) * geo.Cp, (long)(ntp - geo.Tiles) * geo.Cp);
+        var st = (geo, xs: (nint)xs, ys: (nint)ys, u, bias: (nint)bias, v: (nint)v, m: (nint)m, ntp);
+        CpuParallel.For(geo.Tiles, threads, 2, st, static (s, t0, t1) =>
+            TransformInput(s.geo, (float*)s.xs, (float*)s.v, 0, (int)t0, (int)t1));
+        CpuParallel.For(geo.Xis * (geo.Ko / NB), threads, 1, st, static (s, i0, i1) =>
+        {
+            for (long item = i0; item < i1; item++) Products(s.geo, s.u, (float*)s.v, (float*)s.m, (int)item, s.ntp);
+        });
+        CpuParallel.For(geo.Tiles, threads, 2, st, static (s, t0, t1) =>
+            TransformOutput(s.geo, (float*)s.m, (float*)s.bias, (float*)s.ys, 0, (int)t0, (int)t1));
+    }
+
+    /// <summary>V[ξ, t − t0, C16] for the chunk's tiles t0 + [from, to), one (tile, 16 channels) at a time.</summary>
+    private static void TransformInput(in Geometry q, float* xs, float* v, int t0, int from, int to)
+    {
+        byte* raw = stackalloc byte[37 * 64];
+        var tmp = Aligned(raw);
+        for (int t = from; t < to; t++)
+        {
+            int tt = t0 + t, b = tt / (q.Th * q.Tw), r = tt % (q.Th * q.Tw), ty = r / q.Tw, tx = r % q.Tw;
+            float* d = xs + (((long)b * q.Hp + q.M * ty) * q.Wp + q.M * tx) * q.Cp;
+            for (int cb = 0; cb < q.Cp / 16; cb++)
+            {
+                float* vt = v + (long)t * q.Cp + cb * 16;
+                if (q.M == 4) InputTile4(d + cb * 16, (long)q.Wp * q.Cp, q.Cp, tmp, vt, (long)q.Tp * q.Cp);
+                else InputTile2(d + cb * 16, (long)q.Wp * q.Cp, q.Cp, tmp, vt, (long)q.Tp * q.Cp);
+            }
+        }
+    }
+
+    /// <summary>M[ξ, tiles, panel] = V[ξ, tiles] · U[ξ, panel] for item = panel · Xis + ξ over <paramref name="ntp"/>
+    /// tiles (a multiple of the 6-tile block); the panel stays in cache across the blocks.</summary>
+    private static void Products(in Geometry q, PackedMatrices u, float* v, float* m, int item, int ntp)
+    {
+        int pb = item / q.Xis, xi = item % q.Xis;
+        float* ub = u[xi] + (long)pb * q.C * NB;
+        bool full = q.O - pb * NB > NB / 2;
+        for (int tb = 0; tb < ntp; tb += MR)
+        {
+            float* vb = v + ((long)xi * q.Tp + tb) * q.Cp;
+            float* mb = m + ((long)xi * q.Tp + tb) * q.Ko + pb * NB;
+            if (full) Kernel64(q.C, vb, q.Cp, ub, mb, q.Ko);
+            else Kernel32(q.C, vb, q.Cp, ub, mb, q.Ko);
+        }
+    }
+
+    /// <summary>ys for the chunk's tiles t0 + [from, to): the output transform, one (tile, 16 channels) at a time, the bias
+    /// added.</summary>
+    private static void TransformOutput(in Geometry q, float* m, float* biasIn, float* ys, int t0, int from, int to)
+    {
+        byte* raw = stackalloc byte[37 * 64];
+        var tmp = Aligned(raw);
+        for (int t = from; t < to; t++)
+        {
+            int tt = t0 + t, b = tt / (q.Th * q.Tw), r = tt % (q.Th * q.Tw), ty = r / q.Tw, tx = r % q.Tw;
+            float* dst = ys + (((long)b * q.Ohp + q.M * ty) * q.Owp + q.M * tx) * q.Ko;
+            for (int kb = 0; kb < q.K16 / 16; kb++)
+            {
+                // The bias, 16 output channels a vector (zero past O).
+                var bias = biasIn is null ? Vector512<float>.Zero : Lanes.Load(biasIn + kb * 16, q.O - kb * 16);
+                float* mt = m + (long)t * q.Ko + kb * 16;
+                if (q.M == 4) OutputTile4(mt, (long)q.Tp * q.Ko, tmp, bias, dst + kb * 16, (long)q.Owp * q.Ko, q.Ko);
+                else OutputTile2(mt, (long)q.Tp * q.Ko, tmp, bias, dst + kb * 16, (long)q.Owp * q.Ko, q.Ko);
+            }
+        }
+    }
+
+    /// <summary>36 vectors of scratch at a 64-byte boundary inside <paramref name="raw"/> (37 · 64 bytes of stack).</summary>
+    private static Vector512<float>* Aligned(byte* raw) => (Vector512<float>*)(((nint)raw + 63) & ~(nint)63);
+
     /// <summary>The sizes one forward call works with, all derived from the convolution and the thread count: the tile
     /// side M and its Xis = (M + 2)² transformed positions, the tiles (Th × Tw per sample) and Tp of them per chunk,
     /// channels padded to vectors (Cp) and to weight panels (Ko, and K16 for the output transform), and the staged
@@ -218,6 +264,7 @@ internal static unsafe class WinogradConv
     {
         public readonly ConvGeometry G;
         public readonly int M, Xis, N, C, O, Th, Tw, Tiles, Tp, Cp, Ko, K16, Hp, Wp, Ohp, Owp;
+        public readonly bool Phased;
 
         public Geometry(in ConvGeometry g, int n, int c, int o, int threads)
         {
@@ -237,7 +284,10 @@ internal static unsafe class WinogradConv
             int all = RoundUp(Tiles, MR);
             long perTile = (long)Xis * (Cp + Ko) * sizeof(float);
             Tp = perTile * all <= WholeBytes ? all : (int)Math.Min(all, Math.Max(MinChunkTiles, ChunkBytes / perTile / MR * MR));
-            Tp = Math.Min(Tp, RoundUp((Tiles + threads - 1) / Math.Max(1, threads), MR));
+            // Several threads share one chunk's worth of tiles in phases (see Phases); larger inputs give every thread
+            // chunks of its own.
+            Phased = threads > 1 && Tp == all;
+            if (!Phased) Tp = Math.Min(Tp, RoundUp((Tiles + threads - 1) / Math.Max(1, threads), MR));
         }
     }
 
