@@ -55,6 +55,10 @@ internal static unsafe class WinogradConv
     /// <summary>Bytes of V and M a chunk of tiles aims at otherwise (they stay in L2 while its products run).</summary>
     private const long ChunkBytes = 768 * 1024;
 
+    /// <summary>Bytes of V and M a chunk of tiles aims at when several threads share a small input: with U they
+    /// stay in each thread's L2.</summary>
+    private const long SmallChunkBytes = 128 * 1024;
+
     /// <summary>Fewest tiles per chunk (a multiple of the 6-tile block).</summary>
     private const int MinChunkTiles = 48;
 
@@ -171,7 +175,9 @@ internal static unsafe class WinogradConv
                 int t0 = (int)ci * q.Tp, nt = Math.Min(q.Tp, q.Tiles - t0), ntp = RoundUp(nt, MR);
                 for (int xi = 0; xi < q.Xis; xi++) CpuKernels.ConvZero(v + ((long)xi * q.Tp + nt) * q.Cp, (long)(ntp - nt) * q.Cp);
                 TransformInput(q, (float*)s.xs, v, t0, 0, nt);
-                for (int item = 0; item < q.Xis * (q.Ko / NB); item++) Products(q, s.u, v, m, item, ntp);
+                // ξ by ξ, so that V_ξ stays in cache across the weight panels.
+                for (int xi = 0; xi < q.Xis; xi++)
+                    for (int pb = 0; pb < q.Ko / NB; pb++) Products(q, s.u, v, m, xi, pb, ntp);
                 TransformOutput(q, m, (float*)s.bias, (float*)s.ys, t0, 0, nt);
             }
         });
@@ -187,12 +193,20 @@ internal static unsafe class WinogradConv
         using var mBuf = memory.Rent((long)geo.Xis * geo.Tp * geo.Ko * sizeof(float));
         float* v = (float*)vBuf.Handle, m = (float*)mBuf.Handle;
         for (int xi = 0; xi < geo.Xis; xi++) CpuKernels.ConvZero(v + ((long)xi * geo.Tp + geo.Tiles) * geo.Cp, (long)(ntp - geo.Tiles) * geo.Cp);
-        var st = (geo, xs: (nint)xs, ys: (nint)ys, u, bias: (nint)bias, v: (nint)v, m: (nint)m, ntp);
+        // The products in blocks of panels, one block a thread; ξ by ξ within a block, its panels in turn, so that V_ξ
+        // stays in cache across them and each thread reads its panels of U only.
+        int panels = geo.Ko / NB, perBlock = (panels + threads - 1) / threads, blocks = (panels + perBlock - 1) / perBlock;
+        var st = (geo, xs: (nint)xs, ys: (nint)ys, u, bias: (nint)bias, v: (nint)v, m: (nint)m, ntp, panels, perBlock);
         CpuParallel.For(geo.Tiles, threads, 2, st, static (s, t0, t1) =>
             TransformInput(s.geo, (float*)s.xs, (float*)s.v, 0, (int)t0, (int)t1));
-        CpuParallel.For(geo.Xis * (geo.Ko / NB), threads, 1, st, static (s, i0, i1) =>
+        CpuParallel.For((long)blocks * geo.Xis * perBlock, threads, 1, st, static (s, i0, i1) =>
         {
-            for (long item = i0; item < i1; item++) Products(s.geo, s.u, (float*)s.v, (float*)s.m, (int)item, s.ntp);
+            for (long item = i0; item < i1; item++)
+            {
+                long block = item / (s.geo.Xis * s.perBlock), r = item % (s.geo.Xis * s.perBlock);
+                int xi = (int)(r / s.perBlock), pb = (int)(block * s.perBlock + r % s.perBlock);
+                if (pb < s.panels) Products(s.geo, s.u, (float*)s.v, (float*)s.m, xi, pb, s.ntp);
+            }
         });
         CpuParallel.For(geo.Tiles, threads, 2, st, static (s, t0, t1) =>
             TransformOutput(s.geo, (float*)s.m, (float*)s.bias, (float*)s.ys, 0, (int)t0, (int)t1));
@@ -216,11 +230,10 @@ internal static unsafe class WinogradConv
         }
     }
 
-    /// <summary>M[ξ, tiles, panel] = V[ξ, tiles] · U[ξ, panel] for item = panel · Xis + ξ over <paramref name="ntp"/>
-    /// tiles (a multiple of the 6-tile block); the panel stays in cache across the blocks.</summary>
-    private static void Products(in Geometry q, PackedMatrices u, float* v, float* m, int item, int ntp)
+    /// <summary>M[ξ, tiles, panel pb] = V[ξ, tiles] · U[ξ, panel pb] over <paramref name="ntp"/> tiles (a multiple of the
+    /// 6-tile block); the panel stays in cache across the blocks.</summary>
+    private static void Products(in Geometry q, PackedMatrices u, float* v, float* m, int xi, int pb, int ntp)
     {
-        int pb = item / q.Xis, xi = item % q.Xis;
         float* ub = u[xi] + (long)pb * q.C * NB;
         bool full = q.O - pb * NB > NB / 2;
         for (int tb = 0; tb < ntp; tb += MR)
@@ -284,10 +297,17 @@ internal static unsafe class WinogradConv
             int all = RoundUp(Tiles, MR);
             long perTile = (long)Xis * (Cp + Ko) * sizeof(float);
             Tp = perTile * all <= WholeBytes ? all : (int)Math.Min(all, Math.Max(MinChunkTiles, ChunkBytes / perTile / MR * MR));
-            // Several threads share one chunk's worth of tiles in phases (see Phases); larger inputs give every thread
+            // Several threads on one chunk's worth of tiles: deep layers (two weight panels a thread or more, where U
+            // dominates the traffic) run in phases, each thread reading its panels of U only (see Phases); the others
+            // take small chunks, so that each thread's V and M stay in its L2 with U. Larger inputs give every thread
             // chunks of its own.
-            Phased = threads > 1 && Tp == all;
-            if (!Phased) Tp = Math.Min(Tp, RoundUp((Tiles + threads - 1) / Math.Max(1, threads), MR));
+            bool whole = Tp == all;
+            Phased = threads > 1 && whole && Ko / NB >= 2 * threads;
+            if (!Phased)
+            {
+                Tp = Math.Min(Tp, RoundUp((Tiles + threads - 1) / Math.Max(1, threads), MR));
+                if (threads > 1 && whole) Tp = Math.Min(Tp, Math.Max(MR, (int)(SmallChunkBytes / perTile) / MR * MR));
+            }
         }
     }
 
