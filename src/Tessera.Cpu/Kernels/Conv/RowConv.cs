@@ -86,7 +86,12 @@ internal static unsafe class RowConv
         long slabRow = (long)cg * l.Phases * l.Pw;
         int extraRows = l.Ph - g.OH + 1;
         int blockTiles = (int)Math.Clamp((SlabFloats / Math.Max(1, slabRow) - extraRows) * l.Pw / NT, 1, tiles);
-        int posBlocks = (tiles + blockTiles - 1) / blockTiles, oBlocks = (og + MR - 1) / MR;
+        int oBlocks = (og + MR - 1) / MR;
+        // Single images on several threads: shorter position blocks until every thread has a few items.
+        long wanted = 4L * threads, perBlock = (long)groups * oBlocks;
+        if (threads > 1 && perBlock * ((tiles + blockTiles - 1) / blockTiles) < wanted)
+            blockTiles = Math.Max(1, Math.Min(blockTiles, (int)((tiles + (wanted + perBlock - 1) / perBlock - 1) / ((wanted + perBlock - 1) / perBlock))));
+        int posBlocks = (tiles + blockTiles - 1) / blockTiles;
         // A pointwise convolution reads x in place, and its tiles are whole output runs: full channel blocks accumulate
         // in registers started at the bias and are stored straight to y. Only its last tile, when short, reads a
         // zero-padded copy ([c][NT]: reads past x could fault).
@@ -101,7 +106,8 @@ internal static unsafe class RowConv
         // sample: zeroed once here, then each sample writes only what its input covers.
         new Span<float>(xp, (int)(pad.Bytes / sizeof(float))).Clear();   // Applies keeps it below int.MaxValue / 2
         long items = (long)groups * posBlocks * oBlocks;
-        long grain = Math.Max(1, 4096 * 64 / Math.Max(1, (long)blockTiles * NT * MR * kdim / 64));
+        // Chunks of at least ~2 M multiply-adds (~10 µs): the worker team hands a chunk over in about a microsecond.
+        long grain = Math.Max(1, (2L << 20) / Math.Max(1, (long)blockTiles * NT * MR * kdim));
         for (int b = 0; b < n; b++)
         {
             float* xb = x + (long)b * c * g.HW;

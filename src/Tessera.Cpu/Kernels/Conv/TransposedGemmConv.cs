@@ -79,12 +79,16 @@ internal static unsafe class TransposedGemmConv
                 ? default
                 : new GemmEpilogue(residual == null ? epilogue : default, bias, false, null, t);
             Sgemm.Run(memory, threads, p, o, kdim, 1f, a, ars, acs, w, 1, kdim, 0f, t, o, tileEpilogue, packed);
-            Transpose8x8.Matrix(t, o, p, o, yb, p);   // yb[oc·P + j] = t[j·o + oc]
-            if (residual != null)
+            // yb[oc·P + j] = t[j·o + oc], then the residual and activation, by blocks of 8 channels on every thread.
+            var st = (t: (nint)t, yb: (nint)yb, o, p, residual: (nint)(residual == null ? null : residual + (long)b * o * p), epilogue);
+            CpuParallel.For((o + 7) / 8, threads, Math.Max(1, 2048 / p), st, static (s, q0, q1) =>
             {
-                var rb = residual + (long)b * o * p;
-                new GemmEpilogue(epilogue, null, false, rb, yb).Apply(yb, (long)o * p, 0, 0, 1, o * p);
-            }
+                int c0 = (int)q0 * 8, c1 = Math.Min(s.o, (int)q1 * 8);
+                float* dst = (float*)s.yb + (long)c0 * s.p;
+                Transpose8x8.Matrix((float*)s.t + c0, s.o, s.p, c1 - c0, dst, s.p);
+                if (s.residual != 0)
+                    new GemmEpilogue(s.epilogue, null, false, (float*)s.residual + (long)c0 * s.p, dst).Apply(dst, (long)(c1 - c0) * s.p, 0, 0, 1, (c1 - c0) * s.p);
+            });
         }
     }
 
