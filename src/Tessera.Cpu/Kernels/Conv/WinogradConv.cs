@@ -146,15 +146,7 @@ internal static unsafe class WinogradConv
         Stage(geo, x, xs, threads);
         if (geo.Phased) Phases(memory, threads, geo, xs, u, bias, ys);
         else Chunks(memory, threads, geo, xs, u, bias, ys);
-        Unstage(geo, ys, y, threads);
-        if (epilogue.IsActive)
-        {
-            var est = (y: (nint)y, p: (long)g.P, epilogue);
-            CpuParallel.For((long)n * o, threads, Math.Max(1, 16384 / g.P), est, static (s, p0, p1) =>
-            {
-                for (long pl = p0; pl < p1; pl++) s.epilogue.ApplyInPlace((float*)s.y + pl * s.p, s.p);
-            });
-        }
+        Unstage(geo, ys, y, threads, epilogue);
     }
 
     /// <summary>Chunks of <see cref="Geometry.Tp"/> tiles, each taken start to finish (input transform, products, output
@@ -333,10 +325,10 @@ internal static unsafe class WinogradConv
         });
     }
 
-    /// <summary>y[b, k, oh, ow] = ys[b, oh, ow, k] over the valid outputs.</summary>
-    private static void Unstage(in Geometry q, float* ys, float* y, int threads)
+    /// <summary>y[b, k, oh, ow] = epilogue(ys[b, oh, ow, k]) over the valid outputs.</summary>
+    private static void Unstage<TAct>(in Geometry q, float* ys, float* y, int threads, EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
     {
-        var st = (q, ys: (nint)ys, y: (nint)y);
+        var st = (q, ys: (nint)ys, y: (nint)y, epilogue);
         CpuParallel.For((long)q.N * q.G.OH, threads, 4, st, static (s, i0, i1) =>
         {
             var q = s.q;
@@ -347,6 +339,16 @@ internal static unsafe class WinogradConv
                 float* src = (float*)s.ys + ((long)b * q.Ohp + oh) * q.Owp * q.Ko;
                 float* dst = (float*)s.y + (long)b * q.O * g.P + (long)oh * g.OW;
                 Transpose8x8.Matrix(src, q.Ko, g.OW, q.O, dst, g.P);   // dst[k·P + ow] = src[ow·Ko + k]
+            }
+            if (!s.epilogue.IsActive) return;
+            // The epilogue over the rows just written, plane by plane: each thread finishes its own rows while they
+            // are in its cache (a pass by planes read half of them from the other threads' caches).
+            for (long i = i0; i < i1;)
+            {
+                int b = (int)(i / g.OH), oh = (int)(i % g.OH), rows = (int)Math.Min(i1 - i, g.OH - oh);
+                float* first = (float*)s.y + (long)b * q.O * g.P + (long)oh * g.OW;
+                for (int k = 0; k < q.O; k++) s.epilogue.ApplyInPlace(first + (long)k * g.P, (long)rows * g.OW);
+                i += rows;
             }
         });
     }
