@@ -20,11 +20,13 @@ namespace Tessera.Cpu.Kernels.Conv;
 /// <item>Then chunks of tiles, each run start to finish by one thread: the input transform, 16 channels a vector, into
 /// V [ξ, tile, C16]; the GEMMs in 6-tile × 64-channel register tiles (24 accumulators: per input channel six tile
 /// broadcasts, four weight loads) into M [ξ, tile, K64]; the output transform, 16 channels a vector, bias added, into
-/// ys [n, m·TH, m·TW, K64]. One chunk per thread takes every tile unless V and M would pass 8 MB (training batches);
-/// then chunks keep them in L2. The weight's transform U (C × K per ξ, in 64-column panels) is made once per graph when the
-/// weight is constant (<see cref="PackWeight"/>).</item>
-/// <item>ys is transposed into y (8×8 blocks), and the epilogue (residual, activation) runs over each output
-/// plane.</item>
+/// ys [n, m·TH, m·TW, K64]. One thread takes every tile in one chunk unless V and M would pass 8 MB (training batches);
+/// then chunks keep them in L2. Several threads on a single image: deep layers run the three steps as phases, the
+/// products split by weight panel so that each thread reads its part of U only; the others take small chunks. The
+/// weight's transform U (C × K per ξ, in 64-column panels) is made once per graph when the weight is constant
+/// (<see cref="PackWeight"/>).</item>
+/// <item>ys is transposed into y (8×8 blocks), and each thread applies the epilogue (residual, activation) to the rows
+/// it has just written.</item>
 /// </list>
 /// In float the 4×4 transform's ±5, ¼ and ⅙ factors cost accuracy: the error against the direct sum grows with the
 /// depth, to 4.5e-5 of the output's scale at 300 input channels (the conformance tests' Winograd cases).</summary>
@@ -211,8 +213,7 @@ internal static unsafe class WinogradConv
         var tmp = Aligned(raw);
         for (int t = from; t < to; t++)
         {
-            int tt = t0 + t, b = tt / (q.Th * q.Tw), r = tt % (q.Th * q.Tw), ty = r / q.Tw, tx = r % q.Tw;
-            float* d = xs + (((long)b * q.Hp + q.M * ty) * q.Wp + q.M * tx) * q.Cp;
+            float* d = xs + TileOffset(q, t0 + t, q.Hp, q.Wp, q.Cp);
             for (int cb = 0; cb < q.Cp / 16; cb++)
             {
                 float* vt = v + (long)t * q.Cp + cb * 16;
@@ -245,8 +246,7 @@ internal static unsafe class WinogradConv
         var tmp = Aligned(raw);
         for (int t = from; t < to; t++)
         {
-            int tt = t0 + t, b = tt / (q.Th * q.Tw), r = tt % (q.Th * q.Tw), ty = r / q.Tw, tx = r % q.Tw;
-            float* dst = ys + (((long)b * q.Ohp + q.M * ty) * q.Owp + q.M * tx) * q.Ko;
+            float* dst = ys + TileOffset(q, t0 + t, q.Ohp, q.Owp, q.Ko);
             for (int kb = 0; kb < q.K16 / 16; kb++)
             {
                 // The bias, 16 output channels a vector (zero past O).
@@ -256,6 +256,14 @@ internal static unsafe class WinogradConv
                 else OutputTile2(mt, (long)q.Tp * q.Ko, tmp, bias, dst + kb * 16, (long)q.Owp * q.Ko, q.Ko);
             }
         }
+    }
+
+    /// <summary>Offset of tile <paramref name="tile"/>'s first element in a channels-last buffer [n, rows, cols,
+    /// channels] (the staged input or output): tiles run row-major over each sample's Th × Tw grid, M apart.</summary>
+    private static long TileOffset(in Geometry q, int tile, int rows, int cols, int channels)
+    {
+        int b = tile / (q.Th * q.Tw), r = tile % (q.Th * q.Tw);
+        return (((long)b * rows + q.M * (r / q.Tw)) * cols + q.M * (r % q.Tw)) * channels;
     }
 
     /// <summary>36 vectors of scratch at a 64-byte boundary inside <paramref name="raw"/> (37 · 64 bytes of stack).</summary>
