@@ -22,18 +22,26 @@ public sealed record MachineCeilings(
         return Math.Max(flops / (peak * 1e6), bytes / (BandwidthGBps * 1e6));
     }
 
-    /// <summary>Cached ceilings for this machine and thread count, measured now when absent.</summary>
+    /// <summary>How long cached ceilings are trusted: a virtual machine keeps its name when it moves to another host
+    /// or its neighbours change, and one slow minute would otherwise set every later run's roofline.</summary>
+    public static readonly TimeSpan CacheLifetime = TimeSpan.FromHours(6);
+
+    /// <summary>Cached ceilings for this machine and thread count, measured now when absent or older than
+    /// <see cref="CacheLifetime"/>. The cache is keyed by the processor's CPUID signature too (family, model,
+    /// stepping): "AMD EPYC" names Zen 4 and Zen 5 hosts alike.</summary>
     public static MachineCeilings LoadOrMeasure(int threads, string machine, string? cacheDir = null)
     {
         cacheDir ??= Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "tessera");
-        string key = $"{machine}|{threads}|{Environment.ProcessorCount}|{Vector512.IsHardwareAccelerated}";
+        string key = $"{machine}|{threads}|{Environment.ProcessorCount}|{Vector512.IsHardwareAccelerated}|{CpuSignature():x8}";
         string file = Path.Combine(cacheDir, $"ceilings-{StableHash(key):x8}.json");
         try
         {
             if (File.Exists(file))
             {
                 var cached = JsonSerializer.Deserialize<MachineCeilings>(File.ReadAllText(file));
-                if (cached is not null && cached.Machine == machine && cached.Threads == threads) return cached;
+                if (cached is not null && cached.Machine == machine && cached.Threads == threads
+                    && DateTime.UtcNow - cached.MeasuredUtc < CacheLifetime && cached.MeasuredUtc <= DateTime.UtcNow.AddMinutes(5))
+                    return cached;
             }
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { }
@@ -48,6 +56,9 @@ public sealed record MachineCeilings(
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         return measured;
     }
+
+    /// <summary>CPUID leaf 1's EAX (family, model, stepping), or 0 off x86.</summary>
+    private static int CpuSignature() => X86Base.IsSupported ? X86Base.CpuId(1, 0).Eax : 0;
 
     private static uint StableHash(string s)
     {

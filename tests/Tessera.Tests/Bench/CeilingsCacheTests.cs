@@ -1,0 +1,33 @@
+using System.Text.Json;
+using Tessera.Bench;
+
+namespace Tessera.Tests.Bench;
+
+/// <summary><see cref="MachineCeilings.LoadOrMeasure"/> reuses a recent measurement and measures again when the cached
+/// one is older than <see cref="MachineCeilings.CacheLifetime"/>.</summary>
+public class CeilingsCacheTests
+{
+    [Fact]
+    public void RecentCeilingsAreReusedAndStaleOnesMeasuredAgain()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"tessera-ceilings-{Guid.NewGuid():N}");
+        try
+        {
+            var first = MachineCeilings.LoadOrMeasure(1, "cache-test", dir);
+            Assert.True(first.PeakGflopsOneThread > 0 && first.CopyGBps > 0);
+            Assert.Equal(first, MachineCeilings.LoadOrMeasure(1, "cache-test", dir));
+
+            // The cached file, aged past the lifetime and given an impossible peak: it must not be returned.
+            string file = Assert.Single(Directory.GetFiles(dir, "ceilings-*.json"));
+            var stale = first with { PeakGflops = 1e9, PeakGflopsOneThread = 1e9, MeasuredUtc = DateTime.UtcNow - MachineCeilings.CacheLifetime - TimeSpan.FromMinutes(1) };
+            File.WriteAllText(file, JsonSerializer.Serialize(stale));
+            var again = MachineCeilings.LoadOrMeasure(1, "cache-test", dir);
+            Assert.NotEqual(1e9, again.PeakGflopsOneThread);
+            Assert.True(DateTime.UtcNow - again.MeasuredUtc < TimeSpan.FromMinutes(5));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+}
