@@ -87,10 +87,10 @@ internal static unsafe class RowConv
         int extraRows = l.Ph - g.OH + 1;
         int blockTiles = (int)Math.Clamp((SlabFloats / Math.Max(1, slabRow) - extraRows) * l.Pw / NT, 1, tiles);
         int oBlocks = (og + MR - 1) / MR;
-        // Single images on several threads: shorter position blocks until every thread has a few items.
-        long wanted = 4L * threads, perBlock = (long)groups * oBlocks;
-        if (threads > 1 && perBlock * ((tiles + blockTiles - 1) / blockTiles) < wanted)
-            blockTiles = Math.Max(1, Math.Min(blockTiles, (int)((tiles + (wanted + perBlock - 1) / perBlock - 1) / ((wanted + perBlock - 1) / perBlock))));
+        // Single images on several threads: shorter position blocks until there are four items a thread.
+        long blocksWanted = (4L * threads + (long)groups * oBlocks - 1) / ((long)groups * oBlocks);
+        if (threads > 1 && (tiles + blockTiles - 1) / blockTiles < blocksWanted)
+            blockTiles = Math.Max(1, (int)((tiles + blocksWanted - 1) / blocksWanted));
         int posBlocks = (tiles + blockTiles - 1) / blockTiles;
         // A pointwise convolution reads x in place, and its tiles are whole output runs: full channel blocks accumulate
         // in registers started at the bias and are stored straight to y. Only its last tile, when short, reads a
