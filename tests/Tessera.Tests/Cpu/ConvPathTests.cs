@@ -17,6 +17,14 @@ namespace Tessera.Tests.Cpu;
 /// so that the conformance suite covers them; and the shapes they leave to other paths stay there.</summary>
 public class ConvPathTests
 {
+    /// <summary>The conformance cases whose name starts with <paramref name="prefix"/>.</summary>
+    private static List<ConvTests.ConvCase> Named(string prefix) =>
+        ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith(prefix)).ToList();
+
+    /// <summary>Every other conformance case.</summary>
+    private static IEnumerable<ConvTests.ConvCase> Others(string prefix) =>
+        ConvTests.ConvCases().Select(r => r.Data).Where(t => !t.Name.StartsWith(prefix));
+
     private static ConvGeometry Geometry(ConvTests.ConvCase t)
     {
         var p = t.P;
@@ -29,7 +37,7 @@ public class ConvPathTests
     public void RowsCasesTakeThePaddedRowPath()
     {
         Requirement.Require(Sgemm.Isa == GemmIsa.Vector512, "the padded-row convolution needs the AVX-512 GEMM kernel");
-        var rows = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("rows ")).ToList();
+        var rows = Named("rows ");
         Assert.Equal(10, rows.Count);
         foreach (var t in rows)
         {
@@ -49,7 +57,7 @@ public class ConvPathTests
     public void StemCasesTakeTheStemTiles()
     {
         Requirement.Require(Avx512F.IsSupported, "the stem tiles need AVX-512");
-        var cases = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("stem ")).ToList();
+        var cases = Named("stem ");
         Assert.Equal(4, cases.Count);
         foreach (var t in cases)
         {
@@ -58,7 +66,7 @@ public class ConvPathTests
             Assert.False(WinogradConv.Applies(g, t.C, t.O, t.P.Groups) || TransposedGemmConv.Applies(g, t.C, t.O, t.P.Groups), t.Name);
         }
         // Every other case keeps the path it covers.
-        foreach (var t in ConvTests.ConvCases().Select(r => r.Data).Where(t => !t.Name.StartsWith("stem ")))
+        foreach (var t in Others("stem "))
             Assert.False(StemConv.Applies(Geometry(t), t.C, t.O, t.P.Groups), t.Name);
         // The model set's stems: SqueezeNet's 3 -> 64 3x3 / 2 and ResNet's 7x7 / 2; not 5 channels, 12 outputs or stride 1.
         Assert.True(StemConv.Applies(new ConvGeometry(224, 224, 3, 3, 111, 111, 2, 2, 0, 0, 1, 1), 3, 64, 1));
@@ -72,7 +80,7 @@ public class ConvPathTests
     public void TurnedCasesRunAsKByOneWindows()
     {
         Requirement.Require(Sgemm.Isa == GemmIsa.Vector512, "the padded-row convolution needs the AVX-512 GEMM kernel");
-        var cases = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("turned ")).ToList();
+        var cases = Named("turned ");
         Assert.Equal(2, cases.Count);
         foreach (var t in cases)
         {
@@ -83,7 +91,7 @@ public class ConvPathTests
             Assert.Equal(ConvForwardPath.Rows, CpuKernels.ConvPath(turned!.Value, t.C, t.O, t.P.Groups));
         }
         // Every other case keeps its path: no other 1xk window padded only along W.
-        foreach (var t in ConvTests.ConvCases().Select(r => r.Data).Where(t => !t.Name.StartsWith("turned ")))
+        foreach (var t in Others("turned "))
             Assert.Null(CpuKernels.RowWindow(Geometry(t), t.P));
         // A 1-D signal (one row) and wide maps stay as they are.
         Assert.Null(CpuKernels.RowWindow(new ConvGeometry(1, 1000, 1, 3, 1, 1000, 1, 1, 0, 1, 1, 1), new Conv2dParams(1, 1, 0, 1, 0, 1)));
@@ -94,7 +102,7 @@ public class ConvPathTests
     public void WinoCasesTakeWinograd()
     {
         Requirement.Require(Sgemm.Isa == GemmIsa.Vector512, "the Winograd convolution needs the AVX-512 GEMM kernel");
-        var cases = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("wino ")).ToList();
+        var cases = Named("wino ");
         Assert.Equal(8, cases.Count);
         foreach (var t in cases)
         {
@@ -102,7 +110,7 @@ public class ConvPathTests
             Assert.Equal(t.Name.StartsWith("wino 2x2 ") ? 2 : 4, WinogradConv.TileOf(Geometry(t)));
         }
         // Every other case keeps the path it covers.
-        foreach (var t in ConvTests.ConvCases().Select(r => r.Data).Where(t => !t.Name.StartsWith("wino ")))
+        foreach (var t in Others("wino "))
             Assert.False(WinogradConv.Applies(Geometry(t), t.C, t.O, t.P.Groups), t.Name);
         // Stride 2, 5x5 windows and grouped layers stay where they were; 7x7 maps take 2x2 tiles.
         var g7 = new ConvGeometry(7, 7, 3, 3, 7, 7, 1, 1, 1, 1, 1, 1);
@@ -116,7 +124,7 @@ public class ConvPathTests
     [Fact]
     public void TgemmCasesTakeTheTransposedProduct()
     {
-        var cases = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("tgemm ")).ToList();
+        var cases = Named("tgemm ");
         Assert.Equal(4, cases.Count);
         foreach (var t in cases)
         {
@@ -132,7 +140,7 @@ public class ConvPathTests
     [Fact]
     public void DwcCasesTakeTheChannelBlocks()
     {
-        var cases = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("dwc ")).ToList();
+        var cases = Named("dwc ");
         Assert.Equal(3, cases.Count);
         foreach (var t in cases)
         {
@@ -146,7 +154,7 @@ public class ConvPathTests
     public void DwpCasesTakeThePlanes()
     {
         Requirement.Require(Avx512F.IsSupported && VectorWidth.Use512, "the depthwise planes need 512-bit vectors");
-        var cases = ConvTests.ConvCases().Select(r => r.Data).Where(t => t.Name.StartsWith("dwp ")).ToList();
+        var cases = Named("dwp ");
         Assert.Equal(5, cases.Count);
         foreach (var t in cases)
         {

@@ -244,16 +244,18 @@ internal static unsafe class WinogradConv
     {
         byte* raw = stackalloc byte[37 * 64];
         var tmp = Aligned(raw);
+        // The bias, 16 output channels a vector (zero past O).
+        Vector512<float>* bias = stackalloc Vector512<float>[q.K16 / 16];
+        for (int kb = 0; kb < q.K16 / 16; kb++)
+            bias[kb] = biasIn is null ? Vector512<float>.Zero : Lanes.Load(biasIn + kb * 16, q.O - kb * 16);
         for (int t = from; t < to; t++)
         {
             float* dst = ys + TileOffset(q, t0 + t, q.Ohp, q.Owp, q.Ko);
             for (int kb = 0; kb < q.K16 / 16; kb++)
             {
-                // The bias, 16 output channels a vector (zero past O).
-                var bias = biasIn is null ? Vector512<float>.Zero : Lanes.Load(biasIn + kb * 16, q.O - kb * 16);
                 float* mt = m + (long)t * q.Ko + kb * 16;
-                if (q.M == 4) OutputTile4(mt, (long)q.Tp * q.Ko, tmp, bias, dst + kb * 16, (long)q.Owp * q.Ko, q.Ko);
-                else OutputTile2(mt, (long)q.Tp * q.Ko, tmp, bias, dst + kb * 16, (long)q.Owp * q.Ko, q.Ko);
+                if (q.M == 4) OutputTile4(mt, (long)q.Tp * q.Ko, tmp, bias[kb], dst + kb * 16, (long)q.Owp * q.Ko, q.Ko);
+                else OutputTile2(mt, (long)q.Tp * q.Ko, tmp, bias[kb], dst + kb * 16, (long)q.Owp * q.Ko, q.Ko);
             }
         }
     }
