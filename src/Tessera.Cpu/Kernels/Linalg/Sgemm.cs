@@ -195,7 +195,7 @@ internal static unsafe partial class Sgemm
                     int blockRows = RoundUp((mc + mBlocks - 1) / mBlocks, MR);
                     mBlocks = (mc + blockRows - 1) / blockRows;
                     var tiles = new TileState(mc, blockRows, nc, kc, nb, nBlocks, (nint)aBlock, aInPlace ? ars : 0, (nint)bBlock, (nint)(c + ic * ldc + jc), ldc, alpha, betaNow, isa,
-                        pc + kc >= k && epilogue.IsActive ? epilogue : default, ic, jc);
+                        pc + kc >= k && epilogue.IsActive ? epilogue : default, ic, jc, packed.B != null);
                     CpuParallel.For((long)mBlocks * nBlocks, threads, 1, tiles, static (s, t0, t1) =>
                     {
                         for (long t = t0; t < t1; t++) ComputeTile(s, (int)(t / s.NBlocks), (int)(t % s.NBlocks));

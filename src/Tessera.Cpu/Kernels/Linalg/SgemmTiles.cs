@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Tessera.Cpu.Kernels.Linalg;
 
@@ -11,7 +12,7 @@ internal static unsafe partial class Sgemm
     /// packed A, or with <see cref="Lda"/> ≠ 0 its first row read in place (row stride Lda, depth contiguous); row blocks
     /// are <see cref="BlockRows"/> tall.</summary>
     private readonly record struct TileState(int M, int BlockRows, int Nc, int Kc, int PanelsPerBlock, int NBlocks, nint Ap, long Lda, nint Bp, nint C,
-        long Ldc, float Alpha, float Beta, GemmIsa Isa, GemmEpilogue Epilogue, int Row0, int Col0);
+        long Ldc, float Alpha, float Beta, GemmIsa Isa, GemmEpilogue Epilogue, int Row0, int Col0, bool PrefetchB);
 
     private static void ComputeTile(in TileState s, int mb, int nbIdx)
     {
@@ -56,12 +57,22 @@ internal static unsafe partial class Sgemm
         float* ap = (float*)s.Ap, bp = (float*)s.Bp, c = (float*)s.C;
         float* tile = stackalloc float[MR * NR];
         int ahead = s.Kc >= 256 ? 1 : s.Kc >= 96 ? 2 : 4;
+        int panels = (s.Nc + NR - 1) / NR;
+        // A prepacked B (a weight) comes from memory once per row block: each tile asks for its share of the next
+        // panel's lines, so that panel is in cache when its first tile starts.
+        int panelLines = s.Kc * NR * sizeof(float) / 64, share = (panelLines * MR + (i1 - i0) - 1) / (i1 - i0);
         for (int jp = p0; jp < p1; jp++)
         {
             int j0 = jp * NR, nr = Math.Min(NR, s.Nc - j0);
             float* bPanel = bp + (long)jp * NR * s.Kc;
+            byte* next = s.PrefetchB && jp + 1 < panels ? (byte*)(bPanel + NR * s.Kc) : null;
             for (int i = i0; i < i1; i += MR)
             {
+                if (Sse.IsSupported && next != null)
+                {
+                    int l0 = (i - i0) / MR * share, l1 = Math.Min(panelLines, l0 + share);
+                    for (int l = l0; l < l1; l++) Sse.Prefetch0(next + l * 64);
+                }
                 int mr = Math.Min(MR, s.M - i);
                 float* aPanel = s.Lda != 0 ? ap + i * s.Lda : ap + (long)(i / MR) * MR * s.Kc;
                 float* cTile = c + i * s.Ldc + j0;
