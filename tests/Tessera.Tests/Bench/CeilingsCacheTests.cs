@@ -4,7 +4,7 @@ using Tessera.Bench;
 namespace Tessera.Tests.Bench;
 
 /// <summary><see cref="MachineCeilings.LoadOrMeasure"/> reuses a recent measurement and measures again when the cached
-/// one is older than <see cref="MachineCeilings.CacheLifetime"/>.</summary>
+/// one is older than <see cref="MachineCeilings.CacheLifetime"/> or far slower than the machine is now.</summary>
 public class CeilingsCacheTests
 {
     [Fact]
@@ -24,6 +24,12 @@ public class CeilingsCacheTests
             var again = MachineCeilings.LoadOrMeasure(1, "cache-test", dir);
             Assert.NotEqual(1e9, again.PeakGflopsOneThread);
             Assert.True(DateTime.UtcNow - again.MeasuredUtc < TimeSpan.FromMinutes(5));
+
+            // A recent measurement far below what the machine does now (taken in a slow minute) is not kept either.
+            var slow = again with { PeakGflops = 1e-3, PeakGflopsOneThread = 1e-3 };
+            File.WriteAllText(file, JsonSerializer.Serialize(slow));
+            var remeasured = MachineCeilings.LoadOrMeasure(1, "cache-test", dir);
+            Assert.True(remeasured.PeakGflopsOneThread > 1e-3 * MachineCeilings.SlowMeasurementFactor, $"{remeasured.PeakGflopsOneThread}");
         }
         finally
         {

@@ -32,18 +32,18 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>The micro-kernel on A's panel, or on its rows read in place (<see cref="TileState.Lda"/> ≠ 0; the rows
-    /// past <paramref name="mr"/> repeat the first, and their results are not kept).</summary>
+    /// past <paramref name="mr"/> repeat the last live one, and are not written when the kernel is narrower).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TileKernel(in TileState s, int mr, float* a, float* b, float* c, long ldc, float beta)
     {
         if (s.Lda == 0)
         {
-            MicroKernel(s.Isa, s.Kc, a, b, c, ldc, s.Alpha, beta);
+            MicroKernel(s.Isa, s.Kc, mr, a, b, c, ldc, s.Alpha, beta);
             return;
         }
         long l = s.Lda;
-        Kernel512Rows(s.Kc, a, mr > 1 ? a + l : a, mr > 2 ? a + 2 * l : a, mr > 3 ? a + 3 * l : a, mr > 4 ? a + 4 * l : a, mr > 5 ? a + 5 * l : a,
-            1, b, c, ldc, s.Alpha, beta);
+        float* r1 = mr > 1 ? a + l : a, r2 = mr > 2 ? a + 2 * l : r1, r3 = mr > 3 ? a + 3 * l : r2, r4 = mr > 4 ? a + 4 * l : r3;
+        Kernel512(s.Kc, mr, a, r1, r2, r3, r4, mr > 5 ? a + 5 * l : r4, 1, b, c, ldc, s.Alpha, beta);
     }
 
     /// <summary>The micro-tiles of one block (edge tiles through a local tile), each finished by <paramref name="store"/>
