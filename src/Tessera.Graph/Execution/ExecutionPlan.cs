@@ -19,11 +19,13 @@ public sealed class ExecutionPlan : IDisposable
     private readonly DeviceBuffer? _arena;
     private readonly List<Tensor> _owned = new();
     private readonly double[] _nodeMs;
+    private readonly bool[] _elided;   // by schedule position: concatenations whose inputs were written in place
     private int _running;   // 1 while a Run or a capture is under way (on any thread)
 
     private ExecutionPlan(ComputeGraph graph, IDevice device, IStream stream, Node[] schedule, Tensor?[] tensors, DeviceBuffer? arena,
-        long arenaBytes, long naiveBytes, List<Tensor> owned)
+        long arenaBytes, long naiveBytes, List<Tensor> owned, bool[] elided)
     {
+        _elided = elided;
         Graph = graph;
         Device = device;
         Stream = stream;
@@ -51,6 +53,10 @@ public sealed class ExecutionPlan : IDisposable
     public ExecContext Context { get; }
     /// <summary>The nodes in the order they run.</summary>
     public IReadOnlyList<Node> Schedule => _schedule;
+
+    /// <summary>Whether the node at schedule position <paramref name="s"/> does nothing when the plan runs: a
+    /// concatenation whose inputs its producers wrote straight into their slices of its output.</summary>
+    public bool IsElided(int s) => _elided[s];
 
     /// <summary>Bytes of the arena holding every intermediate.</summary>
     public long ArenaBytes { get; }
@@ -111,6 +117,10 @@ public sealed class ExecutionPlan : IDisposable
             foreach (var o in schedule[s].Outputs) { first[o.Id] = s; last[o.Id] = s; }
             foreach (var i in schedule[s].Inputs) last[i.Id] = Math.Max(last[i.Id], s);
         }
+        // Concatenations written in place: each input's buffer is its slice of the output's, so the node copies nothing.
+        var (sliceOf, elided) = reuseMemory ? InPlaceConcats(schedule, nv) : (new (int Output, long Offset)[nv], new bool[schedule.Length]);
+        var offsetIn = new long[nv];       // byte offset of a value in its buffer (a slice of a concatenation's output)
+        var hostsSlices = new HashSet<int>();
         // Buffers: one per intermediate, except outputs that take over a dying input's buffer in place.
         var bufferOf = new int[nv];
         Array.Fill(bufferOf, -1);
@@ -123,6 +133,23 @@ public sealed class ExecutionPlan : IDisposable
             long bytes = v.Shape.ElementCount * v.DType.SizeOf();
             int lastUse = v.IsOutput ? schedule.Length : last[v.Id];
             var n = v.Producer!;
+            if (sliceOf[v.Id].Output > 0 || elided[first[v.Id]] && v.ProducerOutput == 0)
+            {
+                // A slice, placed in its concatenation's buffer (made by the first slice), or that output itself.
+                int owner = sliceOf[v.Id].Output > 0 ? sliceOf[v.Id].Output - 1 : v.Id;
+                if (bufferOf[owner] < 0)
+                {
+                    var o = graph.Values[owner];
+                    bufferOf[owner] = lifetimes.Count;
+                    hostsSlices.Add(lifetimes.Count);
+                    lifetimes.Add(new BufferLifetime(o.Shape.ElementCount * o.DType.SizeOf(), first[v.Id], first[v.Id]));
+                }
+                int hb = bufferOf[owner];
+                bufferOf[v.Id] = hb;
+                offsetIn[v.Id] = owner == v.Id ? 0 : sliceOf[v.Id].Offset;
+                lifetimes[hb] = lifetimes[hb] with { FirstStep = Math.Min(lifetimes[hb].FirstStep, first[v.Id]), LastStep = Math.Max(lifetimes[hb].LastStep, lastUse) };
+                continue;
+            }
             int alias = n.Op.AliasInput;
             if (v.ProducerOutput == 0 && alias >= 0)
             {
@@ -134,6 +161,7 @@ public sealed class ExecutionPlan : IDisposable
                 }
                 int b = bufferOf[src.Id];
                 bufferOf[v.Id] = b;
+                offsetIn[v.Id] = offsetIn[src.Id];
                 lifetimes[b] = lifetimes[b] with { LastStep = Math.Max(lifetimes[b].LastStep, lastUse) };
                 continue;
             }
@@ -142,7 +170,7 @@ public sealed class ExecutionPlan : IDisposable
             {
                 var src = n.Inputs[ip];
                 int b = bufferOf[src.Id];
-                if (b >= 0 && src.Kind == ValueKind.Intermediate && !src.IsOutput && last[src.Id] == first[v.Id]
+                if (b >= 0 && !hostsSlices.Contains(b) && src.Kind == ValueKind.Intermediate && !src.IsOutput && last[src.Id] == first[v.Id]
                     && src.Shape.ElementCount * src.DType.SizeOf() == bytes && n.Inputs.Count(x => x == src) == 1
                     && lifetimes[b].LastStep == first[v.Id])
                 {
@@ -164,7 +192,7 @@ public sealed class ExecutionPlan : IDisposable
         var owned = new List<Tensor>();
         try
         {
-            BindTensors(graph, device, stream, arena, plan, bufferOf, aliasOf, tensors, owned);
+            BindTensors(graph, device, stream, arena, plan, bufferOf, offsetIn, aliasOf, tensors, owned);
         }
         catch
         {
@@ -172,13 +200,59 @@ public sealed class ExecutionPlan : IDisposable
             arena?.Dispose();
             throw;
         }
-        return new ExecutionPlan(graph, device, stream, schedule, tensors, arena, plan.ArenaBytes, naive, owned);
+        return new ExecutionPlan(graph, device, stream, schedule, tensors, arena, plan.ArenaBytes, naive, owned, elided);
+    }
+
+    /// <summary>The concatenations whose inputs can be written straight into their slices of the output: along an axis
+    /// with only ones before it (each slice contiguous), every slice starting on a 64-byte boundary, and every input an
+    /// intermediate that is not a graph output, appears once, is not already a slice or an elided concatenation's output,
+    /// and is not a view of another value (a slice is never computed in place either, and no later node takes over the
+    /// buffer that holds slices). sliceOf[value] = (output id + 1, byte offset) for the inputs (0 elsewhere);
+    /// elided[position] for the concatenations.</summary>
+    private static ((int Output, long Offset)[] SliceOf, bool[] Elided) InPlaceConcats(Node[] schedule, int nv)
+    {
+        var sliceOf = new (int Output, long Offset)[nv];
+        var elided = new bool[schedule.Length];
+        var elidedOutputs = new HashSet<int>();
+        for (int s = 0; s < schedule.Length; s++)
+        {
+            var n = schedule[s];
+            if (n.Op is not ConcatGraphOp concat || n.Outputs.Count != 1) continue;
+            var y = n.Outputs[0];
+            long outer = 1;
+            for (int d = 0; d < concat.Axis; d++) outer *= y.Shape[d];
+            if (outer != 1 || y.Kind != ValueKind.Intermediate) continue;
+            long offset = 0;
+            bool ok = true;
+            foreach (var u in n.Inputs)
+            {
+                var p = u.Producer;
+                if (u.Kind != ValueKind.Intermediate || u.IsOutput || u.DType != y.DType || p is null || sliceOf[u.Id].Output > 0
+                    || elidedOutputs.Contains(u.Id) || n.Inputs.Count(x => x == u) != 1 || offset % ArenaPlanner.DefaultAlignment != 0
+                    || u.ProducerOutput == 0 && p.Op.AliasInput >= 0)
+                {
+                    ok = false;
+                    break;
+                }
+                offset += u.Shape.ElementCount * u.DType.SizeOf();
+            }
+            if (!ok) continue;
+            offset = 0;
+            foreach (var u in n.Inputs)
+            {
+                sliceOf[u.Id] = (y.Id + 1, offset);
+                offset += u.Shape.ElementCount * u.DType.SizeOf();
+            }
+            elided[s] = true;
+            elidedOutputs.Add(y.Id);
+        }
+        return (sliceOf, elided);
     }
 
     /// <summary>A tensor for every value: views of the arena for intermediates, new tensors for inputs, the bound
     /// tensors of parameters, state and constants.</summary>
     private static void BindTensors(ComputeGraph graph, IDevice device, IStream stream, DeviceBuffer? arena, ArenaPlan plan,
-        int[] bufferOf, int[] aliasOf, Tensor?[] tensors, List<Tensor> owned)
+        int[] bufferOf, long[] offsetIn, int[] aliasOf, Tensor?[] tensors, List<Tensor> owned)
     {
         foreach (var v in graph.Values)
         {
@@ -191,7 +265,7 @@ public sealed class ExecutionPlan : IDisposable
                 case ValueKind.Intermediate:
                     tensors[v.Id] = v.Shape.ElementCount == 0 && arena is null
                         ? Tensor.Empty(device, v.DType, v.Shape, stream)
-                        : Tensor.View(device, arena!, plan.Offsets[bufferOf[v.Id]], v.DType, v.Shape);
+                        : Tensor.View(device, arena!, plan.Offsets[bufferOf[v.Id]] + offsetIn[v.Id], v.DType, v.Shape);
                     owned.Add(tensors[v.Id]!);
                     break;
                 case ValueKind.Input:
@@ -276,6 +350,7 @@ public sealed class ExecutionPlan : IDisposable
     /// <summary>Runs the node at schedule position <paramref name="s"/>, telling the context which node runs.</summary>
     private void RunNode(ExecContext ctx, int s)
     {
+        if (_elided[s]) return;
         ctx.Node = _schedule[s];
         _schedule[s].Op.Run(ctx, _nodeInputs[s], _nodeOutputs[s]);
         if (CheckNumerics) NumericsCheck.Outputs(_schedule[s], _nodeOutputs[s]);

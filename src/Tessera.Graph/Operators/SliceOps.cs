@@ -68,6 +68,9 @@ public sealed class SliceBackwardOp(SliceGraphOp slice, Shape xShape) : GraphOp
 /// (<see cref="GraphOp.Resolve"/>).</summary>
 public sealed class ConcatGraphOp(int axis) : GraphOp
 {
+    /// <summary>The axis the inputs are joined along.</summary>
+    public int Axis => axis;
+
     /// <inheritdoc/>
     public override string Kind => "Concat";
     /// <inheritdoc/>
