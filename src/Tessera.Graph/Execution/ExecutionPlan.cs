@@ -207,13 +207,15 @@ public sealed class ExecutionPlan : IDisposable
     /// with only ones before it (each slice contiguous), every slice starting on a 64-byte boundary, and every input an
     /// intermediate that is not a graph output, appears once, is not already a slice or an elided concatenation's output,
     /// and is not a view of another value (a slice is never computed in place either, and no later node takes over the
-    /// buffer that holds slices). sliceOf[value] = (output id + 1, byte offset) for the inputs (0 elsewhere);
-    /// elided[position] for the concatenations.</summary>
+    /// buffer that holds slices). A concatenation whose first inputs are exactly those of an elided one (DenseNet's,
+    /// each layer joining every earlier feature map) takes it over: the earlier output becomes the first part of the
+    /// later one's buffer, with its slices where they were. sliceOf[value] = (owner id + 1, byte offset) for the slices
+    /// and the outputs taken over (0 elsewhere); elided[position] for the concatenations.</summary>
     private static ((int Output, long Offset)[] SliceOf, bool[] Elided) InPlaceConcats(Node[] schedule, int nv)
     {
         var sliceOf = new (int Output, long Offset)[nv];
         var elided = new bool[schedule.Length];
-        var elidedOutputs = new HashSet<int>();
+        var joined = new Dictionary<int, Node>();   // elided concatenations not taken over, by output id
         for (int s = 0; s < schedule.Length; s++)
         {
             var n = schedule[s];
@@ -221,30 +223,42 @@ public sealed class ExecutionPlan : IDisposable
             var y = n.Outputs[0];
             long outer = 1;
             for (int d = 0; d < concat.Axis; d++) outer *= y.Shape[d];
-            if (outer != 1 || y.Kind != ValueKind.Intermediate) continue;
+            if (outer != 1 || y.Kind != ValueKind.Intermediate || n.Inputs.Count == 0) continue;
+            // An elided concatenation whose inputs begin this one's, in order.
+            Node? prefix = sliceOf[n.Inputs[0].Id].Output > 0 && joined.TryGetValue(sliceOf[n.Inputs[0].Id].Output - 1, out var earlier)
+                && earlier.Inputs.Count < n.Inputs.Count && earlier.Inputs.Select((u, i) => n.Inputs[i] == u).All(same => same)
+                ? earlier : null;
+            int from = prefix?.Inputs.Count ?? 0;
             long offset = 0;
             bool ok = true;
-            foreach (var u in n.Inputs)
+            for (int i = 0; i < n.Inputs.Count && ok; i++)
             {
+                var u = n.Inputs[i];
                 var p = u.Producer;
-                if (u.Kind != ValueKind.Intermediate || u.IsOutput || u.DType != y.DType || p is null || sliceOf[u.Id].Output > 0
-                    || elidedOutputs.Contains(u.Id) || n.Inputs.Count(x => x == u) != 1 || offset % ArenaPlanner.DefaultAlignment != 0
-                    || u.ProducerOutput == 0 && p.Op.AliasInput >= 0)
-                {
-                    ok = false;
-                    break;
-                }
+                ok = i < from || u.Kind == ValueKind.Intermediate && !u.IsOutput && u.DType == y.DType && p is not null && sliceOf[u.Id].Output == 0
+                    && !joined.ContainsKey(u.Id) && n.Inputs.Count(x => x == u) == 1 && offset % ArenaPlanner.DefaultAlignment == 0
+                    && !(u.ProducerOutput == 0 && p.Op.AliasInput >= 0);
                 offset += u.Shape.ElementCount * u.DType.SizeOf();
             }
             if (!ok) continue;
-            offset = 0;
-            foreach (var u in n.Inputs)
+            if (prefix is not null)
             {
-                sliceOf[u.Id] = (y.Id + 1, offset);
+                // The earlier output and its slices move into this buffer, at the same offsets.
+                int old = prefix.Outputs[0].Id;
+                for (int v = 0; v < nv; v++)
+                    if (sliceOf[v].Output == old + 1) sliceOf[v] = (y.Id + 1, sliceOf[v].Offset);
+                sliceOf[old] = (y.Id + 1, 0);
+                joined.Remove(old);
+            }
+            offset = 0;
+            for (int i = 0; i < n.Inputs.Count; i++)
+            {
+                var u = n.Inputs[i];
+                if (i >= from) sliceOf[u.Id] = (y.Id + 1, offset);
                 offset += u.Shape.ElementCount * u.DType.SizeOf();
             }
             elided[s] = true;
-            elidedOutputs.Add(y.Id);
+            joined[y.Id] = n;
         }
         return (sliceOf, elided);
     }
