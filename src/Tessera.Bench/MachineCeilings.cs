@@ -26,15 +26,16 @@ public sealed record MachineCeilings(
     /// or its neighbours change, and one slow minute would otherwise set every later run's roofline.</summary>
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromHours(6);
 
-    /// <summary>A cached peak that a quick probe now beats by this factor was measured in a slow minute (this VM once cached
-    /// 87 GFLOP/s for a core that does 231) and is measured again.</summary>
+    /// <summary>A cached peak that a quick probe now beats by this factor was measured in a slow minute (this VM once
+    /// cached 87 GFLOP/s for a core that does 231) and is measured again.</summary>
     public const double SlowMeasurementFactor = 1.25;
 
     /// <summary>FMA loop iterations of that probe (about 2 ms a run).</summary>
     private const long QuickProbeIterations = 1_000_000;
 
     /// <summary>Cached ceilings for this machine and thread count, measured now when absent, older than
-    /// <see cref="CacheLifetime"/>, or slower than a quick probe shows the machine to be now (<see cref="SlowMeasurementFactor"/>). The cache is keyed by the processor's CPUID signature too (family, model,
+    /// <see cref="CacheLifetime"/>, or slower than a quick probe shows the machine to be now
+    /// (<see cref="SlowMeasurementFactor"/>). The cache is keyed by the processor's CPUID signature too (family, model,
     /// stepping): "AMD EPYC" names Zen 4 and Zen 5 hosts alike.</summary>
     public static MachineCeilings LoadOrMeasure(int threads, string machine, string? cacheDir = null)
     {
