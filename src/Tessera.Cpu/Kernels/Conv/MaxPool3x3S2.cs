@@ -11,7 +11,8 @@ namespace Tessera.Cpu.Kernels.Conv;
 /// each column first (16 columns a vector, in registers), then the column maxima's even, odd and next-even columns are
 /// taken (two permutes and a lane shift). Each vector of column maxima serves two output vectors: it is the next-even
 /// column of one and the first columns of the next. Reducing each row's columns first, as before, did three times the
-/// permutes. Columns outside the row (padding, ceil mode) load masked, −∞ there.
+/// permutes (64 × 111² in ceil mode 0.107 → 0.073 ms, 64 × 112² with padding 0.181 → 0.068 ms at one thread). Columns
+/// outside the row (padding, ceil mode) load masked, −∞ there.
 /// Ties keep the upper row, then the left column (<c>vmaxps(new, old)</c> returns old); the general loop keeps the
 /// first in row-major order, so only the sign of a zero maximum tied with a zero of the other sign in another row and
 /// column can differ. A plane where any input a window reads is a NaN is left to the exact loop (false), whose NaN
