@@ -11,7 +11,8 @@ public sealed record ContentionProbe(int Threads, double FmaScaling, double Copy
     /// <summary>Probes <paramref name="threads"/> threads against one.</summary>
     public static ContentionProbe Measure(int threads)
     {
-        double fma1 = MachineCeilings.MeasurePeakGflops(1, 1_000_000), fmaN = MachineCeilings.MeasurePeakGflops(threads, 1_000_000);
+        const long iters = MachineCeilings.QuickProbeIterations;
+        double fma1 = MachineCeilings.MeasurePeakGflops(1, iters), fmaN = MachineCeilings.MeasurePeakGflops(threads, iters);
         double copy1 = MachineCeilings.CopyBandwidth(1, 32L << 20).Copy, copyN = MachineCeilings.CopyBandwidth(threads, threads * (32L << 20)).Copy;
         return new ContentionProbe(threads, fmaN / fma1, copyN / copy1);
     }

@@ -30,8 +30,8 @@ public sealed record MachineCeilings(
     /// cached 87 GFLOP/s for a core that does 231) and is measured again.</summary>
     public const double SlowMeasurementFactor = 1.25;
 
-    /// <summary>FMA loop iterations of that probe (about 2 ms a run).</summary>
-    private const long QuickProbeIterations = 1_000_000;
+    /// <summary>FMA loop iterations of a quick probe (about 2 ms a run): the cache check and <see cref="ContentionProbe"/>.</summary>
+    internal const long QuickProbeIterations = 1_000_000;
 
     /// <summary>Cached ceilings for this machine and thread count, measured now when absent, older than
     /// <see cref="CacheLifetime"/>, or slower than a quick probe shows the machine to be now

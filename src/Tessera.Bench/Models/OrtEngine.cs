@@ -6,9 +6,10 @@ using InferenceSession = Microsoft.ML.OnnxRuntime.InferenceSession;
 
 namespace Tessera.Bench.Models;
 
-/// <summary>ONNX Runtime on the CPU execution provider with <see cref="OrtSessionOptions"/>. After the first run the outputs are bound to buffers of
-/// the shapes that run produced, so a timed <see cref="IOnnxSession.Run"/> is one <c>InferenceSession.Run</c> that
-/// allocates no tensors (ONNX Runtime's best case, as in <see cref="Baselines.OnnxRuntimeBaseline"/>).</summary>
+/// <summary>ONNX Runtime on the CPU execution provider with <see cref="OrtSessionOptions"/>. After the first run the
+/// outputs are bound to buffers of the shapes that run produced, so a timed <see cref="IOnnxSession.Run"/> is one
+/// <c>InferenceSession.Run</c> that allocates no tensors (ONNX Runtime's best case, as in
+/// <see cref="Baselines.OnnxRuntimeBaseline"/>).</summary>
 public sealed class OrtEngine : IOnnxEngine
 {
     /// <inheritdoc/>
