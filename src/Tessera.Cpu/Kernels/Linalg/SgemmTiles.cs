@@ -9,9 +9,9 @@ internal static unsafe partial class Sgemm
 {
     /// <summary>One (slab × column block) pass of the tile loop; <see cref="Epilogue"/> is set on the last depth block
     /// only, and C there is C(<see cref="Row0"/>, <see cref="Col0"/>) of the whole product. <see cref="Ap"/> is the slab's
-    /// packed A, or with <see cref="Lda"/> ≠ 0 its first row read in place (row stride Lda, depth contiguous); row blocks
-    /// are <see cref="BlockRows"/> tall.</summary>
-    private readonly record struct TileState(int M, int BlockRows, int Nc, int Kc, int PanelsPerBlock, int NBlocks, nint Ap, long Lda, nint Bp, nint C,
+    /// packed A, or with <see cref="Lda"/> ≠ 0 its first row read in place (row stride Lda, depth step
+    /// <see cref="ADepth"/>); row blocks are <see cref="BlockRows"/> tall.</summary>
+    private readonly record struct TileState(int M, int BlockRows, int Nc, int Kc, int PanelsPerBlock, int NBlocks, nint Ap, long Lda, long ADepth, nint Bp, nint C,
         long Ldc, float Alpha, float Beta, GemmIsa Isa, GemmEpilogue Epilogue, int Row0, int Col0, bool PrefetchB);
 
     private static void ComputeTile(in TileState s, int mb, int nbIdx)
@@ -43,7 +43,7 @@ internal static unsafe partial class Sgemm
         }
         long l = s.Lda;
         float* r1 = mr > 1 ? a + l : a, r2 = mr > 2 ? a + 2 * l : r1, r3 = mr > 3 ? a + 3 * l : r2, r4 = mr > 4 ? a + 4 * l : r3;
-        Kernel512(s.Kc, mr, a, r1, r2, r3, r4, mr > 5 ? a + 5 * l : r4, 1, b, c, ldc, s.Alpha, beta);
+        Kernel512(s.Kc, mr, a, r1, r2, r3, r4, mr > 5 ? a + 5 * l : r4, s.ADepth, b, c, ldc, s.Alpha, beta);
     }
 
     /// <summary>The micro-tiles of one block (edge tiles through a local tile), each finished by <paramref name="store"/>
