@@ -125,6 +125,7 @@ public class ConvTests
         new ConvCase("stem 7x7 / 2 pad 3 on 40x50, o = 16", 1, 3, 40, 50, 16, 7, 7, Conv2dParams.Square(2, 3)),
         new ConvCase("stem 3x3 / 2 unpadded, one channel, o = 8, strided x, no bias", 1, 1, 35, 67, 8, 3, 3, Conv2dParams.Square(2), Bias: false, Strided: true),
         new ConvCase("stem asymmetric pad, 4 channels, o = 64", 1, 4, 33, 38, 64, 3, 3, new(2, 2, 0, 1, 1, 2)),
+        new ConvCase("stem 3x3 / 2 pad 1 on 77x40, o = 24, batch 2: three bands of row pairs, odd last row", 2, 3, 77, 40, 24, 3, 3, Conv2dParams.Square(2, 1)),
         // 1xk windows padded along W run turned a quarter (planes transposed, a kx1 window on the padded-row path):
         // Inception's 1x7 on 17x17 with a batch, and an asymmetric 1x5 pad on a rectangular map, strided x, no bias.
         new ConvCase("turned 1x7 pad 3 on 17x17, 24 -> 20, batch 2", 2, 24, 17, 17, 20, 1, 7, new(1, 1, 0, 3, 0, 3)),

@@ -58,7 +58,7 @@ public class ConvPathTests
     {
         Requirement.Require(Avx512F.IsSupported, "the stem tiles need AVX-512");
         var cases = Named("stem ");
-        Assert.Equal(4, cases.Count);
+        Assert.Equal(5, cases.Count);
         foreach (var t in cases)
         {
             var g = Geometry(t);

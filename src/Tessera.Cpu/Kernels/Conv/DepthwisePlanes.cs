@@ -67,43 +67,48 @@ internal static unsafe class DepthwisePlanes
     /// each 32 inputs split into their even and odd lanes; a row's last partial vectors are read and written masked.</summary>
     internal static void Fill(in ConvGeometry g, float* x, float* pad, int cols, int rows)
     {
+        for (int ih = 0; ih < g.H && ih + g.PT < rows; ih++)
+            FillRow(g, x + (long)ih * g.W, pad + (long)(ih + g.PT) * g.SW * cols, cols);
+    }
+
+    /// <summary>One input row into its padded row at <paramref name="dst"/> (<see cref="Fill"/>'s layout); the border
+    /// columns are not written.</summary>
+    internal static void FillRow(in ConvGeometry g, float* src, float* dst, int cols)
+    {
         int s = g.SW;
         // Input columns that land inside the buffer (the rest no output reads).
         int w = Math.Min(g.W, s * cols - g.PL);
+        if (w <= 0) return;
+        if (s == 1)
+        {
+            Lanes.Copy(src, dst + g.PL, w);
+            return;
+        }
         // Held in locals: read from the static fields inside the loop they cost 0.29 → 0.47 ms on 96 × 112² / 2.
         Vector512<int> evenLanes = Lanes.Even, oddLanes = Lanes.Odd;
-        for (int ih = 0; ih < g.H && ih + g.PT < rows; ih++)
+        // Input column iw sits at padded column PL + iw: phase (PL + iw) & 1, column (PL + iw) >> 1. Taken 32 at a
+        // time from an even iw, the even lanes go to phase PL & 1 and the odd ones to the other.
+        int first = g.PL & 1;
+        float* even = dst + first * cols + (g.PL >> 1), odd = dst + (1 - first) * cols + ((g.PL + 1) >> 1);
+        for (int iw = 0; iw < w; iw += 2 * L)
         {
-            float* src = x + (long)ih * g.W, dst = pad + (long)(ih + g.PT) * s * cols;
-            if (s == 1)
+            int left = w - iw;
+            Vector512<float> a, c;
+            if (left >= 2 * L)
             {
-                if (w > 0) Lanes.Copy(src, dst + g.PL, w);
-                continue;
+                a = Vector512.Load(src + iw);
+                c = Vector512.Load(src + iw + L);
             }
-            // Input column iw sits at padded column PL + iw: phase (PL + iw) & 1, column (PL + iw) >> 1. Taken 32 at a
-            // time from an even iw, the even lanes go to phase PL & 1 and the odd ones to the other.
-            int first = g.PL & 1;
-            float* even = dst + first * cols + (g.PL >> 1), odd = dst + (1 - first) * cols + ((g.PL + 1) >> 1);
-            for (int iw = 0; iw < w; iw += 2 * L)
+            else
             {
-                int left = w - iw;
-                Vector512<float> a, c;
-                if (left >= 2 * L)
-                {
-                    a = Vector512.Load(src + iw);
-                    c = Vector512.Load(src + iw + L);
-                }
-                else
-                {
-                    a = Lanes.Load(src + iw, left);
-                    c = Lanes.Load(src + iw + L, left - L);
-                }
-                int ne = (left + 1) >> 1, no = left >> 1, j = iw >> 1;
-                var ev = Avx512F.PermuteVar16x32x2(a, evenLanes, c);
-                var od = Avx512F.PermuteVar16x32x2(a, oddLanes, c);
-                if (ne >= L) ev.Store(even + j); else Avx512F.MaskStore(even + j, Lanes.First(ne), ev);
-                if (no >= L) od.Store(odd + j); else Avx512F.MaskStore(odd + j, Lanes.First(no), od);
+                a = Lanes.Load(src + iw, left);
+                c = Lanes.Load(src + iw + L, left - L);
             }
+            int ne = (left + 1) >> 1, no = left >> 1, j = iw >> 1;
+            var ev = Avx512F.PermuteVar16x32x2(a, evenLanes, c);
+            var od = Avx512F.PermuteVar16x32x2(a, oddLanes, c);
+            if (ne >= L) ev.Store(even + j); else Avx512F.MaskStore(even + j, Lanes.First(ne), ev);
+            if (no >= L) od.Store(odd + j); else Avx512F.MaskStore(odd + j, Lanes.First(no), od);
         }
     }
 

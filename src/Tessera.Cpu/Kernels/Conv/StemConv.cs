@@ -10,9 +10,11 @@ namespace Tessera.Cpu.Kernels.Conv;
 /// outputs, any window (3×3, 7×7). The im2col product there is 27 (147) deep, so its micro-tiles are mostly stores and
 /// its panels strided gathers (81 GFLOP/s on SqueezeNet's 3 → 64 3×3 / 2). Here a register tile is 2 output rows × 16
 /// positions × 8 output channels (sixteen 512-bit accumulators, started at the bias): per tap, each row's 16 inputs
-/// are one load and 8 weight broadcasts feed 16 FMAs. The input is copied once per sample into zero-padded planes whose
-/// rows are split into their even and odd columns, so a tap's stride-2 inputs are contiguous (taking the even floats
-/// of 32 with a permute instead cost 5-11 %: 3 → 32 on 224×224 0.147 → 0.135 ms) and no load needs a mask; a row's last
+/// are one load and 8 weight broadcasts feed 16 FMAs. The input is copied, a band of 16 output rows' worth at a time,
+/// into a zero-bordered buffer whose rows are split into their even and odd columns, so a tap's stride-2 inputs are
+/// contiguous (taking the even floats of 32 with a permute instead cost 5-11 %: 3 → 32 on 224×224 0.147 → 0.135 ms)
+/// and no load needs a mask. The band stays in L2: padding the whole image first sent 0.7 MB to memory and back on a
+/// model's first node (MobileNetV2's stem 214-234 → 156-166 µs in the model, 0.133 → 0.124 ms alone). A row's last
 /// chunk is shifted left to end at the row's end (outputs written twice hold the same values), and an odd last row
 /// pairs with itself.</summary>
 internal static unsafe class StemConv
@@ -31,16 +33,16 @@ internal static unsafe class StemConv
         float* x, float* w, float* bias, float* y, EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
     {
         int kk = g.KK, taps = c * kk, blocks = o / Block;
-        // Padded planes split by column parity (DepthwisePlanes.Fill's layout at stride 2): padded row r's even
+        // A band's padded rows, split by column parity (DepthwisePlanes.Fill's layout at stride 2): padded row r's even
         // columns at r·2·cols, its odd ones cols after, padded column q at index q / 2 of its half. A tap's 16
-        // inputs, padded columns 2·(ow + i) + kw, are then one load from index ow + kw / 2 of half kw mod 2. Rows
-        // past the last one any tap reads pair an odd last output row with itself.
-        int cols = (g.OW + (g.KW - 1) / 2 + 15) & ~15, ph = 2 * g.OH + g.KH + 1;
-        long rowFloats = 2L * cols, plane = ph * rowFloats;
-        using var padded = memory.Rent((long)n * c * plane * sizeof(float));
+        // inputs, padded columns 2·(ow + i) + kw, are then one load from index ow + kw / 2 of half kw mod 2.
+        int cols = (g.OW + (g.KW - 1) / 2 + 15) & ~15, bandRows = 4 * BandPairs - 2 + g.KH;
+        long rowFloats = 2L * cols, plane = bandRows * rowFloats;
+        int pairs = (g.OH + 1) / 2;
+        using var padded = new SlotScratch(memory, CpuParallel.Slots((long)n * pairs, threads, 1), c * plane * sizeof(float));
         using var weights = memory.Rent((long)o * taps * sizeof(float));
         using var offsets = memory.Rent((long)taps * sizeof(int));
-        float* xp = (float*)padded.Handle, wt = (float*)weights.Handle;
+        float* wt = (float*)weights.Handle;
         int* offs = (int*)offsets.Handle;
         // Weights by block of 8 output channels, tap by tap: wt[(b·taps + t)·8 + j] = w[(8b + j)·taps + t].
         for (int b = 0; b < blocks; b++)
@@ -52,55 +54,75 @@ internal static unsafe class StemConv
                 for (int kw = 0; kw < g.KW; kw++, t++)
                     offs[t] = (int)(ci * plane + kh * rowFloats + (kw & 1) * cols + (kw >> 1));
 
-        var pad = (x: (nint)x, xp: (nint)xp, g, cols, ph, plane);
-        CpuParallel.For((long)n * c, threads, 1, pad, static (s, i0, i1) =>
+        var st = new State<TAct>(g, c, o, taps, blocks, cols, rowFloats, plane, (nint)x, (nint)wt, (nint)offs, (nint)bias, (nint)y,
+            epilogue, pairs, padded);
+        CpuParallel.ForSlots((long)n * pairs, threads, 1, st, static (s, i0, i1, slot) =>
         {
-            for (long i = i0; i < i1; i++)
+            float* pad = s.Padded[slot];
+            new Span<float>(pad, (int)(s.C * s.Plane)).Clear();   // the border columns; each band writes its rows
+            // A band of row pairs of one sample: its padded rows are filled into the slot's buffer (in L2, where the
+            // whole padded image went to memory and back on a model's first node), then it runs one channel block at
+            // a time, so the block's 8 output planes are written as 8 sequential streams.
+            for (long i = i0; i < i1;)
             {
-                // The border is zero; the input fills the interior.
-                float* dst = (float*)s.xp + i * s.plane;
-                new Span<float>(dst, (int)s.plane).Clear();
-                DepthwisePlanes.Fill(s.g, (float*)s.x + i * s.g.HW, dst, s.cols, s.ph);
+                int b = (int)(i / s.Pairs), j0 = (int)(i % s.Pairs);
+                int j1 = (int)Math.Min(Math.Min(i1 - i, BandPairs), s.Pairs - j0) + j0;
+                FillBand(s, b, 4 * j0, 4 * (j1 - 1) + 2 + s.G.KH, pad);
+                for (int blk = 0; blk < s.Blocks; blk++)
+                    for (int j = j0; j < j1; j++) RowPair(s, b, 2 * j, 4 * (j - j0), pad, blk);
+                i += j1 - j0;
             }
-        });
-
-        int pairs = (g.OH + 1) / 2;
-        var st = new State<TAct>(g, c, o, taps, blocks, rowFloats, plane, (nint)xp, (nint)wt, (nint)offs, (nint)bias, (nint)y, epilogue, pairs);
-        CpuParallel.For((long)n * pairs, threads, 1, st, static (s, i0, i1) =>
-        {
-            for (long i = i0; i < i1; i++) RowPair(s, (int)(i / s.Pairs), (int)(i % s.Pairs) * 2);
         });
     }
 
-    private readonly record struct State<TAct>(ConvGeometry G, int C, int O, int Taps, int Blocks, long RowFloats, long Plane, nint Xp, nint Wt,
-        nint Offs, nint Bias, nint Y, EpilogueMath<TAct> Epilogue, int Pairs) where TAct : struct, IUnaryMath;
+    /// <summary>Row pairs per band: 16 output rows read 2·16 - 2 + KH padded rows per input channel.</summary>
+    private const int BandPairs = 8;
 
-    /// <summary>Output rows oh and oh + 1 (oh again when it is the last) of sample b, every channel block and chunk.</summary>
-    private static void RowPair<TAct>(in State<TAct> s, int b, int oh) where TAct : struct, IUnaryMath
+    private readonly record struct State<TAct>(ConvGeometry G, int C, int O, int Taps, int Blocks, int Cols, long RowFloats, long Plane,
+        nint X, nint Wt, nint Offs, nint Bias, nint Y, EpilogueMath<TAct> Epilogue, int Pairs, SlotScratch Padded) where TAct : struct, IUnaryMath;
+
+    /// <summary>Padded rows [r0, r1) of sample b's channels into the band buffer (row r0 first); rows outside the image
+    /// are zeroed.</summary>
+    private static void FillBand<TAct>(in State<TAct> s, int b, int r0, int r1, float* pad) where TAct : struct, IUnaryMath
+    {
+        var g = s.G;
+        for (int ci = 0; ci < s.C; ci++)
+        {
+            float* src = (float*)s.X + ((long)b * s.C + ci) * g.HW, dst = pad + ci * s.Plane;
+            for (int r = r0; r < r1; r++)
+            {
+                int ih = r - g.PT;
+                float* row = dst + (r - r0) * s.RowFloats;
+                if ((uint)ih < (uint)g.H) DepthwisePlanes.FillRow(g, src + (long)ih * g.W, row, s.Cols);
+                else new Span<float>(row, (int)s.RowFloats).Clear();
+            }
+        }
+    }
+
+    /// <summary>Output rows oh and oh + 1 (oh again when it is the last) of sample b, channel block blk, every chunk;
+    /// padded row 2·oh is the band's row <paramref name="bandRow"/>.</summary>
+    private static void RowPair<TAct>(in State<TAct> s, int b, int oh, int bandRow, float* pad, int blk) where TAct : struct, IUnaryMath
     {
         var g = s.G;
         int oh1 = Math.Min(oh + 1, g.OH - 1);
-        float* x0 = (float*)s.Xp + (long)b * s.C * s.Plane + 2 * oh * s.RowFloats, x1 = x0 + 2 * (oh1 - oh) * s.RowFloats;
+        float* x0 = pad + bandRow * s.RowFloats, x1 = x0 + 2 * (oh1 - oh) * s.RowFloats;
         int* offs = (int*)s.Offs;
         float* bias = (float*)s.Bias;
-        for (int blk = 0; blk < s.Blocks; blk++)
+        float* wb = (float*)s.Wt + (long)blk * s.Taps * Block;
+        float* y0 = (float*)s.Y + ((long)b * s.O + (long)blk * Block) * g.P + (long)oh * g.OW, y1 = y0 + (long)(oh1 - oh) * g.OW;
+        for (int ow = 0; ; ow += Chunk)
         {
-            float* wb = (float*)s.Wt + (long)blk * s.Taps * Block;
-            float* y0 = (float*)s.Y + ((long)b * s.O + (long)blk * Block) * g.P + (long)oh * g.OW, y1 = y0 + (long)(oh1 - oh) * g.OW;
-            for (int ow = 0; ; ow += Chunk)
-            {
-                ow = Math.Min(ow, g.OW - Chunk);
-                Tile(s, x0 + ow, x1 + ow, offs, wb, bias == null ? null : bias + blk * Block, y0 + ow, y1 + ow, g.P);
-                if (ow == g.OW - Chunk) break;
-            }
-            // An activation that computes (exp) runs over the finished rows: inside the tile it would spill accumulators.
-            if (TAct.ComputeBound)
-                for (int j = 0; j < Block; j++)
-                {
-                    s.Epilogue.ApplyInPlace(y0 + (long)j * g.P, g.OW);
-                    if (oh1 != oh) s.Epilogue.ApplyInPlace(y1 + (long)j * g.P, g.OW);
-                }
+            ow = Math.Min(ow, g.OW - Chunk);
+            Tile(s, x0 + ow, x1 + ow, offs, wb, bias == null ? null : bias + blk * Block, y0 + ow, y1 + ow, g.P);
+            if (ow == g.OW - Chunk) break;
         }
+        // An activation that computes (exp) runs over the finished rows: inside the tile it would spill accumulators.
+        if (TAct.ComputeBound)
+            for (int j = 0; j < Block; j++)
+            {
+                s.Epilogue.ApplyInPlace(y0 + (long)j * g.P, g.OW);
+                if (oh1 != oh) s.Epilogue.ApplyInPlace(y1 + (long)j * g.P, g.OW);
+            }
     }
 
     /// <summary>One 2-row × 16-position × 8-channel tile: inputs at x0 and x1 (the rows' first tap), weights wb
