@@ -106,6 +106,8 @@ public class ConvTests
         new ConvCase("dwp 5x5 stride 2 on 33x45", 2, 3, 33, 45, 3, 5, 5, Conv2dParams.Square(2, 2, 1, 3)),
         new ConvCase("dwp 3x3 stride 2 unpadded, strided x, no bias", 2, 5, 40, 33, 5, 3, 3, Conv2dParams.Square(2, 0, 1, 5), Bias: false, Strided: true),
         new ConvCase("dwp 1x1 (a per-channel scale and shift) on 9x7", 2, 5, 9, 7, 5, 1, 1, Conv2dParams.Square(1, 0, 1, 5)),
+        new ConvCase("dwp 3x3 on 70x200: three bands of rows", 1, 2, 70, 200, 2, 3, 3, Conv2dParams.Square(1, 1, 1, 2)),
+        new ConvCase("dwp 5x5 stride 2 on 97x150: bands of rows, a last one of one row", 1, 2, 97, 150, 2, 5, 5, Conv2dParams.Square(2, 2, 1, 2)),
         // Winograd F(4x4, 3x3): maps that are not a multiple of the 4x4 tile (the last tiles partly outside), tile counts
         // not a multiple of the 6-tile block, a partial 16-channel input block, output channels ending in a half panel
         // (32) or a partial one, depth past 256, no padding, asymmetric padding, a strided input without bias; and

@@ -6,8 +6,9 @@ using Tessera.Cpu.Simd;
 namespace Tessera.Cpu.Kernels.Conv;
 
 /// <summary>Depthwise forward, 3×3 and 5×5 windows at stride 1 or 2, plane by plane with 512-bit rows and one pass over
-/// the output. Each plane is copied into a zero-bordered buffer (its border zeroed once per work chunk), split at
-/// stride 2 into the even and odd columns of each row, so that every tap of 16 consecutive outputs is one contiguous
+/// the output. Each plane is copied, a band of output rows' worth at a time (24 KB: in L1 while its taps read it; a
+/// 112×112 plane padded whole took 58 KB), into a zero-bordered buffer (its border columns zeroed once per work chunk),
+/// split at stride 2 into the even and odd columns of each row, so that every tap of 16 consecutive outputs is one contiguous
 /// load: tap (kh, kw) of output (oh, ow) reads padded row oh·S + kh, column phase kw mod S, column ow + kw div S. The
 /// accumulators start at the bias, the window's weights stay in registers (3×3: two output rows share their loaded
 /// input rows), and the epilogue (residual, activation) runs on the registers before the single store; a row's last
@@ -34,46 +35,73 @@ internal static unsafe class DepthwisePlanes
         int s = g.SW, k = g.KW;
         // Per row and phase: every 16-wide load of every tap stays inside (the last vector reads past OW).
         int cols = (g.OW + L - 1) / L * L + (k - 1) / s;
-        int rows = (g.OH - 1) * s + k;
+        int band = BandRows(g, cols), rows = (band - 1) * s + k;
         long planeFloats = g.IsPointwise ? 0 : (long)rows * s * cols;   // a 1×1 window reads x in place
         long grain = Math.Max(1, 16384 / Math.Max(1, (long)g.P * g.KK));
         using var scratch = new SlotScratch(memory, CpuParallel.Slots(planes, threads, grain), planeFloats * sizeof(float) + 64);
-        var st = (g, x: (nint)x, w: (nint)w, bias: (nint)bias, y: (nint)y, channels, cols, rows, planeFloats, scratch, epilogue);
+        var st = (g, x: (nint)x, w: (nint)w, bias: (nint)bias, y: (nint)y, channels, cols, band, planeFloats, scratch, epilogue);
         CpuParallel.ForSlots(planes, threads, grain, st, static (s, p0, p1, slot) =>
         {
             var g = s.g;
             float* pad = s.scratch[slot];
-            new Span<float>(pad, (int)s.planeFloats).Clear();   // the border; each plane writes the same interior
+            new Span<float>(pad, (int)s.planeFloats).Clear();   // the border columns; each band writes its rows
             for (long pl = p0; pl < p1; pl++)
             {
                 int ch = (int)(pl % s.channels);
+                float* xp = (float*)s.x + pl * g.HW, yp = (float*)s.y + pl * g.P;
                 if (g.IsPointwise)
                 {
                     // A per-channel scale and shift: the plane itself is the only row.
-                    Plane1x1(g.P, (float*)s.x + pl * g.HW, ((float*)s.w)[ch], s.bias == 0 ? 0f : ((float*)s.bias)[ch], (float*)s.y + pl * g.P, s.epilogue);
+                    Plane1x1(g.P, xp, ((float*)s.w)[ch], s.bias == 0 ? 0f : ((float*)s.bias)[ch], yp, s.epilogue);
                     continue;
                 }
-                Fill(g, (float*)s.x + pl * g.HW, pad, s.cols, s.rows);
                 float b = s.bias == 0 ? 0f : ((float*)s.bias)[ch];
-                float* wc = (float*)s.w + (long)ch * g.KK, yp = (float*)s.y + pl * g.P;
-                if (g.KH == 3) Plane3x3(g, pad, s.cols, wc, b, yp, s.epilogue);
-                else Plane5x5(g, pad, s.cols, wc, b, yp, s.epilogue);
+                float* wc = (float*)s.w + (long)ch * g.KK;
+                for (int oh0 = 0; oh0 < g.OH; oh0 += s.band)
+                {
+                    // The band's padded rows: input rows where the image has them, zeros above and below it.
+                    int nb = Math.Min(s.band, g.OH - oh0);
+                    FillRows(g, xp, pad, s.cols, oh0 * g.SH, oh0 * g.SH + (nb - 1) * g.SH + g.KH);
+                    var gb = g with { OH = nb };
+                    if (g.KH == 3) Plane3x3(gb, pad, s.cols, wc, b, yp + (long)oh0 * g.OW, s.epilogue);
+                    else Plane5x5(gb, pad, s.cols, wc, b, yp + (long)oh0 * g.OW, s.epilogue);
+                }
             }
         });
     }
 
-    /// <summary>Copies one input plane into the buffer's interior: padded element (r, c) at
-    /// pad[(r·S + c mod S)·cols + c div S], S = SW (1 or 2; <see cref="Im2Col"/> unfolds from it too). At stride 2
-    /// each 32 inputs split into their even and odd lanes; a row's last partial vectors are read and written masked.</summary>
-    internal static void Fill(in ConvGeometry g, float* x, float* pad, int cols, int rows)
+    /// <summary>Output rows per band: an even number whose padded rows take at most <see cref="BandBytes"/>, so the
+    /// band is in L1 while its taps read it, or the whole map.</summary>
+    private static int BandRows(in ConvGeometry g, int cols)
     {
-        for (int ih = 0; ih < g.H && ih + g.PT < rows; ih++)
-            FillRow(g, x + (long)ih * g.W, pad + (long)(ih + g.PT) * g.SW * cols, cols);
+        int padRows = BandBytes / (g.SW * cols * sizeof(float));
+        int band = Math.Max(2, ((padRows - g.KH) / g.SH + 1) & ~1);
+        return Math.Min(band, g.OH);
     }
 
-    /// <summary>One input row into its padded row at <paramref name="dst"/> (<see cref="Fill"/>'s layout); the border
-    /// columns are not written.</summary>
-    internal static void FillRow(in ConvGeometry g, float* src, float* dst, int cols)
+    private const int BandBytes = 24 << 10;
+
+    /// <summary>Copies padded rows [r0, r1) of one input plane into the buffer, row r0 first: padded element (r, c) at
+    /// pad[((r - r0)·S + c mod S)·cols + c div S], S = SW (1 or 2; <see cref="Im2Col"/> and <see cref="StemConv"/> read
+    /// it too). Rows outside the image are zeroed; the border columns are not written. At stride 2 each 32 inputs split
+    /// into their even and odd lanes; a row's last partial vectors are read and written masked.</summary>
+    internal static void FillRows(in ConvGeometry g, float* x, float* pad, int cols, int r0, int r1)
+    {
+        long rowFloats = (long)g.SW * cols;
+        // Held in locals: read from the static fields inside the loop they cost 0.29 → 0.47 ms on 96 × 112² / 2.
+        Vector512<int> evenLanes = Lanes.Even, oddLanes = Lanes.Odd;
+        for (int r = r0; r < r1; r++)
+        {
+            int ih = r - g.PT;
+            float* row = pad + (r - r0) * rowFloats;
+            if ((uint)ih < (uint)g.H) FillRow(g, x + (long)ih * g.W, row, cols, evenLanes, oddLanes);
+            else new Span<float>(row, (int)rowFloats).Clear();
+        }
+    }
+
+    /// <summary>One input row into its padded row at <paramref name="dst"/> (<see cref="FillRows"/>' layout).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FillRow(in ConvGeometry g, float* src, float* dst, int cols, Vector512<int> evenLanes, Vector512<int> oddLanes)
     {
         int s = g.SW;
         // Input columns that land inside the buffer (the rest no output reads).
@@ -84,8 +112,6 @@ internal static unsafe class DepthwisePlanes
             Lanes.Copy(src, dst + g.PL, w);
             return;
         }
-        // Held in locals: read from the static fields inside the loop they cost 0.29 → 0.47 ms on 96 × 112² / 2.
-        Vector512<int> evenLanes = Lanes.Even, oddLanes = Lanes.Odd;
         // Input column iw sits at padded column PL + iw: phase (PL + iw) & 1, column (PL + iw) >> 1. Taken 32 at a
         // time from an even iw, the even lanes go to phase PL & 1 and the odd ones to the other.
         int first = g.PL & 1;

@@ -74,7 +74,7 @@ internal static unsafe class Im2Col
     }
 
     /// <summary>The whole column matrix of small output maps: each channel is copied once into a zero-bordered buffer
-    /// (<see cref="DepthwisePlanes.Fill"/>: at stride 2 split into even and odd columns), after which every (tap, output
+    /// (<see cref="DepthwisePlanes.FillRows"/>: at stride 2 split into even and odd columns), after which every (tap, output
     /// row) segment is one masked vector copy — no per-segment bounds, divisions or zero runs (a 512 → 512 3×3 layer on
     /// 7×7 spent 13 % of its time unfolding 32 K segments of 7 floats one by one).</summary>
     private static void UnfoldPlanes(in ConvGeometry g, float* x, int channels, float* col, int threads)
@@ -91,7 +91,7 @@ internal static unsafe class Im2Col
             var keep = Lanes.First(g.OW);
             for (long c = c0; c < c1; c++)
             {
-                DepthwisePlanes.Fill(g, (float*)s.x + c * g.HW, pad, s.cols, s.rows);
+                DepthwisePlanes.FillRows(g, (float*)s.x + c * g.HW, pad, s.cols, 0, s.rows);
                 float* dst = (float*)s.col + c * g.KK * p;
                 for (int kh = 0; kh < g.KH; kh++)
                     for (int kw = 0; kw < g.KW; kw++, dst += p)

@@ -33,7 +33,7 @@ internal static unsafe class StemConv
         float* x, float* w, float* bias, float* y, EpilogueMath<TAct> epilogue) where TAct : struct, IUnaryMath
     {
         int kk = g.KK, taps = c * kk, blocks = o / Block;
-        // A band's padded rows, split by column parity (DepthwisePlanes.Fill's layout at stride 2): padded row r's even
+        // A band's padded rows, split by column parity (DepthwisePlanes.FillRows' layout at stride 2): padded row r's even
         // columns at r·2·cols, its odd ones cols after, padded column q at index q / 2 of its half. A tap's 16
         // inputs, padded columns 2·(ow + i) + kw, are then one load from index ow + kw / 2 of half kw mod 2.
         int cols = (g.OW + (g.KW - 1) / 2 + 15) & ~15, bandRows = 4 * BandPairs - 2 + g.KH;
@@ -81,22 +81,11 @@ internal static unsafe class StemConv
     private readonly record struct State<TAct>(ConvGeometry G, int C, int O, int Taps, int Blocks, int Cols, long RowFloats, long Plane,
         nint X, nint Wt, nint Offs, nint Bias, nint Y, EpilogueMath<TAct> Epilogue, int Pairs, SlotScratch Padded) where TAct : struct, IUnaryMath;
 
-    /// <summary>Padded rows [r0, r1) of sample b's channels into the band buffer (row r0 first); rows outside the image
-    /// are zeroed.</summary>
+    /// <summary>Padded rows [r0, r1) of sample b's channels into the band buffer (row r0 first).</summary>
     private static void FillBand<TAct>(in State<TAct> s, int b, int r0, int r1, float* pad) where TAct : struct, IUnaryMath
     {
-        var g = s.G;
         for (int ci = 0; ci < s.C; ci++)
-        {
-            float* src = (float*)s.X + ((long)b * s.C + ci) * g.HW, dst = pad + ci * s.Plane;
-            for (int r = r0; r < r1; r++)
-            {
-                int ih = r - g.PT;
-                float* row = dst + (r - r0) * s.RowFloats;
-                if ((uint)ih < (uint)g.H) DepthwisePlanes.FillRow(g, src + (long)ih * g.W, row, s.Cols);
-                else new Span<float>(row, (int)s.RowFloats).Clear();
-            }
-        }
+            DepthwisePlanes.FillRows(s.G, (float*)s.X + ((long)b * s.C + ci) * s.G.HW, pad + ci * s.Plane, s.Cols, r0, r1);
     }
 
     /// <summary>Output rows oh and oh + 1 (oh again when it is the last) of sample b, channel block blk, every chunk;
