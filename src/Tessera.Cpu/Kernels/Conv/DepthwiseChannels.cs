@@ -55,8 +55,12 @@ internal static unsafe class DepthwiseChannels
                         .CopyTo(new Span<float>(pad + ((long)(ih + g.PT) * wp + iw0 + g.PL) * L, (iw1 - iw0) * L));
                 ToLanes((float*)s.w + (long)c0 * kk, kk, live, kk, wv);
                 var bv = s.bias == 0 ? Vector512<float>.Zero : Lanes.Load((float*)s.bias + c0, live);
-                if (g.KH == 3 && g.KW == 3) Outputs3x3(g, pad, wp, wv, bv, outT, s.epilogue);
-                else if (g.KH == 5 && g.KW == 5) Outputs5x5(g, pad, wp, wv, bv, outT, s.epilogue);
+                if (g.KH == 3 && g.KW == 3 || g.KH == 5 && g.KW == 5)
+                {
+                    if (g.KH == 3) Outputs3x3(g, pad, wp, wv, bv, outT, s.epilogue);
+                    else Outputs5x5(g, pad, wp, wv, bv, outT, s.epilogue);
+                    if (TAct.ComputeBound) s.epilogue.ApplyInPlace(outT, (long)g.P * L);
+                }
                 else
                     for (int oh = 0; oh < g.OH; oh++)
                         for (int ow = 0; ow < g.OW; ow++)
@@ -75,82 +79,101 @@ internal static unsafe class DepthwiseChannels
     }
 
     /// <summary>Every output of a 3×3 window with its 9 weight vectors held in registers (the general loop reloads
-    /// them for each output).</summary>
+    /// them for each output), two outputs of a row at a time: two dependency chains.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Outputs3x3<TAct>(in ConvGeometry g, float* pad, int wp, float* wv, Vector512<float> bias, float* outT,
         in EpilogueMath<TAct> e) where TAct : struct, IUnaryMath
     {
-        var w0 = Vector512.Load(wv + 0);
-        var w1 = Vector512.Load(wv + 16);
-        var w2 = Vector512.Load(wv + 32);
-        var w3 = Vector512.Load(wv + 48);
-        var w4 = Vector512.Load(wv + 64);
-        var w5 = Vector512.Load(wv + 80);
-        var w6 = Vector512.Load(wv + 96);
-        var w7 = Vector512.Load(wv + 112);
-        var w8 = Vector512.Load(wv + 128);
-        long row = (long)wp * L;
+        var r0w = new Row3(wv); var r1w = new Row3(wv + 48); var r2w = new Row3(wv + 96);
+        long row = (long)wp * L, step = (long)g.SW * L;
         for (int oh = 0; oh < g.OH; oh++)
         {
-            float* r0 = pad + (long)oh * g.SH * row;
-            for (int ow = 0; ow < g.OW; ow++, r0 += g.SW * L)
+            float* r0 = pad + (long)oh * g.SH * row, o = outT + (long)oh * g.OW * L;
+            int ow = 0;
+            for (; ow + 2 <= g.OW; ow += 2, r0 += 2 * step, o += 2 * L)
             {
-                var acc = bias;
-                acc = Vector512.FusedMultiplyAdd(w0, Vector512.Load(r0 + 0), acc); acc = Vector512.FusedMultiplyAdd(w1, Vector512.Load(r0 + 16), acc); acc = Vector512.FusedMultiplyAdd(w2, Vector512.Load(r0 + 32), acc);
-                acc = Vector512.FusedMultiplyAdd(w3, Vector512.Load(r0 + 1 * row + 0), acc); acc = Vector512.FusedMultiplyAdd(w4, Vector512.Load(r0 + 1 * row + 16), acc); acc = Vector512.FusedMultiplyAdd(w5, Vector512.Load(r0 + 1 * row + 32), acc);
-                acc = Vector512.FusedMultiplyAdd(w6, Vector512.Load(r0 + 2 * row + 0), acc); acc = Vector512.FusedMultiplyAdd(w7, Vector512.Load(r0 + 2 * row + 16), acc); acc = Vector512.FusedMultiplyAdd(w8, Vector512.Load(r0 + 2 * row + 32), acc);
-                e.Activate(acc).Store(outT + (oh * g.OW + ow) * L);
+                Vector512<float> a = r0w.Fma(bias, r0), b = r0w.Fma(bias, r0 + step);
+                a = r1w.Fma(a, r0 + row); b = r1w.Fma(b, r0 + row + step);
+                a = r2w.Fma(a, r0 + 2 * row); b = r2w.Fma(b, r0 + 2 * row + step);
+                Store(a, o, e);
+                Store(b, o + L, e);
             }
+            if (ow < g.OW) Store(r2w.Fma(r1w.Fma(r0w.Fma(bias, r0), r0 + row), r0 + 2 * row), o, e);
+        }
+    }
+
+    /// <summary>A 3-wide window row's weight vectors (16 channels each).</summary>
+    private readonly struct Row3(float* w)
+    {
+        public readonly Vector512<float> W0 = Vector512.Load(w), W1 = Vector512.Load(w + 16), W2 = Vector512.Load(w + 32);
+
+        /// <summary>acc + this row's taps over the bordered row at r (positions 16 floats apart).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Fma(Vector512<float> acc, float* r)
+        {
+            acc = Vector512.FusedMultiplyAdd(W0, Vector512.Load(r), acc);
+            acc = Vector512.FusedMultiplyAdd(W1, Vector512.Load(r + 16), acc);
+            return Vector512.FusedMultiplyAdd(W2, Vector512.Load(r + 32), acc);
         }
     }
 
     /// <summary>Every output of a 5×5 window with its 25 weight vectors held in registers (the general loop reloads
-    /// them for each output).</summary>
+    /// them for each output), two outputs of a row at a time as in <see cref="Outputs3x3"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Outputs5x5<TAct>(in ConvGeometry g, float* pad, int wp, float* wv, Vector512<float> bias, float* outT,
         in EpilogueMath<TAct> e) where TAct : struct, IUnaryMath
     {
-        var w0 = Vector512.Load(wv + 0);
-        var w1 = Vector512.Load(wv + 16);
-        var w2 = Vector512.Load(wv + 32);
-        var w3 = Vector512.Load(wv + 48);
-        var w4 = Vector512.Load(wv + 64);
-        var w5 = Vector512.Load(wv + 80);
-        var w6 = Vector512.Load(wv + 96);
-        var w7 = Vector512.Load(wv + 112);
-        var w8 = Vector512.Load(wv + 128);
-        var w9 = Vector512.Load(wv + 144);
-        var w10 = Vector512.Load(wv + 160);
-        var w11 = Vector512.Load(wv + 176);
-        var w12 = Vector512.Load(wv + 192);
-        var w13 = Vector512.Load(wv + 208);
-        var w14 = Vector512.Load(wv + 224);
-        var w15 = Vector512.Load(wv + 240);
-        var w16 = Vector512.Load(wv + 256);
-        var w17 = Vector512.Load(wv + 272);
-        var w18 = Vector512.Load(wv + 288);
-        var w19 = Vector512.Load(wv + 304);
-        var w20 = Vector512.Load(wv + 320);
-        var w21 = Vector512.Load(wv + 336);
-        var w22 = Vector512.Load(wv + 352);
-        var w23 = Vector512.Load(wv + 368);
-        var w24 = Vector512.Load(wv + 384);
-        long row = (long)wp * L;
+        var r0w = new Row5(wv); var r1w = new Row5(wv + 80); var r2w = new Row5(wv + 160); var r3w = new Row5(wv + 240); var r4w = new Row5(wv + 320);
+        long row = (long)wp * L, step = (long)g.SW * L;
         for (int oh = 0; oh < g.OH; oh++)
         {
-            float* r0 = pad + (long)oh * g.SH * row;
-            for (int ow = 0; ow < g.OW; ow++, r0 += g.SW * L)
+            float* r0 = pad + (long)oh * g.SH * row, o = outT + (long)oh * g.OW * L;
+            int ow = 0;
+            for (; ow + 2 <= g.OW; ow += 2, r0 += 2 * step, o += 2 * L)
             {
-                var acc = bias;
-                acc = Vector512.FusedMultiplyAdd(w0, Vector512.Load(r0 + 0), acc); acc = Vector512.FusedMultiplyAdd(w1, Vector512.Load(r0 + 16), acc); acc = Vector512.FusedMultiplyAdd(w2, Vector512.Load(r0 + 32), acc); acc = Vector512.FusedMultiplyAdd(w3, Vector512.Load(r0 + 48), acc); acc = Vector512.FusedMultiplyAdd(w4, Vector512.Load(r0 + 64), acc);
-                acc = Vector512.FusedMultiplyAdd(w5, Vector512.Load(r0 + 1 * row + 0), acc); acc = Vector512.FusedMultiplyAdd(w6, Vector512.Load(r0 + 1 * row + 16), acc); acc = Vector512.FusedMultiplyAdd(w7, Vector512.Load(r0 + 1 * row + 32), acc); acc = Vector512.FusedMultiplyAdd(w8, Vector512.Load(r0 + 1 * row + 48), acc); acc = Vector512.FusedMultiplyAdd(w9, Vector512.Load(r0 + 1 * row + 64), acc);
-                acc = Vector512.FusedMultiplyAdd(w10, Vector512.Load(r0 + 2 * row + 0), acc); acc = Vector512.FusedMultiplyAdd(w11, Vector512.Load(r0 + 2 * row + 16), acc); acc = Vector512.FusedMultiplyAdd(w12, Vector512.Load(r0 + 2 * row + 32), acc); acc = Vector512.FusedMultiplyAdd(w13, Vector512.Load(r0 + 2 * row + 48), acc); acc = Vector512.FusedMultiplyAdd(w14, Vector512.Load(r0 + 2 * row + 64), acc);
-                acc = Vector512.FusedMultiplyAdd(w15, Vector512.Load(r0 + 3 * row + 0), acc); acc = Vector512.FusedMultiplyAdd(w16, Vector512.Load(r0 + 3 * row + 16), acc); acc = Vector512.FusedMultiplyAdd(w17, Vector512.Load(r0 + 3 * row + 32), acc); acc = Vector512.FusedMultiplyAdd(w18, Vector512.Load(r0 + 3 * row + 48), acc); acc = Vector512.FusedMultiplyAdd(w19, Vector512.Load(r0 + 3 * row + 64), acc);
-                acc = Vector512.FusedMultiplyAdd(w20, Vector512.Load(r0 + 4 * row + 0), acc); acc = Vector512.FusedMultiplyAdd(w21, Vector512.Load(r0 + 4 * row + 16), acc); acc = Vector512.FusedMultiplyAdd(w22, Vector512.Load(r0 + 4 * row + 32), acc); acc = Vector512.FusedMultiplyAdd(w23, Vector512.Load(r0 + 4 * row + 48), acc); acc = Vector512.FusedMultiplyAdd(w24, Vector512.Load(r0 + 4 * row + 64), acc);
-                e.Activate(acc).Store(outT + (oh * g.OW + ow) * L);
+                Vector512<float> a = r0w.Fma(bias, r0), b = r0w.Fma(bias, r0 + step);
+                a = r1w.Fma(a, r0 + row); b = r1w.Fma(b, r0 + row + step);
+                a = r2w.Fma(a, r0 + 2 * row); b = r2w.Fma(b, r0 + 2 * row + step);
+                a = r3w.Fma(a, r0 + 3 * row); b = r3w.Fma(b, r0 + 3 * row + step);
+                a = r4w.Fma(a, r0 + 4 * row); b = r4w.Fma(b, r0 + 4 * row + step);
+                Store(a, o, e);
+                Store(b, o + L, e);
+            }
+            if (ow < g.OW)
+            {
+                var a = r0w.Fma(bias, r0);
+                a = r1w.Fma(a, r0 + row);
+                a = r2w.Fma(a, r0 + 2 * row);
+                a = r3w.Fma(a, r0 + 3 * row);
+                a = r4w.Fma(a, r0 + 4 * row);
+                Store(a, o, e);
             }
         }
     }
+
+    /// <summary>A 5-wide window row's weight vectors (16 channels each).</summary>
+    private readonly struct Row5(float* w)
+    {
+        public readonly Vector512<float> W0 = Vector512.Load(w), W1 = Vector512.Load(w + 16), W2 = Vector512.Load(w + 32),
+            W3 = Vector512.Load(w + 48), W4 = Vector512.Load(w + 64);
+
+        /// <summary>acc + this row's taps over the bordered row at r (positions 16 floats apart).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Fma(Vector512<float> acc, float* r)
+        {
+            acc = Vector512.FusedMultiplyAdd(W0, Vector512.Load(r), acc);
+            acc = Vector512.FusedMultiplyAdd(W1, Vector512.Load(r + 16), acc);
+            acc = Vector512.FusedMultiplyAdd(W2, Vector512.Load(r + 32), acc);
+            acc = Vector512.FusedMultiplyAdd(W3, Vector512.Load(r + 48), acc);
+            return Vector512.FusedMultiplyAdd(W4, Vector512.Load(r + 64), acc);
+        }
+    }
+
+    /// <summary>Stores an output vector; a compute-bound activation (exp) is left for the pass over the whole block
+    /// (<see cref="Forward"/>), where it does not push the held weights out of registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<TAct>(Vector512<float> acc, float* o, in EpilogueMath<TAct> e) where TAct : struct, IUnaryMath =>
+        (TAct.ComputeBound ? acc : e.Activate(acc)).Store(o);
 
     /// <summary>dst[j·16 + k] = src[k·lds + j] for j &lt; cols: the live channels' rows into lanes; lanes past
     /// <paramref name="live"/> are zero.</summary>
