@@ -53,6 +53,7 @@ internal static unsafe class DepthwisePlanes
                 {
                     // A per-channel scale and shift: the plane itself is the only row.
                     Plane1x1(g.P, xp, ((float*)s.w)[ch], s.bias == 0 ? 0f : ((float*)s.bias)[ch], yp, s.epilogue);
+                    if (TAct.ComputeBound) s.epilogue.ApplyInPlace(yp, g.P);
                     continue;
                 }
                 float b = s.bias == 0 ? 0f : ((float*)s.bias)[ch];
@@ -65,6 +66,7 @@ internal static unsafe class DepthwisePlanes
                     var gb = g with { OH = nb };
                     if (g.KH == 3) Plane3x3(gb, pad, s.cols, wc, b, yp + (long)oh0 * g.OW, s.epilogue);
                     else Plane5x5(gb, pad, s.cols, wc, b, yp + (long)oh0 * g.OW, s.epilogue);
+                    if (TAct.ComputeBound) s.epilogue.ApplyInPlace(yp + (long)oh0 * g.OW, (long)nb * g.OW);
                 }
             }
         });
@@ -328,10 +330,17 @@ internal static unsafe class DepthwisePlanes
     }
 
     /// <summary>Stores epilogue(acc) at y: a full vector, or the first <paramref name="left"/> lanes masked (the
-    /// residual read masked too).</summary>
+    /// residual read masked too). A compute-bound activation (exp) stores acc as it is and is left to the pass over the
+    /// finished rows (<see cref="Forward"/>): inside the loops it pushed the held weights out of registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store<TAct>(Vector512<float> acc, float* y, int left, in EpilogueMath<TAct> e) where TAct : struct, IUnaryMath
     {
+        if (TAct.ComputeBound)
+        {
+            if (left >= L) acc.Store(y);
+            else Avx512F.MaskStore(y, Lanes.First(left), acc);
+            return;
+        }
         if (left >= L)
         {
             (e.IsActive ? e.Apply(acc, y) : acc).Store(y);
