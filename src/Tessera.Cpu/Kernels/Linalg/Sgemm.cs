@@ -217,11 +217,11 @@ internal static unsafe partial class Sgemm
     private readonly record struct PackState(nint Src, long RowStride, long ColStride, int Extent, int Kc, nint Dst);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MicroKernel(GemmIsa isa, int kc, int mr, float* a, float* b, float* c, long ldc, float alpha, float beta)
+    private static void MicroKernel(GemmIsa isa, int kc, int mr, int nr, float* a, float* b, float* c, long ldc, float alpha, float beta)
     {
         switch (isa)
         {
-            case GemmIsa.Vector512: Kernel512(kc, mr, a, a + 1, a + 2, a + 3, a + 4, a + 5, MR, b, c, ldc, alpha, beta); break;
+            case GemmIsa.Vector512: Kernel512(kc, mr, nr, a, a + 1, a + 2, a + 3, a + 4, a + 5, MR, b, c, ldc, alpha, beta); break;
             case GemmIsa.Vector256:
                 Kernel256(kc, a, b, c, ldc, alpha, beta);
                 Kernel256(kc, a, b + 16, c + 16, ldc, alpha, beta);
@@ -232,15 +232,32 @@ internal static unsafe partial class Sgemm
 
     /// <summary>The 512-bit tile for rows r0..r5 of which the first <paramref name="mr"/> are live: an edge panel of one or
     /// two rows (M = 128 leaves two) runs the 2-row kernel and one of three or four the 4-row one, at a third and two
-    /// thirds of the full tile's multiply-adds. Rows past the kernel's count are not written.</summary>
+    /// thirds of the full tile's multiply-adds. Rows past the kernel's count are not written. A column edge of at most
+    /// 16 live columns (N = 112, 80: a half panel) runs one vector per row, and only its first 16 columns are written.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel512(int kc, int mr, float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, long step, float* b,
+    private static void Kernel512(int kc, int mr, int nr, float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, long step, float* b,
         float* c, long ldc, float alpha, float beta)
     {
-        if (mr > 4) Kernel512Rows<SixRows>(kc, r0, r1, r2, r3, r4, r5, step, b, c, ldc, alpha, beta);
-        else if (mr > 2) Kernel512Rows<FourRows>(kc, r0, r1, r2, r3, r3, r3, step, b, c, ldc, alpha, beta);
-        else Kernel512Rows<TwoRows>(kc, r0, r1, r1, r1, r1, r1, step, b, c, ldc, alpha, beta);
+        if (nr > 16)
+        {
+            if (mr > 4) Kernel512Rows<SixRows, TwoVectors>(kc, r0, r1, r2, r3, r4, r5, step, b, c, ldc, alpha, beta);
+            else if (mr > 2) Kernel512Rows<FourRows, TwoVectors>(kc, r0, r1, r2, r3, r3, r3, step, b, c, ldc, alpha, beta);
+            else Kernel512Rows<TwoRows, TwoVectors>(kc, r0, r1, r1, r1, r1, r1, step, b, c, ldc, alpha, beta);
+        }
+        else if (mr > 4) Kernel512Rows<SixRows, OneVector>(kc, r0, r1, r2, r3, r4, r5, step, b, c, ldc, alpha, beta);
+        else if (mr > 2) Kernel512Rows<FourRows, OneVector>(kc, r0, r1, r2, r3, r3, r3, step, b, c, ldc, alpha, beta);
+        else Kernel512Rows<TwoRows, OneVector>(kc, r0, r1, r1, r1, r1, r1, step, b, c, ldc, alpha, beta);
     }
+
+    /// <summary>Vectors of 16 columns a 512-bit micro-kernel computes per row (a type argument, as the row count).</summary>
+    private interface IKernelCols
+    {
+        static abstract bool Two { get; }
+    }
+
+    private struct OneVector : IKernelCols { public static bool Two => false; }
+
+    private struct TwoVectors : IKernelCols { public static bool Two => true; }
 
     /// <summary>Rows a 512-bit micro-kernel computes (a type argument, so each count is its own compiled loop).</summary>
     private interface IKernelRows
@@ -255,65 +272,65 @@ internal static unsafe partial class Sgemm
     private struct SixRows : IKernelRows { public static int Rows => 6; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, float alpha, float beta)
+    private static void Store512<TCols>(float* c, Vector512<float> v0, Vector512<float> v1, float alpha, float beta) where TCols : struct, IKernelCols
     {
         var va = Vector512.Create(alpha);
         v0 *= va;
-        v1 *= va;
+        if (TCols.Two) v1 *= va;
         if (beta != 0f)
         {
             var vb = Vector512.Create(beta);
             v0 = Vector512.FusedMultiplyAdd(vb, Vector512.Load(c), v0);
-            v1 = Vector512.FusedMultiplyAdd(vb, Vector512.Load(c + 16), v1);
+            if (TCols.Two) v1 = Vector512.FusedMultiplyAdd(vb, Vector512.Load(c + 16), v1);
         }
         v0.Store(c);
-        v1.Store(c + 16);
+        if (TCols.Two) v1.Store(c + 16);
     }
 
     /// <summary>Up to 6×32 tile with twelve 512-bit accumulators: per depth step two B loads, a broadcast and two FMAs per
     /// row. A's rows r0..r5 hold element p at rN[p·step]: a packed panel (rows one float apart, step MR) or rows read in
     /// place (step 1). Only the first <typeparamref name="TRows"/> rows are computed and stored.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512Rows<TRows>(int kc, float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, long step, float* b,
-        float* c, long ldc, float alpha, float beta) where TRows : struct, IKernelRows
+    private static void Kernel512Rows<TRows, TCols>(int kc, float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, long step, float* b,
+        float* c, long ldc, float alpha, float beta) where TRows : struct, IKernelRows where TCols : struct, IKernelCols
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (long q = 0, end = kc * step; q < end; q += step)
         {
             var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + 16);
+            var b1 = TCols.Two ? Vector512.Load(b + 16) : default;
             var x = Vector512.Create(r0[q]);
-            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); if (TCols.Two) c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
             x = Vector512.Create(r1[q]);
-            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); if (TCols.Two) c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
             if (TRows.Rows > 2)
             {
                 x = Vector512.Create(r2[q]);
-                c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+                c20 = Vector512.FusedMultiplyAdd(x, b0, c20); if (TCols.Two) c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
                 x = Vector512.Create(r3[q]);
-                c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+                c30 = Vector512.FusedMultiplyAdd(x, b0, c30); if (TCols.Two) c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
             }
             if (TRows.Rows > 4)
             {
                 x = Vector512.Create(r4[q]);
-                c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+                c40 = Vector512.FusedMultiplyAdd(x, b0, c40); if (TCols.Two) c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
                 x = Vector512.Create(r5[q]);
-                c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+                c50 = Vector512.FusedMultiplyAdd(x, b0, c50); if (TCols.Two) c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
             }
             b += NR;
         }
-        Store512(c, c00, c01, alpha, beta); c += ldc;
-        Store512(c, c10, c11, alpha, beta);
+        Store512<TCols>(c, c00, c01, alpha, beta); c += ldc;
+        Store512<TCols>(c, c10, c11, alpha, beta);
         if (TRows.Rows > 2)
         {
-            c += ldc; Store512(c, c20, c21, alpha, beta);
-            c += ldc; Store512(c, c30, c31, alpha, beta);
+            c += ldc; Store512<TCols>(c, c20, c21, alpha, beta);
+            c += ldc; Store512<TCols>(c, c30, c31, alpha, beta);
         }
         if (TRows.Rows > 4)
         {
-            c += ldc; Store512(c, c40, c41, alpha, beta);
-            c += ldc; Store512(c, c50, c51, alpha, beta);
+            c += ldc; Store512<TCols>(c, c40, c41, alpha, beta);
+            c += ldc; Store512<TCols>(c, c50, c51, alpha, beta);
         }
     }
 

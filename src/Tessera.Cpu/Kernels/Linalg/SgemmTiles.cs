@@ -34,16 +34,16 @@ internal static unsafe partial class Sgemm
     /// <summary>The micro-kernel on A's panel, or on its rows read in place (<see cref="TileState.Lda"/> ≠ 0; the rows
     /// past <paramref name="mr"/> repeat the last live one, and are not written when the kernel is narrower).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TileKernel(in TileState s, int mr, float* a, float* b, float* c, long ldc, float beta)
+    private static void TileKernel(in TileState s, int mr, int nr, float* a, float* b, float* c, long ldc, float beta)
     {
         if (s.Lda == 0)
         {
-            MicroKernel(s.Isa, s.Kc, mr, a, b, c, ldc, s.Alpha, beta);
+            MicroKernel(s.Isa, s.Kc, mr, nr, a, b, c, ldc, s.Alpha, beta);
             return;
         }
         long l = s.Lda;
         float* r1 = mr > 1 ? a + l : a, r2 = mr > 2 ? a + 2 * l : r1, r3 = mr > 3 ? a + 3 * l : r2, r4 = mr > 4 ? a + 4 * l : r3;
-        Kernel512(s.Kc, mr, a, r1, r2, r3, r4, mr > 5 ? a + 5 * l : r4, s.ADepth, b, c, ldc, s.Alpha, beta);
+        Kernel512(s.Kc, mr, nr, a, r1, r2, r3, r4, mr > 5 ? a + 5 * l : r4, s.ADepth, b, c, ldc, s.Alpha, beta);
     }
 
     /// <summary>The micro-tiles of one block (edge tiles through a local tile), each finished by <paramref name="store"/>
@@ -86,10 +86,10 @@ internal static unsafe partial class Sgemm
                             store.Prefetch(c + (i0 + t * MR) * s.Ldc + j0, s.Ldc, Math.Min(MR, i1 - i0 - t * MR), nr);
                     if (i + ahead * MR < i1) store.Prefetch(cTile + ahead * MR * s.Ldc, s.Ldc, Math.Min(MR, i1 - i - ahead * MR), nr);
                 }
-                if (mr == MR && nr == NR) TileKernel(s, mr, aPanel, bPanel, cTile, s.Ldc, s.Beta);
+                if (mr == MR && nr == NR) TileKernel(s, mr, nr, aPanel, bPanel, cTile, s.Ldc, s.Beta);
                 else
                 {
-                    TileKernel(s, mr, aPanel, bPanel, tile, NR, 0f);
+                    TileKernel(s, mr, nr, aPanel, bPanel, tile, NR, 0f);
                     for (int r = 0; r < mr; r++)
                     {
                         float* dst = cTile + r * s.Ldc;
