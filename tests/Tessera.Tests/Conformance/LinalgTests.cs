@@ -167,6 +167,10 @@ public class LinalgTests
         // B's slab (512 deep × 200 wide) is more than L2 keeps: row blocks grow tall (192 rows), split evenly in three.
         d.Add("Vector512", 400, 200, 600, false, false, 0.5f);
         d.Add("Vector256", 400, 200, 600, false, true, 0f);
+        // A read in place (rows, then columns) with two rows left over: the last ten rows run as strips of 4 + 4 (+ 2);
+        // 40 columns leave an edge of 8, which the one-vector kernel computes.
+        d.Add("Vector512", 128, 96, 600, false, false, 0.5f);
+        d.Add("Vector512", 14, 40, 700, true, false, 1f);
         return d;
     }
 

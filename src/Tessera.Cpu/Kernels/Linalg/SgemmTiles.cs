@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Tessera.Cpu.Simd;
 
 namespace Tessera.Cpu.Kernels.Linalg;
 
@@ -46,6 +48,30 @@ internal static unsafe partial class Sgemm
         Kernel512(s.Kc, mr, nr, a, r1, r2, r3, r4, mr > 5 ? a + 5 * l : r4, s.ADepth, b, c, ldc, s.Alpha, beta);
     }
 
+    /// <summary>Rows of the strip starting at row i of a block ending at i1: MR, or what is left. With A read in place,
+    /// a remainder of one or two rows shares the last full strip's rows as two strips of four (M = 128: 20 × 6 + 4 + 4
+    /// rather than 21 × 6 + 2): the 2-row kernel's four accumulators wait on the FMA latency, and cost two thirds of a
+    /// full strip for a third of its rows.</summary>
+    private static int StripRows(in TileState s, int i, int i1)
+    {
+        int left = i1 - i;
+        if (s.Lda != 0 && left > MR && left < MR + 3) return 4;
+        return Math.Min(MR, left);
+    }
+
+    /// <summary>dst[0, n) = src[0, n) (+ β·dst): an edge tile's row out of the local tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyOut(float* src, float* dst, int n, float beta)
+    {
+        for (int j = 0; j < n; j += 16)
+        {
+            var keep = Lanes.First(n - j);
+            var v = Avx512F.MaskLoad(src + j, keep, Vector512<float>.Zero);
+            if (beta != 0f) v = Vector512.FusedMultiplyAdd(Vector512.Create(beta), Avx512F.MaskLoad(dst + j, keep, Vector512<float>.Zero), v);
+            Avx512F.MaskStore(dst + j, keep, v);
+        }
+    }
+
     /// <summary>The micro-tiles of one block (edge tiles through a local tile), each finished by <paramref name="store"/>
     /// right after the micro-kernel wrote it, while it is in L1. The epilogue is not applied to the accumulators in
     /// the micro-kernel itself: an activation that calls out (exp) would make the register allocator spill the
@@ -66,14 +92,14 @@ internal static unsafe partial class Sgemm
             int j0 = jp * NR, nr = Math.Min(NR, s.Nc - j0);
             float* bPanel = bp + (long)jp * NR * s.Kc;
             byte* next = s.PrefetchB && jp + 1 < panels ? (byte*)(bPanel + NR * s.Kc) : null;
-            for (int i = i0; i < i1; i += MR)
+            for (int i = i0, mr; i < i1; i += mr)
             {
+                mr = StripRows(s, i, i1);
                 if (Sse.IsSupported && next != null)
                 {
                     int l0 = (i - i0) / MR * share, l1 = Math.Min(panelLines, l0 + share);
                     for (int l = l0; l < l1; l++) Sse.Prefetch0(next + l * 64);
                 }
-                int mr = Math.Min(MR, s.M - i);
                 float* aPanel = s.Lda != 0 ? ap + i * s.Lda : ap + (long)(i / MR) * MR * s.Kc;
                 float* cTile = c + i * s.Ldc + j0;
                 var at = store.At(s.Row0 + i, s.Col0 + j0);
@@ -86,17 +112,11 @@ internal static unsafe partial class Sgemm
                             store.Prefetch(c + (i0 + t * MR) * s.Ldc + j0, s.Ldc, Math.Min(MR, i1 - i0 - t * MR), nr);
                     if (i + ahead * MR < i1) store.Prefetch(cTile + ahead * MR * s.Ldc, s.Ldc, Math.Min(MR, i1 - i - ahead * MR), nr);
                 }
-                if (mr == MR && nr == NR) TileKernel(s, mr, nr, aPanel, bPanel, cTile, s.Ldc, s.Beta);
+                if ((mr == MR || mr == 4 && s.Lda != 0) && nr == NR) TileKernel(s, mr, nr, aPanel, bPanel, cTile, s.Ldc, s.Beta);
                 else
                 {
                     TileKernel(s, mr, nr, aPanel, bPanel, tile, NR, 0f);
-                    for (int r = 0; r < mr; r++)
-                    {
-                        float* dst = cTile + r * s.Ldc;
-                        float* src = tile + r * NR;
-                        if (s.Beta == 0f) for (int j = 0; j < nr; j++) dst[j] = src[j];
-                        else for (int j = 0; j < nr; j++) dst[j] = src[j] + s.Beta * dst[j];
-                    }
+                    for (int r = 0; r < mr; r++) CopyOut(tile + r * NR, cTile + r * s.Ldc, nr, s.Beta);
                 }
                 at.Finish(cTile, s.Ldc, mr, nr);
             }
