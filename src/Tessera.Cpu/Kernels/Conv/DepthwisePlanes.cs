@@ -11,8 +11,8 @@ namespace Tessera.Cpu.Kernels.Conv;
 /// split at stride 2 into the even and odd columns of each row, so that every tap of 16 consecutive outputs is one contiguous
 /// load: tap (kh, kw) of output (oh, ow) reads padded row oh·S + kh, column phase kw mod S, column ow + kw div S. The
 /// accumulators start at the bias, the window's weights stay in registers (3×3: two output rows share their loaded
-/// input rows), and the epilogue (residual, activation) runs on the registers before the single store; a row's last
-/// partial vector is stored masked. The plane-at-a-time paths before it filled y with the bias, accumulated into y
+/// input rows), and the epilogue (residual, activation) runs on the registers before the single store (an activation
+/// that computes, SiLU's exp, over the band's finished rows instead); a row's last partial vector is stored masked. The plane-at-a-time paths before it filled y with the bias, accumulated into y
 /// and ran the epilogue as a third pass: on 112×112 and 56×56 maps that traffic, not the FMAs, set their speed.
 /// A 1×1 window (a per-channel scale and shift, as a batch norm no convolution precedes becomes) reads the plane in
 /// place.</summary>

@@ -195,7 +195,7 @@ internal static unsafe partial class Sgemm
                     if ((long)mBlocks * nBlocks < 2L * threads) mBlocks = Math.Min((mc + MR - 1) / MR, (2 * threads + nBlocks - 1) / nBlocks);
                     int blockRows = RoundUp((mc + mBlocks - 1) / mBlocks, MR);
                     mBlocks = (mc + blockRows - 1) / blockRows;
-                    var tiles = new TileState(mc, blockRows, nc, kc, nb, nBlocks, (nint)aBlock, aInPlace ? ars : 0, acs == 1 ? 1 : acs, (nint)bBlock, (nint)(c + ic * ldc + jc), ldc, alpha, betaNow, isa,
+                    var tiles = new TileState(mc, blockRows, nc, kc, nb, nBlocks, (nint)aBlock, aInPlace ? ars : 0, acs, (nint)bBlock, (nint)(c + ic * ldc + jc), ldc, alpha, betaNow, isa,
                         pc + kc >= k && epilogue.IsActive ? epilogue : default, ic, jc, packed.B != null);
                     CpuParallel.For((long)mBlocks * nBlocks, threads, 1, tiles, static (s, t0, t1) =>
                     {
@@ -231,8 +231,8 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>The 512-bit tile for rows r0..r5 of which the first <paramref name="mr"/> are live: an edge panel of one or
-    /// two rows (M = 128 leaves two) runs the 2-row kernel and one of three or four the 4-row one, at a third and two
-    /// thirds of the full tile's multiply-adds. Rows past the kernel's count are not written. A column edge of at most
+    /// two rows (a packed A of M = 128 leaves two) runs the 2-row kernel and one of three or four the 4-row one, at a
+    /// third and two thirds of the full tile's multiply-adds. Rows past the kernel's count are not written. A column edge of at most
     /// 16 live columns (N = 112, 80: a half panel) runs one vector per row, and only its first 16 columns are written.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Kernel512(int kc, int mr, int nr, float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, long step, float* b,
@@ -288,8 +288,9 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>Up to 6×32 tile with twelve 512-bit accumulators: per depth step two B loads, a broadcast and two FMAs per
-    /// row. A's rows r0..r5 hold element p at rN[p·step]: a packed panel (rows one float apart, step MR) or rows read in
-    /// place (step 1). Only the first <typeparamref name="TRows"/> rows are computed and stored.</summary>
+    /// row. A's rows r0..r5 hold element p at rN[p·step]: a packed panel (rows one float apart, step MR) or A read in
+    /// place (step 1 for contiguous rows, the column stride for contiguous columns). Only the first
+    /// <typeparamref name="TRows"/> rows and <typeparamref name="TCols"/> vectors of columns are computed and stored.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Rows<TRows, TCols>(int kc, float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, long step, float* b,
         float* c, long ldc, float alpha, float beta) where TRows : struct, IKernelRows where TCols : struct, IKernelCols
