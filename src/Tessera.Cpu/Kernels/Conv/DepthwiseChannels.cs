@@ -57,8 +57,8 @@ internal static unsafe class DepthwiseChannels
                 var bv = s.bias == 0 ? Vector512<float>.Zero : Lanes.Load((float*)s.bias + c0, live);
                 if (g.KH == 3 && g.KW == 3 || g.KH == 5 && g.KW == 5)
                 {
-                    if (g.KH == 3) Outputs3x3(g, pad, wp, wv, bv, outT, s.epilogue);
-                    else Outputs5x5(g, pad, wp, wv, bv, outT, s.epilogue);
+                    if (g.KH == 3) Outputs(g, pad, wp, new Window3(wv), bv, outT, s.epilogue);
+                    else Outputs(g, pad, wp, new Window5(wv), bv, outT, s.epilogue);
                     if (TAct.ComputeBound) s.epilogue.ApplyInPlace(outT, (long)g.P * L);
                 }
                 else
@@ -78,13 +78,12 @@ internal static unsafe class DepthwiseChannels
         });
     }
 
-    /// <summary>Every output of a 3×3 window with its 9 weight vectors held in registers (the general loop reloads
+    /// <summary>Every output of a 3×3 or 5×5 window with its weight vectors held in registers (the general loop reloads
     /// them for each output), two outputs of a row at a time: two dependency chains.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Outputs3x3<TAct>(in ConvGeometry g, float* pad, int wp, float* wv, Vector512<float> bias, float* outT,
-        in EpilogueMath<TAct> e) where TAct : struct, IUnaryMath
+    private static void Outputs<TWin, TAct>(in ConvGeometry g, float* pad, int wp, TWin win, Vector512<float> bias, float* outT,
+        in EpilogueMath<TAct> e) where TWin : struct, IWindow where TAct : struct, IUnaryMath
     {
-        var r0w = new Row3(wv); var r1w = new Row3(wv + 48); var r2w = new Row3(wv + 96);
         long row = (long)wp * L, step = (long)g.SW * L;
         for (int oh = 0; oh < g.OH; oh++)
         {
@@ -92,80 +91,111 @@ internal static unsafe class DepthwiseChannels
             int ow = 0;
             for (; ow + 2 <= g.OW; ow += 2, r0 += 2 * step, o += 2 * L)
             {
-                Vector512<float> a = r0w.Fma(bias, r0), b = r0w.Fma(bias, r0 + step);
-                a = r1w.Fma(a, r0 + row); b = r1w.Fma(b, r0 + row + step);
-                a = r2w.Fma(a, r0 + 2 * row); b = r2w.Fma(b, r0 + 2 * row + step);
+                win.Fma(bias, bias, r0, r0 + step, row, out var a, out var b);
                 Store(a, o, e);
                 Store(b, o + L, e);
             }
-            if (ow < g.OW) Store(r2w.Fma(r1w.Fma(r0w.Fma(bias, r0), r0 + row), r0 + 2 * row), o, e);
+            if (ow < g.OW) Store(win.Fma(bias, r0, row), o, e);
         }
     }
 
-    /// <summary>A 3-wide window row's weight vectors (16 channels each).</summary>
+    /// <summary>A window's weight vectors (16 channels each), held in registers.</summary>
+    private interface IWindow
+    {
+        /// <summary>a = accA + the window's taps over the bordered rows at ra (rows <paramref name="row"/> floats apart,
+        /// positions 16 apart); b likewise at rb, the two chains interleaved.</summary>
+        void Fma(Vector512<float> accA, Vector512<float> accB, float* ra, float* rb, long row, out Vector512<float> a, out Vector512<float> b);
+
+        /// <summary>acc + the window's taps over the bordered rows at r: one chain (a row's odd last output).</summary>
+        Vector512<float> Fma(Vector512<float> acc, float* r, long row);
+    }
+
+    private readonly struct Window3(float* w) : IWindow
+    {
+        private readonly Row3 _r0 = new(w), _r1 = new(w + 48), _r2 = new(w + 96);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Fma(Vector512<float> a, Vector512<float> b, float* ra, float* rb, long row, out Vector512<float> outA, out Vector512<float> outB)
+        {
+            _r0.Fma(ref a, ref b, ra, rb);
+            _r1.Fma(ref a, ref b, ra + row, rb + row);
+            _r2.Fma(ref a, ref b, ra + 2 * row, rb + 2 * row);
+            outA = a;
+            outB = b;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Fma(Vector512<float> acc, float* r, long row) => _r2.Fma(_r1.Fma(_r0.Fma(acc, r), r + row), r + 2 * row);
+    }
+
+    /// <summary>A 3-wide window row's weight vectors.</summary>
     private readonly struct Row3(float* w)
     {
-        public readonly Vector512<float> W0 = Vector512.Load(w), W1 = Vector512.Load(w + 16), W2 = Vector512.Load(w + 32);
+        private readonly Vector512<float> _w0 = Vector512.Load(w), _w1 = Vector512.Load(w + 16), _w2 = Vector512.Load(w + 32);
 
-        /// <summary>acc + this row's taps over the bordered row at r (positions 16 floats apart).</summary>
+        /// <summary>a and b + this row's taps over the bordered rows at ra and rb.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector512<float> Fma(Vector512<float> acc, float* r)
+        public void Fma(ref Vector512<float> a, ref Vector512<float> b, float* ra, float* rb)
         {
-            acc = Vector512.FusedMultiplyAdd(W0, Vector512.Load(r), acc);
-            acc = Vector512.FusedMultiplyAdd(W1, Vector512.Load(r + 16), acc);
-            return Vector512.FusedMultiplyAdd(W2, Vector512.Load(r + 32), acc);
+            a = Vector512.FusedMultiplyAdd(_w0, Vector512.Load(ra), a); b = Vector512.FusedMultiplyAdd(_w0, Vector512.Load(rb), b);
+            a = Vector512.FusedMultiplyAdd(_w1, Vector512.Load(ra + 16), a); b = Vector512.FusedMultiplyAdd(_w1, Vector512.Load(rb + 16), b);
+            a = Vector512.FusedMultiplyAdd(_w2, Vector512.Load(ra + 32), a); b = Vector512.FusedMultiplyAdd(_w2, Vector512.Load(rb + 32), b);
         }
+
+        /// <summary>acc + this row's taps at r.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Fma(Vector512<float> acc, float* r) =>
+            Vector512.FusedMultiplyAdd(_w2, Vector512.Load(r + 32), Vector512.FusedMultiplyAdd(_w1, Vector512.Load(r + 16),
+                Vector512.FusedMultiplyAdd(_w0, Vector512.Load(r), acc)));
     }
 
-    /// <summary>Every output of a 5×5 window with its 25 weight vectors held in registers (the general loop reloads
-    /// them for each output), two outputs of a row at a time as in <see cref="Outputs3x3"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Outputs5x5<TAct>(in ConvGeometry g, float* pad, int wp, float* wv, Vector512<float> bias, float* outT,
-        in EpilogueMath<TAct> e) where TAct : struct, IUnaryMath
+    private readonly struct Window5(float* w) : IWindow
     {
-        var r0w = new Row5(wv); var r1w = new Row5(wv + 80); var r2w = new Row5(wv + 160); var r3w = new Row5(wv + 240); var r4w = new Row5(wv + 320);
-        long row = (long)wp * L, step = (long)g.SW * L;
-        for (int oh = 0; oh < g.OH; oh++)
+        private readonly Row5 _r0 = new(w), _r1 = new(w + 80), _r2 = new(w + 160), _r3 = new(w + 240), _r4 = new(w + 320);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Fma(Vector512<float> a, Vector512<float> b, float* ra, float* rb, long row, out Vector512<float> outA, out Vector512<float> outB)
         {
-            float* r0 = pad + (long)oh * g.SH * row, o = outT + (long)oh * g.OW * L;
-            int ow = 0;
-            for (; ow + 2 <= g.OW; ow += 2, r0 += 2 * step, o += 2 * L)
-            {
-                Vector512<float> a = r0w.Fma(bias, r0), b = r0w.Fma(bias, r0 + step);
-                a = r1w.Fma(a, r0 + row); b = r1w.Fma(b, r0 + row + step);
-                a = r2w.Fma(a, r0 + 2 * row); b = r2w.Fma(b, r0 + 2 * row + step);
-                a = r3w.Fma(a, r0 + 3 * row); b = r3w.Fma(b, r0 + 3 * row + step);
-                a = r4w.Fma(a, r0 + 4 * row); b = r4w.Fma(b, r0 + 4 * row + step);
-                Store(a, o, e);
-                Store(b, o + L, e);
-            }
-            if (ow < g.OW)
-            {
-                var a = r0w.Fma(bias, r0);
-                a = r1w.Fma(a, r0 + row);
-                a = r2w.Fma(a, r0 + 2 * row);
-                a = r3w.Fma(a, r0 + 3 * row);
-                a = r4w.Fma(a, r0 + 4 * row);
-                Store(a, o, e);
-            }
+            _r0.Fma(ref a, ref b, ra, rb);
+            _r1.Fma(ref a, ref b, ra + row, rb + row);
+            _r2.Fma(ref a, ref b, ra + 2 * row, rb + 2 * row);
+            _r3.Fma(ref a, ref b, ra + 3 * row, rb + 3 * row);
+            _r4.Fma(ref a, ref b, ra + 4 * row, rb + 4 * row);
+            outA = a;
+            outB = b;
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Fma(Vector512<float> acc, float* r, long row) =>
+            _r4.Fma(_r3.Fma(_r2.Fma(_r1.Fma(_r0.Fma(acc, r), r + row), r + 2 * row), r + 3 * row), r + 4 * row);
     }
 
-    /// <summary>A 5-wide window row's weight vectors (16 channels each).</summary>
+    /// <summary>A 5-wide window row's weight vectors.</summary>
     private readonly struct Row5(float* w)
     {
-        public readonly Vector512<float> W0 = Vector512.Load(w), W1 = Vector512.Load(w + 16), W2 = Vector512.Load(w + 32),
-            W3 = Vector512.Load(w + 48), W4 = Vector512.Load(w + 64);
+        private readonly Vector512<float> _w0 = Vector512.Load(w), _w1 = Vector512.Load(w + 16), _w2 = Vector512.Load(w + 32),
+            _w3 = Vector512.Load(w + 48), _w4 = Vector512.Load(w + 64);
 
-        /// <summary>acc + this row's taps over the bordered row at r (positions 16 floats apart).</summary>
+        /// <summary>a and b + this row's taps over the bordered rows at ra and rb.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Fma(ref Vector512<float> a, ref Vector512<float> b, float* ra, float* rb)
+        {
+            a = Vector512.FusedMultiplyAdd(_w0, Vector512.Load(ra), a); b = Vector512.FusedMultiplyAdd(_w0, Vector512.Load(rb), b);
+            a = Vector512.FusedMultiplyAdd(_w1, Vector512.Load(ra + 16), a); b = Vector512.FusedMultiplyAdd(_w1, Vector512.Load(rb + 16), b);
+            a = Vector512.FusedMultiplyAdd(_w2, Vector512.Load(ra + 32), a); b = Vector512.FusedMultiplyAdd(_w2, Vector512.Load(rb + 32), b);
+            a = Vector512.FusedMultiplyAdd(_w3, Vector512.Load(ra + 48), a); b = Vector512.FusedMultiplyAdd(_w3, Vector512.Load(rb + 48), b);
+            a = Vector512.FusedMultiplyAdd(_w4, Vector512.Load(ra + 64), a); b = Vector512.FusedMultiplyAdd(_w4, Vector512.Load(rb + 64), b);
+        }
+
+        /// <summary>acc + this row's taps at r.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector512<float> Fma(Vector512<float> acc, float* r)
         {
-            acc = Vector512.FusedMultiplyAdd(W0, Vector512.Load(r), acc);
-            acc = Vector512.FusedMultiplyAdd(W1, Vector512.Load(r + 16), acc);
-            acc = Vector512.FusedMultiplyAdd(W2, Vector512.Load(r + 32), acc);
-            acc = Vector512.FusedMultiplyAdd(W3, Vector512.Load(r + 48), acc);
-            return Vector512.FusedMultiplyAdd(W4, Vector512.Load(r + 64), acc);
+            acc = Vector512.FusedMultiplyAdd(_w0, Vector512.Load(r), acc);
+            acc = Vector512.FusedMultiplyAdd(_w1, Vector512.Load(r + 16), acc);
+            acc = Vector512.FusedMultiplyAdd(_w2, Vector512.Load(r + 32), acc);
+            acc = Vector512.FusedMultiplyAdd(_w3, Vector512.Load(r + 48), acc);
+            return Vector512.FusedMultiplyAdd(_w4, Vector512.Load(r + 64), acc);
         }
     }
 
