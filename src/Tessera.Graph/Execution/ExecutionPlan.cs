@@ -229,16 +229,16 @@ public sealed class ExecutionPlan : IDisposable
                 && earlier.Inputs.Count < n.Inputs.Count && earlier.Inputs.Select((u, i) => n.Inputs[i] == u).All(same => same)
                 ? earlier : null;
             int from = prefix?.Inputs.Count ?? 0;
-            long offset = 0;
+            var offsets = new long[n.Inputs.Count];   // each input's byte offset in the output
             bool ok = true;
             for (int i = 0; i < n.Inputs.Count && ok; i++)
             {
                 var u = n.Inputs[i];
                 var p = u.Producer;
                 ok = i < from || u.Kind == ValueKind.Intermediate && !u.IsOutput && u.DType == y.DType && p is not null && sliceOf[u.Id].Output == 0
-                    && !joined.ContainsKey(u.Id) && n.Inputs.Count(x => x == u) == 1 && offset % ArenaPlanner.DefaultAlignment == 0
+                    && !joined.ContainsKey(u.Id) && n.Inputs.Count(x => x == u) == 1 && offsets[i] % ArenaPlanner.DefaultAlignment == 0
                     && !(u.ProducerOutput == 0 && p.Op.AliasInput >= 0);
-                offset += u.Shape.ElementCount * u.DType.SizeOf();
+                if (i + 1 < offsets.Length) offsets[i + 1] = offsets[i] + u.Shape.ElementCount * u.DType.SizeOf();
             }
             if (!ok) continue;
             if (prefix is not null)
@@ -250,13 +250,7 @@ public sealed class ExecutionPlan : IDisposable
                 sliceOf[old] = (y.Id + 1, 0);
                 joined.Remove(old);
             }
-            offset = 0;
-            for (int i = 0; i < n.Inputs.Count; i++)
-            {
-                var u = n.Inputs[i];
-                if (i >= from) sliceOf[u.Id] = (y.Id + 1, offset);
-                offset += u.Shape.ElementCount * u.DType.SizeOf();
-            }
+            for (int i = from; i < n.Inputs.Count; i++) sliceOf[n.Inputs[i].Id] = (y.Id + 1, offsets[i]);
             elided[s] = true;
             joined[y.Id] = n;
         }

@@ -55,12 +55,8 @@ internal static unsafe class DepthwiseChannels
                         .CopyTo(new Span<float>(pad + ((long)(ih + g.PT) * wp + iw0 + g.PL) * L, (iw1 - iw0) * L));
                 ToLanes((float*)s.w + (long)c0 * kk, kk, live, kk, wv);
                 var bv = s.bias == 0 ? Vector512<float>.Zero : Lanes.Load((float*)s.bias + c0, live);
-                if (g.KH == 3 && g.KW == 3 || g.KH == 5 && g.KW == 5)
-                {
-                    if (g.KH == 3) Outputs(g, pad, wp, new Window3(wv), bv, outT, s.epilogue);
-                    else Outputs(g, pad, wp, new Window5(wv), bv, outT, s.epilogue);
-                    if (TAct.ComputeBound) s.epilogue.ApplyInPlace(outT, (long)g.P * L);
-                }
+                if (g.KH == 3 && g.KW == 3) Outputs(g, pad, wp, new Window3(wv), bv, outT, s.epilogue);
+                else if (g.KH == 5 && g.KW == 5) Outputs(g, pad, wp, new Window5(wv), bv, outT, s.epilogue);
                 else
                     for (int oh = 0; oh < g.OH; oh++)
                         for (int ow = 0; ow < g.OW; ow++)
@@ -71,8 +67,9 @@ internal static unsafe class DepthwiseChannels
                             for (int kh = 0; kh < g.KH; kh++, p0 += wp * L)
                                 for (int kw = 0; kw < g.KW; kw++, wt += L)
                                     acc = Vector512.FusedMultiplyAdd(Vector512.Load(wt), Vector512.Load(p0 + kw * L), acc);
-                            s.epilogue.Activate(acc).Store(outT + (oh * g.OW + ow) * L);
+                            Store(acc, outT + (oh * g.OW + ow) * L, s.epilogue);
                         }
+                if (TAct.ComputeBound) s.epilogue.ApplyInPlace(outT, (long)g.P * L);
                 FromLanes(outT, g.P, live, (float*)s.y + ((long)b * s.c + c0) * g.P);
             }
         });
@@ -91,7 +88,8 @@ internal static unsafe class DepthwiseChannels
             int ow = 0;
             for (; ow + 2 <= g.OW; ow += 2, r0 += 2 * step, o += 2 * L)
             {
-                win.Fma(bias, bias, r0, r0 + step, row, out var a, out var b);
+                Vector512<float> a = bias, b = bias;
+                win.Fma(ref a, ref b, r0, r0 + step, row);
                 Store(a, o, e);
                 Store(b, o + L, e);
             }
@@ -102,9 +100,9 @@ internal static unsafe class DepthwiseChannels
     /// <summary>A window's weight vectors (16 channels each), held in registers.</summary>
     private interface IWindow
     {
-        /// <summary>a = accA + the window's taps over the bordered rows at ra (rows <paramref name="row"/> floats apart,
+        /// <summary>a + the window's taps over the bordered rows at ra (rows <paramref name="row"/> floats apart,
         /// positions 16 apart); b likewise at rb, the two chains interleaved.</summary>
-        void Fma(Vector512<float> accA, Vector512<float> accB, float* ra, float* rb, long row, out Vector512<float> a, out Vector512<float> b);
+        void Fma(ref Vector512<float> a, ref Vector512<float> b, float* ra, float* rb, long row);
 
         /// <summary>acc + the window's taps over the bordered rows at r: one chain (a row's odd last output).</summary>
         Vector512<float> Fma(Vector512<float> acc, float* r, long row);
@@ -115,13 +113,11 @@ internal static unsafe class DepthwiseChannels
         private readonly Row3 _r0 = new(w), _r1 = new(w + 48), _r2 = new(w + 96);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Fma(Vector512<float> a, Vector512<float> b, float* ra, float* rb, long row, out Vector512<float> outA, out Vector512<float> outB)
+        public void Fma(ref Vector512<float> a, ref Vector512<float> b, float* ra, float* rb, long row)
         {
             _r0.Fma(ref a, ref b, ra, rb);
             _r1.Fma(ref a, ref b, ra + row, rb + row);
             _r2.Fma(ref a, ref b, ra + 2 * row, rb + 2 * row);
-            outA = a;
-            outB = b;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -154,15 +150,13 @@ internal static unsafe class DepthwiseChannels
         private readonly Row5 _r0 = new(w), _r1 = new(w + 80), _r2 = new(w + 160), _r3 = new(w + 240), _r4 = new(w + 320);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Fma(Vector512<float> a, Vector512<float> b, float* ra, float* rb, long row, out Vector512<float> outA, out Vector512<float> outB)
+        public void Fma(ref Vector512<float> a, ref Vector512<float> b, float* ra, float* rb, long row)
         {
             _r0.Fma(ref a, ref b, ra, rb);
             _r1.Fma(ref a, ref b, ra + row, rb + row);
             _r2.Fma(ref a, ref b, ra + 2 * row, rb + 2 * row);
             _r3.Fma(ref a, ref b, ra + 3 * row, rb + 3 * row);
             _r4.Fma(ref a, ref b, ra + 4 * row, rb + 4 * row);
-            outA = a;
-            outB = b;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
