@@ -65,9 +65,24 @@ public class ModelComparerTests
         void B() { log.Add('B'); Thread.Sleep(2); }
         var t = ModelComparer.Interleave([("a", A), ("b", B)],
             new CompareSettings(Rounds: 4, RoundMs: 1, Warmup: new BenchOptions(WarmupMs: 0, MinWarmupCalls: 3)));
-        Assert.Equal("AAABBB" + "ABABABAB", new string([.. log]));
+        // Each engine: three warm-up calls, three one-call timing batches; then the rounds.
+        Assert.Equal("AAA" + "AAA" + "BBB" + "BBB" + "ABABABAB", new string([.. log]));
         Assert.All(t, e => Assert.Equal(1, e.CallsPerRound));
         Assert.All(t, e => Assert.True(e.Time.Min >= 1.5, $"{e.Engine}: {e.Time}"));
+    }
+
+    [Fact]
+    public void Calls_per_round_come_from_the_settled_time_not_the_slow_first_calls()
+    {
+        // A starts slow (a JIT's first tiers: 30 ms a call for its first three), then takes 2 ms; B takes 2 ms from the
+        // start. Both should fill a 20 ms round with about ten calls.
+        int aCalls = 0;
+        void A() { Thread.Sleep(aCalls++ < 3 ? 30 : 2); }
+        void B() { Thread.Sleep(2); }
+        var t = ModelComparer.Interleave([("a", A), ("b", B)],
+            new CompareSettings(Rounds: 2, RoundMs: 20, Warmup: new BenchOptions(WarmupMs: 0, MinWarmupCalls: 4)));
+        Assert.InRange(t[0].CallsPerRound, 5, 10);
+        Assert.InRange(t[0].CallsPerRound, t[1].CallsPerRound - 2, t[1].CallsPerRound + 2);
     }
 
     [Fact]
