@@ -104,6 +104,7 @@ public class ConvTests
         new ConvCase("dwp 3x3 on 37x23", 2, 3, 37, 23, 3, 3, 3, Conv2dParams.Square(1, 1, 1, 3)),
         new ConvCase("dwp 3x3 stride 2 on 41x70", 1, 4, 41, 70, 4, 3, 3, Conv2dParams.Square(2, 1, 1, 4)),
         new ConvCase("dwp 5x5 stride 2 on 33x45", 2, 3, 33, 45, 3, 5, 5, Conv2dParams.Square(2, 2, 1, 3)),
+        new ConvCase("dwp 3x3 stride 2 read in place: odd width 65, 40 rows", 2, 3, 40, 65, 3, 3, 3, Conv2dParams.Square(2, 1, 1, 3)),
         new ConvCase("dwp 3x3 stride 2 unpadded, strided x, no bias", 2, 5, 40, 33, 5, 3, 3, Conv2dParams.Square(2, 0, 1, 5), Bias: false, Strided: true),
         new ConvCase("dwp 1x1 (a per-channel scale and shift) on 9x7", 2, 5, 9, 7, 5, 1, 1, Conv2dParams.Square(1, 0, 1, 5)),
         new ConvCase("dwp 3x3 on 70x200: three bands of rows", 1, 2, 70, 200, 2, 3, 3, Conv2dParams.Square(1, 1, 1, 2)),
