@@ -15,7 +15,8 @@ namespace Tessera.Cpu.Kernels.Conv;
 /// that computes, SiLU's exp, over the band's finished rows instead); a row's last partial vector is stored masked. The plane-at-a-time paths before it filled y with the bias, accumulated into y
 /// and ran the epilogue as a third pass: on 112×112 and 56×56 maps that traffic, not the FMAs, set their speed.
 /// A 1×1 window (a per-channel scale and shift, as a batch norm no convolution precedes becomes) reads the plane in
-/// place, and so does a 3×3 window at stride 2, splitting the even and odd columns in registers (<see cref="Taps2"/>).</summary>
+/// place, and so do 3×3 windows at stride 2 and on wide rows, shifting and splitting the row's vectors in registers
+/// (<see cref="Taps1"/>, <see cref="Taps2"/>).</summary>
 internal static unsafe class DepthwisePlanes
 {
     private const int L = 16;
@@ -37,8 +38,8 @@ internal static unsafe class DepthwisePlanes
         int cols = (g.OW + L - 1) / L * L + (k - 1) / s;
         int band = BandRows(g, cols), rows = (band - 1) * s + k;
         bool direct = ReadsInPlace(g);
-        // A 1×1 window reads x in place; so does a 3×3 one at stride 2, whose buffer is only a zero row (from float 16)
-        // for the rows above and below the image.
+        // A 1×1 window reads x in place; so does a 3×3 one (ReadsInPlace), whose buffer is only a zero row (from float
+        // 16) for the rows above and below the image.
         long planeFloats = g.IsPointwise ? 0 : direct ? ZeroRowFloats(g) : (long)rows * s * cols;
         long grain = Math.Max(1, 16384 / Math.Max(1, (long)g.P * g.KK));
         using var scratch = new SlotScratch(memory, CpuParallel.Slots(planes, threads, grain), planeFloats * sizeof(float) + 64);
@@ -63,7 +64,8 @@ internal static unsafe class DepthwisePlanes
                 float* wc = (float*)s.w + (long)ch * g.KK;
                 if (s.direct)
                 {
-                    Direct3x3S2(g, xp, pad + L, wc, b, yp, s.epilogue);
+                    if (g.SW == 1) Direct3x3S1(g, xp, pad + L, wc, b, yp, s.epilogue);
+                    else Direct3x3S2(g, xp, pad + L, wc, b, yp, s.epilogue);
                     if (TAct.ComputeBound) s.epilogue.ApplyInPlace(yp, g.P);
                     continue;
                 }
@@ -81,12 +83,15 @@ internal static unsafe class DepthwisePlanes
         });
     }
 
-    /// <summary>Whether the window reads the input plane in place (<see cref="Direct3x3S2"/>): 3×3 at stride 2 with one
-    /// column of left padding (the odd input columns then feed the window's outer taps). Against the padded band copy,
-    /// single layers 96 × 112² 0.64, 144 × 56² 0.61, 192 × 28² 0.99. At stride 1 the same in-place reading (unaligned
-    /// and end-masked loads) measured twice as slow as the band copy, and 5×5 at stride 2 (taps 0, 1 and 4 shifted
-    /// from the even and odd lanes) 1.17 on 144 × 56², 1.00 on 672 × 14²: those keep the band copy.</summary>
-    private static bool ReadsInPlace(in ConvGeometry g) => g.KH == 3 && g.SW == 2 && g.PL == 1;
+    /// <summary>Whether the window reads the input plane in place (<see cref="Direct3x3S1"/>, <see cref="Direct3x3S2"/>):
+    /// 3×3 with one column of left padding (the taps then shift lanes by one), at stride 2, or at stride 1 on rows of
+    /// more than <see cref="MinInPlaceWidth"/> columns. Against the padded band copy, single layers: stride 2 96 × 112²
+    /// 0.64, 144 × 56² 0.61, 192 × 28² 0.99; stride 1 32 × 112² 0.68, but 144 × 56² 1.04 (four vectors a row, the
+    /// last half empty, where the row ends' masked loads and carried vectors weigh more). 5×5 at stride 2 (taps 0, 1
+    /// and 4 shifted from the even and odd lanes) measured 1.17 on 144 × 56², 1.00 on 672 × 14², and keeps the copy.</summary>
+    private static bool ReadsInPlace(in ConvGeometry g) => g.KH == 3 && g.PL == 1 && (g.SW == 2 || g.SW == 1 && g.W > MinInPlaceWidth);
+
+    private const int MinInPlaceWidth = 64;
 
     /// <summary>Floats of the zero row the in-place windows read for rows outside the image: 16 before it (a masked
     /// load at column −1), the widest row a tap reads, and a vector past it.</summary>
@@ -112,6 +117,80 @@ internal static unsafe class DepthwisePlanes
     /// <summary>Input row ih of the plane, or the zero row outside the image.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float* RowAt(in ConvGeometry g, float* x, float* zeros, int ih) => (uint)ih < (uint)g.H ? x + (long)ih * g.W : zeros;
+
+    /// <summary>One input row's three taps for outputs [o, o + 16) at stride 1 with one column of left padding: the row's
+    /// vector at column o (<paramref name="cur"/>) is the middle tap; the left one is it shifted up by a lane behind the
+    /// previous vector's last (<paramref name="prev"/>, zero at the row's start), the right one shifted down by a lane
+    /// with the next vector's first (loaded here, zero past the row) last.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Taps1(float* row, int o, int w, ref Vector512<float> prev, ref Vector512<float> cur,
+        out Vector512<float> t0, out Vector512<float> t1, out Vector512<float> t2)
+    {
+        int c = o + L;
+        var next = c + L <= w ? Vector512.Load(row + c) : Lanes.Load(row + c, w - c);
+        t0 = Avx512F.AlignRight32(cur.AsInt32(), prev.AsInt32(), 15).AsSingle();
+        t1 = cur;
+        t2 = Avx512F.AlignRight32(next.AsInt32(), cur.AsInt32(), 1).AsSingle();
+        prev = cur;
+        cur = next;
+    }
+
+    /// <summary>The row's first vector (columns [0, 16), zero past the row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> FirstVector(float* row, int w) => L <= w ? Vector512.Load(row) : Lanes.Load(row, w);
+
+    /// <summary>3×3 at stride 1 read from the plane itself (<see cref="Taps1"/>): output rows in pairs read four input
+    /// rows, the middle two shared.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Direct3x3S1<TAct>(in ConvGeometry g, float* x, float* zeros, float* w, float bias, float* y, in EpilogueMath<TAct> e)
+        where TAct : struct, IUnaryMath
+    {
+        int ow = g.OW, wd = g.W;
+        var win = new Weights3x3(w);
+        var bv = Vector512.Create(bias);
+        int oh = 0;
+        for (; oh + 2 <= g.OH; oh += 2)
+        {
+            int ih = oh - g.PT;
+            float* r0 = RowAt(g, x, zeros, ih), r1 = RowAt(g, x, zeros, ih + 1), r2 = RowAt(g, x, zeros, ih + 2), r3 = RowAt(g, x, zeros, ih + 3);
+            float* y0 = y + (long)oh * ow, y1 = y0 + ow;
+            Vector512<float> p0 = default, p1 = default, p2 = default, p3 = default;
+            Vector512<float> c0 = FirstVector(r0, wd), c1 = FirstVector(r1, wd), c2 = FirstVector(r2, wd), c3 = FirstVector(r3, wd);
+            for (int o = 0; o < ow; o += L)
+            {
+                Taps1(r0, o, wd, ref p0, ref c0, out var t0, out var t1, out var t2);
+                var a = win.Row(0, bv, t0, t1, t2);
+                Taps1(r1, o, wd, ref p1, ref c1, out t0, out t1, out t2);
+                a = win.Row(1, a, t0, t1, t2);
+                var b = win.Row(0, bv, t0, t1, t2);
+                Taps1(r2, o, wd, ref p2, ref c2, out t0, out t1, out t2);
+                a = win.Row(2, a, t0, t1, t2);
+                b = win.Row(1, b, t0, t1, t2);
+                Taps1(r3, o, wd, ref p3, ref c3, out t0, out t1, out t2);
+                b = win.Row(2, b, t0, t1, t2);
+                Store(a, y0 + o, ow - o, e);
+                Store(b, y1 + o, ow - o, e);
+            }
+        }
+        for (; oh < g.OH; oh++)
+        {
+            int ih = oh - g.PT;
+            float* r0 = RowAt(g, x, zeros, ih), r1 = RowAt(g, x, zeros, ih + 1), r2 = RowAt(g, x, zeros, ih + 2);
+            float* y0 = y + (long)oh * ow;
+            Vector512<float> p0 = default, p1 = default, p2 = default;
+            Vector512<float> c0 = FirstVector(r0, wd), c1 = FirstVector(r1, wd), c2 = FirstVector(r2, wd);
+            for (int o = 0; o < ow; o += L)
+            {
+                Taps1(r0, o, wd, ref p0, ref c0, out var t0, out var t1, out var t2);
+                var a = win.Row(0, bv, t0, t1, t2);
+                Taps1(r1, o, wd, ref p1, ref c1, out t0, out t1, out t2);
+                a = win.Row(1, a, t0, t1, t2);
+                Taps1(r2, o, wd, ref p2, ref c2, out t0, out t1, out t2);
+                a = win.Row(2, a, t0, t1, t2);
+                Store(a, y0 + o, ow - o, e);
+            }
+        }
+    }
 
     /// <summary>One input row's three taps for outputs [o, o + 16) at stride 2 with one column of left padding: its
     /// columns [2o, 2o + 32) split into even (the middle tap) and odd (the right tap) lanes; the left tap, columns
