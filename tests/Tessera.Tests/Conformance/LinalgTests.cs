@@ -171,6 +171,9 @@ public class LinalgTests
         // 40 columns leave an edge of 8, which the one-vector kernel computes.
         d.Add("Vector512", 128, 96, 600, false, false, 0.5f);
         d.Add("Vector512", 14, 40, 700, true, false, 1f);
+        // Deep blocks (512, 388) run adjacent full panels as 6 × 64 tiles, here with A read in place: strips of 6 take
+        // the wide kernel, the last 4 + 4 rows each panel's own; the 22-column edge stays alone.
+        d.Add("Vector512", 20, 150, 900, true, false, 1f);
         return d;
     }
 

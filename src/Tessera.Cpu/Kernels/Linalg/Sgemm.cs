@@ -335,6 +335,42 @@ internal static unsafe partial class Sgemm
         }
     }
 
+    /// <summary>6×64 tile over two adjacent packed B panels (<paramref name="b"/>, <paramref name="b2"/>) with 24
+    /// accumulators: per depth step four B loads and six broadcasts for 24 FMAs. A's rows as in
+    /// <see cref="Kernel512Rows{TRows, TCols}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512Wide(int kc, float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, long step, float* b, float* b2,
+        float* c, long ldc, float alpha, float beta)
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default, c50 = default, c51 = default, c52 = default, c53 = default;
+        for (long q = 0, end = kc * step; q < end; q += step)
+        {
+            var x0 = Vector512.Load(b); var x1 = Vector512.Load(b + 16); var x2 = Vector512.Load(b2); var x3 = Vector512.Load(b2 + 16);
+            var a = Vector512.Create(r0[q]);
+            c00 = Vector512.FusedMultiplyAdd(a, x0, c00); c01 = Vector512.FusedMultiplyAdd(a, x1, c01); c02 = Vector512.FusedMultiplyAdd(a, x2, c02); c03 = Vector512.FusedMultiplyAdd(a, x3, c03);
+            a = Vector512.Create(r1[q]);
+            c10 = Vector512.FusedMultiplyAdd(a, x0, c10); c11 = Vector512.FusedMultiplyAdd(a, x1, c11); c12 = Vector512.FusedMultiplyAdd(a, x2, c12); c13 = Vector512.FusedMultiplyAdd(a, x3, c13);
+            a = Vector512.Create(r2[q]);
+            c20 = Vector512.FusedMultiplyAdd(a, x0, c20); c21 = Vector512.FusedMultiplyAdd(a, x1, c21); c22 = Vector512.FusedMultiplyAdd(a, x2, c22); c23 = Vector512.FusedMultiplyAdd(a, x3, c23);
+            a = Vector512.Create(r3[q]);
+            c30 = Vector512.FusedMultiplyAdd(a, x0, c30); c31 = Vector512.FusedMultiplyAdd(a, x1, c31); c32 = Vector512.FusedMultiplyAdd(a, x2, c32); c33 = Vector512.FusedMultiplyAdd(a, x3, c33);
+            a = Vector512.Create(r4[q]);
+            c40 = Vector512.FusedMultiplyAdd(a, x0, c40); c41 = Vector512.FusedMultiplyAdd(a, x1, c41); c42 = Vector512.FusedMultiplyAdd(a, x2, c42); c43 = Vector512.FusedMultiplyAdd(a, x3, c43);
+            a = Vector512.Create(r5[q]);
+            c50 = Vector512.FusedMultiplyAdd(a, x0, c50); c51 = Vector512.FusedMultiplyAdd(a, x1, c51); c52 = Vector512.FusedMultiplyAdd(a, x2, c52); c53 = Vector512.FusedMultiplyAdd(a, x3, c53);
+            b += NR;
+            b2 += NR;
+        }
+        Store512<TwoVectors>(c, c00, c01, alpha, beta); Store512<TwoVectors>(c + NR, c02, c03, alpha, beta); c += ldc;
+        Store512<TwoVectors>(c, c10, c11, alpha, beta); Store512<TwoVectors>(c + NR, c12, c13, alpha, beta); c += ldc;
+        Store512<TwoVectors>(c, c20, c21, alpha, beta); Store512<TwoVectors>(c + NR, c22, c23, alpha, beta); c += ldc;
+        Store512<TwoVectors>(c, c30, c31, alpha, beta); Store512<TwoVectors>(c + NR, c32, c33, alpha, beta); c += ldc;
+        Store512<TwoVectors>(c, c40, c41, alpha, beta); Store512<TwoVectors>(c + NR, c42, c43, alpha, beta); c += ldc;
+        Store512<TwoVectors>(c, c50, c51, alpha, beta); Store512<TwoVectors>(c + NR, c52, c53, alpha, beta);
+    }
+
     /// <summary>6×16 half of a panel with twelve 256-bit accumulators (B rows are NR apart in the packed panel).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel256(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta)

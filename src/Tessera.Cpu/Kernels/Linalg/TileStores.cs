@@ -34,14 +34,19 @@ internal readonly unsafe struct EpilogueStore<TAct>(EpilogueMath<TAct> e, float*
     [MethodImpl(MethodImplOptions.NoInlining)]
     public void Finish(float* c, long ldc, int rows, int cols)
     {
-        if (cols == Sgemm.NR && VectorWidth.Use512)
+        if ((cols == Sgemm.NR || cols == 2 * Sgemm.NR) && VectorWidth.Use512)
         {
-            // A full tile row is two vectors: the element loop's steps, without its per-call cascade.
+            // A full tile row is two or four vectors: the element loop's steps, without its per-call cascade.
             for (int r = 0; r < rows; r++)
             {
                 var row = new EpilogueBody<TAct>(e, c + r * ldc, rowBias != null, rowBias == null ? 0f : rowBias[r], columnBias);
                 row.V512(0);
                 row.V512(16);
+                if (cols > Sgemm.NR)
+                {
+                    row.V512(32);
+                    row.V512(48);
+                }
             }
             return;
         }
