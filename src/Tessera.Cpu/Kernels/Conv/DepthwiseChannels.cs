@@ -76,8 +76,12 @@ internal static unsafe class DepthwiseChannels
     }
 
     /// <summary>Every output of a 3×3 or 5×5 window with its weight vectors held in registers (the general loop reloads
-    /// them for each output), two outputs of a row at a time: two dependency chains.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// them for each output), four outputs of a row at a time, then two, then one: each output's taps are one chain of
+    /// dependent multiply-adds, and two chains kept the FMA units a quarter busy (5×5 on 14×14 maps: 25 FMAs of four
+    /// cycles' latency per output pair). Four chains: 5×5 on 14×14 0.93 of the time. Never inlined: tier-1 code of the
+    /// activation dispatch inlined it with Forward and ran out of inlining budget, so that the window's row helpers
+    /// became calls (EfficientNet's 5×5 layers five times slower).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Outputs<TWin, TAct>(in ConvGeometry g, float* pad, int wp, TWin win, Vector512<float> bias, float* outT,
         in EpilogueMath<TAct> e) where TWin : struct, IWindow where TAct : struct, IUnaryMath
     {
@@ -86,6 +90,15 @@ internal static unsafe class DepthwiseChannels
         {
             float* r0 = pad + (long)oh * g.SH * row, o = outT + (long)oh * g.OW * L;
             int ow = 0;
+            for (; ow + 4 <= g.OW; ow += 4, r0 += 4 * step, o += 4 * L)
+            {
+                Vector512<float> a = bias, b = bias, c = bias, d = bias;
+                win.Fma(ref a, ref b, ref c, ref d, r0, step, row);
+                Store(a, o, e);
+                Store(b, o + L, e);
+                Store(c, o + 2 * L, e);
+                Store(d, o + 3 * L, e);
+            }
             for (; ow + 2 <= g.OW; ow += 2, r0 += 2 * step, o += 2 * L)
             {
                 Vector512<float> a = bias, b = bias;
@@ -106,6 +119,9 @@ internal static unsafe class DepthwiseChannels
 
         /// <summary>acc + the window's taps over the bordered rows at r: one chain (a row's odd last output).</summary>
         Vector512<float> Fma(Vector512<float> acc, float* r, long row);
+
+        /// <summary>a, b, c, d + the window's taps at r, r + step, r + 2·step, r + 3·step: four chains interleaved.</summary>
+        void Fma(ref Vector512<float> a, ref Vector512<float> b, ref Vector512<float> c, ref Vector512<float> d, float* r, long step, long row);
     }
 
     private readonly struct Window3(float* w) : IWindow
@@ -122,6 +138,14 @@ internal static unsafe class DepthwiseChannels
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector512<float> Fma(Vector512<float> acc, float* r, long row) => _r2.Fma(_r1.Fma(_r0.Fma(acc, r), r + row), r + 2 * row);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Fma(ref Vector512<float> a, ref Vector512<float> b, ref Vector512<float> c, ref Vector512<float> d, float* r, long step, long row)
+        {
+            _r0.Fma(ref a, ref b, ref c, ref d, r, step);
+            _r1.Fma(ref a, ref b, ref c, ref d, r + row, step);
+            _r2.Fma(ref a, ref b, ref c, ref d, r + 2 * row, step);
+        }
     }
 
     /// <summary>A 3-wide window row's weight vectors.</summary>
@@ -143,6 +167,26 @@ internal static unsafe class DepthwiseChannels
         public Vector512<float> Fma(Vector512<float> acc, float* r) =>
             Vector512.FusedMultiplyAdd(_w2, Vector512.Load(r + 32), Vector512.FusedMultiplyAdd(_w1, Vector512.Load(r + 16),
                 Vector512.FusedMultiplyAdd(_w0, Vector512.Load(r), acc)));
+
+        /// <summary>a, b, c, d + this row's taps at r + k·step.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Fma(ref Vector512<float> a, ref Vector512<float> b, ref Vector512<float> c, ref Vector512<float> d, float* r, long step)
+        {
+            Taps4(_w0, ref a, ref b, ref c, ref d, r, step);
+            Taps4(_w1, ref a, ref b, ref c, ref d, r + 16, step);
+            Taps4(_w2, ref a, ref b, ref c, ref d, r + 32, step);
+        }
+    }
+
+    /// <summary>One tap's weight vector over four outputs' positions (r + k·step).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Taps4(Vector512<float> w, ref Vector512<float> a, ref Vector512<float> b, ref Vector512<float> c, ref Vector512<float> d,
+        float* r, long step)
+    {
+        a = Vector512.FusedMultiplyAdd(w, Vector512.Load(r), a);
+        b = Vector512.FusedMultiplyAdd(w, Vector512.Load(r + step), b);
+        c = Vector512.FusedMultiplyAdd(w, Vector512.Load(r + 2 * step), c);
+        d = Vector512.FusedMultiplyAdd(w, Vector512.Load(r + 3 * step), d);
     }
 
     private readonly struct Window5(float* w) : IWindow
@@ -162,6 +206,16 @@ internal static unsafe class DepthwiseChannels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector512<float> Fma(Vector512<float> acc, float* r, long row) =>
             _r4.Fma(_r3.Fma(_r2.Fma(_r1.Fma(_r0.Fma(acc, r), r + row), r + 2 * row), r + 3 * row), r + 4 * row);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Fma(ref Vector512<float> a, ref Vector512<float> b, ref Vector512<float> c, ref Vector512<float> d, float* r, long step, long row)
+        {
+            _r0.Fma(ref a, ref b, ref c, ref d, r, step);
+            _r1.Fma(ref a, ref b, ref c, ref d, r + row, step);
+            _r2.Fma(ref a, ref b, ref c, ref d, r + 2 * row, step);
+            _r3.Fma(ref a, ref b, ref c, ref d, r + 3 * row, step);
+            _r4.Fma(ref a, ref b, ref c, ref d, r + 4 * row, step);
+        }
     }
 
     /// <summary>A 5-wide window row's weight vectors.</summary>
@@ -190,6 +244,17 @@ internal static unsafe class DepthwiseChannels
             acc = Vector512.FusedMultiplyAdd(_w2, Vector512.Load(r + 32), acc);
             acc = Vector512.FusedMultiplyAdd(_w3, Vector512.Load(r + 48), acc);
             return Vector512.FusedMultiplyAdd(_w4, Vector512.Load(r + 64), acc);
+        }
+
+        /// <summary>a, b, c, d + this row's taps at r + k·step.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Fma(ref Vector512<float> a, ref Vector512<float> b, ref Vector512<float> c, ref Vector512<float> d, float* r, long step)
+        {
+            Taps4(_w0, ref a, ref b, ref c, ref d, r, step);
+            Taps4(_w1, ref a, ref b, ref c, ref d, r + 16, step);
+            Taps4(_w2, ref a, ref b, ref c, ref d, r + 32, step);
+            Taps4(_w3, ref a, ref b, ref c, ref d, r + 48, step);
+            Taps4(_w4, ref a, ref b, ref c, ref d, r + 64, step);
         }
     }
 
