@@ -491,42 +491,12 @@ internal static unsafe class WinogradConv
         }
     }
 
-    /// <summary>m[r·ldm + j] = Σ_p v[r·vs + p] · u[p·64 + j] for six tiles r and 64 channels j: twenty-four accumulators,
-    /// per input channel four panel loads and six broadcasts.</summary>
+    /// <summary>m[r·ldm + j] = Σ_p v[r·vs + p] · u[p·64 + j] for six tiles r and 64 channels j: SGEMM's 6 × 64 tile
+    /// (<see cref="Sgemm.Kernel512Wide"/>), twenty-four accumulators, per input channel four panel loads and six
+    /// broadcasts.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static void Kernel64(int depth, float* v, long vs, float* u, float* m, long ldm)
-    {
-        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
-        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
-        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default, c50 = default, c51 = default, c52 = default, c53 = default;
-        float* v0 = v, v1 = v + vs, v2 = v + 2 * vs, v3 = v + 3 * vs, v4 = v + 4 * vs, v5 = v + 5 * vs;
-        for (int p = 0; p < depth; p++)
-        {
-            var b0 = Vector512.Load(u);
-            var b1 = Vector512.Load(u + 16);
-            var b2 = Vector512.Load(u + 32);
-            var b3 = Vector512.Load(u + 48);
-            var a = Vector512.Create(v0[p]);
-            c00 = Vector512.FusedMultiplyAdd(a, b0, c00); c01 = Vector512.FusedMultiplyAdd(a, b1, c01); c02 = Vector512.FusedMultiplyAdd(a, b2, c02); c03 = Vector512.FusedMultiplyAdd(a, b3, c03);
-            a = Vector512.Create(v1[p]);
-            c10 = Vector512.FusedMultiplyAdd(a, b0, c10); c11 = Vector512.FusedMultiplyAdd(a, b1, c11); c12 = Vector512.FusedMultiplyAdd(a, b2, c12); c13 = Vector512.FusedMultiplyAdd(a, b3, c13);
-            a = Vector512.Create(v2[p]);
-            c20 = Vector512.FusedMultiplyAdd(a, b0, c20); c21 = Vector512.FusedMultiplyAdd(a, b1, c21); c22 = Vector512.FusedMultiplyAdd(a, b2, c22); c23 = Vector512.FusedMultiplyAdd(a, b3, c23);
-            a = Vector512.Create(v3[p]);
-            c30 = Vector512.FusedMultiplyAdd(a, b0, c30); c31 = Vector512.FusedMultiplyAdd(a, b1, c31); c32 = Vector512.FusedMultiplyAdd(a, b2, c32); c33 = Vector512.FusedMultiplyAdd(a, b3, c33);
-            a = Vector512.Create(v4[p]);
-            c40 = Vector512.FusedMultiplyAdd(a, b0, c40); c41 = Vector512.FusedMultiplyAdd(a, b1, c41); c42 = Vector512.FusedMultiplyAdd(a, b2, c42); c43 = Vector512.FusedMultiplyAdd(a, b3, c43);
-            a = Vector512.Create(v5[p]);
-            c50 = Vector512.FusedMultiplyAdd(a, b0, c50); c51 = Vector512.FusedMultiplyAdd(a, b1, c51); c52 = Vector512.FusedMultiplyAdd(a, b2, c52); c53 = Vector512.FusedMultiplyAdd(a, b3, c53);
-            u += NB;
-        }
-        c00.Store(m); c01.Store(m + 16); c02.Store(m + 32); c03.Store(m + 48); m += ldm;
-        c10.Store(m); c11.Store(m + 16); c12.Store(m + 32); c13.Store(m + 48); m += ldm;
-        c20.Store(m); c21.Store(m + 16); c22.Store(m + 32); c23.Store(m + 48); m += ldm;
-        c30.Store(m); c31.Store(m + 16); c32.Store(m + 32); c33.Store(m + 48); m += ldm;
-        c40.Store(m); c41.Store(m + 16); c42.Store(m + 32); c43.Store(m + 48); m += ldm;
-        c50.Store(m); c51.Store(m + 16); c52.Store(m + 32); c53.Store(m + 48);
-    }
+    private static void Kernel64(int depth, float* v, long vs, float* u, float* m, long ldm) =>
+        Sgemm.Kernel512Wide(depth, v, v + vs, v + 2 * vs, v + 3 * vs, v + 4 * vs, v + 5 * vs, 1, u, u + 32, NB, m, ldm, 1f, 0f);
 
     /// <summary>As <see cref="Kernel64"/> for the first 32 channels of a panel (its last, when at most 32 remain).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]

@@ -335,12 +335,13 @@ internal static unsafe partial class Sgemm
         }
     }
 
-    /// <summary>6×64 tile over two adjacent packed B panels (<paramref name="b"/>, <paramref name="b2"/>) with 24
-    /// accumulators: per depth step four B loads and six broadcasts for 24 FMAs. A's rows as in
-    /// <see cref="Kernel512Rows{TRows, TCols}"/>.</summary>
+    /// <summary>6×64 tile with 24 accumulators: per depth step four B loads and six broadcasts for 24 FMAs. A's rows as
+    /// in <see cref="Kernel512Rows{TRows, TCols}"/>; B's columns [0, 32) at <paramref name="b"/> and [32, 64) at
+    /// <paramref name="b2"/>, both stepping <paramref name="bStep"/> floats a depth step (two adjacent packed panels,
+    /// or one 64-wide panel of the Winograd products).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512Wide(int kc, float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, long step, float* b, float* b2,
-        float* c, long ldc, float alpha, float beta)
+    internal static void Kernel512Wide(int kc, float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, long step, float* b, float* b2,
+        long bStep, float* c, long ldc, float alpha, float beta)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
@@ -360,8 +361,8 @@ internal static unsafe partial class Sgemm
             c40 = Vector512.FusedMultiplyAdd(a, x0, c40); c41 = Vector512.FusedMultiplyAdd(a, x1, c41); c42 = Vector512.FusedMultiplyAdd(a, x2, c42); c43 = Vector512.FusedMultiplyAdd(a, x3, c43);
             a = Vector512.Create(r5[q]);
             c50 = Vector512.FusedMultiplyAdd(a, x0, c50); c51 = Vector512.FusedMultiplyAdd(a, x1, c51); c52 = Vector512.FusedMultiplyAdd(a, x2, c52); c53 = Vector512.FusedMultiplyAdd(a, x3, c53);
-            b += NR;
-            b2 += NR;
+            b += bStep;
+            b2 += bStep;
         }
         Store512<TwoVectors>(c, c00, c01, alpha, beta); Store512<TwoVectors>(c + NR, c02, c03, alpha, beta); c += ldc;
         Store512<TwoVectors>(c, c10, c11, alpha, beta); Store512<TwoVectors>(c + NR, c12, c13, alpha, beta); c += ldc;

@@ -154,6 +154,6 @@ internal static unsafe partial class Sgemm
     private static void WideKernel(in TileState s, float* a, float* bPanel, float* cTile)
     {
         long l = s.Lda == 0 ? 1 : s.Lda, step = s.Lda == 0 ? MR : s.ADepth;
-        Kernel512Wide(s.Kc, a, a + l, a + 2 * l, a + 3 * l, a + 4 * l, a + 5 * l, step, bPanel, bPanel + NR * s.Kc, cTile, s.Ldc, s.Alpha, s.Beta);
+        Kernel512Wide(s.Kc, a, a + l, a + 2 * l, a + 3 * l, a + 4 * l, a + 5 * l, step, bPanel, bPanel + NR * s.Kc, NR, cTile, s.Ldc, s.Alpha, s.Beta);
     }
 }
