@@ -26,8 +26,17 @@ internal static unsafe class RowConv
     /// <summary>Positions per tile: four 512-bit vectors.</summary>
     public const int NT = 64;
 
-    /// <summary>Floats of input slab a position block aims to keep in L2 (256 KiB).</summary>
+    /// <summary>Taps per depth step: a tile's input rows for one step (32 KiB) stay in L1 while every channel block
+    /// of its run reads them.</summary>
+    private const int DepthStep = 128;
+
+    /// <summary>Floats of input slab a pointwise convolution's block of tiles aims to keep in L2 (256 KiB).</summary>
     private const int SlabFloats = 64 * 1024;
+
+    /// <summary>Input channels from which a pointwise convolution's tiles take every channel block in turn, as windowed
+    /// ones do: shallower ones keep one channel block over a slab of tiles (on an Intel Xeon core, per layer:
+    /// 192 → 32 and 288 → 64 on 28² and 35² maps 0.91-0.94×, 144 → 24 and 24 → 144 on 56² 1.08-1.2× the time).</summary>
+    private const int PointwiseRunMinChannels = 160;
 
     /// <summary>Output positions from which a pointwise convolution takes this path: below, the GEMM's packed panels win
     /// (measured: 7×7 maps 0.6-0.8× the GEMM, 14×14 even, 28×28 and larger 1.1-1.4× faster).</summary>
@@ -81,17 +90,30 @@ internal static unsafe class RowConv
             offs[t] = (int)(ci * l.PerChannel + phase * l.Plane + dh / g.SH * l.Pw + dw / g.SW);
         }
         int positions = g.OH * l.Pw, tiles = (positions + NT - 1) / NT;
-        // Position blocks: as many tiles as keep the block's input slab (its rows plus the window's extra rows, over
-        // the group's planes) near SlabFloats.
-        long slabRow = (long)cg * l.Phases * l.Pw;
-        int extraRows = l.Ph - g.OH + 1;
-        int blockTiles = (int)Math.Clamp((SlabFloats / Math.Max(1, slabRow) - extraRows) * l.Pw / NT, 1, tiles);
         int oBlocks = (og + MR - 1) / MR;
-        // Single images on several threads: shorter position blocks until there are four items a thread.
-        long blocksWanted = (4L * threads + (long)groups * oBlocks - 1) / ((long)groups * oBlocks);
-        if (threads > 1 && (tiles + blockTiles - 1) / blockTiles < blocksWanted)
-            blockTiles = Math.Max(1, (int)((tiles + blocksWanted - 1) / blocksWanted));
-        int posBlocks = (tiles + blockTiles - 1) / blockTiles;
+        // Items are (group, block of tiles, run of channel blocks), and within one the tiles run in turn, each through
+        // the depth in steps that every channel block of the run takes before the next step.
+        // A windowed (or deep pointwise) convolution's tile reads kdim scattered input rows: one tile an item with
+        // every channel block in the run keeps each step's rows in L1 while the run's weights come from L2 (3×3 stride
+        // 2, 64 → 128 on 56×56 and 128 → 256 on 28×28: 0.77 → 0.84 of ONNX Runtime on an Intel Xeon core, where one
+        // channel block an item read them from L2 for every block). A shallow pointwise convolution's tiles write y in
+        // place: one channel block an item over a block of tiles whose input slab stays in L2 (SlabFloats) keeps its
+        // output to six write streams.
+        int blockTiles = 1, chunkBlocks = oBlocks;
+        if (g.IsPointwise && cg < PointwiseRunMinChannels)
+        {
+            blockTiles = (int)Math.Clamp((SlabFloats / Math.Max(1, (long)cg * l.Pw) - 1) * l.Pw / NT, 1, tiles);
+            chunkBlocks = 1;
+        }
+        // Single images on several threads: smaller items until there are four a thread.
+        long wanted = 4L * threads;
+        while (threads > 1 && (long)groups * ((tiles + blockTiles - 1) / blockTiles) * ((oBlocks + chunkBlocks - 1) / chunkBlocks) < wanted
+               && (blockTiles > 1 || chunkBlocks > 1))
+        {
+            if (blockTiles > 1) blockTiles = (blockTiles + 1) / 2;
+            else chunkBlocks = (chunkBlocks + 1) / 2;
+        }
+        int posBlocks = (tiles + blockTiles - 1) / blockTiles, oChunks = (oBlocks + chunkBlocks - 1) / chunkBlocks;
         // A pointwise convolution reads x in place, and its tiles are whole output runs: full channel blocks accumulate
         // in registers started at the bias and are stored straight to y. Only its last tile, when short, reads a
         // zero-padded copy ([c][NT]: reads past x could fault).
@@ -105,9 +127,9 @@ internal static unsafe class RowConv
         // The planes' zero border, the slack after them and the short tile's unused columns are the same for every
         // sample: zeroed once here, then each sample writes only what its input covers.
         new Span<float>(xp, (int)(pad.Bytes / sizeof(float))).Clear();   // Applies keeps it below int.MaxValue / 2
-        long items = (long)groups * posBlocks * oBlocks;
+        long items = (long)groups * posBlocks * oChunks;
         // Chunks of at least ~2 M multiply-adds (~10 µs): the worker team hands a chunk over in about a microsecond.
-        long grain = Math.Max(1, (2L << 20) / Math.Max(1, (long)blockTiles * NT * MR * kdim));
+        long grain = Math.Max(1, (2L << 20) / Math.Max(1, (long)blockTiles * chunkBlocks * NT * MR * kdim));
         for (int b = 0; b < n; b++)
         {
             float* xb = x + (long)b * c * g.HW;
@@ -117,67 +139,81 @@ internal static unsafe class RowConv
                 for (int ci = 0; ci < c; ci++)
                     new ReadOnlySpan<float>(xb + (long)ci * g.HW + tail, g.P - tail).CopyTo(new Span<float>(xp + ci * NT, g.P - tail));
             }
-            var st = (g, l, cg, og, o, kdim, tiles, blockTiles, posBlocks, oBlocks, positions, inPlace, tail,
+            var st = (g, l, cg, og, kdim, tiles, blockTiles, posBlocks, oChunks, chunkBlocks, oBlocks, positions, inPlace, tail,
                 x: (nint)(inPlace ? xb : xp), xt: (nint)xp, offs: (nint)offs, tailOffs: (nint)tailOffs, packedW,
-                bias: (nint)bias, y: (nint)(y + (long)b * o * g.P), epilogue);
+                bias: (nint)bias, y: (nint)(y + (long)b * o * g.P), memory, epilogue);
             CpuParallel.For(items, threads, grain, st, static (s, i0, i1) =>
             {
-                float* tileAcc = stackalloc float[MR * NT];
-                float* tileBias = stackalloc float[MR];   // the block's bias, zero past its live channels
+                // Per channel block of the run: its MR × NT accumulator tile, then its bias (zero past live channels).
+                using var scratch = s.memory.Rent((long)s.chunkBlocks * MR * (NT + 1) * sizeof(float));
+                float* accs = (float*)scratch.Handle, biases = accs + (long)s.chunkBlocks * MR * NT;
                 int mPad = (s.og + MR - 1) / MR * MR;
                 for (long i = i0; i < i1; i++)
                 {
-                    int ob = (int)(i % s.oBlocks);
-                    long rest = i / s.oBlocks;
+                    int chunk = (int)(i % s.oChunks);
+                    long rest = i / s.oChunks;
                     int pb = (int)(rest % s.posBlocks), gi = (int)(rest / s.posBlocks);
-                    int oc0 = gi * s.og + ob * MR, live = Math.Min(MR, s.og - ob * MR);
-                    for (int r = 0; r < MR; r++) tileBias[r] = s.bias != 0 && r < live ? ((float*)s.bias)[oc0 + r] : 0f;
-                    float* yb = (float*)s.y + (long)oc0 * s.g.P;
+                    int ob0 = chunk * s.chunkBlocks, ob1 = Math.Min(s.oBlocks, ob0 + s.chunkBlocks);
+                    for (int ob = ob0; ob < ob1; ob++)
+                        for (int r = 0; r < MR; r++)
+                            biases[(ob - ob0) * MR + r] = s.bias != 0 && ob * MR + r < s.og ? ((float*)s.bias)[gi * s.og + ob * MR + r] : 0f;
                     float* wg = s.packedW[gi];
-                    int tBegin = pb * s.blockTiles, tEnd = Math.Min(s.tiles, (pb + 1) * s.blockTiles);
-                    int direct = 0;   // positions of this block finished in y whose epilogue is still to apply
-                    for (int t = tBegin; t < tEnd; t++)
+                    float* yg = (float*)s.y + (long)gi * s.og * s.g.P;
+                    int direct = 0;   // positions of whole runs finished in y whose activation is still to apply
+                    for (int t = pb * s.blockTiles, tEnd = Math.Min(s.tiles, t + s.blockTiles); t < tEnd; t++)
                     {
                         int j0 = t * NT;
                         bool isTail = j0 == s.tail;
                         float* xs = isTail ? (float*)s.xt + gi * s.cg * NT : (float*)s.x + gi * s.cg * s.l.PerChannel + j0;
                         int* offs = isTail ? (int*)s.tailOffs : (int*)s.offs;
-                        bool inY = s.inPlace && !isTail && live == MR;
-                        if (inY)
-                        {
-                            // Whole output runs of full channel blocks: the first depth block starts the registers at
-                            // the bias and the last applies a cheap epilogue to them, so y is written once per depth
-                            // block. An activation that computes (exp) runs over the block's finished runs instead:
-                            // inside the kernel it would spill the twenty-four accumulators (SiLU measured 0.59 → 0.68 ms
-                            // on 16 → 96 at 112×112 there).
-                            for (int pc = 0; pc < s.kdim; pc += Sgemm.KC)
+                        // A pointwise convolution's whole output runs of full channel blocks accumulate in y itself: the
+                        // first depth block starts the registers at the bias and the last applies a cheap epilogue to
+                        // them. An activation that computes (exp) runs over the finished run instead: inside the kernel
+                        // it would spill the twenty-four accumulators (SiLU measured 0.59 → 0.68 ms on 16 → 96 at
+                        // 112×112 there). Other tiles accumulate in the run's scratch tiles, the half kernel's filled
+                        // with the bias first.
+                        bool wholeRun = s.inPlace && !isTail, half = !wholeRun && s.positions - j0 <= NT / 2;
+                        for (int ob = ob0; half && ob < ob1; ob++)
+                            for (int r = 0; r < MR; r++)
                             {
-                                int kc = Math.Min(Sgemm.KC, s.kdim - pc);
-                                float* wb = wg + (long)mPad * pc + (long)ob * MR * kc;
-                                Kernel(kc, offs + pc, wb, xs, yb + j0, s.g.P, pc == 0, !TAct.ComputeBound && pc + kc >= s.kdim, tileBias, s.epilogue);
+                                var v = Vector512.Create(biases[(ob - ob0) * MR + r]);
+                                float* a = accs + ((ob - ob0) * MR + r) * NT;
+                                v.Store(a); v.Store(a + 16);
                             }
-                            if (TAct.ComputeBound) direct += NT;
-                            continue;
-                        }
-                        // A full tile starts its registers at the bias; the half kernel's tile is filled with it.
-                        bool half = s.positions - j0 <= NT / 2;
-                        for (int r = 0; half && r < MR; r++)
-                        {
-                            var v = Vector512.Create(tileBias[r]);
-                            v.Store(tileAcc + r * NT); v.Store(tileAcc + r * NT + 16);
-                        }
-                        // Depth blocks as Sgemm.PackWholeA laid them out: block pc holds every panel at depth kc.
+                        // Depth steps of at most DepthStep taps when a run has several channel blocks: the tile's input
+                        // rows for one step stay in L1 while every channel block of the run reads them.
+                        int step = s.chunkBlocks > 1 ? DepthStep : Sgemm.KC;
                         for (int pc = 0; pc < s.kdim; pc += Sgemm.KC)
                         {
                             int kc = Math.Min(Sgemm.KC, s.kdim - pc);
-                            float* wb = wg + (long)mPad * pc + (long)ob * MR * kc;
-                            if (half) KernelHalf(kc, offs + pc, wb, xs, tileAcc, NT);
-                            else Kernel(kc, offs + pc, wb, xs, tileAcc, NT, pc == 0, false, tileBias, default(EpilogueMath<IdentityMath>));
+                            for (int p0 = 0; p0 < kc; p0 += step)
+                            {
+                                int ks = Math.Min(step, kc - p0);
+                                bool first = pc == 0 && p0 == 0, last = pc + kc >= s.kdim && p0 + ks >= kc;
+                                for (int ob = ob0; ob < ob1; ob++)
+                                {
+                                    // Sgemm.PackWholeA's layout: depth block pc holds every panel at depth kc.
+                                    float* wb = wg + (long)mPad * pc + (long)ob * MR * kc + p0 * MR;
+                                    float* acc = accs + (long)(ob - ob0) * MR * NT, bias = biases + (ob - ob0) * MR;
+                                    if (wholeRun && ob * MR + MR <= s.og)
+                                        Kernel(ks, offs + pc + p0, wb, xs, yg + (long)ob * MR * s.g.P + j0, s.g.P, first,
+                                            !TAct.ComputeBound && last, bias, s.epilogue);
+                                    else if (half) KernelHalf(ks, offs + pc + p0, wb, xs, acc, NT);
+                                    else Kernel(ks, offs + pc + p0, wb, xs, acc, NT, first, false, bias, default(EpilogueMath<IdentityMath>));
+                                }
+                            }
                         }
-                        Store(s.g, s.l.Pw, j0, s.positions, tileAcc, yb, live, s.epilogue);
+                        for (int ob = ob0; ob < ob1; ob++)
+                            if (!(wholeRun && ob * MR + MR <= s.og))
+                                Store(s.g, s.l.Pw, j0, s.positions, accs + (long)(ob - ob0) * MR * NT, yg + (long)ob * MR * s.g.P, Math.Min(MR, s.og - ob * MR), s.epilogue);
+                        if (wholeRun) direct += NT;
                     }
-                    if (direct > 0 && s.epilogue.IsActive)
-                        for (int r = 0; r < MR; r++) s.epilogue.ApplyInPlace(yb + (long)r * s.g.P + tBegin * NT, direct);
+                    // The whole runs' computing activation, over the block's runs at once (they are contiguous from
+                    // its first tile: only the last tile can be short).
+                    if (direct > 0 && TAct.ComputeBound && s.epilogue.IsActive)
+                        for (int ob = ob0; ob < ob1 && ob * MR + MR <= s.og; ob++)
+                            for (int r = 0; r < MR; r++)
+                                s.epilogue.ApplyInPlace(yg + (long)(ob * MR + r) * s.g.P + (long)pb * s.blockTiles * NT, direct);
                 }
             });
         }
