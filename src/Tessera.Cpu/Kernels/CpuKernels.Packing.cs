@@ -65,9 +65,12 @@ internal sealed unsafe partial class CpuKernels : IOperandPacking
     /// rows 112×112 0.78 → 1.49-1.73, 56×56 0.86 → 1.65-1.72, stride 2 0.54-0.65 → 0.68-0.79. Maps of at most 256
     /// outputs take the channel blocks (<see cref="DepthwiseChannels"/>, with their weights in registers): against the
     /// planes 5×5 on 7×7 0.38 → 1.10, 3×3 on 7×7 0.64 → 1.24, 3×3 / 2 from 14×14 0.42 → 1.17, 3×3 on 14×14 1.44 →
-    /// 1.55-1.70, 5×5 on 14×14 1.23 → 1.40-1.43; 1×1 windows stay on the planes (a scale and shift).</summary>
+    /// 1.55-1.70, 5×5 on 14×14 1.23 → 1.40-1.43; 1×1 windows stay on the planes (a scale and shift). A 3×3 window at
+    /// stride 2 from a map of 24 × 24 or more goes back to the planes, which now read it in place
+    /// (<see cref="DepthwisePlanes.TakesStrided"/>).</summary>
     internal static DepthwiseForwardPath DepthwisePath(in ConvGeometry g, bool residual) =>
-        DepthwiseChannels.Applies(g, residual) && (g.KK > 1 || !DepthwisePlanes.Applies(g)) ? DepthwiseForwardPath.Channels
+        DepthwiseChannels.Applies(g, residual) && (g.KK > 1 || !DepthwisePlanes.Applies(g)) && !DepthwisePlanes.TakesStrided(g)
+            ? DepthwiseForwardPath.Channels
         : DepthwisePlanes.Applies(g) ? DepthwiseForwardPath.Planes
         : RowConv.AppliesDepthwise(g) ? DepthwiseForwardPath.Rows
         : DepthwiseForwardPath.Padded;

@@ -111,6 +111,7 @@ public class ConvTests
         new ConvCase("dwp 3x3 stride 2 unpadded, strided x, no bias", 2, 5, 40, 33, 5, 3, 3, Conv2dParams.Square(2, 0, 1, 5), Bias: false, Strided: true),
         new ConvCase("dwp 1x1 (a per-channel scale and shift) on 9x7", 2, 5, 9, 7, 5, 1, 1, Conv2dParams.Square(1, 0, 1, 5)),
         new ConvCase("dwp 3x3 on 70x200: read in place, the last vector half full", 1, 2, 70, 200, 2, 3, 3, Conv2dParams.Square(1, 1, 1, 2)),
+        new ConvCase("dwp 3x3 stride 2 from 28x28 to a small map: read in place, not in channel blocks", 1, 20, 28, 28, 20, 3, 3, Conv2dParams.Square(2, 1, 1, 20)),
         new ConvCase("dwp 3x3 on 200x60: bands of rows", 1, 2, 200, 60, 2, 3, 3, Conv2dParams.Square(1, 1, 1, 2)),
         new ConvCase("dwp 5x5 stride 2 on 97x150: bands of rows, a last one of one row", 1, 2, 97, 150, 2, 5, 5, Conv2dParams.Square(2, 2, 1, 2)),
         // Winograd F(4x4, 3x3): maps that are not a multiple of the 4x4 tile (the last tiles partly outside), tile counts

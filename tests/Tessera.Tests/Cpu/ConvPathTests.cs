@@ -155,7 +155,7 @@ public class ConvPathTests
     {
         Requirement.Require(Avx512F.IsSupported && VectorWidth.Use512, "the depthwise planes need 512-bit vectors");
         var cases = Named("dwp ");
-        Assert.Equal(9, cases.Count);
+        Assert.Equal(10, cases.Count);
         foreach (var t in cases)
         {
             Assert.True(t.C == t.P.Groups && t.O == t.P.Groups, t.Name);
