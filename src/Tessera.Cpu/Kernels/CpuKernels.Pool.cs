@@ -159,10 +159,21 @@ internal sealed unsafe partial class CpuKernels
         {
             // One divisor for every window: a depthwise convolution whose weights are all 1 sums each window in
             // row-major order from 0, and its epilogue scales it by 1 / (KH·KW): the window loop's values bit for bit.
+            // Small maps take the channel blocks, as a convolution would (Inception's 3×3 / 1 on 2048 × 8² 0.163-0.165
+            // → 0.069-0.10 ms, 1280 × 8² 0.11-0.16 → 0.043-0.064 on an Intel Xeon core); they read a weight set per
+            // channel.
+            var scaled = new EpilogueMath<AffineMath>(new AffineMath(1f / g.KK, 0f), null, y.F32());
+            if (DepthwiseChannels.Applies(g, residual: false) && !DepthwisePlanes.TakesStrided(g))
+            {
+                int c = x.Shape[1];
+                using var ones = Device.Memory.Rent((long)c * g.KK * sizeof(float));
+                new Span<float>((float*)ones.Handle, c * g.KK).Fill(1f);
+                DepthwiseChannels.Forward(Device.Memory, Threads, g, x.Shape[0], c, xc.F32(), (float*)ones.Handle, null, y.F32(), scaled);
+                return;
+            }
             float* w = stackalloc float[g.KK];
             new Span<float>(w, g.KK).Fill(1f);
-            DepthwisePlanes.Forward(Device.Memory, Threads, g, planes, 1, xc.F32(), w, null, y.F32(),
-                new EpilogueMath<AffineMath>(new AffineMath(1f / g.KK, 0f), null, y.F32()));
+            DepthwisePlanes.Forward(Device.Memory, Threads, g, planes, 1, xc.F32(), w, null, y.F32(), scaled);
             return;
         }
         var st = (g, x: (nint)xc.F32(), y: (nint)y.F32(), pb: p.PadBottom, pr: p.PadRight, inc: p.CountIncludePad);
