@@ -163,7 +163,7 @@ internal sealed unsafe partial class CpuKernels
             // → 0.069-0.10 ms, 1280 × 8² 0.11-0.16 → 0.043-0.064 on an Intel Xeon core); they read a weight set per
             // channel.
             var scaled = new EpilogueMath<AffineMath>(new AffineMath(1f / g.KK, 0f), null, y.F32());
-            if (DepthwiseChannels.Applies(g, residual: false) && !DepthwisePlanes.TakesStrided(g))
+            if (DepthwisePath(g, residual: false) == DepthwiseForwardPath.Channels)
             {
                 int c = x.Shape[1];
                 using var ones = Device.Memory.Rent((long)c * g.KK * sizeof(float));
