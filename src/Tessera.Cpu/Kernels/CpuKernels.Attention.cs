@@ -23,6 +23,8 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
     {
         public float* Q, Kt, K, V, Vt, O, Lse, DO, Dq, Dk, Dv, Mask, Scratch, Partial;
         public long MaskB, MaskH, MaskQ, MaskK;
+        /// <summary>Forward: the strides of q, v and o over batch, head and position (their features contiguous).</summary>
+        public long QB, QH, QT, VB, VH, VT, OB, OH, OT;
         public int B, H, Tq, Tk, D, Dvh, QTiles, Chunks;
         public long Items, SlotFloats, Bh;
         public float Scale;

@@ -17,14 +17,27 @@ internal sealed unsafe partial class CpuKernels
         int bn = q.Shape[0], hn = q.Shape[1], tq = q.Shape[2], d = q.Shape[3], tk = k.Shape[2], dv = v.Shape[3];
         long bh = (long)bn * hn;
         if (bh == 0 || tq == 0) return;
+        // o may be a strided view (the heads' merge written in place); with scattered features, through a dense copy.
+        using var od = o.Strides[3] == 1 ? null : Tensor.Empty(Device, DType.Float32, o.Shape);
+        var os = od ?? o;
         if (tk == 0)
         {
-            Fill(o, 0);
+            if (o.IsContiguous) Fill(o, 0);
+            else
+            {
+                using var zeros = Tensor.Empty(Device, DType.Float32, o.Shape);
+                Fill(zeros, 0);
+                Copy(zeros, o);
+            }
             if (lse is not null) Fill(lse, float.NegativeInfinity);
             return;
         }
-        using var qc = q.Contiguous();
-        using var vc = v.Contiguous();
+        // q and v are read in place through their strides (a head split's permuted view) when their features are
+        // contiguous; k is packed into tiles, which reads any strides.
+        using var qc = q.Strides[3] == 1 ? null : q.Contiguous();
+        using var vc = v.Strides[3] == 1 ? null : v.Contiguous();
+        var qs = qc ?? q;
+        var vs = vc ?? v;
         using var kt = AttentionPacked(bh, tk, d);
         AttentionPackKV(k, kt);
         using var maskView = mask?.Expand(bn, hn, tq, tk);
@@ -36,7 +49,9 @@ internal sealed unsafe partial class CpuKernels
         using var scratch = Scratch(DType.Float32, chunks, (int)slotFloats);
         var st = new AttnState
         {
-            Q = qc.F32(), Kt = kt.F32(), V = vc.F32(), O = o.F32(), Lse = lse is null ? null : lse.F32(), Scratch = scratch.F32(),
+            Q = qs.F32(), Kt = kt.F32(), V = vs.F32(), O = os.F32(),
+            QB = qs.Strides[0], QH = qs.Strides[1], QT = qs.Strides[2], VB = vs.Strides[0], VH = vs.Strides[1], VT = vs.Strides[2],
+            OB = os.Strides[0], OH = os.Strides[1], OT = os.Strides[2], Lse = lse is null ? null : lse.F32(), Scratch = scratch.F32(),
             B = bn, H = hn, Tq = tq, Tk = tk, D = d, Dvh = dv, QTiles = qTiles, Chunks = chunks, Items = items, SlotFloats = slotFloats,
             Scale = AttentionScale(p, d), Causal = p.Causal,
         };
@@ -50,6 +65,7 @@ internal sealed unsafe partial class CpuKernels
                     AttentionForwardTile(st, item / st.QTiles, (int)(item % st.QTiles), slot);
             }
         });
+        if (od is not null) Copy(od, o);
     }
 
     private static void AttentionForwardTile(in AttnState st, long bh, int qt, float* slot)
@@ -60,7 +76,7 @@ internal sealed unsafe partial class CpuKernels
         float* sb = slot, rowSum = sb + AttnRows * AttnBc, alpha = rowSum + AttnRows, m = alpha + 2 * AttnRows, l = m + AttnBr;
         int* limit = (int*)(alpha + AttnRows);
         long padded = (tk + AttnBc - 1) / AttnBc * AttnBc;
-        float* q = st.Q + bh * st.Tq * d, kt = st.Kt + bh * padded * d, v = st.V + bh * tk * dv, o = st.O + bh * st.Tq * dv;
+        float* q = st.Q + b * st.QB + h * st.QH, kt = st.Kt + bh * padded * d, v = st.V + b * st.VB + h * st.VH, o = st.O + b * st.OB + h * st.OH;
         for (int r = 0; r < i1 - i0; r++) { m[r] = float.NegativeInfinity; l[r] = 0; }
         // Under the causal mask, query i sees keys 0..i: this query tile sees keys below i1.
         int jEnd = st.Causal ? Math.Min(tk, i1) : tk;
@@ -75,7 +91,7 @@ internal sealed unsafe partial class CpuKernels
                 if (nkG <= 0) continue;
                 int len = Math.Min(tile, (nkG + 15) & ~15);
                 for (int r = 0; r < nr; r++) limit[r] = st.Causal ? Math.Min(tile, ig + r + 1 - j0) : tile;
-                AttentionSoftmaxStep(st, b, h, q + (long)ig * d, ig, nr, AttentionTile(kt, d, j0), j0, tile, nkG, len, limit, sb,
+                AttentionSoftmaxStep(st, b, h, q + ig * st.QT, ig, nr, AttentionTile(kt, d, j0), j0, tile, nkG, len, limit, sb,
                     m + (ig - i0), rowSum, alpha);
                 bool any = false;
                 for (int r = 0; r < nr; r++)
@@ -86,13 +102,13 @@ internal sealed unsafe partial class CpuKernels
                 }
                 // The first key tile sets the output rows (every group gets there: it is never past the causal limit).
                 if (j0 == 0 || any)
-                    AttentionSimd.RowsTimesMatrix(sb, AttnBc, nr, nkG, v + (long)j0 * dv, dv, dv, o + (long)ig * dv, dv, accumulate: j0 > 0, alpha);
+                    AttentionSimd.RowsTimesMatrix(sb, AttnBc, nr, nkG, v + j0 * st.VT, st.VT, dv, o + ig * st.OT, st.OT, accumulate: j0 > 0, alpha);
             }
         }
         for (int i = i0; i < i1; i++)
         {
             int r = i - i0;
-            float* orow = o + (long)i * dv;
+            float* orow = o + i * st.OT;
             if (l[r] > 0)
             {
                 AttentionSimd.Scale(orow, dv, 1f / l[r]);
@@ -113,10 +129,10 @@ internal sealed unsafe partial class CpuKernels
         if (nr == AttnRows && (len & 15) == 0 && maskRows && ScoreTile.Applies)
         {
             float* mask = st.HasMask ? AttentionMaskRow(st, b, h, ig, j0) : null;
-            ScoreTile.Run(q, st.D, st.D, kTile, len, st.Scale, mask, st.MaskQ, limit, s, m, rowSum, alpha);
+            ScoreTile.Run(q, st.QT, st.D, kTile, len, st.Scale, mask, st.MaskQ, limit, s, m, rowSum, alpha);
             return;
         }
-        AttentionSimd.RowsTimesMatrix(q, st.D, nr, st.D, kTile, AttnBc, tile, s, AttnBc, accumulate: false);
+        AttentionSimd.RowsTimesMatrix(q, st.QT, nr, st.D, kTile, AttnBc, tile, s, AttnBc, accumulate: false);
         for (int r = 0; r < nr; r++)
         {
             float* row = s + r * AttnBc;

@@ -24,6 +24,14 @@ public partial class GpuKernels : IAttentionKernels
         int bn = q.Shape[0], hn = q.Shape[1], tq = q.Shape[2], d = q.Shape[3], tk = k.Shape[2], dv = v.Shape[3];
         long rows = (long)bn * hn * tq;
         if (rows == 0) return;
+        if (!o.IsContiguous)
+        {
+            // A strided output (the heads' merge written in place) takes the result through a dense scratch.
+            using var dense = Scratch(DType.Float32, bn, hn, tq, dv);
+            Attention(q, k, v, mask, dense, lse, p);
+            Copy(dense, o);
+            return;
+        }
         var (ma, hasMask) = AttentionMask(mask, q, tk, op);
         LaunchRows(AttentionFamily, "attention_fwd_f32", rows,
             GpuArg.Viewed(q, op), GpuArg.Viewed(k, op), GpuArg.Viewed(v, op), ma, hasMask,

@@ -120,6 +120,41 @@ public class AttentionTests
         }
     }
 
+    /// <summary>q, k and v as the heads of [B, T, H, D] projections (permuted views: rows H·D apart, features contiguous)
+    /// and o written into a [B, Tq, H, Dv] tensor through its permuted view, as the graph runs attention once the
+    /// transposes that split and merge heads are folded into it (TransposeReshapeElimination).</summary>
+    [Theory]
+    [InlineData(2, 4, 128, 128, 64, 64, false, false)]
+    [InlineData(1, 3, 37, 37, 16, 16, true, false)]
+    [InlineData(2, 2, 9, 70, 8, 12, false, true)]
+    [Covers(OpKind.Attention)]
+    public void HeadSplitViewsMatchReference(int b, int h, int tq, int tk, int d, int dv, bool causal, bool masked)
+    {
+        var q = Rand.Uniform(21, new[] { b, h, tq, d }, -1.5, 1.5);
+        var k = Rand.Uniform(22, new[] { b, h, tk, d }, -1.5, 1.5);
+        var v = Rand.Uniform(23, new[] { b, h, tk, dv });
+        var mask = masked ? Rand.Uniform(24, new[] { b, 1, 1, tk }, -2, 2) : null;
+        var p = new AttentionParams(float.NaN, causal);
+        var (eo, eLse) = RefAttention.Attention(q, k, v, mask, p);
+        // Each operand stored as [B, T, H, D] and viewed as [B, H, T, D].
+        Tensor Heads(RefTensor r)
+        {
+            using var stored = RefConvert.Permute(r, [0, 2, 1, 3]).ToDevice(Dev);
+            return stored.Permute(0, 2, 1, 3);
+        }
+        using var tq_ = Heads(q);
+        using var tk_ = Heads(k);
+        using var tv = Heads(v);
+        Assert.True(!tq_.IsContiguous && tq_.Strides[3] == 1);
+        using var tm = mask?.ToDevice(Dev);
+        using var merged = Tensor.Empty(Dev, DType.Float32, b, tq, h, dv);
+        using var o = merged.Permute(0, 2, 1, 3);
+        using var lse = Tensor.Empty(Dev, DType.Float32, b, h, tq);
+        Dev.Kernels.Attention(tq_, tk_, tv, tm, o, lse, p);
+        Approx.Equal(RefConvert.Permute(eo, [0, 2, 1, 3]), merged, 2e-5, 1e-4, "o, heads merged");
+        Approx.Equal(eLse, lse, 2e-5, 1e-4, "lse");
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     [Covers(OpKind.AttentionBackward)]

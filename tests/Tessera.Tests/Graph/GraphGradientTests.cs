@@ -13,7 +13,7 @@ public class GraphGradientTests
 {
     private static readonly Tessera.Cpu.CpuDevice Dev = TestDevices.Cpu;
 
-    public static TheoryData<string> Networks => new() { "mlp", "cnn-bn-pool", "attention-block", "transformer-block", "vit-tiny", "shape-ops" };
+    public static TheoryData<string> Networks => new() { "mlp", "cnn-bn-pool", "attention-block", "transformer-block", "vit-tiny", "shape-ops", "attention-views" };
 
     [Theory]
     [MemberData(nameof(Networks))]
@@ -47,6 +47,19 @@ public class GraphGradientTests
                 model = new Sequential(new Lambda((gb, x) => gb.Reshape(x, 2, 6, 4)), new TransformerEncoderBlock(Dev, init, 4, 2, 8),
                     new Lambda((gb, x) => gb.Reshape(gb.Slice(x, 1, 0, 1), 2, 4)), new Linear(Dev, init, 4, 3));
                 xShape = new[] { 2, 24 };
+                break;
+            case "attention-views":
+                // The attention op reading q, k, v as permuted views of [B, T, H, D] heads and writing its result
+                // merged (what TransposeReshapeElimination makes of a head split): its gradients permuted back.
+                model = new Sequential(new Linear(Dev, init, 8, 24), new Lambda((gb, x) =>
+                {
+                    Value Heads(int i) => gb.Reshape(gb.Slice(x, 2, 8 * i, 8 * i + 8), 2, 5, 2, 4);
+                    int[] split = [0, 2, 1, 3];
+                    var op = new Tessera.Graph.Operators.AttentionGraphOp(new AttentionParams(float.NaN, true),
+                        new Tessera.Graph.Operators.AttentionOperands(split, split, split, split));
+                    return gb.Reshape(gb.Apply(op, "attn", Heads(0), Heads(1), Heads(2))[0], 2, 5, 8);
+                }));
+                xShape = new[] { 2, 5, 8 };
                 break;
             default:
                 model = new Sequential(new Linear(Dev, init, 6, 6), new Lambda((gb, x) =>
