@@ -96,6 +96,7 @@ public class ConvTests
         new ConvCase("tgemm pointwise 9x9, o = 48", 1, 24, 9, 9, 48, 1, 1, Conv2dParams.Square()),
         new ConvCase("tgemm stride 2 to 5x6, two depth blocks", 1, 64, 10, 12, 33, 3, 3, Conv2dParams.Square(2, 1)),
         new ConvCase("tgemm 1-D signal read in place: kernel 20, stride 4, 246 outputs", 2, 1, 1, 1003, 33, 1, 20, new Conv2dParams(1, 4)),
+        new ConvCase("tgemm pointwise on a 1x1 map: one position, y written in place, partial panel", 2, 48, 1, 1, 70, 1, 1, Conv2dParams.Square()),
         // Small-map depthwise with 16 channels a vector: a partial last block, stride 2 with a 5x5 window, a rectangular
         // window with asymmetric padding.
         new ConvCase("dwc 3x3 stride 2 to 7x7, 20 channels", 2, 20, 13, 13, 20, 3, 3, Conv2dParams.Square(2, 1, 1, 20)),

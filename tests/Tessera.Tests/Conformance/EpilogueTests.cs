@@ -63,6 +63,10 @@ public class EpilogueTests
         ["winograd 2x2 tiles on 7x7"] = new(1, 20, 7, 7, 36, 3, 3, Conv2dParams.Square(1, 1)),
         ["stem 3x3 / 2, odd rows, shifted chunk"] = new(2, 3, 33, 37, 16, 3, 3, Conv2dParams.Square(2, 1)),
         ["1x7 turned a quarter"] = new(1, 24, 17, 17, 20, 1, 7, new(1, 1, 0, 3, 0, 3)),
+        // A squeeze-and-excitation block's layers on 1×1 maps: a row against the packed weight (y written in place),
+        // and fewer outputs than a panel (dot products per output).
+        ["1x1 map, 70 outputs: a row times the packed weight"] = new(2, 48, 1, 1, 70, 1, 1, Conv2dParams.Square()),
+        ["1x1 map, 20 outputs: dot products"] = new(2, 200, 1, 1, 20, 1, 1, Conv2dParams.Square()),
     };
 
     public static TheoryData<string, UnaryOp, bool> ConvCases()

@@ -125,7 +125,7 @@ public class ConvPathTests
     public void TgemmCasesTakeTheTransposedProduct()
     {
         var cases = Named("tgemm ");
-        Assert.Equal(4, cases.Count);
+        Assert.Equal(5, cases.Count);
         foreach (var t in cases)
         {
             Assert.True(TransposedGemmConv.Applies(Geometry(t), t.C, t.O, t.P.Groups), t.Name);

@@ -54,4 +54,60 @@ public class SgemmPrepackTests
         Assert.Equal(expected, Product(new Prepacked(null, pb[0])));
         Assert.Equal(expected, Product(new Prepacked(pa[0], pb[0])));
     }
+
+    /// <summary>One row of C against a prepacked B (the public entry's m = 1 path, which streams the packed panels)
+    /// gives the packed product's bits: partial last panels, several depth blocks, β.</summary>
+    [Theory]
+    [InlineData(70, 600)]
+    [InlineData(1152, 48)]
+    [InlineData(33, 1100)]
+    public unsafe void A_row_times_a_prepacked_matrix_gives_the_products_bits(int n, int k)
+    {
+        Requirement.Require(Sgemm.Isa == GemmIsa.Vector512, "the packed row product runs with the 512-bit micro-kernel");
+        var pool = TestDevices.Cpu.Memory;
+        using var a = Rand.Uniform(31, [1, k]).ToDevice(TestDevices.Cpu);
+        using var b = Rand.Uniform(32, [n, k]).ToDevice(TestDevices.Cpu);   // a weight [n, k], read as B = wᵀ
+        var c0 = Rand.Uniform(33, [1, n]).Data.Select(v => (float)v).ToArray();
+        var source = new StridedPanels(b.F32(), 1, k);
+        using var pb = new PackedMatrices(pool, GemmOperand.B, 1, n, k);
+        Sgemm.PackWholeB(n, k, source, pb[0]);
+        var expected = (float[])c0.Clone();
+        var actual = (float[])c0.Clone();
+        fixed (float* pe = expected, pc = actual)
+        {
+            Sgemm.Run(GemmIsa.Vector512, pool, 1, 1, n, k, 1.5f, a.F32(), k, 1, source, 0.5f, pe, n, default, new Prepacked(null, pb[0]));
+            Sgemm.Run(pool, 1, 1, n, k, 1.5f, a.F32(), k, 1, b.F32(), 1, k, 0.5f, pc, n, default, new Prepacked(null, pb[0]));
+        }
+        Assert.Equal(expected, actual);
+    }
+
+    /// <summary>One column of C (n = 1: a layer on a 1×1 map with fewer outputs than a panel) as dot products, with
+    /// β and a fused epilogue (row bias, sigmoid), against the product in double; on two threads, blocks of rows.</summary>
+    [Theory]
+    [InlineData(28, 672, 1)]
+    [InlineData(300, 1200, 2)]
+    public unsafe void A_matrix_times_a_column_matches_the_product(int m, int k, int threads)
+    {
+        var pool = TestDevices.Cpu.Memory;
+        var ra = Rand.Uniform(41, [m, k]);
+        var rb = Rand.Uniform(42, [k, 1]);
+        var rbias = Rand.Uniform(43, [m]);
+        var c0 = Rand.Uniform(44, [m, 1]).Data.Select(v => (float)v).ToArray();
+        using var a = ra.ToDevice(TestDevices.Cpu);
+        using var b = rb.ToDevice(TestDevices.Cpu);
+        using var bias = rbias.ToDevice(TestDevices.Cpu);
+        var c = (float[])c0.Clone();
+        fixed (float* pc = c)
+        {
+            var epilogue = new GemmEpilogue(new Tessera.Kernels.Epilogue(Tessera.Kernels.UnaryOp.Sigmoid), bias.F32(), true, null, pc);
+            Sgemm.Run(pool, threads, m, 1, k, 1.5f, a.F32(), k, 1, b.F32(), 1, 1, 0.5f, pc, 1, epilogue);
+        }
+        for (int i = 0; i < m; i++)
+        {
+            double dot = 0;
+            for (int p = 0; p < k; p++) dot += ra.Data[i * k + p] * rb.Data[p];
+            double z = 1.5 * dot + 0.5 * c0[i] + rbias.Data[i], expected = 1 / (1 + Math.Exp(-z));
+            Assert.True(Math.Abs(c[i] - expected) <= 1e-5 + 1e-5 * Math.Abs(expected), $"row {i}: {c[i]}, expected {expected}");
+        }
+    }
 }

@@ -58,12 +58,22 @@ internal static unsafe class TransposedGemmConv
         int kdim = c * g.KK, p = g.P;
         bool pointwise = g.IsPointwise, signal = IsSignal(g, c);
         using var col = pointwise || signal ? null : memory.Rent((long)kdim * p * sizeof(float));
-        using var tmp = memory.Rent((long)p * o * sizeof(float));
-        float* t = (float*)tmp.Handle;
+        // A pointwise layer on a 1×1 map (a squeeze-and-excitation block's) has one position: its row of tᵀ is laid out
+        // as y, so the product writes y itself, the whole epilogue in its store.
+        bool single = p == 1 && pointwise;
+        using var tmp = single ? null : memory.Rent((long)p * o * sizeof(float));
         var packed = new Prepacked(null, packedB is null ? null : packedB[0]);
         for (int b = 0; b < n; b++)
         {
             float* xb = x + (long)b * c * g.HW, yb = y + (long)b * o * p;
+            if (single)
+            {
+                float* rb = residual == null ? null : residual + (long)b * o;
+                var whole = bias == null && rb == null && epilogue.IsNone ? default : new GemmEpilogue(epilogue, bias, false, rb, yb);
+                Sgemm.Run(memory, threads, 1, o, kdim, 1f, xb, 1, 1, w, 1, kdim, 0f, yb, o, whole, packed);
+                continue;
+            }
+            float* t = (float*)tmp!.Handle;
             // colᵀ(j, k) = a[j·ars + k·acs]: the input itself (pointwise: [K × P]; a signal: overlapping rows of its
             // samples), or its unfolding.
             float* a = xb;
