@@ -1,17 +1,19 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Tessera.Cpu.Simd;
 
 namespace Tessera.Cpu.Kernels.Attention;
 
-/// <summary>One step of attention's online softmax for 4 query rows and a block of 16 to 64 keys, in registers:
-/// scores S[r, j] = scale·(q_r · K[:, j]) (+ mask[r, j]), −∞ for j ≥ limit[r]; the running maximum m_r ← max(m_r,
-/// max_j S[r, j]); probabilities P[r, j] = e^(S[r, j] − m_r) stored over the scores, their row sums, and the factor
-/// e^(m_old − m_new) for what came before. The products are those of <see cref="AttentionSimd.RowsTimesMatrix"/> (one
-/// fused multiply-add per term, in order), the scores the arithmetic of <see cref="ScaleMaskBody"/>, a maximum does not
-/// depend on its order, and the sums fold as <see cref="RowReduce"/> folds a row of 16 to 64 elements — so the values
-/// equal those of the contraction and the row reductions run one after the other (as narrower vectors do), bit for
-/// bit, without a call per row. A row that has seen only −∞ gets P = 0, sum 0, factor 1 and keeps m = −∞.</summary>
+/// <summary>One step of attention's online softmax for 4 query rows and a block of 16 to 64 keys: the products in
+/// sixteen registers, stored to the rows of s, then per row the scores S[r, j] = scale·(q_r · K[:, j]) (+ mask[r, j]),
+/// −∞ for j ≥ limit[r]; the running maximum m_r ← max(m_r, max_j S[r, j]); probabilities P[r, j] = e^(S[r, j] − m_r)
+/// stored over the scores, their row sums, and the factor e^(m_old − m_new) for what came before. The products are
+/// those of <see cref="AttentionSimd.RowsTimesMatrix"/> (one fused multiply-add per term, in order), the scores the
+/// arithmetic of <see cref="ScaleMaskBody"/>, a maximum does not depend on its order, and the sums fold as
+/// <see cref="RowReduce"/> folds a row of 16 to 64 elements — so the values equal those of the contraction and the row
+/// reductions run one after the other (as narrower vectors do), bit for bit. A row that has seen only −∞ gets P = 0,
+/// sum 0, factor 1 and keeps m = −∞.</summary>
 internal static unsafe class ScoreTile
 {
     /// <summary>Whether the fused block runs (it needs Vector512).</summary>
@@ -68,29 +70,39 @@ internal static unsafe class ScoreTile
             c03 = Vector512.FusedMultiplyAdd(x0, b, c03); c13 = Vector512.FusedMultiplyAdd(x1, b, c13);
             c23 = Vector512.FusedMultiplyAdd(x2, b, c23); c33 = Vector512.FusedMultiplyAdd(x3, b, c33);
         }
-        Row<TBlocks>(c00, c01, c02, c03, p, 0);
-        Row<TBlocks>(c10, c11, c12, c13, p, 1);
-        Row<TBlocks>(c20, c21, c22, c23, p, 2);
-        Row<TBlocks>(c30, c31, c32, c33, p, 3);
+        // The products go to their rows of s, and each row's softmax step reads them back in a call of its own: with
+        // the sixteen accumulators live, the exponentials' constants and temporaries were spilled to the stack.
+        float* s = p.S;
+        c00.Store(s); if (nb >= 2) c01.Store(s + 16); if (nb >= 3) c02.Store(s + 32); if (nb >= 4) c03.Store(s + 48);
+        s += 64;
+        c10.Store(s); if (nb >= 2) c11.Store(s + 16); if (nb >= 3) c12.Store(s + 32); if (nb >= 4) c13.Store(s + 48);
+        s += 64;
+        c20.Store(s); if (nb >= 2) c21.Store(s + 16); if (nb >= 3) c22.Store(s + 32); if (nb >= 4) c23.Store(s + 48);
+        s += 64;
+        c30.Store(s); if (nb >= 2) c31.Store(s + 16); if (nb >= 3) c32.Store(s + 32); if (nb >= 4) c33.Store(s + 48);
+        for (int r = 0; r < 4; r++) Row<TBlocks>(p, r);
     }
 
-    /// <summary>Row r's products (the first TBlocks vectors of v0..v3) through the softmax step.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Row<TBlocks>(Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, in RowArgs p, int r)
-        where TBlocks : struct, IBlocks
+    /// <summary>Row r's products, stored in its row of s, through the softmax step.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Row<TBlocks>(in RowArgs p, int r) where TBlocks : struct, IBlocks
     {
         int nb = TBlocks.Count, limit = p.Limit[r];
         float* mask = p.Mask == null ? null : p.Mask + r * p.LdMask;
         float* s = p.S + r * 64;
-        v0 = Score(v0, 0, p.Scale, mask, limit);
         var ninf = Vector512.Create(float.NegativeInfinity);
-        v1 = nb >= 2 ? Score(v1, 16, p.Scale, mask, limit) : ninf;
-        v2 = nb >= 3 ? Score(v2, 32, p.Scale, mask, limit) : ninf;
-        v3 = nb >= 4 ? Score(v3, 48, p.Scale, mask, limit) : ninf;
-        var mv = Vector512.Max(Vector512.Max(v0, v1), Vector512.Max(v2, v3));
-        var mh = Vector256.Max(mv.GetLower(), mv.GetUpper());
-        var me = Vector128.Max(mh.GetLower(), mh.GetUpper());
-        float mOld = p.M[r], mNew = Math.Max(mOld, MathF.Max(MathF.Max(me.GetElement(0), me.GetElement(1)), MathF.Max(me.GetElement(2), me.GetElement(3))));
+        var v0 = Score(Vector512.Load(s), 0, p.Scale, mask, limit);
+        var v1 = nb >= 2 ? Score(Vector512.Load(s + 16), 16, p.Scale, mask, limit) : ninf;
+        var v2 = nb >= 3 ? Score(Vector512.Load(s + 32), 32, p.Scale, mask, limit) : ninf;
+        var v3 = nb >= 4 ? Score(Vector512.Load(s + 48), 48, p.Scale, mask, limit) : ninf;
+        // The row's maximum (its order does not change it; the x86 maximum, one instruction a step, as the scores hold
+        // no NaN that a NaN maximum would keep out of the probabilities: e^(NaN − m) is NaN whatever m is).
+        var mv = Avx512F.Max(Avx512F.Max(v0, v1), Avx512F.Max(v2, v3));
+        var mh = Avx.Max(mv.GetLower(), mv.GetUpper());
+        var me = Sse.Max(mh.GetLower(), mh.GetUpper());
+        me = Sse.Max(me, Sse.Shuffle(me, me, 0b01_00_11_10));
+        me = Sse.MaxScalar(me, Sse.Shuffle(me, me, 0b10_11_00_01));
+        float mOld = p.M[r], mNew = Sse.MaxScalar(Vector128.CreateScalarUnsafe(mOld), me).ToScalar();
         if (float.IsNegativeInfinity(mNew))
         {
             for (int k = 0; k < nb; k++) Vector512<float>.Zero.Store(s + 16 * k);
@@ -98,8 +110,6 @@ internal static unsafe class ScoreTile
             p.Alpha[r] = 1f;
             return;
         }
-        // e^(S − m), stored, and its sum folded as RowReduce folds a row of 16·nb: one block of four accumulators for
-        // 64 elements, else the blocks in turn into the first; then 16 → 4 → 1.
         var zero = Vector512<float>.Zero;
         var mb = Vector512.Create(mNew);
         var e0 = FastMath.Exp(v0 - mb);
