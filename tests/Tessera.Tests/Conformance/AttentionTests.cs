@@ -56,6 +56,8 @@ public class AttentionTests
             }
         data.Add(new Case(2, 3, 9, 9, 8, 8, false, MaskKind.RowsFullyMasked, false));
         data.Add(new Case(1, 2, 33, 20, 16, 16, true, MaskKind.RowsFullyMasked, true));
+        // Fully masked rows beside live ones over three key tiles: the dead rows' factor for what came before stays 1.
+        data.Add(new Case(1, 2, 9, 130, 16, 16, false, MaskKind.RowsFullyMasked, false));
         data.Add(new Case(2, 1, 5, 12, 4, 3, false, MaskKind.None, false, 0.37f));
         data.Add(new Case(1, 1, 3, 0, 4, 5, false, MaskKind.None, false));
         data.Add(new Case(0, 2, 3, 3, 4, 4, true, MaskKind.None, false));

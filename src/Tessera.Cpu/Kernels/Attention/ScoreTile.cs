@@ -70,8 +70,8 @@ internal static unsafe class ScoreTile
             c03 = Vector512.FusedMultiplyAdd(x0, b, c03); c13 = Vector512.FusedMultiplyAdd(x1, b, c13);
             c23 = Vector512.FusedMultiplyAdd(x2, b, c23); c33 = Vector512.FusedMultiplyAdd(x3, b, c33);
         }
-        // The products go to their rows of s, and each row's softmax step reads them back in a call of its own: with
-        // the sixteen accumulators live, the exponentials' constants and temporaries were spilled to the stack.
+        // The products go to their rows of s, and the softmax step reads them back in a call of its own: with the
+        // sixteen accumulators live, the exponentials' constants and temporaries were spilled to the stack.
         float* s = p.S;
         c00.Store(s); if (nb >= 2) c01.Store(s + 16); if (nb >= 3) c02.Store(s + 32); if (nb >= 4) c03.Store(s + 48);
         s += 64;
@@ -80,59 +80,101 @@ internal static unsafe class ScoreTile
         c20.Store(s); if (nb >= 2) c21.Store(s + 16); if (nb >= 3) c22.Store(s + 32); if (nb >= 4) c23.Store(s + 48);
         s += 64;
         c30.Store(s); if (nb >= 2) c31.Store(s + 16); if (nb >= 3) c32.Store(s + 32); if (nb >= 4) c33.Store(s + 48);
-        for (int r = 0; r < 4; r++) Row<TBlocks>(p, r);
+        Rows<TBlocks>(p);
     }
 
-    /// <summary>Row r's products, stored in its row of s, through the softmax step.</summary>
+    /// <summary>The four rows' products, stored in their rows of s, through the softmax step, the rows side by side: each
+    /// row's scores and its maximum folded to four lanes, the four maxima at once (a 4 × 4 transpose), then each row's
+    /// probabilities and its sum folded to four lanes, the four sums at once — the folds of a row in the order
+    /// <see cref="RowReduce"/> takes, so every value is the same bits as one row at a time.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Row<TBlocks>(in RowArgs p, int r) where TBlocks : struct, IBlocks
+    private static void Rows<TBlocks>(in RowArgs p) where TBlocks : struct, IBlocks
+    {
+        int nb = TBlocks.Count;
+        var ninf = Vector512.Create(float.NegativeInfinity);
+        // Scores (stored back over the products) and each row's maximum in four lanes. The x86 maximum, one
+        // instruction a step: the order of a maximum does not change it, and a NaN it drops still makes the
+        // probabilities NaN (e^(NaN − m) is NaN whatever m is).
+        var m0 = RowMax<TBlocks>(p, 0, ninf); var m1 = RowMax<TBlocks>(p, 1, ninf);
+        var m2 = RowMax<TBlocks>(p, 2, ninf); var m3 = RowMax<TBlocks>(p, 3, ninf);
+        Transpose4(ref m0, ref m1, ref m2, ref m3);
+        var mOld = Vector128.Load(p.M);
+        var mNew = Sse.Max(mOld, Sse.Max(Sse.Max(m0, m1), Sse.Max(m2, m3)));
+        var e0 = RowExpSum<TBlocks>(p, 0, mNew.GetElement(0)); var e1 = RowExpSum<TBlocks>(p, 1, mNew.GetElement(1));
+        var e2 = RowExpSum<TBlocks>(p, 2, mNew.GetElement(2)); var e3 = RowExpSum<TBlocks>(p, 3, mNew.GetElement(3));
+        Transpose4(ref e0, ref e1, ref e2, ref e3);
+        var sums = (e0 + e1) + (e2 + e3);
+        var alpha = FastMath.Exp(mOld - mNew);
+        // A row that has seen only −∞ (mNew = −∞): P = 0 (RowExpSum stored zeros), sum 0, factor 1, m stays −∞.
+        var dead = Vector128.Equals(mNew, Vector128.Create(float.NegativeInfinity));
+        Vector128.ConditionalSelect(dead, Vector128<float>.Zero, sums).Store(p.RowSum);
+        Vector128.ConditionalSelect(dead, Vector128<float>.One, alpha).Store(p.Alpha);
+        mNew.Store(p.M);
+    }
+
+    /// <summary>Row r's scores (over its products in s) and their maximum folded to four lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> RowMax<TBlocks>(in RowArgs p, int r, Vector512<float> ninf) where TBlocks : struct, IBlocks
     {
         int nb = TBlocks.Count, limit = p.Limit[r];
         float* mask = p.Mask == null ? null : p.Mask + r * p.LdMask;
         float* s = p.S + r * 64;
-        var ninf = Vector512.Create(float.NegativeInfinity);
         var v0 = Score(Vector512.Load(s), 0, p.Scale, mask, limit);
-        var v1 = nb >= 2 ? Score(Vector512.Load(s + 16), 16, p.Scale, mask, limit) : ninf;
-        var v2 = nb >= 3 ? Score(Vector512.Load(s + 32), 32, p.Scale, mask, limit) : ninf;
-        var v3 = nb >= 4 ? Score(Vector512.Load(s + 48), 48, p.Scale, mask, limit) : ninf;
-        // The row's maximum (its order does not change it; the x86 maximum, one instruction a step, as the scores hold
-        // no NaN that a NaN maximum would keep out of the probabilities: e^(NaN − m) is NaN whatever m is).
+        v0.Store(s);
+        var v1 = ninf; var v2 = ninf; var v3 = ninf;
+        if (nb >= 2) { v1 = Score(Vector512.Load(s + 16), 16, p.Scale, mask, limit); v1.Store(s + 16); }
+        if (nb >= 3) { v2 = Score(Vector512.Load(s + 32), 32, p.Scale, mask, limit); v2.Store(s + 32); }
+        if (nb >= 4) { v3 = Score(Vector512.Load(s + 48), 48, p.Scale, mask, limit); v3.Store(s + 48); }
         var mv = Avx512F.Max(Avx512F.Max(v0, v1), Avx512F.Max(v2, v3));
         var mh = Avx.Max(mv.GetLower(), mv.GetUpper());
-        var me = Sse.Max(mh.GetLower(), mh.GetUpper());
-        me = Sse.Max(me, Sse.Shuffle(me, me, 0b01_00_11_10));
-        me = Sse.MaxScalar(me, Sse.Shuffle(me, me, 0b10_11_00_01));
-        float mOld = p.M[r], mNew = Sse.MaxScalar(Vector128.CreateScalarUnsafe(mOld), me).ToScalar();
-        if (float.IsNegativeInfinity(mNew))
+        return Sse.Max(mh.GetLower(), mh.GetUpper());
+    }
+
+    /// <summary>Row r's probabilities e^(S − m) stored over its scores (zeros when m = −∞), and their sum folded to four
+    /// lanes as <see cref="RowReduce"/> folds a row of 16·nb: one block of four accumulators for 64 elements, else
+    /// the blocks in turn into the first; then 16 → 8 → 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> RowExpSum<TBlocks>(in RowArgs p, int r, float m) where TBlocks : struct, IBlocks
+    {
+        int nb = TBlocks.Count;
+        float* s = p.S + r * 64;
+        if (float.IsNegativeInfinity(m))
         {
             for (int k = 0; k < nb; k++) Vector512<float>.Zero.Store(s + 16 * k);
-            p.RowSum[r] = 0f;
-            p.Alpha[r] = 1f;
-            return;
+            return Vector128<float>.Zero;
         }
         var zero = Vector512<float>.Zero;
-        var mb = Vector512.Create(mNew);
-        var e0 = FastMath.Exp(v0 - mb);
+        var mb = Vector512.Create(m);
+        var e0 = FastMath.Exp(Vector512.Load(s) - mb);
         e0.Store(s);
         Vector512<float> sum;
         if (nb == 4)
         {
-            var e1 = FastMath.Exp(v1 - mb); var e2 = FastMath.Exp(v2 - mb); var e3 = FastMath.Exp(v3 - mb);
+            var e1 = FastMath.Exp(Vector512.Load(s + 16) - mb); var e2 = FastMath.Exp(Vector512.Load(s + 32) - mb);
+            var e3 = FastMath.Exp(Vector512.Load(s + 48) - mb);
             e1.Store(s + 16); e2.Store(s + 32); e3.Store(s + 48);
             sum = ((zero + e0) + (zero + e1)) + ((zero + e2) + (zero + e3));
         }
         else
         {
             var a0 = zero + e0;
-            if (nb >= 2) { var e1 = FastMath.Exp(v1 - mb); e1.Store(s + 16); a0 += e1; }
-            if (nb >= 3) { var e2 = FastMath.Exp(v2 - mb); e2.Store(s + 32); a0 += e2; }
+            if (nb >= 2) { var e1 = FastMath.Exp(Vector512.Load(s + 16) - mb); e1.Store(s + 16); a0 += e1; }
+            if (nb >= 3) { var e2 = FastMath.Exp(Vector512.Load(s + 32) - mb); e2.Store(s + 32); a0 += e2; }
             sum = (a0 + zero) + (zero + zero);
         }
         var h = sum.GetLower() + sum.GetUpper();
-        var e = h.GetLower() + h.GetUpper();
-        p.RowSum[r] = (e.GetElement(0) + e.GetElement(1)) + (e.GetElement(2) + e.GetElement(3));
-        p.Alpha[r] = FastMath.Exp(mOld - mNew);
-        p.M[r] = mNew;
+        return h.GetLower() + h.GetUpper();
+    }
+
+    /// <summary>Rows a, b, c, d of a 4 × 4 block become its columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4(ref Vector128<float> a, ref Vector128<float> b, ref Vector128<float> c, ref Vector128<float> d)
+    {
+        var t0 = Sse.UnpackLow(a, b); var t1 = Sse.UnpackLow(c, d); var t2 = Sse.UnpackHigh(a, b); var t3 = Sse.UnpackHigh(c, d);
+        a = Sse.MoveLowToHigh(t0, t1);
+        b = Sse.MoveHighToLow(t1, t0);
+        c = Sse.MoveLowToHigh(t2, t3);
+        d = Sse.MoveHighToLow(t3, t2);
     }
 
     /// <summary>Columns j..j + 16 of a row: scale·v (+ mask), −∞ from the limit on, stored.</summary>
