@@ -17,9 +17,6 @@ internal sealed unsafe partial class CpuKernels
         int bn = q.Shape[0], hn = q.Shape[1], tq = q.Shape[2], d = q.Shape[3], tk = k.Shape[2], dv = v.Shape[3];
         long bh = (long)bn * hn;
         if (bh == 0 || tq == 0) return;
-        // o may be a strided view (the heads' merge written in place); with scattered features, through a dense copy.
-        using var od = o.Strides[3] == 1 ? null : Tensor.Empty(Device, DType.Float32, o.Shape);
-        var os = od ?? o;
         if (tk == 0)
         {
             if (o.IsContiguous) Fill(o, 0);
@@ -38,6 +35,9 @@ internal sealed unsafe partial class CpuKernels
         using var vc = v.Strides[3] == 1 ? null : v.Contiguous();
         var qs = qc ?? q;
         var vs = vc ?? v;
+        // o may be a strided view (the heads' merge written in place); with scattered features, through a dense copy.
+        using var od = o.Strides[3] == 1 ? null : Tensor.Empty(Device, DType.Float32, o.Shape);
+        var os = od ?? o;
         using var kt = AttentionPacked(bh, tk, d);
         AttentionPackKV(k, kt);
         using var maskView = mask?.Expand(bn, hn, tq, tk);

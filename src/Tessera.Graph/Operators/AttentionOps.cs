@@ -24,10 +24,11 @@ public sealed class AttentionOperands(int[]? q, int[]? k, int[]? v, int[]? o = n
     /// <summary>The permutation of operand <paramref name="i"/> (0 q, 1 k, 2 v, 3 the output), or null.</summary>
     internal int[]? Of(int i) => i switch { 0 => _q, 1 => _k, 2 => _v, 3 => _o, _ => null };
 
-    /// <summary>These operands with operand <paramref name="i"/>'s permutation replaced; null when none is left.</summary>
-    internal AttentionOperands? With(int i, int[]? perm)
+    /// <summary><paramref name="of"/> (null: none permuted) with operand <paramref name="i"/>'s permutation replaced;
+    /// null when none is left.</summary>
+    internal static AttentionOperands? With(AttentionOperands? of, int i, int[]? perm)
     {
-        int[]?[] all = [_q, _k, _v, _o];
+        int[]?[] all = [of?._q, of?._k, of?._v, of?._o];
         all[i] = perm;
         return all.All(a => a is null) ? null : new AttentionOperands(all[0], all[1], all[2], all[3]);
     }
@@ -64,7 +65,7 @@ public sealed class AttentionGraphOp(AttentionParams p, AttentionOperands? opera
         Check.InputCount(node, inputs.Count, 3, 4);
         var (o, lse) = ShapeRules.Attention(node, OperandSpec(node, inputs, 0), OperandSpec(node, inputs, 1), OperandSpec(node, inputs, 2),
             inputs.Count > 3 ? inputs[3].Spec : null, p);
-        if (operands?.O is { } perm) o = ShapeRules.Permute(node, o, perm.ToArray()).Y;
+        if (operands?.Of(3) is { } perm) o = ShapeRules.Permute(node, o, perm).Y;
         return new[] { new TensorSpec(o, DType.Float32), new TensorSpec(lse, DType.Float32) };
     }
 
@@ -77,8 +78,8 @@ public sealed class AttentionGraphOp(AttentionParams p, AttentionOperands? opera
 
     /// <summary>The kernel's [B, H, Tq, Dv] output: output 0, or its view through the inverse of the output permutation.</summary>
     private Tensor Result(ExecContext ctx, Tensor y) =>
-        operands?.O is { } perm
-            ? ctx.Views.Get(this, y, 3) ?? ctx.Views.Add(this, y, 3, y.Permute(ShapeRules.PermuteBackward(Kind, y.Shape, perm.ToArray())))
+        operands?.Of(3) is { } perm
+            ? ctx.Views.Get(this, y, 3) ?? ctx.Views.Add(this, y, 3, y.Permute(ShapeRules.PermuteBackward(Kind, y.Shape, perm)))
             : y;
 
     /// <inheritdoc/>
@@ -96,10 +97,10 @@ public sealed class AttentionGraphOp(AttentionParams p, AttentionOperands? opera
         var ins = new List<Value>(qkv);
         if (node.Inputs.Count > 3) ins.Add(node.Inputs[3]);
         Value o = node.Outputs[0], dO = outputGrads[0]!;
-        if (operands?.O is { } outPerm)
+        if (operands?.Of(3) is { } outPerm)
         {
             // The backward op takes the result and its gradient as [B, H, Tq, Dv].
-            var back = ShapeRules.PermuteBackward(node.Name, o.Shape, outPerm.ToArray());
+            var back = ShapeRules.PermuteBackward(node.Name, o.Shape, outPerm);
             o = g.Apply1(new PermuteGraphOp(back), $"{node.Name}:result", o);
             dO = g.Apply1(new PermuteGraphOp(back), $"d_{node.Name}:result", dO);
         }

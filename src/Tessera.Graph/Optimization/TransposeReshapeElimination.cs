@@ -83,7 +83,7 @@ public sealed class TransposeReshapeElimination : GraphPass
         {
             if (!GraphRewriter.Computes<PermuteGraphOp>(ins[i], out var t, out var perm) || !r.HasSingleUse(ins[i])) continue;
             var composed = operands?.Of(i) is { } inner ? Permutation.Compose(perm.Perm, inner) : perm.Perm.ToArray();
-            operands = (operands ?? new AttentionOperands(null, null, null)).With(i, Permutation.IsIdentity(composed) ? null : composed);
+            operands = AttentionOperands.With(operands, i, Permutation.IsIdentity(composed) ? null : composed);
             ins[i] = t.Inputs[0];
         }
         // The heads' merge: a permutation whose reader is not another permutation (which may fold it in this pass).
@@ -91,7 +91,7 @@ public sealed class TransposeReshapeElimination : GraphPass
             && r.SingleUser(m.Outputs[0]) is not { Op: PermuteGraphOp })
         {
             var composed = operands?.Of(3) is { } inner ? Permutation.Compose(inner, merge.Perm) : merge.Perm.ToArray();
-            operands = (operands ?? new AttentionOperands(null, null, null)).With(3, Permutation.IsIdentity(composed) ? null : composed);
+            operands = AttentionOperands.With(operands, 3, Permutation.IsIdentity(composed) ? null : composed);
             nodes.Add(m);
             outputs[0] = m.Outputs[0];
         }
