@@ -16,7 +16,12 @@ namespace Tessera.Cpu.Simd;
 /// definition) — which halves the cost of separate products and sums; on x86 the clamp is a min and a max. With
 /// AVX-512, 2^n is applied by <c>vscalefps</c>, otherwise by two exact power-of-two factors, which round identically
 /// (<see cref="Pow2Portable(Vector128{float}, Vector128{float})"/>, compared against <c>vscalefps</c> by the
-/// tests).</para></summary>
+/// tests).</para>
+/// <para>Lanes below ExpLo (−∞, a mask's −10⁴ or −3.4·10³⁸, a causal limit's −∞) have their polynomial set to 0 before
+/// the scaling: 0·2^n is 0 without an underflow, where scaling the polynomial down to 0 took a floating-point assist
+/// on x86 (a vector of attention scores with masked lanes measured 8× the time of an unmasked one). The results are
+/// the same bits (those lanes gave +0 before too); results that really are subnormal, x in [−104, −87.3], still take
+/// the assist.</para></summary>
 internal static partial class FastMath
 {
     private const float Log2E = 1.44269502f, Shifter = 12582912f, ExpLo = -104f, ExpHi = 89f;
@@ -27,8 +32,9 @@ internal static partial class FastMath
 
     public static float Exp(float x)
     {
+        // Below ExpLo e^x rounds to +0 (the vector forms zero those lanes before the scaling, where it would underflow).
+        if (x < ExpLo) return 0f;
         x = x > ExpHi ? ExpHi : x;
-        x = x < ExpLo ? ExpLo : x;
         float nf = MathF.FusedMultiplyAdd(x, Log2E, Shifter) - Shifter;
         float r = MathF.FusedMultiplyAdd(nf, -C2, MathF.FusedMultiplyAdd(nf, -C1, x));
         float p = MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(X6, r, X5), r, X4), r, X3);
@@ -40,31 +46,35 @@ internal static partial class FastMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Exp(Vector512<float> x)
     {
-        x = Clamp(x);
-        var nf = Vector512.FusedMultiplyAdd(x, Vector512.Create(Log2E), Vector512.Create(Shifter)) - Vector512.Create(Shifter);
-        var r = Vector512.FusedMultiplyAdd(nf, Vector512.Create(-C2), Vector512.FusedMultiplyAdd(nf, Vector512.Create(-C1), x));
+        var xc = Clamp(x);
+        var nf = Vector512.FusedMultiplyAdd(xc, Vector512.Create(Log2E), Vector512.Create(Shifter)) - Vector512.Create(Shifter);
+        var r = Vector512.FusedMultiplyAdd(nf, Vector512.Create(-C2), Vector512.FusedMultiplyAdd(nf, Vector512.Create(-C1), xc));
         var p = Vector512.FusedMultiplyAdd(Vector512.Create(X6), r, Vector512.Create(X5));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(X4));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(X3));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(X2));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
         p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        if (Avx512F.IsSupported) return Avx512F.Scale(p, nf);
+        // The vanishing lanes' zero as a blend under the comparison's mask register, next to its use (a compare and a
+        // blend; ConditionalSelect of a mask computed earlier went through a vector mask and a ternary logic op).
+        if (Avx512F.IsSupported) return Avx512F.Scale(Avx512F.BlendVariable(p, Vector512<float>.Zero, Vector512.LessThan(x, Vector512.Create(ExpLo))), nf);
+        p = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(ExpLo)), Vector512<float>.Zero, p);
         return Vector512.Create(Pow2Portable(p.GetLower(), nf.GetLower()), Pow2Portable(p.GetUpper(), nf.GetUpper()));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Exp(Vector256<float> x)
     {
-        x = Clamp(x);
-        var nf = Vector256.FusedMultiplyAdd(x, Vector256.Create(Log2E), Vector256.Create(Shifter)) - Vector256.Create(Shifter);
-        var r = Vector256.FusedMultiplyAdd(nf, Vector256.Create(-C2), Vector256.FusedMultiplyAdd(nf, Vector256.Create(-C1), x));
+        var xc = Clamp(x);
+        var nf = Vector256.FusedMultiplyAdd(xc, Vector256.Create(Log2E), Vector256.Create(Shifter)) - Vector256.Create(Shifter);
+        var r = Vector256.FusedMultiplyAdd(nf, Vector256.Create(-C2), Vector256.FusedMultiplyAdd(nf, Vector256.Create(-C1), xc));
         var p = Vector256.FusedMultiplyAdd(Vector256.Create(X6), r, Vector256.Create(X5));
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(X4));
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(X3));
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(X2));
         p = Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
         p = Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
+        p = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(ExpLo)), Vector256<float>.Zero, p);
         if (Avx512F.VL.IsSupported) return Avx512F.VL.Scale(p, nf);
         return Pow2Portable(p, nf);
     }
@@ -72,15 +82,16 @@ internal static partial class FastMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Exp(Vector128<float> x)
     {
-        x = Clamp(x);
-        var nf = Vector128.FusedMultiplyAdd(x, Vector128.Create(Log2E), Vector128.Create(Shifter)) - Vector128.Create(Shifter);
-        var r = Vector128.FusedMultiplyAdd(nf, Vector128.Create(-C2), Vector128.FusedMultiplyAdd(nf, Vector128.Create(-C1), x));
+        var xc = Clamp(x);
+        var nf = Vector128.FusedMultiplyAdd(xc, Vector128.Create(Log2E), Vector128.Create(Shifter)) - Vector128.Create(Shifter);
+        var r = Vector128.FusedMultiplyAdd(nf, Vector128.Create(-C2), Vector128.FusedMultiplyAdd(nf, Vector128.Create(-C1), xc));
         var p = Vector128.FusedMultiplyAdd(Vector128.Create(X6), r, Vector128.Create(X5));
         p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(X4));
         p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(X3));
         p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(X2));
         p = Vector128.FusedMultiplyAdd(p, r, Vector128<float>.One);
         p = Vector128.FusedMultiplyAdd(p, r, Vector128<float>.One);
+        p = Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128.Create(ExpLo)), Vector128<float>.Zero, p);
         if (Avx512F.VL.IsSupported) return Avx512F.VL.Scale(p, nf);
         return Pow2Portable(p, nf);
     }

@@ -62,6 +62,28 @@ public class FastMathTests
         }
     }
 
+    /// <summary>Lanes whose e^x rounds to +0 (zeroed before the scaling, see FastMath.Exp) beside lanes that do not, at
+    /// every width: the vanishing ones give +0, the others what they give alone, subnormal results included.</summary>
+    [Fact]
+    public void VanishingLanesBesideLiveOnesAtEveryWidth()
+    {
+        float[] xs = { float.NegativeInfinity, -1.5f, -1e4f, -103.5f, -float.MaxValue, 0.25f, -104.001f, -90f,
+                       -105f, 3f, -1e30f, -87.4f, -104f, -20f, float.NaN, 88f };
+        var v512 = FastMath.Exp(Vector512.Create(xs));
+        var v256 = (FastMath.Exp(Vector256.Create(xs, 0)), FastMath.Exp(Vector256.Create(xs, 8)));
+        for (int i = 0; i < xs.Length; i++)
+        {
+            float x = xs[i];
+            int expected = x < -104f ? 0 : BitConverter.SingleToInt32Bits(FastMath.Exp(x));
+            Assert.Equal(expected, BitConverter.SingleToInt32Bits(FastMath.Exp(x)));
+            Assert.Equal(expected, BitConverter.SingleToInt32Bits(v512.GetElement(i)));
+            Assert.Equal(expected, BitConverter.SingleToInt32Bits((i < 8 ? v256.Item1 : v256.Item2).GetElement(i % 8)));
+            Assert.Equal(expected, BitConverter.SingleToInt32Bits(FastMath.Exp(Vector128.Create(xs, i / 4 * 4)).GetElement(i % 4)));
+            if (x >= -104f && x < 89f && !float.IsNaN(x))
+                Assert.True(Math.Abs(FastMath.Exp(x) - Math.Exp(x)) <= Math.Max(float.Epsilon, 1e-6 * Math.Exp(x)), $"exp({x})");
+        }
+    }
+
     [Fact]
     public void PortablePowerOfTwoScalingRoundsLikeVscalef()
     {
