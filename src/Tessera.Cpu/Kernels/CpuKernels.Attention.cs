@@ -10,9 +10,12 @@ namespace Tessera.Cpu.Kernels;
 /// (batch·head, query tile), key tiles are visited with an online softmax (running max m and sum l per query row), a
 /// group of 4 query rows at a time. Backward (FlashAttention-2): probabilities are recomputed tile by tile from lse,
 /// with D_i = rowsum(dO∘O); threaded over batch·head so that every thread owns its dq/dk/dv slices. K (and V in the
-/// backward) are packed once into pooled scratch, each tile of 64 keys as D rows of 64 (<see cref="AttentionPackKV"/>),
-/// so that scores are row-times-matrix products over a block that stays in L1. Per-chunk tile buffers come from pooled
-/// scratch, one slot per work chunk. Fully masked rows (every score −∞) produce output 0, lse −∞ and zero gradients.</summary>
+/// backward) are packed into pooled scratch, each tile of 64 keys as D rows of 64 (<see cref="AttentionPackHead"/>), so
+/// that scores are row-times-matrix products over a block that stays in L1: the backward packs every head first
+/// (<see cref="AttentionPackKV"/>), the forward one head at a time in its work chunk's slot, just before that head's
+/// query tiles, where they are still in cache (B4 H8 T512 D64, in one process, the same bits: causal −7 % and full
+/// 0 to −4 %, against packing all 4 MiB of them first). Per-chunk tile buffers come from pooled scratch, one slot per
+/// work chunk. Fully masked rows (every score −∞) produce output 0, lse −∞ and zero gradients.</summary>
 internal sealed unsafe partial class CpuKernels : IAttentionKernels
 {
     private const int AttnBr = 64;   // query rows per tile
@@ -27,6 +30,9 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         public long QB, QH, QT, VB, VH, VT, OB, OH, OT;
         public int B, H, Tq, Tk, D, Dvh, QTiles, Chunks;
         public long Items, SlotFloats, Bh;
+        /// <summary>Forward: how a head's keys are packed (per work chunk, into the first HeadFloats of its slot).</summary>
+        public AttnPackState KPack;
+        public long HeadFloats;
         public float Scale;
         public bool Causal, HasMask;
     }
@@ -46,38 +52,50 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
     /// reading k (or v) once this way also absorbs any input strides.</summary>
     private void AttentionPackKV(Tensor src, Tensor dst)
     {
+        var st = AttentionPackState(src, dst.F32());
+        CpuParallel.For((long)src.Shape[0] * st.H, Threads, 1, st, static (st, i0, i1) =>
+        {
+            for (long bh = i0; bh < i1; bh++) AttentionPackHead(st, bh, st.Dst + bh * st.Tiles * st.D * AttnBc);
+        });
+    }
+
+    /// <summary>What <see cref="AttentionPackHead"/> reads: the [B, H, T, D] tensor's data and strides, and
+    /// <paramref name="dst"/> for <see cref="AttentionPackKV"/>, which packs every head there.</summary>
+    private static AttnPackState AttentionPackState(Tensor src, float* dst)
+    {
         var s = src.Strides;
         var st = new AttnPackState
         {
-            Src = src.F32(), Dst = dst.F32(), H = src.Shape[1], T = src.Shape[2], D = src.Shape[3],
+            Src = src.F32(), Dst = dst, H = src.Shape[1], T = src.Shape[2], D = src.Shape[3],
             S0 = s[0], S1 = s[1], S2 = s[2], S3 = s[3],
         };
         st.Tiles = (st.T + AttnBc - 1) / AttnBc;
-        CpuParallel.For((long)src.Shape[0] * st.H, Threads, 1, st, static (st, i0, i1) =>
+        return st;
+    }
+
+    /// <summary>Head bh's keys (or values) packed into <paramref name="head"/>: Tiles × Bc rows of D, tile by tile as
+    /// <see cref="AttentionPackKV"/> describes.</summary>
+    private static void AttentionPackHead(in AttnPackState st, long bh, float* head)
+    {
+        float* src = st.Src + bh / st.H * st.S0 + bh % st.H * st.S1;
+        for (int t = 0; t < st.Tiles; t++)
         {
-            for (long bh = i0; bh < i1; bh++)
+            float* dst = AttentionTile(head, st.D, t * AttnBc);
+            int keys = Math.Min(AttnBc, st.T - t * AttnBc), j = 0;
+            float* tileSrc = src + t * AttnBc * st.S2;
+            if (Avx.IsSupported && st.S3 == 1)
+                for (; j + 8 <= keys; j += 8)
+                    for (int d = 0; d + 8 <= st.D; d += 8)
+                        Transpose8x8.Block(tileSrc + j * st.S2 + d, st.S2, dst + d * AttnBc + j, AttnBc);
+            // The rest: keys past the last 8, and features past the last 8 of the keys done above.
+            for (int jj = 0; jj < keys; jj++)
             {
-                float* src = st.Src + bh / st.H * st.S0 + bh % st.H * st.S1;
-                for (int t = 0; t < st.Tiles; t++)
-                {
-                    float* dst = AttentionTile(st.Dst + bh * st.Tiles * st.D * AttnBc, st.D, t * AttnBc);
-                    int keys = Math.Min(AttnBc, st.T - t * AttnBc), j = 0;
-                    float* tileSrc = src + t * AttnBc * st.S2;
-                    if (Avx.IsSupported && st.S3 == 1)
-                        for (; j + 8 <= keys; j += 8)
-                            for (int d = 0; d + 8 <= st.D; d += 8)
-                                Transpose8x8.Block(tileSrc + j * st.S2 + d, st.S2, dst + d * AttnBc + j, AttnBc);
-                    // The rest: keys past the last 8, and features past the last 8 of the keys done above.
-                    for (int jj = 0; jj < keys; jj++)
-                    {
-                        float* row = tileSrc + jj * st.S2;
-                        for (int d = jj < j ? st.D & ~7 : 0; d < st.D; d++) dst[d * AttnBc + jj] = row[d * st.S3];
-                    }
-                    if (keys < AttnBc)
-                        for (int d = 0; d < st.D; d++) new Span<float>(dst + d * AttnBc + keys, AttnBc - keys).Clear();
-                }
+                float* row = tileSrc + jj * st.S2;
+                for (int d = jj < j ? st.D & ~7 : 0; d < st.D; d++) dst[d * AttnBc + jj] = row[d * st.S3];
             }
-        });
+            if (keys < AttnBc)
+                for (int d = 0; d < st.D; d++) new Span<float>(dst + d * AttnBc + keys, AttnBc - keys).Clear();
+        }
     }
 
     /// <summary>Packed tiles of B·H heads of T keys with D features (see <see cref="AttentionPackKV"/>).</summary>

@@ -38,18 +38,20 @@ internal sealed unsafe partial class CpuKernels
         // o may be a strided view (the heads' merge written in place); with scattered features, through a dense copy.
         using var od = o.Strides[3] == 1 ? null : Tensor.Empty(Device, DType.Float32, o.Shape);
         var os = od ?? o;
-        using var kt = AttentionPacked(bh, tk, d);
-        AttentionPackKV(k, kt);
         using var maskView = mask?.Expand(bn, hn, tq, tk);
         int qTiles = (tq + AttnBr - 1) / AttnBr;
         long items = bh * qTiles;
         int chunks = (int)Math.Min(items, Math.Max(1, Threads) * 4L);
-        // Slot: the group's scores [4, Bc], its row sums, rescaling factors and key limits [4], m and l [Br].
-        long slotFloats = AttnRows * AttnBc + 3 * AttnRows + 2 * AttnBr;
-        using var scratch = Scratch(DType.Float32, chunks, (int)slotFloats);
+        // Slot: the head's packed keys (packed by the chunk that reaches its query tiles, so they are in cache when its
+        // tiles read them; a head whose tiles two chunks share is packed by each), then the group's scores [4, Bc], its
+        // row sums, rescaling factors and key limits [4], m and l [Br]; a multiple of 16 floats, so every slot's keys
+        // start on a cache line.
+        long headFloats = (long)(tk + AttnBc - 1) / AttnBc * AttnBc * d;
+        long slotFloats = (headFloats + AttnRows * AttnBc + 3 * AttnRows + 2 * AttnBr + 15) & ~15L;
+        using var scratch = Scratch(DType.Float32, chunks, checked((int)slotFloats));
         var st = new AttnState
         {
-            Q = qs.F32(), Kt = kt.F32(), V = vs.F32(), O = os.F32(),
+            Q = qs.F32(), V = vs.F32(), O = os.F32(), KPack = AttentionPackState(k, null), HeadFloats = headFloats,
             QB = qs.Strides[0], QH = qs.Strides[1], QT = qs.Strides[2], VB = vs.Strides[0], VH = vs.Strides[1], VT = vs.Strides[2],
             OB = os.Strides[0], OH = os.Strides[1], OT = os.Strides[2], Lse = lse is null ? null : lse.F32(), Scratch = scratch.F32(),
             B = bn, H = hn, Tq = tq, Tk = tk, D = d, Dvh = dv, QTiles = qTiles, Chunks = chunks, Items = items, SlotFloats = slotFloats,
@@ -60,23 +62,27 @@ internal sealed unsafe partial class CpuKernels
         {
             for (long c = c0; c < c1; c++)
             {
-                float* slot = st.Scratch + c * st.SlotFloats;
+                float* kt = st.Scratch + c * st.SlotFloats, slot = kt + st.HeadFloats;
+                long packed = -1;
                 for (long item = st.Items * c / st.Chunks; item < st.Items * (c + 1) / st.Chunks; item++)
-                    AttentionForwardTile(st, item / st.QTiles, (int)(item % st.QTiles), slot);
+                {
+                    long head = item / st.QTiles;
+                    if (head != packed) AttentionPackHead(st.KPack, packed = head, kt);
+                    AttentionForwardTile(st, head, (int)(item % st.QTiles), kt, slot);
+                }
             }
         });
         if (od is not null) Copy(od, o);
     }
 
-    private static void AttentionForwardTile(in AttnState st, long bh, int qt, float* slot)
+    private static void AttentionForwardTile(in AttnState st, long bh, int qt, float* kt, float* slot)
     {
         int d = st.D, dv = st.Dvh, tk = st.Tk;
         long b = bh / st.H, h = bh % st.H;
         int i0 = qt * AttnBr, i1 = Math.Min(st.Tq, i0 + AttnBr);
         float* sb = slot, rowSum = sb + AttnRows * AttnBc, alpha = rowSum + AttnRows, m = alpha + 2 * AttnRows, l = m + AttnBr;
         int* limit = (int*)(alpha + AttnRows);
-        long padded = (tk + AttnBc - 1) / AttnBc * AttnBc;
-        float* q = st.Q + b * st.QB + h * st.QH, kt = st.Kt + bh * padded * d, v = st.V + b * st.VB + h * st.VH, o = st.O + b * st.OB + h * st.OH;
+        float* q = st.Q + b * st.QB + h * st.QH, v = st.V + b * st.VB + h * st.VH, o = st.O + b * st.OB + h * st.OH;
         for (int r = 0; r < i1 - i0; r++) { m[r] = float.NegativeInfinity; l[r] = 0; }
         // Under the causal mask, query i sees keys 0..i: this query tile sees keys below i1.
         int jEnd = st.Causal ? Math.Min(tk, i1) : tk;

@@ -67,6 +67,10 @@ public class AttentionTests
         data.Add(new Case(1, 1, 300, 257, 32, 40, true, MaskKind.KeyPadding, false));
         data.Add(new Case(1, 1, 0, 3, 4, 4, false, MaskKind.Full, false));
         data.Add(new Case(1, 2, 10, 10, 16, 0, true, MaskKind.None, false));
+        // Fifteen heads of three query tiles: the forward's work chunks start and end inside heads, and each packs the
+        // keys of every head it reaches.
+        data.Add(new Case(3, 5, 130, 130, 16, 16, true, MaskKind.None, true));
+        data.Add(new Case(3, 5, 129, 70, 8, 8, false, MaskKind.KeyPadding, false));
         return data;
     }
 
