@@ -10,12 +10,10 @@ namespace Tessera.Cpu.Kernels;
 /// (batch·head, query tile), key tiles are visited with an online softmax (running max m and sum l per query row), a
 /// group of 4 query rows at a time. Backward (FlashAttention-2): probabilities are recomputed tile by tile from lse,
 /// with D_i = rowsum(dO∘O); threaded over batch·head so that every thread owns its dq/dk/dv slices. K (and V in the
-/// backward) are packed into pooled scratch, each tile of 64 keys as D rows of 64 (<see cref="AttentionPackHead"/>), so
-/// that scores are row-times-matrix products over a block that stays in L1: the backward packs every head first
-/// (<see cref="AttentionPackKV"/>), the forward one head at a time in its work chunk's slot, just before that head's
-/// query tiles, where they are still in cache (B4 H8 T512 D64, in one process, the same bits: causal −7 % and full
-/// 0 to −4 %, against packing all 4 MiB of them first). Per-chunk tile buffers come from pooled scratch, one slot per
-/// work chunk. Fully masked rows (every score −∞) produce output 0, lse −∞ and zero gradients.</summary>
+/// backward) are packed one head at a time, each tile of 64 keys as D rows of 64 (<see cref="AttentionPackHead"/>),
+/// into the slot of the work chunk that reaches the head, just before its work on it, where they are still in cache
+/// (forward B4 H8 T512 D64, in one process, the same bits: causal −7 % and full 0 to −4 %, against packing all 4 MiB
+/// of every head first). Per-chunk tile buffers come from pooled scratch, one slot per work chunk. Fully masked rows (every score −∞) produce output 0, lse −∞ and zero gradients.</summary>
 internal sealed unsafe partial class CpuKernels : IAttentionKernels
 {
     private const int AttnBr = 64;   // query rows per tile
@@ -30,8 +28,8 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         public long QB, QH, QT, VB, VH, VT, OB, OH, OT;
         public int B, H, Tq, Tk, D, Dvh, QTiles, Chunks;
         public long Items, SlotFloats, Bh;
-        /// <summary>Forward: how a head's keys are packed (per work chunk, into the first HeadFloats of its slot).</summary>
-        public AttnPackState KPack;
+        /// <summary>How a head's keys (and, backward, values) are packed, into the first HeadFloats of a chunk's slot.</summary>
+        public AttnPackState KPack, VPack;
         public long HeadFloats;
         public float Scale;
         public bool Causal, HasMask;
@@ -41,40 +39,28 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
 
     private struct AttnPackState
     {
-        public float* Src, Dst;
+        public float* Src;
         public long S0, S1, S2, S3;
         public int H, T, D, Tiles;
     }
 
-    /// <summary>dst[bh, t, d, j] = src[b, h, t·Bc + j, d] for a (possibly strided) [B, H, T, D] tensor: each tile of Bc
-    /// keys transposed into D contiguous rows of Bc (zeros past the last key), so that scores are row-times-matrix
-    /// products over a block that stays in L1 (rows a whole T apart alias in a few cache sets). Threaded over b·h;
-    /// reading k (or v) once this way also absorbs any input strides.</summary>
-    private void AttentionPackKV(Tensor src, Tensor dst)
-    {
-        var st = AttentionPackState(src, dst.F32());
-        CpuParallel.For((long)src.Shape[0] * st.H, Threads, 1, st, static (st, i0, i1) =>
-        {
-            for (long bh = i0; bh < i1; bh++) AttentionPackHead(st, bh, st.Dst + bh * st.Tiles * st.D * AttnBc);
-        });
-    }
-
-    /// <summary>What <see cref="AttentionPackHead"/> reads: the [B, H, T, D] tensor's data and strides, and
-    /// <paramref name="dst"/> for <see cref="AttentionPackKV"/>, which packs every head there.</summary>
-    private static AttnPackState AttentionPackState(Tensor src, float* dst)
+    /// <summary>What <see cref="AttentionPackHead"/> reads: the [B, H, T, D] tensor's data and strides.</summary>
+    private static AttnPackState AttentionPackState(Tensor src)
     {
         var s = src.Strides;
         var st = new AttnPackState
         {
-            Src = src.F32(), Dst = dst, H = src.Shape[1], T = src.Shape[2], D = src.Shape[3],
+            Src = src.F32(), H = src.Shape[1], T = src.Shape[2], D = src.Shape[3],
             S0 = s[0], S1 = s[1], S2 = s[2], S3 = s[3],
         };
         st.Tiles = (st.T + AttnBc - 1) / AttnBc;
         return st;
     }
 
-    /// <summary>Head bh's keys (or values) packed into <paramref name="head"/>: Tiles × Bc rows of D, tile by tile as
-    /// <see cref="AttentionPackKV"/> describes.</summary>
+    /// <summary>dst[t, d, j] = src[b, h, t·Bc + j, d] for head bh = b·H + h of a (possibly strided) [B, H, T, D] tensor:
+    /// each tile of Bc keys (or values) transposed into D contiguous rows of Bc (zeros past the last key), so that scores
+    /// are row-times-matrix products over a block that stays in L1 (rows a whole T apart alias in a few cache sets).
+    /// Reading k (or v) this way also absorbs any input strides.</summary>
     private static void AttentionPackHead(in AttnPackState st, long bh, float* head)
     {
         float* src = st.Src + bh / st.H * st.S0 + bh % st.H * st.S1;
@@ -97,9 +83,6 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
                 for (int d = 0; d < st.D; d++) new Span<float>(dst + d * AttnBc + keys, AttnBc - keys).Clear();
         }
     }
-
-    /// <summary>Packed tiles of B·H heads of T keys with D features (see <see cref="AttentionPackKV"/>).</summary>
-    private Tensor AttentionPacked(long bh, int t, int d) => Scratch(DType.Float32, checked((int)bh), (t + AttnBc - 1) / AttnBc * AttnBc, d);
 
     /// <summary>The packed tile holding key j0 (a multiple of Bc) of one head's packed keys.</summary>
     private static float* AttentionTile(float* head, int d, int j0) => head + (long)j0 * d;
@@ -141,24 +124,26 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         using var oc = o.Contiguous();
         using var lc = lse.Contiguous();
         using var dOc = dO.Contiguous();
-        using var kt = AttentionPacked(bh, tk, d);
-        using var vt = AttentionPacked(bh, tk, dvh);
-        AttentionPackKV(k, kt);
-        AttentionPackKV(v, vt);
         using var maskView = mask?.Expand(bn, hn, tq, tk);
         int keyTiles = (tk + AttnBc - 1) / AttnBc;
         // Fewer heads than threads: split each head's key tiles over threads instead (see below).
         bool splitKeys = bh < Threads && keyTiles > 1;
         int chunks = splitKeys ? Math.Min(Threads, keyTiles) : (int)Math.Min(bh, Math.Max(1, Threads) * 2L);
-        // Slot: Pᵀ, dSᵀ [Bc, Br]; P, dS [Br, Bc]; dP block [4, Bc]; D [Tq].
-        long slotFloats = 4L * AttnBr * AttnBc + AttnRows * AttnBc + tq;
+        // A head's packed keys and values: in each chunk's slot, packed before the chunk's work on that head; with the
+        // key tiles split, once per head for every group, before them.
+        long headK = (long)keyTiles * AttnBc * d, headV = (long)keyTiles * AttnBc * dvh;
+        // Slot: [the head's packed keys and values]; Pᵀ, dSᵀ [Bc, Br]; P, dS [Br, Bc]; dP block [4, Bc]; D [Tq]; a
+        // multiple of 16 floats, so every slot starts on a cache line.
+        long slotFloats = ((splitKeys ? 0 : headK + headV) + 4L * AttnBr * AttnBc + AttnRows * AttnBc + tq + 15) & ~15L;
         using var scratch = Scratch(DType.Float32, chunks, checked((int)slotFloats));
+        using var shared = splitKeys ? Scratch(DType.Float32, checked((int)(headK + headV))) : null;
         var st = new AttnState
         {
-            Q = qc.F32(), K = kc.F32(), Kt = kt.F32(), Vt = vt.F32(), O = oc.F32(), Lse = lc.F32(), DO = dOc.F32(),
+            Q = qc.F32(), K = kc.F32(), O = oc.F32(), Lse = lc.F32(), DO = dOc.F32(),
             Dq = dq.F32(), Dk = dk.F32(), Dv = dv.F32(), Scratch = scratch.F32(),
             B = bn, H = hn, Tq = tq, Tk = tk, D = d, Dvh = dvh, Chunks = chunks, Items = bh, SlotFloats = slotFloats,
             Scale = AttentionScale(p, d), Causal = p.Causal,
+            KPack = AttentionPackState(k), VPack = AttentionPackState(v), HeadFloats = splitKeys ? 0 : headK + headV,
         };
         AttentionSetMask(ref st, mask, maskView);
         if (!splitKeys)
@@ -167,9 +152,13 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
             {
                 for (long c = c0; c < c1; c++)
                 {
-                    float* slot = st.Scratch + c * st.SlotFloats;
+                    float* kt = st.Scratch + c * st.SlotFloats, vt = kt + st.KPack.Tiles * AttnBc * st.D, slot = kt + st.HeadFloats;
                     for (long item = st.Items * c / st.Chunks; item < st.Items * (c + 1) / st.Chunks; item++)
-                        AttentionBackwardHead(st, item, slot, 0, 1, st.Dq + item * st.Tq * st.D);
+                    {
+                        AttentionPackHead(st.KPack, item, kt);
+                        AttentionPackHead(st.VPack, item, vt);
+                        AttentionBackwardHead(st, item, kt, vt, slot, 0, 1, st.Dq + item * st.Tq * st.D);
+                    }
                 }
             });
             return;
@@ -179,16 +168,20 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         int qd = checked(tq * d);
         using var partial = Scratch(DType.Float32, chunks, Math.Max(1, qd));
         st.Partial = partial.F32();
+        st.Kt = shared!.F32();
+        st.Vt = st.Kt + headK;
         for (long head = 0; head < bh; head++)
         {
             st.Bh = head;
+            AttentionPackHead(st.KPack, head, st.Kt);
+            AttentionPackHead(st.VPack, head, st.Vt);
             CpuParallel.For(chunks, Threads, 1, st, static (st, g0, g1) =>
             {
                 for (long g = g0; g < g1; g++)
                 {
                     float* part = st.Partial + g * st.Tq * st.D;
                     new Span<float>(part, st.Tq * st.D).Clear();
-                    AttentionBackwardHead(st, st.Bh, st.Scratch + g * st.SlotFloats, (int)g, st.Chunks, part);
+                    AttentionBackwardHead(st, st.Bh, st.Kt, st.Vt, st.Scratch + g * st.SlotFloats, (int)g, st.Chunks, part);
                 }
             });
             var dqHead = new Span<float>(st.Dq + head * qd, qd);
@@ -198,14 +191,13 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
 
     /// <summary>Backward of one (batch, head) over key tiles tileStart, tileStart + tileStride, ...: dk/dv rows of those
     /// tiles, and dq accumulated into <paramref name="dq"/> ([Tq, D]).</summary>
-    private static void AttentionBackwardHead(in AttnState st, long bh, float* slot, int tileStart, int tileStride, float* dq)
+    private static void AttentionBackwardHead(in AttnState st, long bh, float* kt, float* vt, float* slot, int tileStart, int tileStride, float* dq)
     {
         int d = st.D, dv = st.Dvh, tk = st.Tk, tq = st.Tq;
         long b = bh / st.H, h = bh % st.H;
         float* pT = slot, dsT = pT + AttnBr * AttnBc, pm = dsT + AttnBr * AttnBc, dsm = pm + AttnBr * AttnBc;
         float* dpb = dsm + AttnBr * AttnBc, dRow = dpb + AttnRows * AttnBc;
-        long padded = (tk + AttnBc - 1) / AttnBc * AttnBc;
-        float* q = st.Q + bh * tq * d, k = st.K + bh * tk * d, kt = st.Kt + bh * d * padded, vt = st.Vt + bh * dv * padded;
+        float* q = st.Q + bh * tq * d, k = st.K + bh * tk * d;
         float* o = st.O + bh * tq * dv, dO = st.DO + bh * tq * dv, lse = st.Lse + bh * tq;
         float* dk = st.Dk + bh * tk * d, dvp = st.Dv + bh * tk * dv;
         for (int i = 0; i < tq; i++)

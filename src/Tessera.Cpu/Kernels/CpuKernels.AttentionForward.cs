@@ -51,7 +51,7 @@ internal sealed unsafe partial class CpuKernels
         using var scratch = Scratch(DType.Float32, chunks, checked((int)slotFloats));
         var st = new AttnState
         {
-            Q = qs.F32(), V = vs.F32(), O = os.F32(), KPack = AttentionPackState(k, null), HeadFloats = headFloats,
+            Q = qs.F32(), V = vs.F32(), O = os.F32(), KPack = AttentionPackState(k), HeadFloats = headFloats,
             QB = qs.Strides[0], QH = qs.Strides[1], QT = qs.Strides[2], VB = vs.Strides[0], VH = vs.Strides[1], VT = vs.Strides[2],
             OB = os.Strides[0], OH = os.Strides[1], OT = os.Strides[2], Lse = lse is null ? null : lse.F32(), Scratch = scratch.F32(),
             B = bn, H = hn, Tq = tq, Tk = tk, D = d, Dvh = dv, QTiles = qTiles, Chunks = chunks, Items = items, SlotFloats = slotFloats,

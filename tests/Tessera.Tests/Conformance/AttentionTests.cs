@@ -198,6 +198,7 @@ public class AttentionTests
     [InlineData(1, 1, 200, 130, 65, true, false, 3)]
     [InlineData(1, 2, 70, 129, 8, true, true, 5)]
     [InlineData(1, 1, 64, 65, 64, false, true, 2)]
+    [InlineData(2, 2, 40, 150, 16, false, false, 5)]   // four heads in turn, each packed before its groups
     public void BackwardSplitOverKeyTilesMatchesReference(int b, int h, int tq, int tk, int d, bool causal, bool mask, int threads)
     {
         var q = Rand.Uniform(41, new[] { b, h, tq, d });
