@@ -13,7 +13,8 @@ namespace Tessera.Cpu.Kernels;
 /// backward) are packed one head at a time, each tile of 64 keys as D rows of 64 (<see cref="AttentionPackHead"/>),
 /// into the slot of the work chunk that reaches the head, just before its work on it, where they are still in cache
 /// (forward B4 H8 T512 D64, in one process, the same bits: causal −7 % and full 0 to −4 %, against packing all 4 MiB
-/// of every head first). Per-chunk tile buffers come from pooled scratch, one slot per work chunk. Fully masked rows (every score −∞) produce output 0, lse −∞ and zero gradients.</summary>
+/// of every head first). Per-chunk tile buffers come from pooled scratch, one slot per work chunk. Fully masked rows
+/// (every score −∞) produce output 0, lse −∞ and zero gradients.</summary>
 internal sealed unsafe partial class CpuKernels : IAttentionKernels
 {
     private const int AttnBr = 64;   // query rows per tile
