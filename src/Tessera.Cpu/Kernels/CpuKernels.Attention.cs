@@ -43,6 +43,9 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         public float* Src;
         public long S0, S1, S2, S3;
         public int H, T, D, Tiles;
+
+        /// <summary>Floats of one packed head: Tiles tiles of Bc keys by D.</summary>
+        public readonly long HeadFloats => (long)Tiles * AttnBc * D;
     }
 
     /// <summary>What <see cref="AttentionPackHead"/> reads: the [B, H, T, D] tensor's data and strides.</summary>
@@ -132,19 +135,20 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         int chunks = splitKeys ? Math.Min(Threads, keyTiles) : (int)Math.Min(bh, Math.Max(1, Threads) * 2L);
         // A head's packed keys and values: in each chunk's slot, packed before the chunk's work on that head; with the
         // key tiles split, once per head for every group, before them.
-        long headK = (long)keyTiles * AttnBc * d, headV = (long)keyTiles * AttnBc * dvh;
+        var kPack = AttentionPackState(k);
+        var vPack = AttentionPackState(v);
+        long headFloats = kPack.HeadFloats + vPack.HeadFloats, inSlot = splitKeys ? 0 : headFloats;
         // Slot: [the head's packed keys and values]; Pᵀ, dSᵀ [Bc, Br]; P, dS [Br, Bc]; dP block [4, Bc]; D [Tq]; a
         // multiple of 16 floats, so every slot starts on a cache line.
-        long slotFloats = ((splitKeys ? 0 : headK + headV) + 4L * AttnBr * AttnBc + AttnRows * AttnBc + tq + 15) & ~15L;
+        long slotFloats = (inSlot + 4L * AttnBr * AttnBc + AttnRows * AttnBc + tq + 15) & ~15L;
         using var scratch = Scratch(DType.Float32, chunks, checked((int)slotFloats));
-        using var shared = splitKeys ? Scratch(DType.Float32, checked((int)(headK + headV))) : null;
+        using var shared = splitKeys ? Scratch(DType.Float32, checked((int)headFloats)) : null;
         var st = new AttnState
         {
             Q = qc.F32(), K = kc.F32(), O = oc.F32(), Lse = lc.F32(), DO = dOc.F32(),
             Dq = dq.F32(), Dk = dk.F32(), Dv = dv.F32(), Scratch = scratch.F32(),
             B = bn, H = hn, Tq = tq, Tk = tk, D = d, Dvh = dvh, Chunks = chunks, Items = bh, SlotFloats = slotFloats,
-            Scale = AttentionScale(p, d), Causal = p.Causal,
-            KPack = AttentionPackState(k), VPack = AttentionPackState(v), HeadFloats = splitKeys ? 0 : headK + headV,
+            Scale = AttentionScale(p, d), Causal = p.Causal, KPack = kPack, VPack = vPack, HeadFloats = inSlot,
         };
         AttentionSetMask(ref st, mask, maskView);
         if (!splitKeys)
@@ -153,7 +157,7 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
             {
                 for (long c = c0; c < c1; c++)
                 {
-                    float* kt = st.Scratch + c * st.SlotFloats, vt = kt + st.KPack.Tiles * AttnBc * st.D, slot = kt + st.HeadFloats;
+                    float* kt = st.Scratch + c * st.SlotFloats, vt = kt + st.KPack.HeadFloats, slot = kt + st.HeadFloats;
                     for (long item = st.Items * c / st.Chunks; item < st.Items * (c + 1) / st.Chunks; item++)
                     {
                         AttentionPackHead(st.KPack, item, kt);
@@ -170,7 +174,7 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         using var partial = Scratch(DType.Float32, chunks, Math.Max(1, qd));
         st.Partial = partial.F32();
         st.Kt = shared!.F32();
-        st.Vt = st.Kt + headK;
+        st.Vt = st.Kt + kPack.HeadFloats;
         for (long head = 0; head < bh; head++)
         {
             st.Bh = head;

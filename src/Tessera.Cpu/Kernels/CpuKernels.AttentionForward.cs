@@ -46,12 +46,12 @@ internal sealed unsafe partial class CpuKernels
         // tiles read them; a head whose tiles two chunks share is packed by each), then the group's scores [4, Bc], its
         // row sums, rescaling factors and key limits [4], m and l [Br]; a multiple of 16 floats, so every slot's keys
         // start on a cache line.
-        long headFloats = (long)(tk + AttnBc - 1) / AttnBc * AttnBc * d;
-        long slotFloats = (headFloats + AttnRows * AttnBc + 3 * AttnRows + 2 * AttnBr + 15) & ~15L;
+        var kPack = AttentionPackState(k);
+        long slotFloats = (kPack.HeadFloats + AttnRows * AttnBc + 3 * AttnRows + 2 * AttnBr + 15) & ~15L;
         using var scratch = Scratch(DType.Float32, chunks, checked((int)slotFloats));
         var st = new AttnState
         {
-            Q = qs.F32(), V = vs.F32(), O = os.F32(), KPack = AttentionPackState(k), HeadFloats = headFloats,
+            Q = qs.F32(), V = vs.F32(), O = os.F32(), KPack = kPack, HeadFloats = kPack.HeadFloats,
             QB = qs.Strides[0], QH = qs.Strides[1], QT = qs.Strides[2], VB = vs.Strides[0], VH = vs.Strides[1], VT = vs.Strides[2],
             OB = os.Strides[0], OH = os.Strides[1], OT = os.Strides[2], Lse = lse is null ? null : lse.F32(), Scratch = scratch.F32(),
             B = bn, H = hn, Tq = tq, Tk = tk, D = d, Dvh = dv, QTiles = qTiles, Chunks = chunks, Items = items, SlotFloats = slotFloats,
